@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make run` and `make test`.  Both create .venv on
+# first use and (re)install when pyproject.toml or constraints.txt change.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint screenshots clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/tui-symmetry $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_app.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+screenshots: $(STAMP)
+	$(BIN)/python -m tui_symmetry.app.screenshots screenshots
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,6 @@
+"""The numeric core: plain numpy, no UI.  Everything here is synchronous and pure."""
+
+from tui_symmetry.core.config import Config, ConfigError
+from tui_symmetry.core.trainer import Snapshot, Trainer
+
+__all__ = ["Config", "ConfigError", "Snapshot", "Trainer"]

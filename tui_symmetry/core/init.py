@@ -1,0 +1,108 @@
+"""Initialization schemes: a registry of small functions ``(H, D, rng) -> Params``.
+
+Every scheme sets the weights and leaves the biases at zero; ``init_scale`` then
+multiplies everything and ``epsilon`` adds N(0, eps^2) to every parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tui_symmetry.core.config import Config
+from tui_symmetry.core.data import STREAM_INIT, rng_for
+from tui_symmetry.core.network import Params
+
+WeightFn = Callable[[int, int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+
+
+def _xavier_std(fan_in: int, fan_out: int) -> float:
+    return float(np.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _zeros(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros((H, D)), np.zeros((1, H))
+
+
+def _constant(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return np.full((H, D), 0.5), np.full((1, H), 0.5)
+
+
+def _symmetric(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    # One unit, drawn Xavier-normal, copied into every unit (outgoing weight included).
+    w_in = rng.normal(0.0, _xavier_std(D, H), size=D)
+    w_out = rng.normal(0.0, _xavier_std(H, 1))
+    return np.tile(w_in, (H, 1)), np.full((1, H), w_out)
+
+
+def _normal(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return rng.normal(0.0, 0.5, size=(H, D)), rng.normal(0.0, 0.5, size=(1, H))
+
+
+def _uniform(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    # nn.Linear's default bound, 1/sqrt(fan_in).
+    bound1, bound2 = 1.0 / np.sqrt(D), 1.0 / np.sqrt(H)
+    return rng.uniform(-bound1, bound1, size=(H, D)), rng.uniform(-bound2, bound2, size=(1, H))
+
+
+def _xavier(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        rng.normal(0.0, _xavier_std(D, H), size=(H, D)),
+        rng.normal(0.0, _xavier_std(H, 1), size=(1, H)),
+    )
+
+
+def _he(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        rng.normal(0.0, np.sqrt(2.0 / D), size=(H, D)),
+        rng.normal(0.0, np.sqrt(2.0 / H), size=(1, H)),
+    )
+
+
+def orthogonal_matrix(rows: int, cols: int, rng: np.random.Generator) -> np.ndarray:
+    """A (semi-)orthogonal matrix as torch.nn.init.orthogonal_ makes it."""
+    flat = rng.standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    return q.T if rows < cols else q
+
+
+def _orthogonal(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return orthogonal_matrix(H, D, rng), orthogonal_matrix(1, H, rng)
+
+
+INIT_SCHEMES: dict[str, WeightFn] = {
+    "zeros": _zeros,
+    "constant": _constant,
+    "symmetric": _symmetric,
+    "normal": _normal,
+    "uniform": _uniform,
+    "xavier": _xavier,
+    "he": _he,
+    "orthogonal": _orthogonal,
+}
+
+
+def init_params(config: Config) -> Params:
+    """The initial parameters of ``config``, drawn from its own init stream."""
+    rng = rng_for(config.seed, STREAM_INIT)
+    H, D = config.hidden, config.input_dim
+    W1, W2 = INIT_SCHEMES[config.init](H, D, rng)
+    params = Params(
+        W1=config.init_scale * W1,
+        b1=np.zeros(H),
+        W2=config.init_scale * W2,
+        b2=np.zeros(1),
+    )
+    if config.epsilon > 0:
+        eps = config.epsilon
+        params = Params(
+            W1=params.W1 + rng.normal(0.0, eps, size=(H, D)),
+            b1=params.b1 + rng.normal(0.0, eps, size=H),
+            W2=params.W2 + rng.normal(0.0, eps, size=(1, H)),
+            b2=params.b2 + rng.normal(0.0, eps, size=1),
+        )
+    return params
