@@ -163,7 +163,12 @@ LIVE_FIELDS: frozenset[str] = frozenset(spec.name for spec in FIELDS if spec.liv
 
 @dataclass(frozen=True)
 class Config:
-    """Everything that defines a run.  Plain data: round-trips through dict/JSON/TOML."""
+    """Everything that defines a run.  Plain data: round-trips through dict/JSON/TOML.
+
+    The defaults tell the whole story in a few seconds: every unit starts as the same
+    copy plus a 1e-4 nudge, the loss sits on the symmetric plateau (ln 2-ish) while the
+    units stay alike, then the nudge grows, the units split and the loss drops.
+    """
 
     dataset: str = "xor"
     samples: int = 200
@@ -171,11 +176,11 @@ class Config:
     test_fraction: float = 0.2
     hidden: int = 8
     activation: str = "tanh"
-    init: str = "xavier"
+    init: str = "symmetric"
     init_scale: float = 1.0
-    epsilon: float = 0.0
-    optimizer: str = "adam"
-    lr: float = 0.03
+    epsilon: float = 1e-4
+    optimizer: str = "sgd"
+    lr: float = 0.2
     momentum: float = 0.9
     batch_size: int = 0
     l1: float = 0.0

@@ -3,13 +3,14 @@
 Shapes follow torch.nn.Linear: W1 (H, D), b1 (H,), W2 (1, H), b2 (1,).
 
 Exactness: two hidden units with identical parameters must get bit-identical
-gradients.  A BLAS matrix product does not promise that (its kernels give edge
-rows another summation order or FMA use), so every product that mixes one unit's
-numbers with a sum is written as elementwise work on unit-major (H, N) arrays plus a
-reduction along their contiguous axis 1.  Every row then goes through the very same
-arithmetic, so identical units stay identical.  With D <= 2 inputs this is also
-faster than BLAS: the inner loops run over the N samples, not the few units.
-Only the output sum over units, the same for every unit, uses a matrix product.
+gradients.  A BLAS matrix product does not promise that: its kernels give edge rows
+another summation order or FMA use (seen: dz @ X differs by an ulp between identical
+rows for H = 5, 6, 7, 10, 13, 33).  So every product that mixes one unit's numbers
+with a sum runs on unit-major (H, N) arrays through numpy's own einsum loops
+(``optimize=False``, never BLAS), which reduce every row with the very same sequence
+of operations, or through elementwise ufuncs.  Identical units stay identical; the
+test suite checks it for many H and N.  Only the output sum over units, the same for
+every unit, uses a BLAS product.
 """
 
 from __future__ import annotations
@@ -135,20 +136,16 @@ class Layout:
 class UnitMajor:
     """Views into one flat vector shaped for the unit-major kernel; built once, reused.
 
-    ``w1_cols[d]`` and ``b1_col`` and ``w2_col`` are (H, 1) columns that broadcast
-    against (1, N) sample rows; ``w1_out[d]`` is column d of W1 as an (H,) view, the
-    place a reduction writes that column's gradient.
+    ``b1_col`` and ``w2_col`` are (H, 1) columns that broadcast against (1, N) rows;
+    ``w2_row`` is W2 as an (H,) vector.
     """
 
-    __slots__ = ("W1", "W2", "b1", "b1_col", "b2", "theta", "w1_cols", "w1_out", "w2_col",
-                 "w2_row")
+    __slots__ = ("W1", "W2", "b1", "b1_col", "b2", "theta", "w2_col", "w2_row")
 
     def __init__(self, layout: Layout, theta: np.ndarray) -> None:
         p = layout.views(theta)
         self.theta = theta
         self.W1, self.b1, self.W2, self.b2 = p.W1, p.b1, p.W2, p.b2
-        self.w1_cols = tuple(p.W1[:, d : d + 1] for d in range(layout.inputs))
-        self.w1_out = tuple(p.W1[:, d] for d in range(layout.inputs))
         self.b1_col = p.b1[:, None]
         self.w2_col = p.W2.T
         self.w2_row = p.W2[0]
@@ -166,15 +163,24 @@ class Workspace:
         self.t2 = np.empty((hidden, n))
 
 
-def hidden_preactivation_t(p: UnitMajor, XT: np.ndarray, out: np.ndarray,
-                           scratch: np.ndarray) -> np.ndarray:
-    """zᵀ = W1 Xᵀ + b1 into ``out`` (H, N), one input column at a time."""
-    cols = p.w1_cols
-    np.multiply(cols[0], XT[0], out=out)
-    for d in range(1, len(cols)):
-        np.multiply(cols[d], XT[d], out=scratch)
-        out += scratch
+def hidden_preactivation_t(p: UnitMajor, XT: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """zᵀ = W1 Xᵀ + b1 into ``out`` (H, N)."""
+    np.einsum("hd,dn->hn", p.W1, XT, out=out, optimize=False)
     out += p.b1_col
+    return out
+
+
+def hidden_t(p: UnitMajor, XT: np.ndarray, activation: str,
+             ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
+    """(zᵀ, aᵀ), both (H, N), in the workspace's buffers (aᵀ is zᵀ for linear)."""
+    zT = hidden_preactivation_t(p, XT, ws.z)
+    return zT, activate(activation, zT, ws.a)
+
+
+def output_t(p: UnitMajor, XT: np.ndarray, activation: str, ws: Workspace) -> np.ndarray:
+    """The network's output on a batch, (1, N), without dropout."""
+    out = p.W2 @ hidden_t(p, XT, activation, ws)[1]
+    out += p.b2
     return out
 
 
@@ -196,8 +202,7 @@ def loss_and_grads_t(
     the way back.
     """
     inv_n = 1.0 / XT.shape[1]
-    zT = hidden_preactivation_t(p, XT, ws.z, ws.t1)
-    aT = activate(activation, zT, ws.a)
+    zT, aT = hidden_t(p, XT, activation, ws)
     if maskT is None:
         a_used = aT
     else:
@@ -215,18 +220,14 @@ def loss_and_grads_t(
         delta_out = np.exp(out - softplus)
         delta_out -= yT
         delta_out *= inv_n
-    t1 = ws.t1
-    np.multiply(a_used, delta_out, out=t1)
-    np.add.reduce(t1, axis=1, out=g.w2_row)
+    # a_used may live in ws.t2, which the derivative below reuses: take gW2 first.
+    np.einsum("hn,n->h", a_used, delta_out[0], out=g.w2_row, optimize=False)
     np.add.reduce(delta_out, axis=1, out=g.b2)
-    delta_zT = np.multiply(p.w2_col, delta_out, out=t1)
+    delta_zT = np.multiply(p.w2_col, delta_out, out=ws.t1)
     if maskT is not None:
         delta_zT *= maskT
     multiply_by_derivative(activation, delta_zT, zT, aT, ws.t2)
-    t2 = ws.t2
-    for d, target in enumerate(g.w1_out):
-        np.multiply(delta_zT, XT[d], out=t2)
-        np.add.reduce(t2, axis=1, out=target)
+    np.einsum("hn,dn->hd", delta_zT, XT, out=g.W1, optimize=False)
     np.add.reduce(delta_zT, axis=1, out=g.b1)
     return loss
 
@@ -243,8 +244,7 @@ def _transpose(X: np.ndarray) -> np.ndarray:
 def hidden_activations(params: Params, X: np.ndarray, activation: str) -> np.ndarray:
     """a = phi(z), (N, H), without dropout: what each unit computes on X (N, D)."""
     _, p = _unit_major(params)
-    H, n = params.W1.shape[0], len(X)
-    zT = hidden_preactivation_t(p, _transpose(X), np.empty((H, n)), np.empty((H, n)))
+    zT = hidden_preactivation_t(p, _transpose(X), np.empty((params.W1.shape[0], len(X))))
     return activate(activation, zT).T
 
 

@@ -21,9 +21,10 @@ from tui_symmetry.core.network import (
     Params,
     UnitMajor,
     Workspace,
-    accuracy,
+    bce_with_logits,
     loss_and_grads_t,
-    loss_value,
+    mse,
+    output_t,
 )
 from tui_symmetry.core.optim import make_optimizer
 from tui_symmetry.core.regularize import add_grad_noise, add_l2, add_tie, dropout_mask, l1_prox
@@ -155,6 +156,8 @@ class Trainer:
         self._grad = UnitMajor(layout, np.zeros(layout.size))
         self._XT = np.ascontiguousarray(self.data.X_train.T)
         self._yT = np.ascontiguousarray(self.data.y_train.T)
+        self._XT_test = np.ascontiguousarray(self.data.X_test.T)
+        self._yT_test = np.ascontiguousarray(self.data.y_test.T)
         self._workspaces: dict[int, Workspace] = {}
         self.initial_params: Params = _frozen(self.params)
         self.optimizer = make_optimizer(config.optimizer, config.lr, config.momentum)
@@ -200,7 +203,6 @@ class Trainer:
         buffers = self._buffers
         current = self._current
         n_train = self._XT.shape[1]
-        workspaces = self._workspaces
         next_record = self.history.next_step()
         done = 0
         for _ in range(n):
@@ -215,10 +217,7 @@ class Trainer:
                 else None
             )
             params = buffers[current]
-            width = XT.shape[1]
-            ws = workspaces.get(width)
-            if ws is None:
-                ws = workspaces[width] = Workspace(hidden, width)
+            ws = self._workspace(XT.shape[1])
             loss = loss_and_grads_t(params, XT, yT, act, regression, grad_views, ws, maskT)
             if not math.isfinite(loss):
                 self._current = current
@@ -306,17 +305,33 @@ class Trainer:
 
     # -- reading --------------------------------------------------------------------
 
-    def train_loss(self) -> float:
+    def _workspace(self, width: int) -> Workspace:
+        ws = self._workspaces.get(width)
+        if ws is None:
+            ws = self._workspaces[width] = Workspace(self.config.hidden, width)
+        return ws
+
+    def _evaluate(self, XT: np.ndarray, yT: np.ndarray) -> tuple[float, float | None]:
+        """(loss, accuracy or None for regression) of the current parameters, no dropout."""
+        if XT.shape[1] == 0:
+            return math.nan, None
         cfg = self.config
-        return loss_value(self.params, self.data.X_train, self.data.y_train, cfg.activation,
-                          cfg.is_regression)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = output_t(self._buffers[self._current], XT, cfg.activation,
+                           self._workspace(XT.shape[1]))
+            if cfg.is_regression:
+                return mse(out, yT), None
+            return bce_with_logits(out, yT), float(np.mean((out > 0.0) == (yT > 0.5)))
+
+    def train_loss(self) -> float:
+        """Loss on the whole training set, without dropout."""
+        return self._evaluate(self._XT, self._yT)[0]
 
     def test_loss(self) -> float | None:
-        if len(self.data.X_test) == 0:
+        """Loss on the held-out points, or None when there are none."""
+        if self._XT_test.shape[1] == 0:
             return None
-        cfg = self.config
-        return loss_value(self.params, self.data.X_test, self.data.y_test, cfg.activation,
-                          cfg.is_regression)
+        return self._evaluate(self._XT_test, self._yT_test)[0]
 
     def snapshot(self) -> Snapshot:
         """An immutable copy of everything a view needs, metrics included."""
@@ -324,12 +339,10 @@ class Trainer:
         params = self.params
         summary = metrics.summarize(params, cfg.activation)
         self._order = metrics.similarity_order(summary["similarity"], self._order)
-        has_test = len(self.data.X_test) > 0
-        acc = test_acc = None
-        if not cfg.is_regression:
-            acc = accuracy(params, self.data.X_train, self.data.y_train, cfg.activation)
-            if has_test:
-                test_acc = accuracy(params, self.data.X_test, self.data.y_test, cfg.activation)
+        loss, acc = self._evaluate(self._XT, self._yT)
+        test_loss = test_acc = None
+        if self._XT_test.shape[1] > 0:
+            test_loss, test_acc = self._evaluate(self._XT_test, self._yT_test)
         similarity = summary["similarity"]
         similarity.flags.writeable = False
         order = self._order.copy()
@@ -343,8 +356,8 @@ class Trainer:
             diverged=self.diverged,
             params=_frozen(params),
             grads=_frozen(self.layout.views(self._grad.theta)) if self.has_grad else None,
-            loss=self.train_loss(),
-            test_loss=self.test_loss(),
+            loss=loss,
+            test_loss=test_loss,
             accuracy=acc,
             test_accuracy=test_acc,
             similarity=similarity,
