@@ -1,3 +1,509 @@
-"""Placeholder replaced below."""
-def main() -> int:
-    return 0
+"""The command line (DESIGN §4): `tui-symmetry` opens the app, `tui-symmetry train` runs headless.
+
+Every run option is generated from :data:`tui_symmetry.core.config.FIELDS`, so the flags,
+their help and their validation can never drift from the app's controls.  Values stay
+strings until ``FieldSpec.coerce`` checks them: its one-line ConfigError, naming the valid
+range, is the error message the user sees.
+
+Exit status: 0 done (a diverged run is a result, not an error), 1 a runtime failure
+(the export cannot be written, the app cannot start), 2 bad input of any kind, 130
+interrupted.  Every failure is exactly one ``tui-symmetry: error: ...`` line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn, TextIO
+
+import numpy as np
+
+from tui_symmetry import __version__
+from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
+from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.export import write_json_atomic
+
+PROG = "tui-symmetry"
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+# Options that are not run settings reuse FieldSpec, so their messages read like the rest.
+STEPS = FieldSpec("steps", int, "training steps to run", "train", low=1, high=10**9)
+FPS = FieldSpec("fps", float, "screen refreshes per second (lower it on a slow link)", "app",
+                low=1, high=60)
+DEFAULT_FPS = 20.0
+
+# The progress bar redraws after every chunk of steps; ~0.1 s keeps it lively while the
+# per-chunk overhead (a loss evaluation, a redraw) stays far below 1 % of the time.
+CHUNK_SECONDS = 0.1
+FIRST_CHUNK = 50
+# Runs expected to finish sooner than this get no progress bar: it would only flash.
+PROGRESS_AFTER_SECONDS = 0.5
+
+GROUP_TITLES = {
+    "training": "data, network and training",
+    "init": "initialization",
+    "regularization": "regularization",
+}
+
+APP_DESCRIPTION = (
+    "Train a tiny neural network live in the terminal and watch its hidden units stay\n"
+    "alike or split.  Without a command, opens the app."
+)
+APP_EPILOG = (
+    "commands:\n"
+    "  train    train headless and print a summary (see: tui-symmetry train --help)\n"
+    "\n"
+    "Every option is also a control in the app.  Examples:\n"
+    "  tui-symmetry --init symmetric --epsilon 0   # identical units: they never split\n"
+    "  tui-symmetry --init xavier                  # random units: different from the start\n"
+)
+TRAIN_DESCRIPTION = (
+    "Train without the app and print a short summary (or one JSON object with --json)."
+)
+TRAIN_EPILOG = (
+    "examples:\n"
+    "  tui-symmetry train --steps 2000\n"
+    "  tui-symmetry train --init symmetric --steps 5000 --json\n"
+    "  tui-symmetry train --steps 2000 --export run.json   # replayable run document\n"
+)
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as one line, exit status 2."""
+
+
+class RuntimeFailure(Exception):
+    """The input was fine but the work could not be done: one line, exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage dump) and never exit by itself.
+
+    ``main`` turns the raised UsageError into the message and exit status 2, so tests can
+    call ``main`` in-process and nothing is printed twice.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # flag -> valid values in words, to complete argparse's own messages.
+        self.ranges: dict[str, str] = {}
+
+    def error(self, message: str) -> NoReturn:
+        # argparse says "argument --hidden: expected one argument"; the user also needs
+        # to know what to give it.
+        match = re.fullmatch(r"argument (--[\w-]+): expected one argument", message)
+        if match and match.group(1) in self.ranges:
+            message = f"{message} ({self.ranges[match.group(1)]})"
+        raise UsageError(message)
+
+
+def _metavar(spec: FieldSpec) -> str:
+    if spec.choices:
+        return "NAME"
+    return "N" if spec.kind is int else "X"
+
+
+def _help_for(spec: FieldSpec, default: Any) -> str:
+    text = f"{spec.help}; {spec.describe_range()} (default: {default})"
+    return text.replace("%", "%%")  # argparse %-formats help strings
+
+
+def _add_run_options(parser: _Parser) -> None:
+    """One flag per Config field, grouped like the app's panels.
+
+    default=SUPPRESS: only flags the user actually typed appear in the namespace, so they
+    can override a --config file field by field.
+    """
+    defaults = Config()
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for spec in FIELDS:
+        group = groups.get(spec.group)
+        if group is None:
+            group = groups[spec.group] = parser.add_argument_group(
+                GROUP_TITLES.get(spec.group, spec.group)
+            )
+        group.add_argument(
+            spec.flag,
+            dest=spec.name,
+            default=argparse.SUPPRESS,
+            metavar=_metavar(spec),
+            help=_help_for(spec, getattr(defaults, spec.name)),
+        )
+        parser.ranges[spec.flag] = spec.describe_range()
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help="start from the settings in a TOML or JSON file (a flat table of the run "
+        "options, or a `train --json` output / export); flags given here override it",
+    )
+    parser.ranges["--config"] = "a .toml or .json file"
+
+
+def build_app_parser() -> _Parser:
+    """The parser for ``tui-symmetry [OPTIONS]`` (the app)."""
+    parser = _Parser(
+        prog=PROG,
+        usage=f"{PROG} [OPTIONS]\n       {PROG} train --steps N [OPTIONS] [--json] "
+        "[--export FILE]",
+        description=APP_DESCRIPTION,
+        epilog=APP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_run_options(parser)
+    app = parser.add_argument_group("app")
+    app.add_argument(
+        "--fps", default=None, metavar="X", help=_help_for(FPS, DEFAULT_FPS),
+    )
+    parser.ranges["--fps"] = FPS.describe_range()
+    return parser
+
+
+def build_train_parser() -> _Parser:
+    """The parser for ``tui-symmetry train ...`` (headless)."""
+    parser = _Parser(
+        prog=f"{PROG} train",
+        usage=f"{PROG} train --steps N [OPTIONS] [--json] [--export FILE]",
+        description=TRAIN_DESCRIPTION,
+        epilog=TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    run = parser.add_argument_group("run")
+    # Not required=True: argparse's message would not say what N may be; checked below.
+    run.add_argument("--steps", default=None, metavar="N",
+                     help=f"{STEPS.help}; {STEPS.describe_range()} (required)")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON object instead of the summary (no progress bar)")
+    run.add_argument("--export", metavar="FILE", default=None,
+                     help="write the replayable run document (JSON) to FILE, atomically")
+    parser.ranges["--steps"] = STEPS.describe_range()
+    parser.ranges["--export"] = "a file name"
+    _add_run_options(parser)
+    return parser
+
+
+# -- configuration -------------------------------------------------------------------
+
+
+def load_config_file(path: str) -> dict[str, Any]:
+    """Read run settings from a TOML or JSON file (chosen by extension), validated.
+
+    The file is a flat table of options (``hidden = 8``; ``test-fraction`` or
+    ``test_fraction``) or a document holding one under ``config`` — so a ``train --json``
+    output or an export can seed a new run.  Raises UsageError naming the file.
+    """
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".toml", ".json"):
+        raise UsageError(f"config {path}: unknown file type {ext or '(none)'!r}; "
+                         "use a .toml or .json file")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read config {path}: {_reason(exc)}") from None
+    try:
+        if ext == ".json":
+            document = json.loads(raw.decode("utf-8"))
+        else:
+            document = _toml_loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UsageError(f"config {path}: not UTF-8 text") from None
+    except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        raise UsageError(f"config {path}: invalid {ext[1:].upper()}: {exc}") from None
+    if isinstance(document, dict) and isinstance(document.get("config"), dict):
+        document = document["config"]
+    if not isinstance(document, dict):
+        raise UsageError(f"config {path}: expected a table of settings")
+    values: dict[str, Any] = {}
+    for key, value in document.items():
+        name = str(key).replace("-", "_")
+        spec = FIELD_BY_NAME.get(name)
+        if spec is None:
+            raise UsageError(f"config {path}: unknown setting {key!r}")
+        try:
+            values[name] = spec.coerce(value)
+        except ConfigError as exc:
+            raise UsageError(f"config {path}: {exc}") from None
+    return values
+
+
+def _toml_loads(text: str) -> Any:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ModuleNotFoundError:
+            raise UsageError(
+                "TOML config files need Python 3.11+ (or the tomli package); use JSON"
+            ) from None
+    return tomllib.loads(text)
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """The Config from --config (if any) overlaid with the flags the user typed.
+
+    Raises UsageError with the core's one-line message (it names the valid range).
+    """
+    values: dict[str, Any] = {}
+    if args.config is not None:
+        values.update(load_config_file(args.config))
+    given = vars(args)
+    for spec in FIELDS:
+        if spec.name in given:
+            try:
+                values[spec.name] = spec.coerce(given[spec.name])
+            except ConfigError as exc:
+                raise UsageError(str(exc)) from None
+    try:
+        # Checks what no single field can, e.g. samples × test-fraction too small.
+        return Config.from_dict(values)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _coerce_option(spec: FieldSpec, value: str) -> Any:
+    try:
+        return spec.coerce(value)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# -- the app ---------------------------------------------------------------------------
+
+
+def run_app_command(argv: Sequence[str]) -> int:
+    """``tui-symmetry [OPTIONS]``: validate everything, then hand over to the app."""
+    if argv and not argv[0].startswith("-"):
+        raise UsageError(f"unknown command {argv[0]!r}; the only command is 'train' "
+                         "(no command opens the app)")
+    args = build_app_parser().parse_args(argv)
+    config = build_config(args)
+    fps = DEFAULT_FPS if args.fps is None else _coerce_option(FPS, args.fps)
+    # Imported here: the headless path must not pay for (or depend on) Textual.
+    try:
+        from tui_symmetry.app import run_app
+    except ImportError as exc:
+        raise RuntimeFailure(f"cannot start the app: {exc}") from None
+    status = run_app(config, fps)
+    return EXIT_OK if status is None else int(status)
+
+
+# -- train -------------------------------------------------------------------------------
+
+
+def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
+    """``tui-symmetry train``: train headless, report, optionally export."""
+    args = build_train_parser().parse_args(argv)
+    if args.steps is None:
+        raise UsageError(f"train needs --steps N ({STEPS.describe_range()})")
+    steps = _coerce_option(STEPS, args.steps)
+    config = build_config(args)
+    if args.export is not None:
+        # Fail before a long run, not after it; the write itself still reports errors.
+        _check_writable(args.export)
+
+    # A diverging run overflows on purpose; numpy's RuntimeWarnings would only clutter
+    # stderr (the summary says "diverged").
+    with np.errstate(all="ignore"):
+        trainer = Trainer(config)
+        show_progress = not args.json and _isatty(stderr)
+        ran, seconds = _train(trainer, steps, stderr if show_progress else None)
+        snapshot = trainer.snapshot()
+        document = trainer.export() if args.export is not None else None
+    steps_per_s = ran / seconds if seconds > 0 else 0.0
+
+    if document is not None:
+        try:
+            write_json_atomic(args.export, document)
+        except (OSError, ValueError) as exc:
+            raise RuntimeFailure(f"cannot write {args.export}: {_reason(exc)}") from None
+
+    summary = snapshot.summary()
+    summary["steps_per_s"] = steps_per_s
+    if args.json:
+        stdout.write(json.dumps(_finite_or_null(summary), allow_nan=False) + "\n")
+    else:
+        stdout.write(format_summary(summary, steps, snapshot.chance_level, args.export,
+                                    has_test=config.n_test > 0))
+    stdout.flush()
+    return EXIT_OK
+
+
+def _train(trainer: Trainer, steps: int, progress_to: TextIO | None) -> tuple[int, float]:
+    """Run ``steps`` steps in chunks; returns (steps run, seconds spent training).
+
+    Chunking does not change the result (Trainer.step(a) then step(b) equals step(a+b));
+    it lets a progress bar follow along.  Stops early when the run diverges.
+    """
+    ran = 0
+    seconds = 0.0
+    chunk = min(steps, FIRST_CHUNK)
+    progress = None
+    task = None
+    try:
+        while ran < steps and not trainer.diverged:
+            start = time.perf_counter()
+            ran += trainer.step(min(chunk, steps - ran))
+            seconds += time.perf_counter() - start
+            rate = ran / seconds if seconds > 0 else 0.0
+            chunk = max(1, int(rate * CHUNK_SECONDS))
+            if progress_to is None or trainer.diverged or ran >= steps:
+                continue
+            if progress is None:
+                if rate and (steps - ran) / rate < PROGRESS_AFTER_SECONDS:
+                    continue
+                progress, task = _start_progress(progress_to, steps, ran)
+            progress.update(task, completed=ran, rate=f"{rate:,.0f}",
+                            loss=f"{trainer.train_loss():.4g}")
+            progress.refresh()
+    finally:
+        if progress is not None:
+            progress.stop()
+    return ran, seconds
+
+
+def _start_progress(stream: TextIO, total: int, completed: int) -> tuple[Any, Any]:
+    """A rich progress bar on ``stream`` (stderr), refreshed by hand after each chunk."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("training"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} steps/s"),
+        TextColumn("loss {task.fields[loss]}"),
+        TimeRemainingColumn(),
+        console=Console(file=stream),
+        # No refresh thread: it would compete with training for the GIL.
+        auto_refresh=False,
+        transient=True,
+    )
+    task = progress.add_task("train", total=total, completed=completed, rate="…", loss="…")
+    progress.start()
+    return progress, task
+
+
+def format_summary(summary: Mapping[str, Any], requested: int, chance: float,
+                   export: str | None, has_test: bool) -> str:
+    """The human-readable report of a ``train`` run: a few aligned ``label  value`` lines.
+
+    ``summary`` is Snapshot.summary() plus steps_per_s; a loss of None there means it was
+    not finite (a diverged run), except a test loss without a test split.
+    """
+    hidden = summary["config"]["hidden"]
+    step = summary["step"]
+    rows: list[tuple[str, str]] = []
+    rows.append(("steps", f"{step:,}" if step == requested else f"{step:,} of {requested:,}"))
+    loss = _num(summary["loss"])
+    if has_test:
+        loss = f"{loss}  (test {_num(summary['test_loss'])})"
+    rows.append(("loss", loss))
+    if summary["accuracy"] is not None:
+        rows.append(("accuracy", f"{100 * summary['accuracy']:.1f} %"))
+    rows.append(("symmetry index", f"{summary['symmetry_index']:.3f}  (chance {chance:.3f})"))
+    rows.append(("distinct units", f"{summary['distinct_units']} / {hidden}"))
+    rows.append(("dead units", f"{summary['dead_units']} / {hidden}"))
+    gap = summary["max_unit_gap"]
+    # Exactly 0.0 is the interesting case: the units are copies down to the last bit.
+    rows.append(("max unit gap", "0.0  (bit-identical)" if gap == 0.0 else f"{gap:.4g}"))
+    rows.append(("diverged", "yes (last finite state reported)" if summary["diverged"]
+                 else "no"))
+    rows.append(("speed", f"{summary['steps_per_s']:,.0f} steps/s"))
+    if export is not None:
+        rows.append(("export", export))
+    width = max(len(label) for label, _ in rows)
+    return "".join(f"{label:<{width}}  {value}\n" for label, value in rows)
+
+
+def _num(value: float | None) -> str:
+    return "not finite" if value is None else f"{value:.6g}"
+
+
+def _finite_or_null(value: Any) -> Any:
+    """JSON has no NaN/Infinity: any non-finite number becomes null (the core's rule)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    return value
+
+
+def _check_writable(path: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise RuntimeFailure(f"cannot write {path}: is a directory")
+    if not os.path.isdir(directory):
+        raise RuntimeFailure(f"cannot write {path}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise RuntimeFailure(f"cannot write {path}: directory {directory} is not writable")
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a short reason, without errno noise or temp-file names."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+# -- entry point ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return the exit status (see the module docstring)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    stdout, stderr = sys.stdout, sys.stderr
+    try:
+        if args and args[0] == "train":
+            return run_train_command(args[1:], stdout, stderr)
+        return run_app_command(args)
+    except UsageError as exc:
+        return _fail(stderr, str(exc), EXIT_USAGE)
+    except RuntimeFailure as exc:
+        return _fail(stderr, str(exc), EXIT_RUNTIME)
+    except KeyboardInterrupt:
+        return _fail(stderr, "interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (`... | head`): nothing left to say to anyone.  Point
+        # stdout at devnull so the interpreter's final flush does not raise again.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_RUNTIME
+    except SystemExit as exc:  # --help and --version print, then "exit" through argparse
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+
+
+def _fail(stderr: TextIO, message: str, status: int) -> int:
+    # One line, whatever the message contains (parser output can embed newlines).
+    line = " ".join(message.split())
+    stderr.write(f"{PROG}: error: {line}\n")
+    stderr.flush()
+    return status

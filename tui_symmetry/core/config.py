@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,14 +69,16 @@ class FieldSpec:
         if self.choices:
             text = str(value).strip().lower().replace("-", "_")
             if text not in self.choices:
-                raise ConfigError(f"{label}: {value!r} is not {self.describe_range()}")
+                raise ConfigError(f"{label}: {_show(value)} is not {self.describe_range()}")
             return text
         if self.kind is int:
             number = _as_int(value, label, self.describe_range())
         else:
             number = _as_float(value, label, self.describe_range())
         if not self._in_range(number):
-            raise ConfigError(f"{label}: {value!r} is out of range; use {self.describe_range()}")
+            raise ConfigError(
+                f"{label}: {_show(value)} is out of range; use {self.describe_range()}"
+            )
         return number
 
     def _in_range(self, number: float) -> bool:
@@ -85,6 +88,12 @@ class FieldSpec:
             self.high is not None
             and (number >= self.high if self.high_open else number > self.high)
         )
+
+
+def _show(value: Any) -> str:
+    """A value as an error message quotes it: repr, cut short if huge."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _fmt(value: float | None) -> str:
@@ -97,28 +106,28 @@ def _fmt(value: float | None) -> str:
 
 def _as_int(value: Any, label: str, valid: str) -> int:
     if isinstance(value, bool):
-        raise ConfigError(f"{label}: {value!r} is not {valid}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
+        raise ConfigError(f"{label}: {_show(value)} is not {valid}")
+    if isinstance(value, numbers.Integral):  # int, numpy integers
+        return int(value)
+    if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
         return int(value)
     if isinstance(value, str):
         try:
             return int(value.strip().replace("_", "").replace(",", ""))
         except ValueError:
             pass
-    raise ConfigError(f"{label}: {value!r} is not {valid}")
+    raise ConfigError(f"{label}: {_show(value)} is not {valid}")
 
 
 def _as_float(value: Any, label: str, valid: str) -> float:
     if isinstance(value, bool):
-        raise ConfigError(f"{label}: {value!r} is not {valid}")
+        raise ConfigError(f"{label}: {_show(value)} is not {valid}")
     try:
         number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{label}: {value!r} is not {valid}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{label}: {_show(value)} is not {valid}") from None
     if not math.isfinite(number):
-        raise ConfigError(f"{label}: {value!r} is not finite; use {valid}")
+        raise ConfigError(f"{label}: {_show(value)} is not finite; use {valid}")
     return number
 
 

@@ -31,9 +31,12 @@ def similarity_matrix(units: np.ndarray, odd: bool) -> np.ndarray:
 
     Zero vectors get similarity 0 to everything (1 to themselves).
     """
-    norms = np.sqrt(np.einsum("ij,ij->i", units, units))
-    safe = np.where(norms > 0, norms, 1.0)
-    unit_dirs = units / safe[:, None]
+    # Scale each row by its largest entry first so that huge weights (a run about to
+    # diverge) do not overflow the squared norm.
+    peak = np.abs(units).max(axis=1, initial=0.0)
+    scaled = units / np.where(peak > 0, peak, 1.0)[:, None]
+    norms = np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
+    unit_dirs = scaled / np.where(norms > 0, norms, 1.0)[:, None]
     S = unit_dirs @ unit_dirs.T
     np.clip(S, -1.0, 1.0, out=S)
     if odd:

@@ -25,7 +25,11 @@ ODD_ACTIVATIONS = frozenset({"tanh", "linear"})
 
 @dataclass(frozen=True)
 class Params:
-    """The four parameter arrays.  Replaced, never mutated, by a training step."""
+    """The four parameter arrays.
+
+    A Snapshot holds read-only copies; the Trainer's own are views into its flat
+    parameter buffers (see Layout) and change as it trains.
+    """
 
     W1: np.ndarray
     b1: np.ndarray

@@ -60,6 +60,9 @@ class History:
         return last + self.stride
 
     def append(self, step: int, loss: float, test_loss: float, symmetry: float) -> None:
+        """Record a point; steps off the current grid (before next_step()) are ignored."""
+        if step < self.next_step() or step % self.stride:
+            return
         if self.size == self.capacity:
             half = self.capacity // 2
             self.step[:half] = self.step[0::2]

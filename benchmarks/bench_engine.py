@@ -1,0 +1,239 @@
+"""Engine benchmark (DESIGN §5): ratios measured in one run, never absolute targets.
+
+For each size (N samples, H hidden units) it times, interleaved and repeated:
+
+* the engine: ``Trainer.step`` on ``Config(optimizer="sgd", lr=0.1, samples=N, hidden=H,
+  test_fraction=0.2)`` (xor, tanh, BCE-with-logits), warmed up past 20,000 steps so the
+  bounded history's recording cost is amortized as in a long run;
+* a minimal inline numpy loop of the same math (matmul forward, tanh, BCE-with-logits
+  loss, backprop, SGD update) on the same data and initial parameters;
+* PyTorch eager (nn.Linear + tanh + BCEWithLogitsLoss + optim.SGD, one thread,
+  float64), when torch is importable.
+
+Each repetition times one chunk of steps of every contender back to back, so load from
+other processes hits all of them alike; the ratio printed is the median over
+repetitions of the per-repetition ratio.  It also prints the history buffer's bytes at
+10**3 and 10**6 recorded steps, and checks that a symmetric-init run at each size stays
+bit-exact (max_unit_gap == 0.0).
+
+Run with ``make bench`` (or ``python benchmarks/bench_engine.py``).  Takes < 2 minutes.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from tui_symmetry.core import Config, Trainer  # noqa: E402
+from tui_symmetry.core.trainer import History  # noqa: E402
+
+SIZES = ((200, 8), (200, 32), (2000, 64))
+LR = 0.1
+WARMUP_STEPS = 20_000
+REPETITIONS = 9
+CHUNK_SECONDS = 0.1
+SYMMETRY_STEPS = 1_000
+TARGET_VS_LOOP = 0.8
+TARGET_VS_TORCH = 3.0
+
+Runner = Callable[[int], None]
+
+
+def engine_config(samples: int, hidden: int) -> Config:
+    """The benchmarked configuration at one size."""
+    return Config(optimizer="sgd", lr=LR, samples=samples, hidden=hidden, test_fraction=0.2)
+
+
+def make_engine(trainer: Trainer) -> Runner:
+    """A runner that advances the engine by n steps."""
+
+    def run(n: int) -> None:
+        if trainer.step(n) != n:
+            raise RuntimeError("the benchmark run diverged")
+
+    return run
+
+
+def make_minimal_loop(trainer: Trainer) -> Runner:
+    """A runner for the same math written as the shortest plain numpy loop."""
+    X = trainer.data.X_train.copy()
+    y = trainer.data.y_train.copy()
+    p = trainer.params
+    W1, b1, W2, b2 = p.W1.copy(), p.b1.copy(), p.W2.copy(), p.b2.copy()
+    inv_n = 1.0 / len(X)
+
+    def run(n: int) -> None:
+        nonlocal W1, b1, W2, b2
+        for _ in range(n):
+            z = X @ W1.T + b1
+            a = np.tanh(z)
+            out = a @ W2.T + b2
+            loss = float(np.mean(np.logaddexp(0.0, out) - out * y))
+            d_out = (1.0 / (1.0 + np.exp(-out)) - y) * inv_n
+            g_W2 = d_out.T @ a
+            g_b2 = d_out.sum(axis=0)
+            d_z = (d_out @ W2) * (1.0 - a * a)
+            g_W1 = d_z.T @ X
+            g_b1 = d_z.sum(axis=0)
+            W1 = W1 - LR * g_W1
+            b1 = b1 - LR * g_b1
+            W2 = W2 - LR * g_W2
+            b2 = b2 - LR * g_b2
+        if not np.isfinite(loss):
+            raise RuntimeError("the minimal loop diverged")
+
+    return run
+
+
+def make_torch(trainer: Trainer) -> Runner | None:
+    """A runner for PyTorch eager on the same data and initial parameters, or None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    X = torch.tensor(trainer.data.X_train, dtype=torch.float64)
+    y = torch.tensor(trainer.data.y_train, dtype=torch.float64)
+    hidden, inputs = trainer.params.W1.shape
+    layer1 = torch.nn.Linear(inputs, hidden, dtype=torch.float64)
+    layer2 = torch.nn.Linear(hidden, 1, dtype=torch.float64)
+    with torch.no_grad():
+        p = trainer.params
+        for layer, weight, bias in ((layer1, p.W1, p.b1), (layer2, p.W2, p.b2)):
+            layer.weight.copy_(torch.from_numpy(weight.copy()))
+            layer.bias.copy_(torch.from_numpy(bias.copy()))
+    model = torch.nn.Sequential(layer1, torch.nn.Tanh(), layer2)
+    criterion = torch.nn.BCEWithLogitsLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            optimizer.zero_grad()
+            loss = criterion(model(X), y)
+            loss.backward()
+            optimizer.step()
+
+    return run
+
+
+def time_chunk(run: Runner, n: int) -> float:
+    """Steps per second of one chunk of n steps."""
+    start = time.perf_counter()
+    run(n)
+    return n / (time.perf_counter() - start)
+
+
+def chunk_size(run: Runner) -> int:
+    """How many steps make a chunk of about CHUNK_SECONDS for this runner."""
+    rate = time_chunk(run, 200)
+    return max(50, int(rate * CHUNK_SECONDS))
+
+
+def symmetric_gap(samples: int, hidden: int) -> float:
+    """max_unit_gap after SYMMETRY_STEPS on the benchmark config with symmetric init."""
+    config = engine_config(samples, hidden).replace(init="symmetric", epsilon=0.0)
+    trainer = Trainer(config)
+    trainer.step(SYMMETRY_STEPS)
+    return trainer.snapshot().max_unit_gap
+
+
+def history_bytes() -> dict[int, int]:
+    """The default History's buffer bytes after 10**3 and 10**6 recorded steps."""
+    history = History()
+    sizes = {}
+    for step in range(10**6 + 1):
+        if step == history.next_step():
+            history.append(step, 0.5, 0.5, 1.0)
+        if step in (10**3, 10**6):
+            sizes[step] = history.nbytes
+    return sizes
+
+
+def fmt_rate(rate: float) -> str:
+    """Steps per second, compactly."""
+    return f"{rate / 1000:7.1f}k/s" if rate >= 1000 else f"{rate:7.0f}/s"
+
+
+def verdict(ratio: float | None, target: float) -> str:
+    """A ratio with 'ok' or 'LOW' against its target ('skipped' without a ratio)."""
+    if ratio is None:
+        return "skipped"
+    return f"{ratio:.2f}x {'ok' if ratio >= target else 'LOW'}"
+
+
+def main() -> int:
+    started = time.perf_counter()
+    try:
+        import torch
+
+        torch_note = f"torch {torch.__version__}"
+    except ImportError:
+        torch_note = None
+    print("Engine benchmark: xor, tanh, BCE-with-logits, sgd lr 0.1, full batch, float64,")
+    print(f"one BLAS thread, {REPETITIONS} interleaved repetitions, medians; numpy "
+          f"{np.__version__}, python {sys.version.split()[0]}")
+    if torch_note is None:
+        print("torch not installed: skipped")
+    print()
+    header = (f"{'size':>14} {'engine':>10} {'min loop':>10} {'torch':>10} "
+              f"{'eng/loop':>11} {'eng/torch':>11} {'bit-exact':>10}")
+    print(header)
+    print("-" * len(header))
+    all_ok = True
+    for samples, hidden in SIZES:
+        trainer = Trainer(engine_config(samples, hidden))
+        engine = make_engine(trainer)
+        engine(WARMUP_STEPS)  # history stride grown: recording amortized as in a long run
+        runners: dict[str, Runner] = {"engine": engine, "loop": make_minimal_loop(trainer)}
+        torch_run = make_torch(trainer)
+        if torch_run is not None:
+            runners["torch"] = torch_run
+        chunks = {name: chunk_size(run) for name, run in runners.items()}
+        for name, run in runners.items():
+            run(chunks[name])  # warm caches and allocators of every contender alike
+        rates: dict[str, list[float]] = {name: [] for name in runners}
+        for _ in range(REPETITIONS):
+            for name, run in runners.items():
+                rates[name].append(time_chunk(run, chunks[name]))
+        median = {name: statistics.median(values) for name, values in rates.items()}
+        vs_loop = statistics.median(e / b for e, b in zip(rates["engine"], rates["loop"],
+                                                          strict=True))
+        vs_torch = None
+        if "torch" in rates:
+            vs_torch = statistics.median(e / b for e, b in zip(rates["engine"], rates["torch"],
+                                                               strict=True))
+        gap = symmetric_gap(samples, hidden)
+        exact = gap == 0.0
+        all_ok &= exact
+        print(f"{f'N={samples} H={hidden}':>14} {fmt_rate(median['engine']):>10} "
+              f"{fmt_rate(median['loop']):>10} "
+              f"{fmt_rate(median['torch']) if vs_torch is not None else 'skipped':>10} "
+              f"{verdict(vs_loop, TARGET_VS_LOOP):>11} "
+              f"{verdict(vs_torch, TARGET_VS_TORCH):>11} "
+              f"{'yes' if exact else f'NO {gap:.1e}':>10}")
+    print()
+    print(f"targets: eng/loop >= {TARGET_VS_LOOP}x at every size while bit-exact; "
+          f"eng/torch >= {TARGET_VS_TORCH}x")
+    print("(ratios: median over repetitions of the ratio within one repetition)")
+    print("(bit-exact: symmetric init, epsilon 0, "
+          f"{SYMMETRY_STEPS} steps, max_unit_gap == 0.0)")
+    sizes = history_bytes()
+    print()
+    print(f"history buffer: {sizes[10**3]:,} bytes at 10^3 steps, "
+          f"{sizes[10**6]:,} bytes at 10^6 steps "
+          f"({'flat' if sizes[10**3] == sizes[10**6] else 'GROWS'})")
+    print(f"total benchmark time: {time.perf_counter() - started:.0f} s")
+    return 0 if all_ok and sizes[10**3] == sizes[10**6] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,588 @@
+"""The command line (DESIGN §4) and the atomic export writer.
+
+Most tests call ``main()`` in-process (fast, capsys captures both streams); a few run
+``python -m tui_symmetry`` for real, because only a real process shows what a user sees:
+exit codes, a traceback the interpreter prints, stray warnings.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+import types
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui_symmetry import cli
+from tui_symmetry.core.config import FIELDS, Config
+from tui_symmetry.core.metrics import chance_level
+from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.export import default_export_name, dumps_document, write_json_atomic
+
+SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
+    "config": dict,
+    "step": int,
+    "loss": float,
+    "test_loss": float,
+    "accuracy": float,
+    "symmetry_index": float,
+    "distinct_units": int,
+    "dead_units": int,
+    "max_unit_gap": float,
+    "diverged": bool,
+    "steps_per_s": float,
+}
+
+# A run that blows up within a few dozen steps (checked by test_diverging_run_*).
+DIVERGING = ["--dataset", "sine", "--activation", "relu", "--init", "xavier", "--epsilon", "0",
+             "--optimizer", "sgd", "--lr", "100"]
+
+
+def run_main(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_error_line(err: str) -> str:
+    assert err.startswith("tui-symmetry: error: "), err
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in err
+    return err
+
+
+def run_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui_symmetry", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+# -- bad command lines -------------------------------------------------------------------
+
+TRAIN = ["train", "--steps", "5"]
+
+# (argv, exit status, a fragment the message must contain: the valid range where there
+# is one).  "{tmp}" is replaced by a scratch directory holding the config files below.
+BAD_COMMAND_LINES: list[tuple[list[str], int, str]] = [
+    ([*TRAIN, "--hidden", "0"], 2, "an integer in [1, 256]"),
+    ([*TRAIN, "--hidden", "257"], 2, "an integer in [1, 256]"),
+    ([*TRAIN, "--hidden", "abc"], 2, "'abc' is not an integer in [1, 256]"),
+    ([*TRAIN, "--hidden", "2.5"], 2, "an integer in [1, 256]"),
+    ([*TRAIN, "--lr", "0"], 2, "a number in (0, 100]"),
+    ([*TRAIN, "--lr", "-1"], 2, "a number in (0, 100]"),
+    ([*TRAIN, "--lr", "nan"], 2, "not finite; use a number in (0, 100]"),
+    ([*TRAIN, "--lr", "inf"], 2, "not finite"),
+    ([*TRAIN, "--lr=-inf"], 2, "not finite"),
+    ([*TRAIN, "--lr", "1e400"], 2, "not finite"),
+    ([*TRAIN, "--lr", "-inf"], 2, "--lr: expected one argument (a number in (0, 100])"),
+    ([*TRAIN, "--dataset", "foo"], 2, "one of xor, moons, circles, spiral, blobs, sine, linear"),
+    ([*TRAIN, "--activation", "foo"], 2, "one of tanh, relu"),
+    ([*TRAIN, "--init", "kaiming"], 2, "one of zeros, constant, symmetric"),
+    ([*TRAIN, "--optimizer", "rmsprop"], 2, "one of sgd, momentum, adam"),
+    ([*TRAIN, "--dropout", "1"], 2, "a number in [0, 0.95]"),
+    ([*TRAIN, "--test-fraction", "0.95"], 2, "a number in [0, 0.9]"),
+    ([*TRAIN, "--samples", "3"], 2, "an integer in [4, 100000]"),
+    ([*TRAIN, "--samples", "4", "--test-fraction", "0.9"], 2, "need at least 2"),
+    ([*TRAIN, "--seed", "-1"], 2, "an integer in [0, 4294967295]"),
+    ([*TRAIN, "--seed", "4294967296"], 2, "an integer in [0, 4294967295]"),
+    ([*TRAIN, "--momentum", "1"], 2, "a number in [0, 1)"),
+    ([*TRAIN, "--batch-size", "-1"], 2, "an integer in [0, 100000]"),
+    ([*TRAIN, "--noise", ""], 2, "a number in [0, 2]"),
+    ([*TRAIN, "--bogus"], 2, "unrecognized arguments: --bogus"),
+    ([*TRAIN, "stray"], 2, "unrecognized arguments: stray"),
+    ([*TRAIN, "--hidden"], 2, "--hidden: expected one argument (an integer in [1, 256])"),
+    ([*TRAIN, "--hidden", "--lr", "0.1"], 2, "--hidden: expected one argument"),
+    ([*TRAIN, "--fps", "10"], 2, "unrecognized arguments: --fps"),
+    (["train"], 2, "train needs --steps N (an integer in [1, 1000000000])"),
+    (["train", "--json"], 2, "needs --steps"),
+    (["train", "--steps", "0"], 2, "an integer in [1, 1000000000]"),
+    (["train", "--steps", "x"], 2, "'x' is not an integer in [1, 1000000000]"),
+    (["train", "--steps", "1e3"], 2, "an integer in [1, 1000000000]"),
+    (["train", "--steps", "1000000001"], 2, "an integer in [1, 1000000000]"),
+    (["train", "--steps"], 2, "--steps: expected one argument (an integer"),
+    ([*TRAIN, "--export"], 2, "--export: expected one argument"),
+    ([*TRAIN, "--export", "{tmp}/missing/run.json"], 1, "cannot write {tmp}/missing/run.json"),
+    ([*TRAIN, "--export", "{tmp}"], 1, "is a directory"),
+    # The app path validates everything before the app is imported.
+    (["--fps", "0"], 2, "fps: '0' is out of range; use a number in [1, 60]"),
+    (["--fps", "61"], 2, "a number in [1, 60]"),
+    (["--fps", "nan"], 2, "not finite"),
+    (["--hidden", "0"], 2, "an integer in [1, 256]"),
+    (["--steps", "5"], 2, "unrecognized arguments: --steps"),
+    (["--json"], 2, "unrecognized arguments: --json"),
+    (["trian"], 2, "unknown command 'trian'"),
+    # Config files.
+    ([*TRAIN, "--config", "{tmp}/nope.toml"], 2, "cannot read config {tmp}/nope.toml"),
+    ([*TRAIN, "--config", "{tmp}/run.yaml"], 2, "use a .toml or .json file"),
+    ([*TRAIN, "--config", "{tmp}/broken.toml"], 2, "invalid TOML"),
+    ([*TRAIN, "--config", "{tmp}/broken.json"], 2, "invalid JSON"),
+    ([*TRAIN, "--config", "{tmp}/unknown.toml"], 2, "unknown setting 'hiden'"),
+    ([*TRAIN, "--config", "{tmp}/range.toml"], 2, "{tmp}/range.toml: hidden: 0 is out of range"),
+    ([*TRAIN, "--config", "{tmp}/list.json"], 2, "expected a table of settings"),
+    (["--config", "{tmp}/range.toml"], 2, "an integer in [1, 256]"),
+]
+
+CONFIG_FILES = {
+    "run.yaml": "hidden: 4\n",
+    "broken.toml": "hidden = = 4\n",
+    "broken.json": '{"hidden": 4',
+    "unknown.toml": "hiden = 4\n",
+    "range.toml": "hidden = 0\n",
+    "list.json": "[1, 2]",
+}
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    for name, text in CONFIG_FILES.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "fragment"),
+    BAD_COMMAND_LINES,
+    ids=[" ".join(argv) for argv, _, _ in BAD_COMMAND_LINES],
+)
+def test_bad_command_line_is_one_line_and_an_exit_status(
+    argv: list[str], status: int, fragment: str, config_dir: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # If validation ever let a bad line through to the app, this fails loudly.
+    fake_app = types.ModuleType("tui_symmetry.app")
+    fake_app.run_app = lambda config, fps: pytest.fail("the app must not start")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tui_symmetry.app", fake_app)
+    tmp = str(config_dir)
+    argv = [arg.replace("{tmp}", tmp) for arg in argv]
+    code, out, err = run_main(capsys, argv)
+    assert code == status
+    assert out == ""
+    assert fragment.replace("{tmp}", tmp) in assert_one_error_line(err)
+    assert "usage:" not in err
+
+
+def test_bad_command_line_in_a_real_process(tmp_path: Path) -> None:
+    proc = run_process(["train", "--steps", "5", "--hidden", "0"], tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr == (
+        "tui-symmetry: error: hidden: '0' is out of range; use an integer in [1, 256]\n"
+    )
+
+
+def test_unwritable_export_in_a_real_process(tmp_path: Path) -> None:
+    proc = run_process(["train", "--steps", "5", "--export", "no/such/dir/run.json"], tmp_path)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert_one_error_line(proc.stderr)
+    assert "cannot write no/such/dir/run.json" in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_json_in_a_real_process_is_clean(tmp_path: Path) -> None:
+    proc = run_process(["train", "--steps", "50", "--json", "--export", "run.json"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # no progress bar, no numpy warnings, nothing
+    assert proc.stdout.count("\n") == 1
+    assert json.loads(proc.stdout)["step"] == 50
+    assert json.loads((tmp_path / "run.json").read_text())["step"] == 50
+
+
+# -- train: output ---------------------------------------------------------------------------
+
+
+def check_summary(summary: dict[str, Any], config: Config, steps: int) -> None:
+    assert list(summary) == list(SUMMARY_TYPES)
+    assert summary["config"] == config.to_dict()
+    assert list(summary["config"]) == [spec.name for spec in FIELDS]
+    assert summary["step"] == steps
+    for key, kind in SUMMARY_TYPES.items():
+        value = summary[key]
+        if value is None:
+            assert key in ("test_loss", "accuracy"), key
+            continue
+        assert isinstance(value, kind), (key, value)
+        if kind is int:
+            assert not isinstance(value, bool), key
+    assert summary["steps_per_s"] > 0
+    assert 1 <= summary["distinct_units"] <= config.hidden
+    assert 0.0 <= summary["symmetry_index"] <= 1.0
+
+
+def test_train_json_has_every_key_with_its_type(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(capsys, ["train", "--steps", "120", "--hidden", "6", "--json"])
+    assert code == 0 and err == ""
+    summary = json.loads(out)
+    check_summary(summary, Config(hidden=6), 120)
+    assert isinstance(summary["test_loss"], float)
+    assert 0.0 <= summary["accuracy"] <= 1.0
+
+
+def test_train_json_nulls_for_regression_without_test_split(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["train", "--steps", "40", "--dataset", "sine", "--test-fraction", "0", "--json"]
+    code, out, _ = run_main(capsys, argv)
+    assert code == 0
+    summary = json.loads(out)
+    check_summary(summary, Config(dataset="sine", test_fraction=0), 40)
+    assert summary["test_loss"] is None
+    assert summary["accuracy"] is None
+
+    code, out, _ = run_main(capsys, argv[:-1])  # the same run, for people
+    assert code == 0
+    assert "(test" not in out and "accuracy" not in out
+    assert out.splitlines()[1].startswith("loss ")
+
+
+def test_train_human_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    # Identical units stay identical: the summary must say so in words.
+    argv = ["train", "--steps", "200", "--init", "symmetric", "--epsilon", "0", "--hidden", "5"]
+    code, out, err = run_main(capsys, argv)
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    labels = [line.split("  ")[0] for line in lines]
+    assert labels == ["steps", "loss", "accuracy", "symmetry index", "distinct units",
+                      "dead units", "max unit gap", "diverged", "speed"]
+    # Aligned: every value starts in the same column.
+    assert len({len(line) - len(line[len(label):].lstrip()) for line, label
+                in zip(lines, labels, strict=True)}) == 1
+    rows = {label: line[len(label):].strip() for line, label in zip(lines, labels, strict=True)}
+    assert rows["steps"] == "200"
+    assert rows["max unit gap"] == "0.0  (bit-identical)"
+    assert rows["distinct units"] == "1 / 5"
+    # xor: u = [w1, w2, b, v] has 4 entries; tanh is odd, so the chance level is E|cos|.
+    assert rows["symmetry index"] == f"1.000  (chance {chance_level(4, odd=True):.3f})"
+    assert rows["diverged"] == "no"
+    assert rows["speed"].endswith("steps/s")
+    assert "(test " in rows["loss"]
+
+
+def test_human_summary_names_the_export_and_a_real_gap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = tmp_path / "run.json"
+    argv = ["train", "--steps", "30", "--init", "xavier", "--export", str(target)]
+    code, out, _ = run_main(capsys, argv)
+    assert code == 0
+    assert f"export          {target}\n" in out
+    gap_line = next(line for line in out.splitlines() if line.startswith("max unit gap"))
+    assert "bit-identical" not in gap_line  # Xavier units differ from the start
+    assert target.exists()
+
+
+def test_diverging_run_is_a_result_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    # pytest swallows warnings; turned into errors, a numpy overflow warning would fail here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, out, err = run_main(capsys, ["train", "--steps", "1000", *DIVERGING, "--json"])
+    assert code == 0
+    assert err == ""  # numpy's overflow warnings are not for the user
+    summary = json.loads(out)
+    assert summary["diverged"] is True
+    assert 0 < summary["step"] < 1000
+
+    code, out, err = run_main(capsys, ["train", "--steps", "1000", *DIVERGING])
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].endswith(" of 1,000")
+    assert lines[1] == "loss            not finite  (test not finite)"
+    assert "diverged        yes" in out
+
+
+# -- train: export -------------------------------------------------------------------------
+
+
+def test_export_writes_a_valid_document_and_no_temp_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = tmp_path / "out.json"
+    argv = ["train", "--steps", "60", "--hidden", "3", "--export", str(target), "--json"]
+    code, out, err = run_main(capsys, argv)
+    assert code == 0 and err == ""
+    assert json.loads(out)["step"] == 60  # --json and --export together: stdout stays JSON
+    document = json.loads(target.read_text())
+    assert document["format"] == "tui-symmetry-run"
+    assert document["version"] == 1
+    assert document["step"] == 60
+    assert document["config"] == Config(hidden=3).to_dict()
+    for key in ("data", "initial_params", "params", "history"):
+        assert key in document
+    assert len(document["params"]["W1"]) == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_same_seed_gives_byte_identical_exports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Minibatches and dropout draw random numbers every step: the strictest case.
+    base = ["train", "--steps", "300", "--batch-size", "16", "--dropout", "0.2"]
+    paths = [tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"]
+    for path, seed in zip(paths, ["7", "7", "8"], strict=True):
+        assert run_main(capsys, [*base, "--seed", seed, "--export", str(path)])[0] == 0
+    a, b, c = (path.read_bytes() for path in paths)
+    assert a == b
+    assert a != c  # the seed does matter, so the equality above means something
+
+
+def test_chunked_training_equals_one_call() -> None:
+    # train steps in time-sized chunks; its result must not depend on the chunking.
+    config = Config(batch_size=16, dropout=0.1, l1=0.001, hidden=5, samples=80)
+    whole = Trainer(config)
+    whole.step(257)
+    chunked = Trainer(config)
+    for n in (1, 50, 6, 200):
+        chunked.step(n)
+    assert dumps_document(chunked.export()) == dumps_document(whole.export())
+
+
+def test_export_failure_at_write_time_is_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target = tmp_path / "run.json"
+    target.write_text("previous run\n")
+
+    def refuse(src: str, dst: str) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    code, out, err = run_main(capsys, ["train", "--steps", "5", "--export", str(target)])
+    assert code == 1
+    assert out == ""
+    assert assert_one_error_line(err) == (
+        f"tui-symmetry: error: cannot write {target}: Permission denied\n"
+    )
+    assert target.read_text() == "previous run\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
+def test_ctrl_c_during_train_is_exit_130(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def interrupted(self: Trainer, n: int = 1) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "step", interrupted)
+    code, out, err = run_main(capsys, ["train", "--steps", "100"])
+    assert code == 130
+    assert out == ""
+    assert assert_one_error_line(err) == "tui-symmetry: error: interrupted\n"
+
+
+# -- train: progress ---------------------------------------------------------------------------
+
+
+class FakeTerminal(io.StringIO):
+    """A stderr that claims to be a terminal, so the progress bar turns on."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("json_output", [False, True])
+def test_progress_bar_only_on_a_terminal_without_json(
+    json_output: bool, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stdout, stderr = io.StringIO(), FakeTerminal()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    # Show the bar even for this short run, and update it many times.
+    monkeypatch.setattr(cli, "PROGRESS_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(cli, "FIRST_CHUNK", 5)
+    monkeypatch.setattr(cli, "CHUNK_SECONDS", 0.0)
+    argv = ["train", "--steps", "40", *(["--json"] if json_output else [])]
+    assert cli.main(argv) == 0
+    if json_output:
+        assert stderr.getvalue() == ""
+        assert json.loads(stdout.getvalue())["step"] == 40
+    else:
+        shown = stderr.getvalue()
+        assert "training" in shown and "steps/s" in shown and "loss" in shown
+        assert "/40" in shown
+        assert stdout.getvalue().startswith("steps ")  # the bar never touches stdout
+
+
+def test_no_progress_output_when_not_a_terminal(capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "PROGRESS_AFTER_SECONDS", 0.0)
+    code, out, err = run_main(capsys, ["train", "--steps", "40"])
+    assert code == 0 and err == ""
+    assert out.startswith("steps ")
+
+
+# -- config files -------------------------------------------------------------------------------
+
+
+def test_config_file_toml_and_flags_override_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "lecture.toml"
+    path.write_text('init = "symmetric"\nhidden = 4\ntest-fraction = 0.0\nlr = 0.1\n')
+    argv = ["train", "--steps", "10", "--config", str(path), "--hidden", "6", "--json"]
+    code, out, err = run_main(capsys, argv)
+    assert code == 0, err
+    config = json.loads(out)["config"]
+    assert config == Config(init="symmetric", hidden=6, test_fraction=0.0, lr=0.1).to_dict()
+
+
+def test_json_output_and_export_seed_a_new_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Reproducing a run from its own output is the point of a config that round-trips.
+    first = tmp_path / "first.json"
+    argv = ["train", "--steps", "20", "--hidden", "3", "--seed", "11", "--json"]
+    code, out, _ = run_main(capsys, [*argv, "--export", str(first)])
+    assert code == 0
+    summary_file = tmp_path / "summary.json"
+    summary_file.write_text(out)
+    for source in (first, summary_file):
+        again = tmp_path / f"again-{source.name}"
+        code, _, err = run_main(capsys, ["train", "--steps", "20", "--config", str(source),
+                                         "--export", str(again)])
+        assert code == 0, err
+        assert again.read_bytes() == first.read_bytes()
+
+
+# -- the app path -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Config, float]]:
+    """Stand in for tui_symmetry.app, recording what run_app was called with.
+
+    A module in sys.modules works whether or not the real app package exists yet, and
+    keeps Textual out of these tests.
+    """
+    calls: list[tuple[Config, float]] = []
+
+    def run_app(config: Config, fps: float) -> int:
+        calls.append((config, fps))
+        return 3 if config.seed == 3 else 0
+
+    module = types.ModuleType("tui_symmetry.app")
+    module.run_app = run_app  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tui_symmetry.app", module)
+    return calls
+
+
+def test_app_gets_the_built_config_and_fps(
+    fake_app: list[tuple[Config, float]], capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main([]) == 0
+    assert fake_app == [(Config(), 20.0)]
+    argv = ["--hidden", "4", "--init", "he", "--lr", "0.5", "--fps", "7.5", "--activation",
+            "leaky-relu"]
+    assert cli.main(argv) == 0
+    config, fps = fake_app[1]
+    assert config == Config(hidden=4, init="he", lr=0.5, activation="leaky_relu")
+    assert isinstance(config.hidden, int) and fps == 7.5
+    assert cli.main(["--seed", "3"]) == 3  # the app's exit status is passed on
+    assert capsys.readouterr() == ("", "")
+
+
+def test_app_with_config_file(
+    tmp_path: Path, fake_app: list[tuple[Config, float]],
+) -> None:
+    path = tmp_path / "scene.json"
+    path.write_text(json.dumps({"dataset": "spiral", "hidden": 32, "tie": 0.5}))
+    assert cli.main(["--config", str(path), "--tie", "0"]) == 0
+    assert fake_app == [(Config(dataset="spiral", hidden=32, tie=0.0), 20.0)]
+
+
+def test_app_that_cannot_be_imported_is_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "tui_symmetry.app", None)  # makes the import fail
+    code, out, err = run_main(capsys, [])
+    assert code == 1 and out == ""
+    assert "cannot start the app" in assert_one_error_line(err)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"]])
+def test_help_lists_every_option_with_its_range(
+    argv: list[str], capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_main(capsys, argv)
+    assert code == 0 and err == ""
+    flat = " ".join(out.split())  # argparse wraps lines anywhere
+    for spec in FIELDS:
+        assert spec.flag in flat
+        assert f"{spec.help}; {spec.describe_range()} (default: " in flat
+    assert (f"{cli.STEPS.help}; {cli.STEPS.describe_range()}" in flat) == (argv[0] == "train")
+    assert ("--fps" in flat) == (argv[0] != "train")
+
+
+# -- write_json_atomic --------------------------------------------------------------------------
+
+DOCUMENT = {"format": "tui-symmetry-run", "b": [1.5, None], "a": {"z": 1, "y": "ü"}}
+
+
+def test_atomic_write_content_is_compact_ordered_json(tmp_path: Path) -> None:
+    target = tmp_path / "doc.json"
+    write_json_atomic(target, DOCUMENT)
+    text = target.read_text(encoding="utf-8")
+    assert text == '{"format":"tui-symmetry-run","b":[1.5,null],"a":{"z":1,"y":"\\u00fc"}}\n'
+    assert json.loads(text) == DOCUMENT
+    write_json_atomic(str(target), {"again": True})  # str paths too; overwrites
+    assert json.loads(target.read_text()) == {"again": True}
+    assert [p.name for p in tmp_path.iterdir()] == ["doc.json"]
+
+
+@pytest.mark.parametrize("failing", ["replace", "fsync", "write"])
+def test_atomic_write_failure_keeps_the_old_file(
+    failing: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target = tmp_path / "doc.json"
+    target.write_text("old\n")
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, failing, boom)
+    with pytest.raises(OSError, match="No space left"):
+        write_json_atomic(target, DOCUMENT)
+    monkeypatch.undo()
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["doc.json"]
+
+
+def test_atomic_write_rejects_non_json_before_touching_the_disk(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        write_json_atomic(tmp_path / "doc.json", {"loss": float("nan")})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_missing_directory_raises_oserror(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        write_json_atomic(tmp_path / "missing" / "doc.json", DOCUMENT)
+
+
+def test_atomic_write_file_modes(tmp_path: Path) -> None:
+    old_umask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.json"
+        write_json_atomic(fresh, DOCUMENT)
+        # Not mkstemp's private 0600: an export is a normal file.
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+        kept = tmp_path / "kept.json"
+        kept.write_text("{}")
+        kept.chmod(0o640)
+        write_json_atomic(kept, DOCUMENT)
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    finally:
+        os.umask(old_umask)
+
+
+def test_default_export_name() -> None:
+    assert default_export_name(Config(), 1200) == "tui-symmetry-xor-h8-step1200.json"
+    assert default_export_name(Config(dataset="sine", hidden=32), 0) == (
+        "tui-symmetry-sine-h32-step0.json"
+    )

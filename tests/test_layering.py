@@ -1,0 +1,101 @@
+"""DESIGN §1: ``tui_symmetry.core`` is numpy only, free of every UI library and of the app."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tui_symmetry.core
+
+CORE_DIR = Path(tui_symmetry.core.__file__).parent
+FORBIDDEN = ("textual", "rich", "plotext", "textual_plotext", "tui_symmetry.app")
+
+
+def _is_forbidden(module: str) -> bool:
+    """True when ``module`` is one of FORBIDDEN or inside one of them."""
+    return any(module == name or module.startswith(name + ".") for name in FORBIDDEN)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every absolute module name an ``import`` or ``from ... import`` in ``path`` names.
+
+    Relative imports are resolved against the core package; ``from pkg import name``
+    also yields ``pkg.name`` (it may be a submodule).
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = "tui_symmetry.core"
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1])
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _core_files() -> list[Path]:
+    """Every Python file of the core package."""
+    return sorted(CORE_DIR.rglob("*.py"))
+
+
+def test_core_package_has_the_expected_modules() -> None:
+    names = {path.stem for path in _core_files()}
+    assert {"config", "data", "init", "network", "regularize", "optim", "metrics",
+            "trainer"} <= names
+
+
+@pytest.mark.parametrize("path", _core_files(), ids=lambda p: p.name)
+def test_core_source_imports_no_ui(path: Path) -> None:
+    offenders = sorted(m for m in _imported_modules(path) if _is_forbidden(m))
+    assert offenders == [], f"{path.name} imports {offenders}"
+
+
+def test_the_static_check_would_catch_an_offender(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import numpy as np\n"
+        "def f():\n"
+        "    from rich.console import Console\n"
+        "    import textual.app\n"
+        "from tui_symmetry import app\n"
+        "from ..app import widgets\n",
+        encoding="utf-8",
+    )
+    offenders = {m for m in _imported_modules(sample) if _is_forbidden(m)}
+    assert offenders >= {"rich.console", "textual.app", "tui_symmetry.app",
+                         "tui_symmetry.app.widgets"}
+    assert not _is_forbidden("numpy")
+    assert not _is_forbidden("richer")
+
+
+def test_importing_core_loads_no_ui_module() -> None:
+    code = (
+        "import json, sys\n"
+        "import tui_symmetry.core\n"
+        "import tui_symmetry.core.config, tui_symmetry.core.data, tui_symmetry.core.init\n"
+        "import tui_symmetry.core.network, tui_symmetry.core.regularize\n"
+        "import tui_symmetry.core.optim, tui_symmetry.core.metrics\n"
+        "import tui_symmetry.core.trainer\n"
+        "t = tui_symmetry.core.Trainer(tui_symmetry.core.Config(hidden=2, samples=20))\n"
+        "t.step(3); t.snapshot(); t.export()\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=True)
+    loaded = json.loads(result.stdout)
+    assert "tui_symmetry.core.trainer" in loaded
+    assert "numpy" in loaded
+    offenders = sorted(m for m in loaded if _is_forbidden(m))
+    assert offenders == []

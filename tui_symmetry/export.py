@@ -1,0 +1,114 @@
+"""Writing run documents to disk: atomically, deterministically, never half-written.
+
+Used by ``tui-symmetry train --export FILE`` and by the app's export action.  A reader
+(another program, a replay script, a lecturer's notebook) must never see a truncated
+file, even if the process is killed mid-write or the disk fills up: the document goes
+to a temporary file in the target's directory, is flushed to disk, and only then
+renamed over the target in one step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import stat
+from typing import Any
+
+from tui_symmetry.core.config import Config
+
+# How many fresh temp names to try before giving up: a clash needs 64 random bits to
+# collide, so more than one retry means something odd is going on in that directory.
+_TEMP_ATTEMPTS = 4
+
+
+def dumps_document(document: dict[str, Any]) -> str:
+    """The exact text ``write_json_atomic`` writes: compact, key order kept, strict JSON.
+
+    ``allow_nan=False`` because NaN and Infinity are not JSON: other languages' parsers
+    reject them.  The core already turns non-finite numbers into ``null``.
+    """
+    return json.dumps(document, sort_keys=False, allow_nan=False, separators=(",", ":")) + "\n"
+
+
+def write_json_atomic(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
+    """Write ``document`` as JSON to ``path`` so that the file is either complete or untouched.
+
+    The text goes to a hidden temp file in the same directory (a rename is only atomic
+    within one file system), is fsync'ed, then ``os.replace``'d over ``path``.  A new
+    file gets the usual permissions (0666 minus the umask); an existing file keeps its
+    mode.  On any I/O failure the temp file is removed, an existing ``path`` is left
+    as it was, and OSError is raised.
+
+    The document is serialized before the disk is touched, so a document that is not
+    valid JSON (NaN, a numpy array: a caller's bug) raises ValueError or TypeError
+    without creating any file.
+    """
+    text = dumps_document(document).encode("utf-8")
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    fd, temp = _create_temp(directory, os.path.basename(target))
+    try:
+        try:
+            _copy_mode_of_existing(target, fd)
+            view = memoryview(text)
+            while view:
+                # os.write may write less than asked (signals, pipes); loop until done.
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, target)
+    except BaseException:
+        # BaseException too: a Ctrl-C mid-write must not leave a stray temp file behind.
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_directory(directory)
+
+
+def _create_temp(directory: str, name: str) -> tuple[int, str]:
+    """Open a new hidden temp file next to the target; returns (fd, path).
+
+    os.open with mode 0o666 lets the kernel apply the umask, unlike tempfile.mkstemp,
+    whose 0600 would make every export private to its owner.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+    def attempt() -> tuple[int, str]:
+        temp = os.path.join(directory, f".{name}.{secrets.token_hex(8)}.tmp")
+        return os.open(temp, flags, 0o666), temp
+
+    for _ in range(_TEMP_ATTEMPTS - 1):
+        with contextlib.suppress(FileExistsError):
+            return attempt()
+    return attempt()
+
+
+def _copy_mode_of_existing(target: str, fd: int) -> None:
+    """Give the temp file the mode of the file it replaces, if there is one."""
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return  # no existing file (or unreadable metadata): keep the umask default
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Persist the rename itself; best effort (not possible on every OS / file system)."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def default_export_name(config: Config, step: int) -> str:
+    """A file name that says what the run was, e.g. ``tui-symmetry-xor-h8-step1200.json``."""
+    return f"tui-symmetry-{config.dataset}-h{config.hidden}-step{step}.json"
