@@ -55,7 +55,7 @@ class Params:
         )
 
 
-# Activations write into a given buffer and multiply a gradient by phi'(z) in place:
+# Activations and their derivatives write into given buffers:
 # on (H, N) arrays of a few hundred KB, fresh temporaries cost more than the maths
 # (the allocator hands pages back and faults them in again on every call).
 
@@ -84,48 +84,59 @@ def activate(name: str, z: np.ndarray, out: np.ndarray | None = None) -> np.ndar
     return out
 
 
-def multiply_by_derivative(name: str, delta: np.ndarray, z: np.ndarray, a: np.ndarray,
-                           scratch: np.ndarray) -> None:
-    """delta *= phi'(z), in place; ``scratch`` is a buffer of delta's shape."""
+def derivative(name: str, z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray | None:
+    """phi'(z) written into ``out``; None for linear, whose derivative is all ones."""
     if name == "tanh":
-        np.multiply(a, a, out=scratch)
-        np.subtract(1.0, scratch, out=scratch)
-        delta *= scratch
+        np.multiply(a, a, out=out)
+        np.subtract(1.0, out, out=out)
     elif name == "relu":
-        np.multiply(delta, 0.0, out=delta, where=z <= 0.0)
+        np.greater(z, 0.0, out=out)
     elif name == "sigmoid":
-        np.subtract(1.0, a, out=scratch)
-        scratch *= a
-        delta *= scratch
+        np.subtract(1.0, a, out=out)
+        out *= a
     elif name == "leaky_relu":
-        np.multiply(delta, LEAKY_SLOPE, out=delta, where=z <= 0.0)
-    elif name != "linear":
+        np.greater(z, 0.0, out=out)
+        out *= 1.0 - LEAKY_SLOPE
+        out += LEAKY_SLOPE
+    elif name == "linear":
+        return None
+    else:
         raise ValueError(f"unknown activation {name!r}")
+    return out
 
 
 class Layout:
-    """Where each parameter lives in one flat vector theta = [W1, W2, b1, b2].
+    """Where each parameter lives in one flat vector theta = [W1 | b1, W2, b2].
 
-    Optimizers and penalties then work on one array instead of four (a tiny network's
-    step is mostly per-call overhead), and the weights W1, W2 form one contiguous
-    slice for L2 and L1.
+    Unit i's incoming weights and bias sit together as row i of an (H, D + 1) block,
+    so the forward pass is one product with the inputs plus a row of ones, and the
+    backward pass fills the block's gradient in one reduction.  Optimizers and
+    penalties work on the one flat array (a tiny network's step is mostly per-call
+    overhead).  ``weights`` indexes W1 and W2, the entries L1 and L2 act on.
     """
 
     def __init__(self, hidden: int, inputs: int) -> None:
         self.hidden, self.inputs = hidden, inputs
-        n_w1 = hidden * inputs
-        self.weights = slice(0, n_w1 + hidden)
-        self.per_unit = slice(0, n_w1 + 2 * hidden)  # W1, W2, b1: what grad noise touches
-        self._w1 = slice(0, n_w1)
-        self._w2 = slice(n_w1, n_w1 + hidden)
-        self._b1 = slice(n_w1 + hidden, n_w1 + 2 * hidden)
-        self.size = n_w1 + 2 * hidden + 1
+        n_block = hidden * (inputs + 1)
+        self.size = n_block + hidden + 1
+        self._block = slice(0, n_block)
+        self._w2 = slice(n_block, n_block + hidden)
+        is_weight = np.ones(self.size, dtype=bool)
+        is_weight[inputs : n_block : inputs + 1] = False  # b1
+        is_weight[-1] = False  # b2
+        self.weights = np.flatnonzero(is_weight)
+        self.per_unit = slice(0, self.size - 1)  # W1, b1, W2: what gradient noise touches
+
+    def block(self, theta: np.ndarray) -> np.ndarray:
+        """The (H, D + 1) view [W1 | b1] of ``theta``."""
+        return theta[self._block].reshape(self.hidden, self.inputs + 1)
 
     def views(self, theta: np.ndarray) -> Params:
         """Params whose arrays are views into ``theta`` (no copy)."""
+        block = self.block(theta)
         return Params(
-            theta[self._w1].reshape(self.hidden, self.inputs),
-            theta[self._b1],
+            block[:, : self.inputs],
+            block[:, self.inputs],
             theta[self._w2].reshape(1, self.hidden),
             theta[-1:],
         )
@@ -140,17 +151,17 @@ class Layout:
 class UnitMajor:
     """Views into one flat vector shaped for the unit-major kernel; built once, reused.
 
-    ``b1_col`` and ``w2_col`` are (H, 1) columns that broadcast against (1, N) rows;
-    ``w2_row`` is W2 as an (H,) vector.
+    ``block`` is [W1 | b1] (H, D + 1); ``w2_col`` is W2 as an (H, 1) column that
+    broadcasts against (1, N) rows and ``w2_row`` W2 as an (H,) vector.
     """
 
-    __slots__ = ("W1", "W2", "b1", "b1_col", "b2", "theta", "w2_col", "w2_row")
+    __slots__ = ("W2", "b2", "block", "theta", "w2_col", "w2_row")
 
     def __init__(self, layout: Layout, theta: np.ndarray) -> None:
-        p = layout.views(theta)
         self.theta = theta
-        self.W1, self.b1, self.W2, self.b2 = p.W1, p.b1, p.W2, p.b2
-        self.b1_col = p.b1[:, None]
+        self.block = layout.block(theta)
+        p = layout.views(theta)
+        self.W2, self.b2 = p.W2, p.b2
         self.w2_col = p.W2.T
         self.w2_row = p.W2[0]
 
@@ -167,30 +178,33 @@ class Workspace:
         self.t2 = np.empty((hidden, n))
 
 
-def hidden_preactivation_t(p: UnitMajor, XT: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """zᵀ = W1 Xᵀ + b1 into ``out`` (H, N)."""
-    np.einsum("hd,dn->hn", p.W1, XT, out=out, optimize=False)
-    out += p.b1_col
-    return out
+def with_ones(X: np.ndarray) -> np.ndarray:
+    """[Xᵀ; 1]: the (D + 1, N) C-ordered input rows plus a row of ones for the bias."""
+    XT1 = np.ones((X.shape[1] + 1, X.shape[0]))
+    XT1[:-1] = X.T
+    return XT1
 
 
-def hidden_t(p: UnitMajor, XT: np.ndarray, activation: str,
+def hidden_t(p: UnitMajor, XT1: np.ndarray, activation: str,
              ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
-    """(zᵀ, aᵀ), both (H, N), in the workspace's buffers (aᵀ is zᵀ for linear)."""
-    zT = hidden_preactivation_t(p, XT, ws.z)
+    """(zᵀ, aᵀ), both (H, N), in the workspace's buffers (aᵀ is zᵀ for linear).
+
+    zᵀ = [W1 | b1] [Xᵀ; 1] through einsum's own loops (never BLAS; see the module doc).
+    """
+    zT = np.einsum("hk,kn->hn", p.block, XT1, out=ws.z, optimize=False)
     return zT, activate(activation, zT, ws.a)
 
 
-def output_t(p: UnitMajor, XT: np.ndarray, activation: str, ws: Workspace) -> np.ndarray:
+def output_t(p: UnitMajor, XT1: np.ndarray, activation: str, ws: Workspace) -> np.ndarray:
     """The network's output on a batch, (1, N), without dropout."""
-    out = p.W2 @ hidden_t(p, XT, activation, ws)[1]
+    out = p.W2 @ hidden_t(p, XT1, activation, ws)[1]
     out += p.b2
     return out
 
 
 def loss_and_grads_t(
     p: UnitMajor,
-    XT: np.ndarray,
+    XT1: np.ndarray,
     yT: np.ndarray,
     activation: str,
     regression: bool,
@@ -200,17 +214,18 @@ def loss_and_grads_t(
 ) -> float:
     """The data loss on a batch; its gradient is written into the arrays of ``g``.
 
-    XT is (D, N) and yT (1, N), both C-ordered; ``ws`` has buffers of width N.
-    ``maskT`` (H, N), when given, holds the dropout mask already scaled to m / (1 − p):
-    it multiplies the hidden activations on the way forward and their gradient on
-    the way back.
+    XT1 is [Xᵀ; 1] (D + 1, N) and yT (1, N), both C-ordered; ``ws`` has buffers of
+    width N.  ``maskT`` (H, N), when given, holds the dropout mask already scaled to
+    m / (1 − p): it multiplies the hidden activations on the way forward and their
+    gradient on the way back.
+
+    Backward, per unit h and input row k of [Xᵀ; 1]:
+        d loss / d[W1 | b1][h, k] = W2[h] · Σ_n s[h, n] · (delta_out[n] · XT1[k, n])
+    with s = mask · phi'(z): the (H, N) product W2 · delta_out is never formed.
     """
-    inv_n = 1.0 / XT.shape[1]
-    zT, aT = hidden_t(p, XT, activation, ws)
-    if maskT is None:
-        a_used = aT
-    else:
-        a_used = np.multiply(aT, maskT, out=ws.t2)
+    inv_n = 1.0 / XT1.shape[1]
+    zT, aT = hidden_t(p, XT1, activation, ws)
+    a_used = aT if maskT is None else np.multiply(aT, maskT, out=ws.t2)
     out = p.W2 @ a_used
     out += p.b2
     if regression:
@@ -224,15 +239,17 @@ def loss_and_grads_t(
         delta_out = np.exp(out - softplus)
         delta_out -= yT
         delta_out *= inv_n
-    # a_used may live in ws.t2, which the derivative below reuses: take gW2 first.
     np.einsum("hn,n->h", a_used, delta_out[0], out=g.w2_row, optimize=False)
     np.add.reduce(delta_out, axis=1, out=g.b2)
-    delta_zT = np.multiply(p.w2_col, delta_out, out=ws.t1)
+    weighted_inputs = XT1 * delta_out
+    s = derivative(activation, zT, aT, ws.t1)
     if maskT is not None:
-        delta_zT *= maskT
-    multiply_by_derivative(activation, delta_zT, zT, aT, ws.t2)
-    np.einsum("hn,dn->hd", delta_zT, XT, out=g.W1, optimize=False)
-    np.add.reduce(delta_zT, axis=1, out=g.b1)
+        s = maskT if s is None else np.multiply(s, maskT, out=s)
+    if s is None:
+        np.multiply(p.w2_col, np.add.reduce(weighted_inputs, axis=1), out=g.block)
+    else:
+        np.einsum("hn,kn->hk", s, weighted_inputs, out=g.block, optimize=False)
+        g.block *= p.w2_col
     return loss
 
 
@@ -247,9 +264,8 @@ def _transpose(X: np.ndarray) -> np.ndarray:
 
 def hidden_activations(params: Params, X: np.ndarray, activation: str) -> np.ndarray:
     """a = phi(z), (N, H), without dropout: what each unit computes on X (N, D)."""
-    _, p = _unit_major(params)
-    zT = hidden_preactivation_t(p, _transpose(X), np.empty((params.W1.shape[0], len(X))))
-    return activate(activation, zT).T
+    layout, p = _unit_major(params)
+    return hidden_t(p, with_ones(X), activation, Workspace(layout.hidden, len(X)))[1].T.copy()
 
 
 def forward(params: Params, X: np.ndarray, activation: str) -> np.ndarray:
@@ -301,6 +317,6 @@ def loss_and_grads(
     grad = UnitMajor(layout, np.empty(layout.size))
     maskT = None if dropout_mask is None else _transpose(dropout_mask)
     ws = Workspace(layout.hidden, len(X))
-    loss = loss_and_grads_t(p, _transpose(X), _transpose(y), activation, regression, grad, ws,
+    loss = loss_and_grads_t(p, with_ones(X), _transpose(y), activation, regression, grad, ws,
                             maskT)
     return loss, layout.views(grad.theta).copy()

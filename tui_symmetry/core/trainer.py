@@ -25,6 +25,7 @@ from tui_symmetry.core.network import (
     loss_and_grads_t,
     mse,
     output_t,
+    with_ones,
 )
 from tui_symmetry.core.optim import make_optimizer
 from tui_symmetry.core.regularize import add_grad_noise, add_l2, add_tie, dropout_mask, l1_prox
@@ -157,9 +158,10 @@ class Trainer:
         self._buffers = (UnitMajor(layout, theta), UnitMajor(layout, np.empty_like(theta)))
         self._current = 0
         self._grad = UnitMajor(layout, np.zeros(layout.size))
-        self._XT = np.ascontiguousarray(self.data.X_train.T)
+        # Unit-major inputs [Xᵀ; 1] (D + 1, N) and targets (1, N), made once.
+        self._XT = with_ones(self.data.X_train)
         self._yT = np.ascontiguousarray(self.data.y_train.T)
-        self._XT_test = np.ascontiguousarray(self.data.X_test.T)
+        self._XT_test = with_ones(self.data.X_test)
         self._yT_test = np.ascontiguousarray(self.data.y_test.T)
         self._workspaces: dict[int, Workspace] = {}
         self.initial_params: Params = _frozen(self.params)
