@@ -1,0 +1,168 @@
+"""A Line API base for the heatmap panels: keyed, cached strips; partial refreshes.
+
+Each panel describes its content as one *key* per terminal line -- small tuples of
+quantized integers and short strings -- plus a function that builds the line's
+segments.  A line is rebuilt (and repainted, and sent to the terminal) only when its
+key changes, so a converged run, whose quantized picture no longer moves, costs nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.events import Resize
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.timer import Timer
+from textual.widget import Widget
+
+from tui_symmetry.app.widgets._palette import ColorMode, StyleCache, detect_color_mode
+
+DEFAULT_TEXT_INTERVAL = 0.25
+"""Seconds between updates of printed numbers in a live terminal (4 per second)."""
+
+LineSpec = tuple[Any, Callable[[], list[Segment]]]
+"""(key, build): ``build()`` is called only when ``key`` differs from the cached one."""
+
+
+class LinePanel(Widget):
+    """Base class: a widget drawn line by line from cached, keyed strips.
+
+    Subclasses implement :meth:`_layout_lines` and call :meth:`_redraw` whenever
+    their input changes.  ``strips_built`` counts line rebuilds (useful in tests and
+    benchmarks: a repeated identical snapshot must not increase it).
+
+    Printed numbers change with every training step while quantized colours mostly do
+    not, so over a slow link the numbers would dominate the bytes sent.  They are
+    therefore refreshed at most every ``text_interval`` seconds (with a trailing update,
+    so the last values always show); 0 refreshes them on every snapshot.  The default,
+    None, means DEFAULT_TEXT_INTERVAL in a terminal and 0 in a headless app (tests,
+    screenshots), where output must not depend on timing.
+    """
+
+    def __init__(
+        self,
+        *,
+        color_mode: ColorMode | None = None,
+        text_interval: float | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._forced_mode = color_mode
+        self._styles = StyleCache()
+        self._strips: list[Strip] = []
+        self._keys: list[Any] = []
+        self._width = 0
+        self.strips_built = 0
+        self.text_interval = text_interval
+        self._text_time = -float("inf")
+        self._text_timer: Timer | None = None
+
+    # -- to implement ----------------------------------------------------------------------
+
+    def _layout_lines(self, width: int, height: int) -> Sequence[LineSpec]:
+        """One (key, build) pair per line of the content region, top to bottom."""
+        raise NotImplementedError
+
+    def _empty_spec(self) -> LineSpec:
+        """The single line shown before the first snapshot."""
+        return ("empty",), lambda: text_segments("no data yet", self._styles.text(dim=True))
+
+    @property
+    def effective_text_interval(self) -> float:
+        """The interval in force: ``text_interval``, or its automatic default."""
+        if self.text_interval is not None:
+            return self.text_interval
+        try:
+            headless = self.app.is_headless
+        except Exception:  # no app yet
+            headless = False
+        return 0.0 if headless else DEFAULT_TEXT_INTERVAL
+
+    def _text_due(self) -> bool:
+        """May the printed numbers change now?  Schedules a trailing update if not."""
+        now = time.monotonic()
+        interval = self.effective_text_interval
+        if interval <= 0 or now - self._text_time >= interval:
+            self._text_time = now
+            return True
+        if self._text_timer is None and self.is_attached:
+            delay = self._text_time + interval - now
+            self._text_timer = self.set_timer(delay, self._flush_text)
+        return False
+
+    def _flush_text(self) -> None:
+        self._text_timer = None
+        self._text_time = time.monotonic()
+        if self._catch_up_text():
+            self._redraw()
+
+    def _catch_up_text(self) -> bool:
+        """Bring the printed numbers up to date; True if anything changed."""
+        return False
+
+    # -- machinery -------------------------------------------------------------------------
+
+    @property
+    def color_mode(self) -> ColorMode:
+        """The colour mode in use (forced by the constructor, else detected)."""
+        return self._forced_mode or detect_color_mode(self)
+
+    def on_mount(self) -> None:
+        # A theme change alters the base style every cached strip was built on.
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw())
+
+    def on_resize(self, event: Resize) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        """Recompute line keys; rebuild and repaint only the lines whose key changed."""
+        if not self.is_attached:
+            return
+        width, height = self.size.width, self.size.height
+        base = self.rich_style
+        styles_changed = self._styles.reset_if_changed(base, self.color_mode)
+        if width <= 0 or height <= 0:
+            self._strips, self._keys, self._width = [], [], width
+            return
+        specs = list(self._layout_lines(width, height))[:height]
+        full = styles_changed or width != self._width or len(specs) != len(self._keys)
+        strips: list[Strip] = []
+        keys: list[Any] = []
+        dirty: list[int] = []
+        for y, (key, build) in enumerate(specs):
+            if not full and self._keys[y] == key:
+                strips.append(self._strips[y])
+            else:
+                strips.append(Strip(build()).adjust_cell_length(width, base))
+                self.strips_built += 1
+                dirty.append(y)
+            keys.append(key)
+        self._strips, self._keys, self._width = strips, keys, width
+        if full:
+            self.refresh()
+        else:
+            for y in dirty:
+                self.refresh(Region(0, y, width, 1))
+
+    def render_line(self, y: int) -> Strip:
+        """The cached strip for line ``y`` (Line API)."""
+        width = self.size.width
+        if 0 <= y < len(self._strips):
+            strip = self._strips[y]
+            if strip.cell_length == width:
+                return strip
+            return strip.adjust_cell_length(width, self.rich_style)
+        return Strip.blank(width, self.rich_style)
+
+
+def text_segments(text: str, style: Style) -> list[Segment]:
+    """A one-segment line."""
+    return [Segment(text, style)]

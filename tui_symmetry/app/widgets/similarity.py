@@ -1,0 +1,332 @@
+"""The Similarity panel: the H×H unit similarity matrix S (DESIGN §3) as a heatmap.
+
+Each matrix cell is drawn square: with colour, half-block cells (``▀``: foreground = upper
+row, background = lower row) pack two matrix rows into one terminal line; without colour
+(``NO_COLOR``) one row per line, two characters per column, shaded ``·░▒▓█``.  Large H
+are averaged over k×k blocks so the whole matrix always fits.
+
+By default units are shown in *similarity order* (``snapshot.order``: similar units next
+to each other, so groups of copies appear as bright blocks on the diagonal); the toggle
+switches to plain unit order.  Under the matrix: the symmetry index with its chance level
+and the number of distinct units.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+
+from tui_symmetry.app.widgets._lines import LinePanel, LineSpec, text_segments
+from tui_symmetry.app.widgets._palette import (
+    DEAD_GLYPH,
+    DEAD_LEVEL,
+    SEQUENTIAL_GLYPHS,
+    SEQUENTIAL_LEVELS,
+    ColorMode,
+    quantize_sequential,
+    sequential_color,
+)
+from tui_symmetry.core.metrics import ODD_ACTIVATIONS
+
+if TYPE_CHECKING:
+    from tui_symmetry.core.trainer import Snapshot
+
+
+class SimilarityPanel(LinePanel):
+    """Heatmap of unit-to-unit similarity with the symmetry summary underneath.
+
+    Args:
+        color_mode: force ``"full"``, ``"ansi16"`` or ``"mono"``; ``None`` detects the
+            terminal.
+        text_interval: minimum seconds between updates of the summary numbers (the
+            heatmap follows every snapshot); 0 updates them every time; None (default):
+            0.25 s in a terminal, 0 in a headless app (tests, screenshots).
+        by_similarity: start in similarity order (default) or unit order.
+        name, id, classes, disabled: as for any Textual widget.
+    """
+
+    DEFAULT_CSS = """
+    SimilarityPanel {
+        width: 1fr;
+        height: 1fr;
+        min-width: 1;
+        min-height: 1;
+    }
+    """
+
+    def __init__(
+        self,
+        *,
+        color_mode: ColorMode | None = None,
+        text_interval: float | None = None,
+        by_similarity: bool = True,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            color_mode=color_mode,
+            text_interval=text_interval,
+            name=name,
+            id=id,
+            classes=classes,
+            disabled=disabled,
+        )
+        self._by_similarity = by_similarity
+        self._snapshot: Snapshot | None = None
+        self._printed: Any = None  # the snapshot the summary text shows (throttled)
+        self._key: tuple | None = None
+        # Cache of the displayed (ordered, block-averaged, quantized) grid per geometry.
+        self._grid_key: tuple | None = None
+        self._grid = np.zeros((0, 0), dtype=np.int8)
+
+    # -- public API --------------------------------------------------------------------------
+
+    @property
+    def by_similarity(self) -> bool:
+        """True when units are shown in similarity order, False for unit order."""
+        return self._by_similarity
+
+    def toggle_order(self) -> None:
+        """Switch between similarity order and unit order."""
+        self._by_similarity = not self._by_similarity
+        self._grid_key = None
+        self._redraw()
+
+    def show(self, snapshot: Snapshot) -> None:
+        """Display ``snapshot``; a cheap no-op when its version and step are unchanged."""
+        key = (snapshot.version, snapshot.step, snapshot.config)
+        if key == self._key:
+            return
+        self._key = key
+        self._snapshot = snapshot
+        printed = self._printed
+        if self._text_due() or printed is None or printed.config != snapshot.config:
+            self._printed = snapshot
+        self._grid_key = None
+        self._redraw()
+
+    def _catch_up_text(self) -> bool:
+        if self._printed is self._snapshot:
+            return False
+        self._printed = self._snapshot
+        return True
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _layout_lines(self, width: int, height: int) -> Sequence[LineSpec]:
+        snap = self._snapshot
+        if snap is None:
+            return [self._empty_spec()]
+        hidden = int(snap.similarity.shape[0])
+        mode = self._styles.mode
+        texts = self._summary_texts(self._printed or snap, hidden)
+        # The two summary lines matter most, then the matrix, then the legend.
+        n_text = min(len(texts), height)
+        show_legend = height - n_text >= 3
+        matrix_lines = height - n_text - show_legend
+        specs: list[LineSpec] = []
+        if show_legend:
+            specs.append(self._legend_spec(width, snap))
+        if matrix_lines > 0:
+            specs.extend(self._matrix_specs(width, matrix_lines, hidden, mode))
+        for text, bold in texts[:n_text]:
+            specs.append(self._text_spec(text, bold))
+        while len(specs) < height:
+            specs.append((("blank",), list))
+        return specs
+
+    def _summary_texts(self, snap: Any, hidden: int) -> list[tuple[str, bool]]:
+        dead = int(snap.dead_units)
+        distinct = f"distinct units {snap.distinct_units} / {hidden}"
+        if dead:
+            distinct += f"  · dead {dead}"
+        return [
+            (f"symmetry {snap.symmetry_index:.3f}  (chance {snap.chance_level:.2f})", True),
+            (distinct, False),
+        ]
+
+    def _text_spec(self, text: str, bold: bool) -> LineSpec:
+        return ("text", text, bold), lambda: text_segments(text, self._styles.text(bold=bold))
+
+    def _legend_spec(self, width: int, snap: Any) -> LineSpec:
+        odd = snap.config.activation in ODD_ACTIVATIONS
+        # For odd activations S = |cos| is in 0..1; otherwise cos can be negative and
+        # the colour clips it to 0, which the legend says with "≤0".
+        name, low = ("|cos| ", "0 ") if odd else ("cos ", "≤0 ")
+        order = "sim. order" if self._by_similarity else "unit order"
+        fixed = len(name) + len(low) + len(" 1")
+        per_level = 2 if width - fixed - 2 * SEQUENTIAL_LEVELS >= 0 else 1
+        room = width - fixed - per_level * SEQUENTIAL_LEVELS
+        extras = [x for x in ("  ≥.99 = same", f"  {order}") if len(x) <= room]
+        if len(extras) == 2 and len(extras[0]) + len(extras[1]) > room:
+            extras = extras[1:]
+        mode = self._styles.mode
+        key = ("legend", name, low, per_level, tuple(extras), mode)
+
+        def build() -> list[Segment]:
+            styles = self._styles
+            segs = [Segment(name, styles.text(bold=True)), Segment(low, styles.text())]
+            for level in range(SEQUENTIAL_LEVELS):
+                segs.append(self._legend_cell(level, per_level))
+            segs.append(Segment(" 1", styles.text()))
+            for extra in extras:
+                segs.append(Segment(extra, styles.text(dim=True)))
+            return segs
+
+        return key, build
+
+    def _legend_cell(self, level: int, width: int) -> Segment:
+        mode = self._styles.mode
+        if mode == "mono":
+            return Segment(SEQUENTIAL_GLYPHS[level] * width, self._styles.text())
+        return Segment(" " * width, self._cell_style(level))
+
+    # -- the matrix ----------------------------------------------------------------------------
+
+    def _matrix_specs(self, width: int, lines: int, hidden: int, mode: ColorMode) -> list[LineSpec]:
+        mono = mode == "mono"
+        rows_per_line = 1 if mono else 2  # half-blocks carry two matrix rows per line
+        chars_per_row = 2 if mono else 1  # ... so a square cell is 1 char wide, else 2
+        label_w = len(f"u{hidden - 1}") + 1
+        geometry = _fit(hidden, lines * rows_per_line, width - label_w, chars_per_row)
+        # Labels need each unit to own whole lines; otherwise give their room to the cells.
+        if geometry[0] != 1 or geometry[1] % rows_per_line:
+            label_w = 0
+            geometry = _fit(hidden, lines * rows_per_line, width, chars_per_row)
+        block, cell = geometry
+        grid = self._display_grid(hidden, block)
+        n = grid.shape[0]
+        order = self._order(hidden)
+        # Square cells, stretched up to twice as wide when the panel has the width:
+        # small H in a wide panel reads better as bigger cells.
+        square = cell * chars_per_row
+        col_w = max(square, min(2 * square, (width - label_w) // max(n, 1)))
+        specs: list[LineSpec] = []
+        for line in range(lines):
+            sub_top = line * rows_per_line
+            if mono:
+                i_top = sub_top // cell
+                i_bot = None
+            else:
+                i_top = sub_top // cell
+                i_bot = (sub_top + 1) // cell
+            if i_top >= n:
+                break  # the summary text follows the matrix directly
+            top = tuple(grid[i_top].tolist())
+            bottom = tuple(grid[i_bot].tolist()) if i_bot is not None and i_bot < n else ()
+            label = ""
+            if label_w and sub_top % cell == 0:
+                label = f"u{order[i_top]}"
+            specs.append(self._matrix_line_spec(top, bottom, col_w, label, label_w, mono))
+        return specs
+
+    def _matrix_line_spec(
+        self,
+        top: tuple[int, ...],
+        bottom: tuple[int, ...],
+        col_w: int,
+        label: str,
+        label_w: int,
+        mono: bool,
+    ) -> LineSpec:
+        key = ("matrix", top, bottom, col_w, label, label_w, mono)
+
+        def build() -> list[Segment]:
+            segs: list[Segment] = []
+            if label_w:
+                segs.append(Segment(label.ljust(label_w), self._styles.text(dim=True)))
+            # Run-length merge: equal neighbours become one segment, one escape sequence.
+            run_style: Style | None = None
+            run_text = ""
+            for j, upper in enumerate(top):
+                lower = bottom[j] if bottom else None
+                text, style = self._cell(upper, lower, col_w, mono)
+                if style is run_style:
+                    run_text += text
+                    continue
+                if run_text:
+                    segs.append(Segment(run_text, run_style))
+                run_style, run_text = style, text
+            if run_text:
+                segs.append(Segment(run_text, run_style))
+            return segs
+
+        return key, build
+
+    def _cell(self, upper: int, lower: int | None, width: int, mono: bool) -> tuple[str, Style]:
+        if mono:
+            glyph = DEAD_GLYPH if upper == DEAD_LEVEL else SEQUENTIAL_GLYPHS[upper]
+            return glyph * width, self._styles.text()
+        mode = self._styles.mode
+        style = self._styles.get(
+            ("half", upper, lower),
+            lambda: Style(
+                color=sequential_color(upper, mode),
+                bgcolor=None if lower is None else sequential_color(lower, mode),
+            ),
+        )
+        return "▀" * width, style
+
+    def _cell_style(self, level: int) -> Style:
+        mode = self._styles.mode
+        return self._styles.get(
+            ("cell", level), lambda: Style(bgcolor=sequential_color(level, mode))
+        )
+
+    def _order(self, hidden: int) -> np.ndarray:
+        snap = self._snapshot
+        if self._by_similarity and snap is not None and len(snap.order) == hidden:
+            return np.asarray(snap.order)
+        return np.arange(hidden)
+
+    def _display_grid(self, hidden: int, block: int) -> np.ndarray:
+        """The ordered, block-averaged, quantized matrix (cached per snapshot/geometry)."""
+        key = (block, self._by_similarity)
+        if key == self._grid_key:
+            return self._grid
+        snap = self._snapshot
+        order = self._order(hidden)
+        S = np.asarray(snap.similarity, dtype=float)[np.ix_(order, order)]
+        dead = np.asarray(snap.dead, dtype=bool)[order]
+        if block > 1:
+            n = math.ceil(hidden / block)
+            pad = n * block - hidden
+            padded = np.pad(S, ((0, pad), (0, pad)), constant_values=np.nan)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN padding blocks
+                S = np.nanmean(padded.reshape(n, block, n, block), axis=(1, 3))
+            dead_pad = np.pad(dead, (0, pad), constant_values=True)
+            dead = dead_pad.reshape(n, block).all(axis=1)
+        grid = quantize_sequential(S)
+        grid[dead, :] = DEAD_LEVEL
+        grid[:, dead] = DEAD_LEVEL
+        self._grid, self._grid_key = grid, key
+        return grid
+
+
+def _fit(hidden: int, sub_rows: int, room: int, chars_per_row: int) -> tuple[int, int]:
+    """(block, cell): average block×block units per cell; each cell ``cell`` sub-rows tall.
+
+    Prefers the largest square cells that fit; when not even one sub-row per unit
+    fits, averages k×k blocks of units.
+    """
+    room_rows = max(room // chars_per_row, 0)
+    fit = min(sub_rows, room_rows)
+    if fit <= 0:
+        return max(hidden, 1), 1
+    cell = fit // hidden
+    if cell >= 1:
+        # With half-blocks, an even cell lets every unit own whole lines (and a label).
+        if chars_per_row == 1 and cell >= 2 and cell % 2:
+            cell -= 1
+        return 1, cell
+    return math.ceil(hidden / fit), 1
+

@@ -1,0 +1,448 @@
+"""The Weights panel: every hidden unit's incoming weights, bias and outgoing weight.
+
+One row per unit ``u_i = [W1[i, :], b1[i], W2[0, i]]`` (DESIGN §3) on a quantized
+diverging colour scale; identical units therefore show as identical rows at a glance.
+The selected unit's exact values are printed (in its row when the cells are wide enough,
+and on the bottom line).  Dead units (all weights in and out exactly zero) are dimmed
+and marked with a dagger.
+
+Layout, top to bottom (cells are coloured; shown here as in NO_COLOR mode)::
+
+    w -2 -█-▓-▒-░  +░+▒+▓+█ +2  · = 0       <- legend: the colour range in numbers
+            x0      x1      b      out       <- column headers
+    ▸u0   +1.234  -0.456  +0.010  -1.873     <- the selected unit: its values in place
+     u1  -▓▓▓▓▓▓ +░░░░░░    ·    +██████     <- one row per unit; "·" is an exact 0
+     u2† ...                                 <- a dead unit: dimmed, with a dagger
+    ▸u0  x0 +1.234  x1 -0.456  b +0.010  out -1.873   <- the selected unit in full
+
+Big panels give each unit up to three lines; small ones pack two units per line with
+half-blocks, and when even that does not fit (H up to 256) the rows scroll with the
+selection and the legend line says which units are shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+
+from tui_symmetry.app.widgets._lines import LinePanel, LineSpec
+from tui_symmetry.app.widgets._palette import (
+    DIVERGING_LEVELS,
+    ZERO_LEVEL,
+    ColorMode,
+    StableScale,
+    diverging_color,
+    diverging_glyphs,
+    diverging_text_color,
+    format_fit,
+    format_scale,
+    quantize_diverging,
+)
+
+if TYPE_CHECKING:
+    from tui_symmetry.core.trainer import Snapshot
+
+_FULL, _HALF = "full", "half"
+MAX_ROW_HEIGHT = 3
+MAX_CELL_WIDTH = 12
+
+
+class WeightsPanel(LinePanel):
+    """Heatmap of the hidden units' weights: one row per unit, one column per weight.
+
+    Args:
+        color_mode: force ``"full"``, ``"ansi16"`` or ``"mono"``; ``None`` detects the
+            terminal (``NO_COLOR`` gives mono, glyph-shaded cells).
+        text_interval: minimum seconds between updates of the printed numbers (the
+            colours follow every snapshot); 0 updates them every time; None (default):
+            0.25 s in a terminal, 0 in a headless app (tests, screenshots).
+        name, id, classes, disabled: as for any Textual widget.
+    """
+
+    DEFAULT_CSS = """
+    WeightsPanel {
+        width: 1fr;
+        height: 1fr;
+        min-width: 1;
+        min-height: 1;
+    }
+    """
+
+    def __init__(
+        self,
+        *,
+        color_mode: ColorMode | None = None,
+        text_interval: float | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            color_mode=color_mode,
+            text_interval=text_interval,
+            name=name,
+            id=id,
+            classes=classes,
+            disabled=disabled,
+        )
+        self._snapshot: Snapshot | None = None
+        self._key: tuple | None = None
+        self._selected = 0
+        self._top = 0  # first unit shown when the rows scroll
+        self._scale = StableScale()
+        self._values = np.zeros((0, 0))  # (H, D + 2): the unit vectors
+        self._printed = np.zeros((0, 0))  # the values the numbers show (throttled)
+        self._levels = np.zeros((0, 0), dtype=np.int8)
+        self._dead = np.zeros(0, dtype=bool)
+        self._input_dim = 0
+
+    # -- public API --------------------------------------------------------------------------
+
+    @property
+    def selected_unit(self) -> int:
+        """Index of the selected hidden unit (0 before any snapshot)."""
+        return self._selected
+
+    @property
+    def scale(self) -> float | None:
+        """The current colour range: cells span -scale .. +scale (None before data)."""
+        return self._scale.value
+
+    def select_unit(self, delta: int) -> None:
+        """Move the selection by ``delta`` units, wrapping around at either end."""
+        hidden = len(self._values)
+        if hidden == 0:
+            return
+        self._selected = (self._selected + delta) % hidden
+        self._printed = self._values  # a key press shows current numbers at once
+        self._redraw()
+
+    def show(self, snapshot: Snapshot) -> None:
+        """Display ``snapshot``; a cheap no-op when its version and step are unchanged."""
+        key = (snapshot.version, snapshot.step, snapshot.config)
+        if key == self._key:
+            return
+        p = snapshot.params
+        values = np.column_stack([p.W1, p.b1, p.W2[0]])
+        hidden = len(values)
+        if self._key is not None and (snapshot.step < self._key[1] or hidden != len(self._values)):
+            self._scale.reset()  # a reset network: let the colour range start afresh
+        self._key = key
+        self._snapshot = snapshot
+        if hidden != len(self._values):
+            self._top = 0
+        self._selected = min(self._selected, max(hidden - 1, 0))
+        self._values = values
+        self._input_dim = p.W1.shape[1]
+        self._dead = np.asarray(snapshot.dead, dtype=bool)
+        finite = values[np.isfinite(values)]
+        scale = self._scale.update(float(np.abs(finite).max()) if finite.size else 0.0)
+        self._levels = quantize_diverging(values, scale)
+        if self._text_due() or self._printed.shape != values.shape:
+            self._printed = values
+        self._redraw()
+
+    def _catch_up_text(self) -> bool:
+        if self._printed is self._values:
+            return False
+        self._printed = self._values
+        return True
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _layout_lines(self, width: int, height: int) -> Sequence[LineSpec]:
+        hidden, ncols = self._levels.shape if self._levels.ndim == 2 else (0, 0)
+        if hidden == 0:
+            return [self._empty_spec()]
+        # Which fixed lines fit: the unit rows come first, then the selected unit's
+        # numbers, the legend and the column headers.
+        show_selected = height >= 2
+        show_legend = height >= 3
+        show_header = height >= 4
+        rows = height - show_selected - show_legend - show_header
+        label_w = len(f"u{hidden - 1}") + 3  # "▸", "†" and a space
+        cell_w, gap = _cell_geometry(width - label_w, ncols)
+        if hidden > rows:
+            # A line or two short of a row per unit: rather than scroll, give up the
+            # bottom line (the selected row prints its numbers anyway) and the headers.
+            optional = (["selected"] if show_selected and cell_w >= 5 else []) + (
+                ["header"] if show_header else []
+            )
+            for count in range(1, len(optional) + 1):
+                if hidden <= rows + count:
+                    show_selected = show_selected and "selected" not in optional[:count]
+                    show_header = show_header and "header" not in optional[:count]
+                    rows += count
+                    break
+        mono = self._styles.mode == "mono"
+        row_h = 1  # lines per unit: taller rows when a big panel has the room
+        if hidden <= rows or mono:
+            mode, per_line = _FULL, 1
+            row_h = max(1, min(MAX_ROW_HEIGHT, rows // hidden))
+        else:
+            mode, per_line = _HALF, 2
+        visible = min(hidden, (rows // row_h) * per_line)
+        top = self._scroll_top(hidden, visible, per_line)
+        numbers_in_row = mode == _FULL and cell_w >= 5
+        window = "" if visible >= hidden else f"u{top}-{top + visible - 1} of {hidden}"
+
+        specs: list[LineSpec] = []
+        if show_legend:
+            specs.append(self._legend_spec(width, window))
+        if show_header:
+            specs.append(self._header_spec(label_w, cell_w, gap))
+        for line in range(rows):
+            first = top + (line // row_h) * per_line
+            if first >= top + visible:
+                specs.append((("blank",), list))
+            elif mode == _FULL:
+                # A tall row: label and numbers on its first line; its last line is
+                # drawn in upper half-blocks, leaving a half-line gap between units.
+                sub = line % row_h
+                part = "half" if row_h > 1 and sub == row_h - 1 else "full"
+                specs.append(
+                    self._row_spec(first, label_w, cell_w, gap, numbers_in_row, sub == 0, part)
+                )
+            else:
+                specs.append(self._half_row_spec(first, label_w, cell_w, gap))
+        if show_selected:
+            specs.append(self._selected_spec(width))
+        return specs
+
+    def _scroll_top(self, hidden: int, visible: int, per_line: int) -> int:
+        """Keep the selected unit in view, moving the window as little as possible."""
+        if visible >= hidden or visible <= 0:
+            self._top = 0
+            return 0
+        top = min(self._top, hidden - visible)
+        if self._selected < top:
+            top = self._selected
+        elif self._selected >= top + visible:
+            top = self._selected - visible + 1
+        top -= top % per_line  # half-block lines start on an even unit
+        self._top = max(0, top)
+        return self._top
+
+    # -- lines -------------------------------------------------------------------------------
+
+    def _legend_spec(self, width: int, window: str) -> LineSpec:
+        scale = self._scale.value or 1.0
+        text = format_scale(scale)
+        mode = self._styles.mode
+        # Each level gets two cells when there is room, one otherwise.
+        fixed = len("w -") + len(text) + len(" +") + len(text) + 2
+        # When the rows scroll, which units are shown matters more than the zero note.
+        wanted = [f"  {window}"] if window else []
+        wanted.append("  · = 0")
+        # Two cells per level when they fit (in mono they carry the sign: "-▓", "+▓").
+        window_note = len(wanted[0]) if window else 0
+        per_level = 2 if width - fixed - window_note >= 2 * DIVERGING_LEVELS else 1
+        room = width - fixed - per_level * DIVERGING_LEVELS
+        notes: list[str] = []
+        for note in wanted:
+            if len(note) <= room:
+                notes.append(note)
+                room -= len(note)
+        key = ("legend", text, per_level, tuple(notes), mode)
+
+        def build() -> list[Segment]:
+            styles = self._styles
+            segs = [Segment("w ", styles.text(bold=True)), Segment(f"-{text} ", styles.text())]
+            for level in range(DIVERGING_LEVELS):
+                segs.append(self._cell_segment(level, per_level, ""))
+            segs.append(Segment(f" +{text}", styles.text()))
+            for note in notes:
+                segs.append(Segment(note, styles.text(dim=True)))
+            return segs
+
+        return key, build
+
+    def _header_spec(self, label_w: int, cell_w: int, gap: int) -> LineSpec:
+        names = self._column_names()
+        key = ("header", label_w, cell_w, gap, tuple(names))
+
+        def build() -> list[Segment]:
+            style = self._styles.text(bold=True)
+            text = " " * label_w + (" " * gap).join(n[:cell_w].center(cell_w) for n in names)
+            return [Segment(text, style)]
+
+        return key, build
+
+    def _row_spec(
+        self,
+        unit: int,
+        label_w: int,
+        cell_w: int,
+        gap: int,
+        numbers_in_row: bool,
+        labelled: bool = True,
+        part: str = "full",
+    ) -> LineSpec:
+        selected = unit == self._selected
+        dead = bool(self._dead[unit]) if unit < len(self._dead) else False
+        levels = tuple(self._levels[unit].tolist())
+        numbers: tuple[str, ...] = ()
+        if selected and numbers_in_row and labelled:
+            numbers = tuple(format_fit(v, cell_w - 1) for v in self._printed[unit].tolist())
+        key = ("row", unit, selected, dead, levels, numbers, label_w, cell_w, gap, labelled, part)
+
+        def build() -> list[Segment]:
+            if labelled:
+                segs = [self._label_segment(unit, selected, dead, label_w)]
+            else:
+                segs = [Segment(" " * label_w, self._styles.text())]
+            sep = Segment(" " * gap, self._styles.text()) if gap else None
+            for col, level in enumerate(levels):
+                if col and sep is not None:
+                    segs.append(sep)
+                if part == "half":
+                    segs.append(self._bottom_edge_segment(level, cell_w))
+                else:
+                    number = numbers[col] if numbers else ""
+                    segs.append(self._cell_segment(level, cell_w, number))
+            return segs
+
+        return key, build
+
+    def _half_row_spec(self, unit: int, label_w: int, cell_w: int, gap: int) -> LineSpec:
+        # Two units per line: "▀" takes the upper unit's colour as foreground and the
+        # lower unit's as background.
+        lower = unit + 1 if unit + 1 < len(self._levels) else None
+        upper_levels = tuple(self._levels[unit].tolist())
+        lower_levels = tuple(self._levels[lower].tolist()) if lower is not None else ()
+        selected = self._selected in (unit, lower)
+        label_unit = self._selected if selected else unit
+        dead = bool(self._dead[label_unit])
+        key = ("half", unit, upper_levels, lower_levels, selected, dead, label_w, cell_w, gap)
+
+        def build() -> list[Segment]:
+            segs = [self._label_segment(label_unit, selected, dead, label_w)]
+            sep = Segment(" " * gap, self._styles.text()) if gap else None
+            for col, top_level in enumerate(upper_levels):
+                if col and sep is not None:
+                    segs.append(sep)
+                bottom = lower_levels[col] if lower_levels else None
+                segs.append(Segment("▀" * cell_w, self._half_style(top_level, bottom)))
+            return segs
+
+        return key, build
+
+    def _selected_spec(self, width: int) -> LineSpec:
+        unit = self._selected
+        if unit >= len(self._values):
+            return ("sel-none",), list
+        dead = bool(self._dead[unit])
+        head = f"▸u{unit} "
+        room = width - len(head) - 1
+        if dead:
+            body = "dead: every weight in and out is 0"
+            if len(body) > room:
+                body = "dead (all 0)"
+            parts: list[tuple[str, str]] = [("", body)]
+        else:
+            parts = self._fitting_numbers(self._printed[unit].tolist(), room)
+        key = ("selected", unit, tuple(parts), dead)
+
+        def build() -> list[Segment]:
+            styles = self._styles
+            segs = [Segment(head, styles.text(bold=True, reverse=True)),
+                    Segment(" ", styles.text())]
+            for name, value in parts:
+                if name:
+                    segs.append(Segment(name, styles.text(dim=True)))
+                segs.append(Segment(value, styles.text(bold=not dead, dim=dead)))
+            return segs
+
+        return key, build
+
+    def _fitting_numbers(self, values: list[float], room: int) -> list[tuple[str, str]]:
+        """The selected unit's values, as verbose as ``room`` allows (names, precision)."""
+        names = self._column_names()
+        parts: list[tuple[str, str]] = []
+        for with_names, digits_width, sep in ((True, 7, "  "), (True, 7, " "), (True, 6, " "),
+                                              (False, 7, " "), (False, 6, " "), (False, 5, " ")):
+            parts = [
+                (f"{name} " if with_names else "", format_fit(v, digits_width) + sep)
+                for name, v in zip(names, values, strict=True)
+            ]
+            if sum(len(a) + len(b) for a, b in parts) - len(sep) <= room:
+                break
+        return parts
+
+    # -- segments ----------------------------------------------------------------------------
+
+    def _column_names(self) -> list[str]:
+        d = self._input_dim
+        inputs = ["x"] if d == 1 else [f"x{i}" for i in range(d)]
+        return [*inputs, "b", "out"]
+
+    def _label_segment(self, unit: int, selected: bool, dead: bool, width: int) -> Segment:
+        text = ("▸" if selected else " ") + f"u{unit}" + ("†" if dead else "")
+        style = self._styles.text(bold=selected, dim=dead and not selected, reverse=selected)
+        return Segment(text.ljust(width - 1)[: width - 1] + " ", style)
+
+    def _cell_segment(self, level: int, width: int, number: str) -> Segment:
+        """One heatmap cell: a coloured block (or, in mono, sign + shading glyphs)."""
+        mode = self._styles.mode
+        if mode == "mono":
+            text = number.center(width) if number else diverging_glyphs(level, width)
+            return Segment(text, self._styles.text(bold=bool(number)))
+        if number:
+            style = self._styles.get(
+                ("num", level),
+                lambda: Style(
+                    bgcolor=diverging_color(level, mode),
+                    color=diverging_text_color(level),
+                    bold=True,
+                ),
+            )
+            return Segment(number.center(width), style)
+        if level == ZERO_LEVEL:
+            style = self._styles.get(
+                ("zero",),
+                lambda: Style(bgcolor=diverging_color(ZERO_LEVEL, mode), color="#9a9a9a"),
+            )
+            return Segment("·".center(width), style)
+        style = self._styles.get(
+            ("cell", level), lambda: Style(bgcolor=diverging_color(level, mode))
+        )
+        return Segment(" " * width, style)
+
+    def _bottom_edge_segment(self, level: int, width: int) -> Segment:
+        """The last line of a tall row: colour in the upper half only (a gap below)."""
+        mode = self._styles.mode
+        if mode == "mono":
+            return Segment(" " * width, self._styles.text())
+        return Segment("▀" * width, self._half_style(level, None))
+
+    def _half_style(self, top: int, bottom: int | None) -> Style:
+        mode = self._styles.mode
+        # An exact zero (level 9) has the neutral colour; the "·" needs a whole cell.
+        return self._styles.get(
+            ("half", top, bottom),
+            lambda: Style(
+                color=diverging_color(top, mode),
+                bgcolor=None if bottom is None else diverging_color(bottom, mode),
+            ),
+        )
+
+
+def _cell_geometry(room: int, ncols: int) -> tuple[int, int]:
+    """Cell width and the gap between cells for ``ncols`` columns in ``room`` cells.
+
+    Cells are at most MAX_CELL_WIDTH wide (big enough to read on a projector, narrow
+    enough that the numbers of the selected row stay near their colour); a one-cell gap
+    separates columns when there is room for it.
+    """
+    if ncols <= 0:
+        return 1, 0
+    with_gap = (room - (ncols - 1)) // ncols
+    if with_gap >= 2:
+        return min(with_gap, MAX_CELL_WIDTH), 1
+    return max(1, room // ncols), 0
+
