@@ -1,0 +1,289 @@
+"""The settings panels: one row per Config field, edited from the keyboard.
+
+Every row is built from :data:`tui_symmetry.core.config.FIELDS`, so a new setting in
+the core shows up here without touching this file.  Choices are ``Select`` widgets,
+numbers are ``Input`` widgets that also step up and down with the arrow keys.
+
+The panels never change the run themselves: they post :class:`SettingRequested` and
+the app decides (validate, reset or apply live, notify).  When the run's config
+changes for another reason (a key, the command palette, a reset) the app calls
+:meth:`SettingsPanel.sync` so the controls show what is being trained.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, Select
+
+from tui_symmetry.core.config import FIELDS, Config, ConfigError, FieldSpec
+
+GROUP_TITLES = {
+    "init": "Initialization",
+    "regularization": "Regularization",
+    "training": "Training",
+}
+
+LABELS = {
+    "dataset": "dataset",
+    "samples": "samples",
+    "noise": "data noise",
+    "test_fraction": "test share",
+    "hidden": "hidden units",
+    "activation": "activation",
+    "init": "scheme",
+    "init_scale": "scale",
+    "epsilon": "ε",
+    "optimizer": "optimizer",
+    "lr": "learning rate",
+    "momentum": "momentum",
+    "batch_size": "batch size",
+    "l1": "L1",
+    "l2": "L2",
+    "dropout": "dropout",
+    "grad_noise": "grad noise",
+    "tie": "tie",
+    "seed": "seed",
+}
+"""Short row labels; notifications use :func:`short_name`."""
+
+# First value a nudge up gives a field that is at zero: a visible but gentle amount.
+_FIRST_STEP = {
+    "epsilon": 1e-4,
+    "l1": 1e-4,
+    "l2": 1e-4,
+    "grad_noise": 1e-3,
+    "tie": 1e-3,
+    "noise": 0.05,
+    "test_fraction": 0.1,
+    "init_scale": 0.1,
+}
+# Fields that move in fixed steps rather than along 1-2-5 decades.
+_LINEAR_STEP = {"dropout": 0.05, "momentum": 0.05, "test_fraction": 0.05, "noise": 0.05}
+_INT_STEP = {"hidden": 1, "seed": 1}
+
+
+def short_name(name: str) -> str:
+    """How a field is named in messages: ``init``, ``lr``, ``batch size``..."""
+    return "ε" if name == "epsilon" else name.replace("_", " ")
+
+
+def format_value(value: Any) -> str:
+    """A compact, exact-enough text for a setting's value (``0.2``, ``1e-05``, ``xor``)."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _decade_up(value: float) -> float:
+    """The next value on the 1-2-5 ladder above ``value`` (0.1 → 0.2 → 0.5 → 1 ...)."""
+    exponent = math.floor(math.log10(value))
+    for exp in (exponent, exponent + 1):
+        for mantissa in (1, 2, 5):
+            candidate = float(Decimal(mantissa).scaleb(exp))
+            if candidate > value * (1 + 1e-9):
+                return candidate
+    return value * 2  # unreachable in practice
+
+
+def _decade_down(value: float) -> float:
+    exponent = math.floor(math.log10(value))
+    for exp in (exponent, exponent - 1):
+        for mantissa in (5, 2, 1):
+            candidate = float(Decimal(mantissa).scaleb(exp))
+            if candidate < value * (1 - 1e-9):
+                return candidate
+    return value / 2  # unreachable in practice
+
+
+def nudge(spec: FieldSpec, value: Any, direction: int) -> Any:
+    """The value one step up (``direction`` > 0) or down from ``value``, kept in range.
+
+    Rates and strengths move along 1-2-5 decades (0.01, 0.02, 0.05, 0.1 ...), going to
+    zero below a small floor where zero is allowed; probabilities move linearly;
+    counts by one (batch size doubles).  Choice fields cycle through their choices.
+    """
+    if spec.choices:
+        index = spec.choices.index(value) if value in spec.choices else 0
+        return spec.choices[(index + direction) % len(spec.choices)]
+    low = spec.low if spec.low is not None else -math.inf
+    high = spec.high if spec.high is not None else math.inf
+    if spec.kind is int:
+        if spec.name == "batch_size":
+            if direction > 0:
+                new = 8 if value == 0 else value * 2
+            else:
+                new = 0 if value <= 8 else value // 2
+        else:
+            new = value + direction * _INT_STEP.get(spec.name, 1)
+        return int(min(max(new, low), high))
+    step = _LINEAR_STEP.get(spec.name)
+    if step is not None:
+        new = round(value + direction * step, 10)
+    elif direction > 0:
+        new = _FIRST_STEP.get(spec.name, 1e-3) if value <= 0 else _decade_up(value)
+    else:
+        floor = _FIRST_STEP.get(spec.name, 1e-4)
+        new = _decade_down(value) if value > 0 else value
+        if new < floor * (1 - 1e-9):
+            new = 0.0
+    # Respect open bounds (lr > 0, momentum < 1) by stopping one step short of them.
+    if spec.low_open and new <= low:
+        return value
+    if spec.high_open and new >= high:
+        return value
+    return float(min(max(new, low), high))
+
+
+class SettingRequested(Message):
+    """A control asks for ``name`` to become ``value`` (a string from a text box, or a choice)."""
+
+    def __init__(self, name: str, value: Any) -> None:
+        super().__init__()
+        self.name = name
+        self.value = value
+
+
+class SettingSelect(Select[str]):
+    """A compact drop-down for one choice field."""
+
+    def __init__(self, spec: FieldSpec, value: str) -> None:
+        super().__init__(
+            [(choice, choice) for choice in spec.choices],
+            value=value,
+            allow_blank=False,
+            compact=True,
+            id=f"setting-{spec.name}",
+            tooltip=spec.help,
+        )
+        self.spec = spec
+
+
+class NumberInput(Input):
+    """A text box for one numeric field: type a value and press Enter, or step with ↑/↓.
+
+    Leaving the box applies what was typed, like pressing Enter; the app reverts the
+    text when the value is refused.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "nudge(1)", "Raise", id="setting-raise", key_display="↑"),
+        Binding("down", "nudge(-1)", "Lower", id="setting-lower", key_display="↓"),
+    ]
+
+    def __init__(self, spec: FieldSpec, value: Any) -> None:
+        super().__init__(
+            format_value(value),
+            type="integer" if spec.kind is int else "number",
+            compact=True,
+            select_on_focus=True,
+            id=f"setting-{spec.name}",
+            tooltip=f"{spec.help}: {spec.describe_range()}",
+            validate_on=[],  # the Config decides; errors are reported once, by the app
+        )
+        self.spec = spec
+        self.applied = format_value(value)
+
+    def show_value(self, value: Any) -> None:
+        """Display ``value`` as the applied one (no message is sent)."""
+        self.applied = format_value(value)
+        if self.value != self.applied:
+            with self.prevent(Input.Changed):
+                self.value = self.applied
+
+    def action_nudge(self, direction: int) -> None:
+        """Show the next value up or down at once and ask for it.
+
+        The step starts from the text on screen, not from the applied config: keys
+        pressed faster than the app applies them (auto-repeat, then Enter) still go
+        200 → 199 → 198 and submit 198, in order.
+        """
+        try:
+            current = self.spec.coerce(self.value)
+        except ConfigError:
+            current = self.spec.coerce(self.applied)
+        new = nudge(self.spec, current, direction)
+        if new == current:
+            edge = "highest" if direction > 0 else "lowest"
+            self.notify(f"{short_name(self.spec.name)} is at its {edge} step: "
+                        f"{format_value(current)}", severity="warning")
+            return
+        with self.prevent(Input.Changed):
+            self.value = format_value(new)
+        self.post_message(SettingRequested(self.spec.name, new))
+
+    @property
+    def edited(self) -> bool:
+        """True when the text differs from the applied value (typed, not yet applied)."""
+        return self.value.strip() != self.applied
+
+
+class SettingsPanel(Vertical):
+    """One group of settings (``init``, ``regularization`` or ``training``) in a border."""
+
+    def __init__(self, group: str, config: Config, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="settings-panel")
+        self.group = group
+        self.border_title = GROUP_TITLES[group]
+        self._specs = [spec for spec in FIELDS if spec.group == group]
+        self._config = config
+
+    def compose(self) -> ComposeResult:
+        # Label and control are direct children of a two-column grid (no row
+        # containers): fewer widgets make every relayout, e.g. a view switch, cheaper.
+        for spec in self._specs:
+            value = getattr(self._config, spec.name)
+            yield Label(LABELS.get(spec.name, spec.name), classes="setting-label")
+            if spec.choices:
+                yield SettingSelect(spec, value)
+            else:
+                yield NumberInput(spec, value)
+
+    @property
+    def controls(self) -> list[SettingSelect | NumberInput]:
+        """The Select / Input of every setting, in order."""
+        return [
+            child for child in self.children if isinstance(child, SettingSelect | NumberInput)
+        ]
+
+    def sync(self, config: Config) -> None:
+        """Make every control show ``config`` (without asking for any change)."""
+        self._config = config
+        for control in self.controls:
+            value = getattr(config, control.spec.name)
+            if isinstance(control, SettingSelect):
+                if control.value != value:
+                    with control.prevent(Select.Changed):
+                        control.value = value
+            elif isinstance(control, NumberInput):
+                control.show_value(value)
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        control = event.select
+        if isinstance(control, SettingSelect) and event.value != getattr(
+            self._config, control.spec.name
+        ):
+            self.post_message(SettingRequested(control.spec.name, event.value))
+
+    @on(Input.Submitted)
+    def _input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if isinstance(event.input, NumberInput):
+            self.post_message(SettingRequested(event.input.spec.name, event.value))
+
+    @on(Input.Blurred)
+    def _input_blurred(self, event: Input.Blurred) -> None:
+        event.stop()
+        # Posted by the panel, not the box: Textual stops a message from bubbling past
+        # the widget whose handler sent it, and this handler runs in the panel.
+        if isinstance(event.input, NumberInput) and event.input.edited:
+            self.post_message(SettingRequested(event.input.spec.name, event.value))

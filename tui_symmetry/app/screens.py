@@ -1,0 +1,74 @@
+"""Screens besides the main one: the help screen (``?`` / F1)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HelpRow = tuple[str, str]
+"""(keys as shown, what they do)."""
+
+TWO_COLUMNS_WIDTH = 110
+"""From this terminal width the key tables sit side by side (all keys fit at 120×40)."""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the app, grouped; any of Esc, q, ? or F1 closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "dismiss", "Close help", id="help-close"),
+        Binding("up,k", "scroll(-1)", "Scroll up", show=False, id="help-up"),
+        Binding("down,j", "scroll(1)", "Scroll down", show=False, id="help-down"),
+    ]
+
+    def __init__(self, sections: list[tuple[str, list[HelpRow]]], intro: str) -> None:
+        super().__init__()
+        self.sections = sections
+        self.intro = intro
+
+    def compose(self) -> ComposeResult:
+        # Run and View on the left, Settings on the right (stacked when narrow).
+        left, right = self.sections[:-1], self.sections[-1:]
+        with Vertical(id="help-box") as box:
+            box.border_title = "Keys"
+            box.border_subtitle = "Esc / ? close"
+            with VerticalScroll(id="help-scroll"):
+                yield Static(Text(self.intro), id="help-intro")
+                with Horizontal(id="help-columns"):
+                    yield Static(self._table(left), classes="help-table")
+                    yield Static(self._table(right), classes="help-table")
+
+    def on_mount(self) -> None:
+        self._arrange(self.app.size.width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._arrange(self.app.size.width)
+
+    def _arrange(self, width: int) -> None:
+        columns = self.query_one("#help-columns", Horizontal)
+        columns.styles.layout = "horizontal" if width >= TWO_COLUMNS_WIDTH else "vertical"
+
+    @staticmethod
+    def _table(sections: list[tuple[str, list[HelpRow]]]) -> Table:
+        table = Table(box=None, show_header=False, expand=True, padding=(0, 1))
+        table.add_column("keys", style="bold", no_wrap=True, min_width=7)
+        table.add_column("action", ratio=1)
+        for index, (title, rows) in enumerate(sections):
+            if index:
+                table.add_row("", "")
+            table.add_row(Text(title, style="bold underline"), "")
+            for keys, what in rows:
+                table.add_row(keys, what)
+        return table
+
+    def action_scroll(self, lines: int) -> None:
+        """Scroll the key list (it is taller than small terminals)."""
+        self.query_one("#help-scroll", VerticalScroll).scroll_relative(y=lines, animate=False)
