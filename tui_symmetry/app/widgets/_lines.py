@@ -44,6 +44,16 @@ class LinePanel(Widget):
     screenshots), where output must not depend on timing.
     """
 
+    # Textual type selectors match subclasses too: one rule sizes both heatmap panels.
+    DEFAULT_CSS = """
+    LinePanel {
+        width: 1fr;
+        height: 1fr;
+        min-width: 1;
+        min-height: 1;
+    }
+    """
+
     def __init__(
         self,
         *,

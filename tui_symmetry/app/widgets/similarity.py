@@ -51,15 +51,6 @@ class SimilarityPanel(LinePanel):
         name, id, classes, disabled: as for any Textual widget.
     """
 
-    DEFAULT_CSS = """
-    SimilarityPanel {
-        width: 1fr;
-        height: 1fr;
-        min-width: 1;
-        min-height: 1;
-    }
-    """
-
     def __init__(
         self,
         *,

@@ -63,15 +63,6 @@ class WeightsPanel(LinePanel):
         name, id, classes, disabled: as for any Textual widget.
     """
 
-    DEFAULT_CSS = """
-    WeightsPanel {
-        width: 1fr;
-        height: 1fr;
-        min-width: 1;
-        min-height: 1;
-    }
-    """
-
     def __init__(
         self,
         *,
