@@ -338,7 +338,9 @@ class LossPanel(Widget):
         # rather than by plotext, whose log axis also rescales a right-hand axis.
         log = self._log_scale
         lows, highs = [], []
-        for name, color in (("train", TRAIN_COLOR), ("test", TEST_COLOR)):
+        # Test first, so the training loss is drawn on top where the two coincide (on
+        # the symmetric plateau they do, and the curve the run optimizes should show).
+        for name, color in (("test", TEST_COLOR), ("train", TRAIN_COLOR)):
             key = "loss" if name == "train" else "test_loss"
             x, y = _finite(steps, np.asarray(history[key], dtype=float), log, points)
             if len(x):
