@@ -386,7 +386,12 @@ class LossPanel(Widget):
         plt.clear_figure()
         widget.title = "symmetry index"
         if split is not None:
-            widget.title += f" · split at {_compact(split)}"
+            # plotext drops a title wider than the plot: take the longest that fits.
+            at = _compact(split)
+            candidates = (f"symmetry index · split at {at}", f"symmetry · split at {at}",
+                          f"split at {at}")
+            room = widget.size.width - 2
+            widget.title = next((t for t in candidates if len(t) <= room), candidates[-1])
             plt.vline(split, color=SPLIT_COLOR)
         points = min(MAX_POINTS, 2 * max(widget.size.width, 8))
         x, y = _finite(steps, np.asarray(history["symmetry_index"], dtype=float), False, points)
