@@ -45,15 +45,6 @@ class Params:
     def to_lists(self) -> dict[str, list]:
         return {name: getattr(self, name).tolist() for name in ("W1", "b1", "W2", "b2")}
 
-    @classmethod
-    def from_lists(cls, values: dict[str, list]) -> Params:
-        return cls(
-            W1=np.array(values["W1"], dtype=float),
-            b1=np.array(values["b1"], dtype=float),
-            W2=np.array(values["W2"], dtype=float),
-            b2=np.array(values["b2"], dtype=float),
-        )
-
 
 # Activations and their derivatives write into given buffers:
 # on (H, N) arrays of a few hundred KB, fresh temporaries cost more than the maths
@@ -262,17 +253,6 @@ def _transpose(X: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(X.T)
 
 
-def hidden_activations(params: Params, X: np.ndarray, activation: str) -> np.ndarray:
-    """a = phi(z), (N, H), without dropout: what each unit computes on X (N, D)."""
-    layout, p = _unit_major(params)
-    return hidden_t(p, with_ones(X), activation, Workspace(layout.hidden, len(X)))[1].T.copy()
-
-
-def forward(params: Params, X: np.ndarray, activation: str) -> np.ndarray:
-    """The network's output (logits or predictions), (N, 1), without dropout."""
-    return hidden_activations(params, X, activation) @ params.W2.T + params.b2
-
-
 def bce_with_logits(out: np.ndarray, y: np.ndarray) -> float:
     """Mean binary cross-entropy on logits (torch.nn.BCEWithLogitsLoss), computed stably."""
     return float(np.mean(np.logaddexp(0.0, out) - out * y))
@@ -282,23 +262,6 @@ def mse(out: np.ndarray, y: np.ndarray) -> float:
     """Mean squared error (torch.nn.MSELoss)."""
     diff = out - y
     return float(np.mean(diff * diff))
-
-
-def loss_value(params: Params, X: np.ndarray, y: np.ndarray, activation: str,
-               regression: bool) -> float:
-    """The data loss of ``params`` on (X, y), without dropout; NaN for no points."""
-    if len(X) == 0:
-        return float("nan")
-    out = forward(params, X, activation)
-    return mse(out, y) if regression else bce_with_logits(out, y)
-
-
-def accuracy(params: Params, X: np.ndarray, y: np.ndarray, activation: str) -> float:
-    """Share of points whose logit has the sign of their 0/1 label."""
-    if len(X) == 0:
-        return float("nan")
-    out = forward(params, X, activation)
-    return float(np.mean((out > 0.0) == (y > 0.5)))
 
 
 def loss_and_grads(
