@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import re
 import sys
@@ -336,7 +335,7 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
     summary = snapshot.summary()
     summary["steps_per_s"] = steps_per_s
     if args.json:
-        stdout.write(json.dumps(_finite_or_null(summary), allow_nan=False) + "\n")
+        stdout.write(json.dumps(summary, allow_nan=False) + "\n")
     else:
         stdout.write(format_summary(summary, steps, snapshot.chance_level, args.export,
                                     has_test=config.n_test > 0))
@@ -427,7 +426,11 @@ def format_summary(summary: Mapping[str, Any], requested: int, chance: float,
     rows.append(("dead units", f"{summary['dead_units']} / {hidden}"))
     gap = summary["max_unit_gap"]
     # Exactly 0.0 is the interesting case: the units are copies down to the last bit.
-    rows.append(("max unit gap", "0.0  (bit-identical)" if gap == 0.0 else f"{gap:.4g}"))
+    if gap is None:  # the summary makes non-finite numbers None (JSON-ready)
+        gap_text = "not finite"
+    else:
+        gap_text = "0.0  (bit-identical)" if gap == 0.0 else f"{gap:.4g}"
+    rows.append(("max unit gap", gap_text))
     rows.append(("diverged", "yes (last finite state reported)" if summary["diverged"]
                  else "no"))
     rows.append(("speed", f"{summary['steps_per_s']:,.0f} steps/s"))
@@ -439,15 +442,6 @@ def format_summary(summary: Mapping[str, Any], requested: int, chance: float,
 
 def _num(value: float | None) -> str:
     return "not finite" if value is None else f"{value:.6g}"
-
-
-def _finite_or_null(value: Any) -> Any:
-    """JSON has no NaN/Infinity: any non-finite number becomes null (the core's rule)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite_or_null(item) for key, item in value.items()}
-    return value
 
 
 def _check_writable(path: str) -> None:

@@ -116,17 +116,20 @@ class Snapshot:
     steps_per_s: float = 0.0
 
     def summary(self) -> dict[str, Any]:
-        """The scalar facts of DESIGN §4's `train --json` (without steps_per_s)."""
+        """The scalar facts of DESIGN §4's `train --json` (without steps_per_s).
+
+        JSON-ready: every non-finite number is None (JSON has no NaN or Infinity).
+        """
         return {
             "config": self.config.to_dict(),
             "step": self.step,
             "loss": _json_float(self.loss),
             "test_loss": _json_float(self.test_loss),
             "accuracy": _json_float(self.accuracy),
-            "symmetry_index": self.symmetry_index,
+            "symmetry_index": _json_float(self.symmetry_index),
             "distinct_units": self.distinct_units,
             "dead_units": self.dead_units,
-            "max_unit_gap": self.max_unit_gap,
+            "max_unit_gap": _json_float(self.max_unit_gap),
             "diverged": self.diverged,
         }
 
