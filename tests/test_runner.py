@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from tui_symmetry.core import Config, ConfigError, Trainer
-from tui_symmetry.runner import ProcessRunner, RateMeter, SyncRunner
+from tui_symmetry.runner import ProcessRunner, SyncRunner
+from tui_symmetry.runner.process import RateMeter
 
 SMALL = Config(samples=64, hidden=4, seed=3)
 

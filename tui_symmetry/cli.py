@@ -28,6 +28,7 @@ from tui_symmetry import __version__
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import write_json_atomic
+from tui_symmetry.options import DEFAULT_FPS, FPS
 
 PROG = "tui-symmetry"
 
@@ -38,9 +39,6 @@ EXIT_INTERRUPTED = 130
 
 # Options that are not run settings reuse FieldSpec, so their messages read like the rest.
 STEPS = FieldSpec("steps", int, "training steps to run", "train", low=1, high=10**9)
-FPS = FieldSpec("fps", float, "screen refreshes per second (lower it on a slow link)", "app",
-                low=1, high=60)
-DEFAULT_FPS = 20.0
 
 # The progress bar redraws after every chunk of steps; ~0.1 s keeps it lively while the
 # per-chunk overhead (a loss evaluation, a redraw) stays far below 1 % of the time.

@@ -42,6 +42,7 @@ from tui_symmetry.app.screens import HelpRow, HelpScreen
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
 from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.options import DEFAULT_FPS
 from tui_symmetry.runner import ProcessRunner, Runner
 
 MIN_SIZE = (60, 20)
@@ -60,7 +61,6 @@ SETTINGS_WIDTH = 38
 MAX_RESTARTS, RESTART_WINDOW_S = 3, 10.0
 """A training process that dies this often within the window is not replaced again."""
 
-DEFAULT_FPS = 20.0
 LOSS_PLOT_INTERVAL = 0.5
 """Seconds between loss-plot redraws while training: a plot is many cells to resend."""
 

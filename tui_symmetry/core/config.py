@@ -233,6 +233,17 @@ class Config:
             raise ConfigError(f"unknown setting {sorted(unknown)[0]!r}")
         return dataclasses.replace(self, **changes)
 
+    def replace_live(self, **changes: Any) -> Config:
+        """A validated copy with live ``changes`` applied: the one check for mid-run edits.
+
+        ConfigError for a bad value, or for a field that cannot change mid-run (it
+        changes what is trained, so it needs a reset).
+        """
+        not_live = sorted(set(changes) - LIVE_FIELDS)
+        if not_live:
+            raise ConfigError(f"{not_live[0]} cannot change mid-run; it needs a reset")
+        return self.replace(**changes)
+
     def to_dict(self) -> dict[str, Any]:
         return {spec.name: getattr(self, spec.name) for spec in FIELDS}
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tui_symmetry.core import metrics
-from tui_symmetry.core.config import LIVE_FIELDS, Config, ConfigError
+from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import STREAM_BATCH, STREAM_NOISE, Dataset, make_dataset, rng_for
 from tui_symmetry.core.init import init_params
 from tui_symmetry.core.network import (
@@ -291,10 +291,7 @@ class Trainer:
 
     def apply_live(self, **changes: Any) -> Config:
         """Change live settings (learning rate, penalties, ...) without a reset."""
-        not_live = sorted(set(changes) - LIVE_FIELDS)
-        if not_live:
-            raise ConfigError(f"{not_live[0]} cannot change mid-run; it needs a reset")
-        new = self.config.replace(**changes)
+        new = self.config.replace_live(**changes)
         applied = {
             name: getattr(new, name)
             for name in changes

@@ -34,100 +34,17 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import Any
 
-from tui_symmetry.core.config import LIVE_FIELDS, Config, ConfigError
+from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.runner.protocol import RunnerError
 
 CHUNK_SECONDS = 0.015
 """Target wall time of one chunk of steps in the child: commands wait at most this long."""
 
 RATE_WINDOW_S = 1.0
 """steps/s is measured over roughly this much recent wall time."""
-
-
-class RunnerError(RuntimeError):
-    """The training process is gone or did not answer."""
-
-
-class Runner(Protocol):
-    """What the app needs from a runner."""
-
-    @property
-    def config(self) -> Config:
-        """The configuration being trained (live changes included)."""
-        ...
-
-    @property
-    def running(self) -> bool:
-        """True while training runs on its own (between play() and pause())."""
-        ...
-
-    @property
-    def pending(self) -> bool:
-        """True while a command has been sent whose effect is not yet in latest()."""
-        ...
-
-    @property
-    def failure(self) -> str | None:
-        """Why the runner stopped working (the child died), or None."""
-        ...
-
-    def take_errors(self) -> list[str]:
-        """Errors reported for single commands since the last call (each once)."""
-        ...
-
-    def start(self) -> None:
-        """Get ready to train (spawn the child); idempotent."""
-        ...
-
-    def play(self) -> None:
-        """Train on its own until pause() (or divergence)."""
-        ...
-
-    def pause(self) -> None:
-        """Stop training on its own; step() still works."""
-        ...
-
-    def step(self, n: int = 1) -> None:
-        """Run exactly ``n`` more steps."""
-        ...
-
-    def reset(self, config: Config) -> None:
-        """Throw the network away and start ``config`` from step 0."""
-        ...
-
-    def apply_live(self, **changes: Any) -> Config:
-        """Change live fields mid-run; ConfigError (raised here) for anything else."""
-        ...
-
-    def export(self, timeout: float = 5.0) -> dict[str, Any]:
-        """The run as the export document of DESIGN §4."""
-        ...
-
-    def latest(self) -> Snapshot:
-        """The newest snapshot; never blocks."""
-        ...
-
-    def restart(self) -> None:
-        """After a failure: start again from the current config."""
-        ...
-
-    def close(self) -> None:
-        """Stop for good (idempotent)."""
-        ...
-
-
-def validate_live(config: Config, changes: dict[str, Any]) -> Config:
-    """The config after live ``changes``; ConfigError for bad values or non-live fields.
-
-    Runs in the caller so that a bad value is reported at once, in the UI's thread,
-    instead of failing later inside the training process.
-    """
-    not_live = sorted(set(changes) - LIVE_FIELDS)
-    if not_live:
-        raise ConfigError(f"{not_live[0]} cannot change mid-run; it needs a reset")
-    return config.replace(**changes)
 
 
 class RateMeter:
@@ -158,105 +75,6 @@ class RateMeter:
             return 0.0
         (t0, s0), (t1, s1) = samples[0], samples[-1]
         return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
-
-
-# -- the synchronous runner ----------------------------------------------------------
-
-
-class SyncRunner:
-    """Trains in the caller's thread, only when asked: deterministic, for tests.
-
-    While playing, every :meth:`latest` call runs ``steps_per_poll`` steps (0 = none),
-    so a test can see training advance without any clock involved.  A lock makes it
-    safe to export from a worker thread while the UI thread polls.
-    """
-
-    def __init__(self, config: Config, steps_per_poll: int = 0) -> None:
-        self._config = config
-        self.steps_per_poll = steps_per_poll
-        self._running = False
-        self._lock = threading.RLock()
-        self._trainer = Trainer(config)
-        self._trainer_version = -1
-        self._version = 0
-        self._snapshot = self._fresh_snapshot()
-        self.closed = False
-
-    @property
-    def config(self) -> Config:
-        return self._config
-
-    @property
-    def running(self) -> bool:
-        return self._running
-
-    @property
-    def pending(self) -> bool:
-        return False
-
-    @property
-    def failure(self) -> str | None:
-        return None
-
-    @property
-    def trainer(self) -> Trainer:
-        """The Trainer itself (tests reach in to compare against the bare engine)."""
-        return self._trainer
-
-    def take_errors(self) -> list[str]:
-        return []  # commands run in the caller: their errors are raised right there
-
-    def start(self) -> None:
-        """Nothing to start: training happens in :meth:`step` and :meth:`latest`."""
-
-    def play(self) -> None:
-        self._running = True
-
-    def pause(self) -> None:
-        self._running = False
-
-    def step(self, n: int = 1) -> None:
-        with self._lock:
-            self._trainer.step(n)
-
-    def reset(self, config: Config) -> None:
-        with self._lock:
-            self._config = config
-            self._trainer = Trainer(config)
-            self._trainer_version = -1
-
-    def apply_live(self, **changes: Any) -> Config:
-        new = validate_live(self._config, changes)
-        with self._lock:
-            self._trainer.apply_live(**changes)
-            self._config = new
-        return new
-
-    def export(self, timeout: float = 5.0) -> dict[str, Any]:
-        with self._lock:
-            return self._trainer.export()
-
-    def latest(self) -> Snapshot:
-        with self._lock:
-            trainer = self._trainer
-            if self._running and self.steps_per_poll and not trainer.diverged:
-                trainer.step(self.steps_per_poll)
-            if trainer.diverged:
-                self._running = False
-            if trainer.version != self._trainer_version:
-                self._snapshot = self._fresh_snapshot()
-            return self._snapshot
-
-    def restart(self) -> None:
-        self.reset(self._config)
-
-    def close(self) -> None:
-        self.closed = True
-
-    def _fresh_snapshot(self) -> Snapshot:
-        self._trainer_version = self._trainer.version
-        self._version += 1
-        return dataclasses.replace(self._trainer.snapshot(), version=self._version)
 
 
 # -- the process runner --------------------------------------------------------------
@@ -601,7 +419,7 @@ class ProcessRunner:
             self._incoming = None  # whatever arrived before the reset is stale now
 
     def apply_live(self, **changes: Any) -> Config:
-        new = validate_live(self._config, changes)
+        new = self._config.replace_live(**changes)
         self._config = new
         self._send("live", changes)
         return new

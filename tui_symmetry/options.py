@@ -1,0 +1,46 @@
+"""Options of the app that are not run settings: the refresh rate and the speed cap.
+
+They reuse :class:`~tui_symmetry.core.config.FieldSpec`, so the command line checks
+them and words their errors exactly like the run settings.  Both the command line and
+the app read them from here (one home: the default refresh rate is written once).
+"""
+
+from __future__ import annotations
+
+from tui_symmetry.core.config import FieldSpec
+
+DEFAULT_FPS = 20.0
+"""Screen refreshes per second; ``--fps`` lowers it for very slow links."""
+
+FPS = FieldSpec("fps", float, "screen refreshes per second (lower it on a slow link)", "app",
+                low=1, high=60)
+
+SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 100.0, 1000.0, None)
+"""The speed ladder the app's keys step through, in steps per second (None: full speed)."""
+
+FULL_SPEED_WORDS = ("full", "max")
+"""What ``--speed`` accepts for "no cap" besides a number."""
+
+SPEED = FieldSpec(
+    "speed", float, "cap the training rate in steps per second (or 'full')", "app",
+    low=0, high=1e7, low_open=True,
+)
+
+
+def parse_speed(value: str | float | None) -> float | None:
+    """A speed cap from ``--speed``: a positive number of steps/s, or None for full speed.
+
+    Raises ConfigError (one line, naming the valid values) for anything else.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().lower() in FULL_SPEED_WORDS:
+        return None
+    return float(SPEED.coerce(value))
+
+
+def format_speed(steps_per_s: float | None) -> str:
+    """``full speed``, ``10 steps/s``, ``1,000 steps/s``."""
+    if steps_per_s is None:
+        return "full speed"
+    return f"{steps_per_s:,.0f} steps/s" if steps_per_s >= 1 else f"{steps_per_s:g} steps/s"

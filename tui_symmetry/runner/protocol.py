@@ -1,0 +1,101 @@
+"""What the app needs from a runner: the :class:`Runner` protocol.
+
+A runner owns one Trainer away from the UI's event loop and hands back immutable
+snapshots.  It executes commands; it does not decide anything.  Whether the user
+wants training to run is held by the app's controller, which sends ``play`` /
+``pause``; a runner stops by itself only when the run diverges (the snapshot says so).
+
+Every snapshot carries a ``version`` that the runner (for a process runner, the child)
+keeps counting across resets, so "is this picture new?" is one integer comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from tui_symmetry.core.config import Config
+from tui_symmetry.core.trainer import Snapshot
+
+UpdateListener = Callable[[], None]
+"""Called, possibly from another thread, when something new is there to read."""
+
+
+class RunnerError(RuntimeError):
+    """The training process is gone or did not answer."""
+
+
+class Runner(Protocol):
+    """The interface the app drives; :class:`~tui_symmetry.runner.SyncRunner` and
+    :class:`~tui_symmetry.runner.ProcessRunner` implement it."""
+
+    @property
+    def config(self) -> Config:
+        """The configuration being trained (live changes included)."""
+        ...
+
+    @property
+    def pending(self) -> bool:
+        """True while a command has been sent whose effect is not yet in latest()."""
+        ...
+
+    @property
+    def failure(self) -> str | None:
+        """Why the runner stopped working (the training process died), or None."""
+        ...
+
+    def set_listener(self, listener: UpdateListener | None) -> None:
+        """Call ``listener`` whenever a new snapshot or error answers a command.
+
+        A UI uses it to redraw at once instead of at its next frame.  It may be called
+        from another thread; it must be cheap and must not call back into the runner.
+        """
+        ...
+
+    def take_errors(self) -> list[str]:
+        """Errors reported for single commands since the last call (each once)."""
+        ...
+
+    def start(self) -> None:
+        """Get ready to train (spawn the child); idempotent."""
+        ...
+
+    def play(self) -> None:
+        """Train on its own until pause() (or divergence)."""
+        ...
+
+    def pause(self) -> None:
+        """Stop training on its own; step() still works."""
+        ...
+
+    def step(self, n: int = 1) -> None:
+        """Run exactly ``n`` more steps."""
+        ...
+
+    def set_speed(self, steps_per_s: float | None) -> None:
+        """Cap the training rate at ``steps_per_s`` while playing; None is full speed."""
+        ...
+
+    def reset(self, config: Config) -> None:
+        """Throw the network away and start ``config`` from step 0 (play state kept)."""
+        ...
+
+    def apply_live(self, **changes: Any) -> Config:
+        """Change live fields mid-run; ConfigError (raised here, at once) otherwise."""
+        ...
+
+    def export(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The run as the export document (docs/contracts.md, "Export")."""
+        ...
+
+    def latest(self) -> Snapshot:
+        """The newest snapshot; never blocks."""
+        ...
+
+    def restart(self) -> None:
+        """After a failure: start again from the current config."""
+        ...
+
+    def close(self) -> None:
+        """Stop for good (idempotent)."""
+        ...
