@@ -29,7 +29,7 @@ from textual.message import Message
 from textual.widgets import Footer, Static
 
 from tui_symmetry import export
-from tui_symmetry.app.commands import SymmetryCommands
+from tui_symmetry.app.commands import SymmetryCommands, open_palette
 from tui_symmetry.app.controls import (
     NumberInput,
     SettingRequested,
@@ -630,6 +630,10 @@ class SymmetryApp(App[int]):
             ("↑ / ↓", "In a number box: raise / lower that setting one step"),
         ]
         return [("Run", run), ("View", view), ("Settings", settings)]
+
+    def action_command_palette(self) -> None:
+        """Open the command palette (ours runs a hit of the final query on Enter)."""
+        open_palette(self)
 
     def palette_actions(self) -> list[tuple[str, str, str]]:
         """(title, action, keys) of every bound action, for the command palette."""

@@ -1,7 +1,13 @@
 """The command palette (ctrl+p): every action and every settings change by name.
 
 Besides one entry per key binding and one per choice ("Init: symmetric", "Dataset:
-moons", ...), typing a setting and a value ("lr 0.05", "tie 0.1") offers to set it.
+moons", ...), typing a setting and a value ("lr 0.05", "tie 0.1") offers to set it;
+a value the Config refuses ("lr 1000") is offered as the Config's one-line reason
+(the valid range) rather than as whatever other command the letters happen to match.
+
+Textual searches while the user types, so the list can still show the hits of an
+earlier query when Enter comes; :class:`SymmetryPalette` waits for the search of what
+was typed before it runs anything.
 """
 
 from __future__ import annotations
@@ -11,12 +17,18 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual import on
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
+from textual.widgets import Input
+from textual.worker import Worker, WorkerState
 
-from tui_symmetry.app.controls import LABELS, format_value
+from tui_symmetry.app.controls import LABELS, NUMBER_CHARACTERS, format_value
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, ConfigError
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from tui_symmetry.app.app import SymmetryApp
 
 CHOICE_TITLES = {
@@ -27,6 +39,12 @@ CHOICE_TITLES = {
 }
 
 _SET_QUERY = re.compile(r"^\s*(?:set\s+)?([a-z_ ε-]+?)\s*(?:=|:|\s)\s*(\S+)\s*$", re.IGNORECASE)
+
+EXACT_SCORE = 1.0
+"""A setting and a value: the only hit listed (other commands only matched by letters)."""
+
+HINT_SCORE = 0.5
+"""A choice setting and a word that is not (yet) one of its choices: listed with the rest."""
 
 
 def _field_for(text: str) -> str | None:
@@ -84,6 +102,8 @@ class SymmetryCommands(Provider):
         direct = self._direct_setting(query)
         if direct is not None:
             yield direct
+            if direct.score >= EXACT_SCORE:
+                return
         matcher = self.matcher(query)
         prefix = query.strip().lower()
         for title, help_text, callback in self._commands():
@@ -94,23 +114,112 @@ class SymmetryCommands(Provider):
                 yield Hit(score, matcher.highlight(title), callback, text=title, help=help_text)
 
     def _direct_setting(self, query: str) -> Hit | None:
-        """A hit for queries like ``lr 0.05`` or ``set tie = 0.1``, when the value is valid."""
+        """A hit for queries like ``lr 0.05`` or ``set tie = 0.1``.
+
+        A valid value gives "Set learning rate = 0.05" (score :data:`EXACT_SCORE`).  A
+        number the Config refuses gives its reason, e.g. "lr: '1000' is out of range;
+        use a number in (0, 100]", also as the only hit; choosing it reports that reason
+        through the app like any refused value.  A word that is not a choice yet
+        ("dataset m") is only a hint beside the fuzzy hits (the user may be typing
+        "moons"); a word in a number field ("lr up", "hidden units") is no setting query.
+        """
         match = _SET_QUERY.match(query)
         if match is None:
             return None
         name = _field_for(match.group(1))
         if name is None:
             return None
-        try:
-            value = FIELD_BY_NAME[name].coerce(match.group(2))
-        except ConfigError:
-            return None
-        title = f"Set {LABELS[name]} = {format_value(value)}"
         spec = FIELD_BY_NAME[name]
+        text = match.group(2)
+        app = self._app
+        try:
+            value = spec.coerce(text)
+        except ConfigError as error:
+            if not spec.choices and not _is_number_text(text):
+                return None
+            title = f"Cannot set {LABELS[name]} = {text}"
+            return Hit(
+                HINT_SCORE if spec.choices else EXACT_SCORE,
+                escape(title),
+                partial(app.request_setting, name, text),
+                text=title,
+                help=escape(str(error)),
+            )
+        how = "applies live" if spec.live else "resets the network"
+        if spec.choices:
+            title = f"{CHOICE_TITLES.get(name, name)}: {value}"
+            if value == getattr(app.config, name):
+                how += " (current)"
+        else:
+            title = f"Set {LABELS[name]} = {format_value(value)}"
         return Hit(
-            1.0,
-            title,
-            partial(self._app.request_setting, name, value),
+            EXACT_SCORE,
+            escape(title),
+            partial(app.request_setting, name, value),
             text=title,
-            help="applies live" if spec.live else "resets the network",
+            help=how,
         )
+
+
+def _is_number_text(text: str) -> bool:
+    """True when ``text`` is written as a number, in range or not (``1000``, ``1e400``)."""
+    if any(char.isdigit() for char in text) and set(text) <= NUMBER_CHARACTERS:
+        return True
+    try:
+        float(text)  # also "inf", "nan": numbers the Config refuses with a reason
+    except ValueError:
+        return False
+    return True
+
+
+class SymmetryPalette(CommandPalette):
+    """Textual's command palette, except that Enter runs a hit of the final query.
+
+    Textual searches in a worker that restarts at every key and keeps the previous
+    list on screen until the new one is ready, so Enter right after typing "lr 0.05"
+    picked the highlighted hit of an earlier query ("lr" → some other command), or
+    nothing.  Here Enter waits until the search of what is typed has finished, then
+    does what Textual's Enter does.  Typing again drops the waiting Enter.
+    (Relies on Textual 8's ``_GATHER_COMMANDS_GROUP`` and ``_select_or_command``.)
+    """
+
+    _enter_waiting = False
+
+    def _searching(self) -> bool:
+        """True while a search for the typed text is pending or running."""
+        return any(
+            worker.node is self
+            and worker.group == self._GATHER_COMMANDS_GROUP
+            and not worker.is_cancelled
+            and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for worker in self.app.workers
+        )
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        # Runs before Textual's own handler, which starts the search for the new text.
+        self._enter_waiting = False
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        if self._searching():
+            event.stop()
+            event.prevent_default()  # Textual's handler would pick from the stale list
+            self._enter_waiting = True
+
+    @on(Worker.StateChanged)
+    def _search_finished(self, event: Worker.StateChanged) -> None:
+        if (
+            self._enter_waiting
+            and event.worker.group == self._GATHER_COMMANDS_GROUP
+            and event.state is WorkerState.SUCCESS
+            and not self._searching()
+        ):
+            self._enter_waiting = False
+            self._select_or_command()
+
+
+def open_palette(app: App[Any]) -> None:
+    """Open :class:`SymmetryPalette` (what ``App.action_command_palette`` does for Textual's)."""
+    if app.use_command_palette and not CommandPalette.is_open(app):
+        app.push_screen(SymmetryPalette(id="--command-palette"))

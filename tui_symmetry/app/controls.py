@@ -8,6 +8,9 @@ The panels never change the run themselves: they post :class:`SettingRequested` 
 the app decides (validate, reset or apply live, notify).  When the run's config
 changes for another reason (a key, the command palette, a reset) the app calls
 :meth:`SettingsPanel.sync` so the controls show what is being trained.
+
+Editing a number: Enter or leaving the box (Tab, a click elsewhere) asks for the typed
+value; Esc drops it, shows the applied value again and leaves the box.
 """
 
 from __future__ import annotations
@@ -151,8 +154,24 @@ class SettingRequested(Message):
         self.value = value
 
 
+def leave_settings(control: Input | Select[str]) -> None:
+    """Focus nothing, so the app's keys (space, r, 1/2/3 ...) work again.
+
+    Not ``Widget.blur``: that moves the focus on to the next setting.
+    """
+    control.screen.set_focus(None)
+
+
 class SettingSelect(Select[str]):
-    """A compact drop-down for one choice field."""
+    """A compact drop-down for one choice field.
+
+    A choice applies as soon as it is picked from the list; Esc in the open list closes
+    it unchanged (Textual's own binding), Esc on the closed box leaves the settings.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Leave", id="setting-leave", key_display="esc"),
+    ]
 
     def __init__(self, spec: FieldSpec, value: str) -> None:
         super().__init__(
@@ -165,23 +184,42 @@ class SettingSelect(Select[str]):
         )
         self.spec = spec
 
+    def action_leave(self) -> None:
+        """Take the focus off the settings so keys drive the run again."""
+        leave_settings(self)
+
+
+NUMBER_CHARACTERS = frozenset("0123456789+-.eE_,")
+"""Every character that can be part of a number someone types (``-1.5e-3``, ``1_000``,
+``1,000``).  Only these go into a number box; in what order they may come is left to
+the Config, which names the valid range when it refuses a value (``1e400``, ``1.5``
+for a count)."""
+
 
 class NumberInput(Input):
     """A text box for one numeric field: type a value and press Enter, or step with ↑/↓.
 
-    Leaving the box applies what was typed, like pressing Enter; the app reverts the
-    text when the value is refused.
+    Enter, or leaving the box by Tab or a click, applies what was typed; the app
+    reverts the text when the value is refused.  Esc drops the typed text and leaves.
+    A character that cannot be part of a number is not typed; a one-line notice says
+    so (Textual's own number box drops it silently, so ``1e400`` could become ``1400``).
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "nudge(1)", "Raise", id="setting-raise", key_display="↑"),
         Binding("down", "nudge(-1)", "Lower", id="setting-lower", key_display="↓"),
+        Binding("enter", "submit", "Apply", id="setting-apply", key_display="enter"),
+        # The box's own Esc runs before the app's: the edit is dropped, never applied.
+        Binding("escape", "cancel", "Cancel edit", id="setting-cancel", key_display="esc"),
     ]
 
     def __init__(self, spec: FieldSpec, value: Any) -> None:
         super().__init__(
             format_value(value),
-            type="integer" if spec.kind is int else "number",
+            # "text": Textual's "number" type drops, without a word, any key that does
+            # not continue its pattern; here the refusal is said (replace) or left to
+            # the Config, which names the range.
+            type="text",
             compact=True,
             select_on_focus=True,
             id=f"setting-{spec.name}",
@@ -190,13 +228,42 @@ class NumberInput(Input):
         )
         self.spec = spec
         self.applied = format_value(value)
+        self._refused = ""  # the last refused character, said once until the text changes
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        """Every edit (a key, a paste, a deletion) comes here: refuse non-number text."""
+        if len(text) > 1:  # a paste: the spaces around a copied number are not part of it
+            text = text.strip()
+        refused = next((char for char in text if char not in NUMBER_CHARACTERS), None)
+        if refused is None:
+            self._refused = ""
+            super().replace(text, start, end)
+            return
+        if refused != self._refused:  # a held-down key gives one notice, not dozens
+            self._refused = refused
+            self.notify(f"{short_name(self.spec.name)}: {refused!r} is not part of a number",
+                        severity="warning", markup=False)
+
+    def action_cancel(self) -> None:
+        """Drop the typed text: show the applied value again, then leave the box.
+
+        The text is reverted before the focus goes, so the blur that follows finds
+        nothing edited and applies nothing.
+        """
+        self._show_text(self.applied)
+        leave_settings(self)
 
     def show_value(self, value: Any) -> None:
         """Display ``value`` as the applied one (no message is sent)."""
         self.applied = format_value(value)
-        if self.value != self.applied:
+        self._show_text(self.applied)
+
+    def _show_text(self, text: str) -> None:
+        """Put ``text`` in the box without asking for anything."""
+        self._refused = ""
+        if self.value != text:
             with self.prevent(Input.Changed):
-                self.value = self.applied
+                self.value = text
 
     def action_nudge(self, direction: int) -> None:
         """Show the next value up or down at once and ask for it.
@@ -215,8 +282,7 @@ class NumberInput(Input):
             self.notify(f"{short_name(self.spec.name)} is at its {edge} step: "
                         f"{format_value(current)}", severity="warning")
             return
-        with self.prevent(Input.Changed):
-            self.value = format_value(new)
+        self._show_text(format_value(new))
         self.post_message(SettingRequested(self.spec.name, new))
 
     @property

@@ -21,8 +21,14 @@ TWO_COLUMNS_WIDTH = 110
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key of the app, grouped; any of Esc, q, ? or F1 closes it."""
+    """Every key of the app, grouped; any of Esc, q, ? or F1 closes it.
 
+    The list is taller than small terminals (80×24, 100×30), so it scrolls: the
+    scroll box has the focus, which gives it ↑ ↓ PgUp PgDn Home End (Textual's
+    scrolling keys) and the mouse wheel; j and k scroll as well.
+    """
+
+    AUTO_FOCUS = "#help-scroll"  # the app focuses nothing by default; here keys scroll
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark,f1", "dismiss", "Close help", id="help-close"),
         Binding("up,k", "scroll(-1)", "Scroll up", show=False, id="help-up"),
