@@ -363,16 +363,18 @@ def test_config_round_trips_through_dict_and_json() -> None:
         Config.from_dict({**as_dict, "colour": "blue"})
 
 
-def test_config_replace_validates_and_needs_reset() -> None:
+def test_config_replace_validates_and_replace_live_refuses_resets() -> None:
     config = Config()
     assert config.replace(lr="0.2").lr == 0.2
     with pytest.raises(ConfigError, match="lr"):
         config.replace(lr="fast")
     with pytest.raises(ConfigError):
         config.replace(speed=2)
-    assert not config.needs_reset(config.replace(lr=0.2, l1=0.1, tie=3.0))
-    assert config.needs_reset(config.replace(hidden=9))
-    assert config.needs_reset(config.replace(seed=1))
+    assert config.replace_live(lr="0.3", l1=0.1, tie=3.0) == config.replace(lr=0.3, l1=0.1,
+                                                                           tie=3.0)
+    for change in ({"hidden": 9}, {"seed": 1}, {"lr": 0.3, "init": "he"}):
+        with pytest.raises(ConfigError, match="cannot change mid-run; it needs a reset"):
+            config.replace_live(**change)
 
 
 def test_config_rejects_huge_integers_for_float_fields() -> None:
@@ -458,8 +460,7 @@ def test_datasets_are_seeded_and_shaped(dataset: str) -> None:
         assert np.all(np.isfinite(array))
         np.testing.assert_array_equal(array, getattr(b, name))
     assert not np.array_equal(a.X_train, other.X_train)
-    assert a.is_regression == (dataset in REGRESSION_DATASETS)
-    if not a.is_regression:
+    if dataset not in REGRESSION_DATASETS:
         assert set(np.unique(a.y_train)) <= {0.0, 1.0}
 
 

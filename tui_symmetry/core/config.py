@@ -257,11 +257,3 @@ class Config:
         if unknown:
             raise ConfigError(f"unknown setting {sorted(unknown)[0]!r}")
         return cls(**dict(values))
-
-    def needs_reset(self, other: Config) -> bool:
-        """True when going from self to ``other`` changes more than the live fields."""
-        return any(
-            getattr(self, spec.name) != getattr(other, spec.name)
-            for spec in FIELDS
-            if not spec.live
-        )
