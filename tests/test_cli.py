@@ -778,3 +778,20 @@ def test_default_export_name() -> None:
     assert default_export_name(Config(dataset="sine", hidden=32), 0) == (
         "tui-symmetry-sine-h32-step0.json"
     )
+
+
+# -- the documented contract ----------------------------------------------------------------
+
+
+def test_the_settings_table_in_the_docs_matches_the_config() -> None:
+    """docs/contracts.md lists every setting with its range, default and mid-run rule."""
+    text = (Path(CHECKOUT) / "docs" / "contracts.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `--")]
+    documented = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+    defaults = Config()
+    expected = [
+        [f"`{spec.flag}`", spec.help, spec.describe_range(),
+         f"`{getattr(defaults, spec.name)!r}`", "live" if spec.live else "reset"]
+        for spec in FIELDS
+    ]
+    assert documented == expected
