@@ -110,7 +110,8 @@ class _Parser(argparse.ArgumentParser):
 
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
-        return super().parse_args(self.attach_dash_values(args or []), namespace)
+        words = sys.argv[1:] if args is None else args
+        return super().parse_args(self.attach_dash_values(words), namespace)
 
     def attach_dash_values(self, args: Sequence[str]) -> list[str]:
         """``--lr -1`` becomes ``--lr=-1``: a value may start with a dash.
@@ -130,6 +131,7 @@ class _Parser(argparse.ArgumentParser):
                 out.extend(words[i:])
                 break
             following = words[i + 1] if i + 1 < len(words) else None
+            # _option_string_actions: argparse's own table of every option string.
             if (word in self.ranges and following is not None
                     and following.startswith("-") and not following.startswith("--")
                     and following not in self._option_string_actions):
