@@ -1,4 +1,4 @@
-"""App benchmark (DESIGN §5, issue 3): the real app in a pseudo-terminal, measured in one run.
+"""App benchmark (docs/architecture.md): the real app in a pseudo-terminal, measured in one run.
 
 It starts ``python -m tui_symmetry`` (the default config, 120×40, --fps 20) under a pty,
 reads every byte the app writes, and measures:

@@ -1,4 +1,4 @@
-"""Engine benchmark (DESIGN §5): ratios measured in one run, never absolute targets.
+"""Engine benchmark (docs/architecture.md): ratios measured in one run, never absolute targets.
 
 For each size (N samples, H hidden units) it times, interleaved and repeated:
 

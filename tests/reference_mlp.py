@@ -1,11 +1,11 @@
-"""An independent, minimal implementation of DESIGN §2, used to check the engine.
+"""An independent, minimal implementation of docs/maths.md, used to check the engine.
 
-Written from the design document alone: it imports nothing from ``tui_symmetry``.
+Written from the maths alone: it imports nothing from ``tui_symmetry``.
 It uses plain matrix products (``z = X W1ᵀ + b1``) where the engine uses its
 unit-major kernels, keeps the four parameters as four separate arrays the way
 ``torch.optim`` does, and spells every update rule out as torch documents it.
 
-:func:`replay` takes an export document (DESIGN §4) and re-runs the full-batch
+:func:`replay` takes an export document (docs/contracts.md, "Export") and re-runs the full-batch
 training from ``initial_params`` for ``step`` steps, returning the final parameters.
 """
 
@@ -195,7 +195,7 @@ def params_from_lists(values: Mapping[str, Any]) -> Params:
 
 def train_step(params: Params, X: np.ndarray, y: np.ndarray, config: Mapping[str, Any],
                optimizer: SGD | Adam) -> float:
-    """One full-batch step in DESIGN §2's order; returns the data loss before the update."""
+    """One full-batch step in the update order of docs/maths.md; returns the loss before it."""
     regression = config["dataset"] in REGRESSION_DATASETS
     loss, grads = loss_and_grads(params, X, y, config["activation"], regression)
     if config["l2"]:

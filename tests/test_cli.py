@@ -1,4 +1,4 @@
-"""The command line (DESIGN §4) and the atomic export writer.
+"""The command line (docs/contracts.md, "Command line") and the atomic export writer.
 
 Most tests call ``main()`` in-process (fast, capsys captures both streams); a few run
 ``python -m tui_symmetry`` for real, because only a real process shows what a user sees:
@@ -15,6 +15,7 @@ import subprocess
 import sys
 import types
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,13 @@ from tui_symmetry import cli
 from tui_symmetry.core.config import FIELDS, Config
 from tui_symmetry.core.metrics import chance_level
 from tui_symmetry.core.trainer import Trainer
-from tui_symmetry.export import default_export_name, dumps_document, write_json_atomic
+from tui_symmetry.export import (
+    default_export_name,
+    dumps_document,
+    run_document,
+    write_json_atomic,
+)
+from tui_symmetry.options import FPS, SPEED
 
 SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
     "config": dict,
@@ -58,10 +65,21 @@ def assert_one_error_line(err: str) -> str:
     return err
 
 
-def run_process(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+# The checkout under test, for child processes started in a scratch directory: without
+# it they would import whichever tui_symmetry is installed.
+CHECKOUT = str(Path(cli.__file__).resolve().parents[1])
+
+
+def process_env() -> dict[str, str]:
+    """The environment for ``python -m tui_symmetry``: this checkout first on the path."""
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": CHECKOUT + (os.pathsep + path if path else "")}
+
+
+def run_process(args: list[str], cwd: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tui_symmetry", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-m", "tui_symmetry", *args], cwd=cwd, env=process_env(),
+        capture_output=True, text=True, timeout=60, check=False, **kwargs,
     )
 
 
@@ -82,7 +100,7 @@ BAD_COMMAND_LINES: list[tuple[list[str], int, str]] = [
     ([*TRAIN, "--lr", "inf"], 2, "not finite"),
     ([*TRAIN, "--lr=-inf"], 2, "not finite"),
     ([*TRAIN, "--lr", "1e400"], 2, "not finite"),
-    ([*TRAIN, "--lr", "-inf"], 2, "--lr: expected one argument (a number in (0, 100])"),
+    ([*TRAIN, "--lr", "-inf"], 2, "lr: '-inf' is not finite; use a number in (0, 100]"),
     ([*TRAIN, "--dataset", "foo"], 2, "one of xor, moons, circles, spiral, blobs, sine, linear"),
     ([*TRAIN, "--activation", "foo"], 2, "one of tanh, relu"),
     ([*TRAIN, "--init", "kaiming"], 2, "one of zeros, constant, symmetric"),
@@ -108,6 +126,18 @@ BAD_COMMAND_LINES: list[tuple[list[str], int, str]] = [
     (["train", "--steps", "1e3"], 2, "an integer in [1, 1000000000]"),
     (["train", "--steps", "1000000001"], 2, "an integer in [1, 1000000000]"),
     (["train", "--steps"], 2, "--steps: expected one argument (an integer"),
+    # A value that starts with a dash is a value, not an option.
+    (["train", "--steps", "-5"], 2, "steps: '-5' is out of range; use an integer in [1, "),
+    (["train", "--steps=-5"], 2, "steps: '-5' is out of range; use an integer in [1, "),
+    (["train", "--steps", "-x"], 2, "steps: '-x' is not an integer in [1, 1000000000]"),
+    ([*TRAIN, "--hidden", "-3"], 2, "hidden: '-3' is out of range; use an integer in [1, 256]"),
+    ([*TRAIN, "--epsilon", "-1e-3"], 2, "epsilon: '-1e-3' is out of range; use a number in [0, "),
+    ([*TRAIN, "--lr", "-.5"], 2, "lr: '-.5' is out of range; use a number in (0, 100]"),
+    ([*TRAIN, "--seed=-1"], 2, "an integer in [0, 4294967295]"),
+    # ... but an option is still an option: --hidden is missing its value here.
+    ([*TRAIN, "--hidden", "-h"], 2, "--hidden: expected one argument (an integer in [1, 256])"),
+    ([*TRAIN, "--hidden", "--bogus"], 2, "--hidden: expected one argument"),
+    (["train", "--steps", "5", "--", "-5"], 2, "unrecognized arguments: -- -5"),
     ([*TRAIN, "--export"], 2, "--export: expected one argument"),
     ([*TRAIN, "--export", "{tmp}/missing/run.json"], 1, "cannot write {tmp}/missing/run.json"),
     ([*TRAIN, "--export", "{tmp}"], 1, "is a directory"),
@@ -115,6 +145,13 @@ BAD_COMMAND_LINES: list[tuple[list[str], int, str]] = [
     (["--fps", "0"], 2, "fps: '0' is out of range; use a number in [1, 60]"),
     (["--fps", "61"], 2, "a number in [1, 60]"),
     (["--fps", "nan"], 2, "not finite"),
+    (["--fps", "-2"], 2, "fps: '-2' is out of range; use a number in [1, 60]"),
+    (["--seed", "-1"], 2, "seed: '-1' is out of range; use an integer in [0, 4294967295]"),
+    (["--speed", "-5"], 2, "speed: '-5' is not a number in (0, 10000000] or 'full'"),
+    (["--speed", "0"], 2, "speed: '0' is not a number in (0, 10000000] or 'full'"),
+    (["--speed", "fast"], 2, "speed: 'fast' is not a number in (0, 10000000] or 'full'"),
+    (["--speed"], 2, "--speed: expected one argument (a number in (0, 10000000] or 'full')"),
+    ([*TRAIN, "--speed", "10"], 2, "unrecognized arguments: --speed"),
     (["--hidden", "0"], 2, "an integer in [1, 256]"),
     (["--steps", "5"], 2, "unrecognized arguments: --steps"),
     (["--json"], 2, "unrecognized arguments: --json"),
@@ -158,8 +195,9 @@ def test_bad_command_line_is_one_line_and_an_exit_status(
 ) -> None:
     # If validation ever let a bad line through to the app, this fails loudly.
     fake_app = types.ModuleType("tui_symmetry.app")
-    fake_app.run_app = lambda config, fps: pytest.fail("the app must not start")  # type: ignore[attr-defined]
+    fake_app.run_app = lambda *args, **kwargs: pytest.fail("the app must not start")  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tui_symmetry.app", fake_app)
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
     tmp = str(config_dir)
     argv = [arg.replace("{tmp}", tmp) for arg in argv]
     code, out, err = run_main(capsys, argv)
@@ -167,6 +205,41 @@ def test_bad_command_line_is_one_line_and_an_exit_status(
     assert out == ""
     assert fragment.replace("{tmp}", tmp) in assert_one_error_line(err)
     assert "usage:" not in err
+
+
+NUMERIC_FIELDS = [spec for spec in FIELDS if not spec.choices]
+
+
+@pytest.mark.parametrize("form", ["separate", "joined"])
+@pytest.mark.parametrize("value", ["-1", "-1e-3", "-0.5"])
+@pytest.mark.parametrize(
+    ("command", "spec"),
+    [*((["train", "--steps", "5"], spec) for spec in NUMERIC_FIELDS),
+     (["train"], cli.STEPS), ([], FPS), *(([], spec) for spec in NUMERIC_FIELDS)],
+    ids=lambda x: x.flag if hasattr(x, "flag") else " ".join(x) or "app",
+)
+def test_every_option_given_a_negative_number_names_its_range(
+    command: list[str], spec: cli.FieldSpec, value: str, form: str,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every numeric option's range starts at 0 or above, so each of these is out of it."""
+    monkeypatch.setitem(sys.modules, "tui_symmetry.app", None)  # the app must not start
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    words = [spec.flag, value] if form == "separate" else [f"{spec.flag}={value}"]
+    code, out, err = run_main(capsys, [*command, *words])
+    assert (code, out) == (2, "")
+    line = assert_one_error_line(err)
+    assert f"{spec.name.replace('_', '-')}: {value!r} " in line
+    assert spec.describe_range() in line
+
+
+def test_negative_steps_in_a_real_process(tmp_path: Path) -> None:
+    proc = run_process(["train", "--steps", "-5"], tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr == (
+        "tui-symmetry: error: steps: '-5' is out of range; use an integer in [1, 1000000000]\n"
+    )
 
 
 def test_bad_command_line_in_a_real_process(tmp_path: Path) -> None:
@@ -294,8 +367,21 @@ def test_diverging_run_is_a_result_not_an_error(capsys: pytest.CaptureFixture[st
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0].endswith(" of 1,000")
-    assert lines[1] == "loss            not finite  (test not finite)"
-    assert "diverged        yes" in out
+    # The state reported is the last sane one: its losses are numbers.
+    assert lines[1].startswith("loss ") and "not finite" not in lines[1]
+    assert "diverged        yes (last finite state reported)" in out
+
+
+def test_a_loss_that_explodes_without_overflowing_counts_as_divergence(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["train", "--steps", "3000", "--init", "xavier", "--tie", "11", "--json"]
+    code, out, err = run_main(capsys, argv)
+    assert code == 0 and err == ""
+    summary = json.loads(out)
+    assert summary["diverged"] is True
+    assert 0 < summary["step"] < 3000
+    assert summary["loss"] is not None
 
 
 # -- train: export -------------------------------------------------------------------------
@@ -341,7 +427,7 @@ def test_chunked_training_equals_one_call() -> None:
     chunked = Trainer(config)
     for n in (1, 50, 6, 200):
         chunked.step(n)
-    assert dumps_document(chunked.export()) == dumps_document(whole.export())
+    assert dumps_document(run_document(chunked)) == dumps_document(run_document(whole))
 
 
 def test_export_failure_at_write_time_is_exit_1(
@@ -454,53 +540,157 @@ def test_json_output_and_export_seed_a_new_run(
 # -- the app path -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Config, float]]:
-    """Stand in for tui_symmetry.app, recording what run_app was called with.
+AppCall = tuple[Config, float, "float | None"]
 
-    A module in sys.modules works whether or not the real app package exists yet, and
-    keeps Textual out of these tests.
+
+def _install_fake_app(monkeypatch: pytest.MonkeyPatch,
+                      run_app: Callable[..., int]) -> None:
+    """Put a stand-in tui_symmetry.app in sys.modules.
+
+    It works whether or not the real app package exists yet, and keeps Textual out of
+    these tests.
     """
-    calls: list[tuple[Config, float]] = []
-
-    def run_app(config: Config, fps: float) -> int:
-        calls.append((config, fps))
-        return 3 if config.seed == 3 else 0
-
     module = types.ModuleType("tui_symmetry.app")
     module.run_app = run_app  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tui_symmetry.app", module)
+
+
+@pytest.fixture
+def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[AppCall]:
+    """A stand-in app on a terminal, recording what run_app was called with."""
+    calls: list[AppCall] = []
+
+    def run_app(config: Config, *, fps: float, speed: float | None) -> int:
+        calls.append((config, fps, speed))
+        return 3 if config.seed == 3 else 0
+
+    _install_fake_app(monkeypatch, run_app)
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
     return calls
 
 
-def test_app_gets_the_built_config_and_fps(
-    fake_app: list[tuple[Config, float]], capsys: pytest.CaptureFixture[str],
+def test_app_gets_the_built_config_fps_and_speed(
+    fake_app: list[AppCall], capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert cli.main([]) == 0
-    assert fake_app == [(Config(), 20.0)]
+    assert fake_app == [(Config(), 20.0, None)]
     argv = ["--hidden", "4", "--init", "he", "--lr", "0.5", "--fps", "7.5", "--activation",
-            "leaky-relu"]
+            "leaky-relu", "--speed", "100"]
     assert cli.main(argv) == 0
-    config, fps = fake_app[1]
+    config, fps, speed = fake_app[1]
     assert config == Config(hidden=4, init="he", lr=0.5, activation="leaky_relu")
     assert isinstance(config.hidden, int) and fps == 7.5
+    assert speed == 100.0
     assert cli.main(["--seed", "3"]) == 3  # the app's exit status is passed on
     assert capsys.readouterr() == ("", "")
 
 
+@pytest.mark.parametrize(("text", "speed"), [("1", 1.0), ("2.5", 2.5), ("1e3", 1000.0),
+                                             ("full", None), ("FULL", None)])
+def test_app_speed_option(text: str, speed: float | None, fake_app: list[AppCall]) -> None:
+    assert cli.main(["--speed", text]) == 0
+    assert fake_app[-1][2] == speed
+
+
 def test_app_with_config_file(
-    tmp_path: Path, fake_app: list[tuple[Config, float]],
+    tmp_path: Path, fake_app: list[AppCall],
 ) -> None:
     path = tmp_path / "scene.json"
     path.write_text(json.dumps({"dataset": "spiral", "hidden": 32, "tie": 0.5}))
     assert cli.main(["--config", str(path), "--tie", "0"]) == 0
-    assert fake_app == [(Config(dataset="spiral", hidden=32, tie=0.0), 20.0)]
+    assert fake_app == [(Config(dataset="spiral", hidden=32, tie=0.0), 20.0, None)]
+
+
+# -- no terminal --------------------------------------------------------------------------------
+
+NO_TERMINAL_LINE = (
+    "tui-symmetry: error: the app needs an interactive terminal (stdin and stdout); over "
+    "SSH use 'ssh -t HOST tui-symmetry', or train headless with "
+    "'tui-symmetry train --steps N'\n"
+)
+
+
+def test_app_without_a_terminal_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _install_fake_app(monkeypatch, lambda *args, **kwargs: pytest.fail("the app started"))
+    monkeypatch.setattr(cli, "has_terminal", lambda: False)
+    assert run_main(capsys, ["--hidden", "4"]) == (2, "", NO_TERMINAL_LINE)
+    # A bad option is still reported as such: it is the first thing to fix.
+    code, _, err = run_main(capsys, ["--hidden", "0"])
+    assert code == 2 and "an integer in [1, 256]" in err
+    # Headless training needs no terminal.
+    code, out, err = run_main(capsys, ["train", "--steps", "3"])
+    assert (code, err) == (0, "") and out.startswith("steps ")
+
+
+def test_has_terminal_needs_both_stdin_and_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal, pipe = FakeTerminal(), io.StringIO()
+    for stdin, stdout, expected in [(terminal, terminal, True), (pipe, terminal, False),
+                                    (terminal, pipe, False), (None, terminal, False)]:
+        monkeypatch.setattr(sys, "__stdin__", stdin)
+        monkeypatch.setattr(sys, "__stdout__", stdout)
+        assert cli.has_terminal() is expected
+
+
+def _processes_in_session(session: int) -> list[int]:
+    """Ids of live processes whose session id is ``session`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat_line = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # Fields after the command (which may hold spaces) start after the last ')'.
+        fields = stat_line.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[3]) == session:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_app_without_a_terminal_in_a_real_process_starts_nothing(tmp_path: Path) -> None:
+    """What `ssh host tui-symmetry` (no -t) does: stdin and stdout are not terminals."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_symmetry"], cwd=tmp_path, env=process_env(),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )
+    try:
+        # Generous for a loaded machine; the app it must not start never exits by itself.
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+    assert proc.returncode == 2
+    assert (out, err) == ("", NO_TERMINAL_LINE)
+    assert _processes_in_session(proc.pid) == []  # no training child left behind
+
+
+def test_real_processes_run_this_checkout(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", "import tui_symmetry; print(tui_symmetry.__file__)"],
+        cwd=tmp_path, env=process_env(), capture_output=True, text=True, timeout=60, check=True,
+    )
+    assert proc.stdout.strip() == str(Path(cli.__file__).with_name("__init__.py").resolve())
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["train", "--help"]])
+def test_help_and_version_need_no_terminal(argv: list[str], tmp_path: Path) -> None:
+    proc = run_process(argv, tmp_path, stdin=subprocess.DEVNULL)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.startswith("usage: tui-symmetry" if "--help" in argv
+                                  else "tui-symmetry ")
 
 
 def test_app_that_cannot_be_imported_is_exit_1(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "tui_symmetry.app", None)  # makes the import fail
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
     code, out, err = run_main(capsys, [])
     assert code == 1 and out == ""
     assert "cannot start the app" in assert_one_error_line(err)
@@ -517,7 +707,9 @@ def test_help_lists_every_option_with_its_range(
         assert spec.flag in flat
         assert f"{spec.help}; {spec.describe_range()} (default: " in flat
     assert (f"{cli.STEPS.help}; {cli.STEPS.describe_range()}" in flat) == (argv[0] == "train")
-    assert ("--fps" in flat) == (argv[0] != "train")
+    assert (f"{FPS.help}; {FPS.describe_range()} (default: 20.0)" in flat) == (argv[0] != "train")
+    assert (f"{SPEED.help}; {SPEED.describe_range()} (default: full)" in flat) == (
+        argv[0] != "train")
 
 
 # -- write_json_atomic --------------------------------------------------------------------------
@@ -586,3 +778,20 @@ def test_default_export_name() -> None:
     assert default_export_name(Config(dataset="sine", hidden=32), 0) == (
         "tui-symmetry-sine-h32-step0.json"
     )
+
+
+# -- the documented contract ----------------------------------------------------------------
+
+
+def test_the_settings_table_in_the_docs_matches_the_config() -> None:
+    """docs/contracts.md lists every setting with its range, default and mid-run rule."""
+    text = (Path(CHECKOUT) / "docs" / "contracts.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| `--")]
+    documented = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+    defaults = Config()
+    expected = [
+        [f"`{spec.flag}`", spec.help, spec.describe_range(),
+         f"`{getattr(defaults, spec.name)!r}`", "live" if spec.live else "reset"]
+        for spec in FIELDS
+    ]
+    assert documented == expected

@@ -1,4 +1,4 @@
-"""Finite-difference checks of the engine's gradients (DESIGN §2), in float64.
+"""Finite-difference checks of the engine's gradients (docs/maths.md), in float64.
 
 The data-loss gradient of ``network.loss_and_grads`` is checked for every activation
 and both losses, alone and with each gradient regularizer (L2, tie) added the way the
@@ -15,7 +15,7 @@ import pytest
 import reference_mlp
 
 from tui_symmetry.core.config import ACTIVATIONS
-from tui_symmetry.core.network import Layout, Params, loss_and_grads
+from tui_symmetry.core.network import ParamLayout, Params, loss_and_grads
 from tui_symmetry.core.regularize import add_l2, add_tie
 
 STEP = 1e-6
@@ -75,7 +75,7 @@ def _tie_penalty(p: Params, tie: float) -> float:
 
 
 def _regularizer_gradient(name: str, strength: float, theta: np.ndarray,
-                          layout: Layout) -> np.ndarray:
+                          layout: ParamLayout) -> np.ndarray:
     """The gradient the engine adds for regularizer ``name`` to a zero gradient."""
     grad = np.zeros_like(theta)
     if name == "l2":
@@ -100,7 +100,7 @@ def _penalty(name: str, strength: float, p: Params) -> float:
 def test_total_gradient_matches_finite_differences(activation: str, regression: bool,
                                                    regularizer: str) -> None:
     params, X, y = _random_problem(activation, regression)
-    layout = Layout(*params.W1.shape)
+    layout = ParamLayout(*params.W1.shape)
     theta = layout.pack(params)
     strength = 0.37
 
@@ -129,7 +129,7 @@ def test_gradient_with_dropout_mask_matches_finite_differences(activation: str,
     rng = np.random.default_rng(11)
     p_drop = 0.4
     mask = (rng.random((X.shape[0], params.W1.shape[0])) < 1 - p_drop) / (1 - p_drop)
-    layout = Layout(*params.W1.shape)
+    layout = ParamLayout(*params.W1.shape)
     theta = layout.pack(params)
 
     def objective(t: np.ndarray) -> float:
@@ -149,7 +149,7 @@ def test_gradient_with_dropout_mask_matches_finite_differences(activation: str,
 def test_regularizer_gradient_matches_its_penalty(name: str, strength: float, hidden: int,
                                                   inputs: int) -> None:
     rng = np.random.default_rng([hidden, inputs])
-    layout = Layout(hidden, inputs)
+    layout = ParamLayout(hidden, inputs)
     theta = rng.normal(0.0, 1.0, layout.size)
 
     def penalty(t: np.ndarray) -> float:
@@ -170,7 +170,7 @@ def test_regularizer_gradient_matches_its_penalty(name: str, strength: float, hi
 
 def test_regularizers_add_to_an_existing_gradient() -> None:
     """add_l2 / add_tie accumulate into the gradient (g += ...), they do not overwrite it."""
-    layout = Layout(3, 2)
+    layout = ParamLayout(3, 2)
     rng = np.random.default_rng(5)
     theta = rng.normal(size=layout.size)
     base = rng.normal(size=layout.size)
@@ -191,7 +191,7 @@ def test_reference_implementation_gradients_match_finite_differences(activation:
                                                                      regression: bool) -> None:
     """The replay reference (tests/reference_mlp.py) is itself right, not just engine-like."""
     params, X, y = _random_problem(activation, regression, seed=8)
-    layout = Layout(*params.W1.shape)
+    layout = ParamLayout(*params.W1.shape)
     theta = layout.pack(params)
 
     def as_dict(t: np.ndarray) -> dict[str, np.ndarray]:

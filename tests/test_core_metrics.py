@@ -1,4 +1,4 @@
-"""The unit metrics of DESIGN §3 on hand-made parameters."""
+"""The unit metrics of docs/contracts.md ("Metrics") on hand-made parameters."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The symmetry theorem, bit for bit, and what breaks it (DESIGN §2).
+"""The symmetry theorem, bit for bit, and what breaks it (docs/maths.md).
 
 Units that start identical get identical gradients, so they must stay *bit-identical*
 under every optimizer, L1, L2, tie and minibatching, for any H.  Odd H matter: a BLAS
@@ -17,6 +17,8 @@ import pytest
 from tui_symmetry.core import Config, Trainer
 from tui_symmetry.core.config import ACTIVATIONS, DATASETS
 from tui_symmetry.core.metrics import max_unit_gap, unit_vectors
+from tui_symmetry.core.trainer import DIVERGED_LOSS
+from tui_symmetry.export import run_document
 
 HIDDEN = (1, 2, 5, 6, 7, 10, 13, 33, 256)
 OPTIMIZERS = {"sgd": 0.2, "momentum": 0.05, "adam": 0.02}  # name -> learning rate
@@ -86,7 +88,7 @@ def test_symmetric_init_stays_bit_identical(index: int, hidden: int, optimizer: 
         assert snap.symmetry_index == pytest.approx(1.0, abs=1e-12)
         assert snap.distinct_units == 1
     # Training really moved the parameters (the check is not about a frozen net).
-    moved = np.max(np.abs(trainer.theta - trainer.layout.pack(trainer.initial_params)))
+    moved = np.max(np.abs(trainer.theta - trainer.param_layout.pack(trainer.initial_params)))
     assert moved > 1e-4
 
 
@@ -150,10 +152,10 @@ def test_l1_gives_exact_zeros(optimizer: str) -> None:
     config = Config(init="xavier", epsilon=0.0, hidden=12, optimizer=optimizer,
                     lr=OPTIMIZERS[optimizer], l1=0.05, dataset="blobs", samples=200)
     trainer = Trainer(config)
-    initial_zeros = np.count_nonzero(trainer.layout.pack(trainer.initial_params)
-                                     [trainer.layout.weights] == 0.0)
+    layout = trainer.param_layout
+    initial_zeros = np.count_nonzero(layout.pack(trainer.initial_params)[layout.weights] == 0.0)
     trainer.step(300)
-    weights = trainer.theta[trainer.layout.weights]
+    weights = trainer.theta[layout.weights]
     zeros = np.count_nonzero(weights == 0.0)
     assert initial_zeros == 0
     assert zeros >= 3
@@ -162,7 +164,7 @@ def test_l1_gives_exact_zeros(optimizer: str) -> None:
     # Without L1 the same run has no exact zeros.
     plain = Trainer(config.replace(l1=0.0))
     plain.step(300)
-    assert np.count_nonzero(plain.theta[plain.layout.weights] == 0.0) == 0
+    assert np.count_nonzero(plain.theta[layout.weights] == 0.0) == 0
 
 
 def test_strong_l1_kills_units_and_dead_units_are_counted() -> None:
@@ -206,8 +208,43 @@ def test_divergence_stops_training_and_keeps_finite_state() -> None:
     for array in snap.params.as_tuple():
         assert np.all(np.isfinite(array))
     assert np.all(np.isfinite(trainer.theta))
-    version = snap.version
+    # The state kept is the last sane one: its loss is a number, not an overflow.
+    assert math.isfinite(snap.loss) and snap.loss <= DIVERGED_LOSS
+    changes = trainer.changes
     assert trainer.step(10) == 0
     assert trainer.step_count == snap.step
-    assert trainer.snapshot().version == version
-    assert trainer.export()["diverged"] is True
+    assert trainer.changes == changes
+    assert run_document(trainer)["diverged"] is True
+
+
+def test_a_loss_that_explodes_without_overflowing_is_divergence() -> None:
+    """Xavier with tie 11: lr·tie > 2 makes the pull overshoot, growing ~x1e4 a step
+    through every finite number; without the DIVERGED_LOSS cut it would train on for
+    thousands of steps of meaningless numbers before anything overflowed."""
+    config = Config(init="xavier", tie=11)
+    trainer = Trainer(config)
+    ran = trainer.step(3000)
+    assert trainer.diverged
+    assert ran < 3000
+    snap = trainer.snapshot()
+    assert snap.diverged and snap.step == trainer.step_count
+    assert math.isfinite(snap.loss) and snap.loss <= DIVERGED_LOSS
+    assert np.all(np.isfinite(trainer.theta))
+    # It is the cut that stopped it, not an overflow: one more step from the state kept
+    # gives a finite loss above the cut.
+    probe = Trainer(config)
+    probe.step(snap.step + 1)
+    assert probe.diverged is False
+    assert DIVERGED_LOSS < probe.train_loss() < math.inf
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("dataset", ["xor", "linear"])
+def test_no_legal_start_comes_near_the_divergence_cut(activation: str, dataset: str) -> None:
+    """The largest weights a Config allows, every unit alike and adding up: the loss
+    at the start stays far below DIVERGED_LOSS, so the cut only ever ends runs that
+    trained their way up there."""
+    config = Config(dataset=dataset, activation=activation, init="constant", init_scale=10,
+                    hidden=256, epsilon=10)
+    loss = Trainer(config).train_loss()
+    assert 1.0 < loss < DIVERGED_LOSS * 1e-15

@@ -1,4 +1,7 @@
-"""The Trainer as a whole: reproducible, replayable, bounded, configurable (DESIGN §2–§4)."""
+"""The Trainer as a whole: reproducible, replayable, bounded, configurable.
+
+The maths is in docs/maths.md, the export format in docs/contracts.md.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from tui_symmetry.core.data import make_dataset
 from tui_symmetry.core.init import init_params
 from tui_symmetry.core.metrics import max_unit_gap, unit_vectors
 from tui_symmetry.core.trainer import History
+from tui_symmetry.export import run_document
 
 REPLAY_TOLERANCE = 1e-10
 LEARNING_RATES = {"sgd": 0.3, "momentum": 0.05, "adam": 0.02}
@@ -30,7 +34,7 @@ LEARNING_RATES = {"sgd": 0.3, "momentum": 0.05, "adam": 0.02}
 
 def _export_bytes(trainer: Trainer) -> str:
     """The export as canonical JSON text."""
-    return json.dumps(trainer.export(), sort_keys=True)
+    return json.dumps(run_document(trainer), sort_keys=True)
 
 
 def _max_param_diff(replayed: dict[str, np.ndarray], exported: dict[str, list]) -> float:
@@ -107,7 +111,7 @@ def test_export_replays_in_the_reference_implementation(optimizer: str, dataset:
                     hidden=7, samples=101, init="xavier", seed=3)
     trainer = Trainer(config)
     trainer.step(250)
-    document = json.loads(json.dumps(trainer.export()))  # only what survives JSON
+    document = json.loads(json.dumps(run_document(trainer)))  # only what survives JSON
     replayed = reference_mlp.replay(document)
     assert _max_param_diff(replayed, document["params"]) < REPLAY_TOLERANCE
     # The run went somewhere: the check compares genuinely trained parameters.
@@ -120,7 +124,7 @@ def test_export_with_l1_zeros_replays() -> None:
     trainer = Trainer(Config(dataset="blobs", init="xavier", epsilon=0.0, optimizer="sgd",
                              lr=0.3, l1=0.05, l2=0.01, tie=0.05, hidden=10, samples=150, seed=2))
     trainer.step(300)
-    document = json.loads(json.dumps(trainer.export()))
+    document = json.loads(json.dumps(run_document(trainer)))
     replayed = reference_mlp.replay(document)
     assert _max_param_diff(replayed, document["params"]) < REPLAY_TOLERANCE
     for name in ("W1", "W2"):
@@ -138,7 +142,7 @@ def test_export_with_live_changes_replays(optimizer: str) -> None:
     trainer.step(60)
     trainer.apply_live(tie=0.5, l1=0.003, momentum=0.5)
     trainer.step(60)
-    document = json.loads(json.dumps(trainer.export()))
+    document = json.loads(json.dumps(run_document(trainer)))
     assert [change["step"] for change in document["config_changes"]] == [60, 120]
     assert document["config"] == trainer.start_config.to_dict()
     replayed = reference_mlp.replay(document)
@@ -151,7 +155,7 @@ def test_export_with_live_changes_replays(optimizer: str) -> None:
 def test_export_document_has_the_contract_fields() -> None:
     trainer = Trainer(Config(dataset="xor", hidden=3, samples=50, seed=1))
     trainer.step(20)
-    document = json.loads(json.dumps(trainer.export(), allow_nan=False))
+    document = json.loads(json.dumps(run_document(trainer), allow_nan=False))
     assert document["format"] == "tui-symmetry-run"
     assert document["version"] == 1
     assert document["step"] == 20
@@ -173,12 +177,12 @@ def test_export_document_has_the_contract_fields() -> None:
 def test_export_without_test_split_uses_null_test_loss() -> None:
     trainer = Trainer(Config(dataset="sine", test_fraction=0.0, samples=30, hidden=2))
     trainer.step(5)
-    document = json.loads(json.dumps(trainer.export(), allow_nan=False))
+    document = json.loads(json.dumps(run_document(trainer), allow_nan=False))
     assert document["data"]["X_test"] == []
     assert all(value is None for value in document["history"]["test_loss"])
     snap = trainer.snapshot()
     assert snap.test_loss is None
-    assert snap.accuracy is None and snap.test_accuracy is None
+    assert snap.accuracy is None
 
 
 # -- history ------------------------------------------------------------------------------
@@ -359,16 +363,18 @@ def test_config_round_trips_through_dict_and_json() -> None:
         Config.from_dict({**as_dict, "colour": "blue"})
 
 
-def test_config_replace_validates_and_needs_reset() -> None:
+def test_config_replace_validates_and_replace_live_refuses_resets() -> None:
     config = Config()
     assert config.replace(lr="0.2").lr == 0.2
     with pytest.raises(ConfigError, match="lr"):
         config.replace(lr="fast")
     with pytest.raises(ConfigError):
         config.replace(speed=2)
-    assert not config.needs_reset(config.replace(lr=0.2, l1=0.1, tie=3.0))
-    assert config.needs_reset(config.replace(hidden=9))
-    assert config.needs_reset(config.replace(seed=1))
+    assert config.replace_live(lr="0.3", l1=0.1, tie=3.0) == config.replace(lr=0.3, l1=0.1,
+                                                                           tie=3.0)
+    for change in ({"hidden": 9}, {"seed": 1}, {"lr": 0.3, "init": "he"}):
+        with pytest.raises(ConfigError, match="cannot change mid-run; it needs a reset"):
+            config.replace_live(**change)
 
 
 def test_config_rejects_huge_integers_for_float_fields() -> None:
@@ -454,8 +460,7 @@ def test_datasets_are_seeded_and_shaped(dataset: str) -> None:
         assert np.all(np.isfinite(array))
         np.testing.assert_array_equal(array, getattr(b, name))
     assert not np.array_equal(a.X_train, other.X_train)
-    assert a.is_regression == (dataset in REGRESSION_DATASETS)
-    if not a.is_regression:
+    if dataset not in REGRESSION_DATASETS:
         assert set(np.unique(a.y_train)) <= {0.0, 1.0}
 
 
@@ -505,8 +510,36 @@ def test_snapshots_are_immutable_copies() -> None:
     np.testing.assert_array_equal(snap.params.W1, W1)
     assert snap.step == 5
     later = trainer.snapshot()
-    assert later.version > snap.version
     assert not np.array_equal(later.params.W1, snap.params.W1)
+
+
+def test_snapshot_carries_the_callers_version_and_rate() -> None:
+    trainer = Trainer(Config(hidden=3, samples=40))
+    assert (trainer.snapshot().version, trainer.snapshot().steps_per_s) == (0, 0.0)
+    snap = trainer.snapshot(version=41, steps_per_s=1234.5)
+    assert (snap.version, snap.steps_per_s) == (41, 1234.5)
+    assert snap.summary()["steps_per_s"] == 1234.5
+
+
+def test_changes_grows_with_every_change_of_state_and_only_then() -> None:
+    trainer = Trainer(Config(hidden=3, samples=40))
+    seen = [trainer.changes]
+
+    def changed() -> bool:
+        seen.append(trainer.changes)
+        return seen[-1] > seen[-2]
+
+    trainer.snapshot()
+    trainer.train_loss()
+    assert not changed()  # reading is not a change
+    trainer.step(1)
+    assert changed()
+    trainer.step(0)
+    assert not changed()
+    trainer.apply_live(lr=0.3)
+    assert changed()
+    trainer.apply_live(lr=0.3)  # the same value again
+    assert not changed()
 
 
 # -- the reference against torch (only where torch happens to be installed) -------------
@@ -528,7 +561,7 @@ def _check_reference_against_torch(torch: Any, optimizer: str) -> None:
                              samples=60, optimizer=optimizer, lr=LEARNING_RATES[optimizer],
                              momentum=0.8, l2=0.01, seed=1))
     trainer.step(40)
-    document = json.loads(json.dumps(trainer.export()))
+    document = json.loads(json.dumps(run_document(trainer)))
     replayed = reference_mlp.replay(document)
 
     start = reference_mlp.params_from_lists(document["initial_params"])

@@ -1,4 +1,7 @@
-"""DESIGN §1: ``tui_symmetry.core`` is numpy only, free of every UI library and of the app."""
+"""``tui_symmetry.core`` is numpy only, free of every UI library and of the app.
+
+The layering rule of docs/architecture.md.
+"""
 
 from __future__ import annotations
 
@@ -89,7 +92,8 @@ def test_importing_core_loads_no_ui_module() -> None:
         "import tui_symmetry.core.optim, tui_symmetry.core.metrics\n"
         "import tui_symmetry.core.trainer\n"
         "t = tui_symmetry.core.Trainer(tui_symmetry.core.Config(hidden=2, samples=20))\n"
-        "t.step(3); t.snapshot(); t.export()\n"
+        "import tui_symmetry.export\n"
+        "t.step(3); t.snapshot(); tui_symmetry.export.run_document(t)\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

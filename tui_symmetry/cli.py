@@ -1,4 +1,6 @@
-"""The command line (DESIGN §4): `tui-symmetry` opens the app, `tui-symmetry train` runs headless.
+"""The command line: `tui-symmetry` opens the app, `tui-symmetry train` runs headless.
+
+The contract (options, exit status, output) is in docs/contracts.md, "Command line".
 
 Every run option is generated from :data:`tui_symmetry.core.config.FIELDS`, so the flags,
 their help and their validation can never drift from the app's controls.  Values stay
@@ -6,8 +8,9 @@ strings until ``FieldSpec.coerce`` checks them: its one-line ConfigError, naming
 range, is the error message the user sees.
 
 Exit status: 0 done (a diverged run is a result, not an error), 1 a runtime failure
-(the export cannot be written, the app cannot start), 2 bad input of any kind, 130
-interrupted.  Every failure is exactly one ``tui-symmetry: error: ...`` line on stderr.
+(the export cannot be written, the app cannot start), 2 bad input of any kind (the app
+started without a terminal included), 130 interrupted.  Every failure is exactly one
+``tui-symmetry: error: ...`` line on stderr.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ import numpy as np
 from tui_symmetry import __version__
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
 from tui_symmetry.core.trainer import Trainer
-from tui_symmetry.export import write_json_atomic
-from tui_symmetry.options import DEFAULT_FPS, FPS
+from tui_symmetry.export import run_document, write_json_atomic
+from tui_symmetry.options import DEFAULT_FPS, FPS, SPEED, parse_speed
 
 PROG = "tui-symmetry"
 
@@ -84,6 +87,14 @@ class RuntimeFailure(Exception):
     """The input was fine but the work could not be done: one line, exit status 1."""
 
 
+NO_TERMINAL = (
+    "the app needs an interactive terminal (stdin and stdout); over SSH use "
+    f"'ssh -t HOST {PROG}', or train headless with '{PROG} train --steps N'"
+)
+
+SPEED_RANGE = f"{SPEED.describe_range()} or 'full'"
+
+
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (no usage dump) and never exit by itself.
 
@@ -93,8 +104,43 @@ class _Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # flag -> valid values in words, to complete argparse's own messages.
+        # flag -> valid values in words, to complete argparse's own messages.  Every
+        # option that takes a value is in here.
         self.ranges: dict[str, str] = {}
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        words = sys.argv[1:] if args is None else args
+        return super().parse_args(self.attach_dash_values(words), namespace)
+
+    def attach_dash_values(self, args: Sequence[str]) -> list[str]:
+        """``--lr -1`` becomes ``--lr=-1``: a value may start with a dash.
+
+        argparse takes ``-1``, ``-1e-3`` or ``-inf`` after an option for another option
+        (which ones depends on the Python version), so ``--steps -5`` could end up
+        anywhere but in the range check.  Written ``--opt=value`` there is no doubt.
+        Only a single-dash word that is not itself an option is attached:
+        ``--hidden --lr 0.1`` still says that --hidden expects a value.
+        """
+        out: list[str] = []
+        words = list(args)
+        i = 0
+        while i < len(words):
+            word = words[i]
+            if word == "--":
+                out.extend(words[i:])
+                break
+            following = words[i + 1] if i + 1 < len(words) else None
+            # _option_string_actions: argparse's own table of every option string.
+            if (word in self.ranges and following is not None
+                    and following.startswith("-") and not following.startswith("--")
+                    and following not in self._option_string_actions):
+                out.append(f"{word}={following}")
+                i += 2
+                continue
+            out.append(word)
+            i += 1
+        return out
 
     def error(self, message: str) -> NoReturn:
         # argparse says "argument --hidden: expected one argument"; the user also needs
@@ -166,6 +212,11 @@ def build_app_parser() -> _Parser:
         "--fps", default=None, metavar="X", help=_help_for(FPS, DEFAULT_FPS),
     )
     parser.ranges["--fps"] = FPS.describe_range()
+    app.add_argument(
+        "--speed", default=None, metavar="X",
+        help=_help_for(SPEED, "full"),
+    )
+    parser.ranges["--speed"] = SPEED_RANGE
     return parser
 
 
@@ -291,13 +342,35 @@ def run_app_command(argv: Sequence[str]) -> int:
     args = build_app_parser().parse_args(argv)
     config = build_config(args)
     fps = DEFAULT_FPS if args.fps is None else _coerce_option(FPS, args.fps)
+    speed = _parse_speed_option(args.speed)
+    # Checked before anything starts: without a terminal the app would wait forever for
+    # keys that cannot come (and outlive a dropped SSH link), with its training child.
+    if not has_terminal():
+        raise UsageError(NO_TERMINAL)
     # Imported here: the headless path must not pay for (or depend on) Textual.
     try:
         from tui_symmetry.app import run_app
     except ImportError as exc:
         raise RuntimeFailure(f"cannot start the app: {exc}") from None
-    status = run_app(config, fps)
+    status = run_app(config, fps=fps, speed=speed)
     return EXIT_OK if status is None else int(status)
+
+
+def _parse_speed_option(value: str | None) -> float | None:
+    """--speed as steps/s, None for full speed (the default)."""
+    try:
+        return parse_speed(value)
+    except ConfigError:
+        raise UsageError(f"speed: {value!r} is not {SPEED_RANGE}") from None
+
+
+def has_terminal() -> bool:
+    """True when the process's real stdin and stdout are both terminals.
+
+    The real ones (``sys.__stdin__``), not ``sys.stdin``: the app draws on and reads
+    from the process's own streams whatever a caller swapped in.
+    """
+    return _isatty(sys.__stdin__) and _isatty(sys.__stdout__)
 
 
 # -- train -------------------------------------------------------------------------------
@@ -320,9 +393,8 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
         trainer = Trainer(config)
         show_progress = not args.json and _isatty(stderr)
         ran, seconds = _train(trainer, steps, stderr if show_progress else None)
-        snapshot = trainer.snapshot()
-        document = trainer.export() if args.export is not None else None
-    steps_per_s = ran / seconds if seconds > 0 else 0.0
+        snapshot = trainer.snapshot(steps_per_s=ran / seconds if seconds > 0 else 0.0)
+        document = run_document(trainer) if args.export is not None else None
 
     if document is not None:
         try:
@@ -331,7 +403,6 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
             raise RuntimeFailure(f"cannot write {args.export}: {_reason(exc)}") from None
 
     summary = snapshot.summary()
-    summary["steps_per_s"] = steps_per_s
     if args.json:
         stdout.write(json.dumps(summary, allow_nan=False) + "\n")
     else:
@@ -406,7 +477,7 @@ def format_summary(summary: Mapping[str, Any], requested: int, chance: float,
                    export: str | None, has_test: bool) -> str:
     """The human-readable report of a ``train`` run: a few aligned ``label  value`` lines.
 
-    ``summary`` is Snapshot.summary() plus steps_per_s; a loss of None there means it was
+    ``summary`` is Snapshot.summary(); a loss of None there means it was
     not finite (a diverged run), except a test loss without a test split.
     """
     hidden = summary["config"]["hidden"]
@@ -452,7 +523,7 @@ def _check_writable(path: str) -> None:
         raise RuntimeFailure(f"cannot write {path}: directory {directory} is not writable")
 
 
-def _isatty(stream: TextIO) -> bool:
+def _isatty(stream: TextIO | None) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # replaced or closed streams

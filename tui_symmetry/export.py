@@ -1,6 +1,7 @@
-"""Writing run documents to disk: atomically, deterministically, never half-written.
+"""The run document: built from a Trainer, written to disk atomically.
 
-Used by ``tui-symmetry train --export FILE`` and by the app's export action.  A reader
+:func:`run_document` builds the export format of docs/contracts.md ("Export"); it is
+used by ``tui-symmetry train --export FILE`` and by the app's export action.  A reader
 (another program, a replay script, a lecturer's notebook) must never see a truncated
 file, even if the process is killed mid-write or the disk fills up: the document goes
 to a temporary file in the target's directory, is flushed to disk, and only then
@@ -17,10 +18,49 @@ import stat
 from typing import Any
 
 from tui_symmetry.core.config import Config
+from tui_symmetry.core.trainer import HISTORY_FIELDS, Trainer, json_float
+
+EXPORT_FORMAT = "tui-symmetry-run"
+EXPORT_FORMAT_VERSION = 1
+"""Raised only when a reader of the old format would misread the new one."""
 
 # How many fresh temp names to try before giving up: a clash needs 64 random bits to
 # collide, so more than one retry means something odd is going on in that directory.
 _TEMP_ATTEMPTS = 4
+
+
+def run_document(trainer: Trainer) -> dict[str, Any]:
+    """The run as an export document: plain JSON-ready data (no NaN, no numpy).
+
+    ``config`` is what the run started with and ``config_changes`` (present only when
+    there were any) the live edits after that, each stamped with the step it applied
+    before: together with ``initial_params`` and the training data they let another
+    implementation replay a deterministic run to the same ``params``.
+    """
+    history = trainer.history.arrays()
+    document: dict[str, Any] = {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_FORMAT_VERSION,
+        "step": trainer.step_count,
+        "config": trainer.start_config.to_dict(),
+        "data": {
+            "X_train": trainer.data.X_train.tolist(),
+            "y_train": trainer.data.y_train[:, 0].tolist(),
+            "X_test": trainer.data.X_test.tolist(),
+            "y_test": trainer.data.y_test[:, 0].tolist(),
+        },
+        "initial_params": trainer.initial_params.to_lists(),
+        "params": trainer.params.to_lists(),
+        "history": {
+            name: history[name].tolist() if name == "step"
+            else [json_float(value) for value in history[name].tolist()]
+            for name in HISTORY_FIELDS
+        },
+        "diverged": trainer.diverged,
+    }
+    if trainer.config_changes:
+        document["config_changes"] = list(trainer.config_changes)
+    return document
 
 
 def dumps_document(document: dict[str, Any]) -> str:

@@ -586,7 +586,7 @@ class SymmetryApp(App[int]):
         self.push_screen(HelpScreen(self.help_sections(), HELP_INTRO))
 
     def action_export(self) -> None:
-        """Write the run as JSON (DESIGN §4) next to where the app was started."""
+        """Write the run as JSON (docs/contracts.md, "Export") next to where the app was started."""
         self._export()
 
     @work(thread=True, group="export")  # not exclusive: every press gets its file

@@ -14,9 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tui_symmetry.core.network import ACTIVATIONS as _ACTIVATION_REGISTRY
+
 DATASETS = ("xor", "moons", "circles", "spiral", "blobs", "sine", "linear")
 REGRESSION_DATASETS = ("sine", "linear")
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear", "leaky_relu")
+ACTIVATIONS: tuple[str, ...] = tuple(_ACTIVATION_REGISTRY)
+"""The activation names, from the registry in network.py (their one home)."""
 INITS = ("zeros", "constant", "symmetric", "normal", "uniform", "xavier", "he", "orthogonal")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
@@ -254,11 +257,3 @@ class Config:
         if unknown:
             raise ConfigError(f"unknown setting {sorted(unknown)[0]!r}")
         return cls(**dict(values))
-
-    def needs_reset(self, other: Config) -> bool:
-        """True when going from self to ``other`` changes more than the live fields."""
-        return any(
-            getattr(self, spec.name) != getattr(other, spec.name)
-            for spec in FIELDS
-            if not spec.live
-        )

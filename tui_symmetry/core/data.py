@@ -25,7 +25,6 @@ class Dataset:
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
-    is_regression: bool
 
 
 def _class_points(name: str, label: int, n: int, noise: float, rng: np.random.Generator):
@@ -75,7 +74,7 @@ def make_dataset(config: Config) -> Dataset:
         y = y + config.noise * rng.standard_normal(n)
         order = rng.permutation(n)
         X, Y = x[order, None], y[order, None]
-        return Dataset(X[n_test:], Y[n_test:], X[:n_test], Y[:n_test], True)
+        return Dataset(X[n_test:], Y[n_test:], X[:n_test], Y[:n_test])
 
     n1 = n // 2
     n0 = n - n1
@@ -94,5 +93,4 @@ def make_dataset(config: Config) -> Dataset:
         y_train[p_train, None],
         np.ascontiguousarray(test[p_test]).reshape(-1, 2),
         y_test[p_test, None],
-        False,
     )

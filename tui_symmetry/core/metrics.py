@@ -1,4 +1,4 @@
-"""How alike the hidden units are (DESIGN §3).
+"""How alike the hidden units are (docs/contracts.md, "Metrics").
 
 A unit is the vector u_i = [W1[i,:], b1[i], W2[:,i]]: everything that makes unit i
 compute what it computes.  Units whose weights in and out are all zero are dead and
@@ -11,7 +11,9 @@ import math
 
 import numpy as np
 
-from tui_symmetry.core.network import ODD_ACTIVATIONS, Params
+from tui_symmetry.core.network import ACTIVATIONS, Params
+
+ODD_ACTIVATIONS = frozenset(name for name, record in ACTIVATIONS.items() if record.is_odd)
 
 SAME_UNIT_THRESHOLD = 0.99
 

@@ -1,4 +1,4 @@
-"""Forward and backward passes of the one-hidden-layer MLP (DESIGN §2).
+"""Forward and backward passes of the one-hidden-layer MLP (docs/maths.md).
 
 Shapes follow torch.nn.Linear: W1 (H, D), b1 (H,), W2 (1, H), b2 (1,).
 
@@ -15,12 +15,118 @@ every unit, uses a BLAS product.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 LEAKY_SLOPE = 0.01
-ODD_ACTIVATIONS = frozenset({"tanh", "linear"})
+
+SYMMETRIES = ("odd", "odd_plus_constant", "positive_scale", "linear")
+"""The ways a hidden unit's parameters u = (w, b, v) can change without changing the
+network's function, one per activation (see docs/maths.md, "Symmetries of a unit"):
+
+* ``odd``: φ(−z) = −φ(z), so u and −u compute the same function (tanh);
+* ``odd_plus_constant``: φ(−z) = 1 − φ(z), so u and −u agree up to a shift of b2 (sigmoid);
+* ``positive_scale``: φ(αz) = αφ(z) for α > 0, so (w, b, v) → (αw, αb, v/α) (relu,
+  leaky relu);
+* ``linear``: φ(z) = z, so any α ≠ 0 rescales (w, b, v) → (αw, αb, v/α); linear is odd too.
+"""
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One hidden activation φ: its forward map, its derivative and its symmetry.
+
+    ``forward(z, out)`` writes φ(z) into ``out`` and returns it; linear returns ``z``
+    itself.  ``derivative(z, a, out)`` writes φ'(z) into ``out`` (``a`` is φ(z), which
+    tanh and sigmoid reuse) and returns it, or returns None when φ' is 1 everywhere, so
+    the caller skips a multiplication by ones.  Both write into given buffers: on
+    (H, N) arrays of a few hundred KB, fresh temporaries cost more than the maths (the
+    allocator hands pages back and faults them in again on every call).
+    """
+
+    name: str
+    forward: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    derivative: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray | None]
+    symmetry: str
+
+    def __post_init__(self) -> None:
+        if self.symmetry not in SYMMETRIES:
+            raise ValueError(f"{self.name}: unknown symmetry {self.symmetry!r}")
+
+    @property
+    def is_odd(self) -> bool:
+        """True when u and −u compute the same function (tanh, linear)."""
+        return self.symmetry in ("odd", "linear")
+
+
+# Each activation's forward map sits next to its derivative.
+
+
+def _tanh(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.tanh(z, out=out)
+
+
+def _tanh_derivative(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.multiply(a, a, out=out)  # 1 − tanh²
+    return np.subtract(1.0, out, out=out)
+
+
+def _relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0.0, out=out)
+
+
+def _relu_derivative(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return np.greater(z, 0.0, out=out)  # the subgradient 0 at the kink
+
+
+def _sigmoid(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    # 1 / (1 + exp(−z)) without overflow: (1 + tanh(z / 2)) / 2.
+    np.multiply(z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
+def _sigmoid_derivative(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.subtract(1.0, a, out=out)  # σ(1 − σ)
+    out *= a
+    return out
+
+
+def _leaky_relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.multiply(z, LEAKY_SLOPE, out=out)
+    return np.maximum(z, out, out=out)
+
+
+def _leaky_relu_derivative(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    np.greater(z, 0.0, out=out)  # 1 above the kink, LEAKY_SLOPE at and below it
+    out *= 1.0 - LEAKY_SLOPE
+    out += LEAKY_SLOPE
+    return out
+
+
+def _linear(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    return z
+
+
+def _linear_derivative(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
+    return None
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    record.name: record
+    for record in (
+        Activation("tanh", _tanh, _tanh_derivative, "odd"),
+        Activation("relu", _relu, _relu_derivative, "positive_scale"),
+        Activation("sigmoid", _sigmoid, _sigmoid_derivative, "odd_plus_constant"),
+        Activation("linear", _linear, _linear_derivative, "linear"),
+        Activation("leaky_relu", _leaky_relu, _leaky_relu_derivative, "positive_scale"),
+    )
+}
+"""Every hidden activation by name, in the order menus list them."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +134,7 @@ class Params:
     """The four parameter arrays.
 
     A Snapshot holds read-only copies; the Trainer's own are views into its flat
-    parameter buffers (see Layout) and change as it trains.
+    parameter buffers (see ParamLayout) and change as it trains.
     """
 
     W1: np.ndarray
@@ -46,57 +152,7 @@ class Params:
         return {name: getattr(self, name).tolist() for name in ("W1", "b1", "W2", "b2")}
 
 
-# Activations and their derivatives write into given buffers:
-# on (H, N) arrays of a few hundred KB, fresh temporaries cost more than the maths
-# (the allocator hands pages back and faults them in again on every call).
-
-
-def activate(name: str, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """a = phi(z), written into ``out`` when given (for linear, z itself is returned)."""
-    if out is None:
-        out = np.empty_like(z)
-    if name == "tanh":
-        np.tanh(z, out=out)
-    elif name == "relu":
-        np.maximum(z, 0.0, out=out)
-    elif name == "sigmoid":
-        # 1 / (1 + exp(-z)) without overflow: (1 + tanh(z / 2)) / 2.
-        np.multiply(z, 0.5, out=out)
-        np.tanh(out, out=out)
-        out += 1.0
-        out *= 0.5
-    elif name == "leaky_relu":
-        np.multiply(z, LEAKY_SLOPE, out=out)
-        np.maximum(z, out, out=out)
-    elif name == "linear":
-        return z
-    else:
-        raise ValueError(f"unknown activation {name!r}")
-    return out
-
-
-def derivative(name: str, z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray | None:
-    """phi'(z) written into ``out``; None for linear, whose derivative is all ones."""
-    if name == "tanh":
-        np.multiply(a, a, out=out)
-        np.subtract(1.0, out, out=out)
-    elif name == "relu":
-        np.greater(z, 0.0, out=out)
-    elif name == "sigmoid":
-        np.subtract(1.0, a, out=out)
-        out *= a
-    elif name == "leaky_relu":
-        np.greater(z, 0.0, out=out)
-        out *= 1.0 - LEAKY_SLOPE
-        out += LEAKY_SLOPE
-    elif name == "linear":
-        return None
-    else:
-        raise ValueError(f"unknown activation {name!r}")
-    return out
-
-
-class Layout:
+class ParamLayout:
     """Where each parameter lives in one flat vector theta = [W1 | b1, W2, b2].
 
     Unit i's incoming weights and bias sit together as row i of an (H, D + 1) block,
@@ -133,22 +189,24 @@ class Layout:
         )
 
     def pack(self, params: Params) -> np.ndarray:
+        """A new flat vector holding ``params``."""
         theta = np.empty(self.size)
         for target, source in zip(self.views(theta).as_tuple(), params.as_tuple(), strict=True):
             target[...] = source
         return theta
 
 
-class UnitMajor:
-    """Views into one flat vector shaped for the unit-major kernel; built once, reused.
+class UnitMajorViews:
+    """Views into one flat vector, shaped the way the unit-major kernel reads them.
 
-    ``block`` is [W1 | b1] (H, D + 1); ``w2_col`` is W2 as an (H, 1) column that
-    broadcasts against (1, N) rows and ``w2_row`` W2 as an (H,) vector.
+    Built once per buffer and reused every step.  ``block`` is [W1 | b1] (H, D + 1);
+    ``w2_col`` is W2 as an (H, 1) column that broadcasts against (1, N) rows and
+    ``w2_row`` W2 as an (H,) vector.
     """
 
     __slots__ = ("W2", "b2", "block", "theta", "w2_col", "w2_row")
 
-    def __init__(self, layout: Layout, theta: np.ndarray) -> None:
+    def __init__(self, layout: ParamLayout, theta: np.ndarray) -> None:
         self.theta = theta
         self.block = layout.block(theta)
         p = layout.views(theta)
@@ -158,15 +216,19 @@ class UnitMajor:
 
 
 class Workspace:
-    """Scratch (H, N) buffers for one batch width, reused from step to step."""
+    """Scratch (H, N) buffers for one batch width, reused from step to step.
 
-    __slots__ = ("a", "t1", "t2", "z")
+    ``z`` and ``a`` hold the pre-activations and activations, ``slope`` the factor
+    mask · φ'(z) of the backward pass, ``a_dropped`` the activations after dropout.
+    """
+
+    __slots__ = ("a", "a_dropped", "slope", "z")
 
     def __init__(self, hidden: int, n: int) -> None:
         self.z = np.empty((hidden, n))
         self.a = np.empty((hidden, n))
-        self.t1 = np.empty((hidden, n))
-        self.t2 = np.empty((hidden, n))
+        self.slope = np.empty((hidden, n))
+        self.a_dropped = np.empty((hidden, n))
 
 
 def with_ones(X: np.ndarray) -> np.ndarray:
@@ -176,30 +238,35 @@ def with_ones(X: np.ndarray) -> np.ndarray:
     return XT1
 
 
-def hidden_t(p: UnitMajor, XT1: np.ndarray, activation: str,
-             ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
+# The kernels below work on unit-major arrays: one row per hidden unit (H, N), one
+# column per sample.  A trailing T in a name (zT, XT1, yT) marks that transposed layout.
+
+
+def hidden_unit_major(p: UnitMajorViews, XT1: np.ndarray, activation: Activation,
+                      ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
     """(zᵀ, aᵀ), both (H, N), in the workspace's buffers (aᵀ is zᵀ for linear).
 
     zᵀ = [W1 | b1] [Xᵀ; 1] through einsum's own loops (never BLAS; see the module doc).
     """
     zT = np.einsum("hk,kn->hn", p.block, XT1, out=ws.z, optimize=False)
-    return zT, activate(activation, zT, ws.a)
+    return zT, activation.forward(zT, ws.a)
 
 
-def output_t(p: UnitMajor, XT1: np.ndarray, activation: str, ws: Workspace) -> np.ndarray:
+def output_unit_major(p: UnitMajorViews, XT1: np.ndarray, activation: Activation,
+                      ws: Workspace) -> np.ndarray:
     """The network's output on a batch, (1, N), without dropout."""
-    out = p.W2 @ hidden_t(p, XT1, activation, ws)[1]
+    out = p.W2 @ hidden_unit_major(p, XT1, activation, ws)[1]
     out += p.b2
     return out
 
 
-def loss_and_grads_t(
-    p: UnitMajor,
+def loss_and_grads_unit_major(
+    p: UnitMajorViews,
     XT1: np.ndarray,
     yT: np.ndarray,
-    activation: str,
+    activation: Activation,
     regression: bool,
-    g: UnitMajor,
+    g: UnitMajorViews,
     ws: Workspace,
     maskT: np.ndarray | None = None,
 ) -> float:
@@ -212,11 +279,11 @@ def loss_and_grads_t(
 
     Backward, per unit h and input row k of [Xᵀ; 1]:
         d loss / d[W1 | b1][h, k] = W2[h] · Σ_n s[h, n] · (delta_out[n] · XT1[k, n])
-    with s = mask · phi'(z): the (H, N) product W2 · delta_out is never formed.
+    with the slope s = mask · φ'(z): the (H, N) product W2 · delta_out is never formed.
     """
     inv_n = 1.0 / XT1.shape[1]
-    zT, aT = hidden_t(p, XT1, activation, ws)
-    a_used = aT if maskT is None else np.multiply(aT, maskT, out=ws.t2)
+    zT, aT = hidden_unit_major(p, XT1, activation, ws)
+    a_used = aT if maskT is None else np.multiply(aT, maskT, out=ws.a_dropped)
     out = p.W2 @ a_used
     out += p.b2
     if regression:
@@ -233,20 +300,20 @@ def loss_and_grads_t(
     np.einsum("hn,n->h", a_used, delta_out[0], out=g.w2_row, optimize=False)
     np.add.reduce(delta_out, axis=1, out=g.b2)
     weighted_inputs = XT1 * delta_out
-    s = derivative(activation, zT, aT, ws.t1)
+    slope = activation.derivative(zT, aT, ws.slope)
     if maskT is not None:
-        s = maskT if s is None else np.multiply(s, maskT, out=s)
-    if s is None:
+        slope = maskT if slope is None else np.multiply(slope, maskT, out=slope)
+    if slope is None:
         np.multiply(p.w2_col, np.add.reduce(weighted_inputs, axis=1), out=g.block)
     else:
-        np.einsum("hn,kn->hk", s, weighted_inputs, out=g.block, optimize=False)
+        np.einsum("hn,kn->hk", slope, weighted_inputs, out=g.block, optimize=False)
         g.block *= p.w2_col
     return loss
 
 
-def _unit_major(params: Params) -> tuple[Layout, UnitMajor]:
-    layout = Layout(params.W1.shape[0], params.W1.shape[1])
-    return layout, UnitMajor(layout, layout.pack(params))
+def _unit_major(params: Params) -> tuple[ParamLayout, UnitMajorViews]:
+    layout = ParamLayout(params.W1.shape[0], params.W1.shape[1])
+    return layout, UnitMajorViews(layout, layout.pack(params))
 
 
 def _transpose(X: np.ndarray) -> np.ndarray:
@@ -277,9 +344,9 @@ def loss_and_grads(
     ``dropout_mask`` is (N, H) and already scaled to m / (1 − p).
     """
     layout, p = _unit_major(params)
-    grad = UnitMajor(layout, np.empty(layout.size))
+    grad = UnitMajorViews(layout, np.empty(layout.size))
     maskT = None if dropout_mask is None else _transpose(dropout_mask)
     ws = Workspace(layout.hidden, len(X))
-    loss = loss_and_grads_t(p, with_ones(X), _transpose(y), activation, regression, grad, ws,
-                            maskT)
+    loss = loss_and_grads_unit_major(p, with_ones(X), _transpose(y), ACTIVATIONS[activation],
+                                     regression, grad, ws, maskT)
     return loss, layout.views(grad.theta).copy()

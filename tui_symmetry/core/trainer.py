@@ -1,7 +1,7 @@
 """The Trainer: owns one run's state, steps it, and hands out immutable snapshots.
 
-One step follows DESIGN §2 exactly: batch → data-loss gradient → L2 → tie → gradient
-noise → optimizer → L1 proximal step.
+One step follows the update order of docs/maths.md exactly: batch → data-loss gradient
+→ L2 → tie → gradient noise → optimizer → L1 proximal step.
 """
 
 from __future__ import annotations
@@ -17,23 +17,33 @@ from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import STREAM_BATCH, STREAM_NOISE, Dataset, make_dataset, rng_for
 from tui_symmetry.core.init import init_params
 from tui_symmetry.core.network import (
-    Layout,
+    ACTIVATIONS,
+    ParamLayout,
     Params,
-    UnitMajor,
+    UnitMajorViews,
     Workspace,
     bce_with_logits,
-    loss_and_grads_t,
+    loss_and_grads_unit_major,
     mse,
-    output_t,
+    output_unit_major,
     with_ones,
 )
 from tui_symmetry.core.optim import make_optimizer
 from tui_symmetry.core.regularize import add_grad_noise, add_l2, add_tie, dropout_mask, l1_prox
 
-EXPORT_FORMAT = "tui-symmetry-run"
-EXPORT_VERSION = 1
 HISTORY_CAPACITY = 1024
 HISTORY_FIELDS = ("step", "loss", "test_loss", "symmetry_index")
+
+DIVERGED_LOSS = 1e30
+"""A training loss above this counts as divergence, exactly like a NaN or an infinity.
+
+A run can explode for thousands of steps before anything overflows (``--init xavier
+--tie 11`` climbs geometrically to 4e237 first), showing numbers that mean nothing.
+Past 1e30 the data no longer takes part in the arithmetic: the outputs are beyond
+1e15, where float64's spacing (about 0.1) swallows every target (|y| ≤ about 1).  No
+run that still learns gets anywhere near it: the largest loss a legal configuration
+starts with is orders of magnitude smaller.
+"""
 
 
 class History:
@@ -92,18 +102,21 @@ class History:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """An immutable picture of a run at one step: safe to hand to another thread."""
+    """An immutable picture of a run at one step: safe to hand to another thread.
+
+    ``version`` is stamped by whoever takes the picture (a runner counts its pictures
+    across resets); ``loss``, ``test_loss`` and ``accuracy`` are on the whole train and
+    test sets without dropout, None where there is nothing to measure.
+    """
 
     config: Config
     step: int
     version: int
     diverged: bool
     params: Params
-    grads: Params | None
     loss: float
     test_loss: float | None
     accuracy: float | None
-    test_accuracy: float | None
     similarity: np.ndarray
     order: np.ndarray
     dead: np.ndarray
@@ -116,25 +129,27 @@ class Snapshot:
     steps_per_s: float = 0.0
 
     def summary(self) -> dict[str, Any]:
-        """The scalar facts of DESIGN §4's `train --json` (without steps_per_s).
+        """The scalar facts that `train --json` prints (docs/contracts.md).
 
         JSON-ready: every non-finite number is None (JSON has no NaN or Infinity).
         """
         return {
             "config": self.config.to_dict(),
             "step": self.step,
-            "loss": _json_float(self.loss),
-            "test_loss": _json_float(self.test_loss),
-            "accuracy": _json_float(self.accuracy),
-            "symmetry_index": _json_float(self.symmetry_index),
+            "loss": json_float(self.loss),
+            "test_loss": json_float(self.test_loss),
+            "accuracy": json_float(self.accuracy),
+            "symmetry_index": json_float(self.symmetry_index),
             "distinct_units": self.distinct_units,
             "dead_units": self.dead_units,
-            "max_unit_gap": _json_float(self.max_unit_gap),
+            "max_unit_gap": json_float(self.max_unit_gap),
             "diverged": self.diverged,
+            "steps_per_s": float(self.steps_per_s),
         }
 
 
-def _json_float(value: float | None) -> float | None:
+def json_float(value: float | None) -> float | None:
+    """``value`` as JSON can hold it: None for None, NaN and the infinities."""
     if value is None or not math.isfinite(value):
         return None
     return float(value)
@@ -152,15 +167,16 @@ class Trainer:
 
     def __init__(self, config: Config, history_capacity: int = HISTORY_CAPACITY) -> None:
         self.config = config
-        self.start_config = config
+        self.start_config = config  # the export's "config"; config_changes lists the rest
         self.data: Dataset = make_dataset(config)
-        self.layout = layout = Layout(config.hidden, config.input_dim)
+        self.param_layout = layout = ParamLayout(config.hidden, config.input_dim)
         theta = layout.pack(init_params(config))
         # Two parameter buffers: a step writes the new parameters into the other one, so
         # the previous state survives for a rollback when a step diverges.
-        self._buffers = (UnitMajor(layout, theta), UnitMajor(layout, np.empty_like(theta)))
+        self._buffers = (UnitMajorViews(layout, theta),
+                         UnitMajorViews(layout, np.empty_like(theta)))
         self._current = 0
-        self._grad = UnitMajor(layout, np.zeros(layout.size))
+        self._grad = UnitMajorViews(layout, np.zeros(layout.size))
         # Unit-major inputs [Xᵀ; 1] (D + 1, N) and targets (1, N), made once.
         self._XT = with_ones(self.data.X_train)
         self._yT = np.ascontiguousarray(self.data.y_train.T)
@@ -170,9 +186,10 @@ class Trainer:
         self.initial_params: Params = _frozen(self.params)
         self.optimizer = make_optimizer(config.optimizer, config.lr, config.momentum)
         self.step_count = 0
-        self.version = 0
+        # Grows whenever the state changes (steps, live edits, divergence): a runner
+        # compares it to know whether a new snapshot is worth taking.
+        self.changes = 0
         self.diverged = False
-        self.has_grad = False
         self.history = History(history_capacity)
         self.config_changes: list[dict[str, Any]] = []
         self._batch_rng = rng_for(config.seed, STREAM_BATCH)
@@ -186,16 +203,21 @@ class Trainer:
 
     @property
     def theta(self) -> np.ndarray:
-        """The current parameters as one flat vector (see network.Layout)."""
+        """The current parameters as one flat vector (see network.ParamLayout)."""
         return self._buffers[self._current].theta
 
     @property
     def params(self) -> Params:
         """The current parameters (views into the live buffer; do not mutate)."""
-        return self.layout.views(self.theta)
+        return self.param_layout.views(self.theta)
 
     def step(self, n: int = 1) -> int:
-        """Run up to ``n`` training steps; returns how many ran (fewer if it diverged)."""
+        """Run up to ``n`` training steps; returns how many ran (fewer if it diverged).
+
+        A step whose loss is not finite or above DIVERGED_LOSS, or that leaves a
+        non-finite parameter, ends training for good: ``diverged`` turns True and the
+        run goes back to its last sane state (see _diverge).
+        """
         if self.diverged or n <= 0:
             return 0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -203,8 +225,8 @@ class Trainer:
 
     def _run(self, n: int) -> int:
         cfg = self.config
-        act, regression = cfg.activation, cfg.is_regression
-        layout, hidden = self.layout, cfg.hidden
+        act, regression = ACTIVATIONS[cfg.activation], cfg.is_regression
+        layout, hidden = self.param_layout, cfg.hidden
         opt = self.optimizer
         grad_views = self._grad
         grad = grad_views.theta
@@ -226,10 +248,11 @@ class Trainer:
             )
             params = buffers[current]
             ws = self._workspace(XT.shape[1])
-            loss = loss_and_grads_t(params, XT, yT, act, regression, grad_views, ws, maskT)
-            if not math.isfinite(loss):
+            loss = loss_and_grads_unit_major(params, XT, yT, act, regression, grad_views, ws,
+                                             maskT)
+            if not loss <= DIVERGED_LOSS:  # NaN compares False too
                 self._current = current
-                self._diverge(rolled_back=done > 0)
+                self._diverge()
                 return done
             if self.step_count == next_record:
                 self._current = current
@@ -251,11 +274,10 @@ class Trainer:
             self.step_count += 1
             done += 1
         self._current = current
-        self.has_grad = True
         if np.isfinite(self.theta).all():
-            self.version += 1
+            self.changes += 1
         else:
-            self._diverge(rolled_back=True)
+            self._diverge()
         return done
 
     def _next_batch(self, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -267,14 +289,18 @@ class Trainer:
         self._epoch_pos += batch_size
         return self._XT[:, idx], self._yT[:, idx]
 
-    def _diverge(self, rolled_back: bool) -> None:
-        """Stop for good, keeping the last state whose numbers are all finite.
+    def _diverge(self) -> None:
+        """Stop for good and go back one step, to the last sane state.
 
-        ``rolled_back`` says the other buffer holds the state before the last step.
+        The current state is not sane: its loss ran away or a parameter is not finite.
+        The one before it is: a step was taken from it, so its parameters were finite
+        and its loss passed the DIVERGED_LOSS check.  It is still in the other buffer
+        (only a step overwrites a buffer).  Without any step there is nothing to go
+        back to, and the initial state is kept.
         """
         self.diverged = True
-        self.version += 1
-        if rolled_back and not np.isfinite(self.theta).all():
+        self.changes += 1
+        if self.step_count > 0:
             self._current = 1 - self._current
             self.step_count -= 1
 
@@ -305,7 +331,7 @@ class Trainer:
         if "batch_size" in applied:
             self._epoch_pos = len(self._epoch_order)
         self.config_changes.append({"step": self.step_count, **applied})
-        self.version += 1
+        self.changes += 1
         return new
 
     # -- reading --------------------------------------------------------------------
@@ -322,8 +348,8 @@ class Trainer:
             return math.nan, None
         cfg = self.config
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out = output_t(self._buffers[self._current], XT, cfg.activation,
-                           self._workspace(XT.shape[1]))
+            out = output_unit_major(self._buffers[self._current], XT,
+                                    ACTIVATIONS[cfg.activation], self._workspace(XT.shape[1]))
             if cfg.is_regression:
                 return mse(out, yT), None
             return bce_with_logits(out, yT), float(np.mean((out > 0.0) == (yT > 0.5)))
@@ -338,16 +364,18 @@ class Trainer:
             return None
         return self._evaluate(self._XT_test, self._yT_test)[0]
 
-    def snapshot(self) -> Snapshot:
-        """An immutable copy of everything a view needs, metrics included."""
+    def snapshot(self, version: int = 0, steps_per_s: float = 0.0) -> Snapshot:
+        """An immutable copy of everything a view needs, metrics included.
+
+        ``version`` and ``steps_per_s`` are the caller's to give: a runner numbers its
+        pictures and measures the rate over wall time, which the Trainer cannot see.
+        """
         cfg = self.config
         params = self.params
         summary = metrics.summarize(params, cfg.activation)
         self._order = metrics.similarity_order(summary["similarity"], self._order)
         loss, acc = self._evaluate(self._XT, self._yT)
-        test_loss = test_acc = None
-        if self._XT_test.shape[1] > 0:
-            test_loss, test_acc = self._evaluate(self._XT_test, self._yT_test)
+        test_loss = self.test_loss()
         similarity = summary["similarity"]
         similarity.flags.writeable = False
         order = self._order.copy()
@@ -357,14 +385,12 @@ class Trainer:
         return Snapshot(
             config=cfg,
             step=self.step_count,
-            version=self.version,
+            version=version,
             diverged=self.diverged,
             params=_frozen(params),
-            grads=_frozen(self.layout.views(self._grad.theta)) if self.has_grad else None,
             loss=loss,
             test_loss=test_loss,
             accuracy=acc,
-            test_accuracy=test_acc,
             similarity=similarity,
             order=order,
             dead=dead,
@@ -374,33 +400,5 @@ class Trainer:
             dead_units=summary["dead_units"],
             max_unit_gap=summary["max_unit_gap"],
             history=self.history.arrays(),
+            steps_per_s=steps_per_s,
         )
-
-    def export(self) -> dict[str, Any]:
-        """The run as DESIGN §4's export document (plain JSON-ready data)."""
-        hist = self.history.arrays()
-        document: dict[str, Any] = {
-            "format": EXPORT_FORMAT,
-            "version": EXPORT_VERSION,
-            "step": self.step_count,
-            # The settings the run started with; config_changes lists later live edits.
-            "config": self.start_config.to_dict(),
-            "data": {
-                "X_train": self.data.X_train.tolist(),
-                "y_train": self.data.y_train[:, 0].tolist(),
-                "X_test": self.data.X_test.tolist(),
-                "y_test": self.data.y_test[:, 0].tolist(),
-            },
-            "initial_params": self.initial_params.to_lists(),
-            "params": self.params.to_lists(),
-            "history": {
-                name: [_json_float(v) for v in hist[name].tolist()] if name != "step"
-                else hist[name].tolist()
-                for name in HISTORY_FIELDS
-            },
-            "diverged": self.diverged,
-        }
-        if self.config_changes:
-            # Settings changed mid-run: a replay needs them to land on the same params.
-            document["config_changes"] = list(self.config_changes)
-        return document

@@ -413,7 +413,7 @@ def split_step(steps: np.ndarray, symmetry: np.ndarray, threshold: float = SPLIT
                ) -> float | None:
     """The first recorded step at which units that started alike stopped being alike.
 
-    "Alike" is the distinct-units threshold of DESIGN §3 (S >= 0.99); runs that start
+    "Alike" is the distinct-units threshold of docs/contracts.md (S >= 0.99); runs that start
     split (Xavier, He, ...) have no such moment and give None.
     """
     n = min(len(steps), len(symmetry))

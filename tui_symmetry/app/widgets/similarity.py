@@ -1,4 +1,4 @@
-"""The Similarity panel: the H×H unit similarity matrix S (DESIGN §3) as a heatmap.
+"""The Similarity panel: the H×H unit similarity matrix S (docs/contracts.md) as a heatmap.
 
 Each matrix cell is drawn square: with colour, half-block cells (``▀``: foreground = upper
 row, background = lower row) pack two matrix rows into one terminal line; without colour

@@ -1,6 +1,6 @@
 """The Weights panel: every hidden unit's incoming weights, bias and outgoing weight.
 
-One row per unit ``u_i = [W1[i, :], b1[i], W2[0, i]]`` (DESIGN §3) on a quantized
+One row per unit ``u_i = [W1[i, :], b1[i], W2[0, i]]`` (docs/contracts.md) on a quantized
 diverging colour scale; identical units therefore show as identical rows at a glance.
 The selected unit's exact values are printed (in its row when the cells are wide enough,
 and on the bottom line).  Dead units (all weights in and out exactly zero) are dimmed
