@@ -1,0 +1,325 @@
+"""The training process: one Trainer, trained in chunks, commands obeyed between chunks.
+
+Why a process and not a thread: a tiny-matrix training step is mostly Python, so a
+thread would fight the UI for the GIL (measured on two cores: a thread worker reached
+20–45 % of the bare engine's rate; a child process about 100 %, see
+benchmarks/bench_app.py).
+
+Why chunks: at full speed the child trains about ``chunk_seconds`` (15 ms) of steps,
+then looks at the pipe, so a command waits at most one chunk and the per-chunk overhead
+stays negligible.  Under a speed cap (:class:`~tui_symmetry.runner.rate.SpeedCap`) it
+trains only the steps that are due and sleeps until the next one by blocking on the
+pipe with a timeout, so commands still take effect at once.  A paused run blocks on the
+pipe too: it burns no CPU.
+
+Snapshots cost metrics and pickling, so while training flat out they go out at the
+view's rate (``publish_hz``) only; answers to commands go out at once, and under a slow
+cap every step goes out (at 1 step/s each step must be seen).  Each new picture gets the
+next number of one version counter that survives resets, so "is this picture new?" is
+one integer comparison in the parent.
+
+The child ends when it is told to (Close), when the parent's end of the pipe closes
+(EOF: the parent exited or was killed), or when its parent process changes (re-parented
+after a kill, in case something else still holds the pipe open).  Ctrl+C and a terminal
+hang-up are the parent's to handle: it closes the child in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from tui_symmetry.core.config import Config
+from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.runner.messages import (
+    ApplyLive,
+    Close,
+    Command,
+    CommandError,
+    Export,
+    ExportReply,
+    Fatal,
+    Pause,
+    Play,
+    Reset,
+    SetSpeed,
+    SnapshotReply,
+    Step,
+    describe,
+)
+from tui_symmetry.runner.outbox import Outbox, send_loop
+from tui_symmetry.runner.rate import Clock, RateMeter, SpeedCap
+
+CHUNK_SECONDS = 0.015
+"""Target wall time of one chunk of steps: a command waits at most about this long."""
+
+IDLE_CHECK_S = 1.0
+"""A paused child still wakes this often to see whether its parent is alive."""
+
+MAX_CHUNK = 1_000_000
+"""Most steps in one chunk, whatever the timing says."""
+
+PARENTS_SIGNALS = (signal.SIGINT, signal.SIGHUP)
+"""Ctrl+C and a terminal hang-up: the parent handles them and closes the child."""
+
+
+def _take_snapshot(trainer: Trainer, version: int, steps_per_s: float = 0.0) -> Snapshot:
+    """The trainer's snapshot stamped with the runner's version and measured rate."""
+    return dataclasses.replace(trainer.snapshot(), version=version, steps_per_s=steps_per_s)
+
+
+def _export_document(trainer: Trainer) -> dict[str, Any]:
+    """The run as the export document (docs/contracts.md, "Export")."""
+    return trainer.export()
+
+
+def _trainer_changes(trainer: Trainer) -> int:
+    """A number that grows whenever the trainer's state changes."""
+    return trainer.version
+
+
+class ParentGone(Exception):
+    """The parent process went away without closing the pipe."""
+
+
+class TrainingProcess:
+    """The child's side of the runner: owns the Trainer, obeys commands, publishes.
+
+    ``clock`` drives the speed cap and the rate meter (tests pass a fake one);
+    ``parent_alive`` is asked whenever a wait on the pipe times out.
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        config: Config,
+        *,
+        playing: bool = True,
+        speed: float | None = None,
+        publish_hz: float = 30.0,
+        chunk_seconds: float = CHUNK_SECONDS,
+        first_version: int = 1,
+        clock: Clock = time.perf_counter,
+        parent_alive: Callable[[], bool] = lambda: True,
+        outbox: Outbox | None = None,
+    ) -> None:
+        self.conn = conn
+        self.outbox = outbox if outbox is not None else Outbox()
+        self.clock = clock
+        self.parent_alive = parent_alive
+        self.trainer = Trainer(config)
+        self.playing = playing
+        self.cap = SpeedCap(speed, clock)
+        self.rate = RateMeter(clock=clock)
+        self.publish_hz = publish_hz
+        self.chunk_seconds = chunk_seconds
+        self.chunk = 8
+        self.seq = 0  # the last command handled: every reply carries it
+        self.version = first_version - 1  # the last version given to a snapshot
+        self.answered = True  # something changed that the parent must see now (step 0)
+        self.closed = False
+        self._last_publish = -math.inf
+        self._shown: Snapshot | None = None  # the last picture taken, reused while current
+        self._shown_key: tuple[int, float] = (-1, 0.0)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Train and obey until closed or orphaned; the exit code (1 after a Fatal)."""
+        sender = threading.Thread(
+            target=send_loop, args=(self.conn, self.outbox), name="tui-symmetry-sender",
+            daemon=True,
+        )
+        sender.start()
+        try:
+            while not self.closed:
+                self.receive(self.wait_time())
+                if self.closed:
+                    break
+                trained = self.train()
+                if self.publish_due(trained):
+                    self.publish()
+            return 0
+        except (EOFError, BrokenPipeError, ConnectionResetError, ParentGone):
+            return 0  # the parent went away: nobody to train for
+        except Exception as exc:
+            # Say why before dying: the parent shows it (our stderr goes nowhere).
+            self.outbox.reply(Fatal(self.seq, describe(exc)))
+            return 1
+        finally:
+            self.outbox.close()
+            sender.join(1.0)
+
+    def wait_time(self) -> float | None:
+        """How long the next look at the pipe may block."""
+        if self.answered:
+            return 0.0
+        if self.playing and not self.trainer.diverged:
+            return self.cap.wait()  # 0.0 at full speed
+        return IDLE_CHECK_S
+
+    def receive(self, timeout: float | None) -> None:
+        """Wait up to ``timeout`` for commands, then obey all that are there."""
+        if not self.conn.poll(timeout):
+            if not self.parent_alive():
+                raise ParentGone
+            return
+        while True:
+            self.handle(self.conn.recv())
+            if self.closed or not self.conn.poll(0):
+                return
+
+    # -- commands --------------------------------------------------------------------------
+
+    def handle(self, command: Command) -> None:
+        """Obey one command; one that fails is reported and the run goes on unchanged."""
+        if isinstance(command, Close):
+            self.closed = True
+            return
+        self.seq = command.seq
+        self.answered = True
+        try:
+            self.dispatch(command)
+        except Exception as exc:
+            self.outbox.reply(CommandError(command.seq, describe(exc)))
+
+    def dispatch(self, command: Command) -> None:
+        """The job each command asks for (errors are raised to :meth:`handle`)."""
+        match command:
+            case Play():
+                self.play()
+            case Pause():
+                self.pause()
+            case Step(n=n):
+                self.trainer.step(n)
+            case SetSpeed(steps_per_s=steps_per_s):
+                self.set_speed(steps_per_s)
+            case Reset(config=config):
+                self.reset(config)
+            case ApplyLive(changes=changes):
+                self.trainer.apply_live(**changes)
+            case Export(seq=seq):
+                self.outbox.reply(ExportReply(seq, _export_document(self.trainer)))
+            case _:
+                raise TypeError(f"unknown command {command!r}")
+
+    def play(self) -> None:
+        self.playing = True
+        self.cap.restart()
+        self.rate.clear()
+
+    def pause(self) -> None:
+        self.playing = False
+        self.rate.clear()
+
+    def set_speed(self, steps_per_s: float | None) -> None:
+        self.cap = SpeedCap(steps_per_s, self.clock)
+        self.rate.clear()
+
+    def reset(self, config: Config) -> None:
+        """A fresh Trainer; the play state, speed cap and version counter carry on."""
+        self.trainer = Trainer(config)
+        self._shown = None  # its change counter starts again: never reuse the old picture
+        self.cap.restart()
+        self.rate.clear()
+
+    # -- training and publishing -----------------------------------------------------------
+
+    def train(self) -> int:
+        """Train what is due now: one chunk at full speed, the due steps under a cap.
+
+        Returns how many steps ran.  Divergence stops training but not the play state:
+        that belongs to the app's controller, which sees ``snapshot.diverged``.
+        """
+        trainer = self.trainer
+        if not self.playing or trainer.diverged:
+            return 0
+        n = min(self.chunk, self.cap.due()) if self.cap.capped else self.chunk
+        if n <= 0:
+            return 0
+        started = self.clock()
+        ran = trainer.step(n)
+        elapsed = self.clock() - started
+        self.cap.took(n)
+        self.rate.add(trainer.step_count)
+        self._resize_chunk(n, elapsed)
+        if trainer.diverged:
+            self.answered = True  # show the divergence at once
+        return ran
+
+    def _resize_chunk(self, n: int, elapsed: float) -> None:
+        # The next chunk should take about chunk_seconds; change by at most 2x at a time
+        # so one slow chunk (the machine was busy) does not swing it wildly.
+        if elapsed <= 0:
+            return
+        target = n * self.chunk_seconds / elapsed
+        chunk = min(2.0 * self.chunk, max(0.5 * self.chunk, target))
+        self.chunk = max(1, min(MAX_CHUNK, int(chunk)))
+
+    def publish_due(self, trained: int) -> bool:
+        """Whether to send a picture now."""
+        if self.answered:
+            return True
+        if trained <= 0:
+            return False
+        steps_per_s = self.cap.steps_per_s
+        if steps_per_s is not None and steps_per_s <= self.publish_hz:
+            return True  # a slow cap: every step must be seen
+        return self.clock() - self._last_publish >= 1.0 / self.publish_hz
+
+    def publish(self) -> None:
+        """Offer the newest picture to the parent (a new version only if it changed)."""
+        steps_per_s = self.rate.value if self.playing else 0.0
+        key = (_trainer_changes(self.trainer), steps_per_s)
+        if self._shown is None or key != self._shown_key:
+            self.version += 1
+            self._shown = _take_snapshot(self.trainer, self.version, steps_per_s)
+            self._shown_key = key
+        self.outbox.publish(SnapshotReply(self.seq, self._shown))
+        self._last_publish = self.clock()
+        self.answered = False
+
+
+def child_main(conn: Connection, config: Config, **settings: Any) -> None:
+    """Entry point of the spawned process: ``settings`` are TrainingProcess's keywords."""
+    _silence_terminal()
+    parent = os.getppid()
+    process = TrainingProcess(
+        conn, config, parent_alive=lambda: os.getppid() == parent, **settings
+    )
+    try:
+        code = process.run()
+    finally:
+        conn.close()
+    if code:
+        raise SystemExit(code)
+
+
+def _silence_terminal() -> None:
+    """Point stdout and stderr at /dev/null, and leave Ctrl+C and hang-ups to the parent.
+
+    The child inherits the app's terminal; a stray warning printed there would land in
+    the middle of the UI's drawing.  Failures are reported through the pipe instead.
+    SIGINT (Ctrl+C) and SIGHUP (the SSH link dropped) go to the whole process group;
+    the parent handles them and closes the child in order (a child dying of them first
+    would look like a crash to restart).  If the parent dies instead, the pipe's EOF
+    ends the child.  The parent started us with them blocked (see
+    ``process._parents_signals_blocked``), so one that arrived while Python was still
+    starting is pending: ignoring before unblocking discards it.
+    """
+    for signum in PARENTS_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, PARENTS_SIGNALS)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            os.dup2(devnull, fd)
+    os.close(devnull)
