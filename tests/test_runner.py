@@ -31,7 +31,7 @@ import tui_symmetry
 from tui_symmetry.core import Config, ConfigError, Trainer
 from tui_symmetry.runner import ProcessRunner, Runner, RunnerError, SyncRunner
 from tui_symmetry.runner import child as child_module
-from tui_symmetry.runner.child import TrainingProcess, _take_snapshot
+from tui_symmetry.runner.child import TrainingProcess
 from tui_symmetry.runner.messages import (
     ApplyLive,
     Close,
@@ -347,7 +347,7 @@ class FakeChild:
     def send(self, command: Any) -> None:
         self.sent.append(command)
         if isinstance(command, Reset) and self.answer_resets:
-            snapshot = _take_snapshot(Trainer(command.config), version=100 + command.seq)
+            snapshot = Trainer(command.config).snapshot(version=100 + command.seq)
             self.deliver(SnapshotReply(command.seq, snapshot))
 
     def deliver(self, reply: Reply) -> None:
@@ -386,18 +386,18 @@ def test_snapshots_from_before_the_newest_reset_are_dropped():
     runner._attach(fake, None)  # type: ignore[arg-type]
     try:
         runner.step(1)  # seq 1
-        before = _take_snapshot(Trainer(SMALL), version=7)
+        before = Trainer(SMALL).snapshot(version=7)
         fake.deliver(SnapshotReply(1, before))
         assert runner.latest() is before
         # Fast i, I: both resets are sent before the child answers the first.
         fake.answer_resets = False
         runner.reset(SMALL.replace(hidden=5))  # seq 2
         runner.reset(SMALL.replace(hidden=6))  # seq 3
-        first = _take_snapshot(Trainer(SMALL.replace(hidden=5)), version=8)
+        first = Trainer(SMALL.replace(hidden=5)).snapshot(version=8)
         fake.deliver(SnapshotReply(2, first))
         assert runner.latest() is before  # the network of reset 2 is already gone
         assert runner.pending
-        second = _take_snapshot(Trainer(SMALL.replace(hidden=6)), version=9)
+        second = Trainer(SMALL.replace(hidden=6)).snapshot(version=9)
         fake.deliver(SnapshotReply(3, second))
         assert runner.latest() is second
         assert not runner.pending

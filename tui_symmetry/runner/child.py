@@ -27,7 +27,6 @@ hang-up are the parent's to handle: it closes the child in order.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import os
 import signal
@@ -39,6 +38,7 @@ from typing import Any
 
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.export import run_document
 from tui_symmetry.runner.messages import (
     ApplyLive,
     Close,
@@ -69,21 +69,6 @@ MAX_CHUNK = 1_000_000
 
 PARENTS_SIGNALS = (signal.SIGINT, signal.SIGHUP)
 """Ctrl+C and a terminal hang-up: the parent handles them and closes the child."""
-
-
-def _take_snapshot(trainer: Trainer, version: int, steps_per_s: float = 0.0) -> Snapshot:
-    """The trainer's snapshot stamped with the runner's version and measured rate."""
-    return dataclasses.replace(trainer.snapshot(), version=version, steps_per_s=steps_per_s)
-
-
-def _export_document(trainer: Trainer) -> dict[str, Any]:
-    """The run as the export document (docs/contracts.md, "Export")."""
-    return trainer.export()
-
-
-def _trainer_changes(trainer: Trainer) -> int:
-    """A number that grows whenever the trainer's state changes."""
-    return trainer.version
 
 
 class ParentGone(Exception):
@@ -207,7 +192,7 @@ class TrainingProcess:
             case ApplyLive(changes=changes):
                 self.trainer.apply_live(**changes)
             case Export(seq=seq):
-                self.outbox.reply(ExportReply(seq, _export_document(self.trainer)))
+                self.outbox.reply(ExportReply(seq, run_document(self.trainer)))
             case _:
                 raise TypeError(f"unknown command {command!r}")
 
@@ -278,10 +263,10 @@ class TrainingProcess:
     def publish(self) -> None:
         """Offer the newest picture to the parent (a new version only if it changed)."""
         steps_per_s = self.rate.value if self.playing else 0.0
-        key = (_trainer_changes(self.trainer), steps_per_s)
+        key = (self.trainer.changes, steps_per_s)
         if self._shown is None or key != self._shown_key:
             self.version += 1
-            self._shown = _take_snapshot(self.trainer, self.version, steps_per_s)
+            self._shown = self.trainer.snapshot(self.version, steps_per_s)
             self._shown_key = key
         self.outbox.publish(SnapshotReply(self.seq, self._shown))
         self._last_publish = self.clock()

@@ -35,7 +35,7 @@ from typing import Any
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Snapshot, Trainer
 from tui_symmetry.options import parse_speed
-from tui_symmetry.runner.child import CHUNK_SECONDS, PARENTS_SIGNALS, _take_snapshot, child_main
+from tui_symmetry.runner.child import CHUNK_SECONDS, PARENTS_SIGNALS, child_main
 from tui_symmetry.runner.messages import (
     ApplyLive,
     Close,
@@ -104,7 +104,7 @@ class ProcessRunner:
         self._closing = False
         # The first picture is made here, so the app has a full frame to draw before the
         # child is up (Trainer(config) is deterministic: it equals the child's step 0).
-        self._snapshot = _take_snapshot(Trainer(config), version=0)
+        self._snapshot = Trainer(config).snapshot(version=0)
 
     # -- properties ------------------------------------------------------------------------
 
@@ -184,7 +184,7 @@ class ProcessRunner:
             incoming, self._incoming = self._incoming, None
         newest = max(self._snapshot.version, incoming.version if incoming else 0)
         # Versions keep growing across restarts too: the app compares them.
-        self._snapshot = _take_snapshot(Trainer(self._config), version=newest + 1)
+        self._snapshot = Trainer(self._config).snapshot(version=newest + 1)
         self.start()
 
     def close(self) -> None:
