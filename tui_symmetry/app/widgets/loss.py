@@ -222,7 +222,10 @@ class SafePlot(PlotextPlot):
         # The canvas is the height less the frame, the step labels and the title.
         canvas = height - 3 - bool(title)
         for side, axis in self.value_axes.items():
-            _set_value_axis(self.plt, axis, side, canvas, self.legend_rows)
+            # A right-hand axis tops out one row lower, so its curve (symmetry 1.0) and
+            # the left one's top (a clipped loss) do not hide each other.
+            rows = self.legend_rows + (side == "right")
+            _set_value_axis(self.plt, axis, side, canvas, rows)
         try:
             with _without_side_symbols():
                 return super().render()
@@ -698,16 +701,16 @@ def _linear_ticks(lo: float, hi: float, count: int) -> list[float]:
     return ticks or [lo]
 
 
-def _set_value_axis(plt: Any, axis: ValueAxis, side: str, canvas: int, legend_rows: int
+def _set_value_axis(plt: Any, axis: ValueAxis, side: str, canvas: int, free_rows: int
                     ) -> None:
     """Limits and ticks of one y axis for a canvas ``canvas`` lines high.
 
-    The top is raised so the data stays below the legend's rows (the curve starts at
-    its highest point, top left, where the legend would hide it).  Ticks are labelled
-    compactly ('1e290', '1e-4'); the top tick of a clipped axis says the values go
-    beyond it.
+    The top is raised so the data stays below the top ``free_rows`` (the legend's: the
+    curve starts at its highest point, top left, where the legend would hide it).
+    Ticks are labelled compactly ('1e290', '1e-4'); the top tick of a clipped axis says
+    the values go beyond it.
     """
-    share = min(0.6, max(0.15, (legend_rows + 0.5) / max(canvas, 1)))
+    share = min(0.6, max(0.15, (free_rows + 0.5) / max(canvas, 1)))
     span = axis.high - axis.bottom or 1.0
     plt.ylim(axis.bottom, axis.high + span * share / (1 - share), yside=side)
     if axis.ticks:
