@@ -357,7 +357,6 @@ def _fit(hidden: int, sub_rows: int, room: int, chars_per_row: int) -> tuple[int
     return math.ceil(hidden / fit), 1
 
 
-
 def _longest_fitting(width: int, wordings: Sequence[str]) -> str:
     """The first of ``wordings`` (longest first) that fits ``width``, else the last."""
     return next((text for text in wordings if len(text) <= width), wordings[-1])

@@ -478,14 +478,9 @@ def _cell_geometry(room: int, ncols: int) -> tuple[int, int]:
     if ncols <= 0:
         return 1, 0
     with_gap = (room - (ncols - 1)) // ncols
-    without = room // ncols
-    if with_gap >= 2 and (
-        _number_width(with_gap, 1) >= MIN_NUMBER_WIDTH
-        or _number_width(without, 0) < MIN_NUMBER_WIDTH
-    ):
+    if with_gap >= 2:
         return min(with_gap, MAX_CELL_WIDTH), 1
-    # Without the gap the selected row can print its numbers (or the gap does not fit).
-    return max(1, min(without, MAX_CELL_WIDTH)), 0
+    return max(1, room // ncols), 0
 
 
 def _number_width(cell_w: int, gap: int) -> int:
