@@ -25,7 +25,6 @@ lines that differ from the last frame are repainted and sent to the terminal.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -652,14 +651,19 @@ def _finite(
     if positive:
         keep &= y > 0
     x, y = x[keep], y[keep]
-    if len(x) > max_points:
-        edges = np.linspace(0, len(x), max(max_points // 2, 1) + 1).astype(int)
-        picks = [len(x) - 1]
-        for start, stop in itertools.pairwise(edges):
-            if stop > start:
-                stretch = y[start:stop]
-                picks += [start + int(stretch.argmin()), start + int(stretch.argmax())]
-        idx = np.unique(picks)
+    n = len(x)
+    if n > max_points:
+        # Stretches of equal length (the last one padded): their argmin and argmax.
+        size = math.ceil(n / max(max_points // 2, 1))
+        stretches = math.ceil(n / size)
+        padded = np.full(stretches * size, np.nan)
+        padded[:n] = y
+        table = padded.reshape(stretches, size)
+        starts = np.arange(stretches) * size
+        filled = np.where(np.isnan(table), np.inf, table)
+        lows = starts + filled.argmin(axis=1)
+        highs = starts + np.where(np.isnan(table), -np.inf, table).argmax(axis=1)
+        idx = np.unique(np.concatenate([lows, highs, [n - 1]]))
         x, y = x[idx], y[idx]
     return x, y
 
