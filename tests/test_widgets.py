@@ -1,29 +1,39 @@
 """Tests of the three data panels (weights, similarity, loss), each mounted alone.
 
-Snapshots come from small seeded Trainers, so every rendering is deterministic; the
-throttles (loss-plot redraws, printed numbers) are switched off unless a test is about
-them.  Rendered text is read back through the Line API (``render_line(y).text``).
+Snapshots come from small seeded Trainers, so every rendering is deterministic.  Tests
+read back what is drawn: heatmap lines through the Line API (``render_line(y)``), plots
+through ``SafePlot.plain_text()``.  Throttles run on a fake clock; a trailing update that
+waits for a real timer is awaited with :func:`wait_until`, whose timeout is only an
+upper bound, so a busy machine makes the test slower, never red.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
+import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
 import pytest
+from rich.color import Color
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widget import Widget
 
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._palette import (
-    DIVERGING_ANSI16,
+    ANSI16_NEGATIVE,
+    ANSI16_POSITIVE,
+    DIVERGING_FULL,
     SEQUENTIAL_FULL,
     StableScale,
     detect_color_mode,
+    format_compact,
+    format_fit,
     nice_ceil,
     quantize_diverging,
     quantize_sequential,
@@ -36,6 +46,16 @@ from tui_symmetry.core.trainer import Snapshot, Trainer
 
 BASE = {"samples": 80, "hidden": 8, "seed": 1}
 _CACHE: dict[tuple, Snapshot] = {}
+
+# Runs that blow up (issue 6): two overflow to inf; the third grows to ~4e237 without
+# overflowing, which the trainer flags as diverged too.
+RUNAWAY_RUNS = {
+    "sine lr 50": {"dataset": "sine", "lr": 50.0},
+    "linear relu momentum lr 100": {
+        "dataset": "linear", "activation": "relu", "optimizer": "momentum", "lr": 100.0,
+    },
+    "xavier tie 11": {"init": "xavier", "tie": 11.0},
+}
 
 
 def snapshot(steps: int = 0, **changes: Any) -> Snapshot:
@@ -58,6 +78,20 @@ def xavier(steps: int = 1500) -> Snapshot:
     return snapshot(steps, init="xavier")
 
 
+def runaway(name: str) -> Snapshot:
+    """A run of RUNAWAY_RUNS[name] (default settings otherwise) after it blew up."""
+    key = ("runaway", name)
+    if key not in _CACHE:
+        trainer = Trainer(Config(**RUNAWAY_RUNS[name]))
+        trainer.step(3000)
+        snap = trainer.snapshot()
+        # It did explode, and the trainer stopped it (a loss past DIVERGED_LOSS, or an
+        # overflow) keeping the last sane state.
+        assert snap.diverged and np.nanmax(snap.history["loss"]) > 1e20
+        _CACHE[key] = snap
+    return _CACHE[key]
+
+
 def with_params(snap: Snapshot, params: Params, version: int = 10_000) -> Snapshot:
     """``snap`` with hand-made parameters and metrics that agree with them."""
     summary = metrics.summarize(params, snap.config.activation)
@@ -72,6 +106,29 @@ def with_params(snap: Snapshot, params: Params, version: int = 10_000) -> Snapsh
         dead_units=summary["dead_units"],
         order=np.arange(len(params.b1)),
     )
+
+
+def without_weights(snap: Snapshot, unit: int, bias: float) -> Snapshot:
+    """``snap`` with every weight in and out of ``unit`` set to 0 and its bias to ``bias``."""
+    p = snap.params
+    W1, b1, W2 = p.W1.copy(), p.b1.copy(), p.W2.copy()
+    W1[unit] = 0.0
+    W2[0, unit] = 0.0
+    b1[unit] = bias
+    return with_params(snap, Params(W1, b1, W2, p.b2.copy()))
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class PanelApp(App[None]):
@@ -92,6 +149,7 @@ def run(
     body: Callable[[Pilot], Awaitable[None]],
     size: tuple[int, int] = (80, 24),
 ) -> None:
+    """Run ``body`` in an app of ``size`` that holds just ``widgets``."""
     widgets = widgets if isinstance(widgets, tuple) else (widgets,)
 
     async def main() -> None:
@@ -103,6 +161,14 @@ def run(
     asyncio.run(main())
 
 
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Let the app run until ``condition()`` holds; fail only after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the panel did not settle"
+        await pilot.pause(0.02)
+
+
 def lines(widget: Widget) -> list[str]:
     return [widget.render_line(y).text for y in range(widget.size.height)]
 
@@ -111,7 +177,30 @@ def screen_text(widget: Widget) -> str:
     return "\n".join(lines(widget))
 
 
-# -- palette and scale ----------------------------------------------------------------------
+def unit_line(panel: WeightsPanel, unit: int) -> str:
+    """The heatmap row labelled ``u<unit>`` (fails when the unit is not on screen)."""
+    label = re.compile(rf"^[ ▸]u{unit}\b")
+    rows = [line for line in lines(panel)[:-1] if label.match(line)]
+    assert rows, f"u{unit} is not drawn:\n" + screen_text(panel)
+    return rows[0]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours."""
+
+    def luminance(color: str) -> float:
+        channels = []
+        for c in Color.parse(color).get_truecolor():
+            c /= 255
+            channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+        r, g, b = channels
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+# -- palette, scale and labels ----------------------------------------------------------------
 
 
 def test_quantization_levels():
@@ -119,6 +208,9 @@ def test_quantization_levels():
     assert quantize_diverging(values, 1.0).tolist() == [0, 2, 4, 9, 4, 6, 8, 8, 4]
     S = np.array([-0.3, 0.0, 0.15, 0.2, 0.55, 0.95, 0.989, 0.99, 1.0])
     assert quantize_sequential(S).tolist() == [0, 0, 0, 1, 4, 8, 8, 9, 9]
+    # The top level is exactly "the same unit" of the distinct-units count.
+    threshold = metrics.SAME_UNIT_THRESHOLD
+    assert quantize_sequential(np.array([np.nextafter(threshold, 0), threshold])).tolist() == [8, 9]
 
 
 def test_stable_scale_is_round_and_does_not_flicker():
@@ -134,6 +226,50 @@ def test_stable_scale_is_round_and_does_not_flicker():
     assert scale.update(0.5) == 0.5
 
 
+def test_compact_labels_for_huge_and_tiny_values():
+    cases = {1e290: "1e290", 1e-4: "1e-4", 2.5e-5: "2.5e-5", 0.001: "0.001", 0.695: "0.695",
+             100: "100", 12000: "12k", 1_500_000: "1.5M", 999_999: "1M", 3e9: "3e9",
+             -3.2e12: "-3.2e12", 0: "0"}
+    assert {value: format_compact(value) for value in cases} == cases
+
+
+def test_numbers_fit_their_width():
+    assert format_fit(0.046, 6) == "+0.046"
+    assert format_fit(0.046, 5) == "+.046"  # the leading zero goes before a digit does
+    assert format_fit(-0.439, 4) == "-.44"
+    assert format_fit(12.34, 4) == "+12"
+    assert format_fit(0.0, 4) == "0"
+    assert all(len(format_fit(v, 4)) <= 4 for v in (1234.5, -0.00004, 3e7, -9.99))
+
+
+def test_small_weights_stand_out_from_a_dark_background():
+    # A projector washes out near-black: even the near-zero level keeps a visible
+    # contrast with a near-black background, and neighbouring levels differ.
+    for colour in DIVERGING_FULL:
+        assert contrast(colour, "#121212") >= 2.5, colour
+    for a, b in itertools.pairwise(DIVERGING_FULL):
+        assert contrast(a, b) >= 1.3, (a, b)
+    # What is drawn: a small weight's cell against the panel's own background.
+    snap = xavier()
+    p = snap.params
+    W1 = p.W1.copy()
+    W1[1] = [0.01, -0.01]  # tiny, but not exactly zero
+    small = with_params(snap, Params(W1, p.b1.copy(), p.W2.copy(), p.b2.copy()))
+    panel = WeightsPanel(text_interval=0)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(small)
+        await pilot.pause()
+        y = next(y for y, line in enumerate(lines(panel)) if line.startswith(" u1 "))
+        backgrounds = {seg.style.bgcolor.name for seg in panel.render_line(y)
+                       if seg.style and seg.style.bgcolor and not seg.text.startswith(" u1")}
+        panel_bg = panel.rich_style.bgcolor.name
+        cells = backgrounds - {panel_bg}
+        assert cells and all(contrast(c, panel_bg) >= 2.5 for c in cells)
+
+    run(panel, body)
+
+
 # -- weights panel --------------------------------------------------------------------------
 
 
@@ -145,14 +281,15 @@ def test_weights_rows_legend_and_selected_numbers():
         panel.show(snap)
         await pilot.pause()
         text = lines(panel)
-        scale = panel.scale
-        assert scale is not None and scale >= np.abs(snap.params.W1).max()
-        assert text[0].startswith(f"w -{scale:g}") and f"+{scale:g}" in text[0]
+        scale = nice_ceil(float(np.abs(np.column_stack([snap.params.W1, snap.params.b1,
+                                                        snap.params.W2[0]])).max()))
+        assert text[0].startswith(f"w -{scale:g} ") and f" +{scale:g}" in text[0]
         assert text[1].split() == ["x0", "x1", "b", "out"]
         for unit in range(8):
-            assert any(line.lstrip(" ▸").startswith(f"u{unit} ") for line in text)
-        # The selected unit's values, in numbers, on the last line.
+            unit_line(panel, unit)
+        # The selected unit's values, in numbers, in its row and on the last line.
         w1 = snap.params.W1[0]
+        assert f"{w1[0]:+.3f}" in unit_line(panel, 0)
         assert text[-1].startswith("▸u0")
         assert f"{w1[0]:+.3f}" in text[-1] and f"{snap.params.W2[0, 0]:+.3f}" in text[-1]
 
@@ -164,49 +301,86 @@ def test_weights_selection_wraps():
 
     async def body(pilot: Pilot) -> None:
         panel.select_unit(1)  # before any data: harmless
-        assert panel.selected_unit == 0
         panel.show(xavier())
+        assert lines(panel)[-1].startswith("▸u0")
         panel.select_unit(-1)
-        assert panel.selected_unit == 7
-        assert lines(panel)[-1].startswith("▸u7")
+        assert lines(panel)[-1].startswith("▸u7") and unit_line(panel, 7).startswith("▸")
         panel.select_unit(1)
-        assert panel.selected_unit == 0
+        assert lines(panel)[-1].startswith("▸u0")
         panel.select_unit(19)
-        assert panel.selected_unit == 3
+        assert lines(panel)[-1].startswith("▸u3")
         assert sum("▸" in line for line in lines(panel)) == 2  # its row and the numbers
 
     run(panel, body)
 
 
-def test_dead_units_are_marked():
-    snap = xavier()
+def test_a_unit_with_no_weights_says_so_and_shows_its_bias():
+    snap = without_weights(xavier(), unit=2, bias=0.37)
     p = snap.params
-    W1, W2 = p.W1.copy(), p.W2.copy()
-    W1[2] = 0.0
-    W2[0, 2] = 0.0
-    W1[3, 0] = 0.0  # one exact zero in a live unit: a dot, not "dead"
-    dead_snap = with_params(snap, Params(W1, p.b1.copy(), W2, p.b2.copy()))
-    assert dead_snap.dead.tolist() == [False, False, True] + [False] * 5
+    W1 = p.W1.copy()
+    W1[3, 0] = 0.0  # one exact zero in a live unit: a dot, not a dagger
+    snap = with_params(snap, Params(W1, p.b1.copy(), p.W2.copy(), p.b2.copy()))
+    assert snap.dead.tolist() == [False, False, True] + [False] * 5
     weights = WeightsPanel(text_interval=0)
     similarity = SimilarityPanel(text_interval=0)
 
     async def body(pilot: Pilot) -> None:
-        weights.show(dead_snap)
-        similarity.show(dead_snap)
+        weights.show(snap)
+        similarity.show(snap)
         await pilot.pause()
-        text = lines(weights)
-        row = next(line for line in text if line.lstrip(" ▸").startswith("u2"))
-        assert "u2†" in row and row.count("·") == 3  # x0, x1 and out are exact zeros
+        row = unit_line(weights, 2)
+        assert row.startswith(" u2†") and row.count("·") == 3  # x0, x1 and out are 0
         assert "u3†" not in screen_text(weights)
+        assert "† no weights" in lines(weights)[0]  # the legend says what † means
         weights.select_unit(2)
-        assert "dead" in lines(weights)[-1]
-        assert "distinct units" in screen_text(similarity)
-        assert "dead 1" in screen_text(similarity)
+        bottom = lines(weights)[-1]
+        assert bottom.startswith("▸u2") and "no weights" in bottom and "+0.370" in bottom
+        assert "dead" not in screen_text(weights) and "all 0" not in bottom
+        summary = screen_text(similarity)
+        assert "1 with no weights" in summary and "dead" not in summary
 
     run((weights, similarity), body, size=(80, 30))
 
 
-def test_weights_many_units_scroll_with_the_selection():
+def test_a_unit_with_nothing_at_all_says_bias_0():
+    snap = without_weights(xavier(), unit=5, bias=0.0)
+    panel = WeightsPanel(text_interval=0)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        panel.select_unit(5)
+        await pilot.pause()
+        assert "no weights in or out, bias 0" in lines(panel)[-1]
+
+    run(panel, body)
+
+
+@pytest.mark.parametrize("size", [(36, 19), (80, 24)], ids=["app-80x24", "alone-80x24"])
+def test_weights_many_units_keep_the_selection_in_view(size: tuple[int, int]):
+    # 64 units do not fit 19 or 24 lines: the rows scroll with the selection.  (36×19 is
+    # the Weights panel inside the app at 80×24.)
+    panel = WeightsPanel(text_interval=0)
+    snap = snapshot(5, init="xavier", hidden=64)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        assert "of 64" in lines(panel)[0]
+        panel.select_unit(-1)  # the last unit
+        assert "▸u63" in screen_text(panel).split("\n", 1)[1]
+        assert "-63 of 64" in lines(panel)[0]
+        for unit in range(64):  # every unit on the way down, one step at a time
+            panel.select_unit(1)
+            text = lines(panel)
+            rows = "\n".join(text[1:-1])
+            assert f"▸u{unit}" in rows, f"u{unit} is not drawn:\n" + "\n".join(text)
+            assert text[-1].startswith(f"▸u{unit}")
+            assert all(len(line) == panel.size.width for line in text)
+
+    run(panel, body, size=size)
+
+
+def test_weights_256_units_in_a_small_panel():
     panel = WeightsPanel(text_interval=0)
     snap = snapshot(5, init="xavier", hidden=256)
 
@@ -216,14 +390,43 @@ def test_weights_many_units_scroll_with_the_selection():
         assert "u0-" in lines(panel)[0] and "of 256" in lines(panel)[0]
         panel.select_unit(-1)
         text = lines(panel)
-        assert "of 256" in text[0] and "-255 of 256" in text[0]
+        assert "-255 of 256" in text[0]
         assert text[-1].startswith("▸u255")
-        assert all(len(line) == panel.size.width for line in text)
+        assert "▸u255" in "\n".join(text[1:-1])
 
     run(panel, body, size=(40, 12))
 
 
-def test_weights_mono_uses_glyphs_and_ansi16_uses_ansi_colours():
+@pytest.mark.parametrize("width", [27, 36, 40])
+def test_weights_at_100x30_show_their_numbers_uncut(width: int):
+    # At 100×30 the Weights panel is 27 to 40 columns wide (depending on the settings
+    # column) and 12 lines high.
+    panel = WeightsPanel(text_interval=0)
+    snap = xavier()
+    values = np.column_stack([snap.params.W1, snap.params.b1, snap.params.W2[0]])[0]
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        text = lines(panel)
+        row = unit_line(panel, 0)
+        bottom = text[-1]
+        for line in (row, bottom):
+            numbers = [float(n) for n in re.findall(r"[+-]?\d*\.\d+|[+-]\d+", line)]
+            # Every value is printed, whole: what it reads agrees with the weight.
+            assert len(numbers) == 4, line
+            assert np.allclose(numbers, values, atol=0.051), line
+        # Nothing runs into the right edge: a blank column is left after the text.
+        assert len(bottom.rstrip()) < width
+        legend = text[0]
+        assert legend.startswith("w -") and legend.rstrip().endswith(
+            ("+2", "+3", "+4", "+5", "+6", "+8", "= 0")
+        )
+
+    run(panel, body, size=(width, 12))
+
+
+def test_weights_mono_and_ansi16_carry_the_value_in_glyphs():
     mono = WeightsPanel(color_mode="mono", text_interval=0)
     ansi = WeightsPanel(color_mode="ansi16", text_interval=0)
     snap = xavier()
@@ -232,21 +435,20 @@ def test_weights_mono_uses_glyphs_and_ansi16_uses_ansi_colours():
         mono.show(snap)
         ansi.show(snap)
         await pilot.pause()
-        text = screen_text(mono)
-        # Sign and shading carry the value when there is no colour.
-        assert "-█" in text.splitlines()[0] and "+█" in text.splitlines()[0]
-        assert any(glyph in text for glyph in ("-░", "+░", "-▒", "+▒", "-▓", "+▓"))
-        colours = {
-            seg.style.bgcolor.name
-            for y in range(ansi.size.height)
-            for seg in ansi.render_line(y)
-            if seg.style is not None and seg.style.bgcolor is not None
-        }
-        # Cells use only the 16-colour palette (exact RGB of the standard colours).
-        colours.discard(ansi.rich_style.bgcolor.name)
-        assert colours and colours <= set(DIVERGING_ANSI16)
+        for panel in (mono, ansi):
+            text = screen_text(panel)
+            # Sign and shading carry the value when colour cannot.
+            assert "-█" in text.splitlines()[0] and "+█" in text.splitlines()[0]
+            assert any(glyph in text for glyph in ("-░", "+░", "-▒", "+▒", "-▓", "+▓"))
+        # 16 colours: glyphs coloured by sign, in the standard palette's exact colours.
+        by_sign: dict[str, set[str]] = {"-": set(), "+": set()}
+        for y in range(ansi.size.height):
+            for seg in ansi.render_line(y):
+                if seg.text[:1] in by_sign and seg.text[1:2] in "░▒▓█" and seg.style.color:
+                    by_sign[seg.text[0]].add(seg.style.color.name)
+        assert by_sign == {"-": {ANSI16_NEGATIVE}, "+": {ANSI16_POSITIVE}}
 
-    run((mono, ansi), body, size=(80, 30))
+    run((mono, ansi), body, size=(80, 40))
 
 
 def test_no_color_env_selects_mono(monkeypatch: pytest.MonkeyPatch):
@@ -280,9 +482,9 @@ def test_symmetric_init_similarity_is_all_ones():
         text = screen_text(panel)
         assert "symmetry 1.000  (chance " in text
         assert "distinct units 1 / 8" in text
-        assert "dead" not in text
+        assert "no weights" not in text
         legend = lines(panel)[0]
-        assert legend.startswith("|cos| 0 ") and " 1" in legend
+        assert legend.startswith("|cos| 0 ") and " 1" in legend and "≥.99 = same" in legend
         # Every cell is the top level: one style for the whole matrix.
         styles = matrix_styles(panel)
         assert len(styles) == 1
@@ -316,12 +518,11 @@ def test_order_toggle_changes_the_picture():
     async def body(pilot: Pilot) -> None:
         panel.show(snap)
         await pilot.pause()
-        assert panel.by_similarity
         before = [panel.render_line(y) for y in range(panel.size.height)]
         labels = [line.split()[0] for line in lines(panel) if line.startswith("u")]
         assert labels == [f"u{i}" for i in snap.order]
+        assert "sim. order" in lines(panel)[0]
         panel.toggle_order()
-        assert not panel.by_similarity
         labels = [line.split()[0] for line in lines(panel) if line.startswith("u")]
         assert labels == [f"u{i}" for i in range(8)]
         assert [panel.render_line(y) for y in range(panel.size.height)] != before
@@ -343,15 +544,396 @@ def test_non_odd_activation_legend_says_negative_is_clipped():
 
 def test_similarity_many_units_is_averaged_to_fit():
     panel = SimilarityPanel(text_interval=0)
+    snap = snapshot(5, init="xavier", hidden=256)
 
     async def body(pilot: Pilot) -> None:
-        panel.show(snapshot(5, init="xavier", hidden=256))
+        panel.show(snap)
         await pilot.pause()
         text = lines(panel)
         assert all(len(line) == panel.size.width for line in text)
-        assert "distinct units" in text[-1] or "distinct units" in "".join(text)
+        assert text[-1].startswith(f"distinct units {snap.distinct_units} / 256")
+        assert sum("▀" in line for line in text) >= 6  # the matrix, averaged
 
     run(panel, body, size=(38, 10))
+
+
+@pytest.mark.parametrize("width", [27, 36])
+def test_similarity_summary_is_never_cut(width: int):
+    # At 100×30 the Similarity panel is 27 to 40 columns wide: "(chance 0.4" was cut.
+    panel = SimilarityPanel(text_interval=0)
+    snap = without_weights(xavier(), unit=1, bias=0.5)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        text = lines(panel)
+        summary = [line.rstrip() for line in text if line.startswith(("sym", "distinct"))]
+        assert len(summary) == 2
+        assert all(len(line) <= width for line in summary)
+        assert f"chance {snap.chance_level:.2f}" in summary[0]
+        assert summary[0].count("(") == summary[0].count(")")
+        assert summary[1].startswith(f"distinct {snap.distinct_units}/8")
+        assert "1 " in summary[1][len("distinct 1/8"):]  # the unit with no weights
+
+    run(panel, body, size=(width, 12))
+
+
+def test_similarity_mono_and_ansi16_shade_cells_and_label_rows():
+    mono = SimilarityPanel(color_mode="mono", text_interval=0)
+    ansi = SimilarityPanel(color_mode="ansi16", text_interval=0)
+    snap = xavier()
+
+    async def body(pilot: Pilot) -> None:
+        mono.show(snap)
+        ansi.show(snap)
+        await pilot.pause()
+        for panel in (mono, ansi):
+            rows = [line for line in lines(panel) if line.startswith("u")]
+            assert [row.split()[0] for row in rows] == [f"u{i}" for i in snap.order]
+            # The diagonal (a unit with itself) is the densest shade, in each row.
+            assert all("██" in row for row in rows)
+            assert lines(panel)[0].startswith("|cos| 0 ")
+        # With 16 colours the glyphs are coloured too: more than one colour is used.
+        colours = {seg.style.color.name for y in range(ansi.size.height)
+                   for seg in ansi.render_line(y)
+                   if seg.style and seg.style.color and set(seg.text) & set("░▒▓█")}
+        assert len(colours) >= 2
+
+    run((mono, ansi), body, size=(80, 40))
+
+
+# -- throttles on a fake clock ------------------------------------------------------------------
+
+
+def test_printed_numbers_are_throttled_but_catch_up():
+    clock = FakeClock()
+    panel = WeightsPanel(text_interval=0.2, clock=clock)
+    trainer = Trainer(Config(**BASE, init="xavier"))
+    trainer.step(50)
+
+    def shows(snap: Snapshot) -> bool:
+        return f"{snap.params.W1[0, 0]:+.3f}" in lines(panel)[-1]
+
+    async def body(pilot: Pilot) -> None:
+        first = trainer.snapshot()
+        panel.show(first)
+        assert shows(first)
+        trainer.step(200)
+        second = trainer.snapshot()
+        assert not shows(second)
+        clock.advance(0.05)
+        panel.show(second)
+        assert shows(first)  # too soon: numbers held
+        # The trailing update (a real timer, 0.15 s on this clock) brings them up to date.
+        await wait_until(pilot, lambda: shows(second))
+        # Once the interval has passed on the clock, a new snapshot shows at once.
+        clock.advance(0.3)
+        trainer.step(100)
+        third = trainer.snapshot()
+        panel.show(third)
+        assert shows(third)
+        # ... and a held one can be flushed without waiting for the timer.
+        clock.advance(0.01)
+        trainer.step(100)
+        fourth = trainer.snapshot()
+        panel.show(fourth)
+        assert shows(third)
+        panel.flush_text()
+        assert shows(fourth)
+
+    run(panel, body)
+
+
+def test_default_number_throttle_is_off_in_headless_apps():
+    clock = FakeClock()
+    panel = WeightsPanel(clock=clock)  # text_interval=None: automatic
+    trainer = Trainer(Config(**BASE, init="xavier"))
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(trainer.snapshot())
+        trainer.step(100)
+        last = trainer.snapshot()
+        panel.show(last)  # no time has passed on the clock
+        assert f"{last.params.W1[0, 0]:+.3f}" in lines(panel)[-1]
+
+    run(panel, body)
+
+
+def test_loss_redraws_are_throttled_with_a_trailing_draw():
+    clock = FakeClock()
+    panel = LossPanel(min_interval=0.25, clock=clock)
+    reference = LossPanel(min_interval=0)  # draws every snapshot at once
+    trainer = Trainer(Config(**BASE, init="xavier"))
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(trainer.snapshot())
+        await pilot.pause()
+        first = panel.loss_plot.plain_text()
+        assert "train" in first
+        for _ in range(5):  # a burst of snapshots at "20 Hz"
+            clock.advance(0.01)
+            trainer.step(200)
+            panel.show(trainer.snapshot())
+            assert panel.loss_plot.plain_text() == first
+        newest = trainer.snapshot()
+        reference.show(newest)
+        wanted = reference.loss_plot.plain_text()
+        assert wanted != first
+        # The trailing draw (a real timer, 0.2 s on this clock) shows the newest one.
+        await wait_until(pilot, lambda: panel.loss_plot.plain_text() == wanted)
+        draws = panel.draws
+        clock.advance(1.0)
+        panel.show(newest)  # nothing new: nothing drawn
+        assert panel.draws == draws
+
+    run((panel, reference), body, size=(120, 40))
+
+
+# -- loss panel ---------------------------------------------------------------------------------
+
+
+def test_loss_plots_train_test_and_symmetry():
+    panel = LossPanel(min_interval=0)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(xavier())
+        await pilot.pause()
+        loss = panel.loss_plot.plain_text()
+        assert "loss (linear)" in loss and "train" in loss and "test" in loss
+        sym = panel.symmetry_plot.plain_text()
+        assert "symmetry" in sym and "chance" in sym
+        assert "600" in loss and "1.2k" in loss  # whole-number step ticks, not 7.5
+        assert "clipped" not in loss  # a run that learns needs no clipping
+
+    run(panel, body, size=(120, 20))
+
+
+def test_loss_log_toggle_and_no_test_split():
+    panel = LossPanel(min_interval=0)
+    snap = snapshot(500, init="xavier", test_fraction=0.0)
+    assert np.isnan(snap.history["test_loss"]).all()
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        linear = panel.loss_plot.plain_text()
+        assert "train" in linear and "test" not in linear
+        panel.toggle_log_scale()
+        await pilot.pause()
+        logged = panel.loss_plot.plain_text()
+        assert "loss (log)" in logged and logged != linear
+        panel.toggle_log_scale()
+        await pilot.pause()
+        assert panel.loss_plot.plain_text() == linear
+
+    run(panel, body, size=(120, 20))
+
+
+def test_loss_with_a_single_point():
+    panel = LossPanel(min_interval=0)
+    snap = snapshot(0, init="xavier")
+    assert len(snap.history["step"]) == 1
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        panel.toggle_log_scale()
+        await pilot.pause()
+        text = panel.loss_plot.plain_text()
+        assert "loss (log)" in text
+        assert "-1.00" not in text and "0.50" not in text  # no fractional steps
+        assert text.splitlines()[-1].strip() == "0"  # the one step there is
+
+    run(panel, body)
+
+
+def test_small_loss_panel_combines_both_curves_without_stray_marks():
+    panel = LossPanel(min_interval=0)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(xavier())
+        await pilot.pause()
+        assert panel.arrangement == "combined"
+        text = panel.loss_plot.plain_text()
+        assert "train" in text and "sym" in text
+        # The legend rows hold a mark and a name, not plotext's axis-side letters.
+        for name in ("test", "train", "sym"):
+            row = next(line for line in text.splitlines() if f" {name}" in line)
+            frame = re.search("[│┤]", row)
+            assert frame is not None, row
+            before = row[frame.end() : row.index(f" {name}")]
+            assert set(before.strip()) <= set("⡀⢀⣀⠤⠒⠉⢕⣿•╌") and "L" not in before, row
+        # The right-hand axis is labelled 0..1 (its legend headroom is not a tick).
+        assert "1.30" not in text and "0.5" in text
+
+    run(panel, body, size=(58, 12))
+
+
+def test_unchanged_plot_lines_are_not_repainted():
+    panel = LossPanel(min_interval=0)
+    snap = xavier()
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        plots = (panel.loss_plot, panel.symmetry_plot)
+        repainted = [plot.lines_repainted for plot in plots]
+        draws = panel.draws
+        # A new version with the same history: drawn again, but no line differs.
+        panel.show(dataclasses.replace(snap, version=snap.version + 1))
+        assert panel.draws == draws + 1
+        assert [plot.lines_repainted for plot in plots] == repainted
+
+    run(panel, body, size=(120, 20))
+
+
+def test_the_step_at_which_units_split_is_marked():
+    assert split_step(np.array([0, 10, 20, 30]), np.array([1.0, 0.995, 0.9, 0.5])) == 20.0
+    assert split_step(np.array([0, 10]), np.array([0.4, 0.3])) is None  # started split
+    assert split_step(np.array([0, 10]), np.array([1.0, 1.0])) is None  # never split
+    panel = LossPanel(min_interval=0)
+    snap = snapshot(2500, init="symmetric")  # epsilon 1e-4: alike, then apart
+    step = split_step(snap.history["step"], snap.history["symmetry_index"])
+    assert step is not None and 0 < step < 2500
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        assert f"split at {format_compact(step)}" in panel.symmetry_plot.plain_text()
+
+    run(panel, body, size=(120, 20))
+
+
+TICK_LABEL = re.compile(r"^\s*(≥?[-+]?[\d.]+(e-?\d+|k|M)?)\s*┤", re.MULTILINE)
+
+
+def curve_rows(plot_text: str) -> int:
+    """How many lines of the plot area hold part of a curve (braille dots)."""
+    rows = 0
+    for line in plot_text.splitlines():
+        frame = re.search("[│┤]", line)
+        if frame and " test" not in line and " train" not in line:  # not the legend
+            rows += any("⠁" <= ch <= "⣿" for ch in line[frame.end():])
+    return rows
+
+
+@pytest.mark.parametrize("name", list(RUNAWAY_RUNS))
+@pytest.mark.parametrize("log", [False, True], ids=["linear", "log"])
+@pytest.mark.parametrize("size", [(100, 14), (58, 12)], ids=["wide", "app-100x30"])
+def test_a_loss_that_ran_away_keeps_axes_and_its_last_finite_curve(
+    name: str, log: bool, size: tuple[int, int]
+):
+    snap = runaway(name)
+    panel = LossPanel(min_interval=0, log_scale=log)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        text = panel.loss_plot.plain_text()
+        # The note: the loss ran away, and when.
+        assert f"ran away at step {snap.step:,}" in text, text
+        # The axes and their ticks are drawn ...
+        assert "┌" in text and "└" in text and "┬" in text
+        labels = [m.group(1) for m in TICK_LABEL.finditer(text)]
+        assert len(labels) >= 2, text
+        # ... with labels like 1e290, never 1e+290M, and within reach of the start.
+        assert all("e+" not in label and not re.search(r"e\d+[kM]", label) for label in labels)
+        top = float(labels[0].lstrip("≥").replace("k", "e3").replace("M", "e6"))
+        assert top <= 10.0 ** (4 if log else 1) * 10, labels
+        # The curve is not flattened into the axis by the huge values: it climbs
+        # through several lines of the plot.
+        assert curve_rows(text) >= 4, text
+
+    run(panel, body, size=size)
+
+
+def test_one_spike_is_clipped_and_the_title_says_so():
+    snap = xavier()
+    loss = np.array(snap.history["loss"], dtype=float)
+    loss[len(loss) // 2] = 1e12  # one wild value in a run that otherwise learns
+    spiky = dataclasses.replace(snap, history={**snap.history, "loss": loss})
+    panel = LossPanel(min_interval=0)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(spiky)
+        await pilot.pause()
+        text = panel.loss_plot.plain_text()
+        assert "clipped above" in text and "ran away" not in text
+        assert "≥" in text  # the top tick says values go beyond it
+        assert curve_rows(text) >= 4, text
+
+    run(panel, body, size=(100, 16))
+
+
+@pytest.mark.parametrize("mode", ["ansi16", "mono"])
+def test_without_full_colour_the_curves_differ_in_their_marks(mode: str):
+    panel = LossPanel(min_interval=0, color_mode=mode)
+    snap = snapshot(2500, init="symmetric")
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        loss = panel.loss_plot.plain_text()
+        legend = {name: line for line in loss.splitlines()
+                  for name in ("test", "train") if f" {name}" in line}
+        assert "•" in legend["test"] and "•" not in legend["train"]
+        assert "•" in loss.split(legend["train"], 1)[1]  # test dots in the plot
+        sym = panel.symmetry_plot.plain_text()
+        legend = {name: line for line in sym.splitlines()
+                  for name in ("chance", "symmetry") if f" {name}" in line}
+        assert "╌" in legend["chance"] and "╌" not in legend["symmetry"]
+        plot_area = sym.split(legend["symmetry"], 1)[1]
+        assert "╌╌╌" in plot_area  # the chance level: a dashed line
+
+    run(panel, body, size=(120, 24))
+
+
+# -- sizes --------------------------------------------------------------------------------------
+
+
+def test_resizing_down_to_nothing_and_back_never_crashes():
+    weights = WeightsPanel(text_interval=0)
+    similarity = SimilarityPanel(text_interval=0)
+    loss = LossPanel(min_interval=0)
+    panels = (weights, similarity, loss)
+    snaps = [xavier(), symmetric(), snapshot(5, init="xavier", hidden=256),
+             runaway("sine lr 50")]
+
+    async def body(pilot: Pilot) -> None:
+        for size in ((20, 8), (1, 1), (3, 2), (200, 60), (20, 8), (120, 40)):
+            await pilot.resize_terminal(*size)
+            for snap in snaps:
+                for panel in panels:
+                    panel.show(snap)
+                weights.select_unit(-3)
+                similarity.toggle_order()
+                loss.toggle_log_scale()
+                await pilot.pause()
+        assert "symmetry" in screen_text(similarity)
+        assert "w -" in lines(weights)[0]
+        assert "ran away" in loss.loss_plot.plain_text()
+
+    run(panels, body, size=(80, 24))
+
+
+def test_panels_shown_before_mounting_and_across_theme_changes():
+    weights = WeightsPanel(text_interval=0)
+    similarity = SimilarityPanel(text_interval=0)
+    loss = LossPanel(min_interval=0)
+    snap = xavier()
+    for panel in (weights, similarity, loss):
+        panel.show(snap)  # not mounted yet: kept for later
+
+    async def body(pilot: Pilot) -> None:
+        assert "w -" in lines(weights)[0]
+        assert "symmetry" in screen_text(similarity)
+        assert "train" in loss.loss_plot.plain_text()
+        before = weights.render_line(0)
+        pilot.app.theme = "textual-light"
+        await pilot.pause()
+        assert weights.render_line(0) != before  # restyled for the new background
+        assert "w -" in lines(weights)[0]
+
+    run((weights, similarity, loss), body, size=(80, 40))
 
 
 # -- caching: a converged picture costs nothing ------------------------------------------------
@@ -386,225 +968,3 @@ def test_identical_snapshots_rebuild_no_strips():
         assert sum(unchanged) >= len(strips) - 2
 
     run((weights, similarity), body, size=(80, 30))
-
-
-def test_printed_numbers_are_throttled_but_catch_up():
-    panel = WeightsPanel(text_interval=0.2)
-    trainer = Trainer(Config(**BASE, init="xavier"))
-    trainer.step(50)
-
-    async def body(pilot: Pilot) -> None:
-        panel.show(trainer.snapshot())
-        first_line = lines(panel)[-1]
-        trainer.step(200)
-        last = trainer.snapshot()
-        panel.show(last)
-        assert lines(panel)[-1] == first_line  # too soon: numbers held
-        await pilot.pause(0.3)
-        assert f"{last.params.W1[0, 0]:+.3f}" in lines(panel)[-1]
-
-    run(panel, body)
-
-
-# -- loss panel ---------------------------------------------------------------------------------
-
-
-def test_loss_plots_train_test_and_symmetry():
-    panel = LossPanel(min_interval=0)
-
-    async def body(pilot: Pilot) -> None:
-        panel.show(xavier())
-        await pilot.pause()
-        assert panel.arrangement == "side"
-        loss = panel.loss_plot.plain_text()
-        assert "loss (linear)" in loss and "train" in loss and "test" in loss
-        sym = panel.symmetry_plot.plain_text()
-        assert "symmetry" in sym and "chance" in sym
-        assert "600" in loss and "1.2k" in loss  # whole-number step ticks, not 7.5
-
-    run(panel, body, size=(120, 20))
-
-
-def test_loss_log_toggle_and_no_test_split():
-    panel = LossPanel(min_interval=0)
-    snap = snapshot(500, init="xavier", test_fraction=0.0)
-    assert np.isnan(snap.history["test_loss"]).all()
-
-    async def body(pilot: Pilot) -> None:
-        panel.show(snap)
-        await pilot.pause()
-        linear = panel.loss_plot.plain_text()
-        assert "train" in linear and "test" not in linear
-        panel.toggle_log_scale()
-        assert panel.log_scale
-        await pilot.pause()
-        logged = panel.loss_plot.plain_text()
-        assert "loss (log)" in logged and logged != linear
-        panel.toggle_log_scale()
-        assert not panel.log_scale
-
-    run(panel, body, size=(120, 20))
-
-
-def test_loss_with_a_single_point():
-    panel = LossPanel(min_interval=0)
-    snap = snapshot(0, init="xavier")
-    assert len(snap.history["step"]) == 1
-
-    async def body(pilot: Pilot) -> None:
-        panel.show(snap)
-        panel.toggle_log_scale()
-        await pilot.pause()
-        assert "loss" in panel.loss_plot.plain_text()
-
-    run(panel, body)
-
-
-def test_loss_redraws_are_throttled_with_a_trailing_draw():
-    panel = LossPanel(min_interval=0.25)
-    trainer = Trainer(Config(**BASE, init="xavier"))
-
-    async def body(pilot: Pilot) -> None:
-        panel.show(trainer.snapshot())
-        assert panel.draws == 1
-        for _ in range(5):  # a burst of snapshots at "20 Hz"
-            trainer.step(10)
-            panel.show(trainer.snapshot())
-        assert panel.draws == 1
-        await pilot.pause(0.4)
-        assert panel.draws == 2  # the newest one, once
-        panel.show(trainer.snapshot())  # nothing new: nothing drawn
-        await pilot.pause(0.3)
-        assert panel.draws == 2
-
-    run(panel, body)
-
-
-def test_small_loss_panel_combines_both_curves():
-    panel = LossPanel(min_interval=0)
-
-    async def body(pilot: Pilot) -> None:
-        panel.show(xavier())
-        await pilot.pause()
-        assert panel.arrangement == "combined"
-        text = panel.loss_plot.plain_text()
-        assert "train" in text and "sym" in text
-
-    run(panel, body, size=(38, 8))
-
-
-# -- sizes --------------------------------------------------------------------------------------
-
-
-def test_resizing_down_to_nothing_and_back_never_crashes():
-    weights = WeightsPanel(text_interval=0)
-    similarity = SimilarityPanel(text_interval=0)
-    loss = LossPanel(min_interval=0)
-    panels = (weights, similarity, loss)
-    snaps = [xavier(), symmetric(), snapshot(5, init="xavier", hidden=256)]
-
-    async def body(pilot: Pilot) -> None:
-        for size in ((20, 8), (1, 1), (3, 2), (200, 60), (20, 8), (120, 40)):
-            await pilot.resize_terminal(*size)
-            for snap in snaps:
-                for panel in panels:
-                    panel.show(snap)
-                weights.select_unit(-3)
-                similarity.toggle_order()
-                loss.toggle_log_scale()
-                await pilot.pause()
-        assert "symmetry" in screen_text(similarity)
-        assert "w -" in lines(weights)[0]
-        assert loss.loss_plot.plain_text().strip()
-
-    run(panels, body, size=(80, 24))
-
-
-def test_unchanged_plot_lines_are_not_repainted():
-    panel = LossPanel(min_interval=0)
-    snap = xavier()
-
-    async def body(pilot: Pilot) -> None:
-        panel.show(snap)
-        await pilot.pause()
-        plots = (panel.loss_plot, panel.symmetry_plot)
-        repainted = [plot.lines_repainted for plot in plots]
-        draws = panel.draws
-        # A new version with the same history: drawn again, but no line differs.
-        panel.show(dataclasses.replace(snap, version=snap.version + 1))
-        assert panel.draws == draws + 1
-        assert [plot.lines_repainted for plot in plots] == repainted
-
-    run(panel, body, size=(120, 20))
-
-
-def test_similarity_mono_shades_cells_and_labels_rows():
-    panel = SimilarityPanel(color_mode="mono", text_interval=0)
-    snap = xavier()
-
-    async def body(pilot: Pilot) -> None:
-        panel.show(snap)
-        await pilot.pause()
-        rows = [line for line in lines(panel) if line.startswith("u")]
-        assert [row.split()[0] for row in rows] == [f"u{i}" for i in snap.order]
-        # The diagonal (a unit with itself) is the densest shade, in each row.
-        assert all("██" in row for row in rows)
-        assert lines(panel)[0].startswith("|cos| 0 ")
-
-    run(panel, body, size=(80, 24))
-
-
-def test_panels_shown_before_mounting_and_across_theme_changes():
-    weights = WeightsPanel(text_interval=0)
-    similarity = SimilarityPanel(text_interval=0)
-    loss = LossPanel(min_interval=0)
-    snap = xavier()
-    for panel in (weights, similarity, loss):
-        panel.show(snap)  # not mounted yet: kept for later
-
-    async def body(pilot: Pilot) -> None:
-        assert "w -" in lines(weights)[0]
-        assert "symmetry" in screen_text(similarity)
-        assert "train" in loss.loss_plot.plain_text()
-        before = weights.render_line(0)
-        built = weights.strips_built
-        pilot.app.theme = "textual-light"
-        await pilot.pause()
-        assert weights.strips_built > built  # restyled for the new background
-        assert weights.render_line(0) != before
-        assert "w -" in lines(weights)[0]
-
-    run((weights, similarity, loss), body, size=(80, 40))
-
-
-def test_the_step_at_which_units_split_is_marked():
-    assert split_step(np.array([0, 10, 20, 30]), np.array([1.0, 0.995, 0.9, 0.5])) == 20.0
-    assert split_step(np.array([0, 10]), np.array([0.4, 0.3])) is None  # started split
-    assert split_step(np.array([0, 10]), np.array([1.0, 1.0])) is None  # never split
-    panel = LossPanel(min_interval=0)
-    snap = snapshot(2500, init="symmetric")  # epsilon 1e-4: alike, then apart
-    step = split_step(snap.history["step"], snap.history["symmetry_index"])
-    assert step is not None and 0 < step < 2500
-
-    async def body(pilot: Pilot) -> None:
-        panel.show(snap)
-        await pilot.pause()
-        assert "split at" in panel.symmetry_plot.plain_text()
-
-    run(panel, body, size=(120, 20))
-
-
-def test_default_number_throttle_is_off_in_headless_apps():
-    panel = WeightsPanel()  # text_interval=None: automatic
-    trainer = Trainer(Config(**BASE, init="xavier"))
-
-    async def body(pilot: Pilot) -> None:
-        assert panel.effective_text_interval == 0.0  # tests must not depend on timing
-        panel.show(trainer.snapshot())
-        trainer.step(100)
-        last = trainer.snapshot()
-        panel.show(last)
-        assert f"{last.params.W1[0, 0]:+.3f}" in lines(panel)[-1]
-
-    run(panel, body)
-    assert WeightsPanel().effective_text_interval == 0.25  # live: 4 updates a second

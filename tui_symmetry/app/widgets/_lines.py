@@ -42,6 +42,10 @@ class LinePanel(Widget):
     so the last values always show); 0 refreshes them on every snapshot.  The default,
     None, means DEFAULT_TEXT_INTERVAL in a terminal and 0 in a headless app (tests,
     screenshots), where output must not depend on timing.
+
+    Time is read from ``clock`` (``time.monotonic`` unless a test injects a fake one);
+    the trailing update is a Textual timer whose delay is computed from that clock, and
+    :meth:`flush_text` is what it calls, so a test can also call it directly.
     """
 
     # Textual type selectors match subclasses too: one rule sizes both heatmap panels.
@@ -59,6 +63,7 @@ class LinePanel(Widget):
         *,
         color_mode: ColorMode | None = None,
         text_interval: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -72,6 +77,7 @@ class LinePanel(Widget):
         self._width = 0
         self.strips_built = 0
         self.text_interval = text_interval
+        self._clock = clock
         self._text_time = -float("inf")
         self._text_timer: Timer | None = None
 
@@ -98,21 +104,28 @@ class LinePanel(Widget):
 
     def _text_due(self) -> bool:
         """May the printed numbers change now?  Schedules a trailing update if not."""
-        now = time.monotonic()
+        now = self._clock()
         interval = self.effective_text_interval
         if interval <= 0 or now - self._text_time >= interval:
             self._text_time = now
+            self._cancel_text_timer()
             return True
         if self._text_timer is None and self.is_attached:
             delay = self._text_time + interval - now
-            self._text_timer = self.set_timer(delay, self._flush_text)
+            self._text_timer = self.set_timer(delay, self.flush_text)
         return False
 
-    def _flush_text(self) -> None:
-        self._text_timer = None
-        self._text_time = time.monotonic()
+    def flush_text(self) -> None:
+        """Bring held-back printed numbers up to date now (the trailing update)."""
+        self._cancel_text_timer()
+        self._text_time = self._clock()
         if self._catch_up_text():
             self._redraw()
+
+    def _cancel_text_timer(self) -> None:
+        if self._text_timer is not None:
+            self._text_timer.stop()
+            self._text_timer = None
 
     def _catch_up_text(self) -> bool:
         """Bring the printed numbers up to date; True if anything changed."""

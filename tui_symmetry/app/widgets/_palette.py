@@ -10,8 +10,8 @@ Three colour modes:
 
 * ``"full"``   -- 24-bit / 256-colour terminals: hand-picked hex palettes (Rich downgrades
   them to the 256-colour cube cleanly).
-* ``"ansi16"`` -- 16-colour terminals: the same levels mapped onto the ANSI colours, so
-  the downgrade does not collapse neighbouring levels unpredictably.
+* ``"ansi16"`` -- 16-colour terminals: too few colours for the levels, so cells carry
+  them in glyphs as in mono, coloured by sign (weights) or by ANSI colour (similarity).
 * ``"mono"``   -- ``NO_COLOR`` (or no colour at all): colours are stripped by the terminal
   or by Textual, so values are carried by glyphs (sign + shading density).
 """
@@ -27,6 +27,8 @@ import numpy as np
 from rich.style import Style
 from textual.widget import Widget
 
+from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
+
 ColorMode = Literal["full", "ansi16", "mono"]
 COLOR_MODES: tuple[ColorMode, ...] = ("full", "ansi16", "mono")
 
@@ -38,43 +40,43 @@ ZERO_LEVEL = 9
 """An exactly-zero weight (L1 makes these); drawn as the neutral colour with a dot."""
 DIVERGING_MID = DIVERGING_LEVELS // 2
 
-# A dark-centred blue/red scale in the spirit of Crameri's "berlin" (colour-blind safe:
-# it varies along the blue-orange axis and in lightness).  Dark in the middle so that
-# small weights recede and strong ones stand out, and so that the greyscale fallback
-# (Textual's Monochrome filter) still maps |w| to brightness.
+# A blue/red scale in the spirit of Crameri's "berlin" (colour-blind safe: it varies
+# along the blue-orange axis and in lightness), designed in CIELAB for a dark background:
+# lightness grows with |w| (L* 40 at zero to 84 at the ends) so strong weights stand out
+# and the greyscale fallback (Textual's Monochrome filter) still maps |w| to brightness,
+# while even the near-zero grey keeps a contrast of about 2.9:1 with a near-black
+# background (a projector washes out anything darker) and each level about 1.4:1 with
+# its neighbours.
 DIVERGING_FULL = (
-    "#a8ccff",
-    "#5e9ce6",
-    "#2f6cb0",
-    "#1f4068",
-    "#303030",
-    "#6a2e1f",
-    "#b34d30",
-    "#e8805e",
-    "#ffbfa8",
+    "#91d9ff",
+    "#37bbff",
+    "#3b9bd3",
+    "#527b9b",
+    "#5e5e5e",
+    "#996d5d",
+    "#cd8065",
+    "#f89877",
+    "#ffc0a6",
 )
-# 16 colours: the exact RGB values of Rich's standard palette, so the downgrade to the
-# terminal's 16 colours is exact.  (Not ANSI colour *names*: Textual first converts those
-# to its theme's RGB, and the downgrade of that can land on a different colour.)
-DIVERGING_ANSI16 = (
-    "#55ffff",  # bright cyan
-    "#5555ff",  # bright blue
-    "#0000aa",  # blue
-    "#0000aa",
-    "#555555",  # bright black (grey)
-    "#aa0000",  # red
-    "#aa0000",
-    "#ff5555",  # bright red
-    "#ffff55",  # bright yellow
-)
+ZERO_DOT_FULL = "#dcdcdc"
+"""The "·" of an exactly-zero weight, on the near-zero grey."""
+# 16 colours cannot carry nine levels (terminal themes remap them, and dark blue is
+# invisible on a projector): cells are drawn with the mono glyphs (sign + shading
+# density) in one bright colour per sign.  Exact RGB values of Rich's standard palette,
+# so the downgrade to the terminal's 16 colours is exact.  (Not ANSI colour *names*:
+# Textual first converts those to its theme's RGB, and the downgrade of that can land
+# on a different colour.)
+ANSI16_NEGATIVE = "#55ffff"  # bright cyan
+ANSI16_POSITIVE = "#ff5555"  # bright red
+ANSI16_NEUTRAL = "#aaaaaa"  # white (light grey): the "·" of an exact zero
 # Mono: a sign and a shading density ("░▒▓█") per level; near zero is blank.
 DENSITY = ("", "░", "▒", "▓", "█")
 
 # -- sequential scale (similarity 0..1) ----------------------------------------------------
 
-SEQUENTIAL_EDGES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99)
+SEQUENTIAL_EDGES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, SAME_UNIT_THRESHOLD)
 """Upper bin edges: level 0 is S < 0.2, ..., level 8 is 0.9 <= S < 0.99 and the top
-level 9 is S >= 0.99 -- exactly the "same unit" threshold of distinct_units."""
+level 9 is S >= SAME_UNIT_THRESHOLD -- exactly the "same unit" of distinct_units."""
 SEQUENTIAL_LEVELS = len(SEQUENTIAL_EDGES) + 1
 DEAD_LEVEL = SEQUENTIAL_LEVELS
 """A dead unit's row / column in the similarity matrix."""
@@ -108,6 +110,11 @@ SEQUENTIAL_GLYPHS = (" ", " ", "·", "·", "░", "░", "▒", "▒", "▓", "�
 DEAD_FULL = "#5a5a5a"
 DEAD_ANSI16 = "#555555"
 DEAD_GLYPH = "×"
+
+
+def uses_glyphs(mode: ColorMode) -> bool:
+    """True when heatmap cells carry their value in glyphs rather than in colour alone."""
+    return mode != "full"
 
 
 def detect_color_mode(widget: Widget) -> ColorMode:
@@ -208,15 +215,43 @@ class StableScale:
         self.value = None
 
 
+def format_compact(value: float, digits: int = 3) -> str:
+    """A short label: 12000 -> '12k', 1500000 -> '1.5M', 1e290 -> '1e290', 1e-4 -> '1e-4'.
+
+    ``digits`` significant digits; plain decimals between 0.001 and 1e6, k and M up to
+    1e9, and beyond either end a compact power of ten (no '+' and no leading zeros in
+    the exponent, so a tick label never reads '1e+284M').
+    """
+    if not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if value == 0:
+        return "0"
+    rounded = float(f"{value:.{digits}g}")  # round first: 999999 is '1M', not '1e+03k'
+    size = abs(rounded)
+    if size >= 1e9 or size < 1e-3:
+        mantissa, exponent = f"{rounded:.{digits - 1}e}".split("e")
+        if "." in mantissa:
+            mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    for threshold, suffix in ((1e6, "M"), (1e3, "k"), (1.0, "")):
+        if size >= threshold or not suffix:
+            scaled = float(f"{rounded / threshold:.{digits}g}")
+            # Positional, shortest exact form: 100 is "100", never "1e+02".
+            return np.format_float_positional(scaled, trim="-") + suffix
+    raise AssertionError("unreachable")
+
+
 def format_scale(value: float) -> str:
-    """A short legend number: 0.5, 2, 1e-03."""
-    if value >= 1e5 or value < 1e-4:
-        return f"{value:.0e}"
-    return f"{value:g}"
+    """A short legend number: 0.5, 2, 1e-3."""
+    return format_compact(value, 2)
 
 
 def format_fit(value: float, width: int) -> str:
-    """``value`` with a sign in at most ``width`` characters, as precise as fits."""
+    """``value`` with a sign in at most ``width`` characters, as precise as fits.
+
+    Below 1 in size the leading zero goes before a digit does ("+.046" rather than
+    "+0.05" in five characters).
+    """
     if not math.isfinite(value):
         return "nan"[:width]
     if value == 0:
@@ -225,7 +260,12 @@ def format_fit(value: float, width: int) -> str:
         text = f"{value:+.{digits}f}"
         if len(text) <= width:
             return text
-    text = f"{value:+.0e}"
+        if digits and text[1:3] == "0.":
+            short = text[0] + text[2:]
+            if len(short) <= width:
+                return short
+    text = format_compact(value, 1)
+    text = text if text.startswith("-") else "+" + text
     return text if len(text) <= width else ("+" if value >= 0 else "-") * min(width, 1)
 
 
@@ -275,11 +315,15 @@ class StyleCache:
 
 
 def diverging_color(level: int, mode: ColorMode) -> str | None:
-    """The colour of a diverging level (None in mono mode)."""
+    """The colour of a diverging level: a cell's background in full colour; in 16
+    colours the colour of its glyphs (one per sign); None in mono."""
     if mode == "mono":
         return None
-    palette = DIVERGING_ANSI16 if mode == "ansi16" else DIVERGING_FULL
-    return palette[DIVERGING_MID if level == ZERO_LEVEL else level]
+    if mode == "ansi16":
+        if level in (ZERO_LEVEL, DIVERGING_MID):
+            return ANSI16_NEUTRAL
+        return ANSI16_NEGATIVE if level < DIVERGING_MID else ANSI16_POSITIVE
+    return DIVERGING_FULL[DIVERGING_MID if level == ZERO_LEVEL else level]
 
 
 def sequential_color(level: int, mode: ColorMode) -> str | None:
@@ -293,8 +337,9 @@ def sequential_color(level: int, mode: ColorMode) -> str | None:
 
 
 def diverging_text_color(level: int) -> str:
-    """Black on the light ends of the scale, white elsewhere: numbers stay readable."""
-    return "#000000" if level in (0, 1, 7, 8) else "#ffffff"
+    """Black on the light levels, white on the greys: numbers stay readable (contrast
+    at least 4.5:1 on every level of DIVERGING_FULL and on the 16-colour signs)."""
+    return "#000000" if abs(level - DIVERGING_MID) >= 2 and level != ZERO_LEVEL else "#ffffff"
 
 
 def diverging_glyphs(level: int, width: int) -> str:

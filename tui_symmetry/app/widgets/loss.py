@@ -6,6 +6,16 @@ symmetry index on a fixed 0..1 axis with its chance level -- so the moment units
 step is marked on both plots.  When the panel is narrow the plots stack; when it is small
 too, one plot carries both (symmetry on the right-hand axis).
 
+A run that diverged keeps its axes and its last finite values, and the loss plot's title
+says at which step the loss ran away.  The loss axis never stretches past a few times the
+starting loss (decades, on the log scale): values above are drawn on the top edge, so
+one exploding value cannot flatten the whole curve into the axis.
+
+Colours alone do not survive a 16-colour terminal or NO_COLOR, so the curves also differ
+in their marks: the training loss and the symmetry index are braille lines, the test loss
+(in 16 colours and mono) is dots, and the chance level is a dashed line; the legend shows
+each mark.
+
 Plotting is the expensive part of a frame (plotext rebuilds the whole picture, ~10 ms),
 so the panel redraws at most once every ``min_interval`` seconds however often
 :meth:`LossPanel.show` is called, always ending on the newest snapshot (a trailing
@@ -17,9 +27,13 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import plotext._utility as plotext_utility
 from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
@@ -30,26 +44,116 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
-from tui_symmetry.app.widgets._palette import nice_ceil
+from tui_symmetry.app.widgets._palette import (
+    ColorMode,
+    detect_color_mode,
+    format_compact,
+    nice_ceil,
+)
+from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
 
 if TYPE_CHECKING:
     from tui_symmetry.core.trainer import Snapshot
 
 Arrangement = Literal["side", "stacked", "combined"]
+RGB = tuple[int, int, int]
 
-# Okabe-Ito colours: distinguishable with every common colour-vision deficiency.
-TRAIN_COLOR = (86, 180, 233)  # sky blue
-TEST_COLOR = (230, 159, 0)  # orange
-SYMMETRY_COLOR = (0, 158, 115)  # bluish green
-CHANCE_COLOR = (150, 150, 150)
-SPLIT_COLOR = (204, 121, 167)  # reddish purple: the step at which units split
-SPLIT_THRESHOLD = 0.99
-LEGEND_HEADROOM = 0.3  # share of the data's range left free above it for the legend
+
+@dataclass(frozen=True)
+class CurveStyle:
+    """How one curve is drawn: its colour and its mark (a plotext marker)."""
+
+    color: RGB
+    marker: str
+
+
+@dataclass(frozen=True)
+class CurveStyles:
+    """The four curves' styles in one colour mode."""
+
+    train: CurveStyle
+    test: CurveStyle
+    symmetry: CurveStyle
+    chance: CurveStyle
+    split: RGB
+
+
+DASH = "╌"
+"""The chance level's mark: a dashed line in every colour mode."""
+
+CURVE_STYLES: dict[ColorMode, CurveStyles] = {
+    # Okabe-Ito colours: distinguishable with every common colour-vision deficiency.
+    "full": CurveStyles(
+        train=CurveStyle((86, 180, 233), "braille"),  # sky blue
+        test=CurveStyle((230, 159, 0), "braille"),  # orange
+        symmetry=CurveStyle((0, 158, 115), "braille"),  # bluish green
+        chance=CurveStyle((150, 150, 150), DASH),
+        split=(204, 121, 167),  # reddish purple: the step at which units split
+    ),
+    # Exact RGB of Rich's standard palette (the downgrade to 16 colours is exact), and
+    # marks that differ where the colours might not (terminal themes remap them).
+    "ansi16": CurveStyles(
+        train=CurveStyle((85, 255, 255), "braille"),  # bright cyan
+        test=CurveStyle((255, 255, 85), "dot"),  # bright yellow
+        symmetry=CurveStyle((85, 255, 85), "braille"),  # bright green
+        chance=CurveStyle((170, 170, 170), DASH),  # white (light grey)
+        split=(255, 85, 255),  # bright magenta
+    ),
+    # Colours are stripped: only the marks tell the curves apart.
+    "mono": CurveStyles(
+        train=CurveStyle((255, 255, 255), "braille"),
+        test=CurveStyle((255, 255, 255), "dot"),
+        symmetry=CurveStyle((255, 255, 255), "braille"),
+        chance=CurveStyle((255, 255, 255), DASH),
+        split=(255, 255, 255),
+    ),
+}
+
+UNIT_TICKS = (0.0, 0.5, 1.0)
+"""Ticks of the symmetry axis (0..1)."""
+CLIP_FACTOR = 10.0
+"""Linear loss axis: at most this many times the first recorded loss."""
+CLIP_DECADES = 4
+"""Log loss axis: at most this many decades above the first recorded loss."""
 
 MAX_POINTS = 400  # per series: two braille dots per character of a 200-wide plot
 SIDE_MIN_WIDTH = 60
 STACK_MIN_HEIGHT = 16
 TITLE_MIN_HEIGHT = 10
+NOTE_MIN_HEIGHT = 6
+"""A title that carries news (divergence, clipping) is kept down to this height."""
+
+# plotext marks each legend entry with the axes it uses ("L", "⅃", ...) when a plot has
+# curves on both sides; that is noise next to our own legend: blank them while drawing.
+_NO_SIDE_SYMBOLS = dict.fromkeys(plotext_utility.side_symbols, " ")
+
+
+@contextmanager
+def _without_side_symbols() -> Iterator[None]:
+    saved = plotext_utility.side_symbols
+    plotext_utility.side_symbols = _NO_SIDE_SYMBOLS
+    try:
+        yield
+    finally:
+        plotext_utility.side_symbols = saved
+
+
+@dataclass(frozen=True)
+class ValueAxis:
+    """A y axis whose top and ticks are chosen at draw time, for the height drawn.
+
+    ``low`` and ``high`` bound the data (log10 of it when ``log``) and ``bottom`` is
+    the axis' lower end; the top leaves the legend's rows free above the data.
+    ``ceiling`` is set when values were clipped to it (its tick then reads "≥...");
+    ``ticks`` fixes the ticks (else round numbers are chosen for the height).
+    """
+
+    bottom: float
+    low: float
+    high: float
+    log: bool = False
+    ceiling: float | None = None
+    ticks: tuple[float, ...] = ()
 
 
 class SafePlot(PlotextPlot):
@@ -79,23 +183,54 @@ class SafePlot(PlotextPlot):
         disabled: bool = False,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self.title = ""
+        self.titles: tuple[str, ...] = ("",)
+        """Title wordings, longest first: the longest that fits the width is drawn."""
+        self.title_is_news = False
+        """True when the title says something the curves alone do not (kept when short)."""
         self.step_range: tuple[float, float] | None = None
+        self.value_axes: dict[str, ValueAxis] = {}
+        """The y axes by side ("left", "right")."""
+        self.legend_rows = 0
+        """Rows the legend takes at the top of the plot (kept free of data)."""
         self._strips: list[Strip] = []
         self._strip_size = (0, 0)
         self.lines_repainted = 0
         """Lines repainted so far (diagnostics: unchanged lines are not re-sent)."""
+
+    @property
+    def title(self) -> str:
+        """The longest title wording (the one drawn when the plot is wide enough)."""
+        return self.titles[0]
+
+    @title.setter
+    def title(self, value: str) -> None:
+        self.titles = (value,)
 
     def render(self) -> RenderResult:
         width, height = self.size.width, self.size.height
         if width < 4 or height < 3:
             return Text("")
         # Size-dependent decorations are applied here, at the size actually drawn.
-        self.plt.title(self.title if height >= TITLE_MIN_HEIGHT else "")
+        min_height = NOTE_MIN_HEIGHT if self.title_is_news else TITLE_MIN_HEIGHT
+        wants_title = height >= min_height and any(self.titles)
         if self.step_range is not None:
             _set_step_ticks(self.plt, self.step_range, width)
+        # The canvas is the height less the frame, the step labels and the title.
+        canvas = height - 3 - wants_title
+        labels_width = 0
+        for side, axis in self.value_axes.items():
+            # A right-hand axis tops out one row lower, so its curve (symmetry 1.0) and
+            # the left one's top (a clipped loss) do not hide each other.
+            rows = self.legend_rows + (side == "right")
+            labels_width += _set_value_axis(self.plt, axis, side, canvas, rows)
+        # plotext drops a title wider than the plot area (the frame less the tick
+        # labels beside it): take the longest that fits.
+        room = width - 2 - labels_width
+        title = next((t for t in self.titles if len(t) <= room), "") if wants_title else ""
+        self.plt.title(title)
         try:
-            return super().render()
+            with _without_side_symbols():
+                return super().render()
         except Exception:  # plotext has edge cases (degenerate ranges); keep running
             return Text("")
 
@@ -157,6 +292,9 @@ class LossPanel(Widget):
         min_interval: minimum seconds between plot redraws (0 = redraw on every
             changed snapshot, for deterministic tests).
         log_scale: start with a logarithmic loss axis.
+        color_mode: force ``"full"``, ``"ansi16"`` or ``"mono"`` (how the curves are
+            told apart); ``None`` detects the terminal.
+        clock: the time source of the redraw throttle (tests inject a fake one).
         name, id, classes, disabled: as for any Textual widget.
     """
 
@@ -196,6 +334,8 @@ class LossPanel(Widget):
         *,
         min_interval: float = 0.5,
         log_scale: bool = False,
+        color_mode: ColorMode | None = None,
+        clock: Callable[[], float] = time.monotonic,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -204,6 +344,8 @@ class LossPanel(Widget):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.min_interval = min_interval
         self._log_scale = log_scale
+        self._forced_mode = color_mode
+        self._clock = clock
         self._arrangement: Arrangement = "side"
         self._snapshot: Snapshot | None = None
         self._drawn_key: tuple | None = None
@@ -229,6 +371,11 @@ class LossPanel(Widget):
         return self._arrangement
 
     @property
+    def color_mode(self) -> ColorMode:
+        """The colour mode in use (forced by the constructor, else detected)."""
+        return self._forced_mode or detect_color_mode(self)
+
+    @property
     def loss_plot(self) -> SafePlot:
         """The loss plot widget."""
         return self.query_one("#loss-plot", SafePlot)
@@ -248,12 +395,19 @@ class LossPanel(Widget):
         self._snapshot = snapshot
         if self._content_key() == self._drawn_key:
             return
-        wait = self._last_draw + self.min_interval - time.monotonic()
+        wait = self._last_draw + self.min_interval - self._clock()
         if self.min_interval <= 0 or wait <= 0:
             self._draw_now()
         elif self._timer is None and self.is_attached:
             # Trailing edge: whatever arrives meanwhile, the newest snapshot is drawn.
-            self._timer = self.set_timer(wait, self._on_timer)
+            self._timer = self.set_timer(wait, self.flush)
+
+    def flush(self) -> None:
+        """Draw the newest snapshot now if it is not drawn yet (the trailing redraw)."""
+        if self._content_key() != self._drawn_key:
+            self._draw_now()
+        else:
+            self._stop_timer()
 
     # -- drawing -------------------------------------------------------------------------------
 
@@ -281,10 +435,10 @@ class LossPanel(Widget):
         self.set_class(new == "combined", "-combined")
         return True
 
-    def _on_timer(self) -> None:
-        self._timer = None
-        if self._content_key() != self._drawn_key:
-            self._draw_now()
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
 
     def _content_key(self) -> tuple | None:
         snap = self._snapshot
@@ -292,14 +446,12 @@ class LossPanel(Widget):
             return None
         steps = snap.history["step"]
         last = int(steps[-1]) if len(steps) else -1
-        return (snap.version, snap.step, last, len(steps), snap.config, self._log_scale,
-                self._arrangement)
+        return (snap.version, snap.step, last, len(steps), snap.config, snap.diverged,
+                self._log_scale, self._arrangement, self.color_mode)
 
     def _draw_now(self) -> None:
         """Rebuild both plots from the newest snapshot and repaint them."""
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+        self._stop_timer()
         snap = self._snapshot
         if snap is None or not self.is_mounted:
             return
@@ -308,16 +460,18 @@ class LossPanel(Widget):
         except Exception:  # children not composed yet; on_mount draws later
             return
         self._drawn_key = self._content_key()
-        self._last_draw = time.monotonic()
+        self._last_draw = self._clock()
         self.draws += 1
+        styles = CURVE_STYLES[self.color_mode]
         history = snap.history
         steps = np.asarray(history["step"], dtype=float)
         combined = self._arrangement == "combined"
         split = split_step(steps, np.asarray(history["symmetry_index"], dtype=float))
-        self._plot_loss(loss_plot, steps, history, split, with_symmetry=combined)
+        ran_away = snap.step if snap.diverged else None
+        self._plot_loss(loss_plot, steps, history, split, ran_away, styles, combined)
         loss_plot.rebuild()
         if not combined:
-            self._plot_symmetry(sym_plot, steps, history, snap, split)
+            self._plot_symmetry(sym_plot, steps, history, snap, split, styles)
             sym_plot.rebuild()
 
     def _plot_loss(
@@ -326,95 +480,144 @@ class LossPanel(Widget):
         steps: np.ndarray,
         history: dict,
         split: float | None,
+        ran_away: int | None,
+        styles: CurveStyles,
         with_symmetry: bool,
     ) -> None:
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
-        scale = "log" if self._log_scale else "linear"
-        points = min(MAX_POINTS, 2 * max(widget.size.width, 8))
-        widget.title = f"loss ({scale})"
-        # Log scale is done here (log10 of the data, ticks labelled in loss units)
-        # rather than by plotext, whose log axis also rescales a right-hand axis.
         log = self._log_scale
+        points = min(MAX_POINTS, 2 * max(widget.size.width, 8))
+        # The ceiling comes from the first recorded training loss (the test loss when
+        # there is no training point), so the axis does not move as a run explodes.
+        first = _first_positive(np.asarray(history["loss"], dtype=float))
+        if first is None:
+            first = _first_positive(np.asarray(history["test_loss"], dtype=float))
+        ceiling = None
+        if first is not None:
+            ceiling = first * (10.0**CLIP_DECADES if log else CLIP_FACTOR)
         lows, highs = [], []
+        clipped = False
         # Test first, so the training loss is drawn on top where the two coincide (on
         # the symmetric plateau they do, and the curve the run optimizes should show).
-        for name, color in (("test", TEST_COLOR), ("train", TRAIN_COLOR)):
-            key = "loss" if name == "train" else "test_loss"
+        for name, key, style in (("test", "test_loss", styles.test),
+                                 ("train", "loss", styles.train)):
             x, y = _finite(steps, np.asarray(history[key], dtype=float), log, points)
-            if len(x):
-                if log:
-                    y = np.log10(y)
-                lows.append(float(y.min()))
-                highs.append(float(y.max()))
-                plt.plot(x.tolist(), y.tolist(), label=name, color=color, marker="braille")
-        any_points = bool(lows)
-        if any_points:
-            # Headroom above the data: the legend sits in the top rows, and the curve
-            # starts at its highest point (the top left), which it would otherwise hide.
+            if not len(x):
+                continue
+            if ceiling is not None and y.max() > ceiling:
+                clipped = True
+                y = np.minimum(y, ceiling)
+            # Log scale is done here (log10 of the data, ticks labelled in loss units)
+            # rather than by plotext, whose log axis also rescales a right-hand axis.
+            if log:
+                y = np.log10(y)
+            lows.append(float(y.min()))
+            highs.append(float(y.max()))
+            plt.plot(x.tolist(), y.tolist(), label=name, color=style.color, marker=style.marker)
+        widget.value_axes = {}
+        widget.legend_rows = len(lows)
+        if lows:
             low, high = min(lows), max(highs)
             span = high - low or abs(high) * 0.1 or 1.0
             bottom = low - 0.02 * span
             if not log and low >= 0.0:
                 bottom = max(bottom, 0.0)  # a loss is never negative: no "-0.01" tick
-            plt.ylim(bottom, high + LEGEND_HEADROOM * span)
-        if log and any_points:
-            ticks = _log_ticks(min(lows), max(highs))
-            plt.yticks(ticks, [_compact(10.0**t) for t in ticks])
+            widget.value_axes["left"] = ValueAxis(
+                bottom, max(low, bottom), high, log, ceiling if clipped else None
+            )
         if with_symmetry:
             x, y = _finite(
                 steps, np.asarray(history["symmetry_index"], dtype=float), False, points
             )
             if len(x):
-                plt.plot(x.tolist(), y.tolist(), label="sym", color=SYMMETRY_COLOR,
-                         marker="braille", yside="right")
-                plt.ylim(0, 1 + LEGEND_HEADROOM, yside="right")
-            if split is not None:
-                widget.title += f" · split at {_compact(split)}"
+                plt.plot(x.tolist(), y.tolist(), label="sym", color=styles.symmetry.color,
+                         marker=styles.symmetry.marker, yside="right")
+                widget.value_axes["right"] = ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)
+                widget.legend_rows += 1
         if split is not None:
-            plt.vline(split, color=SPLIT_COLOR)
+            plt.vline(split, color=styles.split)
         widget.step_range = _range(steps)
-        if not any_points:
-            widget.title = "loss: no data yet"
+        widget.titles, widget.title_is_news = _loss_titles(
+            "log" if log else "linear", bool(lows), ran_away, ceiling if clipped else None,
+            split if with_symmetry else None,
+        )
 
     def _plot_symmetry(
-        self, widget: SafePlot, steps: np.ndarray, history: dict, snap: Any, split: float | None
+        self,
+        widget: SafePlot,
+        steps: np.ndarray,
+        history: dict,
+        snap: Any,
+        split: float | None,
+        styles: CurveStyles,
     ) -> None:
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
         widget.title = "symmetry index"
         if split is not None:
-            # plotext drops a title wider than the plot: take the longest that fits.
-            at = _compact(split)
-            candidates = (f"symmetry index · split at {at}", f"symmetry · split at {at}",
-                          f"split at {at}")
-            room = widget.size.width - 2
-            widget.title = next((t for t in candidates if len(t) <= room), candidates[-1])
-            plt.vline(split, color=SPLIT_COLOR)
+            at = format_compact(split)
+            widget.titles = (f"symmetry index · split at {at}", f"symmetry · split at {at}",
+                             f"split at {at}")
+            plt.vline(split, color=styles.split)
         points = min(MAX_POINTS, 2 * max(widget.size.width, 8))
         x, y = _finite(steps, np.asarray(history["symmetry_index"], dtype=float), False, points)
         chance = float(snap.chance_level)
+        widget.legend_rows = 0
         if len(x) > 1 and math.isfinite(chance):
-            # The chance level first, so the symmetry line is drawn over it.
-            plt.plot([float(x[0]), float(x[-1])], [chance, chance], label="chance",
-                     color=CHANCE_COLOR, marker="braille")
+            # The chance level first, so the symmetry line is drawn over it; one point
+            # per half column, so the dashes cover the whole width.
+            xs = np.linspace(float(x[0]), float(x[-1]), points)
+            plt.plot(xs.tolist(), [chance] * len(xs), label="chance",
+                     color=styles.chance.color, marker=styles.chance.marker)
+            widget.legend_rows += 1
         if len(x):
-            plt.plot(x.tolist(), y.tolist(), label="symmetry", color=SYMMETRY_COLOR,
-                     marker="braille")
-        # Room above 1.0 for the legend: symmetric runs sit exactly at 1.0.
-        plt.ylim(0, 1 + LEGEND_HEADROOM)
-        plt.yticks([0, 0.5, 1], ["0", "0.5", "1"])
+            plt.plot(x.tolist(), y.tolist(), label="symmetry", color=styles.symmetry.color,
+                     marker=styles.symmetry.marker)
+            widget.legend_rows += 1
+        # Symmetric runs sit exactly at 1.0: the top leaves the legend room above it.
+        widget.value_axes = {"left": ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)}
         widget.step_range = _range(steps)
 
 
-def split_step(steps: np.ndarray, symmetry: np.ndarray, threshold: float = SPLIT_THRESHOLD
-               ) -> float | None:
+def _loss_titles(
+    scale: str,
+    any_points: bool,
+    ran_away: int | None,
+    ceiling: float | None,
+    split: float | None,
+) -> tuple[tuple[str, ...], bool]:
+    """The loss plot's title wordings (longest first) and whether they carry news."""
+    if not any_points:
+        return ("loss: no data yet",), False
+    base = f"loss ({scale})"
+    if ran_away is not None:
+        at = f"{ran_away:,}"
+        return (
+            f"{base} · ran away at step {at} — showing the last finite values",
+            f"{base} · ran away at step {at}",
+            f"loss ran away at step {at}",
+            f"ran away at step {at}",
+            f"ran away at {format_compact(ran_away)}",
+        ), True
+    titles = [base]
+    if ceiling is not None:
+        titles = [f"{base} · clipped above {format_compact(ceiling)}", f"{base} · clipped",
+                  base]
+    if split is not None:
+        titles = [f"{t} · split at {format_compact(split)}" for t in titles] + titles
+    return tuple(titles), ceiling is not None
+
+
+def split_step(steps: np.ndarray, symmetry: np.ndarray,
+               threshold: float = SAME_UNIT_THRESHOLD) -> float | None:
     """The first recorded step at which units that started alike stopped being alike.
 
-    "Alike" is the distinct-units threshold of docs/contracts.md (S >= 0.99); runs that start
-    split (Xavier, He, ...) have no such moment and give None.
+    "Alike" is the distinct-units threshold (metrics.SAME_UNIT_THRESHOLD, see
+    docs/maths.md); runs that start split (Xavier, He, ...) have no such moment and
+    give None.
     """
     n = min(len(steps), len(symmetry))
     if n < 2 or not symmetry[0] >= threshold:
@@ -423,12 +626,17 @@ def split_step(steps: np.ndarray, symmetry: np.ndarray, threshold: float = SPLIT
     return float(steps[below[0]]) if len(below) else None
 
 
+def _first_positive(values: np.ndarray) -> float | None:
+    """The first finite, positive value (a usable reference for the loss axis)."""
+    ok = np.flatnonzero(np.isfinite(values) & (values > 0))
+    return float(values[ok[0]]) if len(ok) else None
+
+
 def _range(steps: np.ndarray) -> tuple[float, float] | None:
-    """(first, last) step when there is a span to put ticks on."""
-    if len(steps) < 2 or not np.isfinite(steps).all():
+    """(first, last) step; both the same for a single point; None without a point."""
+    if len(steps) < 1 or not np.isfinite(steps).all():
         return None
-    lo, hi = float(steps.min()), float(steps.max())
-    return (lo, hi) if hi > lo else None
+    return float(steps.min()), float(steps.max())
 
 
 def _finite(
@@ -436,8 +644,9 @@ def _finite(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Drop NaN (no test split), inf (divergence) and, on a log axis, values <= 0.
 
-    Also thins the series to ``max_points`` (a braille plot shows two points per
-    character; plotext's cost grows with the number of points, not the width).
+    Also thins the series to about ``max_points`` (a braille plot shows two points per
+    character; plotext's cost grows with the number of points, not the width), keeping
+    the lowest and the highest point of each stretch so a spike is never thinned away.
     """
     n = min(len(x), len(y))
     x, y = x[:n], y[:n]
@@ -445,15 +654,27 @@ def _finite(
     if positive:
         keep &= y > 0
     x, y = x[keep], y[keep]
-    if len(x) > max_points:
-        idx = np.unique(np.linspace(0, len(x) - 1, max_points).round().astype(int))
+    n = len(x)
+    if n > max_points:
+        # Stretches of equal length (the last one padded): their argmin and argmax.
+        size = math.ceil(n / max(max_points // 2, 1))
+        stretches = math.ceil(n / size)
+        padded = np.full(stretches * size, np.nan)
+        padded[:n] = y
+        table = padded.reshape(stretches, size)
+        starts = np.arange(stretches) * size
+        filled = np.where(np.isnan(table), np.inf, table)
+        lows = starts + filled.argmin(axis=1)
+        highs = starts + np.where(np.isnan(table), -np.inf, table).argmax(axis=1)
+        idx = np.unique(np.concatenate([lows, highs, [n - 1]]))
         x, y = x[idx], y[idx]
     return x, y
 
 
-def _log_ticks(lo: float, hi: float) -> list[float]:
-    """log10 positions of 1-2-5 ticks covering [10**lo, 10**hi] (at most ~6 of them)."""
+def _log_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
+    """log10 positions of 1-2-5 ticks covering [10**lo, 10**hi] (at most ``count``)."""
     first, last = math.floor(lo), math.ceil(hi)
+    ticks: list[float] = []
     for mantissas in ((1.0, 2.0, 5.0), (1.0,)):
         ticks = [
             math.log10(m) + e
@@ -461,28 +682,77 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
             for m in mantissas
             if lo - 1e-9 <= math.log10(m) + e <= hi + 1e-9
         ]
-        if len(ticks) <= 6:
+        if len(ticks) <= count:
             break
+    if len(ticks) > count:
+        # Many decades: every k-th power of ten.
+        stride = math.ceil(len(ticks) / count)
+        ticks = ticks[::stride]
     if len(ticks) < 2:
         # Less than one 1-2-5 step in range: label the ends too.
         ticks = sorted({lo, hi, *ticks})
     return ticks
 
 
+def _linear_ticks(lo: float, hi: float, count: int) -> list[float]:
+    """Round-numbered ticks covering [lo, hi], about ``count`` of them."""
+    if not hi > lo:
+        return [lo]
+    step = nice_ceil((hi - lo) / max(count - 1, 1))
+    first = math.ceil(lo / step - 1e-9) * step
+    ticks = []
+    tick = first
+    while tick <= hi * (1 + 1e-12) + 1e-12 and len(ticks) <= 2 * count:
+        ticks.append(float(f"{tick:.12g}"))
+        tick += step
+    return ticks or [lo]
+
+
+def _set_value_axis(plt: Any, axis: ValueAxis, side: str, canvas: int, free_rows: int
+                    ) -> int:
+    """Limits and ticks of one y axis for a canvas ``canvas`` lines high.
+
+    The top is raised so the data stays below the top ``free_rows`` (the legend's: the
+    curve starts at its highest point, top left, where the legend would hide it).
+    Ticks are labelled compactly ('1e290', '1e-4'); the top tick of a clipped axis says
+    the values go beyond it.  Returns the widest label's length (the columns the axis
+    takes from the plot beside it).
+    """
+    share = min(0.6, max(0.15, (free_rows + 0.5) / max(canvas, 1)))
+    span = axis.high - axis.bottom or 1.0
+    plt.ylim(axis.bottom, axis.high + span * share / (1 - share), yside=side)
+    if axis.ticks:
+        labels = [format_compact(t) for t in axis.ticks]
+        plt.yticks(list(axis.ticks), labels, yside=side)
+        return max(map(len, labels), default=0)
+    count = max(2, min(6, canvas // 2))
+    if axis.log:
+        ticks = _log_ticks(axis.low, axis.high, count)
+        labels = [format_compact(10.0**t, 2) for t in ticks]
+    else:
+        ticks = _linear_ticks(axis.low, axis.high, count)
+        labels = [format_compact(t) for t in ticks]
+    if axis.ceiling is not None:
+        top = math.log10(axis.ceiling) if axis.log else axis.ceiling
+        ticks = [t for t in ticks if t < top - 1e-9 * max(abs(top), 1.0)]
+        labels = labels[: len(ticks)]
+        ticks.append(top)
+        labels.append("≥" + format_compact(axis.ceiling, 2))
+    plt.yticks(ticks, labels, yside=side)
+    return max(map(len, labels), default=0)
+
+
 def _set_step_ticks(plt: Any, step_range: tuple[float, float], width: int) -> None:
     """Whole-number step ticks (plotext's own are floats like 7.5), labelled 5k, 1.2M."""
     lo, hi = step_range
+    if hi <= lo:
+        # A single point: plotext centres it in [lo - 1, lo + 1]; label just that step.
+        plt.xlim(lo - 1, lo + 1)
+        plt.xticks([lo], [format_compact(lo)])
+        return
     count = max(2, min(6, width // 12))
     step = max(1.0, nice_ceil((hi - lo) / count))
     first = math.ceil(lo / step) * step
     ticks = [first + i * step for i in range(int((hi - first) // step) + 1)]
     if ticks:
-        plt.xticks(ticks, [_compact(t) for t in ticks])
-
-
-def _compact(value: float) -> str:
-    """12000 -> '12k', 1500000 -> '1.5M'."""
-    for threshold, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= threshold:
-            return f"{value / threshold:.3g}{suffix}"
-    return f"{value:.3g}"
+        plt.xticks(ticks, [format_compact(t) for t in ticks])

@@ -1,21 +1,23 @@
-"""The Similarity panel: the H×H unit similarity matrix S (docs/contracts.md) as a heatmap.
+"""The Similarity panel: the H×H unit similarity matrix S (docs/maths.md) as a heatmap.
 
-Each matrix cell is drawn square: with colour, half-block cells (``▀``: foreground = upper
-row, background = lower row) pack two matrix rows into one terminal line; without colour
-(``NO_COLOR``) one row per line, two characters per column, shaded ``·░▒▓█``.  Large H
-are averaged over k×k blocks so the whole matrix always fits.
+Each matrix cell is drawn square: in full colour, half-block cells (``▀``: foreground =
+upper row, background = lower row) pack two matrix rows into one terminal line; with 16
+colours or none (``NO_COLOR``) one row per line, two characters per column, shaded
+``·░▒▓█`` (and coloured, with 16 colours).  Large H are averaged over k×k blocks so the
+whole matrix always fits.
 
 By default units are shown in *similarity order* (``snapshot.order``: similar units next
 to each other, so groups of copies appear as bright blocks on the diagonal); the toggle
 switches to plain unit order.  Under the matrix: the symmetry index with its chance level
-and the number of distinct units.
+and the number of distinct units, shortened to fit the panel's width.
 """
 
 from __future__ import annotations
 
 import math
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,8 +33,9 @@ from tui_symmetry.app.widgets._palette import (
     ColorMode,
     quantize_sequential,
     sequential_color,
+    uses_glyphs,
 )
-from tui_symmetry.core.metrics import ODD_ACTIVATIONS
+from tui_symmetry.core.metrics import ODD_ACTIVATIONS, SAME_UNIT_THRESHOLD
 
 if TYPE_CHECKING:
     from tui_symmetry.core.trainer import Snapshot
@@ -48,6 +51,7 @@ class SimilarityPanel(LinePanel):
             heatmap follows every snapshot); 0 updates them every time; None (default):
             0.25 s in a terminal, 0 in a headless app (tests, screenshots).
         by_similarity: start in similarity order (default) or unit order.
+        clock: the time source of the summary throttle (tests inject a fake one).
         name, id, classes, disabled: as for any Textual widget.
     """
 
@@ -57,6 +61,7 @@ class SimilarityPanel(LinePanel):
         color_mode: ColorMode | None = None,
         text_interval: float | None = None,
         by_similarity: bool = True,
+        clock: Callable[[], float] = time.monotonic,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -65,6 +70,7 @@ class SimilarityPanel(LinePanel):
         super().__init__(
             color_mode=color_mode,
             text_interval=text_interval,
+            clock=clock,
             name=name,
             id=id,
             classes=classes,
@@ -118,7 +124,7 @@ class SimilarityPanel(LinePanel):
             return [self._empty_spec()]
         hidden = int(snap.similarity.shape[0])
         mode = self._styles.mode
-        texts = self._summary_texts(self._printed or snap, hidden)
+        texts = self._summary_texts(self._printed or snap, hidden, width)
         # The two summary lines matter most, then the matrix, then the legend.
         n_text = min(len(texts), height)
         show_legend = height - n_text >= 3
@@ -134,15 +140,26 @@ class SimilarityPanel(LinePanel):
             specs.append((("blank",), list))
         return specs
 
-    def _summary_texts(self, snap: Any, hidden: int) -> list[tuple[str, bool]]:
-        dead = int(snap.dead_units)
-        distinct = f"distinct units {snap.distinct_units} / {hidden}"
+    def _summary_texts(self, snap: Any, hidden: int, width: int) -> list[tuple[str, bool]]:
+        """The two summary lines, each the longest wording that fits ``width``."""
+        index, chance = snap.symmetry_index, snap.chance_level
+        symmetry = _longest_fitting(width, (
+            f"symmetry {index:.3f}  (chance {chance:.2f})",
+            f"symmetry {index:.3f} (chance {chance:.2f})",
+            f"symmetry {index:.2f} (chance {chance:.2f})",
+            f"sym {index:.2f} (chance {chance:.2f})",
+            f"sym {index:.2f} chance {chance:.2f}",
+            f"sym {index:.2f}",
+        ))
+        distinct, dead = snap.distinct_units, int(snap.dead_units)
+        wordings = [f"distinct units {distinct} / {hidden}", f"distinct {distinct}/{hidden}"]
         if dead:
-            distinct += f"  · dead {dead}"
-        return [
-            (f"symmetry {snap.symmetry_index:.3f}  (chance {snap.chance_level:.2f})", True),
-            (distinct, False),
-        ]
+            # Units with no weights in or out (× in the matrix) are left out of both
+            # numbers: say how many there are, in as many words as fit.
+            long, short = wordings
+            wordings = [f"{long}  · {dead} with no weights", f"{short} · {dead} with no weights",
+                        f"{short} · {dead} {DEAD_GLYPH}", short]
+        return [(symmetry, True), (_longest_fitting(width, wordings), False)]
 
     def _text_spec(self, text: str, bold: bool) -> LineSpec:
         return ("text", text, bold), lambda: text_segments(text, self._styles.text(bold=bold))
@@ -156,9 +173,18 @@ class SimilarityPanel(LinePanel):
         fixed = len(name) + len(low) + len(" 1")
         per_level = 2 if width - fixed - 2 * SEQUENTIAL_LEVELS >= 0 else 1
         room = width - fixed - per_level * SEQUENTIAL_LEVELS
-        extras = [x for x in ("  ≥.99 = same", f"  {order}") if len(x) <= room]
-        if len(extras) == 2 and len(extras[0]) + len(extras[1]) > room:
-            extras = extras[1:]
+        same = f"{SAME_UNIT_THRESHOLD:.2f}".lstrip("0")
+        # In order of importance; each is shown if it still fits after the earlier ones.
+        wanted = [f"  {order}", f"  ≥{same} = same"]
+        if int(snap.dead_units):
+            wanted.append(f"  {DEAD_GLYPH} no weights")
+        extras: list[str] = []
+        for extra in wanted:
+            if len(extra) <= room:
+                extras.append(extra)
+                room -= len(extra)
+        # Read left to right: the scale's own note first, then the order.
+        extras.sort(key=lambda extra: extra != wanted[1])
         mode = self._styles.mode
         key = ("legend", name, low, per_level, tuple(extras), mode)
 
@@ -176,14 +202,14 @@ class SimilarityPanel(LinePanel):
 
     def _legend_cell(self, level: int, width: int) -> Segment:
         mode = self._styles.mode
-        if mode == "mono":
-            return Segment(SEQUENTIAL_GLYPHS[level] * width, self._styles.text())
+        if uses_glyphs(mode):
+            return Segment(SEQUENTIAL_GLYPHS[level] * width, self._glyph_style(level))
         return Segment(" " * width, self._cell_style(level))
 
     # -- the matrix ----------------------------------------------------------------------------
 
     def _matrix_specs(self, width: int, lines: int, hidden: int, mode: ColorMode) -> list[LineSpec]:
-        mono = mode == "mono"
+        mono = uses_glyphs(mode)  # one matrix row per line, drawn in glyphs
         rows_per_line = 1 if mono else 2  # half-blocks carry two matrix rows per line
         chars_per_row = 2 if mono else 1  # ... so a square cell is 1 char wide, else 2
         label_w = len(f"u{hidden - 1}") + 1
@@ -255,7 +281,7 @@ class SimilarityPanel(LinePanel):
     def _cell(self, upper: int, lower: int | None, width: int, mono: bool) -> tuple[str, Style]:
         if mono:
             glyph = DEAD_GLYPH if upper == DEAD_LEVEL else SEQUENTIAL_GLYPHS[upper]
-            return glyph * width, self._styles.text()
+            return glyph * width, self._glyph_style(upper)
         mode = self._styles.mode
         style = self._styles.get(
             ("half", upper, lower),
@@ -265,6 +291,15 @@ class SimilarityPanel(LinePanel):
             ),
         )
         return "▀" * width, style
+
+    def _glyph_style(self, level: int) -> Style:
+        """Glyph cells: the plain text style in mono, the level's colour with 16."""
+        mode = self._styles.mode
+        if mode == "mono":
+            return self._styles.text()
+        return self._styles.get(
+            ("glyph", level), lambda: Style(color=sequential_color(level, mode))
+        )
 
     def _cell_style(self, level: int) -> Style:
         mode = self._styles.mode
@@ -321,3 +356,7 @@ def _fit(hidden: int, sub_rows: int, room: int, chars_per_row: int) -> tuple[int
         return 1, cell
     return math.ceil(hidden / fit), 1
 
+
+def _longest_fitting(width: int, wordings: Sequence[str]) -> str:
+    """The first of ``wordings`` (longest first) that fits ``width``, else the last."""
+    return next((text for text in wordings if len(text) <= width), wordings[-1])

@@ -1,28 +1,30 @@
 """The Weights panel: every hidden unit's incoming weights, bias and outgoing weight.
 
-One row per unit ``u_i = [W1[i, :], b1[i], W2[0, i]]`` (docs/contracts.md) on a quantized
+One row per unit ``u_i = [W1[i, :], b1[i], W2[0, i]]`` (docs/maths.md) on a quantized
 diverging colour scale; identical units therefore show as identical rows at a glance.
 The selected unit's exact values are printed (in its row when the cells are wide enough,
-and on the bottom line).  Dead units (all weights in and out exactly zero) are dimmed
-and marked with a dagger.
+and on the bottom line).  Units with no weights (every weight in and out exactly zero;
+the bias may be anything) are dimmed and marked with a dagger, which the legend names.
 
 Layout, top to bottom (cells are coloured; shown here as in NO_COLOR mode)::
 
-    w -2 -█-▓-▒-░  +░+▒+▓+█ +2  · = 0       <- legend: the colour range in numbers
+    w -2 -█-▓-▒-░  +░+▒+▓+█ +2  · = 0  † no weights  <- legend: the colour range
             x0      x1      b      out       <- column headers
     ▸u0   +1.234  -0.456  +0.010  -1.873     <- the selected unit: its values in place
      u1  -▓▓▓▓▓▓ +░░░░░░    ·    +██████     <- one row per unit; "·" is an exact 0
-     u2† ...                                 <- a dead unit: dimmed, with a dagger
+     u2†    ·       ·    +░░░░░░    ·        <- no weights in or out, only a bias
     ▸u0  x0 +1.234  x1 -0.456  b +0.010  out -1.873   <- the selected unit in full
 
 Big panels give each unit up to three lines; small ones pack two units per line with
-half-blocks, and when even that does not fit (H up to 256) the rows scroll with the
-selection and the legend line says which units are shown.
+half-blocks (full colour only: the 16-colour and mono modes draw glyphs, one unit per
+line), and when even that does not fit (H up to 256) the rows scroll with the selection
+and the legend line says which units are shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,6 +34,7 @@ from rich.style import Style
 from tui_symmetry.app.widgets._lines import LinePanel, LineSpec
 from tui_symmetry.app.widgets._palette import (
     DIVERGING_LEVELS,
+    ZERO_DOT_FULL,
     ZERO_LEVEL,
     ColorMode,
     StableScale,
@@ -41,6 +44,7 @@ from tui_symmetry.app.widgets._palette import (
     format_fit,
     format_scale,
     quantize_diverging,
+    uses_glyphs,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +53,10 @@ if TYPE_CHECKING:
 _FULL, _HALF = "full", "half"
 MAX_ROW_HEIGHT = 3
 MAX_CELL_WIDTH = 12
+MIN_NUMBER_WIDTH = 4
+"""Narrowest printed weight: "+.05", "-1.2" (format_fit)."""
+NO_WEIGHTS = "no weights"
+"""What the dagger means: every weight in and out is exactly 0 (the bias may not be)."""
 
 
 class WeightsPanel(LinePanel):
@@ -60,6 +68,7 @@ class WeightsPanel(LinePanel):
         text_interval: minimum seconds between updates of the printed numbers (the
             colours follow every snapshot); 0 updates them every time; None (default):
             0.25 s in a terminal, 0 in a headless app (tests, screenshots).
+        clock: the time source of that throttle (tests inject a fake one).
         name, id, classes, disabled: as for any Textual widget.
     """
 
@@ -68,6 +77,7 @@ class WeightsPanel(LinePanel):
         *,
         color_mode: ColorMode | None = None,
         text_interval: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -76,6 +86,7 @@ class WeightsPanel(LinePanel):
         super().__init__(
             color_mode=color_mode,
             text_interval=text_interval,
+            clock=clock,
             name=name,
             id=id,
             classes=classes,
@@ -158,10 +169,12 @@ class WeightsPanel(LinePanel):
         rows = height - show_selected - show_legend - show_header
         label_w = len(f"u{hidden - 1}") + 3  # "▸", "†" and a space
         cell_w, gap = _cell_geometry(width - label_w, ncols)
+        number_w = _number_width(cell_w, gap)
         if hidden > rows:
             # A line or two short of a row per unit: rather than scroll, give up the
             # bottom line (the selected row prints its numbers anyway) and the headers.
-            optional = (["selected"] if show_selected and cell_w >= 5 else []) + (
+            numbers_fit = number_w >= MIN_NUMBER_WIDTH
+            optional = (["selected"] if show_selected and numbers_fit else []) + (
                 ["header"] if show_header else []
             )
             for count in range(1, len(optional) + 1):
@@ -170,21 +183,23 @@ class WeightsPanel(LinePanel):
                     show_header = show_header and "header" not in optional[:count]
                     rows += count
                     break
-        mono = self._styles.mode == "mono"
+        glyphs = uses_glyphs(self._styles.mode)
         row_h = 1  # lines per unit: taller rows when a big panel has the room
-        if hidden <= rows or mono:
+        if hidden <= rows or glyphs:
             mode, per_line = _FULL, 1
             row_h = max(1, min(MAX_ROW_HEIGHT, rows // hidden))
         else:
             mode, per_line = _HALF, 2
         visible = min(hidden, (rows // row_h) * per_line)
         top = self._scroll_top(hidden, visible, per_line)
-        numbers_in_row = mode == _FULL and cell_w >= 5
-        window = "" if visible >= hidden else f"u{top}-{top + visible - 1} of {hidden}"
+        numbers_in_row = mode == _FULL and number_w >= MIN_NUMBER_WIDTH
+        last = min(top + visible, hidden) - 1
+        window = "" if visible >= hidden else f"u{top}-{last} of {hidden}"
+        shown = self._dead[top : last + 1]
 
         specs: list[LineSpec] = []
         if show_legend:
-            specs.append(self._legend_spec(width, window))
+            specs.append(self._legend_spec(width, window, bool(shown.any())))
         if show_header:
             specs.append(self._header_spec(label_w, cell_w, gap))
         for line in range(rows):
@@ -196,9 +211,10 @@ class WeightsPanel(LinePanel):
                 # drawn in upper half-blocks, leaving a half-line gap between units.
                 sub = line % row_h
                 part = "half" if row_h > 1 and sub == row_h - 1 else "full"
-                specs.append(
-                    self._row_spec(first, label_w, cell_w, gap, numbers_in_row, sub == 0, part)
-                )
+                specs.append(self._row_spec(
+                    first, label_w, cell_w, gap, number_w if numbers_in_row else 0,
+                    sub == 0, part,
+                ))
             else:
                 specs.append(self._half_row_spec(first, label_w, cell_w, gap))
         if show_selected:
@@ -210,29 +226,39 @@ class WeightsPanel(LinePanel):
         if visible >= hidden or visible <= 0:
             self._top = 0
             return 0
+        selected = self._selected
         top = min(self._top, hidden - visible)
-        if self._selected < top:
-            top = self._selected
-        elif self._selected >= top + visible:
-            top = self._selected - visible + 1
-        top -= top % per_line  # half-block lines start on an even unit
-        self._top = max(0, top)
-        return self._top
+        if selected < top:
+            top = selected
+        elif selected >= top + visible:
+            top = selected - visible + 1
+        top = max(0, top)
+        # Half-block lines start on an even unit; rounding down must not push the
+        # selection off the bottom (then the window starts one line later instead).
+        top -= top % per_line
+        if selected >= top + visible:
+            top += per_line
+        self._top = top
+        return top
 
     # -- lines -------------------------------------------------------------------------------
 
-    def _legend_spec(self, width: int, window: str) -> LineSpec:
+    def _legend_spec(self, width: int, window: str, any_dead: bool) -> LineSpec:
         scale = self._scale.value or 1.0
         text = format_scale(scale)
         mode = self._styles.mode
         # Each level gets two cells when there is room, one otherwise.
         fixed = len("w -") + len(text) + len(" +") + len(text) + 2
-        # When the rows scroll, which units are shown matters more than the zero note.
+        # When the rows scroll, which units are shown matters more than the notes; a
+        # dagger on screen must be explained before the zero dot.
         wanted = [f"  {window}"] if window else []
+        if any_dead:
+            wanted.append(f"  † {NO_WEIGHTS}")
         wanted.append("  · = 0")
-        # Two cells per level when they fit (in mono they carry the sign: "-▓", "+▓").
-        window_note = len(wanted[0]) if window else 0
-        per_level = 2 if width - fixed - window_note >= 2 * DIVERGING_LEVELS else 1
+        # Two cells per level when they fit besides the notes that must be read (which
+        # units are shown, what † means); in mono they carry the sign: "-▓", "+▓".
+        needed = sum(len(note) for note in wanted[:-1])
+        per_level = 2 if width - fixed - needed >= 2 * DIVERGING_LEVELS else 1
         room = width - fixed - per_level * DIVERGING_LEVELS
         notes: list[str] = []
         for note in wanted:
@@ -270,16 +296,17 @@ class WeightsPanel(LinePanel):
         label_w: int,
         cell_w: int,
         gap: int,
-        numbers_in_row: bool,
+        number_w: int,
         labelled: bool = True,
         part: str = "full",
     ) -> LineSpec:
+        """One unit's row; ``number_w`` > 0 prints the selected unit's values in it."""
         selected = unit == self._selected
         dead = bool(self._dead[unit]) if unit < len(self._dead) else False
         levels = tuple(self._levels[unit].tolist())
         numbers: tuple[str, ...] = ()
-        if selected and numbers_in_row and labelled:
-            numbers = tuple(format_fit(v, cell_w - 1) for v in self._printed[unit].tolist())
+        if selected and number_w and labelled:
+            numbers = tuple(format_fit(v, number_w) for v in self._printed[unit].tolist())
         key = ("row", unit, selected, dead, levels, numbers, label_w, cell_w, gap, labelled, part)
 
         def build() -> list[Segment]:
@@ -302,14 +329,16 @@ class WeightsPanel(LinePanel):
 
     def _half_row_spec(self, unit: int, label_w: int, cell_w: int, gap: int) -> LineSpec:
         # Two units per line: "▀" takes the upper unit's colour as foreground and the
-        # lower unit's as background.
+        # lower unit's as background.  The label names the selected unit when it is one
+        # of the two (so it is in the key: moving from u0 to u1 changes this line).
         lower = unit + 1 if unit + 1 < len(self._levels) else None
         upper_levels = tuple(self._levels[unit].tolist())
         lower_levels = tuple(self._levels[lower].tolist()) if lower is not None else ()
         selected = self._selected in (unit, lower)
         label_unit = self._selected if selected else unit
         dead = bool(self._dead[label_unit])
-        key = ("half", unit, upper_levels, lower_levels, selected, dead, label_w, cell_w, gap)
+        key = ("half", label_unit, upper_levels, lower_levels, selected, dead, label_w, cell_w,
+               gap)
 
         def build() -> list[Segment]:
             segs = [self._label_segment(label_unit, selected, dead, label_w)]
@@ -331,9 +360,14 @@ class WeightsPanel(LinePanel):
         head = f"▸u{unit} "
         room = width - len(head) - 1
         if dead:
-            body = "dead: every weight in and out is 0"
-            if len(body) > room:
-                body = "dead (all 0)"
+            # Only the bias can be nonzero: say so, and show it.
+            bias = float(self._printed[unit][self._input_dim])
+            if bias:
+                bodies = [f"{NO_WEIGHTS} in or out · bias {format_fit(bias, 7)}",
+                          f"{NO_WEIGHTS} · b {format_fit(bias, 6)}", NO_WEIGHTS]
+            else:
+                bodies = [f"{NO_WEIGHTS} in or out, bias 0", f"{NO_WEIGHTS}, b 0", NO_WEIGHTS]
+            body = next((b for b in bodies if len(b) <= room), bodies[-1])
             parts: list[tuple[str, str]] = [("", body)]
         else:
             parts = self._fitting_numbers(self._printed[unit].tolist(), room)
@@ -356,7 +390,8 @@ class WeightsPanel(LinePanel):
         names = self._column_names()
         parts: list[tuple[str, str]] = []
         for with_names, digits_width, sep in ((True, 7, "  "), (True, 7, " "), (True, 6, " "),
-                                              (False, 7, " "), (False, 6, " "), (False, 5, " ")):
+                                              (False, 7, " "), (False, 6, " "), (False, 5, " "),
+                                              (False, 4, " ")):
             parts = [
                 (f"{name} " if with_names else "", format_fit(v, digits_width) + sep)
                 for name, v in zip(names, values, strict=True)
@@ -378,11 +413,22 @@ class WeightsPanel(LinePanel):
         return Segment(text.ljust(width - 1)[: width - 1] + " ", style)
 
     def _cell_segment(self, level: int, width: int, number: str) -> Segment:
-        """One heatmap cell: a coloured block (or, in mono, sign + shading glyphs)."""
+        """One heatmap cell: a coloured block, or (16 colours, mono) sign + shading glyphs
+        coloured by sign."""
         mode = self._styles.mode
         if mode == "mono":
             text = number.center(width) if number else diverging_glyphs(level, width)
             return Segment(text, self._styles.text(bold=bool(number)))
+        if mode == "ansi16":
+            if number:
+                # Black on the bright sign colour; the gap keeps numbers apart.
+                style = self._styles.get(("num16", level), lambda: Style(
+                    bgcolor=diverging_color(level, mode), color="#000000", bold=True))
+                return Segment(number.center(width), style)
+            style = self._styles.get(
+                ("glyph16", level), lambda: Style(color=diverging_color(level, mode))
+            )
+            return Segment(diverging_glyphs(level, width), style)
         if number:
             style = self._styles.get(
                 ("num", level),
@@ -396,7 +442,7 @@ class WeightsPanel(LinePanel):
         if level == ZERO_LEVEL:
             style = self._styles.get(
                 ("zero",),
-                lambda: Style(bgcolor=diverging_color(ZERO_LEVEL, mode), color="#9a9a9a"),
+                lambda: Style(bgcolor=diverging_color(ZERO_LEVEL, mode), color=ZERO_DOT_FULL),
             )
             return Segment("·".center(width), style)
         style = self._styles.get(
@@ -406,8 +452,7 @@ class WeightsPanel(LinePanel):
 
     def _bottom_edge_segment(self, level: int, width: int) -> Segment:
         """The last line of a tall row: colour in the upper half only (a gap below)."""
-        mode = self._styles.mode
-        if mode == "mono":
+        if uses_glyphs(self._styles.mode):
             return Segment(" " * width, self._styles.text())
         return Segment("▀" * width, self._half_style(level, None))
 
@@ -436,4 +481,10 @@ def _cell_geometry(room: int, ncols: int) -> tuple[int, int]:
     if with_gap >= 2:
         return min(with_gap, MAX_CELL_WIDTH), 1
     return max(1, room // ncols), 0
+
+
+def _number_width(cell_w: int, gap: int) -> int:
+    """Characters a printed number may take in a cell: all of it when a gap separates
+    the cells, else one is kept free so neighbouring numbers do not run together."""
+    return cell_w if gap else cell_w - 1
 
