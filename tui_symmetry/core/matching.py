@@ -94,6 +94,9 @@ def chance_matched_mean(config_a: Config, config_b: Config,
     and the result is the same on every call.  Only the settings that shape a start
     (and the activation, which picks the measure) matter; results are cached on those.
     ``trials`` defaults to chance_trials of the larger network.
+
+    Starts have zero biases (up to epsilon): their units fill one dimension less than
+    trained ones, so unrelated trained networks can score below this level.
     """
     if trials is None:
         trials = chance_trials(max(config_a.hidden, config_b.hidden))
