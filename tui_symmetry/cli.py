@@ -63,6 +63,7 @@ APP_DESCRIPTION = (
 APP_EPILOG = (
     "commands:\n"
     "  train    train headless and print a summary (see: tui-symmetry train --help)\n"
+    "  compare  train two runs side by side, match their units (tui-symmetry compare --help)\n"
     "\n"
     "Every option is also a control in the app.  Examples:\n"
     "  tui-symmetry --init symmetric --epsilon 0   # identical units: they never split\n"
@@ -337,8 +338,8 @@ def _coerce_option(spec: FieldSpec, value: str) -> Any:
 def run_app_command(argv: Sequence[str]) -> int:
     """``tui-symmetry [OPTIONS]``: validate everything, then hand over to the app."""
     if argv and not argv[0].startswith("-"):
-        raise UsageError(f"unknown command {argv[0]!r}; the only command is 'train' "
-                         "(no command opens the app)")
+        raise UsageError(f"unknown command {argv[0]!r}; the commands are 'train' and "
+                         "'compare' (no command opens the app)")
     args = build_app_parser().parse_args(argv)
     config = build_config(args)
     fps = DEFAULT_FPS if args.fps is None else _coerce_option(FPS, args.fps)
@@ -475,7 +476,15 @@ def _start_progress(stream: TextIO, total: int, completed: int) -> tuple[Any, An
 
 def format_summary(summary: Mapping[str, Any], requested: int, chance: float,
                    export: str | None, has_test: bool) -> str:
-    """The human-readable report of a ``train`` run: a few aligned ``label  value`` lines.
+    """The human-readable report of a ``train`` run: a few aligned ``label  value`` lines."""
+    rows = summary_rows(summary, requested, chance, export, has_test)
+    width = max(len(label) for label, _ in rows)
+    return "".join(f"{label:<{width}}  {value}\n" for label, value in rows)
+
+
+def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
+                 export: str | None, has_test: bool) -> list[tuple[str, str]]:
+    """The ``(label, value)`` rows of a run's report (``compare`` sets two side by side).
 
     ``summary`` is Snapshot.summary(); a loss of None there means it was
     not finite (a diverged run), except a test loss without a test split.
@@ -505,8 +514,7 @@ def format_summary(summary: Mapping[str, Any], requested: int, chance: float,
     rows.append(("speed", f"{summary['steps_per_s']:,.0f} steps/s"))
     if export is not None:
         rows.append(("export", export))
-    width = max(len(label) for label, _ in rows)
-    return "".join(f"{label:<{width}}  {value}\n" for label, value in rows)
+    return rows
 
 
 def _num(value: float | None) -> str:
@@ -547,6 +555,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args and args[0] == "train":
             return run_train_command(args[1:], stdout, stderr)
+        if args and args[0] == "compare":
+            from tui_symmetry.compare import run_compare_command  # it builds on this module
+            return run_compare_command(args[1:], stdout, stderr)
         return run_app_command(args)
     except UsageError as exc:
         return _fail(stderr, str(exc), EXIT_USAGE)

@@ -1,0 +1,301 @@
+"""``tui-symmetry compare``: two runs in lockstep, their units matched (docs/contracts.md).
+
+    tui-symmetry compare --a "OPTIONS" --b "OPTIONS" [shared OPTIONS] --steps N [--json]
+
+Both runs start from the shared options (defaults, then ``--config``, then flags); ``--a``
+and ``--b`` each hold more of the same flags, which override the shared ones for that
+run only.  Everything about options comes from :mod:`tui_symmetry.cli`: the same
+generated parser reads the shared options and the words inside ``--a`` and ``--b``, so
+the two cannot disagree with ``train``.  Each run is exactly what ``train`` with its
+options would give: same Trainer, same steps, same summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import numpy as np
+
+from tui_symmetry import cli
+from tui_symmetry.core.config import FIELDS, Config
+from tui_symmetry.core.matching import UNMATCHED, Matching, match_runs
+from tui_symmetry.core.trainer import Snapshot, Trainer
+
+SIDES = ("a", "b")
+# Beyond this many units the pairs row would wrap; the JSON has them all.
+PAIRS_SHOWN = 16
+
+COMPARE_USAGE = (f'{cli.PROG} compare --a "OPTIONS" --b "OPTIONS" [OPTIONS] --steps N '
+                 "[--json]")
+COMPARE_DESCRIPTION = (
+    "Train two networks on the same data and seed, differing only in what --a and --b\n"
+    "give, step for step; print both summaries side by side, B's units matched to A's\n"
+    "(Hungarian assignment on their similarity) against its chance level, and a verdict."
+)
+COMPARE_EPILOG = (
+    "--a and --b take run options in quotes, written as for the main command; the\n"
+    "other options are shared by both runs.  Examples:\n"
+    f'  {cli.PROG} compare --a "--init symmetric" --b "--init xavier" --steps 2000\n'
+    f'  {cli.PROG} compare --b "--activation relu" --hidden 16 --steps 5000 --json\n'
+)
+
+
+def build_compare_parser() -> cli._Parser:
+    """The parser for ``tui-symmetry compare ...``: its own options and the shared ones."""
+    parser = cli._Parser(
+        prog=f"{cli.PROG} compare",
+        usage=COMPARE_USAGE,
+        description=COMPARE_DESCRIPTION,
+        epilog=COMPARE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    runs = parser.add_argument_group("compare")
+    for side in SIDES:
+        runs.add_argument(f"--{side}", default="", metavar='"OPTIONS"',
+                          help=f"run options for run {side.upper()} only, quoted")
+        parser.ranges[f"--{side}"] = f'run options in quotes, e.g. --{side} "--init xavier"'
+    runs.add_argument("--steps", default=None, metavar="N",
+                      help=f"{cli.STEPS.help}, each run; {cli.STEPS.describe_range()} "
+                      "(required)")
+    runs.add_argument("--json", action="store_true",
+                      help="print one JSON object instead of the report (no progress bar)")
+    parser.ranges["--steps"] = cli.STEPS.describe_range()
+    cli._add_run_options(parser)
+    return parser
+
+
+def build_side_parser(side: str) -> cli._Parser:
+    """The parser for the words inside ``--a`` or ``--b``: the run options, nothing else."""
+    parser = cli._Parser(prog=f"{cli.PROG} compare --{side}", add_help=False,
+                         allow_abbrev=False)
+    cli._add_run_options(parser)
+    return parser
+
+
+def _attach_side_values(parser: cli._Parser, argv: Sequence[str]) -> list[str]:
+    """``--a WORDS`` becomes ``--a=WORDS``: the value of --a is itself made of options.
+
+    argparse would take a one-word value like ``--init=xavier`` for a shared option and
+    leave --a without a value.  A following word that is exactly an option of compare
+    (``--a --b ...``) is not taken: --a is missing its value, and argparse says so.
+    """
+    out: list[str] = []
+    words = list(argv)
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            out.extend(words[i:])
+            break
+        following = words[i + 1] if i + 1 < len(words) else None
+        if (word in ("--a", "--b") and following is not None
+                and following not in parser._option_string_actions):
+            out.append(f"{word}={following}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
+    return out
+
+
+def side_config(shared: argparse.Namespace, side: str) -> Config:
+    """Run ``side``'s Config: the shared options overlaid with the words of ``--side``.
+
+    A bad word is a UsageError naming ``--side``.  The words are parsed into a copy of
+    the shared namespace, so a flag there overrides the shared one; a ``--config`` there
+    replaces the shared file, and flags (shared or not) still override any file.
+    """
+    try:
+        words = shlex.split(getattr(shared, side))
+    except ValueError as exc:  # "No closing quotation"
+        reason = str(exc)
+        raise cli.UsageError(f"in --{side}: {reason[:1].lower()}{reason[1:]}") from None
+    try:
+        namespace = build_side_parser(side).parse_args(words, argparse.Namespace(**vars(shared)))
+        return cli.build_config(namespace)
+    except cli.UsageError as exc:
+        raise cli.UsageError(f"in --{side}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The outcome of a compare: each run's final snapshot and B's units matched to A's."""
+
+    a: Snapshot
+    b: Snapshot
+    matching: Matching
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``compare --json`` prints (docs/contracts.md)."""
+        return {"a": self.a.summary(), "b": self.b.summary(),
+                "matching": self.matching.to_dict()}
+
+
+def compare(config_a: Config, config_b: Config, steps: int,
+            progress_to: TextIO | None = None) -> Comparison:
+    """Train both runs ``steps`` steps in lockstep, then match their units."""
+    # As in train: a diverging run overflows on purpose, the summary says so.
+    with np.errstate(all="ignore"):
+        trainers = [Trainer(config_a), Trainer(config_b)]
+        runs = train_lockstep(trainers, steps, progress_to)
+        snapshot_a, snapshot_b = (
+            trainer.snapshot(steps_per_s=ran / seconds if seconds > 0 else 0.0)
+            for trainer, (ran, seconds) in zip(trainers, runs, strict=True)
+        )
+        matching = match_runs(config_a, snapshot_a.params, config_b, snapshot_b.params)
+    return Comparison(snapshot_a, snapshot_b, matching)
+
+
+def train_lockstep(trainers: Sequence[Trainer], steps: int,
+                   progress_to: TextIO | None) -> list[tuple[int, float]]:
+    """Step every trainer by the same chunk in turn until each ran ``steps`` or diverged.
+
+    Returns (steps run, seconds spent training) per trainer.  Chunks do not change a
+    run (Trainer.step(a) then step(b) equals step(a + b)); they keep the runs at the
+    same step and let a progress bar follow along, as in ``train``.
+    """
+    ran = [0] * len(trainers)
+    seconds = [0.0] * len(trainers)
+    chunk = min(steps, cli.FIRST_CHUNK)
+    progress = task = None
+    try:
+        while True:
+            active = [i for i, trainer in enumerate(trainers)
+                      if ran[i] < steps and not trainer.diverged]
+            if not active:
+                break
+            for i in active:
+                start = time.perf_counter()
+                ran[i] += trainers[i].step(min(chunk, steps - ran[i]))
+                seconds[i] += time.perf_counter() - start
+            # One round costs a chunk of every active run: seconds per step, summed.
+            per_step = sum(seconds[i] / ran[i] for i in active if ran[i])
+            chunk = max(1, int(cli.CHUNK_SECONDS / per_step)) if per_step > 0 else chunk
+            done = min((ran[i] for i in active if not trainers[i].diverged), default=steps)
+            if progress_to is None or done >= steps:
+                continue
+            if progress is None:
+                if (steps - done) * per_step < cli.PROGRESS_AFTER_SECONDS:
+                    continue
+                progress, task = cli._start_progress(progress_to, steps, done)
+            losses = " · ".join(f"{side.upper()} {trainer.train_loss():.4g}"
+                                for side, trainer in zip(SIDES, trainers, strict=True))
+            rate = 1.0 / per_step if per_step > 0 else 0.0
+            progress.update(task, completed=done, rate=f"{rate:,.0f}", loss=losses)
+            progress.refresh()
+    finally:
+        if progress is not None:
+            progress.stop()
+    return list(zip(ran, seconds, strict=True))
+
+
+def run_compare_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
+    """``tui-symmetry compare``: parse, train both runs, report."""
+    parser = build_compare_parser()
+    args = parser.parse_args(_attach_side_values(parser, argv))
+    if args.steps is None:
+        raise cli.UsageError(f"compare needs --steps N ({cli.STEPS.describe_range()})")
+    steps = cli._coerce_option(cli.STEPS, args.steps)
+    cli.build_config(args)  # a bad shared option is reported as such, not as A's
+    config_a, config_b = (side_config(args, side) for side in SIDES)
+
+    show_progress = not args.json and cli._isatty(stderr)
+    result = compare(config_a, config_b, steps, stderr if show_progress else None)
+    if args.json:
+        stdout.write(json.dumps(result.to_dict(), allow_nan=False) + "\n")
+    else:
+        stdout.write(format_comparison(result, steps))
+    stdout.flush()
+    return cli.EXIT_OK
+
+
+# -- the report ----------------------------------------------------------------------------
+
+
+def format_comparison(result: Comparison, requested: int) -> str:
+    """The human-readable report: both summaries side by side, the matching, a verdict."""
+    a, b = result.a, result.b
+    rows_a = cli.summary_rows(a.summary(), requested, a.chance_level, None,
+                              has_test=a.config.n_test > 0)
+    rows_b = cli.summary_rows(b.summary(), requested, b.chance_level, None,
+                              has_test=b.config.n_test > 0)
+    table: list[tuple[str, str, str]] = [("", "A", "B")]
+    table += _config_differences(a.config, b.config)
+    table += _side_by_side(rows_a, rows_b)
+    label_width = max(len(label) for label, _, _ in table)
+    a_width = max(len(value) for _, value, _ in table)
+    lines = [f"{label:<{label_width}}  {value_a:<{a_width}}  {value_b}".rstrip()
+             for label, value_a, value_b in table]
+
+    matching_rows = _matching_rows(result.matching)
+    width = max(len(label) for label, _ in matching_rows)
+    lines.append("")
+    lines += [f"{label:<{width}}  {value}" for label, value in matching_rows]
+    lines.append("")
+    lines.append(verdict(a.summary(), b.summary()))
+    return "\n".join(lines) + "\n"
+
+
+def _config_differences(config_a: Config, config_b: Config) -> list[tuple[str, str, str]]:
+    """One row per setting the two runs differ in, in the order of the settings table."""
+    rows = []
+    for spec in FIELDS:
+        value_a, value_b = getattr(config_a, spec.name), getattr(config_b, spec.name)
+        if value_a != value_b:
+            rows.append((spec.flag[2:], str(value_a), str(value_b)))
+    return rows
+
+
+def _side_by_side(rows_a: list[tuple[str, str]],
+                  rows_b: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """The union of both runs' rows, in order; a row only one run has is blank in the other
+    (e.g. accuracy when only one of them classifies)."""
+    values_a, values_b = dict(rows_a), dict(rows_b)
+    labels = [label for label, _ in rows_a]
+    for index, (label, _) in enumerate(rows_b):
+        if label not in values_a:
+            labels.insert(min(index, len(labels)), label)
+    return [(label, values_a.get(label, ""), values_b.get(label, "")) for label in labels]
+
+
+def _matching_rows(matching: Matching) -> list[tuple[str, str]]:
+    if matching.reason is not None:
+        return [("matched similarity", f"none: {matching.reason}")]
+    pairs = [f"{i + 1}–{'none' if j == UNMATCHED else j + 1}"
+             for i, j in enumerate(matching.b_for_a)]
+    shown = "  ".join(pairs[:PAIRS_SHOWN])
+    if len(pairs) > PAIRS_SHOWN:
+        shown += f"  … ({len(pairs)} pairs; all in --json)"
+    return [
+        ("matched similarity", f"{matching.mean:.3f}  (chance {matching.chance:.3f} "
+         f"± {matching.chance_std:.3f}, independent random starts)"),
+        ("pairs (A–B)", shown),
+    ]
+
+
+def verdict(summary_a: Mapping[str, Any], summary_b: Mapping[str, Any]) -> str:
+    """One line: ``A: 1 distinct unit, loss 0.508 · B: 6 distinct, loss 0.002``."""
+    return f"A: {_side_verdict(summary_a, 'unit')} · B: {_side_verdict(summary_b, '')}"
+
+
+def _side_verdict(summary: Mapping[str, Any], noun: str) -> str:
+    distinct = summary["distinct_units"]
+    if noun:
+        noun = " " + noun + ("" if distinct == 1 else "s")
+    loss = summary["loss"]
+    text = f"{distinct} distinct{noun}, loss {'not finite' if loss is None else _short(loss)}"
+    if summary["diverged"]:
+        text += f", diverged at step {summary['step']:,}"
+    return text
+
+
+def _short(value: float) -> str:
+    """Three decimals while they say something, else three significant digits."""
+    return f"{value:.3f}" if 0.001 <= abs(value) < 1000 else f"{value:.3g}"
