@@ -289,8 +289,11 @@ def test_a_tiny_nudge_grows_and_a_smaller_one_splits_later() -> None:
     # size (the linearized saddle): the gaps of the two runs keep the ratio of the ε's.
     ratio = gaps[500] / small_gaps[500]
     assert ratio == pytest.approx(100.0, rel=0.01)
-    assert gaps[1000] > 10 * gaps[0]  # and it does grow, invisibly at first
-    assert gaps[1000] < 0.05
+    # It multiplies, by a fifth or more in every hundred steps, yet for the first
+    # thousand steps it stays below 0.02, invisible next to weights of order 0.1 to 1.
+    window = np.array([gaps[step] for step in range(0, split, 100)])
+    assert np.all(window[1:] > 1.2 * window[:-1])
+    assert gaps[1000] < 0.02 < gaps[split - 10]
 
 
 @claim("zero-stuck")

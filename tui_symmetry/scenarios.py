@@ -84,9 +84,9 @@ _ALL = (
     _scenario(
         "epsilon-split", "A tiny nudge grows until the copies split",
         "Copies of one unit plus a random nudge of size 1e-4. The loss sits on the "
-        "symmetric plateau while the difference grows exponentially, far too small to "
-        "see; then the units split and the loss drops. The smaller the nudge, the later "
-        "the split.",
+        "symmetric plateau while the difference between the copies multiplies, still far "
+        "too small to see; then the units split and the loss drops. The smaller the "
+        "nudge, the later the split.",
         2000, speed=200, pause_at=2000,
         init="symmetric", epsilon=1e-4,
     ),
