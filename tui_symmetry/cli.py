@@ -1,4 +1,6 @@
-"""The command line: `tui-symmetry` opens the app, `tui-symmetry train` runs headless.
+"""The command line: `tui-symmetry` opens the app, `tui-symmetry train` runs headless,
+`tui-symmetry scenarios` lists the lecture's scenes, `tui-symmetry serve` serves the app
+to a browser.
 
 The contract (options, exit status, output) is in docs/contracts.md, "Command line".
 
@@ -72,7 +74,7 @@ APP_EPILOG = (
     "Every option is also a control in the app.  Examples:\n"
     "  tui-symmetry --init symmetric --epsilon 0   # identical units: they never split\n"
     "  tui-symmetry --init xavier                  # random units: different from the start\n"
-    "  tui-symmetry --scenario epsilon-split       # a scene of the lecture, with its caption\n"
+    "  tui-symmetry --scenario epsilon-split       # a scene of the lecture: a tiny nudge grows\n"
 )
 TRAIN_DESCRIPTION = (
     "Train without the app and print a short summary (or one JSON object with --json)."
