@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint screenshots clean
+.PHONY: run test test-browser bench lint screenshots clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q -m "not browser"
+
+# The app served to headless Chromium (tests/test_browser.py).  Installs Debian's
+# chromium when it is missing, refreshing the package lists only if that fails.
+test-browser: $(STAMP)
+	test -x /usr/bin/chromium || apt-get install -y chromium \
+		|| (apt-get update && apt-get install -y chromium)
+	$(BIN)/python -m pytest -q -m browser tests/test_browser.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

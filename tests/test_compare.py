@@ -297,4 +297,4 @@ def test_the_command_is_listed_and_has_help(capsys: pytest.CaptureFixture[str]) 
     assert code == 0
     assert "--a \"OPTIONS\"" in out and "--init" in out and "--steps N" in out
     code, _, err = run_main(capsys, ["comparee"])
-    assert code == 2 and "the commands are 'train' and 'compare'" in err
+    assert code == 2 and "the commands are train, compare, scenarios, serve" in err

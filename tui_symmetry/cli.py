@@ -1,4 +1,6 @@
-"""The command line: `tui-symmetry` opens the app, `tui-symmetry train` runs headless.
+"""The command line: `tui-symmetry` opens the app, `tui-symmetry train` runs headless,
+`tui-symmetry scenarios` lists the lecture's scenes, `tui-symmetry serve` serves the app
+to a browser.
 
 The contract (options, exit status, output) is in docs/contracts.md, "Command line".
 
@@ -32,6 +34,9 @@ from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError,
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import run_document, write_json_atomic
 from tui_symmetry.options import DEFAULT_FPS, FPS, SPEED, parse_speed
+from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
+from tui_symmetry.scenarios import listing as scenario_listing
+from tui_symmetry.serve import DEFAULT_HOST, DEFAULT_PORT, PORT, served_by_web_driver
 
 PROG = "tui-symmetry"
 
@@ -60,14 +65,22 @@ APP_DESCRIPTION = (
     "Train a tiny neural network live in the terminal and watch its hidden units stay\n"
     "alike or split.  Without a command, opens the app."
 )
+COMMANDS = {
+    "train": "train headless and print a summary (see: tui-symmetry train --help)",
+    "compare": "train two runs side by side, match their units (tui-symmetry compare --help)",
+    "scenarios": "list the built-in scenarios of a lecture (open one: --scenario NAME)",
+    "serve": "serve the app to a web browser (see: tui-symmetry serve --help)",
+}
+"""Every command and its one-line help: the help text and the errors read this table."""
+
 APP_EPILOG = (
     "commands:\n"
-    "  train    train headless and print a summary (see: tui-symmetry train --help)\n"
-    "  compare  train two runs side by side, match their units (tui-symmetry compare --help)\n"
-    "\n"
+    + "".join(f"  {name:<10} {text}\n" for name, text in COMMANDS.items())
+    + "\n"
     "Every option is also a control in the app.  Examples:\n"
     "  tui-symmetry --init symmetric --epsilon 0   # identical units: they never split\n"
     "  tui-symmetry --init xavier                  # random units: different from the start\n"
+    "  tui-symmetry --scenario epsilon-split       # a scene of the lecture: a tiny nudge grows\n"
 )
 TRAIN_DESCRIPTION = (
     "Train without the app and print a short summary (or one JSON object with --json)."
@@ -77,6 +90,21 @@ TRAIN_EPILOG = (
     "  tui-symmetry train --steps 2000\n"
     "  tui-symmetry train --init symmetric --steps 5000 --json\n"
     "  tui-symmetry train --steps 2000 --export run.json   # replayable run document\n"
+    "  tui-symmetry train --scenario zero-stuck --steps 1000 --json\n"
+)
+SERVE_DESCRIPTION = (
+    "Serve the app to a web browser (textual-serve): every tab that opens the page runs\n"
+    "its own app with the options given here.  Listens on loopback unless --host says\n"
+    "otherwise; on any other address, whoever reaches the page runs the app here."
+)
+SERVE_EPILOG = (
+    "examples:\n"
+    "  tui-symmetry serve                                  # http://127.0.0.1:8000\n"
+    "  tui-symmetry serve --port 8080 --scenario random-breaks\n"
+)
+SCENARIOS_DESCRIPTION = (
+    "List the built-in scenarios, one per line, in lecture order.  Open one with\n"
+    "'tui-symmetry --scenario NAME' or train it with 'tui-symmetry train --scenario NAME'."
 )
 
 
@@ -193,6 +221,14 @@ def _add_run_options(parser: _Parser) -> None:
         "options, or a `train --json` output / export); flags given here override it",
     )
     parser.ranges["--config"] = "a .toml or .json file"
+    parser.add_argument(
+        "--scenario",
+        metavar="NAME",
+        default=None,
+        help="start from a built-in scenario (tui-symmetry scenarios lists them); "
+        "--config and flags given here override it",
+    )
+    parser.ranges["--scenario"] = "one of " + ", ".join(SCENARIOS)
 
 
 def build_app_parser() -> _Parser:
@@ -200,7 +236,8 @@ def build_app_parser() -> _Parser:
     parser = _Parser(
         prog=PROG,
         usage=f"{PROG} [OPTIONS]\n       {PROG} train --steps N [OPTIONS] [--json] "
-        "[--export FILE]",
+        f"[--export FILE]\n       {PROG} scenarios"
+        f"\n       {PROG} serve [--host HOST] [--port N] [OPTIONS]",
         description=APP_DESCRIPTION,
         epilog=APP_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -208,6 +245,12 @@ def build_app_parser() -> _Parser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_run_options(parser)
+    _add_app_options(parser)
+    return parser
+
+
+def _add_app_options(parser: _Parser) -> None:
+    """The options of the app that are not run settings: --fps and --speed."""
     app = parser.add_argument_group("app")
     app.add_argument(
         "--fps", default=None, metavar="X", help=_help_for(FPS, DEFAULT_FPS),
@@ -218,7 +261,6 @@ def build_app_parser() -> _Parser:
         help=_help_for(SPEED, "full"),
     )
     parser.ranges["--speed"] = SPEED_RANGE
-    return parser
 
 
 def build_train_parser() -> _Parser:
@@ -304,11 +346,13 @@ def _toml_loads(text: str) -> Any:
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    """The Config from --config (if any) overlaid with the flags the user typed.
+    """The Config of --scenario, overlaid with --config, overlaid with the typed flags.
 
     Raises UsageError with the core's one-line message (it names the valid range).
     """
     values: dict[str, Any] = {}
+    if args.scenario is not None:
+        values.update(find_scenario(args.scenario).config.to_dict())
     if args.config is not None:
         values.update(load_config_file(args.config))
     given = vars(args)
@@ -325,6 +369,14 @@ def build_config(args: argparse.Namespace) -> Config:
         raise UsageError(str(exc)) from None
 
 
+def find_scenario(name: str) -> Scenario:
+    """The built-in scenario ``name``; UsageError listing every name when there is none."""
+    try:
+        return get_scenario(name)
+    except UnknownScenario as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _coerce_option(spec: FieldSpec, value: str) -> Any:
     try:
         return spec.coerce(value)
@@ -338,15 +390,15 @@ def _coerce_option(spec: FieldSpec, value: str) -> Any:
 def run_app_command(argv: Sequence[str]) -> int:
     """``tui-symmetry [OPTIONS]``: validate everything, then hand over to the app."""
     if argv and not argv[0].startswith("-"):
-        raise UsageError(f"unknown command {argv[0]!r}; the commands are 'train' and "
-                         "'compare' (no command opens the app)")
+        raise UsageError(f"unknown command {argv[0]!r}; the commands are "
+                         f"{', '.join(COMMANDS)} (no command opens the app)")
     args = build_app_parser().parse_args(argv)
     config = build_config(args)
-    fps = DEFAULT_FPS if args.fps is None else _coerce_option(FPS, args.fps)
-    speed = _parse_speed_option(args.speed)
+    fps, speed = _app_options(args)
     # Checked before anything starts: without a terminal the app would wait forever for
     # keys that cannot come (and outlive a dropped SSH link), with its training child.
-    if not has_terminal():
+    # Served to a browser, the keys come over stdin from the page instead.
+    if not has_terminal() and not served_by_web_driver():
         raise UsageError(NO_TERMINAL)
     # Imported here: the headless path must not pay for (or depend on) Textual.
     try:
@@ -355,6 +407,14 @@ def run_app_command(argv: Sequence[str]) -> int:
         raise RuntimeFailure(f"cannot start the app: {exc}") from None
     status = run_app(config, fps=fps, speed=speed)
     return EXIT_OK if status is None else int(status)
+
+
+def _app_options(args: argparse.Namespace) -> tuple[float, float | None]:
+    """(fps, speed) of the app; without --speed, a scenario's narration speed."""
+    fps = DEFAULT_FPS if args.fps is None else _coerce_option(FPS, args.fps)
+    if args.speed is None and args.scenario is not None:
+        return fps, find_scenario(args.scenario).speed
+    return fps, _parse_speed_option(args.speed)
 
 
 def _parse_speed_option(value: str | None) -> float | None:
@@ -372,6 +432,83 @@ def has_terminal() -> bool:
     from the process's own streams whatever a caller swapped in.
     """
     return _isatty(sys.__stdin__) and _isatty(sys.__stdout__)
+
+
+# -- scenarios and serve ------------------------------------------------------------------
+
+
+def build_scenarios_parser() -> _Parser:
+    """The parser for ``tui-symmetry scenarios`` (no options but --help)."""
+    return _Parser(prog=f"{PROG} scenarios", usage=f"{PROG} scenarios",
+                   description=SCENARIOS_DESCRIPTION,
+                   formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
+
+
+def run_scenarios_command(argv: Sequence[str], stdout: TextIO) -> int:
+    """``tui-symmetry scenarios``: one ``name  title`` line per built-in scenario."""
+    build_scenarios_parser().parse_args(argv)
+    stdout.write(scenario_listing())
+    stdout.flush()
+    return EXIT_OK
+
+
+def build_serve_parser() -> _Parser:
+    """The parser for ``tui-symmetry serve``: --host, --port and every app option."""
+    parser = _Parser(
+        prog=f"{PROG} serve",
+        usage=f"{PROG} serve [--host HOST] [--port N] [OPTIONS]",
+        description=SERVE_DESCRIPTION,
+        epilog=SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    web = parser.add_argument_group("server")
+    web.add_argument("--host", default=DEFAULT_HOST, metavar="HOST",
+                     help=f"address to listen on (default: {DEFAULT_HOST}, loopback only)")
+    web.add_argument("--port", default=str(DEFAULT_PORT), metavar="N",
+                     help=f"{PORT.help}; {PORT.describe_range()} (default: {DEFAULT_PORT})")
+    parser.ranges["--host"] = "an address or host name"
+    parser.ranges["--port"] = PORT.describe_range()
+    _add_run_options(parser)
+    _add_app_options(parser)
+    return parser
+
+
+def run_serve_command(argv: Sequence[str], stderr: TextIO) -> int:
+    """``tui-symmetry serve``: check the app options here, then serve until Ctrl+C."""
+    args = build_serve_parser().parse_args(argv)
+    port = _coerce_option(PORT, args.port)
+    # Every tab runs the app with these options: a bad one is reported now, once,
+    # not as a page that closes again.
+    build_config(args)
+    _app_options(args)
+    from tui_symmetry.serve import ServeError, serve
+
+    try:
+        serve(args.host, port, served_app_args(args), stderr)
+    except ServeError as exc:
+        raise RuntimeFailure(str(exc)) from None
+    return EXIT_OK
+
+
+def served_app_args(args: argparse.Namespace) -> list[str]:
+    """The app options of a parsed ``serve`` command line, as words for the served app.
+
+    Written ``--opt=value``, so a value starting with a dash stays a value; the config
+    file's path made absolute, so it does not depend on where the app is started.
+    """
+    given = vars(args)
+    words = []
+    if args.scenario is not None:
+        words.append(f"--scenario={args.scenario}")
+    if args.config is not None:
+        words.append(f"--config={os.path.abspath(args.config)}")
+    words.extend(f"{spec.flag}={given[spec.name]}" for spec in FIELDS if spec.name in given)
+    if args.fps is not None:
+        words.append(f"--fps={args.fps}")
+    if args.speed is not None:
+        words.append(f"--speed={args.speed}")
+    return words
 
 
 # -- train -------------------------------------------------------------------------------
@@ -558,6 +695,10 @@ def main(argv: list[str] | None = None) -> int:
         if args and args[0] == "compare":
             from tui_symmetry.compare import run_compare_command  # it builds on this module
             return run_compare_command(args[1:], stdout, stderr)
+        if args and args[0] == "scenarios":
+            return run_scenarios_command(args[1:], stdout)
+        if args and args[0] == "serve":
+            return run_serve_command(args[1:], stderr)
         return run_app_command(args)
     except UsageError as exc:
         return _fail(stderr, str(exc), EXIT_USAGE)
