@@ -46,15 +46,18 @@ def gradient_gaps(unit_grads: np.ndarray) -> np.ndarray:
     """
     hidden = unit_grads.shape[0]
     squares = np.zeros((hidden, hidden))
+    diff = np.empty((hidden, hidden))
     with np.errstate(over="ignore", invalid="ignore"):
         for column in unit_grads.T:
-            diff = np.subtract.outer(column, column)
-            diff *= diff
+            np.subtract.outer(column, column, out=diff)
+            np.multiply(diff, diff, out=diff)
             squares += diff
         gaps = np.sqrt(squares, out=squares).astype(np.float32)
-    # A tiny gap whose square underflowed: equal rows share an id, unequal ones do not.
-    _, row_id = np.unique(unit_grads, axis=0, return_inverse=True)
-    row_id = row_id.reshape(-1)
-    underflowed = (gaps == 0) & (row_id[:, None] != row_id[None, :])
-    gaps[underflowed] = np.nextafter(np.float32(0), np.float32(1))
+    zero = gaps == 0
+    if np.count_nonzero(zero) > hidden:  # zeros beyond the diagonal: copies, or underflow
+        # Equal rows share an id, unequal ones do not.
+        _, row_id = np.unique(unit_grads, axis=0, return_inverse=True)
+        row_id = row_id.reshape(-1)
+        gaps[zero & (row_id[:, None] != row_id[None, :])] = np.nextafter(np.float32(0),
+                                                                          np.float32(1))
     return gaps

@@ -23,11 +23,12 @@ changed line from the left edge of the widget it belongs to, so a changing tile 
 its own column, not the panel's width.  Pictures that keep changing still cost bytes,
 so in a terminal they follow the snapshots at most at ``byte_rate`` bytes per second
 (a token bucket over the estimated size of the repainted lines, with a trailing
-update): a quiet run updates at every snapshot, a run whose every picture changes
-about once a second (benchmarks/bench_units.py measures it).  The first picture of a
-run, a resize, a new page or selection are drawn at once and not charged.  Without
-colour (``NO_COLOR``) or with 16 colours, one cell is one pixel and the level is a
-glyph: ``#=:·`` below the middle of the scale, ``░▒▓█`` above, ``*`` the boundary.
+update): a quiet run updates at every snapshot; while every picture changes all the
+time, at 120×40 they update every second or two (benchmarks/bench_units.py measures
+it).  The first picture of a run, a resize, a new page or selection are drawn at once
+and not charged.  Without colour (``NO_COLOR``) or with 16 colours, one cell is one
+pixel and the level is a glyph: ``#=:·`` below the middle of the scale, ``░▒▓█``
+above, ``*`` the boundary.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ MAX_TILE_LINES = 10
 ones would show nothing new and cost bytes on every change."""
 TILE_GAP = 1
 """Columns between tiles (two between the output tile and the units)."""
-DEFAULT_BYTE_RATE = 24_000.0
+DEFAULT_BYTE_RATE = 20_000.0
 """Bytes per second the pictures may cost in a terminal (the app's whole budget is
 40 KB/s at 120×40; the status line and the numbers need the rest)."""
 BURST_SECONDS = 1.0
