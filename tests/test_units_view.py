@@ -467,7 +467,10 @@ def test_pictures_wait_for_the_byte_budget_and_numbers_do_not():
         w = snaps[2].params.W1[gallery.selected_unit]
         assert f"{w[0]:+.3f}" in lines[-1]
         # Once the budget allows it, the trailing update draws the newest pictures.
-        clock.now += -gallery._tokens / 2000.0
+        clock.now += -gallery._tokens / 2000.0 - 0.01
+        gallery.flush_images()  # a timer that fires early: still in debt, nothing drawn
+        assert gallery._shown is snaps[1]
+        clock.now += 0.02
         gallery.flush_images()
         await settle(pilot, gallery)
         assert gallery._shown is snaps[2] and tiles(gallery) != second

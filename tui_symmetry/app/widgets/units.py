@@ -441,9 +441,10 @@ class UnitsGallery(Widget):
             self._footer._redraw()
 
     def flush_images(self) -> None:
-        """Draw the newest snapshot's pictures now (the trailing update of the budget)."""
+        """The trailing update of the budget: draw the newest snapshot's pictures once the
+        budget allows it (else wait on, with a new timer)."""
         self._cancel_image_timer()
-        if self._shown is not self._snapshot:
+        if self._shown is not self._snapshot and self._images_due():
             self._shown = self._snapshot
             self._redraw_all(charge=True)
 
