@@ -30,6 +30,7 @@ test-browser: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_app.py
+	$(BIN)/python benchmarks/bench_units.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ import numpy as np
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import STREAM_BATCH, STREAM_NOISE, Dataset, make_dataset, rng_for
+from tui_symmetry.core.gradients import gradient_gaps, gradient_norms
 from tui_symmetry.core.init import init_params
 from tui_symmetry.core.network import (
     ACTIVATIONS,
@@ -30,6 +31,7 @@ from tui_symmetry.core.network import (
 )
 from tui_symmetry.core.optim import make_optimizer
 from tui_symmetry.core.regularize import add_grad_noise, add_l2, add_tie, dropout_mask, l1_prox
+from tui_symmetry.core.unit_maps import UnitMapper, UnitMaps
 
 HISTORY_CAPACITY = 1024
 HISTORY_FIELDS = ("step", "loss", "test_loss", "symmetry_index")
@@ -127,6 +129,12 @@ class Snapshot:
     max_unit_gap: float
     history: dict[str, np.ndarray] = field(repr=False)
     steps_per_s: float = 0.0
+    # The units view (core/unit_maps.py, core/gradients.py): what each unit computes,
+    # and the data-loss gradient on the whole training set, per unit (H,) and pairwise
+    # ‖g_i − g_j‖ (H, H), exactly 0.0 between identical units.
+    unit_maps: UnitMaps | None = field(default=None, repr=False)
+    grad_norms: np.ndarray | None = field(default=None, repr=False)
+    grad_gaps: np.ndarray | None = field(default=None, repr=False)
 
     def summary(self) -> dict[str, Any]:
         """The scalar facts that `train --json` prints (docs/contracts.md).
@@ -197,6 +205,8 @@ class Trainer:
         self._epoch_order = np.arange(0)
         self._epoch_pos = 0
         self._order: np.ndarray | None = None
+        self._mapper: UnitMapper | None = None  # the units view's grids, made on first use
+        self._data_grad = UnitMajorViews(layout, np.zeros(layout.size))
         self._record(self.train_loss())
 
     # -- training -------------------------------------------------------------------
@@ -382,6 +392,7 @@ class Trainer:
         order.flags.writeable = False
         dead = summary["dead"]
         dead.flags.writeable = False
+        unit_maps, grad_norms, grad_gaps = self._unit_pictures()
         return Snapshot(
             config=cfg,
             step=self.step_count,
@@ -401,4 +412,27 @@ class Trainer:
             max_unit_gap=summary["max_unit_gap"],
             history=self.history.arrays(),
             steps_per_s=steps_per_s,
+            unit_maps=unit_maps,
+            grad_norms=grad_norms,
+            grad_gaps=grad_gaps,
         )
+
+    def _unit_pictures(self) -> tuple[UnitMaps, np.ndarray, np.ndarray]:
+        """The units view's share of a snapshot: the maps, gradient norms and gaps.
+
+        The gradient is the data loss's on the whole training set, without dropout or
+        penalties (why: core/gradients.py), computed here rather than taken from the
+        last step, whose gradient holds the penalties, noise and that step's batch.
+        """
+        cfg = self.config
+        params = self._buffers[self._current]
+        if self._mapper is None:
+            self._mapper = UnitMapper(self.data, cfg.hidden)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss_and_grads_unit_major(params, self._XT, self._yT, ACTIVATIONS[cfg.activation],
+                                      cfg.is_regression, self._data_grad,
+                                      self._workspace(self._XT.shape[1]))
+        grads = metrics.unit_vectors(self.param_layout.views(self._data_grad.theta))
+        norms, gaps = gradient_norms(grads), gradient_gaps(grads)
+        norms.flags.writeable = gaps.flags.writeable = False
+        return self._mapper.maps(params, cfg.activation), norms, gaps

@@ -24,6 +24,9 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 
+from tui_symmetry.app.widgets._heatmap import fit_cells as _fit
+from tui_symmetry.app.widgets._heatmap import longest_fitting as _longest_fitting
+from tui_symmetry.app.widgets._heatmap import merged_segments
 from tui_symmetry.app.widgets._lines import LinePanel, LineSpec, text_segments
 from tui_symmetry.app.widgets._palette import (
     DEAD_GLYPH,
@@ -260,20 +263,10 @@ class SimilarityPanel(LinePanel):
             segs: list[Segment] = []
             if label_w:
                 segs.append(Segment(label.ljust(label_w), self._styles.text(dim=True)))
-            # Run-length merge: equal neighbours become one segment, one escape sequence.
-            run_style: Style | None = None
-            run_text = ""
-            for j, upper in enumerate(top):
-                lower = bottom[j] if bottom else None
-                text, style = self._cell(upper, lower, col_w, mono)
-                if style is run_style:
-                    run_text += text
-                    continue
-                if run_text:
-                    segs.append(Segment(run_text, run_style))
-                run_style, run_text = style, text
-            if run_text:
-                segs.append(Segment(run_text, run_style))
+            segs.extend(merged_segments(
+                self._cell(upper, bottom[j] if bottom else None, col_w, mono)
+                for j, upper in enumerate(top)
+            ))
             return segs
 
         return key, build
@@ -337,26 +330,3 @@ class SimilarityPanel(LinePanel):
         self._grid, self._grid_key = grid, key
         return grid
 
-
-def _fit(hidden: int, sub_rows: int, room: int, chars_per_row: int) -> tuple[int, int]:
-    """(block, cell): average block×block units per cell; each cell ``cell`` sub-rows tall.
-
-    Prefers the largest square cells that fit; when not even one sub-row per unit
-    fits, averages k×k blocks of units.
-    """
-    room_rows = max(room // chars_per_row, 0)
-    fit = min(sub_rows, room_rows)
-    if fit <= 0:
-        return max(hidden, 1), 1
-    cell = fit // hidden
-    if cell >= 1:
-        # With half-blocks, an even cell lets every unit own whole lines (and a label).
-        if chars_per_row == 1 and cell >= 2 and cell % 2:
-            cell -= 1
-        return 1, cell
-    return math.ceil(hidden / fit), 1
-
-
-def _longest_fitting(width: int, wordings: Sequence[str]) -> str:
-    """The first of ``wordings`` (longest first) that fits ``width``, else the last."""
-    return next((text for text in wordings if len(text) <= width), wordings[-1])

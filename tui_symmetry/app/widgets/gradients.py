@@ -1,0 +1,403 @@
+"""The Gradient panel: how hard, and how differently, the loss pushes each hidden unit.
+
+Left, the H×H matrix of gradient gaps ‖g_i − g_j‖ (core/gradients.py: the data-loss
+gradient of each unit on the whole training set) in the similarity order, drawn like
+the Similarity panel's matrix and read the same way: bright is alike.  An exactly-zero
+gap -- two units the loss cannot tell apart, as copies are -- is the top colour (the
+similarity panel's "same unit"); nonzero gaps darken with their size on a log scale,
+half a decade per level, relative to the largest gap.  So while the units are copies
+the matrix is one bright square, and the first gap that opens shows at once, however
+small.  Right, each unit's gradient norm ‖g_i‖ as a bar.  Underneath, how many pairs
+still have identical gradients and the largest gap.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+
+from tui_symmetry.app.widgets._heatmap import fit_cells, longest_fitting, merged_segments
+from tui_symmetry.app.widgets._lines import LinePanel, LineSpec
+from tui_symmetry.app.widgets._palette import (
+    SEQUENTIAL_GLYPHS,
+    SEQUENTIAL_LEVELS,
+    ColorMode,
+    StableScale,
+    format_compact,
+    sequential_color,
+    uses_glyphs,
+)
+from tui_symmetry.app.widgets.units import unit_name
+
+if TYPE_CHECKING:
+    from tui_symmetry.core.trainer import Snapshot
+
+IDENTICAL_LEVEL = SEQUENTIAL_LEVELS - 1
+"""An exactly-zero gap: the top of the sequential scale."""
+GAP_DECADES = 4.0
+"""Nonzero gaps span this many decades below the largest (half a decade per level);
+anything smaller shares the lightest nonzero level."""
+BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
+MATRIX_SHARE = 0.6
+"""Most of the width the matrix takes; the bars get the rest."""
+MIN_BARS_WIDTH = 16
+
+
+def quantize_gaps(gaps: np.ndarray, top: float) -> np.ndarray:
+    """Levels 0..9 of the sequential scale: 9 is exactly 0, then half a decade per
+    level downwards from ``top`` (8: at most top·1e-4 ... 0: above top/√10).
+
+    Non-finite gaps (a run about to overflow) count as the largest.
+    """
+    gaps = np.asarray(gaps, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.log10(gaps / top)
+    steps = np.floor(-2.0 * np.nan_to_num(ratio, nan=0.0, posinf=0.0, neginf=0.0))
+    levels = np.clip(steps, 0, IDENTICAL_LEVEL - 1).astype(np.int8)
+    levels[gaps == 0] = IDENTICAL_LEVEL
+    return levels
+
+
+class GradientPanel(LinePanel):
+    """Gradient gaps between units (a heatmap) and each unit's gradient norm (bars).
+
+    Args:
+        color_mode: force ``"full"``, ``"ansi16"`` or ``"mono"``; ``None`` detects.
+        text_interval: minimum seconds between updates of the printed numbers; as for
+            the other panels.
+        by_similarity: rows in similarity order (default) or unit order.
+        clock: the time source of that throttle (tests inject a fake one).
+        name, id, classes, disabled: as for any Textual widget.
+    """
+
+    def __init__(
+        self,
+        *,
+        color_mode: ColorMode | None = None,
+        text_interval: float | None = None,
+        by_similarity: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(color_mode=color_mode, text_interval=text_interval, clock=clock,
+                         name=name, id=id, classes=classes, disabled=disabled)
+        self._by_similarity = by_similarity
+        self._snapshot: Snapshot | None = None
+        self._printed: Snapshot | None = None
+        self._key: tuple | None = None
+        self._selected = 0
+        self._top = 0  # first unit of the bars when they scroll
+        self._gap_scale = StableScale(floor=1e-300)
+        self._norm_scale = StableScale(floor=1e-300)
+        self._grid_key: tuple | None = None
+        self._grid = np.zeros((0, 0), dtype=np.int8)
+
+    # -- public API --------------------------------------------------------------------------
+
+    @property
+    def selected_unit(self) -> int:
+        """Index of the selected hidden unit."""
+        return self._selected
+
+    @property
+    def gap_scale(self) -> float | None:
+        """The largest gap the colours are relative to (None before data)."""
+        return self._gap_scale.value
+
+    def select(self, unit: int) -> None:
+        """Select hidden unit ``unit`` (0-based): its bar and matrix row are marked."""
+        hidden = self._hidden()
+        if hidden:
+            self._selected = min(max(int(unit), 0), hidden - 1)
+            self._printed = self._snapshot
+            self._redraw()
+
+    def toggle_order(self) -> None:
+        """Switch between similarity order and unit order."""
+        self._by_similarity = not self._by_similarity
+        self._grid_key = None
+        self._redraw()
+
+    def show(self, snapshot: Snapshot) -> None:
+        """Display ``snapshot``; a cheap no-op when its version and step are unchanged."""
+        key = (snapshot.version, snapshot.step, snapshot.config)
+        if key == self._key:
+            return
+        if self._key is not None and (snapshot.config != self._key[2]
+                                      or snapshot.step < self._key[1]):
+            self._gap_scale.reset()
+            self._norm_scale.reset()
+        self._key = key
+        self._snapshot = snapshot
+        self._selected = min(self._selected, max(self._hidden() - 1, 0))
+        if snapshot.grad_gaps is not None and snapshot.grad_norms is not None:
+            # All-zero gaps (copies) have no scale to show: it starts at the first gap.
+            largest_gap = _finite_max(snapshot.grad_gaps)
+            if largest_gap > 0:
+                self._gap_scale.update(largest_gap)
+            self._norm_scale.update(_finite_max(snapshot.grad_norms))
+        if self._printed is None or self._text_due():
+            self._printed = snapshot
+        self._grid_key = None
+        self._redraw()
+
+    def _catch_up_text(self) -> bool:
+        if self._printed is self._snapshot:
+            return False
+        self._printed = self._snapshot
+        return True
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _hidden(self) -> int:
+        return 0 if self._snapshot is None else int(self._snapshot.params.b1.shape[0])
+
+    def _order(self) -> np.ndarray:
+        snap, hidden = self._snapshot, self._hidden()
+        if self._by_similarity and snap is not None and len(snap.order) == hidden:
+            return np.asarray(snap.order)
+        return np.arange(hidden)
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _layout_lines(self, width: int, height: int) -> Sequence[LineSpec]:
+        snap = self._snapshot
+        if snap is None:
+            return [self._empty_spec()]
+        if snap.grad_gaps is None or snap.grad_norms is None:
+            return [(("nograds",), lambda: [Segment("no gradients in this snapshot",
+                                                    self._styles.text(dim=True))])]
+        hidden = self._hidden()
+        legend = height >= 4
+        summary = height >= 2
+        body = height - legend - summary
+        mono = uses_glyphs(self._styles.mode)
+        bars_w = max(MIN_BARS_WIDTH, width - int(width * MATRIX_SHARE))
+        matrix_w = width - bars_w - 2
+        if matrix_w < 8:
+            matrix_w, bars_w = 0, width
+        left = self._matrix_parts(matrix_w, body, hidden, mono) if matrix_w else []
+        right = self._bar_parts(bars_w, body, hidden)
+        specs: list[LineSpec] = []
+        if legend:
+            specs.append(self._legend_spec(width))
+        for y in range(body):
+            specs.append(self._body_spec(left[y] if y < len(left) else None, matrix_w,
+                                         right[y], bars_w))
+        if summary:
+            specs.append(self._summary_spec(width))
+        return specs
+
+    # -- the matrix ----------------------------------------------------------------------------
+
+    def _matrix_parts(self, width: int, lines: int, hidden: int, mono: bool) -> list[tuple]:
+        rows_per_line = 1 if mono else 2
+        chars_per_row = 2 if mono else 1
+        label_w = len(unit_name(hidden - 1, short=True)) + 1
+        block, cell = fit_cells(hidden, lines * rows_per_line, width - label_w, chars_per_row)
+        if block != 1 or cell % rows_per_line:
+            label_w = 0
+            block, cell = fit_cells(hidden, lines * rows_per_line, width, chars_per_row)
+        grid = self._display_grid(block)
+        n = grid.shape[0]
+        order = self._order()
+        col_w = cell * chars_per_row
+        parts: list[tuple] = []
+        for line in range(lines):
+            sub_top = line * rows_per_line
+            i_top = sub_top // cell
+            if i_top >= n:
+                break
+            i_bot = None if mono else (sub_top + 1) // cell
+            top = grid[i_top].tobytes()
+            bottom = grid[i_bot].tobytes() if i_bot is not None and i_bot < n else b""
+            label, selected = "", False
+            if label_w and sub_top % cell == 0:
+                unit = int(order[i_top])
+                label, selected = unit_name(unit, short=True), unit == self._selected
+            parts.append(("matrix", top, bottom, col_w, label, selected, label_w, mono))
+        return parts
+
+    def _display_grid(self, block: int) -> np.ndarray:
+        """Gap levels in display order, k×k blocks shown by their largest gap."""
+        key = (block, self._by_similarity)
+        if key == self._grid_key:
+            return self._grid
+        snap = self._snapshot
+        order = self._order()
+        gaps = np.asarray(snap.grad_gaps, dtype=float)[np.ix_(order, order)]
+        levels = quantize_gaps(gaps, self._gap_scale.value or 1.0)
+        if block > 1:
+            hidden = len(order)
+            n = math.ceil(hidden / block)
+            pad = n * block - hidden
+            padded = np.pad(levels, ((0, pad), (0, pad)), constant_values=IDENTICAL_LEVEL)
+            levels = padded.reshape(n, block, n, block).min(axis=(1, 3))
+        self._grid, self._grid_key = levels, key
+        return levels
+
+    def _matrix_segments(self, part: tuple) -> list[Segment]:
+        _, top, bottom, col_w, label, selected, label_w, mono = part
+        styles = self._styles
+        segs: list[Segment] = []
+        if label_w:
+            text = ("▸" if selected else " ") + label
+            segs.append(Segment(text.ljust(label_w)[:label_w],
+                                styles.text(dim=not selected, bold=selected, reverse=selected)))
+        segs.extend(merged_segments(
+            self._cell(upper, bottom[j] if bottom else None, col_w, mono)
+            for j, upper in enumerate(top)
+        ))
+        return segs
+
+    def _cell(self, upper: int, lower: int | None, width: int, mono: bool) -> tuple[str, Style]:
+        mode = self._styles.mode
+        if mono:
+            style = (self._styles.text() if mode == "mono" else self._styles.get(
+                ("glyph", upper), lambda: Style(color=sequential_color(upper, mode))))
+            return SEQUENTIAL_GLYPHS[upper] * width, style
+        return "▀" * width, self._styles.get(("half", upper, lower), lambda: Style(
+            color=sequential_color(upper, mode),
+            bgcolor=None if lower is None else sequential_color(lower, mode)))
+
+    # -- the bars ------------------------------------------------------------------------------
+
+    def _bar_parts(self, width: int, lines: int, hidden: int) -> list[tuple]:
+        """One bar per line: the header, then the units in display order (scrolling)."""
+        order = self._order()
+        rows = max(lines - 1, 0)
+        top = self._scroll_top(hidden, rows, order)
+        norms = self._printed.grad_norms if self._printed is not None else None
+        scale = self._norm_scale.value or 1.0
+        shown = f"  {top + 1}-{min(top + rows, hidden)} of {hidden}" if rows < hidden else ""
+        header = longest_fitting(width, [f"|grad| per unit, 0-{format_compact(scale, 2)}"
+                                         + shown, "|grad| per unit" + shown, "|grad|"])
+        parts: list[tuple] = [("text", header, True)] if lines else []
+        label_w = len(unit_name(hidden - 1, short=True)) + 2
+        value_w = 8
+        bar_w = max(width - label_w - value_w, 1)
+        for position in range(top, min(top + rows, hidden)):
+            unit = int(order[position])
+            norm = float(self._snapshot.grad_norms[unit])
+            value = float(norms[unit]) if norms is not None and unit < len(norms) else norm
+            eighths = 0 if not math.isfinite(norm) else round(min(norm / scale, 1.0) * bar_w * 8)
+            parts.append(("bar", unit_name(unit, short=True), unit == self._selected, label_w,
+                          eighths, bar_w, format_compact(value, 2)))
+        while len(parts) < lines:
+            parts.append(("text", "", False))
+        return parts
+
+    def _scroll_top(self, hidden: int, rows: int, order: np.ndarray) -> int:
+        if rows <= 0 or rows >= hidden:
+            self._top = 0
+            return 0
+        position = int(np.flatnonzero(order == self._selected)[0])
+        top = min(self._top, hidden - rows)
+        if position < top:
+            top = position
+        elif position >= top + rows:
+            top = position - rows + 1
+        self._top = max(0, top)
+        return self._top
+
+    def _bar_segments(self, part: tuple) -> list[Segment]:
+        styles = self._styles
+        if part[0] == "text":
+            _, text, bold = part
+            return [Segment(text, styles.text(bold=bold, dim=not bold))]
+        _, label, selected, label_w, eighths, bar_w, value = part
+        full, rest = divmod(eighths, 8)
+        bar = "█" * full + (BAR_EIGHTHS[rest] if rest else "")
+        head = (("▸" if selected else " ") + label).ljust(label_w)
+        return [Segment(head, styles.text(bold=selected, reverse=selected, dim=not selected)),
+                Segment(bar.ljust(bar_w), styles.text()),
+                Segment(" " + value, styles.text(dim=True))]
+
+    # -- lines ---------------------------------------------------------------------------------
+
+    def _body_spec(self, left: tuple | None, left_w: int, right: tuple, right_w: int) -> LineSpec:
+        key = ("body", left, left_w, right, right_w)
+
+        def build() -> list[Segment]:
+            segs: list[Segment] = []
+            if left_w:
+                matrix = self._matrix_segments(left) if left is not None else []
+                used = sum(segment.cell_length for segment in matrix)
+                segs += matrix
+                segs.append(Segment(" " * max(left_w + 2 - used, 0), self._styles.text()))
+            segs += self._bar_segments(right)
+            return segs
+
+        return key, build
+
+    def _legend_spec(self, width: int) -> LineSpec:
+        """``|gi-gj| =0 █  1.5e-6 ▇▇▇▇▇▇▇▇▇ 0.015  log``: the scale's ends in numbers."""
+        mode = self._styles.mode
+        top = self._gap_scale.value
+        snap = self._snapshot
+        if top is None or snap is None or _finite_max(snap.grad_gaps) == 0:
+            # Nothing but copies: no nonzero gap to put on a scale.
+            note = longest_fitting(width - 12, ["  every gap is exactly 0: identical gradients",
+                                                "  every gap is 0", ""])
+            key = ("legend0", mode, note)
+            return key, lambda: [
+                Segment("|gi-gj| ", self._styles.text(bold=True)),
+                Segment("=0 ", self._styles.text()), self._legend_cell(IDENTICAL_LEVEL),
+                Segment(note, self._styles.text(dim=True))]
+        low = format_compact(top * 10.0**-GAP_DECADES, 2)
+        notes = longest_fitting(
+            width - 24 - len(low) - len(format_compact(top, 2)),
+            ["  log, ½ decade per level; bright = alike", "  log, ½ decade per level",
+             "  log", ""])
+        key = ("legend", mode, low, top, notes)
+
+        def build() -> list[Segment]:
+            styles = self._styles
+            segs = [Segment("|gi-gj| ", styles.text(bold=True)), Segment("=0 ", styles.text()),
+                    self._legend_cell(IDENTICAL_LEVEL), Segment(f"  {low} ", styles.text())]
+            for level in range(IDENTICAL_LEVEL - 1, -1, -1):
+                segs.append(self._legend_cell(level))
+            segs.append(Segment(f" {format_compact(top, 2)}", styles.text()))
+            segs.append(Segment(notes, styles.text(dim=True)))
+            return segs
+
+        return key, build
+
+    def _legend_cell(self, level: int) -> Segment:
+        mode = self._styles.mode
+        if uses_glyphs(mode):
+            text, style = self._cell(level, None, 1, True)
+            return Segment(text, style)
+        return Segment(" ", self._styles.get(("legend", level),
+                                             lambda: Style(bgcolor=sequential_color(level, mode))))
+
+    def _summary_spec(self, width: int) -> LineSpec:
+        snap = self._printed or self._snapshot
+        gaps = np.asarray(snap.grad_gaps)
+        hidden = gaps.shape[0]
+        pairs = hidden * (hidden - 1) // 2
+        upper = gaps[np.triu_indices(hidden, 1)]
+        identical = int(np.count_nonzero(upper == 0))
+        largest = format_compact(_finite_max(upper), 3) if upper.size else "0"
+        text = longest_fitting(width, [
+            f"identical gradients: {identical} of {pairs} pairs  · largest gap {largest}",
+            f"identical: {identical}/{pairs} pairs · largest {largest}",
+            f"same {identical}/{pairs} · max {largest}",
+        ])
+        key = ("summary", text)
+        return key, lambda: [Segment(text, self._styles.text(bold=True))]
+
+
+def _finite_max(values: np.ndarray) -> float:
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if finite.size else 0.0
