@@ -16,6 +16,7 @@ from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import STREAM_BATCH, STREAM_NOISE, Dataset, make_dataset, rng_for
 from tui_symmetry.core.init import init_params
+from tui_symmetry.core.instruments import Instruments
 from tui_symmetry.core.network import (
     Layout,
     Params,
@@ -114,6 +115,19 @@ class Snapshot:
     max_unit_gap: float
     history: dict[str, np.ndarray] = field(repr=False)
     steps_per_s: float = 0.0
+    # The honest numbers (core/instruments.py).  chance_level above is the expected
+    # symmetry index of the config's own random start (core/chance.py).
+    similarity_measure: str = ""
+    unit_states: np.ndarray | None = field(default=None, repr=False)  # metrics.LIVE, ...
+    constant_units: int = 0
+    inactive_units: int = 0
+    spread: float = math.nan
+    saddle_curvature: float | None = None
+    growth_rate: float | None = None
+    predicted_split_step: int | None = None
+    split_step: int | None = None
+    splits: tuple[tuple[int, int, int], ...] = ()
+    one_unit_loss: float | None = None
 
     def summary(self) -> dict[str, Any]:
         """The scalar facts of DESIGN §4's `train --json` (without steps_per_s).
@@ -131,7 +145,29 @@ class Snapshot:
             "dead_units": self.dead_units,
             "max_unit_gap": _json_float(self.max_unit_gap),
             "diverged": self.diverged,
+            **_honest_summary(self),
         }
+
+
+def _honest_summary(snap: Snapshot) -> dict[str, Any]:
+    """The summary's keys for the honest numbers (JSON-ready, like the rest)."""
+    efold = None
+    if snap.growth_rate is not None and snap.growth_rate > 0:
+        efold = 1.0 / snap.growth_rate
+    return {
+        "symmetry_chance": _json_float(snap.chance_level),
+        "similarity_measure": snap.similarity_measure,
+        "constant_units": snap.constant_units,
+        "inactive_units": snap.inactive_units,
+        "spread": _json_float(snap.spread),
+        "saddle_curvature": _json_float(snap.saddle_curvature),
+        "growth_rate": _json_float(snap.growth_rate),
+        "efold_steps": _json_float(efold),
+        "predicted_split_step": snap.predicted_split_step,
+        "split_step": snap.split_step,
+        "splits": [list(split) for split in snap.splits],
+        "one_unit_loss": _json_float(snap.one_unit_loss),
+    }
 
 
 def _json_float(value: float | None) -> float | None:
@@ -180,6 +216,7 @@ class Trainer:
         self._epoch_order = np.arange(0)
         self._epoch_pos = 0
         self._order: np.ndarray | None = None
+        self.instruments = Instruments(config, layout, self.theta, self._XT, self._yT)
         self._record(self.train_loss())
 
     # -- training -------------------------------------------------------------------
@@ -249,6 +286,7 @@ class Trainer:
             if cfg.l1:
                 l1_prox(new_theta, layout, opt.lr * cfg.l1)
             self.step_count += 1
+            self.instruments.observe(theta, new_theta, self.step_count)
             done += 1
         self._current = current
         self.has_grad = True
@@ -342,7 +380,7 @@ class Trainer:
         """An immutable copy of everything a view needs, metrics included."""
         cfg = self.config
         params = self.params
-        summary = metrics.summarize(params, cfg.activation)
+        summary = metrics.summarize(params, cfg.activation, self._XT)
         self._order = metrics.similarity_order(summary["similarity"], self._order)
         loss, acc = self._evaluate(self._XT, self._yT)
         test_loss = test_acc = None
@@ -369,11 +407,12 @@ class Trainer:
             order=order,
             dead=dead,
             symmetry_index=summary["symmetry_index"],
-            chance_level=summary["chance_level"],
+            chance_level=self.instruments.chance_level(cfg),
             distinct_units=summary["distinct_units"],
             dead_units=summary["dead_units"],
             max_unit_gap=summary["max_unit_gap"],
             history=self.history.arrays(),
+            **self.instruments.snapshot_fields(self.theta, self.step_count, cfg, summary),
         )
 
     def export(self) -> dict[str, Any]:

@@ -1,0 +1,75 @@
+"""The honest numbers of one run, kept beside its training state for its snapshots.
+
+A Trainer owns one :class:`Instruments`: it tells it about every step (so splits are
+recorded at their exact step) and asks it for the extra snapshot fields: chance level,
+the similarity measure's name, unit states, the saddle reading, the splits and the
+one-unit optimum (read from its cache; computing it is the caller's choice, see
+:func:`tui_symmetry.core.one_unit.one_unit_loss`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tui_symmetry.core.chance import symmetry_chance
+from tui_symmetry.core.config import Config
+from tui_symmetry.core.network import Layout
+from tui_symmetry.core.one_unit import cached_one_unit_loss
+from tui_symmetry.core.saddle import SaddleMeter, SaddleReading
+from tui_symmetry.core.similarity import measure_name
+from tui_symmetry.core.splits import SplitTracker
+
+
+class Instruments:
+    """Measurements of one run: splits followed every step, the rest per snapshot."""
+
+    def __init__(self, config: Config, layout: Layout, theta: np.ndarray, XT1: np.ndarray,
+                 yT: np.ndarray) -> None:
+        self.layout = layout
+        self.splits = SplitTracker(layout, config.activation, theta)
+        self.saddle = SaddleMeter(layout, XT1, yT, config.activation, config.is_regression)
+        self._reading: tuple[tuple[int, Config], SaddleReading] | None = None
+
+    def observe(self, old: np.ndarray, new: np.ndarray, step: int) -> None:
+        """Called after every training step with the parameters before and after it."""
+        self.splits.observe(old, new, step)
+
+    @staticmethod
+    def chance_level(config: Config) -> float:
+        """The expected symmetry index of the config's random start (cached per config)."""
+        return symmetry_chance(config)
+
+    def reading(self, theta: np.ndarray, step: int, config: Config,
+                all_alike: bool) -> SaddleReading:
+        """The saddle at ``step`` (measured once per step and config)."""
+        key = (step, config)
+        if self._reading is None or self._reading[0] != key:
+            self._reading = (key, self.saddle.measure(theta, config, step, all_alike))
+        return self._reading[1]
+
+    def snapshot_fields(self, theta: np.ndarray, step: int, config: Config,
+                        summary: dict[str, Any]) -> dict[str, Any]:
+        """The Snapshot fields these instruments provide, at ``step``.
+
+        ``summary`` is metrics.summarize() of the same parameters.  Splits recorded at
+        later steps (a step rolled back when a run diverges) are left out.
+        """
+        reading = self.reading(theta, step, config, summary["distinct_units"] == 1)
+        splits = tuple(split for split in self.splits.splits if split[0] <= step)
+        states = summary["states"]
+        states.flags.writeable = False
+        return {
+            "similarity_measure": measure_name(config.activation),
+            "unit_states": states,
+            "constant_units": summary["constant_units"],
+            "inactive_units": summary["inactive_units"],
+            "spread": reading.spread,
+            "saddle_curvature": reading.curvature,
+            "growth_rate": reading.growth_rate,
+            "predicted_split_step": reading.predicted_split_step,
+            "split_step": splits[0][0] if splits else None,
+            "splits": splits,
+            "one_unit_loss": cached_one_unit_loss(config),
+        }
