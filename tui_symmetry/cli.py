@@ -26,6 +26,7 @@ import numpy as np
 
 from tui_symmetry import __version__
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
+from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import write_json_atomic
 from tui_symmetry.options import DEFAULT_FPS, FPS
@@ -60,6 +61,7 @@ APP_DESCRIPTION = (
 APP_EPILOG = (
     "commands:\n"
     "  train    train headless and print a summary (see: tui-symmetry train --help)\n"
+    "  sweep    train a grid of runs in parallel (see: tui-symmetry sweep --help)\n"
     "\n"
     "Every option is also a control in the app.  Examples:\n"
     "  tui-symmetry --init symmetric --epsilon 0   # identical units: they never split\n"
@@ -286,8 +288,8 @@ def _coerce_option(spec: FieldSpec, value: str) -> Any:
 def run_app_command(argv: Sequence[str]) -> int:
     """``tui-symmetry [OPTIONS]``: validate everything, then hand over to the app."""
     if argv and not argv[0].startswith("-"):
-        raise UsageError(f"unknown command {argv[0]!r}; the only command is 'train' "
-                         "(no command opens the app)")
+        raise UsageError(f"unknown command {argv[0]!r}; the commands are 'train' and "
+                         "'sweep' (no command opens the app)")
     args = build_app_parser().parse_args(argv)
     config = build_config(args)
     fps = DEFAULT_FPS if args.fps is None else _coerce_option(FPS, args.fps)
@@ -320,6 +322,7 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
         trainer = Trainer(config)
         show_progress = not args.json and _isatty(stderr)
         ran, seconds = _train(trainer, steps, stderr if show_progress else None)
+        one_unit_loss(config)  # the snapshot reads it from the cache
         snapshot = trainer.snapshot()
         document = trainer.export() if args.export is not None else None
     steps_per_s = ran / seconds if seconds > 0 else 0.0
@@ -419,7 +422,9 @@ def format_summary(summary: Mapping[str, Any], requested: int, chance: float,
     rows.append(("loss", loss))
     if summary["accuracy"] is not None:
         rows.append(("accuracy", f"{100 * summary['accuracy']:.1f} %"))
-    rows.append(("symmetry index", f"{summary['symmetry_index']:.3f}  (chance {chance:.3f})"))
+    symmetry = summary["symmetry_index"]  # None: undefined (fewer than two live units)
+    rows.append(("symmetry index", f"{'—' if symmetry is None else f'{symmetry:.3f}'}"
+                 f"  (chance {chance:.3f})"))
     rows.append(("distinct units", f"{summary['distinct_units']} / {hidden}"))
     rows.append(("dead units", f"{summary['dead_units']} / {hidden}"))
     gap = summary["max_unit_gap"]
@@ -476,6 +481,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args and args[0] == "train":
             return run_train_command(args[1:], stdout, stderr)
+        if args and args[0] == "sweep":
+            from tui_symmetry.sweep import run_sweep_command
+
+            return run_sweep_command(args[1:], stdout, stderr)
         return run_app_command(args)
     except UsageError as exc:
         return _fail(stderr, str(exc), EXIT_USAGE)

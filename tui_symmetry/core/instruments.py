@@ -9,6 +9,7 @@ one-unit optimum (read from its cache; computing it is the caller's choice, see
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -17,9 +18,14 @@ from tui_symmetry.core.chance import symmetry_chance
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.network import Layout
 from tui_symmetry.core.one_unit import cached_one_unit_loss
-from tui_symmetry.core.saddle import SaddleMeter, SaddleReading
+from tui_symmetry.core.saddle import OP_OVERHEAD, SaddleMeter, SaddleReading
 from tui_symmetry.core.similarity import measure_name
 from tui_symmetry.core.splits import SplitTracker
+
+# Numpy calls in one training step (for the cost model of saddle readings).
+STEP_OPS = 25
+# Saddle readings take at most about 1/this of the training time.
+SADDLE_SHARE_INV = 5
 
 
 class Instruments:
@@ -30,7 +36,7 @@ class Instruments:
         self.layout = layout
         self.splits = SplitTracker(layout, config.activation, theta)
         self.saddle = SaddleMeter(layout, XT1, yT, config.activation, config.is_regression)
-        self._reading: tuple[tuple[int, Config], SaddleReading] | None = None
+        self._reading: tuple[Config, SaddleReading] | None = None
 
     def observe(self, old: np.ndarray, new: np.ndarray, step: int) -> None:
         """Called after every training step with the parameters before and after it."""
@@ -43,11 +49,30 @@ class Instruments:
 
     def reading(self, theta: np.ndarray, step: int, config: Config,
                 all_alike: bool) -> SaddleReading:
-        """The saddle at ``step`` (measured once per step and config)."""
-        key = (step, config)
-        if self._reading is None or self._reading[0] != key:
-            self._reading = (key, self.saddle.measure(theta, config, step, all_alike))
+        """The saddle at ``step``, or at most a few steps before.
+
+        A reading costs some Hessian-vector products; it is retaken once the steps
+        since the last one have cost SADDLE_SHARE_INV times as much (by the cost model
+        of saddle.OP_OVERHEAD), so it never takes more than about 1/SADDLE_SHARE_INV of
+        the training time, and at every snapshot for a small network.  Always
+        retaken after a change of settings or a rollback.
+        """
+        last = self._reading
+        stale = (
+            last is None
+            or last[0] != config
+            or not 0 <= step - last[1].step < self._stride(config)
+        )
+        if stale:
+            self._reading = (config, self.saddle.measure(theta, config, step, all_alike))
         return self._reading[1]
+
+    def _stride(self, config: Config) -> int:
+        layout = self.layout
+        n_train = self.saddle.XT1.shape[1]
+        batch = n_train if config.batch_size == 0 else min(config.batch_size, n_train)
+        step_work = STEP_OPS * (OP_OVERHEAD + layout.hidden * batch)
+        return max(1, math.ceil(SADDLE_SHARE_INV * self.saddle.last_work / step_work))
 
     def snapshot_fields(self, theta: np.ndarray, step: int, config: Config,
                         summary: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +90,7 @@ class Instruments:
             "unit_states": states,
             "constant_units": summary["constant_units"],
             "inactive_units": summary["inactive_units"],
+            "saddle_step": reading.step,
             "spread": reading.spread,
             "saddle_curvature": reading.curvature,
             "growth_rate": reading.growth_rate,

@@ -56,15 +56,20 @@ from tui_symmetry.core.similarity import absolute, canonical_units, row_directio
 
 # The dense path builds the restricted Hessian from this many direction × unit × input
 # entries at most; beyond it, Lanczos on single Hessian-vector products.
-DENSE_MAX_ENTRIES = 2_000_000
+DENSE_MAX_ENTRIES = 200_000
 LANCZOS_ITERATIONS = 40
 LANCZOS_TOL = 1e-7
+# A cost model in "array elements" for spacing readings out (SaddleMeter.work): a numpy
+# call costs about as much as touching this many elements, whatever its size.
+OP_OVERHEAD = 2_000
+HVP_OPS = 16
 
 
 @dataclass(frozen=True)
 class SaddleReading:
-    """One measurement of the saddle (see the module doc)."""
+    """One measurement of the saddle (see the module doc), taken at ``step``."""
 
+    step: int
     spread: float
     curvature: float | None
     growth_rate: float | None
@@ -217,6 +222,7 @@ class SaddleMeter:
         H = layout.hidden
         self.Q = helmert_basis(H)
         self._last_vector: np.ndarray | None = None
+        self.last_work = 0  # work of the last curvature, in array elements (see OP_OVERHEAD)
 
     def curvature(self, units: np.ndarray, b2: float, config: Config) -> float | None:
         """λ: the smallest eigenvalue of the Hessian restricted to unit differences."""
@@ -230,6 +236,7 @@ class SaddleMeter:
             if (units == units[0]).all():
                 B = terms.unit_block() + np.diag(penalty)
                 value = float(np.linalg.eigvalsh(B)[0])
+                self.last_work = HVP_OPS * (OP_OVERHEAD + H * self.XT1.shape[1])
             else:
                 value = self._restricted_min(terms, H, K, penalty)
         return value if math.isfinite(value) else None
@@ -242,13 +249,18 @@ class SaddleMeter:
             HdU = terms.hvp(np.einsum("hj,mjk->mhk", Q, Y))
             return np.einsum("hj,mhk->mjk", Q, HdU) + Y * penalty
 
-        if n * H * self.XT1.shape[1] <= DENSE_MAX_ENTRIES:
+        entries = H * self.XT1.shape[1]
+        if n * entries <= DENSE_MAX_ENTRIES:
             R = apply(np.eye(n).reshape(n, H - 1, K)).reshape(n, n)
             values, vectors = np.linalg.eigh(0.5 * (R + R.T))
             self._last_vector = vectors[:, 0]
+            self.last_work = HVP_OPS * (OP_OVERHEAD + n * entries) + n**3
             return float(values[0])
+        calls = 0
 
         def matvec(y: np.ndarray) -> np.ndarray:
+            nonlocal calls
+            calls += 1
             return apply(y.reshape(1, H - 1, K)).reshape(n)
 
         start = self._last_vector
@@ -256,6 +268,7 @@ class SaddleMeter:
             start = np.random.default_rng(0).standard_normal(n)
         value, vector = lanczos_smallest(matvec, start, LANCZOS_ITERATIONS, LANCZOS_TOL)
         self._last_vector = vector
+        self.last_work = calls * HVP_OPS * (OP_OVERHEAD + entries)
         return value
 
     def measure(self, theta: np.ndarray, config: Config, step: int,
@@ -272,7 +285,7 @@ class SaddleMeter:
             chord = largest_chord(units, live, config.activation)
             if 0.0 < chord < self.chord_at_split:
                 predicted = step + math.ceil(math.log(self.chord_at_split / chord) / rate)
-        return SaddleReading(spread_now, curvature, rate, predicted)
+        return SaddleReading(step, spread_now, curvature, rate, predicted)
 
 
 def lanczos_smallest(matvec, start: np.ndarray, iterations: int,

@@ -121,6 +121,7 @@ class Snapshot:
     unit_states: np.ndarray | None = field(default=None, repr=False)  # metrics.LIVE, ...
     constant_units: int = 0
     inactive_units: int = 0
+    saddle_step: int | None = None  # the step spread and saddle_* were measured at
     spread: float = math.nan
     saddle_curvature: float | None = None
     growth_rate: float | None = None
@@ -159,6 +160,7 @@ def _honest_summary(snap: Snapshot) -> dict[str, Any]:
         "similarity_measure": snap.similarity_measure,
         "constant_units": snap.constant_units,
         "inactive_units": snap.inactive_units,
+        "saddle_step": snap.saddle_step,
         "spread": _json_float(snap.spread),
         "saddle_curvature": _json_float(snap.saddle_curvature),
         "growth_rate": _json_float(snap.growth_rate),
