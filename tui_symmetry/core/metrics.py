@@ -12,6 +12,7 @@ training data is reported as inactive but kept: its weights still say what it is
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -96,7 +97,7 @@ def count_groups(S: np.ndarray, threshold: float = SAME_UNIT_THRESHOLD) -> int:
         return int(np.count_nonzero(alike.argmax(axis=1) == np.arange(n)))
     from scipy.cluster.hierarchy import linkage
 
-    distance = 1.0 - S[np.triu_indices(n, 1)]
+    distance = 1.0 - S[_upper_triangle(n)]
     np.maximum(distance, 0.0, out=distance)
     heights = linkage(distance, method="complete")[:, 2]
     return n - int(np.count_nonzero(heights <= 1.0 - threshold))
@@ -110,6 +111,12 @@ def is_union_of_cliques(alike: np.ndarray) -> bool:
     share their first alike unit and so their rows.
     """
     return bool((alike == alike[alike.argmax(axis=1)]).all())
+
+
+@functools.lru_cache(maxsize=64)
+def _upper_triangle(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.triu_indices(n, 1), which is slow to make afresh at every count."""
+    return np.triu_indices(n, 1)
 
 
 def distinct_units(S: np.ndarray, live: np.ndarray,

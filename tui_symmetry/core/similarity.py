@@ -92,21 +92,37 @@ def measure_name(activation: str, space: str = WEIGHTS) -> str:
     return _MEASURE_NAMES[symmetry_of(activation)].format(act=activation)
 
 
+def _squares(rows: np.ndarray) -> np.ndarray:
+    """Σ_k rows[..., k]², summed in the order k = 0, 1, ... by elementwise operations.
+
+    Every similarity here is built from elementwise operations in a fixed order, never
+    from a BLAS product or a reduction whose order numpy may choose: each entry is then
+    the same bits whether it is computed for one network or for a stack of them (the
+    split tracker evaluates many steps at once and must agree with every snapshot).
+    """
+    total = rows[..., 0] * rows[..., 0]
+    for k in range(1, rows.shape[-1]):
+        total += rows[..., k] * rows[..., k]
+    return total
+
+
 def row_directions(rows: np.ndarray) -> np.ndarray:
     """Rows (the last axis) scaled to unit length; zero rows stay zero.
 
-    When a squared norm could overflow or underflow (huge weights of a run about to
-    diverge, tiny ones, or a zero row), each row is first divided by its largest entry.
-    (Direct ufunc calls: this runs whenever the split tracker evaluates.)
+    A row whose squared norm could overflow or underflow (huge weights of a run about
+    to diverge, tiny ones, or a zero row) is first divided by its largest entry.  Row by
+    row: a row's result never depends on the other rows.
     """
-    squares = np.add.reduce(rows * rows, axis=-1)
-    if (squares.size and _SAFE_SQUARES[0] < np.minimum.reduce(squares, axis=None)
-            and np.maximum.reduce(squares, axis=None) < _SAFE_SQUARES[1]):
+    squares = _squares(rows)
+    fine = (squares > _SAFE_SQUARES[0]) & (squares < _SAFE_SQUARES[1])
+    if fine.all():
         return rows / np.sqrt(squares)[..., None]
     peak = np.abs(rows).max(axis=-1, initial=0.0)
-    rows = rows / np.where(peak > 0, peak, 1.0)[..., None]
-    norms = np.sqrt(np.add.reduce(rows * rows, axis=-1))
-    return rows / np.where(norms > 0, norms, 1.0)[..., None]
+    scaled = rows / np.where(peak > 0, peak, 1.0)[..., None]
+    norms = np.sqrt(_squares(scaled))
+    rescued = scaled / np.where(norms > 0, norms, 1.0)[..., None]
+    direct = rows / np.sqrt(np.where(fine, squares, 1.0))[..., None]
+    return np.where(fine[..., None], direct, rescued)
 
 
 def canonical_units(units: np.ndarray, symmetry: str) -> np.ndarray:
@@ -130,10 +146,13 @@ def canonical_units(units: np.ndarray, symmetry: str) -> np.ndarray:
 def cosine_matrix(rows: np.ndarray, absolute_value: bool) -> np.ndarray:
     """S_ij = cos(rows_i, rows_j) (or its absolute value); zero rows score 0, S_ii = 1.
 
-    ``rows`` is (..., H, K); S is (..., H, H).
+    ``rows`` is (..., H, K); S is (..., H, H), summed over k in a fixed order (see
+    _squares).
     """
-    directions = row_directions(rows)
-    S = directions @ np.swapaxes(directions, -1, -2)
+    d = row_directions(rows)
+    S = d[..., :, None, 0] * d[..., None, :, 0]
+    for k in range(1, d.shape[-1]):
+        S += d[..., :, None, k] * d[..., None, :, k]
     # Rounding can leave |S| a few ulps above 1.
     if absolute_value:
         np.abs(S, out=S)

@@ -2,30 +2,36 @@
 
 One rule everywhere: a split is a step at which the number of distinct units
 (:func:`tui_symmetry.core.metrics.distinct_units`) rises; it is recorded as
-(step, k_before, k_after).  Computing distinct units at every step would cost as much
-as the step itself, so the tracker proves, step by step, that the count cannot have
-changed, and computes it only when it cannot prove that.
+(step, k_before, k_after).  Computing distinct units after every step would cost as
+much as the step, so the tracker works in two modes.
 
-The proof.  The count depends on the parameters only through (a) which units are left
-out (no incoming weights), (b) which live pairs are alike (S_ij ≥ threshold), and (c)
-inside each connected part of that graph which is not a clique, the order of the
-distances 1 − S_ij of its alike pairs (complete linkage merges in that order; a clique
-is one group whatever the order; see metrics.count_groups).  At each evaluation the
-tracker notes the budget β: the smallest distance of any S_ij from the threshold and,
-for (c), half the smallest gap between those distances.
+**Proving nothing changed.**  The count depends on the parameters only through (a)
+which units are left out (no incoming weights), (b) which live pairs are alike
+(S_ij ≥ threshold) and (c) inside each connected part of that graph that is not a
+clique, the order of the distances 1 − S_ij of its alike pairs (complete linkage
+merges in that order; a clique is one group in any order; see metrics.count_groups).
+After an exact evaluation the tracker notes the budget β: the smallest distance of any
+live S_ij from the threshold and, for (c), half the smallest gap between those
+distances.  Each S_ij is a cosine of canonical unit directions
+(tui_symmetry.core.similarity).  Give unit i the scale σ_i = ‖w_i‖, or min(‖w_i‖, |v_i|)
+for the rescaling measures: a unit that moves less than σ_i keeps its state (its
+incoming weights cannot reach zero, its outgoing weight cannot change sign), and its
+direction, undefined only closer to zero, turns by at most asin(r/σ_i) when it moves
+by r.  So after a path r·σ_i the direction has turned by at most X/√(1 − X²),
+X = r/(1 − r), and a pair's similarity has moved by at most twice that (half of it for
+positive_scale, whose cosine averages the incoming direction with the fixed sign of
+v).  A unit's path is at most √(D + 2) times the sum over steps of its largest
+parameter change, so the tracker adds up max_k |Δθ_k|/σ_unit(k) — one subtraction,
+one product and a max per step — and while that stays within β nothing can change.
+Exact zeros that define the state (a unit without incoming weights, a zero outgoing
+weight under rescaling) are watched directly.
 
-Each S_ij is a cosine of canonical unit directions (tui_symmetry.core.similarity).  A
-unit at distance ρ from the nearest point where its direction is undefined (ρ = ‖u‖
-for the sign-flip measures, ‖[w, b]‖ for the rescaling ones) turns by at most
-asin(r/ρ) when it moves by r < ρ; so after moving a path of length P since the
-evaluation it has turned by at most X/√(1 − X²), X = P/(ρ − P), and every S_ij has
-moved by at most twice that (half of it for positive_scale, whose cosine averages the
-direction with the fixed sign of v).  No unit moves further than √(D + 2) times the
-largest change of any parameter, so the tracker only adds up ‖Δθ‖_∞ per step, and
-evaluates when the bound reaches β, or when a unit may have reached a state change:
-its incoming weights reaching zero (P ≥ ‖w‖) or, for rescaling, its outgoing weight
-changing sign (P ≥ |v|).  Exact zeros that define the current state (a unit without
-incoming weights; a zero outgoing weight under rescaling) are watched directly.
+**Evaluating every step, in batches.**  When the bound cannot cover even a few steps
+(pairs hovering at the threshold) the tracker keeps a copy of each step's parameters
+and evaluates them together every few dozen steps, or whenever it is read: the
+similarities are computed by elementwise operations in a fixed order, so a stack of
+steps gives each step's similarities to the bit (see similarity._squares), and the
+count is recomputed only at steps where (a)–(c) changed.
 """
 
 from __future__ import annotations
@@ -34,23 +40,26 @@ import math
 
 import numpy as np
 
-from tui_symmetry.core.metrics import (
-    SAME_UNIT_THRESHOLD,
-    count_groups,
-    is_union_of_cliques,
-)
+from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD, count_groups, is_union_of_cliques
 from tui_symmetry.core.network import Layout
 from tui_symmetry.core.similarity import absolute, similarity_matrix, symmetry_of
 
 # Rounding in the computed similarities: a budget is trusted only above this.
 _ROUNDING_SLACK = 1e-12
+# Steps evaluated together: at most this many, and at most this many similarity
+# entries (steps × H² × (D + 2)) in one batch.
+MAX_BATCH = 64
+BATCH_ENTRIES = 1_000_000
+# Leave batch mode once the bound covers at least this many steps like the last one.
+STEPS_TO_LEAVE_BATCHING = 4
 
 
 class SplitTracker:
     """Follows the number of distinct units of one run and records every rise.
 
-    Call :meth:`observe` after every step with the parameters before and after it.
-    ``evaluations`` counts the steps at which the similarities were computed.
+    Call :meth:`observe` after every step with the parameters before and after it;
+    read :attr:`splits` and :attr:`distinct` (reading evaluates any steps still held).
+    ``evaluations`` counts the steps whose similarities were computed.
     """
 
     def __init__(self, layout: Layout, activation: str, theta: np.ndarray, step: int = 0,
@@ -64,106 +73,177 @@ class SplitTracker:
         self._pair_factor = 0.5 if symmetry == "positive_scale" else 1.0
         H, D = layout.hidden, layout.inputs
         self._n_block = H * (D + 1)
+        self._root_k = math.sqrt(D + 2)
         # Flat positions in theta of each unit's incoming weights and outgoing weight.
         self._w1_at = np.arange(self._n_block).reshape(H, D + 1)[:, :D]
         self._w2_at = self._n_block + np.arange(H)
-        self.splits: list[tuple[int, int, int]] = []
+        self._splits: list[tuple[int, int, int]] = []
+        self._distinct = 0
         self.evaluations = 0
-        self.distinct = 0
+        # Bound mode: 1/σ per parameter of a live unit (0 elsewhere), the sum observe()
+        # keeps, and the most that sum may reach before the next evaluation.
+        self._bounding = False
         self._diff = np.empty(layout.size)
-        # 1/σ for every parameter of a live unit (σ: see _set_budget), 0 elsewhere.
         self._scale = np.zeros(layout.size)
         self._scale_block = self._scale[: self._n_block].reshape(H, D + 1)
         self._scale_w2 = self._scale[self._n_block : self._n_block + H]
-        self._root_k = math.sqrt(D + 2)
         self._moved = self._step_moved = 0.0
         self._safe = 0.0
-        self._watch = self._dead_watch = np.zeros(0, dtype=np.intp)
+        self._watch = np.zeros(0, dtype=np.intp)
+        # Batch mode: the held steps.
+        size = max(1, min(MAX_BATCH, BATCH_ENTRIES // (H * H * (D + 2))))
+        self._held = np.empty((size, layout.size))
+        self._held_steps = np.empty(size, dtype=np.int64)
+        self._n_held = 0
+        # The state at the last evaluated step: live units, alike pairs, linkage order.
         self._live: np.ndarray | None = None
         self._alike: np.ndarray | None = None
+        self._pairs: tuple[np.ndarray, np.ndarray] | None = None
         self._order: np.ndarray | None = None
-        self._pairs: np.ndarray | None = None
-        self._evaluate(theta, step)
+        self._last_theta, self._last_step = theta.copy(), step
+        self._evaluate(theta[None, :], np.array([step]))
+
+    @property
+    def splits(self) -> list[tuple[int, int, int]]:
+        """Every split so far: (step, k_before, k_after)."""
+        self.flush()
+        return self._splits
+
+    @property
+    def distinct(self) -> int:
+        """Distinct units after the last observed step."""
+        self.flush()
+        return self._distinct
 
     @property
     def first_split(self) -> int | None:
         """The step of the first split, or None."""
-        return self.splits[0][0] if self.splits else None
+        splits = self.splits
+        return splits[0][0] if splits else None
 
     def observe(self, old: np.ndarray, new: np.ndarray, step: int) -> None:
         """Account for the step from ``old`` to ``new`` parameters, which is ``step``."""
-        d = self._diff
-        np.subtract(new, old, out=d)
-        d *= self._scale
-        moved = max(d.max(), -d.min())
-        if not moved < math.inf and not np.isfinite(new).all():
-            return  # the run diverges: the trainer stops and rolls this step back
-        self._step_moved = moved
-        self._moved += moved
-        if self._moved < self._safe and not (len(self._watch) and new[self._watch].any()):
-            return
-        self._evaluate(new, step)
+        if self._bounding:
+            d = self._diff
+            np.subtract(new, old, out=d)
+            d *= self._scale
+            moved = max(d.max(), -d.min())
+            if not moved < math.inf and not np.isfinite(new).all():
+                return  # the run diverges: the trainer stops and rolls this step back
+            self._step_moved = moved
+            self._moved += moved
+            if self._moved < self._safe and not (len(self._watch) and new[self._watch].any()):
+                return
+            self._bounding = False
+        self._held[self._n_held] = new
+        self._held_steps[self._n_held] = step
+        self._n_held += 1
+        if self._n_held == len(self._held):
+            self.flush()
 
-    def _evaluate(self, theta: np.ndarray, step: int) -> None:
-        self.evaluations += 1
+    def flush(self) -> None:
+        """Evaluate the held steps now."""
+        n, self._n_held = self._n_held, 0
+        if n:
+            self._evaluate(self._held[:n], self._held_steps[:n])
+
+    # -- exact evaluation -------------------------------------------------------------------
+
+    def _evaluate(self, thetas: np.ndarray, steps: np.ndarray) -> None:
+        finite = np.isfinite(thetas).all(axis=1)
+        if not finite.all():
+            # A diverged step and anything after it are rolled back by the trainer.
+            keep = int(np.argmin(finite))
+            thetas, steps = thetas[:keep], steps[:keep]
+            if not keep:
+                return
+        n = len(thetas)
+        self.evaluations += n
         H, D = self.layout.hidden, self.layout.inputs
-        # unit_vectors() of these parameters, and the very similarity computation that
-        # metrics.summarize makes: the counts agree to the bit.
-        units = np.empty((H, D + 2))
-        units[:, : D + 1] = theta[: self._n_block].reshape(H, D + 1)
-        units[:, D + 1] = theta[self._n_block : self._n_block + H]
+        units = np.empty((n, H, D + 2))
+        units[..., : D + 1] = thetas[:, : self._n_block].reshape(n, H, D + 1)
+        units[..., D + 1] = thetas[:, self._n_block : self._n_block + H]
         S = similarity_matrix(units, self.activation)
-        live = units[:, :D].any(axis=1)
-        live_changed = self._live is None or not (live == self._live).all()
-        if live.all():
-            S_live = S
-        else:
-            idx = np.flatnonzero(live)
-            S_live = S[np.ix_(idx, idx)]
-        n = len(S_live)
-        alike = S_live >= self.threshold
-        same = not live_changed and (alike == self._alike).all()
-        margin = np.abs(S_live - self.threshold)
-        margin.flat[:: n + 1] = np.inf
-        budget = float(margin.min()) if n > 1 else math.inf
-        order = None
-        if n > 1 and not (same and self._pairs is None):
-            if not same:
-                self._pairs = _ambiguous_pairs(alike)
+        live = units[..., :D].any(axis=-1)
+        alike = np.greater_equal(S, self.threshold)
+        alike &= live[:, :, None] & live[:, None, :]
+        same_live = (live == np.concatenate([self._live_row(live), live[:-1]])).all(axis=1)
+        same_alike = (alike == np.concatenate([self._alike_row(alike), alike[:-1]])).all(
+            axis=(1, 2))
+        b = 0
+        while b < n:
+            # A segment of steps with the same live units and alike pairs.
+            end = b + 1
+            while end < n and same_live[end] and same_alike[end]:
+                end += 1
+            unchanged = bool(same_live[b] and same_alike[b]) and self._live is not None
+            if not unchanged:
+                self._pairs = _ambiguous_pairs(alike[b], live[b])
+            changes = [] if unchanged else [b]
+            order = None
             if self._pairs is not None:
-                distances = 1.0 - S_live.ravel()[self._pairs]
-                rank = np.argsort(distances, kind="stable")
-                order = self._pairs[rank]
-                same = same and (order == self._order).all()
-                if len(order) > 1:
-                    if self._affords_a_step(budget):
-                        budget = min(budget, float(np.diff(distances[rank]).min()) / 2.0)
-                    else:
-                        budget = 0.0  # evaluated next step anyway: no need to refine
-        count = self.distinct if same else count_groups(S_live, self.threshold)
-        if self._live is not None and count > self.distinct:
-            self.splits.append((step, self.distinct, count))
-        self.distinct = count
-        self._alike, self._order = alike, order
-        if live_changed:
-            self._live = live
-            self._dead_watch = self._w1_at[~live].ravel()
-        self._set_budget(units, live, budget - _ROUNDING_SLACK)
+                i, j = self._pairs
+                rank = np.argsort(1.0 - S[b:end, i, j], axis=1, kind="stable")
+                orders = np.stack([i[rank], j[rank]], axis=-1)  # (steps, pairs, 2)
+                if unchanged and (self._order is None
+                                  or not np.array_equal(orders[0], self._order)):
+                    changes.append(b)
+                changes += list(b + 1 + np.flatnonzero(
+                    (orders[1:] != orders[:-1]).any(axis=(1, 2))))
+                order = orders[-1]
+            for t in changes:
+                idx = np.flatnonzero(live[t])
+                count = count_groups(S[t][np.ix_(idx, idx)], self.threshold)
+                if self._live is not None and count > self._distinct:
+                    self._splits.append((int(steps[t]), self._distinct, count))
+                self._distinct = count
+                self._live = live[t]
+            self._live, self._alike, self._order = live[end - 1], alike[end - 1], order
+            b = end
+        if n > 1:
+            previous = thetas[-2]
+        elif steps[-1] == self._last_step + 1:
+            previous = self._last_theta
+        else:
+            previous = None
+        self._last_theta, self._last_step = thetas[-1].copy(), int(steps[-1])
+        self._decide_mode(units[-1], S[-1], live[-1], thetas[-1], previous)
 
-    def _affords_a_step(self, budget: float) -> bool:
-        """Whether ``budget`` would outlast another step like the last one.
+    def _live_row(self, live: np.ndarray) -> np.ndarray:
+        return (live[:1] if self._live is None else self._live[None]).copy()
 
-        If not, the next step is evaluated anyway and the budget need not be refined.
+    def _alike_row(self, alike: np.ndarray) -> np.ndarray:
+        return (~alike[:1] if self._alike is None else self._alike[None]).copy()
+
+    # -- the bound --------------------------------------------------------------------------
+
+    def _decide_mode(self, units: np.ndarray, S: np.ndarray, live: np.ndarray,
+                     theta: np.ndarray, previous: np.ndarray | None) -> None:
+        """Bound the next steps if the budget at this state covers a few like the last.
+
+        ``previous`` holds the parameters one step before ``theta``, if known.
         """
-        return self._relative(budget - _ROUNDING_SLACK) > self._step_moved
+        idx = np.flatnonzero(live)
+        budget = math.inf
+        if len(idx) > 1:
+            margin = np.abs(S[np.ix_(idx, idx)] - self.threshold)
+            margin.flat[:: len(idx) + 1] = np.inf
+            budget = float(margin.min())
+        if self._pairs is not None and len(self._pairs[0]) > 1:
+            i, j = self._pairs
+            budget = min(budget, float(np.diff(np.sort(1.0 - S[i, j])).min()) / 2.0)
+        self._set_scale(units, live)
+        self._safe = self._relative(budget - _ROUNDING_SLACK)
+        if previous is not None:
+            d = self._diff
+            np.subtract(theta, previous, out=d)
+            d *= self._scale
+            self._step_moved = max(d.max(), -d.min())
+        self._moved = 0.0
+        self._bounding = self._safe > STEPS_TO_LEAVE_BATCHING * self._step_moved
 
     def _relative(self, budget: float) -> float:
-        """The largest Σ max_k |Δθ_k|/σ that keeps every similarity within ``budget``.
-
-        A unit that moved a path r·σ has turned by at most X/√(1 − X²) with
-        X = r/(1 − r), and a pair's similarity by κ times twice that; r is at most
-        √(D + 2) times the sum observe() keeps.
-        """
+        """The largest Σ max_k |Δθ_k|/σ that keeps every similarity within ``budget``."""
         if math.isinf(budget):
             relative = 1.0  # no pair to compare: only a state change matters
         elif budget <= 0.0:
@@ -174,49 +254,42 @@ class SplitTracker:
             relative = x / (1.0 + x)
         return relative / self._root_k
 
-    def _set_budget(self, units: np.ndarray, live: np.ndarray, budget: float) -> None:
-        """Note how far the parameters may move before the next evaluation.
-
-        Each unit gets a scale σ_i: its distance to a state change (‖w‖, or
-        min(‖w‖, |v|) under rescaling), which is also at most its distance to a point
-        where its direction is undefined.  observe() adds up max_k |Δθ_k|/σ_unit(k).
-        """
-        self._safe = self._relative(budget)
-        self._moved = 0.0
-        if self._safe <= 0.0:
-            return  # the next step is evaluated whatever the scale says
+    def _set_scale(self, units: np.ndarray, live: np.ndarray) -> None:
+        """σ per unit (see the module doc) and the exact zeros to watch."""
         D = self.layout.inputs
         w = units[:, :D]
         sigma = np.sqrt(np.einsum("ij,ij->i", w, w))
-        self._watch = self._dead_watch
+        watch = [self._w1_at[~live].ravel()]
         if self._rescaling:
             v = np.abs(units[:, -1])
             zero_v = live & (v == 0.0)
-            if zero_v.any():
-                # An undefined direction: watch v itself; σ stays ‖w‖.
-                self._watch = np.concatenate([self._dead_watch, self._w2_at[zero_v]])
-                v = np.where(zero_v, np.inf, v)
-            np.minimum(sigma, v, out=sigma)
-        if len(self._dead_watch):
-            sigma[~live] = np.inf  # watched instead
+            watch.append(self._w2_at[zero_v])  # an undefined sign: watch v itself
+            np.minimum(sigma, np.where(zero_v, np.inf, v), out=sigma)
+        self._watch = np.concatenate(watch)
+        sigma[~live] = np.inf  # watched instead
         np.divide(1.0, sigma, out=sigma)
         self._scale_block[:] = sigma[:, None]
         self._scale_w2[:] = sigma
 
 
-def _ambiguous_pairs(alike: np.ndarray) -> np.ndarray | None:
+def _ambiguous_pairs(alike: np.ndarray, live: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
     """The alike pairs whose order complete linkage depends on; None if there are none.
 
-    Only parts of the alike graph that are not cliques matter: the units with a
-    neighbour whose neighbours differ from their own (a clique has none; a connected
-    part that is not a clique has only such units).  Returns flat indices into the
-    (n, n) matrix, i < j.
+    Only parts of the alike graph (over live units) that are not cliques matter: the
+    units with a neighbour whose neighbours differ from their own (a clique has none;
+    a connected part that is not a clique has only such units).  Returns index arrays
+    (i, j), i < j, into the full unit matrix.
     """
-    if is_union_of_cliques(alike):
+    idx = np.flatnonzero(live)
+    sub = alike[np.ix_(idx, idx)].copy()
+    np.fill_diagonal(sub, True)
+    if len(idx) < 2 or is_union_of_cliques(sub):
         return None
-    A = alike.astype(np.float64)
+    A = sub.astype(np.float64)
     shared = A @ A  # |N(i) ∩ N(j)|; the diagonal holds |N(i)|
     degree = np.diag(shared)
-    differs = alike & ((shared != degree[:, None]) | (shared != degree[None, :]))
+    differs = sub & ((shared != degree[:, None]) | (shared != degree[None, :]))
     ambiguous = differs.any(axis=1)
-    return np.flatnonzero(np.triu(alike & ambiguous[:, None] & ambiguous[None, :], 1))
+    i, j = np.nonzero(np.triu(sub & ambiguous[:, None] & ambiguous[None, :], 1))
+    return idx[i], idx[j]
