@@ -55,6 +55,8 @@ from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.trainer import Trainer
 
 MAX_RUNS = 10_000
+# Seconds to wait for a Dask scheduler to answer.
+SCHEDULER_TIMEOUT = 10
 
 SWEEP_DESCRIPTION = (
     "Train a grid of runs in parallel and print one summary per run; with a varied\n"
@@ -269,8 +271,48 @@ def run_summary(config_values: dict[str, Any], steps: int) -> dict[str, Any]:
     return summary
 
 
+class _WorkerPool(ProcessPoolExecutor):
+    """Worker processes that stop their runs on Ctrl+C and start no new ones.
+
+    Ctrl+C may reach this process alone, and calls already handed to the workers
+    cannot be cancelled: :meth:`interrupt` sets a shared flag every later call checks
+    and sends SIGINT, which a worker turns into KeyboardInterrupt only while running a
+    run (an idle one ignores it: no traceback from a process waiting for work).
+    """
+
+    def __init__(self, jobs: int) -> None:
+        import multiprocessing
+
+        # spawn: a fresh interpreter per worker, the same on every platform.
+        context = multiprocessing.get_context("spawn")
+        self.stop = context.Event()
+        super().__init__(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                         initargs=(self.stop,))
+
+    def interrupt(self) -> None:
+        self.stop.set()
+        for process in list((getattr(self, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                os.kill(process.pid, signal.SIGINT)
+
+
+_STOP: Any = None  # in a worker: the pool's stop flag
+
+
+def _init_worker(stop: Any) -> None:
+    global _STOP
+    _STOP = stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # One BLAS thread per worker: the workers are the threads.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
 def _run_in_worker(config_values: dict[str, Any], steps: int) -> dict[str, Any]:
-    """run_summary, interruptible by Ctrl+C only while it runs (see _init_worker)."""
+    """run_summary, unless the sweep was interrupted; Ctrl+C stops it while it runs."""
+    if _STOP is not None and _STOP.is_set():
+        raise KeyboardInterrupt
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return run_summary(config_values, steps)
@@ -278,30 +320,17 @@ def _run_in_worker(config_values: dict[str, Any], steps: int) -> dict[str, Any]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _init_worker() -> None:
-    # An idle worker ignores Ctrl+C (no traceback from a process waiting for work);
-    # a busy one stops its run.  One BLAS thread per worker: the workers are the threads.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
-
-
 def make_executor(jobs: int, scheduler: str | None) -> Executor:
     """Worker processes, or a Dask cluster's executor when ``scheduler`` is given."""
     if scheduler is None:
-        import multiprocessing
-
-        # spawn: a fresh interpreter per worker, the same on every platform.
-        return ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                   mp_context=multiprocessing.get_context("spawn"))
+        return _WorkerPool(jobs)
     try:
         from distributed import Client
     except ImportError:
         raise UsageError("--scheduler needs Dask distributed: "
                          "pip install 'tui-symmetry[dask]'") from None
     try:
-        client = Client(scheduler, timeout=10)
+        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(f"cannot reach the scheduler {scheduler}: {exc}") from None
     return _ClientExecutor(client)
@@ -326,7 +355,7 @@ def execute(runs: Sequence[Run], steps: int, executor: Executor,
             progress_to: TextIO | None = None) -> bool:
     """Run every run on ``executor``, filling in summaries; True if interrupted (Ctrl+C)."""
     progress = task = None
-    worker = run_summary if not isinstance(executor, ProcessPoolExecutor) else _run_in_worker
+    worker = _run_in_worker if isinstance(executor, _WorkerPool) else run_summary
     interrupted = False
     try:
         futures = {executor.submit(worker, run.config.to_dict(), steps): run for run in runs}
@@ -345,25 +374,13 @@ def execute(runs: Sequence[Run], steps: int, executor: Executor,
                 progress.refresh()
     except KeyboardInterrupt:
         interrupted = True
-        _interrupt_workers(executor)
+        if isinstance(executor, _WorkerPool):
+            executor.interrupt()
     finally:
         if progress is not None:
             progress.stop()
         executor.shutdown(wait=True, cancel_futures=True)
     return interrupted
-
-
-def _interrupt_workers(executor: Executor) -> None:
-    """Stop the runs in flight: Ctrl+C may have reached this process alone.
-
-    Worker processes turn SIGINT into KeyboardInterrupt only while running a run
-    (_run_in_worker), so this ends their runs and nothing else.  The pool keeps its
-    processes in a private attribute; without it the runs simply finish first.
-    """
-    processes = getattr(executor, "_processes", None) or {}
-    for process in list(processes.values()):
-        with contextlib.suppress(OSError, AttributeError):
-            os.kill(process.pid, signal.SIGINT)
 
 
 def _start_progress(stream: TextIO, total: int) -> tuple[Any, Any]:
