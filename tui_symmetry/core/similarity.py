@@ -203,4 +203,13 @@ def function_similarity(block: np.ndarray, w2: np.ndarray, activation: str,
     size = np.abs(raw).max(axis=1, initial=0.0)
     spread = np.abs(c).max(axis=1, initial=0.0)
     c[spread <= _CONSTANT_ROW * size] = 0.0
-    return cosine_matrix(c, False)
+    # Rows as long as the data: a BLAS product, not the fixed-order sums of the weight
+    # measure (nothing needs these to the bit).  Rows are first scaled by their peak.
+    peak = np.abs(c).max(axis=1, initial=0.0)
+    c /= np.where(peak > 0, peak, 1.0)[:, None]
+    norms = np.sqrt(np.einsum("ij,ij->i", c, c))
+    c /= np.where(norms > 0, norms, 1.0)[:, None]
+    S = c @ c.T
+    np.clip(S, -1.0, 1.0, out=S)
+    np.fill_diagonal(S, 1.0)
+    return S
