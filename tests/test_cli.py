@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from tui_symmetry import cli
+from tui_symmetry.core.chance import symmetry_chance
 from tui_symmetry.core.config import FIELDS, Config
-from tui_symmetry.core.metrics import chance_level
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import (
     default_export_name,
@@ -44,6 +44,20 @@ SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
     "dead_units": int,
     "max_unit_gap": float,
     "diverged": bool,
+    # The honest numbers (issue 7); None where not defined at that point of the run.
+    "symmetry_chance": float,
+    "similarity_measure": str,
+    "constant_units": int,
+    "inactive_units": int,
+    "saddle_step": int,
+    "spread": float,
+    "saddle_curvature": float,
+    "growth_rate": float,
+    "efold_steps": float,
+    "predicted_split_step": int,
+    "split_step": int,
+    "splits": list,
+    "one_unit_loss": float,
     "steps_per_s": float,
 }
 
@@ -280,7 +294,8 @@ def check_summary(summary: dict[str, Any], config: Config, steps: int) -> None:
     for key, kind in SUMMARY_TYPES.items():
         value = summary[key]
         if value is None:
-            assert key in ("test_loss", "accuracy"), key
+            assert key in ("test_loss", "accuracy", "growth_rate", "efold_steps",
+                           "predicted_split_step", "split_step"), key
             continue
         assert isinstance(value, kind), (key, value)
         if kind is int:
@@ -332,8 +347,9 @@ def test_train_human_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert rows["steps"] == "200"
     assert rows["max unit gap"] == "0.0  (bit-identical)"
     assert rows["distinct units"] == "1 / 5"
-    # xor: u = [w1, w2, b, v] has 4 entries; tanh is odd, so the chance level is E|cos|.
-    assert rows["symmetry index"] == f"1.000  (chance {chance_level(4, odd=True):.3f})"
+    # Chance: the expected index of the random start symmetric copies (xavier).
+    chance = symmetry_chance(Config(init="symmetric", epsilon=0, hidden=5))
+    assert rows["symmetry index"] == f"1.000  (chance {chance:.3f})"
     assert rows["diverged"] == "no"
     assert rows["speed"].endswith("steps/s")
     assert "(test " in rows["loss"]

@@ -1,19 +1,17 @@
-"""The unit metrics of docs/contracts.md ("Metrics") on hand-made parameters."""
+"""The unit metrics of docs/contracts.md ("Metrics") on hand-made parameters (the
+measures themselves: test_core_honest.py)."""
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import pytest
 
 from tui_symmetry.core.metrics import (
-    chance_level,
     dead_mask,
     distinct_units,
     max_unit_gap,
-    similarity_matrix,
     similarity_order,
     summarize,
     symmetry_index,
@@ -21,6 +19,7 @@ from tui_symmetry.core.metrics import (
     unit_vectors,
 )
 from tui_symmetry.core.network import Params
+from tui_symmetry.core.similarity import cosine_matrix
 
 
 def _params(units: list[list[float]]) -> Params:
@@ -38,24 +37,27 @@ def test_unit_vectors_follow_the_contract() -> None:
                                   [[1, 2, 7, 10], [3, 4, 8, 11], [5, 6, 9, 12]])
 
 
-def test_similarity_is_abs_cos_for_odd_and_cos_otherwise() -> None:
-    params = _params([[1.0, 0.5, -0.2, 2.0], [-1.0, -0.5, 0.2, -2.0], [0.0, 1.0, 0.0, 0.0]])
+def test_similarity_respects_each_activations_symmetry() -> None:
+    params = _params([[1.0, 0.5, -0.2, 2.0], [-1.0, -0.5, 0.2, -2.0], [0.0, 1.0, 0.0, 0.5]])
     units = unit_vectors(params)
     odd = summarize(params, "tanh")["similarity"]
-    even = summarize(params, "relu")["similarity"]
-    # u and −u: the same function for tanh (sign flips in and out), opposite for relu.
+    relu = summarize(params, "relu")["similarity"]
+    # u and −u: the same function for tanh and sigmoid (sign flips in and out), opposite
+    # units for relu; for linear only v·[w, b] counts, which −u leaves alone.
     assert odd[0, 1] == pytest.approx(1.0, abs=1e-15)
-    assert even[0, 1] == pytest.approx(-1.0, abs=1e-15)
+    assert summarize(params, "sigmoid")["similarity"][0, 1] == pytest.approx(1.0, abs=1e-15)
+    assert relu[0, 1] == pytest.approx(-1.0, abs=1e-15)
+    assert summarize(params, "leaky_relu")["similarity"][0, 1] == pytest.approx(-1.0)
+    assert summarize(params, "linear")["similarity"][0, 1] == pytest.approx(1.0)
     expected = units[0] @ units[2] / (np.linalg.norm(units[0]) * np.linalg.norm(units[2]))
-    assert even[0, 2] == pytest.approx(expected, rel=1e-14)
     assert odd[1, 2] == pytest.approx(abs(expected), rel=1e-14)
-    assert even[1, 2] == pytest.approx(-expected, rel=1e-14)
-    for S in (odd, even):
+    # relu: the cosine of balanced units, (ŵ_0·ŵ_2 + sign v_0 · sign v_2) / 2.
+    w0, w2 = units[0, :3], units[2, :3]
+    balanced = (w0 @ w2 / (np.linalg.norm(w0) * np.linalg.norm(w2)) + 1.0) / 2.0
+    assert relu[0, 2] == pytest.approx(balanced, rel=1e-14)
+    for S in (odd, relu):
         np.testing.assert_array_equal(S, S.T)
         np.testing.assert_array_equal(np.diag(S), 1.0)
-    assert summarize(params, "linear")["similarity"][0, 1] == pytest.approx(1.0)
-    for activation in ("sigmoid", "leaky_relu"):
-        assert summarize(params, activation)["similarity"][0, 1] == pytest.approx(-1.0)
 
 
 def test_symmetry_index_is_mean_off_diagonal_over_live_units() -> None:
@@ -81,44 +83,33 @@ def test_dead_units_are_excluded() -> None:
     assert symmetry_index_of(params, "relu") == pytest.approx(cos01)
 
 
-def test_units_with_only_incoming_or_outgoing_weights_are_alive() -> None:
+def test_units_without_incoming_weights_are_left_out() -> None:
+    # Only an outgoing weight: a constant, not a feature of the input.  Only incoming
+    # weights: alive (its outgoing weight can grow).
     params = _params([[0.0, 0.0, 0.0, 0.5], [0.3, 0.0, 0.0, 0.0]])
-    np.testing.assert_array_equal(dead_mask(params), [False, False])
+    np.testing.assert_array_equal(dead_mask(params), [True, False])
 
 
 @pytest.mark.parametrize("live_units", [0, 1])
-def test_symmetry_index_is_one_with_fewer_than_two_live_units(live_units: int) -> None:
+def test_symmetry_index_is_undefined_with_fewer_than_two_live_units(live_units: int) -> None:
     rows = [[0.0, 0.0, 0.0, 0.0]] * 3
     if live_units:
         rows[1] = [0.3, -0.4, 0.1, 0.9]
     summary = summarize(_params(rows), "tanh")
-    assert summary["symmetry_index"] == 1.0
+    assert math.isnan(summary["symmetry_index"])  # never "symmetry 1.000"
     assert summary["distinct_units"] == live_units
     assert summary["max_unit_gap"] == 0.0
 
 
-def test_chance_level() -> None:
-    assert chance_level(3, odd=True) == pytest.approx(0.5, abs=1e-15)
-    assert chance_level(4, odd=False) == 0.0
-    assert chance_level(2, odd=True) == pytest.approx(2.0 / math.pi, rel=1e-14)
-    # Monte Carlo agreement at k = 4 and decreasing with dimension.
-    rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((2, 200_000, 4))
-    cos = np.abs(np.sum(a * b, axis=1)) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
-    assert chance_level(4, odd=True) == pytest.approx(cos.mean(), abs=3e-3)
-    levels = [chance_level(k, odd=True) for k in range(2, 12)]
-    assert all(x > y for x, y in itertools.pairwise(levels))
-
-
-def test_distinct_units_groups_linked_units_transitively() -> None:
-    # 0~1, 1~2 (so 0,1,2 one group even though S02 < 0.99), 3 alone, 4~5.
+def test_distinct_units_groups_only_units_alike_pairwise() -> None:
+    # 0~1, 1~2 but S02 < 0.99: a chain, so 0,1,2 are two groups, not one; 3 alone; 4~5.
     S = np.eye(6)
     for i, j, s in [(0, 1, 0.995), (1, 2, 0.99), (0, 2, 0.97), (3, 4, 0.5), (4, 5, 0.999)]:
         S[i, j] = S[j, i] = s
     live = np.ones(6, dtype=bool)
-    assert distinct_units(S, live) == 3
+    assert distinct_units(S, live) == 4
     live[3] = False
-    assert distinct_units(S, live) == 2
+    assert distinct_units(S, live) == 3
     assert distinct_units(S, np.zeros(6, dtype=bool)) == 0
     assert distinct_units(np.eye(4), np.ones(4, dtype=bool)) == 4
     assert distinct_units(np.ones((4, 4)), np.ones(4, dtype=bool)) == 1
@@ -159,7 +150,7 @@ def _clustered_units(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 
 def test_similarity_order_puts_similar_units_next_to_each_other() -> None:
     units, labels = _clustered_units(np.random.default_rng(1))
-    order = similarity_order(similarity_matrix(units, odd=False))
+    order = similarity_order(cosine_matrix(units, False))
     assert sorted(order.tolist()) == list(range(9))
     ordered = labels[order]
     # Each cluster is one contiguous run: exactly two changes of cluster along the chain.
@@ -169,20 +160,20 @@ def test_similarity_order_puts_similar_units_next_to_each_other() -> None:
 def test_similarity_order_is_stable_under_tiny_perturbations() -> None:
     rng = np.random.default_rng(2)
     units, _ = _clustered_units(rng)
-    first = similarity_order(similarity_matrix(units, odd=False))
+    first = similarity_order(cosine_matrix(units, False))
     previous = first
     for _ in range(30):
         units = units + 1e-4 * rng.standard_normal(units.shape)
-        order = similarity_order(similarity_matrix(units, odd=False), previous)
+        order = similarity_order(cosine_matrix(units, False), previous)
         np.testing.assert_array_equal(order, first)
         previous = order
     # Without the previous order, small noise does not reshuffle either (rounded ties).
-    np.testing.assert_array_equal(similarity_order(similarity_matrix(units, odd=False)), first)
+    np.testing.assert_array_equal(similarity_order(cosine_matrix(units, False)), first)
 
 
 def test_similarity_order_drops_a_previous_order_that_became_bad() -> None:
     units, labels = _clustered_units(np.random.default_rng(3))
-    S = similarity_matrix(units, odd=False)
+    S = cosine_matrix(units, False)
     bad = np.arange(9)  # interleaved clusters: every neighbour is dissimilar
     order = similarity_order(S, bad)
     assert not np.array_equal(order, bad)

@@ -31,6 +31,7 @@ import numpy as np
 
 from tui_symmetry import __version__
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
+from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import run_document, write_json_atomic
 from tui_symmetry.options import DEFAULT_FPS, FPS, SPEED, parse_speed
@@ -70,6 +71,7 @@ COMMANDS = {
     "compare": "train two runs side by side, match their units (tui-symmetry compare --help)",
     "scenarios": "list the built-in scenarios of a lecture (open one: --scenario NAME)",
     "serve": "serve the app to a web browser (see: tui-symmetry serve --help)",
+    "sweep": "train a grid of runs in parallel (see: tui-symmetry sweep --help)",
 }
 """Every command and its one-line help: the help text and the errors read this table."""
 
@@ -531,6 +533,7 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
         trainer = Trainer(config)
         show_progress = not args.json and _isatty(stderr)
         ran, seconds = _train(trainer, steps, stderr if show_progress else None)
+        one_unit_loss(config)  # the snapshot reads it from the cache
         snapshot = trainer.snapshot(steps_per_s=ran / seconds if seconds > 0 else 0.0)
         document = run_document(trainer) if args.export is not None else None
 
@@ -636,7 +639,9 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
     rows.append(("loss", loss))
     if summary["accuracy"] is not None:
         rows.append(("accuracy", f"{100 * summary['accuracy']:.1f} %"))
-    rows.append(("symmetry index", f"{summary['symmetry_index']:.3f}  (chance {chance:.3f})"))
+    symmetry = summary["symmetry_index"]  # None: undefined (fewer than two live units)
+    rows.append(("symmetry index", f"{'—' if symmetry is None else f'{symmetry:.3f}'}"
+                 f"  (chance {chance:.3f})"))
     rows.append(("distinct units", f"{summary['distinct_units']} / {hidden}"))
     rows.append(("dead units", f"{summary['dead_units']} / {hidden}"))
     gap = summary["max_unit_gap"]
@@ -699,6 +704,9 @@ def main(argv: list[str] | None = None) -> int:
             return run_scenarios_command(args[1:], stdout)
         if args and args[0] == "serve":
             return run_serve_command(args[1:], stderr)
+        if args and args[0] == "sweep":
+            from tui_symmetry.sweep import run_sweep_command  # it builds on this module
+            return run_sweep_command(args[1:], stdout, stderr)
         return run_app_command(args)
     except UsageError as exc:
         return _fail(stderr, str(exc), EXIT_USAGE)

@@ -25,6 +25,7 @@ import numpy as np
 from tui_symmetry import cli
 from tui_symmetry.core.config import FIELDS, Config
 from tui_symmetry.core.matching import UNMATCHED, Matching, match_runs
+from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.trainer import Snapshot, Trainer
 
 SIDES = ("a", "b")
@@ -145,6 +146,8 @@ def compare(config_a: Config, config_b: Config, steps: int,
     with np.errstate(all="ignore"):
         trainers = [Trainer(config_a), Trainer(config_b)]
         runs = train_lockstep(trainers, steps, progress_to)
+        for config in (config_a, config_b):
+            one_unit_loss(config)  # as in train: the snapshot reads it from the cache
         snapshot_a, snapshot_b = (
             trainer.snapshot(steps_per_s=ran / seconds if seconds > 0 else 0.0)
             for trainer, (ran, seconds) in zip(trainers, runs, strict=True)

@@ -88,7 +88,11 @@ INIT_SCHEMES: dict[str, WeightFn] = {
 
 def init_params(config: Config) -> Params:
     """The initial parameters of ``config``, drawn from its own init stream."""
-    rng = rng_for(config.seed, STREAM_INIT)
+    return draw_params(config, rng_for(config.seed, STREAM_INIT))
+
+
+def draw_params(config: Config, rng: np.random.Generator) -> Params:
+    """Parameters drawn as ``config``'s init draws them, from ``rng``."""
     H, D = config.hidden, config.input_dim
     W1, W2 = INIT_SCHEMES[config.init](H, D, rng)
     params = Params(

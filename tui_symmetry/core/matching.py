@@ -25,6 +25,7 @@ from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.init import init_params
 from tui_symmetry.core.network import Params
+from tui_symmetry.core.similarity import similarity_matrix
 
 CHANCE_TRIALS = 200
 """Random start pairs behind a chance level, for small networks.  Its Monte Carlo error is
@@ -46,11 +47,7 @@ def cross_similarity(units_a: np.ndarray, units_b: np.ndarray, activation: str) 
     measure there works row by row (a direction per unit, then cosines).  It could move
     into metrics as its cross-matrix variant; until then this is its one home.
     """
-    # metrics.similarity_matrix takes (units, odd) on main; the activation-symmetry
-    # rewrite (issue 7) makes it (units, activation).  This call is the only place to
-    # adapt.
-    joint = metrics.similarity_matrix(np.vstack([units_a, units_b]),
-                                      activation in metrics.ODD_ACTIVATIONS)
+    joint = similarity_matrix(np.vstack([units_a, units_b]), activation)
     return joint[: len(units_a), len(units_a):]
 
 

@@ -1,21 +1,30 @@
-"""How alike the hidden units are (docs/contracts.md, "Metrics").
+"""How alike the hidden units are: the per-snapshot unit metrics (docs/contracts.md, "Metrics").
 
 A unit is the vector u_i = [W1[i,:], b1[i], W2[:,i]]: everything that makes unit i
-compute what it computes.  Units whose weights in and out are all zero are dead and
-left out of the similarity summaries.
+compute what it computes.  The similarity of two units respects the symmetries of the
+activation (see :mod:`tui_symmetry.core.similarity`).
+
+A unit without incoming weights is not a feature of the input: with no weights at all
+it is dead, with only an outgoing weight it adds a constant.  Both are left out of the
+similarity summaries (``dead`` below).  A ReLU unit that is never active on the
+training data is reported as inactive but kept: its weights still say what it is.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
-from tui_symmetry.core.network import ACTIVATIONS, Params
-
-ODD_ACTIVATIONS = frozenset(name for name, record in ACTIVATIONS.items() if record.is_odd)
+from tui_symmetry.core.network import Params
+from tui_symmetry.core.similarity import similarity_matrix
 
 SAME_UNIT_THRESHOLD = 0.99
+
+# Unit states (unit_states); every unit has exactly one.
+LIVE, NO_WEIGHTS, CONSTANT, INACTIVE = 0, 1, 2, 3
+STATE_NAMES = ("live", "no weights", "constant", "inactive")
 
 
 def unit_vectors(params: Params) -> np.ndarray:
@@ -24,68 +33,97 @@ def unit_vectors(params: Params) -> np.ndarray:
 
 
 def dead_mask(params: Params) -> np.ndarray:
-    """True for units whose incoming and outgoing weights are all exactly zero."""
-    return ~(params.W1 != 0).any(axis=1) & (params.W2[0] == 0)
+    """True for units with no incoming weights (no weights at all, or constant).
 
-
-def similarity_matrix(units: np.ndarray, odd: bool) -> np.ndarray:
-    """S_ij = cos(u_i, u_j), or |cos| when the activation is odd (u and −u are one unit).
-
-    Zero vectors get similarity 0 to everything (1 to themselves).
+    These are left out of the symmetry index and of distinct units: a unit that does
+    not look at the input is not alike or unlike any feature.
     """
-    # Scale each row by its largest entry first so that huge weights (a run about to
-    # diverge) do not overflow the squared norm.
-    peak = np.abs(units).max(axis=1, initial=0.0)
-    scaled = units / np.where(peak > 0, peak, 1.0)[:, None]
-    norms = np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
-    unit_dirs = scaled / np.where(norms > 0, norms, 1.0)[:, None]
-    S = unit_dirs @ unit_dirs.T
-    np.clip(S, -1.0, 1.0, out=S)
-    if odd:
-        S = np.abs(S)
-    np.fill_diagonal(S, 1.0)
-    return S
+    return ~(params.W1 != 0).any(axis=1)
+
+
+def unit_states(params: Params, activation: str, XT1: np.ndarray | None = None) -> np.ndarray:
+    """Each unit's state (H,) int8: LIVE, NO_WEIGHTS, CONSTANT or INACTIVE.
+
+    NO_WEIGHTS: every incoming and the outgoing weight is zero (a bias may remain).
+    CONSTANT: no incoming weights but an outgoing one: it adds v·φ(b) to every output.
+    INACTIVE: a ReLU unit with z ≤ 0 on every input of ``XT1`` ([Xᵀ; 1], the training
+    inputs): it outputs 0 and gets no gradient from full-batch training.
+    """
+    has_in = (params.W1 != 0).any(axis=1)
+    has_out = params.W2[0] != 0
+    states = np.full(len(has_in), LIVE, dtype=np.int8)
+    states[~has_in & ~has_out] = NO_WEIGHTS
+    states[~has_in & has_out] = CONSTANT
+    if activation == "relu" and XT1 is not None and XT1.shape[1] > 0:
+        block = np.column_stack([params.W1, params.b1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            never = ~((block @ XT1) > 0.0).any(axis=1)
+        states[has_in & never] = INACTIVE
+    return states
 
 
 def symmetry_index(S: np.ndarray, live: np.ndarray) -> float:
-    """Mean off-diagonal similarity over live units; 1.0 with fewer than two."""
+    """Mean off-diagonal similarity over live units; NaN (undefined) with fewer than two."""
     idx = np.flatnonzero(live)
     k = len(idx)
     if k < 2:
-        return 1.0
+        return math.nan
     sub = S[np.ix_(idx, idx)]
     return float((sub.sum() - np.trace(sub)) / (k * (k - 1)))
 
 
-def chance_level(dim: int, odd: bool) -> float:
-    """Expected similarity of two random directions in ``dim`` dimensions.
+def count_groups(S: np.ndarray, threshold: float = SAME_UNIT_THRESHOLD) -> int:
+    """Groups of units that are all alike pairwise (S ≥ threshold), by complete linkage.
 
-    E|cos| = Γ(k/2) / (√π Γ((k+1)/2)) for odd activations (0.5 at k = 3); E cos = 0 else.
+    Complete linkage on the distance 1 − S, cut at 1 − threshold, so no group holds
+    two units less alike than the threshold: a chain of pairwise-close units spread
+    out is several groups, not one.  The heights of complete linkage never decrease,
+    so the groups at the cut are n minus the merges at or below it.
+
+    The graph "alike" (S ≥ threshold) decides the answer alone when each of its
+    connected parts is all alike (a union of cliques): then those parts are the
+    groups, whatever the order of merging.  That is checked first
+    (:func:`is_union_of_cliques`); scipy's linkage runs only otherwise.
+    1 − S is exact near the threshold (Sterbenz), so S ≥ threshold and
+    1 − S ≤ 1 − threshold agree to the bit.
     """
-    if not odd:
-        return 0.0
-    return math.exp(math.lgamma(dim / 2) - math.lgamma((dim + 1) / 2)) / math.sqrt(math.pi)
+    n = S.shape[0]
+    if n < 2:
+        return n
+    alike = np.greater_equal(S, threshold)
+    np.fill_diagonal(alike, True)
+    if is_union_of_cliques(alike):
+        # Count each clique once, at its lowest index.
+        return int(np.count_nonzero(alike.argmax(axis=1) == np.arange(n)))
+    from scipy.cluster.hierarchy import linkage
+
+    distance = 1.0 - S[_upper_triangle(n)]
+    np.maximum(distance, 0.0, out=distance)
+    heights = linkage(distance, method="complete")[:, 2]
+    return n - int(np.count_nonzero(heights <= 1.0 - threshold))
+
+
+def is_union_of_cliques(alike: np.ndarray) -> bool:
+    """True when the reflexive graph ``alike`` is a union of cliques (alike is transitive).
+
+    Exactly when each unit's row equals the row of its first alike unit m(i): if
+    j ~ i then j ~ m(i), so m(j) ≤ m(i), and likewise m(i) ≤ m(j); alike units then
+    share their first alike unit and so their rows.
+    """
+    return bool((alike == alike[alike.argmax(axis=1)]).all())
+
+
+@functools.lru_cache(maxsize=64)
+def _upper_triangle(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.triu_indices(n, 1), which is slow to make afresh at every count."""
+    return np.triu_indices(n, 1)
 
 
 def distinct_units(S: np.ndarray, live: np.ndarray,
                    threshold: float = SAME_UNIT_THRESHOLD) -> int:
-    """Number of groups when live units are linked wherever S_ij ≥ threshold."""
+    """Number of groups of pairwise-alike live units (see :func:`count_groups`)."""
     idx = np.flatnonzero(live)
-    linked = S[np.ix_(idx, idx)] >= threshold
-    seen = np.zeros(len(idx), dtype=bool)
-    groups = 0
-    for start in range(len(idx)):
-        if seen[start]:
-            continue
-        groups += 1
-        frontier = [start]
-        seen[start] = True
-        while frontier:
-            i = frontier.pop()
-            for j in np.flatnonzero(linked[i] & ~seen):
-                seen[j] = True
-                frontier.append(int(j))
-    return groups
+    return count_groups(S[np.ix_(idx, idx)], threshold)
 
 
 def max_unit_gap(units: np.ndarray) -> float:
@@ -137,26 +175,33 @@ def _chain_score(S: np.ndarray, order: np.ndarray) -> float:
     return float(S[order[:-1], order[1:]].sum())
 
 
-def summarize(params: Params, activation: str) -> dict:
-    """All the unit metrics of ``params`` at once (shared by snapshots and history)."""
+def summarize(params: Params, activation: str, XT1: np.ndarray | None = None) -> dict:
+    """All the unit metrics of ``params`` at once (shared by snapshots and history).
+
+    ``XT1`` ([Xᵀ; 1], the training inputs) is needed only to find inactive ReLU units.
+    ``dead`` marks the units left out (no incoming weights); ``dead_units`` counts them,
+    ``constant_units`` those of them that still have an outgoing weight.
+    """
     units = unit_vectors(params)
-    odd = activation in ODD_ACTIVATIONS
-    S = similarity_matrix(units, odd)
+    S = similarity_matrix(units, activation)
+    states = unit_states(params, activation, XT1)
     dead = dead_mask(params)
     live = ~dead
     return {
         "units": units,
         "similarity": S,
         "dead": dead,
+        "states": states,
         "symmetry_index": symmetry_index(S, live),
-        "chance_level": chance_level(units.shape[1], odd),
         "distinct_units": distinct_units(S, live),
-        "dead_units": int(dead.sum()),
+        "dead_units": int(np.count_nonzero(dead)),  # no weights, or constant
+        "constant_units": int(np.count_nonzero(states == CONSTANT)),
+        "inactive_units": int(np.count_nonzero(states == INACTIVE)),
         "max_unit_gap": max_unit_gap(units[live]),
     }
 
 
 def symmetry_index_of(params: Params, activation: str) -> float:
     """Just the symmetry index: the cheap path used for every history point."""
-    S = similarity_matrix(unit_vectors(params), activation in ODD_ACTIVATIONS)
+    S = similarity_matrix(unit_vectors(params), activation)
     return symmetry_index(S, ~dead_mask(params))

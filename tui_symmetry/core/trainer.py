@@ -17,6 +17,7 @@ from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import STREAM_BATCH, STREAM_NOISE, Dataset, make_dataset, rng_for
 from tui_symmetry.core.gradients import gradient_gaps, gradient_norms
 from tui_symmetry.core.init import init_params
+from tui_symmetry.core.instruments import Instruments
 from tui_symmetry.core.network import (
     ACTIVATIONS,
     ParamLayout,
@@ -135,6 +136,20 @@ class Snapshot:
     unit_maps: UnitMaps | None = field(default=None, repr=False)
     grad_norms: np.ndarray | None = field(default=None, repr=False)
     grad_gaps: np.ndarray | None = field(default=None, repr=False)
+    # The honest numbers (core/instruments.py).  chance_level above is the expected
+    # symmetry index of the config's own random start (core/chance.py).
+    similarity_measure: str = ""
+    unit_states: np.ndarray | None = field(default=None, repr=False)  # metrics.LIVE, ...
+    constant_units: int = 0
+    inactive_units: int = 0
+    saddle_step: int | None = None  # the step spread and saddle_* were measured at
+    spread: float = math.nan
+    saddle_curvature: float | None = None
+    growth_rate: float | None = None
+    predicted_split_step: int | None = None
+    split_step: int | None = None
+    splits: tuple[tuple[int, int, int], ...] = ()
+    one_unit_loss: float | None = None
 
     def summary(self) -> dict[str, Any]:
         """The scalar facts that `train --json` prints (docs/contracts.md).
@@ -152,8 +167,31 @@ class Snapshot:
             "dead_units": self.dead_units,
             "max_unit_gap": json_float(self.max_unit_gap),
             "diverged": self.diverged,
+            **_honest_summary(self),
             "steps_per_s": float(self.steps_per_s),
         }
+
+
+def _honest_summary(snap: Snapshot) -> dict[str, Any]:
+    """The summary's keys for the honest numbers (JSON-ready, like the rest)."""
+    efold = None
+    if snap.growth_rate is not None and snap.growth_rate > 0:
+        efold = 1.0 / snap.growth_rate
+    return {
+        "symmetry_chance": json_float(snap.chance_level),
+        "similarity_measure": snap.similarity_measure,
+        "constant_units": snap.constant_units,
+        "inactive_units": snap.inactive_units,
+        "saddle_step": snap.saddle_step,
+        "spread": json_float(snap.spread),
+        "saddle_curvature": json_float(snap.saddle_curvature),
+        "growth_rate": json_float(snap.growth_rate),
+        "efold_steps": json_float(efold),
+        "predicted_split_step": snap.predicted_split_step,
+        "split_step": snap.split_step,
+        "splits": [list(split) for split in snap.splits],
+        "one_unit_loss": json_float(snap.one_unit_loss),
+    }
 
 
 def json_float(value: float | None) -> float | None:
@@ -207,6 +245,7 @@ class Trainer:
         self._order: np.ndarray | None = None
         self._mapper: UnitMapper | None = None  # the units view's grids, made on first use
         self._data_grad = UnitMajorViews(layout, np.zeros(layout.size))
+        self.instruments = Instruments(config, layout, self.theta, self._XT, self._yT)
         self._record(self.train_loss())
 
     # -- training -------------------------------------------------------------------
@@ -282,6 +321,7 @@ class Trainer:
             if cfg.l1:
                 l1_prox(new_theta, layout, opt.lr * cfg.l1)
             self.step_count += 1
+            self.instruments.observe(theta, new_theta, self.step_count)
             done += 1
         self._current = current
         if np.isfinite(self.theta).all():
@@ -382,7 +422,7 @@ class Trainer:
         """
         cfg = self.config
         params = self.params
-        summary = metrics.summarize(params, cfg.activation)
+        summary = metrics.summarize(params, cfg.activation, self._XT)
         self._order = metrics.similarity_order(summary["similarity"], self._order)
         loss, acc = self._evaluate(self._XT, self._yT)
         test_loss = self.test_loss()
@@ -406,7 +446,7 @@ class Trainer:
             order=order,
             dead=dead,
             symmetry_index=summary["symmetry_index"],
-            chance_level=summary["chance_level"],
+            chance_level=self.instruments.chance_level(cfg),
             distinct_units=summary["distinct_units"],
             dead_units=summary["dead_units"],
             max_unit_gap=summary["max_unit_gap"],
@@ -415,6 +455,7 @@ class Trainer:
             unit_maps=unit_maps,
             grad_norms=grad_norms,
             grad_gaps=grad_gaps,
+            **self.instruments.snapshot_fields(self.theta, self.step_count, cfg, summary),
         )
 
     def _unit_pictures(self) -> tuple[UnitMaps, np.ndarray, np.ndarray]:

@@ -38,7 +38,8 @@ from tui_symmetry.app.widgets._palette import (
     sequential_color,
     uses_glyphs,
 )
-from tui_symmetry.core.metrics import ODD_ACTIVATIONS, SAME_UNIT_THRESHOLD
+from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
+from tui_symmetry.core.similarity import absolute, symmetry_of
 
 if TYPE_CHECKING:
     from tui_symmetry.core.trainer import Snapshot
@@ -168,8 +169,8 @@ class SimilarityPanel(LinePanel):
         return ("text", text, bold), lambda: text_segments(text, self._styles.text(bold=bold))
 
     def _legend_spec(self, width: int, snap: Any) -> LineSpec:
-        odd = snap.config.activation in ODD_ACTIVATIONS
-        # For odd activations S = |cos| is in 0..1; otherwise cos can be negative and
+        odd = absolute(symmetry_of(snap.config.activation))
+        # For a |cos| measure S is in 0..1; otherwise cos can be negative and
         # the colour clips it to 0, which the legend says with "≤0".
         name, low = ("|cos| ", "0 ") if odd else ("cos ", "≤0 ")
         order = "sim. order" if self._by_similarity else "unit order"

@@ -1,0 +1,319 @@
+"""The saddle instrument: why units that start alike drift apart, measured.
+
+Where all units are identical the network is a one-unit network in disguise, and that
+point is a saddle of the loss: along the directions in which units *differ*, the loss
+curves downward, so any difference grows until the units split.  This module measures
+the two numbers that say so, per snapshot:
+
+* the **spread** ‖U − ū‖ of the units (rows u_i = [w_i, b_i, v_i]; ū their mean), and
+* the **curvature** λ: the smallest eigenvalue of the Hessian of the training loss
+  restricted to perturbations δU with Σ_i δu_i = 0 (and δb2 = 0) — the directions in
+  which units differ.  λ < 0: differences grow; λ > 0: units are pulled together.
+
+The Hessian.  With x̃ = [x; 1], unit i computes v_i·φ(z_i), z_i = w̃_i·x̃ (w̃_i = [w_i, b_i]),
+the output is f = Σ_i v_i φ(z_i) + b2 and the loss L = (1/N)·Σ_n ℓ(f_n).  Writing
+r_n = ℓ'(f_n)/N, q_n = ℓ''(f_n)/N and g_in = ∂f_n/∂u_i = [v_i φ'(z_in) x̃_n, φ(z_in)],
+
+    ∂²L/∂u_i∂u_j = Σ_n q_n g_in g_jnᵀ + δ_ij Σ_n r_n A_in,
+    A_in = [[v_i φ''(z_in) x̃_n x̃_nᵀ, φ'(z_in) x̃_n], [φ'(z_in) x̃_nᵀ, 0]],
+
+because f is a sum over units (no cross second derivatives).  L2 (gradient + l2·W)
+adds l2 on the weight coordinates; the tie penalty (gradient + tie·(u_i − ū)) adds
+tie·(δ_ij − 1/H); dropout, gradient noise and L1 are not smooth terms and are left out.
+
+At an exactly symmetric point every g_in is the same g_n and every A_in the same A_n,
+so ∂²L/∂u_i∂u_j = G + δ_ij·B with G = Σ q g gᵀ and B = Σ r A (+ the penalties).  A
+perturbation with Σ_i δu_i = 0 kills every G term: the restricted Hessian is I ⊗ B,
+one small (D + 2) × (D + 2) matrix per unit, the same for all, and λ = λ_min(B).  Only
+the residual-weighted curvature of a single unit decides whether identical units stay
+identical — the Gauss–Newton part, always ≥ 0, cannot act on differences.
+
+Away from that point the restricted Hessian is built from exact Hessian-vector
+products (the formula above, applied to a batch of directions) in an orthonormal
+basis of the difference subspace (Helmert columns ⊗ I): densely while that is small,
+otherwise by a few Lanczos iterations warm-started from the last eigenvector.
+
+Growth.  Linearised plain SGD multiplies a difference along the eigenvector of λ by
+(1 − lr·λ) per step: it grows ×e every 1/ln(1 − lr·λ) ≈ 1/(lr·|λ|) steps.  For SGD with
+momentum μ the factor is the largest root of ρ² − (1 + μ − lr·λ)ρ + μ = 0.  Adam has
+no such fixed factor: no prediction.  The units stop being all alike when the largest
+chord ‖ĉ_i − ĉ_j‖ between canonical unit directions (similarity S = 1 − chord²/2)
+exceeds √(2·(1 − threshold)); in the linear phase every chord grows at the same rate,
+which predicts the split step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from tui_symmetry.core.config import Config
+from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
+from tui_symmetry.core.network import LEAKY_SLOPE, ParamLayout
+from tui_symmetry.core.similarity import absolute, canonical_units, row_directions, symmetry_of
+
+# The dense path builds the restricted Hessian from this many direction × unit × input
+# entries at most; beyond it, Lanczos on single Hessian-vector products.
+DENSE_MAX_ENTRIES = 200_000
+LANCZOS_ITERATIONS = 40
+LANCZOS_TOL = 1e-7
+# A cost model in "array elements" for spacing readings out (SaddleMeter.work): a numpy
+# call costs about as much as touching this many elements, whatever its size.
+OP_OVERHEAD = 2_000
+HVP_OPS = 16
+
+
+@dataclass(frozen=True)
+class SaddleReading:
+    """One measurement of the saddle (see the module doc), taken at ``step``."""
+
+    step: int
+    spread: float
+    curvature: float | None
+    growth_rate: float | None
+    predicted_split_step: int | None
+
+    @property
+    def efold_steps(self) -> float | None:
+        """Steps for the differences to grow ×e (None unless they grow)."""
+        if self.growth_rate is None or not self.growth_rate > 0:
+            return None
+        return 1.0 / self.growth_rate
+
+
+def spread(units: np.ndarray) -> float:
+    """‖U − ū‖ (Frobenius): how far the units are from being all identical."""
+    if len(units) == 0:
+        return 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.linalg.norm(units - units.mean(axis=0)))
+
+
+def helmert_basis(H: int) -> np.ndarray:
+    """(H, H − 1) orthonormal columns orthogonal to the all-ones vector."""
+    Q = np.zeros((H, H - 1))
+    for k in range(1, H):
+        Q[:k, k - 1] = 1.0 / math.sqrt(k * (k + 1))
+        Q[k, k - 1] = -k / math.sqrt(k * (k + 1))
+    return Q
+
+
+def _phi_derivatives(activation: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                             np.ndarray]:
+    """(φ, φ', φ'') at z, elementwise."""
+    if activation == "tanh":
+        a = np.tanh(z)
+        d1 = 1.0 - a * a
+        return a, d1, -2.0 * a * d1
+    if activation == "sigmoid":
+        a = 0.5 * (1.0 + np.tanh(0.5 * z))
+        d1 = a * (1.0 - a)
+        return a, d1, d1 * (1.0 - 2.0 * a)
+    if activation == "relu":
+        return np.maximum(z, 0.0), (z > 0.0).astype(float), np.zeros_like(z)
+    if activation == "leaky_relu":
+        d1 = np.where(z > 0.0, 1.0, LEAKY_SLOPE)
+        return z * d1, d1, np.zeros_like(z)
+    if activation == "linear":
+        return z.copy(), np.ones_like(z), np.zeros_like(z)
+    raise ValueError(f"unknown activation {activation!r}")
+
+
+class _Terms:
+    """Everything the Hessian of the data loss needs at one point."""
+
+    def __init__(self, units: np.ndarray, b2: float, XT1: np.ndarray, yT: np.ndarray,
+                 activation: str, regression: bool) -> None:
+        D1 = XT1.shape[0]
+        self.XT1 = XT1
+        self.v = units[:, -1]
+        z = units[:, :D1] @ XT1
+        self.a, self.d1, self.d2 = _phi_derivatives(activation, z)
+        f = self.v @ self.a + b2
+        y = yT[0]
+        inv_n = 1.0 / XT1.shape[1]
+        if regression:
+            self.r = 2.0 * (f - y) * inv_n
+            self.q = np.full_like(f, 2.0 * inv_n)
+        else:
+            p = 0.5 * (1.0 + np.tanh(0.5 * f))
+            self.r = (p - y) * inv_n
+            self.q = p * (1.0 - p) * inv_n
+
+    def hvp(self, dU: np.ndarray) -> np.ndarray:
+        """The data-loss Hessian times a batch of unit perturbations (m, H, K)."""
+        D1 = self.XT1.shape[0]
+        dW, dv = dU[..., :D1], dU[..., D1]
+        P = np.einsum("mhk,kn->mhn", dW, self.XT1)  # x̃_n·δw̃_i
+        vd1 = self.v[:, None] * self.d1
+        J = np.einsum("hn,mhn->mn", vd1, P) + np.einsum("hn,mh->mn", self.a, dv)
+        qJ = self.q * J
+        rd1 = self.r * self.d1
+        C = (qJ[:, None, :] * vd1 + (self.v[:, None] * self.d2 * self.r) * P
+             + rd1 * dv[..., None])
+        out = np.empty_like(dU)
+        out[..., :D1] = np.einsum("mhn,kn->mhk", C, self.XT1)
+        out[..., D1] = np.einsum("mn,hn->mh", qJ, self.a) + np.einsum("hn,mhn->mh", rd1, P)
+        return out
+
+    def unit_block(self) -> np.ndarray:
+        """B = Σ_n r_n A_n for unit 0 (at a symmetric point: every unit's block)."""
+        D1 = self.XT1.shape[0]
+        X = self.XT1
+        v, r = self.v[0], self.r
+        K = D1 + 1
+        B = np.zeros((K, K))
+        B[:D1, :D1] = (X * (r * v * self.d2[0])) @ X.T
+        cross = X @ (r * self.d1[0])
+        B[:D1, D1] = cross
+        B[D1, :D1] = cross
+        return B
+
+
+def _penalty_diagonal(K: int, D: int, config: Config) -> np.ndarray:
+    """The L2 and tie terms of the restricted Hessian, per unit coordinate."""
+    diag = np.full(K, float(config.tie))
+    diag[:D] += config.l2
+    diag[K - 1] += config.l2
+    return diag
+
+
+def growth_rate(curvature: float, config: Config) -> float | None:
+    """ln of the per-step growth factor of differences along the softest direction."""
+    lr = config.lr
+    if config.optimizer == "sgd":
+        factor = 1.0 - lr * curvature
+        return math.log(factor) if factor > 0 else None
+    if config.optimizer == "momentum":
+        mu = config.momentum
+        roots = np.roots([1.0, -(1.0 + mu - lr * curvature), mu])
+        return float(math.log(max(abs(roots))))
+    return None
+
+
+def largest_chord(units: np.ndarray, live: np.ndarray, activation: str) -> float:
+    """max over live pairs of ‖ĉ_i − ĉ_j‖ between canonical directions (S = 1 − chord²/2).
+
+    Computed from differences, so it stays exact where 1 − S is below rounding.
+    """
+    symmetry = symmetry_of(activation)
+    c = row_directions(canonical_units(units[live], symmetry))
+    if len(c) < 2:
+        return 0.0
+    diff = c[:, None, :] - c[None, :, :]
+    chord = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    if absolute(symmetry):
+        summ = c[:, None, :] + c[None, :, :]
+        chord = np.minimum(chord, np.sqrt(np.einsum("ijk,ijk->ij", summ, summ)))
+    return float(chord.max())
+
+
+class SaddleMeter:
+    """Measures the saddle of one run; keeps its last eigenvector for a warm start."""
+
+    def __init__(self, layout: ParamLayout, XT1: np.ndarray, yT: np.ndarray, activation: str,
+                 regression: bool, threshold: float = SAME_UNIT_THRESHOLD) -> None:
+        self.layout = layout
+        self.XT1, self.yT = XT1, yT
+        self.activation, self.regression = activation, regression
+        self.chord_at_split = math.sqrt(2.0 * (1.0 - threshold))
+        H = layout.hidden
+        self.Q = helmert_basis(H)
+        self._last_vector: np.ndarray | None = None
+        self.last_work = 0  # work of the last curvature, in array elements (see OP_OVERHEAD)
+
+    def curvature(self, units: np.ndarray, b2: float, config: Config) -> float | None:
+        """λ: the smallest eigenvalue of the Hessian restricted to unit differences."""
+        H, K = units.shape
+        if H < 2 or not np.isfinite(units).all():
+            return None
+        D = K - 2
+        penalty = _penalty_diagonal(K, D, config)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            terms = _Terms(units, b2, self.XT1, self.yT, self.activation, self.regression)
+            if (units == units[0]).all():
+                B = terms.unit_block() + np.diag(penalty)
+                value = float(np.linalg.eigvalsh(B)[0])
+                self.last_work = HVP_OPS * (OP_OVERHEAD + H * self.XT1.shape[1])
+            else:
+                value = self._restricted_min(terms, H, K, penalty)
+        return value if math.isfinite(value) else None
+
+    def _restricted_min(self, terms: _Terms, H: int, K: int, penalty: np.ndarray) -> float:
+        n = (H - 1) * K
+        Q = self.Q
+
+        def apply(Y: np.ndarray) -> np.ndarray:  # (m, H − 1, K) -> (m, H − 1, K)
+            HdU = terms.hvp(np.einsum("hj,mjk->mhk", Q, Y))
+            return np.einsum("hj,mhk->mjk", Q, HdU) + Y * penalty
+
+        entries = H * self.XT1.shape[1]
+        if n * entries <= DENSE_MAX_ENTRIES:
+            R = apply(np.eye(n).reshape(n, H - 1, K)).reshape(n, n)
+            values, vectors = np.linalg.eigh(0.5 * (R + R.T))
+            self._last_vector = vectors[:, 0]
+            self.last_work = HVP_OPS * (OP_OVERHEAD + n * entries) + n**3
+            return float(values[0])
+        calls = 0
+
+        def matvec(y: np.ndarray) -> np.ndarray:
+            nonlocal calls
+            calls += 1
+            return apply(y.reshape(1, H - 1, K)).reshape(n)
+
+        start = self._last_vector
+        if start is None or len(start) != n:
+            start = np.random.default_rng(0).standard_normal(n)
+        value, vector = lanczos_smallest(matvec, start, LANCZOS_ITERATIONS, LANCZOS_TOL)
+        self._last_vector = vector
+        self.last_work = calls * HVP_OPS * (OP_OVERHEAD + entries)
+        return value
+
+    def measure(self, theta: np.ndarray, config: Config, step: int,
+                all_alike: bool) -> SaddleReading:
+        """Spread, curvature, growth rate and (while all units are alike) the split step."""
+        params = self.layout.views(theta)
+        units = np.column_stack([params.W1, params.b1, params.W2[0]])
+        spread_now = spread(units)
+        curvature = self.curvature(units, float(params.b2[0]), config)
+        rate = None if curvature is None else growth_rate(curvature, config)
+        predicted = None
+        if all_alike and rate is not None and rate > 0:
+            live = (params.W1 != 0).any(axis=1)
+            chord = largest_chord(units, live, config.activation)
+            if 0.0 < chord < self.chord_at_split:
+                predicted = step + math.ceil(math.log(self.chord_at_split / chord) / rate)
+        return SaddleReading(step, spread_now, curvature, rate, predicted)
+
+
+def lanczos_smallest(matvec, start: np.ndarray, iterations: int,
+                     tol: float) -> tuple[float, np.ndarray]:
+    """Smallest eigenvalue and eigenvector of a symmetric operator, by Lanczos.
+
+    Full reorthogonalisation (the Krylov space is small); stops when the Ritz pair's
+    residual is below ``tol`` times the largest Ritz value seen.
+    """
+    n = len(start)
+    steps = min(iterations, n)
+    V = np.zeros((steps + 1, n))
+    alpha = np.zeros(steps)
+    beta = np.zeros(steps)
+    V[0] = start / np.linalg.norm(start)
+    value, vector = math.nan, V[0]
+    for j in range(steps):
+        w = matvec(V[j])
+        alpha[j] = V[j] @ w
+        w -= V[: j + 1].T @ (V[: j + 1] @ w)
+        w -= V[: j + 1].T @ (V[: j + 1] @ w)
+        beta[j] = np.linalg.norm(w)
+        T = np.diag(alpha[: j + 1]) + np.diag(beta[:j], 1) + np.diag(beta[:j], -1)
+        values, vectors = np.linalg.eigh(T)
+        value = float(values[0])
+        vector = vectors[:, 0] @ V[: j + 1]
+        scale = max(abs(values[0]), abs(values[-1]), 1e-300)
+        if beta[j] * abs(vectors[-1, 0]) <= tol * scale or beta[j] == 0.0:
+            break
+        V[j + 1] = w / beta[j]
+    return value, vector / np.linalg.norm(vector)

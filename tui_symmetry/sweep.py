@@ -1,0 +1,543 @@
+"""``tui-symmetry sweep``: a grid of headless runs in parallel, and the split-time law.
+
+    tui-symmetry sweep --vary NAME=V1,V2,... [--vary ...] [OPTIONS] --steps N
+                       [--jobs J] [--json | --csv] [--scheduler ADDRESS]
+
+Every combination of the varied settings (on top of the run options, as for ``train``)
+is one run; each run's summary is exactly what ``tui-symmetry train --json`` prints for
+the same options, bit for bit (apart from the measured speed).  The runs go to worker
+processes (``--jobs``, default: the number of cores) or, with ``--scheduler``, to a Dask
+distributed cluster through its concurrent.futures executor (``pip install
+'tui-symmetry[dask]'``).
+
+When ε is varied the sweep fits the first split step against log10(1/ε): near the
+symmetric saddle a difference grows ×e every 1/(lr·|λ|) steps, so a run started ε from
+it splits after about ln(c/ε)/(lr·|λ|) steps — a straight line in log10(1/ε) with
+lr·|λ|/ln 10 decades per step, where the curvature is steady.
+
+Ctrl+C stops the runs in flight and prints those that finished (exit status 130).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import io
+import itertools
+import json
+import math
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import numpy as np
+
+from tui_symmetry.cli import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    PROG,
+    STEPS,
+    UsageError,
+    _add_run_options,
+    _coerce_option,
+    _isatty,
+    _Parser,
+    build_config,
+)
+from tui_symmetry.core.config import FIELD_BY_NAME, Config, ConfigError
+from tui_symmetry.core.one_unit import one_unit_loss
+from tui_symmetry.core.trainer import Trainer
+
+MAX_RUNS = 10_000
+# Seconds to wait for a Dask scheduler to answer.
+SCHEDULER_TIMEOUT = 10
+
+SWEEP_DESCRIPTION = (
+    "Train a grid of runs in parallel and print one summary per run; with a varied\n"
+    "epsilon, fit the split step against log10(1/epsilon)."
+)
+SWEEP_EPILOG = (
+    "examples:\n"
+    "  tui-symmetry sweep --vary epsilon=1e-2,1e-4,1e-6,1e-8 --steps 20000\n"
+    "  tui-symmetry sweep --vary dataset=xor,moons --vary hidden=4,8 --steps 3000 --csv\n"
+    "  tui-symmetry sweep --vary seed=0,1,2,3 --steps 5000 --scheduler tcp://host:8786\n"
+)
+# Columns of the table and the CSV (after the varied settings), in this order.
+TABLE_COLUMNS = (
+    ("loss", "loss"),
+    ("test_loss", "test loss"),
+    ("accuracy", "acc"),
+    ("symmetry_index", "symmetry"),
+    ("distinct_units", "distinct"),
+    ("split_step", "split step"),
+    ("saddle_curvature", "curvature"),
+    ("one_unit_loss", "one-unit loss"),
+    ("diverged", "diverged"),
+)
+
+
+@dataclass(frozen=True)
+class Vary:
+    """One ``--vary NAME=V1,V2,...``: a setting and its values, validated."""
+
+    name: str
+    values: tuple[Any, ...]
+
+
+@dataclass
+class Run:
+    """One point of the grid and, once it finished, its summary."""
+
+    index: int
+    varied: dict[str, Any]
+    config: Config
+    summary: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SplitFit:
+    """split step ≈ intercept + slope·log10(1/ε) over the runs of one group."""
+
+    group: dict[str, Any]
+    slope: float
+    intercept: float
+    r2: float | None
+    points: tuple[tuple[float, int], ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "steps_per_decade": self.slope,
+            "intercept": self.intercept,
+            "r2": self.r2,
+            "points": [list(point) for point in self.points],
+        }
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+def build_sweep_parser() -> _Parser:
+    """The parser for ``tui-symmetry sweep ...``."""
+    parser = _Parser(
+        prog=f"{PROG} sweep",
+        usage=f"{PROG} sweep --vary NAME=V1,V2,... [--vary ...] [OPTIONS] --steps N "
+        "[--jobs J] [--json | --csv] [--scheduler ADDRESS]",
+        description=SWEEP_DESCRIPTION,
+        epilog=SWEEP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    sweep = parser.add_argument_group("sweep")
+    sweep.add_argument("--vary", action="append", default=[], metavar="NAME=V1,V2,...",
+                       help="a run option and the values to try (repeat for a grid)")
+    sweep.add_argument("--steps", default=None, metavar="N",
+                       help=f"{STEPS.help} per run; {STEPS.describe_range()} (required)")
+    sweep.add_argument("--jobs", default=None, metavar="J",
+                       help="runs at a time; an integer in [1, 1024] (default: the cores)")
+    output = sweep.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true",
+                        help="print one JSON object (runs and fits) instead of the table")
+    output.add_argument("--csv", action="store_true",
+                        help="print the runs as CSV instead of the table")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="send the runs to a Dask distributed scheduler (needs "
+                       "tui-symmetry[dask])")
+    parser.ranges.update({
+        "--vary": "NAME=V1,V2,... with NAME a run option",
+        "--steps": STEPS.describe_range(),
+        "--jobs": "an integer in [1, 1024]",
+        "--scheduler": "an address such as tcp://host:8786",
+    })
+    _add_run_options(parser)
+    return parser
+
+
+def parse_vary(text: str) -> Vary:
+    """``NAME=V1,V2,...`` -> Vary, each value checked like the flag of that option."""
+    name, sep, values = text.partition("=")
+    key = name.strip().lstrip("-").replace("-", "_")
+    spec = FIELD_BY_NAME.get(key)
+    if not sep or spec is None:
+        known = ", ".join(sorted(name.replace("_", "-") for name in FIELD_BY_NAME))
+        raise UsageError(f"--vary {text!r}: expected NAME=V1,V2,... with NAME one of {known}")
+    items = [item.strip() for item in values.split(",") if item.strip()]
+    if not items:
+        raise UsageError(f"--vary {text!r}: no values")
+    coerced = []
+    for item in items:
+        try:
+            value = spec.coerce(item)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        if value not in coerced:
+            coerced.append(value)
+    return Vary(key, tuple(coerced))
+
+
+def make_grid(base: Config, varies: Sequence[Vary]) -> list[Run]:
+    """Every combination of the varied values on top of ``base``, first --vary slowest."""
+    names = [vary.name for vary in varies]
+    if len(set(names)) != len(names):
+        raise UsageError(f"--vary {sorted(n for n in names if names.count(n) > 1)[0]} "
+                         "given twice")
+    size = math.prod(len(vary.values) for vary in varies)
+    if size > MAX_RUNS:
+        raise UsageError(f"the grid has {size:,} runs; at most {MAX_RUNS:,}")
+    runs = []
+    for index, values in enumerate(itertools.product(*(vary.values for vary in varies))):
+        varied = dict(zip(names, values, strict=True))
+        try:
+            config = base.replace(**varied)
+        except ConfigError as exc:
+            raise UsageError(f"{_describe(varied)}: {exc}") from None
+        runs.append(Run(index, varied, config))
+    return runs
+
+
+def run_sweep_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO,
+                      executor_factory: Callable[[int, str | None], Executor] | None = None
+                      ) -> int:
+    """``tui-symmetry sweep``: run the grid, print the table (or JSON / CSV) and fits."""
+    args = build_sweep_parser().parse_args(argv)
+    if not args.vary:
+        raise UsageError("sweep needs at least one --vary NAME=V1,V2,...")
+    if args.steps is None:
+        raise UsageError(f"sweep needs --steps N ({STEPS.describe_range()})")
+    steps = _coerce_option(STEPS, args.steps)
+    jobs = (os.cpu_count() or 1) if args.jobs is None else _jobs(args.jobs)
+    varies = [parse_vary(text) for text in args.vary]
+    varied = [vary.name for vary in varies]
+    runs = make_grid(build_config(args), varies)
+    factory = executor_factory or make_executor
+    show_progress = not (args.json or args.csv) and _isatty(stderr)
+    interrupted = execute(runs, steps, factory(min(jobs, len(runs)), args.scheduler),
+                          stderr if show_progress else None)
+    fits = fit_split_steps(runs, varied)
+    if args.json:
+        stdout.write(json.dumps(json_document(runs, fits, interrupted), allow_nan=False) + "\n")
+    elif args.csv:
+        stdout.write(csv_text(runs, varied))
+    else:
+        stdout.write(table_text(runs, varied))
+        for fit in fits:
+            stdout.write(fit_text(fit) + "\n")
+            chart = fit_chart(fit, color=_isatty(stdout))
+            if chart:
+                stdout.write(chart + "\n")
+        if interrupted:
+            finished = sum(run.summary is not None for run in runs)
+            stdout.write(f"interrupted: {finished} of {len(runs)} runs finished\n")
+    stdout.flush()
+    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if not 1 <= jobs <= 1024:
+        raise UsageError(f"jobs: {text!r} is not an integer in [1, 1024]")
+    return jobs
+
+
+def _describe(varied: dict[str, Any]) -> str:
+    return " ".join(f"{name.replace('_', '-')}={value}" for name, value in varied.items())
+
+
+# -- running --------------------------------------------------------------------------------
+
+
+def run_summary(config_values: dict[str, Any], steps: int) -> dict[str, Any]:
+    """One run, as ``train --json`` reports it (the worker: plain data in and out)."""
+    config = Config.from_dict(config_values)
+    # As in `train`: a diverging run overflows on purpose.
+    with np.errstate(all="ignore"):
+        trainer = Trainer(config)
+        start = time.perf_counter()
+        ran = trainer.step(steps)
+        seconds = time.perf_counter() - start
+        one_unit_loss(config)  # the snapshot reads it from the cache
+        summary = trainer.snapshot().summary()
+    summary["steps_per_s"] = ran / seconds if seconds > 0 else 0.0
+    return summary
+
+
+class _WorkerPool(ProcessPoolExecutor):
+    """Worker processes that stop their runs on Ctrl+C and start no new ones.
+
+    Ctrl+C may reach this process alone, and calls already handed to the workers
+    cannot be cancelled: :meth:`interrupt` sets a shared flag every later call checks
+    and sends SIGINT, which a worker turns into KeyboardInterrupt only while running a
+    run (an idle one ignores it: no traceback from a process waiting for work).
+    """
+
+    def __init__(self, jobs: int) -> None:
+        import multiprocessing
+
+        # spawn: a fresh interpreter per worker, the same on every platform.
+        context = multiprocessing.get_context("spawn")
+        self.stop = context.Event()
+        super().__init__(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                         initargs=(self.stop,))
+
+    def interrupt(self) -> None:
+        self.stop.set()
+        for process in list((getattr(self, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                os.kill(process.pid, signal.SIGINT)
+
+
+_STOP: Any = None  # in a worker: the pool's stop flag
+
+
+def _init_worker(stop: Any) -> None:
+    global _STOP
+    _STOP = stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # One BLAS thread per worker: the workers are the threads.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+def _run_in_worker(config_values: dict[str, Any], steps: int) -> dict[str, Any]:
+    """run_summary, unless the sweep was interrupted; Ctrl+C stops it while it runs."""
+    if _STOP is not None and _STOP.is_set():
+        raise KeyboardInterrupt
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return run_summary(config_values, steps)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def make_executor(jobs: int, scheduler: str | None) -> Executor:
+    """Worker processes, or a Dask cluster's executor when ``scheduler`` is given."""
+    if scheduler is None:
+        return _WorkerPool(jobs)
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--scheduler needs Dask distributed: "
+                         "pip install 'tui-symmetry[dask]'") from None
+    try:
+        client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"cannot reach the scheduler {scheduler}: {exc}") from None
+    return _ClientExecutor(client)
+
+
+class _ClientExecutor(Executor):
+    """A Dask client's executor that closes the client when it shuts down."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.executor = client.get_executor(pure=False)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        return self.executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.executor.shutdown(wait=wait and not cancel_futures)
+        self.client.close()
+
+
+def execute(runs: Sequence[Run], steps: int, executor: Executor,
+            progress_to: TextIO | None = None) -> bool:
+    """Run every run on ``executor``, filling in summaries; True if interrupted (Ctrl+C)."""
+    progress = task = None
+    worker = _run_in_worker if isinstance(executor, _WorkerPool) else run_summary
+    interrupted = False
+    try:
+        futures = {executor.submit(worker, run.config.to_dict(), steps): run for run in runs}
+        if progress_to is not None:
+            progress, task = _start_progress(progress_to, len(runs))
+        for future in as_completed(futures):
+            run = futures[future]
+            try:
+                run.summary = future.result()
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # a worker crashed: report it in the row
+                run.error = f"{type(exc).__name__}: {exc}"
+            if progress is not None:
+                progress.update(task, advance=1)
+                progress.refresh()
+    except KeyboardInterrupt:
+        interrupted = True
+        if isinstance(executor, _WorkerPool):
+            executor.interrupt()
+    finally:
+        if progress is not None:
+            progress.stop()
+        executor.shutdown(wait=True, cancel_futures=True)
+    return interrupted
+
+
+def _start_progress(stream: TextIO, total: int) -> tuple[Any, Any]:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    progress = Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=Console(file=stream),
+                        auto_refresh=False, transient=True)
+    task = progress.add_task("sweep", total=total)
+    progress.start()
+    progress.refresh()
+    return progress, task
+
+
+# -- the split-time law -----------------------------------------------------------------------
+
+
+def fit_split_steps(runs: Iterable[Run], varied: Sequence[str]) -> list[SplitFit]:
+    """The least-squares line of split step against log10(1/ε), per group of the other
+    varied settings; only when ε is varied, over runs with ε > 0 that split."""
+    if "epsilon" not in varied:
+        return []
+    others = [name for name in varied if name != "epsilon"]
+    groups: dict[tuple, list[tuple[float, int]]] = {}
+    for run in runs:
+        if run.summary is None or run.summary.get("split_step") is None:
+            continue
+        eps = run.config.epsilon
+        if eps <= 0:
+            continue
+        key = tuple(run.varied[name] for name in others)
+        groups.setdefault(key, []).append((math.log10(1.0 / eps), run.summary["split_step"]))
+    fits = []
+    for key, points in groups.items():
+        if len({x for x, _ in points}) < 2:
+            continue
+        x = np.array([p[0] for p in points])
+        y = np.array([p[1] for p in points], dtype=float)
+        slope, intercept = np.polyfit(x, y, 1)
+        residual = y - (intercept + slope * x)
+        total = float(((y - y.mean()) ** 2).sum())
+        r2 = 1.0 - float((residual**2).sum()) / total if total > 0 else None
+        fits.append(SplitFit(dict(zip(others, key, strict=True)), float(slope),
+                             float(intercept), r2, tuple(sorted(points))))
+    return fits
+
+
+def fit_text(fit: SplitFit) -> str:
+    """One line: the fit in words."""
+    where = f" ({_describe(fit.group)})" if fit.group else ""
+    r2 = "—" if fit.r2 is None else f"{fit.r2:.3f}"
+    return (f"split step ≈ {fit.intercept:,.0f} + {fit.slope:,.0f} per decade of 1/ε{where}:"
+            f" R² {r2} over {len(fit.points)} runs")
+
+
+def fit_chart(fit: SplitFit, color: bool, width: int = 70, height: int = 16) -> str:
+    """A plotext chart of the split steps and the fitted line (text)."""
+    import plotext as plt
+
+    plt.clear_figure()
+    plt.plotsize(width, height)
+    if not color:
+        plt.theme("clear")
+    x = [p[0] for p in fit.points]
+    y = [float(p[1]) for p in fit.points]
+    plt.scatter(x, y, label="runs")
+    ends = [min(x), max(x)]
+    plt.plot(ends, [fit.intercept + fit.slope * e for e in ends], label="fit")
+    plt.xlabel("log10(1/ε)")
+    plt.ylabel("split step")
+    chart = plt.build()
+    plt.clear_figure()
+    return chart if color else plt.uncolorize(chart)
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+def json_document(runs: Sequence[Run], fits: Sequence[SplitFit],
+                  interrupted: bool) -> dict[str, Any]:
+    """Everything as one JSON-ready object."""
+    return {
+        "runs": [
+            {"varied": run.varied, "summary": run.summary, "error": run.error}
+            for run in runs if run.summary is not None or run.error is not None
+        ],
+        "fits": [fit.to_dict() for fit in fits],
+        "interrupted": interrupted,
+    }
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def table_text(runs: Sequence[Run], varied: Sequence[str]) -> str:
+    """The finished runs as an aligned text table."""
+    header = [name.replace("_", "-") for name in varied] + [label for _, label in TABLE_COLUMNS]
+    rows = []
+    for run in runs:
+        if run.summary is None and run.error is None:
+            continue
+        cells = [_cell(run.varied[name]) for name in varied]
+        if run.summary is None:
+            cells.append(f"failed: {run.error}")
+        else:
+            cells += [_cell(run.summary.get(key)) for key, _ in TABLE_COLUMNS]
+        rows.append(cells)
+    widths = [max(len(row[i]) for row in [header, *rows] if i < len(row))
+              for i in range(len(header))]
+    lines = ["  ".join(cell.rjust(widths[i]) for i, cell in enumerate(row)) for row in
+             [header, *rows]]
+    return "\n".join(lines) + "\n"
+
+
+def csv_text(runs: Sequence[Run], varied: Sequence[str]) -> str:
+    """The finished runs as CSV: varied settings, then every scalar of the summary."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    keys: list[str] = []
+    for run in runs:
+        for key in run.summary or {}:
+            if key not in keys and key != "config":
+                keys.append(key)
+    writer.writerow([*varied, *keys])
+    for run in runs:
+        if run.summary is None:
+            continue
+        row = [run.varied[name] for name in varied]
+        for key in keys:
+            value = run.summary.get(key)
+            if key == "splits" and value is not None:
+                value = ";".join(f"{s}:{a}>{b}" for s, a, b in value)
+            row.append("" if value is None else value)
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:  # pragma: no cover - a thin entry point
+    """Run the sweep command alone (``python -m tui_symmetry.sweep``)."""
+    from tui_symmetry.cli import main as cli_main
+
+    return cli_main(["sweep", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
