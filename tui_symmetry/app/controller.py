@@ -193,11 +193,8 @@ class RunController:
         self._resume_after_reset = self._playing
         self._playing = False
         self.runner.pause()
-        return Notice(
-            f"diverged at step {snapshot.step:,}; showing the last finite state. "
-            "r resets (- lowers the learning rate first)",
-            "error",
-        )
+        return Notice(f"diverged at step {snapshot.step:,}: the last finite state is shown; "
+                      "- lowers lr, r resets", "error")
 
     def check_runner(self) -> Notice | None:
         """Replace a dead training process, unless it keeps dying (then stay halted)."""
