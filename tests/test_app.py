@@ -279,6 +279,19 @@ def test_quit_keys_close_the_runner(key: str, make_app: MakeApp, drive: Drive):
     assert runner.closed
 
 
+def test_a_late_poll_after_quitting_is_harmless(make_app: MakeApp, drive: Drive):
+    """A timer tick or a runner's answer can arrive after the screens are gone."""
+    app = make_app(steps_per_poll=1)
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("space")
+
+    drive(app, script)
+    assert not app.screen_stack
+    app.poll_now()
+    app.say("late")
+
+
 def test_export_writes_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                make_app: MakeApp, drive: Drive):
     monkeypatch.chdir(tmp_path)

@@ -125,19 +125,18 @@ class SymmetryApp(App[int]):
         """The newest snapshot shown."""
         self._shown_version = -1
         self._exiting = False
+        self._main_screen = MainScreen(runner.config, show_rate=show_rates,
+                                       loss_interval=loss_interval)
 
     # -- wiring --------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen:
-        return MainScreen(self.runner.config, show_rate=self.show_rates,
-                          loss_interval=self.loss_interval)
+        return self._main_screen
 
     @property
     def main_screen(self) -> MainScreen:
         """The screen with the panels (always at the bottom of the stack)."""
-        screen = self.screen_stack[0]
-        assert isinstance(screen, MainScreen)
-        return screen
+        return self._main_screen
 
     def get_css_variables(self) -> dict[str, str]:
         return {**super().get_css_variables(), "settings-width": str(SETTINGS_WIDTH)}
@@ -168,8 +167,8 @@ class SymmetryApp(App[int]):
         self._poll()
 
     def _poll(self) -> None:
-        if self._exiting:
-            return
+        if self._exiting or not self._main_screen.is_attached:
+            return  # quitting: a timer tick can still come after the screen has gone
         self._tell(self.controller.check_runner())
         for error in self.runner.take_errors():
             self.say(error, "error")
@@ -223,8 +222,8 @@ class SymmetryApp(App[int]):
         (see :mod:`tui_symmetry.app.notices`).  Thread-safe, like Textual's.
         """
         text = f"{title}: {message}" if title else str(message)
-        line = self.main_screen.notice_line if self.screen_stack else None
-        if line is None:
+        line = self._main_screen.notice_line
+        if not line.is_attached:  # before the screen is up or after it has gone
             super().notify(message, title=title, severity=severity, timeout=timeout,
                            markup=markup)
         elif self._thread_id != threading.get_ident():  # a worker: hop to the UI thread
