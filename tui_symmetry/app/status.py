@@ -34,7 +34,8 @@ def format_status(
     width: int | None = None,
 ) -> str:
     """``step 12,400 · loss 0.2615 · symmetry 1.000 · distinct 1/8 · 9,800 steps/s ·
-    running``, plus ``10 steps/s cap`` before the state when a speed cap is set.
+    running``; with a speed cap ``10 steps/s (cap 10)``, or ``10 steps/s cap`` before the
+    state once the rate no longer fits.
 
     The rate is ``—`` when unknown or when ``show_rate`` is False (deterministic
     screenshots).  When the line is wider than ``width`` the rate goes first, then
@@ -59,11 +60,13 @@ def format_status(
     head = f"{step} · loss {loss_text}"
     symmetry = f"{snapshot.symmetry_index:.3f}"
     distinct = f"distinct {snapshot.distinct_units}/{snapshot.config.hidden}"
+    rate_part = f"{rate_text} steps/s"
     tail = STATE_TEXT[state]
     if speed is not None:
+        rate_part += f" (cap {speed:,g})"
         tail = f"{format_speed(speed)} cap · {tail}"
     candidates = (
-        f"{head} · symmetry {symmetry} · {distinct} · {rate_text} steps/s · {tail}",
+        f"{head} · symmetry {symmetry} · {distinct} · {rate_part} · {STATE_TEXT[state]}",
         f"{head} · symmetry {symmetry} · {distinct} · {tail}",
         f"{head} · sym {symmetry} · {distinct} · {tail}",
         f"{head} · sym {symmetry} · {tail}",
