@@ -290,7 +290,7 @@ def test_a_late_poll_after_quitting_is_harmless(make_app: MakeApp, drive: Drive)
         await pilot.press("space")
 
     drive(app, script)
-    assert not app.screen_stack
+    assert not app.screen_stack and not app.main_screen.ready
     app.poll_now()
     app.say("late")
 

@@ -167,7 +167,7 @@ class SymmetryApp(App[int]):
         self._poll()
 
     def _poll(self) -> None:
-        if self._exiting or not self._main_screen.is_attached:
+        if self._exiting or not self._main_screen.ready:
             return  # quitting: a timer tick can still come after the screen has gone
         self._tell(self.controller.check_runner())
         for error in self.runner.take_errors():
@@ -223,7 +223,7 @@ class SymmetryApp(App[int]):
         """
         text = f"{title}: {message}" if title else str(message)
         line = self._main_screen.notice_line
-        if not line.is_attached:  # before the screen is up or after it has gone
+        if not self._main_screen.ready:  # before the screen is up or after it has gone
             super().notify(message, title=title, severity=severity, timeout=timeout,
                            markup=markup)
         elif self._thread_id != threading.get_ident():  # a worker: hop to the UI thread

@@ -79,7 +79,8 @@ class MainScreen(Screen[None]):
         self.snapshot: Snapshot | None = None
         """The newest snapshot handed to :meth:`show`."""
         self._drawn: dict[Widget, int] = {}  # panel -> version it last received
-        self._composed = False  # watchers fire before on_mount: nothing to arrange yet
+        self.ready = False
+        """True from mount to unmount: there is something to draw on."""
         self.weights_panel = WeightsPanel(id="weights")
         self.similarity_panel = SimilarityPanel(id="similarity")
         self.loss_panel = LossPanel(id="loss", min_interval=loss_interval)
@@ -129,8 +130,11 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._fit(self.size)
-        self._composed = True
+        self.ready = True  # watchers fire before this: then there is nothing to arrange
         self._arrange()
+
+    def on_unmount(self) -> None:
+        self.ready = False
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size)
@@ -155,7 +159,7 @@ class MainScreen(Screen[None]):
 
     def _arrange(self) -> None:
         """Show the containers of the view on screen and hand its panels the snapshot."""
-        if not self._composed:
+        if not self.ready:
             return
         view, too_small = self.shown_view, self.too_small
         with self.app.batch_update():
