@@ -1090,7 +1090,7 @@ def test_the_command_runs_in_a_real_terminal_and_quits_cleanly():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_signals_end_the_app_like_q(signum: int):
     app = PtyApp("--hidden", "4")
     try:
