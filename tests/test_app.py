@@ -468,6 +468,39 @@ def test_a_panel_shown_again_draws_the_newest_snapshot(make_app: MakeApp, drive:
     drive(app, script)
 
 
+def test_view_switches_never_resize_a_plot_and_show_fresh_curves(make_app: MakeApp,
+                                                                   drive: Drive):
+    """Each layout has its own loss panel: a switch shows cached lines at once, and the
+    newest curves follow."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.main_screen
+        await pilot.press("2")
+        await wait_until(pilot, lambda: screen.loss_panel.loss_plot.plain_text().strip() != "")
+        zoomed = screen.loss_panel
+
+        def drawn_sizes() -> list[tuple[int, int]]:
+            texts = [panel.loss_plot.plain_text().splitlines()
+                     for panel in screen.loss_panels.values()]
+            return [(len(lines[0]), len(lines)) for lines in texts]
+
+        sizes = drawn_sizes()
+        assert sizes[0] != sizes[1]
+        first = zoomed.loss_plot.plain_text()
+        await pilot.press("0")
+        await pilot.pause()
+        app.runner.step(2_000)
+        app.poll_now()
+        await pilot.press("2")
+        await wait_until(pilot, lambda: zoomed.loss_plot.plain_text() != first)
+        await pilot.press("0")
+        await pilot.pause()
+        assert drawn_sizes() == sizes
+
+    drive(app, script)
+
+
 @pytest.mark.parametrize(("size", "view"), [((100, 30), "all"), ((99, 30), "units"),
                                            ((100, 29), "units"), ((200, 60), "all")])
 def test_which_sizes_show_every_panel(size: tuple[int, int], view: str, make_app: MakeApp,

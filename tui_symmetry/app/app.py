@@ -305,15 +305,11 @@ class SymmetryApp(App[int]):
 
     def action_toggle_order(self) -> None:
         """Similarity matrix in unit order or grouped by similarity."""
-        screen = self.main_screen
-        screen.similarity_panel.toggle_order()
-        screen.redraw(screen.similarity_panel)
+        self.main_screen.toggle_order()
 
     def action_toggle_log(self) -> None:
         """Loss axis linear or logarithmic."""
-        screen = self.main_screen
-        screen.loss_panel.toggle_log_scale()
-        screen.redraw(screen.loss_panel)
+        self.main_screen.toggle_log_scale()
 
     def action_select_unit(self, delta: int) -> None:
         """Move the weights panel's selected unit."""

@@ -83,7 +83,13 @@ class MainScreen(Screen[None]):
         """True from mount to unmount: there is something to draw on."""
         self.weights_panel = WeightsPanel(id="weights")
         self.similarity_panel = SimilarityPanel(id="similarity")
-        self.loss_panel = LossPanel(id="loss", min_interval=loss_interval)
+        # Two loss panels, one per layout: each keeps its size, so a view switch never
+        # resizes a plot (a resize redraws it: plotext, 20-40 ms) and the frame that
+        # answers the key draws cached lines.
+        self.loss_panels = {
+            "all": LossPanel(id="loss", min_interval=loss_interval),
+            "loss": LossPanel(id="loss-zoomed", min_interval=loss_interval),
+        }
         self.settings_panels = [
             SettingsPanel("init", config, id="init-settings"),
             SettingsPanel("regularization", config, id="regularization-settings"),
@@ -107,7 +113,10 @@ class MainScreen(Screen[None]):
                         yield self.similarity_panel
                 with Container(id="loss-box", classes="box") as self.loss_area:
                     self.loss_area.border_title = "Loss"
-                    yield self.loss_panel
+                    yield self.loss_panels["all"]
+                with Container(id="loss-view", classes="box") as self.loss_view_area:
+                    self.loss_view_area.border_title = "Loss"
+                    yield self.loss_panels["loss"]
             with VerticalScroll(id="settings", can_focus=False) as self.settings_area:
                 with Vertical(id="settings-column") as self.settings_column:
                     yield from self.settings_panels[:2]
@@ -169,7 +178,8 @@ class MainScreen(Screen[None]):
             _display(self.footer, not too_small)
             _display(self.views_area, view != "settings")
             _display(self.units_area, view in ("all", "units"))
-            _display(self.loss_area, view in ("all", "loss"))
+            _display(self.loss_area, view == "all")
+            _display(self.loss_view_area, view == "loss")
             _display(self.settings_area, view in ("all", "settings"))
             self._arrange_settings(single=view == "settings")
             self._draw_tabs()
@@ -217,16 +227,29 @@ class MainScreen(Screen[None]):
         if view in ("all", "units"):
             panels += [self.weights_panel, self.similarity_panel]
         if view in ("all", "loss"):
-            panels.append(self.loss_panel)
+            panels.append(self.loss_panels[view])
         for panel in panels:
             if self._drawn.get(panel) != snapshot.version:
                 self._drawn[panel] = snapshot.version
                 panel.show(snapshot)  # type: ignore[attr-defined]
 
-    def redraw(self, panel: WeightsPanel | SimilarityPanel | LossPanel) -> None:
-        """Draw ``panel`` again from the current snapshot (after a display option changed)."""
+    @property
+    def loss_panel(self) -> LossPanel:
+        """The loss panel of the view on screen (the zoomed one in the loss view)."""
+        return self.loss_panels["loss" if self.shown_view == "loss" else "all"]
+
+    def toggle_order(self) -> None:
+        """Similarity matrix in unit order or grouped by similarity."""
+        self.similarity_panel.toggle_order()
         if self.snapshot is not None:
-            panel.show(self.snapshot)
+            self.similarity_panel.show(self.snapshot)
+
+    def toggle_log_scale(self) -> None:
+        """Loss axis linear or logarithmic, in both loss panels."""
+        for panel in self.loss_panels.values():
+            panel.toggle_log_scale()
+        if self.snapshot is not None:
+            self.loss_panel.show(self.snapshot)
 
     def show_status(self, snapshot: Snapshot, state: RunState, speed: float | None) -> None:
         self.status_bar.show(snapshot, state, speed)
