@@ -88,7 +88,8 @@ class PtyApp:
             winsize = struct.pack("HHHH", ROWS, COLUMNS, 0, 0)
             fcntl.ioctl(sys.stdout.fileno(), termios.TIOCSWINSZ, winsize)
             env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor")
-            env.pop("NO_COLOR", None)
+            for name in ("NO_COLOR", "COLUMNS", "LINES"):  # the pty's size, not the caller's
+                env.pop(name, None)
             os.execvpe(argv[0], argv, env)
         self.pid, self.fd = pid, fd
         self.chunks: list[tuple[float, bytes]] = []
