@@ -59,45 +59,42 @@ class RecordingApp(SymmetryApp):
         return self.main_screen.notice_line.text
 
 
+def new_app(config: Config = TEST_CONFIG, steps_per_poll: int = 0,
+            runner: Runner | None = None, **kwargs: Any) -> RecordingApp:
+    """An app on a deterministic SyncRunner, paused, without rates, plots drawn at once."""
+    options: dict[str, Any] = {"autoplay": False, "show_rates": False, "loss_interval": 0.0}
+    options.update(kwargs)
+    return RecordingApp(
+        config, runner=runner or SyncRunner(config, steps_per_poll=steps_per_poll),
+        **options,
+    )
+
+
+def run_script(app: SymmetryApp, script: Script, size: tuple[int, int] = DEFAULT_SIZE) -> None:
+    """Run ``script(pilot)`` against ``app`` in a headless terminal of ``size``."""
+
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await script(pilot)
+
+    asyncio.run(main())
+
+
 MakeApp = Callable[..., RecordingApp]
-
-
-@pytest.fixture
-def make_app() -> MakeApp:
-    """A factory of apps on a deterministic SyncRunner, paused, without rates.
-
-    ``make_app(config, steps_per_poll=0, runner=None, **app_kwargs)``.
-    """
-
-    def make(config: Config = TEST_CONFIG, *, steps_per_poll: int = 0,
-             runner: Runner | None = None, **kwargs: Any) -> RecordingApp:
-        options: dict[str, Any] = {"autoplay": False, "show_rates": False,
-                                   "loss_interval": 0.0}
-        options.update(kwargs)
-        return RecordingApp(
-            config, runner=runner or SyncRunner(config, steps_per_poll=steps_per_poll),
-            **options,
-        )
-
-    return make
-
-
 Drive = Callable[..., None]
 
 
 @pytest.fixture
+def make_app() -> MakeApp:
+    """:func:`new_app`: ``make_app(config, steps_per_poll=0, runner=None, **app_kwargs)``."""
+    return new_app
+
+
+@pytest.fixture
 def drive() -> Drive:
-    """``drive(app, script, size=(120, 40))``: run ``script(pilot)`` against ``app``."""
-
-    def run(app: SymmetryApp, script: Script, size: tuple[int, int] = DEFAULT_SIZE) -> None:
-        async def main() -> None:
-            async with app.run_test(size=size) as pilot:
-                await pilot.pause()
-                await script(pilot)
-
-        asyncio.run(main())
-
-    return run
+    """:func:`run_script`: ``drive(app, script, size=(120, 40))``."""
+    return run_script
 
 
 async def wait_until(pilot: Pilot, predicate: Callable[[], bool], *, tries: int = 200,

@@ -986,6 +986,8 @@ def test_random_keys_visit_every_screen(make_app: MakeApp, drive: Drive):
             await pilot.press(key)
             await pilot.pause()
             seen.add(type(app.screen).__name__)
+            if isinstance(app.screen, CommandPalette):  # or the app's own subclass of it
+                seen.add("CommandPalette")
             if isinstance(app.focused, Input):
                 seen.add("Input")
         assert {"HelpScreen", "CommandPalette", "MainScreen", "Input"} <= seen
