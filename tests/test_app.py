@@ -1,14 +1,13 @@
 """Functional tests of the app through Textual's Pilot, with a deterministic SyncRunner.
 
 Every key binding, live reconfiguration versus reset, settings editing by keyboard,
-divergence, resizing down to 20×8, a dead training process, and 2,000 random keys.
-Two tests use the real ProcessRunner: one through Pilot, one running the command in
-a pseudo-terminal.
+notices, divergence, resizing down to 20×8, a dead training process and random keys.
+The run controller is tested without Pilot in test_controller.py; the real process
+runner and the real terminal (signals, hangups) at the end of this file.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import fcntl
@@ -22,74 +21,27 @@ import struct
 import sys
 import termios
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-import textual.app
-from textual.command import CommandPalette
+from conftest import TEST_CONFIG, Drive, MakeApp, RecordingApp, wait_until
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input
+from textual.widgets._toast import Toast
 
 import tui_symmetry.export
-from tui_symmetry.app.app import MIN_SIZE, SymmetryApp, format_status
+from tui_symmetry.app import keys
+from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.app.controls import NumberInput, SettingSelect, nudge
+from tui_symmetry.app.main_screen import MIN_SIZE, SETTINGS_WIDTH
 from tui_symmetry.app.screens import HelpScreen
+from tui_symmetry.app.status import format_status
 from tui_symmetry.core import Config, Trainer
 from tui_symmetry.core.config import FIELD_BY_NAME
+from tui_symmetry.options import SPEEDS
 from tui_symmetry.runner import ProcessRunner, SyncRunner
-
-TEST_CONFIG = Config(samples=80, hidden=6, seed=1)
-
-
-class RecordingApp(SymmetryApp):
-    """The app, plus a record of every notification it shows."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.messages: list[tuple[str, str]] = []
-
-    def notify(self, message: str, *args: Any, severity: str = "information",
-               **kwargs: Any) -> None:
-        self.messages.append((severity, str(message)))
-        super().notify(message, *args, severity=severity, **kwargs)
-
-    @property
-    def errors(self) -> list[str]:
-        return [text for severity, text in self.messages if severity == "error"]
-
-    @property
-    def last_message(self) -> str:
-        return self.messages[-1][1] if self.messages else ""
-
-
-def make_app(config: Config = TEST_CONFIG, steps_per_poll: int = 0,
-             runner: SyncRunner | None = None) -> RecordingApp:
-    return RecordingApp(
-        config,
-        runner=runner or SyncRunner(config, steps_per_poll=steps_per_poll),
-        show_rates=False,
-        loss_interval=0.0,
-    )
-
-
-def drive(app: SymmetryApp, script: Callable[[Pilot], Awaitable[None]],
-          size: tuple[int, int] = (120, 40)) -> None:
-    """Run ``script`` against ``app`` in a headless terminal of ``size``."""
-
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await script(pilot)
-
-    asyncio.run(main())
-
-
-def status(app: SymmetryApp) -> str:
-    return str(app.status_bar.render())
-
 
 # -- the status line ----------------------------------------------------------------------
 
@@ -103,9 +55,29 @@ def test_status_line_has_the_documented_shape():
     assert format_status(fast, "paused").startswith("step 12,400 · loss ")
     assert "· 9,800 steps/s · paused" in format_status(fast, "paused")
     assert "— steps/s" in format_status(fast, "paused", show_rate=False)
-    narrow = format_status(fast, "diverged — press r to reset", width=78)
+    capped = format_status(fast, "running", speed=10.0)
+    assert capped.endswith("· 9,800 steps/s (cap 10) · running")
+    assert format_status(fast, "running", speed=10.0, width=78).endswith(
+        "· 10 steps/s cap · running")
+    narrow = format_status(fast, "diverged", width=78)
     assert len(narrow) <= 78 and narrow.endswith("diverged — press r to reset")
     assert narrow.startswith("step 12,400 · loss ")
+
+
+@pytest.mark.parametrize("width", [20, MIN_SIZE[0] - 2, 78, 118])
+@pytest.mark.parametrize("state", ["running", "paused", "diverged", "halted"])
+@pytest.mark.parametrize("speed", [None, 1000.0])
+def test_status_keeps_the_state_and_the_cap_at_every_width(width, state, speed):
+    snapshot = dataclasses.replace(SyncRunner(Config(hidden=256)).latest(),
+                                   step=123_456_789, steps_per_s=123_456.0)
+    text = format_status(snapshot, state, speed=speed, width=width)
+    words = {"running": "running", "paused": "paused", "diverged": "diverged",
+             "halted": "stopped"}
+    assert words[state] in text
+    assert ("cap" in text) is (speed is not None)
+    assert "1,000" in text or speed is None
+    if width >= MIN_SIZE[0] - 2:  # the bar's width in the smallest terminal shown
+        assert len(text) <= width
 
 
 def test_nudge_steps_stay_in_range():
@@ -128,50 +100,123 @@ def test_nudge_steps_stay_in_range():
             field.coerce(nudge(field, value, direction))
 
 
+# -- the key table ----------------------------------------------------------------------------
+
+
+def test_every_key_is_bound_helped_and_in_the_palette(make_app: MakeApp, drive: Drive):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        bound = {binding.id: binding for binding in app.BINDINGS}
+        help_text = " ".join(f"{k} {what}" for _, rows in app.help_sections()
+                             for k, what in rows)
+        palette = {title: action for title, action, _ in app.palette_actions()}
+        for key in keys.KEYS:
+            assert bound[key.id].action == key.action
+            assert key.help in help_text
+            assert palette[key.help] == key.action
+            assert callable(getattr(app, "action_" + key.action.split("(")[0], None))
+        assert [name for name, _ in app.help_sections()] == list(keys.SECTIONS)
+
+    drive(app, script)
+
+
 # -- run keys -----------------------------------------------------------------------------
 
 
-def test_space_plays_and_pauses():
+def test_space_plays_and_pauses(make_app: MakeApp, drive: Drive):
     app = make_app(steps_per_poll=5)
 
     async def script(pilot: Pilot) -> None:
-        assert status(app).endswith("paused")
+        assert app.status.endswith("paused")
         await pilot.press("space")
-        await pilot.pause(0.2)
-        assert app.runner.running
-        assert status(app).endswith("running")
-        assert app.snapshot.step > 0
+        await wait_until(pilot, lambda: app.snapshot.step >= 10)
+        assert app.controller.playing and app.status.endswith("running")
         await pilot.press("space")
         await pilot.pause()
+        assert app.status.endswith("paused")
         stopped = app.snapshot.step
-        await pilot.pause(0.2)
+        for _ in range(3):
+            app.poll_now()  # polling a paused runner trains nothing
         assert app.snapshot.step == stopped
-        assert status(app).endswith("paused")
 
     drive(app, script)
 
 
-@pytest.mark.parametrize(("keys", "steps"), [("s", 1), ("full_stop", 1), ("S", 100), ("n", 100)])
-def test_step_keys_pause_and_step_exactly(keys: str, steps: int):
+def test_step_keys_pause_and_step_exactly(make_app: MakeApp, drive: Drive):
     app = make_app(steps_per_poll=3)
 
     async def script(pilot: Pilot) -> None:
-        await pilot.press("space")
-        await pilot.pause(0.1)
-        assert app.runner.running
-        await pilot.press(keys)
-        await pilot.pause()
-        assert not app.runner.running
-        before = app.snapshot.step
-        await pilot.press(keys)
-        await pilot.pause()
-        assert app.snapshot.step == before + steps
-        assert status(app).startswith(f"step {before + steps:,} · loss ")
+        for key, steps in [("s", 1), ("full_stop", 1), ("S", 100), ("n", 100)]:
+            await pilot.press("space")
+            await wait_until(pilot, lambda: app.status.endswith("running"))
+            await pilot.press(key)
+            await pilot.pause()
+            assert not app.controller.playing and app.status.endswith("paused"), key
+            before = app.snapshot.step
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.snapshot.step == before + steps, key
+            assert app.status.startswith(f"step {before + steps:,} · loss ")
 
     drive(app, script)
 
 
-def test_reset_restarts_the_same_run():
+def test_speed_keys_step_through_the_ladder_and_show_the_cap(make_app: MakeApp,
+                                                             drive: Drive):
+    app = make_app()
+    runner = app.runner
+    assert isinstance(runner, SyncRunner)
+
+    async def script(pilot: Pilot) -> None:
+        assert runner.speed is None and "cap" not in app.status
+        await pilot.press("less_than_sign")
+        await pilot.pause()
+        assert runner.speed == SPEEDS[-2] == app.controller.speed
+        assert app.status.endswith("steps/s (cap 1,000) · paused")
+        assert app.notice == "speed: at most 1,000 steps/s"
+        await pilot.press(*["less_than_sign"] * len(SPEEDS))
+        await pilot.pause()
+        assert runner.speed == SPEEDS[0]
+        assert app.status.endswith("steps/s (cap 1) · paused")
+        assert "slowest" in app.notice
+        await pilot.press(*["greater_than_sign"] * len(SPEEDS))
+        await pilot.pause()
+        assert runner.speed is None and "cap" not in app.status
+        assert "full speed" in app.notice
+
+    drive(app, script)
+
+
+def test_speed_option_starts_capped(make_app: MakeApp, drive: Drive):
+    app = make_app(speed=10.0)
+
+    async def script(pilot: Pilot) -> None:
+        assert app.runner.speed == 10.0  # type: ignore[attr-defined]
+        assert app.status.endswith("steps/s (cap 10) · paused")
+
+    drive(app, script)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+def test_small_terminals_keep_the_state_and_the_cap(size, make_app: MakeApp, drive: Drive):
+    app = make_app(steps_per_poll=1, speed=100.0)
+
+    async def script(pilot: Pilot) -> None:
+        app.runner.step(1_000)
+        app.poll_now()
+        await pilot.pause()
+        assert app.status.endswith("100 steps/s cap · paused")
+        assert len(app.status) <= size[0] - 2
+        await pilot.press("space")
+        await wait_until(pilot, lambda: app.status.endswith("100 steps/s cap · running"))
+        line = app.screen.get_widget_at(1, size[1] - 2)[0]
+        assert line is app.main_screen.status_bar  # drawn where it should be
+
+    drive(app, script, size=size)
+
+
+def test_reset_restarts_the_same_run(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
@@ -183,56 +228,51 @@ def test_reset_restarts_the_same_run():
         await pilot.pause()
         assert app.snapshot.step == 0
         assert np.array_equal(app.snapshot.params.W1, initial.W1)
-        assert app.last_message.startswith("reset")
+        assert app.notice == f"reset: same settings, seed {TEST_CONFIG.seed}"
 
     drive(app, script)
 
 
-@pytest.mark.parametrize("key", ["R", "N"])
-def test_new_seed(key: str):
+def test_new_seed(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        await pilot.press("S", key)
-        await pilot.pause()
-        assert app.config.seed == TEST_CONFIG.seed + 1
-        assert app.snapshot.step == 0
-        assert app.snapshot.config.seed == TEST_CONFIG.seed + 1
-        assert app.last_message == f"reset: seed → {TEST_CONFIG.seed + 1}"
+        for seed, key in enumerate(["R", "N"], start=TEST_CONFIG.seed + 1):
+            await pilot.press("S", key)
+            await pilot.pause()
+            assert app.config.seed == seed == app.snapshot.config.seed
+            assert app.snapshot.step == 0
+            assert app.notice == f"reset: seed → {seed}"
 
     drive(app, script)
 
 
-@pytest.mark.parametrize("key", ["question_mark", "f1"])
-def test_help_screen_lists_every_binding(key: str):
+def test_help_screen_opens_and_closes(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        await pilot.press(key)
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        table_text = " ".join(
-            f"{keys} {what}" for _, rows in app.screen.sections for keys, what in rows
-        )
-        for binding in app.BINDINGS:
-            assert binding.tooltip and binding.tooltip in table_text
-            assert binding.id and binding.description  # every binding: id + description
-        await pilot.press(key)  # the same key closes it
-        await pilot.pause()
-        assert not isinstance(app.screen, HelpScreen)
-        await pilot.press(key, "escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, HelpScreen)
+        for key in ["question_mark", "f1"]:
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            assert app.screen.sections == app.help_sections()
+            await pilot.press(key)  # the same key closes it
+            await pilot.pause()
+            assert not isinstance(app.screen, HelpScreen)
+            await pilot.press(key, "escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, HelpScreen)
 
     drive(app, script)
 
 
-def test_q_quits_and_closes_the_runner():
+@pytest.mark.parametrize("key", ["q", "ctrl+c", "ctrl+q"])
+def test_quit_keys_close_the_runner(key: str, make_app: MakeApp, drive: Drive):
     runner = SyncRunner(TEST_CONFIG)
     app = make_app(runner=runner)
 
     async def script(pilot: Pilot) -> None:
-        await pilot.press("q")
+        await pilot.press(key)
         await pilot.pause()
 
     drive(app, script)
@@ -240,14 +280,28 @@ def test_q_quits_and_closes_the_runner():
     assert runner.closed
 
 
-def test_export_writes_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_late_poll_after_quitting_is_harmless(make_app: MakeApp, drive: Drive):
+    """A timer tick or a runner's answer can arrive after the screens are gone."""
+    app = make_app(steps_per_poll=1)
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("space")
+
+    drive(app, script)
+    assert not app.screen_stack and not app.main_screen.ready
+    app.poll_now()
+    app.say("late")
+
+
+def test_export_writes_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                               make_app: MakeApp, drive: Drive):
     monkeypatch.chdir(tmp_path)
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("S", "e")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await wait_until(pilot, lambda: app.notice.startswith("exported"))
 
     drive(app, script)
     files = list(tmp_path.glob("*.json"))
@@ -258,7 +312,8 @@ def test_export_writes_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert app.last_message == f"exported {files[0]}"
 
 
-def test_export_failure_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_export_failure_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    make_app: MakeApp, drive: Drive):
     def disk_full(path: object, document: object) -> None:
         raise OSError(28, "No space left on device")
 
@@ -269,8 +324,8 @@ def test_export_failure_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     async def script(pilot: Pilot) -> None:
         await pilot.press("e")
         await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.is_running
+        await wait_until(pilot, lambda: "export failed" in app.notice)
+        assert app.main_screen.notice_line.severity == "error"
         await pilot.press("S")  # and the run goes on
         await pilot.pause()
         assert app.snapshot.step == 100
@@ -280,100 +335,210 @@ def test_export_failure_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert list(tmp_path.iterdir()) == []
 
 
+# -- notices ---------------------------------------------------------------------------------
+
+
+def test_fast_keys_leave_one_notice_and_no_toasts(make_app: MakeApp, drive: Drive):
+    """20 fast + and i presses: one line, overwritten; never a pile of toasts."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press(*["plus"] * 20)
+        await pilot.pause()
+        lr = app.config.lr
+        assert app.notice.startswith(f"lr → {lr:g} (live") or "highest step" in app.notice
+        await pilot.press(*["i"] * 10)
+        await pilot.pause()
+        assert app.notice == f"reset: init → {app.config.init}"
+        assert not app.screen.query(Toast) and not app._notifications
+        notice_lines = [w for w in app.screen.walk_children() if "reset:" in str(
+            getattr(w, "text", ""))]
+        assert notice_lines == [app.main_screen.notice_line]
+
+    drive(app, script)
+
+
+def test_a_notice_clears_itself(make_app: MakeApp, drive: Drive):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        app.notify("brief", timeout=0.01)
+        assert app.notice == "brief"
+        await wait_until(pilot, lambda: app.notice == "", delay=0.01)
+
+    drive(app, script)
+
+
 # -- view keys ------------------------------------------------------------------------------
 
 
-def test_similarity_order_and_log_scale_toggles():
+def test_similarity_order_and_log_scale_toggles(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        order = app.similarity_panel.by_similarity
-        log = app.loss_panel.log_scale
-        await pilot.press("o", "l")
-        assert app.similarity_panel.by_similarity is not order
-        assert app.loss_panel.log_scale is not log
-        await pilot.press("o", "l")
-        assert app.similarity_panel.by_similarity is order
-        assert app.loss_panel.log_scale is log
+        app.runner.step(300)
+        app.poll_now()
+        await pilot.pause()
+        screen = app.main_screen
+        plot = screen.loss_panel.loss_plot
+        matrix = screen.similarity_panel
+        before_plot = plot.plain_text()
+        before_matrix = [matrix.render_line(y).text for y in range(matrix.size.height)]
+        await pilot.press("l", "o")
+        await pilot.pause()
+        assert plot.plain_text() != before_plot  # a log axis is drawn differently
+        await pilot.press("l", "o")
+        await pilot.pause()
+        assert plot.plain_text() == before_plot
+        assert [matrix.render_line(y).text for y in range(matrix.size.height)] == \
+            before_matrix
 
     drive(app, script)
 
 
-def test_unit_selection_keys():
+def _selected_units(panel) -> list[str]:
+    """The unit labels the weights panel draws with the selection mark."""
+    lines = [panel.render_line(y).text for y in range(panel.size.height)]
+    return sorted({word for line in lines for word in line.split() if word.startswith("▸u")})
+
+
+def test_unit_selection_keys(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        panel = app.weights_panel
-        assert panel.selected_unit == 0
-        await pilot.press("down", "j")
-        assert panel.selected_unit == 2
-        await pilot.press("k")
-        assert panel.selected_unit == 1
-        await pilot.press("up", "up")  # wraps around
-        assert panel.selected_unit == TEST_CONFIG.hidden - 1
+        panel = app.main_screen.weights_panel
+        assert _selected_units(panel) == ["▸u0"]
+        for keys_, unit in [(("down", "j"), 2), (("k",), 1),
+                            (("up", "up"), TEST_CONFIG.hidden - 1)]:  # wraps around
+            await pilot.press(*keys_)
+            await wait_until(pilot, lambda u=unit: _selected_units(panel) == [f"▸u{u}"])
 
     drive(app, script)
 
 
-def test_view_keys_switch_panels():
+def _visible(widget) -> bool:
+    region = widget.region
+    return region.width > 0 and region.height > 0
+
+
+def test_view_keys_switch_panels(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        assert app.shown_view == "all" and not app.view_bar.display
-        assert app.loss_panel.display and app.weights_panel.region.width > 0
+        screen = app.main_screen
+        assert screen.shown_view == "all"
+        assert _visible(screen.loss_panel) and _visible(screen.weights_panel)
+        assert screen.settings_area.region.width == SETTINGS_WIDTH
         await pilot.press("2")
         await pilot.pause()
-        assert app.shown_view == "loss" and app.view_bar.display
-        assert app.weights_panel.region.width == 0
-        assert app.loss_panel.region.width > 0
+        assert screen.shown_view == "loss"
+        assert not _visible(screen.weights_panel) and _visible(screen.loss_panel)
+        assert "2 Loss" in str(screen.view_tabs.render())
         await pilot.press("3")
         await pilot.pause()
         assert isinstance(app.focused, SettingSelect)  # settings view: ready to edit
+        assert screen.settings_area.region.width > SETTINGS_WIDTH  # both columns
         await pilot.press("escape")
         assert app.focused is None
         await pilot.press("1")
         await pilot.pause()
-        assert app.weights_panel.region.width > 0 and app.loss_panel.region.width == 0
+        assert _visible(screen.weights_panel) and not _visible(screen.loss_panel)
         await pilot.press("0")
         await pilot.pause()
-        assert app.shown_view == "all" and not app.view_bar.display
+        assert screen.shown_view == "all"
+        assert screen.settings_area.region.width == SETTINGS_WIDTH
+
+    drive(app, script)
+
+
+def test_a_panel_shown_again_draws_the_newest_snapshot(make_app: MakeApp, drive: Drive):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("2", "S")  # trained while the weights are hidden
+        await pilot.pause()
+        await pilot.press("1")
+        await pilot.pause()
+        screen = app.main_screen
+        bare = Trainer(TEST_CONFIG)
+        bare.step(100)
+        first_weight = f"{bare.snapshot().params.W1[0, 0]:+.3f}"
+        lines = [screen.weights_panel.render_line(y).text
+                 for y in range(screen.weights_panel.size.height)]
+        assert any(first_weight in line for line in lines)
+
+    drive(app, script)
+
+
+def test_view_switches_never_resize_a_plot_and_show_fresh_curves(make_app: MakeApp,
+                                                                   drive: Drive):
+    """Each layout has its own loss panel: a switch shows cached lines at once, and the
+    newest curves follow."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.main_screen
+        await pilot.press("2")
+        await wait_until(pilot, lambda: screen.loss_panel.loss_plot.plain_text().strip() != "")
+        zoomed = screen.loss_panel
+
+        def drawn_sizes() -> list[tuple[int, int]]:
+            texts = [panel.loss_plot.plain_text().splitlines()
+                     for panel in screen.loss_panels.values()]
+            return [(len(lines[0]), len(lines)) for lines in texts]
+
+        sizes = drawn_sizes()
+        assert sizes[0] != sizes[1]
+        first = zoomed.loss_plot.plain_text()
+        await pilot.press("0")
+        await pilot.pause()
+        app.runner.step(2_000)
+        app.poll_now()
+        await pilot.press("2")
+        await wait_until(pilot, lambda: zoomed.loss_plot.plain_text() != first)
+        await pilot.press("0")
+        await pilot.pause()
+        assert drawn_sizes() == sizes
 
     drive(app, script)
 
 
 @pytest.mark.parametrize(("size", "view"), [((100, 30), "all"), ((99, 30), "units"),
                                            ((100, 29), "units"), ((200, 60), "all")])
-def test_which_sizes_show_every_panel(size: tuple[int, int], view: str):
+def test_which_sizes_show_every_panel(size: tuple[int, int], view: str, make_app: MakeApp,
+                                      drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        assert app.shown_view == view
-        panels = [app.weights_panel, app.similarity_panel, app.loss_panel,
-                  *app.settings_panels]
-        shown = [panel.region.width > 0 and panel.region.height > 0 for panel in panels]
+        screen = app.main_screen
+        assert screen.shown_view == view
+        panels = [screen.weights_panel, screen.similarity_panel, screen.loss_panel,
+                  *screen.settings_panels]
+        shown = [_visible(panel) for panel in panels]
         assert all(shown) if view == "all" else shown == [True, True, False, False, False,
                                                            False]
 
     drive(app, script, size=size)
 
 
-def test_small_terminal_shows_one_view_at_a_time():
+def test_small_terminal_shows_one_view_at_a_time(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        assert app.effective_view == "units"  # "all" does not fit in 80×24
-        assert "1 Units" in str(app.view_bar.render())
-        assert "0 All" not in str(app.view_bar.render())
-        assert app.weights_panel.region.width > 0
-        assert app.similarity_panel.region.width > 0
+        screen = app.main_screen
+        assert screen.shown_view == "units"  # "all" does not fit in 80×24
+        tabs = str(screen.view_tabs.render())
+        assert "1 Units" in tabs and "0 All" not in tabs
+        assert _visible(screen.weights_panel) and _visible(screen.similarity_panel)
         await pilot.press("3")
         await pilot.pause()
-        rows = [control.region for panel in app.settings_panels for control in panel.controls]
+        rows = [control.region for panel in screen.settings_panels
+                for control in panel.controls]
         assert all(region.height == 1 for region in rows)  # every setting visible at 80×24
         await pilot.press("escape", "2")
         await pilot.pause()
-        assert app.shown_view == "loss"
-        assert app.loss_panel.region.height >= 10
+        assert screen.shown_view == "loss"
+        assert screen.loss_panel.region.height >= 10
 
     drive(app, script, size=(80, 24))
 
@@ -381,53 +546,49 @@ def test_small_terminal_shows_one_view_at_a_time():
 # -- settings by key ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("key", "name", "direction"),
-    [("i", "init", 1), ("I", "init", -1), ("d", "dataset", 1), ("a", "activation", 1),
-     ("m", "optimizer", 1)],
-)
-def test_cycle_keys_reset_with_the_next_choice(key: str, name: str, direction: int):
+def test_cycle_keys_reset_with_the_next_choice(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        await pilot.press("S")
-        await pilot.pause()
-        expected = nudge(FIELD_BY_NAME[name], getattr(TEST_CONFIG, name), direction)
-        await pilot.press(key)
-        await pilot.pause()
-        assert getattr(app.config, name) == expected
-        assert app.snapshot.step == 0
-        assert getattr(app.snapshot.config, name) == expected
-        assert app.last_message == f"reset: {name} → {expected}"
-        select = app.screen.query_one(f"#setting-{name}", SettingSelect)
-        assert select.value == expected
+        for key, name, direction in [("i", "init", 1), ("I", "init", -1), ("d", "dataset", 1),
+                                     ("a", "activation", 1), ("m", "optimizer", 1)]:
+            await pilot.press("S")
+            await pilot.pause()
+            expected = nudge(FIELD_BY_NAME[name], getattr(app.config, name), direction)
+            await pilot.press(key)
+            await pilot.pause()
+            assert getattr(app.config, name) == expected, key
+            assert app.snapshot.step == 0
+            assert getattr(app.snapshot.config, name) == expected
+            assert app.notice == f"reset: {name} → {expected}"
+            select = app.screen.query_one(f"#setting-{name}", SettingSelect)
+            assert select.value == expected
 
     drive(app, script)
 
 
-@pytest.mark.parametrize(("key", "direction"), [("plus", 1), ("equals_sign", 1), ("minus", -1)])
-def test_learning_rate_keys_apply_live(key: str, direction: int):
+def test_learning_rate_keys_apply_live(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("S")
         await pilot.pause()
         params = app.snapshot.params
-        await pilot.press(key)
-        await pilot.pause()
-        expected = nudge(FIELD_BY_NAME["lr"], TEST_CONFIG.lr, direction)
-        assert app.config.lr == expected
-        assert app.snapshot.config.lr == expected
-        assert app.snapshot.step == 100  # live: no reset
-        assert np.array_equal(app.snapshot.params.W1, params.W1)
-        assert "(live" in app.last_message
-        lr_input = app.screen.query_one("#setting-lr", NumberInput)
-        assert float(lr_input.value) == expected
+        for key, direction in [("plus", 1), ("equals_sign", 1), ("minus", -1)]:
+            expected = nudge(FIELD_BY_NAME["lr"], app.config.lr, direction)
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.config.lr == expected == app.snapshot.config.lr, key
+            assert app.snapshot.step == 100  # live: no reset
+            assert np.array_equal(app.snapshot.params.W1, params.W1)
+            assert app.notice == f"lr → {expected:g} (live, at step 100)"
+            lr_input = app.screen.query_one("#setting-lr", NumberInput)
+            assert float(lr_input.value) == expected
 
     drive(app, script)
 
 
-def test_live_change_mid_run_matches_the_engine():
+def test_live_change_mid_run_matches_the_engine(make_app: MakeApp, drive: Drive):
     """l2 typed into its box mid-run applies at that step, without a reset."""
     app = make_app()
 
@@ -452,7 +613,7 @@ def test_live_change_mid_run_matches_the_engine():
     assert np.array_equal(app.snapshot.params.W1, bare.snapshot().params.W1)
 
 
-def test_architecture_change_resets_and_says_so():
+def test_architecture_change_resets_and_says_so(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
@@ -466,12 +627,32 @@ def test_architecture_change_resets_and_says_so():
         assert app.config.hidden == 3
         assert app.snapshot.step == 0
         assert app.snapshot.params.W1.shape == (3, 2)
-        assert app.last_message == "reset: hidden → 3"
+        assert app.notice == "reset: hidden → 3"
 
     drive(app, script)
 
 
-def test_bad_value_is_refused_with_one_line():
+def test_escape_drops_what_was_typed(make_app: MakeApp, drive: Drive):
+    """A stray 2 typed into ε and then Esc must not reset the run with ε = 2."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("S")
+        await pilot.pause()
+        box = app.screen.query_one("#setting-epsilon", NumberInput)
+        box.focus()
+        await pilot.pause()
+        await pilot.press("2", "escape")
+        await pilot.pause()
+        assert app.focused is None
+        assert app.config.epsilon == TEST_CONFIG.epsilon
+        assert app.snapshot.step == 100  # no reset
+        assert box.value == box.applied
+
+    drive(app, script)
+
+
+def test_bad_value_is_refused_with_one_line(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
@@ -483,13 +664,13 @@ def test_bad_value_is_refused_with_one_line():
         assert app.config.dropout == 0.0
         assert len(app.errors) == 1
         assert "\n" not in app.errors[0] and "dropout" in app.errors[0]
+        assert app.notice == app.errors[0]
         assert box.value == "0"  # the box shows what is applied
-        assert app.is_running
 
     drive(app, script)
 
 
-def test_arrow_keys_nudge_the_focused_number():
+def test_arrow_keys_nudge_the_focused_number(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
@@ -507,159 +688,140 @@ def test_arrow_keys_nudge_the_focused_number():
         await pilot.pause()
         assert app.config.tie == 0.0
         assert box.value == "0"
-        assert app.weights_panel.selected_unit == 0  # arrows went to the box, not the units
+        assert _selected_units(app.main_screen.weights_panel) == ["▸u0"]  # not the units
 
     drive(app, script)
 
 
-def test_fast_arrows_then_enter_land_on_the_last_value(monkeypatch: pytest.MonkeyPatch):
+def test_fast_arrows_then_enter_land_on_the_last_value(quick_keys: None, make_app: MakeApp,
+                                                       drive: Drive):
     """Keys faster than the app applies them (auto-repeat) must not jump back."""
-    monkeypatch.setattr(textual.app, "wait_for_idle", _settle_once)
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
         app.screen.query_one("#setting-samples", NumberInput).focus()
         await pilot.pause()
         await pilot.press("down", "down", "down", "enter")
-        await pilot.pause()
-        assert app.config.samples == TEST_CONFIG.samples - 3
+        await wait_until(pilot, lambda: app.config.samples == TEST_CONFIG.samples - 3)
         assert app.snapshot.config.samples == TEST_CONFIG.samples - 3
 
     drive(app, script)
 
 
-def test_select_by_keyboard_resets():
+def test_select_by_keyboard_resets(make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("3")
-        await pilot.pause()
-        assert isinstance(app.focused, SettingSelect) and app.focused.id == "setting-init"
+        await wait_until(pilot, lambda: isinstance(app.focused, SettingSelect))
+        assert app.focused is not None and app.focused.id == "setting-init"
         await pilot.press("enter", "down", "enter")
         await pilot.pause()
         expected = nudge(FIELD_BY_NAME["init"], TEST_CONFIG.init, 1)
         assert app.config.init == expected
-        assert app.last_message == f"reset: init → {expected}"
+        assert app.notice == f"reset: init → {expected}"
 
     drive(app, script)
 
 
-def test_command_palette_offers_actions_and_settings():
+# -- the command palette -------------------------------------------------------------------
+
+
+def _palette_ready(app: SymmetryApp) -> bool:
+    """The palette is open and composed: keys typed now reach its input."""
+    screen = app.screen
+    return isinstance(screen, CommandPalette) and bool(screen.query(CommandList))
+
+
+async def _palette_run(pilot: Pilot, app: RecordingApp, query: str, done) -> None:
+    await pilot.press("ctrl+p")
+    await wait_until(pilot, lambda: _palette_ready(app))
+    await pilot.press(*query)
+    palette = app.screen
+    await wait_until(pilot, lambda: palette.query_one(CommandList).option_count > 0,
+                     delay=0.01)
+    await pilot.press("enter")
+    await wait_until(pilot, done)
+
+
+def test_command_palette_offers_actions_and_settings(quick_keys: None, make_app: MakeApp,
+                                                     drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"Init: xavier")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.config.init == "xavier"
-        await pilot.press("ctrl+p")
-        await pilot.press(*"tie 0.25")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.config.tie == 0.25
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Pause and run 100")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.snapshot.step == 100
+        await _palette_run(pilot, app, "Init: xavier", lambda: app.config.init == "xavier")
+        await _palette_run(pilot, app, "tie 0.25", lambda: app.config.tie == 0.25)
+        await _palette_run(pilot, app, "Pause and run 100",
+                           lambda: app.snapshot.step == 100)
+        await _palette_run(pilot, app, "Slower", lambda: app.controller.speed == SPEEDS[-2])
 
     drive(app, script)
 
 
-def test_palette_edit_command_focuses_the_setting_on_a_small_screen():
+def test_palette_edit_command_focuses_the_setting_on_a_small_screen(
+        quick_keys: None, make_app: MakeApp, drive: Drive):
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        assert app.shown_view == "units"
-        await pilot.press("ctrl+p", *"Edit learning rate")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.shown_view == "settings"
-        assert isinstance(app.focused, NumberInput) and app.focused.id == "setting-lr"
+        assert app.main_screen.shown_view == "units"
+        await _palette_run(pilot, app, "Edit learning rate",
+                           lambda: getattr(app.focused, "id", None) == "setting-lr")
+        assert app.main_screen.shown_view == "settings"
         await pilot.press(*"0.05", "enter")
-        await pilot.pause()
-        assert app.config.lr == 0.05
+        await wait_until(pilot, lambda: app.config.lr == 0.05)
 
     drive(app, script, size=(80, 24))
-
-
-def test_palette_lists_every_action_and_choice():
-    from tui_symmetry.app.commands import SymmetryCommands
-
-    app = make_app()
-
-    async def script(pilot: Pilot) -> None:
-        provider = SymmetryCommands(app.screen)
-        titles = [title for title, _, _ in provider._commands()]
-        for binding in app.BINDINGS:
-            assert binding.tooltip in titles
-        assert "Init: symmetric" in titles and "Optimizer: adam" in titles
-        assert any(title.startswith("Edit learning rate") for title in titles)
-        direct = provider._direct_setting("lr 0.05")
-        assert direct is not None and direct.text == "Set learning rate = 0.05"
-        assert provider._direct_setting("lr banana") is None
-
-    drive(app, script)
 
 
 # -- divergence, failures, sizes -------------------------------------------------------------
 
 
-def test_divergence_pauses_and_r_recovers():
-    config = Config(dataset="sine", lr=50.0, samples=80)
-    app = make_app(config, steps_per_poll=50)
+def test_divergence_pauses_and_r_recovers(make_app: MakeApp, drive: Drive):
+    app = make_app(Config(dataset="sine", lr=50.0, samples=80), steps_per_poll=50)
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("space")
-        await pilot.pause(0.3)
-        assert app.snapshot.diverged
-        assert not app.runner.running
-        assert status(app).endswith("diverged — press r to reset")
+        await wait_until(pilot, lambda: app.snapshot.diverged)
+        assert app.status.endswith("diverged — press r to reset")
         assert any("diverged" in error for error in app.errors)
         assert np.isfinite(app.snapshot.params.W1).all()  # the last finite picture
         await pilot.press("space")  # cannot play on
         await pilot.pause()
-        assert not app.runner.running
-        for _ in range(8):
-            await pilot.press("minus")  # 50 → 20 → ... → 0.1: a sane learning rate
+        assert app.controller.state == "diverged"
+        assert app.notice == "diverged: press r to reset"
+        await pilot.press(*["minus"] * 8)  # 50 → 20 → ... → 0.1: a sane learning rate
+        await pilot.pause()
         assert app.config.lr == 0.1
         await pilot.press("r")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: app.snapshot.step > 0)
         assert not app.snapshot.diverged
-        assert app.runner.running  # it was running before it diverged
-        assert "diverged" not in status(app)
+        assert app.status.endswith("running")  # it was running before it diverged
 
     drive(app, script)
 
 
-def test_divergence_while_stepping_by_hand_stays_paused_after_reset():
+def test_divergence_while_stepping_by_hand_stays_paused_after_reset(make_app: MakeApp,
+                                                                     drive: Drive):
     app = make_app(Config(dataset="sine", lr=50.0, samples=80))
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("S")
         await pilot.pause()
-        assert app.snapshot.diverged and status(app).endswith("press r to reset")
+        assert app.snapshot.diverged and app.status.endswith("press r to reset")
+        diverged_at = app.snapshot.step
         await pilot.press("s")  # stepping on is refused too
         await pilot.pause()
-        assert app.snapshot.diverged
+        assert app.snapshot.step == diverged_at
         await pilot.press("r")
         await pilot.pause()
         assert not app.snapshot.diverged and app.snapshot.step == 0
-        assert not app.runner.running
-        assert status(app).endswith("paused")
+        assert app.status.endswith("paused")
 
     drive(app, script)
 
 
 class DyingRunner(SyncRunner):
-    """A SyncRunner whose 'process' dies once, to test the app's recovery."""
+    """A SyncRunner whose 'process' dies on demand, to test the app's recovery."""
 
     def __init__(self, config: Config) -> None:
         super().__init__(config)
@@ -676,7 +838,7 @@ class DyingRunner(SyncRunner):
         super().restart()
 
 
-def test_dead_runner_is_reported_and_restarted():
+def test_dead_runner_is_reported_and_restarted(make_app: MakeApp, drive: Drive):
     runner = DyingRunner(TEST_CONFIG)
     app = make_app(runner=runner)
 
@@ -684,9 +846,10 @@ def test_dead_runner_is_reported_and_restarted():
         await pilot.press("S")
         await pilot.pause()
         runner.dead = True
-        await pilot.pause(0.2)
+        app.poll_now()
+        await pilot.pause()
         assert runner.restarts == 1
-        assert app.errors and "stopped unexpectedly" in app.errors[-1]
+        assert "stopped unexpectedly" in app.errors[-1] and "fresh" in app.notice
         assert app.snapshot.step == 0
         await pilot.press("S")
         await pilot.pause()
@@ -695,40 +858,10 @@ def test_dead_runner_is_reported_and_restarted():
     drive(app, script)
 
 
-def test_resizing_down_to_20x8_and_back():
-    app = make_app()
-
-    async def script(pilot: Pilot) -> None:
-        await pilot.press("S")
-        for size in [(100, 30), (80, 24), (MIN_SIZE[0], MIN_SIZE[1]), (59, 19), (40, 12),
-                     (20, 8), (21, 9), (80, 24), (200, 60), (120, 40)]:
-            await pilot.resize_terminal(*size)
-            await pilot.pause()
-            too_small = size[0] < MIN_SIZE[0] or size[1] < MIN_SIZE[1]
-            assert app.too_small is too_small
-            assert app.main_area.display is not too_small
-            message = str(app.too_small_message.render())
-            if too_small:
-                assert f"enlarge the terminal to at least {MIN_SIZE[0]}×{MIN_SIZE[1]}" in message
-                await pilot.press("o", "j", "3", "1", "0")  # keys keep working
-        assert app.weights_panel.region.width > 0
-        assert app.loss_panel.region.width > 0
-        assert app.snapshot.step > 0
-        for keys in (["question_mark"], ["ctrl+p"], ["3", "tab", "enter"]):  # other screens
-            await pilot.press(*keys)
-            for size in [(20, 8), (45, 12), (80, 24), (120, 40)]:
-                await pilot.resize_terminal(*size)
-                await pilot.pause()
-            await pilot.press("escape", "escape")
-            await pilot.pause()
-        assert app.screen is app.screen_stack[0]
-
-    drive(app, script, size=(120, 40))
-
-
-def test_a_runner_that_keeps_dying_is_not_restarted_forever():
+def test_a_runner_that_keeps_dying_is_not_restarted_forever(make_app: MakeApp,
+                                                            drive: Drive):
     runner = DyingRunner(TEST_CONFIG)
-    app = make_app(runner=runner)
+    app = make_app(runner=runner, clock=lambda: 0.0)  # every death within the window
 
     async def script(pilot: Pilot) -> None:
         for _ in range(5):
@@ -737,11 +870,46 @@ def test_a_runner_that_keeps_dying_is_not_restarted_forever():
             await pilot.pause()
         assert runner.restarts == 3
         assert runner.dead and "keeps failing" in app.errors[-1]
+        assert app.status.endswith("stopped — press r to retry")
         await pilot.press("r")  # the user asks for another try
         await pilot.pause()
         assert runner.restarts == 4 and not runner.dead
 
     drive(app, script)
+
+
+def test_resizing_down_to_20x8_and_back(make_app: MakeApp, drive: Drive):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.main_screen
+        await pilot.press("S")
+        for size in [(100, 30), (80, 24), (MIN_SIZE[0], MIN_SIZE[1]), (59, 19), (20, 8),
+                     (80, 24), (120, 40)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            too_small = size[0] < MIN_SIZE[0] or size[1] < MIN_SIZE[1]
+            assert screen.too_small is too_small
+            assert _visible(screen.main_area) is not too_small
+            message = str(screen.too_small_message.render())
+            if too_small:
+                assert f"enlarge the terminal to at least {MIN_SIZE[0]}×{MIN_SIZE[1]}" in message
+                assert f"(now {size[0]}×{size[1]})" in message
+                await pilot.press("o", "j", "3", "1", "0")  # keys keep working
+        assert _visible(screen.weights_panel) and _visible(screen.loss_panel)
+        assert app.snapshot.step == 100
+        for keys_ in (["question_mark"], ["ctrl+p"], ["3", "tab", "enter"]):  # other screens
+            await pilot.press(*keys_)
+            for size in [(20, 8), (120, 40)]:
+                await pilot.resize_terminal(*size)
+                await pilot.pause()
+            await pilot.press("escape", "escape")
+            await wait_until(pilot, lambda: app.screen is screen)
+
+    drive(app, script, size=(120, 40))
+
+
+# -- random keys -------------------------------------------------------------------------------
 
 
 class CappedRunner(SyncRunner):
@@ -752,29 +920,38 @@ class CappedRunner(SyncRunner):
         super().step(min(n, 5))
 
 
-KEYS = (
+RANDOM_KEYS = (
     "space", "s", "full_stop", "S", "n", "r", "R", "N", "question_mark", "f1", "e", "o", "l",
     "up", "down", "j", "k", "i", "I", "d", "a", "m", "plus", "minus", "0", "1", "2", "3",
     "escape", "tab", "shift+tab", "enter", "backspace", "ctrl+p", "left", "right", "home",
-    "end", "x", "y", "z", "b", "c", "1", "2", "3", "0", "f1",
+    "end", "x", "y", "z", "b", "c", "less_than_sign", "greater_than_sign", "1", "2", "3",
+    "0", "f1",
 )
 
 
-async def _settle_once(*args: Any, **kwargs: Any) -> None:
-    # Pilot waits for ~20 ms of process idleness after every key (Textual's
-    # wait_for_idle); 2,000 keys would spend most of a minute sleeping.  Yielding to the
-    # loop keeps the keys in order; the screen is still awaited after every batch.
-    for _ in range(3):
-        await asyncio.sleep(0)
+class StayingApp(RecordingApp):
+    """Random keys can pick "Stop training and quit" in the palette: count it, stay."""
+
+    quits = 0
+
+    async def action_quit(self) -> None:
+        self.quits += 1
 
 
-@pytest.mark.parametrize("chunk", range(4))
-def test_random_keys_never_crash(chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """500 seeded random keys per chunk (2,000 in all) across every screen and size."""
-    monkeypatch.setattr(textual.app, "wait_for_idle", _settle_once)
+def _settled(app: SymmetryApp) -> bool:
+    """No screen is half-way through opening (the palette composes its list late)."""
+    screen = app.screen
+    return not isinstance(screen, CommandPalette) or bool(screen.query(CommandList))
+
+
+@pytest.mark.parametrize("chunk", range(2))
+def test_random_keys_never_crash(chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 quick_keys: None, drive: Drive):
+    """500 seeded random keys per chunk across every screen and size."""
     monkeypatch.chdir(tmp_path)  # "e" writes export files
     config = Config(samples=60, hidden=4, seed=chunk)
-    app = make_app(config, runner=CappedRunner(config))
+    app = StayingApp(config, runner=CappedRunner(config), autoplay=False, show_rates=False,
+                     loss_interval=0.0)
     rng = random.Random(1000 + chunk)
     sizes = [(120, 40), (80, 24), (60, 20), (100, 30)]
 
@@ -782,100 +959,206 @@ def test_random_keys_never_crash(chunk: int, tmp_path: Path, monkeypatch: pytest
         for batch in range(20):
             if batch % 5 == 0:
                 await pilot.resize_terminal(*sizes[(batch // 5 + chunk) % len(sizes)])
-            await pilot.press(*(rng.choice(KEYS) for _ in range(25)))
+            batch_keys = [rng.choice(RANDOM_KEYS) for _ in range(25)]
+            while batch_keys:
+                # Up to the next ctrl+p, then wait for the palette to be composed: keys
+                # sent to a half-built palette hit Textual's NoMatches('CommandList').
+                cut = batch_keys.index("ctrl+p") + 1 if "ctrl+p" in batch_keys else None
+                now, batch_keys = batch_keys[:cut], batch_keys[len(batch_keys[:cut]):]
+                await pilot.press(*now)
+                await wait_until(pilot, lambda: _settled(app))
             assert app.is_running
         # Only the exports: the command palette cancels its own search workers (and
         # wait_for_complete([]) would wait for every worker).
         for worker in [w for w in app.workers if w.group == "export"]:
             await worker.wait()
         await pilot.pause()
-        assert str(app.status_bar.render()).startswith("step ")
-        assert app.snapshot.step >= 0
+        assert app.status.startswith("step ")
 
     drive(app, script)
-    assert app.return_code is None or app.return_code == 0
+    assert app.return_code is None  # ended by the test, not by an error
 
 
-def test_random_keys_visit_every_screen():
+def test_random_keys_visit_every_screen(make_app: MakeApp, drive: Drive):
     """The random key alphabet does reach help, the palette and a setting."""
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
         seen = set()
         for key in ["question_mark", "escape", "ctrl+p", "escape", "3", "tab", "escape"]:
+            assert key in RANDOM_KEYS
             await pilot.press(key)
             await pilot.pause()
             seen.add(type(app.screen).__name__)
-            if isinstance(app.screen, CommandPalette):  # the app's own palette subclasses it
+            if isinstance(app.screen, CommandPalette):  # or the app's own subclass of it
                 seen.add("CommandPalette")
             if isinstance(app.focused, Input):
                 seen.add("Input")
-        assert {"HelpScreen", "CommandPalette", "Screen", "Input"} <= seen
+        assert {"HelpScreen", "CommandPalette", "MainScreen", "Input"} <= seen
 
     drive(app, script)
 
 
-def test_the_real_process_runner_trains_and_recovers_from_a_dead_child():
+# -- the real process runner and the real terminal ----------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_real_process_runner_trains_and_recovers_from_a_dead_child(drive: Drive):
     """The app with its default runner: trains off the event loop; a killed training
     process is reported and replaced while the app runs (spawned from inside Textual)."""
     app = RecordingApp(Config(samples=80, hidden=4), fps=30)
-    assert isinstance(app.runner, ProcessRunner)
-
-    async def wait_until(pilot: Pilot, predicate: Callable[[], bool]) -> None:
-        for _ in range(300):
-            if predicate():
-                return
-            await pilot.pause(0.05)
-        pytest.fail("condition not reached in time")
+    runner = app.runner
+    assert isinstance(runner, ProcessRunner)
+    pids: list[int] = []
 
     async def script(pilot: Pilot) -> None:
-        runner = app.runner
-        await wait_until(pilot, lambda: app.snapshot.step > 500)
-        assert status(app).endswith("steps/s · running")
+        await wait_until(pilot, lambda: app.snapshot.step > 500, tries=600, delay=0.05)
+        await wait_until(pilot, lambda: app.status.endswith("steps/s · running"))
         await pilot.press("space")
-        assert status(app).endswith("paused")
+        assert app.status.endswith("paused")
         old_pid = runner.pid
+        assert old_pid is not None
         os.kill(old_pid, signal.SIGKILL)
-        await wait_until(pilot, lambda: runner.pid != old_pid and runner.failure is None)
+        await wait_until(pilot, lambda: runner.pid != old_pid and runner.failure is None,
+                         tries=600, delay=0.05)
         assert any("stopped unexpectedly" in error for error in app.errors)
         await pilot.press("space")
-        await wait_until(pilot, lambda: app.snapshot.step > 100)
+        await wait_until(pilot, lambda: app.snapshot.step > 100, tries=600, delay=0.05)
+        pids.append(old_pid)
         pids.append(runner.pid)
 
-    pids: list[int] = []
     drive(app, script)
-    with pytest.raises(ProcessLookupError):
-        os.kill(pids[0], 0)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
+class PtyApp:
+    """``python -m tui_symmetry`` in a pseudo-terminal of 100×30, output recorded."""
+
+    def __init__(self, *args: str) -> None:
+        pid, fd = pty.fork()
+        if pid == 0:  # the child becomes the app
+            fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+            env = dict(os.environ, TERM="xterm-256color")
+            for name in ("COLUMNS", "LINES"):  # pytest-xdist sets them; they win over the pty
+                env.pop(name, None)
+            os.execvpe(sys.executable, [sys.executable, "-m", "tui_symmetry", *args], env)
+        self.pid, self.fd = pid, fd
+        self.output = bytearray()
+        self.status: int | None = None
+
+    def read_until(self, marker: bytes, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while marker not in self.output and time.monotonic() < deadline:
+            if select.select([self.fd], [], [], 0.05)[0]:
+                try:
+                    data = os.read(self.fd, 65536)
+                except OSError:  # the app closed the terminal: it has gone
+                    break
+                if not data:
+                    break
+                self.output.extend(data)
+        return marker in self.output
+
+    def training_children(self) -> list[int]:
+        """Pids of the app's child processes (the training process)."""
+        children = []
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            text = (task / "children").read_text()
+            children.extend(int(pid) for pid in text.split())
+        return children
+
+    def wait_exit(self, timeout: float) -> int | None:
+        """The exit status once the app has gone (None if it is still there)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = status
+                return status
+            if self.fd >= 0:
+                self.read_until(b"\x00never", 0.1)
+            else:
+                time.sleep(0.05)
+        return None
+
+    def close_master(self) -> None:
+        os.close(self.fd)
+        self.fd = -1
+
+    def kill(self) -> None:
+        if self.status is None:
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+        if self.fd >= 0:
+            os.close(self.fd)
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _left_the_terminal_clean(output: bytes) -> None:
+    """After its last frame the app left the alternate screen, mouse off, cursor shown."""
+    assert b"Traceback" not in output
+    tail = output[output.rfind(b"\x1b[?1049h"):]
+    for sequence in (b"\x1b[?1049l", b"\x1b[?1000l", b"\x1b[?25h"):
+        assert sequence in tail, sequence
+    assert tail.rfind(b"\x1b[?25h") > tail.rfind(b"\x1b[?25l")
+
+
+@pytest.mark.slow
 def test_the_command_runs_in_a_real_terminal_and_quits_cleanly():
     """`python -m tui_symmetry` in a pseudo-terminal: first frame, training, q, exit 0."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child becomes the app, in a 100×30 terminal
-        fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-        os.execvpe(sys.executable, [sys.executable, "-m", "tui_symmetry", "--hidden", "4"],
-                   dict(os.environ, TERM="xterm-256color"))
-    output = bytearray()
-
-    def read_until(marker: bytes, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while marker not in output and time.monotonic() < deadline:
-            if select.select([fd], [], [], 0.05)[0]:
-                try:
-                    output.extend(os.read(fd, 65536))
-                except OSError:
-                    break
-        return marker in output
-
+    app = PtyApp("--hidden", "4")
     try:
-        assert read_until(b"steps/s \xc2\xb7 running", 30), output[-500:]
-        os.write(fd, b"q")
-        read_until(b"\x00never", 3)  # drain until the app has gone
-        _, status = os.waitpid(pid, 0)
-        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        assert app.read_until(b"steps/s \xc2\xb7 running", 60), app.output[-500:]
+        children = app.training_children()
+        os.write(app.fd, b"q")
+        status = app.wait_exit(30)
+        assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        assert children and all(_gone(pid, 30) for pid in children)
     finally:
-        with contextlib.suppress(ProcessLookupError, ChildProcessError):
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        os.close(fd)
-    assert b"Traceback" not in output
+        app.kill()
+    _left_the_terminal_clean(bytes(app.output))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_signals_end_the_app_like_q(signum: int):
+    app = PtyApp("--hidden", "4")
+    try:
+        assert app.read_until(b"steps/s \xc2\xb7 running", 60), app.output[-500:]
+        children = app.training_children()
+        os.kill(app.pid, signum)
+        status = app.wait_exit(30)
+        assert status is not None and os.WIFEXITED(status)
+        assert os.WEXITSTATUS(status) == 128 + signum
+        assert children and all(_gone(pid, 30) for pid in children)
+    finally:
+        app.kill()
+    _left_the_terminal_clean(bytes(app.output))
+
+
+@pytest.mark.slow
+def test_a_dropped_link_ends_the_app_and_its_training():
+    """The terminal disappears (SSH link dropped: the pty master closes)."""
+    app = PtyApp("--hidden", "4")
+    try:
+        assert app.read_until(b"steps/s \xc2\xb7 running", 60), app.output[-500:]
+        children = app.training_children()
+        app.close_master()
+        status = app.wait_exit(30)
+        assert status is not None, "the app is still running after its terminal went away"
+        assert children and all(_gone(pid, 30) for pid in children)
+    finally:
+        app.kill()

@@ -19,7 +19,7 @@ from textual.command import CommandList, CommandPalette, Hits
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 
-from tests.test_app import TEST_CONFIG, RecordingApp, drive, make_app
+from tests.conftest import TEST_CONFIG, RecordingApp, new_app, run_script
 from tui_symmetry.app.commands import EXACT_SCORE, HINT_SCORE, SymmetryCommands
 from tui_symmetry.app.controls import NumberInput, SettingSelect, format_value
 from tui_symmetry.app.screens import HelpScreen
@@ -57,7 +57,7 @@ async def focus_box(pilot: Pilot, name: str) -> NumberInput:
 @pytest.mark.parametrize("name", ["epsilon", "lr"])
 def test_escape_drops_what_was_typed(name: str):
     """A stray 2 then Esc changes nothing: no reset (ε), no live change (lr)."""
-    app = make_app()
+    app = new_app()
 
     async def script(pilot: Pilot) -> None:
         version = app.snapshot.version
@@ -75,11 +75,11 @@ def test_escape_drops_what_was_typed(name: str):
         await pilot.pause()
         assert app.snapshot.step == 1
 
-    drive(app, script)
+    run_script(app, script)
 
 
 def test_tab_and_enter_still_apply_what_was_typed():
-    app = make_app()
+    app = new_app()
 
     async def script(pilot: Pilot) -> None:
         await focus_box(pilot, "epsilon")
@@ -94,11 +94,11 @@ def test_tab_and_enter_still_apply_what_was_typed():
         await pilot.pause()
         assert app.config.lr == 0.05 and app.focused is None
 
-    drive(app, script)
+    run_script(app, script)
 
 
 def test_footer_says_enter_applies_and_escape_leaves():
-    app = make_app()
+    app = new_app()
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("3")  # the settings view: the first setting, a list, has the focus
@@ -108,14 +108,14 @@ def test_footer_says_enter_applies_and_escape_leaves():
         footer = screen_lines(app)[-1]
         assert "enter Apply" in footer and "esc Cancel edit" in footer
 
-    drive(app, script, size=(80, 24))
+    run_script(app, script, size=(80, 24))
 
 
 # -- what a number box refuses ------------------------------------------------------------
 
 
 def test_a_character_that_is_no_number_is_reported_once():
-    app = make_app()
+    app = new_app()
 
     async def script(pilot: Pilot) -> None:
         box = await focus_box(pilot, "epsilon")
@@ -135,11 +135,11 @@ def test_a_character_that_is_no_number_is_reported_once():
         assert app.messages[-1] == ("warning", "ε: 'a' is not part of a number")
         assert box.value == "0.05"
 
-    drive(app, script)
+    run_script(app, script)
 
 
 def test_1e400_is_refused_with_the_range_not_read_as_1400():
-    app = make_app()
+    app = new_app()
 
     async def script(pilot: Pilot) -> None:
         box = await focus_box(pilot, "epsilon")
@@ -147,16 +147,16 @@ def test_1e400_is_refused_with_the_range_not_read_as_1400():
         assert box.value == "1e400"  # every key kept: nothing dropped on the way
         await pilot.press("enter")
         assert await settle(pilot, lambda: bool(app.errors))
-        assert app.errors == ["epsilon: '1e400' is not finite; use a number in [0, 10]"]
+        assert app.errors == ["not applied: epsilon: '1e400' is not finite; use a number in [0, 10]"]
         assert app.config == TEST_CONFIG
         assert box.value == format_value(TEST_CONFIG.epsilon)
         samples = await focus_box(pilot, "samples")
         await pilot.press(*"1e3", "enter")  # a count: e and . are typed, then refused
         assert await settle(pilot, lambda: len(app.errors) == 2)
-        assert app.errors[1] == "samples: '1e3' is not an integer in [4, 100000]"
+        assert app.errors[1] == "not applied: samples: '1e3' is not an integer in [4, 100000]"
         assert samples.value == str(TEST_CONFIG.samples)
 
-    drive(app, script)
+    run_script(app, script)
 
 
 # -- help ---------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def test_1e400_is_refused_with_the_range_not_read_as_1400():
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)])
 def test_help_scrolls_to_the_last_settings_key(size: tuple[int, int]):
-    app = make_app()
+    app = new_app()
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("question_mark")
@@ -202,11 +202,11 @@ def test_help_scrolls_to_the_last_settings_key(size: tuple[int, int]):
         await pilot.press("escape")
         assert await settle(pilot, lambda: not isinstance(app.screen, HelpScreen))
 
-    drive(app, script, size=size)
+    run_script(app, script, size=size)
 
 
 def test_help_fits_without_scrolling_on_a_large_terminal():
-    app = make_app()
+    app = new_app()
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("f1")
@@ -215,7 +215,7 @@ def test_help_fits_without_scrolling_on_a_large_terminal():
         assert " ".join(rows[-1][1].split()[:4]) in "\n".join(screen_lines(app))
         assert app.screen.query_one("#help-scroll", VerticalScroll).max_scroll_y == 0
 
-    drive(app, script, size=(160, 50))
+    run_script(app, script, size=(160, 50))
 
 
 # -- the command palette ------------------------------------------------------------------
@@ -252,7 +252,7 @@ def gate_searches(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
 
 
 def test_palette_says_the_range_of_an_out_of_range_value():
-    app = make_app()
+    app = new_app()
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("ctrl+p")
@@ -265,17 +265,17 @@ def test_palette_says_the_range_of_an_out_of_range_value():
         assert hits[0].help == reason
         await pilot.press("enter")
         assert await settle(pilot, lambda: bool(app.errors))
-        assert app.errors == [reason]
+        assert app.errors == [f"not applied: {reason}"]
         assert app.config == TEST_CONFIG
 
-    drive(app, script)
+    run_script(app, script)
 
 
 def test_palette_enter_right_after_typing_runs_the_final_query(
     monkeypatch: pytest.MonkeyPatch,
 ):
     """The hits of "lr" are listed; " 0.05" and Enter come before their search ends."""
-    app = make_app()
+    app = new_app()
     gate = gate_searches(monkeypatch)
 
     async def script(pilot: Pilot) -> None:
@@ -297,12 +297,12 @@ def test_palette_enter_right_after_typing_runs_the_final_query(
         assert app.snapshot.step == 0
         assert [text for _, text in app.messages] == ["lr → 0.05 (live, at step 0)"]
 
-    drive(app, script)
+    run_script(app, script)
 
 
 def test_palette_typing_after_enter_drops_the_waiting_enter(monkeypatch: pytest.MonkeyPatch):
     """Text typed after a waiting Enter means the user changed their mind."""
-    app = make_app()
+    app = new_app()
     gate = gate_searches(monkeypatch)
 
     async def script(pilot: Pilot) -> None:
@@ -318,11 +318,11 @@ def test_palette_typing_after_enter_drops_the_waiting_enter(monkeypatch: pytest.
         await pilot.press("enter")  # now nothing is being searched: runs at once
         assert await settle(pilot, lambda: app.config.lr == 0.055)
 
-    drive(app, script)
+    run_script(app, script)
 
 
 def test_direct_setting_hits():
-    app = make_app()
+    app = new_app()
 
     async def script(pilot: Pilot) -> None:
         provider = SymmetryCommands(app.screen)
@@ -348,11 +348,11 @@ def test_direct_setting_hits():
         markup = provider._direct_setting("lr [b]")
         assert markup is None  # not a number: no hit, and no markup read from the query
 
-    drive(app, script)
+    run_script(app, script)
 
 
 def test_palette_lists_only_the_setting_for_a_setting_and_a_value():
-    app = make_app()
+    app = new_app()
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("ctrl+p")
@@ -364,4 +364,4 @@ def test_palette_lists_only_the_setting_for_a_setting_and_a_value():
         await searched(pilot)
         assert len(palette_hits(app)) > 1
 
-    drive(app, script)
+    run_script(app, script)

@@ -53,9 +53,17 @@ def test_diverged_120x40(snap_compare):
                         run_before=scene_runner(scene))
 
 
-def test_live_change_and_reset_notifications_120x40(snap_compare):
-    scene = Scene(Config(), 500, "one live change, then a reset", keys=("plus", "i"))
+def test_live_change_then_reset_notice_120x40(snap_compare):
+    scene = Scene(Config(), 500, "one live change, then a reset: one notice, the last",
+                  keys=("plus", "i"))
     assert snap_compare(make_app(scene), terminal_size=(120, 40),
+                        run_before=scene_runner(scene))
+
+
+def test_smallest_terminal_keeps_state_and_speed_cap_60x20(snap_compare):
+    scene = Scene(Config(), 2_500, "60×20 with a speed cap: the status keeps cap and state",
+                  keys=("less_than_sign", "less_than_sign"))
+    assert snap_compare(make_app(scene), terminal_size=(60, 20),
                         run_before=scene_runner(scene))
 
 

@@ -584,7 +584,7 @@ def test_divergence_stops_the_sync_runner():
     runner.play()
     snapshot = runner.latest()
     assert snapshot.diverged
-    assert runner.latest().step == snapshot.step  # no more training
+    assert runner.latest().step == snapshot.step  # it stopped by itself
     assert np.isfinite(snapshot.params.W1).all()  # the last finite state is kept
 
 

@@ -1,26 +1,28 @@
-"""The Textual app.  ``run_app(config, fps)`` is what ``tui-symmetry`` starts."""
+"""The Textual app.  ``run_app(config, fps, speed)`` is what ``tui-symmetry`` starts."""
 
 from __future__ import annotations
 
 from tui_symmetry.core.config import Config
+from tui_symmetry.options import DEFAULT_FPS
 
 
-def run_app(config: Config, fps: float = 20.0) -> int:
+def run_app(config: Config, fps: float = DEFAULT_FPS, speed: float | None = None) -> int:
     """Run the live app until the user quits; returns the exit status.
 
-    0 after quitting, 130 after an interrupt (SIGINT from outside: inside the app
-    ctrl+c is a key).  The training process is started before Textual so both warm up
-    in parallel, and it is stopped however the app ends (quit, interrupt, exception).
+    0 after quitting; 128 + the signal's number after SIGTERM (143), SIGHUP (129, also
+    when the terminal went away) or SIGINT (130), which end the app exactly like q.
+    The training process is started before Textual so both warm up in parallel, and it
+    is stopped however the app ends (quit, signal, exception).
     """
     from tui_symmetry.app.app import SymmetryApp, publish_rate
     from tui_symmetry.runner import ProcessRunner
 
-    runner = ProcessRunner(config, publish_hz=publish_rate(fps))
+    runner = ProcessRunner(config, autoplay=True, speed=speed, publish_hz=publish_rate(fps))
     runner.start()
     try:
-        app = SymmetryApp(config, runner=runner, fps=fps)
+        app = SymmetryApp(config, runner=runner, fps=fps, autoplay=True, speed=speed)
         result = app.run()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # before the app's own handler is installed
         return 130
     finally:
         runner.close()

@@ -66,6 +66,7 @@ def make_app(scene: Scene) -> SymmetryApp:
     return SymmetryApp(
         scene.config,
         runner=SyncRunner(scene.config),
+        autoplay=False,
         show_rates=False,
         loss_interval=0.0,
     )

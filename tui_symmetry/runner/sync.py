@@ -5,40 +5,43 @@ Tests and the screenshot script use it: the same steps always give the same pict
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from typing import Any
 
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.export import run_document
+from tui_symmetry.runner.protocol import UpdateListener
 
 
 class SyncRunner:
     """Trains in the caller's thread, only when asked: deterministic, for tests.
 
     While playing, every :meth:`latest` call runs ``steps_per_poll`` steps (0 = none),
-    so a test can see training advance without any clock involved.  A lock makes it
+    so a test can see training advance without any clock involved; the speed cap is
+    stored (and reported by :attr:`speed`) but no clock enforces it.  A lock makes it
     safe to export from a worker thread while the UI thread polls.
+
+    Every snapshot carries a version this runner keeps counting across resets.
     """
 
     def __init__(self, config: Config, steps_per_poll: int = 0) -> None:
         self._config = config
         self.steps_per_poll = steps_per_poll
-        self._running = False
+        self._playing = False
+        self.speed: float | None = None
+        """The speed cap last set (None: full speed)."""
+        self._listener: UpdateListener | None = None
         self._lock = threading.RLock()
         self._trainer = Trainer(config)
-        self._trainer_version = -1
         self._version = 0
-        self._snapshot = self._fresh_snapshot()
+        self._seen_changes = -1
+        self._snapshot = self._take_snapshot()
         self.closed = False
 
     @property
     def config(self) -> Config:
         return self._config
-
-    @property
-    def running(self) -> bool:
-        return self._running
 
     @property
     def pending(self) -> bool:
@@ -53,6 +56,11 @@ class SyncRunner:
         """The Trainer itself (tests reach in to compare against the bare engine)."""
         return self._trainer
 
+    def set_listener(self, listener: UpdateListener | None) -> None:
+        # Kept for the protocol; every command is done when it returns, so there is
+        # never an answer to announce later.
+        self._listener = listener
+
     def take_errors(self) -> list[str]:
         return []  # commands run in the caller: their errors are raised right there
 
@@ -60,20 +68,23 @@ class SyncRunner:
         """Nothing to start: training happens in :meth:`step` and :meth:`latest`."""
 
     def play(self) -> None:
-        self._running = True
+        self._playing = True
 
     def pause(self) -> None:
-        self._running = False
+        self._playing = False
 
     def step(self, n: int = 1) -> None:
         with self._lock:
             self._trainer.step(n)
 
+    def set_speed(self, steps_per_s: float | None) -> None:
+        self.speed = steps_per_s
+
     def reset(self, config: Config) -> None:
         with self._lock:
             self._config = config
             self._trainer = Trainer(config)
-            self._trainer_version = -1
+            self._seen_changes = -1
 
     def apply_live(self, **changes: Any) -> Config:
         new = self._config.replace_live(**changes)
@@ -84,17 +95,17 @@ class SyncRunner:
 
     def export(self, timeout: float = 5.0) -> dict[str, Any]:
         with self._lock:
-            return self._trainer.export()
+            return run_document(self._trainer)
 
     def latest(self) -> Snapshot:
         with self._lock:
             trainer = self._trainer
-            if self._running and self.steps_per_poll and not trainer.diverged:
+            if self._playing and self.steps_per_poll and not trainer.diverged:
                 trainer.step(self.steps_per_poll)
             if trainer.diverged:
-                self._running = False
-            if trainer.version != self._trainer_version:
-                self._snapshot = self._fresh_snapshot()
+                self._playing = False  # the one thing a runner decides by itself
+            if trainer.changes != self._seen_changes:
+                self._snapshot = self._take_snapshot()
             return self._snapshot
 
     def restart(self) -> None:
@@ -103,9 +114,8 @@ class SyncRunner:
     def close(self) -> None:
         self.closed = True
 
-    def _fresh_snapshot(self) -> Snapshot:
-        self._trainer_version = self._trainer.version
+    def _take_snapshot(self) -> Snapshot:
+        """A snapshot of the trainer stamped with the next runner-wide version."""
+        self._seen_changes = self._trainer.changes
         self._version += 1
-        return dataclasses.replace(self._trainer.snapshot(), version=self._version)
-
-
+        return self._trainer.snapshot(version=self._version)

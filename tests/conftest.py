@@ -1,0 +1,126 @@
+"""Shared fixtures for the app's tests: an app on a SyncRunner, a driver, and waiting.
+
+Nothing here depends on how fast the machine is: training is stepped explicitly (or a
+fixed number of steps per poll), and waiting means letting Textual process its
+messages a bounded number of times until a condition holds, never sleeping for a
+guessed amount of wall time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+import textual.app
+from textual.pilot import Pilot
+
+from tui_symmetry.app.app import SymmetryApp
+from tui_symmetry.core import Config
+from tui_symmetry.runner import Runner, SyncRunner
+
+TEST_CONFIG = Config(samples=80, hidden=6, seed=1)
+"""A small run: every step is fast, every picture is the same."""
+
+DEFAULT_SIZE = (120, 40)
+
+Script = Callable[[Pilot], Awaitable[None]]
+
+
+class RecordingApp(SymmetryApp):
+    """The app, plus a record of every notice it shows (severity, text)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.messages: list[tuple[str, str]] = []
+
+    def notify(self, message: str, *args: Any, severity: Any = "information",
+               **kwargs: Any) -> None:
+        self.messages.append((severity, str(message)))
+        super().notify(message, *args, severity=severity, **kwargs)
+
+    @property
+    def errors(self) -> list[str]:
+        return [text for severity, text in self.messages if severity == "error"]
+
+    @property
+    def last_message(self) -> str:
+        return self.messages[-1][1] if self.messages else ""
+
+    @property
+    def status(self) -> str:
+        """The status line as drawn."""
+        return self.main_screen.status_bar.text
+
+    @property
+    def notice(self) -> str:
+        """The notice line as drawn ("" when clear)."""
+        return self.main_screen.notice_line.text
+
+
+def new_app(config: Config = TEST_CONFIG, steps_per_poll: int = 0,
+            runner: Runner | None = None, **kwargs: Any) -> RecordingApp:
+    """An app on a deterministic SyncRunner, paused, without rates, plots drawn at once."""
+    options: dict[str, Any] = {"autoplay": False, "show_rates": False, "loss_interval": 0.0}
+    options.update(kwargs)
+    return RecordingApp(
+        config, runner=runner or SyncRunner(config, steps_per_poll=steps_per_poll),
+        **options,
+    )
+
+
+def run_script(app: SymmetryApp, script: Script, size: tuple[int, int] = DEFAULT_SIZE) -> None:
+    """Run ``script(pilot)`` against ``app`` in a headless terminal of ``size``."""
+
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await script(pilot)
+
+    asyncio.run(main())
+
+
+MakeApp = Callable[..., RecordingApp]
+Drive = Callable[..., None]
+
+
+@pytest.fixture
+def make_app() -> MakeApp:
+    """:func:`new_app`: ``make_app(config, steps_per_poll=0, runner=None, **app_kwargs)``."""
+    return new_app
+
+
+@pytest.fixture
+def drive() -> Drive:
+    """:func:`run_script`: ``drive(app, script, size=(120, 40))``."""
+    return run_script
+
+
+async def wait_until(pilot: Pilot, predicate: Callable[[], bool], *, tries: int = 200,
+                     delay: float | None = None) -> None:
+    """Let the app process its messages until ``predicate()`` holds (at most ``tries``).
+
+    ``delay`` (seconds per try) is for waiting on another process; the default waits
+    on nothing but Textual's own queue.
+    """
+    for _ in range(tries):
+        if predicate():
+            return
+        await pilot.pause(delay)
+    if not predicate():
+        pytest.fail("condition not reached")
+
+
+async def _settle_once(*args: Any, **kwargs: Any) -> None:
+    # Pilot waits for ~20 ms of process idleness after every key (Textual's
+    # wait_for_idle); thousands of keys would spend most of a minute sleeping.
+    # Yielding to the loop keeps the keys in order; tests await the screen themselves.
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+@pytest.fixture
+def quick_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pilot presses keys without waiting for idleness after each (fast key bursts)."""
+    monkeypatch.setattr(textual.app, "wait_for_idle", _settle_once)

@@ -1,0 +1,231 @@
+"""The run controller on its own: no Textual, no Pilot, a fake clock; milliseconds."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tui_symmetry.app.controller as controller_module
+from tui_symmetry.app.controller import (
+    MAX_RESTARTS,
+    RESTART_WINDOW_S,
+    RunController,
+    next_speed,
+)
+from tui_symmetry.core import Config
+from tui_symmetry.options import SPEEDS
+from tui_symmetry.runner import SyncRunner
+
+SMALL = Config(samples=60, hidden=4, seed=3)
+DIVERGING = Config(dataset="sine", lr=50.0, samples=80)
+
+
+class FakeRunner(SyncRunner):
+    """A SyncRunner that records the commands it gets and can be made to 'die'."""
+
+    def __init__(self, config: Config = SMALL, steps_per_poll: int = 0) -> None:
+        super().__init__(config, steps_per_poll=steps_per_poll)
+        self.commands: list[tuple[Any, ...]] = []
+        self.dead: str | None = None
+
+    @property
+    def failure(self) -> str | None:
+        return self.dead
+
+    def start(self) -> None:
+        self.commands.append(("start",))
+
+    def play(self) -> None:
+        self.commands.append(("play",))
+        super().play()
+
+    def pause(self) -> None:
+        self.commands.append(("pause",))
+        super().pause()
+
+    def step(self, n: int = 1) -> None:
+        self.commands.append(("step", n))
+        super().step(n)
+
+    def set_speed(self, steps_per_s: float | None) -> None:
+        self.commands.append(("speed", steps_per_s))
+        super().set_speed(steps_per_s)
+
+    def reset(self, config: Config) -> None:
+        self.commands.append(("reset", config.seed))
+        super().reset(config)
+
+    def restart(self) -> None:
+        self.commands.append(("restart",))
+        self.dead = None
+        SyncRunner.reset(self, self.config)  # unrecorded: a restart is not a reset
+
+    def last(self, n: int) -> list[tuple[Any, ...]]:
+        return self.commands[-n:]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_controller_imports_no_textual():
+    tree = ast.parse(Path(controller_module.__file__).read_text(encoding="utf-8"))
+    modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    assert not {m for m in modules if m and m.split(".")[0] in ("textual", "rich")}
+
+
+@pytest.mark.parametrize("autoplay", [True, False])
+def test_start_tells_the_runner_the_whole_state(autoplay: bool):
+    runner = FakeRunner()
+    controller = RunController(runner, autoplay=autoplay, speed=10.0)
+    controller.start()
+    assert runner.commands == [("start",), ("speed", 10.0), ("play",) if autoplay
+                               else ("pause",)]
+    assert controller.state == ("running" if autoplay else "paused")
+
+
+def test_toggle_plays_and_pauses():
+    runner = FakeRunner(steps_per_poll=5)
+    controller = RunController(runner, autoplay=False)
+    controller.start()
+    assert controller.toggle() is None
+    assert controller.playing and controller.state == "running"
+    assert runner.latest().step == 5  # the runner trains: it was told to play
+    controller.toggle()
+    assert not controller.playing and controller.state == "paused"
+    assert runner.latest().step == 5 == runner.latest().step
+
+
+def test_step_pauses_then_steps_exactly():
+    runner = FakeRunner(steps_per_poll=3)
+    controller = RunController(runner, autoplay=True)
+    controller.start()
+    assert controller.step(100) is None
+    assert runner.last(2) == [("pause",), ("step", 100)]
+    assert not controller.playing
+    assert runner.latest().step == 100
+
+
+def test_speed_walks_the_ladder_and_stops_at_the_ends():
+    runner = FakeRunner()
+    controller = RunController(runner, speed=None)
+    assert controller.change_speed(1).severity == "warning"  # already full speed
+    seen = []
+    for _ in range(len(SPEEDS) - 1):
+        notice = controller.change_speed(-1)
+        seen.append(controller.speed)
+        assert notice.severity == "information"
+    assert seen == list(reversed(SPEEDS[:-1]))
+    assert runner.speed == SPEEDS[0]
+    assert controller.change_speed(-1).severity == "warning"  # slowest already
+    assert controller.speed == SPEEDS[0]
+    assert "steps/s" in controller.change_speed(1).text
+    assert runner.speed == SPEEDS[1]
+
+
+@pytest.mark.parametrize(("speed", "direction", "expected"), [
+    (None, 1, None), (None, -1, 1000.0), (1000.0, 1, None), (1.0, -1, 1.0),
+    (50.0, 1, 100.0), (50.0, -1, 10.0), (0.5, -1, 1.0), (5000.0, -1, 1000.0),
+])
+def test_next_speed(speed: float | None, direction: int, expected: float | None):
+    assert next_speed(speed, direction) == expected
+
+
+def test_divergence_pauses_once_refuses_play_and_reset_resumes():
+    runner = FakeRunner(DIVERGING, steps_per_poll=50)
+    controller = RunController(runner, autoplay=True)
+    controller.start()
+    snapshot = runner.latest()
+    while not snapshot.diverged:
+        snapshot = runner.latest()
+    notice = controller.observe(snapshot)
+    assert notice is not None and notice.severity == "error"
+    assert f"diverged at step {snapshot.step:,}" in notice.text
+    assert controller.state == "diverged" and not controller.playing
+    assert runner.last(1) == [("pause",)]
+    assert controller.observe(snapshot) is None  # said once
+    for refused in (controller.toggle(), controller.play(), controller.step(1)):
+        assert refused is not None and "press r" in refused.text
+    assert ("step", 1) not in runner.commands
+    controller.reset(DIVERGING.replace(lr=0.1))
+    assert controller.state == "running"  # it was playing when it diverged
+    assert runner.last(2) == [("reset", DIVERGING.seed), ("play",)]
+
+
+def test_divergence_while_stepping_stays_paused_after_reset():
+    runner = FakeRunner(DIVERGING)
+    controller = RunController(runner, autoplay=False)
+    controller.start()
+    runner.step(1000)
+    assert controller.observe(runner.latest()) is not None
+    controller.reset(DIVERGING)
+    assert controller.state == "paused"
+    assert ("play",) not in runner.commands
+
+
+def test_a_dead_runner_is_restarted_with_the_state_resent():
+    runner = FakeRunner()
+    controller = RunController(runner, autoplay=True, speed=100.0, clock=FakeClock())
+    controller.start()
+    assert controller.check_runner() is None
+    runner.dead = "the training process stopped unexpectedly (exit code -9)"
+    notice = controller.check_runner()
+    assert notice is not None and "started a fresh one" in notice.text
+    assert runner.last(3) == [("restart",), ("speed", 100.0), ("play",)]
+    assert controller.state == "running"
+
+
+def test_a_runner_that_keeps_dying_halts_until_reset():
+    clock = FakeClock()
+    runner = FakeRunner()
+    controller = RunController(runner, autoplay=True, clock=clock)
+    controller.start()
+    for _ in range(MAX_RESTARTS):
+        runner.dead = "gone"
+        assert "fresh" in controller.check_runner().text
+        clock.now += 1.0
+    runner.dead = "gone"
+    notice = controller.check_runner()
+    assert notice is not None and "keeps failing" in notice.text
+    assert controller.state == "halted"
+    assert controller.check_runner() is None  # said once, not restarted
+    assert runner.commands.count(("restart",)) == MAX_RESTARTS
+    assert "press r" in controller.toggle().text
+    controller.reset(SMALL)  # the user asks for another try
+    assert runner.commands.count(("restart",)) == MAX_RESTARTS + 1
+    assert controller.state == "running"
+
+
+def test_restarts_spread_over_time_are_always_replaced():
+    clock = FakeClock()
+    runner = FakeRunner()
+    controller = RunController(runner, clock=clock)
+    for _ in range(3 * MAX_RESTARTS):
+        runner.dead = "gone"
+        assert "fresh" in controller.check_runner().text
+        clock.now += RESTART_WINDOW_S / (MAX_RESTARTS - 1) + 0.01
+    assert controller.state == "running"
+
+
+def test_sync_runner_keeps_counting_versions_and_stores_speed():
+    runner = SyncRunner(SMALL)
+    first = runner.latest()
+    runner.reset(SMALL)
+    again = runner.latest()
+    assert again.version > first.version and again.step == 0
+    runner.set_speed(10.0)
+    assert runner.speed == 10.0
+    calls: list[int] = []
+    runner.set_listener(lambda: calls.append(1))
+    runner.step(3)
+    assert runner.latest().step == 3
+    assert calls == []  # done when step() returns: nothing to announce later

@@ -1,0 +1,238 @@
+"""RunController: what the user wants the run to do, in one plain object.
+
+It holds the only copy of the playing state (runners execute play / pause, they do not
+remember intent), the speed cap, and what happens around divergence and a dead
+training process.  No Textual here: the app asks it what to do and shows the
+:class:`Notice` it returns, and tests drive it directly in milliseconds with a fake
+runner and a fake clock.
+
+States:
+
+``running`` / ``paused``
+    what the user asked for with space (stepping pauses).
+``diverged``
+    the run blew up; the runner stopped by itself.  Play and step are refused until a
+    reset, which carries on the way the user left it (playing, or stepping by hand).
+``halted``
+    the training process died too often within :data:`RESTART_WINDOW_S`; it is not
+    replaced again until the user resets.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from tui_symmetry.core.config import Config
+from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.options import SPEEDS, format_speed
+from tui_symmetry.runner.protocol import Runner
+
+MAX_RESTARTS = 3
+RESTART_WINDOW_S = 10.0
+"""A training process that dies :data:`MAX_RESTARTS` times within this many seconds is
+not replaced again until the user resets."""
+
+RunState = Literal["running", "paused", "diverged", "halted"]
+Severity = Literal["information", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One line for the user: what just happened, or why a key was refused."""
+
+    text: str
+    severity: Severity = "information"
+
+
+def next_speed(speed: float | None, direction: int) -> float | None:
+    """One step along :data:`~tui_symmetry.options.SPEEDS` (None, full speed, is the top).
+
+    A cap between two steps (``--speed 50``) moves to the neighbouring step in that
+    direction; the ends stay where they are.
+    """
+    ladder = SPEEDS
+    if speed is None:
+        index = len(ladder) - 1
+        return ladder[max(0, index - 1)] if direction < 0 else None
+    capped = [s for s in ladder if s is not None]
+    if direction > 0:
+        higher = [s for s in capped if s > speed]
+        return higher[0] if higher else None
+    lower = [s for s in capped if s < speed]
+    return lower[-1] if lower else capped[0]
+
+
+class RunController:
+    """Play / pause / step / speed / reset / divergence / restart, decided in one place.
+
+    Args:
+        runner: who trains; the controller sends it every play, pause and speed change.
+        autoplay: start playing.
+        speed: the speed cap in steps per second (None: full speed).
+        clock: seconds, monotonic; injected so the restart window is testable.
+    """
+
+    def __init__(
+        self,
+        runner: Runner,
+        *,
+        autoplay: bool = True,
+        speed: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.runner = runner
+        self._playing = autoplay
+        self._speed = speed
+        self._clock = clock
+        self._diverged = False
+        self._resume_after_reset = False
+        self._halted = False
+        self._restarts: list[float] = []  # when dead training processes were replaced
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def playing(self) -> bool:
+        """True while the user wants training to run (and it can)."""
+        return self._playing
+
+    @property
+    def speed(self) -> float | None:
+        """The speed cap in steps per second; None is full speed."""
+        return self._speed
+
+    @property
+    def state(self) -> RunState:
+        if self._halted:
+            return "halted"
+        if self._diverged:
+            return "diverged"
+        return "running" if self._playing else "paused"
+
+    # -- commands ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the runner and tell it the state the controller holds."""
+        self.runner.start()
+        self._send_state()
+
+    def toggle(self) -> Notice | None:
+        """Space: play when paused, pause when playing (refused while stopped)."""
+        refused = self._refusal()
+        if refused is not None:
+            return refused
+        if self._playing:
+            self.pause()
+            return None
+        return self.play()
+
+    def play(self) -> Notice | None:
+        """Train on; refused (with the reason) after divergence or repeated crashes."""
+        refused = self._refusal()
+        if refused is not None:
+            return refused
+        self._playing = True
+        self.runner.play()
+        return None
+
+    def pause(self) -> None:
+        self._playing = False
+        self.runner.pause()
+
+    def step(self, n: int) -> Notice | None:
+        """Pause, then run exactly ``n`` steps."""
+        refused = self._refusal()
+        if refused is not None:
+            return refused
+        if self._playing:
+            self.pause()
+        self.runner.step(n)
+        return None
+
+    def change_speed(self, direction: int) -> Notice:
+        """One step faster (``direction`` > 0) or slower along the speed ladder."""
+        new = next_speed(self._speed, direction)
+        if new == self._speed:
+            edge = "full speed already" if new is None else f"{format_speed(new)} is the slowest"
+            return Notice(f"speed: {edge}", "warning")
+        self.set_speed(new)
+        return Notice(f"speed: {describe_speed(new)}")
+
+    def set_speed(self, speed: float | None) -> None:
+        self._speed = speed
+        self.runner.set_speed(speed)
+
+    def reset(self, config: Config) -> None:
+        """Start ``config`` from step 0; after divergence, carry on as the user left it.
+
+        After repeated crashes (halted) this is the user's request for another try.
+        """
+        if self._halted:
+            self._halted = False
+            self._restarts = []
+            self.runner.restart()
+            self._send_state()
+        self.runner.reset(config)
+        if self._diverged:
+            self._diverged = False
+            if self._resume_after_reset:
+                self._playing = True
+                self.runner.play()
+        self._resume_after_reset = False
+
+    # -- what the runner reports --------------------------------------------------------
+
+    def observe(self, snapshot: Snapshot) -> Notice | None:
+        """Look at a new snapshot; the first diverged one pauses the run (once)."""
+        if not snapshot.diverged or self._diverged:
+            return None
+        self._diverged = True
+        self._resume_after_reset = self._playing
+        self._playing = False
+        self.runner.pause()
+        return Notice(f"diverged at step {snapshot.step:,}: the last finite state is shown; "
+                      "- lowers lr, r resets", "error")
+
+    def check_runner(self) -> Notice | None:
+        """Replace a dead training process, unless it keeps dying (then stay halted)."""
+        failure = self.runner.failure
+        if failure is None or self._halted:
+            return None
+        now = self._clock()
+        recent = [t for t in self._restarts if now - t < RESTART_WINDOW_S]
+        if len(recent) >= MAX_RESTARTS:
+            self._halted = True  # the play intent is kept for when r tries again
+            return Notice(f"{failure}; it keeps failing, so it stays stopped. "
+                          "Change a setting or press r to try again", "error")
+        self._restarts = [*recent, now]
+        self.runner.restart()
+        self._diverged = self._resume_after_reset = False
+        self._send_state()
+        return Notice(f"{failure}; started a fresh one from step 0", "error")
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _refusal(self) -> Notice | None:
+        if self._halted:
+            return Notice("training stopped after repeated failures: press r to try again",
+                          "warning")
+        if self._diverged:
+            return Notice("diverged: press r to reset", "warning")
+        return None
+
+    def _send_state(self) -> None:
+        """Tell the runner the speed and whether to play (a fresh child knows neither)."""
+        runner = self.runner
+        runner.set_speed(self._speed)
+        if self._playing:
+            runner.play()
+        else:
+            runner.pause()
+
+
+def describe_speed(speed: float | None) -> str:
+    """``full speed`` or ``at most 10 steps/s``."""
+    return "full speed" if speed is None else f"at most {format_speed(speed)}"

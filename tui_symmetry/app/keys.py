@@ -1,0 +1,148 @@
+"""Every key of the app as data: one table read by the bindings, the help screen and
+the command palette, so the three cannot drift apart (harlequin keeps its key maps the
+same way).
+
+A row names the keys (Textual key names, comma-separated), the action it runs on the
+app, a short footer label, the full sentence shown in help and in the palette, and the
+help section it belongs to.  Keys that are not bindings of the app (tab, enter in a
+field, ctrl+p) are described in :data:`EXTRA_HELP` so help still lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from textual.binding import Binding
+
+Section = Literal["Run", "View", "Settings"]
+SECTIONS: tuple[Section, ...] = ("Run", "View", "Settings")
+
+HelpRow = tuple[str, str]
+"""(keys as shown, what they do)."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key binding of the app, described once."""
+
+    keys: str
+    """Comma-separated Textual key names, e.g. ``"s,full_stop"``."""
+    action: str
+    """The app action it runs, e.g. ``"step(1)"``."""
+    label: str
+    """Short footer text."""
+    help: str
+    """The full sentence for the help screen and the command palette."""
+    section: Section
+    id: str
+    """Stable binding id (a keymap can rebind it)."""
+    show: bool = False
+    """Shown in the footer (only the keys that matter fit in 80 columns)."""
+    key_display: str | None = None
+
+
+KEYS: tuple[Key, ...] = (
+    # -- run (the footer shows the keys marked show=True in this order: the first ones
+    # are those that fit in 80 columns) -------------------------------------------------
+    Key("space", "toggle_run", "Play/Pause", "Play or pause training", "Run", "play-pause",
+        show=True, key_display="space"),
+    Key("s,full_stop", "step(1)", "Step", "Pause and run a single step", "Run", "step",
+        show=True),
+    Key("S,n", "step(100)", "×100", "Pause and run 100 steps", "Run", "step-100", show=True,
+        key_display="S"),
+    Key("r", "reset", "Reset", "Reset the network: same settings, same seed", "Run", "reset",
+        show=True),
+    Key("R,N", "new_seed", "New seed", "Reset with the next seed: new data and initial "
+        "weights", "Run", "new-seed", show=True, key_display="R"),
+    Key("question_mark,f1", "help", "Help", "Show every key", "Run", "help", show=True,
+        key_display="?"),
+    Key("q,ctrl+c", "quit", "Quit", "Stop training and quit", "Run", "quit", show=True,
+        key_display="q"),
+    Key("e", "export", "Export", "Export the run as JSON (the file name says what it is)",
+        "Run", "export", show=True),
+    Key("greater_than_sign", "speed(1)", "Faster", "Faster: raise the speed cap "
+        "(1, 10, 100, 1,000 steps/s, full)", "Run", "speed-up", key_display=">"),
+    Key("less_than_sign", "speed(-1)", "Slower", "Slower: lower the speed cap (to talk over "
+        "the training)", "Run", "speed-down", key_display="<"),
+    # -- view ----------------------------------------------------------------------------
+    Key("0", "view('all')", "All", "Every panel at once (terminals of 100×30 and up)", "View",
+        "view-all"),
+    Key("1", "view('units')", "Units", "Weights and similarity", "View", "view-units"),
+    Key("2", "view('loss')", "Loss", "Loss and symmetry over steps", "View", "view-loss"),
+    Key("3", "view('settings')", "Settings", "The settings, focused", "View",
+        "view-settings"),
+    Key("o", "toggle_order", "Order", "Similarity matrix: unit order or similarity order",
+        "View", "similarity-order", show=True),
+    Key("l", "toggle_log", "Log", "Loss plot: linear or log scale", "View", "log-scale",
+        show=True),
+    Key("up,k", "select_unit(-1)", "Previous unit", "Select the previous unit in the Weights "
+        "panel", "View", "unit-previous"),
+    Key("down,j", "select_unit(1)", "Next unit", "Select the next unit in the Weights panel",
+        "View", "unit-next"),
+    # -- settings ------------------------------------------------------------------------
+    Key("i", "cycle('init', 1)", "Next init", "Next initialization scheme (resets)",
+        "Settings", "cycle-init"),
+    Key("I", "cycle('init', -1)", "Previous init", "Previous initialization scheme (resets)",
+        "Settings", "cycle-init-back"),
+    Key("d", "cycle('dataset', 1)", "Next dataset", "Next dataset (resets)", "Settings",
+        "cycle-dataset"),
+    Key("a", "cycle('activation', 1)", "Next activation", "Next activation function "
+        "(resets)", "Settings", "cycle-activation"),
+    Key("m", "cycle('optimizer', 1)", "Next optimizer", "Next optimizer (resets)",
+        "Settings", "cycle-optimizer"),
+    Key("plus,equals_sign", "nudge('lr', 1)", "lr up", "Raise the learning rate one step "
+        "(live)", "Settings", "lr-up", key_display="+"),
+    Key("minus,underscore", "nudge('lr', -1)", "lr down", "Lower the learning rate one step "
+        "(live)", "Settings", "lr-down", key_display="-"),
+    Key("escape", "leave_setting", "Leave", "Leave the setting being edited, dropping what "
+        "was typed (keys drive the run again)", "Settings", "leave-setting"),
+)
+
+EXTRA_HELP: dict[Section, tuple[HelpRow, ...]] = {
+    "Run": (
+        ("^q", "Quit, from anywhere (also from a settings field)"),
+        ("^p", "Command palette: every action and setting by name"),
+    ),
+    "View": (),
+    "Settings": (
+        ("tab / shift+tab", "Move between settings (3 shows them on small screens)"),
+        ("enter", "Apply the typed value / open a list"),
+        ("↑ / ↓", "In a number box: raise / lower that setting one step"),
+    ),
+}
+"""Keys that are not app bindings but belong in help (Textual's own, or a field's)."""
+
+
+def bindings() -> list[Binding]:
+    """The app's BINDINGS, built from :data:`KEYS`."""
+    return [
+        Binding(key.keys, key.action, key.label, show=key.show, key_display=key.key_display,
+                tooltip=key.help, id=key.id)
+        for key in KEYS
+    ]
+
+
+KeyNamer = Callable[[str], str]
+"""How one Textual key name is shown (``App.get_key_display`` for a binding of it)."""
+
+
+def key_text(key: Key, name: KeyNamer) -> str:
+    """All keys of ``key`` as shown to the user: ``s / .``."""
+    return " / ".join(name(part) for part in key.keys.split(","))
+
+
+def help_sections(name: KeyNamer) -> list[tuple[str, list[HelpRow]]]:
+    """The help screen's rows: every key of :data:`KEYS` plus :data:`EXTRA_HELP`."""
+    sections: list[tuple[str, list[HelpRow]]] = []
+    for section in SECTIONS:
+        rows = [(key_text(key, name), key.help) for key in KEYS if key.section == section]
+        rows.extend(EXTRA_HELP[section])
+        sections.append((section, rows))
+    return sections
+
+
+def palette_actions(name: KeyNamer) -> list[tuple[str, str, str]]:
+    """(title, action, keys) of every key, for the command palette."""
+    return [(key.help, key.action, key_text(key, name)) for key in KEYS]

@@ -1,0 +1,281 @@
+"""The main screen: the panels, the settings, the view tabs, notices and the status line.
+
+Views: at :data:`WIDE_SIZE` and up everything is on one screen (keys 1/2/3 zoom into
+one view, 0 goes back).  Smaller terminals show one view at a time, switched with
+1/2/3.  Below :data:`MIN_SIZE` a message asks for a bigger terminal.
+
+``view`` (what the user asked for), ``wide`` and ``too_small`` (what the terminal
+allows) are reactives; their watchers re-arrange the screen.  Arranging toggles
+``display`` on a handful of containers and never changes a class on the screen: a
+class change on the Screen makes Textual match the stylesheet against every widget
+again (~300 of them: each Select is several), which took a view switch from a few ms
+to ~300 ms.  Every panel stays mounted; a hidden one is simply not handed snapshots
+until it is shown again.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from tui_symmetry.app.controller import RunState
+from tui_symmetry.app.controls import SettingsPanel
+from tui_symmetry.app.notices import NoticeLine
+from tui_symmetry.app.status import StatusBar
+from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
+from tui_symmetry.core.config import Config
+from tui_symmetry.core.trainer import Snapshot
+
+View = Literal["all", "units", "loss", "settings"]
+VIEWS: tuple[View, ...] = ("all", "units", "loss", "settings")
+VIEW_TITLES: dict[View, str] = {"all": "All", "units": "Units", "loss": "Loss",
+                                "settings": "Settings"}
+VIEW_KEYS: dict[View, str] = {"all": "0", "units": "1", "loss": "2", "settings": "3"}
+
+MIN_SIZE = (60, 20)
+"""Below this (columns, rows) the app asks for a bigger terminal."""
+
+WIDE_SIZE = (100, 30)
+"""From this size up every panel is on screen at once."""
+
+SETTINGS_WIDTH = 38
+"""Columns of the settings column beside the panels (the stylesheet's $settings-width)."""
+
+
+def fits(size: Size, minimum: tuple[int, int]) -> bool:
+    """True when ``size`` is at least ``minimum`` (columns, rows) both ways."""
+    return size.width >= minimum[0] and size.height >= minimum[1]
+
+
+class MainScreen(Screen[None]):
+    """Every panel, always mounted; ``view`` / ``wide`` / ``too_small`` pick what shows.
+
+    Args:
+        config: the run the settings panels start with.
+        show_rate: show steps/s in the status line (off for deterministic pictures).
+        loss_interval: least seconds between loss-plot redraws (0 in tests).
+    """
+
+    view: reactive[View] = reactive("all", init=False)
+    """The view the user asked for (keys 0-3)."""
+    wide: reactive[bool] = reactive(True, init=False)
+    """The terminal is at least :data:`WIDE_SIZE`: "all" fits."""
+    too_small: reactive[bool] = reactive(False, init=False)
+    """The terminal is below :data:`MIN_SIZE`: only a message is shown."""
+
+    def __init__(self, config: Config, *, show_rate: bool = True,
+                 loss_interval: float = 0.5) -> None:
+        super().__init__()
+        self._config = config
+        self.snapshot: Snapshot | None = None
+        """The newest snapshot handed to :meth:`show`."""
+        self._drawn: dict[Widget, int] = {}  # panel -> version it last received
+        self.ready = False
+        """True from mount to unmount: there is something to draw on."""
+        self.weights_panel = WeightsPanel(id="weights")
+        self.similarity_panel = SimilarityPanel(id="similarity")
+        # Two loss panels, one per layout: each keeps its size, so a view switch never
+        # resizes a plot (a resize redraws it: plotext, 20-40 ms) and the frame that
+        # answers the key draws cached lines.
+        self.loss_panels = {
+            "all": LossPanel(id="loss", min_interval=loss_interval),
+            "loss": LossPanel(id="loss-zoomed", min_interval=loss_interval),
+        }
+        self.settings_panels = [
+            SettingsPanel("init", config, id="init-settings"),
+            SettingsPanel("regularization", config, id="regularization-settings"),
+            SettingsPanel("training", config, id="training-settings"),
+        ]
+        self.status_bar = StatusBar(show_rate=show_rate, id="status")
+        self.notice_line = NoticeLine(id="notice")
+        self.view_tabs = Static(id="view-tabs")
+        self.too_small_message = Static(id="too-small")
+        self.footer = Footer(compact=True)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main") as self.main_area:
+            with Vertical(id="views") as self.views_area:
+                with Horizontal(id="units-view") as self.units_area:
+                    with Container(id="weights-box", classes="box") as box:
+                        box.border_title = "Weights"
+                        yield self.weights_panel
+                    with Container(id="similarity-box", classes="box") as box:
+                        box.border_title = "Similarity"
+                        yield self.similarity_panel
+                with Container(id="loss-box", classes="box") as self.loss_area:
+                    self.loss_area.border_title = "Loss"
+                    yield self.loss_panels["all"]
+                with Container(id="loss-view", classes="box") as self.loss_view_area:
+                    self.loss_view_area.border_title = "Loss"
+                    yield self.loss_panels["loss"]
+            with VerticalScroll(id="settings", can_focus=False) as self.settings_area:
+                with Vertical(id="settings-column") as self.settings_column:
+                    yield from self.settings_panels[:2]
+                yield self.settings_panels[2]
+        yield self.too_small_message
+        with Horizontal(id="bar") as self.bar:
+            yield self.view_tabs
+            yield self.notice_line
+        yield self.status_bar
+        yield self.footer
+
+    # -- what fits -----------------------------------------------------------------------
+
+    @property
+    def shown_view(self) -> View:
+        """The view on screen: "all" only fits a wide terminal, else the units view."""
+        if self.view == "all" and not self.wide:
+            return "units"
+        return self.view
+
+    def on_mount(self) -> None:
+        self._fit(self.size)
+        self.ready = True  # watchers fire before this: then there is nothing to arrange
+        self._arrange()
+
+    def on_unmount(self) -> None:
+        self.ready = False
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit(event.size)
+
+    def _fit(self, size: Size) -> None:
+        self.wide = fits(size, WIDE_SIZE)
+        self.too_small = not fits(size, MIN_SIZE)
+        if self.too_small:
+            self.too_small_message.update(
+                Text(f"enlarge the terminal to at least {MIN_SIZE[0]}×{MIN_SIZE[1]}\n"
+                     f"(now {size.width}×{size.height})")
+            )
+
+    def watch_view(self) -> None:
+        self._arrange()
+
+    def watch_wide(self) -> None:
+        self._arrange()
+
+    def watch_too_small(self) -> None:
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Show the containers of the view on screen and hand its panels the snapshot."""
+        if not self.ready:
+            return
+        view, too_small = self.shown_view, self.too_small
+        with self.app.batch_update():
+            _display(self.too_small_message, too_small)
+            _display(self.main_area, not too_small)
+            _display(self.bar, not too_small)
+            _display(self.footer, not too_small)
+            _display(self.views_area, view != "settings")
+            _display(self.units_area, view in ("all", "units"))
+            _display(self.loss_area, view == "all")
+            _display(self.loss_view_area, view == "loss")
+            _display(self.settings_area, view in ("all", "settings"))
+            self._arrange_settings(single=view == "settings")
+            self._draw_tabs()
+        # Panels that come into view get the newest snapshot after the frame with the
+        # new layout has gone out: that frame is what answers the key, and drawing a
+        # panel first (a loss plot is 20-40 ms) would only delay it.
+        self.call_after_refresh(self._show_current)
+
+    def _show_current(self) -> None:
+        if self.snapshot is not None:
+            self.show(self.snapshot)
+
+    def _arrange_settings(self, single: bool) -> None:
+        """Settings view: the groups side by side; otherwise one column on the right.
+
+        Inline styles on three widgets, set only when they change; None falls back to
+        the stylesheet (where the column's width is $settings-width).
+        """
+        settings = self.settings_area
+        if (settings.styles.layout is not None
+                and (settings.styles.layout.name == "horizontal") == single):
+            return
+        settings.styles.width = "1fr" if single else None
+        settings.styles.layout = "horizontal" if single else "vertical"
+        self.settings_column.styles.width = "1fr" if single else "100%"
+        self.settings_panels[2].styles.width = "1fr" if single else "100%"
+
+    def _draw_tabs(self) -> None:
+        view = self.shown_view
+        parts: list[tuple[str, str]] = []
+        for name in VIEWS if self.wide else VIEWS[1:]:
+            label = f" {VIEW_KEYS[name]} {VIEW_TITLES[name]} "
+            parts.append((label, "reverse bold" if name == view else ""))
+        self.view_tabs.update(Text.assemble(*parts))
+
+    # -- content -------------------------------------------------------------------------
+
+    def show(self, snapshot: Snapshot) -> None:
+        """Hand ``snapshot`` to the panels on screen that have not drawn it yet."""
+        self.snapshot = snapshot
+        if self.too_small:
+            return
+        view = self.shown_view
+        panels: list[Widget] = []
+        if view in ("all", "units"):
+            panels += [self.weights_panel, self.similarity_panel]
+        if view in ("all", "loss"):
+            panels.append(self.loss_panels[view])
+        for panel in panels:
+            if self._drawn.get(panel) != snapshot.version:
+                self._drawn[panel] = snapshot.version
+                panel.show(snapshot)  # type: ignore[attr-defined]
+
+    @property
+    def loss_panel(self) -> LossPanel:
+        """The loss panel of the view on screen (the zoomed one in the loss view)."""
+        return self.loss_panels["loss" if self.shown_view == "loss" else "all"]
+
+    def toggle_order(self) -> None:
+        """Similarity matrix in unit order or grouped by similarity."""
+        self.similarity_panel.toggle_order()
+        if self.snapshot is not None:
+            self.similarity_panel.show(self.snapshot)
+
+    def toggle_log_scale(self) -> None:
+        """Loss axis linear or logarithmic, in both loss panels."""
+        for panel in self.loss_panels.values():
+            panel.toggle_log_scale()
+        if self.snapshot is not None:
+            self.loss_panel.show(self.snapshot)
+
+    def show_status(self, snapshot: Snapshot, state: RunState, speed: float | None) -> None:
+        self.status_bar.show(snapshot, state, speed)
+
+    def sync_settings(self, config: Config) -> None:
+        """Make every settings control show ``config``."""
+        for panel in self.settings_panels:
+            panel.sync(config)
+
+    # -- focus ---------------------------------------------------------------------------
+
+    def focus_settings(self) -> None:
+        """On the settings view, put the focus on the first setting unless one has it."""
+        focused = self.focused
+        if focused is None or not focused.display:
+            first = self.settings_panels[0].controls[0]
+            self.call_after_refresh(first.focus)
+
+    def focus_setting(self, name: str) -> None:
+        """Move the keyboard focus to the control of setting ``name`` (showing it)."""
+        if self.shown_view not in ("all", "settings"):
+            self.view = "settings"
+        control = self.query_one(f"#setting-{name}")
+        self.call_after_refresh(control.focus)
+
+
+def _display(widget: Widget, shown: bool) -> None:
+    if widget.display != shown:
+        widget.display = shown

@@ -1,0 +1,78 @@
+"""Leaving cleanly when the terminal goes away: signals and a hangup-safe driver.
+
+SIGTERM, SIGHUP and SIGINT end the app the way ``q`` does (the training process is
+stopped, Textual leaves the alternate screen, turns mouse reporting off and shows the
+cursor).  When an SSH link drops, the terminal is gone before the app knows: writes
+fail with EIO and reads fail too.  With Textual's own driver the app then never ended
+(seen with faulthandler: its shutdown blocked for good in ``WriterThread.stop``,
+queueing output that nobody writes any more), and the failed read became a crash
+report.  :func:`hangup_safe_driver` makes the driver drop output once the terminal is
+gone and treat a failed read as the hangup it is, so the same clean exit runs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any, TextIO
+
+from textual.driver import Driver
+from textual.drivers.linux_driver import LinuxDriver
+
+HANGUP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+"""Signals that end the app like ``q`` (exit status 128 + the signal's number)."""
+
+
+class TolerantOutput:
+    """A text stream that stops writing, silently, once the terminal has gone away."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.gone = False
+        """True after a write or flush failed: everything later is dropped."""
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return self._stream.write(text)
+            except (OSError, ValueError):  # EIO / EPIPE after a hangup, or closed
+                self.gone = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):
+                self.gone = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def hangup_safe_driver(base: type[Driver]) -> type[Driver]:
+    """``base`` made to survive a vanished terminal (Linux / macOS drivers only)."""
+    if not issubclass(base, LinuxDriver):
+        return base
+
+    class HangupSafeDriver(base):  # type: ignore[valid-type, misc]
+        """The Linux driver, minus the hang when the terminal disappears."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._file = TolerantOutput(self._file)
+
+        def _run_input_thread(self) -> None:
+            try:
+                self.run_input_thread()
+            except OSError:
+                # Reading the terminal failed: it hung up.  Say so the way the kernel
+                # does, so the one signal handler ends the app.
+                os.kill(os.getpid(), signal.SIGHUP)
+            except BaseException:
+                import rich.traceback
+
+                self._app.call_later(self._app.panic, rich.traceback.Traceback())
+
+    HangupSafeDriver.__name__ = HangupSafeDriver.__qualname__ = f"HangupSafe{base.__name__}"
+    return HangupSafeDriver
