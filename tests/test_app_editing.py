@@ -147,7 +147,8 @@ def test_1e400_is_refused_with_the_range_not_read_as_1400():
         assert box.value == "1e400"  # every key kept: nothing dropped on the way
         await pilot.press("enter")
         assert await settle(pilot, lambda: bool(app.errors))
-        assert app.errors == ["not applied: epsilon: '1e400' is not finite; use a number in [0, 10]"]
+        assert app.errors == [
+            "not applied: epsilon: '1e400' is not finite; use a number in [0, 10]"]
         assert app.config == TEST_CONFIG
         assert box.value == format_value(TEST_CONFIG.epsilon)
         samples = await focus_box(pilot, "samples")

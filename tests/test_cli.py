@@ -338,8 +338,9 @@ def test_train_human_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and err == ""
     lines = out.splitlines()
     labels = [line.split("  ")[0] for line in lines]
-    assert labels == ["steps", "loss", "accuracy", "symmetry index", "distinct units",
-                      "dead units", "max unit gap", "diverged", "speed"]
+    assert labels == ["steps", "loss", "accuracy", "symmetry index", "similarity",
+                      "distinct units", "splits", "dead units", "saddle", "one-unit loss",
+                      "max unit gap", "diverged", "speed"]
     # Aligned: every value starts in the same column.
     assert len({len(line) - len(line[len(label):].lstrip()) for line, label
                 in zip(lines, labels, strict=True)}) == 1
@@ -353,6 +354,12 @@ def test_train_human_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert rows["diverged"] == "no"
     assert rows["speed"].endswith("steps/s")
     assert "(test " in rows["loss"]
+    # The honest numbers, in words: no split, the saddle is there but copies cannot
+    # use it, and the run is no better than one unit.
+    assert rows["splits"] == "none"
+    assert rows["saddle"].startswith("curvature -") and "would grow" in rows["saddle"]
+    assert rows["one-unit loss"].endswith("not below it: no better than one unit)")
+    assert rows["similarity"].startswith("|cos| (tanh")
 
 
 def test_human_summary_names_the_export_and_a_real_gap(

@@ -642,8 +642,25 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
     symmetry = summary["symmetry_index"]  # None: undefined (fewer than two live units)
     rows.append(("symmetry index", f"{'—' if symmetry is None else f'{symmetry:.3f}'}"
                  f"  (chance {chance:.3f})"))
+    if summary.get("similarity_measure"):
+        rows.append(("similarity", summary["similarity_measure"]))
     rows.append(("distinct units", f"{summary['distinct_units']} / {hidden}"))
-    rows.append(("dead units", f"{summary['dead_units']} / {hidden}"))
+    rows.append(("splits", _splits_text(summary.get("splits") or [])))
+    dead = f"{summary['dead_units']} / {hidden}"
+    kinds = [(summary.get("constant_units", 0), "constant"),
+             (summary.get("inactive_units", 0), "never active")]
+    told = [f"{count} {word}" for count, word in kinds if count]
+    rows.append(("dead units", dead + (f"  ({', '.join(told)})" if told else "")))
+    saddle = _saddle_text(summary)
+    if saddle:
+        rows.append(("saddle", saddle))
+    one_unit = summary.get("one_unit_loss")
+    if one_unit is not None and summary["loss"] is not None:
+        # The best network of identical units equals the best one-unit network: the
+        # line a run must cross to gain anything from having several units.
+        where = "below it: the split paid off" if summary["loss"] < one_unit - 1e-9 else (
+            "not below it: no better than one unit")
+        rows.append(("one-unit loss", f"{one_unit:.6g}  (best with identical units; {where})"))
     gap = summary["max_unit_gap"]
     # Exactly 0.0 is the interesting case: the units are copies down to the last bit.
     if gap is None:  # the summary makes non-finite numbers None (JSON-ready)
@@ -657,6 +674,40 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
     if export is not None:
         rows.append(("export", export))
     return rows
+
+
+def _splits_text(splits: Sequence[Sequence[int]], shown: int = 3) -> str:
+    """``at step 1,540: 1 → 2; at 1,610: 2 → 3; and 4 more`` (or ``none``)."""
+    if not splits:
+        return "none"
+    parts = [f"at step {step:,}: {before} → {after}" if i == 0
+             else f"at {step:,}: {before} → {after}"
+             for i, (step, before, after) in enumerate(splits[:shown])]
+    more = len(splits) - shown
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def _saddle_text(summary: Mapping[str, Any]) -> str | None:
+    """The saddle reading in words, or None when there is none."""
+    curvature = summary.get("saddle_curvature")
+    if curvature is None:
+        return None
+    at = summary.get("saddle_step")
+    when = f" at step {at:,}" if at is not None else ""
+    if curvature >= 0:
+        return f"curvature {curvature:+.3g}{when}: units are pulled together"
+    if summary.get("max_unit_gap") == 0.0:
+        # Exact copies: the saddle is there, but nothing breaks the tie to grow.
+        text = f"curvature {curvature:+.3g}{when}: any difference between units would grow"
+    else:
+        text = f"curvature {curvature:+.3g}{when}: differences between units grow"
+    efold = summary.get("efold_steps")
+    if efold is not None:
+        text += f" ×e every {efold:,.0f} steps"
+    predicted = summary.get("predicted_split_step")
+    if predicted is not None:
+        text += f"; split predicted at step {predicted:,}"
+    return text
 
 
 def _num(value: float | None) -> str:
