@@ -734,7 +734,10 @@ def _set_value_axis(plt: Any, axis: ValueAxis, side: str, canvas: int, free_rows
         labels = [format_compact(t) for t in ticks]
     if axis.ceiling is not None:
         top = math.log10(axis.ceiling) if axis.log else axis.ceiling
-        ticks = [t for t in ticks if t < top - 1e-9 * max(abs(top), 1.0)]
+        # A tick within a row of the top would land on the ceiling's row, and which of
+        # the two labels plotext keeps there is not ours to decide: leave it out.
+        row = (axis.high - axis.bottom) / max(canvas, 1)
+        ticks = [t for t in ticks if t < top - max(row, 1e-9 * max(abs(top), 1.0))]
         labels = labels[: len(ticks)]
         ticks.append(top)
         labels.append("≥" + format_compact(axis.ceiling, 2))
