@@ -38,11 +38,30 @@ from tui_symmetry.app.widgets._palette import (
     sequential_color,
     uses_glyphs,
 )
+from tui_symmetry.app.widgets.saddle import saddle_lines
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
 from tui_symmetry.core.similarity import absolute, symmetry_of
 
 if TYPE_CHECKING:
     from tui_symmetry.core.trainer import Snapshot
+
+def _dead_parts(snap: Any) -> list[tuple[str, str, str]]:
+    """(long, short, shortest) wordings of each kind of unit that does not take part.
+
+    "no weights": nothing in or out; "constant": no weights in but one out (it adds a
+    constant to every output); "inactive": a ReLU unit never active on the data.
+    """
+    constant = int(getattr(snap, "constant_units", 0) or 0)
+    inactive = int(getattr(snap, "inactive_units", 0) or 0)
+    none = int(snap.dead_units) - constant
+    parts = []
+    if none > 0:
+        parts.append((f"{none} with no weights", f"{none} no weights", f"{none}{DEAD_GLYPH}"))
+    if constant > 0:
+        parts.append((f"{constant} constant", f"{constant} const.", f"{constant}c"))
+    if inactive > 0:
+        parts.append((f"{inactive} inactive", f"{inactive} inactive", f"{inactive}i"))
+    return parts
 
 
 class SimilarityPanel(LinePanel):
@@ -128,45 +147,93 @@ class SimilarityPanel(LinePanel):
             return [self._empty_spec()]
         hidden = int(snap.similarity.shape[0])
         mode = self._styles.mode
-        texts = self._summary_texts(self._printed or snap, hidden, width)
-        # The two summary lines matter most, then the matrix, then the legend.
+        printed = self._printed or snap
+        texts = self._summary_texts(printed, hidden, width)
+        # The two summary lines (at the bottom) matter most, then one line of the
+        # saddle readout (above them), the matrix, the legend; lines the matrix can
+        # spare go to a longer saddle readout and the name of the similarity measure.
         n_text = min(len(texts), height)
-        show_legend = height - n_text >= 3
-        matrix_lines = height - n_text - show_legend
+        rest = height - n_text
+        saddle = saddle_lines(printed, width, 3)
+        n_saddle = min(1, len(saddle), rest)
+        rest -= n_saddle
+        show_legend = rest >= 3
+        rest -= show_legend
+        rows_per_line = 1 if uses_glyphs(mode) else 2
+        spare = rest - math.ceil(hidden / rows_per_line)  # one line (or half) per unit
+        if saddle and spare > 0:
+            longer = saddle_lines(printed, width, n_saddle + spare)
+            spare -= len(longer) - n_saddle
+            saddle, n_saddle = longer, len(longer)
+        saddle = saddle_lines(printed, width, n_saddle) if n_saddle < len(saddle) else saddle
+        measure = self._measure_text(printed, width) if spare > 0 else None
+        matrix_lines = rest - (len(saddle) - min(1, len(saddle))) - (measure is not None)
         specs: list[LineSpec] = []
         if show_legend:
             specs.append(self._legend_spec(width, snap))
+        if measure is not None:
+            specs.append(self._text_spec(measure, False, dim=True))
         if matrix_lines > 0:
             specs.extend(self._matrix_specs(width, matrix_lines, hidden, mode))
+        for text in saddle:
+            specs.append(self._text_spec(text, False))
         for text, bold in texts[:n_text]:
             specs.append(self._text_spec(text, bold))
         while len(specs) < height:
             specs.append((("blank",), list))
-        return specs
+        return specs[:height]
+
+    @staticmethod
+    def _measure_text(snap: Any, width: int) -> str | None:
+        """The similarity measure in use (snapshot.similarity_measure), shortened to fit."""
+        name = str(getattr(snap, "similarity_measure", "") or "")
+        if not name:
+            return None
+        head = name.split(" (")[0]
+        wordings = [f"measure: {name}", name, f"measure: {head}", head]
+        text = _longest_fitting(width, wordings)
+        return text if len(text) <= width else None
 
     def _summary_texts(self, snap: Any, hidden: int, width: int) -> list[tuple[str, bool]]:
-        """The two summary lines, each the longest wording that fits ``width``."""
+        """The two summary lines, each the longest wording that fits ``width``.
+
+        The symmetry index is undefined (NaN) with fewer than two live units: it reads
+        "—" then, never a number.
+        """
         index, chance = snap.symmetry_index, snap.chance_level
-        symmetry = _longest_fitting(width, (
-            f"symmetry {index:.3f}  (chance {chance:.2f})",
-            f"symmetry {index:.3f} (chance {chance:.2f})",
-            f"symmetry {index:.2f} (chance {chance:.2f})",
-            f"sym {index:.2f} (chance {chance:.2f})",
-            f"sym {index:.2f} chance {chance:.2f}",
-            f"sym {index:.2f}",
-        ))
-        distinct, dead = snap.distinct_units, int(snap.dead_units)
+        if math.isfinite(index):
+            symmetry = _longest_fitting(width, (
+                f"symmetry {index:.3f}  (chance {chance:.2f})",
+                f"symmetry {index:.3f} (chance {chance:.2f})",
+                f"symmetry {index:.2f} (chance {chance:.2f})",
+                f"sym {index:.2f} (chance {chance:.2f})",
+                f"sym {index:.2f} chance {chance:.2f}",
+                f"sym {index:.2f}",
+            ))
+        else:
+            symmetry = _longest_fitting(width, (
+                "symmetry — (fewer than 2 live units)",
+                "symmetry — (< 2 live units)",
+                "symmetry — (<2 live)",
+                "sym —",
+            ))
+        distinct = snap.distinct_units
         wordings = [f"distinct units {distinct} / {hidden}", f"distinct {distinct}/{hidden}"]
-        if dead:
-            # Units with no weights in or out (× in the matrix) are left out of both
-            # numbers: say how many there are, in as many words as fit.
+        parts = _dead_parts(snap)
+        if parts:
+            # Units left out of the numbers (no weights in, × in the matrix) and ReLU
+            # units never active on the data: say how many of each, in as many words
+            # as fit.
             long, short = wordings
-            wordings = [f"{long}  · {dead} with no weights", f"{short} · {dead} with no weights",
-                        f"{short} · {dead} {DEAD_GLYPH}", short]
+            words = [" · ".join(p[0] for p in parts), " · ".join(p[1] for p in parts),
+                     " ".join(p[2] for p in parts)]
+            wordings = [f"{long}  · {words[0]}", f"{short} · {words[0]}",
+                        f"{short} · {words[1]}", f"{short} · {words[2]}", short]
         return [(symmetry, True), (_longest_fitting(width, wordings), False)]
 
-    def _text_spec(self, text: str, bold: bool) -> LineSpec:
-        return ("text", text, bold), lambda: text_segments(text, self._styles.text(bold=bold))
+    def _text_spec(self, text: str, bold: bool, dim: bool = False) -> LineSpec:
+        return ("text", text, bold, dim), lambda: text_segments(
+            text, self._styles.text(bold=bold, dim=dim))
 
     def _legend_spec(self, width: int, snap: Any) -> LineSpec:
         odd = absolute(symmetry_of(snap.config.activation))
@@ -181,7 +248,10 @@ class SimilarityPanel(LinePanel):
         # In order of importance; each is shown if it still fits after the earlier ones.
         wanted = [f"  {order}", f"  ≥{same} = same"]
         if int(snap.dead_units):
-            wanted.append(f"  {DEAD_GLYPH} no weights")
+            # × marks every unit with no weights in: nothing at all, or a constant.
+            constant = int(getattr(snap, "constant_units", 0) or 0)
+            what = "constant" if constant == int(snap.dead_units) else "no weights"
+            wanted.append(f"  {DEAD_GLYPH} {what}")
         extras: list[str] = []
         for extra in wanted:
             if len(extra) <= room:
