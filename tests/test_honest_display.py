@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 from textual.pilot import Pilot
@@ -74,3 +75,24 @@ def test_an_all_dead_network_reads_a_dash_never_one():
     run(panel, body, size=(44, 16))
     status = format_status(snap, "paused", show_rate=False)
     assert " · symmetry — · " in status and "nan" not in status
+
+
+def test_the_saddle_line_shows_negative_curvature_and_its_efold_time():
+    snap = trained(SADDLE_RUN, 300)
+    curvature = snap.saddle_curvature
+    assert curvature is not None and curvature < 0
+    panel = SimilarityPanel(text_interval=0)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        text = " ".join(line.strip() for line in lines(panel))
+        assert f"saddle: curvature −{abs(curvature):.2g}" in text
+        shown = int(re.search(r"×e every ([\d,]+) steps", text)[1].replace(",", ""))
+        # A second computation: linearised SGD grows ×e every 1/(lr·|λ|) steps; shown
+        # to two significant digits.
+        expected = 1.0 / (snap.config.lr * abs(curvature))
+        assert shown == float(f"{expected:.2g}")
+        assert f"split predicted at step {snap.predicted_split_step:,}" in text
+
+    run(panel, body, size=(40, 16))
