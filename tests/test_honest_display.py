@@ -15,10 +15,12 @@ from textual.pilot import Pilot
 
 from tests.test_widgets import lines, run, screen_text, with_params
 from tui_symmetry.app.status import format_status
-from tui_symmetry.app.widgets import SimilarityPanel
+from tui_symmetry.app.widgets import LossPanel, SimilarityPanel
+from tui_symmetry.app.widgets.loss import overfitting
 from tui_symmetry.core.chance import symmetry_chance
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.network import Params
+from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.trainer import Snapshot, Trainer
 
 SADDLE_RUN = Config(dataset="xor", init="symmetric", epsilon=1e-8)
@@ -96,3 +98,41 @@ def test_the_saddle_line_shows_negative_curvature_and_its_efold_time():
         assert f"split predicted at step {snap.predicted_split_step:,}" in text
 
     run(panel, body, size=(40, 16))
+
+
+def test_the_loss_plot_draws_the_one_unit_optimum_and_every_split_exactly():
+    snap = trained(SADDLE_RUN.replace(epsilon=1e-4, samples=80), 3000)
+    assert snap.splits, "this run splits"
+    panel = LossPanel(min_interval=0)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(dataclasses.replace(snap, one_unit_loss=None))
+        await pilot.pause()
+        assert "one unit" not in panel.loss_plot.plain_text()  # not known yet
+        panel.show(dataclasses.replace(snap, one_unit_loss=one_unit_loss(snap.config),
+                                       version=snap.version + 1))
+        await pilot.pause()
+        assert "one unit" in panel.loss_plot.plain_text()
+        assert f"split at {snap.splits[0][0]:,}" in panel.symmetry_plot.plain_text()
+
+    run(panel, body, size=(120, 20))
+
+
+def test_a_rising_test_loss_under_a_falling_training_loss_is_called_overfitting():
+    steps = np.arange(0, 100, 10)
+    train = np.linspace(0.7, 0.1, len(steps))
+    test = np.array([0.7, 0.5, 0.4, 0.35, 0.34, 0.36, 0.38, 0.41, 0.45, 0.5])
+    history = {"step": steps, "loss": train, "test_loss": test,
+               "symmetry_index": np.full(len(steps), 0.5)}
+    assert overfitting(history)
+    assert not overfitting({**history, "test_loss": np.linspace(0.7, 0.2, len(steps))})
+    snap = dataclasses.replace(trained(Config(samples=80, hidden=8, seed=1), 90),
+                               history=history)
+    panel = LossPanel(min_interval=0)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        assert "test loss rising: overfitting" in panel.loss_plot.plain_text()
+
+    run(panel, body, size=(120, 20))
