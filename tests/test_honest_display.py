@@ -17,6 +17,7 @@ from tests.test_widgets import lines, run, screen_text, with_params
 from tui_symmetry.app.status import format_status
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel
 from tui_symmetry.app.widgets.loss import overfitting
+from tui_symmetry.core import metrics, saddle
 from tui_symmetry.core.chance import symmetry_chance
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.network import Params
@@ -114,8 +115,19 @@ def test_the_loss_plot_draws_the_one_unit_optimum_and_every_split_exactly():
         await pilot.pause()
         assert "one unit" in panel.loss_plot.plain_text()
         assert f"split at {snap.splits[0][0]:,}" in panel.symmetry_plot.plain_text()
+        assert "•• spread" in panel.symmetry_plot.plain_text()  # log spread, right axis
 
     run(panel, body, size=(120, 20))
+
+
+def test_the_history_records_the_spread_of_the_units():
+    trainer = Trainer(SADDLE_RUN)
+    trainer.step(40)
+    history = trainer.history.arrays()
+    # Step 0 is recorded with the starting parameters.
+    assert history["step"][0] == 0
+    assert history["spread"][0] == saddle.spread(metrics.unit_vectors(trainer.initial_params))
+    assert history["spread"][0] < history["spread"][-1]  # near the saddle: it grows
 
 
 def test_a_rising_test_loss_under_a_falling_training_loss_is_called_overfitting():

@@ -32,10 +32,11 @@ from tui_symmetry.core.network import (
 )
 from tui_symmetry.core.optim import make_optimizer
 from tui_symmetry.core.regularize import add_grad_noise, add_l2, add_tie, dropout_mask, l1_prox
+from tui_symmetry.core.saddle import spread as units_spread
 from tui_symmetry.core.unit_maps import UnitMapper, UnitMaps
 
 HISTORY_CAPACITY = 1024
-HISTORY_FIELDS = ("step", "loss", "test_loss", "symmetry_index")
+HISTORY_FIELDS = ("step", "loss", "test_loss", "symmetry_index", "spread")
 
 DIVERGED_LOSS = 1e30
 """A training loss above this counts as divergence, exactly like a NaN or an infinity.
@@ -64,7 +65,7 @@ class History:
         self.stride = 1
         self.size = 0
         self.step = np.zeros(capacity, dtype=np.int64)
-        self.values = np.zeros((3, capacity))  # loss, test_loss, symmetry_index
+        self.values = np.zeros((len(HISTORY_FIELDS) - 1, capacity))  # all but the step
 
     def next_step(self) -> int:
         """The next step that will be recorded."""
@@ -73,8 +74,13 @@ class History:
         last = int(self.step[self.size - 1])
         return last + self.stride
 
-    def append(self, step: int, loss: float, test_loss: float, symmetry: float) -> None:
-        """Record a point; steps off the current grid (before next_step()) are ignored."""
+    def append(self, step: int, loss: float, test_loss: float, symmetry: float,
+               spread: float = math.nan) -> None:
+        """Record a point; steps off the current grid (before next_step()) are ignored.
+
+        ``spread`` is ‖U − ū‖ of the units (core/saddle.py): its log grows linearly
+        near the symmetric saddle, at the rate the saddle instrument predicts.
+        """
         if step < self.next_step() or step % self.stride:
             return
         if self.size == self.capacity:
@@ -86,7 +92,7 @@ class History:
             if step < self.next_step():
                 return
         self.step[self.size] = step
-        self.values[:, self.size] = (loss, test_loss, symmetry)
+        self.values[:, self.size] = (loss, test_loss, symmetry, spread)
         self.size += 1
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -356,11 +362,13 @@ class Trainer:
 
     def _record(self, loss: float) -> None:
         test = self.test_loss()
+        params = self.params
         self.history.append(
             self.step_count,
             loss,
             math.nan if test is None else test,
-            metrics.symmetry_index_of(self.params, self.config.activation),
+            metrics.symmetry_index_of(params, self.config.activation),
+            units_spread(metrics.unit_vectors(params)),
         )
 
     # -- live changes ---------------------------------------------------------------

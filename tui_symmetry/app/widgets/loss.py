@@ -604,6 +604,20 @@ class LossPanel(Widget):
             widget.legend_rows += 1
         # Symmetric runs sit exactly at 1.0: the top leaves the legend room above it.
         widget.value_axes = {"left": ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)}
+        spread = history.get("spread")
+        if spread is not None:
+            # The spread ‖U − ū‖ on a log axis (right): near the saddle it is a straight
+            # line whose slope is the growth rate the saddle readout states.
+            xs, ys = _finite(steps, np.asarray(spread, dtype=float), True, points)
+            if len(xs):
+                ys = np.log10(ys)
+                low, high = float(ys.min()), float(ys.max())
+                if high - low < 1.0:  # at least a decade: no ticks crowding a flat line
+                    low, high = (low + high) / 2 - 0.5, (low + high) / 2 + 0.5
+                plt.plot(xs.tolist(), ys.tolist(), label="spread", color=styles.spread.color,
+                         marker=styles.spread.marker, yside="right")
+                widget.value_axes["right"] = ValueAxis(low, low, high, log=True)
+                widget.legend_rows += 1
         widget.step_range = _range(steps)
 
 
