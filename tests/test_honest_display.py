@@ -13,6 +13,7 @@ import re
 import numpy as np
 from textual.pilot import Pilot
 
+from tests.conftest import Drive, MakeApp
 from tests.test_widgets import lines, run, screen_text, with_params
 from tui_symmetry.app.status import format_status
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel
@@ -20,8 +21,10 @@ from tui_symmetry.app.widgets.loss import overfitting
 from tui_symmetry.core import metrics, saddle
 from tui_symmetry.core.chance import symmetry_chance
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.network import Params
+from tui_symmetry.core.data import make_dataset
+from tui_symmetry.core.network import Params, with_ones
 from tui_symmetry.core.one_unit import one_unit_loss
+from tui_symmetry.core.similarity import function_similarity
 from tui_symmetry.core.trainer import Snapshot, Trainer
 
 SADDLE_RUN = Config(dataset="xor", init="symmetric", epsilon=1e-8)
@@ -148,3 +151,26 @@ def test_a_rising_test_loss_under_a_falling_training_loss_is_called_overfitting(
         assert "test loss rising: overfitting" in panel.loss_plot.plain_text()
 
     run(panel, body, size=(120, 20))
+
+
+def test_f_shows_the_similarity_of_what_units_compute(make_app: MakeApp, drive: Drive):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        panel = app.main_screen.similarity_panel
+        await pilot.press("f")
+        await pilot.pause()
+        snap = app.main_screen.snapshot
+        p = snap.params
+        XT1 = with_ones(make_dataset(snap.config).X_train)
+        S = function_similarity(np.column_stack([p.W1, p.b1]), p.W2[0], snap.config.activation,
+                                XT1)
+        index = metrics.symmetry_index(S, ~snap.dead)
+        text = screen_text(panel)
+        assert panel.space == "function" and f"function symmetry {index:.3f}" in text
+        assert "corr" in text
+        await pilot.press("f")
+        await pilot.pause()
+        assert f"symmetry {snap.symmetry_index:.3f}" in screen_text(panel)
+
+    drive(app, script)

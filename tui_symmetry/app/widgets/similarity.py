@@ -39,11 +39,68 @@ from tui_symmetry.app.widgets._palette import (
     uses_glyphs,
 )
 from tui_symmetry.app.widgets.saddle import saddle_lines
+from tui_symmetry.core import metrics
+from tui_symmetry.core.data import make_dataset
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
-from tui_symmetry.core.similarity import absolute, symmetry_of
+from tui_symmetry.core.network import with_ones
+from tui_symmetry.core.similarity import (
+    FUNCTION,
+    WEIGHTS,
+    absolute,
+    function_similarity,
+    measure_name,
+    symmetry_of,
+)
 
 if TYPE_CHECKING:
     from tui_symmetry.core.trainer import Snapshot
+
+_DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed")
+
+
+class FunctionView:
+    """The similarity of what units compute (correlation of v·a over the training
+    inputs, core/similarity.py), with its own order, index and distinct units.
+
+    The snapshot carries the weight-space measure; this one is derived from the
+    snapshot's parameters and its config's training inputs (rebuilt only when the
+    data settings change), one H×N product per snapshot shown.
+    """
+
+    def __init__(self) -> None:
+        self._data_key: tuple | None = None
+        self._XT1 = np.ones((1, 0))
+        self._order: np.ndarray | None = None
+        self._views: dict[tuple, dict[str, Any]] = {}
+
+    def of(self, snap: Any) -> dict[str, Any]:
+        """similarity, order, symmetry_index and distinct_units of ``snap``'s units."""
+        key = (snap.version, snap.step, snap.config)
+        view = self._views.get(key)
+        if view is not None:
+            return view
+        config = snap.config
+        data_key = tuple(getattr(config, name) for name in _DATA_FIELDS)
+        if data_key != self._data_key:
+            self._XT1 = with_ones(make_dataset(config).X_train)
+            self._data_key = data_key
+        p = snap.params
+        block = np.column_stack([p.W1, p.b1])
+        S = function_similarity(block, np.asarray(p.W2[0], dtype=float), config.activation,
+                                self._XT1)
+        live = ~np.asarray(snap.dead, dtype=bool)
+        self._order = metrics.similarity_order(S, self._order)
+        view = {
+            "similarity": S,
+            "order": self._order,
+            "symmetry_index": metrics.symmetry_index(S, live),
+            "distinct_units": metrics.distinct_units(S, live),
+        }
+        if len(self._views) >= 2:  # the snapshot drawn and the one printed
+            self._views.clear()
+        self._views[key] = view
+        return view
+
 
 def _dead_parts(snap: Any) -> list[tuple[str, str, str]]:
     """(long, short, shortest) wordings of each kind of unit that does not take part.
@@ -100,6 +157,8 @@ class SimilarityPanel(LinePanel):
             disabled=disabled,
         )
         self._by_similarity = by_similarity
+        self._space = WEIGHTS
+        self._function = FunctionView()
         self._snapshot: Snapshot | None = None
         self._printed: Any = None  # the snapshot the summary text shows (throttled)
         self._key: tuple | None = None
@@ -113,6 +172,25 @@ class SimilarityPanel(LinePanel):
     def by_similarity(self) -> bool:
         """True when units are shown in similarity order, False for unit order."""
         return self._by_similarity
+
+    @property
+    def space(self) -> str:
+        """``"weights"`` (the snapshot's measure) or ``"function"`` (what units compute)."""
+        return self._space
+
+    def toggle_space(self) -> None:
+        """Switch between weight-space and function-space similarity."""
+        self._space = FUNCTION if self._space == WEIGHTS else WEIGHTS
+        self._grid_key = None
+        self._redraw()
+
+    def _view(self, snap: Any) -> dict[str, Any]:
+        """The similarity, order, index and distinct units in the space shown."""
+        if self._space == FUNCTION:
+            return self._function.of(snap)
+        return {"similarity": snap.similarity, "order": snap.order,
+                "symmetry_index": snap.symmetry_index,
+                "distinct_units": snap.distinct_units}
 
     def toggle_order(self) -> None:
         """Switch between similarity order and unit order."""
@@ -183,10 +261,11 @@ class SimilarityPanel(LinePanel):
             specs.append((("blank",), list))
         return specs[:height]
 
-    @staticmethod
-    def _measure_text(snap: Any, width: int) -> str | None:
+    def _measure_text(self, snap: Any, width: int) -> str | None:
         """The similarity measure in use (snapshot.similarity_measure), shortened to fit."""
         name = str(getattr(snap, "similarity_measure", "") or "")
+        if self._space == FUNCTION:
+            name = measure_name(snap.config.activation, FUNCTION)
         if not name:
             return None
         head = name.split(" (")[0]
@@ -200,8 +279,16 @@ class SimilarityPanel(LinePanel):
         The symmetry index is undefined (NaN) with fewer than two live units: it reads
         "—" then, never a number.
         """
-        index, chance = snap.symmetry_index, snap.chance_level
-        if math.isfinite(index):
+        view = self._view(snap)
+        index, chance = view["symmetry_index"], snap.chance_level
+        if self._space == FUNCTION and math.isfinite(index):
+            # The chance level is the weight measure's: no number to compare with here.
+            symmetry = _longest_fitting(width, (
+                f"function symmetry {index:.3f}",
+                f"function sym {index:.3f}",
+                f"fn sym {index:.2f}",
+            ))
+        elif math.isfinite(index):
             symmetry = _longest_fitting(width, (
                 f"symmetry {index:.3f}  (chance {chance:.2f})",
                 f"symmetry {index:.3f} (chance {chance:.2f})",
@@ -217,7 +304,7 @@ class SimilarityPanel(LinePanel):
                 "symmetry — (<2 live)",
                 "sym —",
             ))
-        distinct = snap.distinct_units
+        distinct = view["distinct_units"]
         wordings = [f"distinct units {distinct} / {hidden}", f"distinct {distinct}/{hidden}"]
         parts = _dead_parts(snap)
         if parts:
@@ -240,6 +327,8 @@ class SimilarityPanel(LinePanel):
         # For a |cos| measure S is in 0..1; otherwise cos can be negative and
         # the colour clips it to 0, which the legend says with "≤0".
         name, low = ("|cos| ", "0 ") if odd else ("cos ", "≤0 ")
+        if self._space == FUNCTION:
+            name, low = ("corr ", "≤0 ")
         order = "sim. order" if self._by_similarity else "unit order"
         fixed = len(name) + len(low) + len(" 1")
         per_level = 2 if width - fixed - 2 * SEQUENTIAL_LEVELS >= 0 else 1
@@ -373,18 +462,20 @@ class SimilarityPanel(LinePanel):
 
     def _order(self, hidden: int) -> np.ndarray:
         snap = self._snapshot
-        if self._by_similarity and snap is not None and len(snap.order) == hidden:
-            return np.asarray(snap.order)
+        if self._by_similarity and snap is not None:
+            order = self._view(snap)["order"]
+            if len(order) == hidden:
+                return np.asarray(order)
         return np.arange(hidden)
 
     def _display_grid(self, hidden: int, block: int) -> np.ndarray:
         """The ordered, block-averaged, quantized matrix (cached per snapshot/geometry)."""
-        key = (block, self._by_similarity)
+        key = (block, self._by_similarity, self._space)
         if key == self._grid_key:
             return self._grid
         snap = self._snapshot
         order = self._order(hidden)
-        S = np.asarray(snap.similarity, dtype=float)[np.ix_(order, order)]
+        S = np.asarray(self._view(snap)["similarity"], dtype=float)[np.ix_(order, order)]
         dead = np.asarray(snap.dead, dtype=bool)[order]
         if block > 1:
             n = math.ceil(hidden / block)
