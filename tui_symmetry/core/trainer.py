@@ -363,12 +363,16 @@ class Trainer:
     def _record(self, loss: float) -> None:
         test = self.test_loss()
         params = self.params
+        units = metrics.unit_vectors(params)
+        # Bit-identical units have no spread; the mean ū itself is rounded, so the
+        # formula alone would read ~1e-16 and draw rounding noise as a curve.
+        spread = 0.0 if (units == units[:1]).all() else units_spread(units)
         self.history.append(
             self.step_count,
             loss,
             math.nan if test is None else test,
             metrics.symmetry_index_of(params, self.config.activation),
-            units_spread(metrics.unit_vectors(params)),
+            spread,
         )
 
     # -- live changes ---------------------------------------------------------------

@@ -52,11 +52,13 @@ def _pieces(snapshot: Snapshot) -> list[tuple[str, ...]] | None:
                  f"units pulled together (λ {c})", f"pulled together λ {c}")]
     pieces = [(f"saddle: curvature {c}", f"saddle λ {c}", f"λ {c}")]
     efold = efold_steps(snapshot)
+    # Exactly identical units have no difference to grow: say what one would do.
+    grow = "grow" if snapshot.max_unit_gap != 0 else "would grow"
     if efold is None:
-        pieces.append(("→ differences grow", "→ grow"))
+        pieces.append((f"→ differences {grow}", f"→ {grow}"))
     else:
         e = format_steps(efold)
-        pieces.append((f"→ differences grow ×e every {e} steps", f"→ ×e every {e} steps",
+        pieces.append((f"→ differences {grow} ×e every {e} steps", f"→ ×e every {e} steps",
                        f"×e/{e} steps"))
     predicted = snapshot.predicted_split_step
     if predicted is not None:
