@@ -9,6 +9,7 @@ readout into at most ``max_lines`` lines of ``width`` columns, longest wording f
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import TYPE_CHECKING
 
@@ -48,8 +49,8 @@ def _pieces(snapshot: Snapshot) -> list[tuple[str, ...]] | None:
         return None
     c = format_signed(curvature)
     if curvature >= 0:
-        return [(f"units are pulled together (curvature {c})",
-                 f"units pulled together (λ {c})", f"pulled together λ {c}")]
+        return [("units are pulled together", "pulled together"),
+                (f"(curvature {c})", f"(λ {c})", f"λ {c}")]
     pieces = [(f"saddle: curvature {c}", f"saddle λ {c}", f"λ {c}")]
     efold = efold_steps(snapshot)
     # Exactly identical units have no difference to grow: say what one would do.
@@ -58,7 +59,9 @@ def _pieces(snapshot: Snapshot) -> list[tuple[str, ...]] | None:
         pieces.append((f"→ differences {grow}", f"→ {grow}"))
     else:
         e = format_steps(efold)
-        pieces.append((f"→ differences {grow} ×e every {e} steps", f"→ ×e every {e} steps",
+        middle = "would grow" if grow != "grow" else "differences"
+        pieces.append((f"→ differences {grow} ×e every {e} steps",
+                       f"→ {middle} ×e every {e} steps", f"→ ×e every {e} steps",
                        f"×e/{e} steps"))
     predicted = snapshot.predicted_split_step
     if predicted is not None:
@@ -90,12 +93,17 @@ def saddle_lines(snapshot: Snapshot, width: int, max_lines: int) -> list[str]:
     pieces = _pieces(snapshot)
     if not pieces or max_lines <= 0 or width <= 0:
         return []
-    depth = max(len(piece) for piece in pieces)
-    for level in range(depth):
-        words = [piece[min(level, len(piece) - 1)] for piece in pieces]
-        lines = _pack(words, width)
+    best: tuple[int, int, list[str]] | None = None
+    # Every combination of wordings (at most a few dozen): the most words that fit,
+    # then the fewest lines.
+    for words in itertools.product(*pieces):
+        lines = _pack(list(words), width)
         if len(lines) <= max_lines and all(len(line) <= width for line in lines):
-            return lines
+            score = (sum(map(len, words)), -len(lines), lines)
+            if best is None or score[:2] > best[:2]:
+                best = score
+    if best is not None:
+        return best[2]
     words = [piece[-1] for piece in pieces]
     lines = _pack(words, width)
     if len(lines) > max_lines:
