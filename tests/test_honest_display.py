@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import multiprocessing
 import re
 
 import numpy as np
 from textual.pilot import Pilot
 
 from tests.conftest import Drive, MakeApp
+from tests.test_runner import RecordingOutbox
 from tests.test_widgets import lines, run, screen_text, with_params
 from tui_symmetry.app.status import format_status
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel
@@ -26,6 +28,7 @@ from tui_symmetry.core.network import Params, with_ones
 from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.similarity import function_similarity
 from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.runner.child import TrainingProcess
 
 SADDLE_RUN = Config(dataset="xor", init="symmetric", epsilon=1e-8)
 _CACHE: dict[tuple, Snapshot] = {}
@@ -174,3 +177,22 @@ def test_f_shows_the_similarity_of_what_units_compute(make_app: MakeApp, drive: 
         assert f"symmetry {snap.symmetry_index:.3f}" in screen_text(panel)
 
     drive(app, script)
+
+
+def test_the_training_process_fills_in_the_one_unit_optimum_a_moment_later():
+    parent, child = multiprocessing.Pipe(duplex=True)
+    config = Config(samples=64, hidden=4, seed=11)  # data no other test asks about
+    outbox = RecordingOutbox()
+    try:
+        process = TrainingProcess(child, config, playing=False, outbox=outbox)
+        process.publish()
+        assert outbox.snapshots()[0].snapshot.one_unit_loss is None  # not waited for
+        process._one_unit.join(30)
+        assert process.answered  # the finished computation asks for a new picture
+        process.publish()
+        last = outbox.snapshots()[-1].snapshot
+        assert last.one_unit_loss == one_unit_loss(config)
+        assert last.version == outbox.snapshots()[0].snapshot.version + 1
+    finally:
+        parent.close()
+        child.close()
