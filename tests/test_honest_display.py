@@ -18,7 +18,7 @@ from tests.conftest import Drive, MakeApp
 from tests.test_runner import RecordingOutbox
 from tests.test_widgets import lines, run, screen_text, with_params
 from tui_symmetry.app.status import format_status
-from tui_symmetry.app.widgets import LossPanel, SimilarityPanel
+from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets.loss import overfitting
 from tui_symmetry.core import metrics, saddle
 from tui_symmetry.core.chance import symmetry_chance
@@ -196,3 +196,25 @@ def test_the_training_process_fills_in_the_one_unit_optimum_a_moment_later():
     finally:
         parent.close()
         child.close()
+
+
+def test_a_constant_unit_is_called_constant_not_weightless():
+    snap = trained(Config(samples=80, hidden=8, seed=1, init="xavier"), 0)
+    p = snap.params
+    W1 = p.W1.copy()
+    W1[2] = 0.0  # no weights in; its outgoing weight stays
+    snap = dataclasses.replace(with_params(snap, Params(W1, p.b1.copy(), p.W2.copy(),
+                                                        p.b2.copy())), constant_units=1)
+    weights, similarity = WeightsPanel(text_interval=0), SimilarityPanel(text_interval=0)
+
+    async def body(pilot: Pilot) -> None:
+        weights.show(snap)
+        similarity.show(snap)
+        weights.select_unit(2)
+        await pilot.pause()
+        assert "† no weights in" in lines(weights)[0]
+        assert lines(weights)[-1].startswith("▸u2") and "constant" in lines(weights)[-1]
+        assert "1 constant" in screen_text(similarity)
+        assert "with no weights" not in screen_text(similarity)
+
+    run((weights, similarity), body, size=(80, 30))
