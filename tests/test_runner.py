@@ -53,7 +53,7 @@ from tui_symmetry.runner.rate import RateMeter, SpeedCap
 SMALL = Config(samples=64, hidden=4, seed=3)
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
     """Poll ``predicate`` until it holds; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -506,7 +506,7 @@ def test_child_dies_with_a_killed_parent(playing):
         assert not gone(child_pid)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10.0)
-        wait_for(lambda: gone(child_pid), timeout=10.0)
+        wait_for(lambda: gone(child_pid), timeout=60.0)
     finally:
         parent.kill()
         parent.wait(10.0)
@@ -614,7 +614,7 @@ def test_process_runner_lifecycle():
         # Paused: exact steps on request, the same numbers as the bare engine.
         runner.step(30)
         wait_for(lambda: runner.latest().step == 30)
-        assert answers.acquire(timeout=5.0)  # the listener heard the answer
+        assert answers.acquire(timeout=60.0)  # the listener heard the answer
         assert runner.latest().version >= 1
         bare = Trainer(SMALL)
         bare.step(30)

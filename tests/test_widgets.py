@@ -38,7 +38,6 @@ from tui_symmetry.app.widgets._palette import (
     quantize_diverging,
     quantize_sequential,
 )
-from tui_symmetry.app.widgets.loss import split_step
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.network import Params
@@ -787,18 +786,14 @@ def test_unchanged_plot_lines_are_not_repainted():
 
 
 def test_the_step_at_which_units_split_is_marked():
-    assert split_step(np.array([0, 10, 20, 30]), np.array([1.0, 0.995, 0.9, 0.5])) == 20.0
-    assert split_step(np.array([0, 10]), np.array([0.4, 0.3])) is None  # started split
-    assert split_step(np.array([0, 10]), np.array([1.0, 1.0])) is None  # never split
     panel = LossPanel(min_interval=0)
     snap = snapshot(2500, init="symmetric")  # epsilon 1e-4: alike, then apart
-    step = split_step(snap.history["step"], snap.history["symmetry_index"])
-    assert step is not None and 0 < step < 2500
+    assert snap.splits and 0 < snap.splits[0][0] < 2500
 
     async def body(pilot: Pilot) -> None:
         panel.show(snap)
         await pilot.pause()
-        assert f"split at {format_compact(step)}" in panel.symmetry_plot.plain_text()
+        assert f"split at {snap.splits[0][0]:,}" in panel.symmetry_plot.plain_text()
 
     run(panel, body, size=(120, 20))
 

@@ -31,7 +31,6 @@ import numpy as np
 
 from tui_symmetry import __version__
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
-from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import run_document, write_json_atomic
 from tui_symmetry.options import DEFAULT_FPS, FPS, SPEED, parse_speed
@@ -533,7 +532,7 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
         trainer = Trainer(config)
         show_progress = not args.json and _isatty(stderr)
         ran, seconds = _train(trainer, steps, stderr if show_progress else None)
-        one_unit_loss(config)  # the snapshot reads it from the cache
+        trainer.learn_one_unit_loss()
         snapshot = trainer.snapshot(steps_per_s=ran / seconds if seconds > 0 else 0.0)
         document = run_document(trainer) if args.export is not None else None
 

@@ -25,7 +25,6 @@ import numpy as np
 from tui_symmetry import cli
 from tui_symmetry.core.config import FIELDS, Config
 from tui_symmetry.core.matching import UNMATCHED, Matching, match_runs
-from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.trainer import Snapshot, Trainer
 
 SIDES = ("a", "b")
@@ -146,8 +145,8 @@ def compare(config_a: Config, config_b: Config, steps: int,
     with np.errstate(all="ignore"):
         trainers = [Trainer(config_a), Trainer(config_b)]
         runs = train_lockstep(trainers, steps, progress_to)
-        for config in (config_a, config_b):
-            one_unit_loss(config)  # as in train: the snapshot reads it from the cache
+        for trainer in trainers:
+            trainer.learn_one_unit_loss()  # as in train
         snapshot_a, snapshot_b = (
             trainer.snapshot(steps_per_s=ran / seconds if seconds > 0 else 0.0)
             for trainer, (ran, seconds) in zip(trainers, runs, strict=True)

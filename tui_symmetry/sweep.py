@@ -51,7 +51,6 @@ from tui_symmetry.cli import (
     build_config,
 )
 from tui_symmetry.core.config import FIELD_BY_NAME, Config, ConfigError
-from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.trainer import Trainer
 
 MAX_RUNS = 10_000
@@ -265,7 +264,7 @@ def run_summary(config_values: dict[str, Any], steps: int) -> dict[str, Any]:
         start = time.perf_counter()
         ran = trainer.step(steps)
         seconds = time.perf_counter() - start
-        one_unit_loss(config)  # the snapshot reads it from the cache
+        trainer.learn_one_unit_loss()
         summary = trainer.snapshot().summary()
     summary["steps_per_s"] = ran / seconds if seconds > 0 else 0.0
     return summary

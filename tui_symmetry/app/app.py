@@ -307,6 +307,10 @@ class SymmetryApp(App[int]):
         """Similarity matrix in unit order or grouped by similarity."""
         self.main_screen.toggle_order()
 
+    def action_toggle_space(self) -> None:
+        """Similarity of the weights, or of what units compute."""
+        self.main_screen.toggle_space()
+
     def action_toggle_log(self) -> None:
         """Loss axis linear or logarithmic."""
         self.main_screen.toggle_log_scale()

@@ -75,6 +75,8 @@ KEYS: tuple[Key, ...] = (
         "view-settings"),
     Key("o", "toggle_order", "Order", "Similarity matrix: unit order or similarity order",
         "View", "similarity-order", show=True),
+    Key("f", "toggle_space", "Function", "Similarity matrix: weights, or what units compute "
+        "(correlation over the training inputs)", "View", "similarity-space"),
     Key("l", "toggle_log", "Log", "Loss plot: linear or log scale", "View", "log-scale",
         show=True),
     Key("up,k", "select_unit(-1)", "Previous unit", "Select the previous unit in the Weights "

@@ -244,6 +244,10 @@ class MainScreen(Screen[None]):
         if self.snapshot is not None:
             self.similarity_panel.show(self.snapshot)
 
+    def toggle_space(self) -> None:
+        """Similarity matrix of the weights, or of what units compute."""
+        self.similarity_panel.toggle_space()
+
     def toggle_log_scale(self) -> None:
         """Loss axis linear or logarithmic, in both loss panels."""
         for panel in self.loss_panels.values():

@@ -58,7 +58,9 @@ def format_status(
         rate_text = f"{rate:,.0f}"
     step = f"step {snapshot.step:,}"
     head = f"{step} · loss {loss_text}"
-    symmetry = f"{snapshot.symmetry_index:.3f}"
+    # Undefined (NaN) with fewer than two live units: a dash, never a number.
+    index = snapshot.symmetry_index
+    symmetry = f"{index:.3f}" if math.isfinite(index) else "—"
     distinct = f"distinct {snapshot.distinct_units}/{snapshot.config.hidden}"
     rate_part = f"{rate_text} steps/s"
     tail = STATE_TEXT[state]

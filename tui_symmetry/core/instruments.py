@@ -17,7 +17,6 @@ import numpy as np
 from tui_symmetry.core.chance import symmetry_chance
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.network import ParamLayout
-from tui_symmetry.core.one_unit import cached_one_unit_loss
 from tui_symmetry.core.saddle import OP_OVERHEAD, SaddleMeter, SaddleReading
 from tui_symmetry.core.similarity import measure_name
 from tui_symmetry.core.splits import SplitTracker
@@ -97,5 +96,4 @@ class Instruments:
             "predicted_split_step": reading.predicted_split_step,
             "split_step": splits[0][0] if splits else None,
             "splits": splits,
-            "one_unit_loss": cached_one_unit_loss(config),
         }

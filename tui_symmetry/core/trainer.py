@@ -30,12 +30,14 @@ from tui_symmetry.core.network import (
     output_unit_major,
     with_ones,
 )
+from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.optim import make_optimizer
 from tui_symmetry.core.regularize import add_grad_noise, add_l2, add_tie, dropout_mask, l1_prox
+from tui_symmetry.core.saddle import spread as units_spread
 from tui_symmetry.core.unit_maps import UnitMapper, UnitMaps
 
 HISTORY_CAPACITY = 1024
-HISTORY_FIELDS = ("step", "loss", "test_loss", "symmetry_index")
+HISTORY_FIELDS = ("step", "loss", "test_loss", "symmetry_index", "spread")
 
 DIVERGED_LOSS = 1e30
 """A training loss above this counts as divergence, exactly like a NaN or an infinity.
@@ -64,7 +66,7 @@ class History:
         self.stride = 1
         self.size = 0
         self.step = np.zeros(capacity, dtype=np.int64)
-        self.values = np.zeros((3, capacity))  # loss, test_loss, symmetry_index
+        self.values = np.zeros((len(HISTORY_FIELDS) - 1, capacity))  # all but the step
 
     def next_step(self) -> int:
         """The next step that will be recorded."""
@@ -73,8 +75,13 @@ class History:
         last = int(self.step[self.size - 1])
         return last + self.stride
 
-    def append(self, step: int, loss: float, test_loss: float, symmetry: float) -> None:
-        """Record a point; steps off the current grid (before next_step()) are ignored."""
+    def append(self, step: int, loss: float, test_loss: float, symmetry: float,
+               spread: float = math.nan) -> None:
+        """Record a point; steps off the current grid (before next_step()) are ignored.
+
+        ``spread`` is ‖U − ū‖ of the units (core/saddle.py): its log grows linearly
+        near the symmetric saddle, at the rate the saddle instrument predicts.
+        """
         if step < self.next_step() or step % self.stride:
             return
         if self.size == self.capacity:
@@ -86,7 +93,7 @@ class History:
             if step < self.next_step():
                 return
         self.step[self.size] = step
-        self.values[:, self.size] = (loss, test_loss, symmetry)
+        self.values[:, self.size] = (loss, test_loss, symmetry, spread)
         self.size += 1
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -245,6 +252,11 @@ class Trainer:
         self._order: np.ndarray | None = None
         self._mapper: UnitMapper | None = None  # the units view's grids, made on first use
         self._data_grad = UnitMajorViews(layout, np.zeros(layout.size))
+        # The best loss of one unit on this data (core/one_unit.py): costly (a fraction
+        # of a second), so it is known only once asked for with learn_one_unit_loss();
+        # a snapshot never reaches for it on its own, so the same steps always give
+        # the same picture.
+        self.one_unit_loss: float | None = None
         self.instruments = Instruments(config, layout, self.theta, self._XT, self._yT)
         self._record(self.train_loss())
 
@@ -356,11 +368,17 @@ class Trainer:
 
     def _record(self, loss: float) -> None:
         test = self.test_loss()
+        params = self.params
+        units = metrics.unit_vectors(params)
+        # Bit-identical units have no spread; the mean ū itself is rounded, so the
+        # formula alone would read ~1e-16 and draw rounding noise as a curve.
+        spread = 0.0 if (units == units[:1]).all() else units_spread(units)
         self.history.append(
             self.step_count,
             loss,
             math.nan if test is None else test,
-            metrics.symmetry_index_of(self.params, self.config.activation),
+            metrics.symmetry_index_of(params, self.config.activation),
+            spread,
         )
 
     # -- live changes ---------------------------------------------------------------
@@ -403,6 +421,14 @@ class Trainer:
             if cfg.is_regression:
                 return mse(out, yT), None
             return bce_with_logits(out, yT), float(np.mean((out > 0.0) == (yT > 0.5)))
+
+    def learn_one_unit_loss(self) -> float:
+        """Compute the best one-unit loss on this run's data (cached per dataset and
+        activation) and carry it in every snapshot from now on.  Safe to call from
+        another thread: it only sets one attribute when done."""
+        value = one_unit_loss(self.config)
+        self.one_unit_loss = value
+        return value
 
     def train_loss(self) -> float:
         """Loss on the whole training set, without dropout."""
@@ -456,6 +482,7 @@ class Trainer:
             grad_norms=grad_norms,
             grad_gaps=grad_gaps,
             **self.instruments.snapshot_fields(self.theta, self.step_count, cfg, summary),
+            one_unit_loss=self.one_unit_loss,
         )
 
     def _unit_pictures(self) -> tuple[UnitMaps, np.ndarray, np.ndarray]:

@@ -113,7 +113,8 @@ class TrainingProcess:
         self.closed = False
         self._last_publish = -math.inf
         self._shown: Snapshot | None = None  # the last picture taken, reused while current
-        self._shown_key: tuple[int, float] = (-1, 0.0)
+        self._shown_key: tuple[int, float, bool] = (-1, 0.0, False)
+        self._one_unit: threading.Thread | None = None  # computing the one-unit optimum
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -263,7 +264,8 @@ class TrainingProcess:
     def publish(self) -> None:
         """Offer the newest picture to the parent (a new version only if it changed)."""
         steps_per_s = self.rate.value if self.playing else 0.0
-        key = (self.trainer.changes, steps_per_s)
+        one_unit_known = self.trainer.one_unit_loss is not None
+        key = (self.trainer.changes, steps_per_s, one_unit_known)
         if self._shown is None or key != self._shown_key:
             self.version += 1
             self._shown = self.trainer.snapshot(self.version, steps_per_s)
@@ -271,6 +273,24 @@ class TrainingProcess:
         self.outbox.publish(SnapshotReply(self.seq, self._shown))
         self._last_publish = self.clock()
         self.answered = False
+        if not one_unit_known:
+            self._start_one_unit(self.trainer)
+
+    def _start_one_unit(self, trainer: Trainer) -> None:
+        """Compute the one-unit optimum (core/one_unit.py, ~0.2–1 s) off the training
+        loop, once per dataset and activation; the next picture after it is done
+        carries it (``snapshot.one_unit_loss``).  A failure leaves it unknown."""
+        if self._one_unit is not None and self._one_unit.is_alive():
+            return  # one at a time; a later publish starts the next config's
+
+        def work() -> None:
+            with contextlib.suppress(Exception):
+                trainer.learn_one_unit_loss()
+            self.answered = True  # publish the picture that has it, even when paused
+
+        self._one_unit = threading.Thread(target=work, name="tui-symmetry-one-unit",
+                                          daemon=True)
+        self._one_unit.start()
 
 
 def child_main(conn: Connection, config: Config, **settings: Any) -> None:

@@ -33,7 +33,7 @@ class SyncRunner:
         """The speed cap last set (None: full speed)."""
         self._listener: UpdateListener | None = None
         self._lock = threading.RLock()
-        self._trainer = Trainer(config)
+        self._trainer = self._new_trainer(config)
         self._version = 0
         self._seen_changes = -1
         self._snapshot = self._take_snapshot()
@@ -83,7 +83,7 @@ class SyncRunner:
     def reset(self, config: Config) -> None:
         with self._lock:
             self._config = config
-            self._trainer = Trainer(config)
+            self._trainer = self._new_trainer(config)
             self._seen_changes = -1
 
     def apply_live(self, **changes: Any) -> Config:
@@ -113,6 +113,18 @@ class SyncRunner:
 
     def close(self) -> None:
         self.closed = True
+
+    @staticmethod
+    def _new_trainer(config: Config) -> Trainer:
+        """A Trainer for ``config``, its one-unit optimum known from the first picture.
+
+        The process runner computes the optimum in the background; here it is computed
+        at once (cached per dataset and activation), so every picture is the same
+        whatever the timing.
+        """
+        trainer = Trainer(config)
+        trainer.learn_one_unit_loss()
+        return trainer
 
     def _take_snapshot(self) -> Snapshot:
         """A snapshot of the trainer stamped with the next runner-wide version."""

@@ -50,7 +50,6 @@ from tui_symmetry.app.widgets._palette import (
     format_compact,
     nice_ceil,
 )
-from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
 
 if TYPE_CHECKING:
     from tui_symmetry.core.trainer import Snapshot
@@ -76,6 +75,8 @@ class CurveStyles:
     symmetry: CurveStyle
     chance: CurveStyle
     split: RGB
+    one_unit: CurveStyle
+    spread: CurveStyle
 
 
 DASH = "╌"
@@ -89,6 +90,8 @@ CURVE_STYLES: dict[ColorMode, CurveStyles] = {
         symmetry=CurveStyle((0, 158, 115), "braille"),  # bluish green
         chance=CurveStyle((150, 150, 150), DASH),
         split=(204, 121, 167),  # reddish purple: the step at which units split
+        one_unit=CurveStyle((213, 94, 0), DASH),  # vermillion
+        spread=CurveStyle((240, 228, 66), "dot"),  # yellow
     ),
     # Exact RGB of Rich's standard palette (the downgrade to 16 colours is exact), and
     # marks that differ where the colours might not (terminal themes remap them).
@@ -98,6 +101,8 @@ CURVE_STYLES: dict[ColorMode, CurveStyles] = {
         symmetry=CurveStyle((85, 255, 85), "braille"),  # bright green
         chance=CurveStyle((170, 170, 170), DASH),  # white (light grey)
         split=(255, 85, 255),  # bright magenta
+        one_unit=CurveStyle((255, 85, 85), DASH),  # bright red
+        spread=CurveStyle((255, 255, 85), "dot"),  # bright yellow
     ),
     # Colours are stripped: only the marks tell the curves apart.
     "mono": CurveStyles(
@@ -106,6 +111,8 @@ CURVE_STYLES: dict[ColorMode, CurveStyles] = {
         symmetry=CurveStyle((255, 255, 255), "braille"),
         chance=CurveStyle((255, 255, 255), DASH),
         split=(255, 255, 255),
+        one_unit=CurveStyle((255, 255, 255), DASH),
+        spread=CurveStyle((255, 255, 255), "dot"),
     ),
 }
 
@@ -466,12 +473,14 @@ class LossPanel(Widget):
         history = snap.history
         steps = np.asarray(history["step"], dtype=float)
         combined = self._arrangement == "combined"
-        split = split_step(steps, np.asarray(history["symmetry_index"], dtype=float))
+        # Every split exactly as recorded (core/splits.py), not a guess from the history.
+        splits = sorted({float(split[0]) for split in snap.splits})
         ran_away = snap.step if snap.diverged else None
-        self._plot_loss(loss_plot, steps, history, split, ran_away, styles, combined)
+        self._plot_loss(loss_plot, steps, history, splits, ran_away, styles, combined,
+                        snap.one_unit_loss)
         loss_plot.rebuild()
         if not combined:
-            self._plot_symmetry(sym_plot, steps, history, snap, split, styles)
+            self._plot_symmetry(sym_plot, steps, history, snap, splits, styles)
             sym_plot.rebuild()
 
     def _plot_loss(
@@ -479,10 +488,11 @@ class LossPanel(Widget):
         widget: SafePlot,
         steps: np.ndarray,
         history: dict,
-        split: float | None,
+        splits: list[float],
         ran_away: int | None,
         styles: CurveStyles,
         with_symmetry: bool,
+        one_unit: float | None = None,
     ) -> None:
         plt = widget.plt
         plt.clear_data()
@@ -516,8 +526,22 @@ class LossPanel(Widget):
             lows.append(float(y.min()))
             highs.append(float(y.max()))
             plt.plot(x.tolist(), y.tolist(), label=name, color=style.color, marker=style.marker)
+        legend_rows = len(lows)
+        x_range = _range(steps)
+        if (one_unit is not None and math.isfinite(one_unit) and lows and x_range is not None
+                and (one_unit > 0 or not log)):
+            # The best loss of identical units (core/one_unit.py): a symmetric run ends
+            # on it, a split one goes below.  One point per half column: a dashed line.
+            level = math.log10(one_unit) if log else one_unit
+            if ceiling is None or one_unit <= ceiling:
+                xs = np.linspace(x_range[0], x_range[1], points)
+                plt.plot(xs.tolist(), [level] * len(xs), label="one unit",
+                         color=styles.one_unit.color, marker=styles.one_unit.marker)
+                lows.append(level)
+                highs.append(level)
+                legend_rows += 1
         widget.value_axes = {}
-        widget.legend_rows = len(lows)
+        widget.legend_rows = legend_rows
         if lows:
             low, high = min(lows), max(highs)
             span = high - low or abs(high) * 0.1 or 1.0
@@ -536,12 +560,12 @@ class LossPanel(Widget):
                          marker=styles.symmetry.marker, yside="right")
                 widget.value_axes["right"] = ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)
                 widget.legend_rows += 1
-        if split is not None:
+        for split in splits:
             plt.vline(split, color=styles.split)
-        widget.step_range = _range(steps)
+        widget.step_range = x_range
         widget.titles, widget.title_is_news = _loss_titles(
             "log" if log else "linear", bool(lows), ran_away, ceiling if clipped else None,
-            split if with_symmetry else None,
+            splits[0] if with_symmetry and splits else None, overfitting(history),
         )
 
     def _plot_symmetry(
@@ -550,17 +574,18 @@ class LossPanel(Widget):
         steps: np.ndarray,
         history: dict,
         snap: Any,
-        split: float | None,
+        splits: list[float],
         styles: CurveStyles,
     ) -> None:
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
         widget.title = "symmetry index"
-        if split is not None:
-            at = format_compact(split)
+        if splits:
+            at = f"{splits[0]:,.0f}"
             widget.titles = (f"symmetry index · split at {at}", f"symmetry · split at {at}",
-                             f"split at {at}")
+                             f"split at {at}", f"split {format_compact(splits[0])}")
+        for split in splits:
             plt.vline(split, color=styles.split)
         points = min(MAX_POINTS, 2 * max(widget.size.width, 8))
         x, y = _finite(steps, np.asarray(history["symmetry_index"], dtype=float), False, points)
@@ -579,6 +604,20 @@ class LossPanel(Widget):
             widget.legend_rows += 1
         # Symmetric runs sit exactly at 1.0: the top leaves the legend room above it.
         widget.value_axes = {"left": ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)}
+        spread = history.get("spread")
+        if spread is not None:
+            # The spread ‖U − ū‖ on a log axis (right): near the saddle it is a straight
+            # line whose slope is the growth rate the saddle readout states.
+            xs, ys = _finite(steps, np.asarray(spread, dtype=float), True, points)
+            if len(xs):
+                ys = np.log10(ys)
+                low, high = float(ys.min()), float(ys.max())
+                if high - low < 1.0:  # at least a decade: no ticks crowding a flat line
+                    low, high = (low + high) / 2 - 0.5, (low + high) / 2 + 0.5
+                plt.plot(xs.tolist(), ys.tolist(), label="spread", color=styles.spread.color,
+                         marker=styles.spread.marker, yside="right")
+                widget.value_axes["right"] = ValueAxis(low, low, high, log=True)
+                widget.legend_rows += 1
         widget.step_range = _range(steps)
 
 
@@ -588,6 +627,7 @@ def _loss_titles(
     ran_away: int | None,
     ceiling: float | None,
     split: float | None,
+    overfit: bool = False,
 ) -> tuple[tuple[str, ...], bool]:
     """The loss plot's title wordings (longest first) and whether they carry news."""
     if not any_points:
@@ -607,23 +647,37 @@ def _loss_titles(
         titles = [f"{base} · clipped above {format_compact(ceiling)}", f"{base} · clipped",
                   base]
     if split is not None:
-        titles = [f"{t} · split at {format_compact(split)}" for t in titles] + titles
-    return tuple(titles), ceiling is not None
+        titles = [f"{t} · split at {split:,.0f}" for t in titles] + titles
+    if overfit:
+        # News: the curves show it, but not everyone reads a rising test curve as such.
+        titles = ([f"{t} · {OVERFIT_NOTE}" for t in titles] + [f"{base} · overfitting"]
+                  + [OVERFIT_NOTE, "overfitting"])
+    return tuple(titles), ceiling is not None or overfit
 
 
-def split_step(steps: np.ndarray, symmetry: np.ndarray,
-               threshold: float = SAME_UNIT_THRESHOLD) -> float | None:
-    """The first recorded step at which units that started alike stopped being alike.
+OVERFIT_NOTE = "test loss rising: overfitting"
+OVERFIT_RISE = 0.02
+"""The test loss must have risen this share above its lowest value to count."""
+OVERFIT_POINTS = 3
+"""... over at least this many recorded points since that lowest value."""
 
-    "Alike" is the distinct-units threshold (metrics.SAME_UNIT_THRESHOLD, see
-    docs/maths.md); runs that start split (Xavier, He, ...) have no such moment and
-    give None.
-    """
-    n = min(len(steps), len(symmetry))
-    if n < 2 or not symmetry[0] >= threshold:
-        return None
-    below = np.flatnonzero(symmetry[:n] < threshold)
-    return float(steps[below[0]]) if len(below) else None
+
+def overfitting(history: dict) -> bool:
+    """True when the test loss has risen since its lowest point while the training
+    loss kept falling: the network is fitting the training points' noise."""
+    test = np.asarray(history.get("test_loss", ()), dtype=float)
+    train = np.asarray(history.get("loss", ()), dtype=float)
+    n = min(len(test), len(train))
+    keep = np.isfinite(test[:n]) & np.isfinite(train[:n])
+    test, train = test[:n][keep], train[:n][keep]
+    if len(test) < OVERFIT_POINTS + 1:
+        return False
+    lowest = int(np.argmin(test))
+    return bool(
+        len(test) - 1 - lowest >= OVERFIT_POINTS
+        and test[-1] > test[lowest] * (1 + OVERFIT_RISE)
+        and train[-1] < train[lowest]
+    )
 
 
 def _first_positive(values: np.ndarray) -> float | None:

@@ -38,11 +38,87 @@ from tui_symmetry.app.widgets._palette import (
     sequential_color,
     uses_glyphs,
 )
+from tui_symmetry.app.widgets.saddle import saddle_lines
+from tui_symmetry.core import metrics
+from tui_symmetry.core.data import make_dataset
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
-from tui_symmetry.core.similarity import absolute, symmetry_of
+from tui_symmetry.core.network import with_ones
+from tui_symmetry.core.similarity import (
+    FUNCTION,
+    WEIGHTS,
+    absolute,
+    function_similarity,
+    measure_name,
+    symmetry_of,
+)
 
 if TYPE_CHECKING:
     from tui_symmetry.core.trainer import Snapshot
+
+_DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed")
+
+
+class FunctionView:
+    """The similarity of what units compute (correlation of v·a over the training
+    inputs, core/similarity.py), with its own order, index and distinct units.
+
+    The snapshot carries the weight-space measure; this one is derived from the
+    snapshot's parameters and its config's training inputs (rebuilt only when the
+    data settings change), one H×N product per snapshot shown.
+    """
+
+    def __init__(self) -> None:
+        self._data_key: tuple | None = None
+        self._XT1 = np.ones((1, 0))
+        self._order: np.ndarray | None = None
+        self._views: dict[tuple, dict[str, Any]] = {}
+
+    def of(self, snap: Any) -> dict[str, Any]:
+        """similarity, order, symmetry_index and distinct_units of ``snap``'s units."""
+        key = (snap.version, snap.step, snap.config)
+        view = self._views.get(key)
+        if view is not None:
+            return view
+        config = snap.config
+        data_key = tuple(getattr(config, name) for name in _DATA_FIELDS)
+        if data_key != self._data_key:
+            self._XT1 = with_ones(make_dataset(config).X_train)
+            self._data_key = data_key
+        p = snap.params
+        block = np.column_stack([p.W1, p.b1])
+        S = function_similarity(block, np.asarray(p.W2[0], dtype=float), config.activation,
+                                self._XT1)
+        live = ~np.asarray(snap.dead, dtype=bool)
+        self._order = metrics.similarity_order(S, self._order)
+        view = {
+            "similarity": S,
+            "order": self._order,
+            "symmetry_index": metrics.symmetry_index(S, live),
+            "distinct_units": metrics.distinct_units(S, live),
+        }
+        if len(self._views) >= 2:  # the snapshot drawn and the one printed
+            self._views.clear()
+        self._views[key] = view
+        return view
+
+
+def _dead_parts(snap: Any) -> list[tuple[str, str, str]]:
+    """(long, short, shortest) wordings of each kind of unit that does not take part.
+
+    "no weights": nothing in or out; "constant": no weights in but one out (it adds a
+    constant to every output); "inactive": a ReLU unit never active on the data.
+    """
+    constant = int(getattr(snap, "constant_units", 0) or 0)
+    inactive = int(getattr(snap, "inactive_units", 0) or 0)
+    none = int(snap.dead_units) - constant
+    parts = []
+    if none > 0:
+        parts.append((f"{none} with no weights", f"{none} no weights", f"{none}{DEAD_GLYPH}"))
+    if constant > 0:
+        parts.append((f"{constant} constant", f"{constant} const.", f"{constant}c"))
+    if inactive > 0:
+        parts.append((f"{inactive} inactive", f"{inactive} inactive", f"{inactive}i"))
+    return parts
 
 
 class SimilarityPanel(LinePanel):
@@ -81,6 +157,8 @@ class SimilarityPanel(LinePanel):
             disabled=disabled,
         )
         self._by_similarity = by_similarity
+        self._space = WEIGHTS
+        self._function = FunctionView()
         self._snapshot: Snapshot | None = None
         self._printed: Any = None  # the snapshot the summary text shows (throttled)
         self._key: tuple | None = None
@@ -94,6 +172,25 @@ class SimilarityPanel(LinePanel):
     def by_similarity(self) -> bool:
         """True when units are shown in similarity order, False for unit order."""
         return self._by_similarity
+
+    @property
+    def space(self) -> str:
+        """``"weights"`` (the snapshot's measure) or ``"function"`` (what units compute)."""
+        return self._space
+
+    def toggle_space(self) -> None:
+        """Switch between weight-space and function-space similarity."""
+        self._space = FUNCTION if self._space == WEIGHTS else WEIGHTS
+        self._grid_key = None
+        self._redraw()
+
+    def _view(self, snap: Any) -> dict[str, Any]:
+        """The similarity, order, index and distinct units in the space shown."""
+        if self._space == FUNCTION:
+            return self._function.of(snap)
+        return {"similarity": snap.similarity, "order": snap.order,
+                "symmetry_index": snap.symmetry_index,
+                "distinct_units": snap.distinct_units}
 
     def toggle_order(self) -> None:
         """Switch between similarity order and unit order."""
@@ -128,51 +225,110 @@ class SimilarityPanel(LinePanel):
             return [self._empty_spec()]
         hidden = int(snap.similarity.shape[0])
         mode = self._styles.mode
-        texts = self._summary_texts(self._printed or snap, hidden, width)
-        # The two summary lines matter most, then the matrix, then the legend.
+        printed = self._printed or snap
+        texts = self._summary_texts(printed, hidden, width)
+        # The two summary lines (at the bottom) matter most, then one line of the
+        # saddle readout (above them), the matrix, the legend; lines the matrix can
+        # spare go to a longer saddle readout and the name of the similarity measure.
         n_text = min(len(texts), height)
-        show_legend = height - n_text >= 3
-        matrix_lines = height - n_text - show_legend
+        rest = height - n_text
+        saddle = saddle_lines(printed, width, 3)
+        n_saddle = min(1, len(saddle), rest)
+        rest -= n_saddle
+        show_legend = rest >= 3
+        rest -= show_legend
+        rows_per_line = 1 if uses_glyphs(mode) else 2
+        spare = rest - math.ceil(hidden / rows_per_line)  # one line (or half) per unit
+        if saddle and spare > 0:
+            longer = saddle_lines(printed, width, n_saddle + spare)
+            spare -= len(longer) - n_saddle
+            saddle, n_saddle = longer, len(longer)
+        saddle = saddle_lines(printed, width, n_saddle) if n_saddle < len(saddle) else saddle
+        measure = self._measure_text(printed, width) if spare > 0 else None
+        matrix_lines = rest - (len(saddle) - min(1, len(saddle))) - (measure is not None)
         specs: list[LineSpec] = []
         if show_legend:
             specs.append(self._legend_spec(width, snap))
+        if measure is not None:
+            specs.append(self._text_spec(measure, False, dim=True))
         if matrix_lines > 0:
             specs.extend(self._matrix_specs(width, matrix_lines, hidden, mode))
+        for text in saddle:
+            specs.append(self._text_spec(text, False))
         for text, bold in texts[:n_text]:
             specs.append(self._text_spec(text, bold))
         while len(specs) < height:
             specs.append((("blank",), list))
-        return specs
+        return specs[:height]
+
+    def _measure_text(self, snap: Any, width: int) -> str | None:
+        """The similarity measure in use (snapshot.similarity_measure), shortened to fit."""
+        name = str(getattr(snap, "similarity_measure", "") or "")
+        if self._space == FUNCTION:
+            name = measure_name(snap.config.activation, FUNCTION)
+        if not name:
+            return None
+        head = name.split(" (")[0]
+        wordings = [f"measure: {name}", name, f"measure: {head}", head]
+        text = _longest_fitting(width, wordings)
+        return text if len(text) <= width else None
 
     def _summary_texts(self, snap: Any, hidden: int, width: int) -> list[tuple[str, bool]]:
-        """The two summary lines, each the longest wording that fits ``width``."""
-        index, chance = snap.symmetry_index, snap.chance_level
-        symmetry = _longest_fitting(width, (
-            f"symmetry {index:.3f}  (chance {chance:.2f})",
-            f"symmetry {index:.3f} (chance {chance:.2f})",
-            f"symmetry {index:.2f} (chance {chance:.2f})",
-            f"sym {index:.2f} (chance {chance:.2f})",
-            f"sym {index:.2f} chance {chance:.2f}",
-            f"sym {index:.2f}",
-        ))
-        distinct, dead = snap.distinct_units, int(snap.dead_units)
+        """The two summary lines, each the longest wording that fits ``width``.
+
+        The symmetry index is undefined (NaN) with fewer than two live units: it reads
+        "—" then, never a number.
+        """
+        view = self._view(snap)
+        index, chance = view["symmetry_index"], snap.chance_level
+        if self._space == FUNCTION and math.isfinite(index):
+            # The chance level is the weight measure's: no number to compare with here.
+            symmetry = _longest_fitting(width, (
+                f"function symmetry {index:.3f}",
+                f"function sym {index:.3f}",
+                f"fn sym {index:.2f}",
+            ))
+        elif math.isfinite(index):
+            symmetry = _longest_fitting(width, (
+                f"symmetry {index:.3f}  (chance {chance:.2f})",
+                f"symmetry {index:.3f} (chance {chance:.2f})",
+                f"symmetry {index:.2f} (chance {chance:.2f})",
+                f"sym {index:.2f} (chance {chance:.2f})",
+                f"sym {index:.2f} chance {chance:.2f}",
+                f"sym {index:.2f}",
+            ))
+        else:
+            symmetry = _longest_fitting(width, (
+                "symmetry — (fewer than 2 live units)",
+                "symmetry — (< 2 live units)",
+                "symmetry — (<2 live)",
+                "sym —",
+            ))
+        distinct = view["distinct_units"]
         wordings = [f"distinct units {distinct} / {hidden}", f"distinct {distinct}/{hidden}"]
-        if dead:
-            # Units with no weights in or out (× in the matrix) are left out of both
-            # numbers: say how many there are, in as many words as fit.
+        parts = _dead_parts(snap)
+        if parts:
+            # Units left out of the numbers (no weights in, × in the matrix) and ReLU
+            # units never active on the data: say how many of each, in as many words
+            # as fit.
             long, short = wordings
-            wordings = [f"{long}  · {dead} with no weights", f"{short} · {dead} with no weights",
-                        f"{short} · {dead} {DEAD_GLYPH}", short]
+            words = [" · ".join(p[0] for p in parts), " · ".join(p[1] for p in parts),
+                     " ".join(p[2] for p in parts)]
+            wordings = [f"{long}  · {words[0]}", f"{short} · {words[0]}",
+                        f"{short} · {words[1]}", f"{short} · {words[2]}", short]
         return [(symmetry, True), (_longest_fitting(width, wordings), False)]
 
-    def _text_spec(self, text: str, bold: bool) -> LineSpec:
-        return ("text", text, bold), lambda: text_segments(text, self._styles.text(bold=bold))
+    def _text_spec(self, text: str, bold: bool, dim: bool = False) -> LineSpec:
+        return ("text", text, bold, dim), lambda: text_segments(
+            text, self._styles.text(bold=bold, dim=dim))
 
     def _legend_spec(self, width: int, snap: Any) -> LineSpec:
         odd = absolute(symmetry_of(snap.config.activation))
         # For a |cos| measure S is in 0..1; otherwise cos can be negative and
         # the colour clips it to 0, which the legend says with "≤0".
         name, low = ("|cos| ", "0 ") if odd else ("cos ", "≤0 ")
+        if self._space == FUNCTION:
+            name, low = ("corr ", "≤0 ")
         order = "sim. order" if self._by_similarity else "unit order"
         fixed = len(name) + len(low) + len(" 1")
         per_level = 2 if width - fixed - 2 * SEQUENTIAL_LEVELS >= 0 else 1
@@ -181,7 +337,10 @@ class SimilarityPanel(LinePanel):
         # In order of importance; each is shown if it still fits after the earlier ones.
         wanted = [f"  {order}", f"  ≥{same} = same"]
         if int(snap.dead_units):
-            wanted.append(f"  {DEAD_GLYPH} no weights")
+            # × marks every unit with no weights in: nothing at all, or a constant.
+            constant = int(getattr(snap, "constant_units", 0) or 0)
+            what = "constant" if constant == int(snap.dead_units) else "no weights"
+            wanted.append(f"  {DEAD_GLYPH} {what}")
         extras: list[str] = []
         for extra in wanted:
             if len(extra) <= room:
@@ -303,18 +462,20 @@ class SimilarityPanel(LinePanel):
 
     def _order(self, hidden: int) -> np.ndarray:
         snap = self._snapshot
-        if self._by_similarity and snap is not None and len(snap.order) == hidden:
-            return np.asarray(snap.order)
+        if self._by_similarity and snap is not None:
+            order = self._view(snap)["order"]
+            if len(order) == hidden:
+                return np.asarray(order)
         return np.arange(hidden)
 
     def _display_grid(self, hidden: int, block: int) -> np.ndarray:
         """The ordered, block-averaged, quantized matrix (cached per snapshot/geometry)."""
-        key = (block, self._by_similarity)
+        key = (block, self._by_similarity, self._space)
         if key == self._grid_key:
             return self._grid
         snap = self._snapshot
         order = self._order(hidden)
-        S = np.asarray(snap.similarity, dtype=float)[np.ix_(order, order)]
+        S = np.asarray(self._view(snap)["similarity"], dtype=float)[np.ix_(order, order)]
         dead = np.asarray(snap.dead, dtype=bool)[order]
         if block > 1:
             n = math.ceil(hidden / block)

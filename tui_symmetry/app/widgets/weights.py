@@ -253,7 +253,10 @@ class WeightsPanel(LinePanel):
         # dagger on screen must be explained before the zero dot.
         wanted = [f"  {window}"] if window else []
         if any_dead:
-            wanted.append(f"  † {NO_WEIGHTS}")
+            # A constant unit (no weights in, one out) is daggered too: "in" keeps the
+            # note true for it.
+            constant = any(self._is_constant(unit) for unit in np.flatnonzero(self._dead))
+            wanted.append(f"  † {NO_WEIGHTS} in" if constant else f"  † {NO_WEIGHTS}")
         wanted.append("  · = 0")
         # Two cells per level when they fit besides the notes that must be read (which
         # units are shown, what † means); in mono they carry the sign: "-▓", "+▓".
@@ -359,7 +362,16 @@ class WeightsPanel(LinePanel):
         dead = bool(self._dead[unit])
         head = f"▸u{unit} "
         room = width - len(head) - 1
-        if dead:
+        if dead and self._is_constant(unit):
+            # No weights in, one out: it adds the same v·φ(b) to every output.
+            row = self._printed[unit]
+            out, bias = float(row[-1]), float(row[self._input_dim])
+            bodies = [f"constant: no weights in · b {format_fit(bias, 7)} · out "
+                      f"{format_fit(out, 7)}", f"constant · out {format_fit(out, 6)}",
+                      "constant"]
+            body = next((b for b in bodies if len(b) <= room), bodies[-1])
+            parts: list[tuple[str, str]] = [("", body)]
+        elif dead:
             # Only the bias can be nonzero: say so, and show it.
             bias = float(self._printed[unit][self._input_dim])
             if bias:
@@ -368,7 +380,7 @@ class WeightsPanel(LinePanel):
             else:
                 bodies = [f"{NO_WEIGHTS} in or out, bias 0", f"{NO_WEIGHTS}, b 0", NO_WEIGHTS]
             body = next((b for b in bodies if len(b) <= room), bodies[-1])
-            parts: list[tuple[str, str]] = [("", body)]
+            parts = [("", body)]
         else:
             parts = self._fitting_numbers(self._printed[unit].tolist(), room)
         key = ("selected", unit, tuple(parts), dead)
@@ -406,6 +418,11 @@ class WeightsPanel(LinePanel):
         d = self._input_dim
         inputs = ["x"] if d == 1 else [f"x{i}" for i in range(d)]
         return [*inputs, "b", "out"]
+
+    def _is_constant(self, unit: int) -> bool:
+        """A unit with no weights in but an outgoing weight (metrics.CONSTANT)."""
+        printed = self._printed
+        return unit < len(printed) and float(printed[unit][-1]) != 0.0
 
     def _label_segment(self, unit: int, selected: bool, dead: bool, width: int) -> Segment:
         text = ("▸" if selected else " ") + f"u{unit}" + ("†" if dead else "")
