@@ -91,6 +91,11 @@ class RunController:
         self._resume_after_reset = False
         self._halted = False
         self._restarts: list[float] = []  # when dead training processes were replaced
+        self._pause_at: int | None = None
+        self._pause_armed = False
+        self.paused_at: int | None = None
+        """The step where the run last paused itself (None once it plays or resets)."""
+        self._last_step = 0  # of the last snapshot observed: how far one snapshot jumps
 
     # -- state ---------------------------------------------------------------------------
 
@@ -103,6 +108,16 @@ class RunController:
     def speed(self) -> float | None:
         """The speed cap in steps per second; None is full speed."""
         return self._speed
+
+    @property
+    def pause_at(self) -> int | None:
+        """The step at which the run pauses itself (a scene's point), None: never."""
+        return self._pause_at
+
+    def set_pause_at(self, step: int | None) -> None:
+        """Pause by itself once at ``step`` (again after every reset); None: never."""
+        self._pause_at = step
+        self._pause_armed = step is not None
 
     @property
     def state(self) -> RunState:
@@ -135,6 +150,7 @@ class RunController:
         if refused is not None:
             return refused
         self._playing = True
+        self.paused_at = None
         self.runner.play()
         return None
 
@@ -182,12 +198,20 @@ class RunController:
                 self._playing = True
                 self.runner.play()
         self._resume_after_reset = False
+        self._pause_armed = self._pause_at is not None
+        self.paused_at = None
+        self._last_step = 0
 
     # -- what the runner reports --------------------------------------------------------
 
     def observe(self, snapshot: Snapshot) -> Notice | None:
-        """Look at a new snapshot; the first diverged one pauses the run (once)."""
-        if not snapshot.diverged or self._diverged:
+        """Look at a new snapshot; the first diverged one pauses the run (once).
+
+        A run with a :attr:`pause_at` step pauses there once (see :meth:`_pause_point`).
+        """
+        if not snapshot.diverged:
+            return self._pause_point(snapshot.step)
+        if self._diverged:
             return None
         self._diverged = True
         self._resume_after_reset = self._playing
@@ -212,6 +236,28 @@ class RunController:
         self._diverged = self._resume_after_reset = False
         self._send_state()
         return Notice(f"{failure}; started a fresh one from step 0", "error")
+
+    def _pause_point(self, step: int) -> Notice | None:
+        """Pause at :attr:`pause_at` exactly, not a snapshot's jump past it.
+
+        Snapshots arrive every so many steps; when the next one would likely land past
+        the point (the remainder is no more than the last jump), the controller pauses
+        now and steps the remainder, so the scene stops on its step at any speed.
+        """
+        jump = step - self._last_step
+        self._last_step = step
+        target = self._pause_at
+        if not self._pause_armed or target is None or not self._playing:
+            return None
+        remaining = target - step
+        if remaining > 0 and remaining > jump:
+            return None
+        self._pause_armed = False
+        self.pause()
+        if remaining > 0:
+            self.runner.step(remaining)
+        self.paused_at = max(step, target)
+        return Notice(f"paused at step {self.paused_at:,}: space plays on")
 
     # -- plumbing ------------------------------------------------------------------------
 
