@@ -95,3 +95,22 @@ def test_a_scene_pauses_itself_exactly_at_its_step():
         assert "paused at step" not in app.main_screen.caption_panel.text
 
     run_script(app, script)
+
+
+def test_presentation_hides_the_settings_and_footer_and_keeps_the_status():
+    app, _ = scene_app("epsilon-split", present=True)
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.main_screen
+        units_height = screen.units_area.region.height
+        assert not screen.settings_area.display and not screen.footer.display
+        assert screen.caption_area.display and screen.status_bar.display
+        assert "step 0" in app.status
+        await pilot.press("P")
+        await pilot.pause()
+        assert screen.settings_area.display and screen.footer.display
+        assert screen.units_area.region.height < units_height  # presenting, it had more
+        await pilot.press("f5")
+        assert not screen.settings_area.display
+
+    run_script(app, script, size=(100, 30))

@@ -95,6 +95,7 @@ class RunController:
         self._pause_armed = False
         self.paused_at: int | None = None
         """The step where the run last paused itself (None once it plays or resets)."""
+        self._settling = False  # paused itself; steps already under way may still land
         self._last_step = 0  # of the last snapshot observed: how far one snapshot jumps
 
     # -- state ---------------------------------------------------------------------------
@@ -151,6 +152,7 @@ class RunController:
             return refused
         self._playing = True
         self.paused_at = None
+        self._settling = False
         self.runner.play()
         return None
 
@@ -165,6 +167,7 @@ class RunController:
             return refused
         if self._playing:
             self.pause()
+        self._settling = False
         self.runner.step(n)
         return None
 
@@ -200,6 +203,7 @@ class RunController:
         self._resume_after_reset = False
         self._pause_armed = self._pause_at is not None
         self.paused_at = None
+        self._settling = False
         self._last_step = 0
 
     # -- what the runner reports --------------------------------------------------------
@@ -238,26 +242,45 @@ class RunController:
         return Notice(f"{failure}; started a fresh one from step 0", "error")
 
     def _pause_point(self, step: int) -> Notice | None:
-        """Pause at :attr:`pause_at` exactly, not a snapshot's jump past it.
+        """Pause on :attr:`pause_at` exactly, not a snapshot's jump past it.
 
-        Snapshots arrive every so many steps; when the next one would likely land past
-        the point (the remainder is no more than the last jump), the controller pauses
-        now and steps the remainder, so the scene stops on its step at any speed.
+        Snapshots arrive every so many steps, and a training process runs on for a
+        moment before a pause reaches it.  So when the point is at most two jumps ahead
+        the controller pauses, and once the runner has answered (:meth:`settle`) it
+        steps the remainder: the scene stops on its step at any speed.
         """
-        jump = step - self._last_step
+        jump = max(step - self._last_step, 0)
         self._last_step = step
         target = self._pause_at
         if not self._pause_armed or target is None or not self._playing:
             return None
-        remaining = target - step
-        if remaining > 0 and remaining > jump:
+        if target - step > 2 * jump:
             return None
         self._pause_armed = False
         self.pause()
-        if remaining > 0:
-            self.runner.step(remaining)
+        self._settling = True
+        self.settle()
+        return Notice(f"the scene pauses at step {target:,}: space plays on")
+
+    def settle(self) -> None:
+        """After pausing itself: once the runner has stopped, step on to the point.
+
+        The app calls this on every poll (a pause need not bring a new snapshot).  Past
+        the point already (full speed), the run stays where it stopped and
+        :attr:`paused_at` says so.
+        """
+        if not self._settling or self.runner.pending:
+            return
+        # Read after `pending`: a runner's answer and its snapshot arrive together.
+        step = self.runner.latest().step
+        if self.paused_at is not None:  # the remainder is done: where it really stopped
+            self.paused_at = step
+            self._settling = False
+            return
+        target = self._pause_at if self._pause_at is not None else step
+        if step < target:
+            self.runner.step(target - step)
         self.paused_at = max(step, target)
-        return Notice(f"paused at step {self.paused_at:,}: space plays on")
 
     # -- plumbing ------------------------------------------------------------------------
 
