@@ -4,13 +4,19 @@ presentation mode, and the shareable state (command line, TOML config, SVG scree
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import replace
+from pathlib import Path
 
+import pytest
 from conftest import new_app, run_script, wait_until
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
+from tui_symmetry import cli
 from tui_symmetry.app.lecture import ScenePicker
+from tui_symmetry.app.share import command_line, write_config
+from tui_symmetry.core import Config
 from tui_symmetry.runner import SyncRunner
 from tui_symmetry.scenarios import SCENARIOS, get_scenario
 
@@ -20,6 +26,7 @@ NAMES = list(SCENARIOS)
 def scene_app(name: str, steps_per_poll: int = 0, **kwargs):
     scenario = get_scenario(name)
     runner = SyncRunner(scenario.config, steps_per_poll=steps_per_poll)
+    kwargs.setdefault("speed", scenario.speed)  # as the CLI passes it
     return new_app(scenario.config, runner=runner, scenario=scenario, **kwargs), scenario
 
 
@@ -114,3 +121,85 @@ def test_presentation_hides_the_settings_and_footer_and_keeps_the_status():
         assert not screen.settings_area.display
 
     run_script(app, script, size=(100, 30))
+
+
+def _parse(line: str):
+    words = shlex.split(line)
+    assert words[0] == "tui-symmetry"
+    args = cli.build_app_parser().parse_args(words[1:])
+    return cli.build_config(args), cli._app_options(args)[1]
+
+
+def test_y_shows_a_command_line_that_reproduces_the_settings_and_speed():
+    app, scenario = scene_app("epsilon-split")
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("y")
+        assert _parse(app.command_line()) == (scenario.config, scenario.speed)
+        assert app.notice == f"copied: {app.command_line()}"
+        await pilot.press("plus", "plus", "R", "less_than_sign", "d")  # lr, seed, speed, data
+        changed = app.config
+        assert changed != scenario.config
+        await pilot.press("y")
+        assert _parse(app.command_line()) == (changed, app.controller.speed)
+        assert "--scenario epsilon-split" in app.command_line()
+
+    run_script(app, script)
+
+
+def test_command_line_without_a_scene_names_only_what_differs():
+    config = Config(epsilon=1.25e-7, dataset="spiral", activation="leaky_relu")
+    line = command_line(config, None, None)
+    assert line == ("tui-symmetry --dataset spiral --activation leaky_relu "
+                    "--epsilon 1.25e-07")
+    assert _parse(line) == (config, None)
+    assert _parse(command_line(Config(), get_scenario("zero-stuck"), None)) == (Config(), None)
+
+
+def test_w_writes_toml_that_config_loads_and_f12_an_svg(tmp_path: Path):
+    app, scenario = scene_app("sine-basis", save_dir=tmp_path)
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("plus")
+        await pilot.press("w")
+        files = list(tmp_path.glob("*.toml"))
+        assert [f.name for f in files] == ["tui-symmetry-sine-basis-h12-seed0.config.toml"]
+        assert str(files[0]) in app.notice
+        args = cli.build_app_parser().parse_args(["--config", str(files[0])])
+        assert cli.build_config(args) == app.config != scenario.config
+        await pilot.press("f12")
+        svgs = list(tmp_path.glob("*.svg"))
+        assert len(svgs) == 1 and svgs[0].read_text().startswith("<svg")
+        assert str(svgs[0]) in app.notice
+        assert not list(tmp_path.glob(".*"))  # no temp files left behind
+
+    run_script(app, script)
+
+
+def test_write_errors_are_one_line_and_the_app_stays_up(tmp_path: Path):
+    missing = tmp_path / "gone"
+    app, _ = scene_app("epsilon-split", save_dir=missing)
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("w")
+        await pilot.press("f12")
+        assert app.errors == [f"config not saved in {missing}: No such file or directory",
+                              f"screenshot not saved in {missing}: No such file or directory"]
+        await pilot.press("s")
+        assert app.snapshot.step == 1  # still running
+        assert not missing.exists()
+
+    run_script(app, script)
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    (("hidden = 12", "hiden = 12"), "'hiden'"),
+    (("lr = 0.2", "lr = -1.0"), "lr"),
+    (("seed = 0", "seed = = 0"), "invalid TOML"),
+])
+def test_a_bad_saved_config_is_one_line_naming_the_key(tmp_path: Path, change, named):
+    path = write_config(tmp_path, get_scenario("sine-basis").config)
+    path.write_text(path.read_text().replace(*change))
+    with pytest.raises(cli.UsageError) as error:
+        cli.build_config(cli.build_app_parser().parse_args(["--config", str(path)]))
+    assert named in str(error.value) and "\n" not in str(error.value)

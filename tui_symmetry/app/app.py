@@ -46,6 +46,7 @@ from tui_symmetry.app.controls import (
 from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
 from tui_symmetry.app.main_screen import SETTINGS_WIDTH, MainScreen, View
 from tui_symmetry.app.screens import HelpRow, HelpScreen
+from tui_symmetry.app.share import command_line, screenshot_name, write_config
 from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
 from tui_symmetry.core.trainer import Snapshot
@@ -93,6 +94,8 @@ class SymmetryApp(App[int]):
         scenario: the scene of the lecture to start in (its config is the runner's; its
             caption shows and it pauses itself at its ``pause_at`` step).
         present: start in presentation mode (P / F5).
+        save_dir: where saved configs (w) and screenshots (F12) go; default the
+            directory the app was started in.
     """
 
     TITLE = "tui-symmetry"
@@ -114,6 +117,7 @@ class SymmetryApp(App[int]):
         clock: Callable[[], float] = time.monotonic,
         scenario: Scenario | None = None,
         present: bool = False,
+        save_dir: Path | None = None,
     ) -> None:
         super().__init__()
         if not 1 <= fps <= 60:
@@ -135,6 +139,7 @@ class SymmetryApp(App[int]):
         self._main_screen = MainScreen(runner.config, show_rate=show_rates,
                                        loss_interval=loss_interval)
         self._main_screen.present = present
+        self.save_dir = Path.cwd() if save_dir is None else save_dir
         self.scene: Scenario | None = scenario
         """The scene of the lecture on screen (None: no lecture, no caption)."""
         if scenario is not None:
@@ -328,6 +333,40 @@ class SymmetryApp(App[int]):
         screen.present = not screen.present
         self.say("presentation mode: P or F5 leaves it" if screen.present
                  else "presentation mode off")
+
+    # -- shareable state -------------------------------------------------------------------
+
+    def command_line(self) -> str:
+        """The command line that opens the current settings and speed (from step 0)."""
+        return command_line(self.runner.config, self.scene, self.controller.speed)
+
+    def action_copy_command(self) -> None:
+        """Show the command line of the current state and copy it (OSC 52)."""
+        line = self.command_line()
+        self.copy_to_clipboard(line)
+        self.say(f"copied: {line}")
+
+    def action_save_config(self) -> None:
+        """Write the current settings as TOML (``--config FILE`` opens them)."""
+        try:
+            path = write_config(self.save_dir, self.runner.config, self.scene)
+        except OSError as error:
+            self.say(f"config not saved in {self.save_dir}: {error.strerror or error}",
+                     "error")
+            return
+        self.say(f"saved {path}  (open: tui-symmetry --config {path.name})")
+
+    def action_screenshot(self) -> None:
+        """Save the screen as SVG, atomically, named after the run and step."""
+        name = screenshot_name(self.runner.config, self.snapshot.step, self.scene)
+        path = (self.save_dir / name).resolve()
+        try:
+            export.write_text_atomic(path, self.export_screenshot(title=name))
+        except OSError as error:
+            self.say(f"screenshot not saved in {self.save_dir}: {error.strerror or error}",
+                     "error")
+            return
+        self.say(f"screenshot {path}")
 
     def _reset(self, config: Config, message: str) -> None:
         self.controller.reset(config)

@@ -90,6 +90,12 @@ KEYS: tuple[Key, ...] = (
         "scene-pick"),
     Key("P,f5", "toggle_present", "Present", "Presentation mode: big units view and "
         "caption, no settings or footer", "Lecture", "present", key_display="P"),
+    Key("y", "copy_command", "Copy command", "Show and copy (OSC 52) the command line that "
+        "opens these settings", "Lecture", "copy-command"),
+    Key("w", "save_config", "Save config", "Write the settings as TOML (tui-symmetry "
+        "--config FILE opens them)", "Lecture", "save-config"),
+    Key("f12", "screenshot", "Screenshot", "Save the screen as an SVG picture", "Lecture",
+        "screenshot"),
     # -- settings ------------------------------------------------------------------------
     Key("i", "cycle('init', 1)", "Next init", "Next initialization scheme (resets)",
         "Settings", "cycle-init"),
