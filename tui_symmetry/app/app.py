@@ -354,7 +354,7 @@ class SymmetryApp(App[int]):
             self.say(f"config not saved in {self.save_dir}: {error.strerror or error}",
                      "error")
             return
-        self.say(f"saved {path}  (open: tui-symmetry --config {path.name})")
+        self.say(f"saved {path}")
 
     def action_screenshot(self) -> None:
         """Save the screen as SVG, atomically, named after the run and step."""
