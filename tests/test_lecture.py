@@ -7,6 +7,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import new_app, run_script, wait_until
@@ -14,9 +15,11 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from tui_symmetry import cli
+from tui_symmetry.app.controller import RunController
 from tui_symmetry.app.lecture import ScenePicker
 from tui_symmetry.app.share import command_line, write_config
 from tui_symmetry.core import Config
+from tui_symmetry.options import DEFAULT_FPS
 from tui_symmetry.runner import SyncRunner
 from tui_symmetry.scenarios import SCENARIOS, get_scenario
 
@@ -203,3 +206,54 @@ def test_a_bad_saved_config_is_one_line_naming_the_key(tmp_path: Path, change, n
     with pytest.raises(cli.UsageError) as error:
         cli.build_config(cli.build_app_parser().parse_args(["--config", str(path)]))
     assert named in str(error.value) and "\n" not in str(error.value)
+
+
+class LaggingRunner(SyncRunner):
+    """A SyncRunner that, like a training process, runs a few steps before a pause lands."""
+
+    def __init__(self, *args: Any, lag: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lag = lag
+        self.in_flight = False
+
+    @property
+    def pending(self) -> bool:
+        return self.in_flight
+
+    def pause(self) -> None:
+        self.in_flight = True
+
+    def latest(self):
+        if self.in_flight:  # the pause arrives now, after `lag` more steps
+            self.step(self.lag)
+            self.in_flight = False
+            super().pause()
+        return super().latest()
+
+
+def test_the_pause_lands_on_the_step_even_when_the_runner_lags():
+    config = get_scenario("zero-stuck").config
+    runner = LaggingRunner(config, steps_per_poll=10, lag=7)
+    controller = RunController(runner, autoplay=True)
+    controller.set_pause_at(95)
+    controller.start()
+    for _ in range(20):
+        controller.settle()
+        controller.observe(runner.latest())
+    assert runner.latest().step == 95 and controller.paused_at == 95
+    assert controller.state == "paused"
+
+
+def test_cli_hands_the_scene_and_present_to_the_app(monkeypatch: pytest.MonkeyPatch):
+    calls: list[dict[str, Any]] = []
+
+    def run_app(config: Config, **options: Any) -> int:
+        calls.append({"config": config, **options})
+        return 0
+
+    monkeypatch.setattr("tui_symmetry.app.run_app", run_app)
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    assert cli.main(["--scenario", "l1-prunes", "--present", "--lr", "0.5"]) == 0
+    scenario = get_scenario("l1-prunes")
+    assert calls == [{"config": scenario.config.replace(lr=0.5), "fps": DEFAULT_FPS,
+                      "speed": scenario.speed, "scenario": scenario, "present": True}]
