@@ -209,31 +209,33 @@ def test_a_bad_saved_config_is_one_line_naming_the_key(tmp_path: Path, change, n
 
 
 class LaggingRunner(SyncRunner):
-    """A SyncRunner that, like a training process, runs a few steps before a pause lands."""
+    """A SyncRunner that, like a training process, trains on for a poll or two (and
+    ``lag`` steps more) before a pause lands, and says so with ``pending``."""
 
     def __init__(self, *args: Any, lag: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lag = lag
-        self.in_flight = False
+        self.polls_to_pause = 0
 
     @property
     def pending(self) -> bool:
-        return self.in_flight
+        return self.polls_to_pause > 0
 
     def pause(self) -> None:
-        self.in_flight = True
+        self.polls_to_pause = 2
 
     def latest(self):
-        if self.in_flight:  # the pause arrives now, after `lag` more steps
-            self.step(self.lag)
-            self.in_flight = False
-            super().pause()
+        if self.polls_to_pause:
+            self.polls_to_pause -= 1
+            if not self.polls_to_pause:  # the pause arrives now, after `lag` more steps
+                self.step(self.lag)
+                super().pause()
         return super().latest()
 
 
 def test_the_pause_lands_on_the_step_even_when_the_runner_lags():
     config = get_scenario("zero-stuck").config
-    runner = LaggingRunner(config, steps_per_poll=10, lag=7)
+    runner = LaggingRunner(config, steps_per_poll=10, lag=3)
     controller = RunController(runner, autoplay=True)
     controller.set_pause_at(95)
     controller.start()
