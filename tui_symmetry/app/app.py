@@ -61,7 +61,8 @@ HELP_INTRO = (
     "Units that start identical get identical gradients and stay identical, unless "
     "something per-unit (ε, dropout, gradient noise) breaks the tie: watch Similarity. "
     "Init, data and architecture changes reset the network; the learning rate and "
-    "regularization apply live."
+    "regularization apply live. A lecture: PgDn / PgUp walk the scenes, c lists them, "
+    "P presents."
 )
 
 
