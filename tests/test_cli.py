@@ -583,7 +583,8 @@ def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[AppCall]:
     """A stand-in app on a terminal, recording what run_app was called with."""
     calls: list[AppCall] = []
 
-    def run_app(config: Config, *, fps: float, speed: float | None) -> int:
+    def run_app(config: Config, *, fps: float, speed: float | None,
+                **lecture: object) -> int:  # scenario, present: tests/test_lecture.py
         calls.append((config, fps, speed))
         return 3 if config.seed == 3 else 0
 

@@ -196,7 +196,7 @@ def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[AppCall]:
     """A stand-in tui_symmetry.app on a terminal, recording what run_app got."""
     calls: list[AppCall] = []
 
-    def run_app(config: Config, *, fps: float, speed: float | None) -> int:
+    def run_app(config: Config, *, fps: float, speed: float | None, **lecture: object) -> int:
         calls.append((config, fps, speed))
         return 0
 

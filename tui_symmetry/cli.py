@@ -251,7 +251,7 @@ def build_app_parser() -> _Parser:
 
 
 def _add_app_options(parser: _Parser) -> None:
-    """The options of the app that are not run settings: --fps and --speed."""
+    """The options of the app that are not run settings: --fps, --speed, --present."""
     app = parser.add_argument_group("app")
     app.add_argument(
         "--fps", default=None, metavar="X", help=_help_for(FPS, DEFAULT_FPS),
@@ -262,6 +262,10 @@ def _add_app_options(parser: _Parser) -> None:
         help=_help_for(SPEED, "full"),
     )
     parser.ranges["--speed"] = SPEED_RANGE
+    app.add_argument(
+        "--present", action="store_true",
+        help="start in presentation mode (P or F5 in the app): big units view and caption",
+    )
 
 
 def build_train_parser() -> _Parser:
@@ -406,7 +410,8 @@ def run_app_command(argv: Sequence[str]) -> int:
         from tui_symmetry.app import run_app
     except ImportError as exc:
         raise RuntimeFailure(f"cannot start the app: {exc}") from None
-    status = run_app(config, fps=fps, speed=speed)
+    scenario = None if args.scenario is None else find_scenario(args.scenario)
+    status = run_app(config, fps=fps, speed=speed, scenario=scenario, present=args.present)
     return EXIT_OK if status is None else int(status)
 
 
@@ -509,6 +514,8 @@ def served_app_args(args: argparse.Namespace) -> list[str]:
         words.append(f"--fps={args.fps}")
     if args.speed is not None:
         words.append(f"--speed={args.speed}")
+    if args.present:
+        words.append("--present")
     return words
 
 

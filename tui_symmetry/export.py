@@ -85,14 +85,24 @@ def write_json_atomic(path: str | os.PathLike[str], document: dict[str, Any]) ->
     valid JSON (NaN, a numpy array: a caller's bug) raises ValueError or TypeError
     without creating any file.
     """
-    text = dumps_document(document).encode("utf-8")
+    write_text_atomic(path, dumps_document(document))
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` so that the file is either complete or untouched.
+
+    The one atomic writer: exports (:func:`write_json_atomic`) and the app's saved
+    configs and command lines use it.  Same guarantees and errors as
+    :func:`write_json_atomic`.
+    """
+    data = text.encode("utf-8")
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
     fd, temp = _create_temp(directory, os.path.basename(target))
     try:
         try:
             _copy_mode_of_existing(target, fd)
-            view = memoryview(text)
+            view = memoryview(data)
             while view:
                 # os.write may write less than asked (signals, pipes); loop until done.
                 written = os.write(fd, view)

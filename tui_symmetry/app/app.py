@@ -43,13 +43,16 @@ from tui_symmetry.app.controls import (
     nudge,
     short_name,
 )
+from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
 from tui_symmetry.app.main_screen import SETTINGS_WIDTH, MainScreen, View
 from tui_symmetry.app.screens import HelpRow, HelpScreen
+from tui_symmetry.app.share import command_line, screenshot_name, write_config
 from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
 from tui_symmetry.core.trainer import Snapshot
 from tui_symmetry.options import DEFAULT_FPS
 from tui_symmetry.runner import ProcessRunner, Runner
+from tui_symmetry.scenarios import SCENARIOS, Scenario
 
 LOSS_PLOT_INTERVAL = 0.5
 """Seconds between loss-plot redraws while training: a plot is many cells to resend."""
@@ -58,7 +61,8 @@ HELP_INTRO = (
     "Units that start identical get identical gradients and stay identical, unless "
     "something per-unit (ε, dropout, gradient noise) breaks the tie: watch Similarity. "
     "Init, data and architecture changes reset the network; the learning rate and "
-    "regularization apply live."
+    "regularization apply live. A lecture: PgDn / PgUp walk the scenes, c lists them, "
+    "P presents."
 )
 
 
@@ -88,6 +92,11 @@ class SymmetryApp(App[int]):
         show_rates: show steps/s in the status line (off for deterministic pictures).
         loss_interval: least seconds between loss-plot redraws (0 in tests).
         clock: monotonic seconds for the run controller (tests pass a fake one).
+        scenario: the scene of the lecture to start in (its config is the runner's; its
+            caption shows and it pauses itself at its ``pause_at`` step).
+        present: start in presentation mode (P / F5).
+        save_dir: where saved configs (w) and screenshots (F12) go; default the
+            directory the app was started in.
     """
 
     TITLE = "tui-symmetry"
@@ -107,6 +116,9 @@ class SymmetryApp(App[int]):
         show_rates: bool = True,
         loss_interval: float = LOSS_PLOT_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        scenario: Scenario | None = None,
+        present: bool = False,
+        save_dir: Path | None = None,
     ) -> None:
         super().__init__()
         if not 1 <= fps <= 60:
@@ -127,6 +139,12 @@ class SymmetryApp(App[int]):
         self._exiting = False
         self._main_screen = MainScreen(runner.config, show_rate=show_rates,
                                        loss_interval=loss_interval)
+        self._main_screen.present = present
+        self.save_dir = Path.cwd() if save_dir is None else save_dir
+        self.scene: Scenario | None = scenario
+        """The scene of the lecture on screen (None: no lecture, no caption)."""
+        if scenario is not None:
+            self.controller.set_pause_at(scenario.pause_at)
 
     # -- wiring --------------------------------------------------------------------------
 
@@ -148,6 +166,7 @@ class SymmetryApp(App[int]):
         # Redraw as soon as the runner has news, not at the next frame.
         self.runner.set_listener(lambda: self.post_message(RunnerAnswered()))
         self.controller.start()
+        self.main_screen.show_scene(self.scene)
         self._install_signal_handlers()
         self.poll_now()
         self.set_interval(1.0 / self.fps, self._poll, name="poll")
@@ -172,13 +191,22 @@ class SymmetryApp(App[int]):
         self._tell(self.controller.check_runner())
         for error in self.runner.take_errors():
             self.say(error, "error")
+        self.controller.settle()
         snapshot = self.runner.latest()
         if snapshot.version != self._shown_version:
             self._shown_version = snapshot.version
             self.snapshot = snapshot
             self._tell(self.controller.observe(snapshot))
             self.main_screen.show(snapshot)
+        self._show_caption()
         self._show_status()
+
+    def _show_caption(self) -> None:
+        """Redraw the caption when the scene paused itself or played on."""
+        caption = self.main_screen.caption_panel
+        paused_at = self.controller.paused_at
+        if self.scene is not None and caption.paused_at != paused_at:
+            self.main_screen.show_scene(self.scene, paused_at)
 
     @on(RunnerAnswered)
     def _runner_answered(self) -> None:
@@ -264,6 +292,82 @@ class SymmetryApp(App[int]):
         else:
             self._reset(new, f"reset: {short_name(name)} → {shown}")
         return True
+
+    # -- the lecture -----------------------------------------------------------------------
+
+    def open_scene(self, scenario: Scenario) -> None:
+        """Show ``scenario``: its config from step 0, its speed, its caption; then play."""
+        controller = self.controller
+        self.scene = scenario
+        controller.set_pause_at(scenario.pause_at)
+        if scenario.speed is not None:
+            controller.set_speed(scenario.speed)
+        controller.reset(scenario.config)
+        controller.play()
+        self.main_screen.sync_settings(scenario.config)
+        self.main_screen.show_scene(scenario)
+        self._after_command(Notice(f"scene {scene_label(scenario)}: {scenario.title}"))
+
+    def action_scene(self, direction: int) -> None:
+        """Next (``direction`` > 0) or previous scene of the lecture."""
+        scenario = neighbour(self.scene, direction)
+        if scenario is None:
+            edge = "last" if direction > 0 else "first"
+            self.say(f"this is the {edge} scene", "warning")
+            return
+        self.open_scene(scenario)
+
+    def action_pick_scene(self) -> None:
+        """Choose a scene from the list of the lecture's scenes."""
+        if isinstance(self.screen, ScenePicker):
+            return
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self.open_scene(SCENARIOS[name])
+
+        self.push_screen(ScenePicker(self.scene), chosen)
+
+    def action_toggle_present(self) -> None:
+        """Presentation mode: big units view and caption, no settings or footer."""
+        screen = self.main_screen
+        screen.present = not screen.present
+        self.say("presentation mode: P or F5 leaves it" if screen.present
+                 else "presentation mode off")
+
+    # -- shareable state -------------------------------------------------------------------
+
+    def command_line(self) -> str:
+        """The command line that opens the current settings and speed (from step 0)."""
+        return command_line(self.runner.config, self.scene, self.controller.speed)
+
+    def action_copy_command(self) -> None:
+        """Show the command line of the current state and copy it (OSC 52)."""
+        line = self.command_line()
+        self.copy_to_clipboard(line)
+        self.say(f"copied: {line}")
+
+    def action_save_config(self) -> None:
+        """Write the current settings as TOML (``--config FILE`` opens them)."""
+        try:
+            path = write_config(self.save_dir, self.runner.config, self.scene)
+        except OSError as error:
+            self.say(f"config not saved in {self.save_dir}: {error.strerror or error}",
+                     "error")
+            return
+        self.say(f"saved {path}")
+
+    def action_screenshot(self) -> None:
+        """Save the screen as SVG, atomically, named after the run and step."""
+        name = screenshot_name(self.runner.config, self.snapshot.step, self.scene)
+        path = (self.save_dir / name).resolve()
+        try:
+            export.write_text_atomic(path, self.export_screenshot(title=name))
+        except OSError as error:
+            self.say(f"screenshot not saved in {self.save_dir}: {error.strerror or error}",
+                     "error")
+            return
+        self.say(f"screenshot {path}")
 
     def _reset(self, config: Config, message: str) -> None:
         self.controller.reset(config)

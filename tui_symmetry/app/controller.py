@@ -91,6 +91,12 @@ class RunController:
         self._resume_after_reset = False
         self._halted = False
         self._restarts: list[float] = []  # when dead training processes were replaced
+        self._pause_at: int | None = None
+        self._pause_armed = False
+        self.paused_at: int | None = None
+        """The step where the run last paused itself (None once it plays or resets)."""
+        self._settling = False  # paused itself; steps already under way may still land
+        self._last_step = 0  # of the last snapshot observed: how far one snapshot jumps
 
     # -- state ---------------------------------------------------------------------------
 
@@ -103,6 +109,16 @@ class RunController:
     def speed(self) -> float | None:
         """The speed cap in steps per second; None is full speed."""
         return self._speed
+
+    @property
+    def pause_at(self) -> int | None:
+        """The step at which the run pauses itself (a scene's point), None: never."""
+        return self._pause_at
+
+    def set_pause_at(self, step: int | None) -> None:
+        """Pause by itself once at ``step`` (again after every reset); None: never."""
+        self._pause_at = step
+        self._pause_armed = step is not None
 
     @property
     def state(self) -> RunState:
@@ -135,6 +151,8 @@ class RunController:
         if refused is not None:
             return refused
         self._playing = True
+        self.paused_at = None
+        self._settling = False
         self.runner.play()
         return None
 
@@ -149,6 +167,7 @@ class RunController:
             return refused
         if self._playing:
             self.pause()
+        self._settling = False
         self.runner.step(n)
         return None
 
@@ -182,12 +201,21 @@ class RunController:
                 self._playing = True
                 self.runner.play()
         self._resume_after_reset = False
+        self._pause_armed = self._pause_at is not None
+        self.paused_at = None
+        self._settling = False
+        self._last_step = 0
 
     # -- what the runner reports --------------------------------------------------------
 
     def observe(self, snapshot: Snapshot) -> Notice | None:
-        """Look at a new snapshot; the first diverged one pauses the run (once)."""
-        if not snapshot.diverged or self._diverged:
+        """Look at a new snapshot; the first diverged one pauses the run (once).
+
+        A run with a :attr:`pause_at` step pauses there once (see :meth:`_pause_point`).
+        """
+        if not snapshot.diverged:
+            return self._pause_point(snapshot.step)
+        if self._diverged:
             return None
         self._diverged = True
         self._resume_after_reset = self._playing
@@ -212,6 +240,47 @@ class RunController:
         self._diverged = self._resume_after_reset = False
         self._send_state()
         return Notice(f"{failure}; started a fresh one from step 0", "error")
+
+    def _pause_point(self, step: int) -> Notice | None:
+        """Pause on :attr:`pause_at` exactly, not a snapshot's jump past it.
+
+        Snapshots arrive every so many steps, and a training process runs on for a
+        moment before a pause reaches it.  So when the point is at most two jumps ahead
+        the controller pauses, and once the runner has answered (:meth:`settle`) it
+        steps the remainder: the scene stops on its step at any speed.
+        """
+        jump = max(step - self._last_step, 0)
+        self._last_step = step
+        target = self._pause_at
+        if not self._pause_armed or target is None or not self._playing:
+            return None
+        if target - step > 2 * jump:
+            return None
+        self._pause_armed = False
+        self.pause()
+        self._settling = True
+        self.settle()
+        return Notice(f"the scene pauses at step {target:,}: space plays on")
+
+    def settle(self) -> None:
+        """After pausing itself: once the runner has stopped, step on to the point.
+
+        The app calls this on every poll (a pause need not bring a new snapshot).  Past
+        the point already (full speed), the run stays where it stopped and
+        :attr:`paused_at` says so.
+        """
+        if not self._settling or self.runner.pending:
+            return
+        # Read after `pending`: a runner's answer and its snapshot arrive together.
+        step = self.runner.latest().step
+        if self.paused_at is not None:  # the remainder is done: where it really stopped
+            self.paused_at = step
+            self._settling = False
+            return
+        target = self._pause_at if self._pause_at is not None else step
+        if step < target:
+            self.runner.step(target - step)
+        self.paused_at = max(step, target)
 
     # -- plumbing ------------------------------------------------------------------------
 

@@ -16,8 +16,8 @@ from typing import Literal
 
 from textual.binding import Binding
 
-Section = Literal["Run", "View", "Settings"]
-SECTIONS: tuple[Section, ...] = ("Run", "View", "Settings")
+Section = Literal["Run", "View", "Lecture", "Settings"]
+SECTIONS: tuple[Section, ...] = ("Run", "View", "Lecture", "Settings")
 
 HelpRow = tuple[str, str]
 """(keys as shown, what they do)."""
@@ -83,6 +83,21 @@ KEYS: tuple[Key, ...] = (
         "panel", "View", "unit-previous"),
     Key("down,j", "select_unit(1)", "Next unit", "Select the next unit in the Weights panel",
         "View", "unit-next"),
+    # -- lecture (PageDown / PageUp: what a presenter's clicker sends) -------------------
+    Key("pagedown", "scene(1)", "Next scene", "Next scene of the lecture: its settings, "
+        "speed and caption (resets)", "Lecture", "scene-next", key_display="PgDn"),
+    Key("pageup", "scene(-1)", "Previous scene", "Previous scene of the lecture (resets)",
+        "Lecture", "scene-previous", key_display="PgUp"),
+    Key("c", "pick_scene", "Scenes", "Choose a scene of the lecture from a list", "Lecture",
+        "scene-pick"),
+    Key("P,f5", "toggle_present", "Present", "Presentation mode: big units view and "
+        "caption, no settings or footer", "Lecture", "present", key_display="P"),
+    Key("y", "copy_command", "Copy command", "Show and copy (OSC 52) the command line that "
+        "opens these settings", "Lecture", "copy-command"),
+    Key("w", "save_config", "Save config", "Write the settings as TOML (tui-symmetry "
+        "--config FILE opens them)", "Lecture", "save-config"),
+    Key("f12", "screenshot", "Screenshot", "Save the screen as an SVG picture", "Lecture",
+        "screenshot"),
     # -- settings ------------------------------------------------------------------------
     Key("i", "cycle('init', 1)", "Next init", "Next initialization scheme (resets)",
         "Settings", "cycle-init"),
@@ -108,6 +123,7 @@ EXTRA_HELP: dict[Section, tuple[HelpRow, ...]] = {
         ("^p", "Command palette: every action and setting by name"),
     ),
     "View": (),
+    "Lecture": (),
     "Settings": (
         ("tab / shift+tab", "Move between settings (3 shows them on small screens)"),
         ("enter", "Apply the typed value / open a list"),

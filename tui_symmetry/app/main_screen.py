@@ -29,11 +29,13 @@ from textual.widgets import Footer, Static
 
 from tui_symmetry.app.controller import RunState
 from tui_symmetry.app.controls import SettingsPanel
+from tui_symmetry.app.lecture import CaptionBox, CaptionPanel, scene_label
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.status import StatusBar
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.scenarios import Scenario
 
 View = Literal["all", "units", "loss", "settings"]
 VIEWS: tuple[View, ...] = ("all", "units", "loss", "settings")
@@ -71,6 +73,9 @@ class MainScreen(Screen[None]):
     """The terminal is at least :data:`WIDE_SIZE`: "all" fits."""
     too_small: reactive[bool] = reactive(False, init=False)
     """The terminal is below :data:`MIN_SIZE`: only a message is shown."""
+    present: reactive[bool] = reactive(False, init=False)
+    """Presentation mode (P / F5): settings, view tabs and footer hide; the units view
+    and the caption get their room."""
 
     def __init__(self, config: Config, *, show_rate: bool = True,
                  loss_interval: float = 0.5) -> None:
@@ -100,6 +105,8 @@ class MainScreen(Screen[None]):
         self.view_tabs = Static(id="view-tabs")
         self.too_small_message = Static(id="too-small")
         self.footer = Footer(compact=True)
+        self.caption_panel = CaptionPanel(id="caption")
+        self.caption_area = CaptionBox(self.caption_panel, id="caption-box", classes="box")
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main") as self.main_area:
@@ -121,6 +128,7 @@ class MainScreen(Screen[None]):
                 with Vertical(id="settings-column") as self.settings_column:
                     yield from self.settings_panels[:2]
                 yield self.settings_panels[2]
+        yield self.caption_area
         yield self.too_small_message
         with Horizontal(id="bar") as self.bar:
             yield self.view_tabs
@@ -132,8 +140,13 @@ class MainScreen(Screen[None]):
 
     @property
     def shown_view(self) -> View:
-        """The view on screen: "all" only fits a wide terminal, else the units view."""
+        """The view on screen: "all" only fits a wide terminal, else the units view.
+
+        Presenting, the settings view gives way to the units view.
+        """
         if self.view == "all" and not self.wide:
+            return "units"
+        if self.view == "settings" and self.present:
             return "units"
         return self.view
 
@@ -166,21 +179,29 @@ class MainScreen(Screen[None]):
     def watch_too_small(self) -> None:
         self._arrange()
 
+    def watch_present(self) -> None:
+        self._arrange()
+
     def _arrange(self) -> None:
         """Show the containers of the view on screen and hand its panels the snapshot."""
         if not self.ready:
             return
-        view, too_small = self.shown_view, self.too_small
+        view, too_small, present = self.shown_view, self.too_small, self.present
         with self.app.batch_update():
             _display(self.too_small_message, too_small)
             _display(self.main_area, not too_small)
             _display(self.bar, not too_small)
-            _display(self.footer, not too_small)
+            _display(self.footer, not too_small and not present)
+            _display(self.view_tabs, not present)
+            _display(self.caption_area,
+                     not too_small and self.caption_panel.scenario is not None)
             _display(self.views_area, view != "settings")
             _display(self.units_area, view in ("all", "units"))
             _display(self.loss_area, view == "all")
             _display(self.loss_view_area, view == "loss")
-            _display(self.settings_area, view in ("all", "settings"))
+            _display(self.settings_area, view in ("all", "settings") and not present)
+            # Presenting: the units view takes two thirds of the height, the loss the rest.
+            self.units_area.styles.height = "2fr" if present else None
             self._arrange_settings(single=view == "settings")
             self._draw_tabs()
         # Panels that come into view get the newest snapshot after the frame with the
@@ -257,6 +278,14 @@ class MainScreen(Screen[None]):
 
     def show_status(self, snapshot: Snapshot, state: RunState, speed: float | None) -> None:
         self.status_bar.show(snapshot, state, speed)
+
+    def show_scene(self, scenario: Scenario | None, paused_at: int | None = None) -> None:
+        """Show ``scenario``'s caption in its box (None hides the box)."""
+        self.caption_panel.show_scene(scenario, paused_at)
+        if scenario is not None:
+            self.caption_area.border_title = f"Scene {scene_label(scenario)}"
+        if self.ready:
+            _display(self.caption_area, not self.too_small and scenario is not None)
 
     def sync_settings(self, config: Config) -> None:
         """Make every settings control show ``config``."""

@@ -41,8 +41,9 @@ class HelpScreen(ModalScreen[None]):
         self.intro = intro
 
     def compose(self) -> ComposeResult:
-        # Run and View on the left, Settings on the right (stacked when narrow).
-        left, right = self.sections[:-1], self.sections[-1:]
+        # Run and View on the left, the rest (Lecture, Settings) on the right; stacked
+        # when narrow.
+        left, right = self.sections[:2], self.sections[2:]
         with Vertical(id="help-box") as box:
             box.border_title = "Keys"
             box.border_subtitle = "Esc / ? close"

@@ -1,0 +1,261 @@
+"""The lecture in the app: scenes with captions, the picker, pausing at a scene's step,
+presentation mode, and the shareable state (command line, TOML config, SVG screenshot).
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import new_app, run_script, wait_until
+from textual.pilot import Pilot
+from textual.widgets import OptionList
+
+from tui_symmetry import cli
+from tui_symmetry.app.controller import RunController
+from tui_symmetry.app.lecture import ScenePicker
+from tui_symmetry.app.share import command_line, write_config
+from tui_symmetry.core import Config
+from tui_symmetry.options import DEFAULT_FPS
+from tui_symmetry.runner import SyncRunner
+from tui_symmetry.scenarios import SCENARIOS, get_scenario
+
+NAMES = list(SCENARIOS)
+
+
+def scene_app(name: str, steps_per_poll: int = 0, **kwargs):
+    scenario = get_scenario(name)
+    runner = SyncRunner(scenario.config, steps_per_poll=steps_per_poll)
+    kwargs.setdefault("speed", scenario.speed)  # as the CLI passes it
+    return new_app(scenario.config, runner=runner, scenario=scenario, **kwargs), scenario
+
+
+def test_no_scene_no_caption_box():
+    app = new_app()
+
+    async def script(pilot: Pilot) -> None:
+        assert not app.main_screen.caption_area.display
+        assert app.main_screen.caption_panel.text == ""
+
+    run_script(app, script)
+
+
+def test_scene_caption_shows_and_page_keys_walk_the_lecture():
+    app, scenario = scene_app("epsilon-split")
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.main_screen
+        assert screen.caption_area.display
+        assert screen.caption_area.region.height >= 4  # title + caption drawn, not clipped
+        assert scenario.title in screen.caption_panel.text
+        assert "3/10 · epsilon-split" in str(screen.caption_area.border_title)
+        await pilot.press("pagedown")
+        following = SCENARIOS[NAMES[NAMES.index("epsilon-split") + 1]]
+        assert app.config == following.config
+        assert app.controller.speed == following.speed
+        assert app.controller.playing
+        assert app.snapshot.step == 0
+        assert following.title in screen.caption_panel.text
+        await pilot.press("pageup", "pageup")
+        assert app.config == SCENARIOS[NAMES[1]].config
+
+    run_script(app, script)
+
+
+def test_picker_opens_the_chosen_scene_and_esc_closes_it():
+    app = new_app()
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ScenePicker))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ScenePicker))
+        assert app.scene is None
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ScenePicker))
+        app.screen.query_one(OptionList).highlighted = NAMES.index("zero-stuck")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.scene is not None)
+        assert app.config == SCENARIOS["zero-stuck"].config
+        assert SCENARIOS["zero-stuck"].title in app.main_screen.caption_panel.text
+
+    run_script(app, script)
+
+
+def test_a_scene_pauses_itself_exactly_at_its_step():
+    # 100 steps a poll and a point at 250: the controller must not run on to 300.
+    base = get_scenario("zero-stuck")
+    scenario = replace(base, pause_at=250, point_step=250)
+    runner = SyncRunner(scenario.config, steps_per_poll=100)
+    app = new_app(scenario.config, runner=runner, scenario=scenario, autoplay=True)
+
+    async def script(pilot: Pilot) -> None:
+        for _ in range(5):
+            app.poll_now()
+        assert app.snapshot.step == 250
+        assert app.controller.state == "paused"
+        assert "paused at step 250" in app.main_screen.caption_panel.text
+        await pilot.press("space")  # plays on past the point, no second pause
+        for _ in range(3):
+            app.poll_now()
+        assert app.snapshot.step > 250
+        assert "paused at step" not in app.main_screen.caption_panel.text
+
+    run_script(app, script)
+
+
+def test_presentation_hides_the_settings_and_footer_and_keeps_the_status():
+    app, _ = scene_app("epsilon-split", present=True)
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.main_screen
+        units_height = screen.units_area.region.height
+        assert not screen.settings_area.display and not screen.footer.display
+        assert screen.caption_area.display and screen.status_bar.display
+        assert "step 0" in app.status
+        await pilot.press("P")
+        await pilot.pause()
+        assert screen.settings_area.display and screen.footer.display
+        assert screen.units_area.region.height < units_height  # presenting, it had more
+        await pilot.press("f5")
+        assert not screen.settings_area.display
+
+    run_script(app, script, size=(100, 30))
+
+
+def _parse(line: str):
+    words = shlex.split(line)
+    assert words[0] == "tui-symmetry"
+    args = cli.build_app_parser().parse_args(words[1:])
+    return cli.build_config(args), cli._app_options(args)[1]
+
+
+def test_y_shows_a_command_line_that_reproduces_the_settings_and_speed():
+    app, scenario = scene_app("epsilon-split")
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("y")
+        assert _parse(app.command_line()) == (scenario.config, scenario.speed)
+        assert app.notice == f"copied: {app.command_line()}"
+        await pilot.press("plus", "plus", "R", "less_than_sign", "d")  # lr, seed, speed, data
+        changed = app.config
+        assert changed != scenario.config
+        await pilot.press("y")
+        assert _parse(app.command_line()) == (changed, app.controller.speed)
+        assert "--scenario epsilon-split" in app.command_line()
+
+    run_script(app, script)
+
+
+def test_command_line_without_a_scene_names_only_what_differs():
+    config = Config(epsilon=1.25e-7, dataset="spiral", activation="leaky_relu")
+    line = command_line(config, None, None)
+    assert line == ("tui-symmetry --dataset spiral --activation leaky_relu "
+                    "--epsilon 1.25e-07")
+    assert _parse(line) == (config, None)
+    assert _parse(command_line(Config(), get_scenario("zero-stuck"), None)) == (Config(), None)
+
+
+def test_w_writes_toml_that_config_loads_and_f12_an_svg(tmp_path: Path):
+    app, scenario = scene_app("sine-basis", save_dir=tmp_path)
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("plus")
+        await pilot.press("w")
+        files = list(tmp_path.glob("*.toml"))
+        assert [f.name for f in files] == ["tui-symmetry-sine-basis-h12-seed0.config.toml"]
+        assert str(files[0]) in app.notice
+        args = cli.build_app_parser().parse_args(["--config", str(files[0])])
+        assert cli.build_config(args) == app.config != scenario.config
+        await pilot.press("f12")
+        svgs = list(tmp_path.glob("*.svg"))
+        assert len(svgs) == 1 and svgs[0].read_text().startswith("<svg")
+        assert str(svgs[0]) in app.notice
+        assert not list(tmp_path.glob(".*"))  # no temp files left behind
+
+    run_script(app, script)
+
+
+def test_write_errors_are_one_line_and_the_app_stays_up(tmp_path: Path):
+    missing = tmp_path / "gone"
+    app, _ = scene_app("epsilon-split", save_dir=missing)
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("w")
+        await pilot.press("f12")
+        assert app.errors == [f"config not saved in {missing}: No such file or directory",
+                              f"screenshot not saved in {missing}: No such file or directory"]
+        await pilot.press("s")
+        assert app.snapshot.step == 1  # still running
+        assert not missing.exists()
+
+    run_script(app, script)
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    (("hidden = 12", "hiden = 12"), "'hiden'"),
+    (("lr = 0.2", "lr = -1.0"), "lr"),
+    (("seed = 0", "seed = = 0"), "invalid TOML"),
+])
+def test_a_bad_saved_config_is_one_line_naming_the_key(tmp_path: Path, change, named):
+    path = write_config(tmp_path, get_scenario("sine-basis").config)
+    path.write_text(path.read_text().replace(*change))
+    with pytest.raises(cli.UsageError) as error:
+        cli.build_config(cli.build_app_parser().parse_args(["--config", str(path)]))
+    assert named in str(error.value) and "\n" not in str(error.value)
+
+
+class LaggingRunner(SyncRunner):
+    """A SyncRunner that, like a training process, trains on for a poll or two (and
+    ``lag`` steps more) before a pause lands, and says so with ``pending``."""
+
+    def __init__(self, *args: Any, lag: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lag = lag
+        self.polls_to_pause = 0
+
+    @property
+    def pending(self) -> bool:
+        return self.polls_to_pause > 0
+
+    def pause(self) -> None:
+        self.polls_to_pause = 2
+
+    def latest(self):
+        if self.polls_to_pause:
+            self.polls_to_pause -= 1
+            if not self.polls_to_pause:  # the pause arrives now, after `lag` more steps
+                self.step(self.lag)
+                super().pause()
+        return super().latest()
+
+
+def test_the_pause_lands_on_the_step_even_when_the_runner_lags():
+    config = get_scenario("zero-stuck").config
+    runner = LaggingRunner(config, steps_per_poll=10, lag=3)
+    controller = RunController(runner, autoplay=True)
+    controller.set_pause_at(95)
+    controller.start()
+    for _ in range(20):
+        controller.settle()
+        controller.observe(runner.latest())
+    assert runner.latest().step == 95 and controller.paused_at == 95
+    assert controller.state == "paused"
+
+
+def test_cli_hands_the_scene_and_present_to_the_app(monkeypatch: pytest.MonkeyPatch):
+    calls: list[dict[str, Any]] = []
+
+    def run_app(config: Config, **options: Any) -> int:
+        calls.append({"config": config, **options})
+        return 0
+
+    monkeypatch.setattr("tui_symmetry.app.run_app", run_app)
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    assert cli.main(["--scenario", "l1-prunes", "--present", "--lr", "0.5"]) == 0
+    scenario = get_scenario("l1-prunes")
+    assert calls == [{"config": scenario.config.replace(lr=0.5), "fps": DEFAULT_FPS,
+                      "speed": scenario.speed, "scenario": scenario, "present": True}]

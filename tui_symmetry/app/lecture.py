@@ -1,0 +1,159 @@
+"""The lecture in the app: the caption panel of the scene on screen and the scene picker.
+
+A scene is a built-in :class:`~tui_symmetry.scenarios.Scenario`.  The app opens one
+(``--scenario NAME``, PageDown / PageUp, ``c``); the caption panel then stays on screen,
+in its own box under the views, until the app leaves the lecture.  Which scene follows
+which is the order of :data:`~tui_symmetry.scenarios.SCENARIOS`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui_symmetry.scenarios import SCENARIOS, Scenario
+
+SCENE_NAMES: tuple[str, ...] = tuple(SCENARIOS)
+"""The scenes in lecture order."""
+
+
+def scene_number(scenario: Scenario) -> int:
+    """1-based position of ``scenario`` in the lecture."""
+    return SCENE_NAMES.index(scenario.name) + 1
+
+
+def scene_label(scenario: Scenario) -> str:
+    """``3/10 · epsilon-split``: where ``scenario`` is in the lecture, and its name."""
+    return f"{scene_number(scenario)}/{len(SCENE_NAMES)} · {scenario.name}"
+
+
+def neighbour(scenario: Scenario | None, direction: int) -> Scenario | None:
+    """The next (``direction`` > 0) or previous scene; None past either end.
+
+    Without a scene on screen, both directions start the lecture at its first scene.
+    """
+    if scenario is None:
+        return SCENARIOS[SCENE_NAMES[0]]
+    index = SCENE_NAMES.index(scenario.name) + (1 if direction > 0 else -1)
+    if not 0 <= index < len(SCENE_NAMES):
+        return None
+    return SCENARIOS[SCENE_NAMES[index]]
+
+
+class CaptionPanel(Static):
+    """The scene's title and caption, and where the scene stands (pausing / paused).
+
+    Hidden (``display`` False) while no scene is open.  Its box's border title names
+    the scene and its place in the lecture.
+    """
+
+    DEFAULT_CSS = """
+    CaptionPanel {
+        height: auto;
+    }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.scenario: Scenario | None = None
+        self.paused_at: int | None = None
+        self.text = ""
+        """The caption as drawn (plain text), for tests and screen readers."""
+
+    def show_scene(self, scenario: Scenario | None, paused_at: int | None = None) -> None:
+        """Draw ``scenario``'s caption; ``paused_at``: the step where it paused itself."""
+        self.scenario = scenario
+        self.paused_at = paused_at
+        if scenario is None:
+            self.text = ""
+            self.update("")
+            return
+        text = Text()
+        text.append(scenario.title, style="bold")
+        text.append("\n")
+        text.append(scenario.caption)
+        text.append("\n")
+        if paused_at is not None:
+            text.append(f"⏸ paused at step {paused_at:,}: this is the point of the scene. ",
+                        style="bold reverse")
+            text.append(" space plays on, PgDn next scene", style="dim")
+        elif scenario.pause_at is not None:
+            text.append(f"pauses itself at step {scenario.pause_at:,}", style="dim")
+            text.append(" · PgDn next scene, PgUp previous, c all scenes", style="dim")
+        else:
+            text.append("PgDn next scene, PgUp previous, c all scenes", style="dim")
+        self.text = text.plain
+        self.update(text)
+
+
+class CaptionBox(Container):
+    """The caption's box: as tall as the caption, under the views."""
+
+    DEFAULT_CSS = """
+    CaptionBox {
+        height: auto;
+        max-height: 10;
+    }
+    """
+
+
+class ScenePicker(ModalScreen[str | None]):
+    """Every scene of the lecture in a list: Enter opens one, Esc closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,c,q", "dismiss(None)", "Close", id="scenes-close"),
+    ]
+
+    DEFAULT_CSS = """
+    ScenePicker {
+        align: center middle;
+    }
+    #scenes-box {
+        width: 90%;
+        max-width: 100;
+        height: auto;
+        max-height: 90%;
+        border: round $accent;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+    #scenes {
+        height: auto;
+        max-height: 100%;
+        border: none;
+    }
+    """
+
+    AUTO_FOCUS = "#scenes"
+
+    def __init__(self, current: Scenario | None = None) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        width = max(len(name) for name in SCENE_NAMES)
+        options = [
+            Option(Text.assemble((f"{number:>2}  {name:<{width}}  ", "bold"), scenario.title),
+                   id=name)
+            for number, (name, scenario) in enumerate(SCENARIOS.items(), start=1)
+        ]
+        with Vertical(id="scenes-box") as box:
+            box.border_title = "Scenes"
+            box.border_subtitle = "Enter open · Esc close"
+            yield OptionList(*options, id="scenes")
+
+    def on_mount(self) -> None:
+        if self.current is not None:
+            self.query_one(OptionList).highlighted = SCENE_NAMES.index(self.current.name)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
