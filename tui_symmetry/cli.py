@@ -251,6 +251,10 @@ def build_app_parser() -> _Parser:
     return parser
 
 
+APP_VIEWS = ("all", "weights", "loss", "settings", "units", "gradients")
+"""The app's views (app.main_screen.VIEWS, named here so the cli needs no Textual)."""
+
+
 def _add_app_options(parser: _Parser) -> None:
     """The options of the app that are not run settings: --fps and --speed."""
     app = parser.add_argument_group("app")
@@ -263,6 +267,8 @@ def _add_app_options(parser: _Parser) -> None:
         help=_help_for(SPEED, "full"),
     )
     parser.ranges["--speed"] = SPEED_RANGE
+    app.add_argument("--view", default="all", choices=APP_VIEWS,
+                     help="the view to open on (default: all)")
 
 
 def build_train_parser() -> _Parser:
@@ -407,7 +413,7 @@ def run_app_command(argv: Sequence[str]) -> int:
         from tui_symmetry.app import run_app
     except ImportError as exc:
         raise RuntimeFailure(f"cannot start the app: {exc}") from None
-    status = run_app(config, fps=fps, speed=speed)
+    status = run_app(config, fps=fps, speed=speed, view=args.view)
     return EXIT_OK if status is None else int(status)
 
 
@@ -510,6 +516,8 @@ def served_app_args(args: argparse.Namespace) -> list[str]:
         words.append(f"--fps={args.fps}")
     if args.speed is not None:
         words.append(f"--speed={args.speed}")
+    if args.view != "all":
+        words.append(f"--view={args.view}")
     return words
 
 

@@ -6,7 +6,8 @@ from tui_symmetry.core.config import Config
 from tui_symmetry.options import DEFAULT_FPS
 
 
-def run_app(config: Config, fps: float = DEFAULT_FPS, speed: float | None = None) -> int:
+def run_app(config: Config, fps: float = DEFAULT_FPS, speed: float | None = None,
+            view: str = "all") -> int:
     """Run the live app until the user quits; returns the exit status.
 
     0 after quitting; 128 + the signal's number after SIGTERM (143), SIGHUP (129, also
@@ -20,7 +21,8 @@ def run_app(config: Config, fps: float = DEFAULT_FPS, speed: float | None = None
     runner = ProcessRunner(config, autoplay=True, speed=speed, publish_hz=publish_rate(fps))
     runner.start()
     try:
-        app = SymmetryApp(config, runner=runner, fps=fps, autoplay=True, speed=speed)
+        app = SymmetryApp(config, runner=runner, fps=fps, autoplay=True, speed=speed,
+                          view=view)  # type: ignore[arg-type]  # checked by the cli
         result = app.run()
     except KeyboardInterrupt:  # before the app's own handler is installed
         return 130

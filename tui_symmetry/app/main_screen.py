@@ -1,8 +1,10 @@
 """The main screen: the panels, the settings, the view tabs, notices and the status line.
 
-Views: at :data:`WIDE_SIZE` and up everything is on one screen (keys 1/2/3 zoom into
+Views: at :data:`WIDE_SIZE` and up everything is on one screen (keys 1-5 zoom into
 one view, 0 goes back).  Smaller terminals show one view at a time, switched with
-1/2/3.  Below :data:`MIN_SIZE` a message asks for a bigger terminal.
+1-5.  Below :data:`MIN_SIZE` a message asks for a bigger terminal.  The views:
+weights (weights and similarity), loss, settings, units (the gallery of what each
+unit computes, with the weights beside it when there is room) and gradients.
 
 ``view`` (what the user asked for), ``wide`` and ``too_small`` (what the terminal
 allows) are reactives; their watchers re-arrange the screen.  Arranging toggles
@@ -32,14 +34,20 @@ from tui_symmetry.app.controls import SettingsPanel
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.status import StatusBar
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
+from tui_symmetry.app.widgets.gradients import GradientPanel
+from tui_symmetry.app.widgets.units import UnitsGallery
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Snapshot
 
-View = Literal["all", "units", "loss", "settings"]
-VIEWS: tuple[View, ...] = ("all", "units", "loss", "settings")
-VIEW_TITLES: dict[View, str] = {"all": "All", "units": "Units", "loss": "Loss",
-                                "settings": "Settings"}
-VIEW_KEYS: dict[View, str] = {"all": "0", "units": "1", "loss": "2", "settings": "3"}
+View = Literal["all", "weights", "loss", "settings", "units", "gradients"]
+VIEWS: tuple[View, ...] = ("all", "weights", "loss", "settings", "units", "gradients")
+VIEW_TITLES: dict[View, str] = {"all": "All", "weights": "Weights", "loss": "Loss",
+                                "settings": "Settings", "units": "Units",
+                                "gradients": "Gradients"}
+VIEW_KEYS: dict[View, str] = {view: str(key) for key, view in enumerate(VIEWS)}
+
+SIDE_WEIGHTS_WIDTH = 110
+"""From this many columns up the units view shows the Weights panel beside the gallery."""
 
 MIN_SIZE = (60, 20)
 """Below this (columns, rows) the app asks for a bigger terminal."""
@@ -83,6 +91,13 @@ class MainScreen(Screen[None]):
         """True from mount to unmount: there is something to draw on."""
         self.weights_panel = WeightsPanel(id="weights")
         self.similarity_panel = SimilarityPanel(id="similarity")
+        self.gallery = UnitsGallery(id="gallery")
+        # The units view's own Weights panel (as with the two loss panels, each layout
+        # keeps its panel and its size, so a switch never re-lays a panel out).
+        self.side_weights_panel = WeightsPanel(id="side-weights")
+        self.gradient_panel = GradientPanel(id="gradients")
+        self.selected_unit = 0
+        """The unit every panel highlights (0-based; shown as unit 1 … unit H)."""
         # Two loss panels, one per layout: each keeps its size, so a view switch never
         # resizes a plot (a resize redraws it: plotext, 20-40 ms) and the frame that
         # answers the key draws cached lines.
@@ -98,6 +113,7 @@ class MainScreen(Screen[None]):
         self.status_bar = StatusBar(show_rate=show_rate, id="status")
         self.notice_line = NoticeLine(id="notice")
         self.view_tabs = Static(id="view-tabs")
+        self.timeline_label = Static(id="timeline-label")
         self.too_small_message = Static(id="too-small")
         self.footer = Footer(compact=True)
 
@@ -117,6 +133,17 @@ class MainScreen(Screen[None]):
                 with Container(id="loss-view", classes="box") as self.loss_view_area:
                     self.loss_view_area.border_title = "Loss"
                     yield self.loss_panels["loss"]
+                with Horizontal(id="gallery-view") as self.gallery_area:
+                    with Container(id="gallery-box", classes="box") as box:
+                        box.border_title = "Units"
+                        yield self.gallery
+                    with Container(id="side-weights-box", classes="box") as box:
+                        box.border_title = "Weights"
+                        self.side_weights_area = box
+                        yield self.side_weights_panel
+                with Container(id="gradients-view", classes="box") as self.gradients_area:
+                    self.gradients_area.border_title = "Gradients"
+                    yield self.gradient_panel
             with VerticalScroll(id="settings", can_focus=False) as self.settings_area:
                 with Vertical(id="settings-column") as self.settings_column:
                     yield from self.settings_panels[:2]
@@ -124,6 +151,7 @@ class MainScreen(Screen[None]):
         yield self.too_small_message
         with Horizontal(id="bar") as self.bar:
             yield self.view_tabs
+            yield self.timeline_label
             yield self.notice_line
         yield self.status_bar
         yield self.footer
@@ -132,9 +160,9 @@ class MainScreen(Screen[None]):
 
     @property
     def shown_view(self) -> View:
-        """The view on screen: "all" only fits a wide terminal, else the units view."""
+        """The view on screen: "all" only fits a wide terminal, else the weights view."""
         if self.view == "all" and not self.wide:
-            return "units"
+            return "weights"
         return self.view
 
     def on_mount(self) -> None:
@@ -150,6 +178,7 @@ class MainScreen(Screen[None]):
 
     def _fit(self, size: Size) -> None:
         self.wide = fits(size, WIDE_SIZE)
+        _display(self.side_weights_area, size.width >= SIDE_WEIGHTS_WIDTH)
         self.too_small = not fits(size, MIN_SIZE)
         if self.too_small:
             self.too_small_message.update(
@@ -177,9 +206,11 @@ class MainScreen(Screen[None]):
             _display(self.bar, not too_small)
             _display(self.footer, not too_small)
             _display(self.views_area, view != "settings")
-            _display(self.units_area, view in ("all", "units"))
+            _display(self.units_area, view in ("all", "weights"))
             _display(self.loss_area, view == "all")
             _display(self.loss_view_area, view == "loss")
+            _display(self.gallery_area, view == "units")
+            _display(self.gradients_area, view == "gradients")
             _display(self.settings_area, view in ("all", "settings"))
             self._arrange_settings(single=view == "settings")
             self._draw_tabs()
@@ -224,10 +255,16 @@ class MainScreen(Screen[None]):
             return
         view = self.shown_view
         panels: list[Widget] = []
-        if view in ("all", "units"):
+        if view in ("all", "weights"):
             panels += [self.weights_panel, self.similarity_panel]
         if view in ("all", "loss"):
             panels.append(self.loss_panels[view])
+        if view == "units":
+            panels.append(self.gallery)
+            if self.side_weights_area.display:
+                panels.append(self.side_weights_panel)
+        if view == "gradients":
+            panels.append(self.gradient_panel)
         for panel in panels:
             if self._drawn.get(panel) != snapshot.version:
                 self._drawn[panel] = snapshot.version
@@ -239,10 +276,40 @@ class MainScreen(Screen[None]):
         return self.loss_panels["loss" if self.shown_view == "loss" else "all"]
 
     def toggle_order(self) -> None:
-        """Similarity matrix in unit order or grouped by similarity."""
+        """Similarity matrix, gallery and gradients in unit order or by similarity."""
         self.similarity_panel.toggle_order()
+        self.gallery.toggle_order()
+        self.gradient_panel.toggle_order()
         if self.snapshot is not None:
             self.similarity_panel.show(self.snapshot)
+
+    def select_unit(self, delta: int) -> None:
+        """Move the selection ``delta`` units and highlight that unit in every panel.
+
+        In the units view the selection walks the gallery's order (the tiles as laid
+        out); elsewhere it walks the unit numbers.
+        """
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        hidden = int(snapshot.params.b1.shape[0])
+        if self.shown_view == "units":
+            self.gallery.move_selection(delta)
+            unit = self.gallery.selected_unit
+        else:
+            unit = (self.selected_unit + delta) % hidden
+        self.select(unit)
+
+    def select(self, unit: int) -> None:
+        """Highlight hidden unit ``unit`` (0-based) in every panel that shows units."""
+        self.selected_unit = unit
+        for panel in (self.weights_panel, self.side_weights_panel):
+            if panel.selected_unit != unit:
+                panel.select_unit(unit - panel.selected_unit)
+        if self.gallery.selected_unit != unit:
+            self.gallery.select(unit)
+        self.gradient_panel.select(unit)
+        self.similarity_panel.select(unit)
 
     def toggle_log_scale(self) -> None:
         """Loss axis linear or logarithmic, in both loss panels."""
@@ -253,6 +320,16 @@ class MainScreen(Screen[None]):
 
     def show_status(self, snapshot: Snapshot, state: RunState, speed: float | None) -> None:
         self.status_bar.show(snapshot, state, speed)
+
+    def show_timeline(self, text: str | None) -> None:
+        """Say which recorded step is on screen (None: the live run, nothing to say)."""
+        label = self.timeline_label
+        if text is None:
+            _display(label, False)
+            return
+        if str(label.render()) != text:
+            label.update(text)
+        _display(label, True)
 
     def sync_settings(self, config: Config) -> None:
         """Make every settings control show ``config``."""

@@ -36,6 +36,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+import numpy as np
+
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Snapshot, Trainer
 from tui_symmetry.export import run_document
@@ -48,6 +50,7 @@ from tui_symmetry.runner.messages import (
     ExportReply,
     Fatal,
     Pause,
+    Permute,
     Play,
     Reset,
     SetSpeed,
@@ -191,6 +194,8 @@ class TrainingProcess:
                 self.reset(config)
             case ApplyLive(changes=changes):
                 self.trainer.apply_live(**changes)
+            case Permute(perm=perm):
+                self.trainer.permute_units(np.asarray(perm))
             case Export(seq=seq):
                 self.outbox.reply(ExportReply(seq, run_document(self.trainer)))
             case _:
