@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
@@ -269,7 +270,10 @@ class MainScreen(Screen[None]):
             if self._drawn.get(panel) != snapshot.version:
                 self._drawn[panel] = snapshot.version
                 panel.show(snapshot)  # type: ignore[attr-defined]
-
+        hidden = int(snapshot.params.b1.shape[0])
+        if self.selected_unit >= hidden:
+            self.selected_unit = 0
+        self.select(self.selected_unit)  # a panel shown for the first time catches up
     @property
     def loss_panel(self) -> LossPanel:
         """The loss panel of the view on screen (the zoomed one in the loss view)."""
@@ -293,12 +297,13 @@ class MainScreen(Screen[None]):
         if snapshot is None:
             return
         hidden = int(snapshot.params.b1.shape[0])
-        if self.shown_view == "units":
-            self.gallery.move_selection(delta)
-            unit = self.gallery.selected_unit
-        else:
-            unit = (self.selected_unit + delta) % hidden
-        self.select(unit)
+        order = np.arange(hidden)
+        if (self.shown_view == "units" and self.gallery.by_similarity
+                and len(snapshot.order) == hidden):
+            order = np.asarray(snapshot.order)
+        where = np.flatnonzero(order == self.selected_unit)
+        position = int(where[0]) if where.size else 0
+        self.select(int(order[(position + delta) % hidden]))
 
     def select(self, unit: int) -> None:
         """Highlight hidden unit ``unit`` (0-based) in every panel that shows units."""
@@ -306,9 +311,9 @@ class MainScreen(Screen[None]):
         for panel in (self.weights_panel, self.side_weights_panel):
             if panel.selected_unit != unit:
                 panel.select_unit(unit - panel.selected_unit)
-        if self.gallery.selected_unit != unit:
-            self.gallery.select(unit)
-        self.gradient_panel.select(unit)
+        for unit_panel in (self.gallery, self.gradient_panel):
+            if unit_panel.selected_unit != unit:
+                unit_panel.select(unit)
         self.similarity_panel.select(unit)
 
     def toggle_log_scale(self) -> None:

@@ -2,8 +2,9 @@
 
 While paused, ``[`` and ``]`` walk through it and every panel shows the recorded state.
 The record never grows past ``max_count`` snapshots or about ``max_bytes``: when full,
-every other snapshot of its older half is dropped, so recent states stay dense and old
-ones thin out (over 10⁶ steps the record still reaches back to the start).
+every other snapshot is dropped (the first and the newest stay), so the record always
+reaches back to the start of the run, evenly spaced, and the states recorded since the
+last thinning are denser (over 10⁶ steps it still holds the beginning).
 """
 
 from __future__ import annotations
@@ -77,9 +78,10 @@ class Timeline:
         self.position = None
 
     def _thin(self) -> None:
-        """Drop every other snapshot of the older half (the newest always stays)."""
-        half = len(self.snapshots) // 2
-        kept = self.snapshots[:half][1::2] + self.snapshots[half:]
+        """Drop every other snapshot (the first and the newest always stay)."""
+        kept = self.snapshots[::2]
+        if kept[-1] is not self.snapshots[-1]:
+            kept.append(self.snapshots[-1])
         position = self.position
         if position is not None:  # keep looking at the same snapshot, or its neighbour
             looked_at = self.snapshots[position]
