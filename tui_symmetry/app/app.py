@@ -67,13 +67,13 @@ def permutation_notice(before: Snapshot, after: Snapshot, perm: np.ndarray) -> s
         mapping += ", …"
     change = abs(after.loss - before.loss)
     same = "unchanged" if change == 0 else f"differs by {change:.1e} (rounding)"
-    text = f"permuted units ({mapping}): loss {before.loss:.6g} → {after.loss:.6g} {same}"
+    text = f"permuted units: loss {before.loss:.6g} → {after.loss:.6g} {same}"
     if before.unit_maps is not None and after.unit_maps is not None:
         drift = float(np.max(np.abs(after.unit_maps.output - before.unit_maps.output)))
         text += " · output map " + ("unchanged" if drift == 0 else f"moves ≤ {drift:.1e}")
     if after.step != before.step:
         text += f" (steps {before.step:,} → {after.step:,})"
-    return text
+    return f"{text} · {mapping}"
 
 
 LOSS_PLOT_INTERVAL = 0.5

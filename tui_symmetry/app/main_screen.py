@@ -243,7 +243,9 @@ class MainScreen(Screen[None]):
         view = self.shown_view
         parts: list[tuple[str, str]] = []
         for name in VIEWS if self.wide else VIEWS[1:]:
-            label = f" {VIEW_KEYS[name]} {VIEW_TITLES[name]} "
+            # Small terminals name only the view on screen: the notice needs the room.
+            title = f" {VIEW_TITLES[name]}" if self.wide or name == view else ""
+            label = f" {VIEW_KEYS[name]}{title} "
             parts.append((label, "reverse bold" if name == view else ""))
         self.view_tabs.update(Text.assemble(*parts))
 
