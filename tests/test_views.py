@@ -178,3 +178,27 @@ def test_timeline_memory_stays_bounded_and_reaches_back_to_the_start():
     for i in range(200):
         bytes_bound.record(dataclasses.replace(first, step=i, version=i + 1))
     assert len(bytes_bound.snapshots) <= 5 and bytes_bound.nbytes <= bytes_bound.max_bytes
+
+
+def test_the_training_process_permutes_on_command_and_refuses_a_bad_permutation():
+    import multiprocessing
+
+    from test_runner import SMALL, make_child
+
+    from tui_symmetry.runner.messages import CommandError, Permute, Step
+
+    parent, child = multiprocessing.Pipe(duplex=True)
+    try:
+        process, outbox, _ = make_child(child, playing=False)
+        process.handle(Step(1, 20))
+        W1 = process.trainer.params.W1.copy()
+        perm = np.roll(np.arange(SMALL.hidden), 1)
+        process.handle(Permute(2, tuple(int(i) for i in perm)))
+        assert np.array_equal(process.trainer.params.W1, W1[perm]) and process.seq == 2
+        process.handle(Permute(3, (0, 0, *range(2, SMALL.hidden))))
+        assert isinstance(outbox.sent[-1], CommandError) and "not a permutation" in (
+            outbox.sent[-1].text)
+        assert np.array_equal(process.trainer.params.W1, W1[perm])  # unchanged
+    finally:
+        parent.close()
+        child.close()
