@@ -202,3 +202,29 @@ def test_the_training_process_permutes_on_command_and_refuses_a_bad_permutation(
     finally:
         parent.close()
         child.close()
+
+
+def test_compare_with_one_changed_option_shows_a_and_b_and_the_matching(make_app: MakeApp,
+                                                                        drive: Drive):
+    from tui_symmetry.app.compare_screen import CompareScreen
+
+    app = make_app(TEST_CONFIG.replace(init="symmetric"))
+
+    async def script(pilot: Pilot) -> None:
+        app.compare_with("init", "symmetric")  # nothing would differ: refused
+        assert "already" in app.notice
+        app.compare_with("init", "xavier")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.snapshots is not None
+                         and screen.snapshots[0].step >= 100, delay=0.05)
+        a, b = screen.snapshots
+        assert a.step == b.step and a.config.init == "symmetric" and b.config.init == "xavier"
+        verdict_text = str(screen.verdict_line.render())
+        assert "A: 1 distinct unit" in verdict_text and " · B: " in verdict_text
+        assert "B matched to A: mean similarity" in str(screen.matching_line.render())
+        assert any(line.startswith("▸u1") for line in _lines(screen.weights[1]))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is app.main_screen)
+
+    drive(app, script)

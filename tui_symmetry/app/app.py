@@ -36,6 +36,7 @@ from textual.screen import Screen
 from tui_symmetry import export
 from tui_symmetry.app import keys
 from tui_symmetry.app.commands import SymmetryCommands, open_palette
+from tui_symmetry.app.compare_screen import CompareScreen
 from tui_symmetry.app.controller import Notice, RunController, Severity
 from tui_symmetry.app.controls import (
     NumberInput,
@@ -411,6 +412,27 @@ class SymmetryApp(App[int]):
                 return
             self._permuting = None
             self.say(permutation_notice(before, after, perm))
+
+    def compare_with(self, name: str, value: Any) -> None:
+        """Open A (the current settings) and B (``name`` → ``value``) side by side.
+
+        The run pauses while they train: the two share the CPU with it.
+        """
+        config = self.runner.config
+        try:
+            other = config.replace(**{name: value})
+        except ConfigError as error:
+            self.say(f"cannot compare: {error}", "error")
+            return
+        if other == config:
+            self.say(f"cannot compare: {short_name(name)} is already {format_value(value)}",
+                     "warning")
+            return
+        if self.controller.playing:
+            self.controller.pause()
+            self._poll()
+        change = f"{short_name(name)} → {format_value(getattr(other, name))}"
+        self.push_screen(CompareScreen(config, other, change))
 
     def action_timeline(self, delta: int) -> None:
         """``[`` / ``]``: pause and show an earlier / later recorded state."""
