@@ -407,11 +407,11 @@ def test_unit_selection_keys(make_app: MakeApp, drive: Drive):
 
     async def script(pilot: Pilot) -> None:
         panel = app.main_screen.weights_panel
-        assert _selected_units(panel) == ["▸u0"]
+        assert _selected_units(panel) == ["▸u1"]
         for keys_, unit in [(("down", "j"), 2), (("k",), 1),
                             (("up", "up"), TEST_CONFIG.hidden - 1)]:  # wraps around
             await pilot.press(*keys_)
-            await wait_until(pilot, lambda u=unit: _selected_units(panel) == [f"▸u{u}"])
+            await wait_until(pilot, lambda u=unit: _selected_units(panel) == [f"▸u{u + 1}"])
 
     drive(app, script)
 
@@ -503,8 +503,8 @@ def test_view_switches_never_resize_a_plot_and_show_fresh_curves(make_app: MakeA
     drive(app, script)
 
 
-@pytest.mark.parametrize(("size", "view"), [((100, 30), "all"), ((99, 30), "units"),
-                                           ((100, 29), "units"), ((200, 60), "all")])
+@pytest.mark.parametrize(("size", "view"), [((100, 30), "all"), ((99, 30), "weights"),
+                                           ((100, 29), "weights"), ((200, 60), "all")])
 def test_which_sizes_show_every_panel(size: tuple[int, int], view: str, make_app: MakeApp,
                                       drive: Drive):
     app = make_app()
@@ -526,9 +526,9 @@ def test_small_terminal_shows_one_view_at_a_time(make_app: MakeApp, drive: Drive
 
     async def script(pilot: Pilot) -> None:
         screen = app.main_screen
-        assert screen.shown_view == "units"  # "all" does not fit in 80×24
+        assert screen.shown_view == "weights"  # "all" does not fit in 80×24
         tabs = str(screen.view_tabs.render())
-        assert "1 Units" in tabs and "0 All" not in tabs
+        assert "1 Weights" in tabs and "0 All" not in tabs
         assert _visible(screen.weights_panel) and _visible(screen.similarity_panel)
         await pilot.press("3")
         await pilot.pause()
@@ -688,7 +688,7 @@ def test_arrow_keys_nudge_the_focused_number(make_app: MakeApp, drive: Drive):
         await pilot.pause()
         assert app.config.tie == 0.0
         assert box.value == "0"
-        assert _selected_units(app.main_screen.weights_panel) == ["▸u0"]  # not the units
+        assert _selected_units(app.main_screen.weights_panel) == ["▸u1"]  # not the units
 
     drive(app, script)
 
@@ -763,7 +763,7 @@ def test_palette_edit_command_focuses_the_setting_on_a_small_screen(
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
-        assert app.main_screen.shown_view == "units"
+        assert app.main_screen.shown_view == "weights"
         await _palette_run(pilot, app, "Edit learning rate",
                            lambda: getattr(app.focused, "id", None) == "setting-lr")
         assert app.main_screen.shown_view == "settings"

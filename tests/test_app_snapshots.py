@@ -32,7 +32,9 @@ def test_screenshot_scenes_120x40(snap_compare, name: str):
 
 
 SMALL_SCENES = {
-    "units": Scene(Config(), 2_500, "80×24 starts on the units view"),
+    "weights": Scene(Config(), 2_500, "80×24 starts on the weights view"),
+    "units": Scene(Config(), 2_500, "the units gallery", keys=("4",)),
+    "gradients": Scene(Config(), 2_500, "the gradients view", keys=("5",)),
     "loss": Scene(Config(), 2_500, "the loss view", keys=("2",)),
     "settings": Scene(Config(), 2_500, "the settings view, first setting focused",
                       keys=("3",)),

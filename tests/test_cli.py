@@ -564,6 +564,8 @@ def test_json_output_and_export_seed_a_new_run(
 
 
 AppCall = tuple[Config, float, "float | None"]
+VIEWS_ASKED: list[str] = []
+"""The ``view`` of each call of the fake app (kept apart: AppCall predates it)."""
 
 
 def _install_fake_app(monkeypatch: pytest.MonkeyPatch,
@@ -583,10 +585,13 @@ def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[AppCall]:
     """A stand-in app on a terminal, recording what run_app was called with."""
     calls: list[AppCall] = []
 
-    def run_app(config: Config, *, fps: float, speed: float | None,
+    def run_app(config: Config, *, fps: float, speed: float | None, view: str = "all",
                 **lecture: object) -> int:  # scenario, present: tests/test_lecture.py
         calls.append((config, fps, speed))
+        VIEWS_ASKED.append(view)
         return 3 if config.seed == 3 else 0
+
+    VIEWS_ASKED.clear()
 
     _install_fake_app(monkeypatch, run_app)
     monkeypatch.setattr(cli, "has_terminal", lambda: True)
@@ -607,6 +612,14 @@ def test_app_gets_the_built_config_fps_and_speed(
     assert speed == 100.0
     assert cli.main(["--seed", "3"]) == 3  # the app's exit status is passed on
     assert capsys.readouterr() == ("", "")
+
+
+def test_app_view_option(fake_app: list[AppCall], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--view", "units"]) == 0
+    assert cli.main([]) == 0
+    assert VIEWS_ASKED == ["units", "all"]
+    assert cli.main(["--view", "pictures"]) == 2
+    assert "invalid choice: 'pictures'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("text", "speed"), [("1", 1.0), ("2.5", 2.5), ("1e3", 1000.0),

@@ -213,7 +213,7 @@ def test_a_constant_unit_is_called_constant_not_weightless():
         weights.select_unit(2)
         await pilot.pause()
         assert "† no weights in" in lines(weights)[0]
-        assert lines(weights)[-1].startswith("▸u2") and "constant" in lines(weights)[-1]
+        assert lines(weights)[-1].startswith("▸u3") and "constant" in lines(weights)[-1]
         assert "1 constant" in screen_text(similarity)
         assert "with no weights" not in screen_text(similarity)
 

@@ -258,4 +258,5 @@ def test_cli_hands_the_scene_and_present_to_the_app(monkeypatch: pytest.MonkeyPa
     assert cli.main(["--scenario", "l1-prunes", "--present", "--lr", "0.5"]) == 0
     scenario = get_scenario("l1-prunes")
     assert calls == [{"config": scenario.config.replace(lr=0.5), "fps": DEFAULT_FPS,
-                      "speed": scenario.speed, "scenario": scenario, "present": True}]
+                      "speed": scenario.speed, "scenario": scenario, "present": True,
+                      "view": "all"}]

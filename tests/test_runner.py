@@ -110,7 +110,8 @@ def make_child(
 ) -> tuple[TrainingProcess, RecordingOutbox, FakeClock]:
     clock = FakeClock()
     outbox = RecordingOutbox()
-    process = TrainingProcess(conn, config, clock=clock, outbox=outbox, **settings)
+    process = TrainingProcess(conn, config, clock=clock, outbox=outbox, learn_one_unit=False,
+                              **settings)
     return process, outbox, clock
 
 

@@ -178,9 +178,9 @@ def screen_text(widget: Widget) -> str:
 
 def unit_line(panel: WeightsPanel, unit: int) -> str:
     """The heatmap row labelled ``u<unit>`` (fails when the unit is not on screen)."""
-    label = re.compile(rf"^[ ▸]u{unit}\b")
+    label = re.compile(rf"^[ ▸]u{unit + 1}\b")
     rows = [line for line in lines(panel)[:-1] if label.match(line)]
-    assert rows, f"u{unit} is not drawn:\n" + screen_text(panel)
+    assert rows, f"u{unit + 1} is not drawn:\n" + screen_text(panel)
     return rows[0]
 
 
@@ -259,9 +259,9 @@ def test_small_weights_stand_out_from_a_dark_background():
     async def body(pilot: Pilot) -> None:
         panel.show(small)
         await pilot.pause()
-        y = next(y for y, line in enumerate(lines(panel)) if line.startswith(" u1 "))
+        y = next(y for y, line in enumerate(lines(panel)) if line.startswith(" u2 "))
         backgrounds = {seg.style.bgcolor.name for seg in panel.render_line(y)
-                       if seg.style and seg.style.bgcolor and not seg.text.startswith(" u1")}
+                       if seg.style and seg.style.bgcolor and not seg.text.startswith(" u2")}
         panel_bg = panel.rich_style.bgcolor.name
         cells = backgrounds - {panel_bg}
         assert cells and all(contrast(c, panel_bg) >= 2.5 for c in cells)
@@ -289,7 +289,7 @@ def test_weights_rows_legend_and_selected_numbers():
         # The selected unit's values, in numbers, in its row and on the last line.
         w1 = snap.params.W1[0]
         assert f"{w1[0]:+.3f}" in unit_line(panel, 0)
-        assert text[-1].startswith("▸u0")
+        assert text[-1].startswith("▸u1")
         assert f"{w1[0]:+.3f}" in text[-1] and f"{snap.params.W2[0, 0]:+.3f}" in text[-1]
 
     run(panel, body, size=(80, 24))
@@ -301,13 +301,13 @@ def test_weights_selection_wraps():
     async def body(pilot: Pilot) -> None:
         panel.select_unit(1)  # before any data: harmless
         panel.show(xavier())
-        assert lines(panel)[-1].startswith("▸u0")
+        assert lines(panel)[-1].startswith("▸u1")
         panel.select_unit(-1)
-        assert lines(panel)[-1].startswith("▸u7") and unit_line(panel, 7).startswith("▸")
+        assert lines(panel)[-1].startswith("▸u8") and unit_line(panel, 7).startswith("▸")
         panel.select_unit(1)
-        assert lines(panel)[-1].startswith("▸u0")
+        assert lines(panel)[-1].startswith("▸u1")
         panel.select_unit(19)
-        assert lines(panel)[-1].startswith("▸u3")
+        assert lines(panel)[-1].startswith("▸u4")
         assert sum("▸" in line for line in lines(panel)) == 2  # its row and the numbers
 
     run(panel, body)
@@ -328,12 +328,12 @@ def test_a_unit_with_no_weights_says_so_and_shows_its_bias():
         similarity.show(snap)
         await pilot.pause()
         row = unit_line(weights, 2)
-        assert row.startswith(" u2†") and row.count("·") == 3  # x0, x1 and out are 0
-        assert "u3†" not in screen_text(weights)
+        assert row.startswith(" u3†") and row.count("·") == 3  # x0, x1 and out are 0
+        assert "u4†" not in screen_text(weights)
         assert "† no weights" in lines(weights)[0]  # the legend says what † means
         weights.select_unit(2)
         bottom = lines(weights)[-1]
-        assert bottom.startswith("▸u2") and "no weights" in bottom and "+0.370" in bottom
+        assert bottom.startswith("▸u3") and "no weights" in bottom and "+0.370" in bottom
         assert "dead" not in screen_text(weights) and "all 0" not in bottom
         summary = screen_text(similarity)
         assert "1 with no weights" in summary and "dead" not in summary
@@ -366,14 +366,14 @@ def test_weights_many_units_keep_the_selection_in_view(size: tuple[int, int]):
         await pilot.pause()
         assert "of 64" in lines(panel)[0]
         panel.select_unit(-1)  # the last unit
-        assert "▸u63" in screen_text(panel).split("\n", 1)[1]
-        assert "-63 of 64" in lines(panel)[0]
+        assert "▸u64" in screen_text(panel).split("\n", 1)[1]
+        assert "-64 of 64" in lines(panel)[0]
         for unit in range(64):  # every unit on the way down, one step at a time
             panel.select_unit(1)
             text = lines(panel)
             rows = "\n".join(text[1:-1])
-            assert f"▸u{unit}" in rows, f"u{unit} is not drawn:\n" + "\n".join(text)
-            assert text[-1].startswith(f"▸u{unit}")
+            assert f"▸u{unit + 1}" in rows, f"u{unit + 1} is not drawn:\n" + "\n".join(text)
+            assert text[-1].startswith(f"▸u{unit + 1}")
             assert all(len(line) == panel.size.width for line in text)
 
     run(panel, body, size=size)
@@ -386,12 +386,12 @@ def test_weights_256_units_in_a_small_panel():
     async def body(pilot: Pilot) -> None:
         panel.show(snap)
         await pilot.pause()
-        assert "u0-" in lines(panel)[0] and "of 256" in lines(panel)[0]
+        assert "u1-" in lines(panel)[0] and "of 256" in lines(panel)[0]
         panel.select_unit(-1)
         text = lines(panel)
-        assert "-255 of 256" in text[0]
-        assert text[-1].startswith("▸u255")
-        assert "▸u255" in "\n".join(text[1:-1])
+        assert "-256 of 256" in text[0]
+        assert text[-1].startswith("▸u256")
+        assert "▸u256" in "\n".join(text[1:-1])
 
     run(panel, body, size=(40, 12))
 
@@ -519,11 +519,11 @@ def test_order_toggle_changes_the_picture():
         await pilot.pause()
         before = [panel.render_line(y) for y in range(panel.size.height)]
         labels = [line.split()[0] for line in lines(panel) if line.startswith("u")]
-        assert labels == [f"u{i}" for i in snap.order]
+        assert labels == [f"u{i + 1}" for i in snap.order]
         assert "sim. order" in lines(panel)[0]
         panel.toggle_order()
         labels = [line.split()[0] for line in lines(panel) if line.startswith("u")]
-        assert labels == [f"u{i}" for i in range(8)]
+        assert labels == [f"u{i + 1}" for i in range(8)]
         assert [panel.render_line(y) for y in range(panel.size.height)] != before
         assert "unit order" in lines(panel)[0]
 
@@ -588,7 +588,7 @@ def test_similarity_mono_and_ansi16_shade_cells_and_label_rows():
         await pilot.pause()
         for panel in (mono, ansi):
             rows = [line for line in lines(panel) if line.startswith("u")]
-            assert [row.split()[0] for row in rows] == [f"u{i}" for i in snap.order]
+            assert [row.split()[0] for row in rows] == [f"u{i + 1}" for i in snap.order]
             # The diagonal (a unit with itself) is the densest shade, in each row.
             assert all("██" in row for row in rows)
             assert lines(panel)[0].startswith("|cos| 0 ")

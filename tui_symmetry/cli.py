@@ -250,6 +250,10 @@ def build_app_parser() -> _Parser:
     return parser
 
 
+APP_VIEWS = ("all", "weights", "loss", "settings", "units", "gradients")
+"""The app's views (app.main_screen.VIEWS, named here so the cli needs no Textual)."""
+
+
 def _add_app_options(parser: _Parser) -> None:
     """The options of the app that are not run settings: --fps, --speed, --present."""
     app = parser.add_argument_group("app")
@@ -266,6 +270,8 @@ def _add_app_options(parser: _Parser) -> None:
         "--present", action="store_true",
         help="start in presentation mode (P or F5 in the app): big units view and caption",
     )
+    app.add_argument("--view", default="all", choices=APP_VIEWS,
+                     help="the view to open on (default: all)")
 
 
 def build_train_parser() -> _Parser:
@@ -411,7 +417,8 @@ def run_app_command(argv: Sequence[str]) -> int:
     except ImportError as exc:
         raise RuntimeFailure(f"cannot start the app: {exc}") from None
     scenario = None if args.scenario is None else find_scenario(args.scenario)
-    status = run_app(config, fps=fps, speed=speed, scenario=scenario, present=args.present)
+    status = run_app(config, fps=fps, speed=speed, scenario=scenario, present=args.present,
+                     view=args.view)
     return EXIT_OK if status is None else int(status)
 
 
@@ -516,6 +523,8 @@ def served_app_args(args: argparse.Namespace) -> list[str]:
         words.append(f"--speed={args.speed}")
     if args.present:
         words.append("--present")
+    if args.view != "all":
+        words.append(f"--view={args.view}")
     return words
 
 

@@ -10,9 +10,9 @@ from tui_symmetry.options import DEFAULT_FPS
 if TYPE_CHECKING:
     from tui_symmetry.scenarios import Scenario
 
-
 def run_app(config: Config, fps: float = DEFAULT_FPS, speed: float | None = None,
-            scenario: Scenario | None = None, present: bool = False) -> int:
+            scenario: Scenario | None = None, present: bool = False,
+            view: str = "all") -> int:
     """Run the live app until the user quits; returns the exit status.
 
     ``scenario``: the scene of the lecture it opens in (``config`` is already its
@@ -30,7 +30,8 @@ def run_app(config: Config, fps: float = DEFAULT_FPS, speed: float | None = None
     runner.start()
     try:
         app = SymmetryApp(config, runner=runner, fps=fps, autoplay=True, speed=speed,
-                          scenario=scenario, present=present)
+                          scenario=scenario, present=present,
+                          view=view)  # type: ignore[arg-type]  # checked by the cli
         result = app.run()
     except KeyboardInterrupt:  # before the app's own handler is installed
         return 130

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -35,6 +36,7 @@ from textual.screen import Screen
 from tui_symmetry import export
 from tui_symmetry.app import keys
 from tui_symmetry.app.commands import SymmetryCommands, open_palette
+from tui_symmetry.app.compare_screen import CompareScreen
 from tui_symmetry.app.controller import Notice, RunController, Severity
 from tui_symmetry.app.controls import (
     NumberInput,
@@ -44,15 +46,39 @@ from tui_symmetry.app.controls import (
     short_name,
 )
 from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
-from tui_symmetry.app.main_screen import SETTINGS_WIDTH, MainScreen, View
+from tui_symmetry.app.main_screen import SETTINGS_WIDTH, VIEWS, MainScreen, View
 from tui_symmetry.app.screens import HelpRow, HelpScreen
 from tui_symmetry.app.share import command_line, screenshot_name, write_config
 from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
+from tui_symmetry.app.timeline import Timeline
+from tui_symmetry.app.widgets.units import unit_name
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
 from tui_symmetry.core.trainer import Snapshot
 from tui_symmetry.options import DEFAULT_FPS
 from tui_symmetry.runner import ProcessRunner, Runner
 from tui_symmetry.scenarios import SCENARIOS, Scenario
+
+
+def permutation_notice(before: Snapshot, after: Snapshot, perm: np.ndarray) -> str:
+    """One line putting the loss and output before and after a permutation side by side.
+
+    Exactly equal is said as "unchanged"; otherwise the difference is printed: the
+    output sums over the units, and in a new order the last bit can round differently.
+    """
+    mapping = ", ".join(f"{unit_name(j, short=True)}←{unit_name(int(i), short=True)}"
+                        for j, i in enumerate(perm[:4]))
+    if len(perm) > 4:
+        mapping += ", …"
+    change = abs(after.loss - before.loss)
+    same = "unchanged" if change == 0 else f"differs by {change:.1e} (rounding)"
+    text = f"permuted units: loss {before.loss:.6g} → {after.loss:.6g} {same}"
+    if before.unit_maps is not None and after.unit_maps is not None:
+        drift = float(np.max(np.abs(after.unit_maps.output - before.unit_maps.output)))
+        text += " · output map " + ("unchanged" if drift == 0 else f"moves ≤ {drift:.1e}")
+    if after.step != before.step:
+        text += f" (steps {before.step:,} → {after.step:,})"
+    return f"{text} · {mapping}"
+
 
 LOSS_PLOT_INTERVAL = 0.5
 """Seconds between loss-plot redraws while training: a plot is many cells to resend."""
@@ -97,6 +123,8 @@ class SymmetryApp(App[int]):
         present: start in presentation mode (P / F5).
         save_dir: where saved configs (w) and screenshots (F12) go; default the
             directory the app was started in.
+        view: the view to open on (main_screen.VIEWS; "all" falls back to "weights"
+            on small terminals).
     """
 
     TITLE = "tui-symmetry"
@@ -119,8 +147,11 @@ class SymmetryApp(App[int]):
         scenario: Scenario | None = None,
         present: bool = False,
         save_dir: Path | None = None,
+        view: View = "all",
     ) -> None:
         super().__init__()
+        if view not in VIEWS:
+            raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
         if not 1 <= fps <= 60:
             raise ValueError(f"fps must be within 1..60, not {fps}")
         self.fps = fps
@@ -137,6 +168,11 @@ class SymmetryApp(App[int]):
         """The newest snapshot shown."""
         self._shown_version = -1
         self._exiting = False
+        self.timeline = Timeline()
+        """The snapshots shown so far (bounded), for ``[`` and ``]``."""
+        self._permutations = 0  # seeds the next permutation: reproducible per run
+        # p in progress: True while waiting for the pause, then (before, permutation).
+        self._permuting: tuple[Snapshot, np.ndarray] | bool | None = None
         self._main_screen = MainScreen(runner.config, show_rate=show_rates,
                                        loss_interval=loss_interval)
         self._main_screen.present = present
@@ -145,6 +181,7 @@ class SymmetryApp(App[int]):
         """The scene of the lecture on screen (None: no lecture, no caption)."""
         if scenario is not None:
             self.controller.set_pause_at(scenario.pause_at)
+        self._main_screen.set_reactive(MainScreen.view, view)
 
     # -- wiring --------------------------------------------------------------------------
 
@@ -196,10 +233,14 @@ class SymmetryApp(App[int]):
         if snapshot.version != self._shown_version:
             self._shown_version = snapshot.version
             self.snapshot = snapshot
+            self.timeline.record(snapshot)
             self._tell(self.controller.observe(snapshot))
-            self.main_screen.show(snapshot)
+            if self.timeline.live:
+                self.main_screen.show(snapshot)
         self._show_caption()
         self._show_status()
+        if self._permuting is not None:
+            self._continue_permutation()
 
     def _show_caption(self) -> None:
         """Redraw the caption when the scene paused itself or played on."""
@@ -214,16 +255,31 @@ class SymmetryApp(App[int]):
 
     def _show_status(self) -> None:
         controller = self.controller
-        self.main_screen.show_status(self.snapshot, controller.state, controller.speed)
+        timeline = self.timeline
+        shown = self.snapshot
+        text = None
+        if not timeline.live and timeline.position is not None:
+            shown = timeline.snapshots[timeline.position]
+            text = (f"timeline: step {shown.step:,} of {self.snapshot.step:,} — "
+                    "space returns to live")
+        self.main_screen.show_timeline(text)
+        self.main_screen.show_status(shown, controller.state, controller.speed)
 
     def _after_command(self, notice: Notice | None = None) -> None:
         """Say what a command did and show its effect now.
 
         A SyncRunner has already done the work, so one poll shows it.  A ProcessRunner
         answers from its child a few ms later and its listener polls again at once.
+        Every command returns from the timeline to the live run.
         """
+        self._go_live()
         self._tell(notice)
         self._poll()
+
+    def _go_live(self) -> None:
+        if not self.timeline.live:
+            self.timeline.go_live()
+            self.main_screen.show(self.snapshot)
 
     # -- notices -------------------------------------------------------------------------
 
@@ -420,8 +476,82 @@ class SymmetryApp(App[int]):
         self.main_screen.toggle_log_scale()
 
     def action_select_unit(self, delta: int) -> None:
-        """Move the weights panel's selected unit."""
-        self.main_screen.weights_panel.select_unit(delta)
+        """Move the selected unit; every panel that shows units highlights it."""
+        self.main_screen.select_unit(delta)
+
+    def action_permute(self) -> None:
+        """Relabel the hidden units at random: the network computes the same function.
+
+        Pauses first, so the loss before and after are of the same step; the notice
+        puts them side by side once the permuted snapshot has arrived.
+        """
+        self._go_live()
+        if self.controller.playing:
+            self.controller.pause()
+        self._permuting = True  # waiting for the pause to take effect
+        self._poll()
+
+    def _continue_permutation(self) -> None:
+        """The steps of ``p`` that wait on the runner: permute once paused, then report."""
+        if self.runner.pending:
+            return
+        state = self._permuting
+        if state is True:
+            before = self.runner.latest()
+            hidden = int(before.params.b1.shape[0])
+            rng = np.random.default_rng([before.config.seed, self._permutations])
+            self._permutations += 1
+            perm = rng.permutation(hidden)
+            if hidden > 1:
+                while np.array_equal(perm, np.arange(hidden)):
+                    perm = rng.permutation(hidden)
+            self._permuting = (before, perm)
+            try:
+                self.runner.permute(perm)
+            except Exception as error:  # report, never crash: the run goes on
+                self._permuting = None
+                self.say(f"permute failed: {error}", "error")
+                return
+            self._poll()
+        elif isinstance(state, tuple):
+            before, perm = state
+            after = self.runner.latest()
+            if after.version == before.version:
+                return
+            self._permuting = None
+            self.say(permutation_notice(before, after, perm))
+
+    def compare_with(self, name: str, value: Any) -> None:
+        """Open A (the current settings) and B (``name`` → ``value``) side by side.
+
+        The run pauses while they train: the two share the CPU with it.
+        """
+        config = self.runner.config
+        try:
+            other = config.replace(**{name: value})
+        except ConfigError as error:
+            self.say(f"cannot compare: {error}", "error")
+            return
+        if other == config:
+            self.say(f"cannot compare: {short_name(name)} is already {format_value(value)}",
+                     "warning")
+            return
+        if self.controller.playing:
+            self.controller.pause()
+            self._poll()
+        change = f"{short_name(name)} → {format_value(getattr(other, name))}"
+        self.push_screen(CompareScreen(config, other, change))
+
+    def action_timeline(self, delta: int) -> None:
+        """``[`` / ``]``: pause and show an earlier / later recorded state."""
+        if self.controller.playing:
+            self.controller.pause()
+            self._poll()
+        shown = self.timeline.move(delta)
+        self.main_screen.show(self.snapshot if shown is None else shown)
+        if shown is None and delta > 0:
+            self.say("timeline: back to the live run")
+        self._show_status()
 
     def action_cycle(self, name: str, direction: int) -> None:
         """Next (or previous) choice of a choice setting; resets the network."""

@@ -83,6 +83,11 @@ class SymmetryCommands(Provider):
                     commands.append(
                         (title, help_text, partial(app.request_setting, spec.name, choice))
                     )
+                    if choice != current:
+                        commands.append(
+                            (f"Compare with {title}", "A (now) and B side by side, from "
+                             "step 0, units matched", partial(app.compare_with, spec.name,
+                                                              choice)))
         for spec in FIELDS:
             if not spec.choices:
                 value = format_value(getattr(config, spec.name))

@@ -69,20 +69,31 @@ KEYS: tuple[Key, ...] = (
     # -- view ----------------------------------------------------------------------------
     Key("0", "view('all')", "All", "Every panel at once (terminals of 100×30 and up)", "View",
         "view-all"),
-    Key("1", "view('units')", "Units", "Weights and similarity", "View", "view-units"),
+    Key("1", "view('weights')", "Weights", "Weights and similarity", "View",
+        "view-weights"),
     Key("2", "view('loss')", "Loss", "Loss and symmetry over steps", "View", "view-loss"),
     Key("3", "view('settings')", "Settings", "The settings, focused", "View",
         "view-settings"),
+    Key("4", "view('units')", "Units", "Units gallery: what each hidden unit computes, and "
+        "the network's output", "View", "view-units"),
+    Key("5", "view('gradients')", "Gradients", "Gradients: each unit's norm and the gaps "
+        "‖g_i − g_j‖ between units", "View", "view-gradients"),
     Key("o", "toggle_order", "Order", "Similarity matrix: unit order or similarity order",
         "View", "similarity-order", show=True),
     Key("f", "toggle_space", "Function", "Similarity matrix: weights, or what units compute "
         "(correlation over the training inputs)", "View", "similarity-space"),
     Key("l", "toggle_log", "Log", "Loss plot: linear or log scale", "View", "log-scale",
         show=True),
-    Key("up,k", "select_unit(-1)", "Previous unit", "Select the previous unit in the Weights "
-        "panel", "View", "unit-previous"),
-    Key("down,j", "select_unit(1)", "Next unit", "Select the next unit in the Weights panel",
-        "View", "unit-next"),
+    Key("up,k", "select_unit(-1)", "Previous unit", "Select the previous unit (highlighted "
+        "in every panel)", "View", "unit-previous"),
+    Key("down,j", "select_unit(1)", "Next unit", "Select the next unit (highlighted in every "
+        "panel)", "View", "unit-next"),
+    Key("p", "permute", "Permute", "Permute the hidden units at random: the loss and the "
+        "output do not change", "View", "permute"),
+    Key("left_square_bracket", "timeline(-1)", "Back", "Timeline: pause and show an earlier "
+        "recorded state (space returns to live)", "View", "timeline-back", key_display="["),
+    Key("right_square_bracket", "timeline(1)", "Forward", "Timeline: a later recorded "
+        "state", "View", "timeline-forward", key_display="]"),
     # -- lecture (PageDown / PageUp: what a presenter's clicker sends) -------------------
     Key("pagedown", "scene(1)", "Next scene", "Next scene of the lecture: its settings, "
         "speed and caption (resets)", "Lecture", "scene-next", key_display="PgDn"),

@@ -1,8 +1,10 @@
 """The main screen: the panels, the settings, the view tabs, notices and the status line.
 
-Views: at :data:`WIDE_SIZE` and up everything is on one screen (keys 1/2/3 zoom into
+Views: at :data:`WIDE_SIZE` and up everything is on one screen (keys 1-5 zoom into
 one view, 0 goes back).  Smaller terminals show one view at a time, switched with
-1/2/3.  Below :data:`MIN_SIZE` a message asks for a bigger terminal.
+1-5.  Below :data:`MIN_SIZE` a message asks for a bigger terminal.  The views:
+weights (weights and similarity), loss, settings, units (the gallery of what each
+unit computes, with the weights beside it when there is room) and gradients.
 
 ``view`` (what the user asked for), ``wide`` and ``too_small`` (what the terminal
 allows) are reactives; their watchers re-arrange the screen.  Arranging toggles
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
@@ -33,15 +36,21 @@ from tui_symmetry.app.lecture import CaptionBox, CaptionPanel, scene_label
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.status import StatusBar
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
+from tui_symmetry.app.widgets.gradients import GradientPanel
+from tui_symmetry.app.widgets.units import UnitsGallery
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Snapshot
 from tui_symmetry.scenarios import Scenario
 
-View = Literal["all", "units", "loss", "settings"]
-VIEWS: tuple[View, ...] = ("all", "units", "loss", "settings")
-VIEW_TITLES: dict[View, str] = {"all": "All", "units": "Units", "loss": "Loss",
-                                "settings": "Settings"}
-VIEW_KEYS: dict[View, str] = {"all": "0", "units": "1", "loss": "2", "settings": "3"}
+View = Literal["all", "weights", "loss", "settings", "units", "gradients"]
+VIEWS: tuple[View, ...] = ("all", "weights", "loss", "settings", "units", "gradients")
+VIEW_TITLES: dict[View, str] = {"all": "All", "weights": "Weights", "loss": "Loss",
+                                "settings": "Settings", "units": "Units",
+                                "gradients": "Gradients"}
+VIEW_KEYS: dict[View, str] = {view: str(key) for key, view in enumerate(VIEWS)}
+
+SIDE_WEIGHTS_WIDTH = 110
+"""From this many columns up the units view shows the Weights panel beside the gallery."""
 
 MIN_SIZE = (60, 20)
 """Below this (columns, rows) the app asks for a bigger terminal."""
@@ -88,6 +97,13 @@ class MainScreen(Screen[None]):
         """True from mount to unmount: there is something to draw on."""
         self.weights_panel = WeightsPanel(id="weights")
         self.similarity_panel = SimilarityPanel(id="similarity")
+        self.gallery = UnitsGallery(id="gallery")
+        # The units view's own Weights panel (as with the two loss panels, each layout
+        # keeps its panel and its size, so a switch never re-lays a panel out).
+        self.side_weights_panel = WeightsPanel(id="side-weights")
+        self.gradient_panel = GradientPanel(id="gradients")
+        self.selected_unit = 0
+        """The unit every panel highlights (0-based; shown as unit 1 … unit H)."""
         # Two loss panels, one per layout: each keeps its size, so a view switch never
         # resizes a plot (a resize redraws it: plotext, 20-40 ms) and the frame that
         # answers the key draws cached lines.
@@ -103,6 +119,7 @@ class MainScreen(Screen[None]):
         self.status_bar = StatusBar(show_rate=show_rate, id="status")
         self.notice_line = NoticeLine(id="notice")
         self.view_tabs = Static(id="view-tabs")
+        self.timeline_label = Static(id="timeline-label")
         self.too_small_message = Static(id="too-small")
         self.footer = Footer(compact=True)
         self.caption_panel = CaptionPanel(id="caption")
@@ -124,6 +141,17 @@ class MainScreen(Screen[None]):
                 with Container(id="loss-view", classes="box") as self.loss_view_area:
                     self.loss_view_area.border_title = "Loss"
                     yield self.loss_panels["loss"]
+                with Horizontal(id="gallery-view") as self.gallery_area:
+                    with Container(id="gallery-box", classes="box") as box:
+                        box.border_title = "Units"
+                        yield self.gallery
+                    with Container(id="side-weights-box", classes="box") as box:
+                        box.border_title = "Weights"
+                        self.side_weights_area = box
+                        yield self.side_weights_panel
+                with Container(id="gradients-view", classes="box") as self.gradients_area:
+                    self.gradients_area.border_title = "Gradients"
+                    yield self.gradient_panel
             with VerticalScroll(id="settings", can_focus=False) as self.settings_area:
                 with Vertical(id="settings-column") as self.settings_column:
                     yield from self.settings_panels[:2]
@@ -132,6 +160,7 @@ class MainScreen(Screen[None]):
         yield self.too_small_message
         with Horizontal(id="bar") as self.bar:
             yield self.view_tabs
+            yield self.timeline_label
             yield self.notice_line
         yield self.status_bar
         yield self.footer
@@ -140,14 +169,14 @@ class MainScreen(Screen[None]):
 
     @property
     def shown_view(self) -> View:
-        """The view on screen: "all" only fits a wide terminal, else the units view.
+        """The view on screen: "all" only fits a wide terminal, else the weights view.
 
-        Presenting, the settings view gives way to the units view.
+        Presenting, the settings view gives way to the weights view.
         """
         if self.view == "all" and not self.wide:
-            return "units"
+            return "weights"
         if self.view == "settings" and self.present:
-            return "units"
+            return "weights"
         return self.view
 
     def on_mount(self) -> None:
@@ -163,6 +192,7 @@ class MainScreen(Screen[None]):
 
     def _fit(self, size: Size) -> None:
         self.wide = fits(size, WIDE_SIZE)
+        _display(self.side_weights_area, size.width >= SIDE_WEIGHTS_WIDTH)
         self.too_small = not fits(size, MIN_SIZE)
         if self.too_small:
             self.too_small_message.update(
@@ -196,9 +226,11 @@ class MainScreen(Screen[None]):
             _display(self.caption_area,
                      not too_small and self.caption_panel.scenario is not None)
             _display(self.views_area, view != "settings")
-            _display(self.units_area, view in ("all", "units"))
+            _display(self.units_area, view in ("all", "weights"))
             _display(self.loss_area, view == "all")
             _display(self.loss_view_area, view == "loss")
+            _display(self.gallery_area, view == "units")
+            _display(self.gradients_area, view == "gradients")
             _display(self.settings_area, view in ("all", "settings") and not present)
             # Presenting: the units view takes two thirds of the height, the loss the rest.
             self.units_area.styles.height = "2fr" if present else None
@@ -232,7 +264,9 @@ class MainScreen(Screen[None]):
         view = self.shown_view
         parts: list[tuple[str, str]] = []
         for name in VIEWS if self.wide else VIEWS[1:]:
-            label = f" {VIEW_KEYS[name]} {VIEW_TITLES[name]} "
+            # Small terminals name only the view on screen: the notice needs the room.
+            title = f" {VIEW_TITLES[name]}" if self.wide or name == view else ""
+            label = f" {VIEW_KEYS[name]}{title} "
             parts.append((label, "reverse bold" if name == view else ""))
         self.view_tabs.update(Text.assemble(*parts))
 
@@ -245,29 +279,68 @@ class MainScreen(Screen[None]):
             return
         view = self.shown_view
         panels: list[Widget] = []
-        if view in ("all", "units"):
+        if view in ("all", "weights"):
             panels += [self.weights_panel, self.similarity_panel]
         if view in ("all", "loss"):
             panels.append(self.loss_panels[view])
+        if view == "units":
+            panels.append(self.gallery)
+            if self.side_weights_area.display:
+                panels.append(self.side_weights_panel)
+        if view == "gradients":
+            panels.append(self.gradient_panel)
         for panel in panels:
             if self._drawn.get(panel) != snapshot.version:
                 self._drawn[panel] = snapshot.version
                 panel.show(snapshot)  # type: ignore[attr-defined]
-
+        hidden = int(snapshot.params.b1.shape[0])
+        if self.selected_unit >= hidden:
+            self.selected_unit = 0
+        self.select(self.selected_unit)  # a panel shown for the first time catches up
     @property
     def loss_panel(self) -> LossPanel:
         """The loss panel of the view on screen (the zoomed one in the loss view)."""
         return self.loss_panels["loss" if self.shown_view == "loss" else "all"]
 
     def toggle_order(self) -> None:
-        """Similarity matrix in unit order or grouped by similarity."""
+        """Similarity matrix, gallery and gradients in unit order or by similarity."""
         self.similarity_panel.toggle_order()
+        self.gallery.toggle_order()
+        self.gradient_panel.toggle_order()
         if self.snapshot is not None:
             self.similarity_panel.show(self.snapshot)
 
     def toggle_space(self) -> None:
         """Similarity matrix of the weights, or of what units compute."""
         self.similarity_panel.toggle_space()
+    def select_unit(self, delta: int) -> None:
+        """Move the selection ``delta`` units and highlight that unit in every panel.
+
+        In the units view the selection walks the gallery's order (the tiles as laid
+        out); elsewhere it walks the unit numbers.
+        """
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        hidden = int(snapshot.params.b1.shape[0])
+        order = np.arange(hidden)
+        if (self.shown_view == "units" and self.gallery.by_similarity
+                and len(snapshot.order) == hidden):
+            order = np.asarray(snapshot.order)
+        where = np.flatnonzero(order == self.selected_unit)
+        position = int(where[0]) if where.size else 0
+        self.select(int(order[(position + delta) % hidden]))
+
+    def select(self, unit: int) -> None:
+        """Highlight hidden unit ``unit`` (0-based) in every panel that shows units."""
+        self.selected_unit = unit
+        for panel in (self.weights_panel, self.side_weights_panel):
+            if panel.selected_unit != unit:
+                panel.select_unit(unit - panel.selected_unit)
+        for unit_panel in (self.gallery, self.gradient_panel):
+            if unit_panel.selected_unit != unit:
+                unit_panel.select(unit)
+        self.similarity_panel.select(unit)
 
     def toggle_log_scale(self) -> None:
         """Loss axis linear or logarithmic, in both loss panels."""
@@ -286,6 +359,15 @@ class MainScreen(Screen[None]):
             self.caption_area.border_title = f"Scene {scene_label(scenario)}"
         if self.ready:
             _display(self.caption_area, not self.too_small and scenario is not None)
+    def show_timeline(self, text: str | None) -> None:
+        """Say which recorded step is on screen (None: the live run, nothing to say)."""
+        label = self.timeline_label
+        if text is None:
+            _display(label, False)
+            return
+        if str(label.render()) != text:
+            label.update(text)
+        _display(label, True)
 
     def sync_settings(self, config: Config) -> None:
         """Make every settings control show ``config``."""

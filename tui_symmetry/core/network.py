@@ -174,6 +174,15 @@ class ParamLayout:
         self.weights = np.flatnonzero(is_weight)
         self.per_unit = slice(0, self.size - 1)  # W1, b1, W2: what gradient noise touches
 
+    def unit_permutation(self, perm: np.ndarray) -> np.ndarray:
+        """Indices into theta that relabel the hidden units: ``theta[index]`` has unit
+        ``perm[j]``'s [W1 | b1] row and W2 entry as unit j's; b2 stays."""
+        index = np.arange(self.size)
+        rows = index[self._block].reshape(self.hidden, self.inputs + 1)
+        index[self._block] = rows[perm].ravel()
+        index[self._w2] = index[self._w2][perm]
+        return index
+
     def block(self, theta: np.ndarray) -> np.ndarray:
         """The (H, D + 1) view [W1 | b1] of ``theta``."""
         return theta[self._block].reshape(self.hidden, self.inputs + 1)

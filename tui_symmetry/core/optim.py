@@ -25,6 +25,9 @@ class Optimizer:
     def update(self, theta: np.ndarray, grad: np.ndarray, out: np.ndarray) -> None:
         raise NotImplementedError
 
+    def permute(self, index: np.ndarray) -> None:
+        """Reorder the per-parameter state like theta: ``state ← state[index]``."""
+
 
 class SGD(Optimizer):
     """p ← p − lr·g."""
@@ -47,6 +50,10 @@ class Momentum(Optimizer):
             self.buffer *= self.momentum
             self.buffer += grad
         np.subtract(theta, self.lr * self.buffer, out=out)
+
+    def permute(self, index: np.ndarray) -> None:
+        if self.buffer is not None:
+            self.buffer = self.buffer[index]
 
 
 class Adam(Optimizer):
@@ -76,6 +83,10 @@ class Adam(Optimizer):
         step = m / denom
         step *= step_size
         np.subtract(theta, step, out=out)
+
+    def permute(self, index: np.ndarray) -> None:
+        if self.m is not None and self.v is not None:
+            self.m, self.v = self.m[index], self.v[index]
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

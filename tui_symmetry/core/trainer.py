@@ -402,6 +402,26 @@ class Trainer:
         self.changes += 1
         return new
 
+    def permute_units(self, perm: np.ndarray) -> None:
+        """Relabel the hidden units: new unit j is old unit ``perm[j]``.
+
+        The network computes the same function (the output sums over units), so the
+        loss and the outputs stay the same; the optimizer's per-parameter state moves
+        with its parameters, so training carries on exactly as the old labelling would.
+        """
+        hidden = self.param_layout.hidden
+        perm = np.asarray(perm, dtype=np.intp)
+        if sorted(perm.tolist()) != list(range(hidden)):
+            raise ValueError(f"not a permutation of {hidden} units: {perm.tolist()}")
+        index = self.param_layout.unit_permutation(perm)
+        theta = self.theta
+        theta[:] = theta[index]
+        self.optimizer.permute(index)
+        if self._order is not None and len(self._order) == hidden:
+            # The similarity order follows the units, so the picture does not jump.
+            self._order = np.argsort(perm)[self._order]
+        self.changes += 1
+
     # -- reading --------------------------------------------------------------------
 
     def _workspace(self, width: int) -> Workspace:

@@ -68,6 +68,14 @@ class ApplyLive:
 
 
 @dataclass(frozen=True, slots=True)
+class Permute:
+    """Relabel the hidden units: new unit j is old unit ``perm[j]`` (Trainer.permute_units)."""
+
+    seq: int
+    perm: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Export:
     """Send the run as the export document (docs/contracts.md, "Export")."""
 
@@ -79,7 +87,7 @@ class Close:
     """Stop for good.  Not counted: nothing waits for an answer to it."""
 
 
-Command = Play | Pause | Step | SetSpeed | Reset | ApplyLive | Export | Close
+Command = Play | Pause | Step | SetSpeed | Reset | ApplyLive | Permute | Export | Close
 """Anything the parent sends."""
 
 

@@ -26,7 +26,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -45,6 +45,7 @@ from tui_symmetry.runner.messages import (
     ExportReply,
     Fatal,
     Pause,
+    Permute,
     Play,
     Reply,
     Reset,
@@ -258,6 +259,10 @@ class ProcessRunner:
         self._config = new
         self._send(lambda seq: ApplyLive(seq, dict(changes)))
         return new
+
+    def permute(self, perm: Sequence[int]) -> None:
+        """Relabel the hidden units: new unit j is old unit ``perm[j]``."""
+        self._send(lambda seq: Permute(seq, tuple(int(i) for i in perm)))
 
     def export(self, timeout: float = 5.0) -> dict[str, Any]:
         """The run as the export document, waiting up to ``timeout`` s for the child."""

@@ -11,7 +11,7 @@ keeps counting across resets, so "is this picture new?" is one integer compariso
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from tui_symmetry.core.config import Config
@@ -82,6 +82,10 @@ class Runner(Protocol):
 
     def apply_live(self, **changes: Any) -> Config:
         """Change live fields mid-run; ConfigError (raised here, at once) otherwise."""
+        ...
+
+    def permute(self, perm: Sequence[int]) -> None:
+        """Relabel the hidden units: new unit j is old unit ``perm[j]`` (same function)."""
         ...
 
     def export(self, timeout: float = 5.0) -> dict[str, Any]:

@@ -6,7 +6,10 @@ Tests and the screenshot script use it: the same steps always give the same pict
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Snapshot, Trainer
@@ -92,6 +95,10 @@ class SyncRunner:
             self._trainer.apply_live(**changes)
             self._config = new
         return new
+
+    def permute(self, perm: Sequence[int]) -> None:
+        with self._lock:
+            self._trainer.permute_units(np.asarray(perm))
 
     def export(self, timeout: float = 5.0) -> dict[str, Any]:
         with self._lock:

@@ -165,6 +165,7 @@ class SimilarityPanel(LinePanel):
         # Cache of the displayed (ordered, block-averaged, quantized) grid per geometry.
         self._grid_key: tuple | None = None
         self._grid = np.zeros((0, 0), dtype=np.int8)
+        self._selected: int | None = None
 
     # -- public API --------------------------------------------------------------------------
 
@@ -197,6 +198,13 @@ class SimilarityPanel(LinePanel):
         self._by_similarity = not self._by_similarity
         self._grid_key = None
         self._redraw()
+
+    def select(self, unit: int | None) -> None:
+        """Mark hidden unit ``unit`` (0-based): its row label, and its column underneath
+        the matrix when there is a spare line; None marks nothing."""
+        if unit != self._selected:
+            self._selected = unit
+            self._redraw()
 
     def show(self, snapshot: Snapshot) -> None:
         """Display ``snapshot``; a cheap no-op when its version and step are unchanged."""
@@ -375,7 +383,7 @@ class SimilarityPanel(LinePanel):
         mono = uses_glyphs(mode)  # one matrix row per line, drawn in glyphs
         rows_per_line = 1 if mono else 2  # half-blocks carry two matrix rows per line
         chars_per_row = 2 if mono else 1  # ... so a square cell is 1 char wide, else 2
-        label_w = len(f"u{hidden - 1}") + 1
+        label_w = len(f"u{hidden}") + 2  # "▸", the name, a space
         geometry = _fit(hidden, lines * rows_per_line, width - label_w, chars_per_row)
         # Labels need each unit to own whole lines; otherwise give their room to the cells.
         if geometry[0] != 1 or geometry[1] % rows_per_line:
@@ -404,8 +412,15 @@ class SimilarityPanel(LinePanel):
             bottom = tuple(grid[i_bot].tolist()) if i_bot is not None and i_bot < n else ()
             label = ""
             if label_w and sub_top % cell == 0:
-                label = f"u{order[i_top]}"
+                unit = int(order[i_top])
+                mark = "" if self._selected is None else " ▸"[unit == self._selected]
+                label = mark + f"u{unit + 1}"
             specs.append(self._matrix_line_spec(top, bottom, col_w, label, label_w, mono))
+        if self._selected is not None and len(specs) < lines and self._selected < hidden:
+            column = int(np.flatnonzero(order == self._selected)[0]) // block
+            marker = " " * (label_w + column * col_w) + "▲".center(col_w).rstrip()
+            specs.append((("column-mark", marker), lambda: [
+                Segment(marker, self._styles.text(bold=True))]))
         return specs
 
     def _matrix_line_spec(
@@ -422,7 +437,9 @@ class SimilarityPanel(LinePanel):
         def build() -> list[Segment]:
             segs: list[Segment] = []
             if label_w:
-                segs.append(Segment(label.ljust(label_w), self._styles.text(dim=True)))
+                selected = label.startswith("▸")
+                segs.append(Segment(label.ljust(label_w), self._styles.text(
+                    dim=not selected, bold=selected, reverse=selected)))
             segs.extend(merged_segments(
                 self._cell(upper, bottom[j] if bottom else None, col_w, mono)
                 for j, upper in enumerate(top)

@@ -10,10 +10,10 @@ Layout, top to bottom (cells are coloured; shown here as in NO_COLOR mode)::
 
     w -2 -█-▓-▒-░  +░+▒+▓+█ +2  · = 0  † no weights  <- legend: the colour range
             x0      x1      b      out       <- column headers
-    ▸u0   +1.234  -0.456  +0.010  -1.873     <- the selected unit: its values in place
-     u1  -▓▓▓▓▓▓ +░░░░░░    ·    +██████     <- one row per unit; "·" is an exact 0
-     u2†    ·       ·    +░░░░░░    ·        <- no weights in or out, only a bias
-    ▸u0  x0 +1.234  x1 -0.456  b +0.010  out -1.873   <- the selected unit in full
+    ▸u1   +1.234  -0.456  +0.010  -1.873     <- the selected unit: its values in place
+     u2  -▓▓▓▓▓▓ +░░░░░░    ·    +██████     <- one row per unit; "·" is an exact 0
+     u3†    ·       ·    +░░░░░░    ·        <- no weights in or out, only a bias
+    ▸u1  x0 +1.234  x1 -0.456  b +0.010  out -1.873   <- the selected unit in full
 
 Big panels give each unit up to three lines; small ones pack two units per line with
 half-blocks (full colour only: the 16-colour and mono modes draw glyphs, one unit per
@@ -167,7 +167,7 @@ class WeightsPanel(LinePanel):
         show_legend = height >= 3
         show_header = height >= 4
         rows = height - show_selected - show_legend - show_header
-        label_w = len(f"u{hidden - 1}") + 3  # "▸", "†" and a space
+        label_w = len(f"u{hidden}") + 3  # "▸", "†" and a space
         cell_w, gap = _cell_geometry(width - label_w, ncols)
         number_w = _number_width(cell_w, gap)
         if hidden > rows:
@@ -194,7 +194,7 @@ class WeightsPanel(LinePanel):
         top = self._scroll_top(hidden, visible, per_line)
         numbers_in_row = mode == _FULL and number_w >= MIN_NUMBER_WIDTH
         last = min(top + visible, hidden) - 1
-        window = "" if visible >= hidden else f"u{top}-{last} of {hidden}"
+        window = "" if visible >= hidden else f"u{top + 1}-{last + 1} of {hidden}"
         shown = self._dead[top : last + 1]
 
         specs: list[LineSpec] = []
@@ -333,7 +333,7 @@ class WeightsPanel(LinePanel):
     def _half_row_spec(self, unit: int, label_w: int, cell_w: int, gap: int) -> LineSpec:
         # Two units per line: "▀" takes the upper unit's colour as foreground and the
         # lower unit's as background.  The label names the selected unit when it is one
-        # of the two (so it is in the key: moving from u0 to u1 changes this line).
+        # of the two (so it is in the key: moving from u1 to u2 changes this line).
         lower = unit + 1 if unit + 1 < len(self._levels) else None
         upper_levels = tuple(self._levels[unit].tolist())
         lower_levels = tuple(self._levels[lower].tolist()) if lower is not None else ()
@@ -360,7 +360,7 @@ class WeightsPanel(LinePanel):
         if unit >= len(self._values):
             return ("sel-none",), list
         dead = bool(self._dead[unit])
-        head = f"▸u{unit} "
+        head = f"▸u{unit + 1} "
         room = width - len(head) - 1
         if dead and self._is_constant(unit):
             # No weights in, one out: it adds the same v·φ(b) to every output.
@@ -425,7 +425,7 @@ class WeightsPanel(LinePanel):
         return unit < len(printed) and float(printed[unit][-1]) != 0.0
 
     def _label_segment(self, unit: int, selected: bool, dead: bool, width: int) -> Segment:
-        text = ("▸" if selected else " ") + f"u{unit}" + ("†" if dead else "")
+        text = ("▸" if selected else " ") + f"u{unit + 1}" + ("†" if dead else "")
         style = self._styles.text(bold=selected, dim=dead and not selected, reverse=selected)
         return Segment(text.ljust(width - 1)[: width - 1] + " ", style)
 
