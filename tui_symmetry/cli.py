@@ -673,7 +673,7 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
     if one_unit is not None and summary["loss"] is not None:
         # The best network of identical units equals the best one-unit network: the
         # line a run must cross to gain anything from having several units.
-        where = "below it: the split paid off" if summary["loss"] < one_unit - 1e-9 else (
+        where = "below it: different units pay off" if summary["loss"] < one_unit - 1e-9 else (
             "not below it: no better than one unit")
         rows.append(("one-unit loss", f"{one_unit:.6g}  (best with identical units; {where})"))
     gap = summary["max_unit_gap"]
@@ -708,14 +708,14 @@ def _saddle_text(summary: Mapping[str, Any]) -> str | None:
     if curvature is None:
         return None
     at = summary.get("saddle_step")
-    when = f" at step {at:,}" if at is not None else ""
+    when = f" at step {at:,}" if at is not None and at != summary.get("step") else ""
     if curvature >= 0:
         return f"curvature {curvature:+.3g}{when}: units are pulled together"
     if summary.get("max_unit_gap") == 0.0:
         # Exact copies: the saddle is there, but nothing breaks the tie to grow.
-        text = f"curvature {curvature:+.3g}{when}: any difference between units would grow"
+        text = f"curvature {curvature:+.3g}{when}: any difference would grow"
     else:
-        text = f"curvature {curvature:+.3g}{when}: differences between units grow"
+        text = f"curvature {curvature:+.3g}{when}: differences grow"
     efold = summary.get("efold_steps")
     if efold is not None:
         text += f" ×e every {efold:,.0f} steps"
