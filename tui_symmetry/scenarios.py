@@ -83,10 +83,10 @@ _ALL = (
     ),
     _scenario(
         "epsilon-split", "A tiny nudge grows until the copies split",
-        "Copies of one unit plus a random nudge of size 1e-4. The loss sits on the "
-        "symmetric plateau while the difference between the copies multiplies, still far "
-        "too small to see; then the units split and the loss drops. The smaller the "
-        "nudge, the later the split.",
+        "Copies of one unit plus a random nudge of size 1e-4. While they are alike the "
+        "loss only follows what one unit can do, and the saddle multiplies the difference "
+        "between the copies, still far too small to see; then the units split and the "
+        "loss drops below the one-unit line. The smaller the nudge, the later the split.",
         2000, speed=200, pause_at=2000,
         init="symmetric", epsilon=1e-4,
     ),

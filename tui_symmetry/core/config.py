@@ -178,8 +178,8 @@ class Config:
     """Everything that defines a run.  Plain data: round-trips through dict/JSON/TOML.
 
     The defaults tell the whole story in a few seconds: every unit starts as the same
-    copy plus a 1e-4 nudge, the loss sits on the symmetric plateau (ln 2-ish) while the
-    units stay alike, then the nudge grows, the units split and the loss drops.
+    copy plus a 1e-4 nudge; while the units stay alike the loss follows what one unit can
+    do, the saddle makes the nudge grow, the units split and the loss drops below that.
     """
 
     dataset: str = "xor"
