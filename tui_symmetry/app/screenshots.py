@@ -1,9 +1,10 @@
 """Deterministic screenshots of the app: ``python -m tui_symmetry.app.screenshots DIR``.
 
-Each scene is a config, a number of training steps and some keys, rendered at 120×40
-with a :class:`~tui_symmetry.runner.SyncRunner` (no clocks, no rates), so the same
-code always gives the same SVG.  ``make screenshots`` writes them to ``screenshots/``
-for the README; the snapshot tests render the same scenes.
+Each scene is a config, a number of training steps and some keys, rendered (at 120×40
+unless it says otherwise) with a :class:`~tui_symmetry.runner.SyncRunner` (no clocks,
+no rates), so the same code always gives the same SVG.  ``make screenshots`` writes
+them to ``screenshots/`` for the README.  The snapshot tests render :data:`SCENES`;
+:data:`README_SCENES` are pictures for the README only (the suite is at its time budget).
 """
 
 from __future__ import annotations
@@ -13,24 +14,57 @@ import asyncio
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 
 from tui_symmetry.app.app import SymmetryApp
+from tui_symmetry.app.compare_screen import CompareScreen
+from tui_symmetry.app.controls import format_value, short_name
+from tui_symmetry.app.main_screen import View
 from tui_symmetry.core.config import Config
 from tui_symmetry.runner import SyncRunner
+from tui_symmetry.scenarios import Scenario, get_scenario
 
 SIZE = (120, 40)
+PLAY_CHUNK = 100
+"""Steps per frame while a lecture scene plays to the step where it pauses itself."""
+PLAY_TRIES = 3_000
+"""Looks (every 0.01 s) at a playing scene before giving up."""
+COMPARE_TRIES = 2_400
+"""Looks (every 0.05 s) at the compare screen before giving up: two minutes."""
 
 
 @dataclass(frozen=True)
 class Scene:
-    """One screenshot: what to train, how far, which keys to press, and what it shows."""
+    """One screenshot: what to train, how far, which keys to press, and what it shows.
+
+    ``view`` is the view the app opens on, ``scenario`` the lecture scene it starts in
+    (its caption shows; ``config`` should be that scene's), ``present`` presentation
+    mode.  ``compare`` (setting, value) opens the in-app compare of the run against the
+    same with that one setting changed, both trained ``steps`` steps from 0.
+    """
 
     config: Config
     steps: int
     caption: str
     keys: tuple[str, ...] = field(default_factory=tuple)
+    size: tuple[int, int] = SIZE
+    view: View = "all"
+    scenario: Scenario | None = None
+    present: bool = False
+    compare: tuple[str, Any] | None = None
+
+
+def scene_of(name: str, steps: int | None = None, **options: Any) -> Scene:
+    """A screenshot of the lecture scene ``name`` (tui_symmetry/scenarios.py) at ``steps``.
+
+    The picture's caption is the scene's own; by default it is taken at the scene's
+    point step, where the caption's claim holds.
+    """
+    scenario = get_scenario(name)
+    return Scene(scenario.config, scenario.point_step if steps is None else steps,
+                 scenario.caption, scenario=scenario, **options)
 
 
 SCENES: dict[str, Scene] = {
@@ -61,33 +95,113 @@ SCENES: dict[str, Scene] = {
 }
 
 
+README_SCENES: dict[str, Scene] = {
+    "units-2d": Scene(
+        Config(),
+        2_500,
+        "The units gallery (key 4) on xor after the split: one tile per hidden unit, "
+        "units that are still alike draw alike tiles, beside the output map with the "
+        "data points and the decision boundary.",
+        view="units",
+    ),
+    "units-1d": Scene(
+        get_scenario("sine-basis").config,
+        get_scenario("sine-basis").point_step,
+        "The units gallery on the 1-D sine regression: each ReLU unit's curve, and the "
+        "network's fit through the data.",
+        view="units",
+    ),
+    "compare": Scene(
+        Config(init="symmetric", epsilon=0.0),
+        3_000,
+        "Compare in the app (palette: Compare with …): symmetric init without a nudge "
+        "(A) against Xavier (B), same data and seed, 3,000 steps each.",
+        compare=("init", "xavier"),
+    ),
+    # The loss view: at 100×30 the "all" view leaves the loss plot three rows, too few
+    # to see the plateau, the split and the drop the caption speaks of.
+    "present": scene_of("epsilon-split", size=(100, 30), present=True, view="loss"),
+    "scene-l1": scene_of("l1-prunes"),
+}
+
+
+def plays_to_pause(scene: Scene) -> bool:
+    """Whether ``scene`` is played until its lecture scene pauses itself at ``steps``.
+
+    Then the caption says "paused at step …: this is the point of the scene", as it
+    does for the lecturer; the controller steps the last stretch exactly, so the picture
+    does not depend on how many frames the run took.
+    """
+    return scene.scenario is not None and scene.scenario.pause_at == scene.steps
+
+
 def make_app(scene: Scene) -> SymmetryApp:
     """The app for ``scene``: synchronous runner, no rates, loss plot redrawn every frame."""
+    steps_per_poll = PLAY_CHUNK if plays_to_pause(scene) else 0
     return SymmetryApp(
         scene.config,
-        runner=SyncRunner(scene.config),
+        runner=SyncRunner(scene.config, steps_per_poll=steps_per_poll),
         autoplay=False,
         show_rates=False,
         loss_interval=0.0,
+        scenario=scene.scenario,
+        present=scene.present,
+        view=scene.view,
     )
 
 
 async def prepare(app: SymmetryApp, scene: Scene, pilot: Pilot) -> None:
     """Train ``scene.steps`` and press ``scene.keys`` (used by snapshot tests as well)."""
-    app.runner.step(scene.steps)
-    app.poll_now()
+    if plays_to_pause(scene):
+        await pilot.press("space")
+        for _ in range(PLAY_TRIES):
+            if app.controller.paused_at is not None:
+                break
+            await pilot.pause(0.01)
+        else:
+            raise TimeoutError(f"the scene did not pause itself at step {scene.steps:,}")
+        app.poll_now()
+    else:
+        app.runner.step(scene.steps)
+        app.poll_now()
     await pilot.pause()
     if scene.keys:
         await pilot.press(*scene.keys)
     await pilot.pause()
 
 
-async def capture(scene: Scene, path: Path, size: tuple[int, int] = SIZE) -> None:
+async def open_compare(app: SymmetryApp, scene: Scene, pilot: Pilot) -> None:
+    """Open the compare of ``scene`` and wait until both runs have trained all their steps.
+
+    The screen trains in a worker thread and draws its last pair when both are done, so
+    the picture does not depend on how fast the machine is.
+    """
+    assert scene.compare is not None
+    name, value = scene.compare
+    config = app.runner.config
+    other = config.replace(**{name: value})
+    change = f"{short_name(name)} → {format_value(getattr(other, name))}"
+    screen = CompareScreen(config, other, change, steps=scene.steps)
+    await app.push_screen(screen)
+    for _ in range(COMPARE_TRIES):
+        if (screen.snapshots is not None and not app.workers
+                and min(s.step for s in screen.snapshots) >= scene.steps):
+            break
+        await pilot.pause(0.05)
+    else:
+        raise TimeoutError(f"compare did not reach step {scene.steps:,}")
+    await pilot.pause()
+
+
+async def capture(scene: Scene, path: Path) -> None:
     """Render ``scene`` and save it as an SVG at ``path``."""
     app = make_app(scene)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=scene.size) as pilot:
         await pilot.pause()
-        await prepare(app, scene, pilot)
+        if scene.compare is None:
+            await prepare(app, scene, pilot)
+        else:
+            await open_compare(app, scene, pilot)
         app.save_screenshot(filename=path.name, path=str(path.parent))
 
 
@@ -97,14 +211,15 @@ def main(argv: list[str] | None = None) -> int:
         description="Write the README screenshots (deterministic SVGs) into DIR.",
     )
     parser.add_argument("directory", type=Path, metavar="DIR")
-    parser.add_argument("--only", choices=sorted(SCENES), action="append",
+    scenes = {**SCENES, **README_SCENES}
+    parser.add_argument("--only", choices=sorted(scenes), action="append",
                         help="render only this scene (repeatable)")
     args = parser.parse_args(argv)
     args.directory.mkdir(parents=True, exist_ok=True)
-    for name in args.only or SCENES:
+    for name in args.only or scenes:
         path = args.directory / f"{name}.svg"
-        asyncio.run(capture(SCENES[name], path))
-        print(f"{path}: {SCENES[name].caption}")
+        asyncio.run(capture(scenes[name], path))
+        print(f"{path}: {scenes[name].caption}")
     return 0
 
 
