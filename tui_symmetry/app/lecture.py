@@ -81,7 +81,7 @@ class CaptionPanel(Static):
         text.append(scenario.caption)
         text.append("\n")
         if paused_at is not None:
-            text.append(f"⏸ paused at step {paused_at:,}: this is the point of the scene. ",
+            text.append(f"paused at step {paused_at:,}: this is the point of the scene. ",
                         style="bold reverse")
             text.append(" space plays on, PgDn next scene", style="dim")
         elif scenario.pause_at is not None:

@@ -232,8 +232,9 @@ class MainScreen(Screen[None]):
             _display(self.gallery_area, view == "units")
             _display(self.gradients_area, view == "gradients")
             _display(self.settings_area, view in ("all", "settings") and not present)
-            # Presenting: the units view takes two thirds of the height, the loss the rest.
-            self.units_area.styles.height = "2fr" if present else None
+            # Presenting, the heatmaps grow in width (no settings column); their height
+            # stays shared with the loss: at 100×30 a third of the rows left the loss
+            # plot 3 lines, too few to show a curve under its legend.
             self._arrange_settings(single=view == "settings")
             self._draw_tabs()
         # Panels that come into view get the newest snapshot after the frame with the
