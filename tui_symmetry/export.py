@@ -57,10 +57,20 @@ def run_document(trainer: Trainer) -> dict[str, Any]:
             for name in HISTORY_FIELDS
         },
         "diverged": trainer.diverged,
+        "summary": _final_summary(trainer),
     }
     if trainer.config_changes:
         document["config_changes"] = list(trainer.config_changes)
     return document
+
+
+def _final_summary(trainer: Trainer) -> dict[str, Any]:
+    """What `train --json` reports of the final state (the honest numbers included),
+    without the settings (``config`` above has them) and the speed (not a property of
+    the run: two exports of one run must be byte-identical)."""
+    summary = trainer.snapshot().summary()
+    del summary["config"], summary["steps_per_s"]
+    return summary
 
 
 def dumps_document(document: dict[str, Any]) -> str:

@@ -36,7 +36,6 @@ from textual.screen import Screen
 from tui_symmetry import export
 from tui_symmetry.app import keys
 from tui_symmetry.app.commands import SymmetryCommands, open_palette
-from tui_symmetry.app.compare_screen import CompareScreen
 from tui_symmetry.app.controller import Notice, RunController, Severity
 from tui_symmetry.app.controls import (
     NumberInput,
@@ -540,6 +539,10 @@ class SymmetryApp(App[int]):
             self.controller.pause()
             self._poll()
         change = f"{short_name(name)} → {format_value(getattr(other, name))}"
+        # Imported here: the matching needs scipy.optimize, 0.3 s that the app's first
+        # frame should not wait for.
+        from tui_symmetry.app.compare_screen import CompareScreen
+
         self.push_screen(CompareScreen(config, other, change))
 
     def action_timeline(self, delta: int) -> None:

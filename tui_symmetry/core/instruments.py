@@ -23,8 +23,9 @@ from tui_symmetry.core.splits import SplitTracker
 
 # Numpy calls in one training step (for the cost model of saddle readings).
 STEP_OPS = 25
-# Saddle readings take at most about 1/this of the training time.
-SADDLE_SHARE_INV = 5
+# Saddle readings take at most about 1/this of the training time (the app's training
+# rate must stay within 0.8x of the bare engine's, pictures and all).
+SADDLE_SHARE_INV = 20
 
 
 class Instruments:
