@@ -206,3 +206,16 @@ def test_similarity_order_keeps_previous_order_through_a_near_tie() -> None:
     assert not np.array_equal(before, after_fresh)
     # ... but given the previous order it keeps it: the display does not flicker.
     np.testing.assert_array_equal(similarity_order(_near_tie(0.594, 0.606), before), before)
+
+
+def test_similarity_order_puts_each_group_of_alike_units_together() -> None:
+    """Three groups of four alike units, interleaved by number: the seriation (scipy's
+    average linkage with optimal leaf ordering) lays each group out in one run."""
+    rng = np.random.default_rng(3)
+    directions = np.linalg.qr(rng.normal(size=(4, 3)))[0].T  # three orthogonal units
+    units = np.array([directions[i % 3] + 0.01 * rng.normal(size=4) for i in range(12)])
+    S = cosine_matrix(units, False)
+    order = similarity_order(S)
+    groups = [int(unit) % 3 for unit in order]
+    runs = 1 + sum(a != b for a, b in zip(groups, groups[1:], strict=False))
+    assert sorted(order.tolist()) == list(range(12)) and runs == 3

@@ -25,7 +25,7 @@ from tui_symmetry.core.splits import SplitTracker
 STEP_OPS = 25
 # Saddle readings take at most about 1/this of the training time (the app's training
 # rate must stay within 0.8x of the bare engine's, pictures and all).
-SADDLE_SHARE_INV = 20
+SADDLE_SHARE_INV = 50  # the cost model below underestimates a reading ~2.5x (H = 64)
 
 
 class Instruments:
@@ -66,6 +66,11 @@ class Instruments:
         if stale:
             self._reading = (config, self.saddle.measure(theta, config, step, all_alike))
         return self._reading[1]
+
+    def forget_reading(self) -> None:
+        """Make the next reading fresh, at the step it is asked for (a report that must
+        not depend on when earlier snapshots were taken)."""
+        self._reading = None
 
     def _stride(self, config: Config) -> int:
         layout = self.layout

@@ -37,6 +37,8 @@ from tui_symmetry.core.saddle import spread as units_spread
 from tui_symmetry.core.unit_maps import UnitMapper, UnitMaps
 
 HISTORY_CAPACITY = 1024
+ORDER_EVERY = 8
+"""Snapshots between two seriations of the similarity order (core/metrics.py)."""
 HISTORY_FIELDS = ("step", "loss", "test_loss", "symmetry_index", "spread")
 
 DIVERGED_LOSS = 1e30
@@ -250,6 +252,7 @@ class Trainer:
         self._epoch_order = np.arange(0)
         self._epoch_pos = 0
         self._order: np.ndarray | None = None
+        self._pictures = 0  # snapshots taken: the similarity order is redone every few
         self._mapper: UnitMapper | None = None  # the units view's grids, made on first use
         self._data_grad = UnitMajorViews(layout, np.zeros(layout.size))
         # The best loss of one unit on this data (core/one_unit.py): costly (a fraction
@@ -469,7 +472,13 @@ class Trainer:
         cfg = self.config
         params = self.params
         summary = metrics.summarize(params, cfg.activation, self._XT)
-        self._order = metrics.similarity_order(summary["similarity"], self._order)
+        # The seriation is recomputed every ORDER_EVERY pictures (and whenever the units
+        # changed in number), and aligned to the order on screen: a display that
+        # reshuffles at every picture cannot be read.
+        self._pictures += 1
+        if (self._order is None or len(self._order) != cfg.hidden
+                or self._pictures % ORDER_EVERY == 1):
+            self._order = metrics.similarity_order(summary["similarity"], self._order)
         loss, acc = self._evaluate(self._XT, self._yT)
         test_loss = self.test_loss()
         similarity = summary["similarity"]

@@ -287,9 +287,10 @@ class TrainingProcess:
             self.version += 1
             started = self.clock()
             self._shown = self.trainer.snapshot(self.version, steps_per_s)
-            # Pickling costs about as much again (measured: 1.5 ms to take and ~1 ms to
-            # pickle 220 KB at H = 64), hence the factor 2.
-            self._picture_seconds = 2.0 * (self.clock() - started)
+            # Smoothed: one costly picture (the first computes the chance level, some
+            # take a saddle reading) must not stall the pictures that follow.
+            cost = self.clock() - started
+            self._picture_seconds += 0.2 * (cost - self._picture_seconds)
             self._shown_key = key
         self.outbox.publish(SnapshotReply(self.seq, self._shown))
         self._last_publish = self.clock()
