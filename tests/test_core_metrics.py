@@ -3,6 +3,7 @@ measures themselves: test_core_honest.py)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -217,5 +218,5 @@ def test_similarity_order_puts_each_group_of_alike_units_together() -> None:
     S = cosine_matrix(units, False)
     order = similarity_order(S)
     groups = [int(unit) % 3 for unit in order]
-    runs = 1 + sum(a != b for a, b in zip(groups, groups[1:], strict=False))
+    runs = 1 + sum(a != b for a, b in itertools.pairwise(groups))
     assert sorted(order.tolist()) == list(range(12)) and runs == 3
