@@ -16,8 +16,6 @@ import functools
 import math
 
 import numpy as np
-from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
-from scipy.spatial.distance import squareform
 
 from tui_symmetry.core.network import Params
 from tui_symmetry.core.similarity import similarity_matrix
@@ -160,6 +158,13 @@ def similarity_order(S: np.ndarray, previous: np.ndarray | None = None,
     valid_previous = (
         previous is not None and len(previous) == H and sorted(previous) == list(range(H))
     )
+    if (S >= SAME_UNIT_THRESHOLD).all():  # copies (a symmetric start): any order will do
+        return np.asarray(previous) if valid_previous else np.arange(H)
+    # Imported here, like count_groups' linkage: scipy.cluster costs a quarter of a
+    # second at start-up, which the app's first frame should not wait for.
+    from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
+    from scipy.spatial.distance import squareform
+
     distance = 1.0 - np.clip(S, 0.0, 1.0)
     np.fill_diagonal(distance, 0.0)
     condensed = squareform(0.5 * (distance + distance.T), checks=False)

@@ -37,8 +37,8 @@ from tui_symmetry.core.saddle import spread as units_spread
 from tui_symmetry.core.unit_maps import UnitMapper, UnitMaps
 
 HISTORY_CAPACITY = 1024
-ORDER_EVERY = 8
-"""Snapshots between two seriations of the similarity order (core/metrics.py)."""
+ORDER_CHANGE = 0.02
+"""How far a similarity moves before the similarity order is redone (core/metrics.py)."""
 HISTORY_FIELDS = ("step", "loss", "test_loss", "symmetry_index", "spread")
 
 DIVERGED_LOSS = 1e30
@@ -252,7 +252,7 @@ class Trainer:
         self._epoch_order = np.arange(0)
         self._epoch_pos = 0
         self._order: np.ndarray | None = None
-        self._pictures = 0  # snapshots taken: the similarity order is redone every few
+        self._seriated_on: np.ndarray | None = None  # the similarities _order was made for
         self._mapper: UnitMapper | None = None  # the units view's grids, made on first use
         self._data_grad = UnitMajorViews(layout, np.zeros(layout.size))
         # The best loss of one unit on this data (core/one_unit.py): costly (a fraction
@@ -423,6 +423,8 @@ class Trainer:
         if self._order is not None and len(self._order) == hidden:
             # The similarity order follows the units, so the picture does not jump.
             self._order = np.argsort(perm)[self._order]
+            if self._seriated_on is not None:
+                self._seriated_on = self._seriated_on[np.ix_(perm, perm)]
         self.changes += 1
 
     # -- reading --------------------------------------------------------------------
@@ -472,13 +474,15 @@ class Trainer:
         cfg = self.config
         params = self.params
         summary = metrics.summarize(params, cfg.activation, self._XT)
-        # The seriation is recomputed every ORDER_EVERY pictures (and whenever the units
-        # changed in number), and aligned to the order on screen: a display that
-        # reshuffles at every picture cannot be read.
-        self._pictures += 1
-        if (self._order is None or len(self._order) != cfg.hidden
-                or self._pictures % ORDER_EVERY == 1):
-            self._order = metrics.similarity_order(summary["similarity"], self._order)
+        # The seriation is redone only once some similarity has moved by ORDER_CHANGE
+        # since the last one (it costs milliseconds at H = 64), and it is aligned to the
+        # order on screen: a display that reshuffles at every picture cannot be read.
+        S = summary["similarity"]
+        seriated = self._seriated_on
+        if (self._order is None or seriated is None or seriated.shape != S.shape
+                or not np.all(np.abs(S - seriated) <= ORDER_CHANGE)):
+            self._order = metrics.similarity_order(S, self._order)
+            self._seriated_on = S.copy()
         loss, acc = self._evaluate(self._XT, self._yT)
         test_loss = self.test_loss()
         similarity = summary["similarity"]
