@@ -18,7 +18,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 -q -m "not browser"
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q -m "not browser"
 
 # The app served to headless Chromium (tests/test_browser.py).  Installs Debian's
 # chromium when it is missing, refreshing the package lists only if that fails.
