@@ -94,13 +94,7 @@ class LinePanel(Widget):
     @property
     def effective_text_interval(self) -> float:
         """The interval in force: ``text_interval``, or its automatic default."""
-        if self.text_interval is not None:
-            return self.text_interval
-        try:
-            headless = self.app.is_headless
-        except Exception:  # no app yet
-            headless = False
-        return 0.0 if headless else DEFAULT_TEXT_INTERVAL
+        return live_default(self, self.text_interval, DEFAULT_TEXT_INTERVAL)
 
     def _text_due(self) -> bool:
         """May the printed numbers change now?  Schedules a trailing update if not."""
@@ -184,6 +178,18 @@ class LinePanel(Widget):
                 return strip
             return strip.adjust_cell_length(width, self.rich_style)
         return Strip.blank(width, self.rich_style)
+
+
+def live_default(widget: Widget, value: float | None, default: float) -> float:
+    """``value`` when given; else ``default`` in a live terminal and 0 in a headless app
+    (tests, screenshots), whose output must not depend on timing."""
+    if value is not None:
+        return value
+    try:
+        headless = widget.app.is_headless
+    except Exception:  # no app yet
+        headless = False
+    return 0.0 if headless else default
 
 
 def text_segments(text: str, style: Style) -> list[Segment]:

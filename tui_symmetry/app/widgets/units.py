@@ -49,7 +49,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from tui_symmetry.app.widgets._heatmap import longest_fitting, merged_segments
-from tui_symmetry.app.widgets._lines import LinePanel, LineSpec, text_segments
+from tui_symmetry.app.widgets._lines import LinePanel, LineSpec, live_default, text_segments
 from tui_symmetry.app.widgets._palette import (
     ANSI16_NEGATIVE,
     ANSI16_NEUTRAL,
@@ -388,13 +388,7 @@ class UnitsGallery(Widget):
     @property
     def effective_byte_rate(self) -> float:
         """The byte budget in force (0: unlimited)."""
-        if self.byte_rate is not None:
-            return self.byte_rate
-        try:
-            headless = self.app.is_headless
-        except Exception:  # no app yet
-            headless = False
-        return 0.0 if headless else DEFAULT_BYTE_RATE
+        return live_default(self, self.byte_rate, DEFAULT_BYTE_RATE)
 
     def select(self, unit: int) -> None:
         """Select hidden unit ``unit`` (its index, as the other panels count)."""
