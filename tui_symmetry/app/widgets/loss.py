@@ -280,7 +280,11 @@ class SafePlot(PlotextPlot):
         return Strip.blank(width, self.rich_style)
 
     def on_resize(self, event: Resize) -> None:
-        self.rebuild()
+        # A panel shown again gets a resize to the size it already had: its cached
+        # lines are still right, and a rebuild (10-40 ms) would only delay the frame
+        # that answers the view key.
+        if (event.size.width, event.size.height) != self._strip_size:
+            self.rebuild()
 
     def _register_theme(self, app_theme_name: str) -> None:
         # The plot's colours follow the app's theme: redraw the cached lines with it.
