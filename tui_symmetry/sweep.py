@@ -302,10 +302,9 @@ def _init_worker(stop: Any) -> None:
     global _STOP
     _STOP = stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # One BLAS thread per worker: the workers are the threads.
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
+    # One BLAS thread per worker (the workers are the threads): a spawned worker gets
+    # the BLAS thread variables tui_symmetry/__init__.py set in this process's
+    # environment before numpy loaded.
 
 
 def _run_in_worker(config_values: dict[str, Any], steps: int) -> dict[str, Any]:
