@@ -24,7 +24,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, TextIO
 
 import numpy as np
@@ -152,25 +152,11 @@ class _Parser(argparse.ArgumentParser):
         Only a single-dash word that is not itself an option is attached:
         ``--hidden --lr 0.1`` still says that --hidden expects a value.
         """
-        out: list[str] = []
-        words = list(args)
-        i = 0
-        while i < len(words):
-            word = words[i]
-            if word == "--":
-                out.extend(words[i:])
-                break
-            following = words[i + 1] if i + 1 < len(words) else None
-            # _option_string_actions: argparse's own table of every option string.
-            if (word in self.ranges and following is not None
-                    and following.startswith("-") and not following.startswith("--")
-                    and following not in self._option_string_actions):
-                out.append(f"{word}={following}")
-                i += 2
-                continue
-            out.append(word)
-            i += 1
-        return out
+        # _option_string_actions: argparse's own table of every option string.
+        return join_option_values(args, lambda word, following: (
+            word in self.ranges and following.startswith("-")
+            and not following.startswith("--")
+            and following not in self._option_string_actions))
 
     def error(self, message: str) -> NoReturn:
         # argparse says "argument --hidden: expected one argument"; the user also needs
@@ -179,6 +165,29 @@ class _Parser(argparse.ArgumentParser):
         if match and match.group(1) in self.ranges:
             message = f"{message} ({self.ranges[match.group(1)]})"
         raise UsageError(message)
+
+
+def join_option_values(args: Sequence[str], attach: Callable[[str, str], bool]) -> list[str]:
+    """``OPTION VALUE`` becomes ``OPTION=VALUE`` wherever ``attach(OPTION, VALUE)`` holds.
+
+    For values argparse would otherwise take for options of their own; everything after
+    ``--`` is left as it is.
+    """
+    out: list[str] = []
+    words = list(args)
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            out.extend(words[i:])
+            break
+        if i + 1 < len(words) and attach(word, words[i + 1]):
+            out.append(f"{word}={words[i + 1]}")
+            i += 2
+            continue
+        out.append(word)
+        i += 1
+    return out
 
 
 def _metavar(spec: FieldSpec) -> str:

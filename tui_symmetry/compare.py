@@ -86,23 +86,8 @@ def _attach_side_values(parser: cli._Parser, argv: Sequence[str]) -> list[str]:
     leave --a without a value.  A following word that is exactly an option of compare
     (``--a --b ...``) is not taken: --a is missing its value, and argparse says so.
     """
-    out: list[str] = []
-    words = list(argv)
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if word == "--":
-            out.extend(words[i:])
-            break
-        following = words[i + 1] if i + 1 < len(words) else None
-        if (word in ("--a", "--b") and following is not None
-                and following not in parser._option_string_actions):
-            out.append(f"{word}={following}")
-            i += 2
-            continue
-        out.append(word)
-        i += 1
-    return out
+    return cli.join_option_values(argv, lambda word, following: (
+        word in ("--a", "--b") and following not in parser._option_string_actions))
 
 
 def side_config(shared: argparse.Namespace, side: str) -> Config:
