@@ -175,6 +175,7 @@ class SymmetryApp(App[int]):
         self._main_screen = MainScreen(runner.config, show_rate=show_rates,
                                        loss_interval=loss_interval)
         self._main_screen.present = present
+        self._main_screen.on_ready = self.poll_now
         self.save_dir = Path.cwd() if save_dir is None else save_dir
         self.scene: Scenario | None = scenario
         """The scene of the lecture on screen (None: no lecture, no caption)."""

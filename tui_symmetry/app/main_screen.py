@@ -17,6 +17,7 @@ until it is shown again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -62,6 +63,20 @@ SETTINGS_WIDTH = 38
 """Columns of the settings column beside the panels (the stylesheet's $settings-width)."""
 
 
+class KeyFooter(Footer):
+    """Textual's footer, with its keys in the first frame.
+
+    Textual's footer draws nothing until the screen publishes its bindings, which it does
+    after the first refresh: the keys arrived ~150 ms after the panels.  The screen's
+    bindings are known when the footer is composed, so it composes them at once; the
+    later publication recomposes it as usual (for the Esc of a setting being edited).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(compact=True)
+        self.set_reactive(Footer._bindings_ready, True)
+
+
 def fits(size: Size, minimum: tuple[int, int]) -> bool:
     """True when ``size`` is at least ``minimum`` (columns, rows) both ways."""
     return size.width >= minimum[0] and size.height >= minimum[1]
@@ -95,6 +110,10 @@ class MainScreen(Screen[None]):
         self._drawn: dict[Widget, int] = {}  # panel -> version it last received
         self.ready = False
         """True from mount to unmount: there is something to draw on."""
+        self.on_ready: Callable[[], None] | None = None
+        """Called once the screen is mounted, before its first frame: the app draws the
+        status line and the panels then (the app mounts before its screen, so its own
+        first poll finds nothing to draw on, and the status line came a frame late)."""
         self.weights_panel = WeightsPanel(id="weights")
         self.similarity_panel = SimilarityPanel(id="similarity")
         self.gallery = UnitsGallery(id="gallery")
@@ -121,7 +140,7 @@ class MainScreen(Screen[None]):
         self.view_tabs = Static(id="view-tabs")
         self.timeline_label = Static(id="timeline-label")
         self.too_small_message = Static(id="too-small")
-        self.footer = Footer(compact=True)
+        self.footer = KeyFooter()
         self.caption_panel = CaptionPanel(id="caption")
         self.caption_area = CaptionBox(self.caption_panel, id="caption-box", classes="box")
 
@@ -183,6 +202,8 @@ class MainScreen(Screen[None]):
         self._fit(self.size)
         self.ready = True  # watchers fire before this: then there is nothing to arrange
         self._arrange()
+        if self.on_ready is not None:
+            self.on_ready()
 
     def on_unmount(self) -> None:
         self.ready = False
