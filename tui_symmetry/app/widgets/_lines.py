@@ -144,11 +144,13 @@ class LinePanel(Widget):
         if not self.is_attached:
             return
         width, height = self.size.width, self.size.height
+        if width <= 0 or height <= 0:
+            # Hidden (Textual gives a hidden panel no size): keep the cached lines, so
+            # that when it is shown again at its old size the frame answering the key
+            # draws them at once instead of blank lines and a rebuild a frame later.
+            return
         base = self.rich_style
         styles_changed = self._styles.reset_if_changed(base, self.color_mode)
-        if width <= 0 or height <= 0:
-            self._strips, self._keys, self._width = [], [], width
-            return
         specs = list(self._layout_lines(width, height))[:height]
         full = styles_changed or width != self._width or len(specs) != len(self._keys)
         strips: list[Strip] = []

@@ -25,6 +25,7 @@ lines that differ from the last frame are repainted and sent to the terminal.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -34,9 +35,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import plotext._utility as plotext_utility
+from rich.console import Console
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult, RenderResult
+from textual.app import ComposeResult
 from textual.events import Resize
 from textual.geometry import Region
 from textual.strip import Strip
@@ -163,6 +166,48 @@ class ValueAxis:
     ticks: tuple[float, ...] = ()
 
 
+PlotextColors = tuple[Any, Any, Any]
+"""A plotext cell's (foreground, style, background), as its matrix stores them."""
+
+
+@functools.cache
+def _cell_style(colors: PlotextColors) -> Style | None:
+    """The Rich style of a plotext cell: its ANSI codes as plotext writes them, decoded
+    as Rich decodes them (so the picture is the one the ANSI route drew)."""
+    codes = plotext_utility.colors_to_ansi(*colors)
+    if not codes:
+        return None
+    decoded = Text.from_ansi(codes + "x" + plotext_utility.ansi_end)
+    return decoded.get_style_at_offset(_STYLE_CONSOLE, 0)
+
+
+_STYLE_CONSOLE = Console(color_system="truecolor", width=1)
+
+
+def matrix_strips(matrix: Any, base: Style) -> list[Strip]:
+    """One strip per line of a built plotext matrix, top line first.
+
+    Cells of the same colours are joined into one segment; every segment gets ``base``
+    under its own style (Textual's NO_COLOR filter cannot handle a segment without one).
+    """
+    strips = []
+    markers, foregrounds, styles, backgrounds = (
+        matrix.marker, matrix.fullground, matrix.style, matrix.background)
+    for row in reversed(range(matrix.rows)):
+        segments = []
+        line_markers = markers[row]
+        keys = list(zip(foregrounds[row], styles[row], backgrounds[row], strict=True))
+        start = 0
+        for col in range(1, len(keys) + 1):
+            if col == len(keys) or keys[col] != keys[start]:
+                style = _cell_style(keys[start])
+                segments.append(Segment("".join(line_markers[start:col]),
+                                        base if style is None else base + style))
+                start = col
+        strips.append(Strip(segments))
+    return strips
+
+
 class SafePlot(PlotextPlot):
     """A PlotextPlot that draws through cached lines and never raises while drawing.
 
@@ -213,10 +258,12 @@ class SafePlot(PlotextPlot):
     def title(self, value: str) -> None:
         self.titles = (value,)
 
-    def render(self) -> RenderResult:
+    def _draw_strips(self) -> list[Strip]:
+        """Plot the current data at the current size: one strip per line, or none when
+        the plot cannot be drawn (too small, or a plotext edge case)."""
         width, height = self.size.width, self.size.height
         if width < 4 or height < 3:
-            return Text("")
+            return []
         # Size-dependent decorations are applied here, at the size actually drawn.
         min_height = NOTE_MIN_HEIGHT if self.title_is_news else TITLE_MIN_HEIGHT
         wants_title = height >= min_height and any(self.titles)
@@ -234,28 +281,31 @@ class SafePlot(PlotextPlot):
         # labels beside it): take the longest that fits.
         room = width - 2 - labels_width
         title = next((t for t in self.titles if len(t) <= room), "") if wants_title else ""
-        self.plt.title(title)
+        plt = self.plt
+        plt.title(title)
+        # As PlotextPlot.render sets it up (its comment: both size calls are needed).
+        plt.plotsize(width, height)
+        plt._set_size(width, height)
+        plt.theme(self._get_plotext_theme_name(self.app.theme))
         try:
             with _without_side_symbols():
-                return super().render()
+                # plotext's build() less its last step: the character matrix is read
+                # here instead of being written out as ANSI text for Rich to parse
+                # back (that round trip was half of a 30 ms redraw, on the UI thread).
+                plt._set_sizes()
+                plt._build_matrix()
+            return matrix_strips(plt.monitor.matrix, self.rich_style)
         except Exception:  # plotext has edge cases (degenerate ranges); keep running
-            return Text("")
+            return []
 
     def rebuild(self) -> None:
         """Draw the plot's current data into cached strips; repaint changed lines."""
-        if not self.is_attached:
-            return
         width, height = self.size.width, self.size.height
+        if not (self.is_attached and width and height):
+            return  # hidden: the cached lines stay for when it is shown again
         base = self.rich_style
-        rendered = self.render()
-        text = rendered if isinstance(rendered, Text) else Text(str(rendered))
-        console = self.app.console
-        strips = []
-        for line in text.split("\n", allow_blank=True)[:height]:
-            # Every segment gets a style: Textual's NO_COLOR (Monochrome) filter
-            # cannot handle a segment whose style is None.
-            segments = list(Segment.apply_style(line.render(console), base))
-            strips.append(Strip(segments).adjust_cell_length(width, base))
+        strips = [strip.adjust_cell_length(width, base) for strip in self._draw_strips()]
+        del strips[height:]
         while len(strips) < height:
             strips.append(Strip.blank(width, base))
         old, self._strips = self._strips, strips
@@ -280,10 +330,11 @@ class SafePlot(PlotextPlot):
         return Strip.blank(width, self.rich_style)
 
     def on_resize(self, event: Resize) -> None:
-        # A panel shown again gets a resize to the size it already had: its cached
-        # lines are still right, and a rebuild (10-40 ms) would only delay the frame
-        # that answers the view key.
-        if (event.size.width, event.size.height) != self._strip_size:
+        # Hidden, a plot gets a size of zero; shown again, the size it had.  Its cached
+        # lines are still right then: a rebuild would only delay the frame that answers
+        # the view key (and drawing on from an emptied cache showed blank plots).
+        width, height = event.size.width, event.size.height
+        if width and height and (width, height) != self._strip_size:
             self.rebuild()
 
     def _register_theme(self, app_theme_name: str) -> None:
@@ -428,6 +479,8 @@ class LossPanel(Widget):
             self._draw_now()
 
     def on_resize(self, event: Resize) -> None:
+        if not (event.size.width and event.size.height):
+            return  # hidden: keep the arrangement it is drawn in (see SafePlot.on_resize)
         if self._update_arrangement():
             self._draw_now()
 
@@ -464,8 +517,8 @@ class LossPanel(Widget):
         """Rebuild both plots from the newest snapshot and repaint them."""
         self._stop_timer()
         snap = self._snapshot
-        if snap is None or not self.is_mounted:
-            return
+        if snap is None or not self.is_mounted or not self.size.area:
+            return  # nothing yet, or hidden: the next show() after it is shown draws
         try:
             loss_plot, sym_plot = self.loss_plot, self.symmetry_plot
         except Exception:  # children not composed yet; on_mount draws later

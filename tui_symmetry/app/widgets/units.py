@@ -507,6 +507,8 @@ class UnitsGallery(Widget):
         """Fit the layout to the size; mount the column strips it needs."""
         if self._snapshot is None or not self.is_attached:
             return
+        if not (self.size.width and self.size.height):
+            return  # hidden: keep the columns (remounting them made showing it slow)
         width, body = self.size.width, max(self.size.height - 2, 0)
         layout = gallery_layout(width, body, self._hidden())
         self._layout = layout
