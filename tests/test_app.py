@@ -1162,3 +1162,51 @@ def test_a_dropped_link_ends_the_app_and_its_training():
         assert children and all(_gone(pid, 30) for pid in children)
     finally:
         app.kill()
+
+
+def test_the_first_frame_has_the_status_line_and_the_footer_keys(make_app: MakeApp,
+                                                                 drive: Drive):
+    """Before the first frame is drawn (the screen's on_ready), the status line and the
+    footer's keys are there with the panels, not a frame interval later."""
+    from textual.widgets._footer import FooterKey
+
+    app = make_app(fps=1)  # the app's own polls come a second apart: not them
+    seen: dict[str, object] = {}
+    screen = app.main_screen
+    ready = screen.on_ready
+    assert ready is not None
+
+    def record() -> None:
+        ready()
+        seen["status"] = screen.status_bar.text
+        seen["keys"] = [key.key for key in screen.footer.query(FooterKey)]
+
+    screen.on_ready = record
+
+    async def script(pilot: Pilot) -> None:
+        assert "step 0" in str(seen["status"]) and "paused" in str(seen["status"])
+        assert "space" in seen["keys"] and "q" in seen["keys"]
+
+    drive(app, script)
+
+
+def test_the_interpreter_is_tuned_for_the_screen():
+    """prepare_interpreter_for_ui (what run_app calls before the app runs)."""
+    import gc
+
+    from tui_symmetry.app import (
+        UI_GC_THRESHOLDS,
+        UI_SWITCH_INTERVAL_S,
+        prepare_interpreter_for_ui,
+    )
+
+    thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
+    try:
+        prepare_interpreter_for_ui()
+        assert gc.get_freeze_count() > 10_000  # modules, classes: never garbage
+        assert gc.get_threshold() == UI_GC_THRESHOLDS
+        assert sys.getswitchinterval() == pytest.approx(UI_SWITCH_INTERVAL_S)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+        sys.setswitchinterval(interval)

@@ -963,3 +963,88 @@ def test_identical_snapshots_rebuild_no_strips():
         assert sum(unchanged) >= len(strips) - 2
 
     run((weights, similarity), body, size=(80, 30))
+
+
+def test_plots_read_from_the_matrix_equal_plotexts_ansi_picture():
+    """matrix_strips draws what plotext's ANSI text, parsed by Rich, would draw."""
+    from rich.segment import Segment
+    from textual.strip import Strip
+    from textual_plotext import PlotextPlot
+
+    from tui_symmetry.app.widgets.loss import _without_side_symbols
+
+    panel = LossPanel(min_interval=0)
+
+    def cells(strips: list[Strip]) -> list[list[tuple[str, Any]]]:
+        return [[(char, segment.style) for segment in strip for char in segment.text]
+                for strip in strips]
+
+    async def body(pilot: Pilot) -> None:
+        for snap in (snapshot(0), snapshot(400, init="symmetric"), xavier()):
+            panel.show(snap)
+            await pilot.pause()
+            for plot in (panel.loss_plot, panel.symmetry_plot):
+                width, height = plot.size.width, plot.size.height
+                drawn = cells(plot._strips)
+                with _without_side_symbols():  # the route plain PlotextPlot takes
+                    text = PlotextPlot.render(plot)
+                base = plot.rich_style
+                via_ansi = [
+                    Strip(list(Segment.apply_style(line.render(pilot.app.console), base)))
+                    .adjust_cell_length(width, base)
+                    for line in text.split("\n", allow_blank=True)[:height]]
+                assert any(char not in " " for row in drawn for char, _ in row)
+                assert drawn[: len(via_ansi)] == cells(via_ansi)
+
+    run(panel, body, size=(100, 16))
+
+
+def test_a_hidden_plot_keeps_its_lines_for_when_it_is_shown_again():
+    """Hiding gives a panel zero size; shown again at its old size it draws the cached
+    lines at once (no blank frame, no rebuild) and only then catches up."""
+    panel = LossPanel(min_interval=0)
+    snap = xavier()
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        plot = panel.loss_plot
+        before = plot.plain_text()
+        repainted = plot.lines_repainted
+        panel.display = False
+        await pilot.pause()
+        panel.show(dataclasses.replace(snap, version=snap.version + 1, step=snap.step + 1))
+        await pilot.pause()
+        assert plot.plain_text() == before  # hidden: nothing drawn, nothing emptied
+        panel.display = True
+        await pilot.pause()
+        assert plot.lines_repainted == repainted
+        assert plot.render_line(0).text == before.splitlines()[0]
+
+    run(panel, body, size=(100, 16))
+
+
+def test_a_hidden_heatmap_keeps_its_lines():
+    """As the app hides a view: its container goes, the panel inside gets zero size; a
+    timer that fires meanwhile must not empty its cache."""
+    from textual.containers import Container
+
+    panel = WeightsPanel()
+    box = Container(panel)
+    snap = xavier()
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        built = panel.strips_built
+        drawn = lines(panel)
+        box.display = False
+        await pilot.pause()
+        assert panel.size.area == 0
+        panel._redraw()  # what its timers and the theme signal call, firing meanwhile
+        box.display = True
+        await pilot.pause()
+        assert panel.strips_built == built
+        assert lines(panel) == drawn
+
+    run(box, body, size=(100, 16))
