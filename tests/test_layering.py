@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,23 @@ def test_importing_core_loads_no_ui_module() -> None:
     assert "numpy" in loaded
     offenders = sorted(m for m in loaded if _is_forbidden(m))
     assert offenders == []
+
+
+def test_the_command_line_loads_textual_only_when_the_app_starts() -> None:
+    """run_app sets Textual's frame-timer rate (TEXTUAL_FPS) before importing the app;
+    Textual reads it once, at import, so nothing before may import Textual."""
+    code = (
+        "import json, sys, os\n"
+        "import tui_symmetry.cli, tui_symmetry.app\n"
+        "before = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')\n"
+        "from tui_symmetry.app import UI_MAX_FPS\n"
+        "os.environ.setdefault('TEXTUAL_FPS', str(UI_MAX_FPS))\n"
+        "import textual.constants\n"
+        "print(json.dumps([before, textual.constants.MAX_FPS, UI_MAX_FPS]))\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "TEXTUAL_FPS"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=True, env=env)
+    before, max_fps, wanted = json.loads(result.stdout)
+    assert before == []
+    assert max_fps == wanted
