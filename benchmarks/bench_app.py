@@ -20,8 +20,10 @@ app writes, and measures:
    run (a run's cost per step changes as it goes: see engine_rate_over).  The same
    60,000 bare steps take anywhere from 3 to 4.6 s on this kind of machine, one run to
    the next, so each ratio is the median of RATE_ROUNDS (app window, engine) pairs.
+5. the same for the units and gradients views, each opened with ``--view``: bytes per
+   second, space p95 and one (app window, engine) rate round at H = 8.
 
-Run with ``make bench`` (or ``python benchmarks/bench_app.py``).  About a minute.  The
+Run with ``make bench`` (or ``python benchmarks/bench_app.py``).  About six minutes.  The
 figures depend on the machine and on what else runs on it: read the ratios, and run it
 on a quiet machine before comparing with the targets.
 """
@@ -57,6 +59,8 @@ KEY_TRIALS = 60
 LAUNCHES = 5
 RATE_ROUNDS = 5
 HIDDEN_SIZES = (8, 64, 256)
+OTHER_VIEWS = ("units", "gradients")
+"""Views measured too (bytes, space p95, one rate round), each opened with --view."""
 
 TARGET_RATIO = 0.8
 TARGET_KEY_P95_MS = 50.0
@@ -181,9 +185,9 @@ class PtyApp:
             end - start), window
 
 
-def app_command(config: Config) -> list[str]:
+def app_command(config: Config, view: str = "all") -> list[str]:
     return [sys.executable, "-m", "tui_symmetry", "--fps", str(FPS),
-            "--hidden", str(config.hidden)]
+            "--hidden", str(config.hidden), "--view", view]
 
 
 def engine_rate_over(config: Config, first: int, last: int) -> float:
@@ -245,9 +249,10 @@ def launch_seconds() -> float:
         app.close()
 
 
-def rate_round(config: Config) -> tuple[float, float, tuple[int, int]] | None:
+def rate_round(config: Config, view: str = "all"
+               ) -> tuple[float, float, tuple[int, int]] | None:
     """(app steps/s, engine steps/s over the same steps, the steps) of one app window."""
-    app = PtyApp(app_command(config))
+    app = PtyApp(app_command(config, view))
     try:
         app.first_frame()
         app.pump(WARMUP_S)
@@ -308,6 +313,26 @@ def main() -> int:
                      f"{', '.join(f'{r:.2f}' for r in ratios)})   target >= {TARGET_RATIO}   "
                      f"{verdict(ratio >= TARGET_RATIO)}   first round: app {app_rate:,.0f}"
                      f" steps/s, engine {engine:,.0f} over steps {window[0]:,}–{window[1]:,}")
+
+    # -- the other views ---------------------------------------------------------------------
+    for view in OTHER_VIEWS:
+        config = Config(hidden=HIDDEN_SIZES[0])
+        app = PtyApp(app_command(config, view))
+        try:
+            app.first_frame()
+            app.pump(WARMUP_S)
+            steps_per_s, _, bytes_per_s, window = app.rate_window(RATE_WINDOW_S)
+            pause_ms = key_latency(app, b" ", lambda out: b"paused" in out, b" ",
+                                   lambda out: b"running" in out, KEY_TRIALS // 2)
+        finally:
+            app.close()
+        ratio = (steps_per_s / engine_rate_over(config, *window)) if window else float("nan")
+        worst = p95(pause_ms) if pause_ms else float("nan")
+        lines.append(
+            f"(5) --view {view:9}: {bytes_per_s / 1000:5.1f} KB/s "
+            f"{verdict(bytes_per_s <= TARGET_BYTES_PER_S)}, space p95 {worst:5.1f} ms "
+            f"{verdict(worst <= TARGET_KEY_P95_MS)}, rate ratio {ratio:4.2f} (one round) "
+            f"{verdict(ratio >= TARGET_RATIO)}")
 
     print()
     print("\n".join(lines))

@@ -1,8 +1,8 @@
 """Sweep benchmark (issue 7): the speed-up of ``tui-symmetry sweep`` on the machine's cores.
 
 Runs two fixed grids of the default config (seeds 0-7) with --jobs 1 and with --jobs N
-(the cores), each as a fresh command in its own process, and reports the wall-clock
-speed-ups:
+(the cores), alternating, ROUNDS times each, every run a fresh command in its own
+process, and reports the median wall-clock speed-ups:
 
 - a short grid, 8 runs × 6,000 steps: about 7 s of work.  Starting the command and its
   worker interpreters (about 1 s, the same with one worker or two) is a large share of
@@ -10,12 +10,16 @@ speed-ups:
 - a longer grid, 8 runs × 30,000 steps: about 25 s of work, a sweep worth waiting
   less for.  The target on 2 cores (at least 1.8x) is read on this one.
 
-Other load on the machine lowers the speed-up: run it on an otherwise idle machine.
+The machine's own ceiling is printed first: the same bare training run, once alone and
+twice at once in separate processes.  No sweep can beat it; on a virtual machine whose
+two cores slow each other down it is well under 2x.  Other load on the machine lowers
+every figure: run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -24,6 +28,8 @@ SEEDS = ["--vary", "seed=0,1,2,3,4,5,6,7", "--csv"]
 GRIDS = {"short": 6000, "long": 30000}
 TARGET_GRID = "long"
 TARGET_ON_TWO_CORES = 1.8
+ROUNDS = 3
+"""Each figure is the median of this many rounds (one run moves by a third here)."""
 
 
 def wall_seconds(steps: int, jobs: int) -> float:
@@ -35,15 +41,36 @@ def wall_seconds(steps: int, jobs: int) -> float:
     return time.perf_counter() - start
 
 
+CEILING_RUN = ("from tui_symmetry.core import Config, Trainer; "
+               "Trainer(Config(seed=0)).step(30000)")
+
+
+def ceiling(cores: int) -> float:
+    """How much faster ``cores`` bare runs at once finish than one after another."""
+    def together(count: int) -> float:
+        start = time.perf_counter()
+        processes = [subprocess.Popen([sys.executable, "-c", CEILING_RUN])
+                     for _ in range(count)]
+        for process in processes:
+            process.wait()
+        return time.perf_counter() - start
+    return statistics.median(cores * together(1) / together(cores) for _ in range(ROUNDS))
+
+
 def main() -> int:
     cores = os.cpu_count() or 1
     print(f"sweep benchmark: 8 runs of the default config (seeds 0-7), {cores} cores")
+    print(f"  the machine's ceiling: {cores} bare runs at once finish "
+          f"{ceiling(cores):.2f}x faster than one after another")
     for name, steps in GRIDS.items():
-        one = wall_seconds(steps, 1)
-        many = wall_seconds(steps, cores)
-        speedup = one / many
-        line = (f"  {name:5} grid, 8 x {steps:,} steps: --jobs 1 {one:5.1f} s, "
-                f"--jobs {cores} {many:5.1f} s, speed-up {speedup:.2f}x")
+        rounds = [(wall_seconds(steps, 1), wall_seconds(steps, cores))
+                  for _ in range(ROUNDS)]
+        speedups = sorted(one / many for one, many in rounds)
+        speedup = statistics.median(speedups)
+        one, many = rounds[0]
+        line = (f"  {name:5} grid, 8 x {steps:,} steps: speed-up {speedup:.2f}x (median of "
+                f"{', '.join(f'{x:.2f}' for x in speedups)}; first round --jobs 1 {one:.1f} s,"
+                f" --jobs {cores} {many:.1f} s)")
         if cores == 2 and name == TARGET_GRID:
             verdict = "ok" if speedup >= TARGET_ON_TWO_CORES else "LOW"
             line += f"   target on 2 cores >= {TARGET_ON_TWO_CORES}x   {verdict}"
