@@ -605,3 +605,72 @@ def test_gradient_panel_with_many_units_scrolls_its_bars_to_the_selection():
             assert "of 64" in text
 
     run(panel, body, size=(80, 24))
+
+
+def test_gradient_bars_move_with_their_printed_numbers_not_every_snapshot():
+    """Between text updates neither the bars nor their numbers change (a bar that
+    followed every snapshot repainted every line 20 times a second), and the bar always
+    shows the value printed beside it."""
+    clock = _FakeClock()
+    panel = GradientPanel(text_interval=1.0, clock=clock)
+    start, first, later = (snapshot(steps, init="xavier") for steps in (200, 300, 600))
+
+    def bar_lines() -> dict[str, str]:
+        """Each unit's bar and number (the rows follow the similarity order)."""
+        rows = {}
+        for line in panel_lines(panel):
+            found = re.search(r"u(\d+) +([█▏▎▍▌▋▊▉]+ +\S+)", line[panel.size.width // 2:])
+            if found:
+                rows[found.group(1)] = found.group(2)
+        return rows
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(start)
+        clock.now += 5.0
+        panel.show(first)  # a text update: the interval starts now
+        await pilot.pause()
+        before = bar_lines()
+        assert len(before) == 8
+        clock.now += 0.1
+        panel.show(later)  # within the interval: bars and numbers stay
+        await pilot.pause()
+        assert bar_lines() == before
+        clock.now += 1.0
+        panel.flush_text()  # the trailing update: both catch up together
+        await pilot.pause()
+        after = bar_lines()
+        assert after != before
+        for unit in range(8):
+            assert after[str(unit + 1)].endswith(format_compact(float(later.grad_norms[unit]),
+                                                                2))
+
+    run(panel, body, size=(100, 24))
+
+
+def test_gradient_matrix_holds_between_updates_but_a_gap_opening_shows_at_once():
+    clock = _FakeClock()
+    panel = GradientPanel(text_interval=1.0, clock=clock)
+    copies = snapshot(300, init="symmetric", epsilon=0.0)
+    parted = snapshot(300, init="symmetric")  # epsilon: every gap tiny but not zero
+    later = snapshot(400, init="symmetric")
+    assert not np.any(copies.grad_gaps) and np.all(parted.grad_gaps[np.triu_indices(8, 1)])
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(copies)
+        await pilot.pause()
+        assert panel_lines(panel)[-1].startswith("identical gradients: 28 of 28 pairs")
+        clock.now += 0.1
+        panel.show(parted)  # within the interval, yet the first gaps show now
+        await pilot.pause()
+        assert panel_lines(panel)[-1].startswith("identical gradients: 0 of 28 pairs")
+        drawn = panel_lines(panel)
+        clock.now += 0.1
+        panel.show(later)  # gaps only grew: held until the next update
+        await pilot.pause()
+        assert panel_lines(panel) == drawn
+        clock.now += 1.0
+        panel.flush_text()
+        await pilot.pause()
+        assert panel_lines(panel) != drawn  # the update that was held
+
+    run(panel, body, size=(100, 24))
