@@ -21,14 +21,15 @@ UI_GC_THRESHOLDS = (10_000, 20, 20)
 
 UI_MAX_FPS = 120
 """Textual's screen-update timer rate (its default 60): a key's new layout waits for the
-timer's next tick, 0-17 ms at 60 and 0-8 ms at 120 (view switch p95 measured 51 -> 37-44
-ms).  Frames still come only when something changed: the panels' own rate is ``--fps``.
+timer's next tick, 0-17 ms at 60 and 0-8 ms at 120 (paired runs: view switch p95 72-74
+-> 40-42 ms).  Frames still come only when something changed: the panels' own rate is
+``--fps``.
 Textual reads it once, at import, so it is set before the app is imported."""
 
 
 def prepare_interpreter_for_ui() -> None:
-    """Tune this process's interpreter for a responsive screen (measured with
-    ``make bench``: a view switch from p50 34 / p95 78 ms to p50 21 / p95 26 ms).
+    """Tune this process's interpreter for a responsive screen (each cause below was
+    seen in a trace of the real app answering a view key).
 
     - Everything alive now (modules, classes, the app's widgets: ~50,000 objects that
       live as long as the process) is frozen out of garbage collection: a full

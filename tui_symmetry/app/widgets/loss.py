@@ -169,6 +169,9 @@ class ValueAxis:
 PlotextColors = tuple[Any, Any, Any]
 """A plotext cell's (foreground, style, background), as its matrix stores them."""
 
+_STYLE_CONSOLE = Console(color_system="truecolor", width=1)
+"""Only decodes plotext's colour codes into Rich styles (it never prints)."""
+
 
 @functools.cache
 def _cell_style(colors: PlotextColors) -> Style | None:
@@ -179,9 +182,6 @@ def _cell_style(colors: PlotextColors) -> Style | None:
         return None
     decoded = Text.from_ansi(codes + "x" + plotext_utility.ansi_end)
     return decoded.get_style_at_offset(_STYLE_CONSOLE, 0)
-
-
-_STYLE_CONSOLE = Console(color_system="truecolor", width=1)
 
 
 def matrix_strips(matrix: Any, base: Style) -> list[Strip]:
