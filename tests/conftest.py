@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 import textual.app
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.core import Config
@@ -79,6 +81,50 @@ def run_script(app: SymmetryApp, script: Script, size: tuple[int, int] = DEFAULT
             await script(pilot)
 
     asyncio.run(main())
+
+
+class FakeClock:
+    """A clock that moves only when told to (``start`` seconds at first)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class PanelApp(App[None]):
+    """Mounts the given widgets one above the other: a panel tested on its own."""
+
+    CSS = "Screen { layout: vertical; }"
+
+    def __init__(self, *widgets: Widget) -> None:
+        super().__init__()
+        self.widgets = widgets
+
+    def compose(self) -> ComposeResult:
+        yield from self.widgets
+
+
+def run_panels(widgets: tuple[Widget, ...] | Widget, body: Script,
+               size: tuple[int, int]) -> None:
+    """Run ``body(pilot)`` in a :class:`PanelApp` of ``size`` holding just ``widgets``."""
+    widgets = widgets if isinstance(widgets, tuple) else (widgets,)
+
+    async def main() -> None:
+        async with PanelApp(*widgets).run_test(size=size) as pilot:
+            await pilot.pause()
+            await body(pilot)
+
+    asyncio.run(main())
+
+
+def panel_lines(widget: Widget) -> list[str]:
+    """The text of every line a Line API widget draws."""
+    return [widget.render_line(y).text for y in range(widget.size.height)]
 
 
 MakeApp = Callable[..., RecordingApp]

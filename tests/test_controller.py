@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FakeClock
 
 import tui_symmetry.app.controller as controller_module
 from tui_symmetry.app.controller import (
@@ -65,14 +66,6 @@ class FakeRunner(SyncRunner):
 
     def last(self, n: int) -> list[tuple[Any, ...]]:
         return self.commands[-n:]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_the_controller_imports_no_textual():

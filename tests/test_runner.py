@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import FakeClock
 
 import tui_symmetry
 from tui_symmetry.core import Config, ConfigError, Trainer
@@ -66,19 +67,6 @@ def params_equal(a, b) -> bool:
     return all(np.array_equal(x, y) for x, y in zip(a.as_tuple(), b.as_tuple(), strict=True))
 
 
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 class RecordingOutbox(Outbox):
     """Keeps everything the child sends, in order, for the test to read."""
 
@@ -108,7 +96,7 @@ def pipe() -> Iterator[tuple[Connection, Connection]]:
 def make_child(
     conn: Connection, config: Config = SMALL, **settings: Any
 ) -> tuple[TrainingProcess, RecordingOutbox, FakeClock]:
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
     outbox = RecordingOutbox()
     process = TrainingProcess(conn, config, clock=clock, outbox=outbox, learn_one_unit=False,
                               **settings)
@@ -213,7 +201,7 @@ def test_a_crash_is_reported_before_the_child_exits(pipe):
 
 
 def test_speed_cap_lets_through_only_the_steps_due():
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
     cap = SpeedCap(4.0, clock)  # one step every 0.25 s
     assert cap.capped
     assert cap.due() == 1  # the first step comes at once
@@ -241,7 +229,7 @@ def test_speed_cap_lets_through_only_the_steps_due():
 
 
 def test_speed_cap_never_exceeds_its_rate():
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
     cap = SpeedCap(10.0, clock)
     ran = 0
     for tick in range(2000):  # uneven waits, as a busy machine would give
@@ -254,7 +242,7 @@ def test_speed_cap_never_exceeds_its_rate():
 
 
 def test_full_speed_is_no_cap():
-    cap = SpeedCap(None, FakeClock())
+    cap = SpeedCap(None, FakeClock(start=0.0))
     assert not cap.capped and cap.wait() == 0.0
     with pytest.raises(ValueError, match="positive"):
         SpeedCap(0.0)
@@ -519,7 +507,7 @@ def test_child_dies_with_a_killed_parent(playing):
 
 
 def test_rate_meter_uses_its_window():
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
     meter = RateMeter(window=1.0, clock=clock)
     assert meter.value == 0.0
     for step in range(0, 5000, 100):

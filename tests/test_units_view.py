@@ -9,7 +9,6 @@ through the Line API of its column strips.  Throttles run on a fake clock.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import re
 import time
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from textual.app import App, ComposeResult
+from conftest import FakeClock, panel_lines, run_panels
 from textual.pilot import Pilot
 from textual.widget import Widget
 
@@ -86,28 +85,9 @@ def copies(groups: list[int], **changes: Any) -> Snapshot:
     )
 
 
-class PanelApp(App[None]):
-    CSS = "Screen { layout: vertical; }"
-
-    def __init__(self, *widgets: Widget) -> None:
-        super().__init__()
-        self.widgets = widgets
-
-    def compose(self) -> ComposeResult:
-        yield from self.widgets
-
-
 def run(widgets: tuple[Widget, ...] | Widget, body: Callable[[Pilot], Awaitable[None]],
         size: tuple[int, int] = (120, 40)) -> None:
-    widgets = widgets if isinstance(widgets, tuple) else (widgets,)
-
-    async def main() -> None:
-        app = PanelApp(*widgets)
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await body(pilot)
-
-    asyncio.run(main())
+    run_panels(widgets, body, size)
 
 
 async def settle(pilot: Pilot, gallery: UnitsGallery, timeout: float = 20.0) -> None:
@@ -445,7 +425,7 @@ def test_mono_and_ansi16_shade_pixels_with_glyphs():
 
 
 def test_pictures_wait_for_the_byte_budget_and_numbers_do_not():
-    clock = _FakeClock()
+    clock = FakeClock()
     gallery = UnitsGallery(byte_rate=2000.0, clock=clock, text_interval=0)
     trainer = Trainer(Config(**BASE, init="xavier"))
     snaps = []
@@ -527,19 +507,7 @@ def test_a_snapshot_without_maps_says_so():
     run(gallery, body)
 
 
-class _FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 # -- the gradient panel -------------------------------------------------------------------------
-
-
-def panel_lines(panel: Widget) -> list[str]:
-    return [panel.render_line(y).text for y in range(panel.size.height)]
 
 
 def test_gap_levels_put_exact_zero_on_top():
@@ -611,7 +579,7 @@ def test_gradient_bars_move_with_their_printed_numbers_not_every_snapshot():
     """Between text updates neither the bars nor their numbers change (a bar that
     followed every snapshot repainted every line 20 times a second), and the bar always
     shows the value printed beside it."""
-    clock = _FakeClock()
+    clock = FakeClock()
     panel = GradientPanel(text_interval=1.0, clock=clock)
     start, first, later = (snapshot(steps, init="xavier") for steps in (200, 300, 600))
 
@@ -648,7 +616,7 @@ def test_gradient_bars_move_with_their_printed_numbers_not_every_snapshot():
 
 
 def test_gradient_matrix_holds_between_updates_but_a_gap_opening_shows_at_once():
-    clock = _FakeClock()
+    clock = FakeClock()
     panel = GradientPanel(text_interval=1.0, clock=clock)
     copies = snapshot(300, init="symmetric", epsilon=0.0)
     parted = snapshot(300, init="symmetric")  # epsilon: every gap tiny but not zero

@@ -9,7 +9,6 @@ upper bound, so a busy machine makes the test slower, never red.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import itertools
 import re
@@ -19,8 +18,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import FakeClock, run_panels
+from conftest import panel_lines as lines
 from rich.color import Color
-from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widget import Widget
 
@@ -117,47 +117,10 @@ def without_weights(snap: Snapshot, unit: int, bias: float) -> Snapshot:
     return with_params(snap, Params(W1, b1, W2, p.b2.copy()))
 
 
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class PanelApp(App[None]):
-    """Mounts the given widgets one above the other."""
-
-    CSS = "Screen { layout: vertical; }"
-
-    def __init__(self, *widgets: Widget) -> None:
-        super().__init__()
-        self.widgets = widgets
-
-    def compose(self) -> ComposeResult:
-        yield from self.widgets
-
-
-def run(
-    widgets: tuple[Widget, ...] | Widget,
-    body: Callable[[Pilot], Awaitable[None]],
-    size: tuple[int, int] = (80, 24),
-) -> None:
+def run(widgets: tuple[Widget, ...] | Widget, body: Callable[[Pilot], Awaitable[None]],
+        size: tuple[int, int] = (80, 24)) -> None:
     """Run ``body`` in an app of ``size`` that holds just ``widgets``."""
-    widgets = widgets if isinstance(widgets, tuple) else (widgets,)
-
-    async def main() -> None:
-        app = PanelApp(*widgets)
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await body(pilot)
-
-    asyncio.run(main())
+    run_panels(widgets, body, size)
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -166,10 +129,6 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float
     while not condition():
         assert time.monotonic() < deadline, "the panel did not settle"
         await pilot.pause(0.02)
-
-
-def lines(widget: Widget) -> list[str]:
-    return [widget.render_line(y).text for y in range(widget.size.height)]
 
 
 def screen_text(widget: Widget) -> str:
