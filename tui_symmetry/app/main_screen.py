@@ -77,6 +77,13 @@ class KeyFooter(Footer):
         self.set_reactive(Footer._bindings_ready, True)
 
 
+def titled_box(title: str, panel: Widget, *, id: str) -> Container:
+    """``panel`` in a bordered box (the stylesheet's ``.box``) with ``title`` on top."""
+    box = Container(panel, id=id, classes="box")
+    box.border_title = title
+    return box
+
+
 def fits(size: Size, minimum: tuple[int, int]) -> bool:
     """True when ``size`` is at least ``minimum`` (columns, rows) both ways."""
     return size.width >= minimum[0] and size.height >= minimum[1]
@@ -148,29 +155,21 @@ class MainScreen(Screen[None]):
         with Horizontal(id="main") as self.main_area:
             with Vertical(id="views") as self.views_area:
                 with Horizontal(id="units-view") as self.units_area:
-                    with Container(id="weights-box", classes="box") as box:
-                        box.border_title = "Weights"
-                        yield self.weights_panel
-                    with Container(id="similarity-box", classes="box") as box:
-                        box.border_title = "Similarity"
-                        yield self.similarity_panel
-                with Container(id="loss-box", classes="box") as self.loss_area:
-                    self.loss_area.border_title = "Loss"
-                    yield self.loss_panels["all"]
-                with Container(id="loss-view", classes="box") as self.loss_view_area:
-                    self.loss_view_area.border_title = "Loss"
-                    yield self.loss_panels["loss"]
+                    yield titled_box("Weights", self.weights_panel, id="weights-box")
+                    yield titled_box("Similarity", self.similarity_panel, id="similarity-box")
+                self.loss_area = titled_box("Loss", self.loss_panels["all"], id="loss-box")
+                yield self.loss_area
+                self.loss_view_area = titled_box("Loss", self.loss_panels["loss"],
+                                                 id="loss-view")
+                yield self.loss_view_area
                 with Horizontal(id="gallery-view") as self.gallery_area:
-                    with Container(id="gallery-box", classes="box") as box:
-                        box.border_title = "Units"
-                        yield self.gallery
-                    with Container(id="side-weights-box", classes="box") as box:
-                        box.border_title = "Weights"
-                        self.side_weights_area = box
-                        yield self.side_weights_panel
-                with Container(id="gradients-view", classes="box") as self.gradients_area:
-                    self.gradients_area.border_title = "Gradients"
-                    yield self.gradient_panel
+                    yield titled_box("Units", self.gallery, id="gallery-box")
+                    self.side_weights_area = titled_box("Weights", self.side_weights_panel,
+                                                        id="side-weights-box")
+                    yield self.side_weights_area
+                self.gradients_area = titled_box("Gradients", self.gradient_panel,
+                                                 id="gradients-view")
+                yield self.gradients_area
             with VerticalScroll(id="settings", can_focus=False) as self.settings_area:
                 with Vertical(id="settings-column") as self.settings_column:
                     yield from self.settings_panels[:2]
