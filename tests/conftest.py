@@ -1,4 +1,4 @@
-"""Shared fixtures for the app's tests: an app on a SyncRunner, a driver, and waiting.
+"""Shared fixtures: an app on a SyncRunner, a driver, waiting, and real child processes.
 
 Nothing here depends on how fast the machine is: training is stepped explicitly (or a
 fixed number of steps per poll), and waiting means letting Textual process its
@@ -9,7 +9,9 @@ guessed amount of wall time.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widget import Widget
 
+import tui_symmetry
 from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.core import Config
 from tui_symmetry.runner import Runner, SyncRunner
@@ -26,6 +29,33 @@ TEST_CONFIG = Config(samples=80, hidden=6, seed=1)
 """A small run: every step is fast, every picture is the same."""
 
 DEFAULT_SIZE = (120, 40)
+
+CHECKOUT = str(Path(tui_symmetry.__file__).resolve().parents[1])
+"""The checkout under test, for child processes started in a scratch directory: without
+it on their path they would import whichever tui_symmetry is installed."""
+
+
+def process_env() -> dict[str, str]:
+    """The environment for ``python -m tui_symmetry``: this checkout first on the path."""
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": CHECKOUT + (os.pathsep + path if path else "")}
+
+
+def processes_in_session(session: int) -> list[int]:
+    """Ids of live processes whose session id is ``session`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat_line = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # Fields after the command (which may hold spaces) start after the last ')'.
+        fields = stat_line.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[3]) == session:
+            found.append(int(entry.name))
+    return found
 
 Script = Callable[[Pilot], Awaitable[None]]
 

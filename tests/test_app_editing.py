@@ -14,12 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from conftest import TEST_CONFIG, RecordingApp, new_app, run_script
 from textual import events
 from textual.command import CommandList, CommandPalette, Hits
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 
-from tests.conftest import TEST_CONFIG, RecordingApp, new_app, run_script
 from tui_symmetry.app.commands import EXACT_SCORE, HINT_SCORE, SymmetryCommands
 from tui_symmetry.app.controls import NumberInput, SettingSelect, format_value
 from tui_symmetry.app.screens import HelpScreen

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import process_env
 
 aiohttp = pytest.importorskip("aiohttp", reason="aiohttp (it comes with textual-serve) "
                               "drives the browser")
@@ -57,8 +58,6 @@ pytestmark = [
         "chromium (apt-get install chromium)",
     ),
 ]
-
-CHECKOUT = str(Path(__file__).resolve().parents[1])
 
 # Deadlines for things that take a second or two on an idle machine; only a broken
 # run (or a badly overloaded one) gets near them.
@@ -227,11 +226,10 @@ def served(tmp_path: Path) -> Any:
     """``tui-symmetry serve`` on a free loopback port: yields the page's address."""
     port = free_port()
     log = tmp_path / "serve.log"
-    env = {**os.environ, "PYTHONPATH": CHECKOUT + os.pathsep + os.environ.get("PYTHONPATH", "")}
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "tui_symmetry", "serve", "--port", str(port)],
-            cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+            cwd=tmp_path, env=process_env(), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
             start_new_session=True,
         )
     try:

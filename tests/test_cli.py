@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CHECKOUT, process_env, processes_in_session
 
 from tui_symmetry import cli
 from tui_symmetry.core.chance import symmetry_chance
@@ -77,17 +78,6 @@ def assert_one_error_line(err: str) -> str:
     assert err.count("\n") == 1 and err.endswith("\n"), err
     assert "Traceback" not in err
     return err
-
-
-# The checkout under test, for child processes started in a scratch directory: without
-# it they would import whichever tui_symmetry is installed.
-CHECKOUT = str(Path(cli.__file__).resolve().parents[1])
-
-
-def process_env() -> dict[str, str]:
-    """The environment for ``python -m tui_symmetry``: this checkout first on the path."""
-    path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": CHECKOUT + (os.pathsep + path if path else "")}
 
 
 def run_process(args: list[str], cwd: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -670,23 +660,6 @@ def test_has_terminal_needs_both_stdin_and_stdout(monkeypatch: pytest.MonkeyPatc
         assert cli.has_terminal() is expected
 
 
-def _processes_in_session(session: int) -> list[int]:
-    """Ids of live processes whose session id is ``session`` (Linux /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat_line = (entry / "stat").read_text()
-        except OSError:
-            continue  # gone meanwhile
-        # Fields after the command (which may hold spaces) start after the last ')'.
-        fields = stat_line.rsplit(")", 1)[1].split()
-        if fields[0] != "Z" and int(fields[3]) == session:
-            found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_app_without_a_terminal_in_a_real_process_starts_nothing(tmp_path: Path) -> None:
     """What `ssh host tui-symmetry` (no -t) does: stdin and stdout are not terminals."""
@@ -704,7 +677,7 @@ def test_app_without_a_terminal_in_a_real_process_starts_nothing(tmp_path: Path)
             proc.wait()
     assert proc.returncode == 2
     assert (out, err) == ("", NO_TERMINAL_LINE)
-    assert _processes_in_session(proc.pid) == []  # no training child left behind
+    assert processes_in_session(proc.pid) == []  # no training child left behind
 
 
 def test_real_processes_run_this_checkout(tmp_path: Path) -> None:

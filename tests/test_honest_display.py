@@ -12,11 +12,11 @@ import multiprocessing
 import re
 
 import numpy as np
+from conftest import Drive, MakeApp
+from test_runner import RecordingOutbox
+from test_widgets import lines, run, screen_text, with_params
 from textual.pilot import Pilot
 
-from tests.conftest import Drive, MakeApp
-from tests.test_runner import RecordingOutbox
-from tests.test_widgets import lines, run, screen_text, with_params
 from tui_symmetry.app.status import format_status
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets.loss import overfitting

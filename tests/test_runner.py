@@ -21,14 +21,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import FakeClock
+from conftest import FakeClock, process_env
 
-import tui_symmetry
 from tui_symmetry.core import Config, ConfigError, Trainer
 from tui_symmetry.runner import ProcessRunner, Runner, RunnerError, SyncRunner
 from tui_symmetry.runner import child as child_module
@@ -461,9 +459,6 @@ def gone(pid: int) -> bool:
         return False
 
 
-REPO_ROOT = str(Path(tui_symmetry.__file__).resolve().parents[1])
-"""The checkout under test: a script run as a subprocess must import this very copy."""
-
 PARENT_SCRIPT = textwrap.dedent("""
     import sys, time
     from tui_symmetry.core import Config
@@ -486,7 +481,7 @@ PARENT_SCRIPT = textwrap.dedent("""
 def test_child_dies_with_a_killed_parent(playing):
     parent = subprocess.Popen(
         [sys.executable, "-c", PARENT_SCRIPT.format(playing=playing)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": REPO_ROOT},
+        stdout=subprocess.PIPE, text=True, env=process_env(),
     )
     try:
         line = parent.stdout.readline() if parent.stdout else ""

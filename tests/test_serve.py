@@ -8,7 +8,6 @@ purpose, so nothing listens and no test waits for a server.
 
 from __future__ import annotations
 
-import os
 import shlex
 import socket
 import subprocess
@@ -17,6 +16,7 @@ import types
 from pathlib import Path
 
 import pytest
+from conftest import process_env
 
 from tui_symmetry import cli
 from tui_symmetry.core.config import Config
@@ -28,15 +28,11 @@ from tui_symmetry.serve import (
     public_url,
 )
 
-CHECKOUT = str(Path(cli.__file__).resolve().parents[1])
-
 
 def run_serve(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    path = os.environ.get("PYTHONPATH")
-    env = {**os.environ, "PYTHONPATH": CHECKOUT + (os.pathsep + path if path else "")}
     return subprocess.run([sys.executable, "-m", "tui_symmetry", "serve", *args], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=60, check=False,
-                          stdin=subprocess.DEVNULL)
+                          env=process_env(), capture_output=True, text=True, timeout=60,
+                          check=False, stdin=subprocess.DEVNULL)
 
 
 @pytest.mark.parametrize(("host", "loopback"), [
