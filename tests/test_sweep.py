@@ -6,10 +6,17 @@ import csv
 import io
 import json
 import math
+import os
+import signal
+import subprocess
+import sys
+import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import process_env, processes_in_session
 
 from tui_symmetry import cli, sweep
 from tui_symmetry.core.config import Config
@@ -168,6 +175,56 @@ def test_ctrl_c_stops_and_prints_what_finished() -> None:
     assert lines[0].split()[0] == "seed"
     assert [line.split()[0] for line in lines[1:-1]] == ["0"]
     assert lines[-1] == "interrupted: 1 of 3 runs finished"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_ctrl_c_stops_a_real_sweep_and_its_workers(tmp_path: Path) -> None:
+    """SIGINT to the command alone (as a terminal's Ctrl+C may): its workers stop too."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_symmetry", "sweep", "--vary", "seed=0,1,2,3",
+         "--steps", "100000000", "--jobs", "2"],
+        cwd=tmp_path, env=process_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        deadline = 600  # tries of 0.1 s: generous for a loaded machine
+        workers: list[int] = []
+        for _ in range(deadline):  # until both workers are training (a run is running)
+            workers = [pid for pid in processes_in_session(proc.pid) if pid != proc.pid]
+            try:
+                if len(workers) == 2 and all(_cpu_seconds(pid) > 0.5 for pid in workers):
+                    break
+            except OSError:
+                pass
+            threading.Event().wait(0.1)
+        assert len(workers) == 2, "the sweep did not start two workers"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == cli.EXIT_INTERRUPTED, err
+    assert "Traceback" not in err
+    assert out.splitlines()[-1] == "interrupted: 0 of 4 runs finished"
+    assert processes_in_session(proc.pid) == []  # no worker left behind
+
+
+def test_workers_are_forked_only_where_that_is_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert sweep.worker_start_method() == "fork"
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # another thread holds locks
+    assert sweep.worker_start_method() == "spawn"
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert sweep.worker_start_method() == "spawn"
 
 
 # -- Dask ---------------------------------------------------------------------------------------

@@ -282,8 +282,7 @@ class _WorkerPool(ProcessPoolExecutor):
     def __init__(self, jobs: int) -> None:
         import multiprocessing
 
-        # spawn: a fresh interpreter per worker, the same on every platform.
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context(worker_start_method())
         self.stop = context.Event()
         super().__init__(max_workers=jobs, mp_context=context, initializer=_init_worker,
                          initargs=(self.stop,))
@@ -295,6 +294,23 @@ class _WorkerPool(ProcessPoolExecutor):
                 os.kill(process.pid, signal.SIGINT)
 
 
+def worker_start_method() -> str:
+    """How the sweep starts its workers: ``fork`` where it is safe, else ``spawn``.
+
+    A spawned worker is a fresh interpreter that imports numpy and the core again,
+    about half a second each, which a sweep of short runs pays in full.  A forked one
+    starts in milliseconds with everything already imported.  Forking is safe only in a
+    process that runs no other thread (a lock held by another thread at the fork stays
+    held forever in the child) and on Linux (macOS system libraries do not survive a
+    fork); the command line is such a process when it starts the pool.
+    """
+    import threading
+
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 _STOP: Any = None  # in a worker: the pool's stop flag
 
 
@@ -302,7 +318,7 @@ def _init_worker(stop: Any) -> None:
     global _STOP
     _STOP = stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # One BLAS thread per worker (the workers are the threads): a spawned worker gets
+    # One BLAS thread per worker (the workers are the threads): a worker inherits
     # the BLAS thread variables tui_symmetry/__init__.py set in this process's
     # environment before numpy loaded.
 
