@@ -53,6 +53,22 @@ def test_units_view_opens_from_the_option_and_keys_switch_to_gradients(make_app:
     drive(app, script)
 
 
+def test_a_view_key_is_laid_out_in_its_own_handler(make_app: MakeApp, drive: Drive):
+    """The new arrangement is on screen before the app handles anything else."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.main_screen
+        assert _visible(screen.weights_panel) and not _visible(screen.loss_panels["loss"])
+        screen.view = "loss"  # no await: no message, no timer tick in between
+        assert _visible(screen.loss_panels["loss"])
+        assert not _visible(screen.weights_panel) and not _visible(screen.settings_area)
+        screen.present = True
+        assert not _visible(screen.footer)
+
+    drive(app, script)
+
+
 def test_small_terminal_units_view_has_no_room_for_weights(make_app: MakeApp, drive: Drive):
     app = make_app(view="units")
 
