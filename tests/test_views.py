@@ -220,6 +220,28 @@ def test_the_training_process_permutes_on_command_and_refuses_a_bad_permutation(
         child.close()
 
 
+def test_compare_ends_on_readings_taken_at_its_last_step(make_app: MakeApp, drive: Drive):
+    """The last pair's saddle readings are those `compare` prints, not a few steps old."""
+    from tui_symmetry.app.compare_screen import CompareScreen
+
+    config = Config(init="symmetric", epsilon=0.0)  # B's readings are retaken every ~100 steps
+    other = config.replace(init="xavier")
+    app = make_app(config)
+
+    async def script(pilot: Pilot) -> None:
+        screen = CompareScreen(config, other, "init → xavier", steps=1_500)
+        await app.push_screen(screen)
+        await wait_until(pilot, lambda: screen.snapshots is not None and not app.workers
+                         and screen.snapshots[1].step == 1_500, tries=600, delay=0.05)
+        for snapshot, settings in zip(screen.snapshots, (config, other), strict=True):
+            trainer = Trainer(settings)
+            trainer.step(1_500)
+            assert snapshot.saddle_step == 1_500
+            assert snapshot.saddle_curvature == trainer.snapshot().saddle_curvature
+
+    drive(app, script)
+
+
 def test_compare_with_one_changed_option_shows_a_and_b_and_the_matching(make_app: MakeApp,
                                                                         drive: Drive):
     from tui_symmetry.app.compare_screen import CompareScreen

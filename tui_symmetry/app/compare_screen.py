@@ -128,6 +128,9 @@ class CompareScreen(Screen[None]):
                 if active and now - last_frame < FRAME_SECONDS:
                     continue
                 last_frame = now
+                if not active:  # the last pair: each saddle reading at its very step, as
+                    for trainer in trainers:  # `compare` reports it, not a few steps before
+                        trainer.instruments.forget_reading()
                 pair = (trainers[0].snapshot(), trainers[1].snapshot())
                 if matching is None or now - last_match >= MATCH_SECONDS or not active:
                     last_match = now
