@@ -362,6 +362,8 @@ def test_human_summary_names_the_export_and_a_real_gap(
     assert f"export          {target}\n" in out
     gap_line = next(line for line in out.splitlines() if line.startswith("max unit gap"))
     assert "bit-identical" not in gap_line  # Xavier units differ from the start
+    # Units that differ are not at the all-alike saddle: the reading is named for them.
+    assert "\nbetween units   curvature " in out and "\nsaddle " not in out
     assert target.exists()
 
 

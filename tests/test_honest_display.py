@@ -107,6 +107,20 @@ def test_the_saddle_line_shows_negative_curvature_and_its_efold_time():
     run(panel, body, size=(40, 16))
 
 
+def test_after_the_split_the_reading_is_not_called_a_saddle():
+    snap = trained(SADDLE_RUN.replace(epsilon=1e-4, samples=80), 3000)
+    assert snap.distinct_units > 1 and snap.saddle_curvature is not None
+    panel = SimilarityPanel(text_interval=0)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        await pilot.pause()
+        text = " ".join(line.strip() for line in lines(panel))
+        assert "between units: curvature" in text and "saddle" not in text
+
+    run(panel, body, size=(40, 16))
+
+
 def test_the_loss_plot_draws_the_one_unit_optimum_and_every_split_exactly():
     snap = trained(SADDLE_RUN.replace(epsilon=1e-4, samples=80), 3000)
     assert snap.splits, "this run splits"

@@ -677,7 +677,9 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
     rows.append(("dead units", dead + (f"  ({', '.join(told)})" if told else "")))
     saddle = _saddle_text(summary)
     if saddle:
-        rows.append(("saddle", saddle))
+        # "saddle" while the units are alike (the all-alike point is the saddle); after
+        # they split, the same measure at a point that is no longer that saddle.
+        rows.append(("saddle" if summary["distinct_units"] <= 1 else "between units", saddle))
     one_unit = summary.get("one_unit_loss")
     if one_unit is not None and summary["loss"] is not None:
         # The best network of identical units equals the best one-unit network: the

@@ -51,7 +51,10 @@ def _pieces(snapshot: Snapshot) -> list[tuple[str, ...]] | None:
     if curvature >= 0:
         return [("units are pulled together", "pulled together"),
                 (f"(curvature {c})", f"(λ {c})", f"λ {c}")]
-    pieces = [(f"saddle: curvature {c}", f"saddle λ {c}", f"λ {c}")]
+    # "Saddle" names the point where all units are alike; once they have split, the
+    # same measure is the curvature between the units at a point that is not that one.
+    head = "saddle" if snapshot.distinct_units <= 1 else "between units"
+    pieces = [(f"{head}: curvature {c}", f"{head} λ {c}", f"λ {c}")]
     efold = efold_steps(snapshot)
     # Exactly identical units have no difference to grow: say what one would do.
     grow = "grow" if snapshot.max_unit_gap != 0 else "would grow"
