@@ -39,9 +39,9 @@ class FakeRunner(SyncRunner):
     def start(self) -> None:
         self.commands.append(("start",))
 
-    def play(self) -> None:
-        self.commands.append(("play",))
-        super().play()
+    def play(self, until: int | None = None) -> None:
+        self.commands.append(("play",) if until is None else ("play", until))
+        super().play(until)
 
     def pause(self) -> None:
         self.commands.append(("pause",))

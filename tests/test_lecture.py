@@ -208,42 +208,21 @@ def test_a_bad_saved_config_is_one_line_naming_the_key(tmp_path: Path, change, n
     assert named in str(error.value) and "\n" not in str(error.value)
 
 
-class LaggingRunner(SyncRunner):
-    """A SyncRunner that, like a training process, trains on for a poll or two (and
-    ``lag`` steps more) before a pause lands, and says so with ``pending``."""
-
-    def __init__(self, *args: Any, lag: int, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lag = lag
-        self.polls_to_pause = 0
-
-    @property
-    def pending(self) -> bool:
-        return self.polls_to_pause > 0
-
-    def pause(self) -> None:
-        self.polls_to_pause = 2
-
-    def latest(self):
-        if self.polls_to_pause:
-            self.polls_to_pause -= 1
-            if not self.polls_to_pause:  # the pause arrives now, after `lag` more steps
-                self.step(self.lag)
-                super().pause()
-        return super().latest()
-
-
-def test_the_pause_lands_on_the_step_even_when_the_runner_lags():
+def test_the_runner_is_told_to_hold_at_the_point_however_far_a_poll_jumps():
     config = get_scenario("zero-stuck").config
-    runner = LaggingRunner(config, steps_per_poll=10, lag=3)
+    runner = SyncRunner(config, steps_per_poll=40)  # 40 steps a poll: 80, then 95
     controller = RunController(runner, autoplay=True)
     controller.set_pause_at(95)
     controller.start()
-    for _ in range(20):
-        controller.settle()
-        controller.observe(runner.latest())
+    notices = [controller.observe(runner.latest()) for _ in range(4)]
     assert runner.latest().step == 95 and controller.paused_at == 95
     assert controller.state == "paused"
+    assert [n.text for n in notices if n] == ["the scene pauses at step 95: space plays on"]
+    controller.step(10)  # past the point by hand: playing on holds nowhere
+    controller.observe(runner.latest())
+    controller.play()
+    controller.observe(runner.latest())
+    assert controller.playing and runner.latest().step > 105
 
 
 def test_cli_hands_the_scene_and_present_to_the_app(monkeypatch: pytest.MonkeyPatch):

@@ -276,6 +276,21 @@ def test_full_speed_child_trains_chunks_and_publishes_at_the_view_rate(pipe):
     assert process.wait_time() == child_module.IDLE_CHECK_S  # paused: block, burn no CPU
 
 
+def test_a_child_told_to_hold_at_a_step_trains_to_it_exactly_and_idles(pipe):
+    process, _, _ = make_child(pipe[1], playing=False)
+    process.handle(Play(1, until=20))
+    process.publish()
+    trained = [process.train() for _ in range(6)]  # chunks of 8: 8, 8, then the 4 left
+    assert trained == [8, 8, 4, 0, 0, 0] and process.trainer.step_count == 20
+    assert process.holding and process.answered  # the step held at is shown at once
+    process.publish()
+    assert process.wait_time() == child_module.IDLE_CHECK_S  # holding: burn no CPU
+    process.handle(Step(2, 5))  # stepping by hand goes past it
+    assert process.trainer.step_count == 25
+    process.handle(Play(3))  # a Play without a step to hold at trains on
+    assert process.train() > 0
+
+
 def test_divergence_stops_training_but_not_the_play_state(pipe):
     process, _, _ = make_child(pipe[1], Config(dataset="sine", lr=50.0), playing=True)
     for _ in range(200):
@@ -633,6 +648,20 @@ def test_process_runner_lifecycle():
         runner.close()
     assert runner.pid is None
     wait_for(lambda: gone(pid))
+
+
+def test_process_runner_holds_at_a_step_at_full_speed():
+    """A scene's point: the training process stops on the step itself, not past it."""
+    runner = ProcessRunner(SMALL, autoplay=False)
+    try:
+        runner.start()
+        runner.play(until=3_000)
+        wait_for(lambda: runner.latest().step >= 3_000)
+        runner.pause()
+        wait_for(lambda: not runner.pending)
+        assert runner.latest().step == 3_000
+    finally:
+        runner.close()
 
 
 def test_process_runner_caps_the_speed():

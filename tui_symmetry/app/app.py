@@ -228,7 +228,6 @@ class SymmetryApp(App[int]):
         self._tell(self.controller.check_runner())
         for error in self.runner.take_errors():
             self.say(error, "error")
-        self.controller.settle()
         snapshot = self.runner.latest()
         if snapshot.version != self._shown_version:
             self._shown_version = snapshot.version

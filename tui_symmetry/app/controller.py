@@ -95,8 +95,7 @@ class RunController:
         self._pause_armed = False
         self.paused_at: int | None = None
         """The step where the run last paused itself (None once it plays or resets)."""
-        self._settling = False  # paused itself; steps already under way may still land
-        self._last_step = 0  # of the last snapshot observed: how far one snapshot jumps
+        self._step = 0  # of the last snapshot observed
 
     # -- state ---------------------------------------------------------------------------
 
@@ -119,6 +118,12 @@ class RunController:
         """Pause by itself once at ``step`` (again after every reset); None: never."""
         self._pause_at = step
         self._pause_armed = step is not None
+        if self._playing:
+            self.runner.play(until=self._hold_at())
+
+    def _hold_at(self) -> int | None:
+        """The step the runner must not train past on its own: the armed pause point."""
+        return self._pause_at if self._pause_armed else None
 
     @property
     def state(self) -> RunState:
@@ -152,8 +157,9 @@ class RunController:
             return refused
         self._playing = True
         self.paused_at = None
-        self._settling = False
-        self.runner.play()
+        if self._pause_at is not None and self._step >= self._pause_at:
+            self._pause_armed = False  # stepped past the point by hand: nothing to hold at
+        self.runner.play(until=self._hold_at())
         return None
 
     def pause(self) -> None:
@@ -167,7 +173,6 @@ class RunController:
             return refused
         if self._playing:
             self.pause()
-        self._settling = False
         self.runner.step(n)
         return None
 
@@ -195,16 +200,15 @@ class RunController:
             self.runner.restart()
             self._send_state()
         self.runner.reset(config)
-        if self._diverged:
-            self._diverged = False
-            if self._resume_after_reset:
-                self._playing = True
-                self.runner.play()
-        self._resume_after_reset = False
+        resume = self._diverged and self._resume_after_reset
+        self._diverged = self._resume_after_reset = False
         self._pause_armed = self._pause_at is not None
         self.paused_at = None
-        self._settling = False
-        self._last_step = 0
+        self._step = 0
+        if resume or (self._playing and self._pause_armed):
+            # A run that diverged plays on; a scene's run holds at its point again.
+            self._playing = True
+            self.runner.play(until=self._hold_at())
 
     # -- what the runner reports --------------------------------------------------------
 
@@ -213,6 +217,7 @@ class RunController:
 
         A run with a :attr:`pause_at` step pauses there once (see :meth:`_pause_point`).
         """
+        self._step = snapshot.step
         if not snapshot.diverged:
             return self._pause_point(snapshot.step)
         if self._diverged:
@@ -242,45 +247,19 @@ class RunController:
         return Notice(f"{failure}; started a fresh one from step 0", "error")
 
     def _pause_point(self, step: int) -> Notice | None:
-        """Pause on :attr:`pause_at` exactly, not a snapshot's jump past it.
+        """Pause on :attr:`pause_at` exactly: the runner holds there by itself.
 
-        Snapshots arrive every so many steps, and a training process runs on for a
-        moment before a pause reaches it.  So when the point is at most two jumps ahead
-        the controller pauses, and once the runner has answered (:meth:`settle`) it
-        steps the remainder: the scene stops on its step at any speed.
+        Playing, the runner was told to train no step past the point (``play(until)``),
+        however fast it runs and however late a pause would reach it; once a snapshot is
+        at the point, the controller makes it a pause.
         """
-        jump = max(step - self._last_step, 0)
-        self._last_step = step
         target = self._pause_at
-        if not self._pause_armed or target is None or not self._playing:
-            return None
-        if target - step > 2 * jump:
+        if not self._pause_armed or target is None or not self._playing or step < target:
             return None
         self._pause_armed = False
         self.pause()
-        self._settling = True
-        self.settle()
+        self.paused_at = step
         return Notice(f"the scene pauses at step {target:,}: space plays on")
-
-    def settle(self) -> None:
-        """After pausing itself: once the runner has stopped, step on to the point.
-
-        The app calls this on every poll (a pause need not bring a new snapshot).  Past
-        the point already (full speed), the run stays where it stopped and
-        :attr:`paused_at` says so.
-        """
-        if not self._settling or self.runner.pending:
-            return
-        # Read after `pending`: a runner's answer and its snapshot arrive together.
-        step = self.runner.latest().step
-        if self.paused_at is not None:  # the remainder is done: where it really stopped
-            self.paused_at = step
-            self._settling = False
-            return
-        target = self._pause_at if self._pause_at is not None else step
-        if step < target:
-            self.runner.step(target - step)
-        self.paused_at = max(step, target)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -297,7 +276,7 @@ class RunController:
         runner = self.runner
         runner.set_speed(self._speed)
         if self._playing:
-            runner.play()
+            runner.play(until=self._hold_at())
         else:
             runner.pause()
 

@@ -112,6 +112,7 @@ class TrainingProcess:
         self.parent_alive = parent_alive
         self.trainer = Trainer(config)
         self.playing = playing
+        self.until: int | None = None  # the step to hold at while playing (Play.until)
         self.cap = SpeedCap(speed, clock)
         self.rate = RateMeter(clock=clock)
         self.publish_hz = publish_hz
@@ -159,9 +160,14 @@ class TrainingProcess:
         """How long the next look at the pipe may block."""
         if self.answered:
             return 0.0
-        if self.playing and not self.trainer.diverged:
+        if self.playing and not self.trainer.diverged and not self.holding:
             return self.cap.wait()  # 0.0 at full speed
         return IDLE_CHECK_S
+
+    @property
+    def holding(self) -> bool:
+        """Playing, but at the step Play said to hold at."""
+        return self.until is not None and self.trainer.step_count >= self.until
 
     def receive(self, timeout: float | None) -> None:
         """Wait up to ``timeout`` for commands, then obey all that are there."""
@@ -191,8 +197,8 @@ class TrainingProcess:
     def dispatch(self, command: Command) -> None:
         """The job each command asks for (errors are raised to :meth:`handle`)."""
         match command:
-            case Play():
-                self.play()
+            case Play(until=until):
+                self.play(until)
             case Pause():
                 self.pause()
             case Step(n=n):
@@ -210,8 +216,9 @@ class TrainingProcess:
             case _:
                 raise TypeError(f"unknown command {command!r}")
 
-    def play(self) -> None:
+    def play(self, until: int | None = None) -> None:
         self.playing = True
+        self.until = until
         self.cap.restart()
         self.rate.clear()
 
@@ -242,6 +249,8 @@ class TrainingProcess:
         if not self.playing or trainer.diverged:
             return 0
         n = min(self.chunk, self.cap.due()) if self.cap.capped else self.chunk
+        if self.until is not None:
+            n = min(n, self.until - trainer.step_count)
         if n <= 0:
             return 0
         started = self.clock()
@@ -250,8 +259,8 @@ class TrainingProcess:
         self.cap.took(n)
         self.rate.add(trainer.step_count)
         self._resize_chunk(n, elapsed)
-        if trainer.diverged:
-            self.answered = True  # show the divergence at once
+        if trainer.diverged or self.holding:
+            self.answered = True  # show the divergence, or the step held at, at once
         return ran
 
     def _resize_chunk(self, n: int, elapsed: float) -> None:

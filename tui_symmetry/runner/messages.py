@@ -23,9 +23,14 @@ from tui_symmetry.core.trainer import Snapshot
 
 @dataclass(frozen=True, slots=True)
 class Play:
-    """Train on your own (at the speed cap) until Pause or divergence."""
+    """Train on your own (at the speed cap) until Pause or divergence.
+
+    ``until``: a step to hold at (a scene's point): no step past it is trained on one's
+    own, however fast, until a Play without it.  Step still runs past it.
+    """
 
     seq: int
+    until: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,10 +218,10 @@ class ProcessRunner:
 
     # -- commands --------------------------------------------------------------------------
 
-    def play(self) -> None:
-        """Train on its own (at the speed cap) until pause()."""
+    def play(self, until: int | None = None) -> None:
+        """Train on its own (at the speed cap) until pause(); hold at step ``until``."""
         self._playing = True
-        self._send(Play)
+        self._send(lambda seq: Play(seq, until))
 
     def pause(self) -> None:
         """Stop training on its own; step() still works."""

@@ -60,8 +60,8 @@ class Runner(Protocol):
         """Get ready to train (spawn the child); idempotent."""
         ...
 
-    def play(self) -> None:
-        """Train on its own until pause() (or divergence)."""
+    def play(self, until: int | None = None) -> None:
+        """Train on its own until pause() (or divergence); hold at step ``until``."""
         ...
 
     def pause(self) -> None:

@@ -20,9 +20,10 @@ from tui_symmetry.runner.protocol import UpdateListener
 class SyncRunner:
     """Trains in the caller's thread, only when asked: deterministic, for tests.
 
-    While playing, every :meth:`latest` call runs ``steps_per_poll`` steps (0 = none),
-    so a test can see training advance without any clock involved; the speed cap is
-    stored (and reported by :attr:`speed`) but no clock enforces it.  A lock makes it
+    While playing, every :meth:`latest` call runs ``steps_per_poll`` steps (0 = none;
+    never past the step ``play(until=...)`` holds at), so a test can see training
+    advance without any clock involved; the speed cap is stored (and reported by
+    :attr:`speed`) but no clock enforces it.  A lock makes it
     safe to export from a worker thread while the UI thread polls.
 
     Every snapshot carries a version this runner keeps counting across resets.
@@ -32,6 +33,7 @@ class SyncRunner:
         self._config = config
         self.steps_per_poll = steps_per_poll
         self._playing = False
+        self._until: int | None = None  # the step to hold at while playing
         self.speed: float | None = None
         """The speed cap last set (None: full speed)."""
         self._listener: UpdateListener | None = None
@@ -70,8 +72,9 @@ class SyncRunner:
     def start(self) -> None:
         """Nothing to start: training happens in :meth:`step` and :meth:`latest`."""
 
-    def play(self) -> None:
+    def play(self, until: int | None = None) -> None:
         self._playing = True
+        self._until = until
 
     def pause(self) -> None:
         self._playing = False
@@ -108,7 +111,10 @@ class SyncRunner:
         with self._lock:
             trainer = self._trainer
             if self._playing and self.steps_per_poll and not trainer.diverged:
-                trainer.step(self.steps_per_poll)
+                n = self.steps_per_poll
+                if self._until is not None:
+                    n = min(n, self._until - trainer.step_count)
+                trainer.step(n)  # nothing when n <= 0
             if trainer.diverged:
                 self._playing = False  # the one thing a runner decides by itself
             if trainer.changes != self._seen_changes:
