@@ -60,7 +60,7 @@ WARMUP_S = 2.0
 RATE_WINDOW_S = 5.0
 KEY_TRIALS = 60
 LAUNCHES = 5
-RATE_ROUNDS = 5
+RATE_ROUNDS = 7
 HIDDEN_SIZES = (8, 64, 256)
 OTHER_VIEWS = ("units", "gradients")
 """Views measured too (bytes, space p95, cores busy), each opened with --view."""
