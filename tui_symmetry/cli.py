@@ -31,6 +31,7 @@ import numpy as np
 
 from tui_symmetry import __version__
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
+from tui_symmetry.core.saddle import reading_name
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import run_document, write_json_atomic
 from tui_symmetry.options import DEFAULT_FPS, FPS, SPEED, parse_speed
@@ -677,9 +678,7 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
     rows.append(("dead units", dead + (f"  ({', '.join(told)})" if told else "")))
     saddle = _saddle_text(summary)
     if saddle:
-        # "saddle" while the units are alike (the all-alike point is the saddle); after
-        # they split, the same measure at a point that is no longer that saddle.
-        rows.append(("saddle" if summary["distinct_units"] <= 1 else "between units", saddle))
+        rows.append((reading_name(summary["distinct_units"]), saddle))
     one_unit = summary.get("one_unit_loss")
     if one_unit is not None and summary["loss"] is not None:
         # The best network of identical units equals the best one-unit network: the

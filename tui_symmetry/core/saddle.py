@@ -181,6 +181,13 @@ def _penalty_diagonal(K: int, D: int, config: Config) -> np.ndarray:
     return diag
 
 
+def reading_name(distinct_units: int) -> str:
+    """What the reading is called: "saddle" while every unit is alike (the all-alike
+    point is the saddle), "between units" once they have split (the same curvature, at
+    a point that is no longer that saddle)."""
+    return "saddle" if distinct_units <= 1 else "between units"
+
+
 def growth_rate(curvature: float, config: Config) -> float | None:
     """ln of the per-step growth factor of differences along the softest direction."""
     lr = config.lr

@@ -14,6 +14,7 @@ import math
 from typing import TYPE_CHECKING
 
 from tui_symmetry.app.widgets._palette import format_compact
+from tui_symmetry.core.saddle import reading_name
 
 if TYPE_CHECKING:
     from tui_symmetry.core.trainer import Snapshot
@@ -51,9 +52,7 @@ def _pieces(snapshot: Snapshot) -> list[tuple[str, ...]] | None:
     if curvature >= 0:
         return [("units are pulled together", "pulled together"),
                 (f"(curvature {c})", f"(λ {c})", f"λ {c}")]
-    # "Saddle" names the point where all units are alike; once they have split, the
-    # same measure is the curvature between the units at a point that is not that one.
-    head = "saddle" if snapshot.distinct_units <= 1 else "between units"
+    head = reading_name(snapshot.distinct_units)
     pieces = [(f"{head}: curvature {c}", f"{head} λ {c}", f"λ {c}")]
     efold = efold_steps(snapshot)
     # Exactly identical units have no difference to grow: say what one would do.
