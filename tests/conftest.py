@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,12 @@ def process_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": CHECKOUT + (os.pathsep + path if path else "")}
 
 
+def proc_stat(pid: int | str) -> list[str]:
+    """The fields of /proc/PID/stat after the command (state first); OSError when gone."""
+    # The command may hold spaces: the fields start after the last ')'.
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def processes_in_session(session: int) -> list[int]:
     """Ids of live processes whose session id is ``session`` (Linux /proc)."""
     found = []
@@ -48,14 +55,28 @@ def processes_in_session(session: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            stat_line = (entry / "stat").read_text()
+            fields = proc_stat(entry.name)
         except OSError:
             continue  # gone meanwhile
-        # Fields after the command (which may hold spaces) start after the last ')'.
-        fields = stat_line.rsplit(")", 1)[1].split()
         if fields[0] != "Z" and int(fields[3]) == session:
             found.append(int(entry.name))
     return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time process ``pid`` has used so far (Linux /proc)."""
+    fields = proc_stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll ``predicate`` until it holds, for another process to get somewhere; fail
+    the test after ``timeout`` seconds (generous: only a broken run gets near it)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail("condition not reached in time")
+        time.sleep(0.01)
 
 Script = Callable[[Pilot], Awaitable[None]]
 

@@ -19,13 +19,13 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import FakeClock, process_env
+from conftest import FakeClock, process_env, wait_for
 
 from tui_symmetry.core import Config, ConfigError, Trainer
 from tui_symmetry.runner import ProcessRunner, Runner, RunnerError, SyncRunner
@@ -50,15 +50,6 @@ from tui_symmetry.runner.outbox import Outbox
 from tui_symmetry.runner.rate import RateMeter, SpeedCap
 
 SMALL = Config(samples=64, hidden=4, seed=3)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
-    """Poll ``predicate`` until it holds; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail("condition not reached in time")
-        time.sleep(0.01)
 
 
 def params_equal(a, b) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import process_env, processes_in_session
+from conftest import cpu_seconds, process_env, processes_in_session, wait_for
 
 from tui_symmetry import cli, sweep
 from tui_symmetry.core.config import Config
@@ -177,12 +177,6 @@ def test_ctrl_c_stops_and_prints_what_finished() -> None:
     assert lines[-1] == "interrupted: 1 of 3 runs finished"
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_ctrl_c_stops_a_real_sweep_and_its_workers(tmp_path: Path) -> None:
     """SIGINT to the command alone (as a terminal's Ctrl+C may): its workers stop too."""
@@ -192,18 +186,16 @@ def test_ctrl_c_stops_a_real_sweep_and_its_workers(tmp_path: Path) -> None:
         cwd=tmp_path, env=process_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
+
+    def both_workers_training() -> bool:
+        workers = [pid for pid in processes_in_session(proc.pid) if pid != proc.pid]
+        try:
+            return len(workers) == 2 and all(cpu_seconds(pid) > 0.5 for pid in workers)
+        except OSError:
+            return False  # one ended meanwhile
+
     try:
-        deadline = 600  # tries of 0.1 s: generous for a loaded machine
-        workers: list[int] = []
-        for _ in range(deadline):  # until both workers are training (a run is running)
-            workers = [pid for pid in processes_in_session(proc.pid) if pid != proc.pid]
-            try:
-                if len(workers) == 2 and all(_cpu_seconds(pid) > 0.5 for pid in workers):
-                    break
-            except OSError:
-                pass
-            threading.Event().wait(0.1)
-        assert len(workers) == 2, "the sweep did not start two workers"
+        wait_for(both_workers_training)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
