@@ -25,7 +25,7 @@ app writes, and measures:
    training process computes the same in every view: the views' own cost is the UI's
    share, and it takes nothing from training while it stays well under one core).
 
-Run with ``make bench`` (or ``python benchmarks/bench_app.py``).  About six minutes.  The
+Run with ``make bench`` (or ``python benchmarks/bench_app.py``).  About eight minutes.  The
 figures depend on the machine and on what else runs on it: read the ratios, and run it
 on a quiet machine before comparing with the targets.
 """

@@ -4,11 +4,11 @@ Runs two fixed grids of the default config (seeds 0-7) with --jobs 1 and with --
 (the cores), alternating, ROUNDS times each, every run a fresh command in its own
 process, and reports the median wall-clock speed-ups:
 
-- a short grid, 8 runs × 6,000 steps: about 7 s of work.  Starting the command and its
-  worker interpreters (about 1 s, the same with one worker or two) is a large share of
-  it, which caps the speed-up near 1.65x even if the runs themselves scaled perfectly;
-- a longer grid, 8 runs × 30,000 steps: about 25 s of work, a sweep worth waiting
-  less for.  The target on 2 cores (at least 1.8x) is read on this one.
+- a short grid, 8 runs × 6,000 steps: a few seconds of work, of which starting the
+  command, each worker's first scipy import and one worker idling at the end are a
+  large share, the same with one worker or two;
+- a longer grid, 8 runs × 30,000 steps: 12-16 s of work with one worker, a sweep worth
+  waiting less for.  The target on 2 cores (at least 1.8x) is read on this one.
 
 The machine's own ceiling is printed first: the same bare training run, once alone and
 twice at once in separate processes.  No sweep can beat it; on a virtual machine whose
