@@ -128,10 +128,11 @@ class CompareScreen(Screen[None]):
                 if active and now - last_frame < FRAME_SECONDS:
                     continue
                 last_frame = now
-                if not active:  # the last pair: each saddle reading at its very step, as
-                    for trainer in trainers:  # `compare` reports it, not a few steps before
-                        trainer.instruments.forget_reading()
-                pair = (trainers[0].snapshot(), trainers[1].snapshot())
+                # While training, readings as their cost allows; the last pair's at its
+                # very step, as `compare` reports them.
+                age = None if active else 0
+                pair = (trainers[0].snapshot(max_reading_age=age),
+                        trainers[1].snapshot(max_reading_age=age))
                 if matching is None or now - last_match >= MATCH_SECONDS or not active:
                     last_match = now
                     matching = match_runs(self.configs[0], pair[0].params,

@@ -73,6 +73,11 @@ MAX_CHUNK = 1_000_000
 PICTURE_SHARE_INV = 20
 """While training flat out, pictures take at most about 1/this of the child's time."""
 
+READING_INTERVAL_S = 0.5
+"""Under a speed cap the child idles between steps, so it has the time to read the saddle
+(core/saddle.py) this often in wall time, whatever the reading's cost model would allow:
+at 100 steps/s that model spaces readings ~575 steps apart, almost six seconds."""
+
 PARENTS_SIGNALS = (signal.SIGINT, signal.SIGHUP)
 """Ctrl+C and a terminal hang-up: the parent handles them and closes the child."""
 
@@ -127,6 +132,11 @@ class TrainingProcess:
         self._shown: Snapshot | None = None  # the last picture taken, reused while current
         self._shown_key: tuple[int, float, bool] = (-1, 0.0, False)
         self._one_unit: threading.Thread | None = None  # computing the one-unit optimum
+        # The last saddle reading shown (its step, and when it was new), and whether the
+        # child has idled under a cap since: then it has the time for a fresh one.
+        self._read_step: int | None = None
+        self._read_at = -math.inf
+        self._idled = False
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -161,7 +171,9 @@ class TrainingProcess:
         if self.answered:
             return 0.0
         if self.playing and not self.trainer.diverged and not self.holding:
-            return self.cap.wait()  # 0.0 at full speed
+            wait = self.cap.wait()  # 0.0 at full speed
+            self._idled = self._idled or wait > 0.0
+            return wait
         return IDLE_CHECK_S
 
     @property
@@ -295,7 +307,11 @@ class TrainingProcess:
         if self._shown is None or key != self._shown_key:
             self.version += 1
             started = self.clock()
-            self._shown = self.trainer.snapshot(self.version, steps_per_s)
+            self._shown = self.trainer.snapshot(self.version, steps_per_s,
+                                                self._reading_age(started))
+            if self._shown.saddle_step != self._read_step:
+                self._read_step, self._read_at = self._shown.saddle_step, started
+                self._idled = False
             # Smoothed: one costly picture (the first computes the chance level, some
             # take a saddle reading) must not stall the pictures that follow.
             cost = self.clock() - started
@@ -306,6 +322,15 @@ class TrainingProcess:
         self.answered = False
         if not one_unit_known and self.learn_one_unit:
             self._start_one_unit(self.trainer)
+
+    def _reading_age(self, now: float) -> int | None:
+        """How old the next picture's saddle reading may be, in steps: 0 (read it now)
+        once READING_INTERVAL_S has passed since the last one and the child idled
+        meanwhile (a cap slower than training), else None (the reading's own spacing,
+        ~2 % of the training time: a picture must not stall training)."""
+        if self._idled and now - self._read_at >= READING_INTERVAL_S:
+            return 0
+        return None
 
     def _start_one_unit(self, trainer: Trainer) -> None:
         """Compute the one-unit optimum (core/one_unit.py, ~0.2–1 s) off the training
