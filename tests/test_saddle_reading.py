@@ -18,9 +18,10 @@ from tui_symmetry.app.widgets.saddle import saddle_lines
 from tui_symmetry.cli import summary_rows
 from tui_symmetry.core import instruments as instruments_module
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.saddle import SaddleReading, forecast_split
+from tui_symmetry.core.saddle import SaddleReading, forecast_split, round_outward
 from tui_symmetry.core.trainer import Snapshot, Trainer
 from tui_symmetry.runner.child import TrainingProcess
+from tui_symmetry.scenarios import get_scenario
 
 CHORD_AT_SPLIT = math.sqrt(2 * (1 - 0.99))  # similarity 0.99: the split (core/saddle.py)
 FAST = Config(seed=5, epsilon=1e-3)
@@ -158,6 +159,12 @@ def test_a_rate_that_only_seems_steady_because_it_turns_gives_no_forecast():
     assert forecast_split([long_before, just_before], now, CHORD_AT_SPLIT).split_range is None
 
 
+def test_a_forecast_reads_as_precise_as_it_is():
+    assert round_outward(1_424, 1_466) == (1_424, 1_466)  # 42 steps wide: every step
+    assert round_outward(1_083, 2_207) == (1_000, 2_300)  # 1,124 wide: hundreds
+    assert round_outward(920, 3_356) == (900, 3_400)
+
+
 @pytest.mark.parametrize("seed", [5, 9])
 def test_the_forecast_holds_the_split_on_other_seeds(seed: int):
     """Read every 25 steps (under a cap of 50 steps/s), every range holds the split."""
@@ -211,6 +218,70 @@ def test_a_forecast_whose_last_step_has_passed_is_dropped(monkeypatch):
 
 
 # -- what the reading says ----------------------------------------------------------------
+
+
+def test_a_reading_older_than_the_picture_says_its_step():
+    snap = fresh_snapshot(Trainer(FAST), 150)
+    old = dataclasses.replace(snap, step=snap.step + 40)
+    for width in (120, 60, 36, 24):
+        assert f"{snap.step:,}" in text(old, width), width
+    assert f"{snap.step:,}" not in text(snap)
+    assert f"at step {snap.step:,}" in train_row(old)
+
+
+def test_a_split_forecast_is_said_to_be_at_the_current_rate():
+    trainer = Trainer(FAST)
+    fresh_snapshot(trainer, 250)
+    snap = fresh_snapshot(trainer, 50)
+    assert snap.predicted_split_range is not None
+    words = text(snap)
+    assert "split at the current rate" in words
+    assert "split" in train_row(snap) and "at the current rate" in train_row(snap)
+
+
+def test_exact_copies_have_no_difference_to_grow_in_any_wording():
+    snap = fresh_snapshot(Trainer(Config(init="symmetric", epsilon=0.0)), 300)
+    assert snap.max_unit_gap == 0.0 and snap.saddle_curvature < 0
+    efold = 1.0 / math.log(1.0 - snap.config.lr * snap.saddle_curvature)
+    for width in (120, 60, 40, 30, 24):
+        for max_lines in (1, 2, 3):
+            words = text(snap, width, max_lines)
+            assert "would grow" in words and "→ ×e" not in words, (width, max_lines, words)
+    assert f"would grow ×e every {float(f'{efold:.2g}'):,.0f} steps" in text(snap)
+    assert "none can start" in text(snap)
+    assert "would grow" in train_row(snap) and "none can start" in train_row(snap)
+
+
+def test_copies_with_dropout_would_grow_and_dropout_can_start_them():
+    snap = fresh_snapshot(Trainer(Config(init="symmetric", epsilon=0.0, dropout=0.1)), 0)
+    assert snap.max_unit_gap == 0.0
+    assert "would grow" in text(snap) and "none can start" not in text(snap)
+
+
+def test_the_zero_stuck_reading_agrees_with_its_caption():
+    scene = get_scenario("zero-stuck")
+    trainer = Trainer(scene.config)
+    snap = fresh_snapshot(trainer, 50)  # the same at every step: nothing ever moves
+    assert trainer.params.W1.max() == trainer.params.W2.max() == 0.0
+    assert snap.saddle_curvature == pytest.approx(-0.0228, abs=5e-4)
+    efold = 1.0 / math.log(1.0 - snap.config.lr * snap.saddle_curvature)
+    words = text(snap)
+    assert f"would grow ×e every {float(f'{efold:.2g}'):,.0f} steps" in words
+    assert "exact copies: none can start" in words
+    assert "stays dead" in scene.caption and "for good" in scene.caption
+
+
+def test_a_curvature_within_rounding_of_zero_reads_zero():
+    scene = get_scenario("linear-convex")
+    snap = fresh_snapshot(Trainer(scene.config), scene.point_step)
+    assert snap.saddle_curvature == 0.0  # it computed −1.6e-15: flat directions
+    assert snap.growth_rate == 0.0 and snap.summary()["efold_steps"] is None
+    words = text(snap)
+    assert "curvature 0" in words and "neither grow nor shrink" in words
+    assert "differences grow" not in words and "differences grow" not in train_row(snap)
+    # A small curvature that is not rounding stays what it is.
+    early = fresh_snapshot(Trainer(scene.config), 200)
+    assert -1e-6 < early.saddle_curvature < 0
 
 
 def test_a_diverged_run_makes_no_growth_claims():

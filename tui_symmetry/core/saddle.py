@@ -59,8 +59,9 @@ much the rate itself has been moving (see its docstring; measured in docs/maths.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -250,6 +251,96 @@ def reading_name(distinct_units: int) -> str:
     point is the saddle), "between units" once they have split (the same curvature, at
     a point that is no longer that saddle)."""
     return "saddle" if distinct_units <= 1 else "between units"
+
+
+Wordings = tuple[str, ...]
+"""One piece of a sentence in several wordings, longest first."""
+
+JOINERS = ("→ ", "· ", ", ")
+"""What a piece after the first starts with; a piece that opens a line drops it."""
+
+
+def join_words(line: str, word: str) -> str:
+    """``line`` followed by the piece ``word`` ("," joins without a space)."""
+    return line + word if word.startswith(", ") else f"{line} {word}"
+
+
+def reading_words(summary: Mapping[str, Any], signed: Callable[[float], str],
+                  steps: Callable[[float], str], named: bool = True) -> list[Wordings]:
+    """The saddle reading of ``summary`` (Snapshot.summary()) in words, for every
+    surface that shows it: pieces, each in wordings longest first; [] with no reading.
+
+    ``signed`` writes a curvature with its sign, ``steps`` a step count; ``named`` puts
+    the reading's name (:func:`reading_name`) in front.  The sentence says what can
+    happen: a curvature of exactly 0 (λ within rounding, see the module doc) moves
+    nothing; exact copies have no difference to grow, and without dropout or gradient
+    noise none can ever start; a forecast is a range of steps, at the current rate
+    (:func:`forecast_split`).  A reading older than the summary's step says its step.
+    """
+    curvature = summary.get("saddle_curvature")
+    if curvature is None or not math.isfinite(curvature):
+        return []
+    pieces = [_head(summary, "0" if curvature == 0 else signed(curvature), steps, named)]
+    efold = summary.get("efold_steps")
+    e = None if efold is None else steps(efold)
+    if curvature == 0:
+        pieces.append(("→ differences neither grow nor shrink", "→ neither grow nor shrink",
+                       "→ no growth"))
+    elif curvature > 0:
+        pieces.append(("→ units are pulled together", "→ pulled together"))
+    elif summary.get("max_unit_gap") == 0.0:  # exact copies: nothing to grow yet
+        pieces.append(("→ differences would grow",) if e is None else
+                      (f"→ differences would grow ×e every {e} steps",
+                       f"→ would grow ×e every {e} steps", f"→ would grow ×e/{e} steps"))
+        config = summary.get("config") or {}
+        if not (config.get("dropout") or config.get("grad_noise")):
+            pieces.append((", but these units are exact copies: none can start",
+                           ", but exact copies: none can start", ", none can start"))
+    else:
+        pieces.append(("→ differences grow", "→ grow") if e is None else
+                      (f"→ differences grow ×e every {e} steps", f"→ grow ×e every {e} steps",
+                       f"→ ×e every {e} steps", f"×e/{e} steps"))
+        forecast = _forecast_words(summary, steps)
+        if forecast:
+            pieces.append(forecast)
+    return pieces
+
+
+def _head(summary: Mapping[str, Any], c: str, steps: Callable[[float], str],
+          named: bool) -> Wordings:
+    """The curvature, named, with the step it was read at when that is not the last."""
+    at = summary.get("saddle_step")
+    stale = at is not None and at != summary.get("step")
+    if not named:
+        return (f"curvature {c}" + (f" at step {at:,}" if stale else ""),)
+    name = reading_name(summary["distinct_units"])
+    if not stale:
+        zero = " (to rounding)" if c == "0" else ""
+        return (f"{name}: curvature {c}{zero}", f"{name}: curvature {c}", f"{name} λ {c}",
+                f"λ {c}")
+    return (f"{name} at step {at:,}: curvature {c}", f"{name} at step {at:,}: λ {c}",
+            f"λ {c} at step {at:,}", f"λ {c} @{at:,}")
+
+
+def _forecast_words(summary: Mapping[str, Any], steps: Callable[[float], str]) -> Wordings:
+    """The forecast range, rounded outward; "by" once its start is past."""
+    span = summary.get("predicted_split_range")
+    if not span:
+        return ()
+    first, last = round_outward(*span)
+    if first <= summary["step"]:
+        return (f"· split at the current rate: by step {last:,}", f"· split by step {last:,}",
+                f"· split by {steps(last)}")
+    return (f"· split at the current rate: steps {first:,}–{last:,}",
+            f"· split ≈ steps {first:,}–{last:,}", f"· split ≈ {first:,}–{last:,}",
+            f"· split ≈{steps(first)}–{steps(last)}")
+
+
+def round_outward(first: int, last: int) -> tuple[int, int]:
+    """``first`` down and ``last`` up to two digits of the range's width: as precise as
+    the forecast is (1,424–1,466 stays, 1,083–2,207 reads 1,000–2,300)."""
+    unit = 10 ** max(0, len(str(max(1, last - first))) - 2)
+    return first // unit * unit, -(-last // unit) * unit
 
 
 def growth_rate(curvature: float, config: Config) -> float | None:
