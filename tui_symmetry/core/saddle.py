@@ -40,7 +40,7 @@ is small).  For SGD with momentum μ the factor is the largest root of
 
 Zero.  λ is computed from sums over the training points whose terms can cancel (a linear
 network at its least-squares fit has exactly flat directions, and reads ~1e-15).  A λ
-within the rounding error of those sums (:func:`rounding_bound`) cannot be told from
+within the rounding error of those sums (``_Terms.rounding_bound``) cannot be told from
 zero and reads as exactly 0: differences neither grow nor shrink, to second order.
 
 The split forecast.  The units stop being all alike when the largest chord ‖ĉ_i − ĉ_j‖
@@ -87,9 +87,9 @@ ROUNDING_SAFETY = 4.0
 
 KINKED = ("relu", "leaky_relu")
 """Activations with a kink: a training point crossing a unit's kink changes the curvature
-at once, so the rate of one reading says little about the next: no split forecast
-(measured on xor, the range held the split in 68 % of the readings, against 98 % for
-the smooth ones)."""
+at once, so the rate of one reading says little about the next: no split forecast.
+(Measured with a first version of forecast_split on xor: its range held the split in
+68 % of ReLU's readings, against 98 % for the smooth activations.)"""
 
 # The split forecast (forecast_split), chosen from measurements (docs/maths.md): the range
 # reaches at least this far beyond the steps left at either rate (a factor 1.25)...
