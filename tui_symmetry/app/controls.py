@@ -10,7 +10,8 @@ changes for another reason (a key, the command palette, a reset) the app calls
 :meth:`SettingsPanel.sync` so the controls show what is being trained.
 
 Editing a number: Enter or leaving the box (Tab, a click elsewhere) asks for the typed
-value; Esc drops it, shows the applied value again and leaves the box.
+value; Esc drops it, shows the applied value again and leaves the box.  ↑ / ↓ select
+the value they show, so typing after them replaces it.
 """
 
 from __future__ import annotations
@@ -270,7 +271,8 @@ class NumberInput(Input):
 
         The step starts from the text on screen, not from the applied config: keys
         pressed faster than the app applies them (auto-repeat, then Enter) still go
-        200 → 199 → 198 and submit 198, in order.
+        200 → 199 → 198 and submit 198, in order.  The new value is selected, as on
+        focus: what is typed next replaces it (8, ↑↑, 4 gives 4, not 104).
         """
         try:
             current = self.spec.coerce(self.value)
@@ -283,6 +285,7 @@ class NumberInput(Input):
                         f"{format_value(current)}", severity="warning")
             return
         self._show_text(format_value(new))
+        self.select_all()
         self.post_message(SettingRequested(self.spec.name, new))
 
     @property
