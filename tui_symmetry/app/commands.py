@@ -18,12 +18,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import on
-from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from tui_symmetry.app.controls import LABELS, NUMBER_CHARACTERS, format_value
+from tui_symmetry.app.paging import move_page
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, ConfigError
 
 if TYPE_CHECKING:
@@ -185,7 +186,11 @@ class SymmetryPalette(CommandPalette):
     picked the highlighted hit of an earlier query ("lr" → some other command), or
     nothing.  Here Enter waits until the search of what is typed has finished, then
     does what Textual's Enter does.  Typing again drops the waiting Enter.
-    (Relies on Textual 8's ``_GATHER_COMMANDS_GROUP`` and ``_select_or_command``.)
+    PageUp / PageDown page the list through :func:`~tui_symmetry.app.paging.move_page`:
+    the list is filled as the palette opens, and Textual's own paging crashed on it
+    until it was laid out (ctrl+p then a clicker's PageDown).
+    (Relies on Textual 8's ``_GATHER_COMMANDS_GROUP``, ``_select_or_command`` and
+    ``_action_command_list``.)
     """
 
     _enter_waiting = False
@@ -199,6 +204,12 @@ class SymmetryPalette(CommandPalette):
             and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
             for worker in self.app.workers
         )
+
+    def _action_command_list(self, action: str) -> None:
+        if action in ("page_up", "page_down"):
+            move_page(self.query_one(CommandList), -1 if action == "page_up" else 1)
+        else:
+            super()._action_command_list(action)
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:

@@ -27,6 +27,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Select
 
+from tui_symmetry.app.paging import compose_select
 from tui_symmetry.core.config import FIELDS, Config, ConfigError, FieldSpec
 
 GROUP_TITLES = {
@@ -184,6 +185,10 @@ class SettingSelect(Select[str]):
             tooltip=spec.help,
         )
         self.spec = spec
+
+    def compose(self) -> ComposeResult:
+        # Textual's parts, with a drop-down list that survives PageDown as it opens.
+        return compose_select(self)
 
     def action_leave(self) -> None:
         """Take the focus off the settings so keys drive the run again."""
