@@ -4,6 +4,7 @@ Besides one entry per key binding and one per choice ("Init: symmetric", "Datase
 moons", ...), typing a setting and a value ("lr 0.05", "tie 0.1") offers to set it;
 a value the Config refuses ("lr 1000") is offered as the Config's one-line reason
 (the valid range) rather than as whatever other command the letters happen to match.
+Opened over a screen with keys of its own (compare), it offers only those keys' actions.
 
 Textual searches while the user types, so the list can still show the hits of an
 earlier query when Enter comes; :class:`SymmetryPalette` waits for the search of what
@@ -24,6 +25,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from tui_symmetry.app.controls import LABELS, NUMBER_CHARACTERS, format_value
+from tui_symmetry.app.keys import Key
 from tui_symmetry.app.paging import move_page
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, ConfigError
 
@@ -68,9 +70,19 @@ class SymmetryCommands(Provider):
     def _app(self) -> SymmetryApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def _screen_keys(self) -> tuple[Key, ...] | None:
+        """The keys of the screen the palette was opened on, if it has its own (compare:
+        it is modal, and the palette offers only what its keys do)."""
+        return getattr(self.screen, "KEY_TABLE", None)
+
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         """(title, help, callback) for every action and every choice of every setting."""
         app = self._app
+        own_keys = self._screen_keys
+        if own_keys is not None:
+            return [(title, f"key: {keys}", partial(app.run_action, action, self.screen))
+                    for title, action, keys in app.palette_actions(own_keys)]
         commands: list[tuple[str, str, Callable[[], Any]]] = []
         for title, action, keys in app.palette_actions():
             commands.append((title, f"key: {keys}", partial(app.run_action, action)))
@@ -105,7 +117,7 @@ class SymmetryCommands(Provider):
             yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
-        direct = self._direct_setting(query)
+        direct = None if self._screen_keys is not None else self._direct_setting(query)
         if direct is not None:
             yield direct
             if direct.score >= EXACT_SCORE:
