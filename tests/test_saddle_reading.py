@@ -21,6 +21,7 @@ from tui_symmetry.core.config import Config
 from tui_symmetry.core.saddle import SaddleReading, forecast_split, round_outward
 from tui_symmetry.core.trainer import Snapshot, Trainer
 from tui_symmetry.runner.child import TrainingProcess
+from tui_symmetry.runner.messages import Pause
 from tui_symmetry.scenarios import get_scenario
 
 CHORD_AT_SPLIT = math.sqrt(2 * (1 - 0.99))  # similarity 0.99: the split (core/saddle.py)
@@ -102,6 +103,28 @@ def test_at_full_speed_the_reading_keeps_its_cost_spacing():
     stride = process.trainer.instruments._stride(Config())
     assert stride > 100
     assert len({snap.saddle_step for snap in snapshots}) <= 800 // stride + 2
+
+
+def test_a_paused_child_shows_a_reading_of_its_very_step():
+    parent, child = multiprocessing.Pipe(duplex=True)
+    clock_now = [0.0]
+    outbox = RecordingOutbox()
+    try:
+        process = TrainingProcess(child, Config(), playing=True, clock=lambda: clock_now[0],
+                                  outbox=outbox, learn_one_unit=False)
+        process.publish()
+        for _ in range(40):  # chunks of 8 steps, flat out: readings ~575 steps apart
+            process.train()
+            clock_now[0] += 0.015
+        process.publish()
+        assert outbox.snapshots()[-1].snapshot.saddle_step < process.trainer.step_count
+        process.handle(Pause(1))
+        process.publish()  # training rests: the child has the time
+    finally:
+        parent.close()
+        child.close()
+    shown = outbox.snapshots()[-1].snapshot
+    assert shown.step == 320 and shown.saddle_step == 320
 
 
 def test_the_reading_is_taken_at_the_same_steps_however_training_is_chunked():

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_symmetry.core.config import Config
+from tui_symmetry.core.lockstep import Lockstep, PairSnapshot
 from tui_symmetry.core.trainer import Snapshot, Trainer
 from tui_symmetry.export import run_document
 from tui_symmetry.runner.messages import (
@@ -59,6 +59,7 @@ from tui_symmetry.runner.messages import (
     describe,
 )
 from tui_symmetry.runner.outbox import Outbox, send_loop
+from tui_symmetry.runner.protocol import Job, Picture, TrainerFactory
 from tui_symmetry.runner.rate import Clock, RateMeter, SpeedCap
 
 CHUNK_SECONDS = 0.015
@@ -90,13 +91,15 @@ class TrainingProcess:
     """The child's side of the runner: owns the Trainer, obeys commands, publishes.
 
     ``clock`` drives the speed cap and the rate meter (tests pass a fake one);
-    ``parent_alive`` is asked whenever a wait on the pipe times out.
+    ``parent_alive`` is asked whenever a wait on the pipe times out; ``make_trainer``
+    builds what is trained from ``config`` and each reset's (a Lockstep pair for
+    compare: the same loop trains both runs step for step).
     """
 
     def __init__(
         self,
         conn: Connection,
-        config: Config,
+        config: Job,
         *,
         playing: bool = True,
         speed: float | None = None,
@@ -107,6 +110,7 @@ class TrainingProcess:
         parent_alive: Callable[[], bool] = lambda: True,
         outbox: Outbox | None = None,
         learn_one_unit: bool = True,
+        make_trainer: TrainerFactory = Trainer,
     ) -> None:
         self.conn = conn
         # Off in the tests that drive this class with a fake clock: the background
@@ -115,7 +119,8 @@ class TrainingProcess:
         self.outbox = outbox if outbox is not None else Outbox()
         self.clock = clock
         self.parent_alive = parent_alive
-        self.trainer = Trainer(config)
+        self.make_trainer = make_trainer
+        self.trainer = make_trainer(config)
         self.playing = playing
         self.until: int | None = None  # the step to hold at while playing (Play.until)
         self.cap = SpeedCap(speed, clock)
@@ -129,12 +134,13 @@ class TrainingProcess:
         self.closed = False
         self._last_publish = -math.inf
         self._picture_seconds = 0.0  # what the last picture cost, pickling included
-        self._shown: Snapshot | None = None  # the last picture taken, reused while current
+        self._shown: Picture | None = None  # the last picture taken, reused while current
         self._shown_key: tuple[int, float, bool] = (-1, 0.0, False)
         self._one_unit: threading.Thread | None = None  # computing the one-unit optimum
-        # The last saddle reading shown (its step, and when it was new), and whether the
-        # child has idled under a cap since: then it has the time for a fresh one.
-        self._read_step: int | None = None
+        # The last saddle readings shown (their steps, one per run, and when they were
+        # new), and whether the child has idled under a cap since: then it has the time
+        # for fresh ones.
+        self._read_steps: tuple[int | None, ...] = ()
         self._read_at = -math.inf
         self._idled = False
 
@@ -242,9 +248,9 @@ class TrainingProcess:
         self.cap = SpeedCap(steps_per_s, self.clock)
         self.rate.clear()
 
-    def reset(self, config: Config) -> None:
+    def reset(self, config: Job) -> None:
         """A fresh Trainer; the play state, speed cap and version counter carry on."""
-        self.trainer = Trainer(config)
+        self.trainer = self.make_trainer(config)
         self._shown = None  # its change counter starts again: never reuse the old picture
         self.cap.restart()
         self.rate.clear()
@@ -309,8 +315,9 @@ class TrainingProcess:
             started = self.clock()
             self._shown = self.trainer.snapshot(self.version, steps_per_s,
                                                 self._reading_age(started))
-            if self._shown.saddle_step != self._read_step:
-                self._read_step, self._read_at = self._shown.saddle_step, started
+            read_steps = tuple(side.saddle_step for side in sides_of(self._shown))
+            if read_steps != self._read_steps:
+                self._read_steps, self._read_at = read_steps, started
                 self._idled = False
             # Smoothed: one costly picture (the first computes the chance level, some
             # take a saddle reading) must not stall the pictures that follow.
@@ -325,14 +332,16 @@ class TrainingProcess:
 
     def _reading_age(self, now: float) -> int | None:
         """How old the next picture's saddle reading may be, in steps: 0 (read it now)
-        once READING_INTERVAL_S has passed since the last one and the child idled
-        meanwhile (a cap slower than training), else None (the reading's own spacing,
-        ~2 % of the training time: a picture must not stall training)."""
-        if self._idled and now - self._read_at >= READING_INTERVAL_S:
+        when training rests (paused, holding at a step, diverged) or once
+        READING_INTERVAL_S has passed since the last one and the child idled meanwhile
+        (a cap slower than training); else None (the reading's own spacing, ~2 % of
+        the training time: a picture must not stall training)."""
+        resting = not self.playing or self.holding or self.trainer.diverged
+        if resting or (self._idled and now - self._read_at >= READING_INTERVAL_S):
             return 0
         return None
 
-    def _start_one_unit(self, trainer: Trainer) -> None:
+    def _start_one_unit(self, trainer: Trainer | Lockstep) -> None:
         """Compute the one-unit optimum (core/one_unit.py, ~0.2–1 s) off the training
         loop, once per dataset and activation; the next picture after it is done
         carries it (``snapshot.one_unit_loss``).  A failure leaves it unknown."""
@@ -349,7 +358,12 @@ class TrainingProcess:
         self._one_unit.start()
 
 
-def child_main(conn: Connection, config: Config, **settings: Any) -> None:
+def sides_of(picture: Picture) -> tuple[Snapshot, ...]:
+    """The runs a picture shows: one, or a comparison's two."""
+    return picture.sides if isinstance(picture, PairSnapshot) else (picture,)
+
+
+def child_main(conn: Connection, config: Job, **settings: Any) -> None:
     """Entry point of the spawned process: ``settings`` are TrainingProcess's keywords."""
     _silence_terminal()
     parent = os.getppid()
