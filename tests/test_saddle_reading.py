@@ -14,11 +14,16 @@ import multiprocessing
 import pytest
 from test_runner import RecordingOutbox
 
-from tui_symmetry.app.widgets.saddle import saddle_lines
+from tui_symmetry.app.widgets.saddle import format_signed, format_steps, saddle_lines
 from tui_symmetry.cli import summary_rows
 from tui_symmetry.core import instruments as instruments_module
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.saddle import SaddleReading, forecast_split, round_outward
+from tui_symmetry.core.saddle import (
+    SaddleReading,
+    forecast_split,
+    reading_words,
+    round_outward,
+)
 from tui_symmetry.core.trainer import Snapshot, Trainer
 from tui_symmetry.runner.child import TrainingProcess
 from tui_symmetry.runner.messages import Pause
@@ -252,6 +257,23 @@ def test_a_reading_older_than_the_picture_says_its_step():
     assert f"at step {snap.step:,}" in train_row(old)
 
 
+def test_a_narrow_panel_drops_pieces_but_never_cuts_a_number():
+    trainer = Trainer(FAST)
+    fresh_snapshot(trainer, 250)
+    snap = fresh_snapshot(trainer, 50)
+    copies = fresh_snapshot(Trainer(Config(init="symmetric", epsilon=0.0)), 100)
+    for shown in (snap, dataclasses.replace(snap, step=snap.step + 40), copies):
+        pieces = reading_words(shown.summary(), format_signed, format_steps)
+        words = {word for piece in pieces for wording in piece for word in wording.split()}
+        for width in range(16, 90, 2):
+            for max_lines in (1, 2, 3):
+                lines = saddle_lines(shown, width, max_lines)
+                assert lines and len(lines) <= max_lines
+                assert all(len(line) <= width for line in lines)
+                for token in " ".join(lines).split():  # whole, as some wording has it
+                    assert token.rstrip(",") in words, (width, max_lines, token, lines)
+
+
 def test_a_split_forecast_is_said_to_be_at_the_current_rate():
     trainer = Trainer(FAST)
     fresh_snapshot(trainer, 250)
@@ -269,7 +291,9 @@ def test_exact_copies_have_no_difference_to_grow_in_any_wording():
     for width in (120, 60, 40, 30, 24):
         for max_lines in (1, 2, 3):
             words = text(snap, width, max_lines)
-            assert "would grow" in words and "→ ×e" not in words, (width, max_lines, words)
+            # No growth is claimed of them: wherever a rate is, "would grow" is too.
+            assert "×e" not in words or "would grow" in words, (width, max_lines, words)
+            assert "would grow" in words or width * max_lines < 40, (width, max_lines, words)
     assert f"would grow ×e every {float(f'{efold:.2g}'):,.0f} steps" in text(snap)
     assert "none can start" in text(snap)
     assert "would grow" in train_row(snap) and "none can start" in train_row(snap)

@@ -58,9 +58,11 @@ def _pack(words: list[str], width: int) -> list[str]:
 def saddle_lines(snapshot: Snapshot, width: int, max_lines: int) -> list[str]:
     """The readout in at most ``max_lines`` lines of ``width``; [] when there is none.
 
-    Every piece (curvature, growth, predicted split) keeps its longest wording that
-    still lets the whole readout fit; the shortest wordings are used when nothing
-    fits (a too-narrow panel cuts the end of a line rather than dropping a number).
+    Every piece (curvature, growth, forecast) keeps its longest wording that still
+    lets the whole readout fit.  When even the shortest wordings do not fit, pieces go
+    from the end (the forecast first): a number cut in half would read as another
+    number ("split ≈35" for 350–480).  Only a panel too narrow for the curvature alone
+    cuts it.
     """
     pieces = _pieces(snapshot)
     if not pieces or max_lines <= 0 or width <= 0:
@@ -77,7 +79,9 @@ def saddle_lines(snapshot: Snapshot, width: int, max_lines: int) -> list[str]:
     if best is not None:
         return best[2]
     words = [piece[-1] for piece in pieces]
-    lines = _pack(words, width)
-    if len(lines) > max_lines:
-        lines = _pack([" ".join(words)], 10**6)[:1]
-    return [line[:width] for line in lines[:max_lines]]
+    while len(words) > 1:
+        words.pop()
+        lines = _pack(words, width)
+        if len(lines) <= max_lines and all(len(line) <= width for line in lines):
+            return lines
+    return [words[0][:width]]
