@@ -7,6 +7,7 @@ exit codes, a traceback the interpreter prints, stray warnings.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -27,6 +28,7 @@ from tui_symmetry.core.chance import symmetry_chance
 from tui_symmetry.core.config import FIELDS, Config
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import (
+    CannotWrite,
     default_export_name,
     dumps_document,
     run_document,
@@ -459,7 +461,7 @@ def test_export_failure_at_write_time_is_exit_1(
     assert code == 1
     assert out == ""
     assert assert_one_error_line(err) == (
-        f"tui-symmetry: error: cannot write {target}: Permission denied\n"
+        f"tui-symmetry: error: cannot write {target}: no permission to write in {tmp_path}\n"
     )
     assert target.read_text() == "previous run\n"
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
@@ -751,7 +753,7 @@ def test_atomic_write_failure_keeps_the_old_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, failing, boom)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(CannotWrite, match=f"^cannot write {target}: the disk is full$"):
         write_json_atomic(target, DOCUMENT)
     monkeypatch.undo()
     assert target.read_text() == "old\n"
@@ -765,8 +767,10 @@ def test_atomic_write_rejects_non_json_before_touching_the_disk(tmp_path: Path) 
 
 
 def test_atomic_write_missing_directory_raises_oserror(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(CannotWrite) as error:
         write_json_atomic(tmp_path / "missing" / "doc.json", DOCUMENT)
+    assert error.value.errno == errno.ENOENT
+    assert error.value.reason == f"the directory {tmp_path / 'missing'} does not exist"
 
 
 def test_atomic_write_file_modes(tmp_path: Path) -> None:

@@ -186,8 +186,9 @@ def test_write_errors_are_one_line_and_the_app_stays_up(tmp_path: Path):
     async def script(pilot: Pilot) -> None:
         await pilot.press("w")
         await pilot.press("f12")
-        assert app.errors == [f"config not saved in {missing}: No such file or directory",
-                              f"screenshot not saved in {missing}: No such file or directory"]
+        why = f"the directory {missing} does not exist"
+        assert app.errors == [f"config not saved in {missing}: {why}",
+                              f"screenshot not saved in {missing}: {why}"]
         await pilot.press("s")
         assert app.snapshot.step == 1  # still running
         assert not missing.exists()

@@ -196,10 +196,9 @@ def run_compare_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> 
     show_progress = not args.json and cli._isatty(stderr)
     result = compare(config_a, config_b, steps, stderr if show_progress else None)
     if args.json:
-        stdout.write(json.dumps(result.to_dict(), allow_nan=False) + "\n")
+        cli.write_output(stdout, json.dumps(result.to_dict(), allow_nan=False) + "\n")
     else:
-        stdout.write(format_comparison(result, steps))
-    stdout.flush()
+        cli.write_output(stdout, format_comparison(result, steps))
     return cli.EXIT_OK
 
 

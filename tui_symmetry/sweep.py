@@ -49,6 +49,7 @@ from tui_symmetry.cli import (
     _isatty,
     _Parser,
     build_config,
+    write_output,
 )
 from tui_symmetry.core.config import FIELD_BY_NAME, Config, ConfigError
 from tui_symmetry.core.trainer import Trainer
@@ -221,20 +222,20 @@ def run_sweep_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO,
                           stderr if show_progress else None)
     fits = fit_split_steps(runs, varied)
     if args.json:
-        stdout.write(json.dumps(json_document(runs, fits, interrupted), allow_nan=False) + "\n")
+        text = json.dumps(json_document(runs, fits, interrupted), allow_nan=False) + "\n"
     elif args.csv:
-        stdout.write(csv_text(runs, varied))
+        text = csv_text(runs, varied)
     else:
-        stdout.write(table_text(runs, varied))
+        text = table_text(runs, varied)
         for fit in fits:
-            stdout.write(fit_text(fit) + "\n")
+            text += fit_text(fit) + "\n"
             chart = fit_chart(fit, color=_isatty(stdout))
             if chart:
-                stdout.write(chart + "\n")
+                text += chart + "\n"
         if interrupted:
             finished = sum(run.summary is not None for run in runs)
-            stdout.write(f"interrupted: {finished} of {len(runs)} runs finished\n")
-    stdout.flush()
+            text += f"interrupted: {finished} of {len(runs)} runs finished\n"
+    write_output(stdout, text)
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
 
 
