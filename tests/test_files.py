@@ -26,6 +26,7 @@ import pytest
 from conftest import process_env
 
 from tui_symmetry import cli, export, sweep
+from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
 
 DOCUMENT = {"format": "tui-symmetry-run", "step": 3}
@@ -332,3 +333,75 @@ def test_a_config_that_sets_nothing_means_the_defaults(name: str, text: str,
     path = tmp_path / name
     path.write_text(text)
     assert cli.load_config_file(str(path)) == {}
+
+
+# -- sweep -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "which"), [
+    ("lr=0.1,,0.2", "value 2 of 3 is empty"),
+    ("lr=0.1,0.2,", "value 3 of 3 is empty"),
+    ("lr=,0.1", "value 1 of 2 is empty"),
+    ("lr= , 0.1", "value 1 of 2 is empty"),
+])
+def test_an_empty_vary_value_is_an_error_naming_it(text: str, which: str) -> None:
+    with pytest.raises(cli.UsageError) as error:
+        sweep.parse_vary(text)
+    assert str(error.value) == f"--vary {text!r}: {which}"
+
+
+class Started(Exception):
+    """Raised by a stand-in executor: the grid was about to run."""
+
+
+def starting(*args: Any) -> Any:
+    raise Started
+
+
+@pytest.mark.parametrize(("grid", "count"), [
+    (["--vary", "seed=" + ",".join(map(str, range(1001))), "--steps", "10"],
+     "1,001 runs of 10 steps (10,010 steps in all"),
+    (["--vary", "seed=0,1", "--steps", "20000000"],
+     "2 runs of 20,000,000 steps (40,000,000 steps in all"),
+])
+def test_a_large_grid_asks_for_yes_with_its_size_and_an_estimate(
+    grid: list[str], count: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    trials: list[tuple[Config, int]] = []
+
+    def trial(config: Config, steps: int) -> tuple[float, float]:
+        trials.append((config, steps))
+        return 0.5, 1e-4  # seconds a run costs besides its steps, seconds per step
+
+    monkeypatch.setattr(sweep, "trial_run", trial)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(cli.UsageError) as error:
+        sweep.run_sweep_command([*grid, "--jobs", "2"], out, err, executor_factory=starting)
+    message = str(error.value)
+    assert message.startswith(f"the grid has {count}; about ")
+    runs, steps = (1001, 10) if "1,001" in count else (2, 20_000_000)
+    seconds = runs * (0.5 + steps * 1e-4) / 2
+    assert sweep.duration_text(seconds) in message
+    assert message.endswith("with 2 jobs, judging by a trial run here); "
+                            "add --yes to run it")
+    assert trials == [(Config(seed=0), steps)]  # one trial, of the grid's first run
+    assert (out.getvalue(), err.getvalue()) == ("", "")
+    with pytest.raises(Started):  # --yes: the same grid runs
+        sweep.run_sweep_command([*grid, "--jobs", "2", "--yes"], out, err,
+                                executor_factory=starting)
+
+
+def test_a_grid_below_the_limits_runs_without_asking(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sweep, "trial_run", lambda *args: pytest.fail("no trial needed"))
+    argv = ["--vary", "seed=" + ",".join(map(str, range(sweep.CONFIRM_RUNS))), "--steps",
+            str(sweep.CONFIRM_STEPS // sweep.CONFIRM_RUNS)]
+    with pytest.raises(Started):
+        sweep.run_sweep_command(argv, io.StringIO(), io.StringIO(), executor_factory=starting)
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0.2, "1 s"), (44.6, "45 s"), (89, "89 s"), (90, "2 min"), (3000, "50 min"),
+    (5399, "90 min"), (5400, "1.5 h"), (36000, "10.0 h"),
+])
+def test_durations_read_in_the_unit_that_suits_them(seconds: float, text: str) -> None:
+    assert sweep.duration_text(seconds) == text
