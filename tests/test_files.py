@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from conftest import process_env
 
-from tui_symmetry import cli, export, sweep
+from tui_symmetry import cli, compare, export, sweep
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
 
@@ -405,3 +405,60 @@ def test_a_grid_below_the_limits_runs_without_asking(monkeypatch: pytest.MonkeyP
 ])
 def test_durations_read_in_the_unit_that_suits_them(seconds: float, text: str) -> None:
     assert sweep.duration_text(seconds) == text
+
+
+# -- compare: the report fits the terminal ----------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+COMPARE = ["compare", "--a", "--init symmetric --epsilon 0", "--b", "--init xavier",
+           "--samples", "40", "--hidden", "4", "--steps", "30"]
+
+
+def words(text: str) -> list[str]:
+    return sorted(text.split())
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_compare_fits_the_terminal_and_cuts_no_number(
+    columns: int, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    assert cli.main(COMPARE) == 0
+    report = sys.stdout.getvalue()
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # not a terminal
+    assert cli.main(COMPARE) == 0
+    stable = sys.stdout.getvalue()
+    assert max(map(len, stable.splitlines())) > 100  # the rows do not fit 80 columns
+    assert max(map(len, report.splitlines())) <= columns
+    # Wrapped between words, never inside one (the measured speed aside).
+    assert words(without_speed(report)) == words(without_speed(stable))
+    lines = report.splitlines()
+    table = lines[:lines.index("")]
+    b_column = table[0].index("B")
+    for line in table[1:]:
+        # Nothing of A runs into B's column, and a wrapped cell goes on in its own.
+        assert len(line) < b_column - 1 or line[b_column - 2:b_column] == "  ", line
+    one_unit = next(i for i, line in enumerate(table) if line.startswith("one-unit loss"))
+    assert table[one_unit + 1].startswith(" " * len("one-unit loss"))
+
+
+def without_speed(report: str) -> str:
+    return "\n".join(line for line in report.splitlines() if not line.startswith("speed"))
+
+
+def test_compare_off_a_terminal_prints_one_row_per_line(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """The stable format for scripts: one row a line, whatever COLUMNS says."""
+    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert compare.report_width(sys.stdout) is None
+    assert cli.main(COMPARE) == 0
+    lines = sys.stdout.getvalue().splitlines()
+    assert [i for i, line in enumerate(lines) if line.startswith(" ")] == [0]  # the header
+    assert compare.report_width(Terminal()) == 40
