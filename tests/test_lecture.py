@@ -85,6 +85,25 @@ def test_picker_opens_the_chosen_scene_and_esc_closes_it():
     run_script(app, script)
 
 
+def test_enter_twice_in_the_scene_picker_opens_one_scene_and_the_app_stays_up():
+    app = new_app()
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ScenePicker))
+        options = app.screen.query_one(OptionList)
+        for _ in range(2):  # the second Enter queued before the first one's answer
+            options.post_message(OptionList.OptionSelected(
+                options, options.get_option_at_index(2), 2))
+        await wait_until(pilot, lambda: app.scene is not None)
+        await pilot.pause()
+        assert app.is_running and app.scene.name == NAMES[2]
+        assert not isinstance(app.screen, ScenePicker)
+
+    run_script(app, script)
+    assert app.return_code is None
+
+
 def test_a_scene_pauses_itself_exactly_at_its_step():
     # 100 steps a poll and a point at 250: the controller must not run on to 300.
     base = get_scenario("zero-stuck")
