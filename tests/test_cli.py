@@ -29,7 +29,6 @@ from tui_symmetry.core.config import FIELDS, Config
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import (
     CannotWrite,
-    default_export_name,
     dumps_document,
     run_document,
     write_json_atomic,
@@ -787,13 +786,6 @@ def test_atomic_write_file_modes(tmp_path: Path) -> None:
         assert stat.S_IMODE(kept.stat().st_mode) == 0o640
     finally:
         os.umask(old_umask)
-
-
-def test_default_export_name() -> None:
-    assert default_export_name(Config(), 1200) == "tui-symmetry-xor-h8-step1200.json"
-    assert default_export_name(Config(dataset="sine", hidden=32), 0) == (
-        "tui-symmetry-sine-h32-step0.json"
-    )
 
 
 # -- the documented contract ----------------------------------------------------------------

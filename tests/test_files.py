@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import process_env
+from conftest import TEST_CONFIG, Drive, MakeApp, process_env, wait_until
+from textual.pilot import Pilot
 
 from tui_symmetry import cli, compare, export, sweep
 from tui_symmetry.core.config import Config
@@ -462,3 +463,124 @@ def test_compare_off_a_terminal_prints_one_row_per_line(monkeypatch: pytest.Monk
     lines = sys.stdout.getvalue().splitlines()
     assert [i for i, line in enumerate(lines) if line.startswith(" ")] == [0]  # the header
     assert compare.report_width(Terminal()) == 40
+
+
+# -- the app: names that never overwrite -------------------------------------------------------
+
+
+def test_f12_in_two_views_at_one_step_keeps_both(tmp_path: Path, make_app: MakeApp,
+                                                 drive: Drive) -> None:
+    app = make_app(save_dir=tmp_path)
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("S", "f12")
+        first = app.notice
+        await pilot.press("4", "f12")
+        assert app.notice != first
+
+    drive(app, script)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["tui-symmetry-xor-h6-seed1-step100-all.svg",
+                     "tui-symmetry-xor-h6-seed1-step100-units.svg"]
+    assert all(p.read_text().startswith("<svg") for p in tmp_path.iterdir())
+
+
+def test_f12_twice_in_one_view_never_overwrites(tmp_path: Path, make_app: MakeApp,
+                                                drive: Drive) -> None:
+    app = make_app(save_dir=tmp_path)
+    name = "tui-symmetry-xor-h6-seed1-step0-all.svg"
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("f12")
+        first = (tmp_path / name).read_text()
+        await pilot.press("o", "f12")  # the same step, another picture
+        assert (tmp_path / name).read_text() == first
+        assert app.notice == f"screenshot {tmp_path / name.replace('.svg', '-2.svg')}"
+
+    drive(app, script)
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_w_never_overwrites_other_settings(tmp_path: Path, make_app: MakeApp,
+                                           drive: Drive) -> None:
+    app = make_app(save_dir=tmp_path)
+    base = tmp_path / "tui-symmetry-xor-h6-seed1.config.toml"
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("w")
+        assert app.notice == f"saved {base}"
+        await pilot.press("w")  # the same settings: nothing new to keep
+        assert app.notice == f"already saved: {base}"
+        await pilot.press("plus", "w")
+        assert app.notice == f"saved {tmp_path / 'tui-symmetry-xor-h6-seed1-2.config.toml'}"
+
+    drive(app, script)
+    first = cli.load_config_file(str(base))
+    second = cli.load_config_file(str(tmp_path / "tui-symmetry-xor-h6-seed1-2.config.toml"))
+    assert first["lr"] == TEST_CONFIG.lr != second["lr"]
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_e_names_the_settings_and_never_overwrites(tmp_path: Path, make_app: MakeApp,
+                                                   drive: Drive) -> None:
+    app = make_app(save_dir=tmp_path)
+    base = tmp_path / "tui-symmetry-xor-h6-seed1-step100.json"
+    other = tmp_path / "tui-symmetry-xor-h6-seed1-step100-2.json"
+
+    async def export(pilot: Pilot, expected: str) -> None:
+        app.messages.clear()
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: app.last_message == expected)
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("S")
+        await export(pilot, f"exported {base}")
+        await export(pilot, f"already exported: {base}")
+        await pilot.press("plus")  # a live change at the same step: another document
+        await export(pilot, f"exported {other}")
+
+    drive(app, script)
+    assert "config_changes" not in json.loads(base.read_text())
+    assert json.loads(other.read_text())["config_changes"]
+
+
+def test_a_fifo_squatting_a_name_is_left_alone(tmp_path: Path, make_app: MakeApp,
+                                               drive: Drive) -> None:
+    squatter = tmp_path / "tui-symmetry-xor-h6-seed1.config.toml"
+    os.mkfifo(squatter)
+    app = make_app(save_dir=tmp_path)
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("w")
+
+    drive(app, script)
+    assert stat.S_ISFIFO(os.lstat(squatter).st_mode)
+    assert app.last_message == f"saved {tmp_path / 'tui-symmetry-xor-h6-seed1-2.config.toml'}"
+
+
+def test_a_read_only_save_directory_is_a_human_notice(
+    tmp_path: Path, make_app: MakeApp, drive: Drive, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_open = os.open
+
+    def read_only(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT and os.path.dirname(os.fspath(path)) == str(tmp_path):
+            raise OSError(errno.EROFS, "Read-only file system", os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    app = make_app(save_dir=tmp_path)
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("w", "f12", "e")
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: len(app.errors) == 3)
+        await pilot.press("s")
+        assert app.snapshot.step == 1  # the app stays up
+
+    drive(app, script)
+    why = f"the directory {tmp_path} is read-only"
+    assert app.errors == [f"config not saved: {why}", f"screenshot not saved: {why}",
+                          f"export not saved: {why}"]
+    assert list(tmp_path.iterdir()) == []

@@ -25,7 +25,6 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import HISTORY_FIELDS, Trainer, json_float
 
 EXPORT_FORMAT = "tui-symmetry-run"
@@ -360,8 +359,3 @@ def _fsync_directory(directory: str) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-
-
-def default_export_name(config: Config, step: int) -> str:
-    """A file name that says what the run was, e.g. ``tui-symmetry-xor-h8-step1200.json``."""
-    return f"tui-symmetry-{config.dataset}-h{config.hidden}-step{step}.json"
