@@ -468,37 +468,26 @@ def test_compare_off_a_terminal_prints_one_row_per_line(monkeypatch: pytest.Monk
 # -- the app: names that never overwrite -------------------------------------------------------
 
 
-def test_f12_in_two_views_at_one_step_keeps_both(tmp_path: Path, make_app: MakeApp,
-                                                 drive: Drive) -> None:
+def test_f12_never_overwrites_a_picture(tmp_path: Path, make_app: MakeApp,
+                                        drive: Drive) -> None:
+    """Two views at one step: two names; one view twice: the second gets -2."""
     app = make_app(save_dir=tmp_path)
+    stem = "tui-symmetry-xor-h6-seed1-step100"
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("S", "f12")
-        first = app.notice
+        assert app.notice == f"screenshot {tmp_path / f'{stem}-all.svg'}"
+        first = (tmp_path / f"{stem}-all.svg").read_text()
         await pilot.press("4", "f12")
-        assert app.notice != first
+        assert app.notice == f"screenshot {tmp_path / f'{stem}-units.svg'}"
+        await pilot.press("0", "o", "f12")  # the same step and view, another picture
+        assert app.notice == f"screenshot {tmp_path / f'{stem}-all-2.svg'}"
+        assert (tmp_path / f"{stem}-all.svg").read_text() == first
 
     drive(app, script)
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["tui-symmetry-xor-h6-seed1-step100-all.svg",
-                     "tui-symmetry-xor-h6-seed1-step100-units.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"{stem}-all-2.svg", f"{stem}-all.svg", f"{stem}-units.svg"]
     assert all(p.read_text().startswith("<svg") for p in tmp_path.iterdir())
-
-
-def test_f12_twice_in_one_view_never_overwrites(tmp_path: Path, make_app: MakeApp,
-                                                drive: Drive) -> None:
-    app = make_app(save_dir=tmp_path)
-    name = "tui-symmetry-xor-h6-seed1-step0-all.svg"
-
-    async def script(pilot: Pilot) -> None:
-        await pilot.press("f12")
-        first = (tmp_path / name).read_text()
-        await pilot.press("o", "f12")  # the same step, another picture
-        assert (tmp_path / name).read_text() == first
-        assert app.notice == f"screenshot {tmp_path / name.replace('.svg', '-2.svg')}"
-
-    drive(app, script)
-    assert len(list(tmp_path.iterdir())) == 2
 
 
 def test_w_never_overwrites_other_settings(tmp_path: Path, make_app: MakeApp,
