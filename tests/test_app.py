@@ -31,7 +31,6 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.widgets._toast import Toast
 
-import tui_symmetry.export
 from tui_symmetry.app import keys
 from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.app.controls import NumberInput, SettingSelect, nudge
@@ -305,7 +304,7 @@ def test_export_writes_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
     drive(app, script)
     files = list(tmp_path.glob("*.json"))
-    assert [f.name for f in files] == ["tui-symmetry-xor-h6-step100.json"]
+    assert [f.name for f in files] == ["tui-symmetry-xor-h6-seed1-step100.json"]
     document = json.loads(files[0].read_text())
     assert document["step"] == 100
     assert document["config"]["hidden"] == 6
@@ -314,24 +313,24 @@ def test_export_writes_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 def test_export_failure_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     make_app: MakeApp, drive: Drive):
-    def disk_full(path: object, document: object) -> None:
+    def disk_full(fd: int) -> None:  # a full disk shows as late as fsync (NFS)
         raise OSError(28, "No space left on device")
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(tui_symmetry.export, "write_json_atomic", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("e")
         await app.workers.wait_for_complete()
-        await wait_until(pilot, lambda: "export failed" in app.notice)
+        await wait_until(pilot, lambda: "export not saved" in app.notice)
         assert app.main_screen.notice_line.severity == "error"
         await pilot.press("S")  # and the run goes on
         await pilot.pause()
         assert app.snapshot.step == 100
 
     drive(app, script)
-    assert app.errors == ["export failed: [Errno 28] No space left on device"]
+    assert app.errors == ["export not saved: the disk is full"]
     assert list(tmp_path.iterdir()) == []
 
 

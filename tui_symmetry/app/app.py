@@ -33,7 +33,6 @@ from textual.driver import Driver
 from textual.message import Message
 from textual.screen import Screen
 
-from tui_symmetry import export
 from tui_symmetry.app import keys
 from tui_symmetry.app.commands import SymmetryCommands, open_palette
 from tui_symmetry.app.controller import Notice, RunController, Severity
@@ -47,7 +46,7 @@ from tui_symmetry.app.controls import (
 from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
 from tui_symmetry.app.main_screen import SETTINGS_WIDTH, VIEWS, MainScreen, View
 from tui_symmetry.app.screens import HelpRow, HelpScreen
-from tui_symmetry.app.share import command_line, screenshot_name, write_config
+from tui_symmetry.app.share import command_line, save_config, save_export, save_screenshot
 from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
 from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets.units import unit_name
@@ -121,8 +120,8 @@ class SymmetryApp(App[int]):
         scenario: the scene of the lecture to start in (its config is the runner's; its
             caption shows and it pauses itself at its ``pause_at`` step).
         present: start in presentation mode (P / F5).
-        save_dir: where saved configs (w) and screenshots (F12) go; default the
-            directory the app was started in.
+        save_dir: where saved configs (w), screenshots (F12) and exports (e) go;
+            default the directory the app was started in.
         view: the view to open on (main_screen.VIEWS; "all" falls back to "weights"
             on small terminals).
     """
@@ -405,25 +404,13 @@ class SymmetryApp(App[int]):
 
     def action_save_config(self) -> None:
         """Write the current settings as TOML (``--config FILE`` opens them)."""
-        try:
-            path = write_config(self.save_dir, self.runner.config, self.scene)
-        except OSError as error:
-            self.say(f"config not saved in {self.save_dir}: {error.strerror or error}",
-                     "error")
-            return
-        self.say(f"saved {path}")
+        self._tell(save_config(self.save_dir, self.runner.config, self.scene))
 
     def action_screenshot(self) -> None:
-        """Save the screen as SVG, atomically, named after the run and step."""
-        name = screenshot_name(self.runner.config, self.snapshot.step, self.scene)
-        path = (self.save_dir / name).resolve()
-        try:
-            export.write_text_atomic(path, self.export_screenshot(title=name))
-        except OSError as error:
-            self.say(f"screenshot not saved in {self.save_dir}: {error.strerror or error}",
-                     "error")
-            return
-        self.say(f"screenshot {path}")
+        """Save the screen as SVG, atomically, named after the run, step and view."""
+        self._tell(save_screenshot(
+            self.save_dir, self.runner.config, self.snapshot.step, self.scene,
+            self.main_screen.view, lambda title: self.export_screenshot(title=title)))
 
     def _reset(self, config: Config, message: str) -> None:
         self.controller.reset(config)
@@ -601,20 +588,16 @@ class SymmetryApp(App[int]):
         self.push_screen(HelpScreen(self.help_sections(), HELP_INTRO))
 
     def action_export(self) -> None:
-        """Write the run as JSON (docs/contracts.md, "Export") where the app was started."""
+        """Write the run as JSON (docs/contracts.md, "Export") into ``save_dir``."""
         self._export()
 
     @work(thread=True, group="export")  # not exclusive: every press gets its file
     def _export(self) -> None:
         try:
-            document = self.runner.export()
-            config = Config.from_dict(document["config"])
-            path = Path(export.default_export_name(config, int(document["step"]))).resolve()
-            export.write_json_atomic(path, document)
+            notice = save_export(self.save_dir, self.runner.export(), self.scene)
         except Exception as error:  # report, never crash: the run goes on
-            self.say(f"export failed: {error}", "error")
-            return
-        self.say(f"exported {path}")
+            notice = Notice(f"export failed: {error}", "error")
+        self._tell(notice)
 
     # -- help and palette ----------------------------------------------------------------
 

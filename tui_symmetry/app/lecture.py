@@ -157,4 +157,7 @@ class ScenePicker(ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option.id)
+        # A second Enter can be queued before the first one's dismiss lands; dismissing
+        # again would pop the main screen (Textual: ScreenStackError, the app ends).
+        if self.is_active:
+            self.dismiss(event.option.id)
