@@ -57,6 +57,7 @@ SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
     "growth_rate": float,
     "efold_steps": float,
     "predicted_split_step": int,
+    "predicted_split_range": list,
     "split_step": int,
     "splits": list,
     "one_unit_loss": float,
@@ -286,7 +287,8 @@ def check_summary(summary: dict[str, Any], config: Config, steps: int) -> None:
         value = summary[key]
         if value is None:
             assert key in ("test_loss", "accuracy", "growth_rate", "efold_steps",
-                           "predicted_split_step", "split_step"), key
+                           "predicted_split_step", "predicted_split_range",
+                           "split_step"), key
             continue
         assert isinstance(value, kind), (key, value)
         if kind is int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import re
@@ -32,7 +33,7 @@ import numpy as np
 
 from tui_symmetry import __version__
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
-from tui_symmetry.core.saddle import reading_name
+from tui_symmetry.core.saddle import join_words, reading_name, reading_words
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import (
     CannotWrite,
@@ -768,26 +769,12 @@ def _splits_text(splits: Sequence[Sequence[int]], shown: int = 3) -> str:
 
 
 def _saddle_text(summary: Mapping[str, Any]) -> str | None:
-    """The saddle reading in words, or None when there is none."""
-    curvature = summary.get("saddle_curvature")
-    if curvature is None:
+    """The saddle reading in words (the panel's, at full length), or None without one."""
+    pieces = reading_words(summary, lambda value: f"{value:+.3g}",
+                           lambda value: f"{value:,.0f}", named=False)
+    if not pieces:
         return None
-    at = summary.get("saddle_step")
-    when = f" at step {at:,}" if at is not None and at != summary.get("step") else ""
-    if curvature >= 0:
-        return f"curvature {curvature:+.3g}{when}: units are pulled together"
-    if summary.get("max_unit_gap") == 0.0:
-        # Exact copies: the saddle is there, but nothing breaks the tie to grow.
-        text = f"curvature {curvature:+.3g}{when}: any difference would grow"
-    else:
-        text = f"curvature {curvature:+.3g}{when}: differences grow"
-    efold = summary.get("efold_steps")
-    if efold is not None:
-        text += f" ×e every {efold:,.0f} steps"
-    predicted = summary.get("predicted_split_step")
-    if predicted is not None:
-        text += f"; split predicted at step {predicted:,}"
-    return text
+    return functools.reduce(join_words, (piece[0] for piece in pieces[1:]), pieces[0][0])
 
 
 def _num(value: float | None) -> str:

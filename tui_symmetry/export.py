@@ -95,8 +95,7 @@ def _final_summary(trainer: Trainer) -> dict[str, Any]:
     """What `train --json` reports of the final state (the honest numbers included),
     without the settings (``config`` above has them) and the speed (not a property of
     the run: two exports of one run must be byte-identical)."""
-    trainer.instruments.forget_reading()  # the saddle at this very step
-    summary = trainer.snapshot().summary()
+    summary = trainer.snapshot().summary()  # the saddle read at this very step
     del summary["config"], summary["steps_per_s"]
     return summary
 

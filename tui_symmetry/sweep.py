@@ -11,9 +11,9 @@ distributed cluster through its concurrent.futures executor (``pip install
 'tui-symmetry[dask]'``).
 
 When ε is varied the sweep fits the first split step against log10(1/ε): near the
-symmetric saddle a difference grows ×e every 1/(lr·|λ|) steps, so a run started ε from
-it splits after about ln(c/ε)/(lr·|λ|) steps — a straight line in log10(1/ε) with
-lr·|λ|/ln 10 decades per step, where the curvature is steady.
+symmetric saddle a difference grows ×e every 1/ln(1 − lr·λ) ≈ 1/(lr·|λ|) steps, so a
+run started ε from it splits after about ln(c/ε)/(lr·|λ|) steps — a straight line in
+log10(1/ε) with lr·|λ|/ln 10 decades per step, where the curvature is steady.
 
 A grid of more than CONFIRM_RUNS runs or CONFIRM_STEPS steps in all runs only with
 ``--yes``; without it the command says how big the grid is and about how long it would
