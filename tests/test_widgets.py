@@ -24,6 +24,7 @@ from rich.color import Color
 from textual.pilot import Pilot
 from textual.widget import Widget
 
+from tui_symmetry.app.numbers import format_compact, format_fit
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._palette import (
     ANSI16_NEGATIVE,
@@ -32,8 +33,6 @@ from tui_symmetry.app.widgets._palette import (
     SEQUENTIAL_FULL,
     StableScale,
     detect_color_mode,
-    format_compact,
-    format_fit,
     nice_ceil,
     quantize_diverging,
     quantize_sequential,
@@ -185,16 +184,16 @@ def test_stable_scale_is_round_and_does_not_flicker():
 
 
 def test_compact_labels_for_huge_and_tiny_values():
-    cases = {1e290: "1e290", 1e-4: "1e-4", 2.5e-5: "2.5e-5", 0.001: "0.001", 0.695: "0.695",
+    cases = {1e290: "1e290", 1e-4: "1e−4", 2.5e-5: "2.5e−5", 0.001: "0.001", 0.695: "0.695",
              100: "100", 12000: "12k", 1_500_000: "1.5M", 999_999: "1M", 3e9: "3e9",
-             -3.2e12: "-3.2e12", 0: "0"}
+             -3.2e12: "−3.2e12", 0: "0"}
     assert {value: format_compact(value) for value in cases} == cases
 
 
 def test_numbers_fit_their_width():
     assert format_fit(0.046, 6) == "+0.046"
     assert format_fit(0.046, 5) == "+.046"  # the leading zero goes before a digit does
-    assert format_fit(-0.439, 4) == "-.44"
+    assert format_fit(-0.439, 4) == "−.44"
     assert format_fit(12.34, 4) == "+12"
     assert format_fit(0.0, 4) == "0"
     assert all(len(format_fit(v, 4)) <= 4 for v in (1234.5, -0.00004, 3e7, -9.99))
@@ -241,7 +240,7 @@ def test_weights_rows_legend_and_selected_numbers():
         text = lines(panel)
         scale = nice_ceil(float(np.abs(np.column_stack([snap.params.W1, snap.params.b1,
                                                         snap.params.W2[0]])).max()))
-        assert text[0].startswith(f"w -{scale:g} ") and f" +{scale:g}" in text[0]
+        assert text[0].startswith(f"w −{scale:g} ") and f" +{scale:g}" in text[0]
         assert text[1].split() == ["x0", "x1", "b", "out"]
         for unit in range(8):
             unit_line(panel, unit)
@@ -370,14 +369,15 @@ def test_weights_at_100x30_show_their_numbers_uncut(width: int):
         row = unit_line(panel, 0)
         bottom = text[-1]
         for line in (row, bottom):
-            numbers = [float(n) for n in re.findall(r"[+-]?\d*\.\d+|[+-]\d+", line)]
+            ascii_line = line.replace("−", "-")  # the real minus sign, for float()
+            numbers = [float(n) for n in re.findall(r"[+-]?\d*\.\d+|[+-]\d+", ascii_line)]
             # Every value is printed, whole: what it reads agrees with the weight.
             assert len(numbers) == 4, line
             assert np.allclose(numbers, values, atol=0.051), line
         # Nothing runs into the right edge: a blank column is left after the text.
         assert len(bottom.rstrip()) < width
         legend = text[0]
-        assert legend.startswith("w -") and legend.rstrip().endswith(
+        assert legend.startswith("w −") and legend.rstrip().endswith(
             ("+2", "+3", "+4", "+5", "+6", "+8", "= 0")
         )
 
@@ -863,7 +863,7 @@ def test_resizing_down_to_nothing_and_back_never_crashes():
                 loss.toggle_log_scale()
                 await pilot.pause()
         assert "symmetry" in screen_text(similarity)
-        assert "w -" in lines(weights)[0]
+        assert "w −" in lines(weights)[0]
         assert "ran away" in loss.loss_plot.plain_text()
 
     run(panels, body, size=(80, 24))
@@ -878,14 +878,14 @@ def test_panels_shown_before_mounting_and_across_theme_changes():
         panel.show(snap)  # not mounted yet: kept for later
 
     async def body(pilot: Pilot) -> None:
-        assert "w -" in lines(weights)[0]
+        assert "w −" in lines(weights)[0]
         assert "symmetry" in screen_text(similarity)
         assert "train" in loss.loss_plot.plain_text()
         before = weights.render_line(0)
         pilot.app.theme = "textual-light"
         await pilot.pause()
         assert weights.render_line(0) != before  # restyled for the new background
-        assert "w -" in lines(weights)[0]
+        assert "w −" in lines(weights)[0]
 
     run((weights, similarity, loss), body, size=(80, 40))
 

@@ -40,7 +40,8 @@ def parse_speed(value: str | float | None) -> float | None:
 
 
 def format_speed(steps_per_s: float | None) -> str:
-    """``full speed``, ``10 steps/s``, ``1,000 steps/s``."""
+    """``full speed``, ``1 step/s``, ``10 steps/s``, ``1,000 steps/s``, ``0.5 steps/s``."""
     if steps_per_s is None:
         return "full speed"
-    return f"{steps_per_s:,.0f} steps/s" if steps_per_s >= 1 else f"{steps_per_s:g} steps/s"
+    number = f"{steps_per_s:,.0f}" if steps_per_s >= 1 else f"{steps_per_s:g}"
+    return f"{number} {'step' if number == '1' else 'steps'}/s"

@@ -46,6 +46,7 @@ from tui_symmetry.app.controls import (
 )
 from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
 from tui_symmetry.app.main_screen import SETTINGS_WIDTH, VIEWS, MainScreen, View
+from tui_symmetry.app.numbers import format_significant
 from tui_symmetry.app.screens import HelpRow, HelpScreen
 from tui_symmetry.app.share import command_line, screenshot_name, write_config
 from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
@@ -69,11 +70,13 @@ def permutation_notice(before: Snapshot, after: Snapshot, perm: np.ndarray) -> s
     if len(perm) > 4:
         mapping += ", …"
     change = abs(after.loss - before.loss)
-    same = "unchanged" if change == 0 else f"differs by {change:.1e} (rounding)"
-    text = f"permuted units: loss {before.loss:.6g} → {after.loss:.6g} {same}"
+    same = "unchanged" if change == 0 else f"differs by {format_significant(change, 2)} (rounding)"
+    text = (f"permuted units: loss {format_significant(before.loss, 6)} → "
+            f"{format_significant(after.loss, 6)} {same}")
     if before.unit_maps is not None and after.unit_maps is not None:
         drift = float(np.max(np.abs(after.unit_maps.output - before.unit_maps.output)))
-        text += " · output map " + ("unchanged" if drift == 0 else f"moves ≤ {drift:.1e}")
+        moved = f"moves ≤ {format_significant(drift, 2)}"
+        text += " · output map " + ("unchanged" if drift == 0 else moved)
     if after.step != before.step:
         text += f" (steps {before.step:,} → {after.step:,})"
     return f"{text} · {mapping}"
@@ -262,7 +265,8 @@ class SymmetryApp(App[int]):
             text = (f"timeline: step {shown.step:,} of {self.snapshot.step:,} — "
                     "space returns to live")
         self.main_screen.show_timeline(text)
-        self.main_screen.show_status(shown, controller.state, controller.speed)
+        self.main_screen.show_status(shown, controller.state, controller.speed,
+                                     controller.stalled_for())
 
     def _after_command(self, notice: Notice | None = None) -> None:
         """Say what a command did and show its effect now.

@@ -22,6 +22,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tui_symmetry.app.numbers import format_fixed
 from tui_symmetry.app.widgets import SimilarityPanel, WeightsPanel
 from tui_symmetry.compare import verdict
 from tui_symmetry.core.config import Config
@@ -42,8 +43,9 @@ def matching_text(matching: Matching) -> str:
     """B's units matched to A's, in words: the mean matched similarity and its chance."""
     if matching.reason is not None:
         return matching.reason
-    return (f"B matched to A: mean similarity {matching.mean:.3f} "
-            f"(chance {matching.chance:.3f} ± {matching.chance_std:.3f})")
+    return (f"B matched to A: mean similarity {format_fixed(matching.mean, 3)} "
+            f"(chance {format_fixed(matching.chance, 3)} "
+            f"± {format_fixed(matching.chance_std, 3)})")
 
 
 class CompareScreen(Screen[None]):

@@ -388,8 +388,10 @@ class MainScreen(Screen[None]):
         if self.snapshot is not None:
             self.loss_panel.show(self.snapshot)
 
-    def show_status(self, snapshot: Snapshot, state: RunState, speed: float | None) -> None:
-        self.status_bar.show(snapshot, state, speed)
+    def show_status(self, snapshot: Snapshot, state: RunState, speed: float | None,
+                    stalled_s: float | None = None) -> None:
+        """The status line: ``snapshot``'s numbers, the run's state, the speed cap."""
+        self.status_bar.show(snapshot, state, speed, stalled_s)
 
     def show_scene(self, scenario: Scenario | None, paused_at: int | None = None) -> None:
         """Show ``scenario``'s caption in its box (None hides the box)."""

@@ -22,6 +22,7 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 
+from tui_symmetry.app.numbers import format_compact
 from tui_symmetry.app.widgets._heatmap import fit_cells, longest_fitting, merged_segments
 from tui_symmetry.app.widgets._lines import LinePanel, LineSpec
 from tui_symmetry.app.widgets._palette import (
@@ -29,7 +30,6 @@ from tui_symmetry.app.widgets._palette import (
     SEQUENTIAL_LEVELS,
     ColorMode,
     StableScale,
-    format_compact,
     sequential_color,
     uses_glyphs,
 )

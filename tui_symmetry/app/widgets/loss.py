@@ -47,10 +47,10 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
+from tui_symmetry.app.numbers import format_compact
 from tui_symmetry.app.widgets._palette import (
     ColorMode,
     detect_color_mode,
-    format_compact,
     nice_ceil,
 )
 

@@ -24,6 +24,7 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 
+from tui_symmetry.app.numbers import format_fixed
 from tui_symmetry.app.widgets._heatmap import fit_cells as _fit
 from tui_symmetry.app.widgets._heatmap import longest_fitting as _longest_fitting
 from tui_symmetry.app.widgets._heatmap import merged_segments
@@ -292,18 +293,19 @@ class SimilarityPanel(LinePanel):
         if self._space == FUNCTION and math.isfinite(index):
             # The chance level is the weight measure's: no number to compare with here.
             symmetry = _longest_fitting(width, (
-                f"function symmetry {index:.3f}",
-                f"function sym {index:.3f}",
-                f"fn sym {index:.2f}",
+                f"function symmetry {format_fixed(index, 3)}",
+                f"function sym {format_fixed(index, 3)}",
+                f"fn sym {format_fixed(index, 2)}",
             ))
         elif math.isfinite(index):
+            i3, i2, c2 = format_fixed(index, 3), format_fixed(index, 2), format_fixed(chance, 2)
             symmetry = _longest_fitting(width, (
-                f"symmetry {index:.3f}  (chance {chance:.2f})",
-                f"symmetry {index:.3f} (chance {chance:.2f})",
-                f"symmetry {index:.2f} (chance {chance:.2f})",
-                f"sym {index:.2f} (chance {chance:.2f})",
-                f"sym {index:.2f} chance {chance:.2f}",
-                f"sym {index:.2f}",
+                f"symmetry {i3}  (chance {c2})",
+                f"symmetry {i3} (chance {c2})",
+                f"symmetry {i2} (chance {c2})",
+                f"sym {i2} (chance {c2})",
+                f"sym {i2} chance {c2}",
+                f"sym {i2}",
             ))
         else:
             symmetry = _longest_fitting(width, (

@@ -48,6 +48,7 @@ from textual.events import Resize
 from textual.timer import Timer
 from textual.widget import Widget
 
+from tui_symmetry.app.numbers import format_compact, format_fit, format_scale
 from tui_symmetry.app.widgets._heatmap import longest_fitting, merged_segments
 from tui_symmetry.app.widgets._lines import LinePanel, LineSpec, live_default, text_segments
 from tui_symmetry.app.widgets._palette import (
@@ -60,9 +61,6 @@ from tui_symmetry.app.widgets._palette import (
     ZERO_LEVEL,
     ColorMode,
     StableScale,
-    format_compact,
-    format_fit,
-    format_scale,
     quantize_diverging,
     uses_glyphs,
 )

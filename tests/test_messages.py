@@ -1,0 +1,129 @@
+"""Messages that say everything, numbers as people read them, one snapshot per frame.
+
+The notice line and Compare's title keep the part that matters at 80 and 120 columns;
+the status line says when training stalls and shows no rate when nothing runs; every
+number on screen has a real minus sign and no "-0.00"; the footer draws only whole keys;
+and the numbers drawn in one frame all come from the same snapshot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from conftest import TEST_CONFIG, FakeClock, new_app, run_script, screen_lines
+from test_controller import FakeRunner
+from textual.pilot import Pilot
+
+from tui_symmetry.app.controller import STALL_SECONDS, RunController
+from tui_symmetry.app.status import format_status
+from tui_symmetry.core import Config
+from tui_symmetry.runner import SyncRunner
+
+ASCII_MINUS_NUMBER = re.compile(r"(?<![\w.])-\.?\d")
+"""A hyphen used as the sign of a number ("-0.726", "-.44"); a range such as "0-2" or
+a word such as "x-axis" does not match."""
+
+
+def snapshot(config: Config = TEST_CONFIG, **changes):
+    return dataclasses.replace(SyncRunner(config).latest(), **changes)
+
+
+# -- numbers as people read them ------------------------------------------------------------
+
+
+def test_a_huge_loss_is_a_power_of_ten_and_one_step_is_singular():
+    huge = snapshot(loss=8148118218338192341336064.0, steps_per_s=1.0)
+    text = format_status(huge, "running")
+    assert "loss 8.15e24 ·" in text
+    assert "· 1 step/s ·" in text
+    assert "· 1 step/s cap ·" in format_status(huge, "paused", speed=1.0)
+    tiny = snapshot(loss=2.149e-5)
+    assert "loss 2.15e−5 ·" in format_status(tiny, "paused")
+
+
+def test_a_negative_symmetry_index_has_a_real_minus_and_zero_no_sign():
+    # Balanced-cosine measures (ReLU) go below zero; a mean that rounds to zero is 0.
+    assert "symmetry −0.012 ·" in format_status(snapshot(symmetry_index=-0.0121), "paused")
+    assert "symmetry 0.000 ·" in format_status(snapshot(symmetry_index=-0.0001), "paused")
+
+
+def test_no_number_on_screen_has_an_ascii_minus_or_a_signed_zero():
+    # Negative weights (the Weights panel and its legend), a chance level just below
+    # zero (a ReLU start: cosines of both signs) and a negative symmetry index.
+    config = Config(samples=80, hidden=6, seed=1, activation="relu", init="xavier")
+    app = new_app(config)
+
+    async def script(pilot: Pilot) -> None:
+        shown = dataclasses.replace(app.runner.latest(), chance_level=-0.001,
+                                    symmetry_index=-0.0123, version=99)
+        app.main_screen.show(shown)
+        app.main_screen.show_status(shown, "paused", None)
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "chance 0.00" in text and "−0.012" in text
+        assert "−" in text  # the weights: some are negative
+        assert not ASCII_MINUS_NUMBER.findall(text), text
+        assert "-0.00" not in text and "−0.00 " not in text
+
+    run_script(app, script)
+
+
+# -- the status line: a stall says so; no rate when nothing runs ----------------------------
+
+
+def test_a_rate_is_shown_only_while_training_runs():
+    fast = snapshot(step=12_400, steps_per_s=9_812.0)
+    assert "9,800 steps/s · running" in format_status(fast, "running")
+    for state in ("paused", "diverged", "halted", "stalled"):
+        text = format_status(fast, state)
+        assert "steps/s" not in text, text
+        assert "steps/s cap ·" in format_status(fast, state, speed=10.0)
+
+
+def test_the_controller_calls_a_wait_past_a_second_a_stall():
+    clock = FakeClock()
+    runner = FakeRunner(steps_per_poll=0)  # a training process that does nothing
+    controller = RunController(runner, autoplay=True, clock=clock)
+    controller.start()
+    controller.observe(runner.latest())
+    clock.advance(STALL_SECONDS * 0.9)
+    assert controller.state == "running" and controller.stalled_for() is None
+    clock.advance(STALL_SECONDS * 2.1)
+    assert controller.state == "stalled"
+    assert controller.stalled_for() == 3.0 * STALL_SECONDS
+    runner.step(1)  # a step arrives: running again
+    controller.observe(runner.latest())
+    assert controller.state == "running"
+    controller.pause()
+    clock.advance(60.0)
+    assert controller.state == "paused" and controller.stalled_for() is None
+
+
+def test_a_slow_speed_cap_is_not_a_stall():
+    clock = FakeClock()
+    runner = FakeRunner(steps_per_poll=0)
+    controller = RunController(runner, autoplay=True, speed=0.5, clock=clock)
+    controller.start()
+    clock.advance(2.0 + STALL_SECONDS * 0.9)  # a step is due every 2 s
+    assert controller.state == "running"
+    clock.advance(STALL_SECONDS * 0.2)
+    assert controller.state == "stalled"
+
+
+def test_the_status_line_says_training_stalled_and_shows_no_rate():
+    clock = FakeClock()
+    app = new_app(autoplay=True, show_rates=True, clock=clock)  # nothing steps while playing
+
+    async def script(pilot: Pilot) -> None:
+        app.poll_now()
+        assert app.status.endswith("running")
+        clock.advance(12.0)
+        app.poll_now()
+        assert app.status.endswith("stalled: no new step for 12 s"), app.status
+        assert "steps/s" not in app.status
+        app.runner.step(1)
+        app.poll_now()
+        assert app.status.endswith("running")
+
+    run_script(app, script)
