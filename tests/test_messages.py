@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
-from conftest import TEST_CONFIG, FakeClock, new_app, run_script, screen_lines
+import pytest
+from conftest import TEST_CONFIG, FakeClock, new_app, run_script, screen_lines, wait_until
+from test_app import DyingRunner
 from test_controller import FakeRunner
 from textual.pilot import Pilot
 
+from tui_symmetry.app.compare_screen import CompareScreen
 from tui_symmetry.app.controller import STALL_SECONDS, RunController
 from tui_symmetry.app.status import format_status
 from tui_symmetry.core import Config
@@ -127,3 +131,67 @@ def test_the_status_line_says_training_stalled_and_shows_no_rate():
         assert app.status.endswith("running")
 
     run_script(app, script)
+
+
+# -- messages that say everything -------------------------------------------------------------
+
+
+def drawn_text(app, widget) -> str:
+    """What ``widget`` shows on screen, its lines joined (a wrapped word is rejoined)."""
+    region = widget.region
+    rows = screen_lines(app)[region.y:region.bottom]
+    return " ".join(row[region.x:region.right].strip() for row in rows)
+
+
+def words(text: str) -> str:
+    """``text`` without its spacing: wrapping may break a line at a space or in a word."""
+    return "".join(text.split())
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_every_notice_is_shown_whole(size, tmp_path: Path):
+    runner = DyingRunner(TEST_CONFIG)
+    deep = tmp_path / "lecture-notes" / "week-03" / "symmetry-breaking"
+    deep.mkdir(parents=True)
+    app = new_app(runner=runner, save_dir=deep)
+
+    async def script(pilot: Pilot) -> None:
+        notice = app.main_screen.notice_line
+
+        async def shows_whole() -> None:
+            await pilot.pause()
+            assert words(app.notice) in words(drawn_text(app, notice)), (
+                app.notice, drawn_text(app, notice))
+
+        runner.dead = True  # the training process dies: the fresh start must be said
+        app.poll_now()
+        assert app.notice.endswith("started a fresh one from step 0")
+        await shows_whole()
+        app.request_setting("hidden", 999)  # the valid range must be read
+        assert app.notice.endswith("use an integer in [1, 256]")
+        await shows_whole()
+        await pilot.press("plus", "plus", "R", "less_than_sign", "y")
+        assert app.notice == f"copied: {app.command_line()}" and "--speed" in app.notice
+        await shows_whole()
+        await pilot.press("f12")  # the file's path, all of it
+        assert app.notice.startswith(f"screenshot {deep}") and app.notice.endswith(".svg")
+        await shows_whole()
+        app.main_screen.notice_line.clear()  # a cleared notice gives its lines back
+        await pilot.pause()
+        assert notice.region.height == 1
+
+    run_script(app, script, size=size)
+
+
+def test_compare_title_keeps_the_way_back_at_80_columns():
+    app = new_app()
+
+    async def script(pilot: Pilot) -> None:
+        app.compare_with("init", "xavier")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        screen = app.screen
+        await pilot.pause()
+        assert "esc: back to the run" in drawn_text(app, screen.title_line)
+        screen.action_close()
+
+    run_script(app, script, size=(80, 24))

@@ -65,7 +65,7 @@ class CompareScreen(Screen[None]):
     DEFAULT_CSS = """
     CompareScreen { layout: vertical; }
     CompareScreen #compare-title, CompareScreen #compare-verdict,
-    CompareScreen #compare-matching { height: 1; padding: 0 1; }
+    CompareScreen #compare-matching { height: auto; padding: 0 1; }
     CompareScreen #compare-title { text-style: bold; }
     CompareScreen #compare-sides { height: 1fr; }
     CompareScreen .compare-side { width: 1fr; }
