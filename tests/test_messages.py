@@ -17,6 +17,7 @@ from conftest import TEST_CONFIG, FakeClock, new_app, run_script, screen_lines, 
 from test_app import DyingRunner
 from test_controller import FakeRunner
 from textual.pilot import Pilot
+from textual.widgets._footer import FooterKey
 
 from tui_symmetry.app.compare_screen import CompareScreen
 from tui_symmetry.app.controller import STALL_SECONDS, RunController
@@ -195,3 +196,25 @@ def test_compare_title_keeps_the_way_back_at_80_columns():
         screen.action_close()
 
     run_script(app, script, size=(80, 24))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (60, 20)])
+def test_the_footer_shows_only_whole_keys(size):
+    app = new_app()
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.pause()
+        footer = app.main_screen.footer
+        keys = [key for key in footer.query(FooterKey) if key.display]
+        palette = [key for key in keys if key.has_class("-command-palette")]
+        assert len(palette) == 1
+        row = screen_lines(app)[footer.region.y]
+        for key in keys:
+            if key is palette[0]:
+                continue
+            # Left of the palette key and whole on screen: "e Export", never "e Exp".
+            assert key.region.right <= palette[0].region.x, key.description
+            assert f"{key.key_display} {key.description}" in row, (key.description, row)
+        assert any(key.description == "Play/Pause" for key in keys)
+
+    run_script(app, script, size=size)

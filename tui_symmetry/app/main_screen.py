@@ -30,6 +30,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey  # not exported; Textual is pinned
 
 from tui_symmetry.app.controller import RunState
 from tui_symmetry.app.controls import SettingsPanel
@@ -75,6 +76,34 @@ class KeyFooter(Footer):
     def __init__(self) -> None:
         super().__init__(compact=True)
         self.set_reactive(Footer._bindings_ready, True)
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        self._fit_keys()
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit_keys()
+
+    def _fit_keys(self) -> None:
+        """Show only the keys that fit whole beside the palette key, in their order.
+
+        Textual's compact footer lets the last keys run under the palette key docked on
+        the right, so at 80 columns "e Export" read "e Exp".  Each key takes its key,
+        a space, its label and a margin of one column (the compact style).
+        """
+        keys = list(self.query_children(FooterKey))
+        palette = [key for key in keys if key.has_class("-command-palette")]
+        room = self.size.width - sum(1 + _key_width(key) for key in palette)  # its border
+        for key in keys:
+            if key in palette:
+                continue
+            room -= _key_width(key) + 1
+            _display(key, room >= 0)
+
+
+def _key_width(key: FooterKey) -> int:
+    """Columns of a compact footer key: ``e Export``."""
+    return len(key.key_display) + (1 + len(key.description) if key.description else 0)
 
 
 def titled_box(title: str, panel: Widget, *, id: str) -> Container:
