@@ -119,7 +119,7 @@ def new_app(config: Config = TEST_CONFIG, steps_per_poll: int = 0,
     Its clock stands still unless a test passes one it moves: how long a test takes
     never turns into a stall of training on screen.
     """
-    options: dict[str, Any] = {"autoplay": False, "show_rates": False, "loss_interval": 0.0,
+    options: dict[str, Any] = {"autoplay": False, "show_rates": False, "numbers_interval": 0.0,
                                "clock": FakeClock()}
     options.update(kwargs)
     return RecordingApp(

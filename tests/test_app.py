@@ -952,7 +952,7 @@ def test_random_keys_never_crash(chunk: int, tmp_path: Path, monkeypatch: pytest
     monkeypatch.chdir(tmp_path)  # "e" writes export files
     config = Config(samples=60, hidden=4, seed=chunk)
     app = StayingApp(config, runner=CappedRunner(config), autoplay=False, show_rates=False,
-                     loss_interval=0.0)
+                     numbers_interval=0.0)
     rng = random.Random(1000 + chunk)
     sizes = [(120, 40), (80, 24), (60, 20), (100, 30)]
 

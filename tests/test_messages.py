@@ -13,7 +13,16 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import TEST_CONFIG, FakeClock, new_app, run_script, screen_lines, wait_until
+from conftest import (
+    TEST_CONFIG,
+    FakeClock,
+    RecordingApp,
+    new_app,
+    panel_lines,
+    run_script,
+    screen_lines,
+    wait_until,
+)
 from test_app import DyingRunner
 from test_controller import FakeRunner
 from textual.pilot import Pilot
@@ -22,7 +31,9 @@ from textual.widgets._footer import FooterKey
 from tui_symmetry.app.compare_screen import CompareScreen
 from tui_symmetry.app.controller import STALL_SECONDS, RunController
 from tui_symmetry.app.status import format_status
+from tui_symmetry.app.widgets import _lines
 from tui_symmetry.core import Config
+from tui_symmetry.core.trainer import Snapshot
 from tui_symmetry.runner import SyncRunner
 
 ASCII_MINUS_NUMBER = re.compile(r"(?<![\w.])-\.?\d")
@@ -218,3 +229,93 @@ def test_the_footer_shows_only_whole_keys(size):
         assert any(key.description == "Play/Pause" for key in keys)
 
     run_script(app, script, size=size)
+
+
+# -- one snapshot feeds every number drawn in a frame ---------------------------------------
+
+
+def as_in_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Panels throttle their numbers as in a terminal (a headless app draws them all)."""
+    monkeypatch.setattr(_lines, "live_default",
+                        lambda widget, value, default: default if value is None else value)
+
+
+def distinct_in(text: str) -> int:
+    found = re.findall(r"distinct(?: units)? (\d+) ?/", text)
+    assert len(found) == 1, text
+    return int(found[0])
+
+
+class ScriptedRunner(SyncRunner):
+    """A SyncRunner whose newest snapshot is whatever the test makes it."""
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self.next: Snapshot | None = None
+
+    def latest(self) -> Snapshot:
+        return self.next if self.next is not None else super().latest()
+
+
+def test_the_status_line_and_the_panels_print_the_same_snapshot(monkeypatch):
+    as_in_a_terminal(monkeypatch)
+    clock = FakeClock()
+    runner = ScriptedRunner(TEST_CONFIG)
+    app = RecordingApp(TEST_CONFIG, runner=runner, autoplay=False, show_rates=False,
+                       clock=clock)  # the app's own intervals, as in a terminal
+    base = runner.latest()
+    # A split happens between two snapshots a tenth of a second apart.
+    before = dataclasses.replace(base, version=100, step=1_400, distinct_units=2,
+                                 symmetry_index=0.912)
+    after = dataclasses.replace(base, version=101, step=1_450, distinct_units=3,
+                                symmetry_index=0.874)
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.main_screen
+
+        async def frame(snap: Snapshot) -> tuple[str, str]:
+            runner.next = snap
+            app.poll_now()
+            await pilot.pause()
+            return app.status, "\n".join(panel_lines(screen.similarity_panel))
+
+        clock.advance(1.0)  # long after the first frame (step 0)
+        status, panel = await frame(before)
+        assert distinct_in(status) == distinct_in(panel) == 2
+        clock.advance(0.1)
+        status, panel = await frame(after)
+        assert distinct_in(status) == distinct_in(panel), (status, panel)
+        assert status.split("symmetry ")[1][:5] in panel
+        clock.advance(1.0)
+        screen.flush_numbers()  # the trailing update: every number moves on together
+        await pilot.pause()
+        panel = "\n".join(panel_lines(screen.similarity_panel))
+        assert distinct_in(app.status) == distinct_in(panel) == 3
+        assert screen.printed is after
+
+    run_script(app, script)
+
+
+def test_compare_panels_print_the_pair_the_verdict_is_about(monkeypatch):
+    as_in_a_terminal(monkeypatch)
+    app = new_app()
+
+    async def script(pilot: Pilot) -> None:
+        config = app.config
+        screen = CompareScreen(config, config.replace(init="xavier"), "init → xavier",
+                               steps=1)
+        await app.push_screen(screen)
+        await wait_until(pilot, lambda: screen.snapshots is not None and not app.workers)
+        a, b = screen.snapshots
+        matching = screen.matching
+        for distinct in (5, 6):  # two pairs in quick succession, as while training
+            pair = (dataclasses.replace(a, distinct_units=distinct, version=a.version + distinct),
+                    b)
+            screen.show(pair, matching)
+            await pilot.pause()
+        verdict = drawn_text(app, screen.verdict_line)
+        shown = "\n".join(panel_lines(screen.similarities[0]))
+        assert "A: 6 distinct" in verdict
+        assert distinct_in(shown) == 6, shown
+
+    run_script(app, script)

@@ -45,7 +45,13 @@ from tui_symmetry.app.controls import (
     short_name,
 )
 from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
-from tui_symmetry.app.main_screen import SETTINGS_WIDTH, VIEWS, MainScreen, View
+from tui_symmetry.app.main_screen import (
+    NUMBERS_INTERVAL,
+    SETTINGS_WIDTH,
+    VIEWS,
+    MainScreen,
+    View,
+)
 from tui_symmetry.app.numbers import format_significant
 from tui_symmetry.app.screens import HelpRow, HelpScreen
 from tui_symmetry.app.share import command_line, screenshot_name, write_config
@@ -82,9 +88,6 @@ def permutation_notice(before: Snapshot, after: Snapshot, perm: np.ndarray) -> s
     return f"{text} · {mapping}"
 
 
-LOSS_PLOT_INTERVAL = 0.5
-"""Seconds between loss-plot redraws while training: a plot is many cells to resend."""
-
 HELP_INTRO = (
     "Units that start identical get identical gradients and stay identical, unless "
     "something per-unit (ε, dropout, gradient noise) breaks the tie: watch Similarity. "
@@ -118,8 +121,10 @@ class SymmetryApp(App[int]):
         autoplay: start training at once.
         speed: cap on the training rate in steps per second (None: full speed).
         show_rates: show steps/s in the status line (off for deterministic pictures).
-        loss_interval: least seconds between loss-plot redraws (0 in tests).
-        clock: monotonic seconds for the run controller (tests pass a fake one).
+        numbers_interval: least seconds between two changes of the numbers on screen
+            and the loss plot, all from one snapshot (0 in tests).
+        clock: monotonic seconds for the run controller and the screen (tests pass a
+            fake one).
         scenario: the scene of the lecture to start in (its config is the runner's; its
             caption shows and it pauses itself at its ``pause_at`` step).
         present: start in presentation mode (P / F5).
@@ -144,7 +149,7 @@ class SymmetryApp(App[int]):
         autoplay: bool = True,
         speed: float | None = None,
         show_rates: bool = True,
-        loss_interval: float = LOSS_PLOT_INTERVAL,
+        numbers_interval: float = NUMBERS_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         scenario: Scenario | None = None,
         present: bool = False,
@@ -158,7 +163,6 @@ class SymmetryApp(App[int]):
             raise ValueError(f"fps must be within 1..60, not {fps}")
         self.fps = fps
         self.show_rates = show_rates
-        self.loss_interval = loss_interval
         if runner is None:
             runner = ProcessRunner(
                 config or Config(), autoplay=autoplay, speed=speed,
@@ -176,7 +180,7 @@ class SymmetryApp(App[int]):
         # p in progress: True while waiting for the pause, then (before, permutation).
         self._permuting: tuple[Snapshot, np.ndarray] | bool | None = None
         self._main_screen = MainScreen(runner.config, show_rate=show_rates,
-                                       loss_interval=loss_interval)
+                                       numbers_interval=numbers_interval, clock=clock)
         self._main_screen.present = present
         self._main_screen.on_ready = self.poll_now
         self.save_dir = Path.cwd() if save_dir is None else save_dir
@@ -282,7 +286,7 @@ class SymmetryApp(App[int]):
     def _go_live(self) -> None:
         if not self.timeline.live:
             self.timeline.go_live()
-            self.main_screen.show(self.snapshot)
+            self.main_screen.show(self.snapshot, force=True)
 
     # -- notices -------------------------------------------------------------------------
 
@@ -555,7 +559,7 @@ class SymmetryApp(App[int]):
             self.controller.pause()
             self._poll()
         shown = self.timeline.move(delta)
-        self.main_screen.show(self.snapshot if shown is None else shown)
+        self.main_screen.show(self.snapshot if shown is None else shown, force=True)
         if shown is None and delta > 0:
             self.say("timeline: back to the live run")
         self._show_status()

@@ -78,9 +78,12 @@ class CompareScreen(Screen[None]):
         self.configs = (config_a, config_b)
         self.change = change
         self.steps = steps
-        self.weights = (WeightsPanel(id="weights-a"), WeightsPanel(id="weights-b"))
-        self.similarities = (SimilarityPanel(id="similarity-a"),
-                             SimilarityPanel(id="similarity-b"))
+        # Every number of a pair is drawn with it (text_interval=0), beside the verdict
+        # of that very pair: throttled, panel A said 7/8 next to a verdict of 8.
+        self.weights = (WeightsPanel(id="weights-a", text_interval=0),
+                        WeightsPanel(id="weights-b", text_interval=0))
+        self.similarities = (SimilarityPanel(id="similarity-a", text_interval=0),
+                             SimilarityPanel(id="similarity-b", text_interval=0))
         self.title_line = Static(id="compare-title")
         self.verdict_line = Static(id="compare-verdict")
         self.matching_line = Static(id="compare-matching")

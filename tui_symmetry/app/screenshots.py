@@ -143,7 +143,7 @@ def make_app(scene: Scene) -> SymmetryApp:
         runner=SyncRunner(scene.config, steps_per_poll=steps_per_poll),
         autoplay=False,
         show_rates=False,
-        loss_interval=0.0,
+        numbers_interval=0.0,
         scenario=scene.scenario,
         present=scene.present,
         view=scene.view,

@@ -125,6 +125,13 @@ class StatusBar(Static):
         self._inputs = (snapshot, state, speed, stalled_s)
         self._draw()
 
+    def show_numbers(self, snapshot: Snapshot) -> None:
+        """Draw ``snapshot``'s numbers, in the state last shown (the screen calls this
+        when the numbers of every panel change)."""
+        if self._inputs is not None:
+            self._inputs = (snapshot, *self._inputs[1:])
+            self._draw()
+
     def on_resize(self, event: Resize) -> None:
         self._draw()
 
