@@ -4,6 +4,7 @@ presentation mode, and the shareable state (command line, TOML config, SVG scree
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import replace
 from pathlib import Path
@@ -16,12 +17,12 @@ from textual.widgets import OptionList
 
 from tui_symmetry import cli
 from tui_symmetry.app.controller import RunController
-from tui_symmetry.app.lecture import ScenePicker
+from tui_symmetry.app.lecture import SCENE_NAMES, ScenePicker
 from tui_symmetry.app.share import command_line, write_config
 from tui_symmetry.core import Config
 from tui_symmetry.options import DEFAULT_FPS
 from tui_symmetry.runner import SyncRunner
-from tui_symmetry.scenarios import SCENARIOS, get_scenario
+from tui_symmetry.scenarios import SCENARIOS, get_scenario, listing
 
 NAMES = list(SCENARIOS)
 
@@ -239,3 +240,13 @@ def test_cli_hands_the_scene_and_present_to_the_app(monkeypatch: pytest.MonkeyPa
     assert calls == [{"config": scenario.config.replace(lr=0.5), "fps": DEFAULT_FPS,
                       "speed": scenario.speed, "scenario": scenario, "present": True,
                       "view": "all"}]
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_one_scene_order_everywhere():
+    # The README's fifteen-minute plan, PgDn (SCENE_NAMES) and `tui-symmetry scenarios`.
+    plan = re.findall(r"^\| [\d–]+ \| `([a-z0-9-]+)` \|", README.read_text(), re.MULTILINE)
+    assert plan == NAMES == list(SCENE_NAMES)
+    assert [line.split()[0] for line in listing().splitlines()] == NAMES

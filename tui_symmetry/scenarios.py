@@ -1,4 +1,4 @@
-"""Built-in scenarios: named runs with a caption, for a lecture (issue 9).
+"""Built-in scenarios: named runs with a caption, for a lecture.
 
 A scenario is a run configuration plus what to say about it: a two- or three-sentence
 caption (what to watch, what it means), the step by which its point is made, and
@@ -74,12 +74,12 @@ _ALL = (
         init="symmetric", epsilon=0.0,
     ),
     _scenario(
-        "random-breaks", "Random init: different from the start",
-        "Every unit starts from its own random draw, so the units differ from step 0. "
-        "Watch the Similarity panel stay mixed while the loss falls far below what one "
-        "unit can do: different units learn different pieces of the task.",
-        2000, speed=200, pause_at=2000,
-        init="xavier", epsilon=0.0,
+        "zero-stuck", "All-zero init: no gradient, the loss stays ln 2",
+        "Every weight starts at exactly zero and the activation is tanh. tanh(0) = 0, so "
+        "the hidden units output nothing and pass no gradient back: every unit stays "
+        "dead and the loss stays at ln 2 = 0.693 for good.",
+        1000, speed=100, pause_at=1000,
+        init="zeros", epsilon=0.0,
     ),
     _scenario(
         "epsilon-split", "A tiny nudge grows until the copies split",
@@ -91,12 +91,12 @@ _ALL = (
         init="symmetric", epsilon=1e-4,
     ),
     _scenario(
-        "zero-stuck", "All-zero init: no gradient, the loss stays ln 2",
-        "Every weight starts at exactly zero and the activation is tanh. tanh(0) = 0, so "
-        "the hidden units output nothing and pass no gradient back: every unit stays "
-        "dead and the loss stays at ln 2 = 0.693 for good.",
-        1000, speed=100, pause_at=1000,
-        init="zeros", epsilon=0.0,
+        "random-breaks", "Random init: different from the start",
+        "Every unit starts from its own random draw, so the units differ from step 0. "
+        "Watch the Similarity panel stay mixed while the loss falls far below what one "
+        "unit can do: different units learn different pieces of the task.",
+        2000, speed=200, pause_at=2000,
+        init="xavier", epsilon=0.0,
     ),
     _scenario(
         "dropout-breaks", "Dropout breaks the tie between copies",
@@ -105,6 +105,14 @@ _ALL = (
         "copies drift apart and the loss drops below the one-unit level.",
         2000, speed=200, pause_at=2000,
         init="symmetric", epsilon=0.0, dropout=0.1,
+    ),
+    _scenario(
+        "small-init-condenses", "Tiny init: units line up, then split",
+        "The units start random but tiny (Xavier times 0.001). At first they become more "
+        "alike, not less: the symmetry index climbs toward 1 as they line up along one "
+        "direction. Then the loss starts to fall and they split apart again.",
+        3000, speed=200, pause_at=1200,
+        init="xavier", init_scale=0.001, epsilon=0.0,
     ),
     _scenario(
         "tie-collapses", "A tie penalty merges the units",
@@ -121,14 +129,6 @@ _ALL = (
         "panel: most weights end at 0, and the two units left still separate the classes.",
         1500, speed=150, pause_at=1500,
         init="xavier", epsilon=0.0, l1=0.01,
-    ),
-    _scenario(
-        "small-init-condenses", "Tiny init: units line up, then split",
-        "The units start random but tiny (Xavier times 0.001). At first they become more "
-        "alike, not less: the symmetry index climbs toward 1 as they line up along one "
-        "direction. Then the loss starts to fall and they split apart again.",
-        3000, speed=200, pause_at=1200,
-        init="xavier", init_scale=0.001, epsilon=0.0,
     ),
     _scenario(
         "sine-basis", "Regression: the units tile the input",
