@@ -713,13 +713,18 @@ def test_small_loss_panel_combines_both_curves_without_stray_marks():
         assert panel.arrangement == "combined"
         text = panel.loss_plot.plain_text()
         assert "train" in text and "sym" in text
-        # The legend rows hold a mark and a name, not plotext's axis-side letters.
+        # The legend, above the frame, holds marks and names, not plotext's axis-side
+        # letters.
+        lines = text.splitlines()
+        top = next(i for i, line in enumerate(lines) if "┌" in line)
+        legend = next(line for line in lines[:top] if " train" in line)
+        marks = legend
+        for title in panel.loss_plot.titles:
+            marks = marks.replace(title, "")
         for name in ("test", "train", "sym"):
-            row = next(line for line in text.splitlines() if f" {name}" in line)
-            frame = re.search("[│┤]", row)
-            assert frame is not None, row
-            before = row[frame.end() : row.index(f" {name}")]
-            assert set(before.strip()) <= set("⡀⢀⣀⠤⠒⠉⢕⣿•╌") and "L" not in before, row
+            assert f" {name}" in legend, legend
+            marks = marks.replace(f" {name}", "")
+        assert set(marks.strip()) <= set("⢕•╌ ") and "L" not in marks, legend
         # The right-hand axis is labelled 0..1 (its legend headroom is not a tick).
         assert "1.30" not in text and "0.5" in text
 
@@ -818,6 +823,16 @@ def test_one_spike_is_clipped_and_the_title_says_so():
     run(panel, body, size=(100, 16))
 
 
+def legend_marks(text: str, names: tuple[str, ...]) -> dict[str, str]:
+    """The mark drawn before each curve's name in a plot's legend line."""
+    found = {}
+    for name in names:
+        match = re.search(rf"(\S+) {name}\b", text.split("┌", 1)[0])
+        assert match, (name, text)
+        found[name] = match.group(1)
+    return found
+
+
 @pytest.mark.parametrize("mode", ["ansi16", "mono"])
 def test_without_full_colour_the_curves_differ_in_their_marks(mode: str):
     panel = LossPanel(min_interval=0, color_mode=mode)
@@ -827,16 +842,13 @@ def test_without_full_colour_the_curves_differ_in_their_marks(mode: str):
         panel.show(snap)
         await pilot.pause()
         loss = panel.loss_plot.plain_text()
-        legend = {name: line for line in loss.splitlines()
-                  for name in ("test", "train") if f" {name}" in line}
-        assert "•" in legend["test"] and "•" not in legend["train"]
-        assert "•" in loss.split(legend["train"], 1)[1]  # test dots in the plot
+        marks = legend_marks(loss, ("test", "train"))
+        assert "•" in marks["test"] and "•" not in marks["train"]
+        assert "•" in loss.split("┌", 1)[1]  # test dots in the plot
         sym = panel.symmetry_plot.plain_text()
-        legend = {name: line for line in sym.splitlines()
-                  for name in ("chance", "symmetry") if f" {name}" in line}
-        assert "╌" in legend["chance"] and "╌" not in legend["symmetry"]
-        plot_area = sym.split(legend["symmetry"], 1)[1]
-        assert "╌╌╌" in plot_area  # the chance level: a dashed line
+        marks = legend_marks(sym, ("chance", "symmetry"))
+        assert "╌" in marks["chance"] and "╌" not in marks["symmetry"]
+        assert "╌╌╌" in sym.split("┌", 1)[1]  # the chance level: a dashed line
 
     run(panel, body, size=(120, 24))
 
@@ -927,10 +939,8 @@ def test_identical_snapshots_rebuild_no_strips():
 def test_plots_read_from_the_matrix_equal_plotexts_ansi_picture():
     """matrix_strips draws what plotext's ANSI text, parsed by Rich, would draw."""
     from rich.segment import Segment
+    from rich.text import Text
     from textual.strip import Strip
-    from textual_plotext import PlotextPlot
-
-    from tui_symmetry.app.widgets.loss import _without_side_symbols
 
     panel = LossPanel(min_interval=0)
 
@@ -945,15 +955,19 @@ def test_plots_read_from_the_matrix_equal_plotexts_ansi_picture():
             for plot in (panel.loss_plot, panel.symmetry_plot):
                 width, height = plot.size.width, plot.size.height
                 drawn = cells(plot._strips)
-                with _without_side_symbols():  # the route plain PlotextPlot takes
-                    text = PlotextPlot.render(plot)
+                # At the size the plot was drawn (the lines under its title and legend):
+                # plotext's own ANSI text, as PlotextPlot.render reads it.
+                text = Text.from_ansi(plot.plt.build())
                 base = plot.rich_style
                 via_ansi = [
                     Strip(list(Segment.apply_style(line.render(pilot.app.console), base)))
                     .adjust_cell_length(width, base)
                     for line in text.split("\n", allow_blank=True)[:height]]
                 assert any(char not in " " for row in drawn for char, _ in row)
-                assert drawn[: len(via_ansi)] == cells(via_ansi)
+                # The plot starts at its frame, under the title and legend lines.
+                top = next(y for y, row in enumerate(drawn)
+                           if "┌" in "".join(char for char, _ in row))
+                assert drawn[top:] == cells(via_ansi)[: height - top]
 
     run(panel, body, size=(100, 16))
 
