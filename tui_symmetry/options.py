@@ -1,4 +1,4 @@
-"""Options of the app that are not run settings: the refresh rate and the speed cap.
+"""Options of the app that are not run settings: the refresh rate, the speed cap, the views.
 
 They reuse :class:`~tui_symmetry.core.config.FieldSpec`, so the command line checks
 them and words their errors exactly like the run settings.  Both the command line and
@@ -14,6 +14,10 @@ DEFAULT_FPS = 20.0
 
 FPS = FieldSpec("fps", float, "screen refreshes per second (lower it on a slow link)", "app",
                 low=1, high=60)
+
+VIEWS: tuple[str, ...] = ("all", "weights", "loss", "settings", "units", "gradients")
+"""The app's views (app.main_screen.VIEWS types them; named here so that the command
+line and the lecture's scenes need no Textual)."""
 
 SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 100.0, 1000.0, None)
 """The speed ladder the app's keys step through, in steps per second (None: full speed)."""

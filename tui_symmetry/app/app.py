@@ -131,7 +131,7 @@ class SymmetryApp(App[int]):
         save_dir: where saved configs (w) and screenshots (F12) go; default the
             directory the app was started in.
         view: the view to open on (main_screen.VIEWS; "all" falls back to "weights"
-            on small terminals).
+            on small terminals); None: the scene's view, else "all".
     """
 
     TITLE = "tui-symmetry"
@@ -154,9 +154,11 @@ class SymmetryApp(App[int]):
         scenario: Scenario | None = None,
         present: bool = False,
         save_dir: Path | None = None,
-        view: View = "all",
+        view: View | None = None,
     ) -> None:
         super().__init__()
+        if view is None:
+            view = "all" if scenario is None else scenario.view  # type: ignore[assignment]
         if view not in VIEWS:
             raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
         if not 1 <= fps <= 60:
@@ -359,7 +361,8 @@ class SymmetryApp(App[int]):
     # -- the lecture -----------------------------------------------------------------------
 
     def open_scene(self, scenario: Scenario) -> None:
-        """Show ``scenario``: its config from step 0, its speed, its caption; then play."""
+        """Show ``scenario``: its config from step 0, its speed, its view, its caption;
+        then play."""
         controller = self.controller
         self.scene = scenario
         controller.set_pause_at(scenario.pause_at)
@@ -368,6 +371,7 @@ class SymmetryApp(App[int]):
         controller.reset(scenario.config)
         controller.play()
         self.main_screen.sync_settings(scenario.config)
+        self.main_screen.view = scenario.view  # type: ignore[assignment]
         self.main_screen.show_scene(scenario)
         self._after_command(Notice(f"scene {scene_label(scenario)}: {scenario.title}"))
 
@@ -392,7 +396,7 @@ class SymmetryApp(App[int]):
         self.push_screen(ScenePicker(self.scene), chosen)
 
     def action_toggle_present(self) -> None:
-        """Presentation mode: big units view and caption, no settings or footer."""
+        """Presentation mode: no settings or footer; the view and the caption get the room."""
         screen = self.main_screen
         screen.present = not screen.present
         self.say("presentation mode: P or F5 leaves it" if screen.present

@@ -31,6 +31,7 @@ import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.css.scalar import Scalar
 from textual.events import Resize
 from textual.geometry import Size
 from textual.reactive import reactive
@@ -55,6 +56,7 @@ from tui_symmetry.scenarios import Scenario
 
 View = Literal["all", "weights", "loss", "settings", "units", "gradients"]
 VIEWS: tuple[View, ...] = ("all", "weights", "loss", "settings", "units", "gradients")
+"""The views, as options.VIEWS names them (tests/test_views.py checks they agree)."""
 VIEW_TITLES: dict[View, str] = {"all": "All", "weights": "Weights", "loss": "Loss",
                                 "settings": "Settings", "units": "Units",
                                 "gradients": "Gradients"}
@@ -72,6 +74,9 @@ WIDE_SIZE = (100, 30)
 NUMBERS_INTERVAL = 0.5
 """Least seconds between two changes of the numbers on screen (status line, panels,
 loss plot: all at once, from one snapshot); a loss plot is many cells to resend."""
+
+PRESENT_SHARES = ("2fr", "3fr")
+"""Presenting the "all" view: the heights of the heatmaps and of the loss."""
 
 SETTINGS_WIDTH = 38
 """Columns of the settings column beside the panels (the stylesheet's $settings-width)."""
@@ -149,8 +154,8 @@ class MainScreen(Screen[None]):
     too_small: reactive[bool] = reactive(False, init=False)
     """The terminal is below :data:`MIN_SIZE`: only a message is shown."""
     present: reactive[bool] = reactive(False, init=False)
-    """Presentation mode (P / F5): settings, view tabs and footer hide; the units view
-    and the caption get their room."""
+    """Presentation mode (P / F5): settings, view tabs and footer hide; the view and the
+    scene's caption get their room (in the "all" view the loss takes the larger share)."""
 
     def __init__(self, config: Config, *, show_rate: bool = True,
                  numbers_interval: float = NUMBERS_INTERVAL,
@@ -310,9 +315,10 @@ class MainScreen(Screen[None]):
             _display(self.gallery_area, view == "units")
             _display(self.gradients_area, view == "gradients")
             _display(self.settings_area, view in ("all", "settings") and not present)
-            # Presenting, the heatmaps grow in width (no settings column); their height
-            # stays shared with the loss: at 100×30 a third of the rows left the loss
-            # plot 3 lines, too few to show a curve under its legend.
+            # Presenting, the heatmaps grow in width (no settings column), and the loss
+            # takes the larger share of the height: the heatmaps of 8 units need ~8
+            # rows, a loss plot of 8 rows had 4 left for its curves.
+            self._arrange_present(present and view == "all")
             self._arrange_settings(single=view == "settings")
             self._draw_tabs()
         # Panels that come into view get the newest snapshot after the frame with the
@@ -339,6 +345,14 @@ class MainScreen(Screen[None]):
     def _show_current(self) -> None:
         if self.snapshot is not None:
             self.show(self.snapshot, force=True)  # the panels shown now print it too
+
+    def _arrange_present(self, presenting_all: bool) -> None:
+        """Heights of the heatmaps and the loss in the "all" view: 2 : 3 presenting,
+        else the stylesheet's (equal).  Inline styles, set only when they change."""
+        height = PRESENT_SHARES if presenting_all else (None, None)
+        if (self.units_area.styles.height, self.loss_area.styles.height) != tuple(
+                None if h is None else Scalar.parse(h) for h in height):
+            self.units_area.styles.height, self.loss_area.styles.height = height
 
     def _arrange_settings(self, single: bool) -> None:
         """Settings view: the groups side by side; otherwise one column on the right.
@@ -523,6 +537,7 @@ class MainScreen(Screen[None]):
         self.caption_panel.show_scene(scenario, paused_at)
         if scenario is not None:
             self.caption_area.border_title = f"Scene {scene_label(scenario)}"
+            self.caption_area.border_subtitle = self.caption_panel.status
         if self.ready:
             _display(self.caption_area, not self.too_small and scenario is not None)
     def show_timeline(self, text: str | None) -> None:

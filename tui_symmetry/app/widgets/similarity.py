@@ -315,17 +315,22 @@ class SimilarityPanel(LinePanel):
                 "sym —",
             ))
         distinct = view["distinct_units"]
-        wordings = [f"distinct units {distinct} / {hidden}", f"distinct {distinct}/{hidden}"]
+        long, short = f"distinct units {distinct} / {hidden}", f"distinct {distinct}/{hidden}"
+        wordings = [long, short]
         parts = _dead_parts(snap)
         if parts:
             # Units left out of the numbers (no weights in, × in the matrix) and ReLU
             # units never active on the data: say how many of each, in as many words
             # as fit.
-            long, short = wordings
             words = [" · ".join(p[0] for p in parts), " · ".join(p[1] for p in parts),
                      " ".join(p[2] for p in parts)]
             wordings = [f"{long}  · {words[0]}", f"{short} · {words[0]}",
                         f"{short} · {words[1]}", f"{short} · {words[2]}", short]
+        if snap.max_unit_gap == 0 and hidden - int(snap.dead_units) >= 2:
+            # Live units that are copies to the last bit (docs/contracts.md,
+            # max_unit_gap): said in as many words as fit, before anything else.
+            wordings = [f"{wordings[0]} · max unit gap 0.0", f"{short} · max unit gap 0.0",
+                        f"{short} · max gap 0.0", f"{short} · gap 0", *wordings]
         return [(symmetry, True), (_longest_fitting(width, wordings), False)]
 
     def _text_spec(self, text: str, bold: bool, dim: bool = False) -> LineSpec:
