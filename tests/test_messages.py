@@ -81,6 +81,11 @@ def test_no_number_on_screen_has_an_ascii_minus_or_a_signed_zero():
         assert "−" in text  # the weights: some are negative
         assert not ASCII_MINUS_NUMBER.findall(text), text
         assert "-0.00" not in text and "−0.00 " not in text
+        for view in ("2", "4", "5"):  # the loss, units and gradients views
+            await pilot.press(view)
+            await pilot.pause()
+            text = "\n".join(screen_lines(app))
+            assert not ASCII_MINUS_NUMBER.findall(text), text
 
     run_script(app, script)
 

@@ -582,48 +582,21 @@ class LossPanel(Widget):
         plt.clear_figure()
         log = self._log_scale
         points = min(MAX_POINTS, 2 * max(widget.size.width, 8))
-        # The ceiling comes from the first recorded training loss (the test loss when
-        # there is no training point), so the axis does not move as a run explodes.
-        first = _first_positive(np.asarray(history["loss"], dtype=float))
-        if first is None:
-            first = _first_positive(np.asarray(history["test_loss"], dtype=float))
-        ceiling = None
-        if first is not None:
-            ceiling = first * (10.0**CLIP_DECADES if log else CLIP_FACTOR)
-        lows, highs = [], []
-        clipped = False
-        legend: list[LegendItem] = []
-        # Test first, so the training loss is drawn on top where the two coincide (on
-        # the symmetric plateau they do, and the curve the run optimizes should show).
-        for name, key, style in (("test", "test_loss", styles.test),
-                                 ("train", "loss", styles.train)):
-            x, y = _finite(steps, np.asarray(history[key], dtype=float), log, points)
-            if not len(x):
-                continue
-            if ceiling is not None and y.max() > ceiling:
-                clipped = True
-                y = np.minimum(y, ceiling)
-            # Log scale is done here (log10 of the data, ticks labelled in loss units)
-            # rather than by plotext, whose log axis also rescales a right-hand axis.
-            if log:
-                y = np.log10(y)
-            lows.append(float(y.min()))
-            highs.append(float(y.max()))
-            plt.plot(x.tolist(), y.tolist(), color=style.color, marker=style.marker)
-            legend.insert(0, (name, style.marker, style.color))  # "train" first
+        ceiling = _loss_ceiling(history, log)
+        lows, highs, clipped, legend = _plot_loss_curves(plt, steps, history, styles, log,
+                                                         points, ceiling)
         x_range = _range(steps)
         if (one_unit is not None and math.isfinite(one_unit) and lows and x_range is not None
-                and (one_unit > 0 or not log)):
+                and (one_unit > 0 or not log) and (ceiling is None or one_unit <= ceiling)):
             # The best loss of identical units (core/one_unit.py): a symmetric run ends
             # on it, a split one goes below.  One point per half column: a dashed line.
             level = math.log10(one_unit) if log else one_unit
-            if ceiling is None or one_unit <= ceiling:
-                xs = np.linspace(x_range[0], x_range[1], points)
-                plt.plot(xs.tolist(), [level] * len(xs),
-                         color=styles.one_unit.color, marker=styles.one_unit.marker)
-                lows.append(level)
-                highs.append(level)
-                legend.append(("one unit", styles.one_unit.marker, styles.one_unit.color))
+            xs = np.linspace(x_range[0], x_range[1], points)
+            plt.plot(xs.tolist(), [level] * len(xs),
+                     color=styles.one_unit.color, marker=styles.one_unit.marker)
+            lows.append(level)
+            highs.append(level)
+            legend.append(("one unit", styles.one_unit.marker, styles.one_unit.color))
         widget.value_axes = {}
         widget.legend = legend
         if lows:
@@ -636,14 +609,7 @@ class LossPanel(Widget):
                 bottom, max(low, bottom), high, log, ceiling if clipped else None
             )
         if with_symmetry:
-            x, y = _finite(
-                steps, np.asarray(history["symmetry_index"], dtype=float), False, points
-            )
-            if len(x):
-                plt.plot(x.tolist(), y.tolist(), color=styles.symmetry.color,
-                         marker=styles.symmetry.marker, yside="right")
-                widget.value_axes["right"] = ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)
-                legend.append(("sym", styles.symmetry.marker, styles.symmetry.color))
+            _plot_symmetry_right(widget, steps, history, styles, points)
         for split in splits:
             plt.vline(split, color=styles.split)
         widget.step_range = x_range
@@ -763,6 +729,56 @@ def overfitting(history: dict) -> bool:
         and test[-1] > test[lowest] * (1 + OVERFIT_RISE)
         and train[-1] < train[lowest]
     )
+
+
+def _loss_ceiling(history: dict, log: bool) -> float | None:
+    """The loss axis' top: from the first recorded training loss (the test loss when
+    there is no training point), so the axis does not move as a run explodes."""
+    first = _first_positive(np.asarray(history["loss"], dtype=float))
+    if first is None:
+        first = _first_positive(np.asarray(history["test_loss"], dtype=float))
+    if first is None:
+        return None
+    return first * (10.0**CLIP_DECADES if log else CLIP_FACTOR)
+
+
+def _plot_loss_curves(plt: Any, steps: np.ndarray, history: dict, styles: CurveStyles,
+                      log: bool, points: int, ceiling: float | None
+                      ) -> tuple[list[float], list[float], bool, list[LegendItem]]:
+    """The test and training losses: (lows, highs, clipped, legend) of what was drawn."""
+    lows, highs = [], []
+    clipped = False
+    legend: list[LegendItem] = []
+    # Test first, so the training loss is drawn on top where the two coincide (on the
+    # symmetric plateau they do, and the curve the run optimizes should show).
+    for name, key, style in (("test", "test_loss", styles.test),
+                             ("train", "loss", styles.train)):
+        x, y = _finite(steps, np.asarray(history[key], dtype=float), log, points)
+        if not len(x):
+            continue
+        if ceiling is not None and y.max() > ceiling:
+            clipped = True
+            y = np.minimum(y, ceiling)
+        # Log scale is done here (log10 of the data, ticks labelled in loss units)
+        # rather than by plotext, whose log axis also rescales a right-hand axis.
+        if log:
+            y = np.log10(y)
+        lows.append(float(y.min()))
+        highs.append(float(y.max()))
+        plt.plot(x.tolist(), y.tolist(), color=style.color, marker=style.marker)
+        legend.insert(0, (name, style.marker, style.color))  # "train" first
+    return lows, highs, clipped, legend
+
+
+def _plot_symmetry_right(widget: SafePlot, steps: np.ndarray, history: dict,
+                         styles: CurveStyles, points: int) -> None:
+    """The symmetry index on the loss plot's right-hand axis (the combined plot)."""
+    x, y = _finite(steps, np.asarray(history["symmetry_index"], dtype=float), False, points)
+    if len(x):
+        widget.plt.plot(x.tolist(), y.tolist(), color=styles.symmetry.color,
+                        marker=styles.symmetry.marker, yside="right")
+        widget.value_axes["right"] = ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)
+        widget.legend.append(("sym", styles.symmetry.marker, styles.symmetry.color))
 
 
 def _legend_mark(marker: str) -> str:
