@@ -89,6 +89,25 @@ def test_picker_opens_the_chosen_scene_and_esc_closes_it():
     run_script(app, script)
 
 
+def test_enter_twice_in_the_scene_picker_opens_one_scene_and_the_app_stays_up():
+    app = new_app()
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ScenePicker))
+        options = app.screen.query_one(OptionList)
+        for _ in range(2):  # the second Enter queued before the first one's answer
+            options.post_message(OptionList.OptionSelected(
+                options, options.get_option_at_index(2), 2))
+        await wait_until(pilot, lambda: app.scene is not None)
+        await pilot.pause()
+        assert app.is_running and app.scene.name == NAMES[2]
+        assert not isinstance(app.screen, ScenePicker)
+
+    run_script(app, script)
+    assert app.return_code is None
+
+
 def test_a_scene_pauses_itself_exactly_at_its_step():
     # 100 steps a poll and a point at 250: the controller must not run on to 300.
     base = get_scenario("zero-stuck")
@@ -180,7 +199,10 @@ def test_w_writes_toml_that_config_loads_and_f12_an_svg(tmp_path: Path):
         assert cli.build_config(args) == app.config != scenario.config
         await pilot.press("f12")
         svgs = list(tmp_path.glob("*.svg"))
-        assert len(svgs) == 1 and svgs[0].read_text().startswith("<svg")
+        # The scene opens its view, the units: the name says so.
+        assert [svg.name for svg in svgs] == [
+            "tui-symmetry-sine-basis-h12-seed0-step0-units.svg"]
+        assert svgs[0].read_text().startswith("<svg")
         assert str(svgs[0]) in app.notice
         assert not list(tmp_path.glob(".*"))  # no temp files left behind
 
@@ -194,8 +216,8 @@ def test_write_errors_are_one_line_and_the_app_stays_up(tmp_path: Path):
     async def script(pilot: Pilot) -> None:
         await pilot.press("w")
         await pilot.press("f12")
-        assert app.errors == [f"config not saved in {missing}: No such file or directory",
-                              f"screenshot not saved in {missing}: No such file or directory"]
+        assert app.errors == [f"config not saved: the directory {missing} does not exist",
+                              f"screenshot not saved: the directory {missing} does not exist"]
         await pilot.press("s")
         assert app.snapshot.step == 1  # still running
         assert not missing.exists()
@@ -209,7 +231,7 @@ def test_write_errors_are_one_line_and_the_app_stays_up(tmp_path: Path):
     (("seed = 0", "seed = = 0"), "invalid TOML"),
 ])
 def test_a_bad_saved_config_is_one_line_naming_the_key(tmp_path: Path, change, named):
-    path = write_config(tmp_path, get_scenario("sine-basis").config)
+    path, _ = write_config(tmp_path, get_scenario("sine-basis").config)
     path.write_text(path.read_text().replace(*change))
     with pytest.raises(cli.UsageError) as error:
         cli.build_config(cli.build_app_parser().parse_args(["--config", str(path)]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import (
@@ -29,6 +30,7 @@ from textual.pilot import Pilot
 from textual.widgets._footer import FooterKey
 
 from tui_symmetry.app.compare_screen import CompareScreen
+from tui_symmetry.app.compare_screen import status_text as compare_status
 from tui_symmetry.app.controller import STALL_SECONDS, RunController
 from tui_symmetry.app.status import format_status
 from tui_symmetry.app.widgets import _lines
@@ -100,6 +102,12 @@ def test_a_rate_is_shown_only_while_training_runs():
         text = format_status(fast, state)
         assert "steps/s" not in text, text
         assert "steps/s cap ·" in format_status(fast, state, speed=10.0)
+    pair = SimpleNamespace(steps_per_s=9_812.0)  # Compare's status line, of a pair
+    assert compare_status(pair, "running", 10.0) == (
+        "9,800 steps/s each (cap 10 steps/s) · running")
+    assert compare_status(pair, "paused", 10.0) == "cap 10 steps/s · paused"
+    assert compare_status(pair, "stalled", None, stalled_s=4.0) == (
+        "stalled: no new step for 4 s")
 
 
 def test_the_controller_calls_a_wait_past_a_second_a_stall():
@@ -306,17 +314,15 @@ def test_compare_panels_print_the_pair_the_verdict_is_about(monkeypatch):
     app = new_app()
 
     async def script(pilot: Pilot) -> None:
-        config = app.config
-        screen = CompareScreen(config, config.replace(init="xavier"), "init → xavier",
-                               steps=1)
-        await app.push_screen(screen)
-        await wait_until(pilot, lambda: screen.snapshots is not None and not app.workers)
-        a, b = screen.snapshots
-        matching = screen.matching
+        app.compare_with("init", "xavier")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.snapshots is not None)
+        pair = screen.snapshots
         for distinct in (5, 6):  # two pairs in quick succession, as while training
-            pair = (dataclasses.replace(a, distinct_units=distinct, version=a.version + distinct),
-                    b)
-            screen.show(pair, matching)
+            a = dataclasses.replace(pair.a, distinct_units=distinct,
+                                    version=pair.a.version + distinct)
+            screen.show(dataclasses.replace(pair, a=a, version=pair.version + distinct))
             await pilot.pause()
         verdict = drawn_text(app, screen.verdict_line)
         shown = "\n".join(panel_lines(screen.similarities[0]))

@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +34,14 @@ from tui_symmetry import __version__
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
 from tui_symmetry.core.saddle import reading_name
 from tui_symmetry.core.trainer import Trainer
-from tui_symmetry.export import run_document, write_json_atomic
+from tui_symmetry.export import (
+    CannotWrite,
+    check_writable,
+    not_a_regular_file,
+    os_error_reason,
+    run_document,
+    write_json_atomic,
+)
 from tui_symmetry.options import DEFAULT_FPS, FPS, SPEED, VIEWS, parse_speed
 from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
 from tui_symmetry.scenarios import listing as scenario_listing
@@ -116,6 +124,25 @@ class UsageError(Exception):
 
 class RuntimeFailure(Exception):
     """The input was fine but the work could not be done: one line, exit status 1."""
+
+
+class OutputFailure(RuntimeFailure):
+    """stdout cannot be written (a full disk, a file size limit): exit status 1."""
+
+
+def write_output(stream: TextIO, text: str) -> None:
+    """Write a command's result to ``stream`` (stdout) and flush it.
+
+    A reader that went away (BrokenPipeError) is left to :func:`main`; any other
+    failure to write becomes one line, not a traceback.
+    """
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputFailure(f"cannot write the output: {os_error_reason(exc)}") from None
 
 
 NO_TERMINAL = (
@@ -323,18 +350,19 @@ def load_config_file(path: str) -> dict[str, Any]:
     if ext not in (".toml", ".json"):
         raise UsageError(f"config {path}: unknown file type {ext or '(none)'!r}; "
                          "use a .toml or .json file")
+    raw = _read_regular_file(path)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise UsageError(f"cannot read config {path}: {_reason(exc)}") from None
-    try:
-        if ext == ".json":
-            document = json.loads(raw.decode("utf-8"))
-        else:
-            document = _toml_loads(raw.decode("utf-8"))
+        # utf-8-sig: a byte-order mark, as some Windows editors write, is not a setting.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"config {path}: not UTF-8 text") from None
+    if not text.strip():
+        # One rule for both formats: an empty file is more likely a failed copy than a
+        # wish for the defaults, which a file says with {} or a comment.
+        raise UsageError(f"config {path}: the file is empty (a file of the defaults holds "
+                         "{} in JSON, or a comment in TOML)")
+    try:
+        document = json.loads(text) if ext == ".json" else _toml_loads(text)
     except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
         raise UsageError(f"config {path}: invalid {ext[1:].upper()}: {exc}") from None
     if isinstance(document, dict) and isinstance(document.get("config"), dict):
@@ -352,6 +380,27 @@ def load_config_file(path: str) -> dict[str, Any]:
         except ConfigError as exc:
             raise UsageError(f"config {path}: {exc}") from None
     return values
+
+
+def _read_regular_file(path: str) -> bytes:
+    """The bytes of ``path``, refusing (UsageError) anything but a regular file.
+
+    Checked before opening: opening a FIFO waits for a writer for ever, a device may
+    never end (/dev/zero) or act on being opened.  O_NONBLOCK and a second look at the
+    opened file close the gap in which the name could change.
+    """
+    try:
+        before = os.stat(path).st_mode
+        if stat.S_ISREG(before):
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as fh:
+                opened = os.fstat(fh.fileno()).st_mode
+                if stat.S_ISREG(opened):
+                    return fh.read()
+                before = opened
+    except OSError as exc:
+        raise UsageError(f"cannot read config {path}: {_reason(exc)}") from None
+    raise UsageError(f"config {path}: {not_a_regular_file(path, before)}")
 
 
 def _toml_loads(text: str) -> Any:
@@ -429,8 +478,11 @@ def run_app_command(argv: Sequence[str]) -> int:
         raise RuntimeFailure(f"cannot start the app: {exc}") from None
     scenario = None if args.scenario is None else find_scenario(args.scenario)
     view = args.view or (scenario.view if scenario is not None else "all")
-    status = run_app(config, fps=fps, speed=speed, scenario=scenario, present=args.present,
-                     view=view)
+    try:
+        status = run_app(config, fps=fps, speed=speed, scenario=scenario,
+                         present=args.present, view=view)
+    except Exception as exc:  # it could not start, or crashed (app.AppCrashed)
+        raise RuntimeFailure(str(exc) or type(exc).__name__) from None
     return EXIT_OK if status is None else int(status)
 
 
@@ -472,8 +524,7 @@ def build_scenarios_parser() -> _Parser:
 def run_scenarios_command(argv: Sequence[str], stdout: TextIO) -> int:
     """``tui-symmetry scenarios``: one ``name  title`` line per built-in scenario."""
     build_scenarios_parser().parse_args(argv)
-    stdout.write(scenario_listing())
-    stdout.flush()
+    write_output(stdout, scenario_listing())
     return EXIT_OK
 
 
@@ -552,7 +603,10 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
     config = build_config(args)
     if args.export is not None:
         # Fail before a long run, not after it; the write itself still reports errors.
-        _check_writable(args.export)
+        try:
+            check_writable(args.export)
+        except CannotWrite as exc:
+            raise RuntimeFailure(str(exc)) from None
 
     # A diverging run overflows on purpose; numpy's RuntimeWarnings would only clutter
     # stderr (the summary says "diverged").
@@ -567,16 +621,17 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
     if document is not None:
         try:
             write_json_atomic(args.export, document)
-        except (OSError, ValueError) as exc:
-            raise RuntimeFailure(f"cannot write {args.export}: {_reason(exc)}") from None
+        except CannotWrite as exc:
+            raise RuntimeFailure(str(exc)) from None
+        except ValueError as exc:  # not JSON: a bug, still one line
+            raise RuntimeFailure(f"cannot write {args.export}: {exc}") from None
 
     summary = snapshot.summary()
     if args.json:
-        stdout.write(json.dumps(summary, allow_nan=False) + "\n")
+        write_output(stdout, json.dumps(summary, allow_nan=False) + "\n")
     else:
-        stdout.write(format_summary(summary, steps, snapshot.chance_level, args.export,
-                                    has_test=config.n_test > 0))
-    stdout.flush()
+        write_output(stdout, format_summary(summary, steps, snapshot.chance_level,
+                                            args.export, has_test=config.n_test > 0))
     return EXIT_OK
 
 
@@ -741,16 +796,6 @@ def _num(value: float | None) -> str:
     return "not finite" if value is None else f"{value:.6g}"
 
 
-def _check_writable(path: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise RuntimeFailure(f"cannot write {path}: is a directory")
-    if not os.path.isdir(directory):
-        raise RuntimeFailure(f"cannot write {path}: directory {directory} does not exist")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise RuntimeFailure(f"cannot write {path}: directory {directory} is not writable")
-
-
 def _isatty(stream: TextIO | None) -> bool:
     try:
         return stream.isatty()
@@ -788,18 +833,26 @@ def main(argv: list[str] | None = None) -> int:
         return run_app_command(args)
     except UsageError as exc:
         return _fail(stderr, str(exc), EXIT_USAGE)
+    except OutputFailure as exc:
+        _silence_stdout()
+        return _fail(stderr, str(exc), EXIT_RUNTIME)
     except RuntimeFailure as exc:
         return _fail(stderr, str(exc), EXIT_RUNTIME)
     except KeyboardInterrupt:
         return _fail(stderr, "interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
-        # The reader went away (`... | head`): nothing left to say to anyone.  Point
-        # stdout at devnull so the interpreter's final flush does not raise again.
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # The reader went away (`... | head`): nothing left to say to anyone.
+        _silence_stdout()
         return EXIT_RUNTIME
     except SystemExit as exc:  # --help and --version print, then "exit" through argparse
         return exc.code if isinstance(exc.code, int) else EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull after it failed, so the interpreter's final flush of what
+    is still buffered does not fail again (and print a complaint, exit status 120)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _fail(stderr: TextIO, message: str, status: int) -> int:

@@ -33,7 +33,6 @@ from textual.driver import Driver
 from textual.message import Message
 from textual.screen import Screen
 
-from tui_symmetry import export
 from tui_symmetry.app import keys
 from tui_symmetry.app.commands import SymmetryCommands, open_palette
 from tui_symmetry.app.controller import Notice, RunController, Severity
@@ -54,11 +53,12 @@ from tui_symmetry.app.main_screen import (
 )
 from tui_symmetry.app.numbers import format_significant
 from tui_symmetry.app.screens import HelpRow, HelpScreen
-from tui_symmetry.app.share import command_line, screenshot_name, write_config
+from tui_symmetry.app.share import command_line, save_config, save_export, save_screenshot
 from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
 from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets.units import unit_name
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
+from tui_symmetry.core.lockstep import Lockstep, PairConfig
 from tui_symmetry.core.trainer import Snapshot
 from tui_symmetry.options import DEFAULT_FPS
 from tui_symmetry.runner import ProcessRunner, Runner
@@ -128,8 +128,8 @@ class SymmetryApp(App[int]):
         scenario: the scene of the lecture to start in (its config is the runner's; its
             caption shows and it pauses itself at its ``pause_at`` step).
         present: start in presentation mode (P / F5).
-        save_dir: where saved configs (w) and screenshots (F12) go; default the
-            directory the app was started in.
+        save_dir: where saved configs (w), screenshots (F12) and exports (e) go;
+            default the directory the app was started in.
         view: the view to open on (main_screen.VIEWS; "all" falls back to "weights"
             on small terminals); None: the scene's view, else "all".
     """
@@ -171,6 +171,8 @@ class SymmetryApp(App[int]):
                 publish_hz=publish_rate(fps),
             )
         self.runner: Runner = runner
+        self.clock = clock
+        """Monotonic seconds for the controllers and the screen (tests pass a fake one)."""
         self.controller = RunController(runner, autoplay=autoplay, speed=speed, clock=clock)
         self.snapshot: Snapshot = runner.latest()
         """The newest snapshot shown."""
@@ -416,25 +418,13 @@ class SymmetryApp(App[int]):
 
     def action_save_config(self) -> None:
         """Write the current settings as TOML (``--config FILE`` opens them)."""
-        try:
-            path = write_config(self.save_dir, self.runner.config, self.scene)
-        except OSError as error:
-            self.say(f"config not saved in {self.save_dir}: {error.strerror or error}",
-                     "error")
-            return
-        self.say(f"saved {path}")
+        self._tell(save_config(self.save_dir, self.runner.config, self.scene))
 
     def action_screenshot(self) -> None:
-        """Save the screen as SVG, atomically, named after the run and step."""
-        name = screenshot_name(self.runner.config, self.snapshot.step, self.scene)
-        path = (self.save_dir / name).resolve()
-        try:
-            export.write_text_atomic(path, self.export_screenshot(title=name))
-        except OSError as error:
-            self.say(f"screenshot not saved in {self.save_dir}: {error.strerror or error}",
-                     "error")
-            return
-        self.say(f"screenshot {path}")
+        """Save the screen as SVG, atomically, named after the run, step and view."""
+        self._tell(save_screenshot(
+            self.save_dir, self.runner.config, self.snapshot.step, self.scene,
+            self.main_screen.view, lambda title: self.export_screenshot(title=title)))
 
     def _reset(self, config: Config, message: str) -> None:
         self.controller.reset(config)
@@ -535,7 +525,9 @@ class SymmetryApp(App[int]):
     def compare_with(self, name: str, value: Any) -> None:
         """Open A (the current settings) and B (``name`` → ``value``) side by side.
 
-        The run pauses while they train: the two share the CPU with it.
+        A runner of the same kind as the run's trains the pair (a training process of
+        its own, or synchronously in tests), from the run's speed cap.  The run pauses
+        while they train: the two would share the CPU with it.
         """
         config = self.runner.config
         try:
@@ -555,7 +547,10 @@ class SymmetryApp(App[int]):
         # frame should not wait for.
         from tui_symmetry.app.compare_screen import CompareScreen
 
-        self.push_screen(CompareScreen(config, other, change))
+        runner = self.runner.sibling(PairConfig(config, other), Lockstep)
+        self.push_screen(CompareScreen(runner, change, fps=self.fps,
+                                       speed=self.controller.speed,
+                                       show_rate=self.show_rates, clock=self.clock))
 
     def action_timeline(self, delta: int) -> None:
         """``[`` / ``]``: pause and show an earlier / later recorded state."""
@@ -607,20 +602,16 @@ class SymmetryApp(App[int]):
         self.push_screen(HelpScreen(self.help_sections(), HELP_INTRO))
 
     def action_export(self) -> None:
-        """Write the run as JSON (docs/contracts.md, "Export") where the app was started."""
+        """Write the run as JSON (docs/contracts.md, "Export") into ``save_dir``."""
         self._export()
 
     @work(thread=True, group="export")  # not exclusive: every press gets its file
     def _export(self) -> None:
         try:
-            document = self.runner.export()
-            config = Config.from_dict(document["config"])
-            path = Path(export.default_export_name(config, int(document["step"]))).resolve()
-            export.write_json_atomic(path, document)
+            notice = save_export(self.save_dir, self.runner.export(), self.scene)
         except Exception as error:  # report, never crash: the run goes on
-            self.say(f"export failed: {error}", "error")
-            return
-        self.say(f"exported {path}")
+            notice = Notice(f"export failed: {error}", "error")
+        self._tell(notice)
 
     # -- help and palette ----------------------------------------------------------------
 
@@ -631,9 +622,10 @@ class SymmetryApp(App[int]):
         """The help screen's rows, from the key table (so they cannot drift)."""
         return keys.help_sections(self._key_name)
 
-    def palette_actions(self) -> list[tuple[str, str, str]]:
-        """(title, action, keys) of every key, for the command palette."""
-        return keys.palette_actions(self._key_name)
+    def palette_actions(self, table: tuple[keys.Key, ...] = keys.KEYS,
+                        ) -> list[tuple[str, str, str]]:
+        """(title, action, keys) of every key of ``table``, for the command palette."""
+        return keys.palette_actions(self._key_name, table)
 
     # -- quitting ------------------------------------------------------------------------
 

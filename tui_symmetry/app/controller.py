@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tui_symmetry.core.config import Config
+from tui_symmetry.core.lockstep import PairConfig, PairSnapshot
 from tui_symmetry.core.trainer import Snapshot
 from tui_symmetry.options import SPEEDS, format_speed
 from tui_symmetry.runner.protocol import Runner
@@ -81,6 +82,7 @@ class RunController:
         autoplay: start playing.
         speed: the speed cap in steps per second (None: full speed).
         clock: seconds, monotonic; injected so the restart window is testable.
+        recover_hint: what the divergence notice offers, in the keys of the screen.
     """
 
     def __init__(
@@ -90,8 +92,10 @@ class RunController:
         autoplay: bool = True,
         speed: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        recover_hint: str = "- lowers lr, r resets",
     ) -> None:
         self.runner = runner
+        self.recover_hint = recover_hint
         self._playing = autoplay
         self._speed = speed
         self._clock = clock
@@ -221,7 +225,7 @@ class RunController:
         self.runner.set_speed(speed)
         self._waiting_from_now()  # the next step is due on the new cap's clock
 
-    def reset(self, config: Config) -> None:
+    def reset(self, config: Config | PairConfig) -> None:
         """Start ``config`` from step 0; after divergence, carry on as the user left it.
 
         After repeated crashes (halted) this is the user's request for another try.
@@ -245,7 +249,7 @@ class RunController:
 
     # -- what the runner reports --------------------------------------------------------
 
-    def observe(self, snapshot: Snapshot) -> Notice | None:
+    def observe(self, snapshot: Snapshot | PairSnapshot) -> Notice | None:
         """Look at a new snapshot; the first diverged one pauses the run (once).
 
         A run with a :attr:`pause_at` step pauses there once (see :meth:`_pause_point`).
@@ -263,7 +267,7 @@ class RunController:
         self._playing = False
         self.runner.pause()
         return Notice(f"diverged at step {snapshot.step:,}: the last finite state is shown; "
-                      "- lowers lr, r resets", "error")
+                      f"{self.recover_hint}", "error")
 
     def check_runner(self) -> Notice | None:
         """Replace a dead training process, unless it keeps dying (then stay halted)."""

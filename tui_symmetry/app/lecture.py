@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_symmetry.app.paging import PagingOptionList
 from tui_symmetry.scenarios import SCENARIOS, Scenario
 
 SCENE_NAMES: tuple[str, ...] = tuple(SCENARIOS)
@@ -151,7 +152,7 @@ class ScenePicker(ModalScreen[str | None]):
         with Vertical(id="scenes-box") as box:
             box.border_title = "Scenes"
             box.border_subtitle = "Enter open · Esc close"
-            yield OptionList(*options, id="scenes")
+            yield PagingOptionList(*options, id="scenes")
 
     def on_mount(self) -> None:
         if self.current is not None:
@@ -159,4 +160,7 @@ class ScenePicker(ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option.id)
+        # A second Enter can be queued before the first one's dismiss lands; dismissing
+        # again would pop the main screen (Textual: ScreenStackError, the app ends).
+        if self.is_active:
+            self.dismiss(event.option.id)

@@ -35,14 +35,20 @@ def state_text(state: RunState, stalled_s: float | None = None) -> str:
     return STATE_TEXT[state]
 
 
-def format_rate(snapshot: Snapshot, show_rate: bool = True) -> str:
-    """The measured training rate: ``9,800 steps/s``, ``1 step/s``, ``— steps/s`` unknown."""
-    rate = snapshot.steps_per_s
-    if not show_rate or rate <= 0:
-        return "— steps/s"
-    if rate >= 1000:
-        rate = round(rate, -2)  # hundreds: the last digits are only noise
-    return format_speed(rate)
+def format_rate(steps_per_s: float, show_rate: bool = True) -> str:
+    """The training rate as the status line shows it: ``9,800``, or ``—`` when it is
+    unknown or not to be shown (deterministic screenshots)."""
+    if not show_rate or steps_per_s <= 0:
+        return "—"
+    if steps_per_s >= 1000:
+        steps_per_s = round(steps_per_s, -2)  # hundreds: the last digits are only noise
+    return format_speed(steps_per_s).split()[0]
+
+
+def rate_words(steps_per_s: float, show_rate: bool = True) -> str:
+    """The rate with its unit: ``9,800 steps/s``, ``1 step/s``, ``— steps/s``."""
+    number = format_rate(steps_per_s, show_rate)
+    return f"{number} {'step' if number == '1' else 'steps'}/s"
 
 
 def format_status(
@@ -82,7 +88,7 @@ def format_status(
         f"{step} · {tail}",
     ]
     if state == "running":
-        rate = format_rate(snapshot, show_rate)
+        rate = rate_words(snapshot.steps_per_s, show_rate)
         if speed is not None:
             rate += f" (cap {speed:,g})"
         candidates.insert(0, f"{head} · symmetry {symmetry} · {distinct} · {rate} · {words}")
