@@ -52,8 +52,9 @@ def test_status_line_has_the_documented_shape():
     assert " · symmetry 1.000 · distinct 1/8 · — steps/s · running" in text
     fast = dataclasses.replace(snapshot, step=12_400, steps_per_s=9_812.0)
     assert format_status(fast, "paused").startswith("step 12,400 · loss ")
-    assert "· 9,800 steps/s · paused" in format_status(fast, "paused")
-    assert "— steps/s" in format_status(fast, "paused", show_rate=False)
+    assert "· 9,800 steps/s · running" in format_status(fast, "running")
+    assert "— steps/s" in format_status(fast, "running", show_rate=False)
+    assert format_status(fast, "paused").endswith("distinct 1/8 · paused")  # no rate
     capped = format_status(fast, "running", speed=10.0)
     assert capped.endswith("· 9,800 steps/s (cap 10) · running")
     assert format_status(fast, "running", speed=10.0, width=78).endswith(
@@ -172,12 +173,12 @@ def test_speed_keys_step_through_the_ladder_and_show_the_cap(make_app: MakeApp,
         await pilot.press("less_than_sign")
         await pilot.pause()
         assert runner.speed == SPEEDS[-2] == app.controller.speed
-        assert app.status.endswith("steps/s (cap 1,000) · paused")
+        assert app.status.endswith("· 1,000 steps/s cap · paused")
         assert app.notice == "speed: at most 1,000 steps/s"
         await pilot.press(*["less_than_sign"] * len(SPEEDS))
         await pilot.pause()
         assert runner.speed == SPEEDS[0]
-        assert app.status.endswith("steps/s (cap 1) · paused")
+        assert app.status.endswith("· 1 step/s cap · paused")
         assert "slowest" in app.notice
         await pilot.press(*["greater_than_sign"] * len(SPEEDS))
         await pilot.pause()
@@ -192,7 +193,7 @@ def test_speed_option_starts_capped(make_app: MakeApp, drive: Drive):
 
     async def script(pilot: Pilot) -> None:
         assert app.runner.speed == 10.0  # type: ignore[attr-defined]
-        assert app.status.endswith("steps/s (cap 10) · paused")
+        assert app.status.endswith("· 10 steps/s cap · paused")
 
     drive(app, script)
 
@@ -950,7 +951,7 @@ def test_random_keys_never_crash(chunk: int, tmp_path: Path, monkeypatch: pytest
     monkeypatch.chdir(tmp_path)  # "e" writes export files
     config = Config(samples=60, hidden=4, seed=chunk)
     app = StayingApp(config, runner=CappedRunner(config), autoplay=False, show_rates=False,
-                     loss_interval=0.0)
+                     numbers_interval=0.0)
     rng = random.Random(1000 + chunk)
     sizes = [(120, 40), (80, 24), (60, 20), (100, 30)]
 

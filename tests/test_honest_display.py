@@ -136,7 +136,7 @@ def test_the_loss_plot_draws_the_one_unit_optimum_and_every_split_exactly():
         await pilot.pause()
         assert "one unit" in panel.loss_plot.plain_text()
         assert f"split at {snap.splits[0][0]:,}" in panel.symmetry_plot.plain_text()
-        assert "•• spread" in panel.symmetry_plot.plain_text()  # log spread, right axis
+        assert "⢕⢕ spread" in panel.symmetry_plot.plain_text()  # log spread, right axis
 
     run(panel, body, size=(120, 20))
 

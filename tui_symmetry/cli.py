@@ -43,7 +43,7 @@ from tui_symmetry.export import (
     run_document,
     write_json_atomic,
 )
-from tui_symmetry.options import DEFAULT_FPS, FPS, SPEED, parse_speed
+from tui_symmetry.options import DEFAULT_FPS, FPS, SPEED, VIEWS, parse_speed
 from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
 from tui_symmetry.scenarios import listing as scenario_listing
 from tui_symmetry.serve import DEFAULT_HOST, DEFAULT_PORT, PORT, served_by_web_driver
@@ -288,8 +288,8 @@ def build_app_parser() -> _Parser:
     return parser
 
 
-APP_VIEWS = ("all", "weights", "loss", "settings", "units", "gradients")
-"""The app's views (app.main_screen.VIEWS, named here so the cli needs no Textual)."""
+APP_VIEWS = VIEWS
+"""The app's views (options.VIEWS: the cli needs no Textual)."""
 
 
 def _add_app_options(parser: _Parser) -> None:
@@ -306,10 +306,11 @@ def _add_app_options(parser: _Parser) -> None:
     parser.ranges["--speed"] = SPEED_RANGE
     app.add_argument(
         "--present", action="store_true",
-        help="start in presentation mode (P or F5 in the app): big units view and caption",
+        help="start in presentation mode (P or F5 in the app): no settings or footer, "
+             "the view and the scene's caption get the room",
     )
-    app.add_argument("--view", default="all", choices=APP_VIEWS,
-                     help="the view to open on (default: all)")
+    app.add_argument("--view", default=None, choices=APP_VIEWS,
+                     help="the view to open on (default: the scene's view, else all)")
 
 
 def build_train_parser() -> _Parser:
@@ -477,9 +478,10 @@ def run_app_command(argv: Sequence[str]) -> int:
     except ImportError as exc:
         raise RuntimeFailure(f"cannot start the app: {exc}") from None
     scenario = None if args.scenario is None else find_scenario(args.scenario)
+    view = args.view or (scenario.view if scenario is not None else "all")
     try:
         status = run_app(config, fps=fps, speed=speed, scenario=scenario,
-                         present=args.present, view=args.view)
+                         present=args.present, view=view)
     except Exception as exc:  # it could not start, or crashed (app.AppCrashed)
         raise RuntimeFailure(str(exc) or type(exc).__name__) from None
     return EXIT_OK if status is None else int(status)
@@ -585,7 +587,7 @@ def served_app_args(args: argparse.Namespace) -> list[str]:
         words.append(f"--speed={args.speed}")
     if args.present:
         words.append("--present")
-    if args.view != "all":
+    if args.view is not None:
         words.append(f"--view={args.view}")
     return words
 

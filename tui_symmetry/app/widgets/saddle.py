@@ -14,20 +14,11 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from tui_symmetry.app.widgets._palette import format_compact
+from tui_symmetry.app.numbers import format_compact, format_signed
 from tui_symmetry.core.saddle import JOINERS, Wordings, join_words, reading_words
 
 if TYPE_CHECKING:
     from tui_symmetry.core.trainer import Snapshot
-
-MINUS = "−"
-"""A real minus sign: "−0.014" reads as a number, "-0.014" as a dash."""
-
-
-def format_signed(value: float) -> str:
-    """``value`` with its sign, two significant digits: ``−0.014``, ``+0.02``, ``+3.1e-5``."""
-    text = format_compact(abs(value), 2)
-    return (MINUS if value < 0 else "+") + text
 
 
 def format_steps(value: float) -> str:
