@@ -37,9 +37,10 @@ Growth.  Linearised plain SGD multiplies a difference along the eigenvector of �
 (1 − lr·λ) per step: it grows ×e every 1/ln(1 − lr·λ) ≈ 1/(lr·|λ|) steps.  For SGD with
 momentum μ the factor is the largest root of ρ² − (1 + μ − lr·λ)ρ + μ = 0.  Adam has
 no such fixed factor: no prediction.  The units stop being all alike when the largest
-chord ‖ĉ_i − ĉ_j‖ between canonical unit directions (similarity S = 1 − chord²/2)
-exceeds √(2·(1 − threshold)); in the linear phase every chord grows at the same rate,
-which predicts the split step.
+chord √(2·(1 − S_ij)) of the similarity measure (the distance between canonical unit
+directions for the cosine measures; ‖p_i − p_j‖/√(‖p_i‖² + ‖p_j‖²) for tanh's and
+sigmoid's, p = [w, b]) exceeds √(2·(1 − threshold)); in the linear phase every chord
+grows at the same rate, which predicts the split step.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ import numpy as np
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
 from tui_symmetry.core.network import LEAKY_SLOPE, ParamLayout
-from tui_symmetry.core.similarity import absolute, canonical_units, row_directions, symmetry_of
+from tui_symmetry.core.similarity import separation_matrix
 
 # The dense path builds the restricted Hessian from this many direction × unit × input
 # entries at most; beyond it, Lanczos on single Hessian-vector products.
@@ -202,20 +203,14 @@ def growth_rate(curvature: float, config: Config) -> float | None:
 
 
 def largest_chord(units: np.ndarray, live: np.ndarray, activation: str) -> float:
-    """max over live pairs of ‖ĉ_i − ĉ_j‖ between canonical directions (S = 1 − chord²/2).
+    """max over live pairs of the chord √(2·(1 − S)) of the similarity measure.
 
-    Computed from differences, so it stays exact where 1 − S is below rounding.
+    Computed from differences (similarity.separation_matrix), so it stays exact where
+    1 − S is below rounding, and it grows in proportion to the units' differences.
     """
-    symmetry = symmetry_of(activation)
-    c = row_directions(canonical_units(units[live], symmetry))
-    if len(c) < 2:
+    if np.count_nonzero(live) < 2:
         return 0.0
-    diff = c[:, None, :] - c[None, :, :]
-    chord = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
-    if absolute(symmetry):
-        summ = c[:, None, :] + c[None, :, :]
-        chord = np.minimum(chord, np.sqrt(np.einsum("ijk,ijk->ij", summ, summ)))
-    return float(chord.max())
+    return float(separation_matrix(units[live], activation).max())
 
 
 class SaddleMeter:

@@ -12,19 +12,29 @@ clique, the order of the distances 1 − S_ij of its alike pairs (complete linka
 merges in that order; a clique is one group in any order; see metrics.count_groups).
 After an exact evaluation the tracker notes the budget β: the smallest distance of any
 live S_ij from the threshold and, for (c), half the smallest gap between those
-distances.  Each S_ij is a cosine of canonical unit directions
-(tui_symmetry.core.similarity).  Give unit i the scale σ_i = ‖w_i‖, or min(‖w_i‖, |v_i|)
-for the rescaling measures: a unit that moves less than σ_i keeps its state (its
-incoming weights cannot reach zero, its outgoing weight cannot change sign), and its
-direction, undefined only closer to zero, turns by at most asin(r/σ_i) when it moves
-by r.  So after a path r·σ_i the direction has turned by at most X/√(1 − X²),
-X = r/(1 − r), and a pair's similarity has moved by at most twice that (half of it for
-positive_scale, whose cosine averages the incoming direction with the fixed sign of
-v).  A unit's path is at most √(D + 2) times the sum over steps of its largest
-parameter change, so the tracker adds up max_k |Δθ_k|/σ_unit(k) — one subtraction,
-one product and a max per step — and while that stays within β nothing can change.
+distances; while no S_ij can have moved by β, nothing can change.  Give unit i the
+scale σ_i = min(‖w_i‖, |v_i|): a unit that moves less than σ_i keeps its state (its
+incoming weights cannot reach zero, its outgoing weight cannot change sign, and every
+measure reads the sign of v).  A unit's path is at most √(D + 2) times the sum over
+steps of its largest parameter change, so the tracker adds up max_k |Δθ_k|/σ_unit(k)
+— one subtraction, one product and a max per step — and after a sum r every unit has
+moved by at most ρ = √(D + 2)·r times its σ.  How far that moves a similarity:
+
+* cosine measures (relu, leaky relu, linear: cosines of canonical directions,
+  tui_symmetry.core.similarity): a direction, undefined only closer to zero, turns by
+  at most asin(ℓ/σ_i) when the unit moves by ℓ, so after ρ·σ_i by at most
+  X/√(1 − X²), X = ρ/(1 − ρ), and a pair's similarity by at most twice that (half of
+  it for positive_scale, whose cosine averages the incoming direction with the fixed
+  sign of v);
+* the balanced dice (tanh, sigmoid), S = |dice(p_i, p_j) + s_i s_j| / N_ij with
+  N_ij = 2 when both outgoing weights are nonzero (√2 or 1 otherwise): the gradient
+  of dice(a, b) in a has length 2‖b‖√(1 − dice²)/(‖a‖² + ‖b‖²) ≤ 1/‖a‖, and ‖p_i‖ ≥
+  ‖w_i‖ ≥ σ_i shrinks at most to (1 − ρ)σ_i on the way, so dice moves by at most
+  −ln(1 − ρ) per unit and S by at most −2·ln(1 − ρ)/N (the absolute value moves
+  nothing further; the signs are fixed).
+
 Exact zeros that define the state (a unit without incoming weights, a zero outgoing
-weight under rescaling) are watched directly.
+weight) are watched directly.
 
 **Evaluating every step, in batches.**  When the bound cannot cover even a few steps
 (pairs hovering at the threshold) the tracker keeps a copy of each step's parameters
@@ -42,7 +52,7 @@ import numpy as np
 
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD, count_groups, is_union_of_cliques
 from tui_symmetry.core.network import ParamLayout
-from tui_symmetry.core.similarity import absolute, similarity_matrix, symmetry_of
+from tui_symmetry.core.similarity import sign_flip, similarity_matrix, symmetry_of
 
 # Rounding in the computed similarities: a budget is trusted only above this.
 _ROUNDING_SLACK = 1e-12
@@ -68,8 +78,10 @@ class SplitTracker:
         self.activation = activation
         self.threshold = threshold
         symmetry = symmetry_of(activation)
-        self._rescaling = not absolute(symmetry)
-        # How much of a direction's turn reaches a pair's similarity (see module doc).
+        self._dice = sign_flip(symmetry)
+        # How much of a direction's turn (cosines) or of a dice's change reaches a
+        # pair's similarity (see the module doc); for the dice, 1/N_ij depends on which
+        # outgoing weights are zero and is set with the scales.
         self._pair_factor = 0.5 if symmetry == "positive_scale" else 1.0
         H, D = layout.hidden, layout.inputs
         self._n_block = H * (D + 1)
@@ -248,6 +260,8 @@ class SplitTracker:
             relative = 1.0  # no pair to compare: only a state change matters
         elif budget <= 0.0:
             return 0.0
+        elif self._dice:
+            relative = -math.expm1(-budget / (2.0 * self._pair_factor))  # −2·ln(1 − ρ)/N = β
         else:
             beta = budget / self._pair_factor
             x = beta / math.sqrt(4.0 + beta * beta)  # 2x/√(1 − x²) = β
@@ -259,13 +273,13 @@ class SplitTracker:
         D = self.layout.inputs
         w = units[:, :D]
         sigma = np.sqrt(np.einsum("ij,ij->i", w, w))
-        watch = [self._w1_at[~live].ravel()]
-        if self._rescaling:
-            v = np.abs(units[:, -1])
-            zero_v = live & (v == 0.0)
-            watch.append(self._w2_at[zero_v])  # an undefined sign: watch v itself
-            np.minimum(sigma, np.where(zero_v, np.inf, v), out=sigma)
-        self._watch = np.concatenate(watch)
+        v = np.abs(units[:, -1])
+        zero_v = live & (v == 0.0)
+        # An undefined sign: watch v itself.
+        self._watch = np.concatenate([self._w1_at[~live].ravel(), self._w2_at[zero_v]])
+        np.minimum(sigma, np.where(zero_v, np.inf, v), out=sigma)
+        if self._dice:
+            self._pair_factor = 1.0 if zero_v.any() else 0.5  # 1/N_ij at its largest
         sigma[~live] = np.inf  # watched instead
         np.divide(1.0, sigma, out=sigma)
         self._scale_block[:] = sigma[:, None]
