@@ -349,7 +349,7 @@ def test_train_human_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert rows["splits"] == "none"
     assert rows["saddle"].startswith("curvature -") and "would grow" in rows["saddle"]
     assert rows["one-unit loss"].endswith("not below it: no better than one unit)")
-    assert rows["similarity"].startswith("dice of [w, b], sign of v (tanh")
+    assert rows["similarity"].startswith("|cos| of balanced units (tanh")
 
 
 def test_human_summary_names_the_export_and_a_real_gap(

@@ -50,10 +50,11 @@ def test_similarity_respects_each_activations_symmetry() -> None:
     assert relu[0, 1] == pytest.approx(-1.0, abs=1e-15)
     assert summarize(params, "leaky_relu")["similarity"][0, 1] == pytest.approx(-1.0)
     assert summarize(params, "linear")["similarity"][0, 1] == pytest.approx(1.0)
-    # tanh: the dice of the incoming parts p = [w, b] beside the signs of v (−u is u).
+    # tanh: the balanced cosine in absolute value (−u is u): |p̂_1·p̂_2 + sgn v_1 sgn v_2|/2.
     p1, p2 = units[1, :3], units[2, :3]
-    dice = 2 * p1 @ p2 / (p1 @ p1 + p2 @ p2)
-    assert odd[1, 2] == pytest.approx(abs(dice - 1.0) / 2.0, rel=1e-14)
+    cos = p1 @ p2 / (np.linalg.norm(p1) * np.linalg.norm(p2))
+    assert odd[1, 2] == pytest.approx(abs(cos + np.sign(units[1, 3] * units[2, 3])) / 2.0,
+                                      rel=1e-14)
     # relu: the cosine of balanced units, (ŵ_0·ŵ_2 + sign v_0 · sign v_2) / 2.
     w0, w2 = units[0, :3], units[2, :3]
     balanced = (w0 @ w2 / (np.linalg.norm(w0) * np.linalg.norm(w2)) + 1.0) / 2.0
@@ -120,13 +121,12 @@ def test_distinct_units_groups_only_units_alike_pairwise() -> None:
 
 def test_distinct_units_on_params() -> None:
     base = [0.6, -0.3, 0.2, 1.1]
-    scaled = [2 * v for v in base]  # the same ReLU unit rescaled; tanh(2z) is no tanh(z)
+    scaled = [2 * v for v in base]  # same direction: same unit up to scale
     flipped = [-v for v in base]  # same unit for tanh only
     other = [0.1, 0.9, -0.5, 0.2]
     params = _params([base, scaled, flipped, other])
-    assert summarize(params, "tanh")["distinct_units"] == 3  # {base, flipped}
-    assert summarize(params, "relu")["distinct_units"] == 3  # {base, scaled}
-    assert summarize(_params([base, flipped, other]), "tanh")["distinct_units"] == 2
+    assert summarize(params, "tanh")["distinct_units"] == 2
+    assert summarize(params, "relu")["distinct_units"] == 3
 
 
 def test_max_unit_gap() -> None:

@@ -442,7 +442,7 @@ def test_symmetric_init_similarity_is_all_ones():
         assert "distinct units 1 / 8" in text
         assert "no weights" not in text
         legend = lines(panel)[0]
-        assert legend.startswith("dice 0 ") and " 1" in legend and "≥.99 = same" in legend
+        assert legend.startswith("|cos| 0 ") and " 1" in legend and "≥.99 = same" in legend
         # Every cell is the top level: one style for the whole matrix.
         styles = matrix_styles(panel)
         assert len(styles) == 1
@@ -550,7 +550,7 @@ def test_similarity_mono_and_ansi16_shade_cells_and_label_rows():
             assert [row.split()[0] for row in rows] == [f"u{i + 1}" for i in snap.order]
             # The diagonal (a unit with itself) is the densest shade, in each row.
             assert all("██" in row for row in rows)
-            assert lines(panel)[0].startswith("dice 0 ")
+            assert lines(panel)[0].startswith("|cos| 0 ")
         # With 16 colours the glyphs are coloured too: more than one colour is used.
         colours = {seg.style.color.name for y in range(ansi.size.height)
                    for seg in ansi.render_line(y)

@@ -125,9 +125,8 @@ _ALL = (
     _scenario(
         "small-init-condenses", "Tiny init: units line up, then split",
         "The units start random but tiny (Xavier times 0.001). At first they become more "
-        "alike, not less: they line up along one direction, the symmetry index climbs "
-        "and what they compute (key f) grows the same to within 0.1 %, though their sizes "
-        "still differ. Then the loss starts to fall and they split apart again.",
+        "alike, not less: the symmetry index climbs toward 1 as they line up along one "
+        "direction. Then the loss starts to fall and they split apart again.",
         3000, speed=200, pause_at=1200,
         init="xavier", init_scale=0.001, epsilon=0.0,
     ),

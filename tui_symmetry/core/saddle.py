@@ -37,10 +37,9 @@ Growth.  Linearised plain SGD multiplies a difference along the eigenvector of �
 (1 − lr·λ) per step: it grows ×e every 1/ln(1 − lr·λ) ≈ 1/(lr·|λ|) steps.  For SGD with
 momentum μ the factor is the largest root of ρ² − (1 + μ − lr·λ)ρ + μ = 0.  Adam has
 no such fixed factor: no prediction.  The units stop being all alike when the largest
-chord √(2·(1 − S_ij)) of the similarity measure (the distance between canonical unit
-directions for the cosine measures; ‖p_i − p_j‖/√(‖p_i‖² + ‖p_j‖²) for tanh's and
-sigmoid's, p = [w, b]) exceeds √(2·(1 − threshold)); in the linear phase every chord
-grows at the same rate, which predicts the split step.
+chord ‖ĉ_i − ĉ_j‖ between canonical unit directions (similarity S = 1 − chord²/2,
+similarity.separation_matrix) exceeds √(2·(1 − threshold)); in the linear phase every
+chord grows at the same rate, which predicts the split step.
 """
 
 from __future__ import annotations

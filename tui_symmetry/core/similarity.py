@@ -5,19 +5,16 @@ weight W2[0,i].  Two units are "alike" when one is the other moved by a symmetry
 activation, i.e. when they compute the same thing.  Each activation has its own:
 
 * ``odd`` (tanh): φ(−z) = −φ(z), so (w, b, v) and (−w, −b, −v) compute the same
-  v·φ(w·x + b).  That is the only symmetry: tanh(3z) is not a multiple of tanh(z), so
-  u and 3u are different units, and (w, b, v), (w, b, −v) cancel each other, however
-  small v is.  The measure weights the incoming part p = [w, b] and the sign of the
-  outgoing weight alike, as ReLU's balanced measure below does, but compares the
-  incoming parts with their lengths:
-  S = |dice(p_i, p_j) + sgn(v_i)·sgn(v_j)| / 2, dice(a, b) = 2a·b / (‖a‖² + ‖b‖²),
-  which is 1 only for a = b and −1 only for a = −b; the absolute value makes the
-  flip of the whole unit a symmetry.  (|cos| of the raw u, the measure before, called
-  u and 3u one unit and scored the cancelling pair 0.9998 when v was small: v's sign
-  drowned in the incoming weights.)  A zero outgoing weight (L1 pins it) has no sign:
-  the measure is then written as a cosine of rows [dice-part, sgn v],
-  S = |dice + s_i·s_j| / √((1 + s_i²)(1 + s_j²)), so two copies with v = 0 score 1
-  and a unit with v = 0 against one with v ≠ 0 at most 1/√2.
+  v·φ(w·x + b).  Measure: the balanced cosine of ``positive_scale`` below, in absolute
+  value, |ŵ_i·ŵ_j + sgn(v_i)·sgn(v_j)| / 2: the incoming directions and the signs of
+  the outgoing weights weighted alike, and the flip of a whole unit only changes the
+  sign inside.  So (w, b, v) and (w, b, −v), which cancel each other, score 0 however
+  small v is (|cos| of the raw u, the measure before, gave them 0.9998 for v = 0.01:
+  the sign of v drowned in the incoming weights).  Sizes are not compared: u and 3u
+  score 1, though tanh(3z) is no multiple of tanh(z) once it saturates.  Comparing
+  the lengths of [w, b] too (the dice coefficient) was measured and set aside: units
+  in tanh's nearly linear range compute the same thing up to scale whatever their
+  sizes, and training spreads their sizes early (docs/maths.md, "Alike").
 * ``odd_plus_constant`` (sigmoid): σ(−z) = 1 − σ(z), so
   (−v)·σ(−w·x − b) = v·σ(w·x + b) − v: the unit −u is u plus the constant −v, which the
   output bias b2 absorbs.  The flip includes the outgoing weight, exactly as for tanh,
@@ -39,11 +36,10 @@ activation, i.e. when they compute the same thing.  Each activation has its own:
   e = v·[w, b] matters (the unit computes e·[x; 1]).  Measure: cos(e_i, e_j).  It is
   odd as well: −u has the same e.
 
-The rescaling measures are cosines of a *canonical* form of the units
-(:func:`canonical_units`), the sign-flip ones the balanced dice above
-(:func:`flip_similarity`).  For the saddle's extrapolation to a split,
-:func:`separation_matrix` gives √(2·(1 − S)) of every measure from differences, exact
-where 1 − S is below rounding.  Units with no incoming weights are not features
+Each measure is a cosine of a *canonical* form of the units (:func:`canonical_units`),
+absolute for the sign-flip symmetries.  For the saddle's extrapolation to a split,
+:func:`separation_matrix` gives √(2·(1 − S)) from differences, exact where 1 − S is
+below rounding.  Units with no incoming weights are not features
 of the input; :mod:`tui_symmetry.core.metrics` leaves them out of the summaries.
 
 The function-space measure (:func:`function_similarity`) is the correlation of two
@@ -62,10 +58,11 @@ WEIGHTS, FUNCTION = "weights", "function"
 SPACES = (WEIGHTS, FUNCTION)
 
 SIGN_FLIP = ("odd", "odd_plus_constant")
-"""The symmetries that map a unit u to −u (and no rescaling): the balanced dice measure."""
+"""The symmetries that map a unit u to −u (and no rescaling): an absolute cosine."""
 _MEASURE_NAMES = {
-    "odd": "dice of [w, b], sign of v ({act}: u, −u alike; u, 3u not)",
-    "odd_plus_constant": "dice of [w, b], sign of v ({act}: u, −u alike up to b2)",
+    "odd": "|cos| of balanced units ({act}: u and −u alike; sizes not compared)",
+    "odd_plus_constant": "|cos| of balanced units ({act}: u, −u alike up to b2; sizes not "
+                         "compared)",
     "positive_scale": "cos of balanced units ({act}: (αw, αb, v/α) alike)",
     "linear": "cos of v·[w, b] ({act}: any rescaling alike)",
 }
@@ -85,7 +82,7 @@ def symmetry_of(activation: str) -> str:
 
 
 def sign_flip(symmetry: str) -> bool:
-    """True when the symmetry maps u to −u: the measure is the balanced dice, in 0..1."""
+    """True when the symmetry maps u to −u: the measure is an absolute cosine, in 0..1."""
     return symmetry in SIGN_FLIP
 
 
@@ -130,47 +127,39 @@ def row_directions(rows: np.ndarray) -> np.ndarray:
     return np.where(fine[..., None], direct, rescued)
 
 
-def row_norms(rows: np.ndarray) -> np.ndarray:
-    """‖row‖ over the last axis, without overflow or underflow; row by row, like
-    :func:`row_directions`."""
-    squares = _squares(rows)
-    fine = (squares > _SAFE_SQUARES[0]) & (squares < _SAFE_SQUARES[1])
-    if fine.all():
-        return np.sqrt(squares)
-    peak = np.abs(rows).max(axis=-1, initial=0.0)
-    scaled = rows / np.where(peak > 0, peak, 1.0)[..., None]
-    return np.where(fine, np.sqrt(np.where(fine, squares, 0.0)), peak * np.sqrt(_squares(scaled)))
-
-
 def canonical_units(units: np.ndarray, symmetry: str) -> np.ndarray:
-    """Rows whose cosine is the similarity, for the rescaling symmetries.
+    """Rows whose cosine (|cosine| when :func:`sign_flip`) is the similarity.
 
-    ``units`` is (..., H, D + 2), rows [w, b, v].  Under rescaling a unit with v = 0
-    keeps its incoming direction ([ŵ, 0], or ŵ for linear): identical units stay
-    alike even when L1 has zeroed their outgoing weights.
+    ``units`` is (..., H, D + 2), rows [w, b, v].  The balanced rows [ŵ, sgn v] serve
+    positive_scale, odd and odd_plus_constant alike.  A unit with v = 0 keeps its
+    incoming direction ([ŵ, 0], or ŵ for linear): identical units stay alike even when
+    L1 has zeroed their outgoing weights.
     """
     incoming = row_directions(units[..., :-1])
     sign = np.sign(units[..., -1])
-    if symmetry == "positive_scale":
+    if symmetry in ("positive_scale", *SIGN_FLIP):
         return np.concatenate([incoming, sign[..., None]], axis=-1)
     if symmetry == "linear":
         return incoming * np.where(sign == 0.0, 1.0, sign)[..., None]
     raise ValueError(f"unknown symmetry {symmetry!r}")
 
 
-def _direction_dots(d: np.ndarray) -> np.ndarray:
-    """d_i·d_j for rows of unit length (..., H, K), clipped to [−1, 1], summed over k in
-    a fixed order (see _squares)."""
+def cosine_matrix(rows: np.ndarray, absolute_value: bool) -> np.ndarray:
+    """S_ij = cos(rows_i, rows_j) (or its absolute value); zero rows score 0, S_ii = 1.
+
+    ``rows`` is (..., H, K); S is (..., H, H), summed over k in a fixed order (see
+    _squares).
+    """
+    d = row_directions(rows)
     S = d[..., :, None, 0] * d[..., None, :, 0]
     for k in range(1, d.shape[-1]):
         S += d[..., :, None, k] * d[..., None, :, k]
     # Rounding can leave |S| a few ulps above 1.
-    np.maximum(S, -1.0, out=S)
+    if absolute_value:
+        np.abs(S, out=S)
+    else:
+        np.maximum(S, -1.0, out=S)
     np.minimum(S, 1.0, out=S)
-    return S
-
-
-def _set_diagonal(S: np.ndarray) -> np.ndarray:
     n = S.shape[-1]
     if S.ndim == 2:
         S.flat[:: n + 1] = 1.0
@@ -179,87 +168,31 @@ def _set_diagonal(S: np.ndarray) -> np.ndarray:
     return S
 
 
-def cosine_matrix(rows: np.ndarray, absolute_value: bool = False) -> np.ndarray:
-    """S_ij = cos(rows_i, rows_j) (or its absolute value); zero rows score 0, S_ii = 1.
-
-    ``rows`` is (..., H, K); S is (..., H, H), summed over k in a fixed order (see
-    _squares).
-    """
-    S = _direction_dots(row_directions(rows))
-    if absolute_value:
-        np.abs(S, out=S)
-    return _set_diagonal(S)
-
-
-def _pairwise_dice(p: np.ndarray) -> np.ndarray:
-    """dice(p_i, p_j) = 2 p_i·p_j / (‖p_i‖² + ‖p_j‖²) for rows p (..., H, K).
-
-    Written cos(p_i, p_j) · 2t/(1 + t²), t = the shorter norm over the longer, so no
-    square of a norm is formed (no overflow), S_ij and S_ji are the same bits, and
-    every operation is elementwise in a fixed order (a stack of networks gives each
-    its numbers to the bit).  Zero rows score 0.
-    """
-    norms = row_norms(p)
-    longer = np.maximum(norms[..., :, None], norms[..., None, :])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.minimum(norms[..., :, None], norms[..., None, :]) / longer
-    t[longer == 0.0] = 0.0
-    agreement = 2.0 * t / (1.0 + t * t)
-    return _direction_dots(row_directions(p)) * agreement
-
-
-def flip_similarity(units: np.ndarray) -> np.ndarray:
-    """The sign-flip measure (module doc): |dice(p_i, p_j) + s_i s_j| / √((1 + s_i²)(1 + s_j²)),
-    p = [w, b], s = sgn(v); S_ii = 1.  ``units`` is (..., H, D + 2)."""
-    s = np.sign(units[..., -1])
-    sign_product = s[..., :, None] * s[..., None, :]
-    norm = np.sqrt((1.0 + s * s)[..., :, None] * (1.0 + s * s)[..., None, :])
-    S = _pairwise_dice(units[..., :-1])
-    S += sign_product
-    np.abs(S, out=S)
-    S /= norm
-    np.minimum(S, 1.0, out=S)
-    return _set_diagonal(S)
-
-
 def similarity_matrix(units: np.ndarray, activation: str) -> np.ndarray:
     """The weight-space similarity of every pair of units, for ``activation``.
 
     ``units`` is (..., H, D + 2); the result (..., H, H).
     """
     symmetry = symmetry_of(activation)
-    if sign_flip(symmetry):
-        return flip_similarity(units)
-    return cosine_matrix(canonical_units(units, symmetry))
+    return cosine_matrix(canonical_units(units, symmetry), sign_flip(symmetry))
 
 
 def separation_matrix(units: np.ndarray, activation: str) -> np.ndarray:
-    """√(2·(1 − S_ij)) for every pair (H, H), computed from differences.
+    """√(2·(1 − S_ij)) for every pair of units (H, H), computed from differences.
 
-    For a cosine it is the chord ‖ĉ_i − ĉ_j‖ between the canonical directions; for
-    the balanced dice with both outgoing weights nonzero, 1 − S =
-    ‖p_i − s_i s_j p_j‖² / (2(‖p_i‖² + ‖p_j‖²)).  Either way it grows in proportion to
-    small differences between units and stays exact where 1 − S itself is below
-    rounding (the saddle extrapolates it to the split).
+    The chord ‖ĉ_i − ĉ_j‖ between canonical directions (the shorter of ‖ĉ_i ∓ ĉ_j‖ for
+    an absolute cosine): it grows in proportion to small differences between units and
+    stays exact where 1 − S itself is below rounding (the saddle extrapolates it to
+    the split).
     """
     symmetry = symmetry_of(activation)
-    if not sign_flip(symmetry):
-        c = row_directions(canonical_units(units, symmetry))
-        diff = c[:, None, :] - c[None, :, :]
-        return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
-    S = flip_similarity(units)
-    separation = np.sqrt(2.0 * np.maximum(1.0 - S, 0.0))
-    p = units[:, :-1]
-    peak = np.abs(p).max(initial=0.0)
-    p = p / (peak if peak > 0 else 1.0)  # one scale for all: dice compares lengths
-    s = np.sign(units[:, -1])
-    both = (s[:, None] != 0) & (s[None, :] != 0)
-    diff = p[:, None, :] - (s[:, None] * s[None, :])[..., None] * p[None, :, :]
-    lengths = np.einsum("ij,ij->i", p, p)
-    total = lengths[:, None] + lengths[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        exact = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff) / total)
-    return np.where(both & (total > 0), exact, separation)
+    c = row_directions(canonical_units(units, symmetry))
+    diff = c[:, None, :] - c[None, :, :]
+    chord = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    if sign_flip(symmetry):
+        total = c[:, None, :] + c[None, :, :]
+        chord = np.minimum(chord, np.sqrt(np.einsum("ijk,ijk->ij", total, total)))
+    return chord
 
 
 def contributions(block: np.ndarray, w2: np.ndarray, activation: str,

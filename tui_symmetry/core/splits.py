@@ -12,27 +12,22 @@ clique, the order of the distances 1 − S_ij of its alike pairs (complete linka
 merges in that order; a clique is one group in any order; see metrics.count_groups).
 After an exact evaluation the tracker notes the budget β: the smallest distance of any
 live S_ij from the threshold and, for (c), half the smallest gap between those
-distances; while no S_ij can have moved by β, nothing can change.  Give unit i the
-scale σ_i = min(‖w_i‖, |v_i|): a unit that moves less than σ_i keeps its state (its
-incoming weights cannot reach zero, its outgoing weight cannot change sign, and every
-measure reads the sign of v).  A unit's path is at most √(D + 2) times the sum over
-steps of its largest parameter change, so the tracker adds up max_k |Δθ_k|/σ_unit(k)
-— one subtraction, one product and a max per step — and after a sum r every unit has
-moved by at most ρ = √(D + 2)·r times its σ.  How far that moves a similarity:
-
-* cosine measures (relu, leaky relu, linear: cosines of canonical directions,
-  tui_symmetry.core.similarity): a direction, undefined only closer to zero, turns by
-  at most asin(ℓ/σ_i) when the unit moves by ℓ, so after ρ·σ_i by at most
-  X/√(1 − X²), X = ρ/(1 − ρ), and a pair's similarity by at most twice that (half of
-  it for positive_scale, whose cosine averages the incoming direction with the fixed
-  sign of v);
-* the balanced dice (tanh, sigmoid), S = |dice(p_i, p_j) + s_i s_j| / N_ij with
-  N_ij = 2 when both outgoing weights are nonzero (√2 or 1 otherwise): the gradient
-  of dice(a, b) in a has length 2‖b‖√(1 − dice²)/(‖a‖² + ‖b‖²) ≤ 1/‖a‖, and ‖p_i‖ ≥
-  ‖w_i‖ ≥ σ_i shrinks at most to (1 − ρ)σ_i on the way, so dice moves by at most
-  −ln(1 − ρ) per unit and S by at most −2·ln(1 − ρ)/N (the absolute value moves
-  nothing further; the signs are fixed).
-
+distances; while no S_ij can have moved by β, nothing can change.  Each S_ij is a
+cosine (absolute for tanh and sigmoid) of canonical unit rows
+(tui_symmetry.core.similarity): [ŵ, sgn v] for relu, leaky relu, tanh and sigmoid,
+with ŵ the direction of [w, b], or ±ŵ for linear.  Give unit i the scale
+σ_i = min(‖w_i‖, |v_i|): a unit that moves less than σ_i keeps its state (its incoming
+weights cannot reach zero, its outgoing weight cannot change sign), and its direction
+ŵ, undefined only closer to zero, turns by at most asin(r/σ_i) when it moves by r.
+So after a path r·σ_i the direction has turned by at most X/√(1 − X²),
+X = r/(1 − r), and ŵ_i·ŵ_j has moved by at most twice that.  For the rows [ŵ, s] the
+cosine is (ŵ_i·ŵ_j + s_i s_j)/N_ij with the signs fixed, N_ij = 2 when both outgoing
+weights are nonzero, √2 when one is zero and 1 when both are, so a pair's similarity
+moves by at most 2/N_ij times the turn (an absolute value moves nothing further); the
+tracker takes the largest 1/N_ij among its live units.  A unit's path is at most
+√(D + 2) times the sum over steps of its largest parameter change, so the tracker adds
+up max_k |Δθ_k|/σ_unit(k) — one subtraction, one product and a max per step — and
+while that stays within what β allows nothing can change.
 Exact zeros that define the state (a unit without incoming weights, a zero outgoing
 weight) are watched directly.
 
@@ -62,6 +57,7 @@ MAX_BATCH = 64
 BATCH_ENTRIES = 1_000_000
 # Leave batch mode once the bound covers at least this many steps like the last one.
 STEPS_TO_LEAVE_BATCHING = 4
+SQRT_HALF = math.sqrt(0.5)
 
 
 class SplitTracker:
@@ -77,12 +73,12 @@ class SplitTracker:
         self.layout = layout
         self.activation = activation
         self.threshold = threshold
+        # Canonical rows [ŵ, sgn v] (else ±ŵ): how much of a direction's turn reaches a
+        # pair's similarity, 1/N_ij, depends on which outgoing weights are zero (see
+        # the module doc); set with the scales.
         symmetry = symmetry_of(activation)
-        self._dice = sign_flip(symmetry)
-        # How much of a direction's turn (cosines) or of a dice's change reaches a
-        # pair's similarity (see the module doc); for the dice, 1/N_ij depends on which
-        # outgoing weights are zero and is set with the scales.
-        self._pair_factor = 0.5 if symmetry == "positive_scale" else 1.0
+        self._balanced = symmetry == "positive_scale" or sign_flip(symmetry)
+        self._pair_factor = 1.0
         H, D = layout.hidden, layout.inputs
         self._n_block = H * (D + 1)
         self._root_k = math.sqrt(D + 2)
@@ -260,8 +256,6 @@ class SplitTracker:
             relative = 1.0  # no pair to compare: only a state change matters
         elif budget <= 0.0:
             return 0.0
-        elif self._dice:
-            relative = -math.expm1(-budget / (2.0 * self._pair_factor))  # −2·ln(1 − ρ)/N = β
         else:
             beta = budget / self._pair_factor
             x = beta / math.sqrt(4.0 + beta * beta)  # 2x/√(1 − x²) = β
@@ -278,8 +272,8 @@ class SplitTracker:
         # An undefined sign: watch v itself.
         self._watch = np.concatenate([self._w1_at[~live].ravel(), self._w2_at[zero_v]])
         np.minimum(sigma, np.where(zero_v, np.inf, v), out=sigma)
-        if self._dice:
-            self._pair_factor = 1.0 if zero_v.any() else 0.5  # 1/N_ij at its largest
+        if self._balanced:  # 1/N_ij at its largest over live pairs
+            self._pair_factor = (0.5, SQRT_HALF, 1.0)[min(int(np.count_nonzero(zero_v)), 2)]
         sigma[~live] = np.inf  # watched instead
         np.divide(1.0, sigma, out=sigma)
         self._scale_block[:] = sigma[:, None]

@@ -331,10 +331,10 @@ class SimilarityPanel(LinePanel):
             text, self._styles.text(bold=bold, dim=dim))
 
     def _legend_spec(self, width: int, snap: Any) -> LineSpec:
-        dice = sign_flip(symmetry_of(snap.config.activation))
-        # tanh's and sigmoid's dice measure is in 0..1; a cosine can be negative and
+        odd = sign_flip(symmetry_of(snap.config.activation))
+        # For a |cos| measure S is in 0..1; otherwise cos can be negative and
         # the colour clips it to 0, which the legend says with "≤0".
-        name, low = ("dice ", "0 ") if dice else ("cos ", "≤0 ")
+        name, low = ("|cos| ", "0 ") if odd else ("cos ", "≤0 ")
         if self._space == FUNCTION:
             name, low = ("corr ", "≤0 ")
         order = "sim. order" if self._by_similarity else "unit order"
