@@ -58,6 +58,10 @@ SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
     "predicted_split_step": int,
     "split_step": int,
     "splits": list,
+    "merges": list,
+    "not_yet_lasting": list,
+    "unit_events": list,
+    "lasting_steps": int,
     "one_unit_loss": float,
     "steps_per_s": float,
 }

@@ -18,6 +18,7 @@ from tui_symmetry.core import Config, Trainer, network
 from tui_symmetry.core.chance import REFERENCE_INIT, symmetry_chance
 from tui_symmetry.core.config import ACTIVATIONS, INITS
 from tui_symmetry.core.init import init_params
+from tui_symmetry.core.lasting import LASTING_STEPS, lasting_changes
 from tui_symmetry.core.metrics import (
     CONSTANT,
     INACTIVE,
@@ -189,19 +190,23 @@ def test_the_first_split_is_recorded_at_its_exact_step() -> None:
     ("relu", {"l1": 0.004, "init": "xavier"}),  # units die, v reaches exact zeros
     ("linear", {"hidden": 6, "epsilon": 1e-3}),
 ])
-def test_every_split_is_recorded_and_the_count_always_agrees(activation: str,
-                                                            changes: dict) -> None:
+def test_every_change_is_recorded_and_the_count_always_agrees(activation: str,
+                                                              changes: dict) -> None:
     trainer = Trainer(Config(activation=activation, dataset="moons", **changes))
-    counts = []
+    counts = [trainer.instruments.splits.distinct]
     for _ in range(1500):
         trainer.step(1)
         summary = summarize(trainer.params, activation)
         counts.append(summary["distinct_units"])
         assert trainer.instruments.splits.distinct == counts[-1], trainer.step_count
-    rises = [(step + 2, a, b) for step, (a, b) in enumerate(itertools.pairwise(counts))
-             if b > a]
-    recorded = trainer.snapshot().splits
-    assert [split for split in recorded if split[0] > 1] == rises
+    changed = [(step + 1, a, b) for step, (a, b) in enumerate(itertools.pairwise(counts))
+               if b != a]
+    snap = trainer.snapshot()
+    assert list(snap.unit_events) == changed
+    # The lasting ones are the raw ones debounced (core/lasting.py), every one dated at
+    # a raw change.
+    assert snap.splits == lasting_changes(changed, counts[0], 1500, LASTING_STEPS).splits
+    assert {step for step, _, _ in snap.splits + snap.merges} <= {s for s, _, _ in changed}
     # The tracker did not simply evaluate every step.
     assert trainer.instruments.splits.evaluations < 1500
 
@@ -210,9 +215,11 @@ def test_a_split_at_a_rolled_back_step_is_not_reported() -> None:
     trainer = Trainer(Config())
     trainer.step(10)
     # As if the step after this one had split and then been rolled back (divergence).
-    trainer.instruments.splits.splits.append((11, 1, 2))
-    assert trainer.snapshot().splits == ()
-    assert trainer.snapshot().split_step is None
+    trainer.instruments.splits._record(11, 1, 2)
+    snap = trainer.snapshot()
+    assert snap.splits == () and snap.split_step is None
+    assert snap.unit_events == () and snap.not_yet_lasting == ()
+    assert trainer.instruments.splits.changes(11).not_yet_lasting == ((11, 1, 2),)
 
 
 def test_tracker_counts_from_the_parameters_it_is_given() -> None:

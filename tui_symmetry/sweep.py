@@ -10,8 +10,8 @@ processes (``--jobs``, default: the number of cores) or, with ``--scheduler``, t
 distributed cluster through its concurrent.futures executor (``pip install
 'tui-symmetry[dask]'``).
 
-When ε is varied the sweep fits the first split step against log10(1/ε): near the
-symmetric saddle a difference grows ×e every 1/(lr·|λ|) steps, so a run started ε from
+When ε is varied the sweep fits the first lasting split step against log10(1/ε): near
+the symmetric saddle a difference grows ×e every 1/(lr·|λ|) steps, so a run started ε from
 it splits after about ln(c/ε)/(lr·|λ|) steps — a straight line in log10(1/ε) with
 lr·|λ|/ln 10 decades per step, where the curvature is steady.
 
@@ -421,7 +421,11 @@ def _start_progress(stream: TextIO, total: int) -> tuple[Any, Any]:
 
 def fit_split_steps(runs: Iterable[Run], varied: Sequence[str]) -> list[SplitFit]:
     """The least-squares line of split step against log10(1/ε), per group of the other
-    varied settings; only when ε is varied, over runs with ε > 0 that split."""
+    varied settings; only when ε is varied, over runs with ε > 0 that split.
+
+    The split step is the run's first *lasting* split (core/lasting.py): a crossing
+    undone within the window is no point of the law.  ``r2`` is None for two points.
+    """
     if "epsilon" not in varied:
         return []
     others = [name for name in varied if name != "epsilon"]
@@ -443,7 +447,10 @@ def fit_split_steps(runs: Iterable[Run], varied: Sequence[str]) -> list[SplitFit
         slope, intercept = np.polyfit(x, y, 1)
         residual = y - (intercept + slope * x)
         total = float(((y - y.mean()) ** 2).sum())
-        r2 = 1.0 - float((residual**2).sum()) / total if total > 0 else None
+        # A line through two points fits them exactly whatever they are: an R² there
+        # says nothing, so there is none.
+        r2 = (1.0 - float((residual**2).sum()) / total
+              if total > 0 and len(points) > 2 else None)
         fits.append(SplitFit(dict(zip(others, key, strict=True)), float(slope),
                              float(intercept), r2, tuple(sorted(points))))
     return fits
@@ -452,9 +459,13 @@ def fit_split_steps(runs: Iterable[Run], varied: Sequence[str]) -> list[SplitFit
 def fit_text(fit: SplitFit) -> str:
     """One line: the fit in words."""
     where = f" ({_describe(fit.group)})" if fit.group else ""
-    r2 = "—" if fit.r2 is None else f"{fit.r2:.3f}"
+    if len(fit.points) == 2:
+        quality = "2 runs: two points give no quality of fit"
+    else:
+        r2 = "—" if fit.r2 is None else f"{fit.r2:.3f}"
+        quality = f"R² {r2} over {len(fit.points)} runs"
     return (f"split step ≈ {fit.intercept:,.0f} + {fit.slope:,.0f} per decade of 1/ε{where}:"
-            f" R² {r2} over {len(fit.points)} runs")
+            f" {quality}")
 
 
 def fit_chart(fit: SplitFit, color: bool, width: int = 70, height: int = 16) -> str:

@@ -60,9 +60,8 @@ SPACES = (WEIGHTS, FUNCTION)
 SIGN_FLIP = ("odd", "odd_plus_constant")
 """The symmetries that map a unit u to −u (and no rescaling): an absolute cosine."""
 _MEASURE_NAMES = {
-    "odd": "|cos| of balanced units ({act}: u and −u alike; sizes not compared)",
-    "odd_plus_constant": "|cos| of balanced units ({act}: u, −u alike up to b2; sizes not "
-                         "compared)",
+    "odd": "|cos| of balanced units ({act}: u, −u alike; sizes not compared)",
+    "odd_plus_constant": "|cos| of balanced units ({act}: u, −u alike; sizes not compared)",
     "positive_scale": "cos of balanced units ({act}: (αw, αb, v/α) alike)",
     "linear": "cos of v·[w, b] ({act}: any rescaling alike)",
 }

@@ -1,9 +1,11 @@
 """Every split of a run at its exact step, for the price of a max-norm per step.
 
-One rule everywhere: a split is a step at which the number of distinct units
-(:func:`tui_symmetry.core.metrics.distinct_units`) rises; it is recorded as
-(step, k_before, k_after).  Computing distinct units after every step would cost as
-much as the step, so the tracker works in two modes.
+The tracker records every change of the number of distinct units
+(:func:`tui_symmetry.core.metrics.distinct_units`) at its exact step, rises and falls,
+as (step, k_before, k_after): the raw *events*.  The splits and merges a run reports
+are the lasting ones derived from them (:mod:`tui_symmetry.core.lasting`: a change
+that holds for LASTING_STEPS steps).  Computing distinct units after every step would
+cost as much as the step, so the tracker works in two modes.
 
 **Proving nothing changed.**  The count depends on the parameters only through (a)
 which units are left out (no incoming weights), (b) which live pairs are alike
@@ -45,6 +47,7 @@ import math
 
 import numpy as np
 
+from tui_symmetry.core.lasting import LASTING_STEPS, Change, LastingChanges, LastingCount
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD, count_groups, is_union_of_cliques
 from tui_symmetry.core.network import ParamLayout
 from tui_symmetry.core.similarity import sign_flip, similarity_matrix, symmetry_of
@@ -61,15 +64,16 @@ SQRT_HALF = math.sqrt(0.5)
 
 
 class SplitTracker:
-    """Follows the number of distinct units of one run and records every rise.
+    """Follows the number of distinct units of one run and records every change.
 
     Call :meth:`observe` after every step with the parameters before and after it;
-    read :attr:`splits` and :attr:`distinct` (reading evaluates any steps still held).
-    ``evaluations`` counts the steps whose similarities were computed.
+    read :attr:`events`, :meth:`changes` and :attr:`distinct` (reading evaluates any
+    steps still held).  ``evaluations`` counts the steps whose similarities were
+    computed.
     """
 
     def __init__(self, layout: ParamLayout, activation: str, theta: np.ndarray, step: int = 0,
-                 threshold: float = SAME_UNIT_THRESHOLD) -> None:
+                 threshold: float = SAME_UNIT_THRESHOLD, window: int = LASTING_STEPS) -> None:
         self.layout = layout
         self.activation = activation
         self.threshold = threshold
@@ -85,7 +89,7 @@ class SplitTracker:
         # Flat positions in theta of each unit's incoming weights and outgoing weight.
         self._w1_at = np.arange(self._n_block).reshape(H, D + 1)[:, :D]
         self._w2_at = self._n_block + np.arange(H)
-        self._splits: list[tuple[int, int, int]] = []
+        self._events: list[Change] = []
         self._distinct = 0
         self.evaluations = 0
         # Bound mode: 1/σ per parameter of a live unit (0 elsewhere), the sum observe()
@@ -109,13 +113,26 @@ class SplitTracker:
         self._pairs: tuple[np.ndarray, np.ndarray] | None = None
         self._order: np.ndarray | None = None
         self._last_theta, self._last_step = theta.copy(), step
+        self.step = step  # the last step observed
         self._evaluate(theta[None, :], np.array([step]))
+        self._lasting = LastingCount(self._distinct, window)
 
     @property
-    def splits(self) -> list[tuple[int, int, int]]:
-        """Every split so far: (step, k_before, k_after)."""
+    def events(self) -> list[Change]:
+        """Every change of the count so far, rises and falls: (step, k_before, k_after)."""
         self.flush()
-        return self._splits
+        return self._events
+
+    def changes(self, step: int | None = None) -> LastingChanges:
+        """The lasting splits and merges as known at ``step`` (default: the last step
+        observed), and those still pending; events after ``step`` are left out."""
+        self.flush()
+        return self._lasting.at(self.step if step is None else step)
+
+    @property
+    def splits(self) -> tuple[Change, ...]:
+        """The lasting splits so far: (step, k_before, k_after)."""
+        return self.changes().splits
 
     @property
     def distinct(self) -> int:
@@ -125,12 +142,12 @@ class SplitTracker:
 
     @property
     def first_split(self) -> int | None:
-        """The step of the first split, or None."""
-        splits = self.splits
-        return splits[0][0] if splits else None
+        """The step of the first lasting split, or None."""
+        return self.changes().split_step
 
     def observe(self, old: np.ndarray, new: np.ndarray, step: int) -> None:
         """Account for the step from ``old`` to ``new`` parameters, which is ``step``."""
+        self.step = step
         if self._bounding:
             d = self._diff
             np.subtract(new, old, out=d)
@@ -202,8 +219,8 @@ class SplitTracker:
             for t in changes:
                 idx = np.flatnonzero(live[t])
                 count = count_groups(S[t][np.ix_(idx, idx)], self.threshold)
-                if self._live is not None and count > self._distinct:
-                    self._splits.append((int(steps[t]), self._distinct, count))
+                if self._live is not None and count != self._distinct:
+                    self._record(int(steps[t]), self._distinct, count)
                 self._distinct = count
                 self._live = live[t]
             self._live, self._alike, self._order = live[end - 1], alike[end - 1], order
@@ -216,6 +233,10 @@ class SplitTracker:
             previous = None
         self._last_theta, self._last_step = thetas[-1].copy(), int(steps[-1])
         self._decide_mode(units[-1], S[-1], live[-1], thetas[-1], previous)
+
+    def _record(self, step: int, before: int, after: int) -> None:
+        self._events.append((step, before, after))
+        self._lasting.add(step, before, after)
 
     def _live_row(self, live: np.ndarray) -> np.ndarray:
         return (live[:1] if self._live is None else self._live[None]).copy()
