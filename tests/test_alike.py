@@ -12,7 +12,12 @@ from tui_symmetry.core.config import ACTIVATIONS
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD, unit_vectors
 from tui_symmetry.core.network import with_ones
 from tui_symmetry.core.saddle import largest_chord
-from tui_symmetry.core.similarity import function_similarity, measure_name, similarity_matrix
+from tui_symmetry.core.similarity import (
+    function_similarity,
+    measure_name,
+    pair_similarity,
+    similarity_matrix,
+)
 
 UNIT = np.array([0.8, -0.5, 0.3, 1.2])
 X = np.random.default_rng(0).uniform(-1.5, 1.5, (200, 2))
@@ -126,3 +131,16 @@ def test_the_largest_chord_is_the_least_similar_pair(activation: str) -> None:
     S = similarity_matrix(units, activation)
     chord = largest_chord(units, live, activation)
     assert chord == pytest.approx(np.sqrt(2 * (1 - S.min())), rel=1e-6)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_chosen_pairs_get_the_bits_of_the_whole_matrix(activation: str) -> None:
+    # The split tracker computes only the pairs it cannot vouch for, at many steps at
+    # once; they must be the snapshot's numbers to the bit.
+    rng = np.random.default_rng(9)
+    stack = rng.standard_normal((5, 7, 4)) * rng.uniform(1e-3, 1e3, (5, 1, 1))
+    stack[1, 2, 3] = 0.0
+    first, second = np.array([0, 2, 3, 6, 4]), np.array([1, 5, 3, 0, 2])
+    chosen = pair_similarity(stack, activation, first, second)
+    whole = similarity_matrix(stack, activation)
+    assert np.array_equal(chosen, whole[:, first, second])

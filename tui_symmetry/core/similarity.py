@@ -176,6 +176,26 @@ def similarity_matrix(units: np.ndarray, activation: str) -> np.ndarray:
     return cosine_matrix(canonical_units(units, symmetry), sign_flip(symmetry))
 
 
+def pair_similarity(units: np.ndarray, activation: str, first: np.ndarray,
+                    second: np.ndarray) -> np.ndarray:
+    """S[..., first[k], second[k]] of :func:`similarity_matrix`, the same bits, without
+    the other pairs (..., len(first)): every operation is the one cosine_matrix does
+    for that pair, in the same order."""
+    symmetry = symmetry_of(activation)
+    d = row_directions(canonical_units(units, symmetry))
+    a, b = d[..., first, :], d[..., second, :]
+    S = a[..., 0] * b[..., 0]
+    for k in range(1, d.shape[-1]):
+        S += a[..., k] * b[..., k]
+    if sign_flip(symmetry):
+        np.abs(S, out=S)
+    else:
+        np.maximum(S, -1.0, out=S)
+    np.minimum(S, 1.0, out=S)
+    S[..., first == second] = 1.0
+    return S
+
+
 def separation_matrix(units: np.ndarray, activation: str) -> np.ndarray:
     """√(2·(1 − S_ij)) for every pair of units (H, H), computed from differences.
 
