@@ -182,17 +182,20 @@ def pair_similarity(units: np.ndarray, activation: str, first: np.ndarray,
     the other pairs (..., len(first)): every operation is the one cosine_matrix does
     for that pair, in the same order."""
     symmetry = symmetry_of(activation)
-    d = row_directions(canonical_units(units, symmetry))
-    a, b = d[..., first, :], d[..., second, :]
-    S = a[..., 0] * b[..., 0]
-    for k in range(1, d.shape[-1]):
-        S += a[..., k] * b[..., k]
+    # Component-major (..., K, H), so each gather below is a contiguous row.
+    d = np.ascontiguousarray(np.swapaxes(row_directions(canonical_units(units, symmetry)),
+                                         -1, -2))
+    S = d[..., 0, first] * d[..., 0, second]
+    for k in range(1, d.shape[-2]):
+        S += d[..., k, first] * d[..., k, second]
     if sign_flip(symmetry):
         np.abs(S, out=S)
     else:
         np.maximum(S, -1.0, out=S)
     np.minimum(S, 1.0, out=S)
-    S[..., first == second] = 1.0
+    same = first == second
+    if same.any():
+        S[..., same] = 1.0
     return S
 
 

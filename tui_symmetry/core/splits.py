@@ -75,7 +75,9 @@ _ROUNDING_SLACK = 1e-12
 # A new anchor once a unit has moved this share of its scale (its turn bound grows
 # without limit as the share nears 1).
 REANCHOR_SHARE = 0.5
-# Steps whose pairs in doubt are computed together, at most, and pair-steps at most.
+# Steps whose pairs in doubt are computed together: at least, at most, and pair-steps at
+# most.
+MIN_BATCH = 64
 MAX_BATCH = 256
 BATCH_PAIRS = 250_000
 # Pairs this close to their limits (in τ_i + τ_j, radians) are computed with any other.
@@ -113,13 +115,14 @@ class MergeOrder:
         self.rivals = np.array(rivals, dtype=np.intp)
         self.rival_end = np.array(rival_end, dtype=np.intp)
 
-    def slack(self, distance: np.ndarray) -> np.ndarray:
+    def slack(self, distance: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
         """For each row of ``distance`` (..., pairs): the smallest D(rival) − D(merge it
-        lost to); the sequence is the anchor's where it is positive."""
+        lost to); the sequence is the anchor's where it is positive.  ``columns`` says
+        where the leaves' pairs are in ``distance`` (default: at their positions)."""
         if not len(self.rivals):
             return np.full(distance.shape[:-1], math.inf)
         heights = np.empty((*distance.shape[:-1], self.size))
-        heights[..., self.leaf_at] = distance[..., self.leaves]
+        heights[..., self.leaf_at] = distance[..., self.leaves if columns is None else columns]
         for at, left, right in self.joins:
             heights[..., at] = np.maximum(heights[..., left], heights[..., right])
         lost_to = heights[..., self.chosen][..., self.rival_end]
@@ -255,6 +258,8 @@ class SplitTracker:
         self._held_steps: list[int] = []
         self._in_doubt = 0  # the first pairs by limit that the held steps compute
         self._next_limit = math.inf  # the lowest limit of the pairs not in doubt
+        self._batch = MIN_BATCH  # steps to hold this time
+        self._anchored_at = step
         self.step = step  # the last step observed
         self._evaluate(theta, step)
         self._lasting = LastingCount(self._distinct, window)
@@ -310,10 +315,14 @@ class SplitTracker:
                                 else math.inf)
         if not self._in_doubt:
             return  # no pair can have moved by its margin
+        if not self._held_steps:
+            # Margins that lasted q steps since the anchor will last about as long
+            # again once anchored afresh: hold about that many steps, no more.
+            self._batch = min(MAX_BATCH, max(MIN_BATCH, step - self._anchored_at))
         self._held[len(self._held_steps)] = new
         self._held_steps.append(step)
         held = len(self._held_steps)
-        if held == MAX_BATCH or held * self._in_doubt >= BATCH_PAIRS:
+        if held >= self._batch or held * self._in_doubt >= BATCH_PAIRS:
             self.flush()
 
     def flush(self) -> None:
@@ -332,25 +341,28 @@ class SplitTracker:
         now = pair_similarity(self._units(thetas), self.activation, self._first[pairs],
                               self._second[pairs])
         crossed = ((now >= self.threshold) != (self._known[pairs] >= self.threshold)).any(axis=1)
-        if with_order:
-            distance = np.zeros((len(steps), len(self._first)))
-            distance[:, pairs] = 1.0 - now
-            slack = self._order.slack(distance)
-        for k, step in enumerate(steps):
-            if crossed[k]:
-                # A new anchor here, and the steps after it accounted for from it.
-                self._evaluate(thetas[k], step)
-                last = self.step
-                for j in range(k + 1, len(steps)):
-                    self.observe(thetas[j - 1], thetas[j], steps[j])
-                self.flush()  # what the replay held: the caller wants every step done
-                self.step = last
-                return
-            if with_order and not slack[k] > 0.0:
-                self._known[pairs] = now[k]
-                self._recount(step)
-                if k + 1 < len(steps):
-                    slack[k + 1:] = self._order.slack(distance[k + 1:])
+        first_crossing = int(crossed.argmax()) if crossed.any() else len(steps)
+        start = 0
+        while with_order:  # the merge sequence, up to the first crossing
+            columns = np.searchsorted(pairs, self._order.leaves)
+            slack = self._order.slack(1.0 - now[start:first_crossing], columns)
+            failed = np.flatnonzero(~(slack > 0.0))
+            if not len(failed):
+                break
+            k = start + int(failed[0])
+            self._known[pairs] = now[k]
+            self._recount(steps[k])
+            start = k + 1
+        if first_crossing < len(steps):
+            # A new anchor there, and the steps after it accounted for from it.
+            k = first_crossing
+            self._evaluate(thetas[k], steps[k])
+            last = self.step
+            for j in range(k + 1, len(steps)):
+                self.observe(thetas[j - 1], thetas[j], steps[j])
+            self.flush()  # what the replay held: the caller wants every step done
+            self.step = last
+            return
         self.pair_checks += len(steps)
         self._known[pairs] = now[-1]
         farthest = self._root_k * self._path
@@ -376,6 +388,7 @@ class SplitTracker:
     def _anchor(self, pairs: np.ndarray, turn: float) -> None:
         """New margins and limits for ``pairs``, whose similarities are known now, when
         every unit may have turned by ``turn`` since the anchor."""
+        self._anchored_at = self.step
         margin = np.abs(self._known[pairs] - self.threshold)
         if self._order is not None:
             inside = self._in_ambiguous[pairs]
