@@ -31,10 +31,11 @@ def _theta(units: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_the_movement_bound_holds_for_every_measure(activation: str) -> None:
     # The tracker vouches for a pair while (τ_i + τ_j)/N_ij stays below its margin,
-    # τ = −ln(1 − √(D + 2)·Σ max|Δθ|/σ) (core/splits.py).  Move every coordinate of both
-    # units by the same share of their σ, each in the direction that changes the pair's
-    # similarity most, with zero outgoing weights (watched, so they stay) on none, one
-    # or both, and check that the similarity moved no further.
+    # τ = −ln(1 − √(D + 1)·Σ max|Δ[w, b]|/‖w‖), and keeps each sign of v while
+    # Σ max|Δv|/|v| < 1 (core/splits.py).  Move every coordinate of both units by the
+    # same share of its scale, each in the direction that changes the pair's similarity
+    # most, with zero outgoing weights (watched, so they stay) on none, one or both, and
+    # check that the similarity moved no further.
     rng = np.random.default_rng(11)
     layout = ParamLayout(2, 2)
     worst = 0.0
@@ -42,19 +43,21 @@ def test_the_movement_bound_holds_for_every_measure(activation: str) -> None:
         units = rng.standard_normal((2, 4)) * rng.uniform(0.05, 3.0, (2, 1))
         units[: trial % 3, 3] = 0.0
         tracker = SplitTracker(layout, activation, _theta(units))
-        sigma = 1.0 / tracker._scale_w2  # the tracker's σ per unit
+        scale = np.ones((2, 4)) * np.linalg.norm(units[:, :2], axis=1)[:, None]
+        scale[:, 3] = np.abs(units[:, 3])  # the tracker's scales per coordinate
+        np.testing.assert_allclose(1.0 / tracker._scale_block, scale[:, :3])
         share = float(10 ** rng.uniform(-4, np.log10(0.45))) / tracker._root_k
         before = similarity_matrix(units, activation)[0, 1]
         direction = np.zeros_like(units)
         for i, k in itertools.product(range(2), range(4)):
             nudge = units.copy()
-            nudge[i, k] += 1e-7 * sigma[i]
+            nudge[i, k] += 1e-7 * scale[i, k]
             direction[i, k] = np.sign(similarity_matrix(nudge, activation)[0, 1] - before)
         direction[:, 3] *= units[:, 3] != 0
         turn = -np.log1p(-tracker._root_k * share)
         bound = 2 * turn / tracker._norm[0]
         for sign in (1.0, -1.0):
-            moved = units + sign * direction * (share * sigma)[:, None]
+            moved = units + sign * direction * share * scale
             change = abs(similarity_matrix(moved, activation)[0, 1] - before)
             worst = max(worst, change / bound)
             assert change <= bound, (trial, change, bound)

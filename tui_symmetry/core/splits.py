@@ -22,22 +22,23 @@ merge it lost to, the last it competed with: one comparison per competitor
 **How far a similarity can move.**  Each S_ij is a cosine (absolute for tanh and
 sigmoid) of canonical unit rows (tui_symmetry.core.similarity): [ŵ, sgn v] for relu,
 leaky relu, tanh and sigmoid, with ŵ the direction of p = [w, b], or ±ŵ for linear.
-At an exact evaluation (an *anchor*) unit i gets the scale σ_i = min(‖w_i‖, |v_i|): a
-unit whose path since then is shorter than σ_i keeps its state (its incoming weights
-cannot reach zero, its outgoing weight cannot change sign).  Its direction ŵ turns at
-the rate ‖dp‖/‖p‖, and ‖p‖ ≥ ‖w‖ ≥ σ_i − ℓ after a path ℓ, so after a path ρ·σ_i it
-has turned by at most τ = −ln(1 − ρ) radians, and between two moments by at most the
-difference of τ.  A cosine of two directions moves by at most the sum of their turns;
-for the rows [ŵ, s] the similarity is (ŵ_i·ŵ_j + s_i s_j)/N_ij with the signs fixed,
-N_ij = 2 when both outgoing weights are nonzero, √2 when one is zero and 1 when both
-are (linear: 1), and an absolute value moves nothing further.  Every unit's path is at
-most √(D + 2)·r·σ_i, r the sum over steps of the largest parameter change relative to
-its unit's σ (one subtraction, one product and two extremes per step), so with
-τ = −ln(1 − √(D + 2)·r) every S_ij has moved by at most 2(τ − τ′)/N_ij since a moment
-with τ′.  Each pair keeps one number, its limit λ_ij = N_ij·μ_ij + 2τ′ for a margin
-μ_ij: it is safe while 2τ < λ_ij, and the pairs in doubt are the first ones of the list
-sorted by limit.  Margins: a pair's distance from the threshold, and for the pairs of
-(c) also half the smallest slack of the merge sequence.
+At an exact evaluation (an *anchor*) the tracker notes each live unit's ‖w_i‖ and
+|v_i|.  Its direction ŵ turns at the rate ‖dp‖/‖p‖, and ‖p‖ ≥ ‖w‖ ≥ ‖w_i‖ − ℓ after a
+path ℓ of p, so after a path ρ·‖w_i‖ it has turned by at most τ = −ln(1 − ρ) radians,
+and between two moments by at most the difference of τ; its incoming weights cannot
+reach zero while ρ < 1, and v keeps its sign while v has moved less than |v_i|.  A
+cosine of two directions moves by at most the sum of their turns; for the rows [ŵ, s]
+the similarity is (ŵ_i·ŵ_j + s_i s_j)/N_ij with the signs fixed, N_ij = 2 when both
+outgoing weights are nonzero, √2 when one is zero and 1 when both are (linear: 1), and
+an absolute value moves nothing further.  Per step the tracker adds up the largest
+change of any w or b relative to its unit's ‖w_i‖ (r) and of any v relative to its
+|v_i| (r_v): one subtraction, one product, one absolute value and two maxima.  Every
+unit's p has then moved at most √(D + 1)·r·‖w_i‖, so with τ = −ln(1 − √(D + 1)·r) every
+S_ij has moved by at most 2(τ − τ′)/N_ij since a moment with τ′.  Each pair keeps one
+number, its limit λ_ij = N_ij·μ_ij + 2τ′ for a margin μ_ij: it is safe while
+2τ < λ_ij, and the pairs in doubt are the first ones of the list sorted by limit.
+Margins: a pair's distance from the threshold, and for the pairs of (c) also half the
+smallest slack of the merge sequence.
 
 **What it cannot vouch for.**  Once a pair is in doubt, the tracker keeps a copy of
 each step's parameters and computes the pairs in doubt (with those near their limits,
@@ -46,10 +47,10 @@ hundred steps or whenever it is read: their similarities are the same bits as in
 full evaluation (each is built from its two units alone, in a fixed order).  At each
 held step in turn it checks for a pair that crossed the threshold (then: a full
 evaluation there, a new anchor, and the later held steps accounted for from it) and
-the merge sequence (a recount with scipy's linkage where it changed).  A unit that
-moved half its scale and an exact zero that defines the state (a unit without
-incoming weights, a zero outgoing weight, watched directly) each bring a full
-evaluation too.  Steps are accounted for in order, so the first step at which
+the merge sequence (a recount with scipy's linkage where it changed).  A path of half
+a scale (√(D + 1)·r or r_v reaching 1/2) and an exact zero that defines the state (a
+unit without incoming weights, a zero outgoing weight, watched directly) each bring a
+full evaluation too.  Steps are accounted for in order, so the first step at which
 anything can have changed is the step that is looked at.
 """
 
@@ -72,7 +73,7 @@ from tui_symmetry.core.similarity import (
 
 # Rounding in the computed similarities: a margin is trusted only above this.
 _ROUNDING_SLACK = 1e-12
-# A new anchor once a unit has moved this share of its scale (its turn bound grows
+# A new anchor once the paths reach this share of the scales (the turn bound grows
 # without limit as the share nears 1).
 REANCHOR_SHARE = 0.5
 # Steps whose pairs in doubt are computed together: at least, at most, and pair-steps at
@@ -162,15 +163,16 @@ def _merge_part(units: list[int], alike: np.ndarray, distance: np.ndarray,
     # through each cluster's partners; the nearest comes off a heap.
     open_pairs: dict[tuple[int, int], tuple[float, int]] = {}
     partners: dict[int, set[int]] = {u: set() for u in units}
-    heap: list[tuple[float, tuple[int, int]]] = []
-    for a_i, a in enumerate(units):
-        for b in units[a_i + 1:]:
-            if alike[a, b]:
-                position = int(pair_at[a, b])
-                open_pairs[(a, b)] = (float(distance[position]), groups.leaf(position))
-                partners[a].add(b)
-                partners[b].add(a)
-                heap.append((float(distance[position]), (a, b)))
+    members = np.array(units)
+    first, second = np.nonzero(np.triu(alike[np.ix_(members, members)], 1))
+    first, second = members[first].tolist(), members[second].tolist()
+    positions = pair_at[first, second]
+    heights = distance[positions].tolist()
+    heap = list(zip(heights, zip(first, second, strict=True), strict=True))
+    for (height, key), position in zip(heap, positions.tolist(), strict=True):
+        open_pairs[key] = (height, groups.leaf(position))
+        partners[key[0]].add(key[1])
+        partners[key[1]].add(key[0])
     heapq.heapify(heap)
     while heap:
         height, key = heapq.heappop(heap)
@@ -219,7 +221,7 @@ class SplitTracker:
         self._balanced = symmetry == "positive_scale" or sign_flip(symmetry)
         H, D = layout.hidden, layout.inputs
         self._n_block = H * (D + 1)
-        self._root_k = math.sqrt(D + 2)
+        self._root_k = math.sqrt(D + 1)
         # Flat positions in theta of each unit's incoming weights and outgoing weight.
         self._w1_at = np.arange(self._n_block).reshape(H, D + 1)[:, :D]
         self._w2_at = self._n_block + np.arange(H)
@@ -237,7 +239,9 @@ class SplitTracker:
         self._scale = np.zeros(layout.size)
         self._scale_block = self._scale[: self._n_block].reshape(H, D + 1)
         self._scale_w2 = self._scale[self._n_block : self._n_block + H]
-        self._path = 0.0
+        self._diff_block = self._diff[: self._n_block]
+        self._diff_w2 = self._diff[self._n_block : self._n_block + H]
+        self._path = self._v_path = 0.0
         # At the anchor: the similarities known, each pair's limit and N_ij.
         self._known = np.zeros(len(self._first))
         self._limit = np.full(len(self._first), math.inf)
@@ -298,11 +302,14 @@ class SplitTracker:
         d = self._diff
         np.subtract(new, old, out=d)
         d *= self._scale
-        self._path += max(d.max(), -d.min())
+        np.abs(d, out=d)
+        self._path += float(self._diff_block.max())
+        self._v_path += float(self._diff_w2.max(initial=0.0))
         farthest = self._root_k * self._path
-        if not farthest < math.inf and not np.isfinite(new).all():
+        if not farthest + self._v_path < math.inf and not np.isfinite(new).all():
             return  # the run diverges: the trainer stops and rolls this step back
-        if farthest >= REANCHOR_SHARE or (len(self._watch) and new[self._watch].any()):
+        if (farthest >= REANCHOR_SHARE or self._v_path >= REANCHOR_SHARE
+                or (len(self._watch) and new[self._watch].any())):
             self.flush()
             self._evaluate(new, step)
             return
@@ -438,7 +445,7 @@ class SplitTracker:
             self._live_pair = live[self._first] & live[self._second]
             self._find_ambiguous()
         self._set_scale(units, live)
-        self._path = 0.0
+        self._path = self._v_path = 0.0
         self._anchor(np.arange(len(self._first)), 0.0)
 
     def _find_ambiguous(self) -> None:
@@ -482,22 +489,21 @@ class SplitTracker:
         self._lasting.add(step, before, after)
 
     def _set_scale(self, units: np.ndarray, live: np.ndarray) -> None:
-        """σ per unit (see the module doc), N_ij per pair and the exact zeros to watch."""
+        """The scales ‖w_i‖ and |v_i| (see the module doc), N_ij per pair and the exact
+        zeros to watch."""
         D = self.layout.inputs
         w = units[:, :D]
-        sigma = np.sqrt(np.einsum("ij,ij->i", w, w))
+        norm = np.sqrt(np.einsum("ij,ij->i", w, w))
         v = np.abs(units[:, -1])
         zero_v = live & (v == 0.0)
         # An undefined sign: watch v itself.
         self._watch = np.concatenate([self._w1_at[~live].ravel(), self._w2_at[zero_v]])
-        np.minimum(sigma, np.where(zero_v, np.inf, v), out=sigma)
         if self._balanced:
             squares = np.where(zero_v, 1.0, 2.0)
             self._norm = np.sqrt(squares[self._first] * squares[self._second])
-        sigma[~live] = np.inf  # watched instead
-        np.divide(1.0, sigma, out=sigma)
-        self._scale_block[:] = sigma[:, None]
-        self._scale_w2[:] = sigma
+        with np.errstate(divide="ignore"):
+            self._scale_block[:] = np.where(live, 1.0 / norm, 0.0)[:, None]
+            self._scale_w2[:] = np.where(live & ~zero_v, 1.0 / v, 0.0)  # else watched
 
 
 def _ambiguous_pairs(alike: np.ndarray, live: np.ndarray
