@@ -80,6 +80,7 @@ REANCHOR_SHARE = 0.5
 # most.
 MIN_BATCH = 64
 MAX_BATCH = 256
+MIN_CROSSING_GAP = 8
 BATCH_PAIRS = 250_000
 # Pairs this close to their limits (in τ_i + τ_j, radians) are computed with any other.
 NEAR = 0.05
@@ -139,12 +140,13 @@ class _Groups:
         self.right: list[int] = []
         self.level: list[int] = []
 
-    def leaf(self, position: int) -> int:
-        self.leaf_pairs.append(position)
-        self.left.append(-1)
-        self.right.append(-1)
-        self.level.append(0)
-        return len(self.level) - 1
+    def leaves(self, positions: list[int]) -> range:
+        start, n = len(self.level), len(positions)
+        self.leaf_pairs += positions
+        self.left += [-1] * n
+        self.right += [-1] * n
+        self.level += [0] * n
+        return range(start, start + n)
 
     def join(self, first: int, second: int) -> int:
         self.left.append(first)
@@ -161,18 +163,19 @@ def _merge_part(units: list[int], alike: np.ndarray, distance: np.ndarray,
     index in ``chosen`` of the merge that consumed one of its clusters)."""
     # Cluster pairs all of whose cross pairs are alike ("open"): (height, group), found
     # through each cluster's partners; the nearest comes off a heap.
-    open_pairs: dict[tuple[int, int], tuple[float, int]] = {}
     partners: dict[int, set[int]] = {u: set() for u in units}
     members = np.array(units)
     first, second = np.nonzero(np.triu(alike[np.ix_(members, members)], 1))
     first, second = members[first].tolist(), members[second].tolist()
     positions = pair_at[first, second]
     heights = distance[positions].tolist()
-    heap = list(zip(heights, zip(first, second, strict=True), strict=True))
-    for (height, key), position in zip(heap, positions.tolist(), strict=True):
-        open_pairs[key] = (height, groups.leaf(position))
-        partners[key[0]].add(key[1])
-        partners[key[1]].add(key[0])
+    keys = list(zip(first, second, strict=True))
+    open_pairs = dict(zip(keys, zip(heights, groups.leaves(positions.tolist()), strict=True),
+                          strict=True))
+    for a, b in keys:
+        partners[a].add(b)
+        partners[b].add(a)
+    heap = list(zip(heights, keys, strict=True))
     heapq.heapify(heap)
     while heap:
         height, key = heapq.heappop(heap)
@@ -264,6 +267,9 @@ class SplitTracker:
         self._next_limit = math.inf  # the lowest limit of the pairs not in doubt
         self._batch = MIN_BATCH  # steps to hold this time
         self._anchored_at = step
+        # Steps between crossings found in held steps (a running mean), and the last.
+        self._crossing_gap = float(MAX_BATCH)
+        self._last_crossing = step
         self.step = step  # the last step observed
         self._evaluate(theta, step)
         self._lasting = LastingCount(self._distinct, window)
@@ -324,8 +330,10 @@ class SplitTracker:
             return  # no pair can have moved by its margin
         if not self._held_steps:
             # Margins that lasted q steps since the anchor will last about as long
-            # again once anchored afresh: hold about that many steps, no more.
-            self._batch = min(MAX_BATCH, max(MIN_BATCH, step - self._anchored_at))
+            # again once anchored afresh; and the steps held after a crossing are
+            # accounted for twice, so hold about as long as crossings stay apart.
+            self._batch = int(min(MAX_BATCH, self._crossing_gap,
+                                  max(MIN_BATCH, step - self._anchored_at)))
         self._held[len(self._held_steps)] = new
         self._held_steps.append(step)
         held = len(self._held_steps)
@@ -363,6 +371,9 @@ class SplitTracker:
         if first_crossing < len(steps):
             # A new anchor there, and the steps after it accounted for from it.
             k = first_crossing
+            self._crossing_gap = max(
+                MIN_CROSSING_GAP, (self._crossing_gap + steps[k] - self._last_crossing) / 2.0)
+            self._last_crossing = steps[k]
             self._evaluate(thetas[k], steps[k])
             last = self.step
             for j in range(k + 1, len(steps)):
