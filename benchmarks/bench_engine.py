@@ -26,8 +26,8 @@ which the tracker had pairs in doubt (units hovering at the threshold); ``exact`
 that the tracker's events over the next 300 steps are those of a full count at every
 step.
 
-Run with ``make bench`` (or ``python benchmarks/bench_engine.py``).  Takes about six
-minutes (the grid four).
+Run with ``make bench`` (or ``python benchmarks/bench_engine.py``).  Takes about three
+minutes on a quiet machine (the grid two and a half).
 """
 
 from __future__ import annotations
