@@ -3,6 +3,8 @@ lasting splits and merges derived from them (docs/maths.md, "Splits")."""
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 
@@ -21,6 +23,7 @@ from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD, count_groups, summari
 from tui_symmetry.core.network import ParamLayout
 from tui_symmetry.core.similarity import similarity_matrix
 from tui_symmetry.core.splits import SplitTracker
+from tui_symmetry.sweep import Run, csv_text
 
 
 def _theta(units: np.ndarray) -> np.ndarray:
@@ -258,3 +261,12 @@ def test_a_merge_sequence_that_checks_out_gives_the_same_count(seed: int) -> Non
         assert same or not slack > 0.0
     # Both kinds of step were met: the sequence held, and it changed the count.
     assert (True, True) in outcomes and (False, False) in outcomes
+
+
+def test_sweep_csv_writes_every_list_of_changes_alike() -> None:
+    run = Run(0, {"epsilon": 1e-3}, Config(epsilon=1e-3))
+    run.summary = {"split_step": 3378, "splits": [[3378, 1, 2]], "merges": [[4000, 2, 1]],
+                   "not_yet_lasting": [], "unit_events": [[54, 1, 2], [60, 2, 1]]}
+    row = next(csv.DictReader(io.StringIO(csv_text([run], ["epsilon"]))))
+    assert row["splits"] == "3378:1>2" and row["merges"] == "4000:2>1"
+    assert row["unit_events"] == "54:1>2;60:2>1" and row["not_yet_lasting"] == ""

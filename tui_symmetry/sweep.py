@@ -67,6 +67,9 @@ SWEEP_EPILOG = (
     "  tui-symmetry sweep --vary dataset=xor,moons --vary hidden=4,8 --steps 3000 --csv\n"
     "  tui-symmetry sweep --vary seed=0,1,2,3 --steps 5000 --scheduler tcp://host:8786\n"
 )
+# Summary keys that list changes of the count as [step, k_before, k_after]: one CSV cell
+# each, "step:before>after" joined by ";".
+CHANGE_KEYS = ("splits", "merges", "not_yet_lasting", "unit_events")
 # Columns of the table and the CSV (after the varied settings), in this order.
 TABLE_COLUMNS = (
     ("loss", "loss"),
@@ -550,7 +553,7 @@ def csv_text(runs: Sequence[Run], varied: Sequence[str]) -> str:
         row = [run.varied[name] for name in varied]
         for key in keys:
             value = run.summary.get(key)
-            if key == "splits" and value is not None:
+            if key in CHANGE_KEYS and value is not None:
                 value = ";".join(f"{s}:{a}>{b}" for s, a, b in value)
             row.append("" if value is None else value)
         writer.writerow(row)
