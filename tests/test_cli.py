@@ -60,6 +60,10 @@ SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
     "predicted_split_range": list,
     "split_step": int,
     "splits": list,
+    "merges": list,
+    "not_yet_lasting": list,
+    "unit_events": list,
+    "lasting_steps": int,
     "one_unit_loss": float,
     "steps_per_s": float,
 }
@@ -352,7 +356,7 @@ def test_train_human_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert rows["splits"] == "none"
     assert rows["saddle"].startswith("curvature -") and "would grow" in rows["saddle"]
     assert rows["one-unit loss"].endswith("not below it: no better than one unit)")
-    assert rows["similarity"].startswith("|cos| (tanh")
+    assert rows["similarity"].startswith("|cos| of balanced units (tanh")
 
 
 def test_human_summary_names_the_export_and_a_real_gap(

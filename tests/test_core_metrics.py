@@ -50,8 +50,11 @@ def test_similarity_respects_each_activations_symmetry() -> None:
     assert relu[0, 1] == pytest.approx(-1.0, abs=1e-15)
     assert summarize(params, "leaky_relu")["similarity"][0, 1] == pytest.approx(-1.0)
     assert summarize(params, "linear")["similarity"][0, 1] == pytest.approx(1.0)
-    expected = units[0] @ units[2] / (np.linalg.norm(units[0]) * np.linalg.norm(units[2]))
-    assert odd[1, 2] == pytest.approx(abs(expected), rel=1e-14)
+    # tanh: the balanced cosine in absolute value (−u is u): |p̂_1·p̂_2 + sgn v_1 sgn v_2|/2.
+    p1, p2 = units[1, :3], units[2, :3]
+    cos = p1 @ p2 / (np.linalg.norm(p1) * np.linalg.norm(p2))
+    assert odd[1, 2] == pytest.approx(abs(cos + np.sign(units[1, 3] * units[2, 3])) / 2.0,
+                                      rel=1e-14)
     # relu: the cosine of balanced units, (ŵ_0·ŵ_2 + sign v_0 · sign v_2) / 2.
     w0, w2 = units[0, :3], units[2, :3]
     balanced = (w0 @ w2 / (np.linalg.norm(w0) * np.linalg.norm(w2)) + 1.0) / 2.0

@@ -64,7 +64,7 @@ def test_the_summary_shows_the_configs_own_chance_level():
         assert f"symmetry {snap.symmetry_index:.3f}" in summary
         assert f"(chance {snap.chance_level:.2f})" in summary
         # The measure in use is named (its head at least) where there is room.
-        assert "|cos|" in screen_text(panel)
+        assert "|cos| of balanced units" in screen_text(panel)
 
     run(panel, body, size=(40, 16))
 

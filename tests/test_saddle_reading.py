@@ -134,11 +134,11 @@ def test_a_paused_child_shows_a_reading_of_its_very_step():
 
 
 def test_the_reading_is_taken_at_the_same_steps_however_training_is_chunked():
-    # Config(): readings on their own at steps 0, 575 and 1,150; units split at 1,441.
+    # Config(): readings on their own at steps 0, 575 and 1,150; units split at 1,548.
     whole, chunked = Trainer(Config()), Trainer(Config())
-    whole.step(1_300)
-    while chunked.step_count < 1_300:
-        chunked.step(min(97, 1_300 - chunked.step_count))
+    whole.step(1_150)
+    while chunked.step_count < 1_150:
+        chunked.step(min(97, 1_150 - chunked.step_count))
     summary = whole.snapshot().summary()
     assert summary == chunked.snapshot().summary()
     # Readings taken on their own while nobody looked: `train` reports a forecast.

@@ -263,17 +263,16 @@ def test_random_units_differ_and_fit_below_one_unit(symmetric_stays: Trainer,
 
 
 def split_step(config: Config, until: int, every: int = 10) -> tuple[int | None, dict[int, float]]:
-    """The first step (on a grid of ``every``) with more than one distinct unit, and the
-    gap between units at each grid step until then."""
+    """The first lasting split (core/lasting.py) known by step ``until``, the one the
+    app marks, and the gap between units at each grid step (of ``every``) before it."""
     trainer = Trainer(config)
     gaps: dict[int, float] = {}
-    while trainer.step_count <= until:
-        facts = summary(trainer)
-        if facts["distinct_units"] > 1:
-            return trainer.step_count, gaps
-        gaps[trainer.step_count] = facts["max_unit_gap"]
+    tracker = trainer.instruments.splits
+    while trainer.step_count < until and tracker.first_split is None:
+        gaps[trainer.step_count] = summary(trainer)["max_unit_gap"]
         trainer.step(every)
-    return None, gaps
+    split = tracker.first_split
+    return split, {step: gap for step, gap in gaps.items() if split is None or step < split}
 
 
 @claim("epsilon-split")
@@ -293,7 +292,7 @@ def test_a_tiny_nudge_grows_and_a_smaller_one_splits_later() -> None:
     # thousand steps it stays below 0.02, invisible next to weights of order 0.1 to 1.
     window = np.array([gaps[step] for step in range(0, split, 100)])
     assert np.all(window[1:] > 1.2 * window[:-1])
-    assert gaps[1000] < 0.02 < gaps[split - 10]
+    assert gaps[1000] < 0.02 < gaps[max(gaps)]  # the last grid step before the split
 
 
 @claim("zero-stuck")
@@ -348,7 +347,7 @@ def test_tiny_init_units_align_before_they_split() -> None:
     history = trainer.history.arrays()
     index, steps = history["symmetry_index"], history["step"]
     peak = int(np.argmax(index))
-    assert index[0] < 0.5  # random directions at first
+    assert index[0] < 0.6  # random directions at first: near chance (0.49), far from 1
     assert index[peak] > 0.99  # then nearly one direction
     assert 0 < steps[peak] < scenario.point_step
     assert index[-1] < index[peak] - 0.25  # and apart again

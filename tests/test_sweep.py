@@ -20,6 +20,7 @@ from conftest import cpu_seconds, process_env, processes_in_session, wait_for
 
 from tui_symmetry import cli, sweep
 from tui_symmetry.core.config import Config
+from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.sweep import (
     Run,
     SplitFit,
@@ -135,6 +136,30 @@ def test_split_steps_are_fitted_against_log_one_over_epsilon() -> None:
     assert fit_split_steps(runs, ["dataset"]) == []  # ε not varied: no fit
     text = sweep.fit_text(fits["xor"])
     assert "300 per decade" in text and "R² 1.000" in text and "dataset=xor" in text
+
+
+def test_two_points_are_a_line_but_no_quality_of_fit() -> None:
+    runs = [_run(1e-2, 1000), _run(1e-4, 1600)]
+    (fit,) = fit_split_steps(runs, ["epsilon"])
+    assert fit.slope == pytest.approx(300.0)
+    assert fit.r2 is None and fit.to_dict()["r2"] is None  # any two points fit exactly
+    text = sweep.fit_text(fit)
+    assert "300 per decade" in text and "R²" not in text
+    assert "2 runs: two points give no quality of fit" in text
+
+
+def test_a_crossing_undone_at_once_is_not_fitted() -> None:
+    # moons with ε = 1e-3 crosses to 2 units at step 54 and back at 60: no split, so
+    # its run adds no point (the lasting split comes thousands of steps later).
+    config = Config(dataset="moons", epsilon=1e-3)
+    trainer = Trainer(config)
+    trainer.step(400)
+    summary = trainer.snapshot().summary()
+    assert summary["unit_events"] == [[54, 1, 2], [60, 2, 1]]
+    assert summary["split_step"] is None and summary["splits"] == []
+    transient = Run(1, {"epsilon": 1e-3}, config, summary=summary)
+    (fit,) = fit_split_steps([_run(1e-2, 1000), transient, _run(1e-4, 1600)], ["epsilon"])
+    assert [point[1] for point in fit.points] == [1000, 1600]
 
 
 def test_fit_chart_is_plain_text_off_a_terminal() -> None:

@@ -728,7 +728,7 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
     if summary.get("similarity_measure"):
         rows.append(("similarity", summary["similarity_measure"]))
     rows.append(("distinct units", f"{summary['distinct_units']} / {hidden}"))
-    rows.append(("splits", _splits_text(summary.get("splits") or [])))
+    rows += _change_rows(summary)
     dead = f"{summary['dead_units']} / {hidden}"
     kinds = [(summary.get("constant_units", 0), "constant"),
              (summary.get("inactive_units", 0), "never active")]
@@ -759,15 +759,37 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
     return rows
 
 
-def _splits_text(splits: Sequence[Sequence[int]], shown: int = 3) -> str:
-    """``at step 1,540: 1 → 2; at 1,610: 2 → 3; and 4 more`` (or ``none``)."""
-    if not splits:
-        return "none"
+def _change_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The rows of lasting splits and merges (core/lasting.py), those still pending, and
+    how many raw changes of the count were undone too soon to count."""
+    window = summary.get("lasting_steps")
+    pending = summary.get("not_yet_lasting") or []
+    lasting = [(summary.get("splits") or [], [c for c in pending if c[2] > c[1]]),
+               (summary.get("merges") or [], [c for c in pending if c[2] < c[1]])]
+    rows = [("splits", _changes_text(*lasting[0], window))]
+    if lasting[1][0] or lasting[1][1]:
+        rows.append(("merges", _changes_text(*lasting[1], window)))
+    counted = {change[0] for changes, waiting in lasting for change in [*changes, *waiting]}
+    brief = sum(1 for event in summary.get("unit_events") or [] if event[0] not in counted)
+    if brief and window is not None:
+        rows.append(("brief changes", f"{brief} undone within {window:,} steps "
+                     "(not splits or merges)"))
+    return rows
+
+
+def _changes_text(changes: Sequence[Sequence[int]], pending: Sequence[Sequence[int]],
+                  window: int | None, shown: int = 3) -> str:
+    """``at step 1,540: 1 → 2; at 1,610: 2 → 3; and 4 more`` (or ``none``), then the
+    pending ones: ``; 4 → 5 at 2,950 lasts if the count holds to 3,049``."""
     parts = [f"at step {step:,}: {before} → {after}" if i == 0
              else f"at {step:,}: {before} → {after}"
-             for i, (step, before, after) in enumerate(splits[:shown])]
-    more = len(splits) - shown
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+             for i, (step, before, after) in enumerate(changes[:shown])]
+    more = len(changes) - shown
+    text = "; ".join(parts) + (f"; and {more} more" if more > 0 else "") if parts else "none"
+    for step, before, after in pending:
+        holds = f" lasts if the count holds to {step + window - 1:,}" if window else ""
+        text += f"{'; then' if parts else ' yet:'} {before} → {after} at {step:,}{holds}"
+    return text
 
 
 def _saddle_text(summary: Mapping[str, Any]) -> str | None:

@@ -10,7 +10,7 @@ processes (``--jobs``, default: the number of cores) or, with ``--scheduler``, t
 distributed cluster through its concurrent.futures executor (``pip install
 'tui-symmetry[dask]'``).
 
-When ε is varied the sweep fits the first split step against log10(1/ε): near the
+When ε is varied the sweep fits the first lasting split step against log10(1/ε): near the
 symmetric saddle a difference grows ×e every 1/ln(1 − lr·λ) ≈ 1/(lr·|λ|) steps, so a
 run started ε from it splits after about ln(c/ε)/(lr·|λ|) steps — a straight line in
 log10(1/ε) with lr·|λ|/ln 10 decades per step, where the curvature is steady.
@@ -78,6 +78,9 @@ SWEEP_EPILOG = (
     "  tui-symmetry sweep --vary dataset=xor,moons --vary hidden=4,8 --steps 3000 --csv\n"
     "  tui-symmetry sweep --vary seed=0,1,2,3 --steps 5000 --scheduler tcp://host:8786\n"
 )
+# Summary keys that list changes of the count as [step, k_before, k_after]: one CSV cell
+# each, "step:before>after" joined by ";".
+CHANGE_KEYS = ("splits", "merges", "not_yet_lasting", "unit_events")
 # Columns of the table and the CSV (after the varied settings), in this order.
 TABLE_COLUMNS = (
     ("loss", "loss"),
@@ -489,7 +492,11 @@ def _start_progress(stream: TextIO, total: int) -> tuple[Any, Any]:
 
 def fit_split_steps(runs: Iterable[Run], varied: Sequence[str]) -> list[SplitFit]:
     """The least-squares line of split step against log10(1/ε), per group of the other
-    varied settings; only when ε is varied, over runs with ε > 0 that split."""
+    varied settings; only when ε is varied, over runs with ε > 0 that split.
+
+    The split step is the run's first *lasting* split (core/lasting.py): a crossing
+    undone within the window is no point of the law.  ``r2`` is None for two points.
+    """
     if "epsilon" not in varied:
         return []
     others = [name for name in varied if name != "epsilon"]
@@ -511,7 +518,10 @@ def fit_split_steps(runs: Iterable[Run], varied: Sequence[str]) -> list[SplitFit
         slope, intercept = np.polyfit(x, y, 1)
         residual = y - (intercept + slope * x)
         total = float(((y - y.mean()) ** 2).sum())
-        r2 = 1.0 - float((residual**2).sum()) / total if total > 0 else None
+        # A line through two points fits them exactly whatever they are: an R² there
+        # says nothing, so there is none.
+        r2 = (1.0 - float((residual**2).sum()) / total
+              if total > 0 and len(points) > 2 else None)
         fits.append(SplitFit(dict(zip(others, key, strict=True)), float(slope),
                              float(intercept), r2, tuple(sorted(points))))
     return fits
@@ -520,9 +530,13 @@ def fit_split_steps(runs: Iterable[Run], varied: Sequence[str]) -> list[SplitFit
 def fit_text(fit: SplitFit) -> str:
     """One line: the fit in words."""
     where = f" ({_describe(fit.group)})" if fit.group else ""
-    r2 = "—" if fit.r2 is None else f"{fit.r2:.3f}"
+    if len(fit.points) == 2:
+        quality = "2 runs: two points give no quality of fit"
+    else:
+        r2 = "—" if fit.r2 is None else f"{fit.r2:.3f}"
+        quality = f"R² {r2} over {len(fit.points)} runs"
     return (f"split step ≈ {fit.intercept:,.0f} + {fit.slope:,.0f} per decade of 1/ε{where}:"
-            f" R² {r2} over {len(fit.points)} runs")
+            f" {quality}")
 
 
 def fit_chart(fit: SplitFit, color: bool, width: int = 70, height: int = 16) -> str:
@@ -607,7 +621,7 @@ def csv_text(runs: Sequence[Run], varied: Sequence[str]) -> str:
         row = [run.varied[name] for name in varied]
         for key in keys:
             value = run.summary.get(key)
-            if key == "splits" and value is not None:
+            if key in CHANGE_KEYS and value is not None:
                 value = ";".join(f"{s}:{a}>{b}" for s, a, b in value)
             row.append("" if value is None else value)
         writer.writerow(row)

@@ -1,9 +1,9 @@
 """The chance level of the symmetry index: what unrelated units of this run would read.
 
-The symmetry index of units that have nothing to do with each other is not 0 and not
-the mean |cos| of isotropic vectors: every scheme starts the biases at 0 and several
-are not isotropic, so a fresh network of independent units reads 0.46–0.75 depending
-on the scheme and the task.  The chance level is therefore the *expected symmetry
+The symmetry index of units that have nothing to do with each other is not 0: tanh's
+and sigmoid's measure averages to 1/2 over the signs of the outgoing weights, ReLU's to
+about 0, and the biases start at 0, so the inputs' dimension and the shape of each
+scheme's draw move it too.  The chance level is therefore the *expected symmetry
 index of the config's own random start*, estimated by Monte Carlo over fresh inits
 with fixed seeds of its own (so it is the same number every time).
 

@@ -2,8 +2,9 @@
 
 A Trainer owns one :class:`Instruments`: it tells it about every step (so splits are
 recorded at their exact step) and asks it for the extra snapshot fields: chance level,
-the similarity measure's name, unit states, the saddle reading, the splits and the
-one-unit optimum (read from its cache; computing it is the caller's choice, see
+the similarity measure's name, unit states, the saddle reading, the lasting splits and
+merges with the raw changes of the count, and the one-unit optimum (read from its
+cache; computing it is the caller's choice, see
 :func:`tui_symmetry.core.one_unit.one_unit_loss`).
 """
 
@@ -145,7 +146,7 @@ class Instruments:
         else:
             span = (max(span[0], step + 1), span[1])
             point = point if point is not None and point > step else None
-        splits = tuple(split for split in self.splits.splits if split[0] <= step)
+        changes = self.splits.changes(step)
         states = summary["states"]
         states.flags.writeable = False
         return {
@@ -159,6 +160,9 @@ class Instruments:
             "growth_rate": reading.growth_rate,
             "predicted_split_step": point,
             "predicted_split_range": span,
-            "split_step": splits[0][0] if splits else None,
-            "splits": splits,
+            "split_step": changes.split_step,
+            "splits": changes.splits,
+            "merges": changes.merges,
+            "not_yet_lasting": changes.not_yet_lasting,
+            "unit_events": tuple(event for event in self.splits.events if event[0] <= step),
         }

@@ -44,7 +44,8 @@ within the rounding error of those sums (``_Terms.rounding_bound``) cannot be to
 zero and reads as exactly 0: differences neither grow nor shrink, to second order.
 
 The split forecast.  The units stop being all alike when the largest chord ‖ĉ_i − ĉ_j‖
-between canonical unit directions (similarity S = 1 − chord²/2) exceeds
+between canonical unit directions (similarity S = 1 − chord²/2,
+similarity.separation_matrix) exceeds
 √(2·(1 − threshold)).  At the current rate the chord gets there in ln(chord_split /
 chord) / rate steps, but one instant's rate is a poor guide: the curvature softens as
 the one-unit fit improves (on moons from ×e every 12 steps to ×e every 2,400), and the
@@ -68,7 +69,7 @@ import numpy as np
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
 from tui_symmetry.core.network import LEAKY_SLOPE, ParamLayout
-from tui_symmetry.core.similarity import absolute, canonical_units, row_directions, symmetry_of
+from tui_symmetry.core.similarity import separation_matrix
 
 # The dense path builds the restricted Hessian from this many direction × unit × input
 # entries at most; beyond it, Lanczos on single Hessian-vector products.
@@ -359,20 +360,14 @@ def growth_rate(curvature: float, config: Config) -> float | None:
 
 
 def largest_chord(units: np.ndarray, live: np.ndarray, activation: str) -> float:
-    """max over live pairs of ‖ĉ_i − ĉ_j‖ between canonical directions (S = 1 − chord²/2).
+    """max over live pairs of the chord √(2·(1 − S)) of the similarity measure.
 
-    Computed from differences, so it stays exact where 1 − S is below rounding.
+    Computed from differences (similarity.separation_matrix), so it stays exact where
+    1 − S is below rounding, and it grows in proportion to the units' differences.
     """
-    symmetry = symmetry_of(activation)
-    c = row_directions(canonical_units(units[live], symmetry))
-    if len(c) < 2:
+    if np.count_nonzero(live) < 2:
         return 0.0
-    diff = c[:, None, :] - c[None, :, :]
-    chord = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
-    if absolute(symmetry):
-        summ = c[:, None, :] + c[None, :, :]
-        chord = np.minimum(chord, np.sqrt(np.einsum("ijk,ijk->ij", summ, summ)))
-    return float(chord.max())
+    return float(separation_matrix(units[live], activation).max())
 
 
 class SaddleMeter:

@@ -5,11 +5,20 @@ weight W2[0,i].  Two units are "alike" when one is the other moved by a symmetry
 activation, i.e. when they compute the same thing.  Each activation has its own:
 
 * ``odd`` (tanh): φ(−z) = −φ(z), so (w, b, v) and (−w, −b, −v) compute the same
-  v·φ(w·x + b).  Measure: |cos(u_i, u_j)|.
+  v·φ(w·x + b).  Measure: the balanced cosine of ``positive_scale`` below, in absolute
+  value, |ŵ_i·ŵ_j + sgn(v_i)·sgn(v_j)| / 2: the incoming directions and the signs of
+  the outgoing weights weighted alike, and the flip of a whole unit only changes the
+  sign inside.  So (w, b, v) and (w, b, −v), which cancel each other, score 0 however
+  small v is (|cos| of the raw u, the measure before, gave them 0.9998 for v = 0.01:
+  the sign of v drowned in the incoming weights).  Sizes are not compared: u and 3u
+  score 1, though tanh(3z) is no multiple of tanh(z) once it saturates.  Comparing
+  the lengths of [w, b] too (the dice coefficient) was measured and set aside: units
+  in tanh's nearly linear range compute the same thing up to scale whatever their
+  sizes, and training spreads their sizes early (docs/maths.md, "Alike").
 * ``odd_plus_constant`` (sigmoid): σ(−z) = 1 − σ(z), so
   (−v)·σ(−w·x − b) = v·σ(w·x + b) − v: the unit −u is u plus the constant −v, which the
-  output bias b2 absorbs.  The flip includes the outgoing weight, exactly as for tanh.
-  Measure: |cos(u_i, u_j)|.
+  output bias b2 absorbs.  The flip includes the outgoing weight, exactly as for tanh,
+  and the measure is tanh's.
 * ``positive_scale`` (relu, leaky_relu): φ(αz) = αφ(z) for α > 0, so (αw, αb, v/α) is
   the same unit.  A unit's orbit {(αw, αb, v/α)} has one point of least norm, the
   *balanced* unit, whose incoming part [w, b] and outgoing weight have equal length
@@ -28,7 +37,9 @@ activation, i.e. when they compute the same thing.  Each activation has its own:
   odd as well: −u has the same e.
 
 Each measure is a cosine of a *canonical* form of the units (:func:`canonical_units`),
-absolute for the sign-flip symmetries.  Units with no incoming weights are not features
+absolute for the sign-flip symmetries.  For the saddle's extrapolation to a split,
+:func:`separation_matrix` gives √(2·(1 − S)) from differences, exact where 1 − S is
+below rounding.  Units with no incoming weights are not features
 of the input; :mod:`tui_symmetry.core.metrics` leaves them out of the summaries.
 
 The function-space measure (:func:`function_similarity`) is the correlation of two
@@ -46,9 +57,11 @@ from tui_symmetry.core.network import ACTIVATIONS, SYMMETRIES  # noqa: F401  (re
 WEIGHTS, FUNCTION = "weights", "function"
 SPACES = (WEIGHTS, FUNCTION)
 
+SIGN_FLIP = ("odd", "odd_plus_constant")
+"""The symmetries that map a unit u to −u (and no rescaling): an absolute cosine."""
 _MEASURE_NAMES = {
-    "odd": "|cos| ({act}: u and −u alike)",
-    "odd_plus_constant": "|cos| ({act}: u and −u alike up to b2)",
+    "odd": "|cos| of balanced units ({act}: u, −u alike; sizes not compared)",
+    "odd_plus_constant": "|cos| of balanced units ({act}: u, −u alike; sizes not compared)",
     "positive_scale": "cos of balanced units ({act}: (αw, αb, v/α) alike)",
     "linear": "cos of v·[w, b] ({act}: any rescaling alike)",
 }
@@ -67,13 +80,14 @@ def symmetry_of(activation: str) -> str:
         raise ValueError(f"unknown activation {activation!r}") from None
 
 
-def absolute(symmetry: str) -> bool:
-    """True when the measure is |cos|: the symmetry maps u to −u."""
-    return symmetry in ("odd", "odd_plus_constant")
+def sign_flip(symmetry: str) -> bool:
+    """True when the symmetry maps u to −u: the measure is an absolute cosine, in 0..1."""
+    return symmetry in SIGN_FLIP
 
 
 def measure_name(activation: str, space: str = WEIGHTS) -> str:
-    """The measure in use, for a legend: e.g. ``|cos| (tanh: u and −u alike)``."""
+    """The measure in use, for a legend: e.g. ``cos of v·[w, b] (linear: any rescaling
+    alike)``."""
     if space == FUNCTION:
         return _FUNCTION_MEASURE_NAME
     return _MEASURE_NAMES[symmetry_of(activation)].format(act=activation)
@@ -113,17 +127,16 @@ def row_directions(rows: np.ndarray) -> np.ndarray:
 
 
 def canonical_units(units: np.ndarray, symmetry: str) -> np.ndarray:
-    """Rows whose cosine (|cosine| when :func:`absolute`) is the similarity.
+    """Rows whose cosine (|cosine| when :func:`sign_flip`) is the similarity.
 
-    ``units`` is (..., H, D + 2), rows [w, b, v].  Under rescaling a unit with v = 0
-    keeps its incoming direction ([ŵ, 0], or ŵ for linear): identical units stay
-    alike even when L1 has zeroed their outgoing weights.
+    ``units`` is (..., H, D + 2), rows [w, b, v].  The balanced rows [ŵ, sgn v] serve
+    positive_scale, odd and odd_plus_constant alike.  A unit with v = 0 keeps its
+    incoming direction ([ŵ, 0], or ŵ for linear): identical units stay alike even when
+    L1 has zeroed their outgoing weights.
     """
-    if symmetry in ("odd", "odd_plus_constant"):
-        return units
     incoming = row_directions(units[..., :-1])
     sign = np.sign(units[..., -1])
-    if symmetry == "positive_scale":
+    if symmetry in ("positive_scale", *SIGN_FLIP):
         return np.concatenate([incoming, sign[..., None]], axis=-1)
     if symmetry == "linear":
         return incoming * np.where(sign == 0.0, 1.0, sign)[..., None]
@@ -160,7 +173,48 @@ def similarity_matrix(units: np.ndarray, activation: str) -> np.ndarray:
     ``units`` is (..., H, D + 2); the result (..., H, H).
     """
     symmetry = symmetry_of(activation)
-    return cosine_matrix(canonical_units(units, symmetry), absolute(symmetry))
+    return cosine_matrix(canonical_units(units, symmetry), sign_flip(symmetry))
+
+
+def pair_similarity(units: np.ndarray, activation: str, first: np.ndarray,
+                    second: np.ndarray) -> np.ndarray:
+    """S[..., first[k], second[k]] of :func:`similarity_matrix`, the same bits, without
+    the other pairs (..., len(first)): every operation is the one cosine_matrix does
+    for that pair, in the same order."""
+    symmetry = symmetry_of(activation)
+    # Component-major (..., K, H), so each gather below is a contiguous row.
+    d = np.ascontiguousarray(np.swapaxes(row_directions(canonical_units(units, symmetry)),
+                                         -1, -2))
+    S = d[..., 0, first] * d[..., 0, second]
+    for k in range(1, d.shape[-2]):
+        S += d[..., k, first] * d[..., k, second]
+    if sign_flip(symmetry):
+        np.abs(S, out=S)
+    else:
+        np.maximum(S, -1.0, out=S)
+    np.minimum(S, 1.0, out=S)
+    same = first == second
+    if same.any():
+        S[..., same] = 1.0
+    return S
+
+
+def separation_matrix(units: np.ndarray, activation: str) -> np.ndarray:
+    """√(2·(1 − S_ij)) for every pair of units (H, H), computed from differences.
+
+    The chord ‖ĉ_i − ĉ_j‖ between canonical directions (the shorter of ‖ĉ_i ∓ ĉ_j‖ for
+    an absolute cosine): it grows in proportion to small differences between units and
+    stays exact where 1 − S itself is below rounding (the saddle extrapolates it to
+    the split).
+    """
+    symmetry = symmetry_of(activation)
+    c = row_directions(canonical_units(units, symmetry))
+    diff = c[:, None, :] - c[None, :, :]
+    chord = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    if sign_flip(symmetry):
+        total = c[:, None, :] + c[None, :, :]
+        chord = np.minimum(chord, np.sqrt(np.einsum("ijk,ijk->ij", total, total)))
+    return chord
 
 
 def contributions(block: np.ndarray, w2: np.ndarray, activation: str,

@@ -18,6 +18,7 @@ from tui_symmetry.core.data import STREAM_BATCH, STREAM_NOISE, Dataset, make_dat
 from tui_symmetry.core.gradients import gradient_gaps, gradient_norms
 from tui_symmetry.core.init import init_params
 from tui_symmetry.core.instruments import Instruments
+from tui_symmetry.core.lasting import LASTING_STEPS
 from tui_symmetry.core.network import (
     ACTIVATIONS,
     ParamLayout,
@@ -157,8 +158,13 @@ class Snapshot:
     growth_rate: float | None = None
     predicted_split_step: int | None = None
     predicted_split_range: tuple[int, int] | None = None  # (first, last) step: a forecast
+    # Lasting splits and merges (core/lasting.py), the changes still pending, and every
+    # raw change of the count: (step, k_before, k_after).
     split_step: int | None = None
     splits: tuple[tuple[int, int, int], ...] = ()
+    merges: tuple[tuple[int, int, int], ...] = ()
+    not_yet_lasting: tuple[tuple[int, int, int], ...] = ()
+    unit_events: tuple[tuple[int, int, int], ...] = ()
     one_unit_loss: float | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -202,6 +208,10 @@ def _honest_summary(snap: Snapshot) -> dict[str, Any]:
                                   else list(snap.predicted_split_range)),
         "split_step": snap.split_step,
         "splits": [list(split) for split in snap.splits],
+        "merges": [list(merge) for merge in snap.merges],
+        "not_yet_lasting": [list(change) for change in snap.not_yet_lasting],
+        "unit_events": [list(event) for event in snap.unit_events],
+        "lasting_steps": LASTING_STEPS,
         "one_unit_loss": json_float(snap.one_unit_loss),
     }
 

@@ -556,14 +556,17 @@ class LossPanel(Widget):
         history = snap.history
         steps = np.asarray(history["step"], dtype=float)
         combined = self._arrangement == "combined"
-        # Every split exactly as recorded (core/splits.py), not a guess from the history.
+        # Every lasting split at its exact step (core/lasting.py), not a guess from the
+        # history; a split still inside its window is named, not marked.
         splits = sorted({float(split[0]) for split in snap.splits})
+        pending = next((float(change[0]) for change in snap.not_yet_lasting
+                        if change[2] > change[1]), None)
         ran_away = snap.step if snap.diverged else None
-        self._plot_loss(loss_plot, steps, history, splits, ran_away, styles, combined,
-                        snap.one_unit_loss)
+        self._plot_loss(loss_plot, steps, history, (splits, pending), ran_away, styles,
+                        combined, snap.one_unit_loss)
         loss_plot.rebuild()
         if not combined:
-            self._plot_symmetry(sym_plot, steps, history, snap, splits, styles)
+            self._plot_symmetry(sym_plot, steps, history, snap, (splits, pending), styles)
             sym_plot.rebuild()
 
     def _plot_loss(
@@ -571,7 +574,7 @@ class LossPanel(Widget):
         widget: SafePlot,
         steps: np.ndarray,
         history: dict,
-        splits: list[float],
+        marks: tuple[list[float], float | None],
         ran_away: int | None,
         styles: CurveStyles,
         with_symmetry: bool,
@@ -610,12 +613,13 @@ class LossPanel(Widget):
             )
         if with_symmetry:
             _plot_symmetry_right(widget, steps, history, styles, points)
+        splits = marks[0]
         for split in splits:
             plt.vline(split, color=styles.split)
         widget.step_range = x_range
         widget.titles, widget.title_is_news = _loss_titles(
             "log" if log else "linear", bool(lows), ran_away, ceiling if clipped else None,
-            splits[0] if with_symmetry and splits else None, overfitting(history),
+            _split_words(*marks) if with_symmetry else None, overfitting(history),
         )
 
     def _plot_symmetry(
@@ -624,17 +628,18 @@ class LossPanel(Widget):
         steps: np.ndarray,
         history: dict,
         snap: Any,
-        splits: list[float],
+        marks: tuple[list[float], float | None],
         styles: CurveStyles,
     ) -> None:
         plt = widget.plt
         plt.clear_data()
         plt.clear_figure()
         widget.title = "symmetry index"
-        if splits:
-            at = f"{splits[0]:,.0f}"
-            widget.titles = (f"symmetry index · split at {at}", f"symmetry · split at {at}",
-                             f"split at {at}", f"split {format_compact(splits[0])}")
+        words = _split_words(*marks)
+        if words is not None:
+            widget.titles = (f"symmetry index · {words[0]}", f"symmetry · {words[0]}",
+                             *words)
+        splits = marks[0]
         for split in splits:
             plt.vline(split, color=styles.split)
         points = min(MAX_POINTS, 2 * max(widget.size.width, 8))
@@ -672,12 +677,23 @@ class LossPanel(Widget):
         widget.step_range = _range(steps)
 
 
+def _split_words(splits: list[float], pending: float | None) -> tuple[str, ...] | None:
+    """The first lasting split in words, longest first, or the first split still
+    pending; None without either."""
+    if splits:
+        return f"split at {splits[0]:,.0f}", f"split {format_compact(splits[0])}"
+    if pending is not None:
+        return (f"split at {pending:,.0f} not yet lasting", f"split at {pending:,.0f}?",
+                f"split {format_compact(pending)}?")
+    return None
+
+
 def _loss_titles(
     scale: str,
     any_points: bool,
     ran_away: int | None,
     ceiling: float | None,
-    split: float | None,
+    split: tuple[str, ...] | None,
     overfit: bool = False,
 ) -> tuple[tuple[str, ...], bool]:
     """The loss plot's title wordings (longest first) and whether they carry news."""
@@ -698,7 +714,7 @@ def _loss_titles(
         titles = [f"{base} · clipped above {format_compact(ceiling)}", f"{base} · clipped",
                   base]
     if split is not None:
-        titles = [f"{t} · split at {split:,.0f}" for t in titles] + titles
+        titles = [f"{t} · {split[0]}" for t in titles] + titles
     if overfit:
         # News: the curves show it, but not everyone reads a rising test curve as such.
         titles = ([f"{t} · {OVERFIT_NOTE}" for t in titles] + [f"{base} · overfitting"]

@@ -47,9 +47,9 @@ from tui_symmetry.core.network import with_ones
 from tui_symmetry.core.similarity import (
     FUNCTION,
     WEIGHTS,
-    absolute,
     function_similarity,
     measure_name,
+    sign_flip,
     symmetry_of,
 )
 
@@ -338,7 +338,7 @@ class SimilarityPanel(LinePanel):
             text, self._styles.text(bold=bold, dim=dim))
 
     def _legend_spec(self, width: int, snap: Any) -> LineSpec:
-        odd = absolute(symmetry_of(snap.config.activation))
+        odd = sign_flip(symmetry_of(snap.config.activation))
         # For a |cos| measure S is in 0..1; otherwise cos can be negative and
         # the colour clips it to 0, which the legend says with "≤0".
         name, low = ("|cos| ", "0 ") if odd else ("cos ", "≤0 ")
