@@ -30,7 +30,7 @@ from tui_symmetry.core.network import (
     output_unit_major,
     with_ones,
 )
-from tui_symmetry.core.one_unit import one_unit_loss
+from tui_symmetry.core.one_unit import OneUnitOptimum, one_unit_optimum
 from tui_symmetry.core.optim import make_optimizer
 from tui_symmetry.core.regularize import add_grad_noise, add_l2, add_tie, dropout_mask, l1_prox
 from tui_symmetry.core.saddle import spread as units_spread
@@ -158,7 +158,12 @@ class Snapshot:
     predicted_split_step: int | None = None
     split_step: int | None = None
     splits: tuple[tuple[int, int, int], ...] = ()
+    # The best loss with identical units (core/one_unit.py), once known: the optimizer's,
+    # or this run's own while its units were bit-identical where that is lower
+    # (one_unit_source says which); one_unit_weights_grow: approached only as weights grow.
     one_unit_loss: float | None = None
+    one_unit_source: str | None = None
+    one_unit_weights_grow: bool | None = None
 
     def summary(self) -> dict[str, Any]:
         """The scalar facts that `train --json` prints (docs/contracts.md).
@@ -200,6 +205,8 @@ def _honest_summary(snap: Snapshot) -> dict[str, Any]:
         "split_step": snap.split_step,
         "splits": [list(split) for split in snap.splits],
         "one_unit_loss": json_float(snap.one_unit_loss),
+        "one_unit_source": snap.one_unit_source,
+        "one_unit_weights_grow": snap.one_unit_weights_grow,
     }
 
 
@@ -208,6 +215,12 @@ def json_float(value: float | None) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return float(value)
+
+
+def _one_unit_network(params: Params, units: np.ndarray) -> bool:
+    """True when the live units are bit-identical: the network computes exactly what
+    one unit does (units without incoming weights add a constant at most)."""
+    return metrics.max_unit_gap(units[~metrics.dead_mask(params)]) == 0.0
 
 
 def _frozen(params: Params) -> Params:
@@ -259,7 +272,12 @@ class Trainer:
         # of a second), so it is known only once asked for with learn_one_unit_loss();
         # a snapshot never reaches for it on its own, so the same steps always give
         # the same picture.
+        self.one_unit: OneUnitOptimum | None = None
         self.one_unit_loss: float | None = None
+        # The lowest loss recorded while the live units were bit-identical: the run was
+        # a one-unit network then, so this too bounds the best loss of one unit.  Taken
+        # at history points only, so it does not depend on when snapshots are taken.
+        self.identical_best = math.inf
         self.instruments = Instruments(config, layout, self.theta, self._XT, self._yT)
         self._record(self.train_loss())
 
@@ -376,6 +394,8 @@ class Trainer:
         # Bit-identical units have no spread; the mean ū itself is rounded, so the
         # formula alone would read ~1e-16 and draw rounding noise as a curve.
         spread = 0.0 if (units == units[:1]).all() else units_spread(units)
+        if _one_unit_network(params, units):
+            self.identical_best = min(self.identical_best, loss)
         self.history.append(
             self.step_count,
             loss,
@@ -450,10 +470,24 @@ class Trainer:
     def learn_one_unit_loss(self) -> float:
         """Compute the best one-unit loss on this run's data (cached per dataset and
         activation) and carry it in every snapshot from now on.  Safe to call from
-        another thread: it only sets one attribute when done."""
-        value = one_unit_loss(self.config)
-        self.one_unit_loss = value
-        return value
+        another thread: it only sets attributes when done, the loss last."""
+        found = one_unit_optimum(self.config)
+        self.one_unit = found
+        self.one_unit_loss = found.loss
+        return found.loss
+
+    def _one_unit_fields(self, loss: float, identical: bool) -> dict[str, Any]:
+        """The snapshot's one-unit fields: the optimizer's best, or this run's own loss
+        while its units were identical (now included) where that is lower."""
+        found = self.one_unit
+        if found is None or self.one_unit_loss is None:
+            return {}
+        own = min(self.identical_best, loss) if identical else self.identical_best
+        if own < found.loss:
+            return {"one_unit_loss": own, "one_unit_source": "this run",
+                    "one_unit_weights_grow": found.weights_grow}
+        return {"one_unit_loss": found.loss, "one_unit_source": "optimizer",
+                "one_unit_weights_grow": found.weights_grow}
 
     def train_loss(self) -> float:
         """Loss on the whole training set, without dropout."""
@@ -515,7 +549,7 @@ class Trainer:
             grad_norms=grad_norms,
             grad_gaps=grad_gaps,
             **self.instruments.snapshot_fields(self.theta, self.step_count, cfg, summary),
-            one_unit_loss=self.one_unit_loss,
+            **self._one_unit_fields(loss, summary["max_unit_gap"] == 0.0),
         )
 
     def _unit_pictures(self) -> tuple[UnitMaps, np.ndarray, np.ndarray]:
