@@ -256,3 +256,28 @@ def test_train_says_when_the_line_is_approached_only_as_weights_grow(
     assert summary["one_unit_weights_grow"] is False
     assert summary["one_unit_source"] == "optimizer"
 
+
+def test_the_loss_panel_names_a_line_approached_only_as_weights_grow() -> None:
+    from test_widgets import run
+    from textual.pilot import Pilot
+
+    from tui_symmetry.app.widgets import LossPanel
+
+    panel = LossPanel(min_interval=0)
+    snapshots = []
+    for dataset in ("xor", "sine"):  # a limit (a step of tanh), a best reached
+        trainer = Trainer(Config(dataset=dataset, samples=60, init="xavier"))
+        trainer.step(300)
+        trainer.learn_one_unit_loss()
+        snapshots.append(trainer.snapshot(version=len(snapshots) + 1))
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snapshots[0])
+        await pilot.pause()
+        assert "one unit, as weights grow" in panel.loss_plot.plain_text()
+        panel.show(snapshots[1])
+        await pilot.pause()
+        text = panel.loss_plot.plain_text()
+        assert "one unit" in text and "as weights grow" not in text
+
+    run(panel, body, size=(120, 20))
