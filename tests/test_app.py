@@ -1034,16 +1034,20 @@ def test_the_real_process_runner_trains_and_recovers_from_a_dead_child(drive: Dr
 
 
 class PtyApp:
-    """``python -m tui_symmetry`` in a pseudo-terminal of 100×30, output recorded."""
+    """``python -m tui_symmetry`` in a pseudo-terminal of 100×30, output recorded.
 
-    def __init__(self, *args: str) -> None:
+    ``python``: what follows the interpreter instead of ``-m tui_symmetry`` (a script
+    that changes the app, then runs the same command line).
+    """
+
+    def __init__(self, *args: str, python: tuple[str, ...] = ("-m", "tui_symmetry")) -> None:
         pid, fd = pty.fork()
         if pid == 0:  # the child becomes the app
             fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
             env = dict(os.environ, TERM="xterm-256color")
             for name in ("COLUMNS", "LINES"):  # pytest-xdist sets them; they win over the pty
                 env.pop(name, None)
-            os.execvpe(sys.executable, [sys.executable, "-m", "tui_symmetry", *args], env)
+            os.execvpe(sys.executable, [sys.executable, *python, *args], env)
         self.pid, self.fd = pid, fd
         self.output = bytearray()
         self.status: int | None = None
@@ -1107,9 +1111,10 @@ def _gone(pid: int, timeout: float) -> bool:
     return False
 
 
-def _left_the_terminal_clean(output: bytes) -> None:
-    """After its last frame the app left the alternate screen, mouse off, cursor shown."""
-    assert b"Traceback" not in output
+def _left_the_terminal_clean(output: bytes, crashed: bool = False) -> None:
+    """After its last frame the app left the alternate screen, mouse off, cursor shown
+    (and, unless it ``crashed``, printed no traceback)."""
+    assert crashed or b"Traceback" not in output
     tail = output[output.rfind(b"\x1b[?1049h"):]
     for sequence in (b"\x1b[?1049l", b"\x1b[?1000l", b"\x1b[?25h"):
         assert sequence in tail, sequence
@@ -1147,6 +1152,39 @@ def test_signals_end_the_app_like_q(signum: int):
     finally:
         app.kill()
     _left_the_terminal_clean(bytes(app.output))
+
+
+CRASH_ON_HELP = """
+import sys
+from tui_symmetry.app.app import SymmetryApp
+def crash(self):
+    raise RuntimeError("a deliberate crash")
+SymmetryApp.action_help = crash
+from tui_symmetry.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+"""The app's command, with a bug planted in the help key (?)."""
+
+
+@pytest.mark.slow
+def test_a_crash_exits_1_with_the_terminal_restored_and_training_stopped():
+    app = PtyApp("--hidden", "4", python=("-c", CRASH_ON_HELP))
+    try:
+        assert app.read_until(b"steps/s \xc2\xb7 running", 60), app.output[-500:]
+        children = app.training_children()
+        os.write(app.fd, b"?")
+        status = app.wait_exit(30)
+        assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 1
+        assert children and all(_gone(pid, 30) for pid in children)
+    finally:
+        app.kill()
+    output = bytes(app.output)
+    _left_the_terminal_clean(output, crashed=True)
+    left = output.rfind(b"\x1b[?1049l")
+    assert output.find(b"a deliberate crash", left) > left  # the traceback, on the terminal
+    assert output.rstrip().splitlines()[-1] == (
+        b"tui-symmetry: error: the app stopped on an internal error (RuntimeError: a "
+        b"deliberate crash); its traceback is above, and the training process was stopped")
 
 
 @pytest.mark.slow

@@ -111,6 +111,29 @@ def test_footer_says_enter_applies_and_escape_leaves():
     run_script(app, script, size=(80, 24))
 
 
+def test_typing_after_up_and_down_replaces_the_nudged_value():
+    """8 → ↑↑ → 10, then typing 4 gives 4 (not 104): the nudged value is selected."""
+    config = TEST_CONFIG.replace(hidden=8)
+    app = new_app(config)
+
+    async def script(pilot: Pilot) -> None:
+        box = await focus_box(pilot, "hidden")
+        await pilot.press("up", "up")
+        assert box.value == "10"
+        assert await settle(pilot, lambda: app.config.hidden == 10)
+        await pilot.press("4")
+        assert box.value == "4"
+        await pilot.press("escape")  # Esc still drops what was typed
+        await pilot.pause()
+        assert box.value == "10" and app.config.hidden == 10
+        box = await focus_box(pilot, "hidden")
+        await pilot.press("down", "4", "enter")  # and Enter applies it
+        assert await settle(pilot, lambda: app.config.hidden == 4)
+        assert box.value == "4"
+
+    run_script(app, script)
+
+
 # -- what a number box refuses ------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ import pytest
 from conftest import FakeClock, process_env, wait_for
 
 from tui_symmetry.core import Config, ConfigError, Trainer
+from tui_symmetry.core.lockstep import Lockstep, PairConfig, PairSnapshot
 from tui_symmetry.runner import ProcessRunner, Runner, RunnerError, SyncRunner
 from tui_symmetry.runner import child as child_module
 from tui_symmetry.runner.child import TrainingProcess
@@ -532,6 +533,19 @@ def test_sync_runner_matches_the_bare_trainer():
     assert snapshot.steps_per_s == 0.0  # no clocks: pictures stay deterministic
 
 
+def test_a_sync_runner_trains_a_pair_step_for_step():
+    pair = PairConfig(SMALL, SMALL.replace(hidden=3, activation="relu"))
+    runner = SyncRunner(SMALL, steps_per_poll=7).sibling(pair, Lockstep)
+    assert isinstance(runner, SyncRunner) and runner.steps_per_poll == 7
+    runner.play()
+    picture = runner.latest()
+    assert isinstance(picture, PairSnapshot) and (picture.a.step, picture.b.step) == (7, 7)
+    assert picture.a.one_unit_loss is not None and picture.b.one_unit_loss is not None
+    assert picture.matching.reason is not None  # tanh and relu units are not matched
+    with pytest.raises(TypeError):
+        runner.apply_live(lr=0.5)
+
+
 def test_sync_runner_only_trains_when_asked():
     runner = SyncRunner(SMALL, steps_per_poll=7)
     assert runner.latest().step == 0  # paused: polling does not train
@@ -639,6 +653,37 @@ def test_process_runner_lifecycle():
         runner.close()
     assert runner.pid is None
     wait_for(lambda: gone(pid))
+
+
+def test_a_process_runner_trains_a_pair_in_lockstep_in_its_child():
+    """Compare in the app: the pair trains in a child process (none of the UI's
+    threads), both runs step for step, to the same numbers as each run on its own."""
+    parent = ProcessRunner(SMALL, autoplay=False, publish_hz=50, chunk_seconds=0.01)
+    pair = PairConfig(SMALL, SMALL.replace(init="xavier"))
+    runner = parent.sibling(pair, Lockstep)
+    assert isinstance(runner, ProcessRunner) and runner.pid is None  # not started
+    assert (runner._publish_hz, runner._chunk_seconds) == (50, 0.01)
+    first = runner.latest()
+    assert isinstance(first, PairSnapshot) and first.step == 0 and first.version == 0
+    runner.start()
+    try:
+        assert runner.pid not in (None, os.getpid())
+        runner.step(40)
+        wait_for(lambda: runner.latest().step == 40)
+        pair_picture = runner.latest()
+        for side, config in zip(pair_picture.sides, pair.sides, strict=True):
+            alone = Trainer(config)
+            alone.step(40)
+            assert side.step == 40 and params_equal(side.params, alone.snapshot().params)
+        runner.play()
+        wait_for(lambda: runner.latest().step > 1000)
+        picture = runner.latest()
+        assert picture.a.step == picture.b.step and picture.steps_per_s > 0
+        runner.reset(pair)
+        wait_for(lambda: runner.latest().step < picture.step)
+        assert runner.failure is None
+    finally:
+        runner.close()
 
 
 def test_process_runner_holds_at_a_step_at_full_speed():

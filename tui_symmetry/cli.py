@@ -427,8 +427,11 @@ def run_app_command(argv: Sequence[str]) -> int:
     except ImportError as exc:
         raise RuntimeFailure(f"cannot start the app: {exc}") from None
     scenario = None if args.scenario is None else find_scenario(args.scenario)
-    status = run_app(config, fps=fps, speed=speed, scenario=scenario, present=args.present,
-                     view=args.view)
+    try:
+        status = run_app(config, fps=fps, speed=speed, scenario=scenario,
+                         present=args.present, view=args.view)
+    except Exception as exc:  # it could not start, or crashed (app.AppCrashed)
+        raise RuntimeFailure(str(exc) or type(exc).__name__) from None
     return EXIT_OK if status is None else int(status)
 
 

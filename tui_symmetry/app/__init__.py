@@ -47,6 +47,14 @@ def prepare_interpreter_for_ui() -> None:
     sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
 
 
+class AppCrashed(RuntimeError):
+    """The app stopped on an exception it did not handle (a bug).
+
+    By then Textual has restored the terminal and printed the traceback, and the
+    training process has been stopped; the message names the exception.
+    """
+
+
 def run_app(config: Config, fps: float = DEFAULT_FPS, speed: float | None = None,
             scenario: Scenario | None = None, present: bool = False,
             view: str = "all") -> int:
@@ -57,8 +65,10 @@ def run_app(config: Config, fps: float = DEFAULT_FPS, speed: float | None = None
 
     0 after quitting; 128 + the signal's number after SIGTERM (143), SIGHUP (129, also
     when the terminal went away) or SIGINT (130), which end the app exactly like q.
-    The training process is started before Textual so both warm up in parallel, and it
-    is stopped however the app ends (quit, signal, exception).
+    An exception the app did not handle raises :class:`AppCrashed` (Textual's own
+    ``run`` would return as after q).  The training process is started before Textual
+    so both warm up in parallel, and it is stopped however the app ends (quit, signal,
+    exception).
     """
     os.environ.setdefault("TEXTUAL_FPS", str(UI_MAX_FPS))
     from tui_symmetry.app.app import SymmetryApp, publish_rate
@@ -76,7 +86,12 @@ def run_app(config: Config, fps: float = DEFAULT_FPS, speed: float | None = None
         return 130
     finally:
         runner.close()
+    if app.return_code:  # Textual's "fatal error": it has printed the traceback
+        error = app._exception
+        what = "" if error is None else f" ({type(error).__name__}: {error})"
+        raise AppCrashed(f"the app stopped on an internal error{what}; its traceback is "
+                         "above, and the training process was stopped")
     return 0 if result is None else int(result)
 
 
-__all__ = ["prepare_interpreter_for_ui", "run_app"]
+__all__ = ["AppCrashed", "prepare_interpreter_for_ui", "run_app"]

@@ -52,6 +52,7 @@ from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
 from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets.units import unit_name
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
+from tui_symmetry.core.lockstep import Lockstep, PairConfig
 from tui_symmetry.core.trainer import Snapshot
 from tui_symmetry.options import DEFAULT_FPS
 from tui_symmetry.runner import ProcessRunner, Runner
@@ -523,7 +524,9 @@ class SymmetryApp(App[int]):
     def compare_with(self, name: str, value: Any) -> None:
         """Open A (the current settings) and B (``name`` → ``value``) side by side.
 
-        The run pauses while they train: the two share the CPU with it.
+        A runner of the same kind as the run's trains the pair (a training process of
+        its own, or synchronously in tests), from the run's speed cap.  The run pauses
+        while they train: the two would share the CPU with it.
         """
         config = self.runner.config
         try:
@@ -543,7 +546,10 @@ class SymmetryApp(App[int]):
         # frame should not wait for.
         from tui_symmetry.app.compare_screen import CompareScreen
 
-        self.push_screen(CompareScreen(config, other, change))
+        runner = self.runner.sibling(PairConfig(config, other), Lockstep)
+        self.push_screen(CompareScreen(runner, change, fps=self.fps,
+                                       speed=self.controller.speed,
+                                       show_rate=self.show_rates))
 
     def action_timeline(self, delta: int) -> None:
         """``[`` / ``]``: pause and show an earlier / later recorded state."""
@@ -619,9 +625,10 @@ class SymmetryApp(App[int]):
         """The help screen's rows, from the key table (so they cannot drift)."""
         return keys.help_sections(self._key_name)
 
-    def palette_actions(self) -> list[tuple[str, str, str]]:
-        """(title, action, keys) of every key, for the command palette."""
-        return keys.palette_actions(self._key_name)
+    def palette_actions(self, table: tuple[keys.Key, ...] = keys.KEYS,
+                        ) -> list[tuple[str, str, str]]:
+        """(title, action, keys) of every key of ``table``, for the command palette."""
+        return keys.palette_actions(self._key_name, table)
 
     # -- quitting ------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ Besides one entry per key binding and one per choice ("Init: symmetric", "Datase
 moons", ...), typing a setting and a value ("lr 0.05", "tie 0.1") offers to set it;
 a value the Config refuses ("lr 1000") is offered as the Config's one-line reason
 (the valid range) rather than as whatever other command the letters happen to match.
+Opened over a screen with keys of its own (compare), it offers only those keys' actions.
 
 Textual searches while the user types, so the list can still show the hits of an
 earlier query when Enter comes; :class:`SymmetryPalette` waits for the search of what
@@ -18,12 +19,14 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import on
-from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from tui_symmetry.app.controls import LABELS, NUMBER_CHARACTERS, format_value
+from tui_symmetry.app.keys import Key
+from tui_symmetry.app.paging import move_page
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, ConfigError
 
 if TYPE_CHECKING:
@@ -67,9 +70,19 @@ class SymmetryCommands(Provider):
     def _app(self) -> SymmetryApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def _screen_keys(self) -> tuple[Key, ...] | None:
+        """The keys of the screen the palette was opened on, if it has its own (compare:
+        it is modal, and the palette offers only what its keys do)."""
+        return getattr(self.screen, "KEY_TABLE", None)
+
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         """(title, help, callback) for every action and every choice of every setting."""
         app = self._app
+        own_keys = self._screen_keys
+        if own_keys is not None:
+            return [(title, f"key: {keys}", partial(app.run_action, action, self.screen))
+                    for title, action, keys in app.palette_actions(own_keys)]
         commands: list[tuple[str, str, Callable[[], Any]]] = []
         for title, action, keys in app.palette_actions():
             commands.append((title, f"key: {keys}", partial(app.run_action, action)))
@@ -104,7 +117,7 @@ class SymmetryCommands(Provider):
             yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
-        direct = self._direct_setting(query)
+        direct = None if self._screen_keys is not None else self._direct_setting(query)
         if direct is not None:
             yield direct
             if direct.score >= EXACT_SCORE:
@@ -185,7 +198,11 @@ class SymmetryPalette(CommandPalette):
     picked the highlighted hit of an earlier query ("lr" → some other command), or
     nothing.  Here Enter waits until the search of what is typed has finished, then
     does what Textual's Enter does.  Typing again drops the waiting Enter.
-    (Relies on Textual 8's ``_GATHER_COMMANDS_GROUP`` and ``_select_or_command``.)
+    PageUp / PageDown page the list through :func:`~tui_symmetry.app.paging.move_page`:
+    the list is filled as the palette opens, and Textual's own paging crashed on it
+    until it was laid out (ctrl+p then a clicker's PageDown).
+    (Relies on Textual 8's ``_GATHER_COMMANDS_GROUP``, ``_select_or_command`` and
+    ``_action_command_list``.)
     """
 
     _enter_waiting = False
@@ -199,6 +216,12 @@ class SymmetryPalette(CommandPalette):
             and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
             for worker in self.app.workers
         )
+
+    def _action_command_list(self, action: str) -> None:
+        if action in ("page_up", "page_down"):
+            move_page(self.query_one(CommandList), -1 if action == "page_up" else 1)
+        else:
+            super()._action_command_list(action)
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:

@@ -1,41 +1,59 @@
 """Compare inside the app: the current settings (A) and one changed option (B), side by side.
 
-Both runs start from step 0 on the same data and seed and train in lockstep, as
-``tui-symmetry compare`` does (tui_symmetry/compare.py), in a worker thread of the app;
-each side shows its Weights and Similarity panels, and a line underneath gives the
-verdict and B's units matched to A's (core/matching.py) against its chance level.
-Esc goes back to the run, which was paused while comparing.
+Both runs start from step 0 on the same data and seed and train step for step
+(:class:`~tui_symmetry.core.lockstep.Lockstep`), in a training process of their own, as
+the main run does: a runner trains the pair and this screen only shows the pictures it
+hands over.  Each side shows its Weights and Similarity panels; underneath, the verdict
+and B's units matched to A's (core/matching.py) against its chance level.
+
+The screen is modal: its keys act on the comparison (play / pause, step, speed,
+restart, back), decided by a :class:`~tui_symmetry.app.controller.RunController` of its
+own, and no key reaches the run behind it, which stays paused.  The text on screen
+comes from the small functions below, one per line.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from typing import ClassVar
+from typing import ClassVar, cast
 
-import numpy as np
 from rich.text import Text
-from textual import work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
-from textual.screen import Screen
+from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_symmetry.app import keys
+from tui_symmetry.app.controller import Notice, RunController, RunState
+from tui_symmetry.app.main_screen import KeyFooter
+from tui_symmetry.app.notices import NoticeLine
+from tui_symmetry.app.screens import HelpScreen
+from tui_symmetry.app.status import STATE_TEXT, format_rate
 from tui_symmetry.app.widgets import SimilarityPanel, WeightsPanel
 from tui_symmetry.compare import verdict
-from tui_symmetry.core.config import Config
-from tui_symmetry.core.matching import Matching, match_runs
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.lockstep import PairSnapshot
+from tui_symmetry.core.matching import Matching
+from tui_symmetry.options import format_speed
+from tui_symmetry.runner import Runner
 
-CHUNK = 50
-"""Steps per side between two looks at the clock: a few ms of training."""
-FRAME_SECONDS = 0.1
-"""Least seconds between two pictures sent to the screen."""
-MATCH_SECONDS = 1.0
-"""Least seconds between two matchings (the chance level is a Monte-Carlo estimate)."""
-MAX_STEPS = 1_000_000
-"""Both runs stop here (a lecture compare is over long before)."""
+COMPARE_HELP = (
+    "A is the run's settings, B the same with one option changed: both from step 0, on "
+    "the same data and seed, step for step, in a training process of their own. These "
+    "keys act on the comparison; the run behind it stays paused until you go back."
+)
+
+
+def title_text(change: str) -> str:
+    """The first line: what A and B are."""
+    return (f"Compare  A: the current settings  ·  B: {change}"
+            "  (same data and seed; esc: back to the run)")
+
+
+def verdict_text(pair: PairSnapshot) -> str:
+    """The step and one line on each run (tui_symmetry.compare.verdict)."""
+    return f"step {pair.step:,}  ·  {verdict(pair.a.summary(), pair.b.summary())}"
 
 
 def matching_text(matching: Matching) -> str:
@@ -46,46 +64,66 @@ def matching_text(matching: Matching) -> str:
             f"(chance {matching.chance:.3f} ± {matching.chance_std:.3f})")
 
 
-class CompareScreen(Screen[None]):
-    """Runs A and B side by side, trained in lockstep in a worker thread.
+def status_text(pair: PairSnapshot, state: RunState, speed: float | None,
+                show_rate: bool = True) -> str:
+    """``9,800 steps/s · running``: each run's rate, the speed cap, the state."""
+    rate = f"{format_rate(pair.steps_per_s, show_rate)} steps/s each"
+    if speed is not None:
+        rate += f" (cap {format_speed(speed)})"
+    return f"{rate} · {STATE_TEXT[state]}"
+
+
+class PairAnswered(Message):
+    """Posted from the runner's thread when a new picture of the pair is there."""
+
+
+class CompareScreen(ModalScreen[None]):
+    """Runs A and B side by side, trained in lockstep by ``runner`` (a pair's runner).
 
     Args:
-        config_a: the run as it is (its settings, from step 0).
-        config_b: the same with one option changed.
+        runner: trains the PairConfig of A and B (not started yet; closed on leaving).
         change: what differs, in words ("init → xavier").
-        steps: train up to this many steps (MAX_STEPS by default; tests pass a few).
+        fps: how often to look for a new picture (the app's refresh rate).
+        speed: the speed cap to start at (the run's), None for full speed.
+        show_rate: show the training rate (off for deterministic pictures).
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Back to the run"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = list(keys.bindings(keys.COMPARE_KEYS))
+    KEY_TABLE = keys.COMPARE_KEYS
+    """The keys of this screen: its bindings, help, footer and command palette."""
 
     DEFAULT_CSS = """
-    CompareScreen { layout: vertical; }
+    CompareScreen { layout: vertical; background: $background; }
     CompareScreen #compare-title, CompareScreen #compare-verdict,
-    CompareScreen #compare-matching { height: 1; padding: 0 1; }
+    CompareScreen #compare-matching, CompareScreen #compare-status {
+        height: 1; padding: 0 1;
+    }
     CompareScreen #compare-title { text-style: bold; }
+    CompareScreen #compare-status { background: $panel; }
     CompareScreen #compare-sides { height: 1fr; }
     CompareScreen .compare-side { width: 1fr; }
     CompareScreen .compare-side > .box { height: 1fr; }
     """
 
-    def __init__(self, config_a: Config, config_b: Config, change: str,
-                 steps: int = MAX_STEPS) -> None:
+    def __init__(self, runner: Runner, change: str, *, fps: float = 20.0,
+                 speed: float | None = None, show_rate: bool = True) -> None:
         super().__init__()
-        self.configs = (config_a, config_b)
+        self.runner = runner
         self.change = change
-        self.steps = steps
+        self.fps = fps
+        self.show_rate = show_rate
+        self.controller = RunController(runner, autoplay=True, speed=speed,
+                                        recover_hint="r restarts")
         self.weights = (WeightsPanel(id="weights-a"), WeightsPanel(id="weights-b"))
         self.similarities = (SimilarityPanel(id="similarity-a"),
                              SimilarityPanel(id="similarity-b"))
         self.title_line = Static(id="compare-title")
         self.verdict_line = Static(id="compare-verdict")
         self.matching_line = Static(id="compare-matching")
-        self.snapshots: tuple[Snapshot, Snapshot] | None = None
+        self.notice_line = NoticeLine(id="compare-notice")
+        self.status_line = Static(id="compare-status")
+        self.snapshots: PairSnapshot | None = None
         """The newest pair shown."""
-        self.matching: Matching | None = None
-        self._stop = threading.Event()
 
     def compose(self) -> ComposeResult:
         yield self.title_line
@@ -100,58 +138,87 @@ class CompareScreen(Screen[None]):
                         yield self.similarities[index]
         yield self.verdict_line
         yield self.matching_line
+        yield self.notice_line
+        yield self.status_line
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.title_line.update(Text(f"Compare  A: the current settings  ·  B: {self.change}"
-                                    "  (same data and seed; esc: back to the run)"))
-        self._train()
+        self.title_line.update(Text(title_text(self.change)))
+        self.runner.set_listener(lambda: self.post_message(PairAnswered()))
+        self.controller.start()
+        self.poll()
+        self.set_interval(1.0 / self.fps, self.poll, name="compare-poll")
 
     def on_unmount(self) -> None:
-        self._stop.set()
+        self.runner.set_listener(None)
+        self.runner.close()
 
-    def action_close(self) -> None:
-        self._stop.set()
-        self.dismiss()
+    # -- showing the pair ------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="compare")
-    def _train(self) -> None:
-        """Train A and B in lockstep; send a pair of pictures every FRAME_SECONDS."""
-        with np.errstate(all="ignore"):
-            trainers = [Trainer(config) for config in self.configs]
-            last_frame = last_match = -1.0
-            matching: Matching | None = None
-            while not self._stop.is_set():
-                active = [t for t in trainers if t.step_count < self.steps and not t.diverged]
-                for trainer in active:
-                    trainer.step(min(CHUNK, self.steps - trainer.step_count))
-                now = time.monotonic()
-                if active and now - last_frame < FRAME_SECONDS:
-                    continue
-                last_frame = now
-                if not active:  # the last pair: each saddle reading at its very step, as
-                    for trainer in trainers:  # `compare` reports it, not a few steps before
-                        trainer.instruments.forget_reading()
-                pair = (trainers[0].snapshot(), trainers[1].snapshot())
-                if matching is None or now - last_match >= MATCH_SECONDS or not active:
-                    last_match = now
-                    matching = match_runs(self.configs[0], pair[0].params,
-                                          self.configs[1], pair[1].params)
-                try:
-                    self.app.call_from_thread(self.show, pair, matching)
-                except RuntimeError:  # the app is closing
-                    return
-                if not active:
-                    return
+    @on(PairAnswered)
+    def _answered(self) -> None:
+        self.poll()
 
-    def show(self, pair: tuple[Snapshot, Snapshot], matching: Matching) -> None:
-        """Draw both runs and the verdict (on the UI thread)."""
+    def poll(self) -> None:
+        """Show the runner's newest picture, if new, and the state of the comparison."""
         if not self.is_attached:
             return
-        self.snapshots, self.matching = pair, matching
-        for index, snapshot in enumerate(pair):
+        self._say(self.controller.check_runner())
+        for error in self.runner.take_errors():
+            self._say(Notice(error, "error"))
+        pair = cast(PairSnapshot, self.runner.latest())  # its runner trains a PairConfig
+        if self.snapshots is None or pair.version != self.snapshots.version:
+            self.snapshots = pair
+            self._say(self.controller.observe(pair))
+            self.show(pair)
+        self.status_line.update(Text(status_text(
+            pair, self.controller.state, self.controller.speed, self.show_rate)))
+
+    def show(self, pair: PairSnapshot) -> None:
+        """Draw both runs, the verdict and the matching."""
+        for index, snapshot in enumerate(pair.sides):
             self.weights[index].show(snapshot)
             self.similarities[index].show(snapshot)
-        a, b = pair
-        self.verdict_line.update(Text(f"step {a.step:,}  ·  "
-                                      f"{verdict(a.summary(), b.summary())}"))
-        self.matching_line.update(Text(matching_text(matching)))
+        self.verdict_line.update(Text(verdict_text(pair)))
+        self.matching_line.update(Text(matching_text(pair.matching)))
+
+    def _say(self, notice: Notice | None) -> None:
+        if notice is not None:
+            self.notice_line.say(notice.text, notice.severity)
+
+    # -- keys (keys.COMPARE_KEYS) ----------------------------------------------------------
+
+    def _after_command(self, notice: Notice | None = None) -> None:
+        self._say(notice)
+        self.poll()
+
+    def action_toggle_run(self) -> None:
+        """Play or pause the comparison."""
+        self._after_command(self.controller.toggle())
+
+    def action_step(self, n: int) -> None:
+        """Pause, then run exactly ``n`` steps of both runs."""
+        self._after_command(self.controller.step(n))
+
+    def action_speed(self, direction: int) -> None:
+        """One step faster or slower along the speed ladder."""
+        self._after_command(self.controller.change_speed(direction))
+
+    def action_reset(self) -> None:
+        """Restart both runs from step 0 (same settings, same seed)."""
+        self.controller.reset(self.runner.config)
+        self._after_command(Notice("restarted: A and B from step 0"))
+
+    def action_help(self) -> None:
+        """Show the keys of this screen."""
+        sections = keys.help_sections(self.key_name, keys.COMPARE_KEYS,
+                                      keys.COMPARE_EXTRA_HELP)
+        self.app.push_screen(HelpScreen(sections, COMPARE_HELP))
+
+    def key_name(self, key: str) -> str:
+        """How the terminal's key ``key`` is shown (as in the footer)."""
+        return self.app.get_key_display(Binding(key, ""))
+
+    def action_close(self) -> None:
+        """Back to the run: the comparison's training process stops."""
+        self.dismiss()

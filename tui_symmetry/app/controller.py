@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tui_symmetry.core.config import Config
+from tui_symmetry.core.lockstep import PairConfig, PairSnapshot
 from tui_symmetry.core.trainer import Snapshot
 from tui_symmetry.options import SPEEDS, format_speed
 from tui_symmetry.runner.protocol import Runner
@@ -73,6 +74,7 @@ class RunController:
         autoplay: start playing.
         speed: the speed cap in steps per second (None: full speed).
         clock: seconds, monotonic; injected so the restart window is testable.
+        recover_hint: what the divergence notice offers, in the keys of the screen.
     """
 
     def __init__(
@@ -82,8 +84,10 @@ class RunController:
         autoplay: bool = True,
         speed: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        recover_hint: str = "- lowers lr, r resets",
     ) -> None:
         self.runner = runner
+        self.recover_hint = recover_hint
         self._playing = autoplay
         self._speed = speed
         self._clock = clock
@@ -189,7 +193,7 @@ class RunController:
         self._speed = speed
         self.runner.set_speed(speed)
 
-    def reset(self, config: Config) -> None:
+    def reset(self, config: Config | PairConfig) -> None:
         """Start ``config`` from step 0; after divergence, carry on as the user left it.
 
         After repeated crashes (halted) this is the user's request for another try.
@@ -212,7 +216,7 @@ class RunController:
 
     # -- what the runner reports --------------------------------------------------------
 
-    def observe(self, snapshot: Snapshot) -> Notice | None:
+    def observe(self, snapshot: Snapshot | PairSnapshot) -> Notice | None:
         """Look at a new snapshot; the first diverged one pauses the run (once).
 
         A run with a :attr:`pause_at` step pauses there once (see :meth:`_pause_point`).
@@ -227,7 +231,7 @@ class RunController:
         self._playing = False
         self.runner.pause()
         return Notice(f"diverged at step {snapshot.step:,}: the last finite state is shown; "
-                      "- lowers lr, r resets", "error")
+                      f"{self.recover_hint}", "error")
 
     def check_runner(self) -> Notice | None:
         """Replace a dead training process, unless it keeps dying (then stay halted)."""

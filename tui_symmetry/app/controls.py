@@ -10,7 +10,8 @@ changes for another reason (a key, the command palette, a reset) the app calls
 :meth:`SettingsPanel.sync` so the controls show what is being trained.
 
 Editing a number: Enter or leaving the box (Tab, a click elsewhere) asks for the typed
-value; Esc drops it, shows the applied value again and leaves the box.
+value; Esc drops it, shows the applied value again and leaves the box.  ↑ / ↓ select
+the value they show, so typing after them replaces it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Select
 
+from tui_symmetry.app.paging import compose_select
 from tui_symmetry.core.config import FIELDS, Config, ConfigError, FieldSpec
 
 GROUP_TITLES = {
@@ -184,6 +186,10 @@ class SettingSelect(Select[str]):
         )
         self.spec = spec
 
+    def compose(self) -> ComposeResult:
+        # Textual's parts, with a drop-down list that survives PageDown as it opens.
+        return compose_select(self)
+
     def action_leave(self) -> None:
         """Take the focus off the settings so keys drive the run again."""
         leave_settings(self)
@@ -270,7 +276,8 @@ class NumberInput(Input):
 
         The step starts from the text on screen, not from the applied config: keys
         pressed faster than the app applies them (auto-repeat, then Enter) still go
-        200 → 199 → 198 and submit 198, in order.
+        200 → 199 → 198 and submit 198, in order.  The new value is selected, as on
+        focus: what is typed next replaces it (8, ↑↑, 4 gives 4, not 104).
         """
         try:
             current = self.spec.coerce(self.value)
@@ -283,6 +290,7 @@ class NumberInput(Input):
                         f"{format_value(current)}", severity="warning")
             return
         self._show_text(format_value(new))
+        self.select_all()
         self.post_message(SettingRequested(self.spec.name, new))
 
     @property

@@ -11,7 +11,7 @@ field, ctrl+p) are described in :data:`EXTRA_HELP` so help still lists them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from textual.binding import Binding
@@ -143,13 +143,43 @@ EXTRA_HELP: dict[Section, tuple[HelpRow, ...]] = {
 }
 """Keys that are not app bindings but belong in help (Textual's own, or a field's)."""
 
+_BY_ID = {key.id: key for key in KEYS}
 
-def bindings() -> list[Binding]:
-    """The app's BINDINGS, built from :data:`KEYS`."""
+COMPARE_KEYS: tuple[Key, ...] = (
+    # The same keys as for the run, with actions of the same names on the compare
+    # screen; they act on the comparison only (the screen is modal).
+    _BY_ID["play-pause"],
+    _BY_ID["step"],
+    _BY_ID["step-100"],
+    replace(_BY_ID["reset"], label="Restart", help="Restart the comparison: A and B from "
+            "step 0, same data and seed", id="compare-restart"),
+    Key("escape,q", "close", "Back", "Back to the run (it stayed paused)", "Run",
+        "compare-back", show=True, key_display="esc"),
+    _BY_ID["help"],
+    Key("ctrl+c", "app.quit", "Quit", "Stop training and quit", "Run", "compare-quit"),
+    replace(_BY_ID["speed-up"], show=True),
+    replace(_BY_ID["speed-down"], show=True),
+)
+"""The keys of the compare screen (its bindings, its help and its footer)."""
+
+COMPARE_EXTRA_HELP: dict[Section, tuple[HelpRow, ...]] = {
+    "Run": (
+        ("^q", "Quit, from anywhere"),
+        ("^p", "Command palette: these keys by name"),
+    ),
+    "View": (),
+    "Lecture": (),
+    "Settings": (),
+}
+"""Keys of the compare screen that are not its bindings."""
+
+
+def bindings(table: tuple[Key, ...] = KEYS) -> list[Binding]:
+    """The BINDINGS of a key table: the app's (:data:`KEYS`) or compare's."""
     return [
         Binding(key.keys, key.action, key.label, show=key.show, key_display=key.key_display,
                 tooltip=key.help, id=key.id)
-        for key in KEYS
+        for key in table
     ]
 
 
@@ -162,16 +192,21 @@ def key_text(key: Key, name: KeyNamer) -> str:
     return " / ".join(name(part) for part in key.keys.split(","))
 
 
-def help_sections(name: KeyNamer) -> list[tuple[str, list[HelpRow]]]:
-    """The help screen's rows: every key of :data:`KEYS` plus :data:`EXTRA_HELP`."""
+def help_sections(name: KeyNamer, table: tuple[Key, ...] = KEYS,
+                  extra: dict[Section, tuple[HelpRow, ...]] = EXTRA_HELP,
+                  ) -> list[tuple[str, list[HelpRow]]]:
+    """The help screen's rows: every key of ``table`` plus ``extra``; empty sections
+    are left out."""
     sections: list[tuple[str, list[HelpRow]]] = []
     for section in SECTIONS:
-        rows = [(key_text(key, name), key.help) for key in KEYS if key.section == section]
-        rows.extend(EXTRA_HELP[section])
-        sections.append((section, rows))
+        rows = [(key_text(key, name), key.help) for key in table if key.section == section]
+        rows.extend(extra[section])
+        if rows:
+            sections.append((section, rows))
     return sections
 
 
-def palette_actions(name: KeyNamer) -> list[tuple[str, str, str]]:
-    """(title, action, keys) of every key, for the command palette."""
-    return [(key.help, key.action, key_text(key, name)) for key in KEYS]
+def palette_actions(name: KeyNamer, table: tuple[Key, ...] = KEYS,
+                    ) -> list[tuple[str, str, str]]:
+    """(title, action, keys) of every key of ``table``, for the command palette."""
+    return [(key.help, key.action, key_text(key, name)) for key in table]

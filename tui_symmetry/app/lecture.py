@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_symmetry.app.paging import PagingOptionList
 from tui_symmetry.scenarios import SCENARIOS, Scenario
 
 SCENE_NAMES: tuple[str, ...] = tuple(SCENARIOS)
@@ -148,7 +149,7 @@ class ScenePicker(ModalScreen[str | None]):
         with Vertical(id="scenes-box") as box:
             box.border_title = "Scenes"
             box.border_subtitle = "Enter open · Esc close"
-            yield OptionList(*options, id="scenes")
+            yield PagingOptionList(*options, id="scenes")
 
     def on_mount(self) -> None:
         if self.current is not None:

@@ -20,7 +20,6 @@ from textual.pilot import Pilot
 
 from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.app.compare_screen import CompareScreen
-from tui_symmetry.app.controls import format_value, short_name
 from tui_symmetry.app.main_screen import View
 from tui_symmetry.core.config import Config
 from tui_symmetry.runner import SyncRunner
@@ -31,8 +30,8 @@ PLAY_CHUNK = 100
 """Steps per frame while a lecture scene plays to the step where it pauses itself."""
 PLAY_TRIES = 3_000
 """Looks (every 0.01 s) at a playing scene before giving up."""
-COMPARE_TRIES = 2_400
-"""Looks (every 0.05 s) at the compare screen before giving up: two minutes."""
+COMPARE_TRIES = 600
+"""Looks (every 0.05 s) for the compare screen before giving up: half a minute."""
 
 
 @dataclass(frozen=True)
@@ -171,25 +170,21 @@ async def prepare(app: SymmetryApp, scene: Scene, pilot: Pilot) -> None:
 
 
 async def open_compare(app: SymmetryApp, scene: Scene, pilot: Pilot) -> None:
-    """Open the compare of ``scene`` and wait until both runs have trained all their steps.
+    """Open the compare of ``scene`` and step both runs ``scene.steps`` steps.
 
-    The screen trains in a worker thread and draws its last pair when both are done, so
-    the picture does not depend on how fast the machine is.
+    The app's SyncRunner gives compare a SyncRunner too, so the picture does not depend
+    on how fast the machine is; stepping pauses the comparison, as ``S`` does.
     """
     assert scene.compare is not None
-    name, value = scene.compare
-    config = app.runner.config
-    other = config.replace(**{name: value})
-    change = f"{short_name(name)} → {format_value(getattr(other, name))}"
-    screen = CompareScreen(config, other, change, steps=scene.steps)
-    await app.push_screen(screen)
+    app.compare_with(*scene.compare)
     for _ in range(COMPARE_TRIES):
-        if (screen.snapshots is not None and not app.workers
-                and min(s.step for s in screen.snapshots) >= scene.steps):
+        if isinstance(app.screen, CompareScreen) and app.screen.snapshots is not None:
             break
         await pilot.pause(0.05)
     else:
-        raise TimeoutError(f"compare did not reach step {scene.steps:,}")
+        raise TimeoutError("compare did not open")
+    screen = app.screen
+    screen.action_step(scene.steps)
     await pilot.pause()
 
 

@@ -25,6 +25,16 @@ STATE_TEXT: dict[RunState, str] = {
 """The words at the end of the status line for each run state."""
 
 
+def format_rate(steps_per_s: float, show_rate: bool = True) -> str:
+    """The training rate as the status line shows it: ``9,800``, or ``—`` when it is
+    unknown or not to be shown (deterministic screenshots)."""
+    if not show_rate or steps_per_s <= 0:
+        return "—"
+    if steps_per_s >= 1000:
+        return f"{round(steps_per_s, -2):,.0f}"  # hundreds: the last digits are only noise
+    return f"{steps_per_s:,.0f}"
+
+
 def format_status(
     snapshot: Snapshot,
     state: RunState,
@@ -49,13 +59,7 @@ def format_status(
         loss_text = f"{loss:.2e}"
     else:
         loss_text = f"{loss:.4f}"
-    rate = snapshot.steps_per_s
-    if not show_rate or rate <= 0:
-        rate_text = "—"
-    elif rate >= 1000:
-        rate_text = f"{round(rate, -2):,.0f}"  # hundreds: the last digits are only noise
-    else:
-        rate_text = f"{rate:,.0f}"
+    rate_text = format_rate(snapshot.steps_per_s, show_rate)
     step = f"step {snapshot.step:,}"
     head = f"{step} · loss {loss_text}"
     # Undefined (NaN) with fewer than two live units: a dash, never a number.

@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from tui_symmetry.core.config import Config
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.lockstep import Lockstep
+from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import run_document
 from tui_symmetry.runner.messages import (
     ApplyLive,
@@ -59,6 +59,7 @@ from tui_symmetry.runner.messages import (
     describe,
 )
 from tui_symmetry.runner.outbox import Outbox, send_loop
+from tui_symmetry.runner.protocol import Job, Picture, TrainerFactory
 from tui_symmetry.runner.rate import Clock, RateMeter, SpeedCap
 
 CHUNK_SECONDS = 0.015
@@ -85,13 +86,15 @@ class TrainingProcess:
     """The child's side of the runner: owns the Trainer, obeys commands, publishes.
 
     ``clock`` drives the speed cap and the rate meter (tests pass a fake one);
-    ``parent_alive`` is asked whenever a wait on the pipe times out.
+    ``parent_alive`` is asked whenever a wait on the pipe times out; ``make_trainer``
+    builds what is trained from ``config`` and each reset's (a Lockstep pair for
+    compare: the same loop trains both runs step for step).
     """
 
     def __init__(
         self,
         conn: Connection,
-        config: Config,
+        config: Job,
         *,
         playing: bool = True,
         speed: float | None = None,
@@ -102,6 +105,7 @@ class TrainingProcess:
         parent_alive: Callable[[], bool] = lambda: True,
         outbox: Outbox | None = None,
         learn_one_unit: bool = True,
+        make_trainer: TrainerFactory = Trainer,
     ) -> None:
         self.conn = conn
         # Off in the tests that drive this class with a fake clock: the background
@@ -110,7 +114,8 @@ class TrainingProcess:
         self.outbox = outbox if outbox is not None else Outbox()
         self.clock = clock
         self.parent_alive = parent_alive
-        self.trainer = Trainer(config)
+        self.make_trainer = make_trainer
+        self.trainer = make_trainer(config)
         self.playing = playing
         self.until: int | None = None  # the step to hold at while playing (Play.until)
         self.cap = SpeedCap(speed, clock)
@@ -124,7 +129,7 @@ class TrainingProcess:
         self.closed = False
         self._last_publish = -math.inf
         self._picture_seconds = 0.0  # what the last picture cost, pickling included
-        self._shown: Snapshot | None = None  # the last picture taken, reused while current
+        self._shown: Picture | None = None  # the last picture taken, reused while current
         self._shown_key: tuple[int, float, bool] = (-1, 0.0, False)
         self._one_unit: threading.Thread | None = None  # computing the one-unit optimum
 
@@ -230,9 +235,9 @@ class TrainingProcess:
         self.cap = SpeedCap(steps_per_s, self.clock)
         self.rate.clear()
 
-    def reset(self, config: Config) -> None:
+    def reset(self, config: Job) -> None:
         """A fresh Trainer; the play state, speed cap and version counter carry on."""
-        self.trainer = Trainer(config)
+        self.trainer = self.make_trainer(config)
         self._shown = None  # its change counter starts again: never reuse the old picture
         self.cap.restart()
         self.rate.clear()
@@ -307,7 +312,7 @@ class TrainingProcess:
         if not one_unit_known and self.learn_one_unit:
             self._start_one_unit(self.trainer)
 
-    def _start_one_unit(self, trainer: Trainer) -> None:
+    def _start_one_unit(self, trainer: Trainer | Lockstep) -> None:
         """Compute the one-unit optimum (core/one_unit.py, ~0.2–1 s) off the training
         loop, once per dataset and activation; the next picture after it is done
         carries it (``snapshot.one_unit_loss``).  A failure leaves it unknown."""
@@ -324,7 +329,7 @@ class TrainingProcess:
         self._one_unit.start()
 
 
-def child_main(conn: Connection, config: Config, **settings: Any) -> None:
+def child_main(conn: Connection, config: Job, **settings: Any) -> None:
     """Entry point of the spawned process: ``settings`` are TrainingProcess's keywords."""
     _silence_terminal()
     parent = os.getppid()

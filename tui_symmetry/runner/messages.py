@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui_symmetry.core.config import Config
+from tui_symmetry.core.lockstep import PairConfig, PairSnapshot
 from tui_symmetry.core.trainer import Snapshot
 
 # -- commands: parent → child ------------------------------------------------------------
@@ -61,7 +62,7 @@ class Reset:
     """Throw the network away and start ``config`` from step 0 (play state kept)."""
 
     seq: int
-    config: Config
+    config: Config | PairConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +102,11 @@ Command = Play | Pause | Step | SetSpeed | Reset | ApplyLive | Permute | Export 
 
 @dataclass(frozen=True, slots=True)
 class SnapshotReply:
-    """The newest picture of the run (``snapshot.version`` counts across resets)."""
+    """The newest picture of the run (``snapshot.version`` counts across resets), or of
+    the pair of runs it trains (compare)."""
 
     seq: int
-    snapshot: Snapshot
+    snapshot: Snapshot | PairSnapshot
 
 
 @dataclass(frozen=True, slots=True)

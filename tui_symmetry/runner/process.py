@@ -33,7 +33,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.options import parse_speed
 from tui_symmetry.runner.child import CHUNK_SECONDS, PARENTS_SIGNALS, child_main
 from tui_symmetry.runner.messages import (
@@ -53,7 +53,13 @@ from tui_symmetry.runner.messages import (
     SnapshotReply,
     Step,
 )
-from tui_symmetry.runner.protocol import RunnerError, UpdateListener
+from tui_symmetry.runner.protocol import (
+    Job,
+    Picture,
+    RunnerError,
+    TrainerFactory,
+    UpdateListener,
+)
 
 __all__ = ["CHUNK_SECONDS", "ProcessRunner"]
 
@@ -68,19 +74,24 @@ class ProcessRunner:
         publish_hz: most snapshots per second while training flat out (the view's rate).
         chunk_seconds: wall time of one chunk of steps, the most a command waits.
         start_method: multiprocessing start method; "spawn" is safe next to threads.
+        make_trainer: builds what the child trains from ``config`` (Trainer; Lockstep
+            for a pair of runs, whose config is a PairConfig).
     """
 
     def __init__(
         self,
-        config: Config,
+        config: Job,
         *,
         autoplay: bool = True,
         speed: float | None = None,
         publish_hz: float = 30.0,
         chunk_seconds: float = CHUNK_SECONDS,
         start_method: str = "spawn",
+        make_trainer: TrainerFactory = Trainer,
     ) -> None:
         self._config = config
+        self._make_trainer = make_trainer
+        self._start_method = start_method
         # What the last play()/pause()/set_speed() said: only used to start a child in
         # the same state (restart).  Whether training *should* run is the app's business.
         self._playing = autoplay
@@ -97,7 +108,7 @@ class ProcessRunner:
         self._seq = 0  # the last command sent
         self._acked = 0  # the last command the child has handled
         self._reset_seq = 0  # the newest reset: older snapshots show the old network
-        self._incoming: Snapshot | None = None
+        self._incoming: Picture | None = None
         self._exports: dict[int, dict[str, Any]] = {}
         self._errors: list[str] = []
         self._failure: str | None = None
@@ -105,12 +116,12 @@ class ProcessRunner:
         self._closing = False
         # The first picture is made here, so the app has a full frame to draw before the
         # child is up (Trainer(config) is deterministic: it equals the child's step 0).
-        self._snapshot = Trainer(config).snapshot(version=0)
+        self._snapshot: Picture = make_trainer(config).snapshot(version=0)
 
     # -- properties ------------------------------------------------------------------------
 
     @property
-    def config(self) -> Config:
+    def config(self) -> Job:
         """The configuration being trained (live changes included)."""
         return self._config
 
@@ -157,6 +168,7 @@ class ProcessRunner:
                 "publish_hz": self._publish_hz,
                 "chunk_seconds": self._chunk_seconds,
                 "first_version": self._snapshot.version + 1,
+                "make_trainer": self._make_trainer,
             },
             name="tui-symmetry-trainer",
             daemon=True,
@@ -185,8 +197,15 @@ class ProcessRunner:
             incoming, self._incoming = self._incoming, None
         newest = max(self._snapshot.version, incoming.version if incoming else 0)
         # Versions keep growing across restarts too: the app compares them.
-        self._snapshot = Trainer(self._config).snapshot(version=newest + 1)
+        self._snapshot = self._make_trainer(self._config).snapshot(version=newest + 1)
         self.start()
+
+    def sibling(self, config: Job, make_trainer: TrainerFactory) -> ProcessRunner:
+        """A runner like this one (rates, chunk time, start method) for another job,
+        paused at full speed until its controller says otherwise; not started."""
+        return ProcessRunner(config, autoplay=False, publish_hz=self._publish_hz,
+                             chunk_seconds=self._chunk_seconds,
+                             start_method=self._start_method, make_trainer=make_trainer)
 
     def close(self) -> None:
         """Ask the child to stop, then make sure it has (idempotent)."""
@@ -239,7 +258,7 @@ class ProcessRunner:
         self._speed = speed
         self._send(lambda seq: SetSpeed(seq, speed))
 
-    def reset(self, config: Config) -> None:
+    def reset(self, config: Job) -> None:
         """Start ``config`` from step 0; snapshots made before the reset are dropped."""
         self._config = config
 
@@ -255,6 +274,8 @@ class ProcessRunner:
 
     def apply_live(self, **changes: Any) -> Config:
         """Change live fields mid-run; ConfigError (here, at once) for anything else."""
+        if not isinstance(self._config, Config):
+            raise TypeError("a pair of runs takes no live changes")
         new = self._config.replace_live(**changes)
         self._config = new
         self._send(lambda seq: ApplyLive(seq, dict(changes)))
@@ -278,7 +299,7 @@ class ProcessRunner:
                 self._cond.wait(left)
             return self._exports.pop(seq)
 
-    def latest(self) -> Snapshot:
+    def latest(self) -> Picture:
         """The newest snapshot; never blocks and never touches the pipe."""
         with self._cond:
             incoming, self._incoming = self._incoming, None

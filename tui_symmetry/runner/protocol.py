@@ -5,6 +5,10 @@ snapshots.  It executes commands; it does not decide anything.  Whether the user
 wants training to run is held by the app's controller, which sends ``play`` /
 ``pause``; a runner stops by itself only when the run diverges (the snapshot says so).
 
+A runner can own two runs stepped together instead
+(:class:`~tui_symmetry.core.lockstep.Lockstep`, compare in the app): whatever its
+``make_trainer`` builds from its config, it trains the same way.
+
 Every snapshot carries a ``version`` that the runner (for a process runner, the child)
 keeps counting across resets, so "is this picture new?" is one integer comparison.
 """
@@ -15,10 +19,21 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.core.lockstep import Lockstep, PairConfig, PairSnapshot
+from tui_symmetry.core.trainer import Snapshot, Trainer
 
 UpdateListener = Callable[[], None]
 """Called, possibly from another thread, when something new is there to read."""
+
+Job = Config | PairConfig
+"""What a runner trains: one run's settings, or a pair's (A and B in lockstep)."""
+
+Picture = Snapshot | PairSnapshot
+"""What it hands back: a run's snapshot, or a pair's."""
+
+TrainerFactory = Callable[[Any], Trainer | Lockstep]
+"""Builds what a runner trains from its job: ``Trainer`` (the default) or ``Lockstep``.
+A class at module level, so it crosses to a spawned child by name."""
 
 
 class RunnerError(RuntimeError):
@@ -98,6 +113,14 @@ class Runner(Protocol):
 
     def restart(self) -> None:
         """After a failure: start again from the current config."""
+        ...
+
+    def sibling(self, config: Job, make_trainer: TrainerFactory) -> Runner:
+        """A new runner of this kind and with these options, for another job (not started).
+
+        Compare in the app trains its pair this way: in a child process beside a
+        process runner, synchronously beside a synchronous one (tests, screenshots).
+        """
         ...
 
     def close(self) -> None:

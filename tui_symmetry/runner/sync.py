@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.lockstep import Lockstep
+from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import run_document
-from tui_symmetry.runner.protocol import UpdateListener
+from tui_symmetry.runner.protocol import Job, Picture, TrainerFactory, UpdateListener
 
 
 class SyncRunner:
@@ -27,10 +28,13 @@ class SyncRunner:
     safe to export from a worker thread while the UI thread polls.
 
     Every snapshot carries a version this runner keeps counting across resets.
+    ``make_trainer`` builds what is trained from the config (Lockstep for a pair).
     """
 
-    def __init__(self, config: Config, steps_per_poll: int = 0) -> None:
+    def __init__(self, config: Job, steps_per_poll: int = 0,
+                 make_trainer: TrainerFactory = Trainer) -> None:
         self._config = config
+        self._make_trainer = make_trainer
         self.steps_per_poll = steps_per_poll
         self._playing = False
         self._until: int | None = None  # the step to hold at while playing
@@ -45,7 +49,7 @@ class SyncRunner:
         self.closed = False
 
     @property
-    def config(self) -> Config:
+    def config(self) -> Job:
         return self._config
 
     @property
@@ -57,7 +61,7 @@ class SyncRunner:
         return None
 
     @property
-    def trainer(self) -> Trainer:
+    def trainer(self) -> Trainer | Lockstep:
         """The Trainer itself (tests reach in to compare against the bare engine)."""
         return self._trainer
 
@@ -86,13 +90,15 @@ class SyncRunner:
     def set_speed(self, steps_per_s: float | None) -> None:
         self.speed = steps_per_s
 
-    def reset(self, config: Config) -> None:
+    def reset(self, config: Job) -> None:
         with self._lock:
             self._config = config
             self._trainer = self._new_trainer(config)
             self._seen_changes = -1
 
     def apply_live(self, **changes: Any) -> Config:
+        if not isinstance(self._config, Config):
+            raise TypeError("a pair of runs takes no live changes")
         new = self._config.replace_live(**changes)
         with self._lock:
             self._trainer.apply_live(**changes)
@@ -107,7 +113,7 @@ class SyncRunner:
         with self._lock:
             return run_document(self._trainer)
 
-    def latest(self) -> Snapshot:
+    def latest(self) -> Picture:
         with self._lock:
             trainer = self._trainer
             if self._playing and self.steps_per_poll and not trainer.diverged:
@@ -124,22 +130,25 @@ class SyncRunner:
     def restart(self) -> None:
         self.reset(self._config)
 
+    def sibling(self, config: Job, make_trainer: TrainerFactory) -> SyncRunner:
+        """A synchronous runner for another job, training as many steps per poll."""
+        return SyncRunner(config, self.steps_per_poll, make_trainer)
+
     def close(self) -> None:
         self.closed = True
 
-    @staticmethod
-    def _new_trainer(config: Config) -> Trainer:
+    def _new_trainer(self, config: Job) -> Trainer | Lockstep:
         """A Trainer for ``config``, its one-unit optimum known from the first picture.
 
         The process runner computes the optimum in the background; here it is computed
         at once (cached per dataset and activation), so every picture is the same
         whatever the timing.
         """
-        trainer = Trainer(config)
+        trainer = self._make_trainer(config)
         trainer.learn_one_unit_loss()
         return trainer
 
-    def _take_snapshot(self) -> Snapshot:
+    def _take_snapshot(self) -> Picture:
         """A snapshot of the trainer stamped with the next runner-wide version."""
         self._seen_changes = self._trainer.changes
         self._version += 1

@@ -1,0 +1,79 @@
+"""PageUp / PageDown in Textual's option lists, safe before the list is laid out.
+
+Textual's ``OptionList._move_page`` (Textual 8, pinned in constraints.txt) looks up
+the line of the highlighted option in a cache that is filled only once the list has a
+size on screen.  A list that has just been filled, or just shown, has none until the
+next layout, and the lookup raises ``KeyError`` (the index of the highlighted option).
+A presenter's clicker sends PageDown: ctrl+p then PageDown within ~0.1 s crashed the
+app (the command palette's list is filled while it opens), and so could PageDown in a
+settings drop-down that had just opened, or in the scene picker (c) just opened.
+
+:func:`move_page` is the guard they all use: before layout it pages once the list has
+been laid out, so the key still does what it says.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from textual.app import ComposeResult
+from textual.widgets import OptionList, Select
+from textual.widgets._select import SelectCurrent, SelectOverlay
+
+Direction = Literal[-1, 1]
+
+
+def laid_out(option_list: OptionList) -> bool:
+    """Whether ``option_list`` knows the line of its highlighted option (paging works)."""
+    highlighted = option_list.highlighted
+    return highlighted is None or highlighted in option_list._index_to_line
+
+
+def move_page(option_list: OptionList, direction: Direction) -> None:
+    """Page the highlight up (-1) or down (1), now if the list is laid out, else after
+    its next refresh; a list that still has no lines then (hidden) ignores the key."""
+    if laid_out(option_list):
+        _page(option_list, direction)
+    else:
+        option_list.call_after_refresh(_page_if_laid_out, option_list, direction)
+
+
+def _page_if_laid_out(option_list: OptionList, direction: Direction) -> None:
+    if option_list.is_attached and laid_out(option_list):
+        _page(option_list, direction)
+
+
+def _page(option_list: OptionList, direction: Direction) -> None:
+    """What OptionList's own page actions do, with nothing highlighted or something."""
+    if option_list.highlighted is None:
+        if direction > 0:
+            option_list.action_last()
+        else:
+            option_list.action_first()
+    else:
+        option_list._move_page(direction)
+
+
+class PagingOptionList(OptionList):
+    """An OptionList whose PageUp / PageDown go through :func:`move_page`."""
+
+    def action_page_up(self) -> None:
+        move_page(self, -1)
+
+    def action_page_down(self) -> None:
+        move_page(self, 1)
+
+
+class PagingSelectOverlay(SelectOverlay):
+    """The drop-down list of a Select, paging through :func:`move_page`."""
+
+    action_page_up = PagingOptionList.action_page_up
+    action_page_down = PagingOptionList.action_page_down
+
+
+def compose_select(select: Select) -> ComposeResult:
+    """What ``Select.compose`` yields, with the guarded drop-down list."""
+    yield SelectCurrent(select.prompt)
+    yield PagingSelectOverlay(type_to_search=select._type_to_search).data_bind(
+        compact=Select.compact
+    )

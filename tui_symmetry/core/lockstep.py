@@ -1,0 +1,112 @@
+"""Two runs trained step for step, as one thing a runner can train (compare in the app).
+
+:class:`Lockstep` owns a Trainer for run A and one for run B and steps both by the same
+count, so the two are always at the same step (a run that diverges stops there, as in
+``tui-symmetry compare``, and the other trains on).  It offers what a runner uses of a
+Trainer (``step``, ``step_count``, ``changes``, ``diverged``, ``snapshot``, the one-unit
+optimum), so the training process and the synchronous runner train a pair the way
+they train one run.  Its picture, :class:`PairSnapshot`, holds both runs' snapshots
+and B's units matched to A's (core/matching.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tui_symmetry.core.config import Config
+from tui_symmetry.core.trainer import Snapshot, Trainer
+
+if TYPE_CHECKING:
+    from tui_symmetry.core.matching import Matching
+
+
+@dataclass(frozen=True)
+class PairConfig:
+    """The settings of a comparison: run A's and run B's."""
+
+    a: Config
+    b: Config
+
+    @property
+    def sides(self) -> tuple[Config, Config]:
+        return (self.a, self.b)
+
+
+@dataclass(frozen=True)
+class PairSnapshot:
+    """Runs A and B at one step, and B's units matched to A's."""
+
+    a: Snapshot
+    b: Snapshot
+    matching: Matching
+    version: int
+    """Stamped by the runner, as a Snapshot's (both sides carry it too)."""
+
+    @property
+    def sides(self) -> tuple[Snapshot, Snapshot]:
+        return (self.a, self.b)
+
+    @property
+    def step(self) -> int:
+        """The step of the pair: of the run(s) still training (a diverged one stopped)."""
+        return max(self.a.step, self.b.step)
+
+    @property
+    def diverged(self) -> bool:
+        """Both runs diverged: nothing is left to train until a reset."""
+        return self.a.diverged and self.b.diverged
+
+    @property
+    def steps_per_s(self) -> float:
+        """Steps of each run per second (the pair's rate)."""
+        return self.a.steps_per_s
+
+
+class Lockstep:
+    """Runs A and B of ``pair``, always stepped together.  Not thread-safe, like Trainer."""
+
+    def __init__(self, pair: PairConfig) -> None:
+        self.config = pair
+        self.trainers = (Trainer(pair.a), Trainer(pair.b))
+
+    @property
+    def step_count(self) -> int:
+        return max(trainer.step_count for trainer in self.trainers)
+
+    @property
+    def diverged(self) -> bool:
+        return all(trainer.diverged for trainer in self.trainers)
+
+    @property
+    def changes(self) -> int:
+        """Grows whenever either run changes (a runner's cue for a new picture)."""
+        return sum(trainer.changes for trainer in self.trainers)
+
+    @property
+    def one_unit_loss(self) -> tuple[float, float] | None:
+        """Both runs' one-unit optimum once both are known (else None)."""
+        a, b = (trainer.one_unit_loss for trainer in self.trainers)
+        return None if a is None or b is None else (a, b)
+
+    def learn_one_unit_loss(self) -> tuple[float, float]:
+        """Compute both runs' one-unit optimum (Trainer.learn_one_unit_loss)."""
+        a, b = (trainer.learn_one_unit_loss() for trainer in self.trainers)
+        return (a, b)
+
+    def step(self, n: int = 1) -> int:
+        """Run ``n`` more steps of every run that has not diverged; how many ran."""
+        return max(trainer.step(n) for trainer in self.trainers)
+
+    def snapshot(self, version: int = 0, steps_per_s: float = 0.0) -> PairSnapshot:
+        """Both runs' snapshots, stamped alike, and B's units matched to A's."""
+        # Imported here, like metrics' linkage: scipy.optimize costs 0.3 s, and the app
+        # imports this module (through the runner) before its first frame.
+        from tui_symmetry.core.matching import match_runs
+
+        with np.errstate(all="ignore"):  # a diverged side may hold huge weights
+            a, b = (trainer.snapshot(version, steps_per_s) for trainer in self.trainers)
+            matching = match_runs(a.config, a.params, b.config, b.params)
+        return PairSnapshot(a, b, matching, version)
