@@ -57,11 +57,15 @@ def verdict_text(pair: PairSnapshot) -> str:
 
 
 def matching_text(matching: Matching) -> str:
-    """B's units matched to A's, in words: the mean matched similarity and its chance."""
+    """B's units matched to A's, in words: the mean matched similarity, beside the same
+    between runs of A's and B's settings started apart and trained as long (the trained
+    baseline, core/baseline.py) and between untrained random starts (chance)."""
     if matching.reason is not None:
         return matching.reason
-    return (f"B matched to A: mean similarity {matching.mean:.3f} "
-            f"(chance {matching.chance:.3f} ± {matching.chance_std:.3f})")
+    text = f"B matched to A: {matching.mean:.3f}"  # 76 characters in all: fits 80 columns
+    if matching.trained_pairs:
+        text += f" · trained apart {matching.trained:.3f} ± {matching.trained_std:.3f}"
+    return text + f" · chance {matching.chance:.3f} ± {matching.chance_std:.3f}"
 
 
 def status_text(pair: PairSnapshot, state: RunState, speed: float | None,

@@ -14,9 +14,16 @@ import numpy as np
 
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.data import STREAM_BATCH, STREAM_NOISE, Dataset, make_dataset, rng_for
+from tui_symmetry.core.data import (
+    STREAM_BATCH,
+    STREAM_INIT,
+    STREAM_NOISE,
+    Dataset,
+    make_dataset,
+    rng_for,
+)
 from tui_symmetry.core.gradients import gradient_gaps, gradient_norms
-from tui_symmetry.core.init import init_params
+from tui_symmetry.core.init import draw_params
 from tui_symmetry.core.instruments import Instruments
 from tui_symmetry.core.network import (
     ACTIVATIONS,
@@ -231,14 +238,22 @@ def _frozen(params: Params) -> Params:
 
 
 class Trainer:
-    """Config in, trained state out.  Not thread-safe: one owner calls step()."""
+    """Config in, trained state out.  Not thread-safe: one owner calls step().
 
-    def __init__(self, config: Config, history_capacity: int = HISTORY_CAPACITY) -> None:
+    ``start_seed``, when given, replaces ``config.seed`` for everything but the data:
+    the initial weights, the minibatches, the dropout masks and the gradient noise (an
+    independent start on the same data, for compare's trained baseline, core/baseline.py;
+    such a run is not the run its config describes, so it is never exported).
+    """
+
+    def __init__(self, config: Config, history_capacity: int = HISTORY_CAPACITY, *,
+                 start_seed: int | None = None) -> None:
         self.config = config
         self.start_config = config  # the export's "config"; config_changes lists the rest
         self.data: Dataset = make_dataset(config)
         self.param_layout = layout = ParamLayout(config.hidden, config.input_dim)
-        theta = layout.pack(init_params(config))
+        seed = config.seed if start_seed is None else start_seed
+        theta = layout.pack(draw_params(config, rng_for(seed, STREAM_INIT)))
         # Two parameter buffers: a step writes the new parameters into the other one, so
         # the previous state survives for a rollback when a step diverges.
         self._buffers = (UnitMajorViews(layout, theta),
@@ -260,8 +275,8 @@ class Trainer:
         self.diverged = False
         self.history = History(history_capacity)
         self.config_changes: list[dict[str, Any]] = []
-        self._batch_rng = rng_for(config.seed, STREAM_BATCH)
-        self._noise_rng = rng_for(config.seed, STREAM_NOISE)
+        self._batch_rng = rng_for(seed, STREAM_BATCH)
+        self._noise_rng = rng_for(seed, STREAM_NOISE)
         self._epoch_order = np.arange(0)
         self._epoch_pos = 0
         self._order: np.ndarray | None = None
