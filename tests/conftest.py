@@ -114,8 +114,13 @@ class RecordingApp(SymmetryApp):
 
 def new_app(config: Config = TEST_CONFIG, steps_per_poll: int = 0,
             runner: Runner | None = None, **kwargs: Any) -> RecordingApp:
-    """An app on a deterministic SyncRunner, paused, without rates, plots drawn at once."""
-    options: dict[str, Any] = {"autoplay": False, "show_rates": False, "loss_interval": 0.0}
+    """An app on a deterministic SyncRunner, paused, without rates, plots drawn at once.
+
+    Its clock stands still unless a test passes one it moves: how long a test takes
+    never turns into a stall of training on screen.
+    """
+    options: dict[str, Any] = {"autoplay": False, "show_rates": False, "numbers_interval": 0.0,
+                               "clock": FakeClock()}
     options.update(kwargs)
     return RecordingApp(
         config, runner=runner or SyncRunner(config, steps_per_poll=steps_per_poll),
@@ -176,6 +181,11 @@ def run_panels(widgets: tuple[Widget, ...] | Widget, body: Script,
 def panel_lines(widget: Widget) -> list[str]:
     """The text of every line a Line API widget draws."""
     return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+def screen_lines(app: App) -> list[str]:
+    """The text of every line on screen, as the terminal would show it."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 MakeApp = Callable[..., RecordingApp]

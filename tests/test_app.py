@@ -31,7 +31,6 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.widgets._toast import Toast
 
-import tui_symmetry.export
 from tui_symmetry.app import keys
 from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.app.controls import NumberInput, SettingSelect, nudge
@@ -53,8 +52,9 @@ def test_status_line_has_the_documented_shape():
     assert " · symmetry 1.000 · distinct 1/8 · — steps/s · running" in text
     fast = dataclasses.replace(snapshot, step=12_400, steps_per_s=9_812.0)
     assert format_status(fast, "paused").startswith("step 12,400 · loss ")
-    assert "· 9,800 steps/s · paused" in format_status(fast, "paused")
-    assert "— steps/s" in format_status(fast, "paused", show_rate=False)
+    assert "· 9,800 steps/s · running" in format_status(fast, "running")
+    assert "— steps/s" in format_status(fast, "running", show_rate=False)
+    assert format_status(fast, "paused").endswith("distinct 1/8 · paused")  # no rate
     capped = format_status(fast, "running", speed=10.0)
     assert capped.endswith("· 9,800 steps/s (cap 10) · running")
     assert format_status(fast, "running", speed=10.0, width=78).endswith(
@@ -173,12 +173,12 @@ def test_speed_keys_step_through_the_ladder_and_show_the_cap(make_app: MakeApp,
         await pilot.press("less_than_sign")
         await pilot.pause()
         assert runner.speed == SPEEDS[-2] == app.controller.speed
-        assert app.status.endswith("steps/s (cap 1,000) · paused")
+        assert app.status.endswith("· 1,000 steps/s cap · paused")
         assert app.notice == "speed: at most 1,000 steps/s"
         await pilot.press(*["less_than_sign"] * len(SPEEDS))
         await pilot.pause()
         assert runner.speed == SPEEDS[0]
-        assert app.status.endswith("steps/s (cap 1) · paused")
+        assert app.status.endswith("· 1 step/s cap · paused")
         assert "slowest" in app.notice
         await pilot.press(*["greater_than_sign"] * len(SPEEDS))
         await pilot.pause()
@@ -193,7 +193,7 @@ def test_speed_option_starts_capped(make_app: MakeApp, drive: Drive):
 
     async def script(pilot: Pilot) -> None:
         assert app.runner.speed == 10.0  # type: ignore[attr-defined]
-        assert app.status.endswith("steps/s (cap 10) · paused")
+        assert app.status.endswith("· 10 steps/s cap · paused")
 
     drive(app, script)
 
@@ -305,7 +305,7 @@ def test_export_writes_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
     drive(app, script)
     files = list(tmp_path.glob("*.json"))
-    assert [f.name for f in files] == ["tui-symmetry-xor-h6-step100.json"]
+    assert [f.name for f in files] == ["tui-symmetry-xor-h6-seed1-step100.json"]
     document = json.loads(files[0].read_text())
     assert document["step"] == 100
     assert document["config"]["hidden"] == 6
@@ -314,24 +314,24 @@ def test_export_writes_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 def test_export_failure_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     make_app: MakeApp, drive: Drive):
-    def disk_full(path: object, document: object) -> None:
+    def disk_full(fd: int) -> None:  # a full disk shows as late as fsync (NFS)
         raise OSError(28, "No space left on device")
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(tui_symmetry.export, "write_json_atomic", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     app = make_app()
 
     async def script(pilot: Pilot) -> None:
         await pilot.press("e")
         await app.workers.wait_for_complete()
-        await wait_until(pilot, lambda: "export failed" in app.notice)
+        await wait_until(pilot, lambda: "export not saved" in app.notice)
         assert app.main_screen.notice_line.severity == "error"
         await pilot.press("S")  # and the run goes on
         await pilot.pause()
         assert app.snapshot.step == 100
 
     drive(app, script)
-    assert app.errors == ["export failed: [Errno 28] No space left on device"]
+    assert app.errors == ["export not saved: the disk is full"]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -951,7 +951,7 @@ def test_random_keys_never_crash(chunk: int, tmp_path: Path, monkeypatch: pytest
     monkeypatch.chdir(tmp_path)  # "e" writes export files
     config = Config(samples=60, hidden=4, seed=chunk)
     app = StayingApp(config, runner=CappedRunner(config), autoplay=False, show_rates=False,
-                     loss_interval=0.0)
+                     numbers_interval=0.0)
     rng = random.Random(1000 + chunk)
     sizes = [(120, 40), (80, 24), (60, 20), (100, 30)]
 

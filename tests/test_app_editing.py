@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import TEST_CONFIG, RecordingApp, new_app, run_script
+from conftest import TEST_CONFIG, RecordingApp, new_app, run_script, screen_lines
 from textual import events
 from textual.command import CommandList, CommandPalette, Hits
 from textual.containers import VerticalScroll
@@ -36,11 +36,6 @@ async def settle(pilot: Pilot, done: Callable[[], bool]) -> bool:
             return True
         await pilot.pause()
     return done()
-
-
-def screen_lines(app: RecordingApp) -> list[str]:
-    """The text of every line on screen, as the terminal would show it."""
-    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 async def focus_box(pilot: Pilot, name: str) -> NumberInput:

@@ -63,8 +63,8 @@ pytestmark = [
 # run (or a badly overloaded one) gets near them.
 START_SECONDS = 60.0
 CHANGE_SECONDS = 30.0
-# How long the step counter must stand still to count as paused: many redraws of the
-# status line at the app's 20 frames per second.
+# How long the step counter must stand still to count as paused: three changes of the
+# numbers on screen while training (main_screen.NUMBERS_INTERVAL, 0.5 s).
 STILL_SECONDS = 1.5
 POLL_SECONDS = 0.2
 

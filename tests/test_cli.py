@@ -7,6 +7,7 @@ exit codes, a traceback the interpreter prints, stray warnings.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -27,7 +28,7 @@ from tui_symmetry.core.chance import symmetry_chance
 from tui_symmetry.core.config import FIELDS, Config
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.export import (
-    default_export_name,
+    CannotWrite,
     dumps_document,
     run_document,
     write_json_atomic,
@@ -56,6 +57,7 @@ SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
     "growth_rate": float,
     "efold_steps": float,
     "predicted_split_step": int,
+    "predicted_split_range": list,
     "split_step": int,
     "splits": list,
     "one_unit_loss": float,
@@ -287,7 +289,8 @@ def check_summary(summary: dict[str, Any], config: Config, steps: int) -> None:
         value = summary[key]
         if value is None:
             assert key in ("test_loss", "accuracy", "growth_rate", "efold_steps",
-                           "predicted_split_step", "split_step"), key
+                           "predicted_split_step", "predicted_split_range",
+                           "split_step"), key
             continue
         assert isinstance(value, kind), (key, value)
         if kind is int:
@@ -463,7 +466,7 @@ def test_export_failure_at_write_time_is_exit_1(
     assert code == 1
     assert out == ""
     assert assert_one_error_line(err) == (
-        f"tui-symmetry: error: cannot write {target}: Permission denied\n"
+        f"tui-symmetry: error: cannot write {target}: no permission to write in {tmp_path}\n"
     )
     assert target.read_text() == "previous run\n"
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
@@ -755,7 +758,7 @@ def test_atomic_write_failure_keeps_the_old_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, failing, boom)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(CannotWrite, match=f"^cannot write {target}: the disk is full$"):
         write_json_atomic(target, DOCUMENT)
     monkeypatch.undo()
     assert target.read_text() == "old\n"
@@ -769,8 +772,10 @@ def test_atomic_write_rejects_non_json_before_touching_the_disk(tmp_path: Path) 
 
 
 def test_atomic_write_missing_directory_raises_oserror(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(CannotWrite) as error:
         write_json_atomic(tmp_path / "missing" / "doc.json", DOCUMENT)
+    assert error.value.errno == errno.ENOENT
+    assert error.value.reason == f"the directory {tmp_path / 'missing'} does not exist"
 
 
 def test_atomic_write_file_modes(tmp_path: Path) -> None:
@@ -787,13 +792,6 @@ def test_atomic_write_file_modes(tmp_path: Path) -> None:
         assert stat.S_IMODE(kept.stat().st_mode) == 0o640
     finally:
         os.umask(old_umask)
-
-
-def test_default_export_name() -> None:
-    assert default_export_name(Config(), 1200) == "tui-symmetry-xor-h8-step1200.json"
-    assert default_export_name(Config(dataset="sine", hidden=32), 0) == (
-        "tui-symmetry-sine-h32-step0.json"
-    )
 
 
 # -- the documented contract ----------------------------------------------------------------

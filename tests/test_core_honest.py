@@ -32,7 +32,7 @@ from tui_symmetry.core.metrics import (
 )
 from tui_symmetry.core.network import Params, loss_and_grads, with_ones
 from tui_symmetry.core.one_unit import one_unit_loss
-from tui_symmetry.core.saddle import SaddleMeter, helmert_basis
+from tui_symmetry.core.saddle import SaddleMeter, forecast_split, helmert_basis
 from tui_symmetry.core.similarity import (
     function_similarity,
     measure_name,
@@ -330,14 +330,11 @@ def test_measured_growth_matches_the_predicted_rate_in_the_linear_phase() -> Non
         measured = math.log(reading.spread / previous.spread) / 200
         predicted = 0.5 * (reading.growth_rate + previous.growth_rate)
         assert measured == pytest.approx(predicted, rel=0.15), trainer.step_count
-        previous = reading
-    # Before the split, the prediction from the current spread and rate is close.
+        earlier, previous = previous, reading
+    # Before the split the rate has been softening fast (×e every 120 steps at step
+    # 1,600, every 400 at 3,000): too fast for a forecast from the last two readings.
     assert trainer.snapshot().split_step is None
-    predicted = previous.predicted_split_step
-    trainer.step(1500)
-    actual = trainer.snapshot().split_step
-    assert actual is not None
-    assert predicted == pytest.approx(actual, rel=0.1)
+    assert forecast_split([earlier], previous, meter.chord_at_split).split_range is None
 
 
 # -- the one-unit optimum -------------------------------------------------------------------------

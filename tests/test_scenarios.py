@@ -28,8 +28,8 @@ from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_sce
 
 LN2 = math.log(2.0)
 
-REQUIRED = ("symmetric-stays", "random-breaks", "epsilon-split", "zero-stuck",
-            "dropout-breaks", "tie-collapses", "l1-prunes", "small-init-condenses",
+REQUIRED = ("symmetric-stays", "zero-stuck", "epsilon-split", "random-breaks",
+            "dropout-breaks", "small-init-condenses", "tie-collapses", "l1-prunes",
             "sine-basis", "linear-convex")
 
 CLAIMED: set[str] = set()

@@ -182,7 +182,7 @@ def test_ctrl_c_stops_a_real_sweep_and_its_workers(tmp_path: Path) -> None:
     """SIGINT to the command alone (as a terminal's Ctrl+C may): its workers stop too."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui_symmetry", "sweep", "--vary", "seed=0,1,2,3",
-         "--steps", "100000000", "--jobs", "2"],
+         "--steps", "100000000", "--jobs", "2", "--yes"],
         cwd=tmp_path, env=process_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True,
     )

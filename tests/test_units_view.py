@@ -21,7 +21,8 @@ from conftest import FakeClock, panel_lines, run_panels
 from textual.pilot import Pilot
 from textual.widget import Widget
 
-from tui_symmetry.app.widgets._palette import ANSI16_NEGATIVE, ANSI16_POSITIVE, format_compact
+from tui_symmetry.app.numbers import format_compact
+from tui_symmetry.app.widgets._palette import ANSI16_NEGATIVE, ANSI16_POSITIVE
 from tui_symmetry.app.widgets.gradients import IDENTICAL_LEVEL, GradientPanel, quantize_gaps
 from tui_symmetry.app.widgets.units import (
     BOUNDARY_FULL,

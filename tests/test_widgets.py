@@ -24,6 +24,7 @@ from rich.color import Color
 from textual.pilot import Pilot
 from textual.widget import Widget
 
+from tui_symmetry.app.numbers import format_compact, format_fit
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._palette import (
     ANSI16_NEGATIVE,
@@ -32,8 +33,6 @@ from tui_symmetry.app.widgets._palette import (
     SEQUENTIAL_FULL,
     StableScale,
     detect_color_mode,
-    format_compact,
-    format_fit,
     nice_ceil,
     quantize_diverging,
     quantize_sequential,
@@ -185,16 +184,16 @@ def test_stable_scale_is_round_and_does_not_flicker():
 
 
 def test_compact_labels_for_huge_and_tiny_values():
-    cases = {1e290: "1e290", 1e-4: "1e-4", 2.5e-5: "2.5e-5", 0.001: "0.001", 0.695: "0.695",
+    cases = {1e290: "1e290", 1e-4: "1e−4", 2.5e-5: "2.5e−5", 0.001: "0.001", 0.695: "0.695",
              100: "100", 12000: "12k", 1_500_000: "1.5M", 999_999: "1M", 3e9: "3e9",
-             -3.2e12: "-3.2e12", 0: "0"}
+             -3.2e12: "−3.2e12", 0: "0"}
     assert {value: format_compact(value) for value in cases} == cases
 
 
 def test_numbers_fit_their_width():
     assert format_fit(0.046, 6) == "+0.046"
     assert format_fit(0.046, 5) == "+.046"  # the leading zero goes before a digit does
-    assert format_fit(-0.439, 4) == "-.44"
+    assert format_fit(-0.439, 4) == "−.44"
     assert format_fit(12.34, 4) == "+12"
     assert format_fit(0.0, 4) == "0"
     assert all(len(format_fit(v, 4)) <= 4 for v in (1234.5, -0.00004, 3e7, -9.99))
@@ -241,7 +240,7 @@ def test_weights_rows_legend_and_selected_numbers():
         text = lines(panel)
         scale = nice_ceil(float(np.abs(np.column_stack([snap.params.W1, snap.params.b1,
                                                         snap.params.W2[0]])).max()))
-        assert text[0].startswith(f"w -{scale:g} ") and f" +{scale:g}" in text[0]
+        assert text[0].startswith(f"w −{scale:g} ") and f" +{scale:g}" in text[0]
         assert text[1].split() == ["x0", "x1", "b", "out"]
         for unit in range(8):
             unit_line(panel, unit)
@@ -370,14 +369,15 @@ def test_weights_at_100x30_show_their_numbers_uncut(width: int):
         row = unit_line(panel, 0)
         bottom = text[-1]
         for line in (row, bottom):
-            numbers = [float(n) for n in re.findall(r"[+-]?\d*\.\d+|[+-]\d+", line)]
+            ascii_line = line.replace("−", "-")  # the real minus sign, for float()
+            numbers = [float(n) for n in re.findall(r"[+-]?\d*\.\d+|[+-]\d+", ascii_line)]
             # Every value is printed, whole: what it reads agrees with the weight.
             assert len(numbers) == 4, line
             assert np.allclose(numbers, values, atol=0.051), line
         # Nothing runs into the right edge: a blank column is left after the text.
         assert len(bottom.rstrip()) < width
         legend = text[0]
-        assert legend.startswith("w -") and legend.rstrip().endswith(
+        assert legend.startswith("w −") and legend.rstrip().endswith(
             ("+2", "+3", "+4", "+5", "+6", "+8", "= 0")
         )
 
@@ -713,13 +713,18 @@ def test_small_loss_panel_combines_both_curves_without_stray_marks():
         assert panel.arrangement == "combined"
         text = panel.loss_plot.plain_text()
         assert "train" in text and "sym" in text
-        # The legend rows hold a mark and a name, not plotext's axis-side letters.
+        # The legend, above the frame, holds marks and names, not plotext's axis-side
+        # letters.
+        lines = text.splitlines()
+        top = next(i for i, line in enumerate(lines) if "┌" in line)
+        legend = next(line for line in lines[:top] if " train" in line)
+        marks = legend
+        for title in panel.loss_plot.titles:
+            marks = marks.replace(title, "")
         for name in ("test", "train", "sym"):
-            row = next(line for line in text.splitlines() if f" {name}" in line)
-            frame = re.search("[│┤]", row)
-            assert frame is not None, row
-            before = row[frame.end() : row.index(f" {name}")]
-            assert set(before.strip()) <= set("⡀⢀⣀⠤⠒⠉⢕⣿•╌") and "L" not in before, row
+            assert f" {name}" in legend, legend
+            marks = marks.replace(f" {name}", "")
+        assert set(marks.strip()) <= set("⢕•╌ ") and "L" not in marks, legend
         # The right-hand axis is labelled 0..1 (its legend headroom is not a tick).
         assert "1.30" not in text and "0.5" in text
 
@@ -818,6 +823,16 @@ def test_one_spike_is_clipped_and_the_title_says_so():
     run(panel, body, size=(100, 16))
 
 
+def legend_marks(text: str, names: tuple[str, ...]) -> dict[str, str]:
+    """The mark drawn before each curve's name in a plot's legend line."""
+    found = {}
+    for name in names:
+        match = re.search(rf"(\S+) {name}\b", text.split("┌", 1)[0])
+        assert match, (name, text)
+        found[name] = match.group(1)
+    return found
+
+
 @pytest.mark.parametrize("mode", ["ansi16", "mono"])
 def test_without_full_colour_the_curves_differ_in_their_marks(mode: str):
     panel = LossPanel(min_interval=0, color_mode=mode)
@@ -827,16 +842,13 @@ def test_without_full_colour_the_curves_differ_in_their_marks(mode: str):
         panel.show(snap)
         await pilot.pause()
         loss = panel.loss_plot.plain_text()
-        legend = {name: line for line in loss.splitlines()
-                  for name in ("test", "train") if f" {name}" in line}
-        assert "•" in legend["test"] and "•" not in legend["train"]
-        assert "•" in loss.split(legend["train"], 1)[1]  # test dots in the plot
+        marks = legend_marks(loss, ("test", "train"))
+        assert "•" in marks["test"] and "•" not in marks["train"]
+        assert "•" in loss.split("┌", 1)[1]  # test dots in the plot
         sym = panel.symmetry_plot.plain_text()
-        legend = {name: line for line in sym.splitlines()
-                  for name in ("chance", "symmetry") if f" {name}" in line}
-        assert "╌" in legend["chance"] and "╌" not in legend["symmetry"]
-        plot_area = sym.split(legend["symmetry"], 1)[1]
-        assert "╌╌╌" in plot_area  # the chance level: a dashed line
+        marks = legend_marks(sym, ("chance", "symmetry"))
+        assert "╌" in marks["chance"] and "╌" not in marks["symmetry"]
+        assert "╌╌╌" in sym.split("┌", 1)[1]  # the chance level: a dashed line
 
     run(panel, body, size=(120, 24))
 
@@ -863,7 +875,7 @@ def test_resizing_down_to_nothing_and_back_never_crashes():
                 loss.toggle_log_scale()
                 await pilot.pause()
         assert "symmetry" in screen_text(similarity)
-        assert "w -" in lines(weights)[0]
+        assert "w −" in lines(weights)[0]
         assert "ran away" in loss.loss_plot.plain_text()
 
     run(panels, body, size=(80, 24))
@@ -878,14 +890,14 @@ def test_panels_shown_before_mounting_and_across_theme_changes():
         panel.show(snap)  # not mounted yet: kept for later
 
     async def body(pilot: Pilot) -> None:
-        assert "w -" in lines(weights)[0]
+        assert "w −" in lines(weights)[0]
         assert "symmetry" in screen_text(similarity)
         assert "train" in loss.loss_plot.plain_text()
         before = weights.render_line(0)
         pilot.app.theme = "textual-light"
         await pilot.pause()
         assert weights.render_line(0) != before  # restyled for the new background
-        assert "w -" in lines(weights)[0]
+        assert "w −" in lines(weights)[0]
 
     run((weights, similarity, loss), body, size=(80, 40))
 
@@ -927,10 +939,8 @@ def test_identical_snapshots_rebuild_no_strips():
 def test_plots_read_from_the_matrix_equal_plotexts_ansi_picture():
     """matrix_strips draws what plotext's ANSI text, parsed by Rich, would draw."""
     from rich.segment import Segment
+    from rich.text import Text
     from textual.strip import Strip
-    from textual_plotext import PlotextPlot
-
-    from tui_symmetry.app.widgets.loss import _without_side_symbols
 
     panel = LossPanel(min_interval=0)
 
@@ -945,15 +955,19 @@ def test_plots_read_from_the_matrix_equal_plotexts_ansi_picture():
             for plot in (panel.loss_plot, panel.symmetry_plot):
                 width, height = plot.size.width, plot.size.height
                 drawn = cells(plot._strips)
-                with _without_side_symbols():  # the route plain PlotextPlot takes
-                    text = PlotextPlot.render(plot)
+                # At the size the plot was drawn (the lines under its title and legend):
+                # plotext's own ANSI text, as PlotextPlot.render reads it.
+                text = Text.from_ansi(plot.plt.build())
                 base = plot.rich_style
                 via_ansi = [
                     Strip(list(Segment.apply_style(line.render(pilot.app.console), base)))
                     .adjust_cell_length(width, base)
                     for line in text.split("\n", allow_blank=True)[:height]]
                 assert any(char not in " " for row in drawn for char, _ in row)
-                assert drawn[: len(via_ansi)] == cells(via_ansi)
+                # The plot starts at its frame, under the title and legend lines.
+                top = next(y for y, row in enumerate(drawn)
+                           if "┌" in "".join(char for char, _ in row))
+                assert drawn[top:] == cells(via_ansi)[: height - top]
 
     run(panel, body, size=(100, 16))
 

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import re
+import stat
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,10 +33,17 @@ import numpy as np
 
 from tui_symmetry import __version__
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
-from tui_symmetry.core.saddle import reading_name
+from tui_symmetry.core.saddle import join_words, reading_name, reading_words
 from tui_symmetry.core.trainer import Trainer
-from tui_symmetry.export import run_document, write_json_atomic
-from tui_symmetry.options import DEFAULT_FPS, FPS, SPEED, parse_speed
+from tui_symmetry.export import (
+    CannotWrite,
+    check_writable,
+    not_a_regular_file,
+    os_error_reason,
+    run_document,
+    write_json_atomic,
+)
+from tui_symmetry.options import DEFAULT_FPS, FPS, SPEED, VIEWS, parse_speed
 from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
 from tui_symmetry.scenarios import listing as scenario_listing
 from tui_symmetry.serve import DEFAULT_HOST, DEFAULT_PORT, PORT, served_by_web_driver
@@ -116,6 +125,25 @@ class UsageError(Exception):
 
 class RuntimeFailure(Exception):
     """The input was fine but the work could not be done: one line, exit status 1."""
+
+
+class OutputFailure(RuntimeFailure):
+    """stdout cannot be written (a full disk, a file size limit): exit status 1."""
+
+
+def write_output(stream: TextIO, text: str) -> None:
+    """Write a command's result to ``stream`` (stdout) and flush it.
+
+    A reader that went away (BrokenPipeError) is left to :func:`main`; any other
+    failure to write becomes one line, not a traceback.
+    """
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputFailure(f"cannot write the output: {os_error_reason(exc)}") from None
 
 
 NO_TERMINAL = (
@@ -260,8 +288,8 @@ def build_app_parser() -> _Parser:
     return parser
 
 
-APP_VIEWS = ("all", "weights", "loss", "settings", "units", "gradients")
-"""The app's views (app.main_screen.VIEWS, named here so the cli needs no Textual)."""
+APP_VIEWS = VIEWS
+"""The app's views (options.VIEWS: the cli needs no Textual)."""
 
 
 def _add_app_options(parser: _Parser) -> None:
@@ -278,10 +306,11 @@ def _add_app_options(parser: _Parser) -> None:
     parser.ranges["--speed"] = SPEED_RANGE
     app.add_argument(
         "--present", action="store_true",
-        help="start in presentation mode (P or F5 in the app): big units view and caption",
+        help="start in presentation mode (P or F5 in the app): no settings or footer, "
+             "the view and the scene's caption get the room",
     )
-    app.add_argument("--view", default="all", choices=APP_VIEWS,
-                     help="the view to open on (default: all)")
+    app.add_argument("--view", default=None, choices=APP_VIEWS,
+                     help="the view to open on (default: the scene's view, else all)")
 
 
 def build_train_parser() -> _Parser:
@@ -322,18 +351,19 @@ def load_config_file(path: str) -> dict[str, Any]:
     if ext not in (".toml", ".json"):
         raise UsageError(f"config {path}: unknown file type {ext or '(none)'!r}; "
                          "use a .toml or .json file")
+    raw = _read_regular_file(path)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        raise UsageError(f"cannot read config {path}: {_reason(exc)}") from None
-    try:
-        if ext == ".json":
-            document = json.loads(raw.decode("utf-8"))
-        else:
-            document = _toml_loads(raw.decode("utf-8"))
+        # utf-8-sig: a byte-order mark, as some Windows editors write, is not a setting.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"config {path}: not UTF-8 text") from None
+    if not text.strip():
+        # One rule for both formats: an empty file is more likely a failed copy than a
+        # wish for the defaults, which a file says with {} or a comment.
+        raise UsageError(f"config {path}: the file is empty (a file of the defaults holds "
+                         "{} in JSON, or a comment in TOML)")
+    try:
+        document = json.loads(text) if ext == ".json" else _toml_loads(text)
     except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
         raise UsageError(f"config {path}: invalid {ext[1:].upper()}: {exc}") from None
     if isinstance(document, dict) and isinstance(document.get("config"), dict):
@@ -351,6 +381,27 @@ def load_config_file(path: str) -> dict[str, Any]:
         except ConfigError as exc:
             raise UsageError(f"config {path}: {exc}") from None
     return values
+
+
+def _read_regular_file(path: str) -> bytes:
+    """The bytes of ``path``, refusing (UsageError) anything but a regular file.
+
+    Checked before opening: opening a FIFO waits for a writer for ever, a device may
+    never end (/dev/zero) or act on being opened.  O_NONBLOCK and a second look at the
+    opened file close the gap in which the name could change.
+    """
+    try:
+        before = os.stat(path).st_mode
+        if stat.S_ISREG(before):
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as fh:
+                opened = os.fstat(fh.fileno()).st_mode
+                if stat.S_ISREG(opened):
+                    return fh.read()
+                before = opened
+    except OSError as exc:
+        raise UsageError(f"cannot read config {path}: {_reason(exc)}") from None
+    raise UsageError(f"config {path}: {not_a_regular_file(path, before)}")
 
 
 def _toml_loads(text: str) -> Any:
@@ -427,9 +478,10 @@ def run_app_command(argv: Sequence[str]) -> int:
     except ImportError as exc:
         raise RuntimeFailure(f"cannot start the app: {exc}") from None
     scenario = None if args.scenario is None else find_scenario(args.scenario)
+    view = args.view or (scenario.view if scenario is not None else "all")
     try:
         status = run_app(config, fps=fps, speed=speed, scenario=scenario,
-                         present=args.present, view=args.view)
+                         present=args.present, view=view)
     except Exception as exc:  # it could not start, or crashed (app.AppCrashed)
         raise RuntimeFailure(str(exc) or type(exc).__name__) from None
     return EXIT_OK if status is None else int(status)
@@ -473,8 +525,7 @@ def build_scenarios_parser() -> _Parser:
 def run_scenarios_command(argv: Sequence[str], stdout: TextIO) -> int:
     """``tui-symmetry scenarios``: one ``name  title`` line per built-in scenario."""
     build_scenarios_parser().parse_args(argv)
-    stdout.write(scenario_listing())
-    stdout.flush()
+    write_output(stdout, scenario_listing())
     return EXIT_OK
 
 
@@ -536,7 +587,7 @@ def served_app_args(args: argparse.Namespace) -> list[str]:
         words.append(f"--speed={args.speed}")
     if args.present:
         words.append("--present")
-    if args.view != "all":
+    if args.view is not None:
         words.append(f"--view={args.view}")
     return words
 
@@ -553,7 +604,10 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
     config = build_config(args)
     if args.export is not None:
         # Fail before a long run, not after it; the write itself still reports errors.
-        _check_writable(args.export)
+        try:
+            check_writable(args.export)
+        except CannotWrite as exc:
+            raise RuntimeFailure(str(exc)) from None
 
     # A diverging run overflows on purpose; numpy's RuntimeWarnings would only clutter
     # stderr (the summary says "diverged").
@@ -568,16 +622,17 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
     if document is not None:
         try:
             write_json_atomic(args.export, document)
-        except (OSError, ValueError) as exc:
-            raise RuntimeFailure(f"cannot write {args.export}: {_reason(exc)}") from None
+        except CannotWrite as exc:
+            raise RuntimeFailure(str(exc)) from None
+        except ValueError as exc:  # not JSON: a bug, still one line
+            raise RuntimeFailure(f"cannot write {args.export}: {exc}") from None
 
     summary = snapshot.summary()
     if args.json:
-        stdout.write(json.dumps(summary, allow_nan=False) + "\n")
+        write_output(stdout, json.dumps(summary, allow_nan=False) + "\n")
     else:
-        stdout.write(format_summary(summary, steps, snapshot.chance_level, args.export,
-                                    has_test=config.n_test > 0))
-    stdout.flush()
+        write_output(stdout, format_summary(summary, steps, snapshot.chance_level,
+                                            args.export, has_test=config.n_test > 0))
     return EXIT_OK
 
 
@@ -741,40 +796,16 @@ def _splits_text(splits: Sequence[Sequence[int]], shown: int = 3) -> str:
 
 
 def _saddle_text(summary: Mapping[str, Any]) -> str | None:
-    """The saddle reading in words, or None when there is none."""
-    curvature = summary.get("saddle_curvature")
-    if curvature is None:
+    """The saddle reading in words (the panel's, at full length), or None without one."""
+    pieces = reading_words(summary, lambda value: f"{value:+.3g}",
+                           lambda value: f"{value:,.0f}", named=False)
+    if not pieces:
         return None
-    at = summary.get("saddle_step")
-    when = f" at step {at:,}" if at is not None and at != summary.get("step") else ""
-    if curvature >= 0:
-        return f"curvature {curvature:+.3g}{when}: units are pulled together"
-    if summary.get("max_unit_gap") == 0.0:
-        # Exact copies: the saddle is there, but nothing breaks the tie to grow.
-        text = f"curvature {curvature:+.3g}{when}: any difference would grow"
-    else:
-        text = f"curvature {curvature:+.3g}{when}: differences grow"
-    efold = summary.get("efold_steps")
-    if efold is not None:
-        text += f" ×e every {efold:,.0f} steps"
-    predicted = summary.get("predicted_split_step")
-    if predicted is not None:
-        text += f"; split predicted at step {predicted:,}"
-    return text
+    return functools.reduce(join_words, (piece[0] for piece in pieces[1:]), pieces[0][0])
 
 
 def _num(value: float | None) -> str:
     return "not finite" if value is None else f"{value:.6g}"
-
-
-def _check_writable(path: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise RuntimeFailure(f"cannot write {path}: is a directory")
-    if not os.path.isdir(directory):
-        raise RuntimeFailure(f"cannot write {path}: directory {directory} does not exist")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise RuntimeFailure(f"cannot write {path}: directory {directory} is not writable")
 
 
 def _isatty(stream: TextIO | None) -> bool:
@@ -814,18 +845,26 @@ def main(argv: list[str] | None = None) -> int:
         return run_app_command(args)
     except UsageError as exc:
         return _fail(stderr, str(exc), EXIT_USAGE)
+    except OutputFailure as exc:
+        _silence_stdout()
+        return _fail(stderr, str(exc), EXIT_RUNTIME)
     except RuntimeFailure as exc:
         return _fail(stderr, str(exc), EXIT_RUNTIME)
     except KeyboardInterrupt:
         return _fail(stderr, "interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
-        # The reader went away (`... | head`): nothing left to say to anyone.  Point
-        # stdout at devnull so the interpreter's final flush does not raise again.
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # The reader went away (`... | head`): nothing left to say to anyone.
+        _silence_stdout()
         return EXIT_RUNTIME
     except SystemExit as exc:  # --help and --version print, then "exit" through argparse
         return exc.code if isinstance(exc.code, int) else EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull after it failed, so the interpreter's final flush of what
+    is still buffered does not fail again (and print a complaint, exit status 120)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _fail(stderr: TextIO, message: str, status: int) -> int:

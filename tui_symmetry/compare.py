@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
+import textwrap
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -214,18 +216,31 @@ def run_compare_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> 
     result = compare(config_a, config_b, steps, stderr if show_progress else None,
                      baseline_runs)
     if args.json:
-        stdout.write(json.dumps(result.to_dict(), allow_nan=False) + "\n")
+        cli.write_output(stdout, json.dumps(result.to_dict(), allow_nan=False) + "\n")
     else:
-        stdout.write(format_comparison(result, steps))
-    stdout.flush()
+        cli.write_output(stdout, format_comparison(result, steps, report_width(stdout)))
     return cli.EXIT_OK
+
+
+def report_width(stdout: TextIO) -> int | None:
+    """The columns the report may use: the terminal's (``COLUMNS`` overrides it, as
+    everywhere), or None when stdout is not a terminal: then every row stays on one
+    line, however long, so scripts reading the report see one stable format."""
+    if not cli._isatty(stdout):
+        return None
+    return shutil.get_terminal_size().columns
 
 
 # -- the report ----------------------------------------------------------------------------
 
 
-def format_comparison(result: Comparison, requested: int) -> str:
-    """The human-readable report: both summaries side by side, the matching, a verdict."""
+def format_comparison(result: Comparison, requested: int, width: int | None = None) -> str:
+    """The human-readable report: both summaries side by side, the matching, a verdict.
+
+    With a ``width``, a cell too long for its column goes on in the lines below it, in
+    its own column, broken between words (a number is never cut); None keeps one row
+    per line.
+    """
     a, b = result.a, result.b
     rows_a = cli.summary_rows(a.summary(), requested, a.chance_level, None,
                               has_test=a.config.n_test > 0)
@@ -234,18 +249,69 @@ def format_comparison(result: Comparison, requested: int) -> str:
     table: list[tuple[str, str, str]] = [("", "A", "B")]
     table += _config_differences(a.config, b.config)
     table += _side_by_side(rows_a, rows_b)
-    label_width = max(len(label) for label, _, _ in table)
-    a_width = max(len(value) for _, value, _ in table)
-    lines = [f"{label:<{label_width}}  {value_a:<{a_width}}  {value_b}".rstrip()
-             for label, value_a, value_b in table]
+    lines = _table_lines(table, width)
 
     matching_rows = _matching_rows(result.matching, requested)
-    width = max(len(label) for label, _ in matching_rows)
+    label_width = max(len(label) for label, _ in matching_rows)
+    value_width = None if width is None else width - label_width - 2
     lines.append("")
-    lines += [f"{label:<{width}}  {value}" for label, value in matching_rows]
+    for label, value in matching_rows:
+        for i, part in enumerate(_wrap(value, value_width)):
+            lines.append(f"{label if i == 0 else '':<{label_width}}  {part}".rstrip())
     lines.append("")
-    lines.append(verdict(a.summary(), b.summary()))
+    line = verdict(a.summary(), b.summary())
+    if width is not None and len(line) > width:  # A's verdict, then B's
+        first, second = line.split(" · ", 1)
+        lines += _wrap(f"{first} ·", width) + _wrap(second, width)
+    else:
+        lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+def _table_lines(table: list[tuple[str, str, str]], width: int | None) -> list[str]:
+    """``label  A  B`` lines; the A and B columns share what ``width`` leaves them."""
+    label_width = max(len(label) for label, _, _ in table)
+    natural = [max(len(row[i]) for row in table) for i in (1, 2)]
+    longest = [max(len(word) for row in table for word in row[i].split() or [""])
+               for i in (1, 2)]
+    a_width = natural[0]
+    b_width = None
+    room = None if width is None else width - label_width - 4
+    if room is not None and a_width + natural[1] > room:
+        # B keeps what it needs when that is less than half; A gets the rest.
+        a_room = room - natural[1] if natural[1] <= room // 2 else room // 2
+        a_width = min(natural[0], max(a_room, longest[0]))
+        b_width = max(room - a_width, longest[1])
+    lines = []
+    for label, value_a, value_b in table:
+        cells_a = _wrap(value_a, a_width)
+        cells_b = _wrap(value_b, b_width)
+        for i in range(max(len(cells_a), len(cells_b))):
+            cell_a = cells_a[i] if i < len(cells_a) else ""
+            cell_b = cells_b[i] if i < len(cells_b) else ""
+            lines.append(f"{label if i == 0 else '':<{label_width}}  "
+                         f"{cell_a:<{a_width}}  {cell_b}".rstrip())
+    return lines
+
+
+def _wrap(text: str, width: int | None) -> list[str]:
+    """``text`` in lines of at most ``width`` (None: one line), broken at two spaces
+    first (between a value and its parenthesis, between pairs), then between words;
+    a word longer than ``width`` stays whole."""
+    separator = "  "
+    if width is None or len(text) <= width:
+        return [text]
+    lines: list[str] = []
+    for part in text.split(separator):
+        joined = f"{lines[-1]}{separator}{part}" if lines else part
+        if lines and len(joined) <= width:
+            lines[-1] = joined
+        elif len(part) <= width:
+            lines.append(part)
+        else:
+            lines += textwrap.wrap(part, width, break_long_words=False,
+                                   break_on_hyphens=False)
+    return lines
 
 
 def _config_differences(config_a: Config, config_b: Config) -> list[tuple[str, str, str]]:

@@ -6,18 +6,25 @@ used by ``tui-symmetry train --export FILE`` and by the app's export action.  A 
 file, even if the process is killed mid-write or the disk fills up: the document goes
 to a temporary file in the target's directory, is flushed to disk, and only then
 renamed over the target in one step.
+
+The writers are also the one place that decides where a write may go
+(:func:`write_target`): a symlink is followed, so the file it leads to is replaced and
+the link stays a link; anything that is not a regular file (a device, a FIFO, a socket,
+a directory) is refused before a byte is written, since renaming over it would destroy
+it.  Every failure is a :class:`CannotWrite` whose text is one human line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
 import stat
+from pathlib import Path
 from typing import Any
 
-from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import HISTORY_FIELDS, Trainer, json_float
 
 EXPORT_FORMAT = "tui-symmetry-run"
@@ -27,6 +34,26 @@ EXPORT_FORMAT_VERSION = 1
 # How many fresh temp names to try before giving up: a clash needs 64 random bits to
 # collide, so more than one retry means something odd is going on in that directory.
 _TEMP_ATTEMPTS = 4
+# How many numbered names (NAME-2, NAME-3, ...) write_new_file tries before it gives up.
+_NEW_NAME_ATTEMPTS = 1000
+
+
+class CannotWrite(OSError):
+    """A file cannot be written: ``str()`` is one line, ``cannot write PATH: why``.
+
+    ``path`` is the path as the caller gave it, ``reason`` the human why (which names
+    the directory where that matters), ``errno`` the OS error's number when there was
+    one (``errno.EEXIST``: :func:`write_text_atomic` was told not to replace a file).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: str,
+                 code: int | None = None) -> None:
+        super().__init__(code, reason)
+        self.path = os.fspath(path)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path}: {self.reason}"
 
 
 def run_document(trainer: Trainer) -> dict[str, Any]:
@@ -68,8 +95,7 @@ def _final_summary(trainer: Trainer) -> dict[str, Any]:
     """What `train --json` reports of the final state (the honest numbers included),
     without the settings (``config`` above has them) and the speed (not a property of
     the run: two exports of one run must be byte-identical)."""
-    trainer.instruments.forget_reading()  # the saddle at this very step
-    summary = trainer.snapshot().summary()
+    summary = trainer.snapshot().summary()  # the saddle read at this very step
     del summary["config"], summary["steps_per_s"]
     return summary
 
@@ -86,11 +112,13 @@ def dumps_document(document: dict[str, Any]) -> str:
 def write_json_atomic(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
     """Write ``document`` as JSON to ``path`` so that the file is either complete or untouched.
 
-    The text goes to a hidden temp file in the same directory (a rename is only atomic
-    within one file system), is fsync'ed, then ``os.replace``'d over ``path``.  A new
+    The text goes to a hidden temp file in the target's directory (a rename is only
+    atomic within one file system), is fsync'ed, then ``os.replace``'d over the target:
+    ``path``, or the file a symlink at ``path`` leads to (:func:`write_target`).  A new
     file gets the usual permissions (0666 minus the umask); an existing file keeps its
-    mode.  On any I/O failure the temp file is removed, an existing ``path`` is left
-    as it was, and OSError is raised.
+    mode.  A target that is not a regular file is refused before anything is written.
+    On any I/O failure the temp file is removed, an existing file is left as it was,
+    and :class:`CannotWrite` (an OSError, one human line) is raised.
 
     The document is serialized before the disk is touched, so a document that is not
     valid JSON (NaN, a numpy array: a caller's bug) raises ValueError or TypeError
@@ -99,17 +127,26 @@ def write_json_atomic(path: str | os.PathLike[str], document: dict[str, Any]) ->
     write_text_atomic(path, dumps_document(document))
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+def write_text_atomic(path: str | os.PathLike[str], text: str, *,
+                      replace: bool = True) -> str:
     """Write ``text`` (UTF-8) to ``path`` so that the file is either complete or untouched.
 
     The one atomic writer: exports (:func:`write_json_atomic`) and the app's saved
-    configs and command lines use it.  Same guarantees and errors as
-    :func:`write_json_atomic`.
+    configs and screenshots use it.  ``path`` goes through :func:`write_target` first:
+    a symlink is written through (the temp file and the rename happen beside the file
+    it leads to), anything but a regular file is refused.  With ``replace=False`` an
+    existing file is never replaced, not even one that appears while writing (the new
+    file is linked in, which fails if the name is taken): CannotWrite with errno EEXIST.
+    Returns the path of the file written (symlinks followed).  Same guarantees and
+    errors as :func:`write_json_atomic`.
     """
     data = text.encode("utf-8")
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    fd, temp = _create_temp(directory, os.path.basename(target))
+    target = write_target(path)
+    directory = os.path.dirname(target)
+    try:
+        fd, temp = _create_temp(directory, os.path.basename(target))
+    except OSError as exc:
+        raise _cannot(path, exc, directory) from exc
     try:
         try:
             _copy_mode_of_existing(target, fd)
@@ -121,13 +158,166 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(temp, target)
-    except BaseException:
+        _publish(temp, target, replace)
+    except BaseException as exc:
         # BaseException too: a Ctrl-C mid-write must not leave a stray temp file behind.
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        if isinstance(exc, OSError) and not isinstance(exc, CannotWrite):
+            raise _cannot(path, exc, directory) from exc
         raise
     _fsync_directory(directory)
+    return target
+
+
+def _publish(temp: str, target: str, replace: bool) -> None:
+    """Give the complete temp file its name: renamed over the target, or linked to a
+    name that must be free (``replace=False``: a hard link fails if the name exists)."""
+    if replace:
+        os.replace(temp, target)
+        return
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise CannotWrite(target, "a file of that name exists", errno.EEXIST) from None
+    except OSError as exc:
+        # File systems without hard links (some network and FAT ones): check, then
+        # rename; only a writer racing for the very same name could slip in between.
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        if os.path.lexists(target):
+            raise CannotWrite(target, "a file of that name exists", errno.EEXIST) from None
+        os.replace(temp, target)
+        return
+    os.unlink(temp)
+
+
+def write_target(path: str | os.PathLike[str]) -> str:
+    """Where a write to ``path`` lands: ``path`` with every symlink followed.
+
+    Raises CannotWrite, naming what is there, when that is not a regular file or a free
+    name: a directory, a device, a FIFO, a socket, a loop of symlinks.  It only looks
+    (lstat), so it is safe to ask about anything, /dev/full included.
+    """
+    given = os.fspath(path)
+    target = os.path.realpath(given)
+    if given.endswith(("/", os.sep)) and not os.path.isdir(target):
+        # realpath drops the slash: `--export out/` would become a file named `out`.
+        raise CannotWrite(given, "a name ending in a slash is a directory's, not a file's")
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return target  # a new file; whether its directory exists shows when writing
+    except OSError as exc:
+        raise _cannot(given, exc, os.path.dirname(target)) from exc
+    if stat.S_ISREG(mode):
+        return target
+    if stat.S_ISLNK(mode):  # realpath stops at a link it cannot resolve: a loop
+        raise CannotWrite(given, "it is a loop of symbolic links", errno.ELOOP)
+    raise CannotWrite(given, not_a_regular_file(given, mode))
+
+
+def not_a_regular_file(path: str, mode: int) -> str:
+    """Why ``path`` (whose file, symlinks followed, has ``st_mode`` mode) is refused:
+    ``it is a FIFO (named pipe), not a regular file``, or through a symlink
+    ``it leads to /dev/null, a character device, not a regular file``."""
+    target = os.path.realpath(path)
+    where = "it is" if target == os.path.abspath(path) else f"it leads to {target},"
+    return f"{where} {file_kind(mode)}, not a regular file"
+
+
+def check_writable(path: str | os.PathLike[str]) -> str:
+    """Fail now, not after a long run: :func:`write_target`, then a temp file made and
+    removed where the real one will go.  Returns the target; raises CannotWrite."""
+    target = write_target(path)
+    directory = os.path.dirname(target)
+    try:
+        fd, temp = _create_temp(directory, os.path.basename(target))
+    except OSError as exc:
+        raise _cannot(path, exc, directory) from exc
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(temp)
+    return target
+
+
+def file_kind(mode: int) -> str:
+    """What a file of this ``st_mode`` is, in words: ``a FIFO (named pipe)``."""
+    kinds = [(stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a directory"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISLNK, "a symbolic link")]
+    return next((words for test, words in kinds if test(mode)), "not a regular file")
+
+
+def os_error_reason(exc: OSError, directory: str | None = None) -> str:
+    """An OSError in words, without its errno number: ``the disk is full``.
+
+    ``directory`` is where the file was to go; reasons that are about it name it.
+    """
+    where = f" {directory}" if directory else ""
+    reasons = {
+        errno.EROFS: f"the directory{where} is read-only",
+        errno.EACCES: f"no permission to write in{where or ' its directory'}",
+        errno.EPERM: f"no permission to write in{where or ' its directory'}",
+        errno.ENOSPC: "the disk is full",
+        getattr(errno, "EDQUOT", -1): "the disk quota is used up",
+        errno.EFBIG: "the file would grow past the largest size allowed",
+        errno.ENOENT: f"the directory{where} does not exist",
+        errno.ENOTDIR: f"a part of{where or ' the path'} is not a directory",
+        errno.ENAMETOOLONG: "the name is too long",
+        errno.ELOOP: "too many levels of symbolic links",
+        errno.EISDIR: "it is a directory",
+    }
+    if exc.errno in reasons:
+        return reasons[exc.errno]
+    text = exc.strerror or (str(exc.args[-1]) if exc.args else type(exc).__name__)
+    return text[:1].lower() + text[1:]
+
+
+def _cannot(path: str | os.PathLike[str], exc: OSError, directory: str) -> CannotWrite:
+    return CannotWrite(path, os_error_reason(exc, directory), exc.errno)
+
+
+def write_new_file(directory: str | os.PathLike[str], stem: str, suffix: str,
+                   text: str) -> tuple[Path, bool]:
+    """Write ``text`` to ``directory/STEM SUFFIX`` without replacing any file there.
+
+    Tries ``STEM.svg``, then ``STEM-2.svg``, ``STEM-3.svg``, ... and takes the first
+    free name, skipping anything at a name (a FIFO or a symlink too: it is never
+    followed nor opened).  A regular file that already holds exactly ``text`` is taken
+    as it is: nothing new to keep.  Returns (the absolute path, whether it was written
+    now); raises CannotWrite.
+    """
+    folder = Path(directory).resolve()
+    data = text.encode("utf-8")
+    for number in range(1, _NEW_NAME_ATTEMPTS + 1):
+        path = folder / (f"{stem}{suffix}" if number == 1 else f"{stem}-{number}{suffix}")
+        if os.path.lexists(path):
+            if _holds(path, data):
+                return path, False
+            continue
+        try:
+            write_text_atomic(path, text, replace=False)
+        except CannotWrite as error:
+            if error.errno == errno.EEXIST:
+                continue  # taken meanwhile (another app saving the same name)
+            raise
+        return path, True
+    raise CannotWrite(folder / f"{stem}{suffix}",
+                      f"{_NEW_NAME_ATTEMPTS} files of that name exist already")
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` is a regular file with exactly ``data`` in it (never opens
+    anything else: a FIFO would block)."""
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _create_temp(directory: str, name: str) -> tuple[int, str]:
@@ -168,8 +358,3 @@ def _fsync_directory(directory: str) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-
-
-def default_export_name(config: Config, step: int) -> str:
-    """A file name that says what the run was, e.g. ``tui-symmetry-xor-h8-step1200.json``."""
-    return f"tui-symmetry-{config.dataset}-h{config.hidden}-step{step}.json"

@@ -1,4 +1,4 @@
-"""Options of the app that are not run settings: the refresh rate and the speed cap.
+"""Options of the app that are not run settings: the refresh rate, the speed cap, the views.
 
 They reuse :class:`~tui_symmetry.core.config.FieldSpec`, so the command line checks
 them and words their errors exactly like the run settings.  Both the command line and
@@ -14,6 +14,10 @@ DEFAULT_FPS = 20.0
 
 FPS = FieldSpec("fps", float, "screen refreshes per second (lower it on a slow link)", "app",
                 low=1, high=60)
+
+VIEWS: tuple[str, ...] = ("all", "weights", "loss", "settings", "units", "gradients")
+"""The app's views (app.main_screen.VIEWS types them; named here so that the command
+line and the lecture's scenes need no Textual)."""
 
 SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 100.0, 1000.0, None)
 """The speed ladder the app's keys step through, in steps per second (None: full speed)."""
@@ -40,7 +44,8 @@ def parse_speed(value: str | float | None) -> float | None:
 
 
 def format_speed(steps_per_s: float | None) -> str:
-    """``full speed``, ``10 steps/s``, ``1,000 steps/s``."""
+    """``full speed``, ``1 step/s``, ``10 steps/s``, ``1,000 steps/s``, ``0.5 steps/s``."""
     if steps_per_s is None:
         return "full speed"
-    return f"{steps_per_s:,.0f} steps/s" if steps_per_s >= 1 else f"{steps_per_s:g} steps/s"
+    number = f"{steps_per_s:,.0f}" if steps_per_s >= 1 else f"{steps_per_s:g}"
+    return f"{number} {'step' if number == '1' else 'steps'}/s"

@@ -1,7 +1,7 @@
 """``tui-symmetry sweep``: a grid of headless runs in parallel, and the split-time law.
 
     tui-symmetry sweep --vary NAME=V1,V2,... [--vary ...] [OPTIONS] --steps N
-                       [--jobs J] [--json | --csv] [--scheduler ADDRESS]
+                       [--jobs J] [--json | --csv] [--scheduler ADDRESS] [--yes]
 
 Every combination of the varied settings (on top of the run options, as for ``train``)
 is one run; each run's summary is exactly what ``tui-symmetry train --json`` prints for
@@ -11,9 +11,13 @@ distributed cluster through its concurrent.futures executor (``pip install
 'tui-symmetry[dask]'``).
 
 When ε is varied the sweep fits the first split step against log10(1/ε): near the
-symmetric saddle a difference grows ×e every 1/(lr·|λ|) steps, so a run started ε from
-it splits after about ln(c/ε)/(lr·|λ|) steps — a straight line in log10(1/ε) with
-lr·|λ|/ln 10 decades per step, where the curvature is steady.
+symmetric saddle a difference grows ×e every 1/ln(1 − lr·λ) ≈ 1/(lr·|λ|) steps, so a
+run started ε from it splits after about ln(c/ε)/(lr·|λ|) steps — a straight line in
+log10(1/ε) with lr·|λ|/ln 10 decades per step, where the curvature is steady.
+
+A grid of more than CONFIRM_RUNS runs or CONFIRM_STEPS steps in all runs only with
+``--yes``; without it the command says how big the grid is and about how long it would
+take, judging by a trial run (exit status 2).
 
 Ctrl+C stops the runs in flight and prints those that finished (exit status 130).
 """
@@ -49,11 +53,18 @@ from tui_symmetry.cli import (
     _isatty,
     _Parser,
     build_config,
+    write_output,
 )
-from tui_symmetry.core.config import FIELD_BY_NAME, Config, ConfigError
+from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
 from tui_symmetry.core.trainer import Trainer
 
 MAX_RUNS = 10_000
+# Above either of these a grid runs only with --yes: the refusal says how big it is and
+# about how long it would take (a thousand runs alone cost a minute or more of start-up).
+CONFIRM_RUNS = 1_000
+CONFIRM_STEPS = 20_000_000
+# Steps of the trial run that times a large grid's estimate (a second at most at H = 8).
+TRIAL_STEPS = 300
 # Seconds to wait for a Dask scheduler to answer.
 SCHEDULER_TIMEOUT = 10
 
@@ -128,7 +139,7 @@ def build_sweep_parser() -> _Parser:
     parser = _Parser(
         prog=f"{PROG} sweep",
         usage=f"{PROG} sweep --vary NAME=V1,V2,... [--vary ...] [OPTIONS] --steps N "
-        "[--jobs J] [--json | --csv] [--scheduler ADDRESS]",
+        "[--jobs J] [--json | --csv] [--scheduler ADDRESS] [--yes]",
         description=SWEEP_DESCRIPTION,
         epilog=SWEEP_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -149,6 +160,10 @@ def build_sweep_parser() -> _Parser:
     sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="send the runs to a Dask distributed scheduler (needs "
                        "tui-symmetry[dask])")
+    sweep.add_argument("--yes", action="store_true",
+                       help=f"run a grid of more than {CONFIRM_RUNS:,} runs or "
+                       f"{CONFIRM_STEPS:,} steps in all (without it such a grid is "
+                       "refused with its size and an estimate of its time)")
     parser.ranges.update({
         "--vary": "NAME=V1,V2,... with NAME a run option",
         "--steps": STEPS.describe_range(),
@@ -167,9 +182,12 @@ def parse_vary(text: str) -> Vary:
     if not sep or spec is None:
         known = ", ".join(sorted(name.replace("_", "-") for name in FIELD_BY_NAME))
         raise UsageError(f"--vary {text!r}: expected NAME=V1,V2,... with NAME one of {known}")
-    items = [item.strip() for item in values.split(",") if item.strip()]
-    if not items:
+    items = [item.strip() for item in values.split(",")]
+    if not any(items):
         raise UsageError(f"--vary {text!r}: no values")
+    if "" in items:  # `lr=0.1,,0.2`: a value left out by mistake, not one to skip
+        raise UsageError(f"--vary {text!r}: value {items.index('') + 1} of {len(items)} "
+                         "is empty")
     coerced = []
     for item in items:
         try:
@@ -215,27 +233,77 @@ def run_sweep_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO,
     varies = [parse_vary(text) for text in args.vary]
     varied = [vary.name for vary in varies]
     runs = make_grid(build_config(args), varies)
+    if not args.yes:
+        confirm_size(runs, steps, None if args.scheduler else min(jobs, len(runs)))
     factory = executor_factory or make_executor
     show_progress = not (args.json or args.csv) and _isatty(stderr)
     interrupted = execute(runs, steps, factory(min(jobs, len(runs)), args.scheduler),
                           stderr if show_progress else None)
     fits = fit_split_steps(runs, varied)
     if args.json:
-        stdout.write(json.dumps(json_document(runs, fits, interrupted), allow_nan=False) + "\n")
+        text = json.dumps(json_document(runs, fits, interrupted), allow_nan=False) + "\n"
     elif args.csv:
-        stdout.write(csv_text(runs, varied))
+        text = csv_text(runs, varied)
     else:
-        stdout.write(table_text(runs, varied))
+        text = table_text(runs, varied)
         for fit in fits:
-            stdout.write(fit_text(fit) + "\n")
+            text += fit_text(fit) + "\n"
             chart = fit_chart(fit, color=_isatty(stdout))
             if chart:
-                stdout.write(chart + "\n")
+                text += chart + "\n"
         if interrupted:
             finished = sum(run.summary is not None for run in runs)
-            stdout.write(f"interrupted: {finished} of {len(runs)} runs finished\n")
-    stdout.flush()
+            text += f"interrupted: {finished} of {len(runs)} runs finished\n"
+    write_output(stdout, text)
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+def confirm_size(runs: Sequence[Run], steps: int, jobs: int | None) -> None:
+    """Refuse (UsageError) a grid above CONFIRM_RUNS runs or CONFIRM_STEPS steps, saying
+    how big it is and about how long it would take: ``--yes`` runs it.
+
+    Which grids ask depends on their size alone, never on the machine, so a script
+    that runs here runs everywhere; only the estimate comes from a trial run here.
+    ``jobs`` is how many run at once (None: a cluster's workers, unknown here).
+    """
+    total = len(runs) * steps
+    if len(runs) <= CONFIRM_RUNS and total <= CONFIRM_STEPS:
+        return
+    overhead, per_step = trial_run(runs[0].config, steps)
+    seconds = len(runs) * (overhead + steps * per_step)
+    where = "on one core" if jobs is None else f"with {jobs} job{'s' if jobs > 1 else ''}"
+    raise UsageError(
+        f"the grid has {len(runs):,} run{'s' if len(runs) > 1 else ''} of {steps:,} steps "
+        f"({total:,} steps in all; about {duration_text(seconds / (jobs or 1))} {where}, "
+        "judging by a trial run here); add --yes to run it")
+
+
+def trial_run(config: Config, steps: int) -> tuple[float, float]:
+    """Time a short run of ``config`` here: (seconds a run costs besides its steps,
+    seconds per step), for the estimate of a large grid.
+
+    A first one-step run pays what only the first run in a process pays (loading
+    scipy's optimizer, first calls), ~1 s that would make the estimate of a grid several
+    times too long; the timed run then uses the next seed, so it computes its own
+    data and one-unit loss as every run of the grid does.
+    """
+    run_summary(config.to_dict(), 1)
+    trial_steps = min(steps, TRIAL_STEPS)
+    timed = config.replace(seed=(config.seed + 1) % (MAX_SEED + 1))
+    start = time.perf_counter()
+    summary = run_summary(timed.to_dict(), trial_steps)
+    seconds = time.perf_counter() - start
+    per_step = 1.0 / summary["steps_per_s"] if summary["steps_per_s"] > 0 else 0.0
+    return max(seconds - trial_steps * per_step, 0.0), per_step
+
+
+def duration_text(seconds: float) -> str:
+    """``45 s``, ``50 min``, ``1.5 h``: a rough duration in the unit that suits it."""
+    if seconds < 90:
+        return f"{max(round(seconds), 1)} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _jobs(text: str) -> int:

@@ -33,7 +33,6 @@ from textual.driver import Driver
 from textual.message import Message
 from textual.screen import Screen
 
-from tui_symmetry import export
 from tui_symmetry.app import keys
 from tui_symmetry.app.commands import SymmetryCommands, open_palette
 from tui_symmetry.app.controller import Notice, RunController, Severity
@@ -45,9 +44,16 @@ from tui_symmetry.app.controls import (
     short_name,
 )
 from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
-from tui_symmetry.app.main_screen import SETTINGS_WIDTH, VIEWS, MainScreen, View
+from tui_symmetry.app.main_screen import (
+    NUMBERS_INTERVAL,
+    SETTINGS_WIDTH,
+    VIEWS,
+    MainScreen,
+    View,
+)
+from tui_symmetry.app.numbers import format_significant
 from tui_symmetry.app.screens import HelpRow, HelpScreen
-from tui_symmetry.app.share import command_line, screenshot_name, write_config
+from tui_symmetry.app.share import command_line, save_config, save_export, save_screenshot
 from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
 from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets.units import unit_name
@@ -70,18 +76,17 @@ def permutation_notice(before: Snapshot, after: Snapshot, perm: np.ndarray) -> s
     if len(perm) > 4:
         mapping += ", …"
     change = abs(after.loss - before.loss)
-    same = "unchanged" if change == 0 else f"differs by {change:.1e} (rounding)"
-    text = f"permuted units: loss {before.loss:.6g} → {after.loss:.6g} {same}"
+    same = "unchanged" if change == 0 else f"differs by {format_significant(change, 2)} (rounding)"
+    text = (f"permuted units: loss {format_significant(before.loss, 6)} → "
+            f"{format_significant(after.loss, 6)} {same}")
     if before.unit_maps is not None and after.unit_maps is not None:
         drift = float(np.max(np.abs(after.unit_maps.output - before.unit_maps.output)))
-        text += " · output map " + ("unchanged" if drift == 0 else f"moves ≤ {drift:.1e}")
+        moved = f"moves ≤ {format_significant(drift, 2)}"
+        text += " · output map " + ("unchanged" if drift == 0 else moved)
     if after.step != before.step:
         text += f" (steps {before.step:,} → {after.step:,})"
     return f"{text} · {mapping}"
 
-
-LOSS_PLOT_INTERVAL = 0.5
-"""Seconds between loss-plot redraws while training: a plot is many cells to resend."""
 
 HELP_INTRO = (
     "Units that start identical get identical gradients and stay identical, unless "
@@ -116,15 +121,17 @@ class SymmetryApp(App[int]):
         autoplay: start training at once.
         speed: cap on the training rate in steps per second (None: full speed).
         show_rates: show steps/s in the status line (off for deterministic pictures).
-        loss_interval: least seconds between loss-plot redraws (0 in tests).
-        clock: monotonic seconds for the run controller (tests pass a fake one).
+        numbers_interval: least seconds between two changes of the numbers on screen
+            and the loss plot, all from one snapshot (0 in tests).
+        clock: monotonic seconds for the run controller and the screen (tests pass a
+            fake one).
         scenario: the scene of the lecture to start in (its config is the runner's; its
             caption shows and it pauses itself at its ``pause_at`` step).
         present: start in presentation mode (P / F5).
-        save_dir: where saved configs (w) and screenshots (F12) go; default the
-            directory the app was started in.
+        save_dir: where saved configs (w), screenshots (F12) and exports (e) go;
+            default the directory the app was started in.
         view: the view to open on (main_screen.VIEWS; "all" falls back to "weights"
-            on small terminals).
+            on small terminals); None: the scene's view, else "all".
     """
 
     TITLE = "tui-symmetry"
@@ -142,27 +149,30 @@ class SymmetryApp(App[int]):
         autoplay: bool = True,
         speed: float | None = None,
         show_rates: bool = True,
-        loss_interval: float = LOSS_PLOT_INTERVAL,
+        numbers_interval: float = NUMBERS_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
         scenario: Scenario | None = None,
         present: bool = False,
         save_dir: Path | None = None,
-        view: View = "all",
+        view: View | None = None,
     ) -> None:
         super().__init__()
+        if view is None:
+            view = "all" if scenario is None else scenario.view  # type: ignore[assignment]
         if view not in VIEWS:
             raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
         if not 1 <= fps <= 60:
             raise ValueError(f"fps must be within 1..60, not {fps}")
         self.fps = fps
         self.show_rates = show_rates
-        self.loss_interval = loss_interval
         if runner is None:
             runner = ProcessRunner(
                 config or Config(), autoplay=autoplay, speed=speed,
                 publish_hz=publish_rate(fps),
             )
         self.runner: Runner = runner
+        self.clock = clock
+        """Monotonic seconds for the controllers and the screen (tests pass a fake one)."""
         self.controller = RunController(runner, autoplay=autoplay, speed=speed, clock=clock)
         self.snapshot: Snapshot = runner.latest()
         """The newest snapshot shown."""
@@ -174,7 +184,7 @@ class SymmetryApp(App[int]):
         # p in progress: True while waiting for the pause, then (before, permutation).
         self._permuting: tuple[Snapshot, np.ndarray] | bool | None = None
         self._main_screen = MainScreen(runner.config, show_rate=show_rates,
-                                       loss_interval=loss_interval)
+                                       numbers_interval=numbers_interval, clock=clock)
         self._main_screen.present = present
         self._main_screen.on_ready = self.poll_now
         self.save_dir = Path.cwd() if save_dir is None else save_dir
@@ -263,7 +273,8 @@ class SymmetryApp(App[int]):
             text = (f"timeline: step {shown.step:,} of {self.snapshot.step:,} — "
                     "space returns to live")
         self.main_screen.show_timeline(text)
-        self.main_screen.show_status(shown, controller.state, controller.speed)
+        self.main_screen.show_status(shown, controller.state, controller.speed,
+                                     controller.stalled_for())
 
     def _after_command(self, notice: Notice | None = None) -> None:
         """Say what a command did and show its effect now.
@@ -279,7 +290,7 @@ class SymmetryApp(App[int]):
     def _go_live(self) -> None:
         if not self.timeline.live:
             self.timeline.go_live()
-            self.main_screen.show(self.snapshot)
+            self.main_screen.show(self.snapshot, force=True)
 
     # -- notices -------------------------------------------------------------------------
 
@@ -352,7 +363,8 @@ class SymmetryApp(App[int]):
     # -- the lecture -----------------------------------------------------------------------
 
     def open_scene(self, scenario: Scenario) -> None:
-        """Show ``scenario``: its config from step 0, its speed, its caption; then play."""
+        """Show ``scenario``: its config from step 0, its speed, its view, its caption;
+        then play."""
         controller = self.controller
         self.scene = scenario
         controller.set_pause_at(scenario.pause_at)
@@ -361,6 +373,7 @@ class SymmetryApp(App[int]):
         controller.reset(scenario.config)
         controller.play()
         self.main_screen.sync_settings(scenario.config)
+        self.main_screen.view = scenario.view  # type: ignore[assignment]
         self.main_screen.show_scene(scenario)
         self._after_command(Notice(f"scene {scene_label(scenario)}: {scenario.title}"))
 
@@ -385,7 +398,7 @@ class SymmetryApp(App[int]):
         self.push_screen(ScenePicker(self.scene), chosen)
 
     def action_toggle_present(self) -> None:
-        """Presentation mode: big units view and caption, no settings or footer."""
+        """Presentation mode: no settings or footer; the view and the caption get the room."""
         screen = self.main_screen
         screen.present = not screen.present
         self.say("presentation mode: P or F5 leaves it" if screen.present
@@ -405,25 +418,13 @@ class SymmetryApp(App[int]):
 
     def action_save_config(self) -> None:
         """Write the current settings as TOML (``--config FILE`` opens them)."""
-        try:
-            path = write_config(self.save_dir, self.runner.config, self.scene)
-        except OSError as error:
-            self.say(f"config not saved in {self.save_dir}: {error.strerror or error}",
-                     "error")
-            return
-        self.say(f"saved {path}")
+        self._tell(save_config(self.save_dir, self.runner.config, self.scene))
 
     def action_screenshot(self) -> None:
-        """Save the screen as SVG, atomically, named after the run and step."""
-        name = screenshot_name(self.runner.config, self.snapshot.step, self.scene)
-        path = (self.save_dir / name).resolve()
-        try:
-            export.write_text_atomic(path, self.export_screenshot(title=name))
-        except OSError as error:
-            self.say(f"screenshot not saved in {self.save_dir}: {error.strerror or error}",
-                     "error")
-            return
-        self.say(f"screenshot {path}")
+        """Save the screen as SVG, atomically, named after the run, step and view."""
+        self._tell(save_screenshot(
+            self.save_dir, self.runner.config, self.snapshot.step, self.scene,
+            self.main_screen.view, lambda title: self.export_screenshot(title=title)))
 
     def _reset(self, config: Config, message: str) -> None:
         self.controller.reset(config)
@@ -549,7 +550,7 @@ class SymmetryApp(App[int]):
         runner = self.runner.sibling(PairConfig(config, other), Lockstep)
         self.push_screen(CompareScreen(runner, change, fps=self.fps,
                                        speed=self.controller.speed,
-                                       show_rate=self.show_rates))
+                                       show_rate=self.show_rates, clock=self.clock))
 
     def action_timeline(self, delta: int) -> None:
         """``[`` / ``]``: pause and show an earlier / later recorded state."""
@@ -557,7 +558,7 @@ class SymmetryApp(App[int]):
             self.controller.pause()
             self._poll()
         shown = self.timeline.move(delta)
-        self.main_screen.show(self.snapshot if shown is None else shown)
+        self.main_screen.show(self.snapshot if shown is None else shown, force=True)
         if shown is None and delta > 0:
             self.say("timeline: back to the live run")
         self._show_status()
@@ -601,20 +602,16 @@ class SymmetryApp(App[int]):
         self.push_screen(HelpScreen(self.help_sections(), HELP_INTRO))
 
     def action_export(self) -> None:
-        """Write the run as JSON (docs/contracts.md, "Export") where the app was started."""
+        """Write the run as JSON (docs/contracts.md, "Export") into ``save_dir``."""
         self._export()
 
     @work(thread=True, group="export")  # not exclusive: every press gets its file
     def _export(self) -> None:
         try:
-            document = self.runner.export()
-            config = Config.from_dict(document["config"])
-            path = Path(export.default_export_name(config, int(document["step"]))).resolve()
-            export.write_json_atomic(path, document)
+            notice = save_export(self.save_dir, self.runner.export(), self.scene)
         except Exception as error:  # report, never crash: the run goes on
-            self.say(f"export failed: {error}", "error")
-            return
-        self.say(f"exported {path}")
+            notice = Notice(f"export failed: {error}", "error")
+        self._tell(notice)
 
     # -- help and palette ----------------------------------------------------------------
 

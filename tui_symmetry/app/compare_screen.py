@@ -14,6 +14,8 @@ comes from the small functions below, one per line.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import ClassVar, cast
 
 from rich.text import Text
@@ -29,8 +31,9 @@ from tui_symmetry.app import keys
 from tui_symmetry.app.controller import Notice, RunController, RunState
 from tui_symmetry.app.main_screen import KeyFooter
 from tui_symmetry.app.notices import NoticeLine
+from tui_symmetry.app.numbers import format_fixed
 from tui_symmetry.app.screens import HelpScreen
-from tui_symmetry.app.status import STATE_TEXT, format_rate
+from tui_symmetry.app.status import rate_words, state_text
 from tui_symmetry.app.widgets import SimilarityPanel, WeightsPanel
 from tui_symmetry.compare import verdict
 from tui_symmetry.core.lockstep import PairSnapshot
@@ -62,19 +65,24 @@ def matching_text(matching: Matching) -> str:
     baseline, core/baseline.py) and between untrained random starts (chance)."""
     if matching.reason is not None:
         return matching.reason
-    text = f"B matched to A: {matching.mean:.3f}"  # 76 characters in all: fits 80 columns
+    # 76 characters in all (numbers of 0.xxx): the line fits 80 columns.
+    text = f"B matched to A: {format_fixed(matching.mean, 3)}"
     if matching.trained_pairs:
-        text += f" · trained apart {matching.trained:.3f} ± {matching.trained_std:.3f}"
-    return text + f" · chance {matching.chance:.3f} ± {matching.chance_std:.3f}"
+        text += (f" · trained apart {format_fixed(matching.trained, 3)} "
+                 f"± {format_fixed(matching.trained_std, 3)}")
+    return (text + f" · chance {format_fixed(matching.chance, 3)} "
+            f"± {format_fixed(matching.chance_std, 3)}")
 
 
 def status_text(pair: PairSnapshot, state: RunState, speed: float | None,
-                show_rate: bool = True) -> str:
-    """``9,800 steps/s · running``: each run's rate, the speed cap, the state."""
-    rate = f"{format_rate(pair.steps_per_s, show_rate)} steps/s each"
-    if speed is not None:
-        rate += f" (cap {format_speed(speed)})"
-    return f"{rate} · {STATE_TEXT[state]}"
+                show_rate: bool = True, stalled_s: float | None = None) -> str:
+    """``9,800 steps/s each (cap 10,000 steps/s) · running``: each run's rate (only
+    while they train), the speed cap, the state (a stall says for how long)."""
+    cap = "" if speed is None else f"cap {format_speed(speed)}"
+    if state == "running":
+        rate = f"{rate_words(pair.steps_per_s, show_rate)} each"
+        return f"{rate} ({cap}) · running" if cap else f"{rate} · running"
+    return " · ".join(part for part in (cap, state_text(state, stalled_s)) if part)
 
 
 class PairAnswered(Message):
@@ -90,6 +98,7 @@ class CompareScreen(ModalScreen[None]):
         fps: how often to look for a new picture (the app's refresh rate).
         speed: the speed cap to start at (the run's), None for full speed.
         show_rate: show the training rate (off for deterministic pictures).
+        clock: monotonic seconds for its controller (a stall is counted on it).
     """
 
     BINDINGS: ClassVar[list[BindingType]] = list(keys.bindings(keys.COMPARE_KEYS))
@@ -99,9 +108,8 @@ class CompareScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     CompareScreen { layout: vertical; background: $background; }
     CompareScreen #compare-title, CompareScreen #compare-verdict,
-    CompareScreen #compare-matching, CompareScreen #compare-status {
-        height: 1; padding: 0 1;
-    }
+    CompareScreen #compare-matching { height: auto; padding: 0 1; }
+    CompareScreen #compare-status { height: 1; padding: 0 1; }
     CompareScreen #compare-title { text-style: bold; }
     CompareScreen #compare-status { background: $panel; }
     CompareScreen #compare-sides { height: 1fr; }
@@ -110,17 +118,21 @@ class CompareScreen(ModalScreen[None]):
     """
 
     def __init__(self, runner: Runner, change: str, *, fps: float = 20.0,
-                 speed: float | None = None, show_rate: bool = True) -> None:
+                 speed: float | None = None, show_rate: bool = True,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.runner = runner
         self.change = change
         self.fps = fps
         self.show_rate = show_rate
         self.controller = RunController(runner, autoplay=True, speed=speed,
-                                        recover_hint="r restarts")
-        self.weights = (WeightsPanel(id="weights-a"), WeightsPanel(id="weights-b"))
-        self.similarities = (SimilarityPanel(id="similarity-a"),
-                             SimilarityPanel(id="similarity-b"))
+                                        recover_hint="r restarts", clock=clock)
+        # Every number of a pair is drawn with it (text_interval=0), beside the verdict
+        # of that very pair: throttled, panel A said 7/8 next to a verdict of 8.
+        self.weights = (WeightsPanel(id="weights-a", text_interval=0),
+                        WeightsPanel(id="weights-b", text_interval=0))
+        self.similarities = (SimilarityPanel(id="similarity-a", text_interval=0),
+                             SimilarityPanel(id="similarity-b", text_interval=0))
         self.title_line = Static(id="compare-title")
         self.verdict_line = Static(id="compare-verdict")
         self.matching_line = Static(id="compare-matching")
@@ -176,7 +188,8 @@ class CompareScreen(ModalScreen[None]):
             self._say(self.controller.observe(pair))
             self.show(pair)
         self.status_line.update(Text(status_text(
-            pair, self.controller.state, self.controller.speed, self.show_rate)))
+            pair, self.controller.state, self.controller.speed, self.show_rate,
+            self.controller.stalled_for())))
 
     def show(self, pair: PairSnapshot) -> None:
         """Draw both runs, the verdict and the matching."""

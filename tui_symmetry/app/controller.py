@@ -16,6 +16,11 @@ States:
 ``halted``
     the training process died too often within :data:`RESTART_WINDOW_S`; it is not
     replaced again until the user resets.
+``stalled``
+    the user wants training to run but no new step has come for longer than
+    :data:`STALL_SECONDS` past the speed cap's own interval: the training process is
+    stopped (SIGSTOP), starved of CPU, or busy with something long.  It is running
+    again as soon as a new step arrives.
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ RESTART_WINDOW_S = 10.0
 """A training process that dies :data:`MAX_RESTARTS` times within this many seconds is
 not replaced again until the user resets."""
 
-RunState = Literal["running", "paused", "diverged", "halted"]
+STALL_SECONDS = 1.0
+"""Playing, no new step for this long (beyond the interval a speed cap sets) is a stall."""
+
+RunState = Literal["running", "paused", "diverged", "halted", "stalled"]
 Severity = Literal["information", "warning", "error"]
 
 
@@ -100,6 +108,7 @@ class RunController:
         self.paused_at: int | None = None
         """The step where the run last paused itself (None once it plays or resets)."""
         self._step = 0  # of the last snapshot observed
+        self._progress_at = clock()  # when a new step last came (or training was asked for)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -135,7 +144,26 @@ class RunController:
             return "halted"
         if self._diverged:
             return "diverged"
-        return "running" if self._playing else "paused"
+        if not self._playing:
+            return "paused"
+        return "running" if self.stalled_for() is None else "stalled"
+
+    def stalled_for(self) -> float | None:
+        """Seconds without a new step while training should run, once that is a stall.
+
+        None while steps come, and whenever nothing should run (paused, diverged,
+        halted).  Under a speed cap a step is due every ``1 / cap`` seconds, so the
+        wait counts as a stall only :data:`STALL_SECONDS` after that.
+        """
+        if not self._playing or self._halted or self._diverged:
+            return None
+        waited = self._clock() - self._progress_at
+        allowed = STALL_SECONDS + (1.0 / self._speed if self._speed else 0.0)
+        return waited if waited > allowed else None
+
+    def _waiting_from_now(self) -> None:
+        """Training was (re)started: a stall is counted from now, not from the last step."""
+        self._progress_at = self._clock()
 
     # -- commands ------------------------------------------------------------------------
 
@@ -143,6 +171,7 @@ class RunController:
         """Start the runner and tell it the state the controller holds."""
         self.runner.start()
         self._send_state()
+        self._waiting_from_now()
 
     def toggle(self) -> Notice | None:
         """Space: play when paused, pause when playing (refused while stopped)."""
@@ -159,6 +188,8 @@ class RunController:
         refused = self._refusal()
         if refused is not None:
             return refused
+        if not self._playing:
+            self._waiting_from_now()
         self._playing = True
         self.paused_at = None
         if self._pause_at is not None and self._step >= self._pause_at:
@@ -192,6 +223,7 @@ class RunController:
     def set_speed(self, speed: float | None) -> None:
         self._speed = speed
         self.runner.set_speed(speed)
+        self._waiting_from_now()  # the next step is due on the new cap's clock
 
     def reset(self, config: Config | PairConfig) -> None:
         """Start ``config`` from step 0; after divergence, carry on as the user left it.
@@ -209,6 +241,7 @@ class RunController:
         self._pause_armed = self._pause_at is not None
         self.paused_at = None
         self._step = 0
+        self._waiting_from_now()
         if resume or (self._playing and self._pause_armed):
             # A run that diverged plays on; a scene's run holds at its point again.
             self._playing = True
@@ -220,7 +253,10 @@ class RunController:
         """Look at a new snapshot; the first diverged one pauses the run (once).
 
         A run with a :attr:`pause_at` step pauses there once (see :meth:`_pause_point`).
+        A new step ends a stall.
         """
+        if snapshot.step != self._step:
+            self._waiting_from_now()
         self._step = snapshot.step
         if not snapshot.diverged:
             return self._pause_point(snapshot.step)
@@ -248,6 +284,7 @@ class RunController:
         self.runner.restart()
         self._diverged = self._resume_after_reset = False
         self._send_state()
+        self._waiting_from_now()
         return Notice(f"{failure}; started a fresh one from step 0", "error")
 
     def _pause_point(self, step: int) -> Notice | None:

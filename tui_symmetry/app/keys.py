@@ -101,8 +101,9 @@ KEYS: tuple[Key, ...] = (
         "Lecture", "scene-previous", key_display="PgUp"),
     Key("c", "pick_scene", "Scenes", "Choose a scene of the lecture from a list", "Lecture",
         "scene-pick"),
-    Key("P,f5", "toggle_present", "Present", "Presentation mode: big units view and "
-        "caption, no settings or footer", "Lecture", "present", key_display="P"),
+    Key("P,f5", "toggle_present", "Present", "Presentation mode: no settings or footer; "
+        "the view and the scene's caption get the room", "Lecture", "present",
+        key_display="P"),
     Key("y", "copy_command", "Copy command", "Show and copy (OSC 52) the command line that "
         "opens these settings", "Lecture", "copy-command"),
     Key("w", "save_config", "Save config", "Write the settings as TOML (tui-symmetry "

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -49,10 +50,13 @@ def neighbour(scenario: Scenario | None, direction: int) -> Scenario | None:
 
 
 class CaptionPanel(Static):
-    """The scene's title and caption, and where the scene stands (pausing / paused).
+    """The scene's caption, led by its title, and where the scene stands.
 
     Hidden (``display`` False) while no scene is open.  Its box's border title names
-    the scene and its place in the lecture.
+    the scene and its place in the lecture; its bottom border (:attr:`status`) says
+    whether the scene paused itself at its point, and the keys of the lecture.  The
+    title runs into the caption: every row the caption does not take goes to the view
+    above it.
     """
 
     DEFAULT_CSS = """
@@ -67,29 +71,28 @@ class CaptionPanel(Static):
         self.paused_at: int | None = None
         self.text = ""
         """The caption as drawn (plain text), for tests and screen readers."""
+        self.status = Content("")
+        """Where the scene stands and the lecture's keys (its box's bottom border)."""
 
     def show_scene(self, scenario: Scenario | None, paused_at: int | None = None) -> None:
         """Draw ``scenario``'s caption; ``paused_at``: the step where it paused itself."""
         self.scenario = scenario
         self.paused_at = paused_at
         if scenario is None:
-            self.text = ""
+            self.text, self.status = "", Content("")
             self.update("")
             return
         text = Text()
-        text.append(scenario.title, style="bold")
-        text.append("\n")
-        text.append(scenario.caption)
-        text.append("\n")
+        text.append(scenario.title.rstrip(".") + ".", style="bold")
+        text.append(" " + scenario.caption)
+        keys = "PgDn next · c scenes"  # whole at 80 columns, with the pause
         if paused_at is not None:
-            text.append(f"paused at step {paused_at:,}: this is the point of the scene. ",
-                        style="bold reverse")
-            text.append(" space plays on, PgDn next scene", style="dim")
+            self.status = Content.assemble((f" paused at step {paused_at:,} ", "bold reverse"),
+                                           f" space plays on · {keys}")
         elif scenario.pause_at is not None:
-            text.append(f"pauses itself at step {scenario.pause_at:,}", style="dim")
-            text.append(" · PgDn next scene, PgUp previous, c all scenes", style="dim")
+            self.status = Content(f"pauses itself at step {scenario.pause_at:,} · {keys}")
         else:
-            text.append("PgDn next scene, PgUp previous, c all scenes", style="dim")
+            self.status = Content(keys)
         self.text = text.plain
         self.update(text)
 
@@ -157,4 +160,7 @@ class ScenePicker(ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option.id)
+        # A second Enter can be queued before the first one's dismiss lands; dismissing
+        # again would pop the main screen (Textual: ScreenStackError, the app ends).
+        if self.is_active:
+            self.dismiss(event.option.id)

@@ -13,10 +13,17 @@ class change on the Screen makes Textual match the stylesheet against every widg
 again (~300 of them: each Select is several), which took a view switch from a few ms
 to ~300 ms.  Every panel stays mounted; a hidden one is simply not handed snapshots
 until it is shown again.
+
+One snapshot feeds every number drawn in a frame.  The pictures (heatmaps, tiles)
+follow every snapshot; the numbers, on the status line, in the panels and in the loss
+plot, change together at most every :data:`NUMBERS_INTERVAL` seconds, all from the
+snapshot the screen calls :attr:`MainScreen.printed` (numbers repainted 20 times a
+second would be most of the bytes sent; throttled panel by panel they disagreed).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Literal
 
@@ -24,12 +31,15 @@ import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.css.scalar import Scalar
 from textual.events import Resize
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey  # not exported; Textual is pinned
 
 from tui_symmetry.app.controller import RunState
 from tui_symmetry.app.controls import SettingsPanel
@@ -37,6 +47,7 @@ from tui_symmetry.app.lecture import CaptionBox, CaptionPanel, scene_label
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.status import StatusBar
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
+from tui_symmetry.app.widgets._lines import NumberGate
 from tui_symmetry.app.widgets.gradients import GradientPanel
 from tui_symmetry.app.widgets.units import UnitsGallery
 from tui_symmetry.core.config import Config
@@ -45,6 +56,7 @@ from tui_symmetry.scenarios import Scenario
 
 View = Literal["all", "weights", "loss", "settings", "units", "gradients"]
 VIEWS: tuple[View, ...] = ("all", "weights", "loss", "settings", "units", "gradients")
+"""The views, as options.VIEWS names them (tests/test_views.py checks they agree)."""
 VIEW_TITLES: dict[View, str] = {"all": "All", "weights": "Weights", "loss": "Loss",
                                 "settings": "Settings", "units": "Units",
                                 "gradients": "Gradients"}
@@ -58,6 +70,13 @@ MIN_SIZE = (60, 20)
 
 WIDE_SIZE = (100, 30)
 """From this size up every panel is on screen at once."""
+
+NUMBERS_INTERVAL = 0.5
+"""Least seconds between two changes of the numbers on screen (status line, panels,
+loss plot: all at once, from one snapshot); a loss plot is many cells to resend."""
+
+PRESENT_SHARES = ("2fr", "3fr")
+"""Presenting the "all" view: the heights of the heatmaps and of the loss."""
 
 SETTINGS_WIDTH = 38
 """Columns of the settings column beside the panels (the stylesheet's $settings-width)."""
@@ -75,6 +94,34 @@ class KeyFooter(Footer):
     def __init__(self) -> None:
         super().__init__(compact=True)
         self.set_reactive(Footer._bindings_ready, True)
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        self._fit_keys()
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit_keys()
+
+    def _fit_keys(self) -> None:
+        """Show only the keys that fit whole beside the palette key, in their order.
+
+        Textual's compact footer lets the last keys run under the palette key docked on
+        the right, so at 80 columns "e Export" read "e Exp".  Each key takes its key,
+        a space, its label and a margin of one column (the compact style).
+        """
+        keys = list(self.query_children(FooterKey))
+        palette = [key for key in keys if key.has_class("-command-palette")]
+        room = self.size.width - sum(1 + _key_width(key) for key in palette)  # its border
+        for key in keys:
+            if key in palette:
+                continue
+            room -= _key_width(key) + 1
+            _display(key, room >= 0)
+
+
+def _key_width(key: FooterKey) -> int:
+    """Columns of a compact footer key: ``e Export``."""
+    return len(key.key_display) + (1 + len(key.description) if key.description else 0)
 
 
 def titled_box(title: str, panel: Widget, *, id: str) -> Container:
@@ -95,7 +142,9 @@ class MainScreen(Screen[None]):
     Args:
         config: the run the settings panels start with.
         show_rate: show steps/s in the status line (off for deterministic pictures).
-        loss_interval: least seconds between loss-plot redraws (0 in tests).
+        numbers_interval: least seconds between two changes of the numbers on screen
+            and of the loss plot (0 in tests: every snapshot's numbers are drawn).
+        clock: monotonic seconds for that interval (tests pass a fake one).
     """
 
     view: reactive[View] = reactive("all", init=False)
@@ -105,14 +154,23 @@ class MainScreen(Screen[None]):
     too_small: reactive[bool] = reactive(False, init=False)
     """The terminal is below :data:`MIN_SIZE`: only a message is shown."""
     present: reactive[bool] = reactive(False, init=False)
-    """Presentation mode (P / F5): settings, view tabs and footer hide; the units view
-    and the caption get their room."""
+    """Presentation mode (P / F5): settings, view tabs and footer hide; the view and the
+    scene's caption get their room (in the "all" view the loss takes the larger share)."""
 
     def __init__(self, config: Config, *, show_rate: bool = True,
-                 loss_interval: float = 0.5) -> None:
+                 numbers_interval: float = NUMBERS_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self._config = config
         self.snapshot: Snapshot | None = None
+        self.printed: Snapshot | None = None
+        """The snapshot whose numbers are on screen (it lags :attr:`snapshot` by less
+        than ``numbers_interval``)."""
+        self.numbers_interval = numbers_interval
+        self._clock = clock
+        self._numbers_time = -float("inf")
+        self._numbers_timer: Timer | None = None
+        self._gate = NumberGate()
         """The newest snapshot handed to :meth:`show`."""
         self._drawn: dict[Widget, int] = {}  # panel -> version it last received
         self.ready = False
@@ -134,9 +192,12 @@ class MainScreen(Screen[None]):
         # resizes a plot (a resize redraws it: plotext, 20-40 ms) and the frame that
         # answers the key draws cached lines.
         self.loss_panels = {
-            "all": LossPanel(id="loss", min_interval=loss_interval),
-            "loss": LossPanel(id="loss-zoomed", min_interval=loss_interval),
+            # The screen hands them only the snapshot whose numbers it prints.
+            "all": LossPanel(id="loss", min_interval=0),
+            "loss": LossPanel(id="loss-zoomed", min_interval=0),
         }
+        for panel in self._number_panels():
+            panel.numbers_gate = self._gate
         self.settings_panels = [
             SettingsPanel("init", config, id="init-settings"),
             SettingsPanel("regularization", config, id="regularization-settings"),
@@ -254,9 +315,10 @@ class MainScreen(Screen[None]):
             _display(self.gallery_area, view == "units")
             _display(self.gradients_area, view == "gradients")
             _display(self.settings_area, view in ("all", "settings") and not present)
-            # Presenting, the heatmaps grow in width (no settings column); their height
-            # stays shared with the loss: at 100×30 a third of the rows left the loss
-            # plot 3 lines, too few to show a curve under its legend.
+            # Presenting, the heatmaps grow in width (no settings column), and the loss
+            # takes the larger share of the height: the heatmaps of 8 units need ~8
+            # rows, a loss plot of 8 rows had 4 left for its curves.
+            self._arrange_present(present and view == "all")
             self._arrange_settings(single=view == "settings")
             self._draw_tabs()
         # Panels that come into view get the newest snapshot after the frame with the
@@ -282,7 +344,15 @@ class MainScreen(Screen[None]):
 
     def _show_current(self) -> None:
         if self.snapshot is not None:
-            self.show(self.snapshot)
+            self.show(self.snapshot, force=True)  # the panels shown now print it too
+
+    def _arrange_present(self, presenting_all: bool) -> None:
+        """Heights of the heatmaps and the loss in the "all" view: 2 : 3 presenting,
+        else the stylesheet's (equal).  Inline styles, set only when they change."""
+        height = PRESENT_SHARES if presenting_all else (None, None)
+        if (self.units_area.styles.height, self.loss_area.styles.height) != tuple(
+                None if h is None else Scalar.parse(h) for h in height):
+            self.units_area.styles.height, self.loss_area.styles.height = height
 
     def _arrange_settings(self, single: bool) -> None:
         """Settings view: the groups side by side; otherwise one column on the right.
@@ -311,31 +381,99 @@ class MainScreen(Screen[None]):
 
     # -- content -------------------------------------------------------------------------
 
-    def show(self, snapshot: Snapshot) -> None:
-        """Hand ``snapshot`` to the panels on screen that have not drawn it yet."""
+    def show(self, snapshot: Snapshot, *, force: bool = False) -> None:
+        """Hand ``snapshot`` to the panels on screen that have not drawn it yet.
+
+        Their pictures follow it at once.  Its numbers (every panel's, the loss plot's,
+        the status line's) are drawn together when they are due (:meth:`_numbers_due`)
+        or ``force``d (panels coming into view), else by the trailing update,
+        :meth:`flush_numbers`, so one frame never mixes the numbers of two snapshots.
+        """
         self.snapshot = snapshot
+        due = force or self._numbers_due(snapshot)
+        if due:
+            self._print(snapshot)
         if self.too_small:
             return
+        self._gate.open = due
+        try:
+            for panel in self._panels_in_view():
+                if self._drawn.get(panel) != snapshot.version:
+                    self._drawn[panel] = snapshot.version
+                    panel.show(snapshot)  # type: ignore[attr-defined]
+        finally:
+            self._gate.open = False
+        if due and self.shown_view in ("all", "loss"):
+            self.loss_panel.show(snapshot)
+        hidden = int(snapshot.params.b1.shape[0])
+        if self.selected_unit >= hidden:
+            self.selected_unit = 0
+        self.select(self.selected_unit)  # a panel shown for the first time catches up
+
+    def flush_numbers(self) -> None:
+        """Draw the newest snapshot's numbers now, everywhere (the trailing update)."""
+        self._stop_numbers_timer()
+        snapshot = self.snapshot
+        if snapshot is None or snapshot is self.printed:
+            return
+        self._print(snapshot)
+        if self.too_small:
+            return
+        self._gate.open = True
+        try:
+            for panel in self._panels_in_view():
+                panel.flush_text()  # type: ignore[attr-defined]
+        finally:
+            self._gate.open = False
+        if self.shown_view in ("all", "loss"):
+            self.loss_panel.show(snapshot)
+
+    def _numbers_due(self, snapshot: Snapshot) -> bool:
+        """May the numbers on screen change to ``snapshot``'s now?  If not, the trailing
+        update is scheduled.  A new run (reset, other settings) is printed at once."""
+        printed = self.printed
+        if (printed is None or self.numbers_interval <= 0 or snapshot.config != printed.config
+                or snapshot.step < printed.step):
+            return True
+        wait = self._numbers_time + self.numbers_interval - self._clock()
+        if wait <= 0:
+            return True
+        if self._numbers_timer is None and self.is_attached:
+            self._numbers_timer = self.set_timer(wait, self.flush_numbers, name="numbers")
+        return False
+
+    def _print(self, snapshot: Snapshot) -> None:
+        """Make ``snapshot`` the one whose numbers are drawn; the status line follows."""
+        self._stop_numbers_timer()
+        self.printed = snapshot
+        self._numbers_time = self._clock()
+        self.status_bar.show_numbers(snapshot)
+
+    def _stop_numbers_timer(self) -> None:
+        if self._numbers_timer is not None:
+            self._numbers_timer.stop()
+            self._numbers_timer = None
+
+    def _number_panels(self) -> list[Widget]:
+        """Every panel that prints numbers of a snapshot (all share the screen's gate)."""
+        return [self.weights_panel, self.similarity_panel, self.side_weights_panel,
+                self.gradient_panel, self.gallery]
+
+    def _panels_in_view(self) -> list[Widget]:
+        """The panels of the view on screen, the loss plot aside (it is handed only
+        the snapshot whose numbers are drawn)."""
         view = self.shown_view
         panels: list[Widget] = []
         if view in ("all", "weights"):
             panels += [self.weights_panel, self.similarity_panel]
-        if view in ("all", "loss"):
-            panels.append(self.loss_panels[view])
         if view == "units":
             panels.append(self.gallery)
             if self.side_weights_area.display:
                 panels.append(self.side_weights_panel)
         if view == "gradients":
             panels.append(self.gradient_panel)
-        for panel in panels:
-            if self._drawn.get(panel) != snapshot.version:
-                self._drawn[panel] = snapshot.version
-                panel.show(snapshot)  # type: ignore[attr-defined]
-        hidden = int(snapshot.params.b1.shape[0])
-        if self.selected_unit >= hidden:
-            self.selected_unit = 0
-        self.select(self.selected_unit)  # a panel shown for the first time catches up
+        return panels
+
     @property
     def loss_panel(self) -> LossPanel:
         """The loss panel of the view on screen (the zoomed one in the loss view)."""
@@ -385,17 +523,21 @@ class MainScreen(Screen[None]):
         """Loss axis linear or logarithmic, in both loss panels."""
         for panel in self.loss_panels.values():
             panel.toggle_log_scale()
-        if self.snapshot is not None:
-            self.loss_panel.show(self.snapshot)
+        if self.printed is not None:
+            self.loss_panel.show(self.printed)
 
-    def show_status(self, snapshot: Snapshot, state: RunState, speed: float | None) -> None:
-        self.status_bar.show(snapshot, state, speed)
+    def show_status(self, snapshot: Snapshot, state: RunState, speed: float | None,
+                    stalled_s: float | None = None) -> None:
+        """The status line: the run's state, the speed cap, and the numbers of the
+        snapshot the panels print (``snapshot`` until the screen has printed one)."""
+        self.status_bar.show(self.printed or snapshot, state, speed, stalled_s)
 
     def show_scene(self, scenario: Scenario | None, paused_at: int | None = None) -> None:
         """Show ``scenario``'s caption in its box (None hides the box)."""
         self.caption_panel.show_scene(scenario, paused_at)
         if scenario is not None:
             self.caption_area.border_title = f"Scene {scene_label(scenario)}"
+            self.caption_area.border_subtitle = self.caption_panel.status
         if self.ready:
             _display(self.caption_area, not self.too_small and scenario is not None)
     def show_timeline(self, text: str | None) -> None:

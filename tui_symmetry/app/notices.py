@@ -6,6 +6,10 @@ toasts stuck over the panels (they repaint only the lines that changed).  A sing
 line that is overwritten in place cannot pile up, costs no layout pass, and sends a
 few dozen bytes.  Every notification of the app lands here (see
 ``SymmetryApp.notify``), so there is one place to look.
+
+A notice longer than the line wraps onto more lines (the bar grows, the views give way
+for as long as it shows): what matters is often at the end, a valid range, a path, the
+command line `y` copied, and cutting it with "…" lost exactly that.
 """
 
 from __future__ import annotations
@@ -27,10 +31,10 @@ class NoticeLine(Static):
     DEFAULT_CSS = """
     NoticeLine {
         width: 1fr;
-        height: 1;
+        height: auto;
         padding: 0 1;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
+        text-wrap: wrap;
+        text-overflow: fold;
         color: $text-muted;
     }
     NoticeLine.-warning {
@@ -48,6 +52,7 @@ class NoticeLine(Static):
         """The notice shown now ("" when the line is clear)."""
         self.severity: Severity = "information"
         self._timer: Timer | None = None
+        self._wrapped = False  # the text on screen takes more than one line
 
     def say(self, text: str, severity: Severity = "information", *,
             timeout: float | None = None, markup: bool = False) -> None:
@@ -59,8 +64,13 @@ class NoticeLine(Static):
                 content = Content.from_markup(text)
             except MarkupError:
                 content = text
+        # One line in, one line out: no layout pass (a key that notifies stays cheap).
+        # A text that may wrap, or one replacing wrapped text, changes the bar's height.
+        width = self.content_size.width
+        wraps = not width or len(text) > width
         self.update(content if isinstance(content, Content) else Content(content),
-                    layout=False)
+                    layout=wraps or self._wrapped)
+        self._wrapped = wraps
         for level in ("warning", "error"):
             self.set_class(severity == level, f"-{level}")
         if self._timer is not None:
@@ -76,4 +86,5 @@ class NoticeLine(Static):
             self._timer = None
         if self.text:
             self.text = ""
-            self.update("", layout=False)
+            self.update("", layout=self._wrapped)
+            self._wrapped = False

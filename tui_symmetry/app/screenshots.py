@@ -62,6 +62,7 @@ def scene_of(name: str, steps: int | None = None, **options: Any) -> Scene:
     point step, where the caption's claim holds.
     """
     scenario = get_scenario(name)
+    options.setdefault("view", scenario.view)
     return Scene(scenario.config, scenario.point_step if steps is None else steps,
                  scenario.caption, scenario=scenario, **options)
 
@@ -117,9 +118,9 @@ README_SCENES: dict[str, Scene] = {
         "(A) against Xavier (B), same data and seed, 3,000 steps each.",
         compare=("init", "xavier"),
     ),
-    # The loss view: at 100×30 the "all" view leaves the loss plot three rows, too few
-    # to see the plateau, the split and the drop the caption speaks of.
-    "present": scene_of("epsilon-split", size=(100, 30), present=True, view="loss"),
+    # What `tui-symmetry --scenario epsilon-split --present` shows at the scene's pause:
+    # its view, the loss, where the caption points.
+    "present": scene_of("epsilon-split", size=(100, 30), present=True),
     "scene-l1": scene_of("l1-prunes"),
 }
 
@@ -127,9 +128,9 @@ README_SCENES: dict[str, Scene] = {
 def plays_to_pause(scene: Scene) -> bool:
     """Whether ``scene`` is played until its lecture scene pauses itself at ``steps``.
 
-    Then the caption says "paused at step …: this is the point of the scene", as it
-    does for the lecturer; the controller steps the last stretch exactly, so the picture
-    does not depend on how many frames the run took.
+    Then the caption says "paused at step …", as it does for the lecturer; the
+    controller steps the last stretch exactly, so the picture does not depend on how
+    many frames the run took.
     """
     return scene.scenario is not None and scene.scenario.pause_at == scene.steps
 
@@ -142,7 +143,7 @@ def make_app(scene: Scene) -> SymmetryApp:
         runner=SyncRunner(scene.config, steps_per_poll=steps_per_poll),
         autoplay=False,
         show_rates=False,
-        loss_interval=0.0,
+        numbers_interval=0.0,
         scenario=scene.scenario,
         present=scene.present,
         view=scene.view,

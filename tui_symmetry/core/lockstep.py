@@ -107,14 +107,17 @@ class Lockstep:
         self.baseline.step(n)
         return max(trainer.step(n) for trainer in self.trainers)
 
-    def snapshot(self, version: int = 0, steps_per_s: float = 0.0) -> PairSnapshot:
-        """Both runs' snapshots, stamped alike, and B's units matched to A's."""
+    def snapshot(self, version: int = 0, steps_per_s: float = 0.0,
+                 max_reading_age: int | None = 0) -> PairSnapshot:
+        """Both runs' snapshots, stamped alike, and B's units matched to A's
+        (``max_reading_age``: as Trainer.snapshot's, for both)."""
         # Imported here, like metrics' linkage: scipy.optimize costs 0.3 s, and the app
         # imports this module (through the runner) before its first frame.
         from tui_symmetry.core.matching import match_runs
 
         with np.errstate(all="ignore"):  # a diverged side may hold huge weights
-            a, b = (trainer.snapshot(version, steps_per_s) for trainer in self.trainers)
+            a, b = (trainer.snapshot(version, steps_per_s, max_reading_age)
+                    for trainer in self.trainers)
             matching = match_runs(a.config, a.params, b.config, b.params).with_trained(
                 self.baseline.measure(a.params, b.params))
         return PairSnapshot(a, b, matching, version)

@@ -34,18 +34,34 @@ basis of the difference subspace (Helmert columns ⊗ I): densely while that is 
 otherwise by a few Lanczos iterations warm-started from the last eigenvector.
 
 Growth.  Linearised plain SGD multiplies a difference along the eigenvector of λ by
-(1 − lr·λ) per step: it grows ×e every 1/ln(1 − lr·λ) ≈ 1/(lr·|λ|) steps.  For SGD with
-momentum μ the factor is the largest root of ρ² − (1 + μ − lr·λ)ρ + μ = 0.  Adam has
-no such fixed factor: no prediction.  The units stop being all alike when the largest
-chord ‖ĉ_i − ĉ_j‖ between canonical unit directions (similarity S = 1 − chord²/2)
-exceeds √(2·(1 − threshold)); in the linear phase every chord grows at the same rate,
-which predicts the split step.
+(1 − lr·λ) per step: it grows ×e every 1/ln(1 − lr·λ) steps (≈ 1/(lr·|λ|) while lr·|λ|
+is small).  For SGD with momentum μ the factor is the largest root of
+ρ² − (1 + μ − lr·λ)ρ + μ = 0.  Adam has no such fixed factor: no prediction.
+
+Zero.  λ is computed from sums over the training points whose terms can cancel (a linear
+network at its least-squares fit has exactly flat directions, and reads ~1e-15).  A λ
+within the rounding error of those sums (``_Terms.rounding_bound``) cannot be told from
+zero and reads as exactly 0: differences neither grow nor shrink, to second order.
+
+The split forecast.  The units stop being all alike when the largest chord ‖ĉ_i − ĉ_j‖
+between canonical unit directions (similarity S = 1 − chord²/2) exceeds
+√(2·(1 − threshold)).  At the current rate the chord gets there in ln(chord_split /
+chord) / rate steps, but one instant's rate is a poor guide: the curvature softens as
+the one-unit fit improves (on moons from ×e every 12 steps to ×e every 2,400), and the
+chord is a difference of *directions*, which a difference along a unit's own direction
+does not change, so it often grows more slowly than the curvature says.
+:func:`forecast_split` therefore compares readings and gives a range: from the steps left
+at the curvature's rate to those at the rate the chord really grew, widened by how
+much the rate itself has been moving (see its docstring; measured in docs/maths.md,
+"The split forecast").
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -64,17 +80,45 @@ LANCZOS_TOL = 1e-7
 OP_OVERHEAD = 2_000
 HVP_OPS = 24  # numpy calls in one Hessian-vector product, the basis changes included
 LANCZOS_STEP_OPS = 12  # and in the rest of one Lanczos step (orthogonalising, eigh of T)
+CHORD_OPS = 12  # numpy calls of largest_chord, each over H² · K elements
+# How much larger than its first-order estimate the rounding error of λ is allowed to be
+# before λ counts as a number rather than zero (see rounding_bound).
+ROUNDING_SAFETY = 4.0
+
+KINKED = ("relu", "leaky_relu")
+"""Activations with a kink: a training point crossing a unit's kink changes the curvature
+at once, so the rate of one reading says little about the next: no split forecast.
+(Measured with a first version of forecast_split on xor: its range held the split in
+68 % of ReLU's readings, against 98 % for the smooth activations.)"""
+
+# The split forecast (forecast_split), chosen from measurements (docs/maths.md): the range
+# reaches at least this far beyond the steps left at either rate (a factor 1.25)...
+FORECAST_MARGIN = 0.25
+# ...and further by this many times the rate's own drift, carried over the steps left
+# (measured as far back as the forecast looks ahead)...
+FORECAST_DRIFT = 2.0
+# ...and there is no forecast once that would make it wider than a factor 2 either side.
+FORECAST_MAX_WIDENING = 1.0
 
 
 @dataclass(frozen=True)
 class SaddleReading:
-    """One measurement of the saddle (see the module doc), taken at ``step``."""
+    """One measurement of the saddle (see the module doc), taken at ``step``.
+
+    ``chord`` is the largest chord between the units' directions, measured while all
+    units are alike and their differences grow (what a forecast extrapolates).  The
+    forecast itself needs two readings (:func:`forecast_split`): ``predicted_split_step``
+    is where the chord reaches the split at the current rate, ``split_range`` the
+    range (first, last step) the split is expected in; both None without a forecast.
+    """
 
     step: int
     spread: float
     curvature: float | None
     growth_rate: float | None
-    predicted_split_step: int | None
+    predicted_split_step: int | None = None
+    chord: float | None = None
+    split_range: tuple[int, int] | None = None
 
     @property
     def efold_steps(self) -> float | None:
@@ -159,6 +203,27 @@ class _Terms:
         out[..., D1] = np.einsum("mn,hn->mh", qJ, self.a) + np.einsum("hn,mhn->mh", rd1, P)
         return out
 
+    def rounding_bound(self, penalty: np.ndarray, dim: int) -> float:
+        """How far rounding can move λ: a first-order bound, times ROUNDING_SAFETY.
+
+        Every entry of the restricted Hessian is a sum over the N training points (and
+        over the H units, through the basis) of terms no larger than those of
+        Σ_n q_n·max_i ‖g_in‖² + Σ_n |r_n|·max_i ‖A_in‖ (+ the penalties), so rounding
+        moves an entry by at most about (N + H)·ε times that, and an eigenvalue of the
+        dim × dim matrix by at most dim times as much.  The terms themselves may
+        cancel to nothing (a linear network at its least-squares fit): a λ inside this
+        bound cannot be told from zero.
+        """
+        norms = np.sqrt(np.einsum("kn,kn->n", self.XT1, self.XT1))  # ‖x̃_n‖
+        v = np.abs(self.v)[:, None]
+        gauss_newton = ((v * self.d1 * norms) ** 2 + self.a ** 2).max(axis=0)
+        residual = (v * np.abs(self.d2) * norms**2
+                    + math.sqrt(2.0) * np.abs(self.d1) * norms).max(axis=0)
+        scale = float(np.abs(self.q) @ gauss_newton + np.abs(self.r) @ residual
+                      + np.abs(penalty).max())
+        H, N = self.a.shape
+        return ROUNDING_SAFETY * (N + H) * dim * np.finfo(float).eps * scale
+
     def unit_block(self) -> np.ndarray:
         """B = Σ_n r_n A_n for unit 0 (at a symmetric point: every unit's block)."""
         D1 = self.XT1.shape[0]
@@ -188,9 +253,101 @@ def reading_name(distinct_units: int) -> str:
     return "saddle" if distinct_units <= 1 else "between units"
 
 
+Wordings = tuple[str, ...]
+"""One piece of a sentence in several wordings, longest first."""
+
+JOINERS = ("→ ", "· ", ", ")
+"""What a piece after the first starts with; a piece that opens a line drops it."""
+
+
+def join_words(line: str, word: str) -> str:
+    """``line`` followed by the piece ``word`` ("," joins without a space)."""
+    return line + word if word.startswith(", ") else f"{line} {word}"
+
+
+def reading_words(summary: Mapping[str, Any], signed: Callable[[float], str],
+                  steps: Callable[[float], str], named: bool = True) -> list[Wordings]:
+    """The saddle reading of ``summary`` (Snapshot.summary()) in words, for every
+    surface that shows it: pieces, each in wordings longest first; [] with no reading.
+
+    ``signed`` writes a curvature with its sign, ``steps`` a step count; ``named`` puts
+    the reading's name (:func:`reading_name`) in front.  The sentence says what can
+    happen: a curvature of exactly 0 (λ within rounding, see the module doc) moves
+    nothing; exact copies have no difference to grow, and without dropout or gradient
+    noise none can ever start; a forecast is a range of steps, at the current rate
+    (:func:`forecast_split`).  A reading older than the summary's step says its step.
+    """
+    curvature = summary.get("saddle_curvature")
+    if curvature is None or not math.isfinite(curvature):
+        return []
+    pieces = [_head(summary, "0" if curvature == 0 else signed(curvature), steps, named)]
+    efold = summary.get("efold_steps")
+    e = None if efold is None else steps(efold)
+    if curvature == 0:
+        pieces.append(("→ differences neither grow nor shrink", "→ neither grow nor shrink",
+                       "→ no growth"))
+    elif curvature > 0:
+        pieces.append(("→ units are pulled together", "→ pulled together"))
+    elif summary.get("max_unit_gap") == 0.0:  # exact copies: nothing to grow yet
+        pieces.append(("→ differences would grow",) if e is None else
+                      (f"→ differences would grow ×e every {e} steps",
+                       f"→ would grow ×e every {e} steps", f"→ would grow ×e/{e} steps"))
+        config = summary.get("config") or {}
+        if not (config.get("dropout") or config.get("grad_noise")):
+            pieces.append((", but these units are exact copies: none can start",
+                           ", but exact copies: none can start", ", none can start"))
+    else:
+        pieces.append(("→ differences grow", "→ grow") if e is None else
+                      (f"→ differences grow ×e every {e} steps", f"→ grow ×e every {e} steps",
+                       f"→ ×e every {e} steps", f"×e/{e} steps"))
+        forecast = _forecast_words(summary, steps)
+        if forecast:
+            pieces.append(forecast)
+    return pieces
+
+
+def _head(summary: Mapping[str, Any], c: str, steps: Callable[[float], str],
+          named: bool) -> Wordings:
+    """The curvature, named, with the step it was read at when that is not the last."""
+    at = summary.get("saddle_step")
+    stale = at is not None and at != summary.get("step")
+    if not named:
+        return (f"curvature {c}" + (f" at step {at:,}" if stale else ""),)
+    name = reading_name(summary["distinct_units"])
+    if not stale:
+        zero = " (to rounding)" if c == "0" else ""
+        return (f"{name}: curvature {c}{zero}", f"{name}: curvature {c}", f"{name} λ {c}",
+                f"λ {c}")
+    return (f"{name} at step {at:,}: curvature {c}", f"{name} at step {at:,}: λ {c}",
+            f"λ {c} at step {at:,}", f"λ {c} @{at:,}")
+
+
+def _forecast_words(summary: Mapping[str, Any], steps: Callable[[float], str]) -> Wordings:
+    """The forecast range, rounded outward; "by" once its start is past."""
+    span = summary.get("predicted_split_range")
+    if not span:
+        return ()
+    first, last = round_outward(*span)
+    if first <= summary["step"]:
+        return (f"· split at the current rate: by step {last:,}", f"· split by step {last:,}",
+                f"· split by {steps(last)}")
+    return (f"· split at the current rate: steps {first:,}–{last:,}",
+            f"· split ≈ steps {first:,}–{last:,}", f"· split ≈ {first:,}–{last:,}",
+            f"· split ≈{steps(first)}–{steps(last)}")
+
+
+def round_outward(first: int, last: int) -> tuple[int, int]:
+    """``first`` down and ``last`` up to two digits of the range's width: as precise as
+    the forecast is (1,424–1,466 stays, 1,083–2,207 reads 1,000–2,300)."""
+    unit = 10 ** max(0, len(str(max(1, last - first))) - 2)
+    return first // unit * unit, -(-last // unit) * unit
+
+
 def growth_rate(curvature: float, config: Config) -> float | None:
     """ln of the per-step growth factor of differences along the softest direction."""
     lr = config.lr
+    if curvature == 0.0:
+        return 0.0  # a factor of exactly 1 (np.roots would give 1 ± an ulp)
     if config.optimizer == "sgd":
         factor = 1.0 - lr * curvature
         return math.log(factor) if factor > 0 else None
@@ -245,9 +402,14 @@ class SaddleMeter:
                 B = terms.unit_block() + np.diag(penalty)
                 value = float(np.linalg.eigvalsh(B)[0])
                 self.last_work = HVP_OPS * (OP_OVERHEAD + H * self.XT1.shape[1])
+                dim = K
             else:
                 value = self._restricted_min(terms, H, K, penalty)
-        return value if math.isfinite(value) else None
+                dim = (H - 1) * K
+            bound = terms.rounding_bound(penalty, dim)
+        if not math.isfinite(value):
+            return None
+        return 0.0 if abs(value) <= bound else value
 
     def _restricted_min(self, terms: _Terms, H: int, K: int, penalty: np.ndarray) -> float:
         n = (H - 1) * K
@@ -290,19 +452,71 @@ class SaddleMeter:
 
     def measure(self, theta: np.ndarray, config: Config, step: int,
                 all_alike: bool) -> SaddleReading:
-        """Spread, curvature, growth rate and (while all units are alike) the split step."""
+        """Spread, curvature, growth rate and (while all units are alike and their
+        differences grow, for a smooth activation) the largest chord, which a forecast
+        extrapolates."""
         params = self.layout.views(theta)
         units = np.column_stack([params.W1, params.b1, params.W2[0]])
         spread_now = spread(units)
         curvature = self.curvature(units, float(params.b2[0]), config)
         rate = None if curvature is None else growth_rate(curvature, config)
-        predicted = None
-        if all_alike and rate is not None and rate > 0:
+        chord = None
+        if all_alike and rate is not None and rate > 0 and self.activation not in KINKED:
             live = (params.W1 != 0).any(axis=1)
             chord = largest_chord(units, live, config.activation)
-            if 0.0 < chord < self.chord_at_split:
-                predicted = step + math.ceil(math.log(self.chord_at_split / chord) / rate)
-        return SaddleReading(step, spread_now, curvature, rate, predicted)
+            H, K = units.shape
+            self.last_work += CHORD_OPS * (OP_OVERHEAD + H * H * K)
+        return SaddleReading(step, spread_now, curvature, rate, chord=chord)
+
+
+def forecast_split(earlier: Sequence[SaddleReading], current: SaddleReading,
+                   chord_at_split: float) -> SaddleReading:
+    """``current`` with a split forecast from it and ``earlier`` readings (oldest first,
+    all before it, of the same settings), if they bear one out.
+
+    At the current rate g the chord c reaches ``chord_at_split`` in R = ln(c_split/c)/g
+    steps.  The readings say how far to trust that:
+
+    * since the last one, Δ steps back, the chord itself grew at m = ln(c/c₀)/Δ, often
+      slower than g (a difference along the units' own direction turns no direction),
+      so the split comes somewhere around R and ln(c_split/c)/m: the range spans both;
+    * the rate moves: against each reading i as far back as the forecast looks ahead
+      (R steps, and at least the last one) it changed by |g − g_i|/g over s − s_i
+      steps; carried on over the R steps to come, the largest of these is the drift,
+      and u = FORECAST_MARGIN + FORECAST_DRIFT·drift: the range reaches a factor
+      1 + u beyond both.  Looking back as far as ahead catches a rate that only seems
+      steady because it is turning.  No forecast while the chord does not grow, or
+      when u exceeds FORECAST_MAX_WIDENING (the rate is still changing fast: early on).
+
+    Measured on xor, circles and moons (docs/maths.md, "The split forecast"), the
+    lasting split fell inside the range in 99 % of the readings that gave one.
+    """
+    if not earlier:
+        return current
+    last = earlier[-1]
+    c0, c, g = last.chord, current.chord, current.growth_rate
+    span = current.step - last.step
+    if (c0 is None or c is None or g is None or span <= 0
+            or not (c0 > 0.0 and c0 < c < chord_at_split and g > 0)):
+        return current
+    to_go = math.log(chord_at_split / c)
+    left = to_go / g
+    drift = 0.0
+    for reading in reversed(earlier):
+        back = current.step - reading.step
+        if reading is not last and back > left:
+            break
+        if reading.growth_rate is None or back <= 0:
+            return current
+        drift = max(drift, abs(g - reading.growth_rate) / g * left / back)
+    widening = FORECAST_MARGIN + FORECAST_DRIFT * drift
+    if widening > FORECAST_MAX_WIDENING:
+        return current
+    shortest, longest = sorted((left, to_go * span / math.log(c / c0)))
+    first = current.step + max(1, math.floor(shortest / (1.0 + widening)))
+    final = current.step + math.ceil(longest * (1.0 + widening))
+    point = current.step + math.ceil(left)
+    return replace(current, predicted_split_step=point, split_range=(first, final))
 
 
 def lanczos_smallest(matvec, start: np.ndarray, iterations: int,

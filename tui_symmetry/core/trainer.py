@@ -163,6 +163,7 @@ class Snapshot:
     saddle_curvature: float | None = None
     growth_rate: float | None = None
     predicted_split_step: int | None = None
+    predicted_split_range: tuple[int, int] | None = None  # (first, last) step: a forecast
     split_step: int | None = None
     splits: tuple[tuple[int, int, int], ...] = ()
     # The best loss with identical units (core/one_unit.py), once known: the optimizer's,
@@ -209,6 +210,8 @@ def _honest_summary(snap: Snapshot) -> dict[str, Any]:
         "growth_rate": json_float(snap.growth_rate),
         "efold_steps": json_float(efold),
         "predicted_split_step": snap.predicted_split_step,
+        "predicted_split_range": (None if snap.predicted_split_range is None
+                                  else list(snap.predicted_split_range)),
         "split_step": snap.split_step,
         "splits": [list(split) for split in snap.splits],
         "one_unit_loss": json_float(snap.one_unit_loss),
@@ -317,8 +320,22 @@ class Trainer:
         """
         if self.diverged or n <= 0:
             return 0
+        done = 0
+        instruments = self.instruments
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._run(n)
+            # Cut at the steps the saddle instrument reads on its own (see
+            # Instruments.steps_to_reading): the same steps however n is chunked.
+            while done < n and not self.diverged:
+                due = instruments.steps_to_reading(self.step_count, self.config)
+                if due == 0:
+                    instruments.read_on_schedule(self.theta, self.step_count, self.config)
+                    due = instruments.steps_to_reading(self.step_count, self.config)
+                chunk = n - done if due is None else min(n - done, max(1, due))
+                ran = self._run(chunk)
+                done += ran
+                if ran < chunk:
+                    break
+        return done
 
     def _run(self, n: int) -> int:
         cfg = self.config
@@ -514,11 +531,16 @@ class Trainer:
             return None
         return self._evaluate(self._XT_test, self._yT_test)[0]
 
-    def snapshot(self, version: int = 0, steps_per_s: float = 0.0) -> Snapshot:
+    def snapshot(self, version: int = 0, steps_per_s: float = 0.0,
+                 max_reading_age: int | None = 0) -> Snapshot:
         """An immutable copy of everything a view needs, metrics included.
 
         ``version`` and ``steps_per_s`` are the caller's to give: a runner numbers its
         pictures and measures the rate over wall time, which the Trainer cannot see.
+        ``max_reading_age`` is how many steps old the saddle reading may be: 0 (the
+        default) reads it at this very step; a caller picturing a run while it trains
+        flat out passes None, and the reading's cost spaces readings (see
+        Instruments.reading).
         """
         cfg = self.config
         params = self.params
@@ -563,7 +585,8 @@ class Trainer:
             unit_maps=unit_maps,
             grad_norms=grad_norms,
             grad_gaps=grad_gaps,
-            **self.instruments.snapshot_fields(self.theta, self.step_count, cfg, summary),
+            **self.instruments.snapshot_fields(self.theta, self.step_count, cfg, summary,
+                                               max_reading_age, self.diverged),
             **self._one_unit_fields(loss, summary["max_unit_gap"] == 0.0),
         )
 

@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from tui_symmetry.core.lockstep import Lockstep
-from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.core.lockstep import Lockstep, PairSnapshot
+from tui_symmetry.core.trainer import Snapshot, Trainer
 from tui_symmetry.export import run_document
 from tui_symmetry.runner.messages import (
     ApplyLive,
@@ -73,6 +73,11 @@ MAX_CHUNK = 1_000_000
 
 PICTURE_SHARE_INV = 20
 """While training flat out, pictures take at most about 1/this of the child's time."""
+
+READING_INTERVAL_S = 0.5
+"""Under a speed cap the child idles between steps, so it has the time to read the saddle
+(core/saddle.py) this often in wall time, whatever the reading's cost model would allow:
+at 100 steps/s that model spaces readings ~575 steps apart, almost six seconds."""
 
 PARENTS_SIGNALS = (signal.SIGINT, signal.SIGHUP)
 """Ctrl+C and a terminal hang-up: the parent handles them and closes the child."""
@@ -132,6 +137,12 @@ class TrainingProcess:
         self._shown: Picture | None = None  # the last picture taken, reused while current
         self._shown_key: tuple[int, float, bool] = (-1, 0.0, False)
         self._one_unit: threading.Thread | None = None  # computing the one-unit optimum
+        # The last saddle readings shown (their steps, one per run, and when they were
+        # new), and whether the child has idled under a cap since: then it has the time
+        # for fresh ones.
+        self._read_steps: tuple[int | None, ...] = ()
+        self._read_at = -math.inf
+        self._idled = False
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -166,7 +177,9 @@ class TrainingProcess:
         if self.answered:
             return 0.0
         if self.playing and not self.trainer.diverged and not self.holding:
-            return self.cap.wait()  # 0.0 at full speed
+            wait = self.cap.wait()  # 0.0 at full speed
+            self._idled = self._idled or wait > 0.0
+            return wait
         return IDLE_CHECK_S
 
     @property
@@ -300,7 +313,12 @@ class TrainingProcess:
         if self._shown is None or key != self._shown_key:
             self.version += 1
             started = self.clock()
-            self._shown = self.trainer.snapshot(self.version, steps_per_s)
+            self._shown = self.trainer.snapshot(self.version, steps_per_s,
+                                                self._reading_age(started))
+            read_steps = tuple(side.saddle_step for side in sides_of(self._shown))
+            if read_steps != self._read_steps:
+                self._read_steps, self._read_at = read_steps, started
+                self._idled = False
             # Smoothed: one costly picture (the first computes the chance level, some
             # take a saddle reading) must not stall the pictures that follow.
             cost = self.clock() - started
@@ -311,6 +329,17 @@ class TrainingProcess:
         self.answered = False
         if not one_unit_known and self.learn_one_unit:
             self._start_one_unit(self.trainer)
+
+    def _reading_age(self, now: float) -> int | None:
+        """How old the next picture's saddle reading may be, in steps: 0 (read it now)
+        when training rests (paused, holding at a step, diverged) or once
+        READING_INTERVAL_S has passed since the last one and the child idled meanwhile
+        (a cap slower than training); else None (the reading's own spacing, ~2 % of
+        the training time: a picture must not stall training)."""
+        resting = not self.playing or self.holding or self.trainer.diverged
+        if resting or (self._idled and now - self._read_at >= READING_INTERVAL_S):
+            return 0
+        return None
 
     def _start_one_unit(self, trainer: Trainer | Lockstep) -> None:
         """Compute the one-unit optimum (core/one_unit.py, ~0.2–1 s) off the training
@@ -327,6 +356,11 @@ class TrainingProcess:
         self._one_unit = threading.Thread(target=work, name="tui-symmetry-one-unit",
                                           daemon=True)
         self._one_unit.start()
+
+
+def sides_of(picture: Picture) -> tuple[Snapshot, ...]:
+    """The runs a picture shows: one, or a comparison's two."""
+    return picture.sides if isinstance(picture, PairSnapshot) else (picture,)
 
 
 def child_main(conn: Connection, config: Job, **settings: Any) -> None:

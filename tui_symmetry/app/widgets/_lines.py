@@ -29,6 +29,21 @@ LineSpec = tuple[Any, Callable[[], list[Segment]]]
 """(key, build): ``build()`` is called only when ``key`` differs from the cached one."""
 
 
+class NumberGate:
+    """Whether printed numbers may change now: one answer for all the panels of a screen.
+
+    Each panel throttling its numbers on its own clock drew numbers of different
+    snapshots side by side (the status line said "distinct 3/8", the Similarity panel
+    still "2/8").  A screen that owns a gate opens it while it hands out the snapshot
+    whose numbers are to be drawn, and closes it otherwise; a panel given the gate asks
+    it instead of its own clock, and the screen's trailing update calls the panels'
+    :meth:`LinePanel.flush_text` with the gate open.
+    """
+
+    def __init__(self) -> None:
+        self.open = False
+
+
 class LinePanel(Widget):
     """Base class: a widget drawn line by line from cached, keyed strips.
 
@@ -80,6 +95,9 @@ class LinePanel(Widget):
         self._clock = clock
         self._text_time = -float("inf")
         self._text_timer: Timer | None = None
+        self.numbers_gate: NumberGate | None = None
+        """The screen's gate: when set, it (not ``text_interval``) says when the printed
+        numbers change, so that they change together with every other panel's."""
 
     # -- to implement ----------------------------------------------------------------------
 
@@ -97,7 +115,10 @@ class LinePanel(Widget):
         return live_default(self, self.text_interval, DEFAULT_TEXT_INTERVAL)
 
     def _text_due(self) -> bool:
-        """May the printed numbers change now?  Schedules a trailing update if not."""
+        """May the printed numbers change now?  Schedules a trailing update if not
+        (with a gate, the gate's owner does)."""
+        if self.numbers_gate is not None:
+            return self.numbers_gate.open
         now = self._clock()
         interval = self.effective_text_interval
         if interval <= 0 or now - self._text_time >= interval:

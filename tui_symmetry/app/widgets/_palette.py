@@ -215,60 +215,6 @@ class StableScale:
         self.value = None
 
 
-def format_compact(value: float, digits: int = 3) -> str:
-    """A short label: 12000 -> '12k', 1500000 -> '1.5M', 1e290 -> '1e290', 1e-4 -> '1e-4'.
-
-    ``digits`` significant digits; plain decimals between 0.001 and 1e6, k and M up to
-    1e9, and beyond either end a compact power of ten (no '+' and no leading zeros in
-    the exponent, so a tick label never reads '1e+284M').
-    """
-    if not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if value == 0:
-        return "0"
-    rounded = float(f"{value:.{digits}g}")  # round first: 999999 is '1M', not '1e+03k'
-    size = abs(rounded)
-    if size >= 1e9 or size < 1e-3:
-        mantissa, exponent = f"{rounded:.{digits - 1}e}".split("e")
-        if "." in mantissa:
-            mantissa = mantissa.rstrip("0").rstrip(".")
-        return f"{mantissa}e{int(exponent)}"
-    for threshold, suffix in ((1e6, "M"), (1e3, "k"), (1.0, "")):
-        if size >= threshold or not suffix:
-            scaled = float(f"{rounded / threshold:.{digits}g}")
-            # Positional, shortest exact form: 100 is "100", never "1e+02".
-            return np.format_float_positional(scaled, trim="-") + suffix
-    raise AssertionError("unreachable")
-
-
-def format_scale(value: float) -> str:
-    """A short legend number: 0.5, 2, 1e-3."""
-    return format_compact(value, 2)
-
-
-def format_fit(value: float, width: int) -> str:
-    """``value`` with a sign in at most ``width`` characters, as precise as fits.
-
-    Below 1 in size the leading zero goes before a digit does ("+.046" rather than
-    "+0.05" in five characters).
-    """
-    if not math.isfinite(value):
-        return "nan"[:width]
-    if value == 0:
-        return "0"  # exactly zero (L1, dead units): say so rather than "+0.000"
-    for digits in (3, 2, 1, 0):
-        text = f"{value:+.{digits}f}"
-        if len(text) <= width:
-            return text
-        if digits and text[1:3] == "0.":
-            short = text[0] + text[2:]
-            if len(short) <= width:
-                return short
-    text = format_compact(value, 1)
-    text = text if text.startswith("-") else "+" + text
-    return text if len(text) <= width else ("+" if value >= 0 else "-") * min(width, 1)
-
-
 # -- styles --------------------------------------------------------------------------------
 
 

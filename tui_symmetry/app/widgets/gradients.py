@@ -22,6 +22,7 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 
+from tui_symmetry.app.numbers import format_compact
 from tui_symmetry.app.widgets._heatmap import fit_cells, longest_fitting, merged_segments
 from tui_symmetry.app.widgets._lines import LinePanel, LineSpec
 from tui_symmetry.app.widgets._palette import (
@@ -29,7 +30,6 @@ from tui_symmetry.app.widgets._palette import (
     SEQUENTIAL_LEVELS,
     ColorMode,
     StableScale,
-    format_compact,
     sequential_color,
     uses_glyphs,
 )
@@ -139,7 +139,11 @@ class GradientPanel(LinePanel):
         self._key = key
         self._snapshot = snapshot
         self._selected = min(self._selected, max(self._hidden() - 1, 0))
-        if self._printed is None or self._text_due() or _new_gaps(self._printed, snapshot):
+        # On its own a gap opening or closing shows at once; on a screen whose numbers
+        # change together (a gate), it waits for them like every other number.
+        news = (self.numbers_gate is None and self._printed is not None
+                and _new_gaps(self._printed, snapshot))
+        if self._printed is None or self._text_due() or news:
             self._print(snapshot)
         self._grid_key = None
         self._redraw()

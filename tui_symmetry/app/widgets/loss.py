@@ -13,8 +13,8 @@ one exploding value cannot flatten the whole curve into the axis.
 
 Colours alone do not survive a 16-colour terminal or NO_COLOR, so the curves also differ
 in their marks: the training loss and the symmetry index are braille lines, the test loss
-(in 16 colours and mono) is dots, and the chance level is a dashed line; the legend shows
-each mark.
+(in 16 colours and mono) is dots, and the chance level is a dashed line; the legend, a
+line of its own above each plot, shows each mark.
 
 Plotting is the expensive part of a frame (plotext rebuilds the whole picture, ~10 ms),
 so the panel redraws at most once every ``min_interval`` seconds however often
@@ -28,13 +28,13 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import plotext._utility as plotext_utility
+from rich.color import Color
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -47,10 +47,10 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
+from tui_symmetry.app.numbers import format_compact
 from tui_symmetry.app.widgets._palette import (
     ColorMode,
     detect_color_mode,
-    format_compact,
     nice_ceil,
 )
 
@@ -94,7 +94,9 @@ CURVE_STYLES: dict[ColorMode, CurveStyles] = {
         chance=CurveStyle((150, 150, 150), DASH),
         split=(204, 121, 167),  # reddish purple: the step at which units split
         one_unit=CurveStyle((213, 94, 0), DASH),  # vermillion
-        spread=CurveStyle((240, 228, 66), "dot"),  # yellow
+        # Braille, not dots: the spread's straight line on its log axis is the point,
+        # and one dot per cell drew a staircase.  Colour tells it from the symmetry.
+        spread=CurveStyle((240, 228, 66), "braille"),  # yellow
     ),
     # Exact RGB of Rich's standard palette (the downgrade to 16 colours is exact), and
     # marks that differ where the colours might not (terminal themes remap them).
@@ -126,34 +128,26 @@ CLIP_FACTOR = 10.0
 CLIP_DECADES = 4
 """Log loss axis: at most this many decades above the first recorded loss."""
 
+LegendItem = tuple[str, str, RGB]
+"""(label, plotext marker, colour) of one curve in a plot's legend line."""
+
 MAX_POINTS = 400  # per series: two braille dots per character of a 200-wide plot
 SIDE_MIN_WIDTH = 60
 STACK_MIN_HEIGHT = 16
 TITLE_MIN_HEIGHT = 10
 NOTE_MIN_HEIGHT = 6
 """A title that carries news (divergence, clipping) is kept down to this height."""
-
-# plotext marks each legend entry with the axes it uses ("L", "⅃", ...) when a plot has
-# curves on both sides; that is noise next to our own legend: blank them while drawing.
-_NO_SIDE_SYMBOLS = dict.fromkeys(plotext_utility.side_symbols, " ")
-
-
-@contextmanager
-def _without_side_symbols() -> Iterator[None]:
-    saved = plotext_utility.side_symbols
-    plotext_utility.side_symbols = _NO_SIDE_SYMBOLS
-    try:
-        yield
-    finally:
-        plotext_utility.side_symbols = saved
-
+LEGEND_MIN_HEIGHT = 5
+"""A plot this high or higher has a legend line (below, the curves need every row)."""
+LEGEND_TWO_LINES_HEIGHT = 14
+"""A plot this high may give its legend a second line rather than drop a curve from it."""
 
 @dataclass(frozen=True)
 class ValueAxis:
     """A y axis whose top and ticks are chosen at draw time, for the height drawn.
 
     ``low`` and ``high`` bound the data (log10 of it when ``log``) and ``bottom`` is
-    the axis' lower end; the top leaves the legend's rows free above the data.
+    the axis' lower end; the top leaves a little room above the data.
     ``ceiling`` is set when values were clipped to it (its tick then reads "≥...");
     ``ticks`` fixes the ticks (else round numbers are chosen for the height).
     """
@@ -242,8 +236,8 @@ class SafePlot(PlotextPlot):
         self.step_range: tuple[float, float] | None = None
         self.value_axes: dict[str, ValueAxis] = {}
         """The y axes by side ("left", "right")."""
-        self.legend_rows = 0
-        """Rows the legend takes at the top of the plot (kept free of data)."""
+        self.legend: list[LegendItem] = []
+        """The curves' names and marks, drawn on a line of their own above the frame."""
         self._strips: list[Strip] = []
         self._strip_size = (0, 0)
         self.lines_repainted = 0
@@ -260,43 +254,75 @@ class SafePlot(PlotextPlot):
 
     def _draw_strips(self) -> list[Strip]:
         """Plot the current data at the current size: one strip per line, or none when
-        the plot cannot be drawn (too small, or a plotext edge case)."""
+        the plot cannot be drawn (too small, or a plotext edge case).
+
+        The title and the legend are lines of their own above the frame: a legend in
+        the canvas hid the start of the curves (which begin at their highest point, top
+        left) and took rows from a plot only a few rows high.
+        """
         width, height = self.size.width, self.size.height
         if width < 4 or height < 3:
             return []
-        # Size-dependent decorations are applied here, at the size actually drawn.
-        min_height = NOTE_MIN_HEIGHT if self.title_is_news else TITLE_MIN_HEIGHT
-        wants_title = height >= min_height and any(self.titles)
+        header = self._header(width, height)
+        plot_height = height - len(header)
         if self.step_range is not None:
             _set_step_ticks(self.plt, self.step_range, width)
-        # The canvas is the height less the frame, the step labels and the title.
-        canvas = height - 3 - wants_title
-        labels_width = 0
+        # The canvas is the plot's height less the frame and the step labels.
+        canvas = plot_height - 3
         for side, axis in self.value_axes.items():
             # A right-hand axis tops out one row lower, so its curve (symmetry 1.0) and
             # the left one's top (a clipped loss) do not hide each other.
-            rows = self.legend_rows + (side == "right")
-            labels_width += _set_value_axis(self.plt, axis, side, canvas, rows)
-        # plotext drops a title wider than the plot area (the frame less the tick
-        # labels beside it): take the longest that fits.
-        room = width - 2 - labels_width
-        title = next((t for t in self.titles if len(t) <= room), "") if wants_title else ""
+            _set_value_axis(self.plt, axis, side, canvas, int(side == "right"))
         plt = self.plt
-        plt.title(title)
+        plt.title("")
         # As PlotextPlot.render sets it up (its comment: both size calls are needed).
-        plt.plotsize(width, height)
-        plt._set_size(width, height)
+        plt.plotsize(width, plot_height)
+        plt._set_size(width, plot_height)
         plt.theme(self._get_plotext_theme_name(self.app.theme))
         try:
-            with _without_side_symbols():
-                # plotext's build() less its last step: the character matrix is read
-                # here instead of being written out as ANSI text for Rich to parse
-                # back (that round trip was half of a 30 ms redraw, on the UI thread).
-                plt._set_sizes()
-                plt._build_matrix()
-            return matrix_strips(plt.monitor.matrix, self.rich_style)
+            # plotext's build() less its last step: the character matrix is read here
+            # instead of being written out as ANSI text for Rich to parse back (that
+            # round trip was half of a 30 ms redraw, on the UI thread).
+            plt._set_sizes()
+            plt._build_matrix()
+            return header + matrix_strips(plt.monitor.matrix, self.rich_style)
         except Exception:  # plotext has edge cases (degenerate ranges); keep running
             return []
+
+    def _header(self, width: int, height: int) -> list[Strip]:
+        """The title and the legend, on one line when both fit, else one above the other
+        while the plot is tall enough.  A legend too wide for its line shortens its
+        labels, then takes a second line in a tall plot, then drops its last curves."""
+        min_height = NOTE_MIN_HEIGHT if self.title_is_news else TITLE_MIN_HEIGHT
+        titles = [t for t in self.titles if t] if height >= min_height else []
+        legend = _fit_legend(self.legend if height >= LEGEND_MIN_HEIGHT else [], width,
+                             2 if height >= LEGEND_TWO_LINES_HEIGHT else 1)
+        if len(legend) == 1:
+            for title in titles:
+                if len(title) + 3 + _legend_width(legend[0]) <= width:
+                    return [self._header_line(width, title, legend[0])]
+        lines = []
+        title = next((t for t in titles if len(t) <= width), "")
+        if title:
+            lines.append(self._header_line(width, title, []))
+        for items in legend:
+            if height - len(lines) >= LEGEND_MIN_HEIGHT:
+                lines.append(self._header_line(width, "", items))
+        return lines
+
+    def _header_line(self, width: int, title: str, items: list[LegendItem]) -> Strip:
+        """``title`` and the legend ``items`` (each mark in its curve's colour), centred."""
+        base = self.rich_style
+        length = len(title) + (3 if title and items else 0) + _legend_width(items)
+        segments = [Segment(" " * max(0, (width - length) // 2), base)]
+        if title:
+            segments.append(Segment(title + ("   " if items else ""), base))
+        for index, (label, marker, color) in enumerate(items):
+            mark = _legend_mark(marker)
+            segments.append(Segment(mark, base + Style(color=Color.from_rgb(*color))))
+            segments.append(Segment(f" {label}" + ("  " if index < len(items) - 1 else ""),
+                                    base))
+        return Strip(segments)
 
     def rebuild(self) -> None:
         """Draw the plot's current data into cached strips; repaint changed lines."""
@@ -557,49 +583,23 @@ class LossPanel(Widget):
         plt.clear_figure()
         log = self._log_scale
         points = min(MAX_POINTS, 2 * max(widget.size.width, 8))
-        # The ceiling comes from the first recorded training loss (the test loss when
-        # there is no training point), so the axis does not move as a run explodes.
-        first = _first_positive(np.asarray(history["loss"], dtype=float))
-        if first is None:
-            first = _first_positive(np.asarray(history["test_loss"], dtype=float))
-        ceiling = None
-        if first is not None:
-            ceiling = first * (10.0**CLIP_DECADES if log else CLIP_FACTOR)
-        lows, highs = [], []
-        clipped = False
-        # Test first, so the training loss is drawn on top where the two coincide (on
-        # the symmetric plateau they do, and the curve the run optimizes should show).
-        for name, key, style in (("test", "test_loss", styles.test),
-                                 ("train", "loss", styles.train)):
-            x, y = _finite(steps, np.asarray(history[key], dtype=float), log, points)
-            if not len(x):
-                continue
-            if ceiling is not None and y.max() > ceiling:
-                clipped = True
-                y = np.minimum(y, ceiling)
-            # Log scale is done here (log10 of the data, ticks labelled in loss units)
-            # rather than by plotext, whose log axis also rescales a right-hand axis.
-            if log:
-                y = np.log10(y)
-            lows.append(float(y.min()))
-            highs.append(float(y.max()))
-            plt.plot(x.tolist(), y.tolist(), label=name, color=style.color, marker=style.marker)
-        legend_rows = len(lows)
+        ceiling = _loss_ceiling(history, log)
+        lows, highs, clipped, legend = _plot_loss_curves(plt, steps, history, styles, log,
+                                                         points, ceiling)
         x_range = _range(steps)
         if (one_unit is not None and math.isfinite(one_unit) and lows and x_range is not None
-                and (one_unit > 0 or not log)):
+                and (one_unit > 0 or not log) and (ceiling is None or one_unit <= ceiling)):
             # The best loss of identical units (core/one_unit.py): a symmetric run ends
             # on it, a split one goes below.  One point per half column: a dashed line.
             level = math.log10(one_unit) if log else one_unit
-            if ceiling is None or one_unit <= ceiling:
-                xs = np.linspace(x_range[0], x_range[1], points)
-                plt.plot(xs.tolist(), [level] * len(xs), label=one_unit_name,
-                         color=styles.one_unit.color, marker=styles.one_unit.marker)
-                lows.append(level)
-                highs.append(level)
-                legend_rows += 1
+            xs = np.linspace(x_range[0], x_range[1], points)
+            plt.plot(xs.tolist(), [level] * len(xs),
+                     color=styles.one_unit.color, marker=styles.one_unit.marker)
+            lows.append(level)
+            highs.append(level)
+            legend.append((one_unit_name, styles.one_unit.marker, styles.one_unit.color))
         widget.value_axes = {}
-        widget.legend_rows = legend_rows
+        widget.legend = legend
         if lows:
             low, high = min(lows), max(highs)
             span = high - low or abs(high) * 0.1 or 1.0
@@ -610,14 +610,7 @@ class LossPanel(Widget):
                 bottom, max(low, bottom), high, log, ceiling if clipped else None
             )
         if with_symmetry:
-            x, y = _finite(
-                steps, np.asarray(history["symmetry_index"], dtype=float), False, points
-            )
-            if len(x):
-                plt.plot(x.tolist(), y.tolist(), label="sym", color=styles.symmetry.color,
-                         marker=styles.symmetry.marker, yside="right")
-                widget.value_axes["right"] = ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)
-                widget.legend_rows += 1
+            _plot_symmetry_right(widget, steps, history, styles, points)
         for split in splits:
             plt.vline(split, color=styles.split)
         widget.step_range = x_range
@@ -648,19 +641,20 @@ class LossPanel(Widget):
         points = min(MAX_POINTS, 2 * max(widget.size.width, 8))
         x, y = _finite(steps, np.asarray(history["symmetry_index"], dtype=float), False, points)
         chance = float(snap.chance_level)
-        widget.legend_rows = 0
+        legend: list[LegendItem] = []
+        widget.legend = legend
         if len(x) > 1 and math.isfinite(chance):
             # The chance level first, so the symmetry line is drawn over it; one point
             # per half column, so the dashes cover the whole width.
             xs = np.linspace(float(x[0]), float(x[-1]), points)
-            plt.plot(xs.tolist(), [chance] * len(xs), label="chance",
+            plt.plot(xs.tolist(), [chance] * len(xs),
                      color=styles.chance.color, marker=styles.chance.marker)
-            widget.legend_rows += 1
+            legend.append(("chance", styles.chance.marker, styles.chance.color))
         if len(x):
-            plt.plot(x.tolist(), y.tolist(), label="symmetry", color=styles.symmetry.color,
+            plt.plot(x.tolist(), y.tolist(), color=styles.symmetry.color,
                      marker=styles.symmetry.marker)
-            widget.legend_rows += 1
-        # Symmetric runs sit exactly at 1.0: the top leaves the legend room above it.
+            legend.insert(0, ("symmetry", styles.symmetry.marker, styles.symmetry.color))
+        # Symmetric runs sit exactly at 1.0: the top leaves a little room above it.
         widget.value_axes = {"left": ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)}
         spread = history.get("spread")
         if spread is not None:
@@ -672,10 +666,10 @@ class LossPanel(Widget):
                 low, high = float(ys.min()), float(ys.max())
                 if high - low < 1.0:  # at least a decade: no ticks crowding a flat line
                     low, high = (low + high) / 2 - 0.5, (low + high) / 2 + 0.5
-                plt.plot(xs.tolist(), ys.tolist(), label="spread", color=styles.spread.color,
+                plt.plot(xs.tolist(), ys.tolist(), color=styles.spread.color,
                          marker=styles.spread.marker, yside="right")
                 widget.value_axes["right"] = ValueAxis(low, low, high, log=True)
-                widget.legend_rows += 1
+                legend.append(("spread", styles.spread.marker, styles.spread.color))
         widget.step_range = _range(steps)
 
 
@@ -743,6 +737,91 @@ def overfitting(history: dict) -> bool:
         and test[-1] > test[lowest] * (1 + OVERFIT_RISE)
         and train[-1] < train[lowest]
     )
+
+
+def _loss_ceiling(history: dict, log: bool) -> float | None:
+    """The loss axis' top: from the first recorded training loss (the test loss when
+    there is no training point), so the axis does not move as a run explodes."""
+    first = _first_positive(np.asarray(history["loss"], dtype=float))
+    if first is None:
+        first = _first_positive(np.asarray(history["test_loss"], dtype=float))
+    if first is None:
+        return None
+    return first * (10.0**CLIP_DECADES if log else CLIP_FACTOR)
+
+
+def _plot_loss_curves(plt: Any, steps: np.ndarray, history: dict, styles: CurveStyles,
+                      log: bool, points: int, ceiling: float | None
+                      ) -> tuple[list[float], list[float], bool, list[LegendItem]]:
+    """The test and training losses: (lows, highs, clipped, legend) of what was drawn."""
+    lows, highs = [], []
+    clipped = False
+    legend: list[LegendItem] = []
+    # Test first, so the training loss is drawn on top where the two coincide (on the
+    # symmetric plateau they do, and the curve the run optimizes should show).
+    for name, key, style in (("test", "test_loss", styles.test),
+                             ("train", "loss", styles.train)):
+        x, y = _finite(steps, np.asarray(history[key], dtype=float), log, points)
+        if not len(x):
+            continue
+        if ceiling is not None and y.max() > ceiling:
+            clipped = True
+            y = np.minimum(y, ceiling)
+        # Log scale is done here (log10 of the data, ticks labelled in loss units)
+        # rather than by plotext, whose log axis also rescales a right-hand axis.
+        if log:
+            y = np.log10(y)
+        lows.append(float(y.min()))
+        highs.append(float(y.max()))
+        plt.plot(x.tolist(), y.tolist(), color=style.color, marker=style.marker)
+        legend.insert(0, (name, style.marker, style.color))  # "train" first
+    return lows, highs, clipped, legend
+
+
+def _plot_symmetry_right(widget: SafePlot, steps: np.ndarray, history: dict,
+                         styles: CurveStyles, points: int) -> None:
+    """The symmetry index on the loss plot's right-hand axis (the combined plot)."""
+    x, y = _finite(steps, np.asarray(history["symmetry_index"], dtype=float), False, points)
+    if len(x):
+        widget.plt.plot(x.tolist(), y.tolist(), color=styles.symmetry.color,
+                        marker=styles.symmetry.marker, yside="right")
+        widget.value_axes["right"] = ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)
+        widget.legend.append(("sym", styles.symmetry.marker, styles.symmetry.color))
+
+
+def _legend_mark(marker: str) -> str:
+    """How a curve's marker is shown in the legend: two of its marks."""
+    return {"braille": "⢕⢕", "dot": "••"}.get(marker, marker * 2)
+
+
+SHORT_LABELS = {"symmetry": "sym"}
+"""Shorter names for a legend that does not fit its line."""
+
+
+def _fit_legend(items: list[LegendItem], width: int, max_lines: int) -> list[list[LegendItem]]:
+    """``items`` on at most ``max_lines`` lines of ``width``: full names on one line,
+    else short names, else split over the lines, else without the last curves."""
+    if not items:
+        return []
+    short = [(SHORT_LABELS.get(label, label), marker, color) for label, marker, color in items]
+    for candidate in (items, short):
+        if _legend_width(candidate) <= width:
+            return [candidate]
+    lines: list[list[LegendItem]] = [[]]
+    for item in short:
+        if lines[-1] and _legend_width([*lines[-1], item]) > width:
+            if len(lines) == max_lines:
+                break
+            lines.append([])
+        if _legend_width([*lines[-1], item]) <= width:
+            lines[-1].append(item)
+    return [line for line in lines if line]
+
+
+def _legend_width(items: list[LegendItem]) -> int:
+    """Columns of a legend line: "⢕⢕ train  ⢕⢕ test  ╌╌ one unit"."""
+    return sum(len(_legend_mark(marker)) + 1 + len(label) for label, marker, _ in items) + (
+        2 * max(0, len(items) - 1))
 
 
 def _first_positive(values: np.ndarray) -> float | None:
@@ -831,8 +910,8 @@ def _set_value_axis(plt: Any, axis: ValueAxis, side: str, canvas: int, free_rows
                     ) -> int:
     """Limits and ticks of one y axis for a canvas ``canvas`` lines high.
 
-    The top is raised so the data stays below the top ``free_rows`` (the legend's: the
-    curve starts at its highest point, top left, where the legend would hide it).
+    The top is raised so the data stays below the top ``free_rows`` (a right-hand axis
+    keeps one, so its curve and the left one's top do not hide each other).
     Ticks are labelled compactly ('1e290', '1e-4'); the top tick of a clipped axis says
     the values go beyond it.  Returns the widest label's length (the columns the axis
     takes from the plot beside it).

@@ -24,6 +24,7 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 
+from tui_symmetry.app.numbers import format_fixed
 from tui_symmetry.app.widgets._heatmap import fit_cells as _fit
 from tui_symmetry.app.widgets._heatmap import longest_fitting as _longest_fitting
 from tui_symmetry.app.widgets._heatmap import merged_segments
@@ -292,18 +293,19 @@ class SimilarityPanel(LinePanel):
         if self._space == FUNCTION and math.isfinite(index):
             # The chance level is the weight measure's: no number to compare with here.
             symmetry = _longest_fitting(width, (
-                f"function symmetry {index:.3f}",
-                f"function sym {index:.3f}",
-                f"fn sym {index:.2f}",
+                f"function symmetry {format_fixed(index, 3)}",
+                f"function sym {format_fixed(index, 3)}",
+                f"fn sym {format_fixed(index, 2)}",
             ))
         elif math.isfinite(index):
+            i3, i2, c2 = format_fixed(index, 3), format_fixed(index, 2), format_fixed(chance, 2)
             symmetry = _longest_fitting(width, (
-                f"symmetry {index:.3f}  (chance {chance:.2f})",
-                f"symmetry {index:.3f} (chance {chance:.2f})",
-                f"symmetry {index:.2f} (chance {chance:.2f})",
-                f"sym {index:.2f} (chance {chance:.2f})",
-                f"sym {index:.2f} chance {chance:.2f}",
-                f"sym {index:.2f}",
+                f"symmetry {i3}  (chance {c2})",
+                f"symmetry {i3} (chance {c2})",
+                f"symmetry {i2} (chance {c2})",
+                f"sym {i2} (chance {c2})",
+                f"sym {i2} chance {c2}",
+                f"sym {i2}",
             ))
         else:
             symmetry = _longest_fitting(width, (
@@ -313,17 +315,22 @@ class SimilarityPanel(LinePanel):
                 "sym —",
             ))
         distinct = view["distinct_units"]
-        wordings = [f"distinct units {distinct} / {hidden}", f"distinct {distinct}/{hidden}"]
+        long, short = f"distinct units {distinct} / {hidden}", f"distinct {distinct}/{hidden}"
+        wordings = [long, short]
         parts = _dead_parts(snap)
         if parts:
             # Units left out of the numbers (no weights in, × in the matrix) and ReLU
             # units never active on the data: say how many of each, in as many words
             # as fit.
-            long, short = wordings
             words = [" · ".join(p[0] for p in parts), " · ".join(p[1] for p in parts),
                      " ".join(p[2] for p in parts)]
             wordings = [f"{long}  · {words[0]}", f"{short} · {words[0]}",
                         f"{short} · {words[1]}", f"{short} · {words[2]}", short]
+        if snap.max_unit_gap == 0 and hidden - int(snap.dead_units) >= 2:
+            # Live units that are copies to the last bit (docs/contracts.md,
+            # max_unit_gap): said in as many words as fit, before anything else.
+            wordings = [f"{wordings[0]} · max unit gap 0.0", f"{short} · max unit gap 0.0",
+                        f"{short} · max gap 0.0", f"{short} · gap 0", *wordings]
         return [(symmetry, True), (_longest_fitting(width, wordings), False)]
 
     def _text_spec(self, text: str, bold: bool, dim: bool = False) -> LineSpec:

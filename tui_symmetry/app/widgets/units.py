@@ -48,8 +48,15 @@ from textual.events import Resize
 from textual.timer import Timer
 from textual.widget import Widget
 
+from tui_symmetry.app.numbers import format_compact, format_fit, format_scale
 from tui_symmetry.app.widgets._heatmap import longest_fitting, merged_segments
-from tui_symmetry.app.widgets._lines import LinePanel, LineSpec, live_default, text_segments
+from tui_symmetry.app.widgets._lines import (
+    LinePanel,
+    LineSpec,
+    NumberGate,
+    live_default,
+    text_segments,
+)
 from tui_symmetry.app.widgets._palette import (
     ANSI16_NEGATIVE,
     ANSI16_NEUTRAL,
@@ -60,9 +67,6 @@ from tui_symmetry.app.widgets._palette import (
     ZERO_LEVEL,
     ColorMode,
     StableScale,
-    format_compact,
-    format_fit,
-    format_scale,
     quantize_diverging,
     uses_glyphs,
 )
@@ -358,6 +362,19 @@ class UnitsGallery(Widget):
         yield self._legend
         yield self._body
         yield self._footer
+
+    @property
+    def numbers_gate(self) -> NumberGate | None:
+        """The screen's gate for printed numbers (see :class:`_lines.NumberGate`)."""
+        return self._footer.numbers_gate
+
+    @numbers_gate.setter
+    def numbers_gate(self, gate: NumberGate | None) -> None:
+        self._footer.numbers_gate = gate
+
+    def flush_text(self) -> None:
+        """Bring held-back printed numbers up to date now (the trailing update)."""
+        self._footer.flush_text()
 
     # -- public API --------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 
+from tui_symmetry.app.numbers import MINUS, format_fit, format_scale
 from tui_symmetry.app.widgets._lines import LinePanel, LineSpec
 from tui_symmetry.app.widgets._palette import (
     DIVERGING_LEVELS,
@@ -41,8 +42,6 @@ from tui_symmetry.app.widgets._palette import (
     diverging_color,
     diverging_glyphs,
     diverging_text_color,
-    format_fit,
-    format_scale,
     quantize_diverging,
     uses_glyphs,
 )
@@ -54,7 +53,7 @@ _FULL, _HALF = "full", "half"
 MAX_ROW_HEIGHT = 3
 MAX_CELL_WIDTH = 12
 MIN_NUMBER_WIDTH = 4
-"""Narrowest printed weight: "+.05", "-1.2" (format_fit)."""
+"""Narrowest printed weight: "+.05", "−1.2" (format_fit)."""
 NO_WEIGHTS = "no weights"
 """What the dagger means: every weight in and out is exactly 0 (the bias may not be)."""
 
@@ -248,7 +247,7 @@ class WeightsPanel(LinePanel):
         text = format_scale(scale)
         mode = self._styles.mode
         # Each level gets two cells when there is room, one otherwise.
-        fixed = len("w -") + len(text) + len(" +") + len(text) + 2
+        fixed = len("w −") + len(text) + len(" +") + len(text) + 2
         # When the rows scroll, which units are shown matters more than the notes; a
         # dagger on screen must be explained before the zero dot.
         wanted = [f"  {window}"] if window else []
@@ -272,7 +271,8 @@ class WeightsPanel(LinePanel):
 
         def build() -> list[Segment]:
             styles = self._styles
-            segs = [Segment("w ", styles.text(bold=True)), Segment(f"-{text} ", styles.text())]
+            segs = [Segment("w ", styles.text(bold=True)),
+                    Segment(f"{MINUS}{text} ", styles.text())]
             for level in range(DIVERGING_LEVELS):
                 segs.append(self._cell_segment(level, per_level, ""))
             segs.append(Segment(f" +{text}", styles.text()))
