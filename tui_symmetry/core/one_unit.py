@@ -19,7 +19,8 @@ for in two ways, and the lower result is kept:
   separates with a loss falling to 0.  Their losses tend to the class entropies of the
   two sides, so the best of these limits is found exactly by trying every split of the
   training points by a line (each line through two points, each of those two on either
-  side: O(N² log N)); beyond ANCHORS points, lines through a fixed sample of them.
+  side: O(N² log N)); beyond 1,000 points, the lines through a fixed sample of them
+  (ANCHOR_WORK).
 
 An optimizer's result is an upper bound of the best loss, never more: a run of
 identical units that goes lower is itself a better bound (core/trainer.py takes the
@@ -74,9 +75,12 @@ they compute."""
 GROWTH_TOL = 1e-7
 """How much lower than the bounded best the best must be to say the loss still falls
 as weights grow (far above L-BFGS's convergence noise, ~1e-12)."""
-ANCHORS = 400
-"""Lines through two training points, one of them among this many: all of them up to
-ANCHORS training points."""
+ANCHOR_WORK = 1_000_000
+"""The lines tried go through two training points, one of them an anchor: every point
+while there are at most 1,000 (all lines), beyond that as many fixed ones as keep the
+anchors times the points near ANCHOR_WORK, and at least MIN_ANCHORS (the limit found is
+then an upper bound too)."""
+MIN_ANCHORS = 50
 
 _SAME_UNITS = {"sigmoid": "tanh"}
 """Activations whose one-unit networks compute the same functions as another's."""
@@ -237,24 +241,22 @@ class _Split:
     share_out: float
 
 
-def _entropy_sums(n: np.ndarray, positives: np.ndarray) -> np.ndarray:
-    """n·H(positives / n) in nats: the cross-entropy of n points at their best constant."""
-    p = np.divide(positives, n, out=np.zeros(n.shape), where=n > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = -(np.where(p > 0, p * np.log(p), 0.0) + np.where(p < 1, (1 - p) * np.log1p(-p), 0.0))
-    return n * h + 0.0  # + 0.0: no -0.0 for a pure side
-
-
 def _split_losses(family: str, n_in: np.ndarray, pos_in: np.ndarray, n: int,
-                  positives: float) -> np.ndarray:
-    """The loss each split's limit tends to (inf where the family cannot use it)."""
+                  positives: int, xlogx: np.ndarray) -> np.ndarray:
+    """The loss each split's limit tends to (inf where the family cannot use it).
+
+    Counts are integers, and k points of which j are of class 1, at their best constant
+    logit, have the cross-entropy k·H(j/k) = k ln k − j ln j − (k − j) ln(k − j): three
+    look-ups in ``xlogx`` (k ln k for k = 0 … n) instead of logarithms.
+    """
     n_out, pos_out = n - n_in, positives - pos_in
-    inside, outside = _entropy_sums(n_in, pos_in), _entropy_sums(n_out, pos_out)
+    outside = xlogx[n_out] - xlogx[pos_out] - xlogx[n_out - pos_out]
     if family == "step":
-        return (inside + outside) / n
+        inside = xlogx[n_in] - xlogx[pos_in] - xlogx[n_in - pos_in]
+        return np.maximum(inside + outside, 0.0) / n  # ≥ 0 up to rounding
     pure_in = (pos_in == 0) | (pos_in == n_in)
     if family == "cut":
-        return np.where(pure_in, outside / n, math.inf)
+        return np.where(pure_in, np.maximum(outside, 0.0) / n, math.inf)
     return np.where(pure_in & ((pos_out == 0) | (pos_out == n_out)), 0.0, math.inf)
 
 
@@ -267,33 +269,35 @@ def _best_splits(X: np.ndarray, y: np.ndarray, family: str,
     all lines at once with cumulative sums.  Each of the two points on the line goes to
     either side, and either side may be "in": eight splits per line.
     """
-    n, positives = len(y), float(y.sum())
+    classes = np.rint(y).astype(np.int64)
+    n, positives = len(y), int(classes.sum())
+    counts = np.arange(n + 1, dtype=float)
+    xlogx = counts * np.log(np.maximum(counts, 1.0))
+    ends = np.array([[0, 0], [1, 0], [0, 1], [1, 1]])  # anchor, partner on the left
     splits = []
     for i in anchors:
         offsets = np.delete(X - X[i], i, axis=0)
-        labels = np.delete(y, i)
         angles = np.arctan2(offsets[:, 1], offsets[:, 0])
         order = np.argsort(angles, kind="stable")
-        angles, labels, offsets = angles[order], labels[order], offsets[order]
+        angles, labels, offsets = angles[order], np.delete(classes, i)[order], offsets[order]
         m = len(angles)
-        cumulative = np.concatenate([[0.0], np.cumsum(np.concatenate([labels, labels]))])
+        cumulative = np.concatenate([[0], np.cumsum(np.concatenate([labels, labels]))])
         first = np.arange(1, m + 1)
         last = np.maximum(np.searchsorted(np.concatenate([angles, angles + 2 * np.pi]),
                                           angles + np.pi, side="left"), first)
-        left, left_pos = last - first, cumulative[last] - cumulative[first]
-        ends = np.array([[0, 0], [1, 0], [0, 1], [1, 1]])  # anchor, partner on the left
-        n_in = left[None, :] + ends.sum(axis=1)[:, None]
-        pos_in = left_pos[None, :] + ends[:, :1] * y[i] + ends[:, 1:] * labels[None, :]
+        n_in = (last - first)[None, :] + ends.sum(axis=1)[:, None]
+        pos_in = ((cumulative[last] - cumulative[first])[None, :] + ends[:, :1] * classes[i]
+                  + ends[:, 1:] * labels[None, :])
         n_in = np.concatenate([n_in, n - n_in])  # the right-hand side "in" too
         pos_in = np.concatenate([pos_in, positives - pos_in])
-        losses = _split_losses(family, n_in, pos_in, n, positives)
+        losses = _split_losses(family, n_in, pos_in, n, positives, xlogx)
         variant, partner = np.unravel_index(int(np.argmin(losses)), losses.shape)
         loss = float(losses[variant, partner])
         if not math.isfinite(loss):
             continue
         direction = offsets[partner] / np.linalg.norm(offsets[partner])
         normal = np.array([-direction[1], direction[0]]) * (1.0 if variant < 4 else -1.0)
-        count, pos = n_in[variant, partner], pos_in[variant, partner]
+        count, pos = int(n_in[variant, partner]), int(pos_in[variant, partner])
         splits.append(_Split(loss, X[i], normal, pos / count if count else 0.5,
                              (positives - pos) / (n - count) if n - count else 0.5))
     splits.sort(key=lambda split: split.loss)
@@ -319,7 +323,7 @@ def _split_start(split: _Split, family: str) -> np.ndarray:
 
 # -- a limit as the bias grows: the exponential unit ---------------------------------------
 
-EXP_STARTS = 8
+EXP_STARTS = 4
 """Random starts of the exponential unit's search."""
 
 
@@ -383,8 +387,9 @@ def _optimize(config: Config) -> OneUnitOptimum:
         splits: list[_Split] = []
         if not problem.regression and X.shape[1] == 2:
             anchors = np.arange(len(y))
-            if len(y) > ANCHORS:
-                anchors = np.sort(rng.choice(len(y), ANCHORS, replace=False))
+            most = max(MIN_ANCHORS, ANCHOR_WORK // len(y))
+            if len(y) > most:
+                anchors = np.sort(rng.choice(len(y), most, replace=False))
             splits = _best_splits(X, y, family, anchors)
         limit_loss = splits[0].loss if splits else math.inf
         if family == "step":
