@@ -214,7 +214,8 @@ def test_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert list(document["a"]) == list(document["b"]) == list(
         Trainer(Config()).snapshot().summary())
     m = document["matching"]
-    assert list(m) == ["b_for_a", "similarities", "mean", "chance", "chance_std", "reason"]
+    assert list(m) == ["b_for_a", "similarities", "mean", "chance", "chance_std", "trained",
+                       "trained_std", "trained_pairs", "reason"]
     assert sorted(m["b_for_a"]) == list(range(6))
     assert len(m["similarities"]) == 6
     assert m["mean"] == pytest.approx(np.mean(m["similarities"]))
@@ -247,8 +248,11 @@ def test_report_sets_the_runs_side_by_side(capsys: pytest.CaptureFixture[str]) -
     assert re.fullmatch(r"epsilon +0\.0 +0\.0001", lines[2])
     assert re.fullmatch(r"distinct units +1 / 6 +\d / 6", next(
         line for line in lines if line.startswith("distinct units")))
-    assert re.search(r"^matched similarity +0\.\d{3}  \(chance 0\.\d{3} ± 0\.\d{3}", out,
-                     re.MULTILINE)
+    assert re.search(r"^matched similarity +0\.\d{3}\n"
+                     r"trained apart +0\.\d{3} ± 0\.\d{3}  \(8 pairs of A and B from other "
+                     r"starts, same data, [\d,]+ steps\)\n"
+                     r"chance +0\.\d{3} ± 0\.\d{3}  \(independent random starts, untrained\)$",
+                     out, re.MULTILINE)
     # A symmetric start without a nudge never splits: one unit, stuck on the plateau.
     assert re.fullmatch(r"A: 1 distinct unit, loss \d\.\d{3} · B: \d distinct, loss \d\.\d{3}",
                         lines[-1])

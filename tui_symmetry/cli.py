@@ -737,13 +737,9 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
     saddle = _saddle_text(summary)
     if saddle:
         rows.append((reading_name(summary["distinct_units"]), saddle))
-    one_unit = summary.get("one_unit_loss")
-    if one_unit is not None and summary["loss"] is not None:
-        # The best network of identical units equals the best one-unit network: the
-        # line a run must cross to gain anything from having several units.
-        where = "below it: different units pay off" if summary["loss"] < one_unit - 1e-9 else (
-            "not below it: no better than one unit")
-        rows.append(("one-unit loss", f"{one_unit:.6g}  (best with identical units; {where})"))
+    one_unit = _one_unit_text(summary)
+    if one_unit is not None:
+        rows.append(("one-unit loss", one_unit))
     gap = summary["max_unit_gap"]
     # Exactly 0.0 is the interesting case: the units are copies down to the last bit.
     if gap is None:  # the summary makes non-finite numbers None (JSON-ready)
@@ -757,6 +753,35 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
     if export is not None:
         rows.append(("export", export))
     return rows
+
+
+def _one_unit_text(summary: Mapping[str, Any]) -> str | None:
+    """The one-unit line and what this run's loss says against it, or None.
+
+    The best network of identical units equals the best one-unit network: the line a
+    run must cross to gain anything from having several units.  Only units that
+    differ can be credited with crossing it: bit-identical units are one unit (the line
+    comes down to their own loss, core/trainer.py), and for units that are still alike
+    a loss below it says more about the line (an optimizer's upper bound) than the run.
+    """
+    line, loss = summary.get("one_unit_loss"), summary["loss"]
+    if line is None or loss is None:
+        return None
+    value = f"{line:.6g}"
+    if summary.get("one_unit_weights_grow"):
+        value += " as weights grow"  # only approached, never reached (core/one_unit.py)
+    best = "best with identical units"
+    if summary.get("one_unit_source") == "this run":
+        best += ": this run's own, lower than the optimizer's"
+    if summary["max_unit_gap"] == 0.0:
+        where = "the units are identical: this run is one unit"
+    elif loss >= line - 1e-9:
+        where = "not below it: no better than one unit"
+    elif summary["distinct_units"] <= 1:
+        where = "below it, but the units are alike: the line is an upper bound, no payoff"
+    else:
+        where = "below it: different units pay off"
+    return f"{value}  ({best}; {where})"
 
 
 def _change_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -25,11 +25,15 @@ from typing import Any, TextIO
 import numpy as np
 
 from tui_symmetry import cli
-from tui_symmetry.core.config import FIELDS, Config
+from tui_symmetry.core.baseline import BASELINE_STARTS, TrainedBaseline
+from tui_symmetry.core.config import FIELDS, Config, FieldSpec
 from tui_symmetry.core.matching import UNMATCHED, Matching, match_runs
 from tui_symmetry.core.trainer import Snapshot, Trainer
 
 SIDES = ("a", "b")
+BASELINE_RUNS = FieldSpec(
+    "baseline_runs", int, "more starts of each configuration, trained as long, for the "
+    "trained baseline (each costs as much as one run; 0: none)", "compare", low=0, high=10)
 # Beyond this many units the pairs row would wrap; the JSON has them all.
 PAIRS_SHOWN = 16
 
@@ -66,9 +70,13 @@ def build_compare_parser() -> cli._Parser:
     runs.add_argument("--steps", default=None, metavar="N",
                       help=f"{cli.STEPS.help}, each run; {cli.STEPS.describe_range()} "
                       "(required)")
+    runs.add_argument("--baseline-runs", default=str(BASELINE_STARTS), metavar="N",
+                      help=f"{BASELINE_RUNS.help}; {BASELINE_RUNS.describe_range()}, "
+                      f"default {BASELINE_STARTS}")
     runs.add_argument("--json", action="store_true",
                       help="print one JSON object instead of the report (no progress bar)")
     parser.ranges["--steps"] = cli.STEPS.describe_range()
+    parser.ranges["--baseline-runs"] = BASELINE_RUNS.describe_range()
     cli._add_run_options(parser)
     return parser
 
@@ -126,19 +134,27 @@ class Comparison:
 
 
 def compare(config_a: Config, config_b: Config, steps: int,
-            progress_to: TextIO | None = None) -> Comparison:
-    """Train both runs ``steps`` steps in lockstep, then match their units."""
+            progress_to: TextIO | None = None,
+            baseline_runs: int = BASELINE_STARTS) -> Comparison:
+    """Train both runs ``steps`` steps in lockstep, then match their units.
+
+    The trained baseline's extra runs (core/baseline.py; ``baseline_runs`` more starts
+    of each configuration) train in the same lockstep.
+    """
     # As in train: a diverging run overflows on purpose, the summary says so.
     with np.errstate(all="ignore"):
         trainers = [Trainer(config_a), Trainer(config_b)]
-        runs = train_lockstep(trainers, steps, progress_to)
+        baseline = TrainedBaseline(config_a, config_b, baseline_runs)
+        runs = train_lockstep([*trainers, *baseline.trainers], steps, progress_to)
         for trainer in trainers:
             trainer.learn_one_unit_loss()  # as in train
         snapshot_a, snapshot_b = (
             trainer.snapshot(steps_per_s=ran / seconds if seconds > 0 else 0.0)
-            for trainer, (ran, seconds) in zip(trainers, runs, strict=True)
+            for trainer, (ran, seconds) in zip(trainers, runs, strict=False)
         )
-        matching = match_runs(config_a, snapshot_a.params, config_b, snapshot_b.params)
+        matching = match_runs(config_a, snapshot_a.params, config_b,
+                              snapshot_b.params).with_trained(
+            baseline.measure(snapshot_a.params, snapshot_b.params))
     return Comparison(snapshot_a, snapshot_b, matching)
 
 
@@ -175,7 +191,7 @@ def train_lockstep(trainers: Sequence[Trainer], steps: int,
                     continue
                 progress, task = cli._start_progress(progress_to, steps, done)
             losses = " · ".join(f"{side.upper()} {trainer.train_loss():.4g}"
-                                for side, trainer in zip(SIDES, trainers, strict=True))
+                                for side, trainer in zip(SIDES, trainers, strict=False))
             rate = 1.0 / per_step if per_step > 0 else 0.0
             progress.update(task, completed=done, rate=f"{rate:,.0f}", loss=losses)
             progress.refresh()
@@ -196,7 +212,9 @@ def run_compare_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> 
     config_a, config_b = (side_config(args, side) for side in SIDES)
 
     show_progress = not args.json and cli._isatty(stderr)
-    result = compare(config_a, config_b, steps, stderr if show_progress else None)
+    baseline_runs = cli._coerce_option(BASELINE_RUNS, args.baseline_runs)
+    result = compare(config_a, config_b, steps, stderr if show_progress else None,
+                     baseline_runs)
     if args.json:
         cli.write_output(stdout, json.dumps(result.to_dict(), allow_nan=False) + "\n")
     else:
@@ -233,7 +251,7 @@ def format_comparison(result: Comparison, requested: int, width: int | None = No
     table += _side_by_side(rows_a, rows_b)
     lines = _table_lines(table, width)
 
-    matching_rows = _matching_rows(result.matching)
+    matching_rows = _matching_rows(result.matching, requested)
     label_width = max(len(label) for label, _ in matching_rows)
     value_width = None if width is None else width - label_width - 2
     lines.append("")
@@ -318,7 +336,7 @@ def _side_by_side(rows_a: list[tuple[str, str]],
     return [(label, values_a.get(label, ""), values_b.get(label, "")) for label in labels]
 
 
-def _matching_rows(matching: Matching) -> list[tuple[str, str]]:
+def _matching_rows(matching: Matching, steps: int) -> list[tuple[str, str]]:
     if matching.reason is not None:
         return [("matched similarity", f"none: {matching.reason}")]
     pairs = [f"{i + 1}–{'none' if j == UNMATCHED else j + 1}"
@@ -326,11 +344,22 @@ def _matching_rows(matching: Matching) -> list[tuple[str, str]]:
     shown = "  ".join(pairs[:PAIRS_SHOWN])
     if len(pairs) > PAIRS_SHOWN:
         shown += f"  … ({len(pairs)} pairs; all in --json)"
-    return [
-        ("matched similarity", f"{matching.mean:.3f}  (chance {matching.chance:.3f} "
-         f"± {matching.chance_std:.3f}, independent random starts)"),
-        ("pairs (A–B)", shown),
-    ]
+    return [("matched similarity", f"{matching.mean:.3f}"),
+            *baseline_rows(matching, steps),
+            ("pairs (A–B)", shown)]
+
+
+def baseline_rows(matching: Matching, steps: int) -> list[tuple[str, str]]:
+    """What the matched similarity is to be read against, each with what it is: the
+    trained baseline (core/baseline.py), then the chance of untrained starts."""
+    rows = []
+    if matching.trained_pairs:
+        rows.append(("trained apart", f"{matching.trained:.3f} ± {matching.trained_std:.3f}"
+                     f"  ({matching.trained_pairs} pairs of A and B from other starts, "
+                     f"same data, {steps:,} steps)"))
+    rows.append(("chance", f"{matching.chance:.3f} ± {matching.chance_std:.3f}"
+                 "  (independent random starts, untrained)"))
+    return rows
 
 
 def verdict(summary_a: Mapping[str, Any], summary_b: Mapping[str, Any]) -> str:

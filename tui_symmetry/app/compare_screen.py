@@ -60,12 +60,18 @@ def verdict_text(pair: PairSnapshot) -> str:
 
 
 def matching_text(matching: Matching) -> str:
-    """B's units matched to A's, in words: the mean matched similarity and its chance."""
+    """B's units matched to A's, in words: the mean matched similarity, beside the same
+    between runs of A's and B's settings started apart and trained as long (the trained
+    baseline, core/baseline.py) and between untrained random starts (chance)."""
     if matching.reason is not None:
         return matching.reason
-    return (f"B matched to A: mean similarity {format_fixed(matching.mean, 3)} "
-            f"(chance {format_fixed(matching.chance, 3)} "
-            f"± {format_fixed(matching.chance_std, 3)})")
+    # 76 characters in all (numbers of 0.xxx): the line fits 80 columns.
+    text = f"B matched to A: {format_fixed(matching.mean, 3)}"
+    if matching.trained_pairs:
+        text += (f" · trained apart {format_fixed(matching.trained, 3)} "
+                 f"± {format_fixed(matching.trained_std, 3)}")
+    return (text + f" · chance {format_fixed(matching.chance, 3)} "
+            f"± {format_fixed(matching.chance_std, 3)}")
 
 
 def status_text(pair: PairSnapshot, state: RunState, speed: float | None,

@@ -6,7 +6,8 @@ count, so the two are always at the same step (a run that diverges stops there, 
 Trainer (``step``, ``step_count``, ``changes``, ``diverged``, ``snapshot``, the one-unit
 optimum), so the training process and the synchronous runner train a pair the way
 they train one run.  Its picture, :class:`PairSnapshot`, holds both runs' snapshots
-and B's units matched to A's (core/matching.py).
+and B's units matched to A's (core/matching.py), with the trained baseline, whose extra
+runs (core/baseline.py) it steps with the pair.
 """
 
 from __future__ import annotations
@@ -69,8 +70,13 @@ class Lockstep:
     """Runs A and B of ``pair``, always stepped together.  Not thread-safe, like Trainer."""
 
     def __init__(self, pair: PairConfig) -> None:
+        # Imported here, like matching below (core/baseline.py imports scipy with it).
+        from tui_symmetry.core.baseline import TrainedBaseline
+
         self.config = pair
         self.trainers = (Trainer(pair.a), Trainer(pair.b))
+        # The trained baseline's extra runs, stepped with the pair (as compare does).
+        self.baseline = TrainedBaseline(pair.a, pair.b)
 
     @property
     def step_count(self) -> int:
@@ -98,6 +104,7 @@ class Lockstep:
 
     def step(self, n: int = 1) -> int:
         """Run ``n`` more steps of every run that has not diverged; how many ran."""
+        self.baseline.step(n)
         return max(trainer.step(n) for trainer in self.trainers)
 
     def snapshot(self, version: int = 0, steps_per_s: float = 0.0,
@@ -111,5 +118,6 @@ class Lockstep:
         with np.errstate(all="ignore"):  # a diverged side may hold huge weights
             a, b = (trainer.snapshot(version, steps_per_s, max_reading_age)
                     for trainer in self.trainers)
-            matching = match_runs(a.config, a.params, b.config, b.params)
+            matching = match_runs(a.config, a.params, b.config, b.params).with_trained(
+                self.baseline.measure(a.params, b.params))
         return PairSnapshot(a, b, matching, version)

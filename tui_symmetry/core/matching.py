@@ -13,6 +13,7 @@ two configurations (Monte Carlo over fixed seeds, cached per configuration pair)
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -147,18 +148,34 @@ class Matching:
     chance: float
     chance_std: float
     reason: str | None = None
+    trained: float = math.nan
+    """The trained baseline (core/baseline.py): the mean matched mean between runs of
+    A's and B's configurations started independently and trained as long; NaN when
+    not measured."""
+    trained_std: float = math.nan
+    trained_pairs: int = 0
+
+    def with_trained(self, reading: Any) -> Matching:
+        """This matching carrying the trained baseline ``reading`` (a
+        core.baseline.BaselineReading: mean, std, pairs)."""
+        return dataclasses.replace(self, trained=reading.mean, trained_std=reading.std,
+                                   trained_pairs=reading.pairs)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``matching`` object of ``compare --json`` (docs/contracts.md): JSON-ready."""
         if self.reason is not None:
             return {"b_for_a": None, "similarities": None, "mean": None, "chance": None,
-                    "chance_std": None, "reason": self.reason}
+                    "chance_std": None, "trained": None, "trained_std": None,
+                    "trained_pairs": 0, "reason": self.reason}
         return {
             "b_for_a": [None if j == UNMATCHED else int(j) for j in self.b_for_a],
             "similarities": [None if math.isnan(s) else float(s) for s in self.similarities],
             "mean": _json_number(self.mean),
             "chance": _json_number(self.chance),
             "chance_std": _json_number(self.chance_std),
+            "trained": _json_number(self.trained),
+            "trained_std": _json_number(self.trained_std),
+            "trained_pairs": self.trained_pairs,
             "reason": None,
         }
 

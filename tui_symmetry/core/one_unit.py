@@ -6,16 +6,42 @@ the best training loss of a one-unit network, whatever H.  A run whose units nev
 split ends on (or above) it; going below it is what splitting buys — the reason the fit
 rewards units that differ.
 
-The one-unit network has D + 3 parameters; its optimum is found by L-BFGS with the
-exact gradient from several fixed random starts (the problem is not convex), keeping
-the best.  It depends only on the training data and the activation, so it is computed
-once per combination of them and cached.  On separable data the infimum (0) is not
-attained; the value is then what the optimizer reaches in its iteration budget.
+The one-unit network has D + 3 parameters and many basins, so its optimum is searched
+for in two ways, and the lower result is kept:
+
+* **with finite weights:** L-BFGS with the exact gradient from many fixed starts (half
+  of them put the unit's kink or step through a training point), the most promising
+  run on to convergence;
+* **where the best is a limit** (classification): as the weights grow, a tanh or
+  sigmoid unit becomes a step, cutting the plane in two along a line with a constant
+  output on each side; a ReLU unit's output grows without bound on one side of a line,
+  which pays only if that side holds one class alone; any unit fits data that a line
+  separates with a loss falling to 0.  Their losses tend to the class entropies of the
+  two sides, so the best of these limits is found exactly by trying every split of the
+  training points by a line (each line through two points, each of those two on either
+  side: O(N² log N)); beyond 1,000 points, the lines through a fixed sample of them
+  (ANCHOR_WORK).
+
+An optimizer's result is an upper bound of the best loss, never more: a run of
+identical units that goes lower is itself a better bound (core/trainer.py takes the
+minimum).
+
+When the best is approached only as the weights grow, ``weights_grow`` says so: the
+best is one of those limits, or the best the finite search finds with every parameter
+within ±BOUND is higher (by GROWTH_TOL) than without that bound — the loss still falls
+as weights grow there (an output weight growing while the unit works in an ever smaller
+part of its curve does that).
+
+It depends only on the training data and the activation, so it is computed once per
+combination of them and cached.  Sigmoid and tanh units compute the same functions
+(σ(z) = (1 + tanh(z/2))/2: the sigmoid unit (2w, 2b, 2v, b2 − v) is the tanh unit
+(w, b, v, b2)), so they share one optimum.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,32 +49,91 @@ from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import make_dataset
 from tui_symmetry.core.network import ACTIVATIONS
 
-STARTS = 32
+STARTS = 48
+"""Random starts of the finite search."""
 SCOUT_ITERATIONS = 40
-FINALISTS = 3
+"""L-BFGS iterations of each start: enough to tell which basin it is in."""
+FINALISTS = 6
+"""The best scouts, run on for FINAL_ITERATIONS."""
+FINAL_ITERATIONS = 200
+WINNERS = 2
+"""The best finalists, run on to convergence (up to MAX_ITERATIONS)."""
+CUT_STARTS = 2
+"""The best limits (lines) also start a finite run: it finds any refinement of a step."""
 START_SEED = 20_240_607
-MAX_ITERATIONS = 1_000
-GRADIENT_TOL = 1e-10
+MAX_ITERATIONS = 2_000
+GRADIENT_TOL = 1e-12
+VALUE_TOL = 1e-15
+"""L-BFGS's relative-decrease stop, far below its default (2e-9): along a valley whose
+loss falls by 1e-9 per unit of weight (tanh on moons) the default stopped 1.4e-4 high."""
+BOUND = 30.0
+"""Every parameter within ±BOUND: the bounded search.  One unit on these datasets
+(inputs within about ±2) that reaches its best with finite weights does so within it
+(the largest seen: 27, a leaky ReLU unit on moons, before balancing); homogeneous units
+(ReLU, leaky ReLU, linear) are balanced first, |v| = ‖(w, b)‖, which changes nothing
+they compute."""
+GROWTH_TOL = 1e-7
+"""How much lower than the bounded best the best must be to say the loss still falls
+as weights grow (far above L-BFGS's convergence noise, ~1e-12)."""
+ANCHOR_WORK = 1_000_000
+"""The lines tried go through two training points, one of them an anchor: every point
+while there are at most 1,000 (all lines), beyond that as many fixed ones as keep the
+anchors times the points near ANCHOR_WORK, and at least MIN_ANCHORS (the limit found is
+then an upper bound too)."""
+MIN_ANCHORS = 50
 
-_DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed", "activation")
-_CACHE: dict[tuple, float] = {}
+_SAME_UNITS = {"sigmoid": "tanh"}
+"""Activations whose one-unit networks compute the same functions as another's."""
+_DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed")
+_CACHE: dict[tuple, OneUnitOptimum] = {}
 _CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class OneUnitOptimum:
+    """The best loss of one unit found on a run's training data, and how it is reached."""
+
+    loss: float
+    """The lowest training loss found: an upper bound of the best loss of one unit."""
+    theta: np.ndarray
+    """[w, b, v, b2] of the lowest loss reached with finite weights, for the config's
+    activation."""
+    finite_loss: float
+    """The loss at ``theta``: ``loss`` itself unless that is a limit."""
+    bounded_loss: float
+    """The lowest loss found with every parameter within ±BOUND."""
+    limit_loss: float
+    """The best of the limits as weights grow (inf where none applies)."""
+    weights_grow: bool
+    """True when ``loss`` is approached only as weights grow (see the module)."""
+
+
+def one_unit_optimum(config: Config) -> OneUnitOptimum:
+    """The one-unit optimum on ``config``'s training data (cached)."""
+    activation = config.activation
+    key = (*(getattr(config, name) for name in _DATA_FIELDS),
+           _SAME_UNITS.get(activation, activation))
+    found = _CACHE.get(key)
+    if found is None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        found = _CACHE[key] = _optimize(config.replace(activation=key[-1]))
+    if activation == "sigmoid":
+        return _as_sigmoid(found)
+    return found
 
 
 def one_unit_loss(config: Config) -> float:
     """The best training loss of a one-unit network on ``config``'s data (cached)."""
-    key = tuple(getattr(config, name) for name in _DATA_FIELDS)
-    value = _CACHE.get(key)
-    if value is None:
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.clear()
-        value = _CACHE[key] = optimize_one_unit(config)[0]
-    return value
+    return one_unit_optimum(config).loss
 
 
-def cached_one_unit_loss(config: Config) -> float | None:
-    """The cached value of :func:`one_unit_loss`, or None when not computed yet."""
-    return _CACHE.get(tuple(getattr(config, name) for name in _DATA_FIELDS))
+def _as_sigmoid(found: OneUnitOptimum) -> OneUnitOptimum:
+    """A tanh unit's optimum as the sigmoid unit computing the same function."""
+    w, v, b2 = found.theta[:-2], found.theta[-2], found.theta[-1]
+    theta = np.concatenate([2.0 * w, [2.0 * v, b2 - v]])
+    return OneUnitOptimum(found.loss, theta, found.finite_loss, found.bounded_loss,
+                          found.limit_loss, found.weights_grow)
 
 
 def _loss_and_grad(theta: np.ndarray, XT1: np.ndarray, y: np.ndarray, activation: str,
@@ -78,39 +163,272 @@ def _loss_and_grad(theta: np.ndarray, XT1: np.ndarray, y: np.ndarray, activation
     return loss, grad
 
 
-def optimize_one_unit(config: Config) -> tuple[float, np.ndarray]:
-    """(best loss, best [w, b, v, b2]) of a one-unit network on ``config``'s data.
+@dataclass(frozen=True)
+class _Problem:
+    """One unit on one training set: [Xᵀ; 1] (D + 1, N), the targets, the activation."""
 
-    Many short runs from fixed random starts, then the most promising few run on to
-    convergence: the landscape has several basins (a ReLU unit may start dead, or in
-    a worse kink), and a short run already tells which basin it is in.
+    XT1: np.ndarray
+    y: np.ndarray
+    activation: str
+    regression: bool
+
+    @property
+    def args(self) -> tuple:
+        return (self.XT1, self.y, self.activation, self.regression)
+
+    def descend(self, start: np.ndarray, iterations: int,
+                bound: float | None = None) -> tuple[float, np.ndarray]:
+        """(loss, parameters) after L-BFGS from ``start``, within ±bound if given."""
+        from scipy.optimize import minimize
+
+        bounds = None if bound is None else [(-bound, bound)] * len(start)
+        result = minimize(_loss_and_grad, start, args=self.args, jac=True,
+                          method="L-BFGS-B", bounds=bounds,
+                          options={"maxiter": iterations, "gtol": GRADIENT_TOL,
+                                   "ftol": VALUE_TOL})
+        loss = _loss_and_grad(result.x, *self.args)[0]
+        return (loss if math.isfinite(loss) else math.inf), result.x
+
+    def balanced(self, theta: np.ndarray) -> np.ndarray:
+        """``theta`` with |v| = ‖(w, b)‖ for a homogeneous unit (the same function)."""
+        if ACTIVATIONS[self.activation].symmetry not in ("positive_scale", "linear"):
+            return theta
+        D1 = self.XT1.shape[0]
+        inner, outer = float(np.linalg.norm(theta[:D1])), abs(float(theta[D1]))
+        if inner == 0.0 or outer == 0.0:
+            return theta
+        scale = math.sqrt(outer / inner)
+        out = theta.copy()
+        out[:D1] *= scale
+        out[D1] /= scale
+        return out
+
+
+def _random_starts(XT1: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` starts [w, b, v, b2]: w ~ N(0, 1), b ~ N(0, 2²) (so a ReLU start is
+    sometimes on everywhere), v ~ N(0, 1), b2 = 0; every other one three times sharper,
+    its kink or step through a random training point."""
+    D1 = XT1.shape[0]
+    starts = rng.standard_normal((count, D1 + 2))
+    starts[:, D1 - 1] *= 2.0
+    starts[:, D1 + 1] = 0.0
+    sharp = starts[1::2]
+    sharp[:, : D1 - 1] *= 3.0
+    points = XT1[: D1 - 1, rng.integers(0, XT1.shape[1], len(sharp))].T
+    sharp[:, D1 - 1] = -np.sum(sharp[:, : D1 - 1] * points, axis=1)
+    return starts
+
+
+# -- the limits: splits of the plane by a line -----------------------------------------------
+
+_FAMILIES = {"tanh": "step", "relu": "cut"}
+"""What one unit becomes as its weights grow: a step (constant on each side of a line),
+or a cut (growing without bound on one side: only one class may be there).  Every other
+unit (and these too) reaches 0 on data that a line separates."""
+
+
+@dataclass(frozen=True)
+class _Split:
+    """The training points split by a line: the loss its limit tends to, and the line."""
+
+    loss: float
+    point: np.ndarray
+    """A training point on the line."""
+    normal: np.ndarray
+    """The line's unit normal, pointing into the side called "in"."""
+    share_in: float
+    """The share of class 1 among the points on the "in" side (and on the line there)."""
+    share_out: float
+
+
+def _split_losses(family: str, n_in: np.ndarray, pos_in: np.ndarray, n: int,
+                  positives: int, xlogx: np.ndarray) -> np.ndarray:
+    """The loss each split's limit tends to (inf where the family cannot use it).
+
+    Counts are integers, and k points of which j are of class 1, at their best constant
+    logit, have the cross-entropy k·H(j/k) = k ln k − j ln j − (k − j) ln(k − j): three
+    look-ups in ``xlogx`` (k ln k for k = 0 … n) instead of logarithms.
     """
+    n_out, pos_out = n - n_in, positives - pos_in
+    outside = xlogx[n_out] - xlogx[pos_out] - xlogx[n_out - pos_out]
+    if family == "step":
+        inside = xlogx[n_in] - xlogx[pos_in] - xlogx[n_in - pos_in]
+        return np.maximum(inside + outside, 0.0) / n  # ≥ 0 up to rounding
+    pure_in = (pos_in == 0) | (pos_in == n_in)
+    if family == "cut":
+        return np.where(pure_in, np.maximum(outside, 0.0) / n, math.inf)
+    return np.where(pure_in & ((pos_out == 0) | (pos_out == n_out)), 0.0, math.inf)
+
+
+def _best_splits(X: np.ndarray, y: np.ndarray, family: str,
+                 anchors: np.ndarray) -> list[_Split]:
+    """For each anchor point, the best split by a line through it and another point.
+
+    Around the anchor, the other points sorted by angle: the line towards the point at
+    angle a has on its left exactly the points with angles in (a, a + π), counted for
+    all lines at once with cumulative sums.  Each of the two points on the line goes to
+    either side, and either side may be "in": eight splits per line.
+    """
+    classes = np.rint(y).astype(np.int64)
+    n, positives = len(y), int(classes.sum())
+    counts = np.arange(n + 1, dtype=float)
+    xlogx = counts * np.log(np.maximum(counts, 1.0))
+    ends = np.array([[0, 0], [1, 0], [0, 1], [1, 1]])  # anchor, partner on the left
+    splits = []
+    for i in anchors:
+        offsets = np.delete(X - X[i], i, axis=0)
+        angles = np.arctan2(offsets[:, 1], offsets[:, 0])
+        order = np.argsort(angles, kind="stable")
+        angles, labels, offsets = angles[order], np.delete(classes, i)[order], offsets[order]
+        m = len(angles)
+        cumulative = np.concatenate([[0], np.cumsum(np.concatenate([labels, labels]))])
+        first = np.arange(1, m + 1)
+        last = np.maximum(np.searchsorted(np.concatenate([angles, angles + 2 * np.pi]),
+                                          angles + np.pi, side="left"), first)
+        n_in = (last - first)[None, :] + ends.sum(axis=1)[:, None]
+        pos_in = ((cumulative[last] - cumulative[first])[None, :] + ends[:, :1] * classes[i]
+                  + ends[:, 1:] * labels[None, :])
+        n_in = np.concatenate([n_in, n - n_in])  # the right-hand side "in" too
+        pos_in = np.concatenate([pos_in, positives - pos_in])
+        losses = _split_losses(family, n_in, pos_in, n, positives, xlogx)
+        variant, partner = np.unravel_index(int(np.argmin(losses)), losses.shape)
+        loss = float(losses[variant, partner])
+        if not math.isfinite(loss):
+            continue
+        direction = offsets[partner] / np.linalg.norm(offsets[partner])
+        normal = np.array([-direction[1], direction[0]]) * (1.0 if variant < 4 else -1.0)
+        count, pos = int(n_in[variant, partner]), int(pos_in[variant, partner])
+        splits.append(_Split(loss, X[i], normal, pos / count if count else 0.5,
+                             (positives - pos) / (n - count) if n - count else 0.5))
+    splits.sort(key=lambda split: split.loss)
+    return splits
+
+
+def _split_start(split: _Split, family: str) -> np.ndarray:
+    """A finite unit close to ``split``'s limit: [w, b, v, b2] for L-BFGS to go on from."""
+    def logit(share: float) -> float:
+        share = min(max(share, 1e-4), 1 - 1e-4)
+        return math.log(share / (1 - share))
+
+    sharpness = 10.0
+    w = sharpness * split.normal
+    b = -float(w @ split.point)
+    inside, outside = logit(split.share_in), logit(split.share_out)
+    if family == "step":  # tanh: ±1 on the two sides
+        v, b2 = (inside - outside) / 2, (inside + outside) / 2
+    else:  # grows on the "in" side from the outside's constant
+        v, b2 = math.copysign(1.0, inside - outside), outside
+    return np.concatenate([w, [b, v, b2]])
+
+
+# -- a limit as the bias grows: the exponential unit ---------------------------------------
+
+EXP_STARTS = 4
+"""Random starts of the exponential unit's search."""
+
+
+def _exp_loss_and_grad(theta: np.ndarray, X: np.ndarray, y: np.ndarray,
+                       regression: bool) -> tuple[float, np.ndarray]:
+    """Loss and gradient of α + β·exp(k·x), theta = [k, α, β].
+
+    What v·tanh(w·x + b) + b2 tends to as b → −∞ with v·e^(2b) fixed: tanh(b + u) =
+    −1 + 2e^(2b + 2u) + O(e^(4b)), so α = b2 − v, β = 2v·e^(2b), k = 2w (and b → +∞ is
+    the same with −k).  The weights grow without bound on the way.
+    """
+    D = X.shape[1]
+    k, alpha, beta = theta[:D], theta[D], theta[D + 1]
+    e = np.exp(X @ k)
+    f = alpha + beta * e
+    inv_n = 1.0 / len(y)
+    if regression:
+        diff = f - y
+        loss = float(diff @ diff) * inv_n
+        r = 2.0 * diff * inv_n
+    else:
+        softplus = np.logaddexp(0.0, f)
+        loss = float(np.sum(softplus - f * y)) * inv_n
+        r = (np.exp(f - softplus) - y) * inv_n
+    grad = np.empty_like(theta)
+    grad[:D] = X.T @ (r * beta * e)
+    grad[D] = r.sum()
+    grad[D + 1] = r @ e
+    return loss, grad
+
+
+def _exp_limit(X: np.ndarray, y: np.ndarray, regression: bool,
+               rng: np.random.Generator) -> float:
+    """The best loss of the exponential unit (tanh and sigmoid units' limit), from
+    EXP_STARTS fixed starts."""
     from scipy.optimize import minimize
 
+    best = math.inf
+    for start in rng.standard_normal((EXP_STARTS, X.shape[1] + 2)):
+        result = minimize(_exp_loss_and_grad, start, args=(X, y, regression), jac=True,
+                          method="L-BFGS-B", options={"maxiter": MAX_ITERATIONS,
+                                                      "gtol": GRADIENT_TOL, "ftol": VALUE_TOL})
+        loss = _exp_loss_and_grad(result.x, X, y, regression)[0]
+        if math.isfinite(loss):
+            best = min(best, loss)
+    return best
+
+
+# -- the search ------------------------------------------------------------------------------
+
+
+def _optimize(config: Config) -> OneUnitOptimum:
+    """Search for the one-unit optimum on ``config``'s training data (see the module)."""
     data = make_dataset(config)
     X, y = data.X_train, data.y_train[:, 0]
-    XT1 = np.vstack([X.T, np.ones(len(X))])
-    args = (XT1, y, config.activation, config.is_regression)
+    problem = _Problem(np.vstack([X.T, np.ones(len(X))]), y, config.activation,
+                       config.is_regression)
     rng = np.random.default_rng(START_SEED)
-    size = XT1.shape[0] + 2
-    # w ~ N(0, 1), b ~ N(0, 2²) (so a ReLU start is sometimes on everywhere), v ~ N(0, 1),
-    # b2 = 0.
-    scales = np.ones(size)
-    scales[size - 3] = 2.0
-    scales[size - 1] = 0.0
-    starts = rng.standard_normal((STARTS, size)) * scales
-    best_loss, best = math.inf, np.zeros(size)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        scouts = []
-        for start in starts:
-            result = minimize(_loss_and_grad, start, args=args, jac=True, method="L-BFGS-B",
-                              options={"maxiter": SCOUT_ITERATIONS, "gtol": GRADIENT_TOL})
-            scouts.append((float(result.fun), result.x))
-        scouts.sort(key=lambda item: item[0] if math.isfinite(item[0]) else math.inf)
-        for _, x in scouts[:FINALISTS]:
-            result = minimize(_loss_and_grad, x, args=args, jac=True, method="L-BFGS-B",
-                              options={"maxiter": MAX_ITERATIONS, "gtol": GRADIENT_TOL})
-            loss = _loss_and_grad(result.x, *args)[0]
-            if math.isfinite(loss) and loss < best_loss:
-                best_loss, best = loss, result.x
-    return best_loss, best
+    family = _FAMILIES.get(config.activation, "separable")
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        splits: list[_Split] = []
+        if not problem.regression and X.shape[1] == 2:
+            anchors = np.arange(len(y))
+            most = max(MIN_ANCHORS, ANCHOR_WORK // len(y))
+            if len(y) > most:
+                anchors = np.sort(rng.choice(len(y), most, replace=False))
+            splits = _best_splits(X, y, family, anchors)
+        limit_loss = splits[0].loss if splits else math.inf
+        if family == "step":
+            limit_loss = min(limit_loss, _exp_limit(X, y, problem.regression, rng))
+        extra = [_split_start(split, family) for split in splits[:CUT_STARTS]]
+        finals = _finite_search(problem, rng, extra)
+        bounded_loss, bounded_theta = _bounded(problem, finals)
+    finite_loss, theta = min(finals[0], (bounded_loss, bounded_theta),
+                             key=lambda found: found[0])
+    loss = min(finite_loss, limit_loss)
+    weights_grow = (limit_loss <= finite_loss + GROWTH_TOL
+                    or bounded_loss > loss + GROWTH_TOL)
+    return OneUnitOptimum(loss, theta, finite_loss, bounded_loss, limit_loss, weights_grow)
+
+
+def _finite_search(problem: _Problem, rng: np.random.Generator,
+                   extra: list[np.ndarray]) -> list[tuple[float, np.ndarray]]:
+    """(loss, parameters) of the finite search's finalists, best first: the scouts from
+    random starts, the best of them and the ``extra`` starts run on, the best few of
+    those to convergence."""
+    scouts = sorted((problem.descend(start, SCOUT_ITERATIONS)
+                     for start in _random_starts(problem.XT1, STARTS, rng)),
+                    key=lambda found: found[0])
+    starts = [x for _, x in scouts[:FINALISTS]] + extra
+    finals = sorted((problem.descend(x, FINAL_ITERATIONS) for x in starts),
+                    key=lambda found: found[0])
+    finals[:WINNERS] = [problem.descend(x, MAX_ITERATIONS) for _, x in finals[:WINNERS]]
+    return sorted(finals, key=lambda found: found[0])
+
+
+def _bounded(problem: _Problem,
+             finals: list[tuple[float, np.ndarray]]) -> tuple[float, np.ndarray]:
+    """The best (loss, parameters) with every parameter within ±BOUND: the finite
+    search's results that lie there once balanced, and what L-BFGS finds within ±BOUND
+    from the best result shrunk into that box."""
+    inside = [(loss, theta) for loss, theta in
+              ((loss, problem.balanced(theta)) for loss, theta in finals)
+              if np.max(np.abs(theta)) <= BOUND]
+    best = problem.balanced(finals[0][1])
+    shrunk = best * (BOUND / max(BOUND, float(np.max(np.abs(best)))))
+    inside.append(problem.descend(shrunk, MAX_ITERATIONS, BOUND))
+    return min(inside, key=lambda found: found[0])

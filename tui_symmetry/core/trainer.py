@@ -14,9 +14,16 @@ import numpy as np
 
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.data import STREAM_BATCH, STREAM_NOISE, Dataset, make_dataset, rng_for
+from tui_symmetry.core.data import (
+    STREAM_BATCH,
+    STREAM_INIT,
+    STREAM_NOISE,
+    Dataset,
+    make_dataset,
+    rng_for,
+)
 from tui_symmetry.core.gradients import gradient_gaps, gradient_norms
-from tui_symmetry.core.init import init_params
+from tui_symmetry.core.init import draw_params
 from tui_symmetry.core.instruments import Instruments
 from tui_symmetry.core.lasting import LASTING_STEPS
 from tui_symmetry.core.network import (
@@ -31,7 +38,7 @@ from tui_symmetry.core.network import (
     output_unit_major,
     with_ones,
 )
-from tui_symmetry.core.one_unit import one_unit_loss
+from tui_symmetry.core.one_unit import OneUnitOptimum, one_unit_optimum
 from tui_symmetry.core.optim import make_optimizer
 from tui_symmetry.core.regularize import add_grad_noise, add_l2, add_tie, dropout_mask, l1_prox
 from tui_symmetry.core.saddle import spread as units_spread
@@ -165,7 +172,12 @@ class Snapshot:
     merges: tuple[tuple[int, int, int], ...] = ()
     not_yet_lasting: tuple[tuple[int, int, int], ...] = ()
     unit_events: tuple[tuple[int, int, int], ...] = ()
+    # The best loss with identical units (core/one_unit.py), once known: the optimizer's,
+    # or this run's own while its units were bit-identical where that is lower
+    # (one_unit_source says which); one_unit_weights_grow: approached only as weights grow.
     one_unit_loss: float | None = None
+    one_unit_source: str | None = None
+    one_unit_weights_grow: bool | None = None
 
     def summary(self) -> dict[str, Any]:
         """The scalar facts that `train --json` prints (docs/contracts.md).
@@ -213,6 +225,8 @@ def _honest_summary(snap: Snapshot) -> dict[str, Any]:
         "unit_events": [list(event) for event in snap.unit_events],
         "lasting_steps": LASTING_STEPS,
         "one_unit_loss": json_float(snap.one_unit_loss),
+        "one_unit_source": snap.one_unit_source,
+        "one_unit_weights_grow": snap.one_unit_weights_grow,
     }
 
 
@@ -223,6 +237,12 @@ def json_float(value: float | None) -> float | None:
     return float(value)
 
 
+def _one_unit_network(params: Params, units: np.ndarray) -> bool:
+    """True when the live units are bit-identical: the network computes exactly what
+    one unit does (units without incoming weights add a constant at most)."""
+    return metrics.max_unit_gap(units[~metrics.dead_mask(params)]) == 0.0
+
+
 def _frozen(params: Params) -> Params:
     copied = params.copy()
     for array in copied.as_tuple():
@@ -231,14 +251,22 @@ def _frozen(params: Params) -> Params:
 
 
 class Trainer:
-    """Config in, trained state out.  Not thread-safe: one owner calls step()."""
+    """Config in, trained state out.  Not thread-safe: one owner calls step().
 
-    def __init__(self, config: Config, history_capacity: int = HISTORY_CAPACITY) -> None:
+    ``start_seed``, when given, replaces ``config.seed`` for everything but the data:
+    the initial weights, the minibatches, the dropout masks and the gradient noise (an
+    independent start on the same data, for compare's trained baseline, core/baseline.py;
+    such a run is not the run its config describes, so it is never exported).
+    """
+
+    def __init__(self, config: Config, history_capacity: int = HISTORY_CAPACITY, *,
+                 start_seed: int | None = None) -> None:
         self.config = config
         self.start_config = config  # the export's "config"; config_changes lists the rest
         self.data: Dataset = make_dataset(config)
         self.param_layout = layout = ParamLayout(config.hidden, config.input_dim)
-        theta = layout.pack(init_params(config))
+        seed = config.seed if start_seed is None else start_seed
+        theta = layout.pack(draw_params(config, rng_for(seed, STREAM_INIT)))
         # Two parameter buffers: a step writes the new parameters into the other one, so
         # the previous state survives for a rollback when a step diverges.
         self._buffers = (UnitMajorViews(layout, theta),
@@ -260,8 +288,8 @@ class Trainer:
         self.diverged = False
         self.history = History(history_capacity)
         self.config_changes: list[dict[str, Any]] = []
-        self._batch_rng = rng_for(config.seed, STREAM_BATCH)
-        self._noise_rng = rng_for(config.seed, STREAM_NOISE)
+        self._batch_rng = rng_for(seed, STREAM_BATCH)
+        self._noise_rng = rng_for(seed, STREAM_NOISE)
         self._epoch_order = np.arange(0)
         self._epoch_pos = 0
         self._order: np.ndarray | None = None
@@ -272,7 +300,12 @@ class Trainer:
         # of a second), so it is known only once asked for with learn_one_unit_loss();
         # a snapshot never reaches for it on its own, so the same steps always give
         # the same picture.
+        self.one_unit: OneUnitOptimum | None = None
         self.one_unit_loss: float | None = None
+        # The lowest loss recorded while the live units were bit-identical: the run was
+        # a one-unit network then, so this too bounds the best loss of one unit.  Taken
+        # at history points only, so it does not depend on when snapshots are taken.
+        self.identical_best = math.inf
         self.instruments = Instruments(config, layout, self.theta, self._XT, self._yT)
         self._record(self.train_loss())
 
@@ -403,6 +436,8 @@ class Trainer:
         # Bit-identical units have no spread; the mean ū itself is rounded, so the
         # formula alone would read ~1e-16 and draw rounding noise as a curve.
         spread = 0.0 if (units == units[:1]).all() else units_spread(units)
+        if _one_unit_network(params, units):
+            self.identical_best = min(self.identical_best, loss)
         self.history.append(
             self.step_count,
             loss,
@@ -477,10 +512,24 @@ class Trainer:
     def learn_one_unit_loss(self) -> float:
         """Compute the best one-unit loss on this run's data (cached per dataset and
         activation) and carry it in every snapshot from now on.  Safe to call from
-        another thread: it only sets one attribute when done."""
-        value = one_unit_loss(self.config)
-        self.one_unit_loss = value
-        return value
+        another thread: it only sets attributes when done, the loss last."""
+        found = one_unit_optimum(self.config)
+        self.one_unit = found
+        self.one_unit_loss = found.loss
+        return found.loss
+
+    def _one_unit_fields(self, loss: float, identical: bool) -> dict[str, Any]:
+        """The snapshot's one-unit fields: the optimizer's best, or this run's own loss
+        while its units were identical (now included) where that is lower."""
+        found = self.one_unit
+        if found is None or self.one_unit_loss is None:
+            return {}
+        own = min(self.identical_best, loss) if identical else self.identical_best
+        if own < found.loss:
+            return {"one_unit_loss": own, "one_unit_source": "this run",
+                    "one_unit_weights_grow": found.weights_grow}
+        return {"one_unit_loss": found.loss, "one_unit_source": "optimizer",
+                "one_unit_weights_grow": found.weights_grow}
 
     def train_loss(self) -> float:
         """Loss on the whole training set, without dropout."""
@@ -548,7 +597,7 @@ class Trainer:
             grad_gaps=grad_gaps,
             **self.instruments.snapshot_fields(self.theta, self.step_count, cfg, summary,
                                                max_reading_age, self.diverged),
-            one_unit_loss=self.one_unit_loss,
+            **self._one_unit_fields(loss, summary["max_unit_gap"] == 0.0),
         )
 
     def _unit_pictures(self) -> tuple[UnitMaps, np.ndarray, np.ndarray]:

@@ -563,7 +563,7 @@ class LossPanel(Widget):
                         if change[2] > change[1]), None)
         ran_away = snap.step if snap.diverged else None
         self._plot_loss(loss_plot, steps, history, (splits, pending), ran_away, styles,
-                        combined, snap.one_unit_loss)
+                        combined, snap.one_unit_loss, one_unit_label(snap))
         loss_plot.rebuild()
         if not combined:
             self._plot_symmetry(sym_plot, steps, history, snap, (splits, pending), styles)
@@ -579,6 +579,7 @@ class LossPanel(Widget):
         styles: CurveStyles,
         with_symmetry: bool,
         one_unit: float | None = None,
+        one_unit_name: str = "one unit",
     ) -> None:
         plt = widget.plt
         plt.clear_data()
@@ -599,7 +600,7 @@ class LossPanel(Widget):
                      color=styles.one_unit.color, marker=styles.one_unit.marker)
             lows.append(level)
             highs.append(level)
-            legend.append(("one unit", styles.one_unit.marker, styles.one_unit.color))
+            legend.append((one_unit_name, styles.one_unit.marker, styles.one_unit.color))
         widget.value_axes = {}
         widget.legend = legend
         if lows:
@@ -727,6 +728,13 @@ OVERFIT_RISE = 0.02
 """The test loss must have risen this share above its lowest value to count."""
 OVERFIT_POINTS = 3
 """... over at least this many recorded points since that lowest value."""
+
+
+def one_unit_label(snap: Snapshot) -> str:
+    """The legend of the dashed one-unit line: "one unit", and "as weights grow" where
+    that best is only approached as the weights grow (core/one_unit.py), so a run of
+    copies is seen to creep towards it rather than reach it."""
+    return "one unit, as weights grow" if snap.one_unit_weights_grow else "one unit"
 
 
 def overfitting(history: dict) -> bool:
