@@ -46,7 +46,7 @@ SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
     "dead_units": int,
     "max_unit_gap": float,
     "diverged": bool,
-    # The honest numbers (issue 7); None where not defined at that point of the run.
+    # The honest numbers; None where not defined at that point of the run.
     "symmetry_chance": float,
     "similarity_measure": str,
     "constant_units": int,

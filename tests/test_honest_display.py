@@ -1,4 +1,4 @@
-"""The honest numbers on screen (issue 7): what the panels and the status line draw.
+"""The honest numbers on screen: what the panels and the status line draw.
 
 Each test reads back the drawn text (the Line API, ``SafePlot.plain_text()``, the
 status formatter) of small seeded runs, and checks it against a second computation.

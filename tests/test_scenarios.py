@@ -1,4 +1,4 @@
-"""Built-in scenarios (issue 9): the list, ``--scenario`` on the command line, and the
+"""Built-in scenarios: the list, ``--scenario`` on the command line, and the
 claim of every caption, checked by running the scenario headless.
 
 A claim test runs the scenario's own configuration (to its ``point_step``, the step by

@@ -1,5 +1,5 @@
 """The units and gradients views in the app, the shared unit selection, permutation and
-the timeline (issue 8): pilot tests on a SyncRunner, asserting what is drawn."""
+the timeline: pilot tests on a SyncRunner, asserting what is drawn."""
 
 from __future__ import annotations
 

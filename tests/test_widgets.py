@@ -45,7 +45,7 @@ from tui_symmetry.core.trainer import Snapshot, Trainer
 BASE = {"samples": 80, "hidden": 8, "seed": 1}
 _CACHE: dict[tuple, Snapshot] = {}
 
-# Runs that blow up (issue 6): two overflow to inf; the third grows to ~4e237 without
+# Runs that blow up: two overflow to inf; the third grows to ~4e237 without
 # overflowing, which the trainer flags as diverged too.
 RUNAWAY_RUNS = {
     "sine lr 50": {"dataset": "sine", "lr": 50.0},
