@@ -25,7 +25,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TEST_CONFIG, Drive, MakeApp, RecordingApp, wait_until
+from conftest import (
+    TEST_CONFIG,
+    Drive,
+    DyingRunner,
+    MakeApp,
+    RecordingApp,
+    panel_lines,
+    wait_until,
+)
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -383,22 +391,21 @@ def test_similarity_order_and_log_scale_toggles(make_app: MakeApp, drive: Drive)
         plot = screen.loss_panel.loss_plot
         matrix = screen.similarity_panel
         before_plot = plot.plain_text()
-        before_matrix = [matrix.render_line(y).text for y in range(matrix.size.height)]
+        before_matrix = panel_lines(matrix)
         await pilot.press("l", "o")
         await pilot.pause()
         assert plot.plain_text() != before_plot  # a log axis is drawn differently
         await pilot.press("l", "o")
         await pilot.pause()
         assert plot.plain_text() == before_plot
-        assert [matrix.render_line(y).text for y in range(matrix.size.height)] == \
-            before_matrix
+        assert panel_lines(matrix) == before_matrix
 
     drive(app, script)
 
 
 def _selected_units(panel) -> list[str]:
     """The unit labels the weights panel draws with the selection mark."""
-    lines = [panel.render_line(y).text for y in range(panel.size.height)]
+    lines = panel_lines(panel)
     return sorted({word for line in lines for word in line.split() if word.startswith("▸u")})
 
 
@@ -463,8 +470,7 @@ def test_a_panel_shown_again_draws_the_newest_snapshot(make_app: MakeApp, drive:
         bare = Trainer(TEST_CONFIG)
         bare.step(100)
         first_weight = f"{bare.snapshot().params.W1[0, 0]:+.3f}"
-        lines = [screen.weights_panel.render_line(y).text
-                 for y in range(screen.weights_panel.size.height)]
+        lines = panel_lines(screen.weights_panel)
         assert any(first_weight in line for line in lines)
 
     drive(app, script)
@@ -818,24 +824,6 @@ def test_divergence_while_stepping_by_hand_stays_paused_after_reset(make_app: Ma
         assert app.status.endswith("paused")
 
     drive(app, script)
-
-
-class DyingRunner(SyncRunner):
-    """A SyncRunner whose 'process' dies on demand, to test the app's recovery."""
-
-    def __init__(self, config: Config) -> None:
-        super().__init__(config)
-        self.dead = False
-        self.restarts = 0
-
-    @property
-    def failure(self) -> str | None:
-        return "the training process stopped unexpectedly (exit code -9)" if self.dead else None
-
-    def restart(self) -> None:
-        self.dead = False
-        self.restarts += 1
-        super().restart()
 
 
 def test_dead_runner_is_reported_and_restarted(make_app: MakeApp, drive: Drive):

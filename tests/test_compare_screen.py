@@ -8,7 +8,7 @@ every machine.  The real process runner training a pair is tested in test_runner
 from __future__ import annotations
 
 import pytest
-from conftest import TEST_CONFIG, Drive, MakeApp, RecordingApp, wait_until
+from conftest import TEST_CONFIG, Drive, MakeApp, RecordingApp, panel_lines, wait_until
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
@@ -56,8 +56,7 @@ def test_compare_shows_a_and_b_and_the_matching(make_app: MakeApp, drive: Drive)
         assert verdict_text.startswith("step 100  ·  A: 1 distinct unit") and " · B: " in (
             verdict_text)
         assert str(screen.matching_line.render()).startswith("B matched to A: ")
-        weights_b = [screen.weights[1].render_line(y).text
-                     for y in range(screen.weights[1].size.height)]
+        weights_b = panel_lines(screen.weights[1])
         assert any(line.startswith("▸u1") for line in weights_b)
 
     drive(app, script)

@@ -12,9 +12,11 @@ import multiprocessing
 import re
 
 import numpy as np
-from conftest import Drive, MakeApp
-from test_runner import RecordingOutbox
-from test_widgets import lines, run, screen_text, with_params
+from conftest import Drive, MakeApp, RecordingOutbox, with_params
+from conftest import panel_lines as lines
+from conftest import panel_text as screen_text
+from conftest import run_panels as run
+from conftest import snapshot_of as trained
 from textual.pilot import Pilot
 
 from tui_symmetry.app.status import format_status
@@ -31,18 +33,6 @@ from tui_symmetry.core.trainer import Snapshot, Trainer
 from tui_symmetry.runner.child import TrainingProcess
 
 SADDLE_RUN = Config(dataset="xor", init="symmetric", epsilon=1e-8)
-_CACHE: dict[tuple, Snapshot] = {}
-
-
-def trained(config: Config, steps: int) -> Snapshot:
-    key = (config, steps)
-    if key not in _CACHE:
-        trainer = Trainer(config)
-        trainer.step(steps)
-        _CACHE[key] = trainer.snapshot()
-    return _CACHE[key]
-
-
 def all_dead(snap: Snapshot) -> Snapshot:
     """``snap`` with no weights into any unit: the symmetry index is undefined."""
     p = snap.params

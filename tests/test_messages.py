@@ -16,7 +16,9 @@ from types import SimpleNamespace
 import pytest
 from conftest import (
     TEST_CONFIG,
+    DyingRunner,
     FakeClock,
+    FakeRunner,
     RecordingApp,
     new_app,
     panel_lines,
@@ -24,8 +26,6 @@ from conftest import (
     screen_lines,
     wait_until,
 )
-from test_app import DyingRunner
-from test_controller import FakeRunner
 from textual.pilot import Pilot
 from textual.widgets._footer import FooterKey
 

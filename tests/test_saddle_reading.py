@@ -12,7 +12,7 @@ import math
 import multiprocessing
 
 import pytest
-from test_runner import RecordingOutbox
+from conftest import RecordingOutbox
 
 from tui_symmetry.app.numbers import format_signed
 from tui_symmetry.app.widgets.saddle import format_steps, saddle_lines

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from conftest import TEST_CONFIG, Drive, MakeApp, wait_until
+from conftest import TEST_CONFIG, Drive, MakeApp, panel_lines, wait_until
 from textual.pilot import Pilot
 
 from tui_symmetry.app.main_screen import VIEWS
@@ -14,10 +14,6 @@ from tui_symmetry.app.timeline import Timeline, snapshot_nbytes
 from tui_symmetry.cli import APP_VIEWS
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
-
-
-def _lines(widget) -> list[str]:
-    return [widget.render_line(y).text for y in range(widget.size.height)]
 
 
 def _visible(widget) -> bool:
@@ -44,7 +40,7 @@ def test_units_view_opens_from_the_option_and_keys_switch_to_gradients(make_app:
         assert "4 Units" in str(screen.view_tabs.render())
         await pilot.press("5")
         await wait_until(pilot, lambda: any("identical" in line or "gap" in line
-                                            for line in _lines(screen.gradient_panel)))
+                                            for line in panel_lines(screen.gradient_panel)))
         assert not _visible(screen.gallery)
         await pilot.press("1")
         await pilot.pause()
@@ -87,8 +83,8 @@ def test_selection_is_one_unit_in_every_panel(make_app: MakeApp, drive: Drive):
         await pilot.press("down", "down")  # weights view: unit order, unit 3
         await pilot.pause()
         assert screen.selected_unit == 2
-        assert any(line.startswith("▸u3") for line in _lines(screen.weights_panel))
-        similarity = _lines(screen.similarity_panel)
+        assert any(line.startswith("▸u3") for line in panel_lines(screen.weights_panel))
+        similarity = panel_lines(screen.similarity_panel)
         assert any(line.startswith("▸u3") for line in similarity)
         assert any(line.strip() == "▲" for line in similarity)  # its column, marked
         await pilot.press("4", "j")  # the gallery walks its own (similarity) order
@@ -97,7 +93,7 @@ def test_selection_is_one_unit_in_every_panel(make_app: MakeApp, drive: Drive):
         unit = order[(order.index(2) + 1) % len(order)]
         assert screen.selected_unit == unit == screen.gallery.selected_unit
         assert screen.gallery.rendered_lines()[-1].startswith(f"▸unit {unit + 1}")
-        side = _lines(screen.side_weights_panel)
+        side = panel_lines(screen.side_weights_panel)
         assert any(line.startswith(f"▸u{unit + 1}") for line in side)
         await pilot.press("5")  # a panel shown for the first time takes the selection
         await wait_until(pilot, lambda: screen.gradient_panel.selected_unit == unit)
@@ -130,7 +126,7 @@ def test_p_permutes_the_units_and_changes_nothing_the_network_computes(make_app:
         assert f"loss {before.loss:.6g} → {after.loss:.6g} unchanged" in app.notice
         assert "output map unchanged" in app.notice
         assert any(line.startswith("▸u1") and f"{q.W1[0, 0]:+.3f}" in line
-                   for line in _lines(app.main_screen.weights_panel))
+                   for line in panel_lines(app.main_screen.weights_panel))
 
     drive(app, script)
 
@@ -165,7 +161,7 @@ def test_brackets_show_recorded_states_and_space_returns_to_live(make_app: MakeA
                                                       "space returns to live")
         assert app.status.startswith("step 200") or "200" in app.status.split("·")[0]
         await wait_until(pilot, lambda: any(weights[200] in line
-                                            for line in _lines(screen.weights_panel)))
+                                            for line in panel_lines(screen.weights_panel)))
         await pilot.press("left_square_bracket", "left_square_bracket")
         await pilot.pause()
         assert "timeline: step 0 of 300" in str(screen.timeline_label.render())
@@ -177,7 +173,7 @@ def test_brackets_show_recorded_states_and_space_returns_to_live(make_app: MakeA
         assert app.timeline.live and not screen.timeline_label.display
         await pilot.press("space")
         await wait_until(pilot, lambda: any(weights[300] in line
-                                            for line in _lines(screen.weights_panel)))
+                                            for line in panel_lines(screen.weights_panel)))
 
     drive(app, script)
 
