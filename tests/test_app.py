@@ -381,7 +381,7 @@ def test_a_notice_clears_itself(make_app: MakeApp, drive: Drive):
 
 
 def test_similarity_order_and_log_scale_toggles(make_app: MakeApp, drive: Drive):
-    app = make_app()
+    app = make_app(dataclasses.replace(TEST_CONFIG, init="xavier"))  # units out of order
 
     async def script(pilot: Pilot) -> None:
         app.runner.step(300)
@@ -392,9 +392,12 @@ def test_similarity_order_and_log_scale_toggles(make_app: MakeApp, drive: Drive)
         matrix = screen.similarity_panel
         before_plot = plot.plain_text()
         before_matrix = panel_lines(matrix)
+        # Grouping by similarity redraws the matrix only when the order is not the units'.
+        assert list(app.snapshot.order) != list(range(len(app.snapshot.order)))
         await pilot.press("l", "o")
         await pilot.pause()
         assert plot.plain_text() != before_plot  # a log axis is drawn differently
+        assert panel_lines(matrix) != before_matrix  # the rows and columns are regrouped
         await pilot.press("l", "o")
         await pilot.pause()
         assert plot.plain_text() == before_plot
