@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import SMALL, FakeClock, panel_lines, run_panels, small_snapshot
+from conftest import SMALL, FakeClock, panel_lines, run_panels, small_snapshot, wait_until
 from textual.pilot import Pilot
 from textual.widget import Widget
 
@@ -85,17 +84,17 @@ def run(widgets: tuple[Widget, ...] | Widget, body: Callable[[Pilot], Awaitable[
     run_panels(widgets, body, size)
 
 
-async def settle(pilot: Pilot, gallery: UnitsGallery, timeout: float = 20.0) -> None:
-    """Wait until the gallery's column strips are mounted and painted."""
-    deadline = time.monotonic() + timeout
-    while True:
-        columns = gallery._columns
-        widths = tuple(column.size.width for column in columns)
-        if columns and gallery._layout and widths == gallery._layout.strip_widths and all(
-                column._strips for column in columns):
-            return
-        assert time.monotonic() < deadline, "the gallery did not settle"
-        await pilot.pause(0.02)
+def _settled(gallery: UnitsGallery) -> bool:
+    """The gallery's column strips are mounted at the layout's widths and painted."""
+    columns = gallery._columns
+    widths = tuple(column.size.width for column in columns)
+    return bool(columns and gallery._layout and widths == gallery._layout.strip_widths
+                and all(column._strips for column in columns))
+
+
+async def settle(pilot: Pilot, gallery: UnitsGallery) -> None:
+    """Let Textual mount and paint the gallery's column strips (its queue, no clock)."""
+    await wait_until(pilot, lambda: _settled(gallery))
 
 
 async def shown(pilot: Pilot, gallery: UnitsGallery, snap: Snapshot) -> list[str]:
