@@ -32,6 +32,7 @@ from conftest import (
     MakeApp,
     RecordingApp,
     panel_lines,
+    screen_lines,
     wait_until,
 )
 from textual.command import CommandList, CommandPalette
@@ -778,6 +779,9 @@ def test_palette_edit_command_focuses_the_setting_on_a_small_screen(
         assert app.main_screen.shown_view == "settings"
         await pilot.press(*"0.05", "enter")
         await wait_until(pilot, lambda: app.config.lr == 0.05)
+        await pilot.pause()
+        drawn = "\n".join(screen_lines(app))
+        assert "0.05" in drawn and "Training" in drawn  # the settings view, lr as applied
 
     drive(app, script, size=(80, 24))
 

@@ -39,6 +39,11 @@ def compare_step(screen: CompareScreen) -> tuple[int, int]:
     return (screen.snapshots.a.step, screen.snapshots.b.step)
 
 
+def drawn_status(screen: CompareScreen) -> str:
+    """The comparison's status line as drawn."""
+    return str(screen.status_line.render())
+
+
 def test_compare_shows_a_and_b_and_the_matching(make_app: MakeApp, drive: Drive):
     app = make_app(SYMMETRIC)
 
@@ -79,6 +84,7 @@ def test_keys_in_compare_never_reach_the_hidden_run(make_app: MakeApp, drive: Dr
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is app.main_screen)
         assert app.controller.state == "paused" and app.snapshot.step == 102
+        assert app.status.startswith("step 102 ") and app.status.endswith("· paused")
 
     drive(app, script)
 
@@ -99,8 +105,12 @@ def test_keys_in_compare_act_on_compare(make_app: MakeApp, drive: Drive):
             "restarted: A and B from step 0")
         await pilot.press("space")
         assert screen.controller.state == "running"
+        await pilot.pause()
+        assert drawn_status(screen).endswith("running")
         await pilot.press("space")
         assert screen.controller.state == "paused"
+        await pilot.pause()
+        assert drawn_status(screen).endswith("paused")
 
     drive(app, script)
 
@@ -182,6 +192,7 @@ def test_help_footer_and_palette_in_compare_are_compares(quick_keys: None, make_
         await wait_until(pilot, lambda: app.screen is screen and compare_step(screen) == (0, 0)
                          and screen.runner.latest().step == 0)
         assert app.snapshot.step == 0 and app.controller.state == "paused"
+        assert drawn_status(screen).endswith("running")  # the restarted pair plays on
 
     drive(app, script)
 
@@ -222,8 +233,12 @@ def test_a_pair_that_diverges_pauses_and_r_restarts_it(make_app: MakeApp, drive:
         assert screen.snapshots is not None and screen.snapshots.diverged
         assert screen.controller.state == "diverged"
         assert screen.notice_line.text.endswith("r restarts")
+        await pilot.pause()
+        assert drawn_status(screen).endswith("diverged — press r to reset")
         await pilot.press("r")
         assert compare_step(screen) == (0, 0) and screen.controller.state != "diverged"
+        await pilot.pause()
+        assert "diverged" not in drawn_status(screen)
 
     drive(app, script)
 

@@ -149,6 +149,8 @@ def test_presentation_hides_the_settings_and_footer_and_keeps_the_status():
         assert screen.loss_area.region.height < loss_height  # presenting, it had more
         await pilot.press("f5")
         assert not screen.settings_area.display
+        await pilot.pause()
+        assert "Training" not in "\n".join(screen_lines(app))  # no settings drawn
 
     run_script(app, script, size=(100, 30))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from conftest import TEST_CONFIG, Drive, MakeApp, panel_lines, wait_until
+from conftest import TEST_CONFIG, Drive, MakeApp, panel_lines, screen_lines, wait_until
 from textual.pilot import Pilot
 
 from tui_symmetry.app.main_screen import VIEWS
@@ -171,6 +171,7 @@ def test_brackets_show_recorded_states_and_space_returns_to_live(make_app: MakeA
         await pilot.press("space")  # play: back to the live run
         await pilot.pause()
         assert app.timeline.live and not screen.timeline_label.display
+        assert not any("timeline:" in line for line in screen_lines(app))
         await pilot.press("space")
         await wait_until(pilot, lambda: any(weights[300] in line
                                             for line in panel_lines(screen.weights_panel)))
