@@ -23,6 +23,7 @@ from reference_mlp import data_loss, forward
 from tui_symmetry import cli
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
+from tui_symmetry.core.data import data_key
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
 
@@ -57,9 +58,6 @@ def summary(trainer: Trainer) -> dict:
     return metrics.summarize(trainer.params, trainer.config.activation)
 
 
-DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed")
-
-
 @pytest.fixture(scope="module")
 def one_unit_line() -> float:
     """The lowest training loss found for ONE hidden unit on the default data.
@@ -73,7 +71,7 @@ def one_unit_line() -> float:
 
 def on_default_data(config: Config) -> bool:
     defaults = Config()
-    return all(getattr(config, name) == getattr(defaults, name) for name in DATA_FIELDS)
+    return data_key(config) == data_key(defaults)
 
 
 # -- the catalogue -------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.data import make_dataset
+from tui_symmetry.core.data import data_key, make_dataset
 from tui_symmetry.core.init import draw_params
 from tui_symmetry.core.metrics import unit_vectors
 from tui_symmetry.core.network import with_ones
@@ -37,7 +37,6 @@ PAIRS_SAMPLED = 16_000
 MIN_DRAWS, MAX_DRAWS = 64, 1_000
 
 _INIT_FIELDS = ("hidden", "input_dim", "activation", "init", "init_scale", "epsilon")
-_DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed")
 
 
 def reference_config(config: Config) -> Config:
@@ -64,7 +63,7 @@ def symmetry_chance(config: Config, space: str = WEIGHTS) -> float:
     """
     key = tuple(getattr(config, name) for name in _INIT_FIELDS)
     if space == FUNCTION:
-        key += tuple(getattr(config, name) for name in _DATA_FIELDS)
+        key += data_key(config)
     elif space != WEIGHTS:
         raise ValueError(f"unknown similarity space {space!r}")
     full_key = (space, *key)

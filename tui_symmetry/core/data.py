@@ -8,8 +8,16 @@ import numpy as np
 
 from tui_symmetry.core.config import Config
 
+DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed")
+"""The settings that define a run's data: equal on these, two configs have the same arrays."""
+
 # Independent random streams, so that changing e.g. dropout does not change the data.
 STREAM_DATA, STREAM_INIT, STREAM_BATCH, STREAM_NOISE = range(4)
+
+
+def data_key(config: Config) -> tuple:
+    """The values of ``config``'s :data:`DATA_FIELDS`: a key for anything built from its data."""
+    return tuple(getattr(config, name) for name in DATA_FIELDS)
 
 
 def rng_for(seed: int, stream: int) -> np.random.Generator:

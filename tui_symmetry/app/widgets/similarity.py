@@ -41,7 +41,7 @@ from tui_symmetry.app.widgets._palette import (
 )
 from tui_symmetry.app.widgets.saddle import saddle_lines
 from tui_symmetry.core import metrics
-from tui_symmetry.core.data import make_dataset
+from tui_symmetry.core.data import data_key, make_dataset
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
 from tui_symmetry.core.network import with_ones
 from tui_symmetry.core.similarity import (
@@ -55,9 +55,6 @@ from tui_symmetry.core.similarity import (
 
 if TYPE_CHECKING:
     from tui_symmetry.core.trainer import Snapshot
-
-_DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed")
-
 
 class FunctionView:
     """The similarity of what units compute (correlation of v·a over the training
@@ -81,10 +78,10 @@ class FunctionView:
         if view is not None:
             return view
         config = snap.config
-        data_key = tuple(getattr(config, name) for name in _DATA_FIELDS)
-        if data_key != self._data_key:
+        key = data_key(config)
+        if key != self._data_key:
             self._XT1 = with_ones(make_dataset(config).X_train)
-            self._data_key = data_key
+            self._data_key = key
         p = snap.params
         block = np.column_stack([p.W1, p.b1])
         S = function_similarity(block, np.asarray(p.W2[0], dtype=float), config.activation,
