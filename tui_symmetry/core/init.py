@@ -7,12 +7,15 @@ multiplies everything and ``epsilon`` adds N(0, eps^2) to every parameter.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import STREAM_INIT, rng_for
 from tui_symmetry.core.network import Params
+
+if TYPE_CHECKING:  # config.py reads the registry below: no import at run time
+    from tui_symmetry.core.config import Config
 
 WeightFn = Callable[[int, int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
