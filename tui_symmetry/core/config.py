@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui_symmetry.core.data import DATASETS as _DATASET_REGISTRY
+from tui_symmetry.core.init import INIT_SCHEMES as _INIT_REGISTRY
 from tui_symmetry.core.network import ACTIVATIONS as _ACTIVATION_REGISTRY
 
 DATASETS = tuple(_DATASET_REGISTRY)
 REGRESSION_DATASETS = tuple(name for name, spec in _DATASET_REGISTRY.items() if spec.regression)
 ACTIVATIONS: tuple[str, ...] = tuple(_ACTIVATION_REGISTRY)
 """The activation names, from the registry in network.py (their one home)."""
-INITS = ("zeros", "constant", "symmetric", "normal", "uniform", "xavier", "he", "orthogonal")
+INITS = tuple(_INIT_REGISTRY)
 OPTIMIZERS = ("sgd", "momentum", "adam")
 
 MAX_HIDDEN = 256
