@@ -17,13 +17,14 @@ from typing import Any
 from tui_symmetry.core.data import DATASETS as _DATASET_REGISTRY
 from tui_symmetry.core.init import INIT_SCHEMES as _INIT_REGISTRY
 from tui_symmetry.core.network import ACTIVATIONS as _ACTIVATION_REGISTRY
+from tui_symmetry.core.optim import OPTIMIZERS as _OPTIMIZER_REGISTRY
 
 DATASETS = tuple(_DATASET_REGISTRY)
 REGRESSION_DATASETS = tuple(name for name, spec in _DATASET_REGISTRY.items() if spec.regression)
 ACTIVATIONS: tuple[str, ...] = tuple(_ACTIVATION_REGISTRY)
 """The activation names, from the registry in network.py (their one home)."""
 INITS = tuple(_INIT_REGISTRY)
-OPTIMIZERS = ("sgd", "momentum", "adam")
+OPTIMIZERS = tuple(_OPTIMIZER_REGISTRY)
 
 MAX_HIDDEN = 256
 MAX_SEED = 2**32 - 1

@@ -69,6 +69,7 @@ import numpy as np
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
 from tui_symmetry.core.network import LEAKY_SLOPE, ParamLayout
+from tui_symmetry.core.optim import OPTIMIZERS
 from tui_symmetry.core.similarity import separation_matrix
 
 # The dense path builds the restricted Hessian from this many direction × unit × input
@@ -346,17 +347,9 @@ def round_outward(first: int, last: int) -> tuple[int, int]:
 
 def growth_rate(curvature: float, config: Config) -> float | None:
     """ln of the per-step growth factor of differences along the softest direction."""
-    lr = config.lr
     if curvature == 0.0:
         return 0.0  # a factor of exactly 1 (np.roots would give 1 ± an ulp)
-    if config.optimizer == "sgd":
-        factor = 1.0 - lr * curvature
-        return math.log(factor) if factor > 0 else None
-    if config.optimizer == "momentum":
-        mu = config.momentum
-        roots = np.roots([1.0, -(1.0 + mu - lr * curvature), mu])
-        return float(math.log(max(abs(roots))))
-    return None
+    return OPTIMIZERS[config.optimizer].log_growth(config.lr, config.momentum, curvature)
 
 
 def largest_chord(units: np.ndarray, live: np.ndarray, activation: str) -> float:
