@@ -10,11 +10,13 @@ that holds for one seed only is a caption about that seed, not about the scene.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import sys
 import types
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,7 @@ from tui_symmetry.core.config import Config
 from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
+from tui_symmetry.sweep import run_sweep_command
 
 LN2 = math.log(2.0)
 
@@ -182,11 +185,102 @@ def test_config_file_and_flags_override_the_scenario(
     assert json.loads(out)["config"] == expected.to_dict()
 
 
+def test_train_runs_a_scenario_to_its_point_without_steps(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenario = SCENARIOS["zero-stuck"]
+    code, out, err = run_main(capsys, ["train", "--scenario", "zero-stuck", "--json"])
+    assert (code, err) == (0, "")
+    result = json.loads(out)
+    assert result["step"] == scenario.point_step  # where its caption's claim holds
+    assert result["config"] == scenario.config.to_dict()
+    code, out, _ = run_main(capsys, ["train", "--scenario", "zero-stuck"])
+    assert code == 0 and f"steps           {scenario.point_step:,}\n" in out
+
+
+@pytest.mark.parametrize("command", ["train", "compare", "sweep"])
+def test_without_steps_or_a_scenario_the_error_names_both(
+    command: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = [command, *(["--vary", "seed=0,1"] if command == "sweep" else [])]
+    code, out, err = run_main(capsys, argv)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"tui-symmetry: error: {command} needs --steps N (an integer in ")
+    assert "--scenario NAME" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["train", "compare", "sweep"])
+def test_help_says_a_scenario_gives_the_steps(command: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(capsys, [command, "--help"])
+    assert code == 0
+    out = " ".join(out.split())  # argparse wraps the help
+    assert "--steps N | --scenario NAME" in out
+    assert "default with --scenario: the scene's point step" in out
+
+
+def test_compare_runs_the_shared_scenario_to_its_point(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenario = SCENARIOS["zero-stuck"]
+    code, out, err = run_main(capsys, ["compare", "--scenario", "zero-stuck", "--b",
+                                       "--init xavier", "--baseline-runs", "0", "--json"])
+    assert (code, err) == (0, "")
+    result = json.loads(out)
+    assert result["a"]["step"] == result["b"]["step"] == scenario.point_step
+    assert result["a"]["config"] == scenario.config.to_dict()
+    assert result["b"]["config"] == scenario.config.replace(init="xavier").to_dict()
+
+
+def test_compare_runs_a_side_scenario_to_its_point_and_asks_when_two_disagree(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    linear, aligned = SCENARIOS["linear-convex"], SCENARIOS["l2-aligns"]
+    code, out, err = run_main(capsys, ["compare", "--a", "--scenario linear-convex",
+                                       "--b", "--scenario linear-convex --l2 0.05",
+                                       "--baseline-runs", "0", "--json"])
+    assert (code, err) == (0, "")
+    assert json.loads(out)["b"]["step"] == linear.point_step
+    code, out, err = run_main(capsys, ["compare", "--a", "--scenario linear-convex",
+                                       "--b", "--scenario l2-aligns"])
+    assert (code, out) == (2, "")
+    assert err == (f"tui-symmetry: error: --a's scene linear-convex makes its point at step "
+                   f"{linear.point_step:,} and --b's l2-aligns at {aligned.point_step:,}: "
+                   "give --steps N\n")
+    code, out, err = run_main(capsys, ["compare", "--b", "--scenario nope"])
+    assert (code, out) == (2, "")
+    assert err.startswith("tui-symmetry: error: in --b: scenario: 'nope' is not one of ")
+
+
+def test_sweep_runs_the_scenario_to_its_point() -> None:
+    scenario = SCENARIOS["zero-stuck"]
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["--scenario", "zero-stuck", "--vary", "seed=0,1", "--json"]
+    code = run_sweep_command(argv, out, err,
+                             executor_factory=lambda *_: ThreadPoolExecutor(max_workers=1))
+    assert (code, err.getvalue()) == (0, "")
+    runs = json.loads(out.getvalue())["runs"]
+    assert [run["summary"]["step"] for run in runs] == [scenario.point_step] * 2
+    assert runs[1]["summary"]["config"] == scenario.config.replace(seed=1).to_dict()
+
+
+def test_steps_given_win_over_the_scenes_point(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["train", "--scenario", "zero-stuck", "--steps", "7", "--json"],
+                 ["compare", "--scenario", "zero-stuck", "--steps", "7",
+                  "--baseline-runs", "0", "--json"]):
+        code, out, _ = run_main(capsys, argv)
+        result = json.loads(out)
+        assert code == 0 and result.get("a", result)["step"] == 7
+
+
 @pytest.mark.parametrize("argv", [
     ["train", "--scenario", "nope", "--steps", "5"],
     ["train", "--scenario", "nope", "--steps", "5", "--json"],
     ["--scenario", "nope"],
     ["serve", "--scenario", "nope"],
+    ["train", "--scenario", "nope"],  # no --steps: the scene would give them
+    ["compare", "--scenario", "nope", "--b", "--init xavier"],
+    ["sweep", "--scenario", "nope", "--vary", "seed=0,1"],
 ])
 def test_unknown_scenario_is_one_line_naming_them_all(
     argv: list[str], capsys: pytest.CaptureFixture[str],
