@@ -293,7 +293,8 @@ def test_steps_are_required(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(capsys, ["compare", "--b", "--init xavier"])
     assert code == 2
     assert err == ("tui-symmetry: error: compare needs --steps N "
-                   "(an integer in [1, 1000000000])\n")
+                   "(an integer in [1, 1000000000]), or --scenario NAME to run a scene "
+                   "to its point step\n")
 
 
 def test_the_command_is_listed_and_has_help(capsys: pytest.CaptureFixture[str]) -> None:

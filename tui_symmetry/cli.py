@@ -57,6 +57,10 @@ EXIT_INTERRUPTED = 130
 
 # Options that are not run settings reuse FieldSpec, so their messages read like the rest.
 STEPS = FieldSpec("steps", int, "training steps to run", "train", low=1, high=10**9)
+STEPS_OR_SCENE = "(--steps N | --scenario NAME)"
+"""How train, compare and sweep are told how long to run, in their usage lines."""
+STEPS_DEFAULT = "default with --scenario: the scene's point step, where its caption holds"
+"""What --steps defaults to, in the help of train, compare and sweep."""
 
 # The progress bar redraws after every chunk of steps; ~0.1 s keeps it lively while the
 # per-chunk overhead (a loss evaluation, a redraw) stays far below 1 % of the time.
@@ -101,7 +105,7 @@ TRAIN_EPILOG = (
     "  tui-symmetry train --steps 2000\n"
     "  tui-symmetry train --init symmetric --steps 5000 --json\n"
     "  tui-symmetry train --steps 2000 --export run.json   # replayable run document\n"
-    "  tui-symmetry train --scenario zero-stuck --steps 1000 --json\n"
+    "  tui-symmetry train --scenario zero-stuck --json   # to the scene's point step\n"
 )
 SERVE_DESCRIPTION = (
     "Serve the app to a web browser (textual-serve): every tab that opens the page runs\n"
@@ -274,7 +278,7 @@ def build_app_parser() -> _Parser:
     """The parser for ``tui-symmetry [OPTIONS]`` (the app)."""
     parser = _Parser(
         prog=PROG,
-        usage=f"{PROG} [OPTIONS]\n       {PROG} train --steps N [OPTIONS] [--json] "
+        usage=f"{PROG} [OPTIONS]\n       {PROG} train {STEPS_OR_SCENE} [OPTIONS] [--json] "
         f"[--export FILE]\n       {PROG} scenarios"
         f"\n       {PROG} serve [--host HOST] [--port N] [OPTIONS]",
         description=APP_DESCRIPTION,
@@ -317,7 +321,7 @@ def build_train_parser() -> _Parser:
     """The parser for ``tui-symmetry train ...`` (headless)."""
     parser = _Parser(
         prog=f"{PROG} train",
-        usage=f"{PROG} train --steps N [OPTIONS] [--json] [--export FILE]",
+        usage=f"{PROG} train {STEPS_OR_SCENE} [OPTIONS] [--json] [--export FILE]",
         description=TRAIN_DESCRIPTION,
         epilog=TRAIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -326,7 +330,7 @@ def build_train_parser() -> _Parser:
     run = parser.add_argument_group("run")
     # Not required=True: argparse's message would not say what N may be; checked below.
     run.add_argument("--steps", default=None, metavar="N",
-                     help=f"{STEPS.help}; {STEPS.describe_range()} (required)")
+                     help=f"{STEPS.help}; {STEPS.describe_range()} ({STEPS_DEFAULT})")
     run.add_argument("--json", action="store_true",
                      help="print one JSON object instead of the summary (no progress bar)")
     run.add_argument("--export", metavar="FILE", default=None,
@@ -447,6 +451,22 @@ def find_scenario(name: str) -> Scenario:
         return get_scenario(name)
     except UnknownScenario as exc:
         raise UsageError(str(exc)) from None
+
+
+def steps_to_run(args: argparse.Namespace, command: str) -> int:
+    """``--steps`` as given; without it, the point step of ``--scenario`` (the step by
+    which the scene's caption holds); a UsageError when there is neither."""
+    if args.steps is not None:
+        return _coerce_option(STEPS, args.steps)
+    if args.scenario is not None:
+        return find_scenario(args.scenario).point_step
+    raise missing_steps(command)
+
+
+def missing_steps(command: str) -> UsageError:
+    """The error of ``command`` run with neither ``--steps`` nor a scene to take them from."""
+    return UsageError(f"{command} needs --steps N ({STEPS.describe_range()}), or "
+                      "--scenario NAME to run a scene to its point step")
 
 
 def _coerce_option(spec: FieldSpec, value: str) -> Any:
@@ -598,9 +618,7 @@ def served_app_args(args: argparse.Namespace) -> list[str]:
 def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     """``tui-symmetry train``: train headless, report, optionally export."""
     args = build_train_parser().parse_args(argv)
-    if args.steps is None:
-        raise UsageError(f"train needs --steps N ({STEPS.describe_range()})")
-    steps = _coerce_option(STEPS, args.steps)
+    steps = steps_to_run(args, "train")
     config = build_config(args)
     if args.export is not None:
         # Fail before a long run, not after it; the write itself still reports errors.

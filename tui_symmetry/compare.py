@@ -1,6 +1,7 @@
 """``tui-symmetry compare``: two runs in lockstep, their units matched (docs/contracts.md).
 
-    tui-symmetry compare --a "OPTIONS" --b "OPTIONS" [shared OPTIONS] --steps N [--json]
+    tui-symmetry compare --a "OPTIONS" --b "OPTIONS" [shared OPTIONS]
+                         (--steps N | --scenario NAME) [--json]
 
 Both runs start from the shared options (defaults, then ``--config``, then flags); ``--a``
 and ``--b`` each hold more of the same flags, which override the shared ones for that
@@ -37,8 +38,8 @@ BASELINE_RUNS = FieldSpec(
 # Beyond this many units the pairs row would wrap; the JSON has them all.
 PAIRS_SHOWN = 16
 
-COMPARE_USAGE = (f'{cli.PROG} compare --a "OPTIONS" --b "OPTIONS" [OPTIONS] --steps N '
-                 "[--json]")
+COMPARE_USAGE = (f'{cli.PROG} compare --a "OPTIONS" --b "OPTIONS" [OPTIONS] '
+                 f"{cli.STEPS_OR_SCENE} [--json]")
 COMPARE_DESCRIPTION = (
     "Train two networks on the same data and seed, differing only in what --a and --b\n"
     "give, step for step; print both summaries side by side, B's units matched to A's\n"
@@ -69,7 +70,8 @@ def build_compare_parser() -> cli._Parser:
         parser.ranges[f"--{side}"] = f'run options in quotes, e.g. --{side} "--init xavier"'
     runs.add_argument("--steps", default=None, metavar="N",
                       help=f"{cli.STEPS.help}, each run; {cli.STEPS.describe_range()} "
-                      "(required)")
+                      f"({cli.STEPS_DEFAULT}; a scene named in --a or --b counts too, "
+                      "if their points agree)")
     runs.add_argument("--baseline-runs", default=str(BASELINE_STARTS), metavar="N",
                       help=f"{BASELINE_RUNS.help}; {BASELINE_RUNS.describe_range()}, "
                       f"default {BASELINE_STARTS}")
@@ -100,12 +102,13 @@ def _attach_side_values(parser: cli._Parser, argv: Sequence[str]) -> list[str]:
         word in ("--a", "--b") and following not in parser._option_string_actions))
 
 
-def side_config(shared: argparse.Namespace, side: str) -> Config:
-    """Run ``side``'s Config: the shared options overlaid with the words of ``--side``.
+def side_args(shared: argparse.Namespace, side: str) -> argparse.Namespace:
+    """Run ``side``'s options: the shared ones overlaid with the words of ``--side``.
 
-    A bad word is a UsageError naming ``--side``.  The words are parsed into a copy of
-    the shared namespace, so a flag there overrides the shared one; a ``--config`` there
-    replaces the shared file, and flags (shared or not) still override any file.
+    The words are parsed into a copy of the shared namespace, so a flag there overrides
+    the shared one; a ``--config`` or ``--scenario`` there replaces the shared one, and
+    flags (shared or not) still override any file or scene.  A bad word is a UsageError
+    naming ``--side``.
     """
     try:
         words = shlex.split(getattr(shared, side))
@@ -113,10 +116,45 @@ def side_config(shared: argparse.Namespace, side: str) -> Config:
         reason = str(exc)
         raise cli.UsageError(f"in --{side}: {reason[:1].lower()}{reason[1:]}") from None
     try:
-        namespace = build_side_parser(side).parse_args(words, argparse.Namespace(**vars(shared)))
+        return build_side_parser(side).parse_args(words, argparse.Namespace(**vars(shared)))
+    except cli.UsageError as exc:
+        raise cli.UsageError(f"in --{side}: {exc}") from None
+
+
+def side_config(shared: argparse.Namespace, side: str) -> Config:
+    """Run ``side``'s Config (see :func:`side_args`); a bad value names ``--side``."""
+    namespace = side_args(shared, side)
+    try:
         return cli.build_config(namespace)
     except cli.UsageError as exc:
         raise cli.UsageError(f"in --{side}: {exc}") from None
+
+
+def compare_steps(shared: argparse.Namespace) -> int:
+    """``--steps`` as given; without it, the point step of the scene the runs start
+    from (``--scenario``, shared or given inside ``--a``/``--b``).  Two scenes that make
+    their points at different steps leave it to the user: a UsageError naming both."""
+    if shared.steps is not None:
+        return cli._coerce_option(cli.STEPS, shared.steps)
+    if shared.scenario is not None:
+        cli.find_scenario(shared.scenario)  # an unknown shared scene is not --a's
+    scenes = {}
+    for side in SIDES:
+        name = side_args(shared, side).scenario
+        if name is not None:
+            try:
+                scenes[side] = cli.find_scenario(name)
+            except cli.UsageError as exc:
+                raise cli.UsageError(f"in --{side}: {exc}") from None
+    points = {scene.point_step for scene in scenes.values()}
+    if not points:
+        raise cli.missing_steps("compare")
+    if len(points) > 1:
+        a, b = scenes["a"], scenes["b"]
+        raise cli.UsageError(f"--a's scene {a.name} makes its point at step "
+                             f"{a.point_step:,} and --b's {b.name} at {b.point_step:,}: "
+                             "give --steps N")
+    return points.pop()
 
 
 @dataclass(frozen=True)
@@ -205,9 +243,7 @@ def run_compare_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> 
     """``tui-symmetry compare``: parse, train both runs, report."""
     parser = build_compare_parser()
     args = parser.parse_args(_attach_side_values(parser, argv))
-    if args.steps is None:
-        raise cli.UsageError(f"compare needs --steps N ({cli.STEPS.describe_range()})")
-    steps = cli._coerce_option(cli.STEPS, args.steps)
+    steps = compare_steps(args)
     cli.build_config(args)  # a bad shared option is reported as such, not as A's
     config_a, config_b = (side_config(args, side) for side in SIDES)
 

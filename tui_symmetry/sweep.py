@@ -1,7 +1,8 @@
 """``tui-symmetry sweep``: a grid of headless runs in parallel, and the split-time law.
 
-    tui-symmetry sweep --vary NAME=V1,V2,... [--vary ...] [OPTIONS] --steps N
-                       [--jobs J] [--json | --csv] [--scheduler ADDRESS] [--yes]
+    tui-symmetry sweep --vary NAME=V1,V2,... [--vary ...] [OPTIONS]
+                       (--steps N | --scenario NAME) [--jobs J] [--json | --csv]
+                       [--scheduler ADDRESS] [--yes]
 
 Every combination of the varied settings (on top of the run options, as for ``train``)
 is one run; each run's summary is exactly what ``tui-symmetry train --json`` prints for
@@ -47,12 +48,14 @@ from tui_symmetry.cli import (
     EXIT_OK,
     PROG,
     STEPS,
+    STEPS_DEFAULT,
+    STEPS_OR_SCENE,
     UsageError,
     _add_run_options,
-    _coerce_option,
     _isatty,
     _Parser,
     build_config,
+    steps_to_run,
     write_output,
 )
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
@@ -141,7 +144,7 @@ def build_sweep_parser() -> _Parser:
     """The parser for ``tui-symmetry sweep ...``."""
     parser = _Parser(
         prog=f"{PROG} sweep",
-        usage=f"{PROG} sweep --vary NAME=V1,V2,... [--vary ...] [OPTIONS] --steps N "
+        usage=f"{PROG} sweep --vary NAME=V1,V2,... [--vary ...] [OPTIONS] {STEPS_OR_SCENE} "
         "[--jobs J] [--json | --csv] [--scheduler ADDRESS] [--yes]",
         description=SWEEP_DESCRIPTION,
         epilog=SWEEP_EPILOG,
@@ -152,7 +155,8 @@ def build_sweep_parser() -> _Parser:
     sweep.add_argument("--vary", action="append", default=[], metavar="NAME=V1,V2,...",
                        help="a run option and the values to try (repeat for a grid)")
     sweep.add_argument("--steps", default=None, metavar="N",
-                       help=f"{STEPS.help} per run; {STEPS.describe_range()} (required)")
+                       help=f"{STEPS.help} per run; {STEPS.describe_range()} "
+                       f"({STEPS_DEFAULT})")
     sweep.add_argument("--jobs", default=None, metavar="J",
                        help="runs at a time; an integer in [1, 1024] (default: the cores)")
     output = sweep.add_mutually_exclusive_group()
@@ -229,9 +233,7 @@ def run_sweep_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO,
     args = build_sweep_parser().parse_args(argv)
     if not args.vary:
         raise UsageError("sweep needs at least one --vary NAME=V1,V2,...")
-    if args.steps is None:
-        raise UsageError(f"sweep needs --steps N ({STEPS.describe_range()})")
-    steps = _coerce_option(STEPS, args.steps)
+    steps = steps_to_run(args, "sweep")
     jobs = (os.cpu_count() or 1) if args.jobs is None else _jobs(args.jobs)
     varies = [parse_vary(text) for text in args.vary]
     varied = [vary.name for vary in varies]

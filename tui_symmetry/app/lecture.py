@@ -32,7 +32,7 @@ def scene_number(scenario: Scenario) -> int:
 
 
 def scene_label(scenario: Scenario) -> str:
-    """``3/10 · epsilon-split``: where ``scenario`` is in the lecture, and its name."""
+    """``3/11 · epsilon-split``: where ``scenario`` is in the lecture, and its name."""
     return f"{scene_number(scenario)}/{len(SCENE_NAMES)} · {scenario.name}"
 
 
