@@ -46,8 +46,8 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tui_symmetry.core import Config, Trainer  # noqa: E402
+from tui_symmetry.core.history import History  # noqa: E402
 from tui_symmetry.core.metrics import summarize  # noqa: E402
-from tui_symmetry.core.trainer import History  # noqa: E402
 
 SIZES = ((200, 8), (200, 32), (2000, 64))
 LR = 0.1

@@ -28,7 +28,7 @@ import tui_symmetry
 from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.core import Config, Trainer, metrics
 from tui_symmetry.core.network import Params
-from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.runner import Runner, SyncRunner
 from tui_symmetry.runner.messages import Reply, SnapshotReply
 from tui_symmetry.runner.outbox import Outbox

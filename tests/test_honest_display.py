@@ -29,7 +29,8 @@ from tui_symmetry.core.data import make_dataset
 from tui_symmetry.core.network import Params, with_ones
 from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.similarity import function_similarity
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.runner.child import TrainingProcess
 
 SADDLE_RUN = Config(dataset="xor", init="symmetric", epsilon=1e-8)

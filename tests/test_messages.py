@@ -35,7 +35,7 @@ from tui_symmetry.app.controller import STALL_SECONDS, RunController
 from tui_symmetry.app.status import format_status
 from tui_symmetry.app.widgets import _lines
 from tui_symmetry.core import Config
-from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.runner import SyncRunner
 
 ASCII_MINUS_NUMBER = re.compile(r"(?<![\w.])-\.?\d")

@@ -25,7 +25,8 @@ from tui_symmetry.core.saddle import (
     reading_words,
     round_outward,
 )
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.runner.child import TrainingProcess
 from tui_symmetry.runner.messages import Pause
 from tui_symmetry.scenarios import get_scenario

@@ -39,7 +39,8 @@ from tui_symmetry.core.config import ACTIVATIONS, Config
 from tui_symmetry.core.gradients import gradient_gaps, gradient_norms, unit_gradients
 from tui_symmetry.core.network import ACTIVATIONS as ACTIVATION_RECORDS
 from tui_symmetry.core.network import Params
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.core.unit_maps import (
     CURVE_POINTS,
     OUTPUT_SIDE,

@@ -54,7 +54,8 @@ from tui_symmetry.app.widgets._palette import (
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.network import Params
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 20.0) -> None:

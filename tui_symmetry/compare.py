@@ -29,7 +29,8 @@ from tui_symmetry import cli
 from tui_symmetry.core.baseline import BASELINE_STARTS, TrainedBaseline
 from tui_symmetry.core.config import FIELDS, Config, FieldSpec
 from tui_symmetry.core.matching import UNMATCHED, Matching, match_runs
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
 
 SIDES = ("a", "b")
 BASELINE_RUNS = FieldSpec(

@@ -32,7 +32,7 @@ from typing import Literal
 
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.lockstep import PairConfig, PairSnapshot
-from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.options import SPEEDS, format_speed
 from tui_symmetry.runner.protocol import Runner
 

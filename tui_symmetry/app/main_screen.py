@@ -51,7 +51,7 @@ from tui_symmetry.app.widgets._lines import NumberGate
 from tui_symmetry.app.widgets.gradients import GradientPanel
 from tui_symmetry.app.widgets.units import UnitsGallery
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.scenarios import Scenario
 
 View = Literal["all", "weights", "loss", "settings", "units", "gradients"]

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
 
 if TYPE_CHECKING:
     from tui_symmetry.core.matching import Matching

@@ -17,7 +17,7 @@ from typing import Any
 
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.lockstep import PairConfig, PairSnapshot
-from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.core.snapshot import Snapshot
 
 # -- commands: parent → child ------------------------------------------------------------
 

@@ -20,7 +20,8 @@ from typing import Any, Protocol
 
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.lockstep import Lockstep, PairConfig, PairSnapshot
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
 
 UpdateListener = Callable[[], None]
 """Called, possibly from another thread, when something new is there to read."""

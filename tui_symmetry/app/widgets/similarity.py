@@ -54,7 +54,7 @@ from tui_symmetry.core.similarity import (
 )
 
 if TYPE_CHECKING:
-    from tui_symmetry.core.trainer import Snapshot
+    from tui_symmetry.core.snapshot import Snapshot
 
 class FunctionView:
     """The similarity of what units compute (correlation of v·a over the training
