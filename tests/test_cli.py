@@ -27,6 +27,7 @@ from tui_symmetry import cli
 from tui_symmetry.core.chance import symmetry_chance
 from tui_symmetry.core.config import FIELDS, Config
 from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments import headless
 from tui_symmetry.export import (
     CannotWrite,
     dumps_document,
@@ -508,8 +509,8 @@ def test_progress_bar_only_on_a_terminal_without_json(
     monkeypatch.setattr(sys, "stderr", stderr)
     # Show the bar even for this short run, and update it many times.
     monkeypatch.setattr(cli, "PROGRESS_AFTER_SECONDS", 0.0)
-    monkeypatch.setattr(cli, "FIRST_CHUNK", 5)
-    monkeypatch.setattr(cli, "CHUNK_SECONDS", 0.0)
+    monkeypatch.setattr(headless, "FIRST_CHUNK", 5)
+    monkeypatch.setattr(headless, "CHUNK_SECONDS", 0.0)
     argv = ["train", "--steps", "40", *(["--json"] if json_output else [])]
     assert cli.main(argv) == 0
     if json_output:

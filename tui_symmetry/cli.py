@@ -25,7 +25,6 @@ import os
 import re
 import stat
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, TextIO
 
@@ -34,7 +33,8 @@ import numpy as np
 from tui_symmetry import __version__
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
 from tui_symmetry.core.saddle import join_words, reading_name, reading_words
-from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments import headless
+from tui_symmetry.experiments.headless import Chunk
 from tui_symmetry.export import (
     CannotWrite,
     check_writable,
@@ -62,10 +62,6 @@ STEPS_OR_SCENE = "(--steps N | --scenario NAME)"
 STEPS_DEFAULT = "default with --scenario: the scene's point step, where its caption holds"
 """What --steps defaults to, in the help of train, compare and sweep."""
 
-# The progress bar redraws after every chunk of steps; ~0.1 s keeps it lively while the
-# per-chunk overhead (a loss evaluation, a redraw) stays far below 1 % of the time.
-CHUNK_SECONDS = 0.1
-FIRST_CHUNK = 50
 # Runs expected to finish sooner than this get no progress bar: it would only flash.
 PROGRESS_AFTER_SECONDS = 0.5
 
@@ -627,15 +623,12 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
         except CannotWrite as exc:
             raise RuntimeFailure(str(exc)) from None
 
-    # A diverging run overflows on purpose; numpy's RuntimeWarnings would only clutter
-    # stderr (the summary says "diverged").
-    with np.errstate(all="ignore"):
-        trainer = Trainer(config)
-        show_progress = not args.json and _isatty(stderr)
-        ran, seconds = _train(trainer, steps, stderr if show_progress else None)
-        trainer.learn_one_unit_loss()
-        snapshot = trainer.snapshot(steps_per_s=ran / seconds if seconds > 0 else 0.0)
-        document = run_document(trainer) if args.export is not None else None
+    show_progress = not args.json and _isatty(stderr)
+    with ChunkProgress(stderr if show_progress else None, first_loss) as progress:
+        result = headless.train(config, steps, progress)
+    snapshot = result.snapshot
+    with np.errstate(all="ignore"):  # as in training: a diverged run's numbers overflow
+        document = run_document(result.trainer) if args.export is not None else None
 
     if document is not None:
         try:
@@ -654,37 +647,44 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
     return EXIT_OK
 
 
-def _train(trainer: Trainer, steps: int, progress_to: TextIO | None) -> tuple[int, float]:
-    """Run ``steps`` steps in chunks; returns (steps run, seconds spent training).
+class ChunkProgress:
+    """A progress bar that follows the headless loop's rounds (its per-chunk callback):
+    on ``stream`` (stderr) once the rest of the run looks longer than
+    PROGRESS_AFTER_SECONDS, transient, never on stdout; None shows nothing.
 
-    Chunking does not change the result (Trainer.step(a) then step(b) equals step(a+b));
-    it lets a progress bar follow along.  Stops early when the run diverges.
+    ``loss_words`` says the loss of the runs at a round (``loss 0.1234``).
     """
-    ran = 0
-    seconds = 0.0
-    chunk = min(steps, FIRST_CHUNK)
-    progress = None
-    task = None
-    try:
-        while ran < steps and not trainer.diverged:
-            start = time.perf_counter()
-            ran += trainer.step(min(chunk, steps - ran))
-            seconds += time.perf_counter() - start
-            rate = ran / seconds if seconds > 0 else 0.0
-            chunk = max(1, int(rate * CHUNK_SECONDS))
-            if progress_to is None or trainer.diverged or ran >= steps:
-                continue
-            if progress is None:
-                if rate and (steps - ran) / rate < PROGRESS_AFTER_SECONDS:
-                    continue
-                progress, task = _start_progress(progress_to, steps, ran)
-            progress.update(task, completed=ran, rate=f"{rate:,.0f}",
-                            loss=f"{trainer.train_loss():.4g}")
-            progress.refresh()
-    finally:
-        if progress is not None:
-            progress.stop()
-    return ran, seconds
+
+    def __init__(self, stream: TextIO | None, loss_words: Callable[[Chunk], str]) -> None:
+        self._stream = stream
+        self._loss_words = loss_words
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __call__(self, chunk: Chunk) -> None:
+        if self._stream is None:
+            return
+        per_step = chunk.seconds_per_step
+        if self._progress is None:
+            if (chunk.steps - chunk.done) * per_step < PROGRESS_AFTER_SECONDS:
+                return
+            self._progress, self._task = _start_progress(self._stream, chunk.steps, chunk.done)
+        rate = 1.0 / per_step if per_step > 0 else 0.0
+        self._progress.update(self._task, completed=chunk.done, rate=f"{rate:,.0f}",
+                              loss=self._loss_words(chunk))
+        self._progress.refresh()
+
+    def __enter__(self) -> ChunkProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def first_loss(chunk: Chunk) -> str:
+    """The loss words of a single run's progress bar."""
+    return f"{chunk.trainers[0].train_loss():.4g}"
 
 
 def _start_progress(stream: TextIO, total: int, completed: int) -> tuple[Any, Any]:

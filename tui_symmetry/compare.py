@@ -18,7 +18,6 @@ import json
 import shlex
 import shutil
 import textwrap
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -31,6 +30,7 @@ from tui_symmetry.core.config import FIELDS, Config, FieldSpec
 from tui_symmetry.core.matching import UNMATCHED, Matching, match_runs
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments.headless import Chunk, ChunkCallback, run_lockstep
 
 SIDES = ("a", "b")
 BASELINE_RUNS = FieldSpec(
@@ -173,7 +173,7 @@ class Comparison:
 
 
 def compare(config_a: Config, config_b: Config, steps: int,
-            progress_to: TextIO | None = None,
+            on_chunk: ChunkCallback | None = None,
             baseline_runs: int = BASELINE_STARTS) -> Comparison:
     """Train both runs ``steps`` steps in lockstep, then match their units.
 
@@ -184,12 +184,12 @@ def compare(config_a: Config, config_b: Config, steps: int,
     with np.errstate(all="ignore"):
         trainers = [Trainer(config_a), Trainer(config_b)]
         baseline = TrainedBaseline(config_a, config_b, baseline_runs)
-        runs = train_lockstep([*trainers, *baseline.trainers], steps, progress_to)
+        runs = run_lockstep([*trainers, *baseline.trainers], steps, on_chunk)
         for trainer in trainers:
             trainer.learn_one_unit_loss()  # as in train
         snapshot_a, snapshot_b = (
-            trainer.snapshot(steps_per_s=ran / seconds if seconds > 0 else 0.0)
-            for trainer, (ran, seconds) in zip(trainers, runs, strict=False)
+            trainer.snapshot(steps_per_s=timing.steps_per_s)
+            for trainer, timing in zip(trainers, runs, strict=False)
         )
         matching = match_runs(config_a, snapshot_a.params, config_b,
                               snapshot_b.params).with_trained(
@@ -197,47 +197,10 @@ def compare(config_a: Config, config_b: Config, steps: int,
     return Comparison(snapshot_a, snapshot_b, matching)
 
 
-def train_lockstep(trainers: Sequence[Trainer], steps: int,
-                   progress_to: TextIO | None) -> list[tuple[int, float]]:
-    """Step every trainer by the same chunk in turn until each ran ``steps`` or diverged.
-
-    Returns (steps run, seconds spent training) per trainer.  Chunks do not change a
-    run (Trainer.step(a) then step(b) equals step(a + b)); they keep the runs at the
-    same step and let a progress bar follow along, as in ``train``.
-    """
-    ran = [0] * len(trainers)
-    seconds = [0.0] * len(trainers)
-    chunk = min(steps, cli.FIRST_CHUNK)
-    progress = task = None
-    try:
-        while True:
-            active = [i for i, trainer in enumerate(trainers)
-                      if ran[i] < steps and not trainer.diverged]
-            if not active:
-                break
-            for i in active:
-                start = time.perf_counter()
-                ran[i] += trainers[i].step(min(chunk, steps - ran[i]))
-                seconds[i] += time.perf_counter() - start
-            # One round costs a chunk of every active run: seconds per step, summed.
-            per_step = sum(seconds[i] / ran[i] for i in active if ran[i])
-            chunk = max(1, int(cli.CHUNK_SECONDS / per_step)) if per_step > 0 else chunk
-            done = min((ran[i] for i in active if not trainers[i].diverged), default=steps)
-            if progress_to is None or done >= steps:
-                continue
-            if progress is None:
-                if (steps - done) * per_step < cli.PROGRESS_AFTER_SECONDS:
-                    continue
-                progress, task = cli._start_progress(progress_to, steps, done)
-            losses = " · ".join(f"{side.upper()} {trainer.train_loss():.4g}"
-                                for side, trainer in zip(SIDES, trainers, strict=False))
-            rate = 1.0 / per_step if per_step > 0 else 0.0
-            progress.update(task, completed=done, rate=f"{rate:,.0f}", loss=losses)
-            progress.refresh()
-    finally:
-        if progress is not None:
-            progress.stop()
-    return list(zip(ran, seconds, strict=True))
+def side_losses(chunk: Chunk) -> str:
+    """The loss words of compare's progress bar: ``A 0.1234 · B 0.0567``."""
+    return " · ".join(f"{side.upper()} {trainer.train_loss():.4g}"
+                      for side, trainer in zip(SIDES, chunk.trainers, strict=False))
 
 
 def run_compare_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
@@ -250,8 +213,8 @@ def run_compare_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> 
 
     show_progress = not args.json and cli._isatty(stderr)
     baseline_runs = cli._coerce_option(BASELINE_RUNS, args.baseline_runs)
-    result = compare(config_a, config_b, steps, stderr if show_progress else None,
-                     baseline_runs)
+    with cli.ChunkProgress(stderr if show_progress else None, side_losses) as progress:
+        result = compare(config_a, config_b, steps, progress, baseline_runs)
     if args.json:
         cli.write_output(stdout, json.dumps(result.to_dict(), allow_nan=False) + "\n")
     else:

@@ -59,7 +59,7 @@ from tui_symmetry.cli import (
     write_output,
 )
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
-from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments import headless
 
 MAX_RUNS = 10_000
 # Above either of these a grid runs only with --yes: the refusal says how big it is and
@@ -330,17 +330,7 @@ def _describe(varied: dict[str, Any]) -> str:
 
 def run_summary(config_values: dict[str, Any], steps: int) -> dict[str, Any]:
     """One run, as ``train --json`` reports it (the worker: plain data in and out)."""
-    config = Config.from_dict(config_values)
-    # As in `train`: a diverging run overflows on purpose.
-    with np.errstate(all="ignore"):
-        trainer = Trainer(config)
-        start = time.perf_counter()
-        ran = trainer.step(steps)
-        seconds = time.perf_counter() - start
-        trainer.learn_one_unit_loss()
-        summary = trainer.snapshot().summary()
-    summary["steps_per_s"] = ran / seconds if seconds > 0 else 0.0
-    return summary
+    return headless.train(Config.from_dict(config_values), steps).snapshot.summary()
 
 
 class _WorkerPool(ProcessPoolExecutor):
