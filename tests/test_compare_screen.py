@@ -17,7 +17,7 @@ from tui_symmetry.app.compare_screen import CompareScreen
 from tui_symmetry.app.screens import HelpScreen
 from tui_symmetry.compare import compare, verdict
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.lockstep import Lockstep, PairConfig
+from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 from tui_symmetry.runner import SyncRunner
 
 SYMMETRIC = TEST_CONFIG.replace(init="symmetric", epsilon=0.0)

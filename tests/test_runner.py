@@ -28,7 +28,7 @@ import pytest
 from conftest import FakeClock, RecordingOutbox, process_env, wait_for
 
 from tui_symmetry.core import Config, ConfigError, Trainer
-from tui_symmetry.core.lockstep import Lockstep, PairConfig, PairSnapshot
+from tui_symmetry.experiments.lockstep import Lockstep, PairConfig, PairSnapshot
 from tui_symmetry.runner import ProcessRunner, Runner, RunnerError, SyncRunner
 from tui_symmetry.runner import child as child_module
 from tui_symmetry.runner.child import TrainingProcess

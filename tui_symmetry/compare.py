@@ -25,12 +25,12 @@ from typing import Any, TextIO
 import numpy as np
 
 from tui_symmetry import cli
-from tui_symmetry.core.baseline import BASELINE_STARTS, TrainedBaseline
 from tui_symmetry.core.config import FIELDS, Config, FieldSpec
-from tui_symmetry.core.matching import UNMATCHED, Matching, match_runs
+from tui_symmetry.core.matching import UNMATCHED, Matching
 from tui_symmetry.core.snapshot import Snapshot
-from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments.baseline import BASELINE_STARTS
 from tui_symmetry.experiments.headless import Chunk, ChunkCallback, run_lockstep
+from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 
 SIDES = ("a", "b")
 BASELINE_RUNS = FieldSpec(
@@ -177,24 +177,16 @@ def compare(config_a: Config, config_b: Config, steps: int,
             baseline_runs: int = BASELINE_STARTS) -> Comparison:
     """Train both runs ``steps`` steps in lockstep, then match their units.
 
-    The trained baseline's extra runs (core/baseline.py; ``baseline_runs`` more starts
+    The trained baseline's extra runs (experiments/baseline.py; ``baseline_runs`` more starts
     of each configuration) train in the same lockstep.
     """
     # As in train: a diverging run overflows on purpose, the summary says so.
     with np.errstate(all="ignore"):
-        trainers = [Trainer(config_a), Trainer(config_b)]
-        baseline = TrainedBaseline(config_a, config_b, baseline_runs)
-        runs = run_lockstep([*trainers, *baseline.trainers], steps, on_chunk)
-        for trainer in trainers:
-            trainer.learn_one_unit_loss()  # as in train
-        snapshot_a, snapshot_b = (
-            trainer.snapshot(steps_per_s=timing.steps_per_s)
-            for trainer, timing in zip(trainers, runs, strict=False)
-        )
-        matching = match_runs(config_a, snapshot_a.params, config_b,
-                              snapshot_b.params).with_trained(
-            baseline.measure(snapshot_a.params, snapshot_b.params))
-    return Comparison(snapshot_a, snapshot_b, matching)
+        lockstep = Lockstep(PairConfig(config_a, config_b), baseline_runs)
+        timing_a, timing_b, *_ = run_lockstep(lockstep.all_trainers, steps, on_chunk)
+        lockstep.learn_one_unit_loss()  # as in train
+        pair = lockstep.snapshot(steps_per_s=(timing_a.steps_per_s, timing_b.steps_per_s))
+    return Comparison(pair.a, pair.b, pair.matching)
 
 
 def side_losses(chunk: Chunk) -> str:
@@ -351,7 +343,7 @@ def _matching_rows(matching: Matching, steps: int) -> list[tuple[str, str]]:
 
 def baseline_rows(matching: Matching, steps: int) -> list[tuple[str, str]]:
     """What the matched similarity is to be read against, each with what it is: the
-    trained baseline (core/baseline.py), then the chance of untrained starts."""
+    trained baseline (experiments/baseline.py), then the chance of untrained starts."""
     rows = []
     if matching.trained_pairs:
         rows.append(("trained apart", f"{matching.trained:.3f} ± {matching.trained_std:.3f}"

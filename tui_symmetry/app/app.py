@@ -58,8 +58,8 @@ from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
 from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets.units import unit_name
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
-from tui_symmetry.core.lockstep import Lockstep, PairConfig
 from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 from tui_symmetry.options import DEFAULT_FPS
 from tui_symmetry.runner import ProcessRunner, Runner
 from tui_symmetry.scenarios import SCENARIOS, Scenario

@@ -1,7 +1,7 @@
 """Compare inside the app: the current settings (A) and one changed option (B), side by side.
 
 Both runs start from step 0 on the same data and seed and train step for step
-(:class:`~tui_symmetry.core.lockstep.Lockstep`), in a training process of their own, as
+(:class:`~tui_symmetry.experiments.lockstep.Lockstep`), in a training process of their own, as
 the main run does: a runner trains the pair and this screen only shows the pictures it
 hands over.  Each side shows its Weights and Similarity panels; underneath, the verdict
 and B's units matched to A's (core/matching.py) against its chance level.
@@ -36,8 +36,8 @@ from tui_symmetry.app.screens import HelpScreen
 from tui_symmetry.app.status import rate_words, state_text
 from tui_symmetry.app.widgets import SimilarityPanel, WeightsPanel
 from tui_symmetry.compare import verdict
-from tui_symmetry.core.lockstep import PairSnapshot
 from tui_symmetry.core.matching import Matching
+from tui_symmetry.experiments.lockstep import PairSnapshot
 from tui_symmetry.options import format_speed
 from tui_symmetry.runner import Runner
 
@@ -62,7 +62,7 @@ def verdict_text(pair: PairSnapshot) -> str:
 def matching_text(matching: Matching) -> str:
     """B's units matched to A's, in words: the mean matched similarity, beside the same
     between runs of A's and B's settings started apart and trained as long (the trained
-    baseline, core/baseline.py) and between untrained random starts (chance)."""
+    baseline, experiments/baseline.py) and between untrained random starts (chance)."""
     if matching.reason is not None:
         return matching.reason
     # 76 characters in all (numbers of 0.xxx): the line fits 80 columns.

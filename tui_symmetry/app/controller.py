@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.lockstep import PairConfig, PairSnapshot
 from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.experiments.lockstep import PairConfig, PairSnapshot
 from tui_symmetry.options import SPEEDS, format_speed
 from tui_symmetry.runner.protocol import Runner
 

@@ -78,7 +78,7 @@ class Trainer:
 
     ``start_seed``, when given, replaces ``config.seed`` for everything but the data:
     the initial weights, the minibatches, the dropout masks and the gradient noise (an
-    independent start on the same data, for compare's trained baseline, core/baseline.py;
+    independent start on the same data, for compare's trained baseline, experiments/baseline.py;
     such a run is not the run its config describes, so it is never exported).
     """
 
