@@ -15,8 +15,8 @@ from textual.pilot import Pilot
 from tui_symmetry.app import keys
 from tui_symmetry.app.compare_screen import CompareScreen
 from tui_symmetry.app.screens import HelpScreen
-from tui_symmetry.compare import compare, verdict
 from tui_symmetry.core.config import Config
+from tui_symmetry.experiments.compare import compare, verdict
 from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 from tui_symmetry.runner import SyncRunner
 

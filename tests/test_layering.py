@@ -124,3 +124,19 @@ def test_the_command_line_loads_textual_only_when_the_app_starts() -> None:
     before, max_fps, wanted = json.loads(result.stdout)
     assert before == []
     assert max_fps == wanted
+
+
+def test_the_app_never_loads_the_command_line() -> None:
+    """The app (and its compare screen) reads compare's verdict and matching words from
+    experiments: importing it loads no module of tui_symmetry.cli or its commands."""
+    code = (
+        "import json, sys\n"
+        "import tui_symmetry.app.app, tui_symmetry.app.compare_screen\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=True)
+    loaded = json.loads(result.stdout)
+    command_line = ("tui_symmetry.cli", "tui_symmetry.compare", "tui_symmetry.sweep")
+    assert sorted(m for m in loaded if m.split(".")[:2] in
+                  [name.split(".") for name in command_line]) == []

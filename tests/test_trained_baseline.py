@@ -15,7 +15,7 @@ import pytest
 import reference_mlp
 
 from tui_symmetry import cli
-from tui_symmetry.compare import compare, format_comparison
+from tui_symmetry.compare import format_comparison
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import STREAM_INIT, make_dataset, rng_for
@@ -24,6 +24,7 @@ from tui_symmetry.core.matching import cross_similarity
 from tui_symmetry.core.network import Params
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments.baseline import TrainedBaseline, start_seeds
+from tui_symmetry.experiments.compare import compare
 
 A = Config(hidden=4, samples=40, init="xavier", epsilon=0.0, lr=0.5)
 B = A.replace(init="he")

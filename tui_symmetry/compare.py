@@ -18,21 +18,23 @@ import json
 import shlex
 import shutil
 import textwrap
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, TextIO
-
-import numpy as np
+from collections.abc import Sequence
+from typing import TextIO
 
 from tui_symmetry import cli
 from tui_symmetry.core.config import FIELDS, Config, FieldSpec
 from tui_symmetry.core.matching import UNMATCHED, Matching
-from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.experiments.baseline import BASELINE_STARTS
-from tui_symmetry.experiments.headless import Chunk, ChunkCallback, run_lockstep
-from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
+from tui_symmetry.experiments.compare import (
+    SIDES,
+    Comparison,
+    MatchingWords,
+    compare,
+    matching_words,
+    verdict,
+)
+from tui_symmetry.experiments.headless import Chunk
 
-SIDES = ("a", "b")
 BASELINE_RUNS = FieldSpec(
     "baseline_runs", int, "more starts of each configuration, trained as long, for the "
     "trained baseline (each costs as much as one run; 0: none)", "compare", low=0, high=10)
@@ -156,37 +158,6 @@ def compare_steps(shared: argparse.Namespace) -> int:
                              f"{a.point_step:,} and --b's {b.name} at {b.point_step:,}: "
                              "give --steps N")
     return points.pop()
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The outcome of a compare: each run's final snapshot and B's units matched to A's."""
-
-    a: Snapshot
-    b: Snapshot
-    matching: Matching
-
-    def to_dict(self) -> dict[str, Any]:
-        """What ``compare --json`` prints (docs/contracts.md)."""
-        return {"a": self.a.summary(), "b": self.b.summary(),
-                "matching": self.matching.to_dict()}
-
-
-def compare(config_a: Config, config_b: Config, steps: int,
-            on_chunk: ChunkCallback | None = None,
-            baseline_runs: int = BASELINE_STARTS) -> Comparison:
-    """Train both runs ``steps`` steps in lockstep, then match their units.
-
-    The trained baseline's extra runs (experiments/baseline.py; ``baseline_runs`` more starts
-    of each configuration) train in the same lockstep.
-    """
-    # As in train: a diverging run overflows on purpose, the summary says so.
-    with np.errstate(all="ignore"):
-        lockstep = Lockstep(PairConfig(config_a, config_b), baseline_runs)
-        timing_a, timing_b, *_ = run_lockstep(lockstep.all_trainers, steps, on_chunk)
-        lockstep.learn_one_unit_loss()  # as in train
-        pair = lockstep.snapshot(steps_per_s=(timing_a.steps_per_s, timing_b.steps_per_s))
-    return Comparison(pair.a, pair.b, pair.matching)
 
 
 def side_losses(chunk: Chunk) -> str:
@@ -329,47 +300,31 @@ def _side_by_side(rows_a: list[tuple[str, str]],
 
 
 def _matching_rows(matching: Matching, steps: int) -> list[tuple[str, str]]:
-    if matching.reason is not None:
-        return [("matched similarity", f"none: {matching.reason}")]
+    words = matching_words(matching, _number)
+    if words.reason is not None:
+        return [("matched similarity", f"none: {words.reason}")]
     pairs = [f"{i + 1}–{'none' if j == UNMATCHED else j + 1}"
              for i, j in enumerate(matching.b_for_a)]
     shown = "  ".join(pairs[:PAIRS_SHOWN])
     if len(pairs) > PAIRS_SHOWN:
         shown += f"  … ({len(pairs)} pairs; all in --json)"
-    return [("matched similarity", f"{matching.mean:.3f}"),
-            *baseline_rows(matching, steps),
+    return [("matched similarity", words.mean),
+            *baseline_rows(words, steps),
             ("pairs (A–B)", shown)]
 
 
-def baseline_rows(matching: Matching, steps: int) -> list[tuple[str, str]]:
+def _number(value: float) -> str:
+    """A number of the matching, as the report writes it."""
+    return f"{value:.3f}"
+
+
+def baseline_rows(words: MatchingWords, steps: int) -> list[tuple[str, str]]:
     """What the matched similarity is to be read against, each with what it is: the
     trained baseline (experiments/baseline.py), then the chance of untrained starts."""
     rows = []
-    if matching.trained_pairs:
-        rows.append(("trained apart", f"{matching.trained:.3f} ± {matching.trained_std:.3f}"
-                     f"  ({matching.trained_pairs} pairs of A and B from other starts, "
+    if words.trained is not None:
+        rows.append(("trained apart", f"{words.trained}"
+                     f"  ({words.trained_pairs} pairs of A and B from other starts, "
                      f"same data, {steps:,} steps)"))
-    rows.append(("chance", f"{matching.chance:.3f} ± {matching.chance_std:.3f}"
-                 "  (independent random starts, untrained)"))
+    rows.append(("chance", f"{words.chance}  (independent random starts, untrained)"))
     return rows
-
-
-def verdict(summary_a: Mapping[str, Any], summary_b: Mapping[str, Any]) -> str:
-    """One line: ``A: 1 distinct unit, loss 0.508 · B: 6 distinct, loss 0.002``."""
-    return f"A: {_side_verdict(summary_a, 'unit')} · B: {_side_verdict(summary_b, '')}"
-
-
-def _side_verdict(summary: Mapping[str, Any], noun: str) -> str:
-    distinct = summary["distinct_units"]
-    if noun:
-        noun = " " + noun + ("" if distinct == 1 else "s")
-    loss = summary["loss"]
-    text = f"{distinct} distinct{noun}, loss {'not finite' if loss is None else _short(loss)}"
-    if summary["diverged"]:
-        text += f", diverged at step {summary['step']:,}"
-    return text
-
-
-def _short(value: float) -> str:
-    """Three decimals while they say something, else three significant digits."""
-    return f"{value:.3f}" if 0.001 <= abs(value) < 1000 else f"{value:.3g}"

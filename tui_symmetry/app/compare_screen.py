@@ -35,8 +35,8 @@ from tui_symmetry.app.numbers import format_fixed
 from tui_symmetry.app.screens import HelpScreen
 from tui_symmetry.app.status import rate_words, state_text
 from tui_symmetry.app.widgets import SimilarityPanel, WeightsPanel
-from tui_symmetry.compare import verdict
 from tui_symmetry.core.matching import Matching
+from tui_symmetry.experiments.compare import matching_words, verdict
 from tui_symmetry.experiments.lockstep import PairSnapshot
 from tui_symmetry.options import format_speed
 from tui_symmetry.runner import Runner
@@ -55,7 +55,7 @@ def title_text(change: str) -> str:
 
 
 def verdict_text(pair: PairSnapshot) -> str:
-    """The step and one line on each run (tui_symmetry.compare.verdict)."""
+    """The step and one line on each run (experiments/compare.py)."""
     return f"step {pair.step:,}  ·  {verdict(pair.a.summary(), pair.b.summary())}"
 
 
@@ -63,15 +63,14 @@ def matching_text(matching: Matching) -> str:
     """B's units matched to A's, in words: the mean matched similarity, beside the same
     between runs of A's and B's settings started apart and trained as long (the trained
     baseline, experiments/baseline.py) and between untrained random starts (chance)."""
-    if matching.reason is not None:
-        return matching.reason
+    words = matching_words(matching, lambda value: format_fixed(value, 3))
+    if words.reason is not None:
+        return words.reason
     # 76 characters in all (numbers of 0.xxx): the line fits 80 columns.
-    text = f"B matched to A: {format_fixed(matching.mean, 3)}"
-    if matching.trained_pairs:
-        text += (f" · trained apart {format_fixed(matching.trained, 3)} "
-                 f"± {format_fixed(matching.trained_std, 3)}")
-    return (text + f" · chance {format_fixed(matching.chance, 3)} "
-            f"± {format_fixed(matching.chance_std, 3)}")
+    text = f"B matched to A: {words.mean}"
+    if words.trained is not None:
+        text += f" · trained apart {words.trained}"
+    return text + f" · chance {words.chance}"
 
 
 def status_text(pair: PairSnapshot, state: RunState, speed: float | None,
