@@ -29,6 +29,7 @@ from textual.pilot import Pilot
 from tui_symmetry import cli, compare, export, sweep
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments import sweep as experiment
 
 DOCUMENT = {"format": "tui-symmetry-run", "step": 3}
 
@@ -374,7 +375,7 @@ def test_a_large_grid_asks_for_yes_with_its_size_and_an_estimate(
         trials.append((config, steps))
         return 0.5, 1e-4  # seconds a run costs besides its steps, seconds per step
 
-    monkeypatch.setattr(sweep, "trial_run", trial)
+    monkeypatch.setattr(experiment, "trial_run", trial)
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(cli.UsageError) as error:
         sweep.run_sweep_command([*grid, "--jobs", "2"], out, err, executor_factory=starting)
@@ -393,7 +394,7 @@ def test_a_large_grid_asks_for_yes_with_its_size_and_an_estimate(
 
 
 def test_a_grid_below_the_limits_runs_without_asking(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sweep, "trial_run", lambda *args: pytest.fail("no trial needed"))
+    monkeypatch.setattr(experiment, "trial_run", lambda *args: pytest.fail("no trial needed"))
     argv = ["--vary", "seed=" + ",".join(map(str, range(sweep.CONFIRM_RUNS))), "--steps",
             str(sweep.CONFIRM_STEPS // sweep.CONFIRM_RUNS)]
     with pytest.raises(Started):

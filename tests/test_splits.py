@@ -23,7 +23,8 @@ from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD, count_groups, summari
 from tui_symmetry.core.network import ParamLayout
 from tui_symmetry.core.similarity import similarity_matrix
 from tui_symmetry.core.splits import SplitTracker
-from tui_symmetry.sweep import Run, csv_text
+from tui_symmetry.experiments.sweep import Run
+from tui_symmetry.sweep import csv_text
 
 
 def _theta(units: np.ndarray) -> np.ndarray:

@@ -21,14 +21,9 @@ from conftest import cpu_seconds, process_env, processes_in_session, wait_for
 from tui_symmetry import cli, sweep
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
-from tui_symmetry.sweep import (
-    Run,
-    SplitFit,
-    fit_split_steps,
-    make_grid,
-    parse_vary,
-    run_sweep_command,
-)
+from tui_symmetry.experiments import sweep as experiment
+from tui_symmetry.experiments.sweep import Run, SplitFit, fit_split_steps
+from tui_symmetry.sweep import grid, parse_vary, run_sweep_command
 
 GRID_ARGS = ["--vary", "hidden=3,4", "--vary", "epsilon=0.01,0.001", "--steps", "120",
              "--dataset", "moons", "--samples", "60"]
@@ -58,14 +53,14 @@ def test_vary_values_are_checked_like_their_flags() -> None:
 
 
 def test_grid_is_every_combination_first_vary_slowest() -> None:
-    runs = make_grid(Config(), [parse_vary("hidden=3,4"), parse_vary("seed=0,1,2")])
+    runs = grid(Config(), [parse_vary("hidden=3,4"), parse_vary("seed=0,1,2")])
     assert [(run.varied["hidden"], run.varied["seed"]) for run in runs] == [
         (3, 0), (3, 1), (3, 2), (4, 0), (4, 1), (4, 2)]
     assert runs[4].config == Config(hidden=4, seed=1)
     with pytest.raises(cli.UsageError, match="twice"):
-        make_grid(Config(), [parse_vary("hidden=3"), parse_vary("hidden=4")])
+        grid(Config(), [parse_vary("hidden=3"), parse_vary("hidden=4")])
     with pytest.raises(cli.UsageError, match=r"test-fraction=0\.9"):  # too few to train on
-        make_grid(Config(samples=4), [parse_vary("test_fraction=0.5,0.9")])
+        grid(Config(samples=4), [parse_vary("test_fraction=0.5,0.9")])
 
 
 @pytest.mark.parametrize(("argv", "words"), [
@@ -236,12 +231,12 @@ def test_ctrl_c_stops_a_real_sweep_and_its_workers(tmp_path: Path) -> None:
 def test_workers_are_forked_only_where_that_is_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    assert sweep.worker_start_method() == "fork"
+    assert experiment.worker_start_method() == "fork"
     monkeypatch.setattr(threading, "active_count", lambda: 2)  # another thread holds locks
-    assert sweep.worker_start_method() == "spawn"
+    assert experiment.worker_start_method() == "spawn"
     monkeypatch.setattr(threading, "active_count", lambda: 1)
     monkeypatch.setattr(sys, "platform", "darwin")
-    assert sweep.worker_start_method() == "spawn"
+    assert experiment.worker_start_method() == "spawn"
 
 
 # -- Dask ---------------------------------------------------------------------------------------
