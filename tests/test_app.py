@@ -48,8 +48,8 @@ from tui_symmetry.app.screens import HelpScreen
 from tui_symmetry.app.status import format_status
 from tui_symmetry.core import Config, Trainer
 from tui_symmetry.core.config import FIELD_BY_NAME
-from tui_symmetry.options import SPEEDS
 from tui_symmetry.runner import ProcessRunner, SyncRunner
+from tui_symmetry.settings import SPEEDS
 
 # -- the status line ----------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from tui_symmetry.export import (
     run_document,
     write_json_atomic,
 )
-from tui_symmetry.options import FPS, SPEED
+from tui_symmetry.settings import FPS, SPEED
 
 SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
     "config": dict,

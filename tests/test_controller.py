@@ -16,8 +16,8 @@ from tui_symmetry.app.controller import (
     next_speed,
 )
 from tui_symmetry.core import Config
-from tui_symmetry.options import SPEEDS
 from tui_symmetry.runner import SyncRunner
+from tui_symmetry.settings import SPEEDS
 
 SMALL = FAKE_RUN
 DIVERGING = Config(dataset="sine", lr=50.0, samples=80)

@@ -9,19 +9,21 @@ import numpy as np
 from conftest import TEST_CONFIG, Drive, MakeApp, panel_lines, screen_lines, wait_until
 from textual.pilot import Pilot
 
-from tui_symmetry.app.main_screen import VIEWS
 from tui_symmetry.app.timeline import Timeline, snapshot_nbytes
-from tui_symmetry.cli import APP_VIEWS
+from tui_symmetry.cli import build_app_parser
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.settings import VIEWS
 
 
 def _visible(widget) -> bool:
     return widget.region.width > 0 and widget.region.height > 0
 
 
-def test_cli_view_names_are_the_apps():
-    assert APP_VIEWS == VIEWS
+def test_view_takes_exactly_the_apps_views():
+    """``--view`` offers the views the app has (settings.VIEWS, their one home)."""
+    [action] = [a for a in build_app_parser()._actions if "--view" in a.option_strings]
+    assert tuple(action.choices) == VIEWS
 
 
 def test_units_view_opens_from_the_option_and_keys_switch_to_gradients(make_app: MakeApp,

@@ -43,12 +43,10 @@ from tui_symmetry.export import (
     run_document,
     write_json_atomic,
 )
-from tui_symmetry.options import DEFAULT_FPS, FPS, SPEED, VIEWS, parse_speed
 from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
 from tui_symmetry.scenarios import listing as scenario_listing
 from tui_symmetry.serve import DEFAULT_HOST, DEFAULT_PORT, PORT, served_by_web_driver
-
-PROG = "tui-symmetry"
+from tui_symmetry.settings import DEFAULT_FPS, FPS, PROG, SPEED, VIEWS, parse_speed
 
 EXIT_OK = 0
 EXIT_RUNTIME = 1
@@ -288,8 +286,6 @@ def build_app_parser() -> _Parser:
     return parser
 
 
-APP_VIEWS = VIEWS
-"""The app's views (options.VIEWS: the cli needs no Textual)."""
 
 
 def _add_app_options(parser: _Parser) -> None:
@@ -309,7 +305,7 @@ def _add_app_options(parser: _Parser) -> None:
         help="start in presentation mode (P or F5 in the app): no settings or footer, "
              "the view and the scene's caption get the room",
     )
-    app.add_argument("--view", default=None, choices=APP_VIEWS,
+    app.add_argument("--view", default=None, choices=VIEWS,
                      help="the view to open on (default: the scene's view, else all)")
 
 

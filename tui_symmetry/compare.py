@@ -34,6 +34,7 @@ from tui_symmetry.experiments.compare import (
     verdict,
 )
 from tui_symmetry.experiments.headless import Chunk
+from tui_symmetry.settings import PROG
 
 BASELINE_RUNS = FieldSpec(
     "baseline_runs", int, "more starts of each configuration, trained as long, for the "
@@ -41,7 +42,7 @@ BASELINE_RUNS = FieldSpec(
 # Beyond this many units the pairs row would wrap; the JSON has them all.
 PAIRS_SHOWN = 16
 
-COMPARE_USAGE = (f'{cli.PROG} compare --a "OPTIONS" --b "OPTIONS" [OPTIONS] '
+COMPARE_USAGE = (f'{PROG} compare --a "OPTIONS" --b "OPTIONS" [OPTIONS] '
                  f"{cli.STEPS_OR_SCENE} [--json]")
 COMPARE_DESCRIPTION = (
     "Train two networks on the same data and seed, differing only in what --a and --b\n"
@@ -51,15 +52,15 @@ COMPARE_DESCRIPTION = (
 COMPARE_EPILOG = (
     "--a and --b take run options in quotes, written as for the main command; the\n"
     "other options are shared by both runs.  Examples:\n"
-    f'  {cli.PROG} compare --a "--init symmetric" --b "--init xavier" --steps 2000\n'
-    f'  {cli.PROG} compare --b "--activation relu" --hidden 16 --steps 5000 --json\n'
+    f'  {PROG} compare --a "--init symmetric" --b "--init xavier" --steps 2000\n'
+    f'  {PROG} compare --b "--activation relu" --hidden 16 --steps 5000 --json\n'
 )
 
 
 def build_compare_parser() -> cli._Parser:
     """The parser for ``tui-symmetry compare ...``: its own options and the shared ones."""
     parser = cli._Parser(
-        prog=f"{cli.PROG} compare",
+        prog=f"{PROG} compare",
         usage=COMPARE_USAGE,
         description=COMPARE_DESCRIPTION,
         epilog=COMPARE_EPILOG,
@@ -88,7 +89,7 @@ def build_compare_parser() -> cli._Parser:
 
 def build_side_parser(side: str) -> cli._Parser:
     """The parser for the words inside ``--a`` or ``--b``: the run options, nothing else."""
-    parser = cli._Parser(prog=f"{cli.PROG} compare --{side}", add_help=False,
+    parser = cli._Parser(prog=f"{PROG} compare --{side}", add_help=False,
                          allow_abbrev=False)
     cli._add_run_options(parser)
     return parser

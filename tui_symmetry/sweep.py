@@ -39,7 +39,6 @@ from typing import Any, TextIO
 from tui_symmetry.cli import (
     EXIT_INTERRUPTED,
     EXIT_OK,
-    PROG,
     STEPS,
     STEPS_DEFAULT,
     STEPS_OR_SCENE,
@@ -65,6 +64,7 @@ from tui_symmetry.experiments.sweep import (
     make_executor,
     make_grid,
 )
+from tui_symmetry.settings import PROG
 
 MAX_RUNS = 10_000
 # Above either of these a grid runs only with --yes: the refusal says how big it is and

@@ -38,8 +38,8 @@ from tui_symmetry.app.widgets import SimilarityPanel, WeightsPanel
 from tui_symmetry.core.matching import Matching
 from tui_symmetry.experiments.compare import matching_words, verdict
 from tui_symmetry.experiments.lockstep import PairSnapshot
-from tui_symmetry.options import format_speed
 from tui_symmetry.runner import Runner
+from tui_symmetry.settings import format_speed
 
 COMPARE_HELP = (
     "A is the run's settings, B the same with one option changed: both from step 0, on "

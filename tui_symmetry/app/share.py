@@ -22,8 +22,7 @@ from tui_symmetry.app.controller import Notice
 from tui_symmetry.core.config import FIELDS, Config
 from tui_symmetry.export import CannotWrite, dumps_document, write_new_file
 from tui_symmetry.scenarios import Scenario
-
-PROG = "tui-symmetry"
+from tui_symmetry.settings import PROG
 
 
 def _word(value: Any) -> str:

@@ -1,13 +1,20 @@
-"""Options of the app that are not run settings: the refresh rate, the speed cap, the views.
+"""How settings enter and leave, shared by the command line and the app: the program's
+name, the views, and the app's options that are not run settings (the refresh rate, the
+speed cap).
 
-They reuse :class:`~tui_symmetry.core.config.FieldSpec`, so the command line checks
-them and words their errors exactly like the run settings.  Both the command line and
-the app read them from here (one home: the default refresh rate is written once).
+The options reuse :class:`~tui_symmetry.core.config.FieldSpec`, so the command line
+checks them and words their errors exactly like the run settings.  Both the command
+line and the app read them from here (one home: each is written once).
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from tui_symmetry.core.config import FieldSpec
+
+PROG = "tui-symmetry"
+"""The program's name: the command, the window title, the first word of every error."""
 
 DEFAULT_FPS = 20.0
 """Screen refreshes per second; ``--fps`` lowers it for very slow links."""
@@ -15,9 +22,10 @@ DEFAULT_FPS = 20.0
 FPS = FieldSpec("fps", float, "screen refreshes per second (lower it on a slow link)", "app",
                 low=1, high=60)
 
-VIEWS: tuple[str, ...] = ("all", "weights", "loss", "settings", "units", "gradients")
-"""The app's views (app.main_screen.VIEWS types them; named here so that the command
-line and the lecture's scenes need no Textual)."""
+View = Literal["all", "weights", "loss", "settings", "units", "gradients"]
+VIEWS: tuple[View, ...] = ("all", "weights", "loss", "settings", "units", "gradients")
+"""The app's views, in the order of their keys 0-5 (named here, not in the app, so that
+the command line and the lecture's scenes need no Textual)."""
 
 SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 100.0, 1000.0, None)
 """The speed ladder the app's keys step through, in steps per second (None: full speed)."""
