@@ -512,10 +512,8 @@ def forecast_split(earlier: Sequence[SaddleReading], current: SaddleReading,
     each way x (1 at the split) the readings give two paces:
 
     * at the current rate g, R = ln(1/x)/g steps;
-    * at the rate x itself grew since the last reading, Δ steps back,
-      m = ln(x/x₀)/Δ: often slower than g (a difference along a unit's own incoming
-      direction turns nothing), so that way's split comes somewhere around R and
-      ln(1/x)/m.
+    * at the rate x itself grew since the last reading, Δ steps back, m = ln(x/x₀)/Δ,
+      often slower than g: that way's split comes somewhere around R and ln(1/x)/m.
 
     The rate moves: against each reading i as far back as the forecast looks ahead
     (the nearer way's R, and at least the last reading) it changed by |g − g_i|/g over
