@@ -76,7 +76,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+def wait_for(predicate: Callable[[], bool], timeout: float = 180.0) -> None:
     """Poll ``predicate`` until it holds, for another process to get somewhere; fail
     the test after ``timeout`` seconds (generous: only a broken run gets near it)."""
     deadline = time.monotonic() + timeout

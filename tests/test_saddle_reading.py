@@ -11,6 +11,7 @@ import dataclasses
 import math
 import multiprocessing
 
+import numpy as np
 import pytest
 from conftest import RecordingOutbox
 
@@ -24,6 +25,7 @@ from tui_symmetry.core.saddle import (
     forecast_split,
     reading_words,
     round_outward,
+    sign_approach,
 )
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.core.trainer import Trainer
@@ -33,14 +35,36 @@ from tui_symmetry.scenarios import get_scenario
 
 CHORD_AT_SPLIT = math.sqrt(2 * (1 - 0.99))  # similarity 0.99: the split (core/saddle.py)
 FAST = Config(seed=5, epsilon=1e-3)
-"""xor from copies nudged by 1e-3: the units split at step 425, forecasts from step ~225."""
-FAST_SPLIT = 425
+"""xor from copies nudged by 1e-3: the units split at step 581 (their incoming directions
+part), with forecasts from step ~250 when read every 50 steps."""
+FAST_SPLIT = 581
 
 
 def fresh_snapshot(trainer: Trainer, steps: int) -> Snapshot:
     """The trainer's snapshot after ``steps`` more steps (its saddle read at that step)."""
     trainer.step(steps)
     return trainer.snapshot()
+
+
+def capped_snapshots(trainer: Trainer, until: int, every: int = 50) -> list[Snapshot]:
+    """Snapshots every ``every`` steps up to step ``until``, as the app takes them under a
+    cap of twice that many steps a second (each reads the saddle at its own step)."""
+    shown = []
+    while trainer.step_count < until:
+        shown.append(fresh_snapshot(trainer, min(every, until - trainer.step_count)))
+    return shown
+
+
+FORECAST_STEP = 400
+"""A step of FAST at which the forecast, read every 50 steps, gives a range."""
+
+
+def forecast_snapshot() -> tuple[Trainer, Snapshot]:
+    """FAST read every 50 steps up to FORECAST_STEP: the trainer and its last picture."""
+    trainer = Trainer(FAST)
+    snap = capped_snapshots(trainer, FORECAST_STEP)[-1]
+    assert snap.predicted_split_range is not None
+    return trainer, snap
 
 
 def text(snapshot: Snapshot, width: int = 200, max_lines: int = 3) -> str:
@@ -180,6 +204,41 @@ def test_no_forecast_while_the_rate_moves_fast_or_the_chord_does_not_grow():
     assert forecast_split([alone], now, CHORD_AT_SPLIT).split_range is None  # same step
 
 
+def test_an_outgoing_weight_nearing_zero_ends_the_range_before_the_chord_would():
+    # The sign approach doubled from 0.25 to 0.5 in 100 steps, as did the chord, which is
+    # still far from the split: the split comes with the nearer way, v reaching zero.
+    before = SaddleReading(100, 1.0, -0.05, 0.01, chord=0.001, sign_approach=0.25)
+    now = SaddleReading(200, 1.0, -0.05, 0.01, chord=0.002, sign_approach=0.5)
+    forecast = forecast_split([before], now, CHORD_AT_SPLIT)
+
+    def steps_to_zero(rate: float) -> int:  # a second way: step until min|v| is 0
+        n, approach = 0, 0.5
+        while approach < 1.0:
+            n, approach = n + 1, approach * math.exp(rate)
+        return n
+
+    fast, slow = steps_to_zero(0.01), steps_to_zero(math.log(2) / 100)
+    assert forecast.predicted_split_step == 200 + fast
+    first, last = forecast.split_range
+    assert first == pytest.approx(200 + fast / 1.25, abs=1)
+    assert last == pytest.approx(200 + slow * 1.25, abs=1)
+    chord_only = forecast_split([dataclasses.replace(before, sign_approach=None)],
+                                dataclasses.replace(now, sign_approach=None), CHORD_AT_SPLIT)
+    assert chord_only.split_range[0] > last  # the chord alone would promise it too late
+
+
+def test_exact_copies_have_no_sign_approach_and_take_no_readings_on_their_own():
+    trainer = Trainer(Config(init="symmetric", epsilon=0.0, seed=3))
+    for _ in range(4):
+        snap = fresh_snapshot(trainer, 25)
+        reading = trainer.instruments._readings[-1][1]
+        assert snap.max_unit_gap == 0.0 and reading.chord == 0.0
+        assert reading.sign_approach == 0.0 and snap.predicted_split_range is None
+        assert trainer.instruments.steps_to_reading(trainer.step_count, trainer.config) is None
+    for size in np.linspace(0.01, 3.0, 300):  # a mean of equal sizes may round off them
+        assert sign_approach(np.full(7, -size)) == 0.0
+
+
 def test_a_rate_that_only_seems_steady_because_it_turns_gives_no_forecast():
     now = SaddleReading(200, 1.0, -0.05, 0.01, chord=0.001)  # ~500 steps to go
     just_before = SaddleReading(100, 1.0, -0.05, 0.0101, chord=0.0004)
@@ -197,13 +256,15 @@ def test_a_forecast_reads_as_precise_as_it_is():
 
 @pytest.mark.parametrize("seed", [5, 9])
 def test_the_forecast_holds_the_split_on_other_seeds(seed: int):
-    """Read every 25 steps (under a cap of 50 steps/s), every range holds the split."""
+    """Read every 25 steps (under a cap of 50 steps/s) while every unit is alike (the only
+    time a forecast is shown), every range holds the first lasting split."""
     trainer = Trainer(FAST.replace(seed=seed))
     instruments = trainer.instruments
     readings = []
-    while instruments.splits.distinct == 1:
-        readings.append(instruments.reading(trainer.theta, trainer.step_count,
-                                            trainer.config, True, max_age=0))
+    while instruments.splits.first_split is None:  # known 100 steps after its crossing
+        if instruments.splits.distinct == 1:
+            readings.append(instruments.reading(trainer.theta, trainer.step_count,
+                                                trainer.config, True, max_age=0))
         trainer.step(25)
     split = instruments.splits.first_split
     assert readings[0].split_range is None  # one instant's rate: no forecast
@@ -212,10 +273,32 @@ def test_the_forecast_holds_the_split_on_other_seeds(seed: int):
     assert all(first <= split <= last for first, last in given), (split, given)
 
 
+def test_the_default_run_forecasts_the_split_an_outgoing_weight_makes():
+    """Config() splits at step 1,548 because one unit's outgoing weight reaches zero while
+    the incoming directions are still alike: the forecast must see that way too."""
+    trainer = Trainer(Config())
+    shown = capped_snapshots(trainer, 1_540, every=20)
+    given = [snap for snap in shown if snap.predicted_split_range]
+    assert {1_500, 1_540} <= {snap.step for snap in given}
+    for snap in given:
+        first, last = snap.predicted_split_range
+        assert snap.step < first <= 1_548 <= last, (snap.step, first, last)
+    # A second way: at the crossing the incoming directions are still within the split
+    # (cos ≥ 0.98, that is similarity ≥ 0.99 with equal signs), but the signs of the
+    # outgoing weights no longer agree.
+    trainer.step(1_548 - trainer.step_count)
+    params = trainer.params
+    directions = np.column_stack([params.W1, params.b1])
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    assert (directions @ directions.T).min() >= 0.98
+    assert len(set(np.sign(params.W2[0]))) > 1
+    trainer.step(100)  # the steps the split must hold to last
+    split = trainer.snapshot()
+    assert split.split_step == 1_548 and split.unit_events[0] == (1_548, 1, 2)
+
+
 def test_a_forecast_is_never_shown_past_its_steps_nor_after_the_split(monkeypatch):
-    trainer = Trainer(FAST)
-    fresh_snapshot(trainer, 300)
-    snap = fresh_snapshot(trainer, 50)  # a forecast needs two readings
+    trainer, snap = forecast_snapshot()
     first, last = snap.predicted_split_range
     assert snap.step < first <= FAST_SPLIT <= last and snap.predicted_split_step > snap.step
     monkeypatch.setattr(instruments_module, "SADDLE_SHARE_INV", 10**9)  # never retaken
@@ -231,19 +314,16 @@ def test_a_forecast_is_never_shown_past_its_steps_nor_after_the_split(monkeypatc
 
 
 def test_a_forecast_whose_last_step_has_passed_is_dropped(monkeypatch):
-    trainer = Trainer(FAST)
-    fresh_snapshot(trainer, 250)
-    snap = fresh_snapshot(trainer, 50)
-    assert snap.predicted_split_range is not None
+    trainer, snap = forecast_snapshot()
     monkeypatch.setattr(instruments_module, "SADDLE_SHARE_INV", 10**9)
-    # The same reading, had it forecast the split by step 310: at 320 that is past.
+    # The same reading, had it forecast the split 5 to 10 steps on: 20 steps on it is past.
     readings = trainer.instruments._readings
     config, reading = readings[-1]
-    readings[-1] = (config, dataclasses.replace(reading, split_range=(305, 310),
-                                                predicted_split_step=307))
+    readings[-1] = (config, dataclasses.replace(
+        reading, split_range=(snap.step + 5, snap.step + 10), predicted_split_step=snap.step + 7))
     trainer.step(20)
     stale = trainer.snapshot(max_reading_age=None)
-    assert stale.distinct_units == 1 and stale.saddle_step == 300
+    assert stale.distinct_units == 1 and stale.saddle_step == snap.step
     assert stale.predicted_split_range is None and stale.predicted_split_step is None
 
 
@@ -260,9 +340,7 @@ def test_a_reading_older_than_the_picture_says_its_step():
 
 
 def test_a_narrow_panel_drops_pieces_but_never_cuts_a_number():
-    trainer = Trainer(FAST)
-    fresh_snapshot(trainer, 250)
-    snap = fresh_snapshot(trainer, 50)
+    _, snap = forecast_snapshot()
     copies = fresh_snapshot(Trainer(Config(init="symmetric", epsilon=0.0)), 100)
     for shown in (snap, dataclasses.replace(snap, step=snap.step + 40), copies):
         pieces = reading_words(shown.summary(), format_signed, format_steps)
@@ -277,10 +355,7 @@ def test_a_narrow_panel_drops_pieces_but_never_cuts_a_number():
 
 
 def test_a_split_forecast_is_said_to_be_at_the_current_rate():
-    trainer = Trainer(FAST)
-    fresh_snapshot(trainer, 250)
-    snap = fresh_snapshot(trainer, 50)
-    assert snap.predicted_split_range is not None
+    _, snap = forecast_snapshot()
     words = text(snap)
     assert "split at the current rate" in words
     assert "split" in train_row(snap) and "at the current rate" in train_row(snap)

@@ -109,7 +109,7 @@ class Instruments:
         last_config, last = self._readings[-1] if self._readings else (None, None)
         if last is None or last_config != config or last.step > step:
             return 0 if self.splits.distinct == 1 else None
-        if not last.chord:  # None, or exact copies: nothing to forecast
+        if not (last.chord or last.sign_approach):  # exact copies: nothing to forecast
             return None
         return max(0, last.step + self._stride(config) - step)
 

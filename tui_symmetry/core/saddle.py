@@ -45,16 +45,21 @@ zero and reads as exactly 0: differences neither grow nor shrink, to second orde
 
 The split forecast.  The units stop being all alike when the largest chord ‖ĉ_i − ĉ_j‖
 between canonical unit directions (similarity S = 1 − chord²/2,
-similarity.separation_matrix) exceeds
-√(2·(1 − threshold)).  At the current rate the chord gets there in ln(chord_split /
-chord) / rate steps, but one instant's rate is a poor guide: the curvature softens as
-the one-unit fit improves (on moons from ×e every 12 steps to ×e every 2,400), and the
-chord is a difference of *directions*, which a difference along a unit's own direction
-does not change, so it often grows more slowly than the curvature says.
-:func:`forecast_split` therefore compares readings and gives a range: from the steps left
-at the curvature's rate to those at the rate the chord really grew, widened by how
-much the rate itself has been moving (see its docstring; measured in docs/maths.md,
-"The split forecast").
+similarity.separation_matrix) exceeds √(2·(1 − threshold)).  For tanh and sigmoid the
+canonical direction is [ŵ, sgn v]/√2 (the balanced cosine), so that happens in one of
+two ways: the incoming directions part (the chord is then ‖ŵ_i − ŵ_j‖/√2 and grows
+smoothly), or one unit's outgoing weight v reaches zero and its sign leaves the others
+(S drops at once from ≈ 1 to 0.71 at v = 0 and to ≈ 0 past it, however alike the
+incoming directions still are: the default run splits this way).  The chord cannot see
+the second way coming; the size of |v| can (:func:`sign_approach`).  At the current rate
+each gets there in ln(1/x)/rate steps (x = 1 at the split), but one instant's rate is a
+poor guide: the curvature softens as the one-unit fit improves (on moons from ×e every
+12 steps to ×e every 2,400), and a difference along a unit's own incoming direction does
+not turn [ŵ], so the chord often grows more slowly than the curvature says.
+:func:`forecast_split` therefore compares readings and gives a range: from the steps
+left at the curvature's rate to those at the rate each way really moved, widened by how
+much the rate itself has been moving (see its docstring; measured in docs/maths.md, "The
+split forecast").
 """
 
 from __future__ import annotations
@@ -82,7 +87,7 @@ LANCZOS_TOL = 1e-7
 OP_OVERHEAD = 2_000
 HVP_OPS = 24  # numpy calls in one Hessian-vector product, the basis changes included
 LANCZOS_STEP_OPS = 12  # and in the rest of one Lanczos step (orthogonalising, eigh of T)
-CHORD_OPS = 12  # numpy calls of largest_chord, each over H² · K elements
+CHORD_OPS = 16  # numpy calls of largest_chord and sign_approach, each over <= H² · K elements
 # How much larger than its first-order estimate the rounding error of λ is allowed to be
 # before λ counts as a number rather than zero (see rounding_bound).
 ROUNDING_SAFETY = 4.0
@@ -107,11 +112,14 @@ FORECAST_MAX_WIDENING = 1.0
 class SaddleReading:
     """One measurement of the saddle (see the module doc), taken at ``step``.
 
-    ``chord`` is the largest chord between the units' directions, measured while all
-    units are alike and their differences grow (what a forecast extrapolates).  The
-    forecast itself needs two readings (:func:`forecast_split`): ``predicted_split_step``
-    is where the chord reaches the split at the current rate, ``split_range`` the
-    range (first, last step) the split is expected in; both None without a forecast.
+    While all units are alike and their differences grow, it measures how near they are
+    to splitting along each of the two ways a split comes about (what a forecast
+    extrapolates): ``chord``, the largest chord between the units' canonical directions,
+    and ``sign_approach`` (:func:`sign_approach`), how far the outgoing weight nearest
+    zero has come toward it.  The forecast itself needs two readings
+    (:func:`forecast_split`): ``predicted_split_step`` is where the nearer of the two
+    reaches the split at the current rate, ``split_range`` the range (first, last step)
+    the split is expected in; both None without a forecast.
     """
 
     step: int
@@ -121,6 +129,7 @@ class SaddleReading:
     predicted_split_step: int | None = None
     chord: float | None = None
     split_range: tuple[int, int] | None = None
+    sign_approach: float | None = None
 
     @property
     def efold_steps(self) -> float | None:
@@ -342,6 +351,24 @@ def largest_chord(units: np.ndarray, live: np.ndarray, activation: str) -> float
     return float(separation_matrix(units[live], activation).max())
 
 
+def sign_approach(outgoing: np.ndarray) -> float | None:
+    """1 − min|v| / mean|v| over the outgoing weights ``v`` of the live units.
+
+    How far the outgoing weight nearest zero has come from the units' mean size toward
+    zero: the similarity weighs the sign of v as much as the incoming direction, so the
+    units split the moment one v reaches zero (value 1), however alike their incoming
+    directions still are.  Its distance from the mean is a difference between units,
+    which grows with the others.  None when every v is zero (no sign to lose).
+    Computed as mean(|v| − min|v|) / mean|v|, which is exactly 0 for equal sizes (a mean
+    of equal numbers may round off them): exact copies have nothing to forecast.
+    """
+    sizes = np.abs(outgoing)
+    mean = float(sizes.mean()) if len(sizes) else 0.0
+    if not mean > 0.0:
+        return None
+    return float((sizes - sizes.min()).mean()) / mean
+
+
 class SaddleMeter:
     """Measures the saddle of one run; keeps its last eigenvector for a warm start."""
 
@@ -420,20 +447,31 @@ class SaddleMeter:
     def measure(self, theta: np.ndarray, config: Config, step: int,
                 all_alike: bool) -> SaddleReading:
         """Spread, curvature, growth rate and (while all units are alike and their
-        differences grow, for a smooth activation) the largest chord, which a forecast
-        extrapolates."""
+        differences grow, for a smooth activation) how near they are to a split: the
+        largest chord and the sign approach, which a forecast extrapolates."""
         params = self.layout.views(theta)
         units = np.column_stack([params.W1, params.b1, params.W2[0]])
         spread_now = spread(units)
         curvature = self.curvature(units, float(params.b2[0]), config)
         rate = None if curvature is None else growth_rate(curvature, config)
-        chord = None
+        chord = approach = None
         if all_alike and rate is not None and rate > 0 and self.activation not in KINKED:
             live = (params.W1 != 0).any(axis=1)
             chord = largest_chord(units, live, config.activation)
+            approach = sign_approach(units[live, -1])
             H, K = units.shape
             self.last_work += CHORD_OPS * (OP_OVERHEAD + H * H * K)
-        return SaddleReading(step, spread_now, curvature, rate, chord=chord)
+        return SaddleReading(step, spread_now, curvature, rate, chord=chord,
+                             sign_approach=approach)
+
+
+def split_progress(reading: SaddleReading,
+                   chord_at_split: float) -> tuple[float | None, float | None]:
+    """How near a reading's units are to splitting, along each way a split comes about,
+    1 at the split: (largest chord / ``chord_at_split``, sign approach); None where not
+    measured."""
+    chord = None if reading.chord is None else reading.chord / chord_at_split
+    return chord, reading.sign_approach
 
 
 def forecast_split(earlier: Sequence[SaddleReading], current: SaddleReading,
@@ -441,49 +479,77 @@ def forecast_split(earlier: Sequence[SaddleReading], current: SaddleReading,
     """``current`` with a split forecast from it and ``earlier`` readings (oldest first,
     all before it, of the same settings), if they bear one out.
 
-    At the current rate g the chord c reaches ``chord_at_split`` in R = ln(c_split/c)/g
-    steps.  The readings say how far to trust that:
+    Units split along whichever way gets there first (:func:`split_progress`): the
+    largest chord reaching ``chord_at_split`` or an outgoing weight reaching zero.  For
+    each way x (1 at the split) the readings give two paces:
 
-    * since the last one, Δ steps back, the chord itself grew at m = ln(c/c₀)/Δ, often
-      slower than g (a difference along the units' own direction turns no direction),
-      so the split comes somewhere around R and ln(c_split/c)/m: the range spans both;
-    * the rate moves: against each reading i as far back as the forecast looks ahead
-      (R steps, and at least the last one) it changed by |g − g_i|/g over s − s_i
-      steps; carried on over the R steps to come, the largest of these is the drift,
-      and u = FORECAST_MARGIN + FORECAST_DRIFT·drift: the range reaches a factor
-      1 + u beyond both.  Looking back as far as ahead catches a rate that only seems
-      steady because it is turning.  No forecast while the chord does not grow, or
-      when u exceeds FORECAST_MAX_WIDENING (the rate is still changing fast: early on).
+    * at the current rate g, R = ln(1/x)/g steps;
+    * at the rate x itself grew since the last reading, Δ steps back, m = ln(x/x₀)/Δ,
+      often slower than g: that way's split comes somewhere around R and ln(1/x)/m.
 
-    Measured on xor, circles and moons (docs/maths.md, "The split forecast"), the
-    lasting split fell inside the range in 99 % of the readings that gave one.
+    The rate moves: against each reading i as far back as the forecast looks ahead
+    (the nearer way's R, and at least the last reading) it changed by |g − g_i|/g over
+    s − s_i steps; carried on over the R steps to come, the largest of these is the
+    drift, and u = FORECAST_MARGIN + FORECAST_DRIFT·drift.  The range runs from the
+    soonest of all the paces, shortened by a factor 1 + u, to the soonest of the ways'
+    latest paces, lengthened by 1 + u.  No forecast when u exceeds
+    FORECAST_MAX_WIDENING (the rate still changes fast: early on), or when neither way
+    grew since the last reading.
+
+    Measured on xor, circles and moons, in and out of sample (docs/maths.md, "The split
+    forecast"): the lasting split fell inside the range in 99.9 % of the readings that
+    gave one (98.4 % with sigmoid).
     """
     if not earlier:
         return current
     last = earlier[-1]
-    c0, c, g = last.chord, current.chord, current.growth_rate
-    span = current.step - last.step
-    if (c0 is None or c is None or g is None or span <= 0
-            or not (c0 > 0.0 and c0 < c < chord_at_split and g > 0)):
+    g, span = current.growth_rate, current.step - last.step
+    if g is None or not g > 0 or span <= 0:
         return current
-    to_go = math.log(chord_at_split / c)
-    left = to_go / g
-    drift = 0.0
-    for reading in reversed(earlier):
-        back = current.step - reading.step
-        if reading is not last and back > left:
-            break
-        if reading.growth_rate is None or back <= 0:
-            return current
-        drift = max(drift, abs(g - reading.growth_rate) / g * left / back)
+    ways = []  # per way: steps left at the current rate, the soonest and latest paces
+    for x0, x in zip(split_progress(last, chord_at_split),
+                     split_progress(current, chord_at_split), strict=True):
+        if x is None or not 0.0 < x < 1.0:
+            continue
+        to_go = -math.log(x)
+        rates = [g, math.log(x / x0) / span] if x0 is not None and 0.0 < x0 < x else [g, 0.0]
+        soonest = to_go / max(rates)
+        latest = to_go / min(rates) if min(rates) > 0 else math.inf
+        ways.append((to_go / g, soonest, latest))
+    if not ways:
+        return current
+    left = min(way[0] for way in ways)
+    latest = min(way[2] for way in ways)
+    if not math.isfinite(latest):
+        return current
+    drift = _rate_drift(earlier, current, left)
+    if drift is None:
+        return current
     widening = FORECAST_MARGIN + FORECAST_DRIFT * drift
     if widening > FORECAST_MAX_WIDENING:
         return current
-    shortest, longest = sorted((left, to_go * span / math.log(c / c0)))
-    first = current.step + max(1, math.floor(shortest / (1.0 + widening)))
-    final = current.step + math.ceil(longest * (1.0 + widening))
+    soonest = min(way[1] for way in ways)
+    first = current.step + max(1, math.floor(soonest / (1.0 + widening)))
+    final = current.step + math.ceil(latest * (1.0 + widening))
     point = current.step + math.ceil(left)
     return replace(current, predicted_split_step=point, split_range=(first, final))
+
+
+def _rate_drift(earlier: Sequence[SaddleReading], current: SaddleReading,
+                ahead: float) -> float | None:
+    """The largest |g − g_i|/g · ahead/(s − s_i) over the earlier readings as far back
+    as ``ahead`` steps (and at least the last): the rate's change carried over the steps
+    to come.  None if one of them has no rate."""
+    g = current.growth_rate
+    drift = 0.0
+    for reading in reversed(earlier):
+        back = current.step - reading.step
+        if reading is not earlier[-1] and back > ahead:
+            break
+        if reading.growth_rate is None or back <= 0:
+            return None
+        drift = max(drift, abs(g - reading.growth_rate) / g * ahead / back)
+    return drift
 
 
 def lanczos_smallest(matvec, start: np.ndarray, iterations: int,
