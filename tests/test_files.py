@@ -26,7 +26,7 @@ import pytest
 from conftest import TEST_CONFIG, Drive, MakeApp, process_env, wait_until
 from textual.pilot import Pilot
 
-from tui_symmetry import cli, compare, export, sweep
+from tui_symmetry import cli, compare, export, settings, sweep
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments import sweep as experiment
@@ -301,8 +301,8 @@ def test_a_config_that_is_not_a_regular_file_is_refused(make: Any, why: str,
                                                         tmp_path: Path) -> None:
     path = tmp_path / "run.json"
     make(path)
-    with pytest.raises(cli.UsageError) as error:
-        cli.load_config_file(str(path))
+    with pytest.raises(settings.SettingsFileError) as error:
+        settings.read_settings_file(str(path))
     assert str(error.value) == f"config {path}: {why}"
 
 
@@ -313,7 +313,7 @@ def test_a_config_that_is_not_a_regular_file_is_refused(make: Any, why: str,
 def test_a_byte_order_mark_is_read_past(name: str, text: str, tmp_path: Path) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    assert cli.load_config_file(str(path)) == {"hidden": 4, "init": "xavier"}
+    assert settings.read_settings_file(str(path)) == {"hidden": 4, "init": "xavier"}
 
 
 @pytest.mark.parametrize("name", ["run.toml", "run.json"])
@@ -322,8 +322,8 @@ def test_an_empty_config_is_one_rule_for_toml_and_json(name: str, text: str,
                                                        tmp_path: Path) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(cli.UsageError) as error:
-        cli.load_config_file(str(path))
+    with pytest.raises(settings.SettingsFileError) as error:
+        settings.read_settings_file(str(path))
     assert str(error.value) == (f"config {path}: the file is empty (a file of the defaults "
                                 "holds {} in JSON, or a comment in TOML)")
 
@@ -334,7 +334,7 @@ def test_a_config_that_sets_nothing_means_the_defaults(name: str, text: str,
                                                        tmp_path: Path) -> None:
     path = tmp_path / name
     path.write_text(text)
-    assert cli.load_config_file(str(path)) == {}
+    assert settings.read_settings_file(str(path)) == {}
 
 
 # -- sweep -----------------------------------------------------------------------------------------
@@ -505,8 +505,8 @@ def test_w_never_overwrites_other_settings(tmp_path: Path, make_app: MakeApp,
         assert app.notice == f"saved {tmp_path / 'tui-symmetry-xor-h6-seed1-2.config.toml'}"
 
     drive(app, script)
-    first = cli.load_config_file(str(base))
-    second = cli.load_config_file(str(tmp_path / "tui-symmetry-xor-h6-seed1-2.config.toml"))
+    first = settings.read_settings_file(str(base))
+    second = settings.read_settings_file(str(tmp_path / "tui-symmetry-xor-h6-seed1-2.config.toml"))
     assert first["lr"] == TEST_CONFIG.lr != second["lr"]
     assert len(list(tmp_path.iterdir())) == 2
 

@@ -23,7 +23,6 @@ import functools
 import json
 import os
 import re
-import stat
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, TextIO
@@ -31,14 +30,13 @@ from typing import Any, NoReturn, TextIO
 import numpy as np
 
 from tui_symmetry import __version__
-from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
+from tui_symmetry.core.config import FIELDS, Config, ConfigError, FieldSpec
 from tui_symmetry.core.saddle import join_words, reading_name, reading_words
 from tui_symmetry.experiments import headless
 from tui_symmetry.experiments.headless import Chunk
 from tui_symmetry.export import (
     CannotWrite,
     check_writable,
-    not_a_regular_file,
     os_error_reason,
     run_document,
     write_json_atomic,
@@ -46,7 +44,16 @@ from tui_symmetry.export import (
 from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
 from tui_symmetry.scenarios import listing as scenario_listing
 from tui_symmetry.serve import DEFAULT_HOST, DEFAULT_PORT, PORT, served_by_web_driver
-from tui_symmetry.settings import DEFAULT_FPS, FPS, PROG, SPEED, VIEWS, parse_speed
+from tui_symmetry.settings import (
+    DEFAULT_FPS,
+    FPS,
+    PROG,
+    SPEED,
+    VIEWS,
+    SettingsFileError,
+    parse_speed,
+    read_settings_file,
+)
 
 EXIT_OK = 0
 EXIT_RUNTIME = 1
@@ -336,83 +343,6 @@ def build_train_parser() -> _Parser:
 # -- configuration -------------------------------------------------------------------
 
 
-def load_config_file(path: str) -> dict[str, Any]:
-    """Read run settings from a TOML or JSON file (chosen by extension), validated.
-
-    The file is a flat table of options (``hidden = 8``; ``test-fraction`` or
-    ``test_fraction``) or a document holding one under ``config`` — so a ``train --json``
-    output or an export can seed a new run.  Raises UsageError naming the file.
-    """
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in (".toml", ".json"):
-        raise UsageError(f"config {path}: unknown file type {ext or '(none)'!r}; "
-                         "use a .toml or .json file")
-    raw = _read_regular_file(path)
-    try:
-        # utf-8-sig: a byte-order mark, as some Windows editors write, is not a setting.
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError(f"config {path}: not UTF-8 text") from None
-    if not text.strip():
-        # One rule for both formats: an empty file is more likely a failed copy than a
-        # wish for the defaults, which a file says with {} or a comment.
-        raise UsageError(f"config {path}: the file is empty (a file of the defaults holds "
-                         "{} in JSON, or a comment in TOML)")
-    try:
-        document = json.loads(text) if ext == ".json" else _toml_loads(text)
-    except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
-        raise UsageError(f"config {path}: invalid {ext[1:].upper()}: {exc}") from None
-    if isinstance(document, dict) and isinstance(document.get("config"), dict):
-        document = document["config"]
-    if not isinstance(document, dict):
-        raise UsageError(f"config {path}: expected a table of settings")
-    values: dict[str, Any] = {}
-    for key, value in document.items():
-        name = str(key).replace("-", "_")
-        spec = FIELD_BY_NAME.get(name)
-        if spec is None:
-            raise UsageError(f"config {path}: unknown setting {key!r}")
-        try:
-            values[name] = spec.coerce(value)
-        except ConfigError as exc:
-            raise UsageError(f"config {path}: {exc}") from None
-    return values
-
-
-def _read_regular_file(path: str) -> bytes:
-    """The bytes of ``path``, refusing (UsageError) anything but a regular file.
-
-    Checked before opening: opening a FIFO waits for a writer for ever, a device may
-    never end (/dev/zero) or act on being opened.  O_NONBLOCK and a second look at the
-    opened file close the gap in which the name could change.
-    """
-    try:
-        before = os.stat(path).st_mode
-        if stat.S_ISREG(before):
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-            with os.fdopen(fd, "rb") as fh:
-                opened = os.fstat(fh.fileno()).st_mode
-                if stat.S_ISREG(opened):
-                    return fh.read()
-                before = opened
-    except OSError as exc:
-        raise UsageError(f"cannot read config {path}: {_reason(exc)}") from None
-    raise UsageError(f"config {path}: {not_a_regular_file(path, before)}")
-
-
-def _toml_loads(text: str) -> Any:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ModuleNotFoundError:
-            raise UsageError(
-                "TOML config files need Python 3.11+ (or the tomli package); use JSON"
-            ) from None
-    return tomllib.loads(text)
-
-
 def build_config(args: argparse.Namespace) -> Config:
     """The Config of --scenario, overlaid with --config, overlaid with the typed flags.
 
@@ -422,7 +352,10 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.scenario is not None:
         values.update(find_scenario(args.scenario).config.to_dict())
     if args.config is not None:
-        values.update(load_config_file(args.config))
+        try:
+            values.update(read_settings_file(args.config))
+        except SettingsFileError as exc:
+            raise UsageError(str(exc)) from None
     given = vars(args)
     for spec in FIELDS:
         if spec.name in given:
@@ -849,13 +782,6 @@ def _isatty(stream: TextIO | None) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):  # replaced or closed streams
         return False
-
-
-def _reason(exc: BaseException) -> str:
-    """An exception as a short reason, without errno noise or temp-file names."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
 
 
 # -- entry point ---------------------------------------------------------------------------

@@ -47,7 +47,7 @@ from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
 from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, SETTINGS_WIDTH, MainScreen
 from tui_symmetry.app.numbers import format_significant
 from tui_symmetry.app.screens import HelpRow, HelpScreen
-from tui_symmetry.app.share import command_line, save_config, save_export, save_screenshot
+from tui_symmetry.app.share import save_config, save_export, save_screenshot
 from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
 from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets.units import unit_name
@@ -56,7 +56,7 @@ from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 from tui_symmetry.runner import ProcessRunner, Runner
 from tui_symmetry.scenarios import SCENARIOS, Scenario
-from tui_symmetry.settings import DEFAULT_FPS, PROG, VIEWS, View
+from tui_symmetry.settings import DEFAULT_FPS, PROG, VIEWS, View, command_line
 
 
 def permutation_notice(before: Snapshot, after: Snapshot, perm: np.ndarray) -> str:
