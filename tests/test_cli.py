@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from conftest import CHECKOUT, process_env, processes_in_session
 
+import tui_symmetry
 from tui_symmetry import cli
 from tui_symmetry.core.chance import symmetry_chance
 from tui_symmetry.core.config import FIELDS, Config
@@ -699,7 +700,7 @@ def test_real_processes_run_this_checkout(tmp_path: Path) -> None:
         [sys.executable, "-c", "import tui_symmetry; print(tui_symmetry.__file__)"],
         cwd=tmp_path, env=process_env(), capture_output=True, text=True, timeout=60, check=True,
     )
-    assert proc.stdout.strip() == str(Path(cli.__file__).with_name("__init__.py").resolve())
+    assert proc.stdout.strip() == str(Path(tui_symmetry.__file__).resolve())
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], ["train", "--help"]])
