@@ -25,8 +25,9 @@ from conftest import CHECKOUT, process_env, processes_in_session
 
 import tui_symmetry
 from tui_symmetry import cli
+from tui_symmetry.cli import parsing, progress
 from tui_symmetry.core.chance import symmetry_chance
-from tui_symmetry.core.config import FIELDS, Config
+from tui_symmetry.core.config import FIELDS, Config, FieldSpec
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments import headless
 from tui_symmetry.export import (
@@ -229,11 +230,11 @@ NUMERIC_FIELDS = [spec for spec in FIELDS if not spec.choices]
 @pytest.mark.parametrize(
     ("command", "spec"),
     [*((["train", "--steps", "5"], spec) for spec in NUMERIC_FIELDS),
-     (["train"], cli.STEPS), ([], FPS), *(([], spec) for spec in NUMERIC_FIELDS)],
+     (["train"], parsing.STEPS), ([], FPS), *(([], spec) for spec in NUMERIC_FIELDS)],
     ids=lambda x: x.flag if hasattr(x, "flag") else " ".join(x) or "app",
 )
 def test_every_option_given_a_negative_number_names_its_range(
-    command: list[str], spec: cli.FieldSpec, value: str, form: str,
+    command: list[str], spec: FieldSpec, value: str, form: str,
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Every numeric option's range starts at 0 or above, so each of these is out of it."""
@@ -509,7 +510,7 @@ def test_progress_bar_only_on_a_terminal_without_json(
     monkeypatch.setattr(sys, "stdout", stdout)
     monkeypatch.setattr(sys, "stderr", stderr)
     # Show the bar even for this short run, and update it many times.
-    monkeypatch.setattr(cli, "PROGRESS_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(progress, "PROGRESS_AFTER_SECONDS", 0.0)
     monkeypatch.setattr(headless, "FIRST_CHUNK", 5)
     monkeypatch.setattr(headless, "CHUNK_SECONDS", 0.0)
     argv = ["train", "--steps", "40", *(["--json"] if json_output else [])]
@@ -526,7 +527,7 @@ def test_progress_bar_only_on_a_terminal_without_json(
 
 def test_no_progress_output_when_not_a_terminal(capsys: pytest.CaptureFixture[str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "PROGRESS_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(progress, "PROGRESS_AFTER_SECONDS", 0.0)
     code, out, err = run_main(capsys, ["train", "--steps", "40"])
     assert code == 0 and err == ""
     assert out.startswith("steps ")
@@ -731,7 +732,8 @@ def test_help_lists_every_option_with_its_range(
     for spec in FIELDS:
         assert spec.flag in flat
         assert f"{spec.help}; {spec.describe_range()} (default: " in flat
-    assert (f"{cli.STEPS.help}; {cli.STEPS.describe_range()}" in flat) == (argv[0] == "train")
+    steps = parsing.STEPS
+    assert (f"{steps.help}; {steps.describe_range()}" in flat) == (argv[0] == "train")
     assert (f"{FPS.help}; {FPS.describe_range()} (default: 20.0)" in flat) == (argv[0] != "train")
     assert (f"{SPEED.help}; {SPEED.describe_range()} (default: full)" in flat) == (
         argv[0] != "train")

@@ -26,7 +26,8 @@ import pytest
 from conftest import TEST_CONFIG, Drive, MakeApp, process_env, wait_until
 from textual.pilot import Pilot
 
-from tui_symmetry import cli, compare, export, settings, sweep
+from tui_symmetry import cli, export, settings, sweep
+from tui_symmetry.cli import errors, output
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments import sweep as experiment
@@ -252,7 +253,7 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_1(
 @pytest.mark.parametrize("form", [[], ["--csv"], ["--json"]])
 def test_sweep_output_that_cannot_be_written_is_a_runtime_failure(form: list[str]) -> None:
     argv = ["--vary", "seed=0,1", "--steps", "3", "--samples", "40", *form]
-    with pytest.raises(cli.RuntimeFailure) as error:
+    with pytest.raises(errors.RuntimeFailure) as error:
         sweep.run_sweep_command(argv, FullStream(), io.StringIO(),
                                 executor_factory=lambda jobs, _: ThreadPoolExecutor(jobs))
     assert f"tui-symmetry: error: {error.value}\n" == FULL
@@ -347,7 +348,7 @@ def test_a_config_that_sets_nothing_means_the_defaults(name: str, text: str,
     ("lr= , 0.1", "value 1 of 2 is empty"),
 ])
 def test_an_empty_vary_value_is_an_error_naming_it(text: str, which: str) -> None:
-    with pytest.raises(cli.UsageError) as error:
+    with pytest.raises(errors.UsageError) as error:
         sweep.parse_vary(text)
     assert str(error.value) == f"--vary {text!r}: {which}"
 
@@ -377,7 +378,7 @@ def test_a_large_grid_asks_for_yes_with_its_size_and_an_estimate(
 
     monkeypatch.setattr(experiment, "trial_run", trial)
     out, err = io.StringIO(), io.StringIO()
-    with pytest.raises(cli.UsageError) as error:
+    with pytest.raises(errors.UsageError) as error:
         sweep.run_sweep_command([*grid, "--jobs", "2"], out, err, executor_factory=starting)
     message = str(error.value)
     assert message.startswith(f"the grid has {count}; about ")
@@ -459,11 +460,11 @@ def test_compare_off_a_terminal_prints_one_row_per_line(monkeypatch: pytest.Monk
     """The stable format for scripts: one row a line, whatever COLUMNS says."""
     monkeypatch.setenv("COLUMNS", "40")
     monkeypatch.setattr(sys, "stdout", io.StringIO())
-    assert compare.report_width(sys.stdout) is None
+    assert output.report_width(sys.stdout) is None
     assert cli.main(COMPARE) == 0
     lines = sys.stdout.getvalue().splitlines()
     assert [i for i, line in enumerate(lines) if line.startswith(" ")] == [0]  # the header
-    assert compare.report_width(Terminal()) == 40
+    assert output.report_width(Terminal()) == 40
 
 
 # -- the app: names that never overwrite -------------------------------------------------------

@@ -22,6 +22,7 @@ from tui_symmetry.app.controller import RunController
 from tui_symmetry.app.lecture import SCENE_NAMES, ScenePicker
 from tui_symmetry.app.screenshots import README_SCENES
 from tui_symmetry.app.share import write_config
+from tui_symmetry.cli import errors, parsing
 from tui_symmetry.core import Config
 from tui_symmetry.runner import SyncRunner
 from tui_symmetry.scenarios import SCENARIOS, get_scenario, listing
@@ -159,7 +160,7 @@ def _parse(line: str):
     words = shlex.split(line)
     assert words[0] == "tui-symmetry"
     args = cli.build_app_parser().parse_args(words[1:])
-    return cli.build_config(args), cli._app_options(args)[1]
+    return parsing.build_config(args), parsing.app_options(args)[1]
 
 
 def test_y_shows_a_command_line_that_reproduces_the_settings_and_speed():
@@ -198,7 +199,7 @@ def test_w_writes_toml_that_config_loads_and_f12_an_svg(tmp_path: Path):
         assert [f.name for f in files] == ["tui-symmetry-sine-basis-h12-seed0.config.toml"]
         assert str(files[0]) in app.notice
         args = cli.build_app_parser().parse_args(["--config", str(files[0])])
-        assert cli.build_config(args) == app.config != scenario.config
+        assert parsing.build_config(args) == app.config != scenario.config
         await pilot.press("f12")
         svgs = list(tmp_path.glob("*.svg"))
         # The scene opens its view, the units: the name says so.
@@ -235,8 +236,8 @@ def test_write_errors_are_one_line_and_the_app_stays_up(tmp_path: Path):
 def test_a_bad_saved_config_is_one_line_naming_the_key(tmp_path: Path, change, named):
     path, _ = write_config(tmp_path, get_scenario("sine-basis").config)
     path.write_text(path.read_text().replace(*change))
-    with pytest.raises(cli.UsageError) as error:
-        cli.build_config(cli.build_app_parser().parse_args(["--config", str(path)]))
+    with pytest.raises(errors.UsageError) as error:
+        parsing.build_config(cli.build_app_parser().parse_args(["--config", str(path)]))
     assert named in str(error.value) and "\n" not in str(error.value)
 
 

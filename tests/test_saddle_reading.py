@@ -17,7 +17,7 @@ from conftest import RecordingOutbox
 
 from tui_symmetry.app.numbers import format_signed
 from tui_symmetry.app.widgets.saddle import format_steps, saddle_lines
-from tui_symmetry.cli import summary_rows
+from tui_symmetry.cli.report import summary_rows
 from tui_symmetry.core import instruments as instruments_module
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.saddle import (

@@ -19,6 +19,7 @@ import pytest
 from conftest import process_env
 
 from tui_symmetry import cli
+from tui_symmetry.cli import parsing
 from tui_symmetry.core.config import Config
 from tui_symmetry.serve import (
     WEB_DRIVER,
@@ -73,10 +74,10 @@ def test_served_app_gets_the_options_as_typed(tmp_path: Path,
     # The served app builds from those words what serve checked.
     served = cli.build_app_parser().parse_args(words)
     given = cli.build_serve_parser().parse_args(argv)
-    assert cli.build_config(served) == cli.build_config(given)
-    assert cli.build_config(served) == Config().replace(
-        **{**cli.find_scenario("tie-collapses").changes(), "hidden": 4, "lr": 0.05})
-    assert cli._app_options(served) == cli._app_options(given) == (10.0, None)
+    assert parsing.build_config(served) == parsing.build_config(given)
+    assert parsing.build_config(served) == Config().replace(
+        **{**parsing.find_scenario("tie-collapses").changes(), "hidden": 4, "lr": 0.05})
+    assert parsing.app_options(served) == parsing.app_options(given) == (10.0, None)
 
 
 @pytest.mark.parametrize(("argv", "fragment"), [
@@ -160,7 +161,7 @@ def test_the_app_needs_a_terminal_unless_served(
         monkeypatch.setenv("TEXTUAL_DRIVER", driver)
     code = cli.main(["--scenario", "zero-stuck"])
     if starts:
-        assert code == 0 and started == [cli.find_scenario("zero-stuck").config]
+        assert code == 0 and started == [parsing.find_scenario("zero-stuck").config]
     else:
         assert code == 2 and started == []
         assert "needs an interactive terminal" in capsys.readouterr().err

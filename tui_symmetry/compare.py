@@ -16,12 +16,26 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import shutil
 import textwrap
 from collections.abc import Sequence
 from typing import TextIO
 
-from tui_symmetry import cli
+from tui_symmetry.cli.errors import ExitCode, UsageError
+from tui_symmetry.cli.output import isatty, report_width, write_output
+from tui_symmetry.cli.parsing import (
+    STEPS,
+    STEPS_DEFAULT,
+    STEPS_OR_SCENE,
+    Parser,
+    add_run_options,
+    build_config,
+    coerce_option,
+    find_scenario,
+    join_option_values,
+    missing_steps,
+)
+from tui_symmetry.cli.progress import ChunkProgress
+from tui_symmetry.cli.report import summary_rows
 from tui_symmetry.core.config import FIELDS, Config, FieldSpec
 from tui_symmetry.core.matching import UNMATCHED, Matching
 from tui_symmetry.experiments.baseline import BASELINE_STARTS
@@ -43,7 +57,7 @@ BASELINE_RUNS = FieldSpec(
 PAIRS_SHOWN = 16
 
 COMPARE_USAGE = (f'{PROG} compare --a "OPTIONS" --b "OPTIONS" [OPTIONS] '
-                 f"{cli.STEPS_OR_SCENE} [--json]")
+                 f"{STEPS_OR_SCENE} [--json]")
 COMPARE_DESCRIPTION = (
     "Train two networks on the same data and seed, differing only in what --a and --b\n"
     "give, step for step; print both summaries side by side, B's units matched to A's\n"
@@ -57,9 +71,9 @@ COMPARE_EPILOG = (
 )
 
 
-def build_compare_parser() -> cli._Parser:
+def build_compare_parser() -> Parser:
     """The parser for ``tui-symmetry compare ...``: its own options and the shared ones."""
-    parser = cli._Parser(
+    parser = Parser(
         prog=f"{PROG} compare",
         usage=COMPARE_USAGE,
         description=COMPARE_DESCRIPTION,
@@ -73,37 +87,37 @@ def build_compare_parser() -> cli._Parser:
                           help=f"run options for run {side.upper()} only, quoted")
         parser.ranges[f"--{side}"] = f'run options in quotes, e.g. --{side} "--init xavier"'
     runs.add_argument("--steps", default=None, metavar="N",
-                      help=f"{cli.STEPS.help}, each run; {cli.STEPS.describe_range()} "
-                      f"({cli.STEPS_DEFAULT}; a scene named in --a or --b counts too, "
+                      help=f"{STEPS.help}, each run; {STEPS.describe_range()} "
+                      f"({STEPS_DEFAULT}; a scene named in --a or --b counts too, "
                       "if their points agree)")
     runs.add_argument("--baseline-runs", default=str(BASELINE_STARTS), metavar="N",
                       help=f"{BASELINE_RUNS.help}; {BASELINE_RUNS.describe_range()}, "
                       f"default {BASELINE_STARTS}")
     runs.add_argument("--json", action="store_true",
                       help="print one JSON object instead of the report (no progress bar)")
-    parser.ranges["--steps"] = cli.STEPS.describe_range()
+    parser.ranges["--steps"] = STEPS.describe_range()
     parser.ranges["--baseline-runs"] = BASELINE_RUNS.describe_range()
-    cli._add_run_options(parser)
+    add_run_options(parser)
     return parser
 
 
-def build_side_parser(side: str) -> cli._Parser:
+def build_side_parser(side: str) -> Parser:
     """The parser for the words inside ``--a`` or ``--b``: the run options, nothing else."""
-    parser = cli._Parser(prog=f"{PROG} compare --{side}", add_help=False,
+    parser = Parser(prog=f"{PROG} compare --{side}", add_help=False,
                          allow_abbrev=False)
-    cli._add_run_options(parser)
+    add_run_options(parser)
     return parser
 
 
-def _attach_side_values(parser: cli._Parser, argv: Sequence[str]) -> list[str]:
+def _attach_side_values(parser: Parser, argv: Sequence[str]) -> list[str]:
     """``--a WORDS`` becomes ``--a=WORDS``: the value of --a is itself made of options.
 
     argparse would take a one-word value like ``--init=xavier`` for a shared option and
     leave --a without a value.  A following word that is exactly an option of compare
     (``--a --b ...``) is not taken: --a is missing its value, and argparse says so.
     """
-    return cli.join_option_values(argv, lambda word, following: (
-        word in ("--a", "--b") and following not in parser._option_string_actions))
+    return join_option_values(argv, lambda word, following: (
+        word in ("--a", "--b") and not parser.is_option(following)))
 
 
 def side_args(shared: argparse.Namespace, side: str) -> argparse.Namespace:
@@ -118,20 +132,20 @@ def side_args(shared: argparse.Namespace, side: str) -> argparse.Namespace:
         words = shlex.split(getattr(shared, side))
     except ValueError as exc:  # "No closing quotation"
         reason = str(exc)
-        raise cli.UsageError(f"in --{side}: {reason[:1].lower()}{reason[1:]}") from None
+        raise UsageError(f"in --{side}: {reason[:1].lower()}{reason[1:]}") from None
     try:
         return build_side_parser(side).parse_args(words, argparse.Namespace(**vars(shared)))
-    except cli.UsageError as exc:
-        raise cli.UsageError(f"in --{side}: {exc}") from None
+    except UsageError as exc:
+        raise UsageError(f"in --{side}: {exc}") from None
 
 
 def side_config(shared: argparse.Namespace, side: str) -> Config:
     """Run ``side``'s Config (see :func:`side_args`); a bad value names ``--side``."""
     namespace = side_args(shared, side)
     try:
-        return cli.build_config(namespace)
-    except cli.UsageError as exc:
-        raise cli.UsageError(f"in --{side}: {exc}") from None
+        return build_config(namespace)
+    except UsageError as exc:
+        raise UsageError(f"in --{side}: {exc}") from None
 
 
 def compare_steps(shared: argparse.Namespace) -> int:
@@ -139,23 +153,23 @@ def compare_steps(shared: argparse.Namespace) -> int:
     from (``--scenario``, shared or given inside ``--a``/``--b``).  Two scenes that make
     their points at different steps leave it to the user: a UsageError naming both."""
     if shared.steps is not None:
-        return cli._coerce_option(cli.STEPS, shared.steps)
+        return coerce_option(STEPS, shared.steps)
     if shared.scenario is not None:
-        cli.find_scenario(shared.scenario)  # an unknown shared scene is not --a's
+        find_scenario(shared.scenario)  # an unknown shared scene is not --a's
     scenes = {}
     for side in SIDES:
         name = side_args(shared, side).scenario
         if name is not None:
             try:
-                scenes[side] = cli.find_scenario(name)
-            except cli.UsageError as exc:
-                raise cli.UsageError(f"in --{side}: {exc}") from None
+                scenes[side] = find_scenario(name)
+            except UsageError as exc:
+                raise UsageError(f"in --{side}: {exc}") from None
     points = {scene.point_step for scene in scenes.values()}
     if not points:
-        raise cli.missing_steps("compare")
+        raise missing_steps("compare")
     if len(points) > 1:
         a, b = scenes["a"], scenes["b"]
-        raise cli.UsageError(f"--a's scene {a.name} makes its point at step "
+        raise UsageError(f"--a's scene {a.name} makes its point at step "
                              f"{a.point_step:,} and --b's {b.name} at {b.point_step:,}: "
                              "give --steps N")
     return points.pop()
@@ -172,27 +186,18 @@ def run_compare_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> 
     parser = build_compare_parser()
     args = parser.parse_args(_attach_side_values(parser, argv))
     steps = compare_steps(args)
-    cli.build_config(args)  # a bad shared option is reported as such, not as A's
+    build_config(args)  # a bad shared option is reported as such, not as A's
     config_a, config_b = (side_config(args, side) for side in SIDES)
 
-    show_progress = not args.json and cli._isatty(stderr)
-    baseline_runs = cli._coerce_option(BASELINE_RUNS, args.baseline_runs)
-    with cli.ChunkProgress(stderr if show_progress else None, side_losses) as progress:
+    show_progress = not args.json and isatty(stderr)
+    baseline_runs = coerce_option(BASELINE_RUNS, args.baseline_runs)
+    with ChunkProgress(stderr if show_progress else None, side_losses) as progress:
         result = compare(config_a, config_b, steps, progress, baseline_runs)
     if args.json:
-        cli.write_output(stdout, json.dumps(result.to_dict(), allow_nan=False) + "\n")
+        write_output(stdout, json.dumps(result.to_dict(), allow_nan=False) + "\n")
     else:
-        cli.write_output(stdout, format_comparison(result, steps, report_width(stdout)))
-    return cli.EXIT_OK
-
-
-def report_width(stdout: TextIO) -> int | None:
-    """The columns the report may use: the terminal's (``COLUMNS`` overrides it, as
-    everywhere), or None when stdout is not a terminal: then every row stays on one
-    line, however long, so scripts reading the report see one stable format."""
-    if not cli._isatty(stdout):
-        return None
-    return shutil.get_terminal_size().columns
+        write_output(stdout, format_comparison(result, steps, report_width(stdout)))
+    return ExitCode.OK
 
 
 # -- the report ----------------------------------------------------------------------------
@@ -206,9 +211,9 @@ def format_comparison(result: Comparison, requested: int, width: int | None = No
     per line.
     """
     a, b = result.a, result.b
-    rows_a = cli.summary_rows(a.summary(), requested, a.chance_level, None,
+    rows_a = summary_rows(a.summary(), requested, a.chance_level, None,
                               has_test=a.config.n_test > 0)
-    rows_b = cli.summary_rows(b.summary(), requested, b.chance_level, None,
+    rows_b = summary_rows(b.summary(), requested, b.chance_level, None,
                               has_test=b.config.n_test > 0)
     table: list[tuple[str, str, str]] = [("", "A", "B")]
     table += _config_differences(a.config, b.config)

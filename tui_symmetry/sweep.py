@@ -36,20 +36,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Any, TextIO
 
-from tui_symmetry.cli import (
-    EXIT_INTERRUPTED,
-    EXIT_OK,
+from tui_symmetry.cli.errors import ExitCode, UsageError
+from tui_symmetry.cli.output import isatty, write_output
+from tui_symmetry.cli.parsing import (
     STEPS,
     STEPS_DEFAULT,
     STEPS_OR_SCENE,
-    UsageError,
-    _add_run_options,
-    _isatty,
-    _Parser,
+    Parser,
+    add_run_options,
     build_config,
     steps_to_run,
-    write_output,
 )
+from tui_symmetry.cli.progress import Bar
 from tui_symmetry.core.config import FIELD_BY_NAME, Config, ConfigError
 from tui_symmetry.experiments import sweep as experiment
 from tui_symmetry.experiments.sweep import (
@@ -101,9 +99,9 @@ TABLE_COLUMNS = (
 # -- the command line ---------------------------------------------------------------------
 
 
-def build_sweep_parser() -> _Parser:
+def build_sweep_parser() -> Parser:
     """The parser for ``tui-symmetry sweep ...``."""
-    parser = _Parser(
+    parser = Parser(
         prog=f"{PROG} sweep",
         usage=f"{PROG} sweep --vary NAME=V1,V2,... [--vary ...] [OPTIONS] {STEPS_OR_SCENE} "
         "[--jobs J] [--json | --csv] [--scheduler ADDRESS] [--yes]",
@@ -138,7 +136,7 @@ def build_sweep_parser() -> _Parser:
         "--jobs": "an integer in [1, 1024]",
         "--scheduler": "an address such as tcp://host:8786",
     })
-    _add_run_options(parser)
+    add_run_options(parser)
     return parser
 
 
@@ -202,14 +200,14 @@ def run_sweep_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO,
         executor = factory(min(jobs, len(runs)), args.scheduler)
     except SchedulerUnavailable as exc:
         raise UsageError(str(exc)) from None
-    show_progress = not (args.json or args.csv) and _isatty(stderr)
-    progress = _start_progress(stderr, len(runs)) if show_progress else None
+    show_progress = not (args.json or args.csv) and isatty(stderr)
+    bar = Bar.runs(stderr, len(runs)) if show_progress else None
     try:
-        interrupted = execute(runs, steps, executor, None if progress is None else (
-            lambda run: _advance(progress)))
+        interrupted = execute(runs, steps, executor,
+                              None if bar is None else lambda run: bar.advance())
     finally:
-        if progress is not None:
-            progress[0].stop()
+        if bar is not None:
+            bar.stop()
     fits = fit_split_steps(runs, varied)
     if args.json:
         text = json.dumps(json_document(runs, fits, interrupted), allow_nan=False) + "\n"
@@ -219,14 +217,14 @@ def run_sweep_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO,
         text = table_text(runs, varied)
         for fit in fits:
             text += fit_text(fit) + "\n"
-            chart = fit_chart(fit, color=_isatty(stdout))
+            chart = fit_chart(fit, color=isatty(stdout))
             if chart:
                 text += chart + "\n"
         if interrupted:
             finished = sum(run.summary is not None for run in runs)
             text += f"interrupted: {finished} of {len(runs)} runs finished\n"
     write_output(stdout, text)
-    return EXIT_INTERRUPTED if interrupted else EXIT_OK
+    return ExitCode.INTERRUPTED if interrupted else ExitCode.OK
 
 
 def confirm_size(runs: Sequence[Run], steps: int, jobs: int | None) -> None:
@@ -268,33 +266,7 @@ def _jobs(text: str) -> int:
     return jobs
 
 
-def _start_progress(stream: TextIO, total: int) -> tuple[Any, Any]:
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    progress = Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=Console(file=stream),
-                        auto_refresh=False, transient=True)
-    task = progress.add_task("sweep", total=total)
-    progress.start()
-    progress.refresh()
-    return progress, task
-
-
 # -- the split-time law -----------------------------------------------------------------------
-
-
-def _advance(progress: tuple[Any, Any]) -> None:
-    """One more run finished: the runs bar moves on."""
-    bar, task = progress
-    bar.update(task, advance=1)
-    bar.refresh()
 
 
 def fit_text(fit: SplitFit) -> str:

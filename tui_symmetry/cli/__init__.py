@@ -9,72 +9,52 @@ their help and their validation can never drift from the app's controls.  Values
 strings until ``FieldSpec.coerce`` checks them: its one-line ConfigError, naming the valid
 range, is the error message the user sees.
 
-Exit status: 0 done (a diverged run is a result, not an error), 1 a runtime failure
-(the export cannot be written, the app cannot start), 2 bad input of any kind (the app
-started without a terminal included), 130 interrupted.  Every failure is exactly one
-``tui-symmetry: error: ...`` line on stderr.
+Exit statuses and the one error line: cli/errors.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
 import json
 import os
-import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 import numpy as np
 
 from tui_symmetry import __version__
-from tui_symmetry.core.config import FIELDS, Config, ConfigError, FieldSpec
-from tui_symmetry.core.saddle import join_words, reading_name, reading_words
+from tui_symmetry.cli.errors import (
+    ExitCode,
+    OutputFailure,
+    RuntimeFailure,
+    UsageError,
+    fail,
+    silence_stdout,
+)
+from tui_symmetry.cli.output import isatty, write_output
+from tui_symmetry.cli.parsing import (
+    STEPS,
+    STEPS_DEFAULT,
+    STEPS_OR_SCENE,
+    Parser,
+    add_app_options,
+    add_run_options,
+    app_options,
+    build_config,
+    coerce_option,
+    find_scenario,
+    steps_to_run,
+)
+from tui_symmetry.cli.progress import ChunkProgress
+from tui_symmetry.cli.report import format_summary
+from tui_symmetry.core.config import FIELDS
 from tui_symmetry.experiments import headless
 from tui_symmetry.experiments.headless import Chunk
-from tui_symmetry.export import (
-    CannotWrite,
-    check_writable,
-    os_error_reason,
-    run_document,
-    write_json_atomic,
-)
-from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
+from tui_symmetry.export import CannotWrite, check_writable, run_document, write_json_atomic
 from tui_symmetry.scenarios import listing as scenario_listing
 from tui_symmetry.serve import DEFAULT_HOST, DEFAULT_PORT, PORT, served_by_web_driver
-from tui_symmetry.settings import (
-    DEFAULT_FPS,
-    FPS,
-    PROG,
-    SPEED,
-    VIEWS,
-    SettingsFileError,
-    parse_speed,
-    read_settings_file,
-)
-
-EXIT_OK = 0
-EXIT_RUNTIME = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
-# Options that are not run settings reuse FieldSpec, so their messages read like the rest.
-STEPS = FieldSpec("steps", int, "training steps to run", "train", low=1, high=10**9)
-STEPS_OR_SCENE = "(--steps N | --scenario NAME)"
-"""How train, compare and sweep are told how long to run, in their usage lines."""
-STEPS_DEFAULT = "default with --scenario: the scene's point step, where its caption holds"
-"""What --steps defaults to, in the help of train, compare and sweep."""
-
-# Runs expected to finish sooner than this get no progress bar: it would only flash.
-PROGRESS_AFTER_SECONDS = 0.5
-
-GROUP_TITLES = {
-    "training": "data, network and training",
-    "init": "initialization",
-    "regularization": "regularization",
-}
+from tui_symmetry.settings import PROG
 
 APP_DESCRIPTION = (
     "Train a tiny neural network live in the terminal and watch its hidden units stay\n"
@@ -88,6 +68,7 @@ COMMANDS = {
     "sweep": "train a grid of runs in parallel (see: tui-symmetry sweep --help)",
 }
 """Every command and its one-line help: the help text and the errors read this table."""
+
 
 APP_EPILOG = (
     "commands:\n"
@@ -124,160 +105,15 @@ SCENARIOS_DESCRIPTION = (
 )
 
 
-class UsageError(Exception):
-    """Bad command-line input: reported as one line, exit status 2."""
-
-
-class RuntimeFailure(Exception):
-    """The input was fine but the work could not be done: one line, exit status 1."""
-
-
-class OutputFailure(RuntimeFailure):
-    """stdout cannot be written (a full disk, a file size limit): exit status 1."""
-
-
-def write_output(stream: TextIO, text: str) -> None:
-    """Write a command's result to ``stream`` (stdout) and flush it.
-
-    A reader that went away (BrokenPipeError) is left to :func:`main`; any other
-    failure to write becomes one line, not a traceback.
-    """
-    try:
-        stream.write(text)
-        stream.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise OutputFailure(f"cannot write the output: {os_error_reason(exc)}") from None
-
-
 NO_TERMINAL = (
     "the app needs an interactive terminal (stdin and stdout); over SSH use "
     f"'ssh -t HOST {PROG}', or train headless with '{PROG} train --steps N'"
 )
 
-SPEED_RANGE = f"{SPEED.describe_range()} or 'full'"
 
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (no usage dump) and never exit by itself.
-
-    ``main`` turns the raised UsageError into the message and exit status 2, so tests can
-    call ``main`` in-process and nothing is printed twice.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # flag -> valid values in words, to complete argparse's own messages.  Every
-        # option that takes a value is in here.
-        self.ranges: dict[str, str] = {}
-
-    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
-                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
-        words = sys.argv[1:] if args is None else args
-        return super().parse_args(self.attach_dash_values(words), namespace)
-
-    def attach_dash_values(self, args: Sequence[str]) -> list[str]:
-        """``--lr -1`` becomes ``--lr=-1``: a value may start with a dash.
-
-        argparse takes ``-1``, ``-1e-3`` or ``-inf`` after an option for another option
-        (which ones depends on the Python version), so ``--steps -5`` could end up
-        anywhere but in the range check.  Written ``--opt=value`` there is no doubt.
-        Only a single-dash word that is not itself an option is attached:
-        ``--hidden --lr 0.1`` still says that --hidden expects a value.
-        """
-        # _option_string_actions: argparse's own table of every option string.
-        return join_option_values(args, lambda word, following: (
-            word in self.ranges and following.startswith("-")
-            and not following.startswith("--")
-            and following not in self._option_string_actions))
-
-    def error(self, message: str) -> NoReturn:
-        # argparse says "argument --hidden: expected one argument"; the user also needs
-        # to know what to give it.
-        match = re.fullmatch(r"argument (--[\w-]+): expected one argument", message)
-        if match and match.group(1) in self.ranges:
-            message = f"{message} ({self.ranges[match.group(1)]})"
-        raise UsageError(message)
-
-
-def join_option_values(args: Sequence[str], attach: Callable[[str, str], bool]) -> list[str]:
-    """``OPTION VALUE`` becomes ``OPTION=VALUE`` wherever ``attach(OPTION, VALUE)`` holds.
-
-    For values argparse would otherwise take for options of their own; everything after
-    ``--`` is left as it is.
-    """
-    out: list[str] = []
-    words = list(args)
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if word == "--":
-            out.extend(words[i:])
-            break
-        if i + 1 < len(words) and attach(word, words[i + 1]):
-            out.append(f"{word}={words[i + 1]}")
-            i += 2
-            continue
-        out.append(word)
-        i += 1
-    return out
-
-
-def _metavar(spec: FieldSpec) -> str:
-    if spec.choices:
-        return "NAME"
-    return "N" if spec.kind is int else "X"
-
-
-def _help_for(spec: FieldSpec, default: Any) -> str:
-    text = f"{spec.help}; {spec.describe_range()} (default: {default})"
-    return text.replace("%", "%%")  # argparse %-formats help strings
-
-
-def _add_run_options(parser: _Parser) -> None:
-    """One flag per Config field, grouped like the app's panels.
-
-    default=SUPPRESS: only flags the user actually typed appear in the namespace, so they
-    can override a --config file field by field.
-    """
-    defaults = Config()
-    groups: dict[str, argparse._ArgumentGroup] = {}
-    for spec in FIELDS:
-        group = groups.get(spec.group)
-        if group is None:
-            group = groups[spec.group] = parser.add_argument_group(
-                GROUP_TITLES.get(spec.group, spec.group)
-            )
-        group.add_argument(
-            spec.flag,
-            dest=spec.name,
-            default=argparse.SUPPRESS,
-            metavar=_metavar(spec),
-            help=_help_for(spec, getattr(defaults, spec.name)),
-        )
-        parser.ranges[spec.flag] = spec.describe_range()
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        default=None,
-        help="start from the settings in a TOML or JSON file (a flat table of the run "
-        "options, or a `train --json` output / export); flags given here override it",
-    )
-    parser.ranges["--config"] = "a .toml or .json file"
-    parser.add_argument(
-        "--scenario",
-        metavar="NAME",
-        default=None,
-        help="start from a built-in scenario (tui-symmetry scenarios lists them); "
-        "--config and flags given here override it",
-    )
-    parser.ranges["--scenario"] = "one of " + ", ".join(SCENARIOS)
-
-
-def build_app_parser() -> _Parser:
+def build_app_parser() -> Parser:
     """The parser for ``tui-symmetry [OPTIONS]`` (the app)."""
-    parser = _Parser(
+    parser = Parser(
         prog=PROG,
         usage=f"{PROG} [OPTIONS]\n       {PROG} train {STEPS_OR_SCENE} [OPTIONS] [--json] "
         f"[--export FILE]\n       {PROG} scenarios"
@@ -288,37 +124,14 @@ def build_app_parser() -> _Parser:
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    _add_run_options(parser)
-    _add_app_options(parser)
+    add_run_options(parser)
+    add_app_options(parser)
     return parser
 
 
-
-
-def _add_app_options(parser: _Parser) -> None:
-    """The options of the app that are not run settings: --fps, --speed, --present."""
-    app = parser.add_argument_group("app")
-    app.add_argument(
-        "--fps", default=None, metavar="X", help=_help_for(FPS, DEFAULT_FPS),
-    )
-    parser.ranges["--fps"] = FPS.describe_range()
-    app.add_argument(
-        "--speed", default=None, metavar="X",
-        help=_help_for(SPEED, "full"),
-    )
-    parser.ranges["--speed"] = SPEED_RANGE
-    app.add_argument(
-        "--present", action="store_true",
-        help="start in presentation mode (P or F5 in the app): no settings or footer, "
-             "the view and the scene's caption get the room",
-    )
-    app.add_argument("--view", default=None, choices=VIEWS,
-                     help="the view to open on (default: the scene's view, else all)")
-
-
-def build_train_parser() -> _Parser:
+def build_train_parser() -> Parser:
     """The parser for ``tui-symmetry train ...`` (headless)."""
-    parser = _Parser(
+    parser = Parser(
         prog=f"{PROG} train",
         usage=f"{PROG} train {STEPS_OR_SCENE} [OPTIONS] [--json] [--export FILE]",
         description=TRAIN_DESCRIPTION,
@@ -336,69 +149,11 @@ def build_train_parser() -> _Parser:
                      help="write the replayable run document (JSON) to FILE, atomically")
     parser.ranges["--steps"] = STEPS.describe_range()
     parser.ranges["--export"] = "a file name"
-    _add_run_options(parser)
+    add_run_options(parser)
     return parser
 
 
 # -- configuration -------------------------------------------------------------------
-
-
-def build_config(args: argparse.Namespace) -> Config:
-    """The Config of --scenario, overlaid with --config, overlaid with the typed flags.
-
-    Raises UsageError with the core's one-line message (it names the valid range).
-    """
-    values: dict[str, Any] = {}
-    if args.scenario is not None:
-        values.update(find_scenario(args.scenario).config.to_dict())
-    if args.config is not None:
-        try:
-            values.update(read_settings_file(args.config))
-        except SettingsFileError as exc:
-            raise UsageError(str(exc)) from None
-    given = vars(args)
-    for spec in FIELDS:
-        if spec.name in given:
-            try:
-                values[spec.name] = spec.coerce(given[spec.name])
-            except ConfigError as exc:
-                raise UsageError(str(exc)) from None
-    try:
-        # Checks what no single field can, e.g. samples × test-fraction too small.
-        return Config.from_dict(values)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def find_scenario(name: str) -> Scenario:
-    """The built-in scenario ``name``; UsageError listing every name when there is none."""
-    try:
-        return get_scenario(name)
-    except UnknownScenario as exc:
-        raise UsageError(str(exc)) from None
-
-
-def steps_to_run(args: argparse.Namespace, command: str) -> int:
-    """``--steps`` as given; without it, the point step of ``--scenario`` (the step by
-    which the scene's caption holds); a UsageError when there is neither."""
-    if args.steps is not None:
-        return _coerce_option(STEPS, args.steps)
-    if args.scenario is not None:
-        return find_scenario(args.scenario).point_step
-    raise missing_steps(command)
-
-
-def missing_steps(command: str) -> UsageError:
-    """The error of ``command`` run with neither ``--steps`` nor a scene to take them from."""
-    return UsageError(f"{command} needs --steps N ({STEPS.describe_range()}), or "
-                      "--scenario NAME to run a scene to its point step")
-
-
-def _coerce_option(spec: FieldSpec, value: str) -> Any:
-    try:
-        return spec.coerce(value)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
 
 
 # -- the app ---------------------------------------------------------------------------
@@ -411,7 +166,7 @@ def run_app_command(argv: Sequence[str]) -> int:
                          f"{', '.join(COMMANDS)} (no command opens the app)")
     args = build_app_parser().parse_args(argv)
     config = build_config(args)
-    fps, speed = _app_options(args)
+    fps, speed = app_options(args)
     # Checked before anything starts: without a terminal the app would wait forever for
     # keys that cannot come (and outlive a dropped SSH link), with its training child.
     # Served to a browser, the keys come over stdin from the page instead.
@@ -429,23 +184,7 @@ def run_app_command(argv: Sequence[str]) -> int:
                          present=args.present, view=view)
     except Exception as exc:  # it could not start, or crashed (app.AppCrashed)
         raise RuntimeFailure(str(exc) or type(exc).__name__) from None
-    return EXIT_OK if status is None else int(status)
-
-
-def _app_options(args: argparse.Namespace) -> tuple[float, float | None]:
-    """(fps, speed) of the app; without --speed, a scenario's narration speed."""
-    fps = DEFAULT_FPS if args.fps is None else _coerce_option(FPS, args.fps)
-    if args.speed is None and args.scenario is not None:
-        return fps, find_scenario(args.scenario).speed
-    return fps, _parse_speed_option(args.speed)
-
-
-def _parse_speed_option(value: str | None) -> float | None:
-    """--speed as steps/s, None for full speed (the default)."""
-    try:
-        return parse_speed(value)
-    except ConfigError:
-        raise UsageError(f"speed: {value!r} is not {SPEED_RANGE}") from None
+    return ExitCode.OK if status is None else int(status)
 
 
 def has_terminal() -> bool:
@@ -454,15 +193,15 @@ def has_terminal() -> bool:
     The real ones (``sys.__stdin__``), not ``sys.stdin``: the app draws on and reads
     from the process's own streams whatever a caller swapped in.
     """
-    return _isatty(sys.__stdin__) and _isatty(sys.__stdout__)
+    return isatty(sys.__stdin__) and isatty(sys.__stdout__)
 
 
 # -- scenarios and serve ------------------------------------------------------------------
 
 
-def build_scenarios_parser() -> _Parser:
+def build_scenarios_parser() -> Parser:
     """The parser for ``tui-symmetry scenarios`` (no options but --help)."""
-    return _Parser(prog=f"{PROG} scenarios", usage=f"{PROG} scenarios",
+    return Parser(prog=f"{PROG} scenarios", usage=f"{PROG} scenarios",
                    description=SCENARIOS_DESCRIPTION,
                    formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
 
@@ -471,12 +210,12 @@ def run_scenarios_command(argv: Sequence[str], stdout: TextIO) -> int:
     """``tui-symmetry scenarios``: one ``name  title`` line per built-in scenario."""
     build_scenarios_parser().parse_args(argv)
     write_output(stdout, scenario_listing())
-    return EXIT_OK
+    return ExitCode.OK
 
 
-def build_serve_parser() -> _Parser:
+def build_serve_parser() -> Parser:
     """The parser for ``tui-symmetry serve``: --host, --port and every app option."""
-    parser = _Parser(
+    parser = Parser(
         prog=f"{PROG} serve",
         usage=f"{PROG} serve [--host HOST] [--port N] [OPTIONS]",
         description=SERVE_DESCRIPTION,
@@ -491,26 +230,26 @@ def build_serve_parser() -> _Parser:
                      help=f"{PORT.help}; {PORT.describe_range()} (default: {DEFAULT_PORT})")
     parser.ranges["--host"] = "an address or host name"
     parser.ranges["--port"] = PORT.describe_range()
-    _add_run_options(parser)
-    _add_app_options(parser)
+    add_run_options(parser)
+    add_app_options(parser)
     return parser
 
 
 def run_serve_command(argv: Sequence[str], stderr: TextIO) -> int:
     """``tui-symmetry serve``: check the app options here, then serve until Ctrl+C."""
     args = build_serve_parser().parse_args(argv)
-    port = _coerce_option(PORT, args.port)
+    port = coerce_option(PORT, args.port)
     # Every tab runs the app with these options: a bad one is reported now, once,
     # not as a page that closes again.
     build_config(args)
-    _app_options(args)
+    app_options(args)
     from tui_symmetry.serve import ServeError, serve
 
     try:
         serve(args.host, port, served_app_args(args), stderr)
     except ServeError as exc:
         raise RuntimeFailure(str(exc)) from None
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def served_app_args(args: argparse.Namespace) -> list[str]:
@@ -552,7 +291,7 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
         except CannotWrite as exc:
             raise RuntimeFailure(str(exc)) from None
 
-    show_progress = not args.json and _isatty(stderr)
+    show_progress = not args.json and isatty(stderr)
     with ChunkProgress(stderr if show_progress else None, first_loss) as progress:
         result = headless.train(config, steps, progress)
     snapshot = result.snapshot
@@ -573,215 +312,12 @@ def run_train_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> in
     else:
         write_output(stdout, format_summary(summary, steps, snapshot.chance_level,
                                             args.export, has_test=config.n_test > 0))
-    return EXIT_OK
-
-
-class ChunkProgress:
-    """A progress bar that follows the headless loop's rounds (its per-chunk callback):
-    on ``stream`` (stderr) once the rest of the run looks longer than
-    PROGRESS_AFTER_SECONDS, transient, never on stdout; None shows nothing.
-
-    ``loss_words`` says the loss of the runs at a round (``loss 0.1234``).
-    """
-
-    def __init__(self, stream: TextIO | None, loss_words: Callable[[Chunk], str]) -> None:
-        self._stream = stream
-        self._loss_words = loss_words
-        self._progress: Any = None
-        self._task: Any = None
-
-    def __call__(self, chunk: Chunk) -> None:
-        if self._stream is None:
-            return
-        per_step = chunk.seconds_per_step
-        if self._progress is None:
-            if (chunk.steps - chunk.done) * per_step < PROGRESS_AFTER_SECONDS:
-                return
-            self._progress, self._task = _start_progress(self._stream, chunk.steps, chunk.done)
-        rate = 1.0 / per_step if per_step > 0 else 0.0
-        self._progress.update(self._task, completed=chunk.done, rate=f"{rate:,.0f}",
-                              loss=self._loss_words(chunk))
-        self._progress.refresh()
-
-    def __enter__(self) -> ChunkProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+    return ExitCode.OK
 
 
 def first_loss(chunk: Chunk) -> str:
     """The loss words of a single run's progress bar."""
     return f"{chunk.trainers[0].train_loss():.4g}"
-
-
-def _start_progress(stream: TextIO, total: int, completed: int) -> tuple[Any, Any]:
-    """A rich progress bar on ``stream`` (stderr), refreshed by hand after each chunk."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    progress = Progress(
-        TextColumn("training"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]} steps/s"),
-        TextColumn("loss {task.fields[loss]}"),
-        TimeRemainingColumn(),
-        console=Console(file=stream),
-        # No refresh thread: it would compete with training for the GIL.
-        auto_refresh=False,
-        transient=True,
-    )
-    task = progress.add_task("train", total=total, completed=completed, rate="…", loss="…")
-    progress.start()
-    return progress, task
-
-
-def format_summary(summary: Mapping[str, Any], requested: int, chance: float,
-                   export: str | None, has_test: bool) -> str:
-    """The human-readable report of a ``train`` run: a few aligned ``label  value`` lines."""
-    rows = summary_rows(summary, requested, chance, export, has_test)
-    width = max(len(label) for label, _ in rows)
-    return "".join(f"{label:<{width}}  {value}\n" for label, value in rows)
-
-
-def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
-                 export: str | None, has_test: bool) -> list[tuple[str, str]]:
-    """The ``(label, value)`` rows of a run's report (``compare`` sets two side by side).
-
-    ``summary`` is Snapshot.summary(); a loss of None there means it was
-    not finite (a diverged run), except a test loss without a test split.
-    """
-    hidden = summary["config"]["hidden"]
-    step = summary["step"]
-    rows: list[tuple[str, str]] = []
-    rows.append(("steps", f"{step:,}" if step == requested else f"{step:,} of {requested:,}"))
-    loss = _num(summary["loss"])
-    if has_test:
-        loss = f"{loss}  (test {_num(summary['test_loss'])})"
-    rows.append(("loss", loss))
-    if summary["accuracy"] is not None:
-        rows.append(("accuracy", f"{100 * summary['accuracy']:.1f} %"))
-    symmetry = summary["symmetry_index"]  # None: undefined (fewer than two live units)
-    rows.append(("symmetry index", f"{'—' if symmetry is None else f'{symmetry:.3f}'}"
-                 f"  (chance {chance:.3f})"))
-    if summary.get("similarity_measure"):
-        rows.append(("similarity", summary["similarity_measure"]))
-    rows.append(("distinct units", f"{summary['distinct_units']} / {hidden}"))
-    rows += _change_rows(summary)
-    dead = f"{summary['dead_units']} / {hidden}"
-    kinds = [(summary.get("constant_units", 0), "constant"),
-             (summary.get("inactive_units", 0), "never active")]
-    told = [f"{count} {word}" for count, word in kinds if count]
-    rows.append(("dead units", dead + (f"  ({', '.join(told)})" if told else "")))
-    saddle = _saddle_text(summary)
-    if saddle:
-        rows.append((reading_name(summary["distinct_units"]), saddle))
-    one_unit = _one_unit_text(summary)
-    if one_unit is not None:
-        rows.append(("one-unit loss", one_unit))
-    gap = summary["max_unit_gap"]
-    # Exactly 0.0 is the interesting case: the units are copies down to the last bit.
-    if gap is None:  # the summary makes non-finite numbers None (JSON-ready)
-        gap_text = "not finite"
-    else:
-        gap_text = "0.0  (bit-identical)" if gap == 0.0 else f"{gap:.4g}"
-    rows.append(("max unit gap", gap_text))
-    rows.append(("diverged", "yes (last finite state reported)" if summary["diverged"]
-                 else "no"))
-    rows.append(("speed", f"{summary['steps_per_s']:,.0f} steps/s"))
-    if export is not None:
-        rows.append(("export", export))
-    return rows
-
-
-def _one_unit_text(summary: Mapping[str, Any]) -> str | None:
-    """The one-unit line and what this run's loss says against it, or None.
-
-    The best network of identical units equals the best one-unit network: the line a
-    run must cross to gain anything from having several units.  Only units that
-    differ can be credited with crossing it: bit-identical units are one unit (the line
-    comes down to their own loss, core/trainer.py), and for units that are still alike
-    a loss below it says more about the line (an optimizer's upper bound) than the run.
-    """
-    line, loss = summary.get("one_unit_loss"), summary["loss"]
-    if line is None or loss is None:
-        return None
-    value = f"{line:.6g}"
-    if summary.get("one_unit_weights_grow"):
-        value += " as weights grow"  # only approached, never reached (core/one_unit.py)
-    best = "best with identical units"
-    if summary.get("one_unit_source") == "this run":
-        best += ": this run's own, lower than the optimizer's"
-    if summary["max_unit_gap"] == 0.0:
-        where = "the units are identical: this run is one unit"
-    elif loss >= line - 1e-9:
-        where = "not below it: no better than one unit"
-    elif summary["distinct_units"] <= 1:
-        where = "below it, but the units are alike: the line is an upper bound, no payoff"
-    else:
-        where = "below it: different units pay off"
-    return f"{value}  ({best}; {where})"
-
-
-def _change_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The rows of lasting splits and merges (core/lasting.py), those still pending, and
-    how many raw changes of the count were undone too soon to count."""
-    window = summary.get("lasting_steps")
-    pending = summary.get("not_yet_lasting") or []
-    lasting = [(summary.get("splits") or [], [c for c in pending if c[2] > c[1]]),
-               (summary.get("merges") or [], [c for c in pending if c[2] < c[1]])]
-    rows = [("splits", _changes_text(*lasting[0], window))]
-    if lasting[1][0] or lasting[1][1]:
-        rows.append(("merges", _changes_text(*lasting[1], window)))
-    counted = {change[0] for changes, waiting in lasting for change in [*changes, *waiting]}
-    brief = sum(1 for event in summary.get("unit_events") or [] if event[0] not in counted)
-    if brief and window is not None:
-        rows.append(("brief changes", f"{brief} undone within {window:,} steps "
-                     "(not splits or merges)"))
-    return rows
-
-
-def _changes_text(changes: Sequence[Sequence[int]], pending: Sequence[Sequence[int]],
-                  window: int | None, shown: int = 3) -> str:
-    """``at step 1,540: 1 → 2; at 1,610: 2 → 3; and 4 more`` (or ``none``), then the
-    pending ones: ``; 4 → 5 at 2,950 lasts if the count holds to 3,049``."""
-    parts = [f"at step {step:,}: {before} → {after}" if i == 0
-             else f"at {step:,}: {before} → {after}"
-             for i, (step, before, after) in enumerate(changes[:shown])]
-    more = len(changes) - shown
-    text = "; ".join(parts) + (f"; and {more} more" if more > 0 else "") if parts else "none"
-    for step, before, after in pending:
-        holds = f" lasts if the count holds to {step + window - 1:,}" if window else ""
-        text += f"{'; then' if parts else ' yet:'} {before} → {after} at {step:,}{holds}"
-    return text
-
-
-def _saddle_text(summary: Mapping[str, Any]) -> str | None:
-    """The saddle reading in words (the panel's, at full length), or None without one."""
-    pieces = reading_words(summary, lambda value: f"{value:+.3g}",
-                           lambda value: f"{value:,.0f}", named=False)
-    if not pieces:
-        return None
-    return functools.reduce(join_words, (piece[0] for piece in pieces[1:]), pieces[0][0])
-
-
-def _num(value: float | None) -> str:
-    return "not finite" if value is None else f"{value:.6g}"
-
-
-def _isatty(stream: TextIO | None) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):  # replaced or closed streams
-        return False
 
 
 # -- entry point ---------------------------------------------------------------------------
@@ -792,46 +328,36 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     stdout, stderr = sys.stdout, sys.stderr
     try:
-        if args and args[0] == "train":
-            return run_train_command(args[1:], stdout, stderr)
-        if args and args[0] == "compare":
-            from tui_symmetry.compare import run_compare_command  # it builds on this module
-            return run_compare_command(args[1:], stdout, stderr)
-        if args and args[0] == "scenarios":
-            return run_scenarios_command(args[1:], stdout)
-        if args and args[0] == "serve":
-            return run_serve_command(args[1:], stderr)
-        if args and args[0] == "sweep":
-            from tui_symmetry.sweep import run_sweep_command  # it builds on this module
-            return run_sweep_command(args[1:], stdout, stderr)
-        return run_app_command(args)
+        return int(_run(args, stdout, stderr))
     except UsageError as exc:
-        return _fail(stderr, str(exc), EXIT_USAGE)
+        return fail(stderr, str(exc), ExitCode.USAGE)
     except OutputFailure as exc:
-        _silence_stdout()
-        return _fail(stderr, str(exc), EXIT_RUNTIME)
+        silence_stdout()
+        return fail(stderr, str(exc), ExitCode.RUNTIME)
     except RuntimeFailure as exc:
-        return _fail(stderr, str(exc), EXIT_RUNTIME)
+        return fail(stderr, str(exc), ExitCode.RUNTIME)
     except KeyboardInterrupt:
-        return _fail(stderr, "interrupted", EXIT_INTERRUPTED)
+        return fail(stderr, "interrupted", ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # The reader went away (`... | head`): nothing left to say to anyone.
-        _silence_stdout()
-        return EXIT_RUNTIME
+        silence_stdout()
+        return int(ExitCode.RUNTIME)
     except SystemExit as exc:  # --help and --version print, then "exit" through argparse
-        return exc.code if isinstance(exc.code, int) else EXIT_OK
+        return exc.code if isinstance(exc.code, int) else int(ExitCode.OK)
 
 
-def _silence_stdout() -> None:
-    """Point stdout at devnull after it failed, so the interpreter's final flush of what
-    is still buffered does not fail again (and print a complaint, exit status 120)."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def _fail(stderr: TextIO, message: str, status: int) -> int:
-    # One line, whatever the message contains (parser output can embed newlines).
-    line = " ".join(message.split())
-    stderr.write(f"{PROG}: error: {line}\n")
-    stderr.flush()
-    return status
+def _run(args: list[str], stdout: TextIO, stderr: TextIO) -> int:
+    """The command ``args`` names, run."""
+    if args and args[0] == "train":
+        return run_train_command(args[1:], stdout, stderr)
+    if args and args[0] == "compare":
+        from tui_symmetry.compare import run_compare_command  # it builds on this module
+        return run_compare_command(args[1:], stdout, stderr)
+    if args and args[0] == "scenarios":
+        return run_scenarios_command(args[1:], stdout)
+    if args and args[0] == "serve":
+        return run_serve_command(args[1:], stderr)
+    if args and args[0] == "sweep":
+        from tui_symmetry.sweep import run_sweep_command  # it builds on this module
+        return run_sweep_command(args[1:], stdout, stderr)
+    return run_app_command(args)
