@@ -299,3 +299,9 @@ def test_sweep_csv_writes_every_list_of_changes_alike() -> None:
     row = next(csv.DictReader(io.StringIO(csv_text([run], ["epsilon"]))))
     assert row["splits"] == "3378:1>2" and row["merges"] == "4000:2>1"
     assert row["unit_events"] == "54:1>2;60:2>1" and row["not_yet_lasting"] == ""
+
+
+def test_one_hidden_unit_has_no_pairs_and_one_group() -> None:
+    trainer = Trainer(Config(hidden=1, init="xavier"))
+    trainer.step(300)
+    assert trainer.instruments.splits.distinct == 1 and trainer.instruments.splits.events == []

@@ -615,6 +615,8 @@ class SplitTracker:
     def _form_parts(self, units: np.ndarray) -> list[_Part]:
         """The parts of the alike graph among ``units`` (no alike pair leaves them),
         each counted: a clique is one group, any other part as its certificate says."""
+        if not len(self._first):  # one hidden unit: no pairs, a part of its own
+            return [_Part(units[k : k + 1], 1, units[k : k + 1]) for k in range(len(units))]
         ids = self._pair_at[np.ix_(units, units)]
         alike = self._alike[ids]
         np.fill_diagonal(alike, True)
@@ -746,7 +748,7 @@ class SplitTracker:
                                       self._unit_at[tiny, :-1].ravel(),
                                       self._unit_at[tiny_v, -1]])
         self._watch_values = theta[self._watch]
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             self._w_scale = np.where(live & ~tiny, 1.0 / norm, 0.0)
             self._w_over_p = np.where(live & ~tiny, norm / p_norm, 0.0)
             self._v_scale = np.where(live & ~tiny_v, 1.0 / v, 0.0)
