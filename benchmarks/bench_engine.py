@@ -229,6 +229,7 @@ def instrument_grid() -> bool:
         runners = {"engine": engine, "loop": make_minimal_loop(trainer, config.lr)}
         chunks = {name: chunk_size(run) for name, run in runners.items()}
         tracker = trainer.instruments.splits
+        tracker.flush()  # the warm-up's last held steps are not the timed ones
         held, start = tracker.pair_checks, trainer.step_count
         rates: dict[str, list[float]] = {name: [] for name in runners}
         for _ in range(REPETITIONS):

@@ -176,19 +176,26 @@ def similarity_matrix(units: np.ndarray, activation: str) -> np.ndarray:
     return cosine_matrix(canonical_units(units, symmetry), sign_flip(symmetry))
 
 
-def pair_similarity(units: np.ndarray, activation: str, first: np.ndarray,
-                    second: np.ndarray) -> np.ndarray:
-    """S[..., first[k], second[k]] of :func:`similarity_matrix`, the same bits, without
-    the other pairs (..., len(first)): every operation is the one cosine_matrix does
-    for that pair, in the same order."""
+def unit_directions(units: np.ndarray, activation: str) -> np.ndarray:
+    """The unit-length canonical rows of ``units`` (..., H, D + 2), component-major
+    (..., K, H): what :func:`pair_cosines` multiplies.  Row by row, so computing them
+    for some units or for a stack of networks gives each unit the same bits."""
     symmetry = symmetry_of(activation)
-    # Component-major (..., K, H), so each gather below is a contiguous row.
-    d = np.ascontiguousarray(np.swapaxes(row_directions(canonical_units(units, symmetry)),
-                                         -1, -2))
+    # Component-major, so each gather in pair_cosines is a contiguous row.
+    return np.ascontiguousarray(np.swapaxes(row_directions(canonical_units(units, symmetry)),
+                                            -1, -2))
+
+
+def pair_cosines(directions: np.ndarray, first: np.ndarray, second: np.ndarray,
+                 activation: str) -> np.ndarray:
+    """S[..., first[k], second[k]] of :func:`similarity_matrix` from
+    :func:`unit_directions`, the same bits (..., len(first)): every operation is the one
+    cosine_matrix does for that pair, in the same order."""
+    d = directions
     S = d[..., 0, first] * d[..., 0, second]
     for k in range(1, d.shape[-2]):
         S += d[..., k, first] * d[..., k, second]
-    if sign_flip(symmetry):
+    if sign_flip(symmetry_of(activation)):
         np.abs(S, out=S)
     else:
         np.maximum(S, -1.0, out=S)
@@ -197,6 +204,13 @@ def pair_similarity(units: np.ndarray, activation: str, first: np.ndarray,
     if same.any():
         S[..., same] = 1.0
     return S
+
+
+def pair_similarity(units: np.ndarray, activation: str, first: np.ndarray,
+                    second: np.ndarray) -> np.ndarray:
+    """S[..., first[k], second[k]] of :func:`similarity_matrix`, the same bits, without
+    the other pairs (..., len(first))."""
+    return pair_cosines(unit_directions(units, activation), first, second, activation)
 
 
 def separation_matrix(units: np.ndarray, activation: str) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""Every change of the number of distinct units at its exact step, for a few
-vector operations per step.
+"""Every change of the number of distinct units at its exact step, for little more than
+a copy of the parameters per step.
 
 The tracker records every change of the number of distinct units
 (:func:`tui_symmetry.core.metrics.distinct_units`) at its exact step, rises and falls,
@@ -7,211 +7,301 @@ as (step, k_before, k_after): the raw *events*.  The splits and merges a run rep
 are the lasting ones derived from them (:mod:`tui_symmetry.core.lasting`: a change
 that holds for LASTING_STEPS steps).  Computing distinct units after every step would
 cost as much as the step; the tracker proves, pair by pair, that nothing changed, and
-computes only what it cannot vouch for.
+computes only what it cannot vouch for (docs/maths.md, "How the tracker keeps count").
 
-**What the count depends on.**  (a) Which units are left out (no incoming weights),
-(b) which live pairs are alike (S_ij ≥ threshold) and (c) inside each connected part
-of that graph that is not a clique, the sequence of merges complete linkage makes
-(a clique is one group whatever the order; see metrics.count_groups).  Complete
-linkage merges next, among the pairs of clusters whose cross pairs are all alike, the
-one whose farthest cross pair is nearest (its height D).  So the sequence stays the
-same while every cluster pair that competed with a merge keeps a larger D than the
-merge it lost to, the last it competed with: one comparison per competitor
-(:class:`MergeOrder`), and the merges' heights then rise by themselves.
+**What the count depends on.**  The count is a sum over the *parts* of the alike graph
+(the connected parts of the graph S_ij ≥ threshold over the live units): complete
+linkage only merges clusters whose cross pairs are all alike, so it never merges
+across parts.  A part that is a clique is one group whatever the order of merging; in
+any other part the count is its units minus the merges complete linkage makes there,
+and that depends on the order (:class:`MergeCertificate`).
 
-**How far a similarity can move.**  Each S_ij is a cosine (absolute for tanh and
-sigmoid) of canonical unit rows (tui_symmetry.core.similarity): [ŵ, sgn v] for relu,
-leaky relu, tanh and sigmoid, with ŵ the direction of p = [w, b], or ±ŵ for linear.
-At an exact evaluation (an *anchor*) the tracker notes each live unit's ‖w_i‖ and
-|v_i|.  Its direction ŵ turns at the rate ‖dp‖/‖p‖, and ‖p‖ ≥ ‖w‖ ≥ ‖w_i‖ − ℓ after a
-path ℓ of p, so after a path ρ·‖w_i‖ it has turned by at most τ = −ln(1 − ρ) radians,
-and between two moments by at most the difference of τ; its incoming weights cannot
-reach zero while ρ < 1, and v keeps its sign while v has moved less than |v_i|.  A
-cosine of two directions moves by at most the sum of their turns; for the rows [ŵ, s]
-the similarity is (ŵ_i·ŵ_j + s_i s_j)/N_ij with the signs fixed, N_ij = 2 when both
-outgoing weights are nonzero, √2 when one is zero and 1 when both are (linear: 1), and
-an absolute value moves nothing further.  Per step the tracker adds up the largest
-change of any w or b relative to its unit's ‖w_i‖ (r) and of any v relative to its
-|v_i| (r_v): one subtraction, one product, one absolute value and two maxima.  Every
-unit's p has then moved at most √(D + 1)·r·‖w_i‖, so with τ = −ln(1 − √(D + 1)·r) every
-S_ij has moved by at most 2(τ − τ′)/N_ij since a moment with τ′.  Each pair keeps one
-number, its limit λ_ij = N_ij·μ_ij + 2τ′ for a margin μ_ij: it is safe while
-2τ < λ_ij, and the pairs in doubt are the first ones of the list sorted by limit.
-Margins: a pair's distance from the threshold, and for the pairs of (c) also half the
-smallest slack of the merge sequence.
+**Intervals.**  Each pair of live units gets an interval its similarity must stay in:
+[threshold, ∞) if alike, (−∞, threshold) if not, and inside a part that is no clique
+a tighter one that keeps complete linkage's merges as they are: every merge's cross
+pairs above a cut, and one cross pair of every cluster pair it beat below it.  While
+every pair is in its interval the count is what it was.
 
-**What it cannot vouch for.**  Once a pair is in doubt, the tracker keeps a copy of
-each step's parameters and computes the pairs in doubt (with those near their limits,
-and all of (c) once one of them is in doubt) for the held steps together, every few
-hundred steps or whenever it is read: their similarities are the same bits as in a
-full evaluation (each is built from its two units alone, in a fixed order).  At each
-held step in turn it checks for a pair that crossed the threshold (then: a full
-evaluation there, a new anchor, and the later held steps accounted for from it) and
-the merge sequence (a recount with scipy's linkage where it changed).  A path of half
-a scale (√(D + 1)·r or r_v reaching 1/2) and an exact zero that defines the state (a
-unit without incoming weights, a zero outgoing weight, watched directly) each bring a
-full evaluation too.  Steps are accounted for in order, so the first step at which
-anything can have changed is the step that is looked at.
+**How far a similarity can move.**  Each S_ij is a function of the angle θ_ij between
+the incoming directions ŵ_i, ŵ_j of p = [w, b], while the signs of the outgoing weights
+stay: (1 + cos θ)/2 for the balanced rows of relu, leaky relu, tanh and sigmoid (θ
+measured to −ŵ_j for the flip of tanh and sigmoid), cos θ for linear, and in the few
+other cases (a zero outgoing weight; relu with opposite signs) a function that moves at
+most |Δcos θ|/N_ij.  θ_ij moves by at most the sum of the two units' turns, so each pair
+gets its *room*: the angle θ_ij may move before S_ij can reach an end of its interval.
+Near the threshold that is 1/sin θ ≈ 5 times the room of the cosine itself, far more
+for near-copies.
+
+**How far a unit can turn.**  At a unit's *anchor* the tracker notes ‖w_i‖, ‖p_i‖ and
+|v_i|.  Its direction ŵ turns at the rate ‖dp‖/‖p‖, and ‖p‖ ≥ ‖p_i‖ − ℓ after a path ℓ
+of p, so it has turned by at most −ln(1 − ℓ/‖p_i‖) radians; its incoming weights
+cannot reach zero while ℓ < ‖w_i‖ (‖w‖ ≥ ‖w_i‖ − ℓ), and v keeps its sign while v has
+moved less than |v_i|.  Per step, unit by unit, the path grows by ‖Δp‖, and the
+tracker adds the turns up into G_i: how far unit i can have turned since the start.
+A pair is *in doubt* once G_i + G_j has grown by its room since the pair was last
+computed.  A unit whose path reaches half of ‖w_i‖ (or of |v_i|) is anchored afresh,
+alone; G_i carries on.
+
+**What it cannot vouch for.**  The tracker keeps a copy of each step's parameters and
+accounts for them MAX_BATCH at a time, or whenever it is read: the paths of all held
+steps in a few vector operations, then the pairs in doubt, computed exactly at the
+held steps from their first step in doubt (the same bits as a full evaluation: each
+similarity is built from its two units alone, in a fixed order).  At the first step
+at which a pair left its interval, it computes every pair of the parts involved
+there, carries their parts over where their merges provably stay and forms them
+afresh otherwise, and counts them (an event if the count changed); the later steps
+are then accounted for from there.  A pair computed and still inside its interval
+gets its room afresh.  A unit's weights reaching exact zero or leaving it (a unit
+without incoming weights, a zero outgoing weight: watched directly), a path of most
+of a scale in one step (BROKEN_SHARE), and merges that cannot be told apart (equal
+heights) bring a full evaluation of every pair with scipy's linkage.  Steps are
+accounted for in order, so the first step at which anything can have changed is the
+step that is looked at.  Each step is measured from the last parameters accounted
+for, so parameters changed between steps (the units relabelled) are movement like
+any other.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 
 import numpy as np
 
 from tui_symmetry.core.lasting import LASTING_STEPS, Change, LastingChanges, LastingCount
-from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD, count_groups, is_union_of_cliques
+from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD, count_groups
 from tui_symmetry.core.network import ParamLayout
 from tui_symmetry.core.similarity import (
-    pair_similarity,
+    pair_cosines,
     sign_flip,
     similarity_matrix,
     symmetry_of,
+    unit_directions,
 )
 
-# Rounding in the computed similarities: a margin is trusted only above this.
+# Rounding in the computed similarities: a room is trusted only beyond this.
 _ROUNDING_SLACK = 1e-12
-# A new anchor once the paths reach this share of the scales (the turn bound grows
-# without limit as the share nears 1).
+# A unit is anchored afresh once its paths reach this share of its scales (the turn
+# bound grows without limit as the share nears 1) ...
 REANCHOR_SHARE = 0.5
-# Steps whose pairs in doubt are computed together: at least, at most, and pair-steps at
-# most.
-MIN_BATCH = 64
+# ... and a path that jumps past this share in one step is trusted to nothing: a full
+# evaluation (well short of 1, where a sign or the incoming weights may be gone).
+BROKEN_SHARE = 0.9
+# Scales whose inverse could overflow: such a unit's numbers are watched instead.
+_TINY = 1e-150
+# Steps held before they are accounted for.
 MAX_BATCH = 256
-MIN_CROSSING_GAP = 8
-BATCH_PAIRS = 250_000
-# Pairs this close to their limits (in τ_i + τ_j, radians) are computed with any other.
-NEAR = 0.05
+# A pair in doubt is computed from its first step in doubt to the end of a window of
+# steps, where it gets its room afresh.  A window costs about as much as this many
+# similarities (numpy's overhead per call), so with n pairs in doubt the window is
+# about WINDOW_PAIRS / n steps: the similarities computed before they were needed cost
+# about as much as the windows.
+WINDOW_PAIRS = 2048
+MIN_WINDOW, MAX_WINDOW = 16, 128
+# The turns are counted from zero again once one passes this (rounding in G_i + G_j).
+_REBASE_TURN = 1.0
 
 
-class MergeOrder:
-    """The merge sequence of complete linkage inside the non-clique parts, and how to
-    check in one pass that other distances give the same sequence (module doc, (c)).
+def chord_angle(S: np.ndarray, kappa: np.ndarray | float) -> np.ndarray:
+    """The angle θ with S = 1 − sin²(θ/2)/κ: (1 + cos θ)/2 for κ = 1, cos θ for κ = 1/2.
 
-    Built from the alike graph and the distances 1 − S of its pairs (indexed by pair
-    position).  Every cluster pair it meets is a *group* whose height D is either one
-    pair's distance (two single units) or the larger height of the two groups it was
-    made of (complete linkage: D(X ∪ Y, Z) = max(D(X, Z), D(Y, Z))); the heights are
-    computed level by level, a few vector operations for all of them.
+    From 1 − S (exact near S = 1), so a near-copy's small angle keeps its digits.
+    """
+    return 2.0 * np.arcsin(np.sqrt(np.clip(kappa * (1.0 - S), 0.0, 1.0)))
+
+
+class MergeCertificate:
+    """Complete linkage inside one part of the alike graph that is no clique, and what
+    keeps its merges as they are.
+
+    Complete linkage merges next, among the cluster pairs whose cross pairs are all
+    alike ("open"), the one whose farthest cross pair is nearest (its height D).  Every
+    open pair is either merged at some stage or a *rival* there: open when one of its
+    clusters is merged with another.  The merges stay the merges (possibly in another
+    order, which changes nothing) while every rival stays above the merge it lost to
+    (docs/maths.md, "How the tracker keeps count"); it suffices that each stage's
+    *leaves* (every cross pair of its merge) keep a distance below a cut and one cross
+    pair of each rival (its farthest, the *witness*) above it.  In similarities: the
+    leaves at or above a level, the witnesses below it.  Pairs that became alike
+    later and are less alike than every leaf (*top* pairs) join as witnesses of one
+    more level, below every leaf: they cannot take part before every merge is made.
     """
 
-    def __init__(self, parts: list[np.ndarray], alike: np.ndarray, distance: np.ndarray,
-                 pair_at: np.ndarray) -> None:
-        groups = _Groups()
-        chosen: list[int] = []
-        rivals: list[int] = []
-        rival_end: list[int] = []
-        for units in parts:
-            _merge_part(units.tolist(), alike, distance, pair_at, groups, chosen, rivals,
-                        rival_end)
-        self.leaves = np.array(groups.leaf_pairs, dtype=np.intp)
-        level = np.array(groups.level, dtype=np.intp)
-        left, right = np.array(groups.left, dtype=np.intp), np.array(groups.right, dtype=np.intp)
-        self.leaf_at = np.flatnonzero(level == 0)  # in creation order, like the leaves
-        self.joins = [(np.flatnonzero(level == k), left[level == k], right[level == k])
-                      for k in range(1, int(level.max(initial=0)) + 1)]
-        self.size = len(level)
-        self.chosen = np.array(chosen, dtype=np.intp)
-        self.rivals = np.array(rivals, dtype=np.intp)
-        self.rival_end = np.array(rival_end, dtype=np.intp)
+    def __init__(self, S: np.ndarray, pair_id: np.ndarray, threshold: float) -> None:
+        """``S``: the similarities of one part's units (n, n); ``pair_id``: their pairs."""
+        n = len(S)
+        height = np.where(threshold <= S, 1.0 - S, math.inf)
+        np.fill_diagonal(height, math.inf)
+        witness = pair_id.copy()
+        # Per stage: the rows of the two clusters merged (height and farthest pair to
+        # every other cluster), and the leaves it joined.
+        rows = np.empty((2, n - 1, n))
+        far = np.empty((2, n - 1, n), dtype=np.intp)
+        members = [[u] for u in range(n)]
+        cluster = np.arange(n)
+        merged: list[float] = []
+        leaf_i: list[int] = []
+        leaf_j: list[int] = []
+        leaf_stage: list[int] = []
+        for stage in range(n - 1):
+            a, b = divmod(int(height.argmin()), n)
+            h = height[a, b]
+            if h == math.inf:
+                break
+            merged.append(h)
+            row_a, row_b = rows[0, stage], rows[1, stage]
+            row_a[:], row_b[:] = height[a], height[b]
+            far[0, stage], far[1, stage] = witness[a], witness[b]
+            row_a[b] = row_b[a] = math.inf
+            # D(A ∪ B, Z) = max(D(A, Z), D(B, Z)), open only where both are.
+            joined = np.maximum(row_a, row_b)
+            farther = np.where(row_b > row_a, far[1, stage], far[0, stage])
+            height[a], height[:, a] = joined, joined
+            witness[a], witness[:, a] = farther, farther
+            height[b], height[:, b] = math.inf, math.inf
+            for u in members[a]:
+                leaf_i += [u] * len(members[b])
+                leaf_j += members[b]
+            leaf_stage += [stage] * (len(members[a]) * len(members[b]))
+            members[a] += members[b]
+            cluster[members[b]] = a
+        stages = len(merged)
+        self.merges = stages
+        self.cluster = cluster
+        self.inside = pair_id[leaf_i, leaf_j]
+        self._leaf_stage = np.array(leaf_stage, dtype=np.intp)
+        # Rivals: every cluster pair open beside a merge, stage by stage.
+        opened = rows[:, :stages] < math.inf
+        side, stage_of, column = np.nonzero(opened)
+        order = np.argsort(stage_of, kind="stable")
+        self.witnesses = far[side, stage_of, column][order]
+        self._witness_stage = stage_of[order]
+        beaten = rows[side, stage_of, column][order]
+        self.tied = bool((beaten <= np.asarray(merged)[self._witness_stage]).any())
+        self.top = np.zeros(0, dtype=np.intp)
+        self._stages = stages
+        self._index()
 
-    def slack(self, distance: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
-        """For each row of ``distance`` (..., pairs): the smallest D(rival) − D(merge it
-        lost to); the sequence is the anchor's where it is positive.  ``columns`` says
-        where the leaves' pairs are in ``distance`` (default: at their positions)."""
-        if not len(self.rivals):
-            return np.full(distance.shape[:-1], math.inf)
-        heights = np.empty((*distance.shape[:-1], self.size))
-        heights[..., self.leaf_at] = distance[..., self.leaves if columns is None else columns]
-        for at, left, right in self.joins:
-            heights[..., at] = np.maximum(heights[..., left], heights[..., right])
-        lost_to = heights[..., self.chosen][..., self.rival_end]
-        return (heights[..., self.rivals] - lost_to).min(axis=-1)
+    @classmethod
+    def joined(cls, pieces: list[MergeCertificate | np.ndarray], top: int) -> MergeCertificate:
+        """The certificate of parts joined by the alike pair ``top``, less alike than
+        any of their leaves: the parts' certificates, or for a clique its pairs (all
+        leaves, of one stage beating no rival)."""
+        self = cls.__new__(cls)
+        inside, leaf_stage, witnesses, witness_stage, tops = [], [], [], [], []
+        self.merges = self._stages = 0
+        for piece in pieces:
+            if isinstance(piece, MergeCertificate):
+                inside.append(piece.inside)
+                leaf_stage.append(piece._leaf_stage + self._stages)
+                witnesses.append(piece.witnesses)
+                witness_stage.append(piece._witness_stage + self._stages)
+                tops.append(piece.top)
+                self.merges += piece.merges
+                self._stages += piece._stages
+            elif len(piece):
+                units = round((1 + math.sqrt(1 + 8 * len(piece))) / 2)
+                inside.append(piece)
+                leaf_stage.append(np.full(len(piece), self._stages))
+                self.merges += units - 1
+                self._stages += 1
+        self.inside = np.concatenate(inside)
+        self._leaf_stage = np.concatenate(leaf_stage)
+        empty = np.zeros(0, dtype=np.intp)
+        self.witnesses = np.concatenate([empty, *witnesses])
+        self._witness_stage = np.concatenate([empty, *witness_stage])
+        self.top = np.concatenate([*tops, [top]]).astype(np.intp)
+        self.tied = False
+        self.cluster = np.zeros(0, dtype=np.intp)  # kept by the part
+        self._index()
+        return self
+
+    def _index(self) -> None:
+        """Where each stage's leaves and witnesses start (both sorted by stage)."""
+        self._leaf_starts = np.searchsorted(self._leaf_stage, np.arange(self._stages))
+        self._rivalled = np.unique(self._witness_stage)
+        self._witness_starts = np.searchsorted(self._witness_stage, self._rivalled)
+
+    def levels(self, known: np.ndarray, kappa: float) -> np.ndarray | None:
+        """Each stage's level between its leaves and its witnesses for the pair
+        similarities ``known`` (−∞ where a stage beat no rival), and last the top pairs'
+        level; None where some witness is not below every leaf it must be below: the
+        merges may have changed.
+
+        A level halves the angle between the two (:func:`chord_angle`), so both sides
+        get the same room."""
+        levels = np.full(self._stages + 1, -math.inf)
+        leaf_S = known[self.inside]
+        lowest = np.minimum.reduceat(leaf_S, self._leaf_starts) if self._stages else leaf_S
+        if len(self._rivalled):
+            top_witness = np.maximum.reduceat(known[self.witnesses], self._witness_starts)
+            level = _level_between(top_witness, lowest[self._rivalled], kappa)
+            if level is None:
+                return None
+            levels[self._rivalled] = level
+        if len(self.top):
+            level = _level_between(known[self.top].max(keepdims=True),
+                                   leaf_S.min(keepdims=True), kappa)
+            if level is None:
+                return None
+            levels[-1] = level[0]
+        return levels
+
+    def bound(self, levels: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Tighten the pairs' intervals [lower, upper) to keep these merges."""
+        leaf_level = levels[self._leaf_stage]
+        if len(self.top):
+            np.maximum(leaf_level, levels[-1], out=leaf_level)
+            upper[self.top] = np.minimum(upper[self.top], levels[-1])
+        np.maximum(lower[self.inside], leaf_level, out=leaf_level)
+        lower[self.inside] = leaf_level
+        np.minimum.at(upper, self.witnesses, levels[self._witness_stage])
 
 
-class _Groups:
-    """The cluster pairs of :class:`MergeOrder`: leaves first, then joins."""
-
-    def __init__(self) -> None:
-        self.leaf_pairs: list[int] = []
-        self.left: list[int] = []
-        self.right: list[int] = []
-        self.level: list[int] = []
-
-    def leaves(self, positions: list[int]) -> range:
-        start, n = len(self.level), len(positions)
-        self.leaf_pairs += positions
-        self.left += [-1] * n
-        self.right += [-1] * n
-        self.level += [0] * n
-        return range(start, start + n)
-
-    def join(self, first: int, second: int) -> int:
-        self.left.append(first)
-        self.right.append(second)
-        self.level.append(1 + max(self.level[first], self.level[second]))
-        return len(self.level) - 1
+def _level_between(below: np.ndarray, above: np.ndarray, kappa: float) -> np.ndarray | None:
+    """Levels a with below < a ≤ above, halfway in angle; None unless below < above."""
+    if not (below < above).all():
+        return None
+    middle = (chord_angle(above, kappa) + chord_angle(below, kappa)) / 2.0
+    level = 1.0 - np.sin(middle / 2.0) ** 2 / kappa
+    # Rounding may put the middle onto a side: the lowest leaf itself separates too.
+    return np.where((below < level) & (level <= above), level, above)
 
 
-def _merge_part(units: list[int], alike: np.ndarray, distance: np.ndarray,
-                pair_at: np.ndarray, groups: _Groups, chosen: list[int], rivals: list[int],
-                rival_end: list[int]) -> None:
-    """Complete linkage below the cut inside one part; appends its merges (``chosen``,
-    in order) and every cluster pair that competed and lost (``rivals``, with the
-    index in ``chosen`` of the merge that consumed one of its clusters)."""
-    # Cluster pairs all of whose cross pairs are alike ("open"): (height, group), found
-    # through each cluster's partners; the nearest comes off a heap.
-    partners: dict[int, set[int]] = {u: set() for u in units}
-    members = np.array(units)
-    first, second = np.nonzero(np.triu(alike[np.ix_(members, members)], 1))
-    first, second = members[first].tolist(), members[second].tolist()
-    positions = pair_at[first, second]
-    heights = distance[positions].tolist()
-    keys = list(zip(first, second, strict=True))
-    open_pairs = dict(zip(keys, zip(heights, groups.leaves(positions.tolist()), strict=True),
-                          strict=True))
-    for a, b in keys:
-        partners[a].add(b)
-        partners[b].add(a)
-    heap = list(zip(heights, keys, strict=True))
-    heapq.heapify(heap)
-    while heap:
-        height, key = heapq.heappop(heap)
-        if open_pairs.get(key, (None,))[0] != height:
-            continue  # consumed, or replaced
-        a, b = key
-        stage = len(chosen)
-        chosen.append(open_pairs.pop(key)[1])
-        partners[a].discard(b)
-        partners[b].discard(a)
-        entries: dict[int, list[tuple[float, int]]] = {}
-        for side in (a, b):
-            for other in partners.pop(side):
-                entry = open_pairs.pop((min(side, other), max(side, other)))
-                rivals.append(entry[1])
-                rival_end.append(stage)
-                partners[other].discard(side)
-                entries.setdefault(other, []).append(entry)
-        partners[a] = set()
-        for other, pair in entries.items():
-            if len(pair) == 2:  # both halves all alike with it: the union is too
-                merged = (min(a, other), max(a, other))
-                open_pairs[merged] = (max(pair[0][0], pair[1][0]),
-                                      groups.join(pair[0][1], pair[1][1]))
-                partners[a].add(other)
-                partners[other].add(a)
-                heapq.heappush(heap, (open_pairs[merged][0], merged))
+class _Part:
+    """One connected part of the alike graph: its units, its count of groups (None
+    when merges tie and only scipy's linkage over every unit decides), each unit's
+    final cluster (a unit of it) and, if it is no clique, the certificate of its
+    merges and their levels."""
+
+    def __init__(self, units: np.ndarray, count: int | None, cluster: np.ndarray,
+                 certificate: MergeCertificate | None = None,
+                 levels: np.ndarray | None = None) -> None:
+        self.units = units
+        self.count = count
+        self.cluster = cluster
+        self.certificate = certificate
+        self.levels = levels
+
+    def leaves(self, pair_at: np.ndarray) -> MergeCertificate | np.ndarray:
+        """Its certificate, or for a clique the pairs among its units."""
+        if self.certificate is not None:
+            return self.certificate
+        i, j = np.triu_indices(len(self.units), 1)
+        return pair_at[self.units[i], self.units[j]]
+
+    def final(self, unit: int) -> np.ndarray:
+        """The units of ``unit``'s final cluster."""
+        return self.units[self.cluster == self.cluster[np.searchsorted(self.units, unit)]]
 
 
 class SplitTracker:
     """Follows the number of distinct units of one run and records every change.
 
-    Call :meth:`observe` after every step with the parameters before and after it;
-    read :attr:`events`, :meth:`changes` and :attr:`distinct` (reading accounts for any
-    steps still held).  ``evaluations`` counts the full evaluations, ``pair_checks``
-    the steps at which the pairs in doubt were computed.
+    Call :meth:`observe` after every step; read :attr:`events`, :meth:`changes` and
+    :attr:`distinct` (reading accounts for any steps still held).  ``evaluations``
+    counts the full evaluations, ``recounts`` the parts counted afresh at a step,
+    ``pair_checks`` the steps at which pairs in doubt were computed and ``pair_steps``
+    the similarities computed that way.
     """
 
     def __init__(self, layout: ParamLayout, activation: str, theta: np.ndarray, step: int = 0,
@@ -220,58 +310,54 @@ class SplitTracker:
         self.activation = activation
         self.threshold = threshold
         symmetry = symmetry_of(activation)
-        # Canonical rows [ŵ, sgn v]: a pair's N_ij depends on its zero outgoing weights.
+        # Canonical rows [ŵ, sgn v] (the rest: ±ŵ, linear): a pair's N_ij and its
+        # angle function depend on the signs of its outgoing weights.
         self._balanced = symmetry == "positive_scale" or sign_flip(symmetry)
+        self._flip = sign_flip(symmetry)
+        self._kappa = 1.0 if self._balanced else 0.5
         H, D = layout.hidden, layout.inputs
         self._n_block = H * (D + 1)
-        self._root_k = math.sqrt(D + 1)
-        # Flat positions in theta of each unit's incoming weights and outgoing weight.
-        self._w1_at = np.arange(self._n_block).reshape(H, D + 1)[:, :D]
-        self._w2_at = self._n_block + np.arange(H)
-        # Every pair i < j once, and where each sits in that list.
+        # Flat positions in theta of each unit's row [w, b, v].
+        self._unit_at = np.column_stack([np.arange(self._n_block).reshape(H, D + 1),
+                                         self._n_block + np.arange(H)])
         self._first, self._second = np.triu_indices(H, 1)
+        P = len(self._first)
         self._pair_at = np.zeros((H, H), dtype=np.intp)
-        self._pair_at[self._first, self._second] = np.arange(len(self._first))
-        self._pair_at[self._second, self._first] = np.arange(len(self._first))
+        self._pair_at[self._first, self._second] = np.arange(P)
+        self._pair_at[self._second, self._first] = np.arange(P)
         self._events: list[Change] = []
         self._distinct = 0
-        self.evaluations = 0
-        self.pair_checks = 0
-        # Per step: the scaled change, each unit's largest, and the sum of those.
-        self._diff = np.empty(layout.size)
-        self._scale = np.zeros(layout.size)
-        self._scale_block = self._scale[: self._n_block].reshape(H, D + 1)
-        self._scale_w2 = self._scale[self._n_block : self._n_block + H]
-        self._diff_block = self._diff[: self._n_block]
-        self._diff_w2 = self._diff[self._n_block : self._n_block + H]
-        self._path = self._v_path = 0.0
-        # At the anchor: the similarities known, each pair's limit and N_ij.
-        self._known = np.zeros(len(self._first))
-        self._limit = np.full(len(self._first), math.inf)
-        self._by_limit = np.arange(len(self._first))  # the pairs, lowest limit first
-        self._sorted_limit = np.full(len(self._first), math.inf)
-        self._norm = np.ones(len(self._first))
-        self._live_pair = np.zeros(len(self._first), dtype=bool)
+        self.evaluations = self.recounts = self.pair_checks = self.pair_steps = 0
+        # Per pair: the similarity last computed, its interval [lower, upper), the turn
+        # sum G_i + G_j at which it is in doubt, and how its similarity follows θ_ij.
+        self._known = np.zeros(P)
+        self._lower = np.full(P, -math.inf)
+        self._upper = np.full(P, math.inf)
+        self._limit = np.full(P, math.inf)
+        self._alike = np.zeros(P, dtype=bool)
+        self._live_pair = np.zeros(P, dtype=bool)
+        self._norm = np.ones(P)
+        self._chord = np.zeros(P)
+        # Per unit: scales at its anchor, its paths since, its turn G_i at that anchor.
+        self._w_scale = np.zeros(H)
+        self._w_over_p = np.zeros(H)
+        self._v_scale = np.zeros(H)
+        self._path = np.zeros(H)
+        self._v_path = np.zeros(H)
+        self._turned = np.zeros(H)
         self._watch = np.zeros(0, dtype=np.intp)
-        self._live: np.ndarray | None = None
-        self._alike: np.ndarray | None = None
-        # The pairs of (c), their units, and the merge sequence they make.
-        self._ambiguous = np.zeros(0, dtype=np.intp)
-        self._ambiguous_units = np.zeros(0, dtype=np.intp)
-        self._in_ambiguous = np.zeros(len(self._first), dtype=bool)
-        self._order: MergeOrder | None = None
-        # Steps held for computing the pairs in doubt together, and those pairs.
+        self._watch_values = np.zeros(0)
+        self._label = np.full(H, -1)
+        self._parts: dict[int, _Part] = {}
+        self._next_label = 0
+        # Steps held, and the parameters of the last step accounted for.
         self._held = np.empty((MAX_BATCH, layout.size))
-        self._held_steps: list[int] = []
-        self._in_doubt = 0  # the first pairs by limit that the held steps compute
-        self._next_limit = math.inf  # the lowest limit of the pairs not in doubt
-        self._batch = MIN_BATCH  # steps to hold this time
-        self._anchored_at = step
-        # Steps between crossings found in held steps (a running mean), and the last.
-        self._crossing_gap = float(MAX_BATCH)
-        self._last_crossing = step
+        self._held_steps = np.zeros(MAX_BATCH, dtype=np.int64)
+        self._count = 0
+        self._last = np.array(theta, dtype=np.float64)
         self.step = step  # the last step observed
-        self._evaluate(theta, step)
+        self._lasting: LastingCount | None = None
+        self._evaluate(self._last, step)
         self._lasting = LastingCount(self._distinct, window)
 
     @property
@@ -284,6 +370,7 @@ class SplitTracker:
         """The lasting splits and merges as known at ``step`` (default: the last step
         observed), and those still pending; events after ``step`` are left out."""
         self.flush()
+        assert self._lasting is not None
         return self._lasting.at(self.step if step is None else step)
 
     @property
@@ -303,238 +390,397 @@ class SplitTracker:
         return self.changes().split_step
 
     def observe(self, old: np.ndarray, new: np.ndarray, step: int) -> None:
-        """Account for the step from ``old`` to ``new`` parameters, which is ``step``."""
+        """Account for ``step``, which left the parameters at ``new``.
+
+        The step is measured from the last parameters accounted for, not from ``old``,
+        so a change between steps (units relabelled) is accounted for too."""
+        k = self._count
+        self._held[k] = new
+        self._held_steps[k] = step
+        self._count = k + 1
         self.step = step
-        d = self._diff
-        np.subtract(new, old, out=d)
-        d *= self._scale
-        np.abs(d, out=d)
-        self._path += float(self._diff_block.max())
-        self._v_path += float(self._diff_w2.max(initial=0.0))
-        farthest = self._root_k * self._path
-        if not farthest + self._v_path < math.inf and not np.isfinite(new).all():
-            return  # the run diverges: the trainer stops and rolls this step back
-        if (farthest >= REANCHOR_SHARE or self._v_path >= REANCHOR_SHARE
-                or (len(self._watch) and new[self._watch].any())):
-            self.flush()
-            self._evaluate(new, step)
-            return
-        twice = -2.0 * math.log1p(-farthest)  # the largest τ_i + τ_j
-        if twice >= self._next_limit:
-            # These pairs may have moved by their margins, and those near it soon will.
-            limits = self._sorted_limit
-            self._in_doubt = int(np.searchsorted(limits, twice + NEAR, side="right"))
-            self._next_limit = (float(limits[self._in_doubt]) if self._in_doubt < len(limits)
-                                else math.inf)
-        if not self._in_doubt:
-            return  # no pair can have moved by its margin
-        if not self._held_steps:
-            # Margins that lasted q steps since the anchor will last about as long
-            # again once anchored afresh; and the steps held after a crossing are
-            # accounted for twice, so hold about as long as crossings stay apart.
-            self._batch = int(min(MAX_BATCH, self._crossing_gap,
-                                  max(MIN_BATCH, step - self._anchored_at)))
-        self._held[len(self._held_steps)] = new
-        self._held_steps.append(step)
-        held = len(self._held_steps)
-        if held >= self._batch or held * self._in_doubt >= BATCH_PAIRS:
+        if k + 1 == MAX_BATCH:
             self.flush()
 
     def flush(self) -> None:
-        """Account for the held steps now: compute the pairs in doubt at each of them."""
-        if not self._held_steps:
+        """Account for the held steps now."""
+        n, self._count = self._count, 0
+        if not n:
             return
-        steps, self._held_steps = self._held_steps, []
-        thetas = self._held[: len(steps)].copy()  # replaying may hold steps again
-        pairs = self._by_limit[: self._in_doubt]
-        self._in_doubt = 0
-        self._next_limit = float(self._sorted_limit[0]) if len(self._sorted_limit) else math.inf
-        pairs = pairs[self._live_pair[pairs]]
-        with_order = self._order is not None and bool(self._in_ambiguous[pairs].any())
-        if with_order:  # the merge sequence needs them together
-            pairs = np.union1d(pairs, self._ambiguous)
-        now = pair_similarity(self._units(thetas), self.activation, self._first[pairs],
-                              self._second[pairs])
-        crossed = ((now >= self.threshold) != (self._known[pairs] >= self.threshold)).any(axis=1)
-        first_crossing = int(crossed.argmax()) if crossed.any() else len(steps)
+        thetas = self._held[:n]
+        finite = np.isfinite(thetas).all(axis=1)
+        if not finite.all():
+            # The run diverges: the trainer stops and rolls this step back.
+            n = int(finite.argmin())
+            if not n:
+                return
+            thetas = thetas[:n]
+        self._account(thetas, self._held_steps[:n])
+        self._last[:] = thetas[-1]
+
+    # -- accounting for held steps ------------------------------------------------------------
+
+    def _account(self, thetas: np.ndarray, steps: np.ndarray) -> None:
+        """Every held step in order: the units' paths, their pairs, and anchors."""
         start = 0
-        while with_order:  # the merge sequence, up to the first crossing
-            columns = np.searchsorted(pairs, self._order.leaves)
-            slack = self._order.slack(1.0 - now[start:first_crossing], columns)
-            failed = np.flatnonzero(~(slack > 0.0))
-            if not len(failed):
-                break
-            k = start + int(failed[0])
-            self._known[pairs] = now[k]
-            self._recount(steps[k])
-            start = k + 1
-        if first_crossing < len(steps):
-            # A new anchor there, and the steps after it accounted for from it.
-            k = first_crossing
-            self._crossing_gap = max(
-                MIN_CROSSING_GAP, (self._crossing_gap + steps[k] - self._last_crossing) / 2.0)
-            self._last_crossing = steps[k]
-            self._evaluate(thetas[k], steps[k])
-            last = self.step
-            for j in range(k + 1, len(steps)):
-                self.observe(thetas[j - 1], thetas[j], steps[j])
-            self.flush()  # what the replay held: the caller wants every step done
-            self.step = last
-            return
-        self.pair_checks += len(steps)
-        self._known[pairs] = now[-1]
-        farthest = self._root_k * self._path
-        if farthest < REANCHOR_SHARE:  # else the caller anchors everything afresh next
-            self._anchor(pairs, -math.log1p(-farthest))
+        while start < len(steps):
+            rows = thetas[start:]
+            path, v_path = self._paths(self._last if start == 0 else thetas[start - 1], rows)
+            share = path
+            over = (share >= REANCHOR_SHARE) | (v_path >= REANCHOR_SHARE)
+            moved = ((rows[:, self._watch] != self._watch_values).any(axis=1)
+                     if len(self._watch) else None)
+            stop_at = over.any(axis=1) if moved is None else over.any(axis=1) | moved
+            stop = int(stop_at.argmax()) if stop_at.any() else len(rows)
+            # Most of a scale in one step, or a watched number moved: no bound there.
+            broken = stop < len(rows) and bool(
+                (moved is not None and moved[stop]) or share[stop].max() >= BROKEN_SHARE
+                or v_path[stop].max() >= BROKEN_SHARE)
+            last = stop - 1 if broken or stop == len(rows) else stop
+            turned = self._turned + _turn(share[: last + 1] * self._w_over_p)
+            evaluated = self._pairs_through(turned, rows[: last + 1], steps[start:])
+            if evaluated is not None:  # everything was anchored afresh there
+                start += evaluated + 1
+                continue
+            if stop == len(rows):
+                self._path, self._v_path = path[-1], v_path[-1]
+                return
+            if broken:
+                self._evaluate(rows[stop], int(steps[start + stop]))
+            else:
+                self._reanchor_units(rows[stop], path[stop], v_path[stop], turned[stop])
+            start += stop + 1
 
-    # -- recounting and anchoring -------------------------------------------------------------
+    def _paths(self, before: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each unit's path after each of ``rows`` (m, H): of p = [w, b] relative to
+        ‖w_i‖ and of v relative to |v_i|."""
+        m, H = len(rows), self.layout.hidden
+        moved = np.empty_like(rows)
+        np.subtract(rows[0], before, out=moved[0])
+        np.subtract(rows[1:], rows[:-1], out=moved[1:])
+        np.abs(moved, out=moved)
+        block = moved[:, : self._n_block].reshape(m, H, -1)
+        path = np.sqrt(np.einsum("tij,tij->ti", block, block))
+        path *= self._w_scale
+        np.cumsum(path, axis=0, out=path)
+        path += self._path
+        v_path = moved[:, self._n_block : self._n_block + H] * self._v_scale
+        np.cumsum(v_path, axis=0, out=v_path)
+        v_path += self._v_path
+        return path, v_path
 
-    def _recount(self, step: int) -> None:
-        """The count from the similarities known now (the alike pairs are the anchor's;
-        only the merge sequence of (c) moved), and the sequence afresh."""
-        H = self.layout.hidden
-        S = np.ones((H, H))
-        S[self._first, self._second] = self._known
-        S[self._second, self._first] = self._known
-        idx = np.flatnonzero(self._live)
-        count = count_groups(S[np.ix_(idx, idx)], self.threshold)
+    def _pairs_through(self, turned: np.ndarray, rows: np.ndarray, steps: np.ndarray
+                       ) -> int | None:
+        """The pairs over ``rows`` (``turned``: G after each, (m, H)); returns the row
+        of a full evaluation, after which the caller starts afresh, or None.
+
+        A window at a time: a pair in doubt is computed from its first step in doubt to
+        the window's end, where it gets its room afresh."""
+        first, second = self._first, self._second
+        if not len(turned):
+            return None
+        doubt = np.count_nonzero(turned[-1, first] + turned[-1, second] >= self._limit)
+        if not doubt:
+            return None
+        window = int(np.clip(WINDOW_PAIRS // doubt, MIN_WINDOW, MAX_WINDOW))
+        i = 0
+        while i < len(turned):
+            last = min(i + window, len(turned)) - 1
+            end = turned[last]
+            doubt = np.flatnonzero(end[first] + end[second] >= self._limit)
+            if not len(doubt):
+                i = last + 1
+                continue
+            a, b = first[doubt], second[doubt]
+            reached = (turned[i : last + 1, a] + turned[i : last + 1, b]
+                       >= self._limit[doubt]).any(axis=1)
+            start = i + int(reached.argmax())
+            S = self._similarities(rows[start : last + 1], a, b)
+            out = (self._lower[doubt] > S) | (self._upper[doubt] <= S)
+            left = out.any(axis=1)
+            k = int(left.argmax()) if left.any() else len(S) - 1
+            self.pair_checks += k + 1
+            self.pair_steps += (k + 1) * len(doubt)
+            j = start + k
+            self._anchor(doubt, S[k], turned[j])
+            if left.any() and self._recount(rows[j], int(steps[j]), doubt[out[k]], turned[j]):
+                return j
+            i = j + 1
+        return None
+
+    def _similarities(self, rows: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """S of the pairs (a, b) after each of ``rows`` (m, pairs), from their units only."""
+        needed = np.zeros(self.layout.hidden, dtype=bool)
+        needed[a] = needed[b] = True
+        where = np.cumsum(needed) - 1
+        units = np.flatnonzero(needed)
+        directions = unit_directions(rows[:, self._unit_at[units]], self.activation)
+        return pair_cosines(directions, where[a], where[b], self.activation)
+
+    def _reanchor_units(self, theta: np.ndarray, path: np.ndarray, v_path: np.ndarray,
+                        turned: np.ndarray) -> None:
+        """Fresh scales for the units whose paths reached REANCHOR_SHARE; G goes on."""
+        units = theta[self._unit_at]
+        self._path, self._v_path = path.copy(), v_path.copy()
+        w_over = path >= REANCHOR_SHARE
+        if w_over.any():
+            self._turned[w_over] = turned[w_over]
+            self._path[w_over] = 0.0
+            w_norm, p_norm = self._norms(units[w_over])
+            self._w_scale[w_over] = 1.0 / w_norm
+            self._w_over_p[w_over] = w_norm / p_norm
+        v_over = v_path >= REANCHOR_SHARE
+        if v_over.any():
+            self._v_path[v_over] = 0.0
+            self._v_scale[v_over] = 1.0 / np.abs(units[v_over, -1])
+        if self._turned.max() > _REBASE_TURN:
+            # Count the turns from zero again: the limits move with them.
+            self._limit -= self._turned[self._first] + self._turned[self._second]
+            self._turned[:] = 0.0
+
+    # -- counting -----------------------------------------------------------------------------
+
+    def _recount(self, theta: np.ndarray, step: int, left: np.ndarray,
+                 turned: np.ndarray) -> bool:
+        """The parts of the pairs that ``left`` their intervals at ``step``, counted
+        afresh from every pair among their units; True if that took a full evaluation."""
+        self.recounts += 1
+        labels = set(self._label[self._first[left]].tolist())
+        labels.update(self._label[self._second[left]].tolist())
+        old = [self._parts.pop(label) for label in sorted(labels)]
+        if any(part.count is None for part in old):
+            self._evaluate(theta, step)
+            return True
+        among = np.zeros(self.layout.hidden, dtype=bool)
+        for part in old:
+            among[part.units] = True
+        units = np.flatnonzero(among)
+        pairs = np.flatnonzero(among[self._first] & among[self._second])
+        local = np.cumsum(among) - 1
+        i, j = local[self._first[pairs]], local[self._second[pairs]]
+        directions = unit_directions(theta[self._unit_at[units]], self.activation)
+        before = self._alike[pairs].copy()
+        self._known[pairs] = pair_cosines(directions, i, j, self.activation)
+        self._alike[pairs] = self._known[pairs] >= self.threshold
+        flipped = pairs[before != self._alike[pairs]]
+        new = self._carry(old, flipped)
+        if new is None:
+            new = self._form_parts(units)
+        if any(part.count is None for part in new):
+            self._evaluate(theta, step)
+            return True
+        count = self._distinct - sum(p.count for p in old) + sum(p.count for p in new)
         if count != self._distinct:
             self._record(step, self._distinct, count)
             self._distinct = count
-        self._order = self._merge_order()
+        self._register(new)
+        self._bound(pairs, new, turned)
+        return False
 
-    def _anchor(self, pairs: np.ndarray, turn: float) -> None:
-        """New margins and limits for ``pairs``, whose similarities are known now, when
-        every unit may have turned by ``turn`` since the anchor."""
-        self._anchored_at = self.step
-        margin = np.abs(self._known[pairs] - self.threshold)
-        if self._order is not None:
-            inside = self._in_ambiguous[pairs]
-            if inside.any():
-                half = float(self._order.slack(1.0 - self._known)) / 2.0
-                margin[inside] = np.minimum(margin[inside], half)
-        limit = self._norm[pairs] * (margin - _ROUNDING_SLACK) + 2.0 * turn
-        self._limit[pairs] = np.where(self._live_pair[pairs], limit, math.inf)
-        self._by_limit = np.argsort(self._limit, kind="stable")
-        self._sorted_limit = self._limit[self._by_limit]
-        self._next_limit = float(self._sorted_limit[0]) if len(self._limit) else math.inf
+    def _carry(self, old: list[_Part], flipped: np.ndarray) -> list[_Part] | None:
+        """The parts as they were, if their merges provably are, or None.
 
-    # -- full evaluation ----------------------------------------------------------------------
+        With the same alike pairs, a certificate still holds if its levels do.  A pair
+        that stops being alike and is no leaf leaves every merge open: fewer rivals.
+        One that becomes alike, less alike than every leaf and between final clusters
+        not all alike, joins its parts as a top pair: it can only ever lose."""
+        if len(flipped) > 1 or any(part.count is None for part in old):
+            return None
+        if len(flipped) and self._alike[flipped[0]]:
+            edge = int(flipped[0])
+            i, j = int(self._first[edge]), int(self._second[edge])
+            ends = [self._parts_of(old, i), self._parts_of(old, j)]
+            if len(old) != len({id(part) for part in ends}):
+                return None  # other parts left their intervals too
+            if self._alike[self._pair_at[np.ix_(ends[0].final(i), ends[1].final(j))]].all():
+                return None  # they merge: the count changes
+            certificate = MergeCertificate.joined([p.leaves(self._pair_at) for p in old], edge)
+            units = np.concatenate([p.units for p in old])
+            order = np.argsort(units)
+            cluster = np.concatenate([p.cluster for p in old])[order]
+            old = [_Part(units[order], sum(p.count for p in old), cluster, certificate)]
+        for part in old:
+            if part.certificate is None or (
+                    len(flipped) and (part.certificate.inside == flipped[0]).any()):
+                return None
+            part.levels = part.certificate.levels(self._known, self._kappa)
+            if part.levels is None:
+                return None
+        return old
 
-    def _units(self, theta: np.ndarray) -> np.ndarray:
-        """The unit rows (..., H, D + 2) of parameter vectors (..., size)."""
-        H, D = self.layout.hidden, self.layout.inputs
-        units = np.empty((*theta.shape[:-1], H, D + 2))
-        units[..., : D + 1] = theta[..., : self._n_block].reshape(*theta.shape[:-1], H, D + 1)
-        units[..., D + 1] = theta[..., self._n_block : self._n_block + H]
-        return units
+    @staticmethod
+    def _parts_of(parts: list[_Part], unit: int) -> _Part:
+        return next(part for part in parts if unit in part.units)
 
-    def _evaluate(self, theta: np.ndarray, step: int) -> None:
-        """Everything at ``step``: the count (an event if it changed) and a new anchor.
-
-        While the live units and the alike pairs are the anchor's, only the merge
-        sequence of (c) can move the count, and it is rebuilt only if it did."""
-        self.evaluations += 1
-        units = self._units(theta)
-        S = similarity_matrix(units, self.activation)
-        D = self.layout.inputs
-        live = units[:, :D].any(axis=1)
-        alike = np.greater_equal(S, self.threshold)
-        alike &= live[:, None] & live[None, :]
-        self._known = S[self._first, self._second].copy()
-        if (self._live is not None and np.array_equal(live, self._live)
-                and np.array_equal(alike, self._alike)):
-            if self._order is not None and not self._order.slack(1.0 - self._known) > 0.0:
-                self._recount(step)
-        else:
-            idx = np.flatnonzero(live)
-            count = count_groups(S[np.ix_(idx, idx)], self.threshold)
-            if self._live is not None and count != self._distinct:
-                self._record(step, self._distinct, count)
-            self._distinct = count
-            self._live, self._alike = live, alike
-            self._live_pair = live[self._first] & live[self._second]
-            self._find_ambiguous()
-        self._set_scale(units, live)
-        self._path = self._v_path = 0.0
-        self._anchor(np.arange(len(self._first)), 0.0)
-
-    def _find_ambiguous(self) -> None:
-        """The pairs of (c) for the alike pairs now, and their merge sequence."""
-        pairs = _ambiguous_pairs(self._alike, self._live)
-        self._in_ambiguous[:] = False
-        if pairs is None:
-            self._ambiguous = np.zeros(0, dtype=np.intp)
-            self._ambiguous_units = np.zeros(0, dtype=np.intp)
-            self._order = None
-        else:
-            self._ambiguous = np.sort(self._pair_at[pairs[0], pairs[1]])
-            self._ambiguous_units = np.unique(np.concatenate(pairs))
-            self._in_ambiguous[self._ambiguous] = True
-            self._order = self._merge_order()
-
-    def _merge_order(self) -> MergeOrder:
-        """The merge sequence of (c) for the similarities known now."""
-        alike = self._alike
-        units = self._ambiguous_units
-        # The non-clique parts: connected parts of the alike graph among their units.
-        label = np.full(self.layout.hidden, -1)
+    def _form_parts(self, units: np.ndarray) -> list[_Part]:
+        """The parts of the alike graph among ``units`` (no alike pair leaves them),
+        each counted: a clique is one group, any other part as its certificate says."""
+        if not len(self._first):  # one hidden unit: no pairs, a part of its own
+            return [_Part(units[k : k + 1], 1, units[k : k + 1]) for k in range(len(units))]
+        ids = self._pair_at[np.ix_(units, units)]
+        alike = self._alike[ids]
+        np.fill_diagonal(alike, True)
         parts = []
-        for start in units.tolist():
-            if label[start] >= 0:
+        labels = _components(alike)
+        for label in np.unique(labels):
+            members = np.flatnonzero(labels == label)
+            if alike[np.ix_(members, members)].all():
+                parts.append(_Part(units[members], 1, np.full(len(members), units[members[0]])))
                 continue
-            part, frontier = [start], [start]
-            label[start] = len(parts)
-            while frontier:
-                unit = frontier.pop()
-                for other in np.flatnonzero(alike[unit]).tolist():
-                    if label[other] < 0:
-                        label[other] = len(parts)
-                        part.append(other)
-                        frontier.append(other)
-            parts.append(np.sort(np.array(part)))
-        return MergeOrder(parts, alike, 1.0 - self._known, self._pair_at)
+            sub = ids[np.ix_(members, members)]
+            S = self._known[sub]
+            np.fill_diagonal(S, 1.0)
+            certificate = MergeCertificate(S, sub, self.threshold)
+            levels = None if certificate.tied else certificate.levels(self._known, self._kappa)
+            count = None if levels is None else len(members) - certificate.merges
+            parts.append(_Part(units[members], count, units[members][certificate.cluster],
+                               certificate, levels))
+        return parts
+
+    def _register(self, parts: list[_Part]) -> None:
+        for part in parts:
+            self._label[part.units] = self._next_label
+            self._parts[self._next_label] = part
+            self._next_label += 1
+
+    def _bound(self, pairs: np.ndarray, parts: list[_Part], turned: np.ndarray) -> None:
+        """Intervals and limits for ``pairs``, all the pairs among the units of
+        ``parts`` (and of no other part), whose similarities are known now."""
+        alike = self._alike[pairs]
+        self._lower[pairs] = np.where(alike, self.threshold, -math.inf)
+        self._upper[pairs] = np.where(alike, math.inf, self.threshold)
+        tied = []
+        for part in parts:
+            if part.levels is not None:
+                part.certificate.bound(part.levels, self._lower, self._upper)
+            elif part.count is None:
+                tied.append(part.units)
+        self._anchor(pairs, self._known[pairs], turned)
+        if tied:
+            # Only scipy's linkage over every unit tells these merges apart: every step.
+            units = np.concatenate(tied)
+            inside = np.isin(self._first[pairs], units) & np.isin(self._second[pairs], units)
+            self._limit[pairs[inside]] = -math.inf
+            self._lower[pairs[inside]] = math.inf
+
+    def _anchor(self, pairs: np.ndarray, S: np.ndarray, turned: np.ndarray) -> None:
+        """``pairs`` have similarities ``S`` now, when the units have turned ``turned``:
+        each is in doubt once G_i + G_j has grown by its room."""
+        self._known[pairs] = S
+        room = self._room(pairs)
+        limit = room + turned[self._first[pairs]] + turned[self._second[pairs]]
+        self._limit[pairs] = np.where(self._live_pair[pairs], limit, math.inf)
+
+    def _room(self, pairs: np.ndarray) -> np.ndarray:
+        """The angle θ_ij may move before S_ij can leave its interval (negative: none)."""
+        S, eps = self._known[pairs], _ROUNDING_SLACK
+        # Where S falls to its lower end, where it is now (either way), where it rises
+        # to its upper end.
+        ends = np.empty((4, len(pairs)))
+        np.add(self._lower[pairs], eps, out=ends[0])
+        np.subtract(S, eps, out=ends[1])
+        np.add(S, eps, out=ends[2])
+        np.subtract(self._upper[pairs], eps, out=ends[3])
+        with np.errstate(invalid="ignore"):
+            # |ΔS| ≤ |Δcos θ|/N ≤ |Δθ|/N in every case ...
+            room = np.minimum(ends[1] - ends[0], ends[3] - ends[2])
+            room *= self._norm[pairs]
+            # ... and S = 1 − sin²(θ/2)/κ exactly where the signs allow: θ falls as S
+            # rises (an end at ±∞ clips to θ = π or 0, which θ never passes; NaN where
+            # there is no κ).
+            angle = chord_angle(ends, self._chord[pairs])
+            room = np.fmax(room, np.minimum(angle[0] - angle[1], angle[2] - angle[3]))
+        # Rounding in the angles themselves.
+        room *= 1.0 - 1e-9
+        room -= 1e-12
+        return room
+
+    def _norms(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """‖w‖ and ‖[w, b]‖ of unit rows."""
+        p = units[:, :-1]
+        squares = p * p
+        w_squares = squares[:, :-1].sum(axis=1)
+        return np.sqrt(w_squares), np.sqrt(w_squares + squares[:, -1])
 
     def _record(self, step: int, before: int, after: int) -> None:
         self._events.append((step, before, after))
-        self._lasting.add(step, before, after)
+        if self._lasting is not None:
+            self._lasting.add(step, before, after)
 
-    def _set_scale(self, units: np.ndarray, live: np.ndarray) -> None:
-        """The scales ‖w_i‖ and |v_i| (see the module doc), N_ij per pair and the exact
-        zeros to watch."""
+    # -- full evaluation ----------------------------------------------------------------------
+
+    def _evaluate(self, theta: np.ndarray, step: int) -> None:
+        """Everything at ``step`` from every pair: the count (scipy's linkage over the
+        live units, as metrics.distinct_units has it; an event if it changed), the
+        parts, every unit's anchor and every pair's interval and room."""
+        self.evaluations += 1
         D = self.layout.inputs
-        w = units[:, :D]
-        norm = np.sqrt(np.einsum("ij,ij->i", w, w))
+        units = theta[self._unit_at]
+        S = similarity_matrix(units, self.activation)
+        live = units[:, :D].any(axis=1)
+        idx = np.flatnonzero(live)
+        count = count_groups(S[np.ix_(idx, idx)], self.threshold)
+        if self._lasting is not None and count != self._distinct:
+            self._record(step, self._distinct, count)
+        self._distinct = count
+        self._known[:] = S[self._first, self._second]
+        self._live_pair = live[self._first] & live[self._second]
+        self._alike = (self._known >= self.threshold) & self._live_pair
+        self._set_scales(theta, units, live)
+        self._label[:] = -1
+        self._parts.clear()
+        parts = self._form_parts(idx)
+        self._register(parts)
+        every = np.arange(len(self._first))
+        self._bound(every, parts, self._turned)
+
+    def _set_scales(self, theta: np.ndarray, units: np.ndarray, live: np.ndarray) -> None:
+        """Every unit anchored afresh: the scales ‖w_i‖ and |v_i| (module doc), the
+        numbers to watch instead, and each pair's N_ij and angle function."""
+        D = self.layout.inputs
+        norm, p_norm = self._norms(units)
         v = np.abs(units[:, -1])
-        zero_v = live & (v == 0.0)
-        # An undefined sign: watch v itself.
-        self._watch = np.concatenate([self._w1_at[~live].ravel(), self._w2_at[zero_v]])
+        # Dead units (their incoming weights), live ones too small to scale (their
+        # [w, b]), and outgoing weights that are zero (an undefined sign) or too small.
+        tiny = live & (norm < _TINY)
+        tiny_v = live & (v < _TINY)
+        self._watch = np.concatenate([self._unit_at[~live, :D].ravel(),
+                                      self._unit_at[tiny, :-1].ravel(),
+                                      self._unit_at[tiny_v, -1]])
+        self._watch_values = theta[self._watch]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._w_scale = np.where(live & ~tiny, 1.0 / norm, 0.0)
+            self._w_over_p = np.where(live & ~tiny, norm / p_norm, 0.0)
+            self._v_scale = np.where(live & ~tiny_v, 1.0 / v, 0.0)
+        self._path = np.zeros_like(norm)
+        self._v_path = np.zeros_like(norm)
+        self._turned = np.zeros_like(norm)
         if self._balanced:
-            squares = np.where(zero_v, 1.0, 2.0)
+            sign = np.sign(units[:, -1])
+            squares = 1.0 + sign * sign
             self._norm = np.sqrt(squares[self._first] * squares[self._second])
-        with np.errstate(divide="ignore"):
-            self._scale_block[:] = np.where(live, 1.0 / norm, 0.0)[:, None]
-            self._scale_w2[:] = np.where(live & ~zero_v, 1.0 / v, 0.0)  # else watched
+            # (1 + cos θ)/2 with both signs set and alike possible (for relu: equal).
+            same = sign[self._first] * sign[self._second] > 0
+            chord = (self._norm == 2.0) & (same | self._flip)
+            self._chord = np.where(chord, 1.0, 0.0)
+        else:
+            self._chord = np.full(len(self._first), 0.5)  # cos θ
 
 
-def _ambiguous_pairs(alike: np.ndarray, live: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray] | None:
-    """The alike pairs whose order complete linkage depends on; None if there are none.
+def _turn(share: np.ndarray) -> np.ndarray:
+    """The largest turn −ln(1 − ρ) of a direction after a path ρ‖w_i‖ (module doc)."""
+    return -np.log1p(-share)
 
-    Only parts of the alike graph (over live units) that are not cliques matter: the
-    units with a neighbour whose neighbours differ from their own (a clique has none;
-    a connected part that is not a clique has only such units).  Returns index arrays
-    (i, j), i < j, into the full unit matrix.
-    """
-    idx = np.flatnonzero(live)
-    sub = alike[np.ix_(idx, idx)].copy()
-    np.fill_diagonal(sub, True)
-    if len(idx) < 2 or is_union_of_cliques(sub):
-        return None
-    A = sub.astype(np.float64)
-    shared = A @ A  # |N(i) ∩ N(j)|; the diagonal holds |N(i)|
-    degree = np.diag(shared)
-    differs = sub & ((shared != degree[:, None]) | (shared != degree[None, :]))
-    ambiguous = differs.any(axis=1)
-    i, j = np.nonzero(np.triu(sub & ambiguous[:, None] & ambiguous[None, :], 1))
-    return idx[i], idx[j]
+
+def _components(alike: np.ndarray) -> np.ndarray:
+    """A label per unit of the reflexive graph ``alike`` (n, n): the least unit of its
+    connected part."""
+    n = len(alike)
+    label = np.arange(n)
+    while n:
+        lowest = np.where(alike, label[None, :], n).min(axis=1)
+        lowest = lowest[lowest]  # and the least of that unit's part so far
+        if np.array_equal(lowest, label):
+            return label
+        label = lowest
+    return label
