@@ -62,6 +62,12 @@ def test_status_line_has_the_documented_shape():
     narrow = format_status(fast, "diverged", width=78)
     assert len(narrow) <= 78 and narrow.endswith("diverged — press r to reset")
     assert narrow.startswith("step 12,400 · loss ")
+    # A measured rate under a cap of 1 step/s: two digits, never the meter's six.
+    slow = dataclasses.replace(snapshot, steps_per_s=0.998499)
+    assert "· 1 step/s (cap 1) · running" in format_status(slow, "running", speed=1.0)
+    slower = dataclasses.replace(snapshot, steps_per_s=0.49872)
+    assert "· 0.5 steps/s (cap 0.5) · running" in format_status(slower, "running",
+                                                                 speed=0.5)
 
 
 @pytest.mark.parametrize("width", [20, MIN_SIZE[0] - 2, 78, 118])
