@@ -573,3 +573,24 @@ def test_a_read_only_save_directory_is_a_human_notice(
     assert app.errors == [f"config not saved: {why}", f"screenshot not saved: {why}",
                           f"export not saved: {why}"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_two_saves_of_one_document_at_once_make_one_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two quick presses of e export in two threads: the second may look at the name
+    # just before the first one's file lands there, then find it taken when it writes.
+    # The file holds exactly its document, so that is the save: no '-2' copy.
+    text = json.dumps(DOCUMENT)
+    first = tmp_path / "run.json"
+    first.write_text(text)
+    looked = []
+    real_lexists = os.path.lexists
+
+    def not_yet(path: Any) -> bool:
+        looked.append(Path(path))
+        return False if len(looked) == 1 else real_lexists(path)
+
+    monkeypatch.setattr(export.os.path, "lexists", not_yet)
+    assert export.write_new_file(tmp_path, "run", ".json", text) == (first, False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]

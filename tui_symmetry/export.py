@@ -300,9 +300,13 @@ def write_new_file(directory: str | os.PathLike[str], stem: str, suffix: str,
         try:
             write_text_atomic(path, text, replace=False)
         except CannotWrite as error:
-            if error.errno == errno.EEXIST:
-                continue  # taken meanwhile (another app saving the same name)
-            raise
+            if error.errno != errno.EEXIST:
+                raise
+            # Taken meanwhile: by another save of the same text (two quick presses of
+            # e, each in its own thread), which is this save; else by another file.
+            if _holds(path, data):
+                return path, False
+            continue
         return path, True
     raise CannotWrite(folder / f"{stem}{suffix}",
                       f"{_NEW_NAME_ATTEMPTS} files of that name exist already")
