@@ -327,6 +327,21 @@ def test_an_empty_config_is_one_rule_for_toml_and_json(name: str, text: str,
                                 "holds {} in JSON, or a comment in TOML)")
 
 
+@pytest.mark.parametrize(("name", "text"), [
+    ("run.json", "[" * 100_000 + "]" * 100_000),
+    ("run.toml", "hidden = " + "[" * 100_000 + "]" * 100_000),
+])
+def test_a_config_nested_too_deeply_is_one_line(name: str, text: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # The parsers recurse once per level: a RecursionError was a traceback, exit 1.
+    path = tmp_path / name
+    path.write_text(text)
+    code, out, err = run_main(capsys, ["train", "--steps", "1", "--config", str(path)])
+    assert (code, out) == (2, "")
+    kind = name.split(".")[1].upper()
+    assert err == f"tui-symmetry: error: config {path}: invalid {kind}: nested too deeply\n"
+
+
 @pytest.mark.parametrize(("name", "text"), [("run.toml", "# all defaults\n"),
                                             ("run.json", "{}\n")])
 def test_a_config_that_sets_nothing_means_the_defaults(name: str, text: str,
