@@ -143,6 +143,28 @@ def test_real_devices_and_directories_are_refused_by_looking_only(path: str, kin
         export.write_target(path)
 
 
+def test_a_pipe_behind_a_proc_link_is_refused_as_a_pipe() -> None:
+    # /dev/stdout leads through /proc/self/fd/1 to "pipe:[N]", which is no path:
+    # realpath gave /proc/PID/fd/pipe:[N], and the refusal said that the directory
+    # /proc/PID/fd does not exist.
+    read, write = os.pipe()
+    try:
+        with pytest.raises(export.CannotWrite) as error:
+            export.write_target(f"/proc/self/fd/{write}")
+    finally:
+        os.close(read)
+        os.close(write)
+    assert error.value.reason.endswith("a FIFO (named pipe), not a regular file")
+    assert "does not exist" not in str(error.value)
+
+
+def test_an_empty_name_is_refused_as_empty() -> None:
+    # realpath('') is the working directory: it was refused as "a directory".
+    with pytest.raises(export.CannotWrite) as error:
+        export.write_target("")
+    assert str(error.value) == "cannot write '': the file name is empty"
+
+
 @pytest.mark.parametrize(("code", "why"), [
     (errno.EROFS, "the directory {dir} is read-only"),
     (errno.EACCES, "no permission to write in {dir}"),
