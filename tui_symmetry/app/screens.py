@@ -1,13 +1,15 @@
-"""Screens besides the main one: the help screen (``?`` / F1)."""
+"""Screens besides the main one: the help screen (``?`` / F1), and the base of every
+modal screen of the app (:class:`Modal`: closes once)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from rich.table import Table
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -20,7 +22,25 @@ TWO_COLUMNS_WIDTH = 110
 """From this terminal width the key tables sit side by side (all keys fit at 120×40)."""
 
 
-class HelpScreen(ModalScreen[None]):
+Result = TypeVar("Result")
+
+
+class Modal(ModalScreen[Result]):
+    """A modal screen that closes once, however many close keys arrive at once.
+
+    Two close keys in one breath (c then Esc in the scene picker) both reach the screen
+    before the first close lands; Textual's ``dismiss`` pops whatever screen is on top,
+    so the second one popped the screen under it (the main screen: ScreenStackError,
+    the app ended).  A screen that is no longer on top has nothing left to close.
+    """
+
+    def dismiss(self, result: Result | None = None) -> AwaitComplete:
+        if not self.is_active:
+            return AwaitComplete.nothing()
+        return super().dismiss(result)
+
+
+class HelpScreen(Modal[None]):
     """Every key of the app, grouped; any of Esc, q, ? or F1 closes it.
 
     The list is taller than small terminals (80×24, 100×30), so it scrolls: the
