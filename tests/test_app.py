@@ -1160,6 +1160,32 @@ def test_signals_end_the_app_like_q(signum: int):
     _left_the_terminal_clean(bytes(app.output))
 
 
+@pytest.mark.slow
+def test_a_stray_sigcont_leaves_q_working():
+    """SIGCONT without a stop before it (kill -CONT, a debugger, the kernel after a
+    hang-up): Textual's driver started application mode a second time, two input
+    threads read the terminal, and q then hung for ever joining the one blocked in
+    read() (found by the storm, with the screen resizing between two sizes)."""
+    app = PtyApp("--hidden", "4")
+    try:
+        assert app.read_until(b"steps/s \xc2\xb7 running", 60), app.output[-500:]
+        children = app.training_children()
+        os.kill(app.pid, signal.SIGCONT)
+        drawn = len(app.output)
+        deadline = time.monotonic() + 30
+        while len(app.output) == drawn and time.monotonic() < deadline:
+            app.read_until(b"\x00never", 0.1)  # the app draws on after the signal
+        assert len(app.output) > drawn
+        os.write(app.fd, b"q")
+        status = app.wait_exit(30)
+        assert status is not None, "q did not end the app after a SIGCONT"
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        assert children and all(_gone(pid, 30) for pid in children)
+    finally:
+        app.kill()
+    _left_the_terminal_clean(bytes(app.output))
+
+
 CRASH_ON_HELP = """
 import sys
 from tui_symmetry.app.app import SymmetryApp
