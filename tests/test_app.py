@@ -594,6 +594,34 @@ def test_learning_rate_keys_apply_live(make_app: MakeApp, drive: Drive):
     drive(app, script)
 
 
+class BusyRunner(SyncRunner):
+    """Like the training process in the middle of a chunk: a live change lands
+    ``BUSY_STEPS`` steps after the step the screen shows."""
+
+    BUSY_STEPS = 25
+
+    def apply_live(self, **changes: object) -> Config:
+        self.step(self.BUSY_STEPS)
+        return super().apply_live(**changes)
+
+
+def test_a_live_change_names_the_step_it_applied_at(make_app: MakeApp, drive: Drive):
+    # At full speed the change lands hundreds of steps after the step on screen: the
+    # notice said "lr → 0.5 (live, at step 3,146)" where the export said 3,545.
+    app = make_app(runner=BusyRunner(TEST_CONFIG))
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("S")
+        await wait_until(pilot, lambda: app.snapshot.step == 100)
+        await pilot.press("plus")
+        await wait_until(pilot, lambda: app.snapshot.step == 125)
+        applied = app.runner.export()["config_changes"]
+        assert applied == [{"step": 125, "lr": 0.5}]
+        assert app.notice == "lr → 0.5 (live, at step 125)"
+
+    drive(app, script)
+
+
 def test_live_change_mid_run_matches_the_engine(make_app: MakeApp, drive: Drive):
     """l2 typed into its box mid-run applies at that step, without a reset."""
     app = make_app()
