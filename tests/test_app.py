@@ -864,7 +864,7 @@ class DyingRunner(SyncRunner):
 
     @property
     def failure(self) -> str | None:
-        return "the training process stopped unexpectedly (exit code -9)" if self.dead else None
+        return "the training process stopped unexpectedly (killed by SIGKILL)" if self.dead else None
 
     def restart(self) -> None:
         self.dead = False

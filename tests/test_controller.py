@@ -170,7 +170,7 @@ def test_a_dead_runner_is_restarted_with_the_state_resent():
     controller = RunController(runner, autoplay=True, speed=100.0, clock=FakeClock())
     controller.start()
     assert controller.check_runner() is None
-    runner.dead = "the training process stopped unexpectedly (exit code -9)"
+    runner.dead = "the training process stopped unexpectedly (killed by SIGKILL)"
     notice = controller.check_runner()
     assert notice is not None and "started a fresh one" in notice.text
     assert runner.last(3) == [("restart",), ("speed", 100.0), ("play",)]
