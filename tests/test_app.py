@@ -8,6 +8,7 @@ runner and the real terminal (signals, hangups) at the end of this file.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import fcntl
@@ -27,7 +28,10 @@ import numpy as np
 import pytest
 from conftest import TEST_CONFIG, Drive, MakeApp, RecordingApp, wait_until
 from textual.command import CommandList, CommandPalette
+from textual.events import Resize
+from textual.geometry import Size
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input
 from textual.widgets._toast import Toast
 
@@ -940,6 +944,45 @@ def test_resizing_down_to_20x8_and_back(make_app: MakeApp, drive: Drive):
                 await pilot.pause()
             await pilot.press("escape", "escape")
             await wait_until(pilot, lambda: app.screen is screen)
+
+    drive(app, script, size=(120, 40))
+
+
+@pytest.mark.parametrize("opener", ["", "question_mark", "ctrl+p"])
+def test_a_screen_handed_an_older_size_settles_on_the_terminals(
+        opener: str, make_app: MakeApp, drive: Drive, monkeypatch: pytest.MonkeyPatch):
+    """A screen can hold two resizes at once, one of them for a size the terminal no
+    longer has (the terminal resized again while the screen was busy; a modal on top
+    lays the screen under it out at once while the app's resize is still queued for
+    it).  Textual's screen, laid out at a new size, queues a resize of that size to
+    itself, so the two sizes took turns for ever: the storm's app redrew 100×30 and
+    30×10 in a loop, starved every other task, ignored ctrl+q and outlived SIGHUP."""
+    app = make_app()
+    handled: collections.Counter[str] = collections.Counter()
+    lay_out = Screen._on_resize
+
+    async def counted(screen: Screen, event: Resize) -> None:
+        handled[type(screen).__name__] += 1
+        if handled[type(screen).__name__] <= 50:  # beyond: the loop; end it, fail below
+            await lay_out(screen, event)
+
+    monkeypatch.setattr(Screen, "_on_resize", counted)
+
+    async def script(pilot: Pilot) -> None:
+        if opener:  # the main screen under the help screen / the palette
+            await pilot.press(opener)
+            await wait_until(pilot, lambda: len(app.screen_stack) == 2 and _settled(app))
+        await pilot.resize_terminal(100, 30)
+        handled.clear()
+        for screen in app.screen_stack:
+            for size in (Size(30, 10), Size(100, 30)):
+                screen.post_message(Resize(size, size))
+                screen.call_later(lambda: None)  # so the second does not replace the first
+        for _ in range(5):
+            await pilot.pause()
+        assert max(handled.values()) <= 2, handled
+        assert all(screen.size == Size(100, 30) for screen in app.screen_stack)
+        assert not app.main_screen.too_small
 
     drive(app, script, size=(120, 40))
 

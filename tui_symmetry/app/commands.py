@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from tui_symmetry.app.controls import LABELS, NUMBER_CHARACTERS, format_value
 from tui_symmetry.app.keys import Key
 from tui_symmetry.app.paging import move_page
+from tui_symmetry.app.screens import SizedScreen
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, ConfigError
 
 if TYPE_CHECKING:
@@ -190,7 +191,7 @@ def _is_number_text(text: str) -> bool:
     return True
 
 
-class SymmetryPalette(CommandPalette):
+class SymmetryPalette(CommandPalette, SizedScreen[None]):
     """Textual's command palette, except that Enter runs a hit of the final query.
 
     Textual searches in a worker that restarts at every key and keeps the previous
