@@ -246,6 +246,7 @@ def test_quitting_from_compare_stops_its_runner(make_app: MakeApp, drive: Drive)
     ("c", "dismiss(None)"),  # the scene picker: c, q or Esc
     ("question_mark", "dismiss"),  # help: ?, F1, q or Esc
     ("compare", "close"),  # compare: Esc or q
+    ("ctrl+p", "escape"),  # the command palette: Esc
 ])
 def test_two_close_keys_at_once_close_one_screen_and_the_app_stays_up(
         opened_by: str, close: str, make_app: MakeApp, drive: Drive):

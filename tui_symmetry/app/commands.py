@@ -27,7 +27,7 @@ from textual.worker import Worker, WorkerState
 from tui_symmetry.app.controls import LABELS, NUMBER_CHARACTERS, format_value
 from tui_symmetry.app.keys import Key
 from tui_symmetry.app.paging import move_page
-from tui_symmetry.app.screens import SizedScreen
+from tui_symmetry.app.screens import Modal
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, ConfigError
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ def _is_number_text(text: str) -> bool:
     return True
 
 
-class SymmetryPalette(CommandPalette, SizedScreen[None]):
+class SymmetryPalette(CommandPalette, Modal[None]):
     """Textual's command palette, except that Enter runs a hit of the final query.
 
     Textual searches in a worker that restarts at every key and keeps the previous
@@ -202,6 +202,7 @@ class SymmetryPalette(CommandPalette, SizedScreen[None]):
     PageUp / PageDown page the list through :func:`~tui_symmetry.app.paging.move_page`:
     the list is filled as the palette opens, and Textual's own paging crashed on it
     until it was laid out (ctrl+p then a clicker's PageDown).
+    It closes once however many Esc keys arrive at once (:class:`Modal`).
     (Relies on Textual 8's ``_GATHER_COMMANDS_GROUP``, ``_select_or_command`` and
     ``_action_command_list``.)
     """
