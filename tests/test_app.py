@@ -796,6 +796,30 @@ def test_command_palette_offers_actions_and_settings(quick_keys: None, make_app:
     drive(app, script)
 
 
+def test_closing_the_palette_stops_its_no_matches_countdown(make_app: MakeApp, drive: Drive):
+    """Textual's palette shows "No matches found" from a timer 0.5 s after a search
+    that found nothing, and left that timer running when it closed: on a loaded machine
+    (the storm) it fired while the palette was being taken down, found no list
+    (NoMatches: 'CommandList') and ended the app.  Closing stops it at once."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: _settled(app) and isinstance(app.screen, CommandPalette))
+        palette = app.screen
+        await pilot.press(*"zqzqzq")
+        await wait_until(pilot, lambda: palette._no_matches_timer is not None)
+        countdown = palette._no_matches_timer
+        palette._action_escape()  # what Esc runs; the list is taken down after this
+        assert countdown._task is None, "the countdown outlived the close"
+        await wait_until(pilot, lambda: app.screen is app.main_screen)
+        await pilot.pause(0.6)  # past the countdown
+        assert app.is_running
+
+    drive(app, script)
+    assert app.return_code is None
+
+
 def test_palette_edit_command_focuses_the_setting_on_a_small_screen(
         quick_keys: None, make_app: MakeApp, drive: Drive):
     app = make_app()

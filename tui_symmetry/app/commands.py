@@ -19,6 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import on
+from textual.await_complete import AwaitComplete
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 from textual.widgets import Input
@@ -202,12 +203,20 @@ class SymmetryPalette(CommandPalette, Modal[None]):
     PageUp / PageDown page the list through :func:`~tui_symmetry.app.paging.move_page`:
     the list is filled as the palette opens, and Textual's own paging crashed on it
     until it was laid out (ctrl+p then a clicker's PageDown).
-    It closes once however many Esc keys arrive at once (:class:`Modal`).
-    (Relies on Textual 8's ``_GATHER_COMMANDS_GROUP``, ``_select_or_command`` and
-    ``_action_command_list``.)
+    It closes once however many Esc keys arrive at once (:class:`Modal`), and stops
+    its countdowns as it closes.  (Relies on Textual 8's ``_GATHER_COMMANDS_GROUP``,
+    ``_select_or_command``, ``_action_command_list`` and ``_stop_*_countdown``.)
     """
 
     _enter_waiting = False
+
+    def dismiss(self, result: None = None) -> AwaitComplete:
+        # Textual's "No matches found" and "busy" countdowns outlived the close: on a
+        # loaded machine one fired while the palette was being taken down, found no
+        # list (NoMatches: 'CommandList') and ended the app.
+        self._stop_no_matches_countdown()
+        self._stop_busy_countdown()
+        return super().dismiss(result)
 
     def _searching(self) -> bool:
         """True while a search for the typed text is pending or running."""
