@@ -46,13 +46,15 @@ class SizedScreen(Screen[Result]):
             event.stop()
 
 
-class Modal(SizedScreen[Result], ModalScreen[Result]):
+class Modal(ModalScreen[Result], SizedScreen[Result]):
     """A modal screen that closes once, however many close keys arrive at once.
 
     Two close keys in one breath (c then Esc in the scene picker) both reach the screen
     before the first close lands; Textual's ``dismiss`` pops whatever screen is on top,
     so the second one popped the screen under it (the main screen: ScreenStackError,
     the app ended).  A screen that is no longer on top has nothing left to close.
+    ModalScreen comes first among the bases: Textual takes a screen's default CSS from
+    its first base only (the see-through background of a modal).
     """
 
     def dismiss(self, result: Result | None = None) -> AwaitComplete:
