@@ -178,6 +178,9 @@ class Snapshot:
     one_unit_loss: float | None = None
     one_unit_source: str | None = None
     one_unit_weights_grow: bool | None = None
+    # The step the newest live change (Trainer.apply_live) applied before, None without
+    # one: a training process handles a change some steps after the step on screen.
+    live_changed_at: int | None = None
 
     def summary(self) -> dict[str, Any]:
         """The scalar facts that `train --json` prints (docs/contracts.md).
@@ -598,6 +601,7 @@ class Trainer:
             **self.instruments.snapshot_fields(self.theta, self.step_count, cfg, summary,
                                                max_reading_age, self.diverged),
             **self._one_unit_fields(loss, summary["max_unit_gap"] == 0.0),
+            live_changed_at=self.config_changes[-1]["step"] if self.config_changes else None,
         )
 
     def _unit_pictures(self) -> tuple[UnitMaps, np.ndarray, np.ndarray]:
