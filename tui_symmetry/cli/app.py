@@ -4,6 +4,7 @@ then: the command line's other paths never load Textual)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -47,6 +48,17 @@ NO_TERMINAL = (
 )
 
 
+DUMB_TERMS = ("dumb", "unknown")
+"""TERM values of a terminal without cursor control (the ones Rich calls dumb)."""
+
+
+def dumb_terminal_error(term: str) -> str:
+    """Why the app does not start on a terminal of type ``term`` (TERM=dumb)."""
+    return (f"the terminal cannot show the app (TERM={term} has no cursor control); use a "
+            "terminal such as xterm (TERM=xterm-256color), or train headless with "
+            f"'{PROG} train --steps N'")
+
+
 def build_app_parser() -> Parser:
     """The parser for ``tui-symmetry [OPTIONS]`` (the app)."""
     parser = Parser(
@@ -76,8 +88,15 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     # Checked before anything starts: without a terminal the app would wait forever for
     # keys that cannot come (and outlive a dropped SSH link), with its training child.
     # Served to a browser, the keys come over stdin from the page instead.
-    if not has_terminal() and not served_by_web_driver():
-        raise UsageError(NO_TERMINAL)
+    if not served_by_web_driver():
+        if not has_terminal():
+            raise UsageError(NO_TERMINAL)
+        # Rich takes such a terminal to be 80x25 whatever its size and Textual's driver
+        # reads the real size: the app resized between the two for ever (a frozen
+        # screen that q could not leave).
+        term = os.environ.get("TERM", "")
+        if term.lower() in DUMB_TERMS:
+            raise UsageError(dumb_terminal_error(term))
     # Imported here: the headless path must not pay for (or depend on) Textual.
     try:
         from tui_symmetry.app import run_app
