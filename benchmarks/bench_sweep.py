@@ -1,4 +1,4 @@
-"""Sweep benchmark (issue 7): the speed-up of ``tui-symmetry sweep`` on the machine's cores.
+"""Sweep benchmark: the speed-up of ``tui-symmetry sweep`` on the machine's cores.
 
 Runs two fixed grids of the default config (seeds 0-7) with --jobs 1 and with --jobs N
 (the cores), alternating, ROUNDS times each, every run a fresh command in its own

@@ -9,12 +9,15 @@ guessed amount of wall time.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import textual.app
 from textual.app import App, ComposeResult
@@ -23,8 +26,12 @@ from textual.widget import Widget
 
 import tui_symmetry
 from tui_symmetry.app.app import SymmetryApp
-from tui_symmetry.core import Config
+from tui_symmetry.core import Config, Trainer, metrics
+from tui_symmetry.core.network import Params
+from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.runner import Runner, SyncRunner
+from tui_symmetry.runner.messages import Reply, SnapshotReply
+from tui_symmetry.runner.outbox import Outbox
 
 TEST_CONFIG = Config(samples=80, hidden=6, seed=1)
 """A small run: every step is fast, every picture is the same."""
@@ -166,7 +173,7 @@ class PanelApp(App[None]):
 
 
 def run_panels(widgets: tuple[Widget, ...] | Widget, body: Script,
-               size: tuple[int, int]) -> None:
+               size: tuple[int, int] = (80, 24)) -> None:
     """Run ``body(pilot)`` in a :class:`PanelApp` of ``size`` holding just ``widgets``."""
     widgets = widgets if isinstance(widgets, tuple) else (widgets,)
 
@@ -181,6 +188,19 @@ def run_panels(widgets: tuple[Widget, ...] | Widget, body: Script,
 def panel_lines(widget: Widget) -> list[str]:
     """The text of every line a Line API widget draws."""
     return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+def panel_text(widget: Widget) -> str:
+    """Everything a Line API widget draws, one line of text per row."""
+    return "\n".join(panel_lines(widget))
+
+
+def unit_line(panel: Widget, unit: int) -> str:
+    """The weights heatmap row labelled ``u<unit>`` (fails when the unit is not drawn)."""
+    label = re.compile(rf"^[ ▸]u{unit + 1}\b")
+    rows = [line for line in panel_lines(panel)[:-1] if label.match(line)]
+    assert rows, f"u{unit + 1} is not drawn:\n" + panel_text(panel)
+    return rows[0]
 
 
 def screen_lines(app: App) -> list[str]:
@@ -231,3 +251,167 @@ async def _settle_once(*args: Any, **kwargs: Any) -> None:
 def quick_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pilot presses keys without waiting for idleness after each (fast key bursts)."""
     monkeypatch.setattr(textual.app, "wait_for_idle", _settle_once)
+
+
+# -- snapshots of small seeded runs (cached for the session: a Trainer is deterministic) --
+
+SMALL = {"samples": 80, "hidden": 8, "seed": 1}
+"""The settings of the panel tests' small run (``small_snapshot``)."""
+
+_SNAPSHOTS: dict[tuple[Config, int, int], Snapshot] = {}
+
+# Runs that blow up: two overflow to inf; the third grows to ~4e237 without
+# overflowing, which the trainer flags as diverged too.
+RUNAWAY_RUNS = {
+    "sine lr 50": {"dataset": "sine", "lr": 50.0},
+    "linear relu momentum lr 100": {
+        "dataset": "linear", "activation": "relu", "optimizer": "momentum", "lr": 100.0,
+    },
+    "xavier tie 11": {"init": "xavier", "tie": 11.0},
+}
+
+
+def snapshot_of(config: Config, steps: int, version: int = 0) -> Snapshot:
+    """The snapshot of ``config`` after ``steps`` steps, stamped ``version`` (cached)."""
+    key = (config, steps, version)
+    if key not in _SNAPSHOTS:
+        trainer = Trainer(config)
+        trainer.step(steps)
+        _SNAPSHOTS[key] = trainer.snapshot(version=version)
+    return _SNAPSHOTS[key]
+
+
+def small_snapshot(steps: int = 0, version: int = 0, **changes: Any) -> Snapshot:
+    """A snapshot of the small seeded run (:data:`SMALL` with ``changes``)."""
+    return snapshot_of(Config(**{**SMALL, **changes}), steps, version)
+
+
+def symmetric(steps: int = 300) -> Snapshot:
+    """Identical units (no epsilon): they stay identical, S is all ones."""
+    return small_snapshot(steps, init="symmetric", epsilon=0.0)
+
+
+def xavier(steps: int = 1500) -> Snapshot:
+    """Independent units that end up computing different things."""
+    return small_snapshot(steps, init="xavier")
+
+
+def runaway(name: str) -> Snapshot:
+    """A run of RUNAWAY_RUNS[name] (default settings otherwise) after it blew up."""
+    snap = snapshot_of(Config(**RUNAWAY_RUNS[name]), 3000)
+    # It did explode, and the trainer stopped it (a loss past DIVERGED_LOSS, or an
+    # overflow) keeping the last sane state.
+    assert snap.diverged and np.nanmax(snap.history["loss"]) > 1e20
+    return snap
+
+
+def with_params(snap: Snapshot, params: Params, version: int = 10_000) -> Snapshot:
+    """``snap`` with hand-made parameters and metrics that agree with them."""
+    summary = metrics.summarize(params, snap.config.activation)
+    return dataclasses.replace(
+        snap,
+        params=params,
+        version=version,
+        similarity=summary["similarity"],
+        dead=summary["dead"],
+        symmetry_index=summary["symmetry_index"],
+        distinct_units=summary["distinct_units"],
+        dead_units=summary["dead_units"],
+        order=np.arange(len(params.b1)),
+    )
+
+
+def without_weights(snap: Snapshot, unit: int, bias: float) -> Snapshot:
+    """``snap`` with every weight in and out of ``unit`` set to 0 and its bias to ``bias``."""
+    p = snap.params
+    W1, b1, W2 = p.W1.copy(), p.b1.copy(), p.W2.copy()
+    W1[unit] = 0.0
+    W2[0, unit] = 0.0
+    b1[unit] = bias
+    return with_params(snap, Params(W1, b1, W2, p.b2.copy()))
+
+
+# -- fakes that several test modules use ----------------------------------------------------
+
+class RecordingOutbox(Outbox):
+    """Keeps everything the child sends, in order, for the test to read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[Reply] = []
+
+    def reply(self, message: Reply) -> None:
+        self.sent.append(message)
+
+    def publish(self, message: SnapshotReply) -> None:
+        self.sent.append(message)
+
+    def snapshots(self) -> list[SnapshotReply]:
+        return [m for m in self.sent if isinstance(m, SnapshotReply)]
+
+
+class DyingRunner(SyncRunner):
+    """A SyncRunner whose 'process' dies on demand, to test the app's recovery."""
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self.dead = False
+        self.restarts = 0
+
+    @property
+    def failure(self) -> str | None:
+        died = "the training process stopped unexpectedly (killed by SIGKILL)"
+        return died if self.dead else None
+
+    def restart(self) -> None:
+        self.dead = False
+        self.restarts += 1
+        super().restart()
+
+
+FAKE_RUN = Config(samples=60, hidden=4, seed=3)
+"""The small run a :class:`FakeRunner` trains unless told otherwise."""
+
+
+class FakeRunner(SyncRunner):
+    """A SyncRunner that records the commands it gets and can be made to 'die'."""
+
+    def __init__(self, config: Config = FAKE_RUN, steps_per_poll: int = 0) -> None:
+        super().__init__(config, steps_per_poll=steps_per_poll)
+        self.commands: list[tuple[Any, ...]] = []
+        self.dead: str | None = None
+
+    @property
+    def failure(self) -> str | None:
+        return self.dead
+
+    def start(self) -> None:
+        self.commands.append(("start",))
+
+    def play(self, until: int | None = None) -> None:
+        self.commands.append(("play",) if until is None else ("play", until))
+        super().play(until)
+
+    def pause(self) -> None:
+        self.commands.append(("pause",))
+        super().pause()
+
+    def step(self, n: int = 1) -> None:
+        self.commands.append(("step", n))
+        super().step(n)
+
+    def set_speed(self, steps_per_s: float | None) -> None:
+        self.commands.append(("speed", steps_per_s))
+        super().set_speed(steps_per_s)
+
+    def reset(self, config: Config) -> None:
+        self.commands.append(("reset", config.seed))
+        super().reset(config)
+
+    def restart(self) -> None:
+        self.commands.append(("restart",))
+        self.dead = None
+        SyncRunner.reset(self, self.config)  # unrecorded: a restart is not a reset
+
+    def last(self, n: int) -> list[tuple[Any, ...]]:
+        return self.commands[-n:]

@@ -26,7 +26,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TEST_CONFIG, Drive, MakeApp, RecordingApp, wait_until
+from conftest import (
+    TEST_CONFIG,
+    Drive,
+    DyingRunner,
+    MakeApp,
+    RecordingApp,
+    panel_lines,
+    screen_lines,
+    wait_until,
+)
 from textual.command import CommandList, CommandPalette
 from textual.events import Resize
 from textual.geometry import Size
@@ -43,8 +52,8 @@ from tui_symmetry.app.screens import HelpScreen
 from tui_symmetry.app.status import format_status
 from tui_symmetry.core import Config, Trainer
 from tui_symmetry.core.config import FIELD_BY_NAME
-from tui_symmetry.options import SPEEDS
 from tui_symmetry.runner import ProcessRunner, SyncRunner
+from tui_symmetry.settings import SPEEDS
 
 # -- the status line ----------------------------------------------------------------------
 
@@ -383,7 +392,7 @@ def test_a_notice_clears_itself(make_app: MakeApp, drive: Drive):
 
 
 def test_similarity_order_and_log_scale_toggles(make_app: MakeApp, drive: Drive):
-    app = make_app()
+    app = make_app(dataclasses.replace(TEST_CONFIG, init="xavier"))  # units out of order
 
     async def script(pilot: Pilot) -> None:
         app.runner.step(300)
@@ -393,22 +402,24 @@ def test_similarity_order_and_log_scale_toggles(make_app: MakeApp, drive: Drive)
         plot = screen.loss_panel.loss_plot
         matrix = screen.similarity_panel
         before_plot = plot.plain_text()
-        before_matrix = [matrix.render_line(y).text for y in range(matrix.size.height)]
+        before_matrix = panel_lines(matrix)
+        # Grouping by similarity redraws the matrix only when the order is not the units'.
+        assert list(app.snapshot.order) != list(range(len(app.snapshot.order)))
         await pilot.press("l", "o")
         await pilot.pause()
         assert plot.plain_text() != before_plot  # a log axis is drawn differently
+        assert panel_lines(matrix) != before_matrix  # the rows and columns are regrouped
         await pilot.press("l", "o")
         await pilot.pause()
         assert plot.plain_text() == before_plot
-        assert [matrix.render_line(y).text for y in range(matrix.size.height)] == \
-            before_matrix
+        assert panel_lines(matrix) == before_matrix
 
     drive(app, script)
 
 
 def _selected_units(panel) -> list[str]:
     """The unit labels the weights panel draws with the selection mark."""
-    lines = [panel.render_line(y).text for y in range(panel.size.height)]
+    lines = panel_lines(panel)
     return sorted({word for line in lines for word in line.split() if word.startswith("▸u")})
 
 
@@ -473,8 +484,7 @@ def test_a_panel_shown_again_draws_the_newest_snapshot(make_app: MakeApp, drive:
         bare = Trainer(TEST_CONFIG)
         bare.step(100)
         first_weight = f"{bare.snapshot().params.W1[0, 0]:+.3f}"
-        lines = [screen.weights_panel.render_line(y).text
-                 for y in range(screen.weights_panel.size.height)]
+        lines = panel_lines(screen.weights_panel)
         assert any(first_weight in line for line in lines)
 
     drive(app, script)
@@ -831,6 +841,9 @@ def test_palette_edit_command_focuses_the_setting_on_a_small_screen(
         assert app.main_screen.shown_view == "settings"
         await pilot.press(*"0.05", "enter")
         await wait_until(pilot, lambda: app.config.lr == 0.05)
+        await pilot.pause()
+        drawn = "\n".join(screen_lines(app))
+        assert "0.05" in drawn and "Training" in drawn  # the settings view, lr as applied
 
     drive(app, script, size=(80, 24))
 
@@ -880,25 +893,6 @@ def test_divergence_while_stepping_by_hand_stays_paused_after_reset(make_app: Ma
         assert app.status.endswith("paused")
 
     drive(app, script)
-
-
-class DyingRunner(SyncRunner):
-    """A SyncRunner whose 'process' dies on demand, to test the app's recovery."""
-
-    def __init__(self, config: Config) -> None:
-        super().__init__(config)
-        self.dead = False
-        self.restarts = 0
-
-    @property
-    def failure(self) -> str | None:
-        died = "the training process stopped unexpectedly (killed by SIGKILL)"
-        return died if self.dead else None
-
-    def restart(self) -> None:
-        self.dead = False
-        self.restarts += 1
-        super().restart()
 
 
 def test_dead_runner_is_reported_and_restarted(make_app: MakeApp, drive: Drive):

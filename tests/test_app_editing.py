@@ -88,6 +88,7 @@ def test_tab_and_enter_still_apply_what_was_typed():
         await pilot.press("escape")  # nothing typed since: leaving changes nothing
         await pilot.pause()
         assert app.config.lr == 0.05 and app.focused is None
+        assert box.value == "0.05" and "0.05" in "\n".join(screen_lines(app))
 
     run_script(app, script)
 

@@ -23,17 +23,21 @@ from typing import Any
 import pytest
 from conftest import CHECKOUT, process_env, processes_in_session
 
+import tui_symmetry
 from tui_symmetry import cli
+from tui_symmetry.cli import app as cli_app
+from tui_symmetry.cli import parsing, progress
 from tui_symmetry.core.chance import symmetry_chance
-from tui_symmetry.core.config import FIELDS, Config
+from tui_symmetry.core.config import FIELDS, Config, FieldSpec
 from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments import headless
 from tui_symmetry.export import (
     CannotWrite,
     dumps_document,
     run_document,
     write_json_atomic,
 )
-from tui_symmetry.options import FPS, SPEED
+from tui_symmetry.settings import FPS, SPEED
 
 SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
     "config": dict,
@@ -46,7 +50,7 @@ SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
     "dead_units": int,
     "max_unit_gap": float,
     "diverged": bool,
-    # The honest numbers (issue 7); None where not defined at that point of the run.
+    # The honest numbers; None where not defined at that point of the run.
     "symmetry_chance": float,
     "similarity_measure": str,
     "constant_units": int,
@@ -209,7 +213,7 @@ def test_bad_command_line_is_one_line_and_an_exit_status(
     fake_app = types.ModuleType("tui_symmetry.app")
     fake_app.run_app = lambda *args, **kwargs: pytest.fail("the app must not start")  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tui_symmetry.app", fake_app)
-    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: True)
     tmp = str(config_dir)
     argv = [arg.replace("{tmp}", tmp) for arg in argv]
     code, out, err = run_main(capsys, argv)
@@ -227,16 +231,16 @@ NUMERIC_FIELDS = [spec for spec in FIELDS if not spec.choices]
 @pytest.mark.parametrize(
     ("command", "spec"),
     [*((["train", "--steps", "5"], spec) for spec in NUMERIC_FIELDS),
-     (["train"], cli.STEPS), ([], FPS), *(([], spec) for spec in NUMERIC_FIELDS)],
+     (["train"], parsing.STEPS), ([], FPS), *(([], spec) for spec in NUMERIC_FIELDS)],
     ids=lambda x: x.flag if hasattr(x, "flag") else " ".join(x) or "app",
 )
 def test_every_option_given_a_negative_number_names_its_range(
-    command: list[str], spec: cli.FieldSpec, value: str, form: str,
+    command: list[str], spec: FieldSpec, value: str, form: str,
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Every numeric option's range starts at 0 or above, so each of these is out of it."""
     monkeypatch.setitem(sys.modules, "tui_symmetry.app", None)  # the app must not start
-    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: True)
     words = [spec.flag, value] if form == "separate" else [f"{spec.flag}={value}"]
     code, out, err = run_main(capsys, [*command, *words])
     assert (code, out) == (2, "")
@@ -507,9 +511,9 @@ def test_progress_bar_only_on_a_terminal_without_json(
     monkeypatch.setattr(sys, "stdout", stdout)
     monkeypatch.setattr(sys, "stderr", stderr)
     # Show the bar even for this short run, and update it many times.
-    monkeypatch.setattr(cli, "PROGRESS_AFTER_SECONDS", 0.0)
-    monkeypatch.setattr(cli, "FIRST_CHUNK", 5)
-    monkeypatch.setattr(cli, "CHUNK_SECONDS", 0.0)
+    monkeypatch.setattr(progress, "PROGRESS_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(headless, "FIRST_CHUNK", 5)
+    monkeypatch.setattr(headless, "CHUNK_SECONDS", 0.0)
     argv = ["train", "--steps", "40", *(["--json"] if json_output else [])]
     assert cli.main(argv) == 0
     if json_output:
@@ -524,7 +528,7 @@ def test_progress_bar_only_on_a_terminal_without_json(
 
 def test_no_progress_output_when_not_a_terminal(capsys: pytest.CaptureFixture[str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "PROGRESS_AFTER_SECONDS", 0.0)
+    monkeypatch.setattr(progress, "PROGRESS_AFTER_SECONDS", 0.0)
     code, out, err = run_main(capsys, ["train", "--steps", "40"])
     assert code == 0 and err == ""
     assert out.startswith("steps ")
@@ -597,7 +601,7 @@ def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[AppCall]:
     VIEWS_ASKED.clear()
 
     _install_fake_app(monkeypatch, run_app)
-    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: True)
     return calls
 
 
@@ -654,7 +658,7 @@ def test_app_without_a_terminal_is_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _install_fake_app(monkeypatch, lambda *args, **kwargs: pytest.fail("the app started"))
-    monkeypatch.setattr(cli, "has_terminal", lambda: False)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: False)
     assert run_main(capsys, ["--hidden", "4"]) == (2, "", NO_TERMINAL_LINE)
     # A bad option is still reported as such: it is the first thing to fix.
     code, _, err = run_main(capsys, ["--hidden", "0"])
@@ -693,7 +697,7 @@ def test_has_terminal_needs_both_stdin_and_stdout(monkeypatch: pytest.MonkeyPatc
                                     (terminal, pipe, False), (None, terminal, False)]:
         monkeypatch.setattr(sys, "__stdin__", stdin)
         monkeypatch.setattr(sys, "__stdout__", stdout)
-        assert cli.has_terminal() is expected
+        assert cli_app.has_terminal() is expected
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
@@ -721,7 +725,7 @@ def test_real_processes_run_this_checkout(tmp_path: Path) -> None:
         [sys.executable, "-c", "import tui_symmetry; print(tui_symmetry.__file__)"],
         cwd=tmp_path, env=process_env(), capture_output=True, text=True, timeout=60, check=True,
     )
-    assert proc.stdout.strip() == str(Path(cli.__file__).with_name("__init__.py").resolve())
+    assert proc.stdout.strip() == str(Path(tui_symmetry.__file__).resolve())
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], ["train", "--help"]])
@@ -736,7 +740,7 @@ def test_app_that_cannot_be_imported_is_exit_1(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "tui_symmetry.app", None)  # makes the import fail
-    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: True)
     code, out, err = run_main(capsys, [])
     assert code == 1 and out == ""
     assert "cannot start the app" in assert_one_error_line(err)
@@ -752,7 +756,8 @@ def test_help_lists_every_option_with_its_range(
     for spec in FIELDS:
         assert spec.flag in flat
         assert f"{spec.help}; {spec.describe_range()} (default: " in flat
-    assert (f"{cli.STEPS.help}; {cli.STEPS.describe_range()}" in flat) == (argv[0] == "train")
+    steps = parsing.STEPS
+    assert (f"{steps.help}; {steps.describe_range()}" in flat) == (argv[0] == "train")
     assert (f"{FPS.help}; {FPS.describe_range()} (default: 20.0)" in flat) == (argv[0] != "train")
     assert (f"{SPEED.help}; {SPEED.describe_range()} (default: full)" in flat) == (
         argv[0] != "train")

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from tui_symmetry import cli
-from tui_symmetry.compare import compare
 from tui_symmetry.core import matching
 from tui_symmetry.core.chance import symmetry_chance
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.init import init_params
 from tui_symmetry.core.network import ACTIVATIONS, Params
 from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments.compare import compare
 
 SHARED = ["--samples", "80", "--hidden", "6"]
 STEPS = 300

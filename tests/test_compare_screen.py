@@ -8,16 +8,16 @@ every machine.  The real process runner training a pair is tested in test_runner
 from __future__ import annotations
 
 import pytest
-from conftest import TEST_CONFIG, Drive, MakeApp, RecordingApp, wait_until
+from conftest import TEST_CONFIG, Drive, MakeApp, RecordingApp, panel_lines, wait_until
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from tui_symmetry.app import keys
 from tui_symmetry.app.compare_screen import CompareScreen
 from tui_symmetry.app.screens import HelpScreen
-from tui_symmetry.compare import compare, verdict
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.lockstep import Lockstep, PairConfig
+from tui_symmetry.experiments.compare import compare, verdict
+from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 from tui_symmetry.runner import SyncRunner
 
 SYMMETRIC = TEST_CONFIG.replace(init="symmetric", epsilon=0.0)
@@ -39,6 +39,11 @@ def compare_step(screen: CompareScreen) -> tuple[int, int]:
     return (screen.snapshots.a.step, screen.snapshots.b.step)
 
 
+def drawn_status(screen: CompareScreen) -> str:
+    """The comparison's status line as drawn."""
+    return str(screen.status_line.render())
+
+
 def test_compare_shows_a_and_b_and_the_matching(make_app: MakeApp, drive: Drive):
     app = make_app(SYMMETRIC)
 
@@ -56,8 +61,7 @@ def test_compare_shows_a_and_b_and_the_matching(make_app: MakeApp, drive: Drive)
         assert verdict_text.startswith("step 100  ·  A: 1 distinct unit") and " · B: " in (
             verdict_text)
         assert str(screen.matching_line.render()).startswith("B matched to A: ")
-        weights_b = [screen.weights[1].render_line(y).text
-                     for y in range(screen.weights[1].size.height)]
+        weights_b = panel_lines(screen.weights[1])
         assert any(line.startswith("▸u1") for line in weights_b)
 
     drive(app, script)
@@ -80,6 +84,7 @@ def test_keys_in_compare_never_reach_the_hidden_run(make_app: MakeApp, drive: Dr
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is app.main_screen)
         assert app.controller.state == "paused" and app.snapshot.step == 102
+        assert app.status.startswith("step 102 ") and app.status.endswith("· paused")
 
     drive(app, script)
 
@@ -100,8 +105,12 @@ def test_keys_in_compare_act_on_compare(make_app: MakeApp, drive: Drive):
             "restarted: A and B from step 0")
         await pilot.press("space")
         assert screen.controller.state == "running"
+        await pilot.pause()
+        assert drawn_status(screen).endswith("running")
         await pilot.press("space")
         assert screen.controller.state == "paused"
+        await pilot.pause()
+        assert drawn_status(screen).endswith("paused")
 
     drive(app, script)
 
@@ -183,6 +192,7 @@ def test_help_footer_and_palette_in_compare_are_compares(quick_keys: None, make_
         await wait_until(pilot, lambda: app.screen is screen and compare_step(screen) == (0, 0)
                          and screen.runner.latest().step == 0)
         assert app.snapshot.step == 0 and app.controller.state == "paused"
+        assert drawn_status(screen).endswith("running")  # the restarted pair plays on
 
     drive(app, script)
 
@@ -223,8 +233,12 @@ def test_a_pair_that_diverges_pauses_and_r_restarts_it(make_app: MakeApp, drive:
         assert screen.snapshots is not None and screen.snapshots.diverged
         assert screen.controller.state == "diverged"
         assert screen.notice_line.text.endswith("r restarts")
+        await pilot.pause()
+        assert drawn_status(screen).endswith("diverged — press r to reset")
         await pilot.press("r")
         assert compare_step(screen) == (0, 0) and screen.controller.state != "diverged"
+        await pilot.pause()
+        assert "diverged" not in drawn_status(screen)
 
     drive(app, script)
 

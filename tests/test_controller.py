@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import FakeClock
+from conftest import FAKE_RUN, FakeClock, FakeRunner
 
 import tui_symmetry.app.controller as controller_module
 from tui_symmetry.app.controller import (
@@ -17,55 +16,11 @@ from tui_symmetry.app.controller import (
     next_speed,
 )
 from tui_symmetry.core import Config
-from tui_symmetry.options import SPEEDS
 from tui_symmetry.runner import SyncRunner
+from tui_symmetry.settings import SPEEDS
 
-SMALL = Config(samples=60, hidden=4, seed=3)
+SMALL = FAKE_RUN
 DIVERGING = Config(dataset="sine", lr=50.0, samples=80)
-
-
-class FakeRunner(SyncRunner):
-    """A SyncRunner that records the commands it gets and can be made to 'die'."""
-
-    def __init__(self, config: Config = SMALL, steps_per_poll: int = 0) -> None:
-        super().__init__(config, steps_per_poll=steps_per_poll)
-        self.commands: list[tuple[Any, ...]] = []
-        self.dead: str | None = None
-
-    @property
-    def failure(self) -> str | None:
-        return self.dead
-
-    def start(self) -> None:
-        self.commands.append(("start",))
-
-    def play(self, until: int | None = None) -> None:
-        self.commands.append(("play",) if until is None else ("play", until))
-        super().play(until)
-
-    def pause(self) -> None:
-        self.commands.append(("pause",))
-        super().pause()
-
-    def step(self, n: int = 1) -> None:
-        self.commands.append(("step", n))
-        super().step(n)
-
-    def set_speed(self, steps_per_s: float | None) -> None:
-        self.commands.append(("speed", steps_per_s))
-        super().set_speed(steps_per_s)
-
-    def reset(self, config: Config) -> None:
-        self.commands.append(("reset", config.seed))
-        super().reset(config)
-
-    def restart(self) -> None:
-        self.commands.append(("restart",))
-        self.dead = None
-        SyncRunner.reset(self, self.config)  # unrecorded: a restart is not a reset
-
-    def last(self, n: int) -> list[tuple[Any, ...]]:
-        return self.commands[-n:]
 
 
 def test_the_controller_imports_no_textual():

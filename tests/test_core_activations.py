@@ -61,7 +61,7 @@ def test_the_registry_is_where_config_gets_its_names() -> None:
 def test_an_unknown_symmetry_is_refused() -> None:
     record = ACTIVATIONS["tanh"]
     with pytest.raises(ValueError, match="symmetry"):
-        Activation("odd_ish", record.forward, record.derivative, "odd-ish")
+        Activation("odd_ish", record.forward, record.derivative, "odd-ish", record.derivatives)
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
@@ -118,3 +118,20 @@ def test_each_symmetry_keeps_exactly_the_changes_it_names(name: str, change: str
     changed = _output(_change_unit(params, unit, alpha, shift), X, name)
     kept = np.allclose(changed, _output(params, X, name), rtol=1e-12, atol=1e-12)
     assert kept == (change in KEPT_BY[ACTIVATIONS[name].symmetry])
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_the_second_derivative_is_the_slope_of_the_first(name: str):
+    """φ, φ′, φ″ of ``derivatives`` against the forward map, the in-place derivative and
+    a central difference of φ′ (away from relu's and leaky relu's kink at 0)."""
+    record = ACTIVATIONS[name]
+    z = np.linspace(-3.0, 3.0, 241)
+    z = z[np.abs(z) > 1e-3]
+    phi, d1, d2 = record.derivatives(z)
+    np.testing.assert_allclose(phi, record.forward(z, np.empty_like(z)), rtol=1e-12, atol=0)
+    in_place = record.derivative(z, phi, np.empty_like(z))
+    np.testing.assert_allclose(d1, np.ones_like(z) if in_place is None else in_place,
+                               rtol=1e-12, atol=0)
+    h = 1e-5
+    slope = (record.derivatives(z + h)[1] - record.derivatives(z - h)[1]) / (2 * h)
+    np.testing.assert_allclose(d2, slope, rtol=1e-6, atol=1e-8)

@@ -1,4 +1,4 @@
-"""Issue 7's honest numbers, each claim as a test.
+"""The honest numbers, each claim as a test.
 
 Chance of the config's own start, similarity invariant under each activation's
 symmetries, groups without chaining, splits at their exact step, dead units told

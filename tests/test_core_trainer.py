@@ -23,9 +23,9 @@ from tui_symmetry.core.config import (
     REGRESSION_DATASETS,
 )
 from tui_symmetry.core.data import make_dataset
+from tui_symmetry.core.history import History
 from tui_symmetry.core.init import init_params
 from tui_symmetry.core.metrics import max_unit_gap, unit_vectors
-from tui_symmetry.core.trainer import History
 from tui_symmetry.export import run_document
 
 REPLAY_TOLERANCE = 1e-10

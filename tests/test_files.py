@@ -26,9 +26,11 @@ import pytest
 from conftest import TEST_CONFIG, Drive, MakeApp, process_env, wait_until
 from textual.pilot import Pilot
 
-from tui_symmetry import cli, compare, export, sweep
+from tui_symmetry import cli, export, settings
+from tui_symmetry.cli import errors, output, sweep
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments import sweep as experiment
 
 DOCUMENT = {"format": "tui-symmetry-run", "step": 3}
 
@@ -273,8 +275,8 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_1(
 @pytest.mark.parametrize("form", [[], ["--csv"], ["--json"]])
 def test_sweep_output_that_cannot_be_written_is_a_runtime_failure(form: list[str]) -> None:
     argv = ["--vary", "seed=0,1", "--steps", "3", "--samples", "40", *form]
-    with pytest.raises(cli.RuntimeFailure) as error:
-        sweep.run_sweep_command(argv, FullStream(), io.StringIO(),
+    with pytest.raises(errors.RuntimeFailure) as error:
+        sweep.run(argv, FullStream(), io.StringIO(),
                                 executor_factory=lambda jobs, _: ThreadPoolExecutor(jobs))
     assert f"tui-symmetry: error: {error.value}\n" == FULL
 
@@ -322,8 +324,8 @@ def test_a_config_that_is_not_a_regular_file_is_refused(make: Any, why: str,
                                                         tmp_path: Path) -> None:
     path = tmp_path / "run.json"
     make(path)
-    with pytest.raises(cli.UsageError) as error:
-        cli.load_config_file(str(path))
+    with pytest.raises(settings.SettingsFileError) as error:
+        settings.read_settings_file(str(path))
     assert str(error.value) == f"config {path}: {why}"
 
 
@@ -334,7 +336,7 @@ def test_a_config_that_is_not_a_regular_file_is_refused(make: Any, why: str,
 def test_a_byte_order_mark_is_read_past(name: str, text: str, tmp_path: Path) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    assert cli.load_config_file(str(path)) == {"hidden": 4, "init": "xavier"}
+    assert settings.read_settings_file(str(path)) == {"hidden": 4, "init": "xavier"}
 
 
 @pytest.mark.parametrize("name", ["run.toml", "run.json"])
@@ -343,8 +345,8 @@ def test_an_empty_config_is_one_rule_for_toml_and_json(name: str, text: str,
                                                        tmp_path: Path) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(cli.UsageError) as error:
-        cli.load_config_file(str(path))
+    with pytest.raises(settings.SettingsFileError) as error:
+        settings.read_settings_file(str(path))
     assert str(error.value) == (f"config {path}: the file is empty (a file of the defaults "
                                 "holds {} in JSON, or a comment in TOML)")
 
@@ -370,7 +372,7 @@ def test_a_config_that_sets_nothing_means_the_defaults(name: str, text: str,
                                                        tmp_path: Path) -> None:
     path = tmp_path / name
     path.write_text(text)
-    assert cli.load_config_file(str(path)) == {}
+    assert settings.read_settings_file(str(path)) == {}
 
 
 # -- sweep -----------------------------------------------------------------------------------------
@@ -383,7 +385,7 @@ def test_a_config_that_sets_nothing_means_the_defaults(name: str, text: str,
     ("lr= , 0.1", "value 1 of 2 is empty"),
 ])
 def test_an_empty_vary_value_is_an_error_naming_it(text: str, which: str) -> None:
-    with pytest.raises(cli.UsageError) as error:
+    with pytest.raises(errors.UsageError) as error:
         sweep.parse_vary(text)
     assert str(error.value) == f"--vary {text!r}: {which}"
 
@@ -411,10 +413,10 @@ def test_a_large_grid_asks_for_yes_with_its_size_and_an_estimate(
         trials.append((config, steps))
         return 0.5, 1e-4  # seconds a run costs besides its steps, seconds per step
 
-    monkeypatch.setattr(sweep, "trial_run", trial)
+    monkeypatch.setattr(experiment, "trial_run", trial)
     out, err = io.StringIO(), io.StringIO()
-    with pytest.raises(cli.UsageError) as error:
-        sweep.run_sweep_command([*grid, "--jobs", "2"], out, err, executor_factory=starting)
+    with pytest.raises(errors.UsageError) as error:
+        sweep.run([*grid, "--jobs", "2"], out, err, executor_factory=starting)
     message = str(error.value)
     assert message.startswith(f"the grid has {count}; about ")
     runs, steps = (1001, 10) if "1,001" in count else (2, 20_000_000)
@@ -425,16 +427,16 @@ def test_a_large_grid_asks_for_yes_with_its_size_and_an_estimate(
     assert trials == [(Config(seed=0), steps)]  # one trial, of the grid's first run
     assert (out.getvalue(), err.getvalue()) == ("", "")
     with pytest.raises(Started):  # --yes: the same grid runs
-        sweep.run_sweep_command([*grid, "--jobs", "2", "--yes"], out, err,
+        sweep.run([*grid, "--jobs", "2", "--yes"], out, err,
                                 executor_factory=starting)
 
 
 def test_a_grid_below_the_limits_runs_without_asking(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sweep, "trial_run", lambda *args: pytest.fail("no trial needed"))
+    monkeypatch.setattr(experiment, "trial_run", lambda *args: pytest.fail("no trial needed"))
     argv = ["--vary", "seed=" + ",".join(map(str, range(sweep.CONFIRM_RUNS))), "--steps",
             str(sweep.CONFIRM_STEPS // sweep.CONFIRM_RUNS)]
     with pytest.raises(Started):
-        sweep.run_sweep_command(argv, io.StringIO(), io.StringIO(), executor_factory=starting)
+        sweep.run(argv, io.StringIO(), io.StringIO(), executor_factory=starting)
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -495,11 +497,11 @@ def test_compare_off_a_terminal_prints_one_row_per_line(monkeypatch: pytest.Monk
     """The stable format for scripts: one row a line, whatever COLUMNS says."""
     monkeypatch.setenv("COLUMNS", "40")
     monkeypatch.setattr(sys, "stdout", io.StringIO())
-    assert compare.report_width(sys.stdout) is None
+    assert output.report_width(sys.stdout) is None
     assert cli.main(COMPARE) == 0
     lines = sys.stdout.getvalue().splitlines()
     assert [i for i, line in enumerate(lines) if line.startswith(" ")] == [0]  # the header
-    assert compare.report_width(Terminal()) == 40
+    assert output.report_width(Terminal()) == 40
 
 
 # -- the app: names that never overwrite -------------------------------------------------------
@@ -541,8 +543,8 @@ def test_w_never_overwrites_other_settings(tmp_path: Path, make_app: MakeApp,
         assert app.notice == f"saved {tmp_path / 'tui-symmetry-xor-h6-seed1-2.config.toml'}"
 
     drive(app, script)
-    first = cli.load_config_file(str(base))
-    second = cli.load_config_file(str(tmp_path / "tui-symmetry-xor-h6-seed1-2.config.toml"))
+    first = settings.read_settings_file(str(base))
+    second = settings.read_settings_file(str(tmp_path / "tui-symmetry-xor-h6-seed1-2.config.toml"))
     assert first["lr"] == TEST_CONFIG.lr != second["lr"]
     assert len(list(tmp_path.iterdir())) == 2
 

@@ -1,4 +1,4 @@
-"""The honest numbers on screen (issue 7): what the panels and the status line draw.
+"""The honest numbers on screen: what the panels and the status line draw.
 
 Each test reads back the drawn text (the Line API, ``SafePlot.plain_text()``, the
 status formatter) of small seeded runs, and checks it against a second computation.
@@ -12,9 +12,11 @@ import multiprocessing
 import re
 
 import numpy as np
-from conftest import Drive, MakeApp
-from test_runner import RecordingOutbox
-from test_widgets import lines, run, screen_text, with_params
+from conftest import Drive, MakeApp, RecordingOutbox, with_params
+from conftest import panel_lines as lines
+from conftest import panel_text as screen_text
+from conftest import run_panels as run
+from conftest import snapshot_of as trained
 from textual.pilot import Pilot
 
 from tui_symmetry.app.status import format_status
@@ -27,22 +29,11 @@ from tui_symmetry.core.data import make_dataset
 from tui_symmetry.core.network import Params, with_ones
 from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.similarity import function_similarity
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.runner.child import TrainingProcess
 
 SADDLE_RUN = Config(dataset="xor", init="symmetric", epsilon=1e-8)
-_CACHE: dict[tuple, Snapshot] = {}
-
-
-def trained(config: Config, steps: int) -> Snapshot:
-    key = (config, steps)
-    if key not in _CACHE:
-        trainer = Trainer(config)
-        trainer.step(steps)
-        _CACHE[key] = trainer.snapshot()
-    return _CACHE[key]
-
-
 def all_dead(snap: Snapshot) -> Snapshot:
     """``snap`` with no weights into any unit: the symmetry index is undefined."""
     p = snap.params

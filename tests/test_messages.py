@@ -16,7 +16,9 @@ from types import SimpleNamespace
 import pytest
 from conftest import (
     TEST_CONFIG,
+    DyingRunner,
     FakeClock,
+    FakeRunner,
     RecordingApp,
     new_app,
     panel_lines,
@@ -24,8 +26,6 @@ from conftest import (
     screen_lines,
     wait_until,
 )
-from test_app import DyingRunner
-from test_controller import FakeRunner
 from textual.pilot import Pilot
 from textual.widgets._footer import FooterKey
 
@@ -35,7 +35,7 @@ from tui_symmetry.app.controller import STALL_SECONDS, RunController
 from tui_symmetry.app.status import format_status
 from tui_symmetry.app.widgets import _lines
 from tui_symmetry.core import Config
-from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.runner import SyncRunner
 
 ASCII_MINUS_NUMBER = re.compile(r"(?<![\w.])-\.?\d")

@@ -18,6 +18,7 @@ from scipy.optimize import minimize
 
 import tui_symmetry.core.trainer as trainer_module
 from tui_symmetry import cli
+from tui_symmetry.cli import report
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import make_dataset
 from tui_symmetry.core.one_unit import BOUND, one_unit_loss, one_unit_optimum
@@ -209,7 +210,7 @@ def test_copies_below_the_optimizer_bring_the_line_down_to_their_own_loss(
     summary = snap.summary()
     assert summary["one_unit_loss"] == snap.one_unit_loss
     assert summary["one_unit_source"] == "this run"
-    row = dict(cli.summary_rows(summary, 200, snap.chance_level, None, has_test=True))
+    row = dict(report.summary_rows(summary, 200, snap.chance_level, None, has_test=True))
     assert "pay off" not in row["one-unit loss"]
     assert "identical" in row["one-unit loss"]
 
@@ -237,7 +238,7 @@ def test_units_that_are_not_copies_never_lower_the_line(monkeypatch: pytest.Monk
     assert snap.one_unit_loss == 0.49
     assert snap.summary()["one_unit_source"] == "optimizer"
     # Below the line while the units are alike: the line's slack, not a payoff.
-    row = dict(cli.summary_rows(snap.summary(), 200, snap.chance_level, None, has_test=True))
+    row = dict(report.summary_rows(snap.summary(), 200, snap.chance_level, None, has_test=True))
     assert "pay off" not in row["one-unit loss"] and "alike" in row["one-unit loss"]
 
 

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import FakeClock, process_env, wait_for
+from conftest import FakeClock, RecordingOutbox, process_env, wait_for
 
 from tui_symmetry.core import Config, ConfigError, Trainer
-from tui_symmetry.core.lockstep import Lockstep, PairConfig, PairSnapshot
+from tui_symmetry.experiments.lockstep import Lockstep, PairConfig, PairSnapshot
 from tui_symmetry.runner import ProcessRunner, Runner, RunnerError, SyncRunner
 from tui_symmetry.runner import child as child_module
 from tui_symmetry.runner.child import TrainingProcess
@@ -47,7 +47,6 @@ from tui_symmetry.runner.messages import (
     SnapshotReply,
     Step,
 )
-from tui_symmetry.runner.outbox import Outbox
 from tui_symmetry.runner.rate import RateMeter, SpeedCap
 
 SMALL = Config(samples=64, hidden=4, seed=3)
@@ -55,23 +54,6 @@ SMALL = Config(samples=64, hidden=4, seed=3)
 
 def params_equal(a, b) -> bool:
     return all(np.array_equal(x, y) for x, y in zip(a.as_tuple(), b.as_tuple(), strict=True))
-
-
-class RecordingOutbox(Outbox):
-    """Keeps everything the child sends, in order, for the test to read."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sent: list[Reply] = []
-
-    def reply(self, message: Reply) -> None:
-        self.sent.append(message)
-
-    def publish(self, message: SnapshotReply) -> None:
-        self.sent.append(message)
-
-    def snapshots(self) -> list[SnapshotReply]:
-        return [m for m in self.sent if isinstance(m, SnapshotReply)]
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ import multiprocessing
 
 import numpy as np
 import pytest
-from test_runner import RecordingOutbox
+from conftest import RecordingOutbox
 
 from tui_symmetry.app.numbers import format_signed
 from tui_symmetry.app.widgets.saddle import format_steps, saddle_lines
-from tui_symmetry.cli import summary_rows
+from tui_symmetry.cli.report import summary_rows
 from tui_symmetry.core import instruments as instruments_module
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.saddle import (
@@ -27,7 +27,8 @@ from tui_symmetry.core.saddle import (
     round_outward,
     sign_approach,
 )
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.runner.child import TrainingProcess
 from tui_symmetry.runner.messages import Pause
 from tui_symmetry.scenarios import get_scenario

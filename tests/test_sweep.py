@@ -18,17 +18,15 @@ from typing import Any
 import pytest
 from conftest import cpu_seconds, process_env, processes_in_session, wait_for
 
-from tui_symmetry import cli, sweep
+from tui_symmetry import cli
+from tui_symmetry.cli import errors, sweep
+from tui_symmetry.cli.errors import ExitCode
+from tui_symmetry.cli.sweep import grid, parse_vary
+from tui_symmetry.cli.sweep import run as run_sweep_command
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
-from tui_symmetry.sweep import (
-    Run,
-    SplitFit,
-    fit_split_steps,
-    make_grid,
-    parse_vary,
-    run_sweep_command,
-)
+from tui_symmetry.experiments import sweep as experiment
+from tui_symmetry.experiments.sweep import Run, SplitFit, fit_split_steps
 
 GRID_ARGS = ["--vary", "hidden=3,4", "--vary", "epsilon=0.01,0.001", "--steps", "120",
              "--dataset", "moons", "--samples", "60"]
@@ -53,19 +51,19 @@ def test_vary_values_are_checked_like_their_flags() -> None:
     for bad, words in [("hiden=3", "NAME one of"), ("hidden", "NAME=V1"),
                        ("hidden=", "no values"), ("hidden=0", "hidden"),
                        ("activation=tan", "activation")]:
-        with pytest.raises(cli.UsageError, match=words):
+        with pytest.raises(errors.UsageError, match=words):
             parse_vary(bad)
 
 
 def test_grid_is_every_combination_first_vary_slowest() -> None:
-    runs = make_grid(Config(), [parse_vary("hidden=3,4"), parse_vary("seed=0,1,2")])
+    runs = grid(Config(), [parse_vary("hidden=3,4"), parse_vary("seed=0,1,2")])
     assert [(run.varied["hidden"], run.varied["seed"]) for run in runs] == [
         (3, 0), (3, 1), (3, 2), (4, 0), (4, 1), (4, 2)]
     assert runs[4].config == Config(hidden=4, seed=1)
-    with pytest.raises(cli.UsageError, match="twice"):
-        make_grid(Config(), [parse_vary("hidden=3"), parse_vary("hidden=4")])
-    with pytest.raises(cli.UsageError, match=r"test-fraction=0\.9"):  # too few to train on
-        make_grid(Config(samples=4), [parse_vary("test_fraction=0.5,0.9")])
+    with pytest.raises(errors.UsageError, match="twice"):
+        grid(Config(), [parse_vary("hidden=3"), parse_vary("hidden=4")])
+    with pytest.raises(errors.UsageError, match=r"test-fraction=0\.9"):  # too few to train on
+        grid(Config(samples=4), [parse_vary("test_fraction=0.5,0.9")])
 
 
 @pytest.mark.parametrize(("argv", "words"), [
@@ -195,7 +193,7 @@ def test_ctrl_c_stops_and_prints_what_finished() -> None:
     out, err = io.StringIO(), io.StringIO()
     argv = ["--vary", "seed=0,1,2", "--steps", "50", "--samples", "40"]
     code = run_sweep_command(argv, out, err, executor_factory=lambda *_: InterruptOnSecondRun())
-    assert code == cli.EXIT_INTERRUPTED
+    assert code == ExitCode.INTERRUPTED
     lines = out.getvalue().splitlines()
     assert lines[0].split()[0] == "seed"
     assert [line.split()[0] for line in lines[1:-1]] == ["0"]
@@ -227,7 +225,7 @@ def test_ctrl_c_stops_a_real_sweep_and_its_workers(tmp_path: Path) -> None:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    assert proc.returncode == cli.EXIT_INTERRUPTED, err
+    assert proc.returncode == ExitCode.INTERRUPTED, err
     assert "Traceback" not in err
     assert out.splitlines()[-1] == "interrupted: 0 of 4 runs finished"
     assert processes_in_session(proc.pid) == []  # no worker left behind
@@ -236,12 +234,12 @@ def test_ctrl_c_stops_a_real_sweep_and_its_workers(tmp_path: Path) -> None:
 def test_workers_are_forked_only_where_that_is_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    assert sweep.worker_start_method() == "fork"
+    assert experiment.worker_start_method() == "fork"
     monkeypatch.setattr(threading, "active_count", lambda: 2)  # another thread holds locks
-    assert sweep.worker_start_method() == "spawn"
+    assert experiment.worker_start_method() == "spawn"
     monkeypatch.setattr(threading, "active_count", lambda: 1)
     monkeypatch.setattr(sys, "platform", "darwin")
-    assert sweep.worker_start_method() == "spawn"
+    assert experiment.worker_start_method() == "spawn"
 
 
 # -- Dask ---------------------------------------------------------------------------------------

@@ -15,15 +15,16 @@ import pytest
 import reference_mlp
 
 from tui_symmetry import cli
-from tui_symmetry.compare import compare, format_comparison
+from tui_symmetry.cli.compare import format_comparison
 from tui_symmetry.core import metrics
-from tui_symmetry.core.baseline import TrainedBaseline, start_seeds
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import STREAM_INIT, make_dataset, rng_for
 from tui_symmetry.core.init import draw_params
 from tui_symmetry.core.matching import cross_similarity
 from tui_symmetry.core.network import Params
 from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments.baseline import TrainedBaseline, start_seeds
+from tui_symmetry.experiments.compare import compare
 
 A = Config(hidden=4, samples=40, init="xavier", epsilon=0.0, lr=0.5)
 B = A.replace(init="he")
@@ -125,7 +126,7 @@ def test_baseline_runs_trade_time_for_pairs(capsys: pytest.CaptureFixture[str]) 
 
 def test_the_app_pair_carries_the_baseline_the_command_reports() -> None:
     from tui_symmetry.app.compare_screen import matching_text
-    from tui_symmetry.core.lockstep import Lockstep, PairConfig
+    from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 
     lockstep = Lockstep(PairConfig(A, B))
     lockstep.step(25)

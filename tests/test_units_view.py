@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import FakeClock, panel_lines, run_panels
+from conftest import SMALL, FakeClock, panel_lines, run_panels, small_snapshot, wait_until
 from textual.pilot import Pilot
 from textual.widget import Widget
 
@@ -40,7 +39,8 @@ from tui_symmetry.core.config import ACTIVATIONS, Config
 from tui_symmetry.core.gradients import gradient_gaps, gradient_norms, unit_gradients
 from tui_symmetry.core.network import ACTIVATIONS as ACTIVATION_RECORDS
 from tui_symmetry.core.network import Params
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.core.unit_maps import (
     CURVE_POINTS,
     OUTPUT_SIDE,
@@ -51,19 +51,13 @@ from tui_symmetry.core.unit_maps import (
     unit_maps,
 )
 
-BASE = {"samples": 80, "hidden": 8, "seed": 1}
-_CACHE: dict[tuple, Snapshot] = {}
-BRAILLE = re.compile("[\u2801-\u28ff]")
-
 
 def snapshot(steps: int = 0, **changes: Any) -> Snapshot:
-    """A snapshot of a small seeded run after ``steps`` steps (cached per session)."""
-    key = (steps, tuple(sorted(changes.items())))
-    if key not in _CACHE:
-        trainer = Trainer(Config(**{**BASE, **changes}))
-        trainer.step(steps)
-        _CACHE[key] = trainer.snapshot(version=1)
-    return _CACHE[key]
+    """A small seeded run's snapshot after ``steps`` steps, as a runner's first picture."""
+    return small_snapshot(steps, version=1, **changes)
+
+
+BRAILLE = re.compile("[\u2801-\u28ff]")
 
 
 def copies(groups: list[int], **changes: Any) -> Snapshot:
@@ -91,17 +85,17 @@ def run(widgets: tuple[Widget, ...] | Widget, body: Callable[[Pilot], Awaitable[
     run_panels(widgets, body, size)
 
 
-async def settle(pilot: Pilot, gallery: UnitsGallery, timeout: float = 20.0) -> None:
-    """Wait until the gallery's column strips are mounted and painted."""
-    deadline = time.monotonic() + timeout
-    while True:
-        columns = gallery._columns
-        widths = tuple(column.size.width for column in columns)
-        if columns and gallery._layout and widths == gallery._layout.strip_widths and all(
-                column._strips for column in columns):
-            return
-        assert time.monotonic() < deadline, "the gallery did not settle"
-        await pilot.pause(0.02)
+def _settled(gallery: UnitsGallery) -> bool:
+    """The gallery's column strips are mounted at the layout's widths and painted."""
+    columns = gallery._columns
+    widths = tuple(column.size.width for column in columns)
+    return bool(columns and gallery._layout and widths == gallery._layout.strip_widths
+                and all(column._strips for column in columns))
+
+
+async def settle(pilot: Pilot, gallery: UnitsGallery) -> None:
+    """Let Textual mount and paint the gallery's column strips (its queue, no clock)."""
+    await wait_until(pilot, lambda: _settled(gallery))
 
 
 async def shown(pilot: Pilot, gallery: UnitsGallery, snap: Snapshot) -> list[str]:
@@ -204,7 +198,7 @@ def test_many_units_get_coarser_maps_within_budget():
 
 
 def test_gradient_gaps_are_exactly_zero_for_a_symmetric_init():
-    trainer = Trainer(Config(**BASE, init="symmetric", epsilon=0.0))
+    trainer = Trainer(Config(**SMALL, init="symmetric", epsilon=0.0))
     for _ in range(3):
         snap = trainer.snapshot()
         assert snap.grad_gaps.shape == (8, 8)
@@ -222,7 +216,7 @@ def test_gradient_gaps_are_nonzero_for_xavier():
 
 def test_the_snapshot_gradient_is_the_data_loss_gradient_on_the_whole_set():
     """Not the last step's: no penalty, no dropout mask, no minibatch."""
-    config = Config(**BASE, init="xavier", l2=0.5, tie=1.0, dropout=0.3, batch_size=7)
+    config = Config(**SMALL, init="xavier", l2=0.5, tie=1.0, dropout=0.3, batch_size=7)
     trainer = Trainer(config)
     trainer.step(40)
     snap = trainer.snapshot()
@@ -232,7 +226,7 @@ def test_the_snapshot_gradient_is_the_data_loss_gradient_on_the_whole_set():
     assert np.array_equal(snap.grad_gaps, gradient_gaps(g))
     # Copies with dropout on: training will split them, but their data-loss gradients
     # at this state are identical, exactly.
-    twins = Trainer(Config(**BASE, init="symmetric", epsilon=0.0, dropout=0.5))
+    twins = Trainer(Config(**SMALL, init="symmetric", epsilon=0.0, dropout=0.5))
     assert np.all(twins.snapshot().grad_gaps == 0.0)
 
 
@@ -428,7 +422,7 @@ def test_mono_and_ansi16_shade_pixels_with_glyphs():
 def test_pictures_wait_for_the_byte_budget_and_numbers_do_not():
     clock = FakeClock()
     gallery = UnitsGallery(byte_rate=2000.0, clock=clock, text_interval=0)
-    trainer = Trainer(Config(**BASE, init="xavier"))
+    trainer = Trainer(Config(**SMALL, init="xavier"))
     snaps = []
     for version in range(1, 4):
         trainer.step(300)

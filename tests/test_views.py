@@ -1,31 +1,29 @@
 """The units and gradients views in the app, the shared unit selection, permutation and
-the timeline (issue 8): pilot tests on a SyncRunner, asserting what is drawn."""
+the timeline: pilot tests on a SyncRunner, asserting what is drawn."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
-from conftest import TEST_CONFIG, Drive, MakeApp, wait_until
+from conftest import TEST_CONFIG, Drive, MakeApp, panel_lines, screen_lines, wait_until
 from textual.pilot import Pilot
 
-from tui_symmetry.app.main_screen import VIEWS
 from tui_symmetry.app.timeline import Timeline, snapshot_nbytes
-from tui_symmetry.cli import APP_VIEWS
+from tui_symmetry.cli.app import build_app_parser
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
-
-
-def _lines(widget) -> list[str]:
-    return [widget.render_line(y).text for y in range(widget.size.height)]
+from tui_symmetry.settings import VIEWS
 
 
 def _visible(widget) -> bool:
     return widget.region.width > 0 and widget.region.height > 0
 
 
-def test_cli_view_names_are_the_apps():
-    assert APP_VIEWS == VIEWS
+def test_view_takes_exactly_the_apps_views():
+    """``--view`` offers the views the app has (settings.VIEWS, their one home)."""
+    [action] = [a for a in build_app_parser()._actions if "--view" in a.option_strings]
+    assert tuple(action.choices) == VIEWS
 
 
 def test_units_view_opens_from_the_option_and_keys_switch_to_gradients(make_app: MakeApp,
@@ -44,7 +42,7 @@ def test_units_view_opens_from_the_option_and_keys_switch_to_gradients(make_app:
         assert "4 Units" in str(screen.view_tabs.render())
         await pilot.press("5")
         await wait_until(pilot, lambda: any("identical" in line or "gap" in line
-                                            for line in _lines(screen.gradient_panel)))
+                                            for line in panel_lines(screen.gradient_panel)))
         assert not _visible(screen.gallery)
         await pilot.press("1")
         await pilot.pause()
@@ -87,8 +85,8 @@ def test_selection_is_one_unit_in_every_panel(make_app: MakeApp, drive: Drive):
         await pilot.press("down", "down")  # weights view: unit order, unit 3
         await pilot.pause()
         assert screen.selected_unit == 2
-        assert any(line.startswith("▸u3") for line in _lines(screen.weights_panel))
-        similarity = _lines(screen.similarity_panel)
+        assert any(line.startswith("▸u3") for line in panel_lines(screen.weights_panel))
+        similarity = panel_lines(screen.similarity_panel)
         assert any(line.startswith("▸u3") for line in similarity)
         assert any(line.strip() == "▲" for line in similarity)  # its column, marked
         await pilot.press("4", "j")  # the gallery walks its own (similarity) order
@@ -97,7 +95,7 @@ def test_selection_is_one_unit_in_every_panel(make_app: MakeApp, drive: Drive):
         unit = order[(order.index(2) + 1) % len(order)]
         assert screen.selected_unit == unit == screen.gallery.selected_unit
         assert screen.gallery.rendered_lines()[-1].startswith(f"▸unit {unit + 1}")
-        side = _lines(screen.side_weights_panel)
+        side = panel_lines(screen.side_weights_panel)
         assert any(line.startswith(f"▸u{unit + 1}") for line in side)
         await pilot.press("5")  # a panel shown for the first time takes the selection
         await wait_until(pilot, lambda: screen.gradient_panel.selected_unit == unit)
@@ -130,7 +128,7 @@ def test_p_permutes_the_units_and_changes_nothing_the_network_computes(make_app:
         assert f"loss {before.loss:.6g} → {after.loss:.6g} unchanged" in app.notice
         assert "output map unchanged" in app.notice
         assert any(line.startswith("▸u1") and f"{q.W1[0, 0]:+.3f}" in line
-                   for line in _lines(app.main_screen.weights_panel))
+                   for line in panel_lines(app.main_screen.weights_panel))
 
     drive(app, script)
 
@@ -165,7 +163,7 @@ def test_brackets_show_recorded_states_and_space_returns_to_live(make_app: MakeA
                                                       "space returns to live")
         assert app.status.startswith("step 200") or "200" in app.status.split("·")[0]
         await wait_until(pilot, lambda: any(weights[200] in line
-                                            for line in _lines(screen.weights_panel)))
+                                            for line in panel_lines(screen.weights_panel)))
         await pilot.press("left_square_bracket", "left_square_bracket")
         await pilot.pause()
         assert "timeline: step 0 of 300" in str(screen.timeline_label.render())
@@ -175,9 +173,10 @@ def test_brackets_show_recorded_states_and_space_returns_to_live(make_app: MakeA
         await pilot.press("space")  # play: back to the live run
         await pilot.pause()
         assert app.timeline.live and not screen.timeline_label.display
+        assert not any("timeline:" in line for line in screen_lines(app))
         await pilot.press("space")
         await wait_until(pilot, lambda: any(weights[300] in line
-                                            for line in _lines(screen.weights_panel)))
+                                            for line in panel_lines(screen.weights_panel)))
 
     drive(app, script)
 

@@ -13,16 +13,30 @@ import dataclasses
 import itertools
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import FakeClock, run_panels
+from conftest import (
+    RUNAWAY_RUNS,
+    SMALL,
+    FakeClock,
+    runaway,
+    symmetric,
+    unit_line,
+    with_params,
+    without_weights,
+    xavier,
+)
 from conftest import panel_lines as lines
+from conftest import (
+    panel_text as screen_text,
+)
+from conftest import run_panels as run
+from conftest import small_snapshot as snapshot
 from rich.color import Color
 from textual.pilot import Pilot
-from textual.widget import Widget
 
 from tui_symmetry.app.numbers import format_compact, format_fit
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
@@ -40,86 +54,8 @@ from tui_symmetry.app.widgets._palette import (
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.network import Params
-from tui_symmetry.core.trainer import Snapshot, Trainer
-
-BASE = {"samples": 80, "hidden": 8, "seed": 1}
-_CACHE: dict[tuple, Snapshot] = {}
-
-# Runs that blow up (issue 6): two overflow to inf; the third grows to ~4e237 without
-# overflowing, which the trainer flags as diverged too.
-RUNAWAY_RUNS = {
-    "sine lr 50": {"dataset": "sine", "lr": 50.0},
-    "linear relu momentum lr 100": {
-        "dataset": "linear", "activation": "relu", "optimizer": "momentum", "lr": 100.0,
-    },
-    "xavier tie 11": {"init": "xavier", "tie": 11.0},
-}
-
-
-def snapshot(steps: int = 0, **changes: Any) -> Snapshot:
-    """A snapshot of a small seeded run after ``steps`` steps (cached per test session)."""
-    key = (steps, tuple(sorted(changes.items())))
-    if key not in _CACHE:
-        trainer = Trainer(Config(**{**BASE, **changes}))
-        trainer.step(steps)
-        _CACHE[key] = trainer.snapshot()
-    return _CACHE[key]
-
-
-def symmetric(steps: int = 300) -> Snapshot:
-    """Identical units (no epsilon): they stay identical, S is all ones."""
-    return snapshot(steps, init="symmetric", epsilon=0.0)
-
-
-def xavier(steps: int = 1500) -> Snapshot:
-    """Independent units that end up computing different things."""
-    return snapshot(steps, init="xavier")
-
-
-def runaway(name: str) -> Snapshot:
-    """A run of RUNAWAY_RUNS[name] (default settings otherwise) after it blew up."""
-    key = ("runaway", name)
-    if key not in _CACHE:
-        trainer = Trainer(Config(**RUNAWAY_RUNS[name]))
-        trainer.step(3000)
-        snap = trainer.snapshot()
-        # It did explode, and the trainer stopped it (a loss past DIVERGED_LOSS, or an
-        # overflow) keeping the last sane state.
-        assert snap.diverged and np.nanmax(snap.history["loss"]) > 1e20
-        _CACHE[key] = snap
-    return _CACHE[key]
-
-
-def with_params(snap: Snapshot, params: Params, version: int = 10_000) -> Snapshot:
-    """``snap`` with hand-made parameters and metrics that agree with them."""
-    summary = metrics.summarize(params, snap.config.activation)
-    return dataclasses.replace(
-        snap,
-        params=params,
-        version=version,
-        similarity=summary["similarity"],
-        dead=summary["dead"],
-        symmetry_index=summary["symmetry_index"],
-        distinct_units=summary["distinct_units"],
-        dead_units=summary["dead_units"],
-        order=np.arange(len(params.b1)),
-    )
-
-
-def without_weights(snap: Snapshot, unit: int, bias: float) -> Snapshot:
-    """``snap`` with every weight in and out of ``unit`` set to 0 and its bias to ``bias``."""
-    p = snap.params
-    W1, b1, W2 = p.W1.copy(), p.b1.copy(), p.W2.copy()
-    W1[unit] = 0.0
-    W2[0, unit] = 0.0
-    b1[unit] = bias
-    return with_params(snap, Params(W1, b1, W2, p.b2.copy()))
-
-
-def run(widgets: tuple[Widget, ...] | Widget, body: Callable[[Pilot], Awaitable[None]],
-        size: tuple[int, int] = (80, 24)) -> None:
-    """Run ``body`` in an app of ``size`` that holds just ``widgets``."""
-    run_panels(widgets, body, size)
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -128,18 +64,6 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float
     while not condition():
         assert time.monotonic() < deadline, "the panel did not settle"
         await pilot.pause(0.02)
-
-
-def screen_text(widget: Widget) -> str:
-    return "\n".join(lines(widget))
-
-
-def unit_line(panel: WeightsPanel, unit: int) -> str:
-    """The heatmap row labelled ``u<unit>`` (fails when the unit is not on screen)."""
-    label = re.compile(rf"^[ ▸]u{unit + 1}\b")
-    rows = [line for line in lines(panel)[:-1] if label.match(line)]
-    assert rows, f"u{unit + 1} is not drawn:\n" + screen_text(panel)
-    return rows[0]
 
 
 def contrast(a: str, b: str) -> float:
@@ -566,7 +490,7 @@ def test_similarity_mono_and_ansi16_shade_cells_and_label_rows():
 def test_printed_numbers_are_throttled_but_catch_up():
     clock = FakeClock()
     panel = WeightsPanel(text_interval=0.2, clock=clock)
-    trainer = Trainer(Config(**BASE, init="xavier"))
+    trainer = Trainer(Config(**SMALL, init="xavier"))
     trainer.step(50)
 
     def shows(snap: Snapshot) -> bool:
@@ -605,7 +529,7 @@ def test_printed_numbers_are_throttled_but_catch_up():
 def test_default_number_throttle_is_off_in_headless_apps():
     clock = FakeClock()
     panel = WeightsPanel(clock=clock)  # text_interval=None: automatic
-    trainer = Trainer(Config(**BASE, init="xavier"))
+    trainer = Trainer(Config(**SMALL, init="xavier"))
 
     async def body(pilot: Pilot) -> None:
         panel.show(trainer.snapshot())
@@ -621,7 +545,7 @@ def test_loss_redraws_are_throttled_with_a_trailing_draw():
     clock = FakeClock()
     panel = LossPanel(min_interval=0.25, clock=clock)
     reference = LossPanel(min_interval=0)  # draws every snapshot at once
-    trainer = Trainer(Config(**BASE, init="xavier"))
+    trainer = Trainer(Config(**SMALL, init="xavier"))
 
     async def body(pilot: Pilot) -> None:
         panel.show(trainer.snapshot())
@@ -908,7 +832,7 @@ def test_panels_shown_before_mounting_and_across_theme_changes():
 def test_identical_snapshots_rebuild_no_strips():
     weights = WeightsPanel(text_interval=0)
     similarity = SimilarityPanel(text_interval=0)
-    trainer = Trainer(Config(**BASE, init="symmetric", epsilon=0.0))
+    trainer = Trainer(Config(**SMALL, init="symmetric", epsilon=0.0))
     trainer.step(2000)
     first = trainer.snapshot()
     trainer.step(1)

@@ -25,7 +25,9 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from tui_symmetry.core.trainer import HISTORY_FIELDS, Trainer, json_float
+from tui_symmetry.core.history import HISTORY_FIELDS
+from tui_symmetry.core.snapshot import json_float
+from tui_symmetry.core.trainer import Trainer
 
 EXPORT_FORMAT = "tui-symmetry-run"
 EXPORT_FORMAT_VERSION = 1

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.options import SPEED, VIEWS
+from tui_symmetry.settings import SPEED, VIEWS
 
 
 class UnknownScenario(ValueError):
@@ -33,7 +33,7 @@ class Scenario:
     scenario to it).  ``speed`` (steps per second, None: as the user set it) slows a
     scene down enough to narrate; ``pause_at`` is a step at which the scene stops
     itself so the lecturer can talk (None: it runs on).  ``view`` is the app's view the
-    caption talks about (options.VIEWS): opening the scene opens it, and the caption
+    caption talks about (settings.VIEWS): opening the scene opens it, and the caption
     says only what that view and the status line show at the pause.
     """
 

@@ -19,12 +19,13 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from tui_symmetry.core.config import FieldSpec
+from tui_symmetry.settings import PROG
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 PORT = FieldSpec("port", int, "TCP port to listen on", "serve", low=1, high=65535)
 
-PAGE_TITLE = "tui-symmetry"
+PAGE_TITLE = PROG
 
 # textual-serve starts each app with this driver in the environment; the app then talks
 # to the browser over its stdin and stdout, which are pipes, not a terminal.
@@ -87,7 +88,7 @@ def serve(host: str, port: int, app_args: Sequence[str], stderr: TextIO) -> None
                          "install it with: pip install textual-serve") from None
     warning = exposure_warning(host, port)
     if warning is not None:
-        stderr.write(f"tui-symmetry: warning: {warning}\n")
+        stderr.write(f"{PROG}: warning: {warning}\n")
         stderr.flush()
     bind = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     server = Server(app_command(app_args), host=bind, port=port, title=PAGE_TITLE,

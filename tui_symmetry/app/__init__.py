@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.options import DEFAULT_FPS
+from tui_symmetry.settings import DEFAULT_FPS
 
 if TYPE_CHECKING:
     from tui_symmetry.scenarios import Scenario

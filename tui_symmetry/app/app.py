@@ -44,25 +44,19 @@ from tui_symmetry.app.controls import (
     short_name,
 )
 from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
-from tui_symmetry.app.main_screen import (
-    NUMBERS_INTERVAL,
-    SETTINGS_WIDTH,
-    VIEWS,
-    MainScreen,
-    View,
-)
+from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, SETTINGS_WIDTH, MainScreen
 from tui_symmetry.app.numbers import format_significant
 from tui_symmetry.app.screens import HelpRow, HelpScreen
-from tui_symmetry.app.share import command_line, save_config, save_export, save_screenshot
+from tui_symmetry.app.share import save_config, save_export, save_screenshot
 from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
 from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets.units import unit_name
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
-from tui_symmetry.core.lockstep import Lockstep, PairConfig
-from tui_symmetry.core.trainer import Snapshot
-from tui_symmetry.options import DEFAULT_FPS
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 from tui_symmetry.runner import ProcessRunner, Runner
 from tui_symmetry.scenarios import SCENARIOS, Scenario
+from tui_symmetry.settings import DEFAULT_FPS, PROG, VIEWS, View, command_line
 
 
 def permutation_notice(before: Snapshot, after: Snapshot, perm: np.ndarray) -> str:
@@ -134,7 +128,7 @@ class SymmetryApp(App[int]):
             on small terminals); None: the scene's view, else "all".
     """
 
-    TITLE = "tui-symmetry"
+    TITLE = PROG
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     AUTO_FOCUS = None  # keys drive the run until the user tabs into a setting
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {SymmetryCommands}

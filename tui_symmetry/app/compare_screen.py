@@ -1,7 +1,7 @@
 """Compare inside the app: the current settings (A) and one changed option (B), side by side.
 
 Both runs start from step 0 on the same data and seed and train step for step
-(:class:`~tui_symmetry.core.lockstep.Lockstep`), in a training process of their own, as
+(:class:`~tui_symmetry.experiments.lockstep.Lockstep`), in a training process of their own, as
 the main run does: a runner trains the pair and this screen only shows the pictures it
 hands over.  Each side shows its Weights and Similarity panels; underneath, the verdict
 and B's units matched to A's (core/matching.py) against its chance level.
@@ -34,11 +34,11 @@ from tui_symmetry.app.numbers import format_fixed
 from tui_symmetry.app.screens import HelpScreen, Modal
 from tui_symmetry.app.status import rate_words, state_text
 from tui_symmetry.app.widgets import SimilarityPanel, WeightsPanel
-from tui_symmetry.compare import verdict
-from tui_symmetry.core.lockstep import PairSnapshot
 from tui_symmetry.core.matching import Matching
-from tui_symmetry.options import format_speed
+from tui_symmetry.experiments.compare import matching_words, verdict
+from tui_symmetry.experiments.lockstep import PairSnapshot
 from tui_symmetry.runner import Runner
+from tui_symmetry.settings import format_speed
 
 COMPARE_HELP = (
     "A is the run's settings, B the same with one option changed: both from step 0, on "
@@ -54,23 +54,22 @@ def title_text(change: str) -> str:
 
 
 def verdict_text(pair: PairSnapshot) -> str:
-    """The step and one line on each run (tui_symmetry.compare.verdict)."""
+    """The step and one line on each run (experiments/compare.py)."""
     return f"step {pair.step:,}  ·  {verdict(pair.a.summary(), pair.b.summary())}"
 
 
 def matching_text(matching: Matching) -> str:
     """B's units matched to A's, in words: the mean matched similarity, beside the same
     between runs of A's and B's settings started apart and trained as long (the trained
-    baseline, core/baseline.py) and between untrained random starts (chance)."""
-    if matching.reason is not None:
-        return matching.reason
+    baseline, experiments/baseline.py) and between untrained random starts (chance)."""
+    words = matching_words(matching, lambda value: format_fixed(value, 3))
+    if words.reason is not None:
+        return words.reason
     # 76 characters in all (numbers of 0.xxx): the line fits 80 columns.
-    text = f"B matched to A: {format_fixed(matching.mean, 3)}"
-    if matching.trained_pairs:
-        text += (f" · trained apart {format_fixed(matching.trained, 3)} "
-                 f"± {format_fixed(matching.trained_std, 3)}")
-    return (text + f" · chance {format_fixed(matching.chance, 3)} "
-            f"± {format_fixed(matching.chance_std, 3)}")
+    text = f"B matched to A: {words.mean}"
+    if words.trained is not None:
+        text += f" · trained apart {words.trained}"
+    return text + f" · chance {words.chance}"
 
 
 def status_text(pair: PairSnapshot, state: RunState, speed: float | None,

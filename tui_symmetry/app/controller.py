@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.lockstep import PairConfig, PairSnapshot
-from tui_symmetry.core.trainer import Snapshot
-from tui_symmetry.options import SPEEDS, format_speed
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.experiments.lockstep import PairConfig, PairSnapshot
 from tui_symmetry.runner.protocol import Runner
+from tui_symmetry.settings import SPEEDS, format_speed
 
 MAX_RESTARTS = 3
 RESTART_WINDOW_S = 10.0
@@ -57,7 +57,7 @@ class Notice:
 
 
 def next_speed(speed: float | None, direction: int) -> float | None:
-    """One step along :data:`~tui_symmetry.options.SPEEDS` (None, full speed, is the top).
+    """One step along :data:`~tui_symmetry.settings.SPEEDS` (None, full speed, is the top).
 
     A cap between two steps (``--speed 50``) moves to the neighbouring step in that
     direction; the ends stay where they are.

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Literal
 
 import numpy as np
 from rich.text import Text
@@ -51,12 +50,10 @@ from tui_symmetry.app.widgets._lines import NumberGate
 from tui_symmetry.app.widgets.gradients import GradientPanel
 from tui_symmetry.app.widgets.units import UnitsGallery
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.scenarios import Scenario
+from tui_symmetry.settings import VIEWS, View
 
-View = Literal["all", "weights", "loss", "settings", "units", "gradients"]
-VIEWS: tuple[View, ...] = ("all", "weights", "loss", "settings", "units", "gradients")
-"""The views, as options.VIEWS names them (tests/test_views.py checks they agree)."""
 VIEW_TITLES: dict[View, str] = {"all": "All", "weights": "Weights", "loss": "Loss",
                                 "settings": "Settings", "units": "Units",
                                 "gradients": "Gradients"}

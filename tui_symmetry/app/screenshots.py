@@ -20,10 +20,10 @@ from textual.pilot import Pilot
 
 from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.app.compare_screen import CompareScreen
-from tui_symmetry.app.main_screen import View
 from tui_symmetry.core.config import Config
 from tui_symmetry.runner import SyncRunner
 from tui_symmetry.scenarios import Scenario, get_scenario
+from tui_symmetry.settings import View
 
 SIZE = (120, 40)
 PLAY_CHUNK = 100

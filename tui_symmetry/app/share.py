@@ -1,8 +1,8 @@
-"""Shareable state: the command line that reproduces the app's run, its settings as a
-TOML file that ``--config`` loads, and the files the app writes (``w``, F12, ``e``).
+"""The files the app writes (``w``, F12, ``e``) and the notices that say so.  The
+command line and the TOML of a run are written (and read back) in settings.py.
 
-Plain functions of a Config (no Textual): the app shows, copies and writes what they
-return, and tests parse the results back through the CLI.
+Plain functions of a Config (no Textual): the app writes what they return, and tests
+parse the results back through the CLI.
 
 Every file the app writes is named after the run (``_stem``: the scene or the dataset,
 the hidden units, the seed) and never replaces a file: a name in use gets ``-2``,
@@ -12,67 +12,15 @@ holds exactly what would be written, which the notice then says.
 
 from __future__ import annotations
 
-import json
-import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tui_symmetry.app.controller import Notice
-from tui_symmetry.core.config import FIELDS, Config
+from tui_symmetry.core.config import Config
 from tui_symmetry.export import CannotWrite, dumps_document, write_new_file
 from tui_symmetry.scenarios import Scenario
-
-PROG = "tui-symmetry"
-
-
-def _word(value: Any) -> str:
-    """A setting's value as a command-line word that parses back to the same value."""
-    if isinstance(value, float):
-        return f"{value:g}" if float(f"{value:g}") == value else repr(value)
-    return str(value)
-
-
-def command_line(config: Config, scenario: Scenario | None = None,
-                 speed: float | None = None) -> str:
-    """``tui-symmetry [--scenario NAME] [--flag value ...] [--speed X]``, shell-quoted.
-
-    Only what differs from the starting point is written: the scenario's settings and
-    narration speed when there is one, the defaults otherwise.  The line opens the same
-    settings from step 0 (live changes made mid-run are in the settings, not in the
-    trajectory: the JSON export has those).
-    """
-    base = scenario.config if scenario is not None else Config()
-    words = [PROG]
-    if scenario is not None:
-        words += ["--scenario", scenario.name]
-    for spec in FIELDS:
-        value = getattr(config, spec.name)
-        if value != getattr(base, spec.name):
-            words += [spec.flag, _word(value)]
-    base_speed = scenario.speed if scenario is not None else None
-    if speed != base_speed:
-        words += ["--speed", "full" if speed is None else _word(float(speed))]
-    return shlex.join(words)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string with ASCII escapes is a TOML basic string
-    if isinstance(value, float):
-        return repr(value)  # always has a '.' or an exponent: stays a float in TOML
-    return str(value)
-
-
-def config_toml(config: Config, scenario: Scenario | None = None) -> str:
-    """Every setting of ``config`` as a flat TOML table, as ``--config FILE`` reads it."""
-    lines = [f"# {PROG} run settings: open them with `{PROG} --config FILE`"]
-    if scenario is not None:
-        lines.append(f"# from the scene {scenario.name}: {scenario.title}")
-    lines += [f"{spec.name} = {_toml_value(getattr(config, spec.name))}" for spec in FIELDS]
-    return "\n".join(lines) + "\n"
+from tui_symmetry.settings import PROG, settings_toml
 
 
 def _stem(config: Config, scenario: Scenario | None) -> str:
@@ -108,7 +56,7 @@ def write_config(directory: Path, config: Config,
     raises :class:`~tui_symmetry.export.CannotWrite`.
     """
     return write_new_file(directory, _stem(config, scenario), CONFIG_SUFFIX,
-                          config_toml(config, scenario))
+                          settings_toml(config, scenario))
 
 
 def save_config(directory: Path, config: Config, scenario: Scenario | None) -> Notice:

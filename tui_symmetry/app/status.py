@@ -14,8 +14,8 @@ from textual.widgets import Static
 
 from tui_symmetry.app.controller import RunState
 from tui_symmetry.app.numbers import format_fixed, format_loss
-from tui_symmetry.core.trainer import Snapshot
-from tui_symmetry.options import format_speed
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.settings import format_speed
 
 STATE_TEXT: dict[RunState, str] = {
     "running": "running",

@@ -14,7 +14,7 @@ from dataclasses import fields
 import numpy as np
 
 from tui_symmetry.core.config import FIELDS
-from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.core.snapshot import Snapshot
 
 MAX_SNAPSHOTS = 256
 MAX_BYTES = 64 * 1024 * 1024

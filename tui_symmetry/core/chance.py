@@ -21,14 +21,13 @@ import math
 import numpy as np
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.data import make_dataset
-from tui_symmetry.core.init import draw_params
+from tui_symmetry.core.data import data_key, make_dataset
+from tui_symmetry.core.init import INIT_SCHEMES, draw_params
 from tui_symmetry.core.metrics import unit_vectors
 from tui_symmetry.core.network import with_ones
 from tui_symmetry.core.similarity import FUNCTION, WEIGHTS, function_similarity, similarity_matrix
 
-# Inits that copy one unit; their chance level is that of the scheme symmetric copies.
-COPYING_INITS = ("symmetric", "constant", "zeros")
+# Inits that copy one unit (InitScheme.copies_units) take the chance level of this scheme.
 REFERENCE_INIT = "xavier"
 # The Monte Carlo's seeds start here: far from the seeds anyone types.
 CHANCE_SEED = 1_000_003
@@ -37,13 +36,12 @@ PAIRS_SAMPLED = 16_000
 MIN_DRAWS, MAX_DRAWS = 64, 1_000
 
 _INIT_FIELDS = ("hidden", "input_dim", "activation", "init", "init_scale", "epsilon")
-_DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed")
 
 
 def reference_config(config: Config) -> Config:
     """The config whose fresh inits define chance for ``config`` (its init, or xavier)."""
     changes: dict = {}
-    if config.init in COPYING_INITS:
+    if INIT_SCHEMES[config.init].copies_units:
         changes["init"] = REFERENCE_INIT
         if config.init_scale == 0.0 and config.epsilon == 0.0:
             changes["init_scale"] = 1.0  # otherwise every draw is all zeros
@@ -64,7 +62,7 @@ def symmetry_chance(config: Config, space: str = WEIGHTS) -> float:
     """
     key = tuple(getattr(config, name) for name in _INIT_FIELDS)
     if space == FUNCTION:
-        key += tuple(getattr(config, name) for name in _DATA_FIELDS)
+        key += data_key(config)
     elif space != WEIGHTS:
         raise ValueError(f"unknown similarity space {space!r}")
     full_key = (space, *key)

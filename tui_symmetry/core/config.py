@@ -14,14 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tui_symmetry.core.data import DATASETS as _DATASET_REGISTRY
+from tui_symmetry.core.init import INIT_SCHEMES as _INIT_REGISTRY
 from tui_symmetry.core.network import ACTIVATIONS as _ACTIVATION_REGISTRY
+from tui_symmetry.core.optim import OPTIMIZERS as _OPTIMIZER_REGISTRY
 
-DATASETS = ("xor", "moons", "circles", "spiral", "blobs", "sine", "linear")
-REGRESSION_DATASETS = ("sine", "linear")
+DATASETS = tuple(_DATASET_REGISTRY)
+REGRESSION_DATASETS = tuple(name for name, spec in _DATASET_REGISTRY.items() if spec.regression)
 ACTIVATIONS: tuple[str, ...] = tuple(_ACTIVATION_REGISTRY)
 """The activation names, from the registry in network.py (their one home)."""
-INITS = ("zeros", "constant", "symmetric", "normal", "uniform", "xavier", "he", "orthogonal")
-OPTIMIZERS = ("sgd", "momentum", "adam")
+INITS = tuple(_INIT_REGISTRY)
+OPTIMIZERS = tuple(_OPTIMIZER_REGISTRY)
 
 MAX_HIDDEN = 256
 MAX_SEED = 2**32 - 1
@@ -215,7 +218,7 @@ class Config:
 
     @property
     def is_regression(self) -> bool:
-        return self.dataset in REGRESSION_DATASETS
+        return _DATASET_REGISTRY[self.dataset].regression
 
     @property
     def input_dim(self) -> int:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tui_symmetry.core.config import Config
+if TYPE_CHECKING:  # config.py reads the registry below: no import at run time
+    from tui_symmetry.core.config import Config
+
+DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed")
+"""The settings that define a run's data: equal on these, two configs have the same arrays."""
 
 # Independent random streams, so that changing e.g. dropout does not change the data.
 STREAM_DATA, STREAM_INIT, STREAM_BATCH, STREAM_NOISE = range(4)
+
+
+def data_key(config: Config) -> tuple:
+    """The values of ``config``'s :data:`DATA_FIELDS`: a key for anything built from its data."""
+    return tuple(getattr(config, name) for name in DATA_FIELDS)
 
 
 def rng_for(seed: int, stream: int) -> np.random.Generator:
@@ -27,33 +38,75 @@ class Dataset:
     y_test: np.ndarray
 
 
+def _xor(label: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    # Label 1: quadrants where x1 and x2 share a sign; kept off the axes so the
+    # labels are clean before noise.
+    sign1 = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    sign2 = sign1 if label else -sign1
+    return np.column_stack([sign1, sign2]) * rng.uniform(0.1, 1.0, size=(n, 2))
+
+
+def _moons(label: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    t = rng.uniform(0, np.pi, n)
+    if label == 0:
+        X = np.column_stack([np.cos(t), np.sin(t)])
+    else:
+        X = np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)])
+    return (X - [0.5, 0.25]) * [0.8, 1.2]
+
+
+def _circles(label: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    t = rng.uniform(0, 2 * np.pi, n)
+    radius = 1.0 if label == 0 else 0.45
+    return radius * np.column_stack([np.cos(t), np.sin(t)])
+
+
+def _spiral(label: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    r = rng.uniform(0.1, 1.0, n)
+    t = 3.0 * np.pi * r + label * np.pi
+    return r[:, None] * np.column_stack([np.cos(t), np.sin(t)])
+
+
+def _blobs(label: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    centre = np.array([0.6, 0.6]) if label else np.array([-0.6, -0.6])
+    return centre + 0.25 * rng.standard_normal((n, 2))
+
+
+def _sine(x: np.ndarray) -> np.ndarray:
+    return np.sin(np.pi * x)
+
+
+def _linear(x: np.ndarray) -> np.ndarray:
+    return 0.8 * x - 0.2
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One toy task: a classification's class points, or a regression's target."""
+
+    name: str
+    regression: bool
+    points: Callable[..., np.ndarray]
+    """Classification: (label, n, rng) → the class's (n, 2) points before noise;
+    regression: x → the target before noise."""
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec for spec in (
+        DatasetSpec("xor", False, _xor),
+        DatasetSpec("moons", False, _moons),
+        DatasetSpec("circles", False, _circles),
+        DatasetSpec("spiral", False, _spiral),
+        DatasetSpec("blobs", False, _blobs),
+        DatasetSpec("sine", True, _sine),
+        DatasetSpec("linear", True, _linear),
+    )
+}
+"""Every dataset by name, in the order the command line and the app list them."""
+
+
 def _class_points(name: str, label: int, n: int, noise: float, rng: np.random.Generator):
-    if name == "xor":
-        # Label 1: quadrants where x1 and x2 share a sign; kept off the axes so the
-        # labels are clean before noise.
-        sign1 = np.where(rng.random(n) < 0.5, -1.0, 1.0)
-        sign2 = sign1 if label else -sign1
-        X = np.column_stack([sign1, sign2]) * rng.uniform(0.1, 1.0, size=(n, 2))
-    elif name == "moons":
-        t = rng.uniform(0, np.pi, n)
-        if label == 0:
-            X = np.column_stack([np.cos(t), np.sin(t)])
-        else:
-            X = np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)])
-        X = (X - [0.5, 0.25]) * [0.8, 1.2]
-    elif name == "circles":
-        t = rng.uniform(0, 2 * np.pi, n)
-        radius = 1.0 if label == 0 else 0.45
-        X = radius * np.column_stack([np.cos(t), np.sin(t)])
-    elif name == "spiral":
-        r = rng.uniform(0.1, 1.0, n)
-        t = 3.0 * np.pi * r + label * np.pi
-        X = r[:, None] * np.column_stack([np.cos(t), np.sin(t)])
-    elif name == "blobs":
-        centre = np.array([0.6, 0.6]) if label else np.array([-0.6, -0.6])
-        X = centre + 0.25 * rng.standard_normal((n, 2))
-    else:  # pragma: no cover - Config validates the name
-        raise ValueError(name)
+    X = DATASETS[name].points(label, n, rng)
     return X + noise * rng.standard_normal(X.shape)
 
 
@@ -67,10 +120,7 @@ def make_dataset(config: Config) -> Dataset:
     n, n_test = config.samples, config.n_test
     if config.is_regression:
         x = rng.uniform(-1.0, 1.0, n)
-        if config.dataset == "sine":
-            y = np.sin(np.pi * x)
-        else:
-            y = 0.8 * x - 0.2
+        y = DATASETS[config.dataset].points(x)
         y = y + config.noise * rng.standard_normal(n)
         order = rng.permutation(n)
         X, Y = x[order, None], y[order, None]

@@ -7,12 +7,16 @@ multiplies everything and ``epsilon`` adds N(0, eps^2) to every parameter.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import STREAM_INIT, rng_for
 from tui_symmetry.core.network import Params
+
+if TYPE_CHECKING:  # config.py reads the registry below: no import at run time
+    from tui_symmetry.core.config import Config
 
 WeightFn = Callable[[int, int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
@@ -74,16 +78,27 @@ def _orthogonal(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, n
     return orthogonal_matrix(H, D, rng), orthogonal_matrix(1, H, rng)
 
 
-INIT_SCHEMES: dict[str, WeightFn] = {
-    "zeros": _zeros,
-    "constant": _constant,
-    "symmetric": _symmetric,
-    "normal": _normal,
-    "uniform": _uniform,
-    "xavier": _xavier,
-    "he": _he,
-    "orthogonal": _orthogonal,
+@dataclass(frozen=True)
+class InitScheme:
+    """One initialization scheme: how it draws W1 and W2, and whether it copies one unit."""
+
+    weights: WeightFn
+    copies_units: bool = False
+    """Every unit starts as a copy of one (up to epsilon): chance is then read from a
+    scheme that draws units apart (core/chance.py)."""
+
+
+INIT_SCHEMES: dict[str, InitScheme] = {
+    "zeros": InitScheme(_zeros, copies_units=True),
+    "constant": InitScheme(_constant, copies_units=True),
+    "symmetric": InitScheme(_symmetric, copies_units=True),
+    "normal": InitScheme(_normal),
+    "uniform": InitScheme(_uniform),
+    "xavier": InitScheme(_xavier),
+    "he": InitScheme(_he),
+    "orthogonal": InitScheme(_orthogonal),
 }
+"""Every scheme by name, in the order the command line and the app list them."""
 
 
 def init_params(config: Config) -> Params:
@@ -94,7 +109,7 @@ def init_params(config: Config) -> Params:
 def draw_params(config: Config, rng: np.random.Generator) -> Params:
     """Parameters drawn as ``config``'s init draws them, from ``rng``."""
     H, D = config.hidden, config.input_dim
-    W1, W2 = INIT_SCHEMES[config.init](H, D, rng)
+    W1, W2 = INIT_SCHEMES[config.init].weights(H, D, rng)
     params = Params(
         W1=config.init_scale * W1,
         b1=np.zeros(H),

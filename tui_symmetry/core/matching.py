@@ -149,7 +149,7 @@ class Matching:
     chance_std: float
     reason: str | None = None
     trained: float = math.nan
-    """The trained baseline (core/baseline.py): the mean matched mean between runs of
+    """The trained baseline (experiments/baseline.py): the mean matched mean between runs of
     A's and B's configurations started independently and trained as long; NaN when
     not measured."""
     trained_std: float = math.nan
@@ -157,7 +157,7 @@ class Matching:
 
     def with_trained(self, reading: Any) -> Matching:
         """This matching carrying the trained baseline ``reading`` (a
-        core.baseline.BaselineReading: mean, std, pairs)."""
+        experiments.baseline.BaselineReading: mean, std, pairs)."""
         return dataclasses.replace(self, trained=reading.mean, trained_std=reading.std,
                                    trained_pairs=reading.pairs)
 

@@ -44,12 +44,15 @@ class Activation:
     the caller skips a multiplication by ones.  Both write into given buffers: on
     (H, N) arrays of a few hundred KB, fresh temporaries cost more than the maths (the
     allocator hands pages back and faults them in again on every call).
+    ``derivatives(z)`` returns new arrays (φ, φ′, φ″) at z: the saddle reading's
+    curvature needs φ″ (core/saddle.py), once per reading, not per step.
     """
 
     name: str
     forward: Callable[[np.ndarray, np.ndarray], np.ndarray]
     derivative: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray | None]
     symmetry: str
+    derivatives: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
     def __post_init__(self) -> None:
         if self.symmetry not in SYMMETRIES:
@@ -73,12 +76,22 @@ def _tanh_derivative(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarra
     return np.subtract(1.0, out, out=out)
 
 
+def _tanh_derivatives(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a = np.tanh(z)
+    d1 = 1.0 - a * a
+    return a, d1, -2.0 * a * d1
+
+
 def _relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.maximum(z, 0.0, out=out)
 
 
 def _relu_derivative(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.greater(z, 0.0, out=out)  # the subgradient 0 at the kink
+
+
+def _relu_derivatives(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.maximum(z, 0.0), (z > 0.0).astype(float), np.zeros_like(z)
 
 
 def _sigmoid(z: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -96,6 +109,12 @@ def _sigmoid_derivative(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.nda
     return out
 
 
+def _sigmoid_derivatives(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a = 0.5 * (1.0 + np.tanh(0.5 * z))
+    d1 = a * (1.0 - a)
+    return a, d1, d1 * (1.0 - 2.0 * a)
+
+
 def _leaky_relu(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     np.multiply(z, LEAKY_SLOPE, out=out)
     return np.maximum(z, out, out=out)
@@ -108,6 +127,11 @@ def _leaky_relu_derivative(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.
     return out
 
 
+def _leaky_relu_derivatives(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    d1 = np.where(z > 0.0, 1.0, LEAKY_SLOPE)
+    return z * d1, d1, np.zeros_like(z)
+
+
 def _linear(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     return z
 
@@ -116,14 +140,20 @@ def _linear_derivative(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
     return None
 
 
+def _linear_derivatives(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return z.copy(), np.ones_like(z), np.zeros_like(z)
+
+
 ACTIVATIONS: dict[str, Activation] = {
     record.name: record
     for record in (
-        Activation("tanh", _tanh, _tanh_derivative, "odd"),
-        Activation("relu", _relu, _relu_derivative, "positive_scale"),
-        Activation("sigmoid", _sigmoid, _sigmoid_derivative, "odd_plus_constant"),
-        Activation("linear", _linear, _linear_derivative, "linear"),
-        Activation("leaky_relu", _leaky_relu, _leaky_relu_derivative, "positive_scale"),
+        Activation("tanh", _tanh, _tanh_derivative, "odd", _tanh_derivatives),
+        Activation("relu", _relu, _relu_derivative, "positive_scale", _relu_derivatives),
+        Activation("sigmoid", _sigmoid, _sigmoid_derivative, "odd_plus_constant",
+                   _sigmoid_derivatives),
+        Activation("linear", _linear, _linear_derivative, "linear", _linear_derivatives),
+        Activation("leaky_relu", _leaky_relu, _leaky_relu_derivative, "positive_scale",
+                   _leaky_relu_derivatives),
     )
 }
 """Every hidden activation by name, in the order menus list them."""

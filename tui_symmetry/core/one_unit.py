@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.data import make_dataset
+from tui_symmetry.core.data import data_key, make_dataset
 from tui_symmetry.core.network import ACTIVATIONS
 
 STARTS = 48
@@ -84,7 +84,6 @@ MIN_ANCHORS = 50
 
 _SAME_UNITS = {"sigmoid": "tanh"}
 """Activations whose one-unit networks compute the same functions as another's."""
-_DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed")
 _CACHE: dict[tuple, OneUnitOptimum] = {}
 _CACHE_SIZE = 512
 
@@ -111,8 +110,7 @@ class OneUnitOptimum:
 def one_unit_optimum(config: Config) -> OneUnitOptimum:
     """The one-unit optimum on ``config``'s training data (cached)."""
     activation = config.activation
-    key = (*(getattr(config, name) for name in _DATA_FIELDS),
-           _SAME_UNITS.get(activation, activation))
+    key = (*data_key(config), _SAME_UNITS.get(activation, activation))
     found = _CACHE.get(key)
     if found is None:
         if len(_CACHE) >= _CACHE_SIZE:

@@ -28,12 +28,24 @@ class Optimizer:
     def permute(self, index: np.ndarray) -> None:
         """Reorder the per-parameter state like theta: ``state ← state[index]``."""
 
+    @classmethod
+    def log_growth(cls, lr: float, momentum: float, curvature: float) -> float | None:
+        """ln of the factor by which one step multiplies a small difference along a
+        direction of ``curvature`` near a saddle (core/saddle.py); None where no single
+        factor exists (the update is not linear in the gradient, or it flips sign)."""
+        return None
+
 
 class SGD(Optimizer):
     """p ← p − lr·g."""
 
     def update(self, theta: np.ndarray, grad: np.ndarray, out: np.ndarray) -> None:
         np.subtract(theta, self.lr * grad, out=out)
+
+    @classmethod
+    def log_growth(cls, lr: float, momentum: float, curvature: float) -> float | None:
+        factor = 1.0 - lr * curvature
+        return math.log(factor) if factor > 0 else None
 
 
 class Momentum(Optimizer):
@@ -54,6 +66,12 @@ class Momentum(Optimizer):
     def permute(self, index: np.ndarray) -> None:
         if self.buffer is not None:
             self.buffer = self.buffer[index]
+
+    @classmethod
+    def log_growth(cls, lr: float, momentum: float, curvature: float) -> float | None:
+        # The largest root of z² − (1 + mu − lr·c)·z + mu: the heavy ball's factor.
+        roots = np.roots([1.0, -(1.0 + momentum - lr * curvature), momentum])
+        return float(math.log(max(abs(roots))))
 
 
 class Adam(Optimizer):

@@ -73,7 +73,8 @@ import numpy as np
 
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
-from tui_symmetry.core.network import LEAKY_SLOPE, ParamLayout
+from tui_symmetry.core.network import ACTIVATIONS, ParamLayout
+from tui_symmetry.core.optim import OPTIMIZERS
 from tui_symmetry.core.similarity import separation_matrix
 
 # The dense path builds the restricted Hessian from this many direction × unit × input
@@ -155,27 +156,6 @@ def helmert_basis(H: int) -> np.ndarray:
     return Q
 
 
-def _phi_derivatives(activation: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                             np.ndarray]:
-    """(φ, φ', φ'') at z, elementwise."""
-    if activation == "tanh":
-        a = np.tanh(z)
-        d1 = 1.0 - a * a
-        return a, d1, -2.0 * a * d1
-    if activation == "sigmoid":
-        a = 0.5 * (1.0 + np.tanh(0.5 * z))
-        d1 = a * (1.0 - a)
-        return a, d1, d1 * (1.0 - 2.0 * a)
-    if activation == "relu":
-        return np.maximum(z, 0.0), (z > 0.0).astype(float), np.zeros_like(z)
-    if activation == "leaky_relu":
-        d1 = np.where(z > 0.0, 1.0, LEAKY_SLOPE)
-        return z * d1, d1, np.zeros_like(z)
-    if activation == "linear":
-        return z.copy(), np.ones_like(z), np.zeros_like(z)
-    raise ValueError(f"unknown activation {activation!r}")
-
-
 class _Terms:
     """Everything the Hessian of the data loss needs at one point."""
 
@@ -185,7 +165,7 @@ class _Terms:
         self.XT1 = XT1
         self.v = units[:, -1]
         z = units[:, :D1] @ XT1
-        self.a, self.d1, self.d2 = _phi_derivatives(activation, z)
+        self.a, self.d1, self.d2 = ACTIVATIONS[activation].derivatives(z)
         f = self.v @ self.a + b2
         y = yT[0]
         inv_n = 1.0 / XT1.shape[1]
@@ -355,17 +335,9 @@ def round_outward(first: int, last: int) -> tuple[int, int]:
 
 def growth_rate(curvature: float, config: Config) -> float | None:
     """ln of the per-step growth factor of differences along the softest direction."""
-    lr = config.lr
     if curvature == 0.0:
         return 0.0  # a factor of exactly 1 (np.roots would give 1 ± an ulp)
-    if config.optimizer == "sgd":
-        factor = 1.0 - lr * curvature
-        return math.log(factor) if factor > 0 else None
-    if config.optimizer == "momentum":
-        mu = config.momentum
-        roots = np.roots([1.0, -(1.0 + mu - lr * curvature), mu])
-        return float(math.log(max(abs(roots))))
-    return None
+    return OPTIMIZERS[config.optimizer].log_growth(config.lr, config.momentum, curvature)
 
 
 def largest_chord(units: np.ndarray, live: np.ndarray, activation: str) -> float:

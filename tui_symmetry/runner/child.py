@@ -38,9 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from tui_symmetry.core.lockstep import Lockstep, PairSnapshot
 from tui_symmetry.core.one_unit import load_solver
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments.lockstep import Lockstep, PairSnapshot
 from tui_symmetry.export import run_document
 from tui_symmetry.runner.messages import (
     ApplyLive,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.lockstep import PairConfig, PairSnapshot
-from tui_symmetry.core.trainer import Snapshot
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.experiments.lockstep import PairConfig, PairSnapshot
 
 # -- commands: parent → child ------------------------------------------------------------
 

@@ -34,7 +34,6 @@ from typing import Any
 
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
-from tui_symmetry.options import parse_speed
 from tui_symmetry.runner.child import CHUNK_SECONDS, PARENTS_SIGNALS, child_main
 from tui_symmetry.runner.messages import (
     ApplyLive,
@@ -60,6 +59,7 @@ from tui_symmetry.runner.protocol import (
     TrainerFactory,
     UpdateListener,
 )
+from tui_symmetry.settings import parse_speed
 
 __all__ = ["CHUNK_SECONDS", "ProcessRunner"]
 

@@ -6,7 +6,7 @@ wants training to run is held by the app's controller, which sends ``play`` /
 ``pause``; a runner stops by itself only when the run diverges (the snapshot says so).
 
 A runner can own two runs stepped together instead
-(:class:`~tui_symmetry.core.lockstep.Lockstep`, compare in the app): whatever its
+(:class:`~tui_symmetry.experiments.lockstep.Lockstep`, compare in the app): whatever its
 ``make_trainer`` builds from its config, it trains the same way.
 
 Every snapshot carries a ``version`` that the runner (for a process runner, the child)
@@ -19,8 +19,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.lockstep import Lockstep, PairConfig, PairSnapshot
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments.lockstep import Lockstep, PairConfig, PairSnapshot
 
 UpdateListener = Callable[[], None]
 """Called, possibly from another thread, when something new is there to read."""

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.lockstep import Lockstep
 from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments.lockstep import Lockstep
 from tui_symmetry.export import run_document
 from tui_symmetry.runner.protocol import Job, Picture, TrainerFactory, UpdateListener
 

@@ -36,7 +36,7 @@ from tui_symmetry.app.widgets._palette import (
 from tui_symmetry.app.widgets.units import unit_name
 
 if TYPE_CHECKING:
-    from tui_symmetry.core.trainer import Snapshot
+    from tui_symmetry.core.snapshot import Snapshot
 
 IDENTICAL_LEVEL = SEQUENTIAL_LEVELS - 1
 """An exactly-zero gap: the top of the sequential scale."""

@@ -55,7 +55,7 @@ from tui_symmetry.app.widgets._palette import (
 )
 
 if TYPE_CHECKING:
-    from tui_symmetry.core.trainer import Snapshot
+    from tui_symmetry.core.snapshot import Snapshot
 
 Arrangement = Literal["side", "stacked", "combined"]
 RGB = tuple[int, int, int]

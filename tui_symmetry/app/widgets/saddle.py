@@ -18,7 +18,7 @@ from tui_symmetry.app.numbers import format_compact, format_signed
 from tui_symmetry.core.saddle import JOINERS, Wordings, join_words, reading_words
 
 if TYPE_CHECKING:
-    from tui_symmetry.core.trainer import Snapshot
+    from tui_symmetry.core.snapshot import Snapshot
 
 
 def format_steps(value: float) -> str:

@@ -40,68 +40,18 @@ from tui_symmetry.app.widgets._palette import (
     uses_glyphs,
 )
 from tui_symmetry.app.widgets.saddle import saddle_lines
-from tui_symmetry.core import metrics
-from tui_symmetry.core.data import make_dataset
+from tui_symmetry.core.function_space import FunctionSpace, SpaceView
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
-from tui_symmetry.core.network import with_ones
 from tui_symmetry.core.similarity import (
     FUNCTION,
     WEIGHTS,
-    function_similarity,
     measure_name,
     sign_flip,
     symmetry_of,
 )
 
 if TYPE_CHECKING:
-    from tui_symmetry.core.trainer import Snapshot
-
-_DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed")
-
-
-class FunctionView:
-    """The similarity of what units compute (correlation of v·a over the training
-    inputs, core/similarity.py), with its own order, index and distinct units.
-
-    The snapshot carries the weight-space measure; this one is derived from the
-    snapshot's parameters and its config's training inputs (rebuilt only when the
-    data settings change), one H×N product per snapshot shown.
-    """
-
-    def __init__(self) -> None:
-        self._data_key: tuple | None = None
-        self._XT1 = np.ones((1, 0))
-        self._order: np.ndarray | None = None
-        self._views: dict[tuple, dict[str, Any]] = {}
-
-    def of(self, snap: Any) -> dict[str, Any]:
-        """similarity, order, symmetry_index and distinct_units of ``snap``'s units."""
-        key = (snap.version, snap.step, snap.config)
-        view = self._views.get(key)
-        if view is not None:
-            return view
-        config = snap.config
-        data_key = tuple(getattr(config, name) for name in _DATA_FIELDS)
-        if data_key != self._data_key:
-            self._XT1 = with_ones(make_dataset(config).X_train)
-            self._data_key = data_key
-        p = snap.params
-        block = np.column_stack([p.W1, p.b1])
-        S = function_similarity(block, np.asarray(p.W2[0], dtype=float), config.activation,
-                                self._XT1)
-        live = ~np.asarray(snap.dead, dtype=bool)
-        self._order = metrics.similarity_order(S, self._order)
-        view = {
-            "similarity": S,
-            "order": self._order,
-            "symmetry_index": metrics.symmetry_index(S, live),
-            "distinct_units": metrics.distinct_units(S, live),
-        }
-        if len(self._views) >= 2:  # the snapshot drawn and the one printed
-            self._views.clear()
-        self._views[key] = view
-        return view
-
+    from tui_symmetry.core.snapshot import Snapshot
 
 def _dead_parts(snap: Any) -> list[tuple[str, str, str]]:
     """(long, short, shortest) wordings of each kind of unit that does not take part.
@@ -159,7 +109,7 @@ class SimilarityPanel(LinePanel):
         )
         self._by_similarity = by_similarity
         self._space = WEIGHTS
-        self._function = FunctionView()
+        self._function = FunctionSpace()
         self._snapshot: Snapshot | None = None
         self._printed: Any = None  # the snapshot the summary text shows (throttled)
         self._key: tuple | None = None
@@ -186,13 +136,11 @@ class SimilarityPanel(LinePanel):
         self._grid_key = None
         self._redraw()
 
-    def _view(self, snap: Any) -> dict[str, Any]:
+    def _view(self, snap: Any) -> SpaceView:
         """The similarity, order, index and distinct units in the space shown."""
         if self._space == FUNCTION:
             return self._function.of(snap)
-        return {"similarity": snap.similarity, "order": snap.order,
-                "symmetry_index": snap.symmetry_index,
-                "distinct_units": snap.distinct_units}
+        return SpaceView.of_weights(snap)
 
     def toggle_order(self) -> None:
         """Switch between similarity order and unit order."""
@@ -289,7 +237,7 @@ class SimilarityPanel(LinePanel):
         "—" then, never a number.
         """
         view = self._view(snap)
-        index, chance = view["symmetry_index"], snap.chance_level
+        index, chance = view.symmetry_index, snap.chance_level
         if self._space == FUNCTION and math.isfinite(index):
             # The chance level is the weight measure's: no number to compare with here.
             symmetry = _longest_fitting(width, (
@@ -314,7 +262,7 @@ class SimilarityPanel(LinePanel):
                 "symmetry — (<2 live)",
                 "sym —",
             ))
-        distinct = view["distinct_units"]
+        distinct = view.distinct_units
         long, short = f"distinct units {distinct} / {hidden}", f"distinct {distinct}/{hidden}"
         wordings = [long, short]
         parts = _dead_parts(snap)
@@ -487,7 +435,7 @@ class SimilarityPanel(LinePanel):
     def _order(self, hidden: int) -> np.ndarray:
         snap = self._snapshot
         if self._by_similarity and snap is not None:
-            order = self._view(snap)["order"]
+            order = self._view(snap).order
             if len(order) == hidden:
                 return np.asarray(order)
         return np.arange(hidden)
@@ -499,7 +447,7 @@ class SimilarityPanel(LinePanel):
             return self._grid
         snap = self._snapshot
         order = self._order(hidden)
-        S = np.asarray(self._view(snap)["similarity"], dtype=float)[np.ix_(order, order)]
+        S = np.asarray(self._view(snap).similarity, dtype=float)[np.ix_(order, order)]
         dead = np.asarray(snap.dead, dtype=bool)[order]
         if block > 1:
             n = math.ceil(hidden / block)

@@ -72,7 +72,7 @@ from tui_symmetry.app.widgets._palette import (
 )
 
 if TYPE_CHECKING:
-    from tui_symmetry.core.trainer import Snapshot
+    from tui_symmetry.core.snapshot import Snapshot
     from tui_symmetry.core.unit_maps import UnitMaps
 
 MIN_TILE_WIDTH = 10

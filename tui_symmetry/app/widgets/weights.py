@@ -47,7 +47,7 @@ from tui_symmetry.app.widgets._palette import (
 )
 
 if TYPE_CHECKING:
-    from tui_symmetry.core.trainer import Snapshot
+    from tui_symmetry.core.snapshot import Snapshot
 
 _FULL, _HALF = "full", "half"
 MAX_ROW_HEIGHT = 3

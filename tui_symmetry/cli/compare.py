@@ -16,30 +16,48 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import shutil
 import textwrap
-import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
-import numpy as np
-
-from tui_symmetry import cli
-from tui_symmetry.core.baseline import BASELINE_STARTS, TrainedBaseline
+from tui_symmetry.cli.errors import ExitCode, UsageError
+from tui_symmetry.cli.output import isatty, report_width, write_output
+from tui_symmetry.cli.parsing import (
+    STEPS,
+    STEPS_DEFAULT,
+    STEPS_OR_SCENE,
+    Parser,
+    add_run_options,
+    build_config,
+    coerce_option,
+    find_scenario,
+    join_option_values,
+    missing_steps,
+)
+from tui_symmetry.cli.progress import ChunkProgress
+from tui_symmetry.cli.report import summary_rows
 from tui_symmetry.core.config import FIELDS, Config, FieldSpec
-from tui_symmetry.core.matching import UNMATCHED, Matching, match_runs
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.matching import UNMATCHED, Matching
+from tui_symmetry.experiments.baseline import BASELINE_STARTS
+from tui_symmetry.experiments.compare import (
+    SIDES,
+    Comparison,
+    MatchingWords,
+    compare,
+    matching_words,
+    verdict,
+)
+from tui_symmetry.experiments.headless import Chunk
+from tui_symmetry.settings import PROG
 
-SIDES = ("a", "b")
 BASELINE_RUNS = FieldSpec(
     "baseline_runs", int, "more starts of each configuration, trained as long, for the "
     "trained baseline (each costs as much as one run; 0: none)", "compare", low=0, high=10)
 # Beyond this many units the pairs row would wrap; the JSON has them all.
 PAIRS_SHOWN = 16
 
-COMPARE_USAGE = (f'{cli.PROG} compare --a "OPTIONS" --b "OPTIONS" [OPTIONS] '
-                 f"{cli.STEPS_OR_SCENE} [--json]")
+COMPARE_USAGE = (f'{PROG} compare --a "OPTIONS" --b "OPTIONS" [OPTIONS] '
+                 f"{STEPS_OR_SCENE} [--json]")
 COMPARE_DESCRIPTION = (
     "Train two networks on the same data and seed, differing only in what --a and --b\n"
     "give, step for step; print both summaries side by side, B's units matched to A's\n"
@@ -48,15 +66,15 @@ COMPARE_DESCRIPTION = (
 COMPARE_EPILOG = (
     "--a and --b take run options in quotes, written as for the main command; the\n"
     "other options are shared by both runs.  Examples:\n"
-    f'  {cli.PROG} compare --a "--init symmetric" --b "--init xavier" --steps 2000\n'
-    f'  {cli.PROG} compare --b "--activation relu" --hidden 16 --steps 5000 --json\n'
+    f'  {PROG} compare --a "--init symmetric" --b "--init xavier" --steps 2000\n'
+    f'  {PROG} compare --b "--activation relu" --hidden 16 --steps 5000 --json\n'
 )
 
 
-def build_compare_parser() -> cli._Parser:
+def build_compare_parser() -> Parser:
     """The parser for ``tui-symmetry compare ...``: its own options and the shared ones."""
-    parser = cli._Parser(
-        prog=f"{cli.PROG} compare",
+    parser = Parser(
+        prog=f"{PROG} compare",
         usage=COMPARE_USAGE,
         description=COMPARE_DESCRIPTION,
         epilog=COMPARE_EPILOG,
@@ -69,37 +87,37 @@ def build_compare_parser() -> cli._Parser:
                           help=f"run options for run {side.upper()} only, quoted")
         parser.ranges[f"--{side}"] = f'run options in quotes, e.g. --{side} "--init xavier"'
     runs.add_argument("--steps", default=None, metavar="N",
-                      help=f"{cli.STEPS.help}, each run; {cli.STEPS.describe_range()} "
-                      f"({cli.STEPS_DEFAULT}; a scene named in --a or --b counts too, "
+                      help=f"{STEPS.help}, each run; {STEPS.describe_range()} "
+                      f"({STEPS_DEFAULT}; a scene named in --a or --b counts too, "
                       "if their points agree)")
     runs.add_argument("--baseline-runs", default=str(BASELINE_STARTS), metavar="N",
                       help=f"{BASELINE_RUNS.help}; {BASELINE_RUNS.describe_range()}, "
                       f"default {BASELINE_STARTS}")
     runs.add_argument("--json", action="store_true",
                       help="print one JSON object instead of the report (no progress bar)")
-    parser.ranges["--steps"] = cli.STEPS.describe_range()
+    parser.ranges["--steps"] = STEPS.describe_range()
     parser.ranges["--baseline-runs"] = BASELINE_RUNS.describe_range()
-    cli._add_run_options(parser)
+    add_run_options(parser)
     return parser
 
 
-def build_side_parser(side: str) -> cli._Parser:
+def build_side_parser(side: str) -> Parser:
     """The parser for the words inside ``--a`` or ``--b``: the run options, nothing else."""
-    parser = cli._Parser(prog=f"{cli.PROG} compare --{side}", add_help=False,
+    parser = Parser(prog=f"{PROG} compare --{side}", add_help=False,
                          allow_abbrev=False)
-    cli._add_run_options(parser)
+    add_run_options(parser)
     return parser
 
 
-def _attach_side_values(parser: cli._Parser, argv: Sequence[str]) -> list[str]:
+def _attach_side_values(parser: Parser, argv: Sequence[str]) -> list[str]:
     """``--a WORDS`` becomes ``--a=WORDS``: the value of --a is itself made of options.
 
     argparse would take a one-word value like ``--init=xavier`` for a shared option and
     leave --a without a value.  A following word that is exactly an option of compare
     (``--a --b ...``) is not taken: --a is missing its value, and argparse says so.
     """
-    return cli.join_option_values(argv, lambda word, following: (
-        word in ("--a", "--b") and following not in parser._option_string_actions))
+    return join_option_values(argv, lambda word, following: (
+        word in ("--a", "--b") and not parser.is_option(following)))
 
 
 def side_args(shared: argparse.Namespace, side: str) -> argparse.Namespace:
@@ -114,20 +132,20 @@ def side_args(shared: argparse.Namespace, side: str) -> argparse.Namespace:
         words = shlex.split(getattr(shared, side))
     except ValueError as exc:  # "No closing quotation"
         reason = str(exc)
-        raise cli.UsageError(f"in --{side}: {reason[:1].lower()}{reason[1:]}") from None
+        raise UsageError(f"in --{side}: {reason[:1].lower()}{reason[1:]}") from None
     try:
         return build_side_parser(side).parse_args(words, argparse.Namespace(**vars(shared)))
-    except cli.UsageError as exc:
-        raise cli.UsageError(f"in --{side}: {exc}") from None
+    except UsageError as exc:
+        raise UsageError(f"in --{side}: {exc}") from None
 
 
 def side_config(shared: argparse.Namespace, side: str) -> Config:
     """Run ``side``'s Config (see :func:`side_args`); a bad value names ``--side``."""
     namespace = side_args(shared, side)
     try:
-        return cli.build_config(namespace)
-    except cli.UsageError as exc:
-        raise cli.UsageError(f"in --{side}: {exc}") from None
+        return build_config(namespace)
+    except UsageError as exc:
+        raise UsageError(f"in --{side}: {exc}") from None
 
 
 def compare_steps(shared: argparse.Namespace) -> int:
@@ -135,136 +153,51 @@ def compare_steps(shared: argparse.Namespace) -> int:
     from (``--scenario``, shared or given inside ``--a``/``--b``).  Two scenes that make
     their points at different steps leave it to the user: a UsageError naming both."""
     if shared.steps is not None:
-        return cli._coerce_option(cli.STEPS, shared.steps)
+        return coerce_option(STEPS, shared.steps)
     if shared.scenario is not None:
-        cli.find_scenario(shared.scenario)  # an unknown shared scene is not --a's
+        find_scenario(shared.scenario)  # an unknown shared scene is not --a's
     scenes = {}
     for side in SIDES:
         name = side_args(shared, side).scenario
         if name is not None:
             try:
-                scenes[side] = cli.find_scenario(name)
-            except cli.UsageError as exc:
-                raise cli.UsageError(f"in --{side}: {exc}") from None
+                scenes[side] = find_scenario(name)
+            except UsageError as exc:
+                raise UsageError(f"in --{side}: {exc}") from None
     points = {scene.point_step for scene in scenes.values()}
     if not points:
-        raise cli.missing_steps("compare")
+        raise missing_steps("compare")
     if len(points) > 1:
         a, b = scenes["a"], scenes["b"]
-        raise cli.UsageError(f"--a's scene {a.name} makes its point at step "
+        raise UsageError(f"--a's scene {a.name} makes its point at step "
                              f"{a.point_step:,} and --b's {b.name} at {b.point_step:,}: "
                              "give --steps N")
     return points.pop()
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """The outcome of a compare: each run's final snapshot and B's units matched to A's."""
-
-    a: Snapshot
-    b: Snapshot
-    matching: Matching
-
-    def to_dict(self) -> dict[str, Any]:
-        """What ``compare --json`` prints (docs/contracts.md)."""
-        return {"a": self.a.summary(), "b": self.b.summary(),
-                "matching": self.matching.to_dict()}
+def side_losses(chunk: Chunk) -> str:
+    """The loss words of compare's progress bar: ``A 0.1234 · B 0.0567``."""
+    return " · ".join(f"{side.upper()} {trainer.train_loss():.4g}"
+                      for side, trainer in zip(SIDES, chunk.trainers, strict=False))
 
 
-def compare(config_a: Config, config_b: Config, steps: int,
-            progress_to: TextIO | None = None,
-            baseline_runs: int = BASELINE_STARTS) -> Comparison:
-    """Train both runs ``steps`` steps in lockstep, then match their units.
-
-    The trained baseline's extra runs (core/baseline.py; ``baseline_runs`` more starts
-    of each configuration) train in the same lockstep.
-    """
-    # As in train: a diverging run overflows on purpose, the summary says so.
-    with np.errstate(all="ignore"):
-        trainers = [Trainer(config_a), Trainer(config_b)]
-        baseline = TrainedBaseline(config_a, config_b, baseline_runs)
-        runs = train_lockstep([*trainers, *baseline.trainers], steps, progress_to)
-        for trainer in trainers:
-            trainer.learn_one_unit_loss()  # as in train
-        snapshot_a, snapshot_b = (
-            trainer.snapshot(steps_per_s=ran / seconds if seconds > 0 else 0.0)
-            for trainer, (ran, seconds) in zip(trainers, runs, strict=False)
-        )
-        matching = match_runs(config_a, snapshot_a.params, config_b,
-                              snapshot_b.params).with_trained(
-            baseline.measure(snapshot_a.params, snapshot_b.params))
-    return Comparison(snapshot_a, snapshot_b, matching)
-
-
-def train_lockstep(trainers: Sequence[Trainer], steps: int,
-                   progress_to: TextIO | None) -> list[tuple[int, float]]:
-    """Step every trainer by the same chunk in turn until each ran ``steps`` or diverged.
-
-    Returns (steps run, seconds spent training) per trainer.  Chunks do not change a
-    run (Trainer.step(a) then step(b) equals step(a + b)); they keep the runs at the
-    same step and let a progress bar follow along, as in ``train``.
-    """
-    ran = [0] * len(trainers)
-    seconds = [0.0] * len(trainers)
-    chunk = min(steps, cli.FIRST_CHUNK)
-    progress = task = None
-    try:
-        while True:
-            active = [i for i, trainer in enumerate(trainers)
-                      if ran[i] < steps and not trainer.diverged]
-            if not active:
-                break
-            for i in active:
-                start = time.perf_counter()
-                ran[i] += trainers[i].step(min(chunk, steps - ran[i]))
-                seconds[i] += time.perf_counter() - start
-            # One round costs a chunk of every active run: seconds per step, summed.
-            per_step = sum(seconds[i] / ran[i] for i in active if ran[i])
-            chunk = max(1, int(cli.CHUNK_SECONDS / per_step)) if per_step > 0 else chunk
-            done = min((ran[i] for i in active if not trainers[i].diverged), default=steps)
-            if progress_to is None or done >= steps:
-                continue
-            if progress is None:
-                if (steps - done) * per_step < cli.PROGRESS_AFTER_SECONDS:
-                    continue
-                progress, task = cli._start_progress(progress_to, steps, done)
-            losses = " · ".join(f"{side.upper()} {trainer.train_loss():.4g}"
-                                for side, trainer in zip(SIDES, trainers, strict=False))
-            rate = 1.0 / per_step if per_step > 0 else 0.0
-            progress.update(task, completed=done, rate=f"{rate:,.0f}", loss=losses)
-            progress.refresh()
-    finally:
-        if progress is not None:
-            progress.stop()
-    return list(zip(ran, seconds, strict=True))
-
-
-def run_compare_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
+def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     """``tui-symmetry compare``: parse, train both runs, report."""
     parser = build_compare_parser()
     args = parser.parse_args(_attach_side_values(parser, argv))
     steps = compare_steps(args)
-    cli.build_config(args)  # a bad shared option is reported as such, not as A's
+    build_config(args)  # a bad shared option is reported as such, not as A's
     config_a, config_b = (side_config(args, side) for side in SIDES)
 
-    show_progress = not args.json and cli._isatty(stderr)
-    baseline_runs = cli._coerce_option(BASELINE_RUNS, args.baseline_runs)
-    result = compare(config_a, config_b, steps, stderr if show_progress else None,
-                     baseline_runs)
+    show_progress = not args.json and isatty(stderr)
+    baseline_runs = coerce_option(BASELINE_RUNS, args.baseline_runs)
+    with ChunkProgress(stderr if show_progress else None, side_losses) as progress:
+        result = compare(config_a, config_b, steps, progress, baseline_runs)
     if args.json:
-        cli.write_output(stdout, json.dumps(result.to_dict(), allow_nan=False) + "\n")
+        write_output(stdout, json.dumps(result.to_dict(), allow_nan=False) + "\n")
     else:
-        cli.write_output(stdout, format_comparison(result, steps, report_width(stdout)))
-    return cli.EXIT_OK
-
-
-def report_width(stdout: TextIO) -> int | None:
-    """The columns the report may use: the terminal's (``COLUMNS`` overrides it, as
-    everywhere), or None when stdout is not a terminal: then every row stays on one
-    line, however long, so scripts reading the report see one stable format."""
-    if not cli._isatty(stdout):
-        return None
-    return shutil.get_terminal_size().columns
+        write_output(stdout, format_comparison(result, steps, report_width(stdout)))
+    return ExitCode.OK
 
 
 # -- the report ----------------------------------------------------------------------------
@@ -278,9 +211,9 @@ def format_comparison(result: Comparison, requested: int, width: int | None = No
     per line.
     """
     a, b = result.a, result.b
-    rows_a = cli.summary_rows(a.summary(), requested, a.chance_level, None,
+    rows_a = summary_rows(a.summary(), requested, a.chance_level, None,
                               has_test=a.config.n_test > 0)
-    rows_b = cli.summary_rows(b.summary(), requested, b.chance_level, None,
+    rows_b = summary_rows(b.summary(), requested, b.chance_level, None,
                               has_test=b.config.n_test > 0)
     table: list[tuple[str, str, str]] = [("", "A", "B")]
     table += _config_differences(a.config, b.config)
@@ -373,47 +306,31 @@ def _side_by_side(rows_a: list[tuple[str, str]],
 
 
 def _matching_rows(matching: Matching, steps: int) -> list[tuple[str, str]]:
-    if matching.reason is not None:
-        return [("matched similarity", f"none: {matching.reason}")]
+    words = matching_words(matching, _number)
+    if words.reason is not None:
+        return [("matched similarity", f"none: {words.reason}")]
     pairs = [f"{i + 1}–{'none' if j == UNMATCHED else j + 1}"
              for i, j in enumerate(matching.b_for_a)]
     shown = "  ".join(pairs[:PAIRS_SHOWN])
     if len(pairs) > PAIRS_SHOWN:
         shown += f"  … ({len(pairs)} pairs; all in --json)"
-    return [("matched similarity", f"{matching.mean:.3f}"),
-            *baseline_rows(matching, steps),
+    return [("matched similarity", words.mean),
+            *baseline_rows(words, steps),
             ("pairs (A–B)", shown)]
 
 
-def baseline_rows(matching: Matching, steps: int) -> list[tuple[str, str]]:
+def _number(value: float) -> str:
+    """A number of the matching, as the report writes it."""
+    return f"{value:.3f}"
+
+
+def baseline_rows(words: MatchingWords, steps: int) -> list[tuple[str, str]]:
     """What the matched similarity is to be read against, each with what it is: the
-    trained baseline (core/baseline.py), then the chance of untrained starts."""
+    trained baseline (experiments/baseline.py), then the chance of untrained starts."""
     rows = []
-    if matching.trained_pairs:
-        rows.append(("trained apart", f"{matching.trained:.3f} ± {matching.trained_std:.3f}"
-                     f"  ({matching.trained_pairs} pairs of A and B from other starts, "
+    if words.trained is not None:
+        rows.append(("trained apart", f"{words.trained}"
+                     f"  ({words.trained_pairs} pairs of A and B from other starts, "
                      f"same data, {steps:,} steps)"))
-    rows.append(("chance", f"{matching.chance:.3f} ± {matching.chance_std:.3f}"
-                 "  (independent random starts, untrained)"))
+    rows.append(("chance", f"{words.chance}  (independent random starts, untrained)"))
     return rows
-
-
-def verdict(summary_a: Mapping[str, Any], summary_b: Mapping[str, Any]) -> str:
-    """One line: ``A: 1 distinct unit, loss 0.508 · B: 6 distinct, loss 0.002``."""
-    return f"A: {_side_verdict(summary_a, 'unit')} · B: {_side_verdict(summary_b, '')}"
-
-
-def _side_verdict(summary: Mapping[str, Any], noun: str) -> str:
-    distinct = summary["distinct_units"]
-    if noun:
-        noun = " " + noun + ("" if distinct == 1 else "s")
-    loss = summary["loss"]
-    text = f"{distinct} distinct{noun}, loss {'not finite' if loss is None else _short(loss)}"
-    if summary["diverged"]:
-        text += f", diverged at step {summary['step']:,}"
-    return text
-
-
-def _short(value: float) -> str:
-    """Three decimals while they say something, else three significant digits."""
-    return f"{value:.3f}" if 0.001 <= abs(value) < 1000 else f"{value:.3g}"

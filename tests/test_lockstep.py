@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tui_symmetry.compare import compare
 from tui_symmetry.core import Config, Trainer
-from tui_symmetry.core.lockstep import Lockstep, PairConfig
+from tui_symmetry.experiments.compare import compare
+from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 
 SMALL = Config(samples=64, hidden=4, seed=5)
 

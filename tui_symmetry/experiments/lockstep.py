@@ -7,7 +7,7 @@ Trainer (``step``, ``step_count``, ``changes``, ``diverged``, ``snapshot``, the 
 optimum), so the training process and the synchronous runner train a pair the way
 they train one run.  Its picture, :class:`PairSnapshot`, holds both runs' snapshots
 and B's units matched to A's (core/matching.py), with the trained baseline, whose extra
-runs (core/baseline.py) it steps with the pair.
+runs (experiments/baseline.py) it steps with the pair.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.trainer import Snapshot, Trainer
+from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.core.trainer import Trainer
 
 if TYPE_CHECKING:
     from tui_symmetry.core.matching import Matching
@@ -69,14 +70,22 @@ class PairSnapshot:
 class Lockstep:
     """Runs A and B of ``pair``, always stepped together.  Not thread-safe, like Trainer."""
 
-    def __init__(self, pair: PairConfig) -> None:
-        # Imported here, like matching below (core/baseline.py imports scipy with it).
-        from tui_symmetry.core.baseline import TrainedBaseline
+    def __init__(self, pair: PairConfig, baseline_runs: int | None = None) -> None:
+        """``baseline_runs``: more starts of each side for the trained baseline (None:
+        BASELINE_STARTS; not a default here, which would import it with scipy)."""
+        # Imported here, like matching below (experiments/baseline.py imports scipy with it).
+        from tui_symmetry.experiments.baseline import BASELINE_STARTS, TrainedBaseline
 
         self.config = pair
         self.trainers = (Trainer(pair.a), Trainer(pair.b))
         # The trained baseline's extra runs, stepped with the pair (as compare does).
-        self.baseline = TrainedBaseline(pair.a, pair.b)
+        self.baseline = TrainedBaseline(pair.a, pair.b, BASELINE_STARTS if baseline_runs is None
+                                        else baseline_runs)
+
+    @property
+    def all_trainers(self) -> list[Trainer]:
+        """A, B, then the baseline's extra runs: everything a round of steps steps."""
+        return [*self.trainers, *self.baseline.trainers]
 
     @property
     def step_count(self) -> int:
@@ -107,17 +116,24 @@ class Lockstep:
         self.baseline.step(n)
         return max(trainer.step(n) for trainer in self.trainers)
 
-    def snapshot(self, version: int = 0, steps_per_s: float = 0.0,
+    def snapshot(self, version: int = 0,
+                 steps_per_s: float | tuple[float, float] = 0.0,
                  max_reading_age: int | None = 0) -> PairSnapshot:
         """Both runs' snapshots, stamped alike, and B's units matched to A's
-        (``max_reading_age``: as Trainer.snapshot's, for both)."""
+        (``steps_per_s``: one rate for both, or A's and B's; ``max_reading_age``: as
+        Trainer.snapshot's, for both)."""
+        rates = steps_per_s if isinstance(steps_per_s, tuple) else (steps_per_s,) * 2
+        with np.errstate(all="ignore"):  # a diverged side may hold huge weights
+            a, b = (trainer.snapshot(version, rate, max_reading_age)
+                    for trainer, rate in zip(self.trainers, rates, strict=True))
+            matching = self.match(a, b)
+        return PairSnapshot(a, b, matching, version)
+
+    def match(self, a: Snapshot, b: Snapshot) -> Matching:
+        """B's units matched to A's, read against the trained baseline."""
         # Imported here, like metrics' linkage: scipy.optimize costs 0.3 s, and the app
         # imports this module (through the runner) before its first frame.
         from tui_symmetry.core.matching import match_runs
 
-        with np.errstate(all="ignore"):  # a diverged side may hold huge weights
-            a, b = (trainer.snapshot(version, steps_per_s, max_reading_age)
-                    for trainer in self.trainers)
-            matching = match_runs(a.config, a.params, b.config, b.params).with_trained(
-                self.baseline.measure(a.params, b.params))
-        return PairSnapshot(a, b, matching, version)
+        return match_runs(a.config, a.params, b.config, b.params).with_trained(
+            self.baseline.measure(a.params, b.params))
