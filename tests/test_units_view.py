@@ -434,7 +434,7 @@ def test_pictures_wait_for_the_byte_budget_and_numbers_do_not():
         clock.now += 0.05
         await shown(pilot, gallery, snaps[1])  # within the burst: drawn, and charged
         second = tiles(gallery)
-        assert second != first and gallery._tokens < 0
+        assert second != first and gallery.image_budget.wait() > 0
         clock.now += 0.05
         lines = await shown(pilot, gallery, snaps[2])  # in debt: the pictures wait...
         assert tiles(gallery) == second and gallery._shown is snaps[1]
@@ -442,7 +442,7 @@ def test_pictures_wait_for_the_byte_budget_and_numbers_do_not():
         w = snaps[2].params.W1[gallery.selected_unit]
         assert f"{w[0]:+.3f}" in lines[-1]
         # Once the budget allows it, the trailing update draws the newest pictures.
-        clock.now += -gallery._tokens / 2000.0 - 0.01
+        clock.now += gallery.image_budget.wait() - 0.01
         gallery.flush_images()  # a timer that fires early: still in debt, nothing drawn
         assert gallery._shown is snaps[1]
         clock.now += 0.02

@@ -2,9 +2,8 @@
 
 Snapshots come from small seeded Trainers, so every rendering is deterministic.  Tests
 read back what is drawn: heatmap lines through the Line API (``render_line(y)``), plots
-through ``SafePlot.plain_text()``.  Throttles run on a fake clock; a trailing update that
-waits for a real timer is awaited with :func:`wait_until`, whose timeout is only an
-upper bound, so a busy machine makes the test slower, never red.
+through ``SafePlot.plain_text()``.  Throttles run on a fake clock and their trailing
+updates on fake timers (``conftest.FakeTimers``): no test waits on the wall clock.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,6 +19,7 @@ from conftest import (
     RUNAWAY_RUNS,
     SMALL,
     FakeClock,
+    FakeTimers,
     runaway,
     symmetric,
     unit_line,
@@ -56,14 +54,6 @@ from tui_symmetry.core.config import Config
 from tui_symmetry.core.network import Params
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.core.trainer import Trainer
-
-
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds; fail only after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the panel did not settle"
-        await pilot.pause(0.02)
 
 
 def contrast(a: str, b: str) -> float:
@@ -489,7 +479,8 @@ def test_similarity_mono_and_ansi16_shade_cells_and_label_rows():
 
 def test_printed_numbers_are_throttled_but_catch_up():
     clock = FakeClock()
-    panel = WeightsPanel(text_interval=0.2, clock=clock)
+    timers = FakeTimers(clock)
+    panel = WeightsPanel(text_interval=0.2, clock=clock, schedule=timers.schedule)
     trainer = Trainer(Config(**SMALL, init="xavier"))
     trainer.step(50)
 
@@ -506,10 +497,16 @@ def test_printed_numbers_are_throttled_but_catch_up():
         clock.advance(0.05)
         panel.show(second)
         assert shows(first)  # too soon: numbers held
-        # The trailing update (a real timer, 0.15 s on this clock) brings them up to date.
-        await wait_until(pilot, lambda: shows(second))
+        # The trailing update (one timer, 0.15 s away on this clock) brings them up to date.
+        assert len(timers.waiting) == 1 and timers.fire_due() == 0
+        clock.advance(0.1)
+        panel.show(second)  # held again: still the one timer
+        assert len(timers.waiting) == 1 and timers.fire_due() == 0 and shows(first)
+        clock.advance(0.1)  # past the 0.15 s (not at it: the clock is floating point)
+        assert timers.fire_due() == 1
+        assert shows(second)
+        clock.advance(0.2)
         # Once the interval has passed on the clock, a new snapshot shows at once.
-        clock.advance(0.3)
         trainer.step(100)
         third = trainer.snapshot()
         panel.show(third)
@@ -543,7 +540,8 @@ def test_default_number_throttle_is_off_in_headless_apps():
 
 def test_loss_redraws_are_throttled_with_a_trailing_draw():
     clock = FakeClock()
-    panel = LossPanel(min_interval=0.25, clock=clock)
+    timers = FakeTimers(clock)
+    panel = LossPanel(min_interval=0.25, clock=clock, schedule=timers.schedule)
     reference = LossPanel(min_interval=0)  # draws every snapshot at once
     trainer = Trainer(Config(**SMALL, init="xavier"))
 
@@ -561,8 +559,11 @@ def test_loss_redraws_are_throttled_with_a_trailing_draw():
         reference.show(newest)
         wanted = reference.loss_plot.plain_text()
         assert wanted != first
-        # The trailing draw (a real timer, 0.2 s on this clock) shows the newest one.
-        await wait_until(pilot, lambda: panel.loss_plot.plain_text() == wanted)
+        # The trailing draw (one timer, 0.2 s away on this clock) shows the newest one.
+        assert len(timers.waiting) == 1 and timers.fire_due() == 0
+        clock.advance(0.25)
+        assert timers.fire_due() == 1
+        assert panel.loss_plot.plain_text() == wanted
         draws = panel.draws
         clock.advance(1.0)
         panel.show(newest)  # nothing new: nothing drawn

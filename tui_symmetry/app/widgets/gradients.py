@@ -33,6 +33,7 @@ from tui_symmetry.app.widgets._palette import (
     sequential_color,
     uses_glyphs,
 )
+from tui_symmetry.app.widgets._throttle import Schedule
 from tui_symmetry.app.widgets.units import unit_name
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class GradientPanel(LinePanel):
             the other panels.
         by_similarity: rows in similarity order (default) or unit order.
         clock: the time source of that throttle (tests inject a fake one).
+        schedule: how its trailing update is scheduled (tests inject fake timers).
         name, id, classes, disabled: as for any Textual widget.
     """
 
@@ -83,13 +85,14 @@ class GradientPanel(LinePanel):
         text_interval: float | None = None,
         by_similarity: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
         disabled: bool = False,
     ) -> None:
         super().__init__(color_mode=color_mode, text_interval=text_interval, clock=clock,
-                         name=name, id=id, classes=classes, disabled=disabled)
+                         schedule=schedule, name=name, id=id, classes=classes, disabled=disabled)
         self._by_similarity = by_similarity
         self._snapshot: Snapshot | None = None
         self._printed: Snapshot | None = None

@@ -39,6 +39,7 @@ from tui_symmetry.app.widgets._palette import (
     sequential_color,
     uses_glyphs,
 )
+from tui_symmetry.app.widgets._throttle import Schedule
 from tui_symmetry.app.widgets.saddle import saddle_lines
 from tui_symmetry.core.function_space import FunctionSpace, SpaceView
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
@@ -83,6 +84,7 @@ class SimilarityPanel(LinePanel):
             0.25 s in a terminal, 0 in a headless app (tests, screenshots).
         by_similarity: start in similarity order (default) or unit order.
         clock: the time source of the summary throttle (tests inject a fake one).
+        schedule: how its trailing update is scheduled (tests inject fake timers).
         name, id, classes, disabled: as for any Textual widget.
     """
 
@@ -93,6 +95,7 @@ class SimilarityPanel(LinePanel):
         text_interval: float | None = None,
         by_similarity: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -102,6 +105,7 @@ class SimilarityPanel(LinePanel):
             color_mode=color_mode,
             text_interval=text_interval,
             clock=clock,
+            schedule=schedule,
             name=name,
             id=id,
             classes=classes,

@@ -45,7 +45,6 @@ from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.timer import Timer
 from textual.widget import Widget
 
 from tui_symmetry.app.numbers import format_compact, format_fit, format_scale
@@ -70,6 +69,7 @@ from tui_symmetry.app.widgets._palette import (
     quantize_diverging,
     uses_glyphs,
 )
+from tui_symmetry.app.widgets._throttle import Schedule, Throttle, timer_schedule
 
 if TYPE_CHECKING:
     from tui_symmetry.core.snapshot import Snapshot
@@ -298,6 +298,7 @@ class UnitsGallery(Widget):
             (tests, screenshots), whose output must not depend on timing.
         by_similarity: tiles in similarity order (default) or unit order.
         clock: the time source of both throttles (tests inject a fake one).
+        schedule: how their trailing updates are scheduled (tests inject fake timers).
         name, id, classes, disabled: as for any Textual widget.
     """
 
@@ -326,6 +327,7 @@ class UnitsGallery(Widget):
         byte_rate: float | None = None,
         by_similarity: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -343,9 +345,10 @@ class UnitsGallery(Widget):
         self._key: tuple | None = None
         self._selected = 0
         self._scale = StableScale()
-        self._tokens = 0.0
-        self._token_time: float | None = None
-        self._image_timer: Timer | None = None
+        self.image_budget = Throttle.budget(lambda: self.effective_byte_rate, BURST_SECONDS,
+                                            clock)
+        """The byte budget of the pictures (its ``tokens``: bytes that may go now)."""
+        self._schedule = schedule or timer_schedule(self)
         self._spent = 0  # estimated bytes of the picture lines rebuilt by this redraw
         self._layout: GalleryLayout | None = None
         self._frame_key: tuple | None = None
@@ -454,7 +457,7 @@ class UnitsGallery(Widget):
     def flush_images(self) -> None:
         """The trailing update of the budget: draw the newest snapshot's pictures once the
         budget allows it (else wait on, with a new timer)."""
-        self._cancel_image_timer()
+        self.image_budget.cancel()
         if self._shown is not self._snapshot and self._images_due():
             self._shown = self._snapshot
             self._redraw_all(charge=True)
@@ -474,27 +477,13 @@ class UnitsGallery(Widget):
 
     def _images_due(self) -> bool:
         """May the pictures change now?  Schedules a trailing update if not."""
-        rate = self.effective_byte_rate
-        if rate <= 0:
+        budget = self.image_budget
+        if budget.due():
+            budget.cancel()
             return True
-        now = self._clock()
-        capacity = rate * BURST_SECONDS
-        if self._token_time is None:
-            self._tokens = capacity
-        else:
-            self._tokens = min(capacity, self._tokens + (now - self._token_time) * rate)
-        self._token_time = now
-        if self._tokens >= 0:
-            self._cancel_image_timer()
-            return True
-        if self._image_timer is None and self.is_attached:
-            self._image_timer = self.set_timer(-self._tokens / rate, self.flush_images)
+        if self.is_attached:
+            budget.hold(self.flush_images, self._schedule)
         return False
-
-    def _cancel_image_timer(self) -> None:
-        if self._image_timer is not None:
-            self._image_timer.stop()
-            self._image_timer = None
 
     def _redraw_all(self, charge: bool) -> None:
         """Redraw every strip; ``charge`` bills the rebuilt picture lines to the budget."""
@@ -502,8 +491,8 @@ class UnitsGallery(Widget):
         for strip in (self._legend, *self._columns, self._footer):
             strip._redraw()
         self.bytes_estimated += self._spent
-        if charge and self._spent and self.effective_byte_rate > 0:
-            self._tokens -= self._spent
+        if charge and self._spent:
+            self.image_budget.spend(self._spent)  # nothing to pay without a budget
 
     def _counted(self, build: Callable[[], list[Segment]]) -> Callable[[], list[Segment]]:
         """``build``, adding an estimate of the bytes its line costs on the wire."""
@@ -737,7 +726,8 @@ class GalleryStrip(LinePanel):
     def __init__(self, gallery: UnitsGallery, role: str, index: int = 0,
                  classes: str | None = None) -> None:
         super().__init__(color_mode=gallery.color_mode, text_interval=gallery.text_interval,
-                         clock=gallery._clock, classes=classes)
+                         clock=gallery._clock, schedule=gallery._schedule,
+                         classes=classes)
         self.gallery, self.role, self.index = gallery, role, index
 
     def _layout_lines(self, width: int, height: int) -> Sequence[LineSpec]:

@@ -45,6 +45,7 @@ from tui_symmetry.app.widgets._palette import (
     quantize_diverging,
     uses_glyphs,
 )
+from tui_symmetry.app.widgets._throttle import Schedule
 
 if TYPE_CHECKING:
     from tui_symmetry.core.snapshot import Snapshot
@@ -68,6 +69,7 @@ class WeightsPanel(LinePanel):
             colours follow every snapshot); 0 updates them every time; None (default):
             0.25 s in a terminal, 0 in a headless app (tests, screenshots).
         clock: the time source of that throttle (tests inject a fake one).
+        schedule: how its trailing update is scheduled (tests inject fake timers).
         name, id, classes, disabled: as for any Textual widget.
     """
 
@@ -77,6 +79,7 @@ class WeightsPanel(LinePanel):
         color_mode: ColorMode | None = None,
         text_interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -86,6 +89,7 @@ class WeightsPanel(LinePanel):
             color_mode=color_mode,
             text_interval=text_interval,
             clock=clock,
+            schedule=schedule,
             name=name,
             id=id,
             classes=classes,
