@@ -10,7 +10,7 @@ from conftest import TEST_CONFIG, Drive, MakeApp, panel_lines, screen_lines, wai
 from textual.pilot import Pilot
 
 from tui_symmetry.app.timeline import Timeline, snapshot_nbytes
-from tui_symmetry.cli import build_app_parser
+from tui_symmetry.cli.app import build_app_parser
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.settings import VIEWS
