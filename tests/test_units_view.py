@@ -32,6 +32,7 @@ from tui_symmetry.app.widgets.units import (
     SIGNED_GLYPHS,
     UnitsGallery,
     gallery_layout,
+    next_unit,
     unit_name,
 )
 from tui_symmetry.core import metrics
@@ -378,9 +379,8 @@ def test_many_units_page_with_the_selection(size: tuple[int, int]):
             assert lines[-1].startswith(selected)
             position = int(np.flatnonzero(snap.order == target)[0])
             assert gallery.page == (position // layout.per_page + 1, pages)
-        # Moving along the display order crosses into the next page.
-        gallery.select(int(snap.order[layout.per_page - 1]))
-        gallery.move_selection(1)
+        # The unit after the first page's last, in the display order, is on page 2.
+        gallery.select(next_unit(snap.order, int(snap.order[layout.per_page - 1]), 1))
         assert gallery.selected_unit == int(snap.order[layout.per_page])
         assert gallery.page[0] == 2
 
@@ -656,3 +656,13 @@ def test_a_gallery_made_smaller_says_its_page_at_once():
         assert gallery.rendered_lines()[-1].endswith(f"page {page}/{pages}")
 
     run(gallery, body, size=(120, 40))
+
+
+def test_next_unit_walks_an_order_and_wraps_around() -> None:
+    order = np.array([2, 0, 3, 1])
+    assert next_unit(order, 2, 1) == 0 and next_unit(order, 0, 2) == 1
+    assert next_unit(order, 1, 1) == 2  # past the end: the first again
+    assert next_unit(order, 2, -1) == 1  # before the start: the last
+    assert next_unit(order, 3, 9) == 1  # any distance
+    assert next_unit(order, 7, 1) == 0  # not in the order: from its first place
+    assert next_unit(np.array([], dtype=int), 4, 1) == 4  # nothing to walk

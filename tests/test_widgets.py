@@ -167,19 +167,19 @@ def test_weights_rows_legend_and_selected_numbers():
     run(panel, body, size=(80, 24))
 
 
-def test_weights_selection_wraps():
+def test_weights_selection_marks_its_row_and_its_numbers():
     panel = WeightsPanel(text_interval=0)
 
     async def body(pilot: Pilot) -> None:
-        panel.select_unit(1)  # before any data: harmless
+        panel.select(1)  # before any data: harmless
         panel.show(xavier())
         assert lines(panel)[-1].startswith("▸u1")
-        panel.select_unit(-1)
+        panel.select(7)
         assert lines(panel)[-1].startswith("▸u8") and unit_line(panel, 7).startswith("▸")
-        panel.select_unit(1)
+        panel.select(0)
         assert lines(panel)[-1].startswith("▸u1")
-        panel.select_unit(19)
-        assert lines(panel)[-1].startswith("▸u4")
+        panel.select(19)  # past the last unit: the last one
+        assert lines(panel)[-1].startswith("▸u8")
         assert sum("▸" in line for line in lines(panel)) == 2  # its row and the numbers
 
     run(panel, body)
@@ -203,7 +203,7 @@ def test_a_unit_with_no_weights_says_so_and_shows_its_bias():
         assert row.startswith(" u3†") and row.count("·") == 3  # x0, x1 and out are 0
         assert "u4†" not in screen_text(weights)
         assert "† no weights" in lines(weights)[0]  # the legend says what † means
-        weights.select_unit(2)
+        weights.select(2)
         bottom = lines(weights)[-1]
         assert bottom.startswith("▸u3") and "no weights" in bottom and "+0.370" in bottom
         assert "dead" not in screen_text(weights) and "all 0" not in bottom
@@ -219,7 +219,7 @@ def test_a_unit_with_nothing_at_all_says_bias_0():
 
     async def body(pilot: Pilot) -> None:
         panel.show(snap)
-        panel.select_unit(5)
+        panel.select(5)
         await pilot.pause()
         assert "no weights in or out, bias 0" in lines(panel)[-1]
 
@@ -237,11 +237,11 @@ def test_weights_many_units_keep_the_selection_in_view(size: tuple[int, int]):
         panel.show(snap)
         await pilot.pause()
         assert "of 64" in lines(panel)[0]
-        panel.select_unit(-1)  # the last unit
+        panel.select(63)  # the last unit
         assert "▸u64" in screen_text(panel).split("\n", 1)[1]
         assert "-64 of 64" in lines(panel)[0]
         for unit in range(64):  # every unit on the way down, one step at a time
-            panel.select_unit(1)
+            panel.select(unit)
             text = lines(panel)
             rows = "\n".join(text[1:-1])
             assert f"▸u{unit + 1}" in rows, f"u{unit + 1} is not drawn:\n" + "\n".join(text)
@@ -259,7 +259,7 @@ def test_weights_256_units_in_a_small_panel():
         panel.show(snap)
         await pilot.pause()
         assert "u1-" in lines(panel)[0] and "of 256" in lines(panel)[0]
-        panel.select_unit(-1)
+        panel.select(255)
         text = lines(panel)
         assert "-256 of 256" in text[0]
         assert text[-1].startswith("▸u256")
@@ -795,7 +795,7 @@ def test_resizing_down_to_nothing_and_back_never_crashes():
             for snap in snaps:
                 for panel in panels:
                     panel.show(snap)
-                weights.select_unit(-3)
+                weights.select(int(snap.params.b1.shape[0]) - 3)
                 similarity.toggle_order()
                 loss.toggle_log_scale()
                 await pilot.pause()

@@ -121,6 +121,16 @@ _BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]
 """The bit of each dot of a braille cell (4 rows × 2 columns), from U+2800."""
 
 
+def next_unit(order: np.ndarray, current: int, delta: int) -> int:
+    """The unit ``delta`` places after ``current`` along ``order``, wrapping around
+    (from the first place when ``current`` is not in it; ``current`` if none)."""
+    if len(order) == 0:
+        return current
+    where = np.flatnonzero(np.asarray(order) == current)
+    position = int(where[0]) if where.size else 0
+    return int(order[(position + delta) % len(order)])
+
+
 def unit_name(unit: int, short: bool = False) -> str:
     """How the units view names hidden unit ``unit`` (0-based): ``unit 1`` … ``unit H``."""
     return f"u{unit + 1}" if short else f"unit {unit + 1}"
@@ -418,14 +428,6 @@ class UnitsGallery(Widget):
         self._selected = min(max(int(unit), 0), hidden - 1)
         self._printed = self._snapshot  # a key press shows current numbers at once
         self._redraw_all(charge=False)
-
-    def move_selection(self, delta: int) -> None:
-        """Move the selection ``delta`` tiles along the display order, wrapping around."""
-        hidden = self._hidden()
-        if hidden == 0:
-            return
-        order = self._order()
-        self.select(int(order[(self._position(self._selected) + delta) % hidden]))
 
     def toggle_order(self) -> None:
         """Switch between similarity order and unit order."""

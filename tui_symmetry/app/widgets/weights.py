@@ -118,12 +118,12 @@ class WeightsPanel(LinePanel):
         """The current colour range: cells span -scale .. +scale (None before data)."""
         return self._scale.value
 
-    def select_unit(self, delta: int) -> None:
-        """Move the selection by ``delta`` units, wrapping around at either end."""
+    def select(self, unit: int) -> None:
+        """Select hidden unit ``unit`` (0-based): its row and its numbers are marked."""
         hidden = len(self._values)
         if hidden == 0:
             return
-        self._selected = (self._selected + delta) % hidden
+        self._selected = min(max(int(unit), 0), hidden - 1)
         self._printed = self._values  # a key press shows current numbers at once
         self._redraw()
 
