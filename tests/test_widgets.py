@@ -38,16 +38,27 @@ from textual.pilot import Pilot
 
 from tui_symmetry.app.numbers import format_compact, format_fit
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
+from tui_symmetry.app.widgets._lines import records_text
 from tui_symmetry.app.widgets._palette import (
     ANSI16_NEGATIVE,
     ANSI16_POSITIVE,
     DIVERGING_FULL,
     SEQUENTIAL_FULL,
+    ColorMode,
     StableScale,
     detect_color_mode,
     nice_ceil,
     quantize_diverging,
     quantize_sequential,
+)
+from tui_symmetry.app.widgets.weights import (
+    HalfRowLine,
+    RowLine,
+    SelectedLine,
+    WeightsView,
+    paint_weights,
+    unit_vectors,
+    weights_lines,
 )
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
@@ -321,6 +332,80 @@ def test_weights_mono_and_ansi16_carry_the_value_in_glyphs():
         assert by_sign == {"-": {ANSI16_NEGATIVE}, "+": {ANSI16_POSITIVE}}
 
     run((mono, ansi), body, size=(80, 40))
+
+
+# -- the Weights panel's text without mounting it ---------------------------------------------
+
+
+def _weights_view(shown: Snapshot, selected: int = 0, top: int = 0,
+                  mode: ColorMode = "full") -> WeightsView:
+    """The view state a panel that has shown only ``shown`` draws it in."""
+    scale = StableScale().update(float(np.abs(unit_vectors(shown)).max()))
+    return WeightsView(selected=selected, scroll_top=top, scale=scale, mode=mode)
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_weights_text_without_mounting_is_what_the_panel_draws(seed: int):
+    snap = snapshot(1500, init="xavier", seed=seed)
+    panel = WeightsPanel(text_interval=0, color_mode="full")
+    records, top = weights_lines(snap, snap, _weights_view(snap, selected=2), 80, 24)
+    text = records_text(records, paint_weights, "full")
+    assert top == 0 and len(text) == 24 and text[-1].startswith("▸u3")
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        panel.select(2)
+        await pilot.pause()
+        assert [line.rstrip() for line in lines(panel)] == [line.rstrip() for line in text]
+
+    run(panel, body)
+
+
+def test_the_selected_row_prints_the_held_numbers_over_the_new_colours():
+    # The numbers change at most every text interval, the colours with every snapshot:
+    # the selected row shows the printed snapshot's values on the shown one's colours.
+    printed, shown = snapshot(200, init="xavier"), snapshot(1500, init="xavier")
+    records, _ = weights_lines(shown, printed, _weights_view(shown, selected=3), 100, 30)
+    row = next(r for r in records if isinstance(r, RowLine) and r.unit == 3 and r.labelled)
+    assert row.selected and row.numbers
+    width = max(len(number) for number in row.numbers)
+    assert row.numbers == tuple(format_fit(v, width) for v in unit_vectors(printed)[3])
+    assert row.numbers != tuple(format_fit(v, width) for v in unit_vectors(shown)[3])
+    scale = _weights_view(shown).scale
+    assert row.levels == tuple(quantize_diverging(unit_vectors(shown), scale)[3].tolist())
+    other = next(r for r in records if isinstance(r, RowLine) and r.unit == 4)
+    assert not other.selected and other.numbers == ()
+    bottom = records[-1]
+    assert isinstance(bottom, SelectedLine) and bottom.unit == 3
+    name, value = bottom.parts[-1]  # the bottom line's numbers are the printed ones too
+    assert (name, value.strip()) == ("out ", format_fit(float(printed.params.W2[0, 3]), 7))
+
+
+def test_half_rows_name_the_selected_unit_of_their_pair():
+    # 64 units in the app's 36×19 Weights panel: two units per line in full colour.
+    snap = snapshot(5, init="xavier", hidden=64)
+    for selected in (0, 9, 10):
+        records, top = weights_lines(snap, snap, _weights_view(snap, selected), 36, 19)
+        halves = [r for r in records if isinstance(r, HalfRowLine)]
+        assert halves and top == 0
+        marked = [r for r in halves if r.selected]
+        assert [r.label_unit for r in marked] == [selected]
+        others = [r.label_unit for r in halves if not r.selected]
+        assert all(unit % 2 == 0 for unit in others)  # the upper unit of each pair
+        text = records_text(records, paint_weights, "full")
+        assert sum(f"▸u{selected + 1} " in line for line in text) == 2  # row and numbers
+
+
+def test_scrolling_keeps_the_selection_in_view_and_moves_as_little_as_it_can():
+    snap = snapshot(5, init="xavier", hidden=64)
+    records, top = weights_lines(snap, snap, _weights_view(snap, 63, 0, "mono"), 36, 19)
+    text = records_text(records, paint_weights, "mono")
+    assert top > 0 and f"u{top + 1}-64 of 64" in text[0]
+    assert any(line.startswith("▸u64") for line in text[1:-1])
+    # One unit up stays in the window; the first unit brings it back to the top.
+    assert weights_lines(snap, snap, _weights_view(snap, 62, top, "mono"), 36, 19)[1] == top
+    records, first = weights_lines(snap, snap, _weights_view(snap, 0, top, "mono"), 36, 19)
+    assert first == 0 and "u1-" in records_text(records, paint_weights, "mono")[0]
 
 
 def test_no_color_env_selects_mono(monkeypatch: pytest.MonkeyPatch):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.segment import Segment
@@ -195,6 +196,40 @@ class LinePanel(Widget):
                 return strip
             return strip.adjust_cell_length(width, self.rich_style)
         return Strip.blank(width, self.rich_style)
+
+
+@dataclass(frozen=True)
+class BlankLine:
+    """A line with nothing on it (``kind`` tells apart the blanks a panel draws)."""
+
+    kind: str = "blank"
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A line of one text in one style."""
+
+    text: str
+    bold: bool = False
+    dim: bool = False
+
+
+def paint_line(line: object, styles: StyleCache) -> list[Segment]:
+    """The segments of the records every panel may draw (BlankLine, TextLine)."""
+    if isinstance(line, TextLine):
+        return text_segments(line.text, styles.text(bold=line.bold, dim=line.dim))
+    if isinstance(line, BlankLine):
+        return []
+    raise TypeError(f"no painter for {line!r}")
+
+
+def records_text(records: Sequence[Any], paint: Callable[[Any, StyleCache], list[Segment]],
+                 mode: ColorMode) -> list[str]:
+    """The text of a panel's line records as ``paint`` draws them in colour ``mode``:
+    what the panel shows, read without mounting anything (lines are not padded)."""
+    styles = StyleCache()
+    styles.reset_if_changed(Style(), mode)
+    return ["".join(segment.text for segment in paint(record, styles)) for record in records]
 
 
 def live_default(widget: Widget, value: float | None, default: float) -> float:
