@@ -36,7 +36,7 @@ from conftest import small_snapshot as snapshot
 from rich.color import Color
 from textual.pilot import Pilot
 
-from tui_symmetry.app.numbers import format_compact, format_fit
+from tui_symmetry.app.numbers import format_compact, format_fit, format_fixed
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._lines import records_text
 from tui_symmetry.app.widgets._palette import (
@@ -51,6 +51,13 @@ from tui_symmetry.app.widgets._palette import (
     quantize_diverging,
     quantize_sequential,
 )
+from tui_symmetry.app.widgets.similarity import MatrixLine as SimMatrixLine
+from tui_symmetry.app.widgets.similarity import (
+    SimilarityView,
+    display_grid,
+    paint_similarity,
+    similarity_lines,
+)
 from tui_symmetry.app.widgets.weights import (
     HalfRowLine,
     RowLine,
@@ -62,6 +69,7 @@ from tui_symmetry.app.widgets.weights import (
 )
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
+from tui_symmetry.core.function_space import FunctionSpace, SpaceView
 from tui_symmetry.core.network import Params
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.core.trainer import Trainer
@@ -426,6 +434,56 @@ def matrix_styles(panel: SimilarityPanel) -> set:
         for seg in panel.render_line(y)
         if "▀" in seg.text
     }
+
+
+# -- the Similarity panel's text without mounting it -------------------------------------------
+
+
+def _similarity_view(selected: int | None = None, space: str = "weights",
+                     mode: ColorMode = "full") -> SimilarityView:
+    return SimilarityView(selected=selected, by_similarity=True, space=space, mode=mode)
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_similarity_text_without_mounting_is_what_the_panel_draws(seed: int):
+    snap = snapshot(1500, init="xavier", seed=seed)
+    panel = SimilarityPanel(text_interval=0, color_mode="full")
+    records = similarity_lines(snap, snap, SpaceView.of_weights, _similarity_view(2), 80, 24)
+    text = records_text(records, paint_similarity, "full")
+    assert len(text) == 24 and any(line.startswith("▸u3") for line in text)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        panel.select(2)
+        await pilot.pause()
+        assert [line.rstrip() for line in lines(panel)] == [line.rstrip() for line in text]
+
+    run(panel, body)
+
+
+def test_similarity_numbers_come_from_the_printed_snapshot_the_matrix_from_the_shown():
+    printed, shown = symmetric(), xavier()
+    records = similarity_lines(shown, printed, SpaceView.of_weights, _similarity_view(),
+                               60, 30)
+    text = records_text(records, paint_similarity, "full")
+    assert "distinct units 1 / 8" in "\n".join(text)  # the copies: the printed numbers
+    assert f"distinct units {shown.distinct_units} / 8" not in "\n".join(text)
+    order = np.asarray(shown.order)
+    grid = display_grid(shown, SpaceView.of_weights(shown), order, 1)
+    tops = {r.top for r in records if isinstance(r, SimMatrixLine)}
+    assert tops == {tuple(row) for row in grid.tolist()}  # every row of the shown matrix
+    assert grid.min() < grid.max()  # the shown units differ: not the copies' matrix
+
+
+def test_function_space_is_named_and_measured_in_what_units_compute():
+    snap = xavier()
+    space = FunctionSpace().of(snap)
+    records = similarity_lines(snap, snap, lambda s: space,
+                               _similarity_view(space="function", mode="mono"), 60, 30)
+    text = records_text(records, paint_similarity, "mono")
+    assert text[0].startswith("corr ≤0 ")
+    assert f"function symmetry {format_fixed(space.symmetry_index, 3)}" in text
+    assert any(f"distinct units {space.distinct_units} / 8" in line for line in text)
 
 
 def test_symmetric_init_similarity_is_all_ones():
