@@ -21,8 +21,24 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 
 from tui_symmetry.app.numbers import format_compact
-from tui_symmetry.app.widgets._palette import ANSI16_NEGATIVE, ANSI16_POSITIVE
-from tui_symmetry.app.widgets.gradients import IDENTICAL_LEVEL, GradientPanel, quantize_gaps
+from tui_symmetry.app.widgets._lines import records_text
+from tui_symmetry.app.widgets._palette import (
+    ANSI16_NEGATIVE,
+    ANSI16_POSITIVE,
+    ColorMode,
+    StableScale,
+)
+from tui_symmetry.app.widgets.gradients import (
+    IDENTICAL_LEVEL,
+    BarPart,
+    BodyLine,
+    CopiesLegend,
+    GradientPanel,
+    GradientsView,
+    gradient_lines,
+    paint_gradients,
+    quantize_gaps,
+)
 from tui_symmetry.app.widgets.units import (
     BOUNDARY_FULL,
     BOUNDARY_GLYPH,
@@ -568,6 +584,66 @@ def test_gradient_panel_with_many_units_scrolls_its_bars_to_the_selection():
             assert "of 64" in text
 
     run(panel, body, size=(80, 24))
+
+
+# -- the Gradient panel's text without mounting it --------------------------------------------
+
+
+def _gradients_view(printed: Snapshot, selected: int = 0, top: int = 0,
+                    mode: ColorMode = "full") -> GradientsView:
+    """The view state of a panel whose scales have seen only ``printed``."""
+    gap = float(np.max(printed.grad_gaps))  # finite in these small runs
+    gap_scale = StableScale(floor=1e-300).update(gap) if gap > 0 else None
+    norm_scale = StableScale(floor=1e-300).update(float(np.max(printed.grad_norms)))
+    return GradientsView(selected, True, mode, top, gap_scale, norm_scale)
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_gradient_text_without_mounting_is_what_the_panel_draws(seed: int):
+    snap = snapshot(600, init="xavier", seed=seed)
+    panel = GradientPanel(text_interval=0, color_mode="full")
+    records, top = gradient_lines(snap, snap, _gradients_view(snap, 3), 100, 24)
+    text = records_text(records, paint_gradients, "full")
+    assert top == 0 and len(text) == 24 and any("▸u4" in line for line in text)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        panel.select(3)
+        await pilot.pause()
+        assert [line.rstrip() for line in panel_lines(panel)] == [
+            line.rstrip() for line in text]
+
+    run(panel, body, size=(100, 24))
+
+
+def test_gradient_bars_and_numbers_are_the_printed_snapshots():
+    printed, shown = snapshot(300, init="xavier"), snapshot(600, init="xavier")
+    records, _ = gradient_lines(shown, printed, _gradients_view(printed), 100, 24)
+    bars = {part.label: part.value for line in records if isinstance(line, BodyLine)
+            for part in [line.right] if isinstance(part, BarPart)}
+    assert bars == {unit_name(unit, short=True): format_compact(float(norm), 2)
+                    for unit, norm in enumerate(printed.grad_norms)}
+    assert bars != {unit_name(unit, short=True): format_compact(float(norm), 2)
+                    for unit, norm in enumerate(shown.grad_norms)}
+
+
+def test_copies_have_no_gap_scale_and_every_pair_identical():
+    copies = snapshot(300, init="symmetric", epsilon=0.0)
+    records, _ = gradient_lines(copies, copies, _gradients_view(copies, mode="mono"), 80, 20)
+    assert isinstance(records[0], CopiesLegend)
+    text = records_text(records, paint_gradients, "mono")
+    assert "every gap is exactly 0" in text[0]
+    assert text[-1].startswith("identical gradients: 28 of 28 pairs")
+
+
+def test_gradient_bars_scroll_to_keep_the_selection_in_view():
+    snap = snapshot(5, init="xavier", hidden=64)
+    last = int(snap.order[-1])
+    records, top = gradient_lines(snap, snap, _gradients_view(snap, last), 120, 14)
+    assert top > 0
+    text = records_text(records, paint_gradients, "full")
+    assert any(f"▸{unit_name(last, short=True)}" in line for line in text)
+    assert f"{top + 1}-64 of 64" in "\n".join(text)
 
 
 def test_gradient_bars_move_with_their_printed_numbers_not_every_snapshot():
