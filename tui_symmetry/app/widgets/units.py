@@ -37,7 +37,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.segment import Segment
@@ -53,8 +53,9 @@ from tui_symmetry.app.widgets._lines import (
     LinePanel,
     LineSpec,
     NumberGate,
+    TextLine,
     live_default,
-    text_segments,
+    paint_line,
 )
 from tui_symmetry.app.widgets._palette import (
     ANSI16_NEGATIVE,
@@ -292,6 +293,116 @@ def braille_rows(values: np.ndarray, x: np.ndarray, lo: float, hi: float, y_lo: 
 # -- the widgets -----------------------------------------------------------------------------
 
 
+# -- line records: a tile's line, the legend, the footer; the frames they are cut from ------
+
+
+@dataclass(frozen=True)
+class GapPart:
+    """Blank cells where no tile is."""
+
+    width: int
+
+
+@dataclass(frozen=True)
+class TitlePart:
+    """The output tile's title."""
+
+    title: str
+    width: int
+
+
+@dataclass(frozen=True)
+class LabelPart:
+    """A tile's first line: the unit's name, marked when selected, † with no weights."""
+
+    name: str
+    selected: bool
+    dead: bool
+    width: int
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """A line of a unit's picture: levels of the upper (and lower, half-block) row."""
+
+    top: bytes
+    bottom: bytes
+    width: int
+
+
+@dataclass(frozen=True)
+class OutputPart:
+    """A line of the output map: its drawn levels, the levels under the points, the points."""
+
+    top: bytes
+    bottom: bytes
+    under: bytes
+    points: bytes
+
+
+@dataclass(frozen=True)
+class CurvePart:
+    """A line of a unit's curve (braille), with the y = 0 axis when it is on this line."""
+
+    text: str
+    axis: bool
+    width: int
+
+
+@dataclass(frozen=True)
+class FitPart:
+    """A line of the network's fit (braille) with the data points over it."""
+
+    text: str
+    points: bytes
+    axis: bool
+
+
+TilePart = GapPart | TitlePart | LabelPart | ImagePart | OutputPart | CurvePart | FitPart
+
+
+@dataclass(frozen=True)
+class GalleryLegend:
+    """The legend line: the activation scale's ends and the extras that fit."""
+
+    scale: tuple[str, str]
+    per_level: int
+    extras: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class GalleryFooter:
+    """The footer: the selected unit's name and numbers, the page."""
+
+    head: str
+    body: str
+    page_text: str
+    width: int
+
+
+@dataclass(frozen=True)
+class PlaneFrame:
+    """The quantized pictures of a page of 2-D units (computed once per snapshot)."""
+
+    range: tuple[float, float]
+    tiles: dict[int, np.ndarray]  # unit -> signed levels (lines × width)
+    out_levels: np.ndarray | None = None  # the output map's levels (no output tile: None)
+    out_drawn: np.ndarray | None = None  # the same with the decision boundary drawn
+    points: np.ndarray | None = None  # point codes over the output map
+
+
+@dataclass(frozen=True)
+class CurveFrame:
+    """The braille curves of a page of 1-D units (computed once per snapshot)."""
+
+    range: tuple[float, float]
+    tiles: dict[int, list[str]]  # unit -> braille lines
+    axis: int  # the tiles' line holding y = 0 (-1: off the scale)
+    fit: list[str] | None = None  # the fit tile's braille lines (no output tile: None)
+    fit_points: np.ndarray | None = None
+    fit_axis: int = -1
+
+
 class UnitsGallery(Widget):
     """One tile per hidden unit showing what it computes, plus the network's output.
 
@@ -362,7 +473,7 @@ class UnitsGallery(Widget):
         self._spent = 0  # estimated bytes of the picture lines rebuilt by this redraw
         self._layout: GalleryLayout | None = None
         self._frame_key: tuple | None = None
-        self._frame: dict[str, Any] = {}
+        self._frame: PlaneFrame | CurveFrame | None = None
         self._legend = GalleryStrip(self, "legend", classes="gallery-line")
         self._footer = GalleryStrip(self, "footer", classes="gallery-line")
         self._body = Horizontal()
@@ -568,8 +679,8 @@ class UnitsGallery(Widget):
         if maps is None:
             if strip.role != "legend":
                 return []
-            return [(("nomaps",), lambda: text_segments(
-                "no unit maps in this snapshot", strip._styles.text(dim=True)))]
+            nomaps = TextLine("no unit maps in this snapshot", dim=True)
+            return [(nomaps, lambda: paint_line(nomaps, strip._styles))]
         page_units = self._page_units(layout)
         frame = self._frame_for(snap, maps, layout, page_units, strip._styles.mode)
         if strip.role == "legend":
@@ -579,7 +690,7 @@ class UnitsGallery(Widget):
         return [self._column_spec(strip, y, layout, frame, page_units) for y in range(height)]
 
     def _column_spec(self, strip: GalleryStrip, y: int, layout: GalleryLayout,
-                     frame: dict[str, Any], page_units: list[int]) -> LineSpec:
+                     frame: PlaneFrame | CurveFrame, page_units: list[int]) -> LineSpec:
         index = strip.index
         if layout.out_width:
             if index == 0:
@@ -590,56 +701,59 @@ class UnitsGallery(Widget):
         row, sub = divmod(y, tile_height)
         position = row * layout.columns + index
         if row >= layout.rows or position >= len(page_units):
-            return self._line_spec(strip, ("gap", layout.tile_width), TILE_GAP)
+            return self._line_spec(strip, GapPart(layout.tile_width), TILE_GAP)
         unit = page_units[position]
         if sub == 0:
             dead = self._snapshot.dead if self._snapshot is not None else ()
-            part: tuple = ("label", unit_name(unit), unit == self._selected,
-                           bool(dead[unit]) if unit < len(dead) else False, layout.tile_width)
-        elif frame["plane"]:
-            part = _tile_part(frame["tiles"][unit], sub - 1, layout.tile_width,
+            part: TilePart = LabelPart(unit_name(unit), unit == self._selected,
+                                       bool(dead[unit]) if unit < len(dead) else False,
+                                       layout.tile_width)
+        elif isinstance(frame, PlaneFrame):
+            part = _tile_part(frame.tiles[unit], sub - 1, layout.tile_width,
                               uses_glyphs(strip._styles.mode))
         else:
-            part = ("curve", frame["tiles"][unit][sub - 1], sub - 1 == frame["axis"],
-                    layout.tile_width)
+            part = CurvePart(frame.tiles[unit][sub - 1], sub - 1 == frame.axis,
+                             layout.tile_width)
         return self._line_spec(strip, part, TILE_GAP)
 
-    def _line_spec(self, strip: GalleryStrip, part: tuple, gap: int) -> LineSpec:
+    def _line_spec(self, strip: GalleryStrip, part: TilePart, gap: int) -> LineSpec:
         key = (part, gap)
 
         def build() -> list[Segment]:
             return [*strip.part_segments(part), Segment(" " * gap, strip._styles.text())]
 
-        if part[0] in ("img", "curve", "out", "fit"):
+        if isinstance(part, (ImagePart, CurvePart, OutputPart, FitPart)):
             return key, self._counted(build)
         return key, build
 
-    def _output_part(self, y: int, layout: GalleryLayout, frame: dict[str, Any],
-                     mode: ColorMode) -> tuple:
+    def _output_part(self, y: int, layout: GalleryLayout, frame: PlaneFrame | CurveFrame,
+                     mode: ColorMode) -> TilePart:
         width = layout.out_width
+        plane = isinstance(frame, PlaneFrame)
         if y == 0:
-            title = "network output p(class 1)" if frame["plane"] else "network fit"
-            return ("title", title, width)
+            return TitlePart("network output p(class 1)" if plane else "network fit", width)
         line = y - 1
         if line >= layout.out_lines:
-            return ("gap", width)
-        if not frame["plane"]:
-            return ("fit", frame["fit"][line], frame["fit_points"][line].tobytes(),
-                    line == frame["fit_axis"])
-        drawn, levels = frame["out_drawn"], frame["out_levels"]
-        points = frame["points"][line].tobytes()
+            return GapPart(width)
+        if isinstance(frame, CurveFrame):
+            assert frame.fit is not None and frame.fit_points is not None
+            return FitPart(frame.fit[line], frame.fit_points[line].tobytes(),
+                           line == frame.fit_axis)
+        drawn, levels, points = frame.out_drawn, frame.out_levels, frame.points
+        assert drawn is not None and levels is not None and points is not None
         if uses_glyphs(mode):
-            return ("out", drawn[line].tobytes(), b"", levels[line].tobytes(), points)
-        return ("out", drawn[2 * line].tobytes(), drawn[2 * line + 1].tobytes(),
-                levels[2 * line].tobytes(), points)
+            return OutputPart(drawn[line].tobytes(), b"", levels[line].tobytes(),
+                              points[line].tobytes())
+        return OutputPart(drawn[2 * line].tobytes(), drawn[2 * line + 1].tobytes(),
+                          levels[2 * line].tobytes(), points[line].tobytes())
 
     def _legend_spec(self, strip: GalleryStrip, width: int, maps: UnitMaps,
-                     frame: dict[str, Any]) -> LineSpec:
-        lo, hi = frame["range"]
+                     frame: PlaneFrame | CurveFrame) -> LineSpec:
+        lo, hi = frame.range
         per_level = 2 if width >= 100 else 1
         scale = (f"{maps.activation} {format_scale(lo)} ", f" {format_scale(hi)}")
         wanted: list[tuple[str, str]] = []
-        if frame["plane"]:
+        if isinstance(frame, PlaneFrame):
             wanted.append(("output", "  p(1) 0 "))
             wanted.append(("points", "  ○● train ◇◆ test"))
             wanted.append(("boundary", "  boundary"))
@@ -653,8 +767,8 @@ class UnitsGallery(Widget):
             if need <= room:
                 extras.append((kind, text))
                 room -= need
-        key = ("legend", scale, per_level, tuple(extras))
-        return key, lambda: strip.legend_segments(scale, per_level, extras)
+        legend = GalleryLegend(scale, per_level, tuple(extras))
+        return legend, lambda: strip.legend_segments(legend)
 
     def _footer_spec(self, strip: GalleryStrip, width: int) -> LineSpec:
         unit = self._selected
@@ -666,8 +780,8 @@ class UnitsGallery(Widget):
         body = ""
         if snap is not None and unit < len(snap.params.b1):
             body = longest_fitting(room, self._unit_numbers(snap, unit))
-        key = ("footer", head, body, page_text, width)
-        return key, lambda: strip.footer_segments(head, body, page_text, width)
+        footer = GalleryFooter(head, body, page_text, width)
+        return footer, lambda: strip.footer_segments(footer)
 
     def _unit_numbers(self, snap: Snapshot, unit: int) -> list[str]:
         """The selected unit's numbers, longest wording first."""
@@ -706,17 +820,14 @@ class UnitsGallery(Widget):
         return (lo if math.isfinite(lo) else -scale), (hi if math.isfinite(hi) else scale)
 
     def _frame_for(self, snap: Snapshot, maps: UnitMaps, layout: GalleryLayout,
-                   page_units: list[int], mode: ColorMode) -> dict[str, Any]:
+                   page_units: list[int], mode: ColorMode) -> PlaneFrame | CurveFrame:
         """The quantized pictures of the page, computed once per snapshot and layout."""
         key = (snap.version, snap.step, snap.config, layout, tuple(page_units), mode)
-        if key == self._frame_key:
+        if key == self._frame_key and self._frame is not None:
             return self._frame
         lo, hi = self._colour_range(maps)
-        frame: dict[str, Any] = {"range": (lo, hi), "plane": maps.is_plane}
-        if maps.is_plane:
-            _plane_frame(frame, maps, layout, page_units, uses_glyphs(mode), lo, hi)
-        else:
-            _curve_frame(frame, maps, layout, page_units, lo, hi)
+        frame = (plane_frame(maps, layout, page_units, uses_glyphs(mode), lo, hi)
+                 if maps.is_plane else curve_frame(maps, layout, page_units, lo, hi))
         self._frame, self._frame_key = frame, key
         return frame
 
@@ -740,36 +851,35 @@ class GalleryStrip(LinePanel):
 
     # -- segments ------------------------------------------------------------------------------
 
-    def part_segments(self, part: tuple) -> list[Segment]:
-        """The segments of one tile's line (``part`` is the data its line key holds)."""
-        kind = part[0]
+    def part_segments(self, part: TilePart) -> list[Segment]:
+        """The segments of one tile's line (``part`` is its line's record)."""
         styles = self._styles
-        if kind == "gap":
-            return [Segment(" " * part[1], styles.text())]
-        if kind == "title":
-            _, title, width = part
-            return [Segment(title[:width].ljust(width), styles.text(bold=True))]
-        if kind == "label":
-            _, name, selected, dead, width = part
-            text = ("▸" if selected else " ") + name + ("†" if dead else "")
-            style = styles.text(bold=selected, reverse=selected, dim=not selected)
-            return [Segment(text[:width].ljust(width), style)]
-        if kind == "img":
-            _, top, bottom, _width = part
-            return merged_segments(self._pixel_cells(top, bottom, output=False))
-        if kind == "out":
-            _, top, bottom, under, points = part
-            return merged_segments(self._output_cells(top, bottom, under, points))
-        if kind == "curve":
-            _, text, axis, width = part
-            return merged_segments(self._curve_cells(text.ljust(width), axis))
-        if kind == "fit":
-            _, text, points, axis = part
-            return merged_segments(self._fit_cells(text, points, axis))
-        raise AssertionError(kind)
+        match part:
+            case GapPart():
+                return [Segment(" " * part.width, styles.text())]
+            case TitlePart():
+                return [Segment(part.title[: part.width].ljust(part.width),
+                                styles.text(bold=True))]
+            case LabelPart():
+                text = ("▸" if part.selected else " ") + part.name + ("†" if part.dead else "")
+                style = styles.text(bold=part.selected, reverse=part.selected,
+                                    dim=not part.selected)
+                return [Segment(text[: part.width].ljust(part.width), style)]
+            case ImagePart():
+                return merged_segments(self._pixel_cells(part.top, part.bottom, output=False))
+            case OutputPart():
+                return merged_segments(self._output_cells(part.top, part.bottom, part.under,
+                                                          part.points))
+            case CurvePart():
+                return merged_segments(self._curve_cells(part.text.ljust(part.width),
+                                                         part.axis))
+            case FitPart():
+                return merged_segments(self._fit_cells(part.text, part.points, part.axis))
+        raise AssertionError(part)
 
-    def legend_segments(self, scale: tuple[str, str], per_level: int,
-                        extras: list[tuple[str, str]]) -> list[Segment]:
+    def legend_segments(self, legend: GalleryLegend) -> list[Segment]:
+        """The legend line: the activation scale, then what fits of the extras."""
+        scale, per_level, extras = legend.scale, legend.per_level, legend.extras
         styles = self._styles
         segs = [Segment(scale[0], styles.text(bold=True))]
         segs += self._legend_scale(per_level, output=False)
@@ -787,8 +897,9 @@ class GalleryStrip(LinePanel):
                 segs.append(Segment(text, styles.text(dim=True)))
         return segs
 
-    def footer_segments(self, head: str, body: str, page_text: str, width: int
-                        ) -> list[Segment]:
+    def footer_segments(self, footer: GalleryFooter) -> list[Segment]:
+        """The footer: the selected unit's numbers, and the page when there are more."""
+        head, body, page_text, width = footer.head, footer.body, footer.page_text, footer.width
         styles = self._styles
         segs = [Segment(head, styles.text(bold=True, reverse=True)),
                 Segment(" " + body, styles.text())]
@@ -892,30 +1003,30 @@ class GalleryStrip(LinePanel):
 # -- pictures of one frame (numpy) -------------------------------------------------------------
 
 
-def _tile_part(levels: np.ndarray, line: int, width: int, glyphs: bool) -> tuple:
+def _tile_part(levels: np.ndarray, line: int, width: int, glyphs: bool) -> ImagePart:
     if glyphs:
-        return ("img", levels[line].tobytes(), b"", width)
-    return ("img", levels[2 * line].tobytes(), levels[2 * line + 1].tobytes(), width)
+        return ImagePart(levels[line].tobytes(), b"", width)
+    return ImagePart(levels[2 * line].tobytes(), levels[2 * line + 1].tobytes(), width)
 
 
-def _plane_frame(frame: dict[str, Any], maps: UnitMaps, layout: GalleryLayout,
-                 page_units: list[int], glyphs: bool, lo: float, hi: float) -> None:
+def plane_frame(maps: UnitMaps, layout: GalleryLayout, page_units: list[int], glyphs: bool,
+                lo: float, hi: float) -> PlaneFrame:
     """Quantized images of the page's units and of the output, with its points."""
     per_line = 1 if glyphs else 2
-    frame["tiles"] = {}
+    tiles: dict[int, np.ndarray] = {}
     if page_units and layout.tile_lines > 0:
         pixels = resample(maps.hidden[page_units], layout.tile_lines * per_line,
                           layout.tile_width)
         levels = signed_levels(pixels, (lo + hi) / 2, (hi - lo) / 2)
-        frame["tiles"] = {unit: levels[i] for i, unit in enumerate(page_units)}
-    if layout.out_width:
-        logits = resample(maps.output, layout.out_lines * per_line,
-                          layout.out_width).astype(float)
-        with np.errstate(over="ignore", invalid="ignore"):
-            levels = signed_levels(np.tanh(logits / 2), 0.0, 1.0)  # 2·p(1) − 1
-        frame["out_levels"] = levels
-        frame["out_drawn"] = np.where(boundary_mask(logits), BOUNDARY, levels).astype(np.int8)
-        frame["points"] = _plane_points(maps, layout)
+        tiles = {unit: levels[i] for i, unit in enumerate(page_units)}
+    if not layout.out_width:
+        return PlaneFrame((lo, hi), tiles)
+    logits = resample(maps.output, layout.out_lines * per_line,
+                      layout.out_width).astype(float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        levels = signed_levels(np.tanh(logits / 2), 0.0, 1.0)  # 2·p(1) − 1
+    drawn = np.where(boundary_mask(logits), BOUNDARY, levels).astype(np.int8)
+    return PlaneFrame((lo, hi), tiles, levels, drawn, _plane_points(maps, layout))
 
 
 def _plane_points(maps: UnitMaps, layout: GalleryLayout) -> np.ndarray:
@@ -930,34 +1041,34 @@ def _plane_points(maps: UnitMaps, layout: GalleryLayout) -> np.ndarray:
     return codes
 
 
-def _curve_frame(frame: dict[str, Any], maps: UnitMaps, layout: GalleryLayout,
-                 page_units: list[int], lo: float, hi: float) -> None:
+def curve_frame(maps: UnitMaps, layout: GalleryLayout, page_units: list[int], lo: float,
+                hi: float) -> CurveFrame:
     """Braille curves of the page's units and of the fit, with the data points."""
     x = maps.x0.astype(float)
     x_lo, x_hi = maps.extent
-    frame["tiles"] = {}
+    tiles: dict[int, list[str]] = {}
     if page_units and layout.tile_lines > 0:
         codes = braille_rows(maps.hidden[page_units], x, x_lo, x_hi, lo, hi,
                              layout.tile_lines, layout.tile_width)
-        frame["tiles"] = {unit: _braille_text(codes[i]) for i, unit in enumerate(page_units)}
-    frame["axis"] = _axis_line(lo, hi, layout.tile_lines)
-    if layout.out_width:
-        lines, width = layout.out_lines, layout.out_width
-        targets = np.concatenate([maps.train_y, maps.test_y]).astype(float)
-        targets = targets[np.isfinite(targets)]
-        t_lo, t_hi = (float(targets.min()), float(targets.max())) if targets.size else (-1, 1)
-        pad = 0.1 * max(t_hi - t_lo, 1e-6)
-        y_lo, y_hi = t_lo - pad, t_hi + pad
-        curve = braille_rows(maps.output[None, :], x, x_lo, x_hi, y_lo, y_hi, lines, width)[0]
-        points = np.full((lines, width), _NO_POINT, dtype=np.int8)
-        for X, y, code in ((maps.train_X, maps.train_y, _TRAIN0),
-                           (maps.test_X, maps.test_y, _TEST0)):
-            rows, cols, _ = point_cells(X, x_lo, x_hi, lines, width, y_lo, y_hi,
-                                        np.asarray(y, dtype=float))
-            points[rows, cols] = code
-        frame["fit"] = _braille_text(curve)
-        frame["fit_points"] = points
-        frame["fit_axis"] = _axis_line(y_lo, y_hi, lines)
+        tiles = {unit: _braille_text(codes[i]) for i, unit in enumerate(page_units)}
+    axis = _axis_line(lo, hi, layout.tile_lines)
+    if not layout.out_width:
+        return CurveFrame((lo, hi), tiles, axis)
+    lines, width = layout.out_lines, layout.out_width
+    targets = np.concatenate([maps.train_y, maps.test_y]).astype(float)
+    targets = targets[np.isfinite(targets)]
+    t_lo, t_hi = (float(targets.min()), float(targets.max())) if targets.size else (-1, 1)
+    pad = 0.1 * max(t_hi - t_lo, 1e-6)
+    y_lo, y_hi = t_lo - pad, t_hi + pad
+    curve = braille_rows(maps.output[None, :], x, x_lo, x_hi, y_lo, y_hi, lines, width)[0]
+    points = np.full((lines, width), _NO_POINT, dtype=np.int8)
+    for X, y, code in ((maps.train_X, maps.train_y, _TRAIN0),
+                       (maps.test_X, maps.test_y, _TEST0)):
+        rows, cols, _ = point_cells(X, x_lo, x_hi, lines, width, y_lo, y_hi,
+                                    np.asarray(y, dtype=float))
+        points[rows, cols] = code
+    return CurveFrame((lo, hi), tiles, axis, _braille_text(curve), points,
+                      _axis_line(y_lo, y_hi, lines))
 
 
 def _braille_text(codes: np.ndarray) -> list[str]:
