@@ -20,7 +20,7 @@ from conftest import SMALL, FakeClock, panel_lines, run_panels, small_snapshot, 
 from textual.pilot import Pilot
 from textual.widget import Widget
 
-from tui_symmetry.app.numbers import format_compact
+from tui_symmetry.app.numbers import format_compact, format_fit
 from tui_symmetry.app.widgets._lines import records_text
 from tui_symmetry.app.widgets._palette import (
     ANSI16_NEGATIVE,
@@ -46,9 +46,15 @@ from tui_symmetry.app.widgets.units import (
     MIN_TILE_WIDTH,
     POINT_GLYPHS,
     SIGNED_GLYPHS,
+    GalleryLayout,
+    GalleryView,
+    LabelPart,
+    PlaneFrame,
     UnitsGallery,
     gallery_layout,
+    gallery_lines,
     next_unit,
+    plane_frame,
     unit_name,
 )
 from tui_symmetry.core import metrics
@@ -742,3 +748,58 @@ def test_next_unit_walks_an_order_and_wraps_around() -> None:
     assert next_unit(order, 3, 9) == 1  # any distance
     assert next_unit(order, 7, 1) == 0  # not in the order: from its first place
     assert next_unit(np.array([], dtype=int), 4, 1) == 4  # nothing to walk
+
+
+# -- the gallery's lines without mounting it ---------------------------------------------------
+
+
+def _gallery_view(snap: Snapshot, selected: int, layout: GalleryLayout) -> GalleryView:
+    page = tuple(int(unit) for unit in snap.order[: layout.per_page])
+    return GalleryView(selected, page, layout, "full", (1, 1),
+                       tuple(bool(d) for d in snap.dead))
+
+
+def _frame(snap: Snapshot, view: GalleryView) -> PlaneFrame:
+    maps = snap.unit_maps
+    lo, hi = maps.activation_range  # tanh: bounded, no scale with a memory
+    return plane_frame(maps, view.layout, list(view.page_units), False, lo, hi)
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_gallery_lines_without_mounting_are_what_each_strip_draws(seed: int):
+    snap = snapshot(300, init="xavier", seed=seed)
+    gallery = UnitsGallery(text_interval=0, byte_rate=0, color_mode="full")
+
+    async def body(pilot: Pilot) -> None:
+        gallery.show(snap)
+        gallery.select(int(snap.order[2]))
+        await settle(pilot, gallery)
+        view = _gallery_view(snap, int(snap.order[2]), gallery._layout)
+        assert view.page == gallery.page
+        frame = _frame(snap, view)
+        strips = [("legend", 0, gallery._legend), ("footer", 0, gallery._footer)]
+        strips += [("column", i, column) for i, column in enumerate(gallery._columns)]
+        for role, index, strip in strips:
+            records = gallery_lines(snap, snap, frame, view, role, index, strip.size.width,
+                                    strip.size.height)
+            assert strip._keys == records, (role, index)  # the records are the cache keys
+
+    run(gallery, body)
+
+
+def test_the_gallery_labels_the_selected_tile_and_prints_the_printed_numbers():
+    printed, shown = snapshot(100, init="xavier"), snapshot(600, init="xavier")
+    layout = gallery_layout(120, 36, 8)
+    unit = int(shown.order[1])
+    view = _gallery_view(shown, unit, layout)
+    frame = _frame(shown, view)
+    labels = [line.part for index in range(layout.columns + 1)
+              for line in gallery_lines(shown, printed, frame, view, "column", index, 100, 36)
+              if isinstance(line.part, LabelPart)]
+    assert sorted(label.name for label in labels) == sorted(unit_name(u) for u in range(8))
+    assert [label.name for label in labels if label.selected] == [unit_name(unit)]
+    [footer] = gallery_lines(shown, printed, frame, view, "footer", 0, 120, 1)
+    assert footer.head == "▸" + unit_name(unit)
+    weights = " ".join(format_fit(x, 7) for x in printed.params.W1[unit].tolist())
+    assert footer.body.startswith(f"w {weights}  b ")
+    assert footer.body != gallery_lines(shown, shown, frame, view, "footer", 0, 120, 1)[0].body

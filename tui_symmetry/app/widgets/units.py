@@ -682,124 +682,29 @@ class UnitsGallery(Widget):
             nomaps = TextLine("no unit maps in this snapshot", dim=True)
             return [(nomaps, lambda: paint_line(nomaps, strip._styles))]
         page_units = self._page_units(layout)
-        frame = self._frame_for(snap, maps, layout, page_units, strip._styles.mode)
-        if strip.role == "legend":
-            return [self._legend_spec(strip, width, maps, frame)]
-        if strip.role == "footer":
-            return [self._footer_spec(strip, width)]
-        return [self._column_spec(strip, y, layout, frame, page_units) for y in range(height)]
+        mode = strip._styles.mode
+        frame = self._frame_for(snap, maps, layout, page_units, mode)
+        newest = self._snapshot
+        dead = tuple(bool(d) for d in newest.dead) if newest is not None else ()
+        view = GalleryView(self._selected, tuple(page_units), layout, mode, self.page, dead)
+        records = gallery_lines(snap, self._printed or newest, frame, view, strip.role,
+                                strip.index, width, height)
+        return [self._spec(strip, record) for record in records]
 
-    def _column_spec(self, strip: GalleryStrip, y: int, layout: GalleryLayout,
-                     frame: PlaneFrame | CurveFrame, page_units: list[int]) -> LineSpec:
-        index = strip.index
-        if layout.out_width:
-            if index == 0:
-                part = self._output_part(y, layout, frame, strip._styles.mode)
-                return self._line_spec(strip, part, 2 * TILE_GAP)
-            index -= 1
-        tile_height = layout.tile_lines + 1
-        row, sub = divmod(y, tile_height)
-        position = row * layout.columns + index
-        if row >= layout.rows or position >= len(page_units):
-            return self._line_spec(strip, GapPart(layout.tile_width), TILE_GAP)
-        unit = page_units[position]
-        if sub == 0:
-            dead = self._snapshot.dead if self._snapshot is not None else ()
-            part: TilePart = LabelPart(unit_name(unit), unit == self._selected,
-                                       bool(dead[unit]) if unit < len(dead) else False,
-                                       layout.tile_width)
-        elif isinstance(frame, PlaneFrame):
-            part = _tile_part(frame.tiles[unit], sub - 1, layout.tile_width,
-                              uses_glyphs(strip._styles.mode))
-        else:
-            part = CurvePart(frame.tiles[unit][sub - 1], sub - 1 == frame.axis,
-                             layout.tile_width)
-        return self._line_spec(strip, part, TILE_GAP)
-
-    def _line_spec(self, strip: GalleryStrip, part: TilePart, gap: int) -> LineSpec:
-        key = (part, gap)
+    def _spec(self, strip: GalleryStrip, record: GalleryLine) -> LineSpec:
+        """A record and how to build its line (picture lines count their bytes)."""
+        if isinstance(record, GalleryLegend):
+            return record, lambda: strip.legend_segments(record)
+        if isinstance(record, GalleryFooter):
+            return record, lambda: strip.footer_segments(record)
 
         def build() -> list[Segment]:
-            return [*strip.part_segments(part), Segment(" " * gap, strip._styles.text())]
+            return [*strip.part_segments(record.part),
+                    Segment(" " * record.gap, strip._styles.text())]
 
-        if isinstance(part, (ImagePart, CurvePart, OutputPart, FitPart)):
-            return key, self._counted(build)
-        return key, build
-
-    def _output_part(self, y: int, layout: GalleryLayout, frame: PlaneFrame | CurveFrame,
-                     mode: ColorMode) -> TilePart:
-        width = layout.out_width
-        plane = isinstance(frame, PlaneFrame)
-        if y == 0:
-            return TitlePart("network output p(class 1)" if plane else "network fit", width)
-        line = y - 1
-        if line >= layout.out_lines:
-            return GapPart(width)
-        if isinstance(frame, CurveFrame):
-            assert frame.fit is not None and frame.fit_points is not None
-            return FitPart(frame.fit[line], frame.fit_points[line].tobytes(),
-                           line == frame.fit_axis)
-        drawn, levels, points = frame.out_drawn, frame.out_levels, frame.points
-        assert drawn is not None and levels is not None and points is not None
-        if uses_glyphs(mode):
-            return OutputPart(drawn[line].tobytes(), b"", levels[line].tobytes(),
-                              points[line].tobytes())
-        return OutputPart(drawn[2 * line].tobytes(), drawn[2 * line + 1].tobytes(),
-                          levels[2 * line].tobytes(), points[line].tobytes())
-
-    def _legend_spec(self, strip: GalleryStrip, width: int, maps: UnitMaps,
-                     frame: PlaneFrame | CurveFrame) -> LineSpec:
-        lo, hi = frame.range
-        per_level = 2 if width >= 100 else 1
-        scale = (f"{maps.activation} {format_scale(lo)} ", f" {format_scale(hi)}")
-        wanted: list[tuple[str, str]] = []
-        if isinstance(frame, PlaneFrame):
-            wanted.append(("output", "  p(1) 0 "))
-            wanted.append(("points", "  ○● train ◇◆ test"))
-            wanted.append(("boundary", "  boundary"))
-        else:
-            wanted.append(("fit", f"  {FIT_SAMPLE} fit • train ◆ test"))
-        room = width - len(scale[0]) - len(scale[1]) - per_level * DIVERGING_LEVELS
-        extras: list[tuple[str, str]] = []
-        for kind, text in wanted:
-            need = len(text) + (DIVERGING_LEVELS * per_level + 2 if kind == "output" else 0)
-            need += 2 if kind == "boundary" else 0
-            if need <= room:
-                extras.append((kind, text))
-                room -= need
-        legend = GalleryLegend(scale, per_level, tuple(extras))
-        return legend, lambda: strip.legend_segments(legend)
-
-    def _footer_spec(self, strip: GalleryStrip, width: int) -> LineSpec:
-        unit = self._selected
-        snap = self._printed or self._snapshot
-        page, pages = self.page
-        page_text = f"  page {page}/{pages}" if pages > 1 else ""
-        head = "▸" + unit_name(unit)
-        room = width - len(head) - 1 - len(page_text)
-        body = ""
-        if snap is not None and unit < len(snap.params.b1):
-            body = longest_fitting(room, self._unit_numbers(snap, unit))
-        footer = GalleryFooter(head, body, page_text, width)
-        return footer, lambda: strip.footer_segments(footer)
-
-    def _unit_numbers(self, snap: Snapshot, unit: int) -> list[str]:
-        """The selected unit's numbers, longest wording first."""
-        p = snap.params
-        w = p.W1[unit].tolist()
-        b, v = float(p.b1[unit]), float(p.W2[0, unit])
-        norm = None if snap.grad_norms is None else float(snap.grad_norms[unit])
-        wordings = []
-        for digits, sep in ((7, "  "), (6, " "), (5, " ")):
-            weights = " ".join(format_fit(x, digits) for x in w)
-            text = f"w {weights}{sep}b {format_fit(b, digits)}{sep}out {format_fit(v, digits)}"
-            if norm is not None:
-                text += f"{sep}|grad| {format_compact(norm, 2)}"
-            wordings.append(text)
-        if norm is not None:
-            wordings.append(f"|grad| {format_compact(norm, 2)}")
-        wordings.append("")
-        return wordings
+        if isinstance(record.part, (ImagePart, CurvePart, OutputPart, FitPart)):
+            return record, self._counted(build)
+        return record, build
 
     def _catch_up_text(self) -> bool:
         if self._printed is self._snapshot:
@@ -998,6 +903,146 @@ class GalleryStrip(LinePanel):
         if uses_glyphs(self._styles.mode):
             return Segment(*self._glyph_cell(BOUNDARY))
         return Segment("▀", self._styles.get(("bsample",), lambda: Style(color=BOUNDARY_FULL)))
+
+
+# -- the text: records of (snapshots, frame, view state) -------------------------------------
+
+
+@dataclass(frozen=True)
+class TileLine:
+    """One line of a column of tiles (or of the output tile) and the gap after it."""
+
+    part: TilePart
+    gap: int
+
+
+GalleryLine = TileLine | GalleryLegend | GalleryFooter
+
+
+@dataclass(frozen=True)
+class GalleryView:
+    """What the gallery shows besides the snapshots and their frame: the view state."""
+
+    selected: int
+    page_units: tuple[int, ...]  # the units of the page shown, in display order
+    layout: GalleryLayout
+    mode: ColorMode
+    page: tuple[int, int]  # (page shown, pages), both from 1
+    dead: tuple[bool, ...]  # the newest snapshot's units with no weights
+
+
+def gallery_lines(shown: Snapshot, printed: Snapshot | None, frame: PlaneFrame | CurveFrame,
+                  view: GalleryView, role: str, index: int, width: int, height: int
+                  ) -> list[GalleryLine]:
+    """The lines of one strip of the gallery (``role``: legend, footer or column number
+    ``index``): pictures from ``frame`` (of ``shown``), numbers of ``printed``."""
+    if role == "legend":
+        assert shown.unit_maps is not None
+        return [_legend_record(width, shown.unit_maps.activation, frame)]
+    if role == "footer":
+        return [_footer_record(printed, view, width)]
+    return [_column_record(y, index, view, frame) for y in range(height)]
+
+
+def _column_record(y: int, index: int, view: GalleryView, frame: PlaneFrame | CurveFrame
+                   ) -> TileLine:
+    layout = view.layout
+    if layout.out_width:
+        if index == 0:
+            return TileLine(_output_part(y, layout, frame, view.mode), 2 * TILE_GAP)
+        index -= 1
+    tile_height = layout.tile_lines + 1
+    row, sub = divmod(y, tile_height)
+    position = row * layout.columns + index
+    if row >= layout.rows or position >= len(view.page_units):
+        return TileLine(GapPart(layout.tile_width), TILE_GAP)
+    unit = view.page_units[position]
+    if sub == 0:
+        dead = view.dead[unit] if unit < len(view.dead) else False
+        part: TilePart = LabelPart(unit_name(unit), unit == view.selected, dead,
+                                   layout.tile_width)
+    elif isinstance(frame, PlaneFrame):
+        part = _tile_part(frame.tiles[unit], sub - 1, layout.tile_width,
+                          uses_glyphs(view.mode))
+    else:
+        part = CurvePart(frame.tiles[unit][sub - 1], sub - 1 == frame.axis, layout.tile_width)
+    return TileLine(part, TILE_GAP)
+
+
+def _output_part(y: int, layout: GalleryLayout, frame: PlaneFrame | CurveFrame,
+                 mode: ColorMode) -> TilePart:
+    width = layout.out_width
+    plane = isinstance(frame, PlaneFrame)
+    if y == 0:
+        return TitlePart("network output p(class 1)" if plane else "network fit", width)
+    line = y - 1
+    if line >= layout.out_lines:
+        return GapPart(width)
+    if isinstance(frame, CurveFrame):
+        assert frame.fit is not None and frame.fit_points is not None
+        return FitPart(frame.fit[line], frame.fit_points[line].tobytes(),
+                       line == frame.fit_axis)
+    drawn, levels, points = frame.out_drawn, frame.out_levels, frame.points
+    assert drawn is not None and levels is not None and points is not None
+    if uses_glyphs(mode):
+        return OutputPart(drawn[line].tobytes(), b"", levels[line].tobytes(),
+                          points[line].tobytes())
+    return OutputPart(drawn[2 * line].tobytes(), drawn[2 * line + 1].tobytes(),
+                      levels[2 * line].tobytes(), points[line].tobytes())
+
+
+def _legend_record(width: int, activation: str, frame: PlaneFrame | CurveFrame
+                   ) -> GalleryLegend:
+    lo, hi = frame.range
+    per_level = 2 if width >= 100 else 1
+    scale = (f"{activation} {format_scale(lo)} ", f" {format_scale(hi)}")
+    wanted: list[tuple[str, str]] = []
+    if isinstance(frame, PlaneFrame):
+        wanted.append(("output", "  p(1) 0 "))
+        wanted.append(("points", "  ○● train ◇◆ test"))
+        wanted.append(("boundary", "  boundary"))
+    else:
+        wanted.append(("fit", f"  {FIT_SAMPLE} fit • train ◆ test"))
+    room = width - len(scale[0]) - len(scale[1]) - per_level * DIVERGING_LEVELS
+    extras: list[tuple[str, str]] = []
+    for kind, text in wanted:
+        need = len(text) + (DIVERGING_LEVELS * per_level + 2 if kind == "output" else 0)
+        need += 2 if kind == "boundary" else 0
+        if need <= room:
+            extras.append((kind, text))
+            room -= need
+    return GalleryLegend(scale, per_level, tuple(extras))
+
+
+def _footer_record(snap: Snapshot | None, view: GalleryView, width: int) -> GalleryFooter:
+    unit = view.selected
+    page, pages = view.page
+    page_text = f"  page {page}/{pages}" if pages > 1 else ""
+    head = "▸" + unit_name(unit)
+    room = width - len(head) - 1 - len(page_text)
+    body = ""
+    if snap is not None and unit < len(snap.params.b1):
+        body = longest_fitting(room, unit_numbers(snap, unit))
+    return GalleryFooter(head, body, page_text, width)
+
+
+def unit_numbers(snap: Snapshot, unit: int) -> list[str]:
+    """The selected unit's numbers, longest wording first."""
+    p = snap.params
+    w = p.W1[unit].tolist()
+    b, v = float(p.b1[unit]), float(p.W2[0, unit])
+    norm = None if snap.grad_norms is None else float(snap.grad_norms[unit])
+    wordings = []
+    for digits, sep in ((7, "  "), (6, " "), (5, " ")):
+        weights = " ".join(format_fit(x, digits) for x in w)
+        text = f"w {weights}{sep}b {format_fit(b, digits)}{sep}out {format_fit(v, digits)}"
+        if norm is not None:
+            text += f"{sep}|grad| {format_compact(norm, 2)}"
+        wordings.append(text)
+    if norm is not None:
+        wordings.append(f"|grad| {format_compact(norm, 2)}")
+    wordings.append("")
+    return wordings
 
 
 # -- pictures of one frame (numpy) -------------------------------------------------------------
