@@ -48,7 +48,7 @@ from tui_symmetry.app.status import StatusBar
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._lines import NumberGate
 from tui_symmetry.app.widgets.gradients import GradientPanel
-from tui_symmetry.app.widgets.units import UnitsGallery
+from tui_symmetry.app.widgets.units import UnitsGallery, next_unit
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.scenarios import Scenario
@@ -501,19 +501,15 @@ class MainScreen(SizedScreen[None]):
         if (self.shown_view == "units" and self.gallery.by_similarity
                 and len(snapshot.order) == hidden):
             order = np.asarray(snapshot.order)
-        where = np.flatnonzero(order == self.selected_unit)
-        position = int(where[0]) if where.size else 0
-        self.select(int(order[(position + delta) % hidden]))
+        self.select(next_unit(order, self.selected_unit, delta))
 
     def select(self, unit: int) -> None:
         """Highlight hidden unit ``unit`` (0-based) in every panel that shows units."""
         self.selected_unit = unit
-        for panel in (self.weights_panel, self.side_weights_panel):
+        for panel in (self.weights_panel, self.side_weights_panel, self.gallery,
+                      self.gradient_panel):
             if panel.selected_unit != unit:
-                panel.select_unit(unit - panel.selected_unit)
-        for unit_panel in (self.gallery, self.gradient_panel):
-            if unit_panel.selected_unit != unit:
-                unit_panel.select(unit)
+                panel.select(unit)
         self.similarity_panel.select(unit)
 
     def toggle_log_scale(self) -> None:
