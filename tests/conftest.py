@@ -360,7 +360,8 @@ class DyingRunner(SyncRunner):
 
     @property
     def failure(self) -> str | None:
-        return "the training process stopped unexpectedly (exit code -9)" if self.dead else None
+        died = "the training process stopped unexpectedly (killed by SIGKILL)"
+        return died if self.dead else None
 
     def restart(self) -> None:
         self.dead = False

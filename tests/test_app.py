@@ -8,6 +8,7 @@ runner and the real terminal (signals, hangups) at the end of this file.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import fcntl
@@ -36,7 +37,10 @@ from conftest import (
     wait_until,
 )
 from textual.command import CommandList, CommandPalette
+from textual.events import Resize
+from textual.geometry import Size
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input
 from textual.widgets._toast import Toast
 
@@ -71,6 +75,12 @@ def test_status_line_has_the_documented_shape():
     narrow = format_status(fast, "diverged", width=78)
     assert len(narrow) <= 78 and narrow.endswith("diverged — press r to reset")
     assert narrow.startswith("step 12,400 · loss ")
+    # A measured rate under a cap of 1 step/s: two digits, never the meter's six.
+    slow = dataclasses.replace(snapshot, steps_per_s=0.998499)
+    assert "· 1 step/s (cap 1) · running" in format_status(slow, "running", speed=1.0)
+    slower = dataclasses.replace(snapshot, steps_per_s=0.49872)
+    assert "· 0.5 steps/s (cap 0.5) · running" in format_status(slower, "running",
+                                                                 speed=0.5)
 
 
 @pytest.mark.parametrize("width", [20, MIN_SIZE[0] - 2, 78, 118])
@@ -598,6 +608,34 @@ def test_learning_rate_keys_apply_live(make_app: MakeApp, drive: Drive):
     drive(app, script)
 
 
+class BusyRunner(SyncRunner):
+    """Like the training process in the middle of a chunk: a live change lands
+    ``BUSY_STEPS`` steps after the step the screen shows."""
+
+    BUSY_STEPS = 25
+
+    def apply_live(self, **changes: object) -> Config:
+        self.step(self.BUSY_STEPS)
+        return super().apply_live(**changes)
+
+
+def test_a_live_change_names_the_step_it_applied_at(make_app: MakeApp, drive: Drive):
+    # At full speed the change lands hundreds of steps after the step on screen: the
+    # notice said "lr → 0.5 (live, at step 3,146)" where the export said 3,545.
+    app = make_app(runner=BusyRunner(TEST_CONFIG))
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("S")
+        await wait_until(pilot, lambda: app.snapshot.step == 100)
+        await pilot.press("plus")
+        await wait_until(pilot, lambda: app.snapshot.step == 125)
+        applied = app.runner.export()["config_changes"]
+        assert applied == [{"step": 125, "lr": 0.5}]
+        assert app.notice == "lr → 0.5 (live, at step 125)"
+
+    drive(app, script)
+
+
 def test_live_change_mid_run_matches_the_engine(make_app: MakeApp, drive: Drive):
     """l2 typed into its box mid-run applies at that step, without a reset."""
     app = make_app()
@@ -768,6 +806,30 @@ def test_command_palette_offers_actions_and_settings(quick_keys: None, make_app:
     drive(app, script)
 
 
+def test_closing_the_palette_stops_its_no_matches_countdown(make_app: MakeApp, drive: Drive):
+    """Textual's palette shows "No matches found" from a timer 0.5 s after a search
+    that found nothing, and left that timer running when it closed: on a loaded machine
+    (the storm) it fired while the palette was being taken down, found no list
+    (NoMatches: 'CommandList') and ended the app.  Closing stops it at once."""
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: _settled(app) and isinstance(app.screen, CommandPalette))
+        palette = app.screen
+        await pilot.press(*"zqzqzq")
+        await wait_until(pilot, lambda: palette._no_matches_timer is not None)
+        countdown = palette._no_matches_timer
+        palette._action_escape()  # what Esc runs; the list is taken down after this
+        assert countdown._task is None, "the countdown outlived the close"
+        await wait_until(pilot, lambda: app.screen is app.main_screen)
+        await pilot.pause(0.6)  # past the countdown
+        assert app.is_running
+
+    drive(app, script)
+    assert app.return_code is None
+
+
 def test_palette_edit_command_focuses_the_setting_on_a_small_screen(
         quick_keys: None, make_app: MakeApp, drive: Drive):
     app = make_app()
@@ -900,6 +962,45 @@ def test_resizing_down_to_20x8_and_back(make_app: MakeApp, drive: Drive):
                 await pilot.pause()
             await pilot.press("escape", "escape")
             await wait_until(pilot, lambda: app.screen is screen)
+
+    drive(app, script, size=(120, 40))
+
+
+@pytest.mark.parametrize("opener", ["", "question_mark", "ctrl+p"])
+def test_a_screen_handed_an_older_size_settles_on_the_terminals(
+        opener: str, make_app: MakeApp, drive: Drive, monkeypatch: pytest.MonkeyPatch):
+    """A screen can hold two resizes at once, one of them for a size the terminal no
+    longer has (the terminal resized again while the screen was busy; a modal on top
+    lays the screen under it out at once while the app's resize is still queued for
+    it).  Textual's screen, laid out at a new size, queues a resize of that size to
+    itself, so the two sizes took turns for ever: the storm's app redrew 100×30 and
+    30×10 in a loop, starved every other task, ignored ctrl+q and outlived SIGHUP."""
+    app = make_app()
+    handled: collections.Counter[str] = collections.Counter()
+    lay_out = Screen._on_resize
+
+    async def counted(screen: Screen, event: Resize) -> None:
+        handled[type(screen).__name__] += 1
+        if handled[type(screen).__name__] <= 50:  # beyond: the loop; end it, fail below
+            await lay_out(screen, event)
+
+    monkeypatch.setattr(Screen, "_on_resize", counted)
+
+    async def script(pilot: Pilot) -> None:
+        if opener:  # the main screen under the help screen / the palette
+            await pilot.press(opener)
+            await wait_until(pilot, lambda: len(app.screen_stack) == 2 and _settled(app))
+        await pilot.resize_terminal(100, 30)
+        handled.clear()
+        for screen in app.screen_stack:
+            for size in (Size(30, 10), Size(100, 30)):
+                screen.post_message(Resize(size, size))
+                screen.call_later(lambda: None)  # so the second does not replace the first
+        for _ in range(5):
+            await pilot.pause()
+        assert max(handled.values()) <= 2, handled
+        assert all(screen.size == Size(100, 30) for screen in app.screen_stack)
+        assert not app.main_screen.too_small
 
     drive(app, script, size=(120, 40))
 
@@ -1143,6 +1244,32 @@ def test_signals_end_the_app_like_q(signum: int):
         status = app.wait_exit(30)
         assert status is not None and os.WIFEXITED(status)
         assert os.WEXITSTATUS(status) == 128 + signum
+        assert children and all(_gone(pid, 30) for pid in children)
+    finally:
+        app.kill()
+    _left_the_terminal_clean(bytes(app.output))
+
+
+@pytest.mark.slow
+def test_a_stray_sigcont_leaves_q_working():
+    """SIGCONT without a stop before it (kill -CONT, a debugger, the kernel after a
+    hang-up): Textual's driver started application mode a second time, two input
+    threads read the terminal, and q then hung for ever joining the one blocked in
+    read() (found by the storm, with the screen resizing between two sizes)."""
+    app = PtyApp("--hidden", "4")
+    try:
+        assert app.read_until(b"steps/s \xc2\xb7 running", 60), app.output[-500:]
+        children = app.training_children()
+        os.kill(app.pid, signal.SIGCONT)
+        drawn = len(app.output)
+        deadline = time.monotonic() + 30
+        while len(app.output) == drawn and time.monotonic() < deadline:
+            app.read_until(b"\x00never", 0.1)  # the app draws on after the signal
+        assert len(app.output) > drawn
+        os.write(app.fd, b"q")
+        status = app.wait_exit(30)
+        assert status is not None, "q did not end the app after a SIGCONT"
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
         assert children and all(_gone(pid, 30) for pid in children)
     finally:
         app.kill()

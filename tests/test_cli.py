@@ -667,6 +667,29 @@ def test_app_without_a_terminal_is_one_line_and_exit_2(
     assert (code, err) == (0, "") and out.startswith("steps ")
 
 
+@pytest.mark.parametrize("term", ["dumb", "unknown", "DUMB"])
+def test_a_dumb_terminal_is_one_line_and_exit_2(
+    term: str, fake_app: list[AppCall], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Rich takes such a terminal to be 80x25 whatever its size, the driver reads the
+    # real size, and the app resized between the two for ever: a frozen screen that
+    # not even q could leave.
+    monkeypatch.setenv("TERM", term)
+    code, out, err = run_main(capsys, ["--hidden", "4"])
+    assert (code, out, fake_app) == (2, "", [])
+    assert err == (f"tui-symmetry: error: the terminal cannot show the app (TERM={term} "
+                   "has no cursor control); use a terminal such as xterm "
+                   "(TERM=xterm-256color), or train headless with "
+                   "'tui-symmetry train --steps N'\n")
+    for usable in ("xterm-256color", "linux", "screen"):
+        monkeypatch.setenv("TERM", usable)
+        assert run_main(capsys, ["--hidden", "4"])[0] == 0
+    monkeypatch.delenv("TERM")
+    assert run_main(capsys, ["--hidden", "4"])[0] == 0
+    assert len(fake_app) == 4
+
+
 def test_has_terminal_needs_both_stdin_and_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
     terminal, pipe = FakeTerminal(), io.StringIO()
     for stdin, stdout, expected in [(terminal, terminal, True), (pipe, terminal, False),

@@ -254,3 +254,33 @@ def test_quitting_from_compare_stops_its_runner(make_app: MakeApp, drive: Drive)
 
     drive(app, script)
     assert runners[0].closed and app.runner.closed  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("opened_by", "close"), [
+    ("c", "dismiss(None)"),  # the scene picker: c, q or Esc
+    ("question_mark", "dismiss"),  # help: ?, F1, q or Esc
+    ("compare", "close"),  # compare: Esc or q
+    ("ctrl+p", "escape"),  # the command palette: Esc
+])
+def test_two_close_keys_at_once_close_one_screen_and_the_app_stays_up(
+        opened_by: str, close: str, make_app: MakeApp, drive: Drive):
+    # The storm pressed c (open the scenes), then c and Esc in one breath: both reached
+    # the picker before its first close landed, the second close popped the screen
+    # under it, and the app died ("Can't pop screen"; ScreenStackError).
+    app = make_app(SYMMETRIC)
+
+    async def script(pilot: Pilot) -> None:
+        if opened_by == "compare":
+            await open_compare(pilot, app)
+        else:
+            await pilot.press(opened_by)
+            await wait_until(pilot, lambda: app.screen is not app.main_screen)
+        modal = app.screen
+        for _ in range(2):  # the second queued before the first one's close lands
+            modal.call_later(modal.run_action, close)
+        await wait_until(pilot, lambda: app.screen is app.main_screen)
+        await pilot.pause()
+        assert app.is_running and app.screen is app.main_screen
+
+    drive(app, script)
+    assert app.return_code is None

@@ -125,7 +125,7 @@ def test_a_dead_runner_is_restarted_with_the_state_resent():
     controller = RunController(runner, autoplay=True, speed=100.0, clock=FakeClock())
     controller.start()
     assert controller.check_runner() is None
-    runner.dead = "the training process stopped unexpectedly (exit code -9)"
+    runner.dead = "the training process stopped unexpectedly (killed by SIGKILL)"
     notice = controller.check_runner()
     assert notice is not None and "started a fresh one" in notice.text
     assert runner.last(3) == [("restart",), ("speed", 100.0), ("play",)]
@@ -178,3 +178,27 @@ def test_sync_runner_keeps_counting_versions_and_stores_speed():
     runner.step(3)
     assert runner.latest().step == 3
     assert calls == []  # done when step() returns: nothing to announce later
+
+
+def test_a_live_change_is_named_with_the_step_its_snapshot_says():
+    runner = FakeRunner()
+    controller = RunController(runner, autoplay=False)
+    controller.start()
+    runner.step(10)
+    runner.apply_live(lr=0.5)
+    runner.step(5)
+    runner.apply_live(lr=0.2)  # back where it started: lr 0.2 again, from step 15
+    controller.observe(runner.latest())
+    older = runner.latest()  # lr 0.2 at step 15: like every picture after the change
+    runner.step(25)
+    sent = controller.expect_live("lr → 0.5", runner.config.replace(lr=0.5))
+    assert sent.text == "lr → 0.5 (live)" and controller.live_pending
+    runner.step(7)  # the training process was in a chunk: it applies it at step 47
+    assert controller.observe(older) is None  # no picture of the change yet
+    runner.apply_live(lr=0.5)
+    applied = controller.observe(runner.latest())
+    assert applied is not None and applied.text == "lr → 0.5 (live, at step 47)"
+    assert not controller.live_pending
+    # lr 0.2 → 0.5 → 0.2 and a picture from before both: same config, an older change.
+    sent = controller.expect_live("lr → 0.2", runner.config.replace(lr=0.2))
+    assert controller.observe(older) is None and controller.live_pending

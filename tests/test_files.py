@@ -145,6 +145,28 @@ def test_real_devices_and_directories_are_refused_by_looking_only(path: str, kin
         export.write_target(path)
 
 
+def test_a_pipe_behind_a_proc_link_is_refused_as_a_pipe() -> None:
+    # /dev/stdout leads through /proc/self/fd/1 to "pipe:[N]", which is no path:
+    # realpath gave /proc/PID/fd/pipe:[N], and the refusal said that the directory
+    # /proc/PID/fd does not exist.
+    read, write = os.pipe()
+    try:
+        with pytest.raises(export.CannotWrite) as error:
+            export.write_target(f"/proc/self/fd/{write}")
+    finally:
+        os.close(read)
+        os.close(write)
+    assert error.value.reason.endswith("a FIFO (named pipe), not a regular file")
+    assert "does not exist" not in str(error.value)
+
+
+def test_an_empty_name_is_refused_as_empty() -> None:
+    # realpath('') is the working directory: it was refused as "a directory".
+    with pytest.raises(export.CannotWrite) as error:
+        export.write_target("")
+    assert str(error.value) == "cannot write '': the file name is empty"
+
+
 @pytest.mark.parametrize(("code", "why"), [
     (errno.EROFS, "the directory {dir} is read-only"),
     (errno.EACCES, "no permission to write in {dir}"),
@@ -327,6 +349,21 @@ def test_an_empty_config_is_one_rule_for_toml_and_json(name: str, text: str,
         settings.read_settings_file(str(path))
     assert str(error.value) == (f"config {path}: the file is empty (a file of the defaults "
                                 "holds {} in JSON, or a comment in TOML)")
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("run.json", "[" * 100_000 + "]" * 100_000),
+    ("run.toml", "hidden = " + "[" * 100_000 + "]" * 100_000),
+])
+def test_a_config_nested_too_deeply_is_one_line(name: str, text: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # The parsers recurse once per level: a RecursionError was a traceback, exit 1.
+    path = tmp_path / name
+    path.write_text(text)
+    code, out, err = run_main(capsys, ["train", "--steps", "1", "--config", str(path)])
+    assert (code, out) == (2, "")
+    kind = name.split(".")[1].upper()
+    assert err == f"tui-symmetry: error: config {path}: invalid {kind}: nested too deeply\n"
 
 
 @pytest.mark.parametrize(("name", "text"), [("run.toml", "# all defaults\n"),
@@ -575,3 +612,24 @@ def test_a_read_only_save_directory_is_a_human_notice(
     assert app.errors == [f"config not saved: {why}", f"screenshot not saved: {why}",
                           f"export not saved: {why}"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_two_saves_of_one_document_at_once_make_one_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two quick presses of e export in two threads: the second may look at the name
+    # just before the first one's file lands there, then find it taken when it writes.
+    # The file holds exactly its document, so that is the save: no '-2' copy.
+    text = json.dumps(DOCUMENT)
+    first = tmp_path / "run.json"
+    first.write_text(text)
+    looked = []
+    real_lexists = os.path.lexists
+
+    def not_yet(path: Any) -> bool:
+        looked.append(Path(path))
+        return False if len(looked) == 1 else real_lexists(path)
+
+    monkeypatch.setattr(export.os.path, "lexists", not_yet)
+    assert export.write_new_file(tmp_path, "run", ".json", text) == (first, False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]

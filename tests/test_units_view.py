@@ -637,3 +637,22 @@ def test_gradient_matrix_holds_between_updates_but_a_gap_opening_shows_at_once()
         assert panel_lines(panel) != drawn  # the update that was held
 
     run(panel, body, size=(100, 24))
+
+
+def test_a_gallery_made_smaller_says_its_page_at_once():
+    # A scene paused at its point brings no new snapshot; P or a smaller terminal then
+    # leaves fewer tiles room.  The footer must say the page at once: units that no
+    # longer fit are never cut off without a word.
+    gallery = UnitsGallery()
+    snap = snapshot(100, init="xavier", hidden=12, dataset="sine")
+
+    async def body(pilot: Pilot) -> None:
+        lines = await shown(pilot, gallery, snap)
+        assert gallery.page == (1, 1) and "page" not in lines[-1]
+        await pilot.resize_terminal(80, 14)
+        await settle(pilot, gallery)
+        page, pages = gallery.page
+        assert pages == 2
+        assert gallery.rendered_lines()[-1].endswith(f"page {page}/{pages}")
+
+    run(gallery, body, size=(120, 40))

@@ -202,6 +202,8 @@ def write_target(path: str | os.PathLike[str]) -> str:
     (lstat), so it is safe to ask about anything, /dev/full included.
     """
     given = os.fspath(path)
+    if not given:  # realpath('') is the working directory
+        raise CannotWrite("''", "the file name is empty")
     target = os.path.realpath(given)
     if given.endswith(("/", os.sep)) and not os.path.isdir(target):
         # realpath drops the slash: `--export out/` would become a file named `out`.
@@ -209,7 +211,12 @@ def write_target(path: str | os.PathLike[str]) -> str:
     try:
         mode = os.lstat(target).st_mode
     except FileNotFoundError:
-        return target  # a new file; whether its directory exists shows when writing
+        try:
+            # /dev/stdout leads through /proc/self/fd/1 to a pipe, "pipe:[N]", which
+            # realpath cannot name; stat follows such a link to what it is.
+            mode = os.stat(given).st_mode
+        except OSError:
+            return target  # a new file; whether its directory exists shows when writing
     except OSError as exc:
         raise _cannot(given, exc, os.path.dirname(target)) from exc
     if stat.S_ISREG(mode):
@@ -302,9 +309,13 @@ def write_new_file(directory: str | os.PathLike[str], stem: str, suffix: str,
         try:
             write_text_atomic(path, text, replace=False)
         except CannotWrite as error:
-            if error.errno == errno.EEXIST:
-                continue  # taken meanwhile (another app saving the same name)
-            raise
+            if error.errno != errno.EEXIST:
+                raise
+            # Taken meanwhile: by another save of the same text (two quick presses of
+            # e, each in its own thread), which is this save; else by another file.
+            if _holds(path, data):
+                return path, False
+            continue
         return path, True
     raise CannotWrite(folder / f"{stem}{suffix}",
                       f"{_NEW_NAME_ATTEMPTS} files of that name exist already")

@@ -348,8 +348,11 @@ class SymmetryApp(App[int]):
         if spec.live:
             self.runner.apply_live(**{name: new_value})
             self.main_screen.sync_settings(self.runner.config)
-            self._after_command(Notice(
-                f"{short_name(name)} → {shown} (live, at step {self.snapshot.step:,})"))
+            sent = self.controller.expect_live(f"{short_name(name)} → {shown}",
+                                               self.runner.config)
+            self._after_command()  # a runner that applied it at once names its step now
+            if self.controller.live_pending:
+                self._tell(sent)  # the step follows with the snapshot that has it
         else:
             self._reset(new, f"reset: {short_name(name)} → {shown}")
         return True

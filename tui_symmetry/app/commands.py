@@ -19,6 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import on
+from textual.await_complete import AwaitComplete
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 from textual.widgets import Input
@@ -27,6 +28,7 @@ from textual.worker import Worker, WorkerState
 from tui_symmetry.app.controls import LABELS, NUMBER_CHARACTERS, format_value
 from tui_symmetry.app.keys import Key
 from tui_symmetry.app.paging import move_page
+from tui_symmetry.app.screens import Modal
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, ConfigError
 
 if TYPE_CHECKING:
@@ -190,7 +192,7 @@ def _is_number_text(text: str) -> bool:
     return True
 
 
-class SymmetryPalette(CommandPalette):
+class SymmetryPalette(CommandPalette, Modal[None]):
     """Textual's command palette, except that Enter runs a hit of the final query.
 
     Textual searches in a worker that restarts at every key and keeps the previous
@@ -201,11 +203,20 @@ class SymmetryPalette(CommandPalette):
     PageUp / PageDown page the list through :func:`~tui_symmetry.app.paging.move_page`:
     the list is filled as the palette opens, and Textual's own paging crashed on it
     until it was laid out (ctrl+p then a clicker's PageDown).
-    (Relies on Textual 8's ``_GATHER_COMMANDS_GROUP``, ``_select_or_command`` and
-    ``_action_command_list``.)
+    It closes once however many Esc keys arrive at once (:class:`Modal`), and stops
+    its countdowns as it closes.  (Relies on Textual 8's ``_GATHER_COMMANDS_GROUP``,
+    ``_select_or_command``, ``_action_command_list`` and ``_stop_*_countdown``.)
     """
 
     _enter_waiting = False
+
+    def dismiss(self, result: None = None) -> AwaitComplete:
+        # Textual's "No matches found" and "busy" countdowns outlived the close: on a
+        # loaded machine one fired while the palette was being taken down, found no
+        # list (NoMatches: 'CommandList') and ended the app.
+        self._stop_no_matches_countdown()
+        self._stop_busy_countdown()
+        return super().dismiss(result)
 
     def _searching(self) -> bool:
         """True while a search for the typed text is pending or running."""

@@ -24,7 +24,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui_symmetry.app import keys
@@ -32,7 +31,7 @@ from tui_symmetry.app.controller import Notice, RunController, RunState
 from tui_symmetry.app.main_screen import KeyFooter
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.numbers import format_fixed
-from tui_symmetry.app.screens import HelpScreen
+from tui_symmetry.app.screens import HelpScreen, Modal
 from tui_symmetry.app.status import rate_words, state_text
 from tui_symmetry.app.widgets import SimilarityPanel, WeightsPanel
 from tui_symmetry.core.matching import Matching
@@ -88,7 +87,7 @@ class PairAnswered(Message):
     """Posted from the runner's thread when a new picture of the pair is there."""
 
 
-class CompareScreen(ModalScreen[None]):
+class CompareScreen(Modal[None]):
     """Runs A and B side by side, trained in lockstep by ``runner`` (a pair's runner).
 
     Args:

@@ -109,6 +109,9 @@ class RunController:
         """The step where the run last paused itself (None once it plays or resets)."""
         self._step = 0  # of the last snapshot observed
         self._progress_at = clock()  # when a new step last came (or training was asked for)
+        # A live change sent and not yet seen in a snapshot: its words, the config that
+        # has it and the step on screen when it was sent (see expect_live).
+        self._live: tuple[str, Config, int] | None = None
 
     # -- state ---------------------------------------------------------------------------
 
@@ -236,6 +239,7 @@ class RunController:
             self.runner.restart()
             self._send_state()
         self.runner.reset(config)
+        self._live = None  # a change to a network that is gone
         resume = self._diverged and self._resume_after_reset
         self._diverged = self._resume_after_reset = False
         self._pause_armed = self._pause_at is not None
@@ -247,19 +251,49 @@ class RunController:
             self._playing = True
             self.runner.play(until=self._hold_at())
 
+    def expect_live(self, words: str, config: Config) -> Notice:
+        """A live change was sent (``lr → 0.5``), leading to ``config``: its notice now;
+        :meth:`observe` names the step it applied at once a snapshot has it.
+
+        A training process handles the change between chunks, some steps after the step
+        on screen (hundreds at full speed), so only the snapshot knows that step.
+        """
+        self._live = (words, config, self._step)
+        return Notice(f"{words} (live)")
+
+    @property
+    def live_pending(self) -> bool:
+        """A live change was sent that no snapshot has shown yet."""
+        return self._live is not None
+
+    def _live_applied(self, snapshot: Snapshot | PairSnapshot) -> Notice | None:
+        """The expected live change's notice with its step, once ``snapshot`` has it."""
+        if self._live is None or not isinstance(snapshot, Snapshot):
+            return None
+        words, config, sent_at = self._live
+        applied_at = snapshot.live_changed_at
+        # It applies at the step on screen when it was sent or later: an older picture
+        # (its config can match: lr 0.2 → 0.5 → 0.2) shows an older change, or none.
+        if snapshot.config != config or applied_at is None or applied_at < sent_at:
+            return None
+        self._live = None
+        return Notice(f"{words} (live, at step {applied_at:,})")
+
     # -- what the runner reports --------------------------------------------------------
 
     def observe(self, snapshot: Snapshot | PairSnapshot) -> Notice | None:
         """Look at a new snapshot; the first diverged one pauses the run (once).
 
         A run with a :attr:`pause_at` step pauses there once (see :meth:`_pause_point`).
-        A new step ends a stall.
+        A new step ends a stall.  The first snapshot with an expected live change says
+        the step it applied at (:meth:`expect_live`).
         """
         if snapshot.step != self._step:
             self._waiting_from_now()
         self._step = snapshot.step
+        applied = self._live_applied(snapshot)
         if not snapshot.diverged:
-            return self._pause_point(snapshot.step)
+            return self._pause_point(snapshot.step) or applied
         if self._diverged:
             return None
         self._diverged = True

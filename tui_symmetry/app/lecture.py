@@ -15,11 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_symmetry.app.paging import PagingOptionList
+from tui_symmetry.app.screens import Modal
 from tui_symmetry.scenarios import SCENARIOS, Scenario
 
 SCENE_NAMES: tuple[str, ...] = tuple(SCENARIOS)
@@ -108,7 +108,7 @@ class CaptionBox(Container):
     """
 
 
-class ScenePicker(ModalScreen[str | None]):
+class ScenePicker(Modal[str | None]):
     """Every scene of the lecture in a list: Enter opens one, Esc closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -160,7 +160,4 @@ class ScenePicker(ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        # A second Enter can be queued before the first one's dismiss lands; dismissing
-        # again would pop the main screen (Textual: ScreenStackError, the app ends).
-        if self.is_active:
-            self.dismiss(event.option.id)
+        self.dismiss(event.option.id)  # once, however many Enters are queued (Modal)

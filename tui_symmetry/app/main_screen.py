@@ -34,7 +34,6 @@ from textual.css.scalar import Scalar
 from textual.events import Resize
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Static
@@ -44,6 +43,7 @@ from tui_symmetry.app.controller import RunState
 from tui_symmetry.app.controls import SettingsPanel
 from tui_symmetry.app.lecture import CaptionBox, CaptionPanel, scene_label
 from tui_symmetry.app.notices import NoticeLine
+from tui_symmetry.app.screens import SizedScreen
 from tui_symmetry.app.status import StatusBar
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._lines import NumberGate
@@ -133,7 +133,7 @@ def fits(size: Size, minimum: tuple[int, int]) -> bool:
     return size.width >= minimum[0] and size.height >= minimum[1]
 
 
-class MainScreen(Screen[None]):
+class MainScreen(SizedScreen[None]):
     """Every panel, always mounted; ``view`` / ``wide`` / ``too_small`` pick what shows.
 
     Args:

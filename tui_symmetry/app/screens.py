@@ -1,16 +1,19 @@
-"""Screens besides the main one: the help screen (``?`` / F1)."""
+"""Screens besides the main one: the help screen (``?`` / F1), the base of every
+modal screen of the app (:class:`Modal`: closes once), and the base of every screen
+(:class:`SizedScreen`: laid out at the terminal's present size only)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from rich.table import Table
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 HelpRow = tuple[str, str]
@@ -20,7 +23,47 @@ TWO_COLUMNS_WIDTH = 110
 """From this terminal width the key tables sit side by side (all keys fit at 120×40)."""
 
 
-class HelpScreen(ModalScreen[None]):
+Result = TypeVar("Result")
+
+
+class SizedScreen(Screen[Result]):
+    """A screen that lays itself out at the terminal's present size, never an older one.
+
+    Textual's screen, laid out at a new size, queues a resize of that size to itself.
+    When the terminal was resized again while the screen was busy (or a modal on top
+    laid it out at once while the app's resize was still queued for it), the screen
+    held resizes of two sizes with other messages between them; each one laid it out
+    anew and queued itself again, for ever: the screen's queue never emptied, so no
+    other task ran (no key, no quit, no SIGHUP handler), at 100% of a core.  A resize
+    for a size the app no longer has is dropped; the one for the present size is
+    queued after it.  (The app is full-screen, never inline: its screens have the
+    app's size.)
+    """
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        if event.size != self.app.size:
+            event.prevent_default()  # Textual's layout at a size that is gone
+            event.stop()
+
+
+class Modal(ModalScreen[Result], SizedScreen[Result]):
+    """A modal screen that closes once, however many close keys arrive at once.
+
+    Two close keys in one breath (c then Esc in the scene picker) both reach the screen
+    before the first close lands; Textual's ``dismiss`` pops whatever screen is on top,
+    so the second one popped the screen under it (the main screen: ScreenStackError,
+    the app ended).  A screen that is no longer on top has nothing left to close.
+    ModalScreen comes first among the bases: Textual takes a screen's default CSS from
+    its first base only (the see-through background of a modal).
+    """
+
+    def dismiss(self, result: Result | None = None) -> AwaitComplete:
+        if not self.is_active:
+            return AwaitComplete.nothing()
+        return super().dismiss(result)
+
+
+class HelpScreen(Modal[None]):
     """Every key of the app, grouped; any of Esc, q, ? or F1 closes it.
 
     The list is taller than small terminals (80×24, 100×30), so it scrolls: the

@@ -36,12 +36,14 @@ def state_text(state: RunState, stalled_s: float | None = None) -> str:
 
 
 def format_rate(steps_per_s: float, show_rate: bool = True) -> str:
-    """The training rate as the status line shows it: ``9,800``, or ``—`` when it is
-    unknown or not to be shown (deterministic screenshots)."""
+    """The training rate as the status line shows it: ``9,800``, ``120``, ``0.5``, or
+    ``—`` when it is unknown or not to be shown (deterministic screenshots)."""
     if not show_rate or steps_per_s <= 0:
         return "—"
     if steps_per_s >= 1000:
         steps_per_s = round(steps_per_s, -2)  # hundreds: the last digits are only noise
+    elif steps_per_s < 1:
+        steps_per_s = float(f"{steps_per_s:.2g}")  # 1, not 0.998499, under a cap of 1
     return format_speed(steps_per_s).split()[0]
 
 

@@ -7,7 +7,8 @@ fail with EIO and reads fail too.  With Textual's own driver the app then never 
 (seen with faulthandler: its shutdown blocked for good in ``WriterThread.stop``,
 queueing output that nobody writes any more), and the failed read became a crash
 report.  :func:`hangup_safe_driver` makes the driver drop output once the terminal is
-gone and treat a failed read as the hangup it is, so the same clean exit runs.
+gone and treat a failed read as the hangup it is, so the same clean exit runs, and
+resume on SIGCONT only after it suspended (a stray SIGCONT made q hang).
 """
 
 from __future__ import annotations
@@ -59,8 +60,25 @@ def hangup_safe_driver(base: type[Driver]) -> type[Driver]:
         """The Linux driver, minus the hang when the terminal disappears."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self._suspended = False  # read by the SIGCONT handler super() installs
             super().__init__(*args, **kwargs)
             self._file = TolerantOutput(self._file)
+
+        def suspend_application_mode(self) -> None:
+            self._suspended = True
+            super().suspend_application_mode()
+
+        def resume_application_mode(self) -> None:
+            self._suspended = False
+            super().resume_application_mode()
+
+        def _sigcont_application(self, *args: Any) -> None:
+            # Textual resumes on every SIGCONT, suspended or not.  A stray one (kill
+            # -CONT, a debugger, the kernel after a hang-up) started application mode a
+            # second time: two input threads read the terminal, and q then hung for
+            # ever joining the one left blocked in read().
+            if self._suspended:
+                super()._sigcont_application(*args)
 
         def _run_input_thread(self) -> None:
             try:

@@ -110,6 +110,16 @@ NO_TERMINAL = (
     f"'ssh -t HOST {PROG}', or train headless with '{PROG} train --steps N'"
 )
 
+DUMB_TERMS = ("dumb", "unknown")
+"""TERM values of a terminal without cursor control (the ones Rich calls dumb)."""
+
+
+def dumb_terminal_error(term: str) -> str:
+    """Why the app does not start on a terminal of type ``term`` (TERM=dumb)."""
+    return (f"the terminal cannot show the app (TERM={term} has no cursor control); use a "
+            "terminal such as xterm (TERM=xterm-256color), or train headless with "
+            f"'{PROG} train --steps N'")
+
 
 def build_app_parser() -> Parser:
     """The parser for ``tui-symmetry [OPTIONS]`` (the app)."""
@@ -170,8 +180,15 @@ def run_app_command(argv: Sequence[str]) -> int:
     # Checked before anything starts: without a terminal the app would wait forever for
     # keys that cannot come (and outlive a dropped SSH link), with its training child.
     # Served to a browser, the keys come over stdin from the page instead.
-    if not has_terminal() and not served_by_web_driver():
-        raise UsageError(NO_TERMINAL)
+    if not served_by_web_driver():
+        if not has_terminal():
+            raise UsageError(NO_TERMINAL)
+        # Rich takes such a terminal to be 80x25 whatever its size and Textual's driver
+        # reads the real size: the app resized between the two for ever (a frozen
+        # screen that q could not leave).
+        term = os.environ.get("TERM", "")
+        if term.lower() in DUMB_TERMS:
+            raise UsageError(dumb_terminal_error(term))
     # Imported here: the headless path must not pay for (or depend on) Textual.
     try:
         from tui_symmetry.app import run_app

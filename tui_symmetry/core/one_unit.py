@@ -121,6 +121,19 @@ def one_unit_optimum(config: Config) -> OneUnitOptimum:
     return found
 
 
+def load_solver() -> None:
+    """Import the search's solver (scipy.optimize, about half a second) now, in the
+    calling thread.
+
+    A caller that runs the search in another thread calls this first: two threads
+    importing parts of scipy at once can each find a module the other has only half
+    made (the app's training process died of "cannot import name 'euclidean' from
+    partially initialized module 'scipy.spatial.distance'" when its main thread
+    imported scipy.cluster at the first split while the search imported scipy.optimize).
+    """
+    import scipy.optimize  # noqa: F401  (imported for its side effect: loaded once)
+
+
 def one_unit_loss(config: Config) -> float:
     """The best training loss of a one-unit network on ``config``'s data (cached)."""
     return one_unit_optimum(config).loss

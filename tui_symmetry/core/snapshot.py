@@ -75,6 +75,9 @@ class Snapshot:
     one_unit_loss: float | None = None
     one_unit_source: str | None = None
     one_unit_weights_grow: bool | None = None
+    # The step the newest live change (Trainer.apply_live) applied before, None without
+    # one: a training process handles a change some steps after the step on screen.
+    live_changed_at: int | None = None
 
     def summary(self) -> dict[str, Any]:
         """The scalar facts that `train --json` prints (docs/contracts.md).

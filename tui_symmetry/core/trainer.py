@@ -421,6 +421,7 @@ class Trainer:
             **self.instruments.snapshot_fields(self.theta, self.step_count, cfg, summary,
                                                max_reading_age, self.diverged),
             **self._one_unit_fields(loss, summary["max_unit_gap"] == 0.0),
+            live_changed_at=self.config_changes[-1]["step"] if self.config_changes else None,
         )
 
     def _unit_pictures(self) -> tuple[UnitMaps, np.ndarray, np.ndarray]:

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from tui_symmetry.core.one_unit import load_solver
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments.lockstep import Lockstep, PairSnapshot
@@ -348,6 +349,7 @@ class TrainingProcess:
         carries it (``snapshot.one_unit_loss``).  A failure leaves it unknown."""
         if self._one_unit is not None and self._one_unit.is_alive():
             return  # one at a time; a later publish starts the next config's
+        load_solver()  # here, not in the thread: no import may run in two threads at once
 
         def work() -> None:
             with contextlib.suppress(Exception):

@@ -64,6 +64,17 @@ from tui_symmetry.settings import parse_speed
 __all__ = ["CHUNK_SECONDS", "ProcessRunner"]
 
 
+def how_it_ended(exitcode: int) -> str:
+    """A process's exit in words: ``exit code 1``, or ``killed by SIGKILL`` for the
+    negative codes multiprocessing gives a process a signal ended."""
+    if exitcode >= 0:
+        return f"exit code {exitcode}"
+    try:
+        return f"killed by {signal.Signals(-exitcode).name}"
+    except ValueError:
+        return f"killed by signal {-exitcode}"
+
+
 class ProcessRunner:
     """Trains in a child process; implements :class:`~tui_symmetry.runner.Runner`.
 
@@ -372,7 +383,7 @@ class ProcessRunner:
             if self._closing or self._failure is not None:
                 return
             self._failure = "the training process stopped unexpectedly" + (
-                f" (exit code {code})" if code is not None else ""
+                f" ({how_it_ended(code)})" if code is not None else ""
             ) + (f": {self._fatal}" if self._fatal else "")
             self._fatal = None
             self._cond.notify_all()

@@ -518,7 +518,13 @@ class UnitsGallery(Widget):
     # -- layout --------------------------------------------------------------------------------
 
     def on_resize(self, event: Resize) -> None:
+        before = self._layout
         self._sync_layout()
+        if self._layout != before and self._shown is not None:
+            # The legend and the footer keep their size, so nothing else redraws them:
+            # without this the footer kept saying no page while units no longer fit
+            # (a scene paused at its point brings no new snapshot to redraw it).
+            self._redraw_all(charge=False)
 
     def _sync_layout(self) -> None:
         """Fit the layout to the size; mount the column strips it needs."""
