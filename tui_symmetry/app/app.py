@@ -17,8 +17,6 @@ network (init, architecture, data), and says which in the notice line.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -48,7 +46,11 @@ from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, SETTINGS_WIDTH, MainS
 from tui_symmetry.app.numbers import format_significant
 from tui_symmetry.app.screens import HelpRow, HelpScreen
 from tui_symmetry.app.share import save_config, save_export, save_screenshot
-from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
+from tui_symmetry.app.terminal import (
+    hangup_safe_driver,
+    install_hangup_handlers,
+    remove_hangup_handlers,
+)
 from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets.units import unit_name
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
@@ -209,12 +211,12 @@ class SymmetryApp(App[int]):
         self.runner.set_listener(lambda: self.post_message(RunnerAnswered()))
         self.controller.start()
         self.main_screen.show_scene(self.scene)
-        self._install_signal_handlers()
+        install_hangup_handlers(self, self._leave)
         self.poll_now()
         self.set_interval(1.0 / self.fps, self._poll, name="poll")
 
     def on_unmount(self) -> None:
-        self._remove_signal_handlers()
+        remove_hangup_handlers(self)
         self.runner.set_listener(None)
         self.runner.close()
 
@@ -643,24 +645,3 @@ class SymmetryApp(App[int]):
         self.runner.set_listener(None)
         self.runner.close()
         self.exit(status)
-
-    def _install_signal_handlers(self) -> None:
-        """SIGTERM, SIGHUP and SIGINT leave like q: Textual restores the terminal.
-
-        Only in a real terminal: a headless test must not take over the test runner's
-        signals.
-        """
-        if self.is_headless:
-            return
-        loop = asyncio.get_running_loop()
-        for signum in HANGUP_SIGNALS:
-            loop.add_signal_handler(signum, self._leave, 128 + signum)
-
-    def _remove_signal_handlers(self) -> None:
-        if self.is_headless:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop is already closed
-            loop = asyncio.get_running_loop()
-            for signum in HANGUP_SIGNALS:
-                loop.remove_signal_handler(signum)
-
