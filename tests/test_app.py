@@ -46,6 +46,7 @@ from textual.widgets._toast import Toast
 
 from tui_symmetry.app import keys
 from tui_symmetry.app.app import SymmetryApp
+from tui_symmetry.app.controller import Notice
 from tui_symmetry.app.controls import NumberInput, SettingSelect, nudge
 from tui_symmetry.app.main_screen import MIN_SIZE, SETTINGS_WIDTH
 from tui_symmetry.app.screens import HelpScreen
@@ -309,7 +310,7 @@ def test_a_late_poll_after_quitting_is_harmless(make_app: MakeApp, drive: Drive)
     drive(app, script)
     assert not app.screen_stack and not app.main_screen.ready
     app.poll_now()
-    app.say("late")
+    app.tell(Notice("late"))
 
 
 def test_export_writes_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -17,7 +17,6 @@ network (init, architecture, data), and says which in the notice line.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +42,7 @@ from tui_symmetry.app.controls import (
 )
 from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
 from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, SETTINGS_WIDTH, MainScreen
+from tui_symmetry.app.notices import deliver
 from tui_symmetry.app.numbers import format_significant
 from tui_symmetry.app.screens import HelpRow, HelpScreen
 from tui_symmetry.app.share import save_config, save_export, save_screenshot
@@ -232,15 +232,15 @@ class SymmetryApp(App[int]):
     def _poll(self) -> None:
         if self._exiting or not self._main_screen.ready:
             return  # quitting: a timer tick can still come after the screen has gone
-        self._tell(self.controller.check_runner())
+        self.tell(self.controller.check_runner())
         for error in self.runner.take_errors():
-            self.say(error, "error")
+            self.tell(Notice(error, "error"))
         snapshot = self.runner.latest()
         if snapshot.version != self._shown_version:
             self._shown_version = snapshot.version
             self.snapshot = snapshot
             self.timeline.record(snapshot)
-            self._tell(self.controller.observe(snapshot))
+            self.tell(self.controller.observe(snapshot))
             if self.timeline.live:
                 self.main_screen.show(snapshot)
         self._show_caption()
@@ -280,7 +280,7 @@ class SymmetryApp(App[int]):
         Every command returns from the timeline to the live run.
         """
         self._go_live()
-        self._tell(notice)
+        self.tell(notice)
         self._poll()
 
     def _go_live(self) -> None:
@@ -290,37 +290,18 @@ class SymmetryApp(App[int]):
 
     # -- notices -------------------------------------------------------------------------
 
-    def say(self, text: str, severity: Severity = "information") -> None:
-        """Show one line in the notice line (plain text: no markup)."""
-        self.notify(text, severity=severity, markup=False)
-
-    def _tell(self, notice: Notice | None) -> None:
+    def tell(self, notice: Notice | None) -> None:
+        """Show ``notice`` on the notice line (plain text: no markup); None says nothing."""
         if notice is not None:
-            self.say(notice.text, notice.severity)
+            self.notify(notice.text, severity=notice.severity, markup=False)
 
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: Severity = "information",  # type: ignore[override]
-        timeout: float | None = None,
-        markup: bool = True,
-    ) -> None:
-        """Every notification of the app, its widgets and Textual goes to the notice line.
-
-        One line, overwritten by the next notice: fast keys can never pile up toasts
-        (see :mod:`tui_symmetry.app.notices`).  Thread-safe, like Textual's.
-        """
-        text = f"{title}: {message}" if title else str(message)
-        line = self._main_screen.notice_line
-        if not self._main_screen.ready:  # before the screen is up or after it has gone
+    def notify(self, message: str, *, title: str = "",
+               severity: Severity = "information",  # type: ignore[override]
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification (the app's, its widgets', Textual's) goes to the notice line."""
+        if not deliver(self, self.main_screen, message, title, severity, timeout, markup):
             super().notify(message, title=title, severity=severity, timeout=timeout,
                            markup=markup)
-        elif self._thread_id != threading.get_ident():  # a worker: hop to the UI thread
-            self.call_later(line.say, text, severity, timeout=timeout, markup=markup)
-        else:
-            line.say(text, severity, timeout=timeout, markup=markup)
 
     # -- settings ------------------------------------------------------------------------
 
@@ -339,7 +320,7 @@ class SymmetryApp(App[int]):
         try:
             new = old.replace(**{name: value})
         except ConfigError as error:
-            self.say(f"not applied: {error}", "error")
+            self.tell(Notice(f"not applied: {error}", "error"))
             self.main_screen.sync_settings(old)
             return False
         new_value = getattr(new, name)
@@ -354,7 +335,7 @@ class SymmetryApp(App[int]):
                                                self.runner.config)
             self._after_command()  # a runner that applied it at once names its step now
             if self.controller.live_pending:
-                self._tell(sent)  # the step follows with the snapshot that has it
+                self.tell(sent)  # the step follows with the snapshot that has it
         else:
             self._reset(new, f"reset: {short_name(name)} → {shown}")
         return True
@@ -381,7 +362,7 @@ class SymmetryApp(App[int]):
         scenario = neighbour(self.scene, direction)
         if scenario is None:
             edge = "last" if direction > 0 else "first"
-            self.say(f"this is the {edge} scene", "warning")
+            self.tell(Notice(f"this is the {edge} scene", "warning"))
             return
         self.open_scene(scenario)
 
@@ -400,8 +381,8 @@ class SymmetryApp(App[int]):
         """Presentation mode: no settings or footer; the view and the caption get the room."""
         screen = self.main_screen
         screen.present = not screen.present
-        self.say("presentation mode: P or F5 leaves it" if screen.present
-                 else "presentation mode off")
+        self.tell(Notice("presentation mode: P or F5 leaves it" if screen.present
+                         else "presentation mode off"))
 
     # -- shareable state -------------------------------------------------------------------
 
@@ -413,15 +394,15 @@ class SymmetryApp(App[int]):
         """Show the command line of the current state and copy it (OSC 52)."""
         line = self.command_line()
         self.copy_to_clipboard(line)
-        self.say(f"copied: {line}")
+        self.tell(Notice(f"copied: {line}"))
 
     def action_save_config(self) -> None:
         """Write the current settings as TOML (``--config FILE`` opens them)."""
-        self._tell(save_config(self.save_dir, self.runner.config, self.scene))
+        self.tell(save_config(self.save_dir, self.runner.config, self.scene))
 
     def action_screenshot(self) -> None:
         """Save the screen as SVG, atomically, named after the run, step and view."""
-        self._tell(save_screenshot(
+        self.tell(save_screenshot(
             self.save_dir, self.runner.config, self.snapshot.step, self.scene,
             self.main_screen.view, lambda title: self.export_screenshot(title=title)))
 
@@ -510,7 +491,7 @@ class SymmetryApp(App[int]):
                 self.runner.permute(perm)
             except Exception as error:  # report, never crash: the run goes on
                 self._permuting = None
-                self.say(f"permute failed: {error}", "error")
+                self.tell(Notice(f"permute failed: {error}", "error"))
                 return
             self._poll()
         elif isinstance(state, tuple):
@@ -519,7 +500,7 @@ class SymmetryApp(App[int]):
             if after.version == before.version:
                 return
             self._permuting = None
-            self.say(permutation_notice(before, after, perm))
+            self.tell(Notice(permutation_notice(before, after, perm)))
 
     def compare_with(self, name: str, value: Any) -> None:
         """Open A (the current settings) and B (``name`` → ``value``) side by side.
@@ -532,11 +513,11 @@ class SymmetryApp(App[int]):
         try:
             other = config.replace(**{name: value})
         except ConfigError as error:
-            self.say(f"cannot compare: {error}", "error")
+            self.tell(Notice(f"cannot compare: {error}", "error"))
             return
         if other == config:
-            self.say(f"cannot compare: {short_name(name)} is already {format_value(value)}",
-                     "warning")
+            self.tell(Notice(f"cannot compare: {short_name(name)} is already "
+                             f"{format_value(value)}", "warning"))
             return
         if self.controller.playing:
             self.controller.pause()
@@ -559,7 +540,7 @@ class SymmetryApp(App[int]):
         shown = self.timeline.move(delta)
         self.main_screen.show(self.snapshot if shown is None else shown, force=True)
         if shown is None and delta > 0:
-            self.say("timeline: back to the live run")
+            self.tell(Notice("timeline: back to the live run"))
         self._show_status()
 
     def action_cycle(self, name: str, direction: int) -> None:
@@ -574,8 +555,8 @@ class SymmetryApp(App[int]):
         new = nudge(spec, current, direction)
         if new == current:
             edge = "highest" if direction > 0 else "lowest"
-            self.say(f"{short_name(name)} is at its {edge} step: {format_value(current)}",
-                     "warning")
+            self.tell(Notice(f"{short_name(name)} is at its {edge} step: "
+                             f"{format_value(current)}", "warning"))
             return
         self.request_setting(name, new)
 
@@ -610,7 +591,7 @@ class SymmetryApp(App[int]):
             notice = save_export(self.save_dir, self.runner.export(), self.scene)
         except Exception as error:  # report, never crash: the run goes on
             notice = Notice(f"export failed: {error}", "error")
-        self._tell(notice)
+        self.tell(notice)
 
     # -- help and palette ----------------------------------------------------------------
 
