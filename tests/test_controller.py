@@ -12,9 +12,11 @@ import tui_symmetry.app.controller as controller_module
 from tui_symmetry.app.controller import (
     MAX_RESTARTS,
     RESTART_WINDOW_S,
+    Notice,
     RunController,
     next_speed,
 )
+from tui_symmetry.app.run_keys import RunKeyActions
 from tui_symmetry.core import Config
 from tui_symmetry.runner import SyncRunner
 from tui_symmetry.settings import SPEEDS
@@ -202,3 +204,27 @@ def test_a_live_change_is_named_with_the_step_its_snapshot_says():
     # lr 0.2 → 0.5 → 0.2 and a picture from before both: same config, an older change.
     sent = controller.expect_live("lr → 0.2", runner.config.replace(lr=0.2))
     assert controller.observe(older) is None and controller.live_pending
+
+
+class RunKeysHost(RunKeyActions):
+    """The least a screen needs to use the shared run keys: a controller, a way to say."""
+
+    def __init__(self, controller: RunController) -> None:
+        self.controller = controller
+        self.after: list[Notice | None] = []
+
+    def _after_command(self, notice: Notice | None = None) -> None:
+        self.after.append(notice)
+
+
+def test_the_run_keys_ask_the_controller_and_show_what_it_says():
+    runner = FakeRunner(steps_per_poll=2)
+    host = RunKeysHost(RunController(runner, autoplay=False, speed=10.0))
+    host.controller.start()
+    host.action_toggle_run()
+    assert host.controller.playing and host.after == [None]
+    host.action_step(7)
+    assert not host.controller.playing and runner.last(2) == [("pause",), ("step", 7)]
+    host.action_speed(+1)
+    assert runner.last(1) == [("speed", next_speed(10.0, +1))]
+    assert host.after[-1] is not None and host.after[-1].text.startswith("speed")

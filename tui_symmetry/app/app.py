@@ -44,6 +44,7 @@ from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
 from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, SETTINGS_WIDTH, MainScreen
 from tui_symmetry.app.notices import deliver
 from tui_symmetry.app.numbers import format_significant
+from tui_symmetry.app.run_keys import RunKeyActions
 from tui_symmetry.app.screens import HelpRow, HelpScreen
 from tui_symmetry.app.share import save_config, save_export, save_screenshot
 from tui_symmetry.app.terminal import (
@@ -106,7 +107,7 @@ class RunnerAnswered(Message):
     """Posted from the runner's thread when something new is there to read."""
 
 
-class SymmetryApp(App[int]):
+class SymmetryApp(RunKeyActions, App[int]):
     """Train a tiny MLP live and watch its hidden units stay alike or split.
 
     Args:
@@ -420,18 +421,6 @@ class SymmetryApp(App[int]):
         self.main_screen.focus_setting(name)
 
     # -- actions -------------------------------------------------------------------------
-
-    def action_toggle_run(self) -> None:
-        """Play or pause training."""
-        self._after_command(self.controller.toggle())
-
-    def action_step(self, n: int) -> None:
-        """Pause, then run exactly ``n`` steps."""
-        self._after_command(self.controller.step(n))
-
-    def action_speed(self, direction: int) -> None:
-        """One step faster or slower along the speed ladder."""
-        self._after_command(self.controller.change_speed(direction))
 
     def action_reset(self) -> None:
         """Start the same run again: same settings, same seed."""

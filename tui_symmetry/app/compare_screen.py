@@ -31,6 +31,7 @@ from tui_symmetry.app.controller import Notice, RunController, RunState
 from tui_symmetry.app.main_screen import KeyFooter
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.numbers import format_fixed
+from tui_symmetry.app.run_keys import RunKeyActions
 from tui_symmetry.app.screens import HelpScreen, Modal
 from tui_symmetry.app.status import rate_words, state_text
 from tui_symmetry.app.widgets import SimilarityPanel, WeightsPanel
@@ -87,7 +88,7 @@ class PairAnswered(Message):
     """Posted from the runner's thread when a new picture of the pair is there."""
 
 
-class CompareScreen(Modal[None]):
+class CompareScreen(RunKeyActions, Modal[None]):
     """Runs A and B side by side, trained in lockstep by ``runner`` (a pair's runner).
 
     Args:
@@ -201,23 +202,11 @@ class CompareScreen(Modal[None]):
         if notice is not None:
             self.notice_line.say(notice.text, notice.severity)
 
-    # -- keys (keys.COMPARE_KEYS) ----------------------------------------------------------
+    # -- keys (keys.COMPARE_KEYS; play, step and speed: RunKeyActions) ---------------------
 
     def _after_command(self, notice: Notice | None = None) -> None:
         self._say(notice)
         self.poll()
-
-    def action_toggle_run(self) -> None:
-        """Play or pause the comparison."""
-        self._after_command(self.controller.toggle())
-
-    def action_step(self, n: int) -> None:
-        """Pause, then run exactly ``n`` steps of both runs."""
-        self._after_command(self.controller.step(n))
-
-    def action_speed(self, direction: int) -> None:
-        """One step faster or slower along the speed ladder."""
-        self._after_command(self.controller.change_speed(direction))
 
     def action_reset(self) -> None:
         """Restart both runs from step 0 (same settings, same seed)."""
