@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tui_symmetry.app.controller import (
     RunController,
     next_speed,
 )
+from tui_symmetry.app.numbers import format_significant
 from tui_symmetry.app.run_keys import RunKeyActions
 from tui_symmetry.core import Config
 from tui_symmetry.runner import SyncRunner
@@ -228,3 +230,73 @@ def test_the_run_keys_ask_the_controller_and_show_what_it_says():
     host.action_speed(+1)
     assert runner.last(1) == [("speed", next_speed(10.0, +1))]
     assert host.after[-1] is not None and host.after[-1].text.startswith("speed")
+
+
+class PermutingRunner(FakeRunner):
+    """A FakeRunner that records permutations, can be busy, and can refuse them."""
+
+    def __init__(self, config: Config = FAKE_RUN) -> None:
+        super().__init__(config)
+        self.busy = False
+        self.refuse: str | None = None
+        self.perms: list[list[int]] = []
+
+    @property
+    def pending(self) -> bool:
+        return self.busy
+
+    def permute(self, perm: Sequence[int]) -> None:
+        if self.refuse is not None:
+            raise RuntimeError(self.refuse)
+        self.perms.append([int(i) for i in perm])
+        super().permute(perm)
+
+
+def test_p_pauses_waits_for_the_runner_permutes_once_then_reports():
+    runner = PermutingRunner()
+    controller = RunController(runner, autoplay=True)
+    controller.start()
+    runner.step(20)
+    assert controller.permute() is None
+    assert not controller.playing and runner.last(1) == [("pause",)]
+    runner.busy = True  # the pause is not done yet: nothing is sent
+    assert controller.continue_permutation() is None and runner.perms == []
+    runner.busy = False
+    before = runner.latest()
+    sent = controller.continue_permutation()
+    assert sent is not None and sent.notice is None and sent.poll_again
+    (perm,) = runner.perms
+    assert sorted(perm) == list(range(FAKE_RUN.hidden)) and perm != sorted(perm)
+    after = runner.latest()
+    assert after.version != before.version
+    done = controller.continue_permutation()
+    assert done is not None and not done.poll_again and done.notice is not None
+    assert done.notice.text.startswith(f"permuted units: loss {format_significant(before.loss, 6)}")
+    assert done.notice.severity == "information" and "u1←" in done.notice.text
+    assert controller.continue_permutation() is None and len(runner.perms) == 1  # idle
+
+
+def test_every_p_has_its_own_reproducible_permutation_never_the_identity():
+    perms = []
+    for _ in range(2):  # the same run twice: the same permutations
+        runner = PermutingRunner(Config(samples=40, hidden=2, seed=7))
+        controller = RunController(runner, autoplay=False)
+        controller.start()
+        for _ in range(3):
+            controller.permute()
+            while (step := controller.continue_permutation()) is not None and step.poll_again:
+                pass
+        perms.append(runner.perms)
+    assert perms[0] == perms[1] == [[1, 0]] * 3  # H = 2: the swap is the only other one
+
+
+def test_a_refused_permutation_is_reported_and_p_goes_idle():
+    runner = PermutingRunner()
+    runner.refuse = "the training process is busy"
+    controller = RunController(runner, autoplay=False)
+    controller.start()
+    controller.permute()
+    failed = controller.continue_permutation()
+    assert failed is not None and not failed.poll_again
+    assert failed.notice == Notice("permute failed: the training process is busy", "error")
+    assert controller.continue_permutation() is None

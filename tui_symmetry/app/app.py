@@ -22,7 +22,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -43,7 +42,6 @@ from tui_symmetry.app.controls import (
 from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
 from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, SETTINGS_WIDTH, MainScreen
 from tui_symmetry.app.notices import deliver
-from tui_symmetry.app.numbers import format_significant
 from tui_symmetry.app.run_keys import RunKeyActions
 from tui_symmetry.app.screens import HelpRow, HelpScreen
 from tui_symmetry.app.share import save_config, save_export, save_screenshot
@@ -53,37 +51,12 @@ from tui_symmetry.app.terminal import (
     remove_hangup_handlers,
 )
 from tui_symmetry.app.timeline import Timeline
-from tui_symmetry.app.widgets.units import unit_name
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 from tui_symmetry.runner import ProcessRunner, Runner
 from tui_symmetry.scenarios import SCENARIOS, Scenario
 from tui_symmetry.settings import DEFAULT_FPS, PROG, VIEWS, View, command_line
-
-
-def permutation_notice(before: Snapshot, after: Snapshot, perm: np.ndarray) -> str:
-    """One line putting the loss and output before and after a permutation side by side.
-
-    Exactly equal is said as "unchanged"; otherwise the difference is printed: the
-    output sums over the units, and in a new order the last bit can round differently.
-    """
-    mapping = ", ".join(f"{unit_name(j, short=True)}←{unit_name(int(i), short=True)}"
-                        for j, i in enumerate(perm[:4]))
-    if len(perm) > 4:
-        mapping += ", …"
-    change = abs(after.loss - before.loss)
-    same = "unchanged" if change == 0 else f"differs by {format_significant(change, 2)} (rounding)"
-    text = (f"permuted units: loss {format_significant(before.loss, 6)} → "
-            f"{format_significant(after.loss, 6)} {same}")
-    if before.unit_maps is not None and after.unit_maps is not None:
-        drift = float(np.max(np.abs(after.unit_maps.output - before.unit_maps.output)))
-        moved = f"moves ≤ {format_significant(drift, 2)}"
-        text += " · output map " + ("unchanged" if drift == 0 else moved)
-    if after.step != before.step:
-        text += f" (steps {before.step:,} → {after.step:,})"
-    return f"{text} · {mapping}"
-
 
 HELP_INTRO = (
     "Units that start identical get identical gradients and stay identical, unless "
@@ -177,9 +150,6 @@ class SymmetryApp(RunKeyActions, App[int]):
         self._exiting = False
         self.timeline = Timeline()
         """The snapshots shown so far (bounded), for ``[`` and ``]``."""
-        self._permutations = 0  # seeds the next permutation: reproducible per run
-        # p in progress: True while waiting for the pause, then (before, permutation).
-        self._permuting: tuple[Snapshot, np.ndarray] | bool | None = None
         self._main_screen = MainScreen(runner.config, show_rate=show_rates,
                                        numbers_interval=numbers_interval, clock=clock)
         self._main_screen.present = present
@@ -246,8 +216,11 @@ class SymmetryApp(RunKeyActions, App[int]):
                 self.main_screen.show(snapshot)
         self._show_caption()
         self._show_status()
-        if self._permuting is not None:
-            self._continue_permutation()
+        step = self.controller.continue_permutation()
+        if step is not None:
+            self.tell(step.notice)
+            if step.poll_again:
+                self._poll()
 
     def _show_caption(self) -> None:
         """Redraw the caption when the scene paused itself or played on."""
@@ -450,46 +423,8 @@ class SymmetryApp(RunKeyActions, App[int]):
         self.main_screen.select_unit(delta)
 
     def action_permute(self) -> None:
-        """Relabel the hidden units at random: the network computes the same function.
-
-        Pauses first, so the loss before and after are of the same step; the notice
-        puts them side by side once the permuted snapshot has arrived.
-        """
-        self._go_live()
-        if self.controller.playing:
-            self.controller.pause()
-        self._permuting = True  # waiting for the pause to take effect
-        self._poll()
-
-    def _continue_permutation(self) -> None:
-        """The steps of ``p`` that wait on the runner: permute once paused, then report."""
-        if self.runner.pending:
-            return
-        state = self._permuting
-        if state is True:
-            before = self.runner.latest()
-            hidden = int(before.params.b1.shape[0])
-            rng = np.random.default_rng([before.config.seed, self._permutations])
-            self._permutations += 1
-            perm = rng.permutation(hidden)
-            if hidden > 1:
-                while np.array_equal(perm, np.arange(hidden)):
-                    perm = rng.permutation(hidden)
-            self._permuting = (before, perm)
-            try:
-                self.runner.permute(perm)
-            except Exception as error:  # report, never crash: the run goes on
-                self._permuting = None
-                self.tell(Notice(f"permute failed: {error}", "error"))
-                return
-            self._poll()
-        elif isinstance(state, tuple):
-            before, perm = state
-            after = self.runner.latest()
-            if after.version == before.version:
-                return
-            self._permuting = None
-            self.tell(Notice(permutation_notice(before, after, perm)))
+        """Relabel the units (p): the controller pauses, permutes and reports."""
+        self._after_command(self.controller.permute())
 
     def compare_with(self, name: str, value: Any) -> None:
         """Open A (the current settings) and B (``name`` → ``value``) side by side.

@@ -28,13 +28,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.experiments.lockstep import PairConfig, PairSnapshot
 from tui_symmetry.runner.protocol import Runner
 from tui_symmetry.settings import SPEEDS, format_speed
+
+if TYPE_CHECKING:
+    from tui_symmetry.app.permutation import Permutation, PermutationStep
 
 MAX_RESTARTS = 3
 RESTART_WINDOW_S = 10.0
@@ -112,6 +115,10 @@ class RunController:
         # A live change sent and not yet seen in a snapshot: its words, the config that
         # has it and the step on screen when it was sent (see expect_live).
         self._live: tuple[str, Config, int] | None = None
+        # Imported here: permutation.py builds this module's Notices.
+        from tui_symmetry.app.permutation import Permutation
+
+        self._permutation: Permutation = Permutation()
 
     # -- state ---------------------------------------------------------------------------
 
@@ -345,6 +352,19 @@ class RunController:
         if self._diverged:
             return Notice("diverged: press r to reset", "warning")
         return None
+
+    def permute(self) -> None:
+        """``p``: pause (a relabelling is compared at one step), then permute once paused.
+
+        :meth:`continue_permutation` takes the steps that wait on the runner.
+        """
+        if self._playing:
+            self.pause()
+        self._permutation.request()
+
+    def continue_permutation(self) -> PermutationStep | None:
+        """The next step of ``p`` if the runner is ready for it (see app/permutation.py)."""
+        return self._permutation.advance(self.runner)
 
     def _send_state(self) -> None:
         """Tell the runner the speed and whether to play (a fresh child knows neither)."""

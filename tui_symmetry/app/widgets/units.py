@@ -48,7 +48,7 @@ from textual.events import Resize
 from textual.timer import Timer
 from textual.widget import Widget
 
-from tui_symmetry.app.numbers import format_compact, format_fit, format_scale
+from tui_symmetry.app.numbers import format_compact, format_fit, format_scale, unit_name
 from tui_symmetry.app.widgets._heatmap import longest_fitting, merged_segments
 from tui_symmetry.app.widgets._lines import (
     LinePanel,
@@ -119,11 +119,6 @@ AXIS_GLYPH = "┈"
 
 _BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]])
 """The bit of each dot of a braille cell (4 rows × 2 columns), from U+2800."""
-
-
-def unit_name(unit: int, short: bool = False) -> str:
-    """How the units view names hidden unit ``unit`` (0-based): ``unit 1`` … ``unit H``."""
-    return f"u{unit + 1}" if short else f"unit {unit + 1}"
 
 
 def _dim(color: str, factor: float) -> str:
