@@ -47,10 +47,11 @@ from textual.widgets._toast import Toast
 from tui_symmetry.app import keys
 from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.app.controller import Notice
-from tui_symmetry.app.controls import NumberInput, SettingSelect, nudge
+from tui_symmetry.app.controls import NumberInput, SettingSelect
 from tui_symmetry.app.main_screen import MIN_SIZE, SETTINGS_WIDTH
 from tui_symmetry.app.screens import HelpScreen
 from tui_symmetry.app.status import format_status
+from tui_symmetry.app.values import nudge
 from tui_symmetry.core import Config, Trainer
 from tui_symmetry.core.config import FIELD_BY_NAME
 from tui_symmetry.runner import ProcessRunner, SyncRunner

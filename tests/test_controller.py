@@ -20,6 +20,7 @@ from tui_symmetry.app.controller import (
 from tui_symmetry.app.numbers import format_significant
 from tui_symmetry.app.run_keys import RunKeyActions
 from tui_symmetry.core import Config
+from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED
 from tui_symmetry.runner import SyncRunner
 from tui_symmetry.settings import SPEEDS
 
@@ -300,3 +301,51 @@ def test_a_refused_permutation_is_reported_and_p_goes_idle():
     assert failed is not None and not failed.poll_again
     assert failed.notice == Notice("permute failed: the training process is busy", "error")
     assert controller.continue_permutation() is None
+
+
+def test_a_setting_is_refused_kept_applied_live_or_reset():
+    runner = FakeRunner()
+    controller = RunController(runner, autoplay=False)
+    controller.start()
+    started = list(runner.commands)
+    refused = controller.request_setting("hidden", 0)
+    assert not refused.changed and refused.notice is not None
+    assert refused.notice.severity == "error" and refused.notice.text.startswith("not applied: ")
+    same = controller.request_setting("hidden", FAKE_RUN.hidden)
+    assert (same.changed, same.notice) == (False, None)
+    assert runner.commands == started  # neither reached the runner
+    live = controller.request_setting("lr", 0.5)
+    assert (live.changed, live.live, live.notice) == (True, True, Notice("lr → 0.5 (live)"))
+    assert runner.config.lr == 0.5 and controller.live_pending
+    assert runner.commands == started  # live: no reset
+    reset = controller.request_setting("init", "xavier")
+    assert (reset.changed, reset.live) == (True, False)
+    assert reset.notice == Notice("reset: init → xavier")
+    assert runner.config.init == "xavier" and runner.last(1) == [("reset", FAKE_RUN.seed)]
+
+
+def test_cycle_and_nudge_values_and_the_ladders_end():
+    runner = FakeRunner(FAKE_RUN.replace(lr=0.1, dropout=0.0))
+    controller = RunController(runner, autoplay=False)
+    assert controller.nudge("lr", +1) == 0.2
+    assert controller.nudge("lr", -1) == 0.05
+    assert controller.nudge("dropout", -1) == Notice("dropout is at its lowest step: 0",
+                                                     "warning")
+    choices = FIELD_BY_NAME["init"].choices
+    here = choices.index(FAKE_RUN.init)
+    assert controller.cycled("init", +1) == choices[(here + 1) % len(choices)]
+    assert controller.cycled("init", -1) == choices[here - 1]
+
+
+def test_restart_and_new_seed_reset_and_say_so():
+    runner = FakeRunner(FAKE_RUN.replace(seed=MAX_SEED))
+    controller = RunController(runner, autoplay=False)
+    controller.start()
+    runner.step(5)
+    assert controller.restart() == Notice(f"reset: same settings, seed {MAX_SEED}")
+    assert runner.last(1) == [("reset", MAX_SEED)] and runner.latest().step == 0
+    assert controller.new_seed() == Notice("reset: seed → 0")  # wraps past the largest
+    assert runner.last(1) == [("reset", 0)] and runner.config.seed == 0
+    assert controller.new_seed() == Notice("reset: seed → 1")
+    assert runner.config == FAKE_RUN.replace(seed=1)
+

@@ -36,7 +36,6 @@ from tui_symmetry.app.controls import (
     NumberInput,
     SettingRequested,
     format_value,
-    nudge,
     short_name,
 )
 from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
@@ -44,14 +43,14 @@ from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, SETTINGS_WIDTH, MainS
 from tui_symmetry.app.notices import deliver
 from tui_symmetry.app.run_keys import RunKeyActions
 from tui_symmetry.app.screens import HelpRow, HelpScreen
-from tui_symmetry.app.share import save_config, save_export, save_screenshot
+from tui_symmetry.app.share import export_notice, save_config, save_screenshot
 from tui_symmetry.app.terminal import (
     hangup_safe_driver,
     install_hangup_handlers,
     remove_hangup_handlers,
 )
 from tui_symmetry.app.timeline import Timeline
-from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
+from tui_symmetry.core.config import Config, ConfigError
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 from tui_symmetry.runner import ProcessRunner, Runner
@@ -246,13 +245,17 @@ class SymmetryApp(RunKeyActions, App[int]):
         self.main_screen.show_status(shown, controller.state, controller.speed,
                                      controller.stalled_for())
 
-    def _after_command(self, notice: Notice | None = None) -> None:
-        """Say what a command did and show its effect now.
+    def _after_command(self, notice: Notice | None = None, *,
+                       sync: Config | None = None) -> None:
+        """Say what a command did and show its effect now (``sync``: the run's new
+        settings, for the controls).
 
         A SyncRunner has already done the work, so one poll shows it.  A ProcessRunner
         answers from its child a few ms later and its listener polls again at once.
         Every command returns from the timeline to the live run.
         """
+        if sync is not None:
+            self.main_screen.sync_settings(sync)
         self._go_live()
         self.tell(notice)
         self._poll()
@@ -285,34 +288,18 @@ class SymmetryApp(RunKeyActions, App[int]):
         return self.runner.config
 
     def request_setting(self, name: str, value: Any) -> bool:
-        """Set one field: validated, then applied live or by a reset; True if it changed.
-
-        A bad value gives a one-line error notice and changes nothing.
-        """
-        spec = FIELD_BY_NAME[name]
-        old = self.runner.config
-        try:
-            new = old.replace(**{name: value})
-        except ConfigError as error:
-            self.tell(Notice(f"not applied: {error}", "error"))
-            self.main_screen.sync_settings(old)
-            return False
-        new_value = getattr(new, name)
-        if new_value == getattr(old, name):
-            self.main_screen.sync_settings(old)
-            return False
-        shown = format_value(new_value)
-        if spec.live:
-            self.runner.apply_live(**{name: new_value})
+        """Set one field, live or by a reset (the controller decides); True if it changed."""
+        outcome = self.controller.request_setting(name, value)
+        if not outcome.changed:
+            self.tell(outcome.notice)  # a refusal is said before the controls are reset
             self.main_screen.sync_settings(self.runner.config)
-            sent = self.controller.expect_live(f"{short_name(name)} → {shown}",
-                                               self.runner.config)
-            self._after_command()  # a runner that applied it at once names its step now
+        elif outcome.live:
+            self._after_command(sync=self.runner.config)  # an applied change names its step
             if self.controller.live_pending:
-                self.tell(sent)  # the step follows with the snapshot that has it
+                self.tell(outcome.notice)  # the step follows with the snapshot that has it
         else:
-            self._reset(new, f"reset: {short_name(name)} → {shown}")
-        return True
+            self._after_command(outcome.notice, sync=self.runner.config)
+        return outcome.changed
 
     # -- the lecture -----------------------------------------------------------------------
 
@@ -380,11 +367,6 @@ class SymmetryApp(RunKeyActions, App[int]):
             self.save_dir, self.runner.config, self.snapshot.step, self.scene,
             self.main_screen.view, lambda title: self.export_screenshot(title=title)))
 
-    def _reset(self, config: Config, message: str) -> None:
-        self.controller.reset(config)
-        self.main_screen.sync_settings(config)
-        self._after_command(Notice(message))
-
     @on(SettingRequested)
     def _setting_requested(self, event: SettingRequested) -> None:
         self.request_setting(event.name, event.value)
@@ -397,14 +379,11 @@ class SymmetryApp(RunKeyActions, App[int]):
 
     def action_reset(self) -> None:
         """Start the same run again: same settings, same seed."""
-        config = self.runner.config
-        self._reset(config, f"reset: same settings, seed {config.seed}")
+        self._after_command(self.controller.restart(), sync=self.runner.config)
 
     def action_new_seed(self) -> None:
         """Start again with the next seed (new data, new initial weights)."""
-        config = self.runner.config
-        seed = (config.seed + 1) % (MAX_SEED + 1)
-        self._reset(config.replace(seed=seed), f"reset: seed → {seed}")
+        self._after_command(self.controller.new_seed(), sync=self.runner.config)
 
     def action_toggle_order(self) -> None:
         """Similarity matrix in unit order or grouped by similarity."""
@@ -469,20 +448,15 @@ class SymmetryApp(RunKeyActions, App[int]):
 
     def action_cycle(self, name: str, direction: int) -> None:
         """Next (or previous) choice of a choice setting; resets the network."""
-        spec = FIELD_BY_NAME[name]
-        self.request_setting(name, nudge(spec, getattr(self.runner.config, name), direction))
+        self.request_setting(name, self.controller.cycled(name, direction))
 
     def action_nudge(self, name: str, direction: int) -> None:
         """One step up or down for a numeric setting (1-2-5 steps for rates)."""
-        spec = FIELD_BY_NAME[name]
-        current = getattr(self.runner.config, name)
-        new = nudge(spec, current, direction)
-        if new == current:
-            edge = "highest" if direction > 0 else "lowest"
-            self.tell(Notice(f"{short_name(name)} is at its {edge} step: "
-                             f"{format_value(current)}", "warning"))
-            return
-        self.request_setting(name, new)
+        value = self.controller.nudge(name, direction)
+        if isinstance(value, Notice):
+            self.tell(value)
+        else:
+            self.request_setting(name, value)
 
     def action_view(self, view: View) -> None:
         """Show all panels (wide terminals; small ones fall back to units) or one view."""
@@ -511,11 +485,7 @@ class SymmetryApp(RunKeyActions, App[int]):
 
     @work(thread=True, group="export")  # not exclusive: every press gets its file
     def _export(self) -> None:
-        try:
-            notice = save_export(self.save_dir, self.runner.export(), self.scene)
-        except Exception as error:  # report, never crash: the run goes on
-            notice = Notice(f"export failed: {error}", "error")
-        self.tell(notice)
+        self.tell(export_notice(self.save_dir, self.runner.export, self.scene))
 
     # -- help and palette ----------------------------------------------------------------
 

@@ -25,10 +25,11 @@ from textual.markup import escape
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from tui_symmetry.app.controls import LABELS, NUMBER_CHARACTERS, format_value
+from tui_symmetry.app.controls import LABELS, NUMBER_CHARACTERS
 from tui_symmetry.app.keys import Key
 from tui_symmetry.app.paging import move_page
 from tui_symmetry.app.screens import Modal
+from tui_symmetry.app.values import format_value
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, ConfigError
 
 if TYPE_CHECKING:

@@ -28,9 +28,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from tui_symmetry.core.config import Config
+from tui_symmetry.app.values import format_value, nudge, short_name
+from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.experiments.lockstep import PairConfig, PairSnapshot
 from tui_symmetry.runner.protocol import Runner
@@ -57,6 +58,19 @@ class Notice:
 
     text: str
     severity: Severity = "information"
+
+
+@dataclass(frozen=True)
+class SettingOutcome:
+    """What asking for one setting came to: whether the run changed, and how to say it.
+
+    ``live``: applied to the running network; its notice is said only if the snapshot
+    that names the step it applied at has not come yet (:attr:`RunController.live_pending`).
+    """
+
+    changed: bool
+    notice: Notice | None
+    live: bool = False
 
 
 def next_speed(speed: float | None, direction: int) -> float | None:
@@ -257,6 +271,53 @@ class RunController:
             # A run that diverged plays on; a scene's run holds at its point again.
             self._playing = True
             self.runner.play(until=self._hold_at())
+
+    # -- settings ------------------------------------------------------------------------
+
+    def request_setting(self, name: str, value: Any) -> SettingOutcome:
+        """Set one field: refused (a bad value), kept (the same), live, or by a reset."""
+        old = self.runner.config
+        assert isinstance(old, Config)  # the run's controller: one network
+        try:
+            new = old.replace(**{name: value})
+        except ConfigError as error:
+            return SettingOutcome(False, Notice(f"not applied: {error}", "error"))
+        new_value = getattr(new, name)
+        if new_value == getattr(old, name):
+            return SettingOutcome(False, None)
+        words = f"{short_name(name)} → {format_value(new_value)}"
+        if FIELD_BY_NAME[name].live:
+            self.runner.apply_live(**{name: new_value})
+            return SettingOutcome(True, self.expect_live(words, self.runner.config), live=True)
+        self.reset(new)
+        return SettingOutcome(True, Notice(f"reset: {words}"))
+
+    def cycled(self, name: str, direction: int) -> Any:
+        """The next (``direction`` > 0) or previous choice of choice setting ``name``."""
+        return nudge(FIELD_BY_NAME[name], getattr(self.runner.config, name), direction)
+
+    def nudge(self, name: str, direction: int) -> Any:
+        """Numeric setting ``name`` one step up or down; a warning Notice at the ladder's end."""
+        current = getattr(self.runner.config, name)
+        new = nudge(FIELD_BY_NAME[name], current, direction)
+        if new == current:
+            edge = "highest" if direction > 0 else "lowest"
+            return Notice(f"{short_name(name)} is at its {edge} step: {format_value(current)}",
+                          "warning")
+        return new
+
+    def restart(self) -> Notice:
+        """``r``: the same run again from step 0, same settings, same seed."""
+        config = self.runner.config
+        self.reset(config)
+        return Notice(f"reset: same settings, seed {config.seed}")
+
+    def new_seed(self) -> Notice:
+        """``n``: start again with the next seed (new data, new initial weights)."""
+        config = self.runner.config
+        seed = (config.seed + 1) % (MAX_SEED + 1)
+        self.reset(config.replace(seed=seed))
+        return Notice(f"reset: seed → {seed}")
 
     def expect_live(self, words: str, config: Config) -> Notice:
         """A live change was sent (``lr → 0.5``), leading to ``config``: its notice now;
