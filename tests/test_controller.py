@@ -22,6 +22,7 @@ from tui_symmetry.app.run_keys import RunKeyActions
 from tui_symmetry.core import Config
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED
 from tui_symmetry.runner import SyncRunner
+from tui_symmetry.scenarios import SCENARIOS, scene_label
 from tui_symmetry.settings import SPEEDS
 
 SMALL = FAKE_RUN
@@ -349,3 +350,32 @@ def test_restart_and_new_seed_reset_and_say_so():
     assert controller.new_seed() == Notice("reset: seed → 1")
     assert runner.config == FAKE_RUN.replace(seed=1)
 
+
+def test_opening_a_scene_sets_its_pause_point_and_speed_then_resets_and_plays():
+    first, second = list(SCENARIOS.values())[:2]
+    runner = FakeRunner()
+    controller = RunController(runner, autoplay=False, scene=first)
+    assert controller.scene is first and controller.pause_at == first.pause_at
+    controller.start()
+    notice = controller.open_scene(second)
+    assert notice == Notice(f"scene 2/{len(SCENARIOS)} · {second.name}: {second.title}")
+    assert controller.scene is second and controller.pause_at == second.pause_at
+    assert controller.speed == second.speed and controller.playing
+    assert runner.config == second.config
+    assert runner.last(3) == [("speed", second.speed), ("reset", second.config.seed),
+                              ("play", second.pause_at)]
+
+
+def test_the_neighbour_scene_or_a_warning_at_either_end_of_the_lecture():
+    names = list(SCENARIOS)
+    controller = RunController(FakeRunner(), autoplay=False)
+    assert controller.neighbour_scene(+1) == (SCENARIOS[names[0]], None)  # no scene yet
+    assert controller.neighbour_scene(-1) == (SCENARIOS[names[0]], None)
+    controller.open_scene(SCENARIOS[names[0]])
+    assert controller.neighbour_scene(-1) == (None, Notice("this is the first scene",
+                                                           "warning"))
+    assert controller.neighbour_scene(+1) == (SCENARIOS[names[1]], None)
+    controller.open_scene(SCENARIOS[names[-1]])
+    assert controller.neighbour_scene(+1) == (None, Notice("this is the last scene", "warning"))
+    assert controller.neighbour_scene(-1) == (SCENARIOS[names[-2]], None)
+    assert scene_label(SCENARIOS[names[-1]]) == f"{len(names)}/{len(names)} · {names[-1]}"

@@ -19,13 +19,13 @@ from textual.widgets import OptionList
 from tui_symmetry import cli
 from tui_symmetry.app import keys
 from tui_symmetry.app.controller import RunController
-from tui_symmetry.app.lecture import SCENE_NAMES, ScenePicker
+from tui_symmetry.app.lecture import ScenePicker
 from tui_symmetry.app.screenshots import README_SCENES
 from tui_symmetry.app.share import write_config
 from tui_symmetry.cli import errors, parsing
 from tui_symmetry.core import Config
 from tui_symmetry.runner import SyncRunner
-from tui_symmetry.scenarios import SCENARIOS, get_scenario, listing
+from tui_symmetry.scenarios import SCENARIOS, SCENE_NAMES, get_scenario, listing
 from tui_symmetry.settings import DEFAULT_FPS, command_line
 
 NAMES = list(SCENARIOS)

@@ -38,7 +38,7 @@ from tui_symmetry.app.controls import (
     format_value,
     short_name,
 )
-from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
+from tui_symmetry.app.lecture import ScenePicker
 from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, SETTINGS_WIDTH, MainScreen
 from tui_symmetry.app.notices import deliver
 from tui_symmetry.app.run_keys import RunKeyActions
@@ -142,7 +142,8 @@ class SymmetryApp(RunKeyActions, App[int]):
         self.runner: Runner = runner
         self.clock = clock
         """Monotonic seconds for the controllers and the screen (tests pass a fake one)."""
-        self.controller = RunController(runner, autoplay=autoplay, speed=speed, clock=clock)
+        self.controller = RunController(runner, autoplay=autoplay, speed=speed, clock=clock,
+                                        scene=scenario)
         self.snapshot: Snapshot = runner.latest()
         """The newest snapshot shown."""
         self._shown_version = -1
@@ -154,10 +155,6 @@ class SymmetryApp(RunKeyActions, App[int]):
         self._main_screen.present = present
         self._main_screen.on_ready = self.poll_now
         self.save_dir = Path.cwd() if save_dir is None else save_dir
-        self.scene: Scenario | None = scenario
-        """The scene of the lecture on screen (None: no lecture, no caption)."""
-        if scenario is not None:
-            self.controller.set_pause_at(scenario.pause_at)
         self._main_screen.set_reactive(MainScreen.view, view)
 
     # -- wiring --------------------------------------------------------------------------
@@ -303,29 +300,25 @@ class SymmetryApp(RunKeyActions, App[int]):
 
     # -- the lecture -----------------------------------------------------------------------
 
+    @property
+    def scene(self) -> Scenario | None:
+        """The scene of the lecture on screen (None: no lecture, no caption)."""
+        return self.controller.scene
+
     def open_scene(self, scenario: Scenario) -> None:
         """Show ``scenario``: its config from step 0, its speed, its view, its caption;
         then play."""
-        controller = self.controller
-        self.scene = scenario
-        controller.set_pause_at(scenario.pause_at)
-        if scenario.speed is not None:
-            controller.set_speed(scenario.speed)
-        controller.reset(scenario.config)
-        controller.play()
-        self.main_screen.sync_settings(scenario.config)
-        self.main_screen.view = scenario.view  # type: ignore[assignment]
-        self.main_screen.show_scene(scenario)
-        self._after_command(Notice(f"scene {scene_label(scenario)}: {scenario.title}"))
+        notice = self.controller.open_scene(scenario)
+        self.main_screen.open_scene(scenario)
+        self._after_command(notice)
 
     def action_scene(self, direction: int) -> None:
         """Next (``direction`` > 0) or previous scene of the lecture."""
-        scenario = neighbour(self.scene, direction)
+        scenario, notice = self.controller.neighbour_scene(direction)
         if scenario is None:
-            edge = "last" if direction > 0 else "first"
-            self.tell(Notice(f"this is the {edge} scene", "warning"))
-            return
-        self.open_scene(scenario)
+            self.tell(notice)
+        else:
+            self.open_scene(scenario)
 
     def action_pick_scene(self) -> None:
         """Choose a scene from the list of the lecture's scenes."""

@@ -35,6 +35,7 @@ from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigErro
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.experiments.lockstep import PairConfig, PairSnapshot
 from tui_symmetry.runner.protocol import Runner
+from tui_symmetry.scenarios import Scenario, neighbour, scene_label
 from tui_symmetry.settings import SPEEDS, format_speed
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ class RunController:
         speed: the speed cap in steps per second (None: full speed).
         clock: seconds, monotonic; injected so the restart window is testable.
         recover_hint: what the divergence notice offers, in the keys of the screen.
+        scene: the scene of the lecture the run is (it pauses itself at its point).
     """
 
     def __init__(
@@ -110,6 +112,7 @@ class RunController:
         speed: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         recover_hint: str = "- lowers lr, r resets",
+        scene: Scenario | None = None,
     ) -> None:
         self.runner = runner
         self.recover_hint = recover_hint
@@ -133,6 +136,10 @@ class RunController:
         from tui_symmetry.app.permutation import Permutation
 
         self._permutation: Permutation = Permutation()
+        self.scene = scene
+        """The scene of the lecture on screen (None: no lecture, no caption)."""
+        if scene is not None:
+            self.set_pause_at(scene.pause_at)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -318,6 +325,26 @@ class RunController:
         seed = (config.seed + 1) % (MAX_SEED + 1)
         self.reset(config.replace(seed=seed))
         return Notice(f"reset: seed → {seed}")
+
+    # -- the lecture -----------------------------------------------------------------------
+
+    def open_scene(self, scenario: Scenario) -> Notice:
+        """``scenario`` from step 0: its pause point, its speed (if it has one), play."""
+        self.scene = scenario
+        self.set_pause_at(scenario.pause_at)
+        if scenario.speed is not None:
+            self.set_speed(scenario.speed)
+        self.reset(scenario.config)
+        self.play()
+        return Notice(f"scene {scene_label(scenario)}: {scenario.title}")
+
+    def neighbour_scene(self, direction: int) -> tuple[Scenario | None, Notice | None]:
+        """The next (``direction`` > 0) or previous scene, or a warning past either end."""
+        scenario = neighbour(self.scene, direction)
+        if scenario is None:
+            edge = "last" if direction > 0 else "first"
+            return None, Notice(f"this is the {edge} scene", "warning")
+        return scenario, None
 
     def expect_live(self, words: str, config: Config) -> Notice:
         """A live change was sent (``lr → 0.5``), leading to ``config``: its notice now;

@@ -41,7 +41,7 @@ from textual.widgets._footer import FooterKey  # not exported; Textual is pinned
 
 from tui_symmetry.app.controller import RunState
 from tui_symmetry.app.controls import SettingsPanel
-from tui_symmetry.app.lecture import CaptionBox, CaptionPanel, scene_label
+from tui_symmetry.app.lecture import CaptionBox, CaptionPanel
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.screens import SizedScreen
 from tui_symmetry.app.status import StatusBar
@@ -51,7 +51,7 @@ from tui_symmetry.app.widgets.gradients import GradientPanel
 from tui_symmetry.app.widgets.units import UnitsGallery
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.snapshot import Snapshot
-from tui_symmetry.scenarios import Scenario
+from tui_symmetry.scenarios import Scenario, scene_label
 from tui_symmetry.settings import VIEWS, View
 
 VIEW_TITLES: dict[View, str] = {"all": "All", "weights": "Weights", "loss": "Loss",
@@ -537,6 +537,13 @@ class MainScreen(SizedScreen[None]):
             self.caption_area.border_subtitle = self.caption_panel.status
         if self.ready:
             _display(self.caption_area, not self.too_small and scenario is not None)
+
+    def open_scene(self, scenario: Scenario) -> None:
+        """A scene was opened: its settings in the controls, its view, its caption."""
+        self.sync_settings(scenario.config)
+        self.view = scenario.view  # type: ignore[assignment]
+        self.show_scene(scenario)
+
     def show_timeline(self, text: str | None) -> None:
         """Say which recorded step is on screen (None: the live run, nothing to say)."""
         label = self.timeline_label
