@@ -379,3 +379,22 @@ def test_the_neighbour_scene_or_a_warning_at_either_end_of_the_lecture():
     assert controller.neighbour_scene(+1) == (None, Notice("this is the last scene", "warning"))
     assert controller.neighbour_scene(-1) == (SCENARIOS[names[-2]], None)
     assert scene_label(SCENARIOS[names[-1]]) == f"{len(names)}/{len(names)} · {names[-1]}"
+
+
+def test_a_comparison_is_refused_or_paused_for_and_named():
+    runner = FakeRunner()
+    controller = RunController(runner, autoplay=True)
+    controller.start()
+    bad = controller.compare_request("hidden", 0)
+    assert bad.pair is None and not bad.paused and bad.refusal is not None
+    assert bad.refusal.severity == "error" and bad.refusal.text.startswith("cannot compare: ")
+    same = controller.compare_request("init", FAKE_RUN.init)
+    assert same.pair is None and same.refusal == Notice(
+        f"cannot compare: init is already {FAKE_RUN.init}", "warning")
+    assert controller.playing  # a refused comparison leaves the run as it was
+    request = controller.compare_request("lr", "0.5")
+    assert request.refusal is None and request.paused and not controller.playing
+    assert request.pair is not None and request.change == "lr → 0.5"
+    assert (request.pair.a, request.pair.b) == (FAKE_RUN, FAKE_RUN.replace(lr=0.5))
+    again = controller.compare_request("lr", 0.5)  # already paused: nothing to poll for
+    assert again.pair == request.pair and not again.paused

@@ -35,8 +35,6 @@ from tui_symmetry.app.controller import Notice, RunController, Severity
 from tui_symmetry.app.controls import (
     NumberInput,
     SettingRequested,
-    format_value,
-    short_name,
 )
 from tui_symmetry.app.lecture import ScenePicker
 from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, SETTINGS_WIDTH, MainScreen
@@ -50,9 +48,8 @@ from tui_symmetry.app.terminal import (
     remove_hangup_handlers,
 )
 from tui_symmetry.app.timeline import Timeline
-from tui_symmetry.core.config import Config, ConfigError
+from tui_symmetry.core.config import Config
 from tui_symmetry.core.snapshot import Snapshot
-from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 from tui_symmetry.runner import ProcessRunner, Runner
 from tui_symmetry.scenarios import SCENARIOS, Scenario
 from tui_symmetry.settings import DEFAULT_FPS, PROG, VIEWS, View, command_line
@@ -401,32 +398,20 @@ class SymmetryApp(RunKeyActions, App[int]):
     def compare_with(self, name: str, value: Any) -> None:
         """Open A (the current settings) and B (``name`` → ``value``) side by side.
 
-        A runner of the same kind as the run's trains the pair (a training process of
-        its own, or synchronously in tests), from the run's speed cap.  The run pauses
-        while they train: the two would share the CPU with it.
+        The controller decides whether it can open, and pauses the run (the two would
+        share the CPU with it); the compare screen builds its own runner.
         """
-        config = self.runner.config
-        try:
-            other = config.replace(**{name: value})
-        except ConfigError as error:
-            self.tell(Notice(f"cannot compare: {error}", "error"))
+        request = self.controller.compare_request(name, value)
+        if request.pair is None:
+            self.tell(request.refusal)
             return
-        if other == config:
-            self.tell(Notice(f"cannot compare: {short_name(name)} is already "
-                             f"{format_value(value)}", "warning"))
-            return
-        if self.controller.playing:
-            self.controller.pause()
+        if request.paused:
             self._poll()
-        change = f"{short_name(name)} → {format_value(getattr(other, name))}"
         # Imported here: the matching needs scipy.optimize, 0.3 s that the app's first
         # frame should not wait for.
-        from tui_symmetry.app.compare_screen import CompareScreen
+        from tui_symmetry.app.compare_screen import open_compare
 
-        runner = self.runner.sibling(PairConfig(config, other), Lockstep)
-        self.push_screen(CompareScreen(runner, change, fps=self.fps,
-                                       speed=self.controller.speed,
-                                       show_rate=self.show_rates, clock=self.clock))
+        self.push_screen(open_compare(self, request))
 
     def action_timeline(self, delta: int) -> None:
         """``[`` / ``]``: pause and show an earlier / later recorded state."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import on
@@ -27,7 +27,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tui_symmetry.app import keys
-from tui_symmetry.app.controller import Notice, RunController, RunState
+from tui_symmetry.app.controller import CompareRequest, Notice, RunController, RunState
 from tui_symmetry.app.main_screen import KeyFooter
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.numbers import format_fixed
@@ -37,9 +37,12 @@ from tui_symmetry.app.status import rate_words, state_text
 from tui_symmetry.app.widgets import SimilarityPanel, WeightsPanel
 from tui_symmetry.core.matching import Matching
 from tui_symmetry.experiments.compare import matching_words, verdict
-from tui_symmetry.experiments.lockstep import PairSnapshot
+from tui_symmetry.experiments.lockstep import Lockstep, PairSnapshot
 from tui_symmetry.runner import Runner
 from tui_symmetry.settings import format_speed
+
+if TYPE_CHECKING:
+    from tui_symmetry.app.app import SymmetryApp
 
 COMPARE_HELP = (
     "A is the run's settings, B the same with one option changed: both from step 0, on "
@@ -82,6 +85,18 @@ def status_text(pair: PairSnapshot, state: RunState, speed: float | None,
         rate = f"{rate_words(pair.steps_per_s, show_rate)} each"
         return f"{rate} ({cap}) · running" if cap else f"{rate} · running"
     return " · ".join(part for part in (cap, state_text(state, stalled_s)) if part)
+
+
+def open_compare(app: SymmetryApp, request: CompareRequest) -> CompareScreen:
+    """The compare screen of ``request`` (a valid one) beside ``app``'s run.
+
+    A runner of the same kind as the run's trains the pair (a training process of its
+    own, or synchronously in tests), from the run's speed cap.
+    """
+    assert request.pair is not None
+    runner = app.runner.sibling(request.pair, Lockstep)
+    return CompareScreen(runner, request.change, fps=app.fps, speed=app.controller.speed,
+                         show_rate=app.show_rates, clock=app.clock)
 
 
 class PairAnswered(Message):

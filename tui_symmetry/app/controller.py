@@ -74,6 +74,20 @@ class SettingOutcome:
     live: bool = False
 
 
+@dataclass(frozen=True)
+class CompareRequest:
+    """Whether a comparison can open: its pair and what differs, or why not.
+
+    ``paused``: the run was playing and has been paused for it (the two would share
+    the CPU with it), so there is a state to show before the comparison opens.
+    """
+
+    pair: PairConfig | None
+    change: str = ""
+    refusal: Notice | None = None
+    paused: bool = False
+
+
 def next_speed(speed: float | None, direction: int) -> float | None:
     """One step along :data:`~tui_symmetry.settings.SPEEDS` (None, full speed, is the top).
 
@@ -312,6 +326,25 @@ class RunController:
             return Notice(f"{short_name(name)} is at its {edge} step: {format_value(current)}",
                           "warning")
         return new
+
+    def compare_request(self, name: str, value: Any) -> CompareRequest:
+        """A (the run's settings) against B (``name`` → ``value``); refused when B is not
+        a valid config or is A.  A valid request pauses a playing run."""
+        config = self.runner.config
+        assert isinstance(config, Config)  # the run's controller: one network
+        try:
+            other = config.replace(**{name: value})
+        except ConfigError as error:
+            return CompareRequest(None, refusal=Notice(f"cannot compare: {error}", "error"))
+        if other == config:
+            return CompareRequest(None, refusal=Notice(
+                f"cannot compare: {short_name(name)} is already {format_value(value)}",
+                "warning"))
+        paused = self._playing
+        if paused:
+            self.pause()
+        change = f"{short_name(name)} → {format_value(getattr(other, name))}"
+        return CompareRequest(PairConfig(config, other), change, paused=paused)
 
     def restart(self) -> Notice:
         """``r``: the same run again from step 0, same settings, same seed."""
