@@ -398,3 +398,12 @@ def test_a_comparison_is_refused_or_paused_for_and_named():
     assert (request.pair.a, request.pair.b) == (FAKE_RUN, FAKE_RUN.replace(lr=0.5))
     again = controller.compare_request("lr", 0.5)  # already paused: nothing to poll for
     assert again.pair == request.pair and not again.paused
+
+
+def test_pause_if_playing_says_whether_it_paused():
+    runner = FakeRunner()
+    controller = RunController(runner, autoplay=True)
+    controller.start()
+    assert controller.pause_if_playing() and not controller.playing
+    assert runner.last(1) == [("pause",)]
+    assert not controller.pause_if_playing() and runner.last(1) == [("pause",)]

@@ -207,37 +207,17 @@ class SymmetryApp(RunKeyActions, App[int]):
             self.tell(self.controller.observe(snapshot))
             if self.timeline.live:
                 self.main_screen.show(snapshot)
-        self._show_caption()
-        self._show_status()
+        self.main_screen.show_scene_state(self.scene, self.controller.paused_at)
+        self.main_screen.show_run_status(self.snapshot, self.timeline, self.controller)
         step = self.controller.continue_permutation()
         if step is not None:
             self.tell(step.notice)
             if step.poll_again:
                 self._poll()
 
-    def _show_caption(self) -> None:
-        """Redraw the caption when the scene paused itself or played on."""
-        caption = self.main_screen.caption_panel
-        paused_at = self.controller.paused_at
-        if self.scene is not None and caption.paused_at != paused_at:
-            self.main_screen.show_scene(self.scene, paused_at)
-
     @on(RunnerAnswered)
     def _runner_answered(self) -> None:
         self._poll()
-
-    def _show_status(self) -> None:
-        controller = self.controller
-        timeline = self.timeline
-        shown = self.snapshot
-        text = None
-        if not timeline.live and timeline.position is not None:
-            shown = timeline.snapshots[timeline.position]
-            text = (f"timeline: step {shown.step:,} of {self.snapshot.step:,} — "
-                    "space returns to live")
-        self.main_screen.show_timeline(text)
-        self.main_screen.show_status(shown, controller.state, controller.speed,
-                                     controller.stalled_for())
 
     def _after_command(self, notice: Notice | None = None, *,
                        sync: Config | None = None) -> None:
@@ -250,14 +230,11 @@ class SymmetryApp(RunKeyActions, App[int]):
         """
         if sync is not None:
             self.main_screen.sync_settings(sync)
-        self._go_live()
-        self.tell(notice)
-        self._poll()
-
-    def _go_live(self) -> None:
         if not self.timeline.live:
             self.timeline.go_live()
             self.main_screen.show(self.snapshot, force=True)
+        self.tell(notice)
+        self._poll()
 
     # -- notices -------------------------------------------------------------------------
 
@@ -415,14 +392,13 @@ class SymmetryApp(RunKeyActions, App[int]):
 
     def action_timeline(self, delta: int) -> None:
         """``[`` / ``]``: pause and show an earlier / later recorded state."""
-        if self.controller.playing:
-            self.controller.pause()
+        if self.controller.pause_if_playing():
             self._poll()
         shown = self.timeline.move(delta)
         self.main_screen.show(self.snapshot if shown is None else shown, force=True)
         if shown is None and delta > 0:
             self.tell(Notice("timeline: back to the live run"))
-        self._show_status()
+        self.main_screen.show_run_status(self.snapshot, self.timeline, self.controller)
 
     def action_cycle(self, name: str, direction: int) -> None:
         """Next (or previous) choice of a choice setting; resets the network."""

@@ -246,6 +246,13 @@ class RunController:
         self._playing = False
         self.runner.pause()
 
+    def pause_if_playing(self) -> bool:
+        """Pause a playing run (``[`` looks back at a still run); True if it was playing."""
+        playing = self._playing
+        if playing:
+            self.pause()
+        return playing
+
     def step(self, n: int) -> Notice | None:
         """Pause, then run exactly ``n`` steps."""
         refused = self._refusal()
@@ -340,9 +347,7 @@ class RunController:
             return CompareRequest(None, refusal=Notice(
                 f"cannot compare: {short_name(name)} is already {format_value(value)}",
                 "warning"))
-        paused = self._playing
-        if paused:
-            self.pause()
+        paused = self.pause_if_playing()
         change = f"{short_name(name)} → {format_value(getattr(other, name))}"
         return CompareRequest(PairConfig(config, other), change, paused=paused)
 
@@ -479,8 +484,7 @@ class RunController:
 
         :meth:`continue_permutation` takes the steps that wait on the runner.
         """
-        if self._playing:
-            self.pause()
+        self.pause_if_playing()
         self._permutation.request()
 
     def continue_permutation(self) -> PermutationStep | None:

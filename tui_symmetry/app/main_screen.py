@@ -39,12 +39,13 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey  # not exported; Textual is pinned
 
-from tui_symmetry.app.controller import RunState
+from tui_symmetry.app.controller import RunController, RunState
 from tui_symmetry.app.controls import SettingsPanel
 from tui_symmetry.app.lecture import CaptionBox, CaptionPanel
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.screens import SizedScreen
-from tui_symmetry.app.status import StatusBar
+from tui_symmetry.app.status import StatusBar, timeline_text
+from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._lines import NumberGate
 from tui_symmetry.app.widgets.gradients import GradientPanel
@@ -528,6 +529,20 @@ class MainScreen(SizedScreen[None]):
         """The status line: the run's state, the speed cap, and the numbers of the
         snapshot the panels print (``snapshot`` until the screen has printed one)."""
         self.status_bar.show(self.printed or snapshot, state, speed, stalled_s)
+
+    def show_run_status(self, live: Snapshot, timeline: Timeline,
+                        controller: RunController) -> None:
+        """The status line of the state on screen (a recorded one, or ``live``, the run's
+        newest) and, off the live run, which recorded step that is."""
+        position = timeline.position
+        shown = live if position is None else timeline.snapshots[position]
+        self.show_timeline(timeline_text(timeline, live))
+        self.show_status(shown, controller.state, controller.speed, controller.stalled_for())
+
+    def show_scene_state(self, scene: Scenario | None, paused_at: int | None) -> None:
+        """Redraw the caption when the scene paused itself (at ``paused_at``) or played on."""
+        if scene is not None and self.caption_panel.paused_at != paused_at:
+            self.show_scene(scene, paused_at)
 
     def show_scene(self, scenario: Scenario | None, paused_at: int | None = None) -> None:
         """Show ``scenario``'s caption in its box (None hides the box)."""
