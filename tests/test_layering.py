@@ -140,3 +140,18 @@ def test_the_app_never_loads_the_command_line() -> None:
     command_line = ("tui_symmetry.cli", "tui_symmetry.compare", "tui_symmetry.sweep")
     assert sorted(m for m in loaded if m.split(".")[:2] in
                   [name.split(".") for name in command_line]) == []
+
+
+APP_CLASS_LIMIT = 250
+"""Lines of SymmetryApp's class (docstring and decorators included): the App is wiring;
+decisions live in the RunController, pictures in the MainScreen."""
+
+
+def test_the_app_class_stays_wiring() -> None:
+    path = CORE_DIR.parent / "app" / "app.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    [app_class] = [node for node in tree.body
+                   if isinstance(node, ast.ClassDef) and node.name == "SymmetryApp"]
+    assert app_class.end_lineno is not None
+    lines = app_class.end_lineno - app_class.lineno + 1
+    assert lines < APP_CLASS_LIMIT, f"SymmetryApp is {lines} lines: move decisions out"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Container, Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
@@ -230,13 +230,8 @@ class CompareScreen(RunKeyActions, Modal[None]):
 
     def action_help(self) -> None:
         """Show the keys of this screen."""
-        sections = keys.help_sections(self.key_name, keys.COMPARE_KEYS,
-                                      keys.COMPARE_EXTRA_HELP)
+        sections = keys.help_sections_of(self.app, keys.COMPARE_KEYS, keys.COMPARE_EXTRA_HELP)
         self.app.push_screen(HelpScreen(sections, COMPARE_HELP))
-
-    def key_name(self, key: str) -> str:
-        """How the terminal's key ``key`` is shown (as in the footer)."""
-        return self.app.get_key_display(Binding(key, ""))
 
     def action_close(self) -> None:
         """Back to the run: the comparison's training process stops."""

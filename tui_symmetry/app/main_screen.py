@@ -40,7 +40,7 @@ from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey  # not exported; Textual is pinned
 
 from tui_symmetry.app.controller import RunController, RunState
-from tui_symmetry.app.controls import SettingsPanel
+from tui_symmetry.app.controls import NumberInput, SettingsPanel
 from tui_symmetry.app.lecture import CaptionBox, CaptionPanel
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.screens import SizedScreen
@@ -477,7 +477,25 @@ class MainScreen(SizedScreen[None]):
         """The loss panel of the view on screen (the zoomed one in the loss view)."""
         return self.loss_panels["loss" if self.shown_view == "loss" else "all"]
 
-    def toggle_order(self) -> None:
+    # -- the view keys (bound on the App as ``screen.…``: only this screen gets them) ------
+
+    def action_view(self, view: View) -> None:
+        """Show all panels (wide terminals; small ones fall back to units) or one view."""
+        self.view = view
+        if view == "settings":
+            self.focus_settings()
+
+    def action_toggle_present(self) -> None:
+        """Presentation mode: no settings or footer; the view and the caption get the room."""
+        self.present = not self.present
+        self.notify("presentation mode: P or F5 leaves it" if self.present
+                    else "presentation mode off", markup=False)
+
+    def action_move_selection(self, delta: int) -> None:
+        """Select the unit ``delta`` units on (highlighted in every panel)."""
+        self.select_unit(delta)
+
+    def action_toggle_order(self) -> None:
         """Similarity matrix, gallery and gradients in unit order or by similarity."""
         self.similarity_panel.toggle_order()
         self.gallery.toggle_order()
@@ -485,9 +503,10 @@ class MainScreen(SizedScreen[None]):
         if self.snapshot is not None:
             self.similarity_panel.show(self.snapshot)
 
-    def toggle_space(self) -> None:
+    def action_toggle_space(self) -> None:
         """Similarity matrix of the weights, or of what units compute."""
         self.similarity_panel.toggle_space()
+
     def select_unit(self, delta: int) -> None:
         """Move the selection ``delta`` units and highlight that unit in every panel.
 
@@ -517,7 +536,7 @@ class MainScreen(SizedScreen[None]):
                 unit_panel.select(unit)
         self.similarity_panel.select(unit)
 
-    def toggle_log_scale(self) -> None:
+    def action_toggle_log(self) -> None:
         """Loss axis linear or logarithmic, in both loss panels."""
         for panel in self.loss_panels.values():
             panel.toggle_log_scale()
@@ -582,6 +601,12 @@ class MainScreen(SizedScreen[None]):
         if focused is None or not focused.display:
             first = self.settings_panels[0].controls[0]
             self.call_after_refresh(first.focus)
+
+    def leave_setting(self, focused: Widget | None, config: Config) -> None:
+        """Esc: what was typed in ``focused`` (a number box) and not applied is dropped:
+        it shows ``config``'s value again."""
+        if isinstance(focused, NumberInput) and focused.edited:
+            focused.show_value(getattr(config, focused.spec.name))
 
     def focus_setting(self, name: str) -> None:
         """Move the keyboard focus to the control of setting ``name`` (showing it)."""
