@@ -289,22 +289,17 @@ def rate_round(config: Config, view: str = "all"
     return app_rate, engine_rate_over(config, *window), window
 
 
-def main() -> int:
-    package = os.path.dirname(tui_symmetry.__file__)
-    compileall.compile_dir(package, quiet=1)
-    print(f"app benchmark: {COLUMNS}x{ROWS}, --fps {FPS}, default config "
-          f"(H = {', '.join(map(str, HIDDEN_SIZES))} for the rates); {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f}; bytecode compiled")
-    lines: list[str] = []
-
-    # -- launches ------------------------------------------------------------------------
+def launch_lines() -> list[str]:
+    """(1): launch to the first frame, median of LAUNCHES."""
     launches = sorted(launch_seconds() for _ in range(LAUNCHES))
     first_frame_s = statistics.median(launches)
-    lines.append(f"(1) launch to first frame:  {first_frame_s:6.2f} s      target <= "
-                 f"{TARGET_FIRST_FRAME_S} s   {verdict(first_frame_s <= TARGET_FIRST_FRAME_S)}"
-                 f"   (median of {LAUNCHES}: {', '.join(f'{t:.2f}' for t in launches)})")
+    return [f"(1) launch to first frame:  {first_frame_s:6.2f} s      target <= "
+            f"{TARGET_FIRST_FRAME_S} s   {verdict(first_frame_s <= TARGET_FIRST_FRAME_S)}"
+            f"   (median of {LAUNCHES}: {', '.join(f'{t:.2f}' for t in launches)})"]
 
-    # -- the default config: keys, bytes -------------------------------------------------
+
+def default_config_lines() -> list[str]:
+    """(2) and (3): key to screen and the bytes sent, the default config."""
     config = Config(hidden=HIDDEN_SIZES[0])
     app = PtyApp(app_command(config))
     try:
@@ -317,14 +312,17 @@ def main() -> int:
                               lambda out: top_row_has(out, b" Weights "), KEY_TRIALS)
     finally:
         app.close()
-    lines.append("(2) " + latency_line("key to screen, space (pause)          ", pause_ms))
-    lines.append("    " + latency_line("key to screen, 2 (view switch, relayout)", view_ms))
-    lines.append(f"(3) terminal output:        {bytes_per_s / 1000:6.1f} KB/s   target <= "
-                 f"{TARGET_BYTES_PER_S / 1000:.0f} KB/s   "
-                 f"{verdict(bytes_per_s <= TARGET_BYTES_PER_S)}   "
-                 f"({refresh_hz:.1f} status redraws/s)")
+    return ["(2) " + latency_line("key to screen, space (pause)          ", pause_ms),
+            "    " + latency_line("key to screen, 2 (view switch, relayout)", view_ms),
+            f"(3) terminal output:        {bytes_per_s / 1000:6.1f} KB/s   target <= "
+            f"{TARGET_BYTES_PER_S / 1000:.0f} KB/s   "
+            f"{verdict(bytes_per_s <= TARGET_BYTES_PER_S)}   "
+            f"({refresh_hz:.1f} status redraws/s)"]
 
-    # -- training rate in the app vs the bare engine ---------------------------------------
+
+def rate_lines() -> list[str]:
+    """(4): the training rate in the app against the bare engine, per size."""
+    lines = []
     for hidden in HIDDEN_SIZES:
         config = Config(hidden=hidden)
         rounds = [r for r in (rate_round(config) for _ in range(RATE_ROUNDS)) if r]
@@ -338,29 +336,39 @@ def main() -> int:
                      f"{', '.join(f'{r:.2f}' for r in ratios)})   target >= {TARGET_RATIO}   "
                      f"{verdict(ratio >= TARGET_RATIO)}   first round: app {app_rate:,.0f}"
                      f" steps/s, engine {engine:,.0f} over steps {window[0]:,}–{window[1]:,}")
+    return lines
 
-    # -- the other views ---------------------------------------------------------------------
-    for view in OTHER_VIEWS:
-        app = PtyApp(app_command(Config(hidden=HIDDEN_SIZES[0]), view))
-        try:
-            app.first_frame()
-            app.pump(WARMUP_S)
-            before = cpu_seconds(app.pid)
-            started = time.perf_counter()
-            _, _, bytes_per_s, _ = app.rate_window(RATE_WINDOW_S)
-            after, elapsed = cpu_seconds(app.pid), time.perf_counter() - started
-            pause_ms = key_latency(app, b" ", lambda out: b"paused" in out, b" ",
-                                   lambda out: b"running" in out, KEY_TRIALS // 2)
-        finally:
-            app.close()
-        worst = p95(pause_ms) if pause_ms else float("nan")
-        cores = ", ".join(f"{name} {(after[name] - before[name]) / elapsed:.2f}"
-                          for name in before if name in after)
-        lines.append(
-            f"(5) --view {view:9}: {bytes_per_s / 1000:5.1f} KB/s "
+
+def view_line(view: str) -> str:
+    """(5): one other view's bytes, key latency and busy cores."""
+    app = PtyApp(app_command(Config(hidden=HIDDEN_SIZES[0]), view))
+    try:
+        app.first_frame()
+        app.pump(WARMUP_S)
+        before = cpu_seconds(app.pid)
+        started = time.perf_counter()
+        _, _, bytes_per_s, _ = app.rate_window(RATE_WINDOW_S)
+        after, elapsed = cpu_seconds(app.pid), time.perf_counter() - started
+        pause_ms = key_latency(app, b" ", lambda out: b"paused" in out, b" ",
+                               lambda out: b"running" in out, KEY_TRIALS // 2)
+    finally:
+        app.close()
+    worst = p95(pause_ms) if pause_ms else float("nan")
+    cores = ", ".join(f"{name} {(after[name] - before[name]) / elapsed:.2f}"
+                      for name in before if name in after)
+    return (f"(5) --view {view:9}: {bytes_per_s / 1000:5.1f} KB/s "
             f"{verdict(bytes_per_s <= TARGET_BYTES_PER_S)}, space p95 {worst:5.1f} ms "
             f"{verdict(worst <= TARGET_KEY_P95_MS)}, cores busy: {cores or 'n/a'}")
 
+
+def main() -> int:
+    package = os.path.dirname(tui_symmetry.__file__)
+    compileall.compile_dir(package, quiet=1)
+    print(f"app benchmark: {COLUMNS}x{ROWS}, --fps {FPS}, default config "
+          f"(H = {', '.join(map(str, HIDDEN_SIZES))} for the rates); {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}; bytecode compiled")
+    lines = [*launch_lines(), *default_config_lines(), *rate_lines(),
+             *(view_line(view) for view in OTHER_VIEWS)]
     print()
     print("\n".join(lines))
     return 0

@@ -250,8 +250,43 @@ def instrument_grid() -> bool:
     return all_ok
 
 
-def main() -> int:
-    started = time.perf_counter()
+def measure_size(samples: int, hidden: int) -> tuple[str, bool]:
+    """One row of the table: every contender timed at one size, and whether the engine
+    kept identical units bit-exact there."""
+    trainer = Trainer(engine_config(samples, hidden))
+    engine = make_engine(trainer)
+    engine(WARMUP_STEPS)  # history stride grown: recording amortized as in a long run
+    runners: dict[str, Runner] = {"engine": engine, "loop": make_minimal_loop(trainer)}
+    torch_run = make_torch(trainer)
+    if torch_run is not None:
+        runners["torch"] = torch_run
+    chunks = {name: chunk_size(run) for name, run in runners.items()}
+    for name, run in runners.items():
+        run(chunks[name])  # warm caches and allocators of every contender alike
+    rates: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(REPETITIONS):
+        for name, run in runners.items():
+            rates[name].append(time_chunk(run, chunks[name]))
+    median = {name: statistics.median(values) for name, values in rates.items()}
+    vs_loop = statistics.median(e / b for e, b in zip(rates["engine"], rates["loop"],
+                                                      strict=True))
+    vs_torch = None
+    if "torch" in rates:
+        vs_torch = statistics.median(e / b for e, b in zip(rates["engine"], rates["torch"],
+                                                           strict=True))
+    gap = symmetric_gap(samples, hidden)
+    exact = gap == 0.0
+    row = (f"{f'N={samples} H={hidden}':>14} {fmt_rate(median['engine']):>10} "
+           f"{fmt_rate(median['loop']):>10} "
+           f"{fmt_rate(median['torch']) if vs_torch is not None else 'skipped':>10} "
+           f"{verdict(vs_loop, TARGET_VS_LOOP):>11} "
+           f"{verdict(vs_torch, TARGET_VS_TORCH):>11} "
+           f"{'yes' if exact else f'NO {gap:.1e}':>10}")
+    return row, exact
+
+
+def print_heading() -> None:
+    """What is measured, with what, and the table's header."""
     try:
         import torch
 
@@ -268,38 +303,16 @@ def main() -> int:
               f"{'eng/loop':>11} {'eng/torch':>11} {'bit-exact':>10}")
     print(header)
     print("-" * len(header))
+
+
+def main() -> int:
+    started = time.perf_counter()
+    print_heading()
     all_ok = True
     for samples, hidden in SIZES:
-        trainer = Trainer(engine_config(samples, hidden))
-        engine = make_engine(trainer)
-        engine(WARMUP_STEPS)  # history stride grown: recording amortized as in a long run
-        runners: dict[str, Runner] = {"engine": engine, "loop": make_minimal_loop(trainer)}
-        torch_run = make_torch(trainer)
-        if torch_run is not None:
-            runners["torch"] = torch_run
-        chunks = {name: chunk_size(run) for name, run in runners.items()}
-        for name, run in runners.items():
-            run(chunks[name])  # warm caches and allocators of every contender alike
-        rates: dict[str, list[float]] = {name: [] for name in runners}
-        for _ in range(REPETITIONS):
-            for name, run in runners.items():
-                rates[name].append(time_chunk(run, chunks[name]))
-        median = {name: statistics.median(values) for name, values in rates.items()}
-        vs_loop = statistics.median(e / b for e, b in zip(rates["engine"], rates["loop"],
-                                                          strict=True))
-        vs_torch = None
-        if "torch" in rates:
-            vs_torch = statistics.median(e / b for e, b in zip(rates["engine"], rates["torch"],
-                                                               strict=True))
-        gap = symmetric_gap(samples, hidden)
-        exact = gap == 0.0
+        row, exact = measure_size(samples, hidden)
         all_ok &= exact
-        print(f"{f'N={samples} H={hidden}':>14} {fmt_rate(median['engine']):>10} "
-              f"{fmt_rate(median['loop']):>10} "
-              f"{fmt_rate(median['torch']) if vs_torch is not None else 'skipped':>10} "
-              f"{verdict(vs_loop, TARGET_VS_LOOP):>11} "
-              f"{verdict(vs_torch, TARGET_VS_TORCH):>11} "
-              f"{'yes' if exact else f'NO {gap:.1e}':>10}")
+        print(row)
     print()
     print(f"targets: eng/loop >= {TARGET_VS_LOOP}x at every size while bit-exact; "
           f"eng/torch >= {TARGET_VS_TORCH}x")

@@ -25,6 +25,7 @@ from conftest import CHECKOUT, process_env, processes_in_session
 
 import tui_symmetry
 from tui_symmetry import cli
+from tui_symmetry.cli import app as cli_app
 from tui_symmetry.cli import parsing, progress
 from tui_symmetry.core.chance import symmetry_chance
 from tui_symmetry.core.config import FIELDS, Config, FieldSpec
@@ -212,7 +213,7 @@ def test_bad_command_line_is_one_line_and_an_exit_status(
     fake_app = types.ModuleType("tui_symmetry.app")
     fake_app.run_app = lambda *args, **kwargs: pytest.fail("the app must not start")  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tui_symmetry.app", fake_app)
-    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: True)
     tmp = str(config_dir)
     argv = [arg.replace("{tmp}", tmp) for arg in argv]
     code, out, err = run_main(capsys, argv)
@@ -239,7 +240,7 @@ def test_every_option_given_a_negative_number_names_its_range(
 ) -> None:
     """Every numeric option's range starts at 0 or above, so each of these is out of it."""
     monkeypatch.setitem(sys.modules, "tui_symmetry.app", None)  # the app must not start
-    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: True)
     words = [spec.flag, value] if form == "separate" else [f"{spec.flag}={value}"]
     code, out, err = run_main(capsys, [*command, *words])
     assert (code, out) == (2, "")
@@ -600,7 +601,7 @@ def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[AppCall]:
     VIEWS_ASKED.clear()
 
     _install_fake_app(monkeypatch, run_app)
-    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: True)
     return calls
 
 
@@ -657,7 +658,7 @@ def test_app_without_a_terminal_is_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _install_fake_app(monkeypatch, lambda *args, **kwargs: pytest.fail("the app started"))
-    monkeypatch.setattr(cli, "has_terminal", lambda: False)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: False)
     assert run_main(capsys, ["--hidden", "4"]) == (2, "", NO_TERMINAL_LINE)
     # A bad option is still reported as such: it is the first thing to fix.
     code, _, err = run_main(capsys, ["--hidden", "0"])
@@ -696,7 +697,7 @@ def test_has_terminal_needs_both_stdin_and_stdout(monkeypatch: pytest.MonkeyPatc
                                     (terminal, pipe, False), (None, terminal, False)]:
         monkeypatch.setattr(sys, "__stdin__", stdin)
         monkeypatch.setattr(sys, "__stdout__", stdout)
-        assert cli.has_terminal() is expected
+        assert cli_app.has_terminal() is expected
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
@@ -739,7 +740,7 @@ def test_app_that_cannot_be_imported_is_exit_1(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "tui_symmetry.app", None)  # makes the import fail
-    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: True)
     code, out, err = run_main(capsys, [])
     assert code == 1 and out == ""
     assert "cannot start the app" in assert_one_error_line(err)

@@ -26,10 +26,10 @@ import pytest
 from conftest import TEST_CONFIG, Drive, MakeApp, process_env, wait_until
 from textual.pilot import Pilot
 
-from tui_symmetry import cli, export, settings, sweep
+from tui_symmetry import cli, export, settings
 from tui_symmetry.app.controller import Notice
 from tui_symmetry.app.share import export_notice
-from tui_symmetry.cli import errors, output
+from tui_symmetry.cli import errors, output, sweep
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments import sweep as experiment
@@ -278,7 +278,7 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_1(
 def test_sweep_output_that_cannot_be_written_is_a_runtime_failure(form: list[str]) -> None:
     argv = ["--vary", "seed=0,1", "--steps", "3", "--samples", "40", *form]
     with pytest.raises(errors.RuntimeFailure) as error:
-        sweep.run_sweep_command(argv, FullStream(), io.StringIO(),
+        sweep.run(argv, FullStream(), io.StringIO(),
                                 executor_factory=lambda jobs, _: ThreadPoolExecutor(jobs))
     assert f"tui-symmetry: error: {error.value}\n" == FULL
 
@@ -418,7 +418,7 @@ def test_a_large_grid_asks_for_yes_with_its_size_and_an_estimate(
     monkeypatch.setattr(experiment, "trial_run", trial)
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(errors.UsageError) as error:
-        sweep.run_sweep_command([*grid, "--jobs", "2"], out, err, executor_factory=starting)
+        sweep.run([*grid, "--jobs", "2"], out, err, executor_factory=starting)
     message = str(error.value)
     assert message.startswith(f"the grid has {count}; about ")
     runs, steps = (1001, 10) if "1,001" in count else (2, 20_000_000)
@@ -429,7 +429,7 @@ def test_a_large_grid_asks_for_yes_with_its_size_and_an_estimate(
     assert trials == [(Config(seed=0), steps)]  # one trial, of the grid's first run
     assert (out.getvalue(), err.getvalue()) == ("", "")
     with pytest.raises(Started):  # --yes: the same grid runs
-        sweep.run_sweep_command([*grid, "--jobs", "2", "--yes"], out, err,
+        sweep.run([*grid, "--jobs", "2", "--yes"], out, err,
                                 executor_factory=starting)
 
 
@@ -438,7 +438,7 @@ def test_a_grid_below_the_limits_runs_without_asking(monkeypatch: pytest.MonkeyP
     argv = ["--vary", "seed=" + ",".join(map(str, range(sweep.CONFIRM_RUNS))), "--steps",
             str(sweep.CONFIRM_STEPS // sweep.CONFIRM_RUNS)]
     with pytest.raises(Started):
-        sweep.run_sweep_command(argv, io.StringIO(), io.StringIO(), executor_factory=starting)
+        sweep.run(argv, io.StringIO(), io.StringIO(), executor_factory=starting)
 
 
 @pytest.mark.parametrize(("seconds", "text"), [

@@ -22,6 +22,7 @@ from tui_symmetry.app.controller import RunController
 from tui_symmetry.app.lecture import ScenePicker
 from tui_symmetry.app.screenshots import README_SCENES
 from tui_symmetry.app.share import write_config
+from tui_symmetry.cli import app as cli_app
 from tui_symmetry.cli import errors, parsing
 from tui_symmetry.core import Config
 from tui_symmetry.runner import SyncRunner
@@ -159,7 +160,7 @@ def test_presentation_hides_the_settings_and_footer_and_keeps_the_status():
 def _parse(line: str):
     words = shlex.split(line)
     assert words[0] == "tui-symmetry"
-    args = cli.build_app_parser().parse_args(words[1:])
+    args = cli_app.build_app_parser().parse_args(words[1:])
     return parsing.build_config(args), parsing.app_options(args)[1]
 
 
@@ -198,7 +199,7 @@ def test_w_writes_toml_that_config_loads_and_f12_an_svg(tmp_path: Path):
         files = list(tmp_path.glob("*.toml"))
         assert [f.name for f in files] == ["tui-symmetry-sine-basis-h12-seed0.config.toml"]
         assert str(files[0]) in app.notice
-        args = cli.build_app_parser().parse_args(["--config", str(files[0])])
+        args = cli_app.build_app_parser().parse_args(["--config", str(files[0])])
         assert parsing.build_config(args) == app.config != scenario.config
         await pilot.press("f12")
         svgs = list(tmp_path.glob("*.svg"))
@@ -237,7 +238,7 @@ def test_a_bad_saved_config_is_one_line_naming_the_key(tmp_path: Path, change, n
     path, _ = write_config(tmp_path, get_scenario("sine-basis").config)
     path.write_text(path.read_text().replace(*change))
     with pytest.raises(errors.UsageError) as error:
-        parsing.build_config(cli.build_app_parser().parse_args(["--config", str(path)]))
+        parsing.build_config(cli_app.build_app_parser().parse_args(["--config", str(path)]))
     assert named in str(error.value) and "\n" not in str(error.value)
 
 
@@ -266,7 +267,7 @@ def test_cli_hands_the_scene_and_present_to_the_app(monkeypatch: pytest.MonkeyPa
         return 0
 
     monkeypatch.setattr("tui_symmetry.app.run_app", run_app)
-    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: True)
     assert cli.main(["--scenario", "l1-prunes", "--present", "--lr", "0.5"]) == 0
     scenario = get_scenario("l1-prunes")
     assert calls == [{"config": scenario.config.replace(lr=0.5), "fps": DEFAULT_FPS,
@@ -359,7 +360,7 @@ def test_present_opens_the_view_of_the_readme_picture(monkeypatch: pytest.Monkey
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr("tui_symmetry.app.run_app",
                         lambda config, **options: calls.append(options) or 0)
-    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: True)
     assert cli.main(shlex.split(command.group(1))[1:]) == 0
     picture = README_SCENES["present"]
     assert calls[0]["present"] and calls[0]["scenario"] is picture.scenario
@@ -368,7 +369,7 @@ def test_present_opens_the_view_of_the_readme_picture(monkeypatch: pytest.Monkey
 
 def test_help_promises_only_what_presenting_does():
     present = next(key for key in keys.KEYS if key.action == "screen.toggle_present")
-    for text in (present.help, cli.build_app_parser().format_help()):
+    for text in (present.help, cli_app.build_app_parser().format_help()):
         assert "big units view" not in text
 
 

@@ -24,13 +24,14 @@ import pytest
 from reference_mlp import data_loss, forward
 
 from tui_symmetry import cli
+from tui_symmetry.cli import app as cli_app
+from tui_symmetry.cli.sweep import run as run_sweep_command
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import data_key
 from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
-from tui_symmetry.sweep import run_sweep_command
 
 LN2 = math.log(2.0)
 
@@ -311,7 +312,7 @@ def fake_app(monkeypatch: pytest.MonkeyPatch) -> list[AppCall]:
     module = types.ModuleType("tui_symmetry.app")
     module.run_app = run_app  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tui_symmetry.app", module)
-    monkeypatch.setattr(cli, "has_terminal", lambda: True)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: True)
     return calls
 
 

@@ -19,7 +19,9 @@ import pytest
 from conftest import process_env
 
 from tui_symmetry import cli
+from tui_symmetry.cli import app as cli_app
 from tui_symmetry.cli import parsing
+from tui_symmetry.cli import serve as cli_serve
 from tui_symmetry.core.config import Config
 from tui_symmetry.serve import (
     WEB_DRIVER,
@@ -68,12 +70,12 @@ def test_served_app_gets_the_options_as_typed(tmp_path: Path,
     argv = ["--host", "127.0.0.2", "--port", "9000", "--scenario", "tie-collapses",
             "--config", "lecture.toml", "--epsilon", "-0", "--lr=0.05", "--fps", "10",
             "--speed", "full"]
-    words = cli.served_app_args(cli.build_serve_parser().parse_args(argv))
+    words = cli_serve.served_app_args(cli_serve.build_serve_parser().parse_args(argv))
     assert words == ["--scenario=tie-collapses", f"--config={tmp_path / 'lecture.toml'}",
                      "--epsilon=-0", "--lr=0.05", "--fps=10", "--speed=full"]
     # The served app builds from those words what serve checked.
-    served = cli.build_app_parser().parse_args(words)
-    given = cli.build_serve_parser().parse_args(argv)
+    served = cli_app.build_app_parser().parse_args(words)
+    given = cli_serve.build_serve_parser().parse_args(argv)
     assert parsing.build_config(served) == parsing.build_config(given)
     assert parsing.build_config(served) == Config().replace(
         **{**parsing.find_scenario("tie-collapses").changes(), "hidden": 4, "lr": 0.05})
@@ -154,7 +156,7 @@ def test_the_app_needs_a_terminal_unless_served(
     module = types.ModuleType("tui_symmetry.app")
     module.run_app = lambda config, **kwargs: started.append(config) or 0  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tui_symmetry.app", module)
-    monkeypatch.setattr(cli, "has_terminal", lambda: False)
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: False)
     if driver is None:
         monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
     else:

@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 
 from tui_symmetry import cli
 from tui_symmetry.app.widgets import LossPanel
+from tui_symmetry.cli.sweep import csv_text
 from tui_symmetry.core import Config, Snapshot, Trainer
 from tui_symmetry.core.config import ACTIVATIONS
 from tui_symmetry.core.lasting import LASTING_STEPS, LastingCount, lasting_changes
@@ -25,7 +26,6 @@ from tui_symmetry.core.network import ParamLayout
 from tui_symmetry.core.similarity import similarity_matrix
 from tui_symmetry.core.splits import SplitTracker
 from tui_symmetry.experiments.sweep import Run
-from tui_symmetry.sweep import csv_text
 
 
 def _theta(units: np.ndarray) -> np.ndarray:

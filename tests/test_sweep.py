@@ -18,14 +18,15 @@ from typing import Any
 import pytest
 from conftest import cpu_seconds, process_env, processes_in_session, wait_for
 
-from tui_symmetry import cli, sweep
-from tui_symmetry.cli import errors
+from tui_symmetry import cli
+from tui_symmetry.cli import errors, sweep
 from tui_symmetry.cli.errors import ExitCode
+from tui_symmetry.cli.sweep import grid, parse_vary
+from tui_symmetry.cli.sweep import run as run_sweep_command
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments import sweep as experiment
 from tui_symmetry.experiments.sweep import Run, SplitFit, fit_split_steps
-from tui_symmetry.sweep import grid, parse_vary, run_sweep_command
 
 GRID_ARGS = ["--vary", "hidden=3,4", "--vary", "epsilon=0.01,0.001", "--steps", "120",
              "--dataset", "moons", "--samples", "60"]

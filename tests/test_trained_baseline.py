@@ -15,7 +15,7 @@ import pytest
 import reference_mlp
 
 from tui_symmetry import cli
-from tui_symmetry.compare import format_comparison
+from tui_symmetry.cli.compare import format_comparison
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import STREAM_INIT, make_dataset, rng_for

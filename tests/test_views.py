@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 
 from tui_symmetry.app.status import timeline_text
 from tui_symmetry.app.timeline import Timeline, snapshot_nbytes
-from tui_symmetry.cli import build_app_parser
+from tui_symmetry.cli.app import build_app_parser
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.settings import VIEWS

@@ -166,8 +166,8 @@ def read_settings_file(path: str) -> dict[str, Any]:
     except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
         raise SettingsFileError(f"config {path}: invalid {ext[1:].upper()}: {exc}") from None
     except RecursionError:  # both parsers recurse once per level of [ or {
-        raise SettingsFileError(f"config {path}: invalid {ext[1:].upper()}: nested too deeply"
-                                ) from None
+        raise SettingsFileError(f"config {path}: invalid {ext[1:].upper()}: nested too "
+                                "deeply") from None
     if isinstance(document, dict) and isinstance(document.get("config"), dict):
         document = document["config"]
     if not isinstance(document, dict):

@@ -181,7 +181,7 @@ def side_losses(chunk: Chunk) -> str:
                       for side, trainer in zip(SIDES, chunk.trainers, strict=False))
 
 
-def run_compare_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
+def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     """``tui-symmetry compare``: parse, train both runs, report."""
     parser = build_compare_parser()
     args = parser.parse_args(_attach_side_values(parser, argv))

@@ -31,7 +31,6 @@ import io
 import json
 import math
 import os
-import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Any, TextIO
@@ -181,7 +180,7 @@ def grid(base: Config, varies: Sequence[Vary]) -> list[Run]:
         raise UsageError(str(exc)) from None
 
 
-def run_sweep_command(argv: Sequence[str], stdout: TextIO, stderr: TextIO,
+def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO,
                       executor_factory: Callable[[int, str | None], Executor] | None = None
                       ) -> int:
     """``tui-symmetry sweep``: run the grid, print the table (or JSON / CSV) and fits."""
@@ -368,14 +367,3 @@ def csv_text(runs: Sequence[Run], varied: Sequence[str]) -> str:
             row.append("" if value is None else value)
         writer.writerow(row)
     return out.getvalue()
-
-
-def main(argv: list[str] | None = None) -> int:  # pragma: no cover - a thin entry point
-    """Run the sweep command alone (``python -m tui_symmetry.sweep``)."""
-    from tui_symmetry.cli import main as cli_main
-
-    return cli_main(["sweep", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
