@@ -159,6 +159,38 @@ class FakeClock:
         self.now += seconds
 
 
+class FakeTimers:
+    """Timers on a FakeClock: ``schedule`` is a widget's injected one, and the calls it
+    holds run only when the clock has reached them and a test says ``fire_due()``."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.waiting: list[tuple[float, int, Callable[[], None]]] = []
+        self._count = 0
+
+    def schedule(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
+        """Call ``fn`` once ``delay`` seconds have passed on the clock; returns a cancel."""
+        self._count += 1
+        entry = (self.clock() + delay, self._count, fn)
+        self.waiting.append(entry)
+
+        def cancel() -> None:
+            if entry in self.waiting:
+                self.waiting.remove(entry)
+
+        return cancel
+
+    def fire_due(self) -> int:
+        """Run every call whose time has come, earliest first; how many ran."""
+        fired = 0
+        while due := sorted(entry for entry in self.waiting if entry[0] <= self.clock()):
+            entry = due[0]
+            self.waiting.remove(entry)
+            entry[2]()
+            fired += 1
+        return fired
+
+
 class PanelApp(App[None]):
     """Mounts the given widgets one above the other: a panel tested on its own."""
 

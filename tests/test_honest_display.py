@@ -216,7 +216,7 @@ def test_a_constant_unit_is_called_constant_not_weightless():
     async def body(pilot: Pilot) -> None:
         weights.show(snap)
         similarity.show(snap)
-        weights.select_unit(2)
+        weights.select(2)
         await pilot.pause()
         assert "† no weights in" in lines(weights)[0]
         assert lines(weights)[-1].startswith("▸u3") and "constant" in lines(weights)[-1]

@@ -237,8 +237,8 @@ def test_the_app_loads_no_scipy_before_its_first_frame() -> None:
 # -- structure ------------------------------------------------------------------------------
 
 MAX_FUNCTION_LINES = 60
-LONG_FUNCTIONS = {"tui_symmetry/app/widgets/weights.py: WeightsPanel._layout_lines"}
-"""The functions over the limit today: each is to be split, then dropped from here."""
+LONG_FUNCTIONS: set[str] = set()
+"""The functions over the limit (none: a long one is split, not listed here)."""
 SYMMETRY_APP_MAX_LINES = 249
 """SymmetryApp's class (docstring and decorators included) is wiring, under 250 lines:
 decisions live in the RunController, pictures in the MainScreen."""

@@ -20,9 +20,25 @@ from conftest import SMALL, FakeClock, panel_lines, run_panels, small_snapshot, 
 from textual.pilot import Pilot
 from textual.widget import Widget
 
-from tui_symmetry.app.numbers import format_compact
-from tui_symmetry.app.widgets._palette import ANSI16_NEGATIVE, ANSI16_POSITIVE
-from tui_symmetry.app.widgets.gradients import IDENTICAL_LEVEL, GradientPanel, quantize_gaps
+from tui_symmetry.app.numbers import format_compact, format_fit
+from tui_symmetry.app.widgets._lines import records_text
+from tui_symmetry.app.widgets._palette import (
+    ANSI16_NEGATIVE,
+    ANSI16_POSITIVE,
+    ColorMode,
+    StableScale,
+)
+from tui_symmetry.app.widgets.gradients import (
+    IDENTICAL_LEVEL,
+    BarPart,
+    BodyLine,
+    CopiesLegend,
+    GradientPanel,
+    GradientsView,
+    gradient_lines,
+    paint_gradients,
+    quantize_gaps,
+)
 from tui_symmetry.app.widgets.units import (
     BOUNDARY_FULL,
     BOUNDARY_GLYPH,
@@ -30,8 +46,15 @@ from tui_symmetry.app.widgets.units import (
     MIN_TILE_WIDTH,
     POINT_GLYPHS,
     SIGNED_GLYPHS,
+    GalleryLayout,
+    GalleryView,
+    LabelPart,
+    PlaneFrame,
     UnitsGallery,
     gallery_layout,
+    gallery_lines,
+    next_unit,
+    plane_frame,
     unit_name,
 )
 from tui_symmetry.core import metrics
@@ -378,9 +401,8 @@ def test_many_units_page_with_the_selection(size: tuple[int, int]):
             assert lines[-1].startswith(selected)
             position = int(np.flatnonzero(snap.order == target)[0])
             assert gallery.page == (position // layout.per_page + 1, pages)
-        # Moving along the display order crosses into the next page.
-        gallery.select(int(snap.order[layout.per_page - 1]))
-        gallery.move_selection(1)
+        # The unit after the first page's last, in the display order, is on page 2.
+        gallery.select(next_unit(snap.order, int(snap.order[layout.per_page - 1]), 1))
         assert gallery.selected_unit == int(snap.order[layout.per_page])
         assert gallery.page[0] == 2
 
@@ -434,7 +456,7 @@ def test_pictures_wait_for_the_byte_budget_and_numbers_do_not():
         clock.now += 0.05
         await shown(pilot, gallery, snaps[1])  # within the burst: drawn, and charged
         second = tiles(gallery)
-        assert second != first and gallery._tokens < 0
+        assert second != first and gallery.image_budget.wait() > 0
         clock.now += 0.05
         lines = await shown(pilot, gallery, snaps[2])  # in debt: the pictures wait...
         assert tiles(gallery) == second and gallery._shown is snaps[1]
@@ -442,7 +464,7 @@ def test_pictures_wait_for_the_byte_budget_and_numbers_do_not():
         w = snaps[2].params.W1[gallery.selected_unit]
         assert f"{w[0]:+.3f}" in lines[-1]
         # Once the budget allows it, the trailing update draws the newest pictures.
-        clock.now += -gallery._tokens / 2000.0 - 0.01
+        clock.now += gallery.image_budget.wait() - 0.01
         gallery.flush_images()  # a timer that fires early: still in debt, nothing drawn
         assert gallery._shown is snaps[1]
         clock.now += 0.02
@@ -570,6 +592,66 @@ def test_gradient_panel_with_many_units_scrolls_its_bars_to_the_selection():
     run(panel, body, size=(80, 24))
 
 
+# -- the Gradient panel's text without mounting it --------------------------------------------
+
+
+def _gradients_view(printed: Snapshot, selected: int = 0, top: int = 0,
+                    mode: ColorMode = "full") -> GradientsView:
+    """The view state of a panel whose scales have seen only ``printed``."""
+    gap = float(np.max(printed.grad_gaps))  # finite in these small runs
+    gap_scale = StableScale(floor=1e-300).update(gap) if gap > 0 else None
+    norm_scale = StableScale(floor=1e-300).update(float(np.max(printed.grad_norms)))
+    return GradientsView(selected, True, mode, top, gap_scale, norm_scale)
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_gradient_text_without_mounting_is_what_the_panel_draws(seed: int):
+    snap = snapshot(600, init="xavier", seed=seed)
+    panel = GradientPanel(text_interval=0, color_mode="full")
+    records, top = gradient_lines(snap, snap, _gradients_view(snap, 3), 100, 24)
+    text = records_text(records, paint_gradients, "full")
+    assert top == 0 and len(text) == 24 and any("▸u4" in line for line in text)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        panel.select(3)
+        await pilot.pause()
+        assert [line.rstrip() for line in panel_lines(panel)] == [
+            line.rstrip() for line in text]
+
+    run(panel, body, size=(100, 24))
+
+
+def test_gradient_bars_and_numbers_are_the_printed_snapshots():
+    printed, shown = snapshot(300, init="xavier"), snapshot(600, init="xavier")
+    records, _ = gradient_lines(shown, printed, _gradients_view(printed), 100, 24)
+    bars = {part.label: part.value for line in records if isinstance(line, BodyLine)
+            for part in [line.right] if isinstance(part, BarPart)}
+    assert bars == {unit_name(unit, short=True): format_compact(float(norm), 2)
+                    for unit, norm in enumerate(printed.grad_norms)}
+    assert bars != {unit_name(unit, short=True): format_compact(float(norm), 2)
+                    for unit, norm in enumerate(shown.grad_norms)}
+
+
+def test_copies_have_no_gap_scale_and_every_pair_identical():
+    copies = snapshot(300, init="symmetric", epsilon=0.0)
+    records, _ = gradient_lines(copies, copies, _gradients_view(copies, mode="mono"), 80, 20)
+    assert isinstance(records[0], CopiesLegend)
+    text = records_text(records, paint_gradients, "mono")
+    assert "every gap is exactly 0" in text[0]
+    assert text[-1].startswith("identical gradients: 28 of 28 pairs")
+
+
+def test_gradient_bars_scroll_to_keep_the_selection_in_view():
+    snap = snapshot(5, init="xavier", hidden=64)
+    last = int(snap.order[-1])
+    records, top = gradient_lines(snap, snap, _gradients_view(snap, last), 120, 14)
+    assert top > 0
+    text = records_text(records, paint_gradients, "full")
+    assert any(f"▸{unit_name(last, short=True)}" in line for line in text)
+    assert f"{top + 1}-64 of 64" in "\n".join(text)
+
+
 def test_gradient_bars_move_with_their_printed_numbers_not_every_snapshot():
     """Between text updates neither the bars nor their numbers change (a bar that
     followed every snapshot repainted every line 20 times a second), and the bar always
@@ -656,3 +738,68 @@ def test_a_gallery_made_smaller_says_its_page_at_once():
         assert gallery.rendered_lines()[-1].endswith(f"page {page}/{pages}")
 
     run(gallery, body, size=(120, 40))
+
+
+def test_next_unit_walks_an_order_and_wraps_around() -> None:
+    order = np.array([2, 0, 3, 1])
+    assert next_unit(order, 2, 1) == 0 and next_unit(order, 0, 2) == 1
+    assert next_unit(order, 1, 1) == 2  # past the end: the first again
+    assert next_unit(order, 2, -1) == 1  # before the start: the last
+    assert next_unit(order, 3, 9) == 1  # any distance
+    assert next_unit(order, 7, 1) == 0  # not in the order: from its first place
+    assert next_unit(np.array([], dtype=int), 4, 1) == 4  # nothing to walk
+
+
+# -- the gallery's lines without mounting it ---------------------------------------------------
+
+
+def _gallery_view(snap: Snapshot, selected: int, layout: GalleryLayout) -> GalleryView:
+    page = tuple(int(unit) for unit in snap.order[: layout.per_page])
+    return GalleryView(selected, page, layout, "full", (1, 1),
+                       tuple(bool(d) for d in snap.dead))
+
+
+def _frame(snap: Snapshot, view: GalleryView) -> PlaneFrame:
+    maps = snap.unit_maps
+    lo, hi = maps.activation_range  # tanh: bounded, no scale with a memory
+    return plane_frame(maps, view.layout, list(view.page_units), False, lo, hi)
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_gallery_lines_without_mounting_are_what_each_strip_draws(seed: int):
+    snap = snapshot(300, init="xavier", seed=seed)
+    gallery = UnitsGallery(text_interval=0, byte_rate=0, color_mode="full")
+
+    async def body(pilot: Pilot) -> None:
+        gallery.show(snap)
+        gallery.select(int(snap.order[2]))
+        await settle(pilot, gallery)
+        view = _gallery_view(snap, int(snap.order[2]), gallery._layout)
+        assert view.page == gallery.page
+        frame = _frame(snap, view)
+        strips = [("legend", 0, gallery._legend), ("footer", 0, gallery._footer)]
+        strips += [("column", i, column) for i, column in enumerate(gallery._columns)]
+        for role, index, strip in strips:
+            records = gallery_lines(snap, snap, frame, view, role, index, strip.size.width,
+                                    strip.size.height)
+            assert strip._keys == records, (role, index)  # the records are the cache keys
+
+    run(gallery, body)
+
+
+def test_the_gallery_labels_the_selected_tile_and_prints_the_printed_numbers():
+    printed, shown = snapshot(100, init="xavier"), snapshot(600, init="xavier")
+    layout = gallery_layout(120, 36, 8)
+    unit = int(shown.order[1])
+    view = _gallery_view(shown, unit, layout)
+    frame = _frame(shown, view)
+    labels = [line.part for index in range(layout.columns + 1)
+              for line in gallery_lines(shown, printed, frame, view, "column", index, 100, 36)
+              if isinstance(line.part, LabelPart)]
+    assert sorted(label.name for label in labels) == sorted(unit_name(u) for u in range(8))
+    assert [label.name for label in labels if label.selected] == [unit_name(unit)]
+    [footer] = gallery_lines(shown, printed, frame, view, "footer", 0, 120, 1)
+    assert footer.head == "▸" + unit_name(unit)
+    weights = " ".join(format_fit(x, 7) for x in printed.params.W1[unit].tolist())
+    assert footer.body.startswith(f"w {weights}  b ")
+    assert footer.body != gallery_lines(shown, shown, frame, view, "footer", 0, 120, 1)[0].body

@@ -2,9 +2,8 @@
 
 Snapshots come from small seeded Trainers, so every rendering is deterministic.  Tests
 read back what is drawn: heatmap lines through the Line API (``render_line(y)``), plots
-through ``SafePlot.plain_text()``.  Throttles run on a fake clock; a trailing update that
-waits for a real timer is awaited with :func:`wait_until`, whose timeout is only an
-upper bound, so a busy machine makes the test slower, never red.
+through ``SafePlot.plain_text()``.  Throttles run on a fake clock and their trailing
+updates on fake timers (``conftest.FakeTimers``): no test waits on the wall clock.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,6 +19,7 @@ from conftest import (
     RUNAWAY_RUNS,
     SMALL,
     FakeClock,
+    FakeTimers,
     runaway,
     symmetric,
     unit_line,
@@ -38,32 +36,43 @@ from conftest import small_snapshot as snapshot
 from rich.color import Color
 from textual.pilot import Pilot
 
-from tui_symmetry.app.numbers import format_compact, format_fit
+from tui_symmetry.app.numbers import format_compact, format_fit, format_fixed
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
+from tui_symmetry.app.widgets._lines import records_text
 from tui_symmetry.app.widgets._palette import (
     ANSI16_NEGATIVE,
     ANSI16_POSITIVE,
     DIVERGING_FULL,
     SEQUENTIAL_FULL,
+    ColorMode,
     StableScale,
     detect_color_mode,
     nice_ceil,
     quantize_diverging,
     quantize_sequential,
 )
+from tui_symmetry.app.widgets.similarity import MatrixLine as SimMatrixLine
+from tui_symmetry.app.widgets.similarity import (
+    SimilarityView,
+    display_grid,
+    paint_similarity,
+    similarity_lines,
+)
+from tui_symmetry.app.widgets.weights import (
+    HalfRowLine,
+    RowLine,
+    SelectedLine,
+    WeightsView,
+    paint_weights,
+    unit_vectors,
+    weights_lines,
+)
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
+from tui_symmetry.core.function_space import FunctionSpace, SpaceView
 from tui_symmetry.core.network import Params
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.core.trainer import Trainer
-
-
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Let the app run until ``condition()`` holds; fail only after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the panel did not settle"
-        await pilot.pause(0.02)
 
 
 def contrast(a: str, b: str) -> float:
@@ -177,19 +186,19 @@ def test_weights_rows_legend_and_selected_numbers():
     run(panel, body, size=(80, 24))
 
 
-def test_weights_selection_wraps():
+def test_weights_selection_marks_its_row_and_its_numbers():
     panel = WeightsPanel(text_interval=0)
 
     async def body(pilot: Pilot) -> None:
-        panel.select_unit(1)  # before any data: harmless
+        panel.select(1)  # before any data: harmless
         panel.show(xavier())
         assert lines(panel)[-1].startswith("▸u1")
-        panel.select_unit(-1)
+        panel.select(7)
         assert lines(panel)[-1].startswith("▸u8") and unit_line(panel, 7).startswith("▸")
-        panel.select_unit(1)
+        panel.select(0)
         assert lines(panel)[-1].startswith("▸u1")
-        panel.select_unit(19)
-        assert lines(panel)[-1].startswith("▸u4")
+        panel.select(19)  # past the last unit: the last one
+        assert lines(panel)[-1].startswith("▸u8")
         assert sum("▸" in line for line in lines(panel)) == 2  # its row and the numbers
 
     run(panel, body)
@@ -213,7 +222,7 @@ def test_a_unit_with_no_weights_says_so_and_shows_its_bias():
         assert row.startswith(" u3†") and row.count("·") == 3  # x0, x1 and out are 0
         assert "u4†" not in screen_text(weights)
         assert "† no weights" in lines(weights)[0]  # the legend says what † means
-        weights.select_unit(2)
+        weights.select(2)
         bottom = lines(weights)[-1]
         assert bottom.startswith("▸u3") and "no weights" in bottom and "+0.370" in bottom
         assert "dead" not in screen_text(weights) and "all 0" not in bottom
@@ -229,7 +238,7 @@ def test_a_unit_with_nothing_at_all_says_bias_0():
 
     async def body(pilot: Pilot) -> None:
         panel.show(snap)
-        panel.select_unit(5)
+        panel.select(5)
         await pilot.pause()
         assert "no weights in or out, bias 0" in lines(panel)[-1]
 
@@ -247,11 +256,11 @@ def test_weights_many_units_keep_the_selection_in_view(size: tuple[int, int]):
         panel.show(snap)
         await pilot.pause()
         assert "of 64" in lines(panel)[0]
-        panel.select_unit(-1)  # the last unit
+        panel.select(63)  # the last unit
         assert "▸u64" in screen_text(panel).split("\n", 1)[1]
         assert "-64 of 64" in lines(panel)[0]
         for unit in range(64):  # every unit on the way down, one step at a time
-            panel.select_unit(1)
+            panel.select(unit)
             text = lines(panel)
             rows = "\n".join(text[1:-1])
             assert f"▸u{unit + 1}" in rows, f"u{unit + 1} is not drawn:\n" + "\n".join(text)
@@ -269,7 +278,7 @@ def test_weights_256_units_in_a_small_panel():
         panel.show(snap)
         await pilot.pause()
         assert "u1-" in lines(panel)[0] and "of 256" in lines(panel)[0]
-        panel.select_unit(-1)
+        panel.select(255)
         text = lines(panel)
         assert "-256 of 256" in text[0]
         assert text[-1].startswith("▸u256")
@@ -333,6 +342,80 @@ def test_weights_mono_and_ansi16_carry_the_value_in_glyphs():
     run((mono, ansi), body, size=(80, 40))
 
 
+# -- the Weights panel's text without mounting it ---------------------------------------------
+
+
+def _weights_view(shown: Snapshot, selected: int = 0, top: int = 0,
+                  mode: ColorMode = "full") -> WeightsView:
+    """The view state a panel that has shown only ``shown`` draws it in."""
+    scale = StableScale().update(float(np.abs(unit_vectors(shown)).max()))
+    return WeightsView(selected=selected, scroll_top=top, scale=scale, mode=mode)
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_weights_text_without_mounting_is_what_the_panel_draws(seed: int):
+    snap = snapshot(1500, init="xavier", seed=seed)
+    panel = WeightsPanel(text_interval=0, color_mode="full")
+    records, top = weights_lines(snap, snap, _weights_view(snap, selected=2), 80, 24)
+    text = records_text(records, paint_weights, "full")
+    assert top == 0 and len(text) == 24 and text[-1].startswith("▸u3")
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        panel.select(2)
+        await pilot.pause()
+        assert [line.rstrip() for line in lines(panel)] == [line.rstrip() for line in text]
+
+    run(panel, body)
+
+
+def test_the_selected_row_prints_the_held_numbers_over_the_new_colours():
+    # The numbers change at most every text interval, the colours with every snapshot:
+    # the selected row shows the printed snapshot's values on the shown one's colours.
+    printed, shown = snapshot(200, init="xavier"), snapshot(1500, init="xavier")
+    records, _ = weights_lines(shown, printed, _weights_view(shown, selected=3), 100, 30)
+    row = next(r for r in records if isinstance(r, RowLine) and r.unit == 3 and r.labelled)
+    assert row.selected and row.numbers
+    width = max(len(number) for number in row.numbers)
+    assert row.numbers == tuple(format_fit(v, width) for v in unit_vectors(printed)[3])
+    assert row.numbers != tuple(format_fit(v, width) for v in unit_vectors(shown)[3])
+    scale = _weights_view(shown).scale
+    assert row.levels == tuple(quantize_diverging(unit_vectors(shown), scale)[3].tolist())
+    other = next(r for r in records if isinstance(r, RowLine) and r.unit == 4)
+    assert not other.selected and other.numbers == ()
+    bottom = records[-1]
+    assert isinstance(bottom, SelectedLine) and bottom.unit == 3
+    name, value = bottom.parts[-1]  # the bottom line's numbers are the printed ones too
+    assert (name, value.strip()) == ("out ", format_fit(float(printed.params.W2[0, 3]), 7))
+
+
+def test_half_rows_name_the_selected_unit_of_their_pair():
+    # 64 units in the app's 36×19 Weights panel: two units per line in full colour.
+    snap = snapshot(5, init="xavier", hidden=64)
+    for selected in (0, 9, 10):
+        records, top = weights_lines(snap, snap, _weights_view(snap, selected), 36, 19)
+        halves = [r for r in records if isinstance(r, HalfRowLine)]
+        assert halves and top == 0
+        marked = [r for r in halves if r.selected]
+        assert [r.label_unit for r in marked] == [selected]
+        others = [r.label_unit for r in halves if not r.selected]
+        assert all(unit % 2 == 0 for unit in others)  # the upper unit of each pair
+        text = records_text(records, paint_weights, "full")
+        assert sum(f"▸u{selected + 1} " in line for line in text) == 2  # row and numbers
+
+
+def test_scrolling_keeps_the_selection_in_view_and_moves_as_little_as_it_can():
+    snap = snapshot(5, init="xavier", hidden=64)
+    records, top = weights_lines(snap, snap, _weights_view(snap, 63, 0, "mono"), 36, 19)
+    text = records_text(records, paint_weights, "mono")
+    assert top > 0 and f"u{top + 1}-64 of 64" in text[0]
+    assert any(line.startswith("▸u64") for line in text[1:-1])
+    # One unit up stays in the window; the first unit brings it back to the top.
+    assert weights_lines(snap, snap, _weights_view(snap, 62, top, "mono"), 36, 19)[1] == top
+    records, first = weights_lines(snap, snap, _weights_view(snap, 0, top, "mono"), 36, 19)
+    assert first == 0 and "u1-" in records_text(records, paint_weights, "mono")[0]
+
+
 def test_no_color_env_selects_mono(monkeypatch: pytest.MonkeyPatch):
     panel = WeightsPanel()
     monkeypatch.setenv("NO_COLOR", "1")
@@ -351,6 +434,56 @@ def matrix_styles(panel: SimilarityPanel) -> set:
         for seg in panel.render_line(y)
         if "▀" in seg.text
     }
+
+
+# -- the Similarity panel's text without mounting it -------------------------------------------
+
+
+def _similarity_view(selected: int | None = None, space: str = "weights",
+                     mode: ColorMode = "full") -> SimilarityView:
+    return SimilarityView(selected=selected, by_similarity=True, space=space, mode=mode)
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_similarity_text_without_mounting_is_what_the_panel_draws(seed: int):
+    snap = snapshot(1500, init="xavier", seed=seed)
+    panel = SimilarityPanel(text_interval=0, color_mode="full")
+    records = similarity_lines(snap, snap, SpaceView.of_weights, _similarity_view(2), 80, 24)
+    text = records_text(records, paint_similarity, "full")
+    assert len(text) == 24 and any(line.startswith("▸u3") for line in text)
+
+    async def body(pilot: Pilot) -> None:
+        panel.show(snap)
+        panel.select(2)
+        await pilot.pause()
+        assert [line.rstrip() for line in lines(panel)] == [line.rstrip() for line in text]
+
+    run(panel, body)
+
+
+def test_similarity_numbers_come_from_the_printed_snapshot_the_matrix_from_the_shown():
+    printed, shown = symmetric(), xavier()
+    records = similarity_lines(shown, printed, SpaceView.of_weights, _similarity_view(),
+                               60, 30)
+    text = records_text(records, paint_similarity, "full")
+    assert "distinct units 1 / 8" in "\n".join(text)  # the copies: the printed numbers
+    assert f"distinct units {shown.distinct_units} / 8" not in "\n".join(text)
+    order = np.asarray(shown.order)
+    grid = display_grid(shown, SpaceView.of_weights(shown), order, 1)
+    tops = {r.top for r in records if isinstance(r, SimMatrixLine)}
+    assert tops == {tuple(row) for row in grid.tolist()}  # every row of the shown matrix
+    assert grid.min() < grid.max()  # the shown units differ: not the copies' matrix
+
+
+def test_function_space_is_named_and_measured_in_what_units_compute():
+    snap = xavier()
+    space = FunctionSpace().of(snap)
+    records = similarity_lines(snap, snap, lambda s: space,
+                               _similarity_view(space="function", mode="mono"), 60, 30)
+    text = records_text(records, paint_similarity, "mono")
+    assert text[0].startswith("corr ≤0 ")
+    assert f"function symmetry {format_fixed(space.symmetry_index, 3)}" in text
+    assert any(f"distinct units {space.distinct_units} / 8" in line for line in text)
 
 
 def test_symmetric_init_similarity_is_all_ones():
@@ -489,7 +622,8 @@ def test_similarity_mono_and_ansi16_shade_cells_and_label_rows():
 
 def test_printed_numbers_are_throttled_but_catch_up():
     clock = FakeClock()
-    panel = WeightsPanel(text_interval=0.2, clock=clock)
+    timers = FakeTimers(clock)
+    panel = WeightsPanel(text_interval=0.2, clock=clock, schedule=timers.schedule)
     trainer = Trainer(Config(**SMALL, init="xavier"))
     trainer.step(50)
 
@@ -506,10 +640,16 @@ def test_printed_numbers_are_throttled_but_catch_up():
         clock.advance(0.05)
         panel.show(second)
         assert shows(first)  # too soon: numbers held
-        # The trailing update (a real timer, 0.15 s on this clock) brings them up to date.
-        await wait_until(pilot, lambda: shows(second))
+        # The trailing update (one timer, 0.15 s away on this clock) brings them up to date.
+        assert len(timers.waiting) == 1 and timers.fire_due() == 0
+        clock.advance(0.1)
+        panel.show(second)  # held again: still the one timer
+        assert len(timers.waiting) == 1 and timers.fire_due() == 0 and shows(first)
+        clock.advance(0.1)  # past the 0.15 s (not at it: the clock is floating point)
+        assert timers.fire_due() == 1
+        assert shows(second)
+        clock.advance(0.2)
         # Once the interval has passed on the clock, a new snapshot shows at once.
-        clock.advance(0.3)
         trainer.step(100)
         third = trainer.snapshot()
         panel.show(third)
@@ -543,7 +683,8 @@ def test_default_number_throttle_is_off_in_headless_apps():
 
 def test_loss_redraws_are_throttled_with_a_trailing_draw():
     clock = FakeClock()
-    panel = LossPanel(min_interval=0.25, clock=clock)
+    timers = FakeTimers(clock)
+    panel = LossPanel(min_interval=0.25, clock=clock, schedule=timers.schedule)
     reference = LossPanel(min_interval=0)  # draws every snapshot at once
     trainer = Trainer(Config(**SMALL, init="xavier"))
 
@@ -561,8 +702,11 @@ def test_loss_redraws_are_throttled_with_a_trailing_draw():
         reference.show(newest)
         wanted = reference.loss_plot.plain_text()
         assert wanted != first
-        # The trailing draw (a real timer, 0.2 s on this clock) shows the newest one.
-        await wait_until(pilot, lambda: panel.loss_plot.plain_text() == wanted)
+        # The trailing draw (one timer, 0.2 s away on this clock) shows the newest one.
+        assert len(timers.waiting) == 1 and timers.fire_due() == 0
+        clock.advance(0.25)
+        assert timers.fire_due() == 1
+        assert panel.loss_plot.plain_text() == wanted
         draws = panel.draws
         clock.advance(1.0)
         panel.show(newest)  # nothing new: nothing drawn
@@ -794,7 +938,7 @@ def test_resizing_down_to_nothing_and_back_never_crashes():
             for snap in snaps:
                 for panel in panels:
                     panel.show(snap)
-                weights.select_unit(-3)
+                weights.select(int(snap.params.b1.shape[0]) - 3)
                 similarity.toggle_order()
                 loss.toggle_log_scale()
                 await pilot.pause()

@@ -49,7 +49,7 @@ from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._lines import NumberGate
 from tui_symmetry.app.widgets.gradients import GradientPanel
-from tui_symmetry.app.widgets.units import UnitsGallery
+from tui_symmetry.app.widgets.units import UnitsGallery, next_unit
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.scenarios import Scenario, scene_label
@@ -491,10 +491,6 @@ class MainScreen(SizedScreen[None]):
         self.notify("presentation mode: P or F5 leaves it" if self.present
                     else "presentation mode off", markup=False)
 
-    def action_move_selection(self, delta: int) -> None:
-        """Select the unit ``delta`` units on (highlighted in every panel)."""
-        self.select_unit(delta)
-
     def action_toggle_order(self) -> None:
         """Similarity matrix, gallery and gradients in unit order or by similarity."""
         self.similarity_panel.toggle_order()
@@ -507,7 +503,7 @@ class MainScreen(SizedScreen[None]):
         """Similarity matrix of the weights, or of what units compute."""
         self.similarity_panel.toggle_space()
 
-    def select_unit(self, delta: int) -> None:
+    def action_move_selection(self, delta: int) -> None:
         """Move the selection ``delta`` units and highlight that unit in every panel.
 
         In the units view the selection walks the gallery's order (the tiles as laid
@@ -521,19 +517,15 @@ class MainScreen(SizedScreen[None]):
         if (self.shown_view == "units" and self.gallery.by_similarity
                 and len(snapshot.order) == hidden):
             order = np.asarray(snapshot.order)
-        where = np.flatnonzero(order == self.selected_unit)
-        position = int(where[0]) if where.size else 0
-        self.select(int(order[(position + delta) % hidden]))
+        self.select(next_unit(order, self.selected_unit, delta))
 
     def select(self, unit: int) -> None:
         """Highlight hidden unit ``unit`` (0-based) in every panel that shows units."""
         self.selected_unit = unit
-        for panel in (self.weights_panel, self.side_weights_panel):
+        for panel in (self.weights_panel, self.side_weights_panel, self.gallery,
+                      self.gradient_panel):
             if panel.selected_unit != unit:
-                panel.select_unit(unit - panel.selected_unit)
-        for unit_panel in (self.gallery, self.gradient_panel):
-            if unit_panel.selected_unit != unit:
-                unit_panel.select(unit)
+                panel.select(unit)
         self.similarity_panel.select(unit)
 
     def action_toggle_log(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.segment import Segment
@@ -17,10 +18,10 @@ from rich.style import Style
 from textual.events import Resize
 from textual.geometry import Region
 from textual.strip import Strip
-from textual.timer import Timer
 from textual.widget import Widget
 
 from tui_symmetry.app.widgets._palette import ColorMode, StyleCache, detect_color_mode
+from tui_symmetry.app.widgets._throttle import Schedule, Throttle, timer_schedule
 
 DEFAULT_TEXT_INTERVAL = 0.25
 """Seconds between updates of printed numbers in a live terminal (4 per second)."""
@@ -59,8 +60,9 @@ class LinePanel(Widget):
     screenshots), where output must not depend on timing.
 
     Time is read from ``clock`` (``time.monotonic`` unless a test injects a fake one);
-    the trailing update is a Textual timer whose delay is computed from that clock, and
-    :meth:`flush_text` is what it calls, so a test can also call it directly.
+    the trailing update is scheduled by ``schedule`` (a Textual timer unless a test
+    injects its own), its delay computed from that clock, and :meth:`flush_text` is
+    what it calls, so a test can also call it directly.
     """
 
     # Textual type selectors match subclasses too: one rule sizes both heatmap panels.
@@ -79,6 +81,7 @@ class LinePanel(Widget):
         color_mode: ColorMode | None = None,
         text_interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -92,9 +95,8 @@ class LinePanel(Widget):
         self._width = 0
         self.strips_built = 0
         self.text_interval = text_interval
-        self._clock = clock
-        self._text_time = -float("inf")
-        self._text_timer: Timer | None = None
+        self._text_throttle = Throttle.every(lambda: self.effective_text_interval, clock)
+        self._schedule = schedule or timer_schedule(self)
         self.numbers_gate: NumberGate | None = None
         """The screen's gate: when set, it (not ``text_interval``) says when the printed
         numbers change, so that they change together with every other panel's."""
@@ -119,28 +121,21 @@ class LinePanel(Widget):
         (with a gate, the gate's owner does)."""
         if self.numbers_gate is not None:
             return self.numbers_gate.open
-        now = self._clock()
-        interval = self.effective_text_interval
-        if interval <= 0 or now - self._text_time >= interval:
-            self._text_time = now
-            self._cancel_text_timer()
+        throttle = self._text_throttle
+        if throttle.due():
+            throttle.spend()
+            throttle.cancel()
             return True
-        if self._text_timer is None and self.is_attached:
-            delay = self._text_time + interval - now
-            self._text_timer = self.set_timer(delay, self.flush_text)
+        if self.is_attached:
+            throttle.hold(self.flush_text, self._schedule)
         return False
 
     def flush_text(self) -> None:
         """Bring held-back printed numbers up to date now (the trailing update)."""
-        self._cancel_text_timer()
-        self._text_time = self._clock()
+        self._text_throttle.cancel()
+        self._text_throttle.spend()
         if self._catch_up_text():
             self._redraw()
-
-    def _cancel_text_timer(self) -> None:
-        if self._text_timer is not None:
-            self._text_timer.stop()
-            self._text_timer = None
 
     def _catch_up_text(self) -> bool:
         """Bring the printed numbers up to date; True if anything changed."""
@@ -201,6 +196,40 @@ class LinePanel(Widget):
                 return strip
             return strip.adjust_cell_length(width, self.rich_style)
         return Strip.blank(width, self.rich_style)
+
+
+@dataclass(frozen=True)
+class BlankLine:
+    """A line with nothing on it (``kind`` tells apart the blanks a panel draws)."""
+
+    kind: str = "blank"
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A line of one text in one style."""
+
+    text: str
+    bold: bool = False
+    dim: bool = False
+
+
+def paint_line(line: object, styles: StyleCache) -> list[Segment]:
+    """The segments of the records every panel may draw (BlankLine, TextLine)."""
+    if isinstance(line, TextLine):
+        return text_segments(line.text, styles.text(bold=line.bold, dim=line.dim))
+    if isinstance(line, BlankLine):
+        return []
+    raise TypeError(f"no painter for {line!r}")
+
+
+def records_text(records: Sequence[Any], paint: Callable[[Any, StyleCache], list[Segment]],
+                 mode: ColorMode) -> list[str]:
+    """The text of a panel's line records as ``paint`` draws them in colour ``mode``:
+    what the panel shows, read without mounting anything (lines are not padded)."""
+    styles = StyleCache()
+    styles.reset_if_changed(Style(), mode)
+    return ["".join(segment.text for segment in paint(record, styles)) for record in records]
 
 
 def live_default(widget: Widget, value: float | None, default: float) -> float:

@@ -13,9 +13,11 @@ still have identical gradients and the largest gap.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,15 +26,17 @@ from rich.style import Style
 
 from tui_symmetry.app.numbers import format_compact, unit_name
 from tui_symmetry.app.widgets._heatmap import fit_cells, longest_fitting, merged_segments
-from tui_symmetry.app.widgets._lines import LinePanel, LineSpec
+from tui_symmetry.app.widgets._lines import LinePanel, LineSpec, TextLine, paint_line
 from tui_symmetry.app.widgets._palette import (
     SEQUENTIAL_GLYPHS,
     SEQUENTIAL_LEVELS,
     ColorMode,
     StableScale,
+    StyleCache,
     sequential_color,
     uses_glyphs,
 )
+from tui_symmetry.app.widgets._throttle import Schedule
 
 if TYPE_CHECKING:
     from tui_symmetry.core.snapshot import Snapshot
@@ -72,6 +76,7 @@ class GradientPanel(LinePanel):
             the other panels.
         by_similarity: rows in similarity order (default) or unit order.
         clock: the time source of that throttle (tests inject a fake one).
+        schedule: how its trailing update is scheduled (tests inject fake timers).
         name, id, classes, disabled: as for any Textual widget.
     """
 
@@ -82,13 +87,14 @@ class GradientPanel(LinePanel):
         text_interval: float | None = None,
         by_similarity: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
         disabled: bool = False,
     ) -> None:
         super().__init__(color_mode=color_mode, text_interval=text_interval, clock=clock,
-                         name=name, id=id, classes=classes, disabled=disabled)
+                         schedule=schedule, name=name, id=id, classes=classes, disabled=disabled)
         self._by_similarity = by_similarity
         self._snapshot: Snapshot | None = None
         self._printed: Snapshot | None = None
@@ -167,248 +173,348 @@ class GradientPanel(LinePanel):
                 self._gap_scale.update(largest_gap)
             self._norm_scale.update(_finite_max(snapshot.grad_norms))
 
-    # -- helpers -------------------------------------------------------------------------------
+    # -- layout --------------------------------------------------------------------------------
 
     def _hidden(self) -> int:
         return 0 if self._snapshot is None else int(self._snapshot.params.b1.shape[0])
-
-    def _order(self) -> np.ndarray:
-        snap, hidden = self._snapshot, self._hidden()
-        if self._by_similarity and snap is not None and len(snap.order) == hidden:
-            return np.asarray(snap.order)
-        return np.arange(hidden)
-
-    # -- layout --------------------------------------------------------------------------------
 
     def _layout_lines(self, width: int, height: int) -> Sequence[LineSpec]:
         snap = self._snapshot
         if snap is None:
             return [self._empty_spec()]
-        if snap.grad_gaps is None or snap.grad_norms is None:
-            return [(("nograds",), lambda: [Segment("no gradients in this snapshot",
-                                                    self._styles.text(dim=True))])]
-        hidden = self._hidden()
-        legend = height >= 4
-        summary = height >= 2
-        body = height - legend - summary
-        mono = uses_glyphs(self._styles.mode)
-        bars_w = max(MIN_BARS_WIDTH, width - int(width * MATRIX_SHARE))
-        matrix_w = width - bars_w - 2
-        if matrix_w < 8:
-            matrix_w, bars_w = 0, width
-        left = self._matrix_parts(matrix_w, body, hidden, mono) if matrix_w else []
-        right = self._bar_parts(bars_w, body, hidden)
-        specs: list[LineSpec] = []
-        if legend:
-            specs.append(self._legend_spec(width))
-        for y in range(body):
-            specs.append(self._body_spec(left[y] if y < len(left) else None, matrix_w,
-                                         right[y], bars_w))
-        if summary:
-            specs.append(self._summary_spec(width))
-        return specs
+        view = GradientsView(self._selected, self._by_similarity, self._styles.mode,
+                             self._top, self._gap_scale.value, self._norm_scale.value)
+        records, self._top = gradient_lines(snap, self._printed or snap, view, width, height,
+                                            grid_of=self._cached_grid)
+        styles = self._styles
+        return [(record, functools.partial(paint_gradients, record, styles))
+                for record in records]
 
-    # -- the matrix ----------------------------------------------------------------------------
-
-    def _matrix_parts(self, width: int, lines: int, hidden: int, mono: bool) -> list[tuple]:
-        rows_per_line = 1 if mono else 2
-        chars_per_row = 2 if mono else 1
-        label_w = len(unit_name(hidden - 1, short=True)) + 1
-        block, cell = fit_cells(hidden, lines * rows_per_line, width - label_w, chars_per_row)
-        if block != 1 or cell % rows_per_line:
-            label_w = 0
-            block, cell = fit_cells(hidden, lines * rows_per_line, width, chars_per_row)
-        grid = self._display_grid(block)
-        n = grid.shape[0]
-        order = self._order()
-        col_w = cell * chars_per_row
-        parts: list[tuple] = []
-        for line in range(lines):
-            sub_top = line * rows_per_line
-            i_top = sub_top // cell
-            if i_top >= n:
-                break
-            i_bot = None if mono else (sub_top + 1) // cell
-            top = grid[i_top].tobytes()
-            bottom = grid[i_bot].tobytes() if i_bot is not None and i_bot < n else b""
-            label, selected = "", False
-            if label_w and sub_top % cell == 0:
-                unit = int(order[i_top])
-                label, selected = unit_name(unit, short=True), unit == self._selected
-            parts.append(("matrix", top, bottom, col_w, label, selected, label_w, mono))
-        return parts
-
-    def _display_grid(self, block: int) -> np.ndarray:
-        """Gap levels in display order, k×k blocks shown by their largest gap."""
+    def _cached_grid(self, printed: Snapshot, order: np.ndarray, block: int) -> np.ndarray:
+        """:func:`gap_grid`, computed once per printed snapshot, geometry and order."""
         key = (block, self._by_similarity)
-        if key == self._grid_key:
-            return self._grid
-        snap = self._printed or self._snapshot
-        order = self._order()
-        gaps = np.asarray(snap.grad_gaps, dtype=float)[np.ix_(order, order)]
-        levels = quantize_gaps(gaps, self._gap_scale.value or 1.0)
-        if block > 1:
-            hidden = len(order)
-            n = math.ceil(hidden / block)
-            pad = n * block - hidden
-            padded = np.pad(levels, ((0, pad), (0, pad)), constant_values=IDENTICAL_LEVEL)
-            levels = padded.reshape(n, block, n, block).min(axis=(1, 3))
-        self._grid, self._grid_key = levels, key
-        return levels
+        if key != self._grid_key:
+            self._grid = gap_grid(printed, order, self._gap_scale.value, block)
+            self._grid_key = key
+        return self._grid
 
-    def _matrix_segments(self, part: tuple) -> list[Segment]:
-        _, top, bottom, col_w, label, selected, label_w, mono = part
-        styles = self._styles
-        segs: list[Segment] = []
-        if label_w:
-            text = ("▸" if selected else " ") + label
-            segs.append(Segment(text.ljust(label_w)[:label_w],
-                                styles.text(dim=not selected, bold=selected, reverse=selected)))
-        segs.extend(merged_segments(
-            self._cell(upper, bottom[j] if bottom else None, col_w, mono)
-            for j, upper in enumerate(top)
-        ))
-        return segs
 
-    def _cell(self, upper: int, lower: int | None, width: int, mono: bool) -> tuple[str, Style]:
-        mode = self._styles.mode
-        if mono:
-            style = (self._styles.text() if mode == "mono" else self._styles.get(
-                ("glyph", upper), lambda: Style(color=sequential_color(upper, mode))))
-            return SEQUENTIAL_GLYPHS[upper] * width, style
-        return "▀" * width, self._styles.get(("half", upper, lower), lambda: Style(
-            color=sequential_color(upper, mode),
-            bgcolor=None if lower is None else sequential_color(lower, mode)))
+# -- the text: records of (snapshot, view state) -------------------------------------------
 
-    # -- the bars ------------------------------------------------------------------------------
 
-    def _bar_parts(self, width: int, lines: int, hidden: int) -> list[tuple]:
-        """One bar per line: the header, then the units in display order (scrolling)."""
-        order = self._order()
-        rows = max(lines - 1, 0)
-        top = self._scroll_top(hidden, rows, order)
-        norms = self._printed.grad_norms if self._printed is not None else None
-        scale = self._norm_scale.value or 1.0
-        shown = f"  {top + 1}-{min(top + rows, hidden)} of {hidden}" if rows < hidden else ""
-        header = longest_fitting(width, [f"|grad| per unit, 0-{format_compact(scale, 2)}"
-                                         + shown, "|grad| per unit" + shown, "|grad|"])
-        parts: list[tuple] = [("text", header, True)] if lines else []
-        label_w = len(unit_name(hidden - 1, short=True)) + 2
-        value_w = 8
-        bar_w = max(width - label_w - value_w, 1)
-        for position in range(top, min(top + rows, hidden)):
-            unit = int(order[position])
-            # The bar and its number show the same (printed) snapshot: they agree, and
-            # bars that followed every snapshot at 1/8 of a cell repainted every line
-            # 20 times a second (49 KB/s at 120×40, over the 40 KB/s budget).
-            norm = (float(norms[unit]) if norms is not None and unit < len(norms)
-                    else float(self._snapshot.grad_norms[unit]))
-            eighths = 0 if not math.isfinite(norm) else round(min(norm / scale, 1.0) * bar_w * 8)
-            parts.append(("bar", unit_name(unit, short=True), unit == self._selected, label_w,
-                          eighths, bar_w, format_compact(norm, 2)))
-        while len(parts) < lines:
-            parts.append(("text", "", False))
-        return parts
+@dataclass(frozen=True)
+class GradientsView:
+    """What the Gradient panel shows besides the snapshots: the view state."""
 
-    def _scroll_top(self, hidden: int, rows: int, order: np.ndarray) -> int:
-        if rows <= 0 or rows >= hidden:
-            self._top = 0
-            return 0
-        position = int(np.flatnonzero(order == self._selected)[0])
-        top = min(self._top, hidden - rows)
-        if position < top:
-            top = position
-        elif position >= top + rows:
-            top = position - rows + 1
-        self._top = max(0, top)
-        return self._top
+    selected: int
+    by_similarity: bool
+    mode: ColorMode
+    scroll_top: int
+    """The first unit of the bars when they scroll (kept while the selection shows)."""
+    gap_scale: float | None
+    """The largest gap the colours are relative to (the panel's StableScale)."""
+    norm_scale: float | None
+    """The norm a full bar stands for (the panel's StableScale)."""
 
-    def _bar_segments(self, part: tuple) -> list[Segment]:
-        styles = self._styles
-        if part[0] == "text":
-            _, text, bold = part
-            return [Segment(text, styles.text(bold=bold, dim=not bold))]
-        _, label, selected, label_w, eighths, bar_w, value = part
-        full, rest = divmod(eighths, 8)
-        bar = "█" * full + (BAR_EIGHTHS[rest] if rest else "")
-        head = (("▸" if selected else " ") + label).ljust(label_w)
-        return [Segment(head, styles.text(bold=selected, reverse=selected, dim=not selected)),
-                Segment(bar.ljust(bar_w), styles.text()),
-                Segment(" " + value, styles.text(dim=True))]
 
-    # -- lines ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MatrixPart:
+    """The matrix's share of a body line: its upper (and lower) row of gap levels."""
 
-    def _body_spec(self, left: tuple | None, left_w: int, right: tuple, right_w: int) -> LineSpec:
-        key = ("body", left, left_w, right, right_w)
+    top: bytes
+    bottom: bytes
+    col_w: int
+    label: str
+    selected: bool
+    label_w: int
+    mono: bool
 
-        def build() -> list[Segment]:
+
+@dataclass(frozen=True)
+class BarPart:
+    """One unit's gradient-norm bar, in eighths of a cell, and its number."""
+
+    label: str
+    selected: bool
+    label_w: int
+    eighths: int
+    bar_w: int
+    value: str
+
+
+@dataclass(frozen=True)
+class BarText:
+    """The bars' header (bold), or a blank line under the bars."""
+
+    text: str
+    bold: bool
+
+
+@dataclass(frozen=True)
+class BodyLine:
+    """A line of the body: the matrix's part (if any) beside the bars' part."""
+
+    left: MatrixPart | None
+    left_w: int
+    right: BarPart | BarText
+    right_w: int
+
+
+@dataclass(frozen=True)
+class CopiesLegend:
+    """The legend while every gap is exactly 0: no scale to show."""
+
+    mode: ColorMode
+    note: str
+
+
+@dataclass(frozen=True)
+class GapLegend:
+    """``|gi-gj| =0 █  1.5e-6 ▇▇▇▇▇▇▇▇▇ 0.015  log``: the scale's ends in numbers."""
+
+    mode: ColorMode
+    low: str
+    top: float
+    notes: str
+
+
+GradientsLine = BodyLine | CopiesLegend | GapLegend | TextLine
+
+GridOf = Callable[["Snapshot", np.ndarray, int], np.ndarray]
+"""(printed, order, block) -> the displayed gap levels: :func:`gap_grid` or a cached copy."""
+
+
+def gradient_lines(shown: Snapshot, printed: Snapshot, view: GradientsView, width: int,
+                   height: int, grid_of: GridOf | None = None
+                   ) -> tuple[list[GradientsLine], int]:
+    """The panel's lines, top to bottom, and the bars' scroll top: the order of ``shown``,
+    the matrix, bars and numbers of ``printed`` (which lags it when throttled)."""
+    if shown.grad_gaps is None or shown.grad_norms is None:
+        return [TextLine("no gradients in this snapshot", dim=True)], view.scroll_top
+    hidden = int(shown.params.b1.shape[0])
+    legend = height >= 4
+    summary = height >= 2
+    body = height - legend - summary
+    mono = uses_glyphs(view.mode)
+    bars_w = max(MIN_BARS_WIDTH, width - int(width * MATRIX_SHARE))
+    matrix_w = width - bars_w - 2
+    if matrix_w < 8:
+        matrix_w, bars_w = 0, width
+    order = display_order(shown, view.by_similarity)
+    grid = grid_of or (lambda p, o, b: gap_grid(p, o, view.gap_scale, b))
+    left = (_matrix_parts(printed, view, order, grid, matrix_w, body, hidden, mono)
+            if matrix_w else [])
+    right, top = _bar_parts(shown, printed, view, order, bars_w, body, hidden)
+    lines: list[GradientsLine] = []
+    if legend:
+        lines.append(_legend_line(shown, view, width))
+    for y in range(body):
+        lines.append(BodyLine(left[y] if y < len(left) else None, matrix_w, right[y], bars_w))
+    if summary:
+        lines.append(_summary_line(printed, width))
+    return lines, top
+
+
+def display_order(shown: Snapshot, by_similarity: bool) -> np.ndarray:
+    """The units' order on screen: the similarity order, or unit order."""
+    hidden = int(shown.params.b1.shape[0])
+    if by_similarity and len(shown.order) == hidden:
+        return np.asarray(shown.order)
+    return np.arange(hidden)
+
+
+def _matrix_parts(printed: Snapshot, view: GradientsView, order: np.ndarray, grid_of: GridOf,
+                  width: int, lines: int, hidden: int, mono: bool) -> list[MatrixPart]:
+    rows_per_line = 1 if mono else 2
+    chars_per_row = 2 if mono else 1
+    label_w = len(unit_name(hidden - 1, short=True)) + 1
+    block, cell = fit_cells(hidden, lines * rows_per_line, width - label_w, chars_per_row)
+    if block != 1 or cell % rows_per_line:
+        label_w = 0
+        block, cell = fit_cells(hidden, lines * rows_per_line, width, chars_per_row)
+    grid = grid_of(printed, order, block)
+    n = grid.shape[0]
+    col_w = cell * chars_per_row
+    parts: list[MatrixPart] = []
+    for line in range(lines):
+        sub_top = line * rows_per_line
+        i_top = sub_top // cell
+        if i_top >= n:
+            break
+        i_bot = None if mono else (sub_top + 1) // cell
+        top = grid[i_top].tobytes()
+        bottom = grid[i_bot].tobytes() if i_bot is not None and i_bot < n else b""
+        label, selected = "", False
+        if label_w and sub_top % cell == 0:
+            unit = int(order[i_top])
+            label, selected = unit_name(unit, short=True), unit == view.selected
+        parts.append(MatrixPart(top, bottom, col_w, label, selected, label_w, mono))
+    return parts
+
+
+def gap_grid(printed: Snapshot, order: np.ndarray, gap_scale: float | None, block: int
+             ) -> np.ndarray:
+    """Gap levels in display order, k×k blocks shown by their largest gap."""
+    gaps = np.asarray(printed.grad_gaps, dtype=float)[np.ix_(order, order)]
+    levels = quantize_gaps(gaps, gap_scale or 1.0)
+    if block > 1:
+        hidden = len(order)
+        n = math.ceil(hidden / block)
+        pad = n * block - hidden
+        padded = np.pad(levels, ((0, pad), (0, pad)), constant_values=IDENTICAL_LEVEL)
+        levels = padded.reshape(n, block, n, block).min(axis=(1, 3))
+    return levels
+
+
+def _bar_parts(shown: Snapshot, printed: Snapshot, view: GradientsView, order: np.ndarray,
+               width: int, lines: int, hidden: int) -> tuple[list[BarPart | BarText], int]:
+    """One bar per line: the header, then the units in display order (scrolling)."""
+    rows = max(lines - 1, 0)
+    top = bars_top(order, view.selected, view.scroll_top, hidden, rows)
+    norms = printed.grad_norms
+    scale = view.norm_scale or 1.0
+    shown_units = (f"  {top + 1}-{min(top + rows, hidden)} of {hidden}" if rows < hidden
+                   else "")
+    header = longest_fitting(width, [f"|grad| per unit, 0-{format_compact(scale, 2)}"
+                                     + shown_units, "|grad| per unit" + shown_units, "|grad|"])
+    parts: list[BarPart | BarText] = [BarText(header, True)] if lines else []
+    label_w = len(unit_name(hidden - 1, short=True)) + 2
+    value_w = 8
+    bar_w = max(width - label_w - value_w, 1)
+    for position in range(top, min(top + rows, hidden)):
+        unit = int(order[position])
+        # The bar and its number show the same (printed) snapshot: they agree, and
+        # bars that followed every snapshot at 1/8 of a cell repainted every line
+        # 20 times a second (49 KB/s at 120×40, over the 40 KB/s budget).
+        norm = (float(norms[unit]) if norms is not None and unit < len(norms)
+                else float(shown.grad_norms[unit]))
+        eighths = 0 if not math.isfinite(norm) else round(min(norm / scale, 1.0) * bar_w * 8)
+        parts.append(BarPart(unit_name(unit, short=True), unit == view.selected, label_w,
+                             eighths, bar_w, format_compact(norm, 2)))
+    while len(parts) < lines:
+        parts.append(BarText("", False))
+    return parts, top
+
+
+def bars_top(order: np.ndarray, selected: int, top: int, hidden: int, rows: int) -> int:
+    """The first bar shown: keeps the selected unit in view, moving from ``top`` as
+    little as possible."""
+    if rows <= 0 or rows >= hidden:
+        return 0
+    position = int(np.flatnonzero(order == selected)[0])
+    top = min(top, hidden - rows)
+    if position < top:
+        top = position
+    elif position >= top + rows:
+        top = position - rows + 1
+    return max(0, top)
+
+
+def _legend_line(shown: Snapshot, view: GradientsView, width: int
+                 ) -> CopiesLegend | GapLegend:
+    top = view.gap_scale
+    if top is None or _finite_max(shown.grad_gaps) == 0:
+        # Nothing but copies: no nonzero gap to put on a scale.
+        note = longest_fitting(width - 12, ["  every gap is exactly 0: identical gradients",
+                                            "  every gap is 0", ""])
+        return CopiesLegend(view.mode, note)
+    low = format_compact(top * 10.0**-GAP_DECADES, 2)
+    notes = longest_fitting(
+        width - 24 - len(low) - len(format_compact(top, 2)),
+        ["  log, ½ decade per level; bright = alike", "  log, ½ decade per level",
+         "  log", ""])
+    return GapLegend(view.mode, low, top, notes)
+
+
+def _summary_line(printed: Snapshot, width: int) -> TextLine:
+    gaps = np.asarray(printed.grad_gaps)
+    hidden = gaps.shape[0]
+    pairs = hidden * (hidden - 1) // 2
+    upper = gaps[np.triu_indices(hidden, 1)]
+    identical = int(np.count_nonzero(upper == 0))
+    largest = format_compact(_finite_max(upper), 3) if upper.size else "0"
+    return TextLine(longest_fitting(width, [
+        f"identical gradients: {identical} of {pairs} pairs  · largest gap {largest}",
+        f"identical: {identical}/{pairs} pairs · largest {largest}",
+        f"same {identical}/{pairs} · max {largest}",
+    ]), bold=True)
+
+
+# -- painting: a record's segments ---------------------------------------------------------
+
+
+def paint_gradients(line: GradientsLine, styles: StyleCache) -> list[Segment]:
+    """The segments of one of the panel's lines."""
+    match line:
+        case BodyLine():
             segs: list[Segment] = []
-            if left_w:
-                matrix = self._matrix_segments(left) if left is not None else []
+            if line.left_w:
+                matrix = _matrix_segments(line.left, styles) if line.left is not None else []
                 used = sum(segment.cell_length for segment in matrix)
                 segs += matrix
-                segs.append(Segment(" " * max(left_w + 2 - used, 0), self._styles.text()))
-            segs += self._bar_segments(right)
-            return segs
-
-        return key, build
-
-    def _legend_spec(self, width: int) -> LineSpec:
-        """``|gi-gj| =0 █  1.5e-6 ▇▇▇▇▇▇▇▇▇ 0.015  log``: the scale's ends in numbers."""
-        mode = self._styles.mode
-        top = self._gap_scale.value
-        snap = self._snapshot
-        if top is None or snap is None or _finite_max(snap.grad_gaps) == 0:
-            # Nothing but copies: no nonzero gap to put on a scale.
-            note = longest_fitting(width - 12, ["  every gap is exactly 0: identical gradients",
-                                                "  every gap is 0", ""])
-            key = ("legend0", mode, note)
-            return key, lambda: [
-                Segment("|gi-gj| ", self._styles.text(bold=True)),
-                Segment("=0 ", self._styles.text()), self._legend_cell(IDENTICAL_LEVEL),
-                Segment(note, self._styles.text(dim=True))]
-        low = format_compact(top * 10.0**-GAP_DECADES, 2)
-        notes = longest_fitting(
-            width - 24 - len(low) - len(format_compact(top, 2)),
-            ["  log, ½ decade per level; bright = alike", "  log, ½ decade per level",
-             "  log", ""])
-        key = ("legend", mode, low, top, notes)
-
-        def build() -> list[Segment]:
-            styles = self._styles
+                segs.append(Segment(" " * max(line.left_w + 2 - used, 0), styles.text()))
+            return segs + _bar_segments(line.right, styles)
+        case CopiesLegend():
+            return [Segment("|gi-gj| ", styles.text(bold=True)), Segment("=0 ", styles.text()),
+                    _legend_cell(styles, IDENTICAL_LEVEL),
+                    Segment(line.note, styles.text(dim=True))]
+        case GapLegend():
             segs = [Segment("|gi-gj| ", styles.text(bold=True)), Segment("=0 ", styles.text()),
-                    self._legend_cell(IDENTICAL_LEVEL), Segment(f"  {low} ", styles.text())]
-            for level in range(IDENTICAL_LEVEL - 1, -1, -1):
-                segs.append(self._legend_cell(level))
-            segs.append(Segment(f" {format_compact(top, 2)}", styles.text()))
-            segs.append(Segment(notes, styles.text(dim=True)))
+                    _legend_cell(styles, IDENTICAL_LEVEL),
+                    Segment(f"  {line.low} ", styles.text())]
+            segs += [_legend_cell(styles, level) for level in range(IDENTICAL_LEVEL - 1, -1, -1)]
+            segs.append(Segment(f" {format_compact(line.top, 2)}", styles.text()))
+            segs.append(Segment(line.notes, styles.text(dim=True)))
             return segs
+    return paint_line(line, styles)
 
-        return key, build
 
-    def _legend_cell(self, level: int) -> Segment:
-        mode = self._styles.mode
-        if uses_glyphs(mode):
-            text, style = self._cell(level, None, 1, True)
-            return Segment(text, style)
-        return Segment(" ", self._styles.get(("legend", level),
-                                             lambda: Style(bgcolor=sequential_color(level, mode))))
+def _matrix_segments(part: MatrixPart, styles: StyleCache) -> list[Segment]:
+    segs: list[Segment] = []
+    if part.label_w:
+        selected = part.selected
+        text = ("▸" if selected else " ") + part.label
+        segs.append(Segment(text.ljust(part.label_w)[: part.label_w],
+                            styles.text(dim=not selected, bold=selected, reverse=selected)))
+    bottom = part.bottom
+    segs.extend(merged_segments(
+        _cell(styles, upper, bottom[j] if bottom else None, part.col_w, part.mono)
+        for j, upper in enumerate(part.top)
+    ))
+    return segs
 
-    def _summary_spec(self, width: int) -> LineSpec:
-        snap = self._printed or self._snapshot
-        gaps = np.asarray(snap.grad_gaps)
-        hidden = gaps.shape[0]
-        pairs = hidden * (hidden - 1) // 2
-        upper = gaps[np.triu_indices(hidden, 1)]
-        identical = int(np.count_nonzero(upper == 0))
-        largest = format_compact(_finite_max(upper), 3) if upper.size else "0"
-        text = longest_fitting(width, [
-            f"identical gradients: {identical} of {pairs} pairs  · largest gap {largest}",
-            f"identical: {identical}/{pairs} pairs · largest {largest}",
-            f"same {identical}/{pairs} · max {largest}",
-        ])
-        key = ("summary", text)
-        return key, lambda: [Segment(text, self._styles.text(bold=True))]
+
+def _cell(styles: StyleCache, upper: int, lower: int | None, width: int, mono: bool
+          ) -> tuple[str, Style]:
+    mode = styles.mode
+    if mono:
+        style = (styles.text() if mode == "mono" else styles.get(
+            ("glyph", upper), lambda: Style(color=sequential_color(upper, mode))))
+        return SEQUENTIAL_GLYPHS[upper] * width, style
+    return "▀" * width, styles.get(("half", upper, lower), lambda: Style(
+        color=sequential_color(upper, mode),
+        bgcolor=None if lower is None else sequential_color(lower, mode)))
+
+
+def _bar_segments(part: BarPart | BarText, styles: StyleCache) -> list[Segment]:
+    if isinstance(part, BarText):
+        return [Segment(part.text, styles.text(bold=part.bold, dim=not part.bold))]
+    full, rest = divmod(part.eighths, 8)
+    bar = "█" * full + (BAR_EIGHTHS[rest] if rest else "")
+    head = (("▸" if part.selected else " ") + part.label).ljust(part.label_w)
+    return [Segment(head, styles.text(bold=part.selected, reverse=part.selected,
+                                      dim=not part.selected)),
+            Segment(bar.ljust(part.bar_w), styles.text()),
+            Segment(" " + part.value, styles.text(dim=True))]
+
+
+def _legend_cell(styles: StyleCache, level: int) -> Segment:
+    mode = styles.mode
+    if uses_glyphs(mode):
+        text, style = _cell(styles, level, None, 1, True)
+        return Segment(text, style)
+    return Segment(" ", styles.get(("legend", level),
+                                   lambda: Style(bgcolor=sequential_color(level, mode))))
 
 
 def _new_gaps(shown: Snapshot, new: Snapshot) -> bool:

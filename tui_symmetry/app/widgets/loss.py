@@ -43,7 +43,6 @@ from textual.app import ComposeResult
 from textual.events import Resize
 from textual.geometry import Region
 from textual.strip import Strip
-from textual.timer import Timer
 from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
@@ -53,6 +52,7 @@ from tui_symmetry.app.widgets._palette import (
     detect_color_mode,
     nice_ceil,
 )
+from tui_symmetry.app.widgets._throttle import Schedule, Throttle, timer_schedule
 
 if TYPE_CHECKING:
     from tui_symmetry.core.snapshot import Snapshot
@@ -383,6 +383,7 @@ class LossPanel(Widget):
         color_mode: force ``"full"``, ``"ansi16"`` or ``"mono"`` (how the curves are
             told apart); ``None`` detects the terminal.
         clock: the time source of the redraw throttle (tests inject a fake one).
+        schedule: how its trailing redraw is scheduled (tests inject fake timers).
         name, id, classes, disabled: as for any Textual widget.
     """
 
@@ -424,6 +425,7 @@ class LossPanel(Widget):
         log_scale: bool = False,
         color_mode: ColorMode | None = None,
         clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -433,12 +435,11 @@ class LossPanel(Widget):
         self.min_interval = min_interval
         self._log_scale = log_scale
         self._forced_mode = color_mode
-        self._clock = clock
+        self._throttle = Throttle.every(lambda: self.min_interval, clock)
+        self._schedule = schedule or timer_schedule(self)
         self._arrangement: Arrangement = "side"
         self._snapshot: Snapshot | None = None
         self._drawn_key: tuple | None = None
-        self._last_draw = -math.inf
-        self._timer: Timer | None = None
         self.draws = 0
         """How many times the plots were redrawn (diagnostics for tests and benchmarks)."""
 
@@ -483,19 +484,18 @@ class LossPanel(Widget):
         self._snapshot = snapshot
         if self._content_key() == self._drawn_key:
             return
-        wait = self._last_draw + self.min_interval - self._clock()
-        if self.min_interval <= 0 or wait <= 0:
+        if self._throttle.due():
             self._draw_now()
-        elif self._timer is None and self.is_attached:
+        elif self.is_attached:
             # Trailing edge: whatever arrives meanwhile, the newest snapshot is drawn.
-            self._timer = self.set_timer(wait, self.flush)
+            self._throttle.hold(self.flush, self._schedule)
 
     def flush(self) -> None:
         """Draw the newest snapshot now if it is not drawn yet (the trailing redraw)."""
         if self._content_key() != self._drawn_key:
             self._draw_now()
         else:
-            self._stop_timer()
+            self._throttle.cancel()
 
     # -- drawing -------------------------------------------------------------------------------
 
@@ -525,11 +525,6 @@ class LossPanel(Widget):
         self.set_class(new == "combined", "-combined")
         return True
 
-    def _stop_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-
     def _content_key(self) -> tuple | None:
         snap = self._snapshot
         if snap is None:
@@ -541,7 +536,7 @@ class LossPanel(Widget):
 
     def _draw_now(self) -> None:
         """Rebuild both plots from the newest snapshot and repaint them."""
-        self._stop_timer()
+        self._throttle.cancel()
         snap = self._snapshot
         if snap is None or not self.is_mounted or not self.size.area:
             return  # nothing yet, or hidden: the next show() after it is shown draws
@@ -550,7 +545,7 @@ class LossPanel(Widget):
         except Exception:  # children not composed yet; on_mount draws later
             return
         self._drawn_key = self._content_key()
-        self._last_draw = self._clock()
+        self._throttle.spend()  # forced draws (log scale, resize) count too
         self.draws += 1
         styles = CURVE_STYLES[self.color_mode]
         history = snap.history

@@ -37,7 +37,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.segment import Segment
@@ -45,7 +45,6 @@ from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.timer import Timer
 from textual.widget import Widget
 
 from tui_symmetry.app.numbers import format_compact, format_fit, format_scale, unit_name
@@ -54,8 +53,9 @@ from tui_symmetry.app.widgets._lines import (
     LinePanel,
     LineSpec,
     NumberGate,
+    TextLine,
     live_default,
-    text_segments,
+    paint_line,
 )
 from tui_symmetry.app.widgets._palette import (
     ANSI16_NEGATIVE,
@@ -70,6 +70,7 @@ from tui_symmetry.app.widgets._palette import (
     quantize_diverging,
     uses_glyphs,
 )
+from tui_symmetry.app.widgets._throttle import Schedule, Throttle, timer_schedule
 
 if TYPE_CHECKING:
     from tui_symmetry.core.snapshot import Snapshot
@@ -119,6 +120,16 @@ AXIS_GLYPH = "┈"
 
 _BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]])
 """The bit of each dot of a braille cell (4 rows × 2 columns), from U+2800."""
+
+
+def next_unit(order: np.ndarray, current: int, delta: int) -> int:
+    """The unit ``delta`` places after ``current`` along ``order``, wrapping around
+    (from the first place when ``current`` is not in it; ``current`` if none)."""
+    if len(order) == 0:
+        return current
+    where = np.flatnonzero(np.asarray(order) == current)
+    position = int(where[0]) if where.size else 0
+    return int(order[(position + delta) % len(order)])
 
 
 def _dim(color: str, factor: float) -> str:
@@ -277,6 +288,116 @@ def braille_rows(values: np.ndarray, x: np.ndarray, lo: float, hi: float, y_lo: 
 # -- the widgets -----------------------------------------------------------------------------
 
 
+# -- line records: a tile's line, the legend, the footer; the frames they are cut from ------
+
+
+@dataclass(frozen=True)
+class GapPart:
+    """Blank cells where no tile is."""
+
+    width: int
+
+
+@dataclass(frozen=True)
+class TitlePart:
+    """The output tile's title."""
+
+    title: str
+    width: int
+
+
+@dataclass(frozen=True)
+class LabelPart:
+    """A tile's first line: the unit's name, marked when selected, † with no weights."""
+
+    name: str
+    selected: bool
+    dead: bool
+    width: int
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    """A line of a unit's picture: levels of the upper (and lower, half-block) row."""
+
+    top: bytes
+    bottom: bytes
+    width: int
+
+
+@dataclass(frozen=True)
+class OutputPart:
+    """A line of the output map: its drawn levels, the levels under the points, the points."""
+
+    top: bytes
+    bottom: bytes
+    under: bytes
+    points: bytes
+
+
+@dataclass(frozen=True)
+class CurvePart:
+    """A line of a unit's curve (braille), with the y = 0 axis when it is on this line."""
+
+    text: str
+    axis: bool
+    width: int
+
+
+@dataclass(frozen=True)
+class FitPart:
+    """A line of the network's fit (braille) with the data points over it."""
+
+    text: str
+    points: bytes
+    axis: bool
+
+
+TilePart = GapPart | TitlePart | LabelPart | ImagePart | OutputPart | CurvePart | FitPart
+
+
+@dataclass(frozen=True)
+class GalleryLegend:
+    """The legend line: the activation scale's ends and the extras that fit."""
+
+    scale: tuple[str, str]
+    per_level: int
+    extras: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class GalleryFooter:
+    """The footer: the selected unit's name and numbers, the page."""
+
+    head: str
+    body: str
+    page_text: str
+    width: int
+
+
+@dataclass(frozen=True)
+class PlaneFrame:
+    """The quantized pictures of a page of 2-D units (computed once per snapshot)."""
+
+    range: tuple[float, float]
+    tiles: dict[int, np.ndarray]  # unit -> signed levels (lines × width)
+    out_levels: np.ndarray | None = None  # the output map's levels (no output tile: None)
+    out_drawn: np.ndarray | None = None  # the same with the decision boundary drawn
+    points: np.ndarray | None = None  # point codes over the output map
+
+
+@dataclass(frozen=True)
+class CurveFrame:
+    """The braille curves of a page of 1-D units (computed once per snapshot)."""
+
+    range: tuple[float, float]
+    tiles: dict[int, list[str]]  # unit -> braille lines
+    axis: int  # the tiles' line holding y = 0 (-1: off the scale)
+    fit: list[str] | None = None  # the fit tile's braille lines (no output tile: None)
+    fit_points: np.ndarray | None = None
+    fit_axis: int = -1
+
+
 class UnitsGallery(Widget):
     """One tile per hidden unit showing what it computes, plus the network's output.
 
@@ -293,6 +414,7 @@ class UnitsGallery(Widget):
             (tests, screenshots), whose output must not depend on timing.
         by_similarity: tiles in similarity order (default) or unit order.
         clock: the time source of both throttles (tests inject a fake one).
+        schedule: how their trailing updates are scheduled (tests inject fake timers).
         name, id, classes, disabled: as for any Textual widget.
     """
 
@@ -321,6 +443,7 @@ class UnitsGallery(Widget):
         byte_rate: float | None = None,
         by_similarity: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -338,13 +461,14 @@ class UnitsGallery(Widget):
         self._key: tuple | None = None
         self._selected = 0
         self._scale = StableScale()
-        self._tokens = 0.0
-        self._token_time: float | None = None
-        self._image_timer: Timer | None = None
+        self.image_budget = Throttle.budget(lambda: self.effective_byte_rate, BURST_SECONDS,
+                                            clock)
+        """The byte budget of the pictures (its ``tokens``: bytes that may go now)."""
+        self._schedule = schedule or timer_schedule(self)
         self._spent = 0  # estimated bytes of the picture lines rebuilt by this redraw
         self._layout: GalleryLayout | None = None
         self._frame_key: tuple | None = None
-        self._frame: dict[str, Any] = {}
+        self._frame: PlaneFrame | CurveFrame | None = None
         self._legend = GalleryStrip(self, "legend", classes="gallery-line")
         self._footer = GalleryStrip(self, "footer", classes="gallery-line")
         self._body = Horizontal()
@@ -411,14 +535,6 @@ class UnitsGallery(Widget):
         self._printed = self._snapshot  # a key press shows current numbers at once
         self._redraw_all(charge=False)
 
-    def move_selection(self, delta: int) -> None:
-        """Move the selection ``delta`` tiles along the display order, wrapping around."""
-        hidden = self._hidden()
-        if hidden == 0:
-            return
-        order = self._order()
-        self.select(int(order[(self._position(self._selected) + delta) % hidden]))
-
     def toggle_order(self) -> None:
         """Switch between similarity order and unit order."""
         self._by_similarity = not self._by_similarity
@@ -449,7 +565,7 @@ class UnitsGallery(Widget):
     def flush_images(self) -> None:
         """The trailing update of the budget: draw the newest snapshot's pictures once the
         budget allows it (else wait on, with a new timer)."""
-        self._cancel_image_timer()
+        self.image_budget.cancel()
         if self._shown is not self._snapshot and self._images_due():
             self._shown = self._snapshot
             self._redraw_all(charge=True)
@@ -469,27 +585,13 @@ class UnitsGallery(Widget):
 
     def _images_due(self) -> bool:
         """May the pictures change now?  Schedules a trailing update if not."""
-        rate = self.effective_byte_rate
-        if rate <= 0:
+        budget = self.image_budget
+        if budget.due():
+            budget.cancel()
             return True
-        now = self._clock()
-        capacity = rate * BURST_SECONDS
-        if self._token_time is None:
-            self._tokens = capacity
-        else:
-            self._tokens = min(capacity, self._tokens + (now - self._token_time) * rate)
-        self._token_time = now
-        if self._tokens >= 0:
-            self._cancel_image_timer()
-            return True
-        if self._image_timer is None and self.is_attached:
-            self._image_timer = self.set_timer(-self._tokens / rate, self.flush_images)
+        if self.is_attached:
+            budget.hold(self.flush_images, self._schedule)
         return False
-
-    def _cancel_image_timer(self) -> None:
-        if self._image_timer is not None:
-            self._image_timer.stop()
-            self._image_timer = None
 
     def _redraw_all(self, charge: bool) -> None:
         """Redraw every strip; ``charge`` bills the rebuilt picture lines to the budget."""
@@ -497,8 +599,8 @@ class UnitsGallery(Widget):
         for strip in (self._legend, *self._columns, self._footer):
             strip._redraw()
         self.bytes_estimated += self._spent
-        if charge and self._spent and self.effective_byte_rate > 0:
-            self._tokens -= self._spent
+        if charge and self._spent:
+            self.image_budget.spend(self._spent)  # nothing to pay without a budget
 
     def _counted(self, build: Callable[[], list[Segment]]) -> Callable[[], list[Segment]]:
         """``build``, adding an estimate of the bytes its line costs on the wire."""
@@ -572,124 +674,32 @@ class UnitsGallery(Widget):
         if maps is None:
             if strip.role != "legend":
                 return []
-            return [(("nomaps",), lambda: text_segments(
-                "no unit maps in this snapshot", strip._styles.text(dim=True)))]
+            nomaps = TextLine("no unit maps in this snapshot", dim=True)
+            return [(nomaps, lambda: paint_line(nomaps, strip._styles))]
         page_units = self._page_units(layout)
-        frame = self._frame_for(snap, maps, layout, page_units, strip._styles.mode)
-        if strip.role == "legend":
-            return [self._legend_spec(strip, width, maps, frame)]
-        if strip.role == "footer":
-            return [self._footer_spec(strip, width)]
-        return [self._column_spec(strip, y, layout, frame, page_units) for y in range(height)]
+        mode = strip._styles.mode
+        frame = self._frame_for(snap, maps, layout, page_units, mode)
+        newest = self._snapshot
+        dead = tuple(bool(d) for d in newest.dead) if newest is not None else ()
+        view = GalleryView(self._selected, tuple(page_units), layout, mode, self.page, dead)
+        records = gallery_lines(snap, self._printed or newest, frame, view, strip.role,
+                                strip.index, width, height)
+        return [self._spec(strip, record) for record in records]
 
-    def _column_spec(self, strip: GalleryStrip, y: int, layout: GalleryLayout,
-                     frame: dict[str, Any], page_units: list[int]) -> LineSpec:
-        index = strip.index
-        if layout.out_width:
-            if index == 0:
-                part = self._output_part(y, layout, frame, strip._styles.mode)
-                return self._line_spec(strip, part, 2 * TILE_GAP)
-            index -= 1
-        tile_height = layout.tile_lines + 1
-        row, sub = divmod(y, tile_height)
-        position = row * layout.columns + index
-        if row >= layout.rows or position >= len(page_units):
-            return self._line_spec(strip, ("gap", layout.tile_width), TILE_GAP)
-        unit = page_units[position]
-        if sub == 0:
-            dead = self._snapshot.dead if self._snapshot is not None else ()
-            part: tuple = ("label", unit_name(unit), unit == self._selected,
-                           bool(dead[unit]) if unit < len(dead) else False, layout.tile_width)
-        elif frame["plane"]:
-            part = _tile_part(frame["tiles"][unit], sub - 1, layout.tile_width,
-                              uses_glyphs(strip._styles.mode))
-        else:
-            part = ("curve", frame["tiles"][unit][sub - 1], sub - 1 == frame["axis"],
-                    layout.tile_width)
-        return self._line_spec(strip, part, TILE_GAP)
-
-    def _line_spec(self, strip: GalleryStrip, part: tuple, gap: int) -> LineSpec:
-        key = (part, gap)
+    def _spec(self, strip: GalleryStrip, record: GalleryLine) -> LineSpec:
+        """A record and how to build its line (picture lines count their bytes)."""
+        if isinstance(record, GalleryLegend):
+            return record, lambda: strip.legend_segments(record)
+        if isinstance(record, GalleryFooter):
+            return record, lambda: strip.footer_segments(record)
 
         def build() -> list[Segment]:
-            return [*strip.part_segments(part), Segment(" " * gap, strip._styles.text())]
+            return [*strip.part_segments(record.part),
+                    Segment(" " * record.gap, strip._styles.text())]
 
-        if part[0] in ("img", "curve", "out", "fit"):
-            return key, self._counted(build)
-        return key, build
-
-    def _output_part(self, y: int, layout: GalleryLayout, frame: dict[str, Any],
-                     mode: ColorMode) -> tuple:
-        width = layout.out_width
-        if y == 0:
-            title = "network output p(class 1)" if frame["plane"] else "network fit"
-            return ("title", title, width)
-        line = y - 1
-        if line >= layout.out_lines:
-            return ("gap", width)
-        if not frame["plane"]:
-            return ("fit", frame["fit"][line], frame["fit_points"][line].tobytes(),
-                    line == frame["fit_axis"])
-        drawn, levels = frame["out_drawn"], frame["out_levels"]
-        points = frame["points"][line].tobytes()
-        if uses_glyphs(mode):
-            return ("out", drawn[line].tobytes(), b"", levels[line].tobytes(), points)
-        return ("out", drawn[2 * line].tobytes(), drawn[2 * line + 1].tobytes(),
-                levels[2 * line].tobytes(), points)
-
-    def _legend_spec(self, strip: GalleryStrip, width: int, maps: UnitMaps,
-                     frame: dict[str, Any]) -> LineSpec:
-        lo, hi = frame["range"]
-        per_level = 2 if width >= 100 else 1
-        scale = (f"{maps.activation} {format_scale(lo)} ", f" {format_scale(hi)}")
-        wanted: list[tuple[str, str]] = []
-        if frame["plane"]:
-            wanted.append(("output", "  p(1) 0 "))
-            wanted.append(("points", "  ○● train ◇◆ test"))
-            wanted.append(("boundary", "  boundary"))
-        else:
-            wanted.append(("fit", f"  {FIT_SAMPLE} fit • train ◆ test"))
-        room = width - len(scale[0]) - len(scale[1]) - per_level * DIVERGING_LEVELS
-        extras: list[tuple[str, str]] = []
-        for kind, text in wanted:
-            need = len(text) + (DIVERGING_LEVELS * per_level + 2 if kind == "output" else 0)
-            need += 2 if kind == "boundary" else 0
-            if need <= room:
-                extras.append((kind, text))
-                room -= need
-        key = ("legend", scale, per_level, tuple(extras))
-        return key, lambda: strip.legend_segments(scale, per_level, extras)
-
-    def _footer_spec(self, strip: GalleryStrip, width: int) -> LineSpec:
-        unit = self._selected
-        snap = self._printed or self._snapshot
-        page, pages = self.page
-        page_text = f"  page {page}/{pages}" if pages > 1 else ""
-        head = "▸" + unit_name(unit)
-        room = width - len(head) - 1 - len(page_text)
-        body = ""
-        if snap is not None and unit < len(snap.params.b1):
-            body = longest_fitting(room, self._unit_numbers(snap, unit))
-        key = ("footer", head, body, page_text, width)
-        return key, lambda: strip.footer_segments(head, body, page_text, width)
-
-    def _unit_numbers(self, snap: Snapshot, unit: int) -> list[str]:
-        """The selected unit's numbers, longest wording first."""
-        p = snap.params
-        w = p.W1[unit].tolist()
-        b, v = float(p.b1[unit]), float(p.W2[0, unit])
-        norm = None if snap.grad_norms is None else float(snap.grad_norms[unit])
-        wordings = []
-        for digits, sep in ((7, "  "), (6, " "), (5, " ")):
-            weights = " ".join(format_fit(x, digits) for x in w)
-            text = f"w {weights}{sep}b {format_fit(b, digits)}{sep}out {format_fit(v, digits)}"
-            if norm is not None:
-                text += f"{sep}|grad| {format_compact(norm, 2)}"
-            wordings.append(text)
-        if norm is not None:
-            wordings.append(f"|grad| {format_compact(norm, 2)}")
-        wordings.append("")
-        return wordings
+        if isinstance(record.part, (ImagePart, CurvePart, OutputPart, FitPart)):
+            return record, self._counted(build)
+        return record, build
 
     def _catch_up_text(self) -> bool:
         if self._printed is self._snapshot:
@@ -710,17 +720,14 @@ class UnitsGallery(Widget):
         return (lo if math.isfinite(lo) else -scale), (hi if math.isfinite(hi) else scale)
 
     def _frame_for(self, snap: Snapshot, maps: UnitMaps, layout: GalleryLayout,
-                   page_units: list[int], mode: ColorMode) -> dict[str, Any]:
+                   page_units: list[int], mode: ColorMode) -> PlaneFrame | CurveFrame:
         """The quantized pictures of the page, computed once per snapshot and layout."""
         key = (snap.version, snap.step, snap.config, layout, tuple(page_units), mode)
-        if key == self._frame_key:
+        if key == self._frame_key and self._frame is not None:
             return self._frame
         lo, hi = self._colour_range(maps)
-        frame: dict[str, Any] = {"range": (lo, hi), "plane": maps.is_plane}
-        if maps.is_plane:
-            _plane_frame(frame, maps, layout, page_units, uses_glyphs(mode), lo, hi)
-        else:
-            _curve_frame(frame, maps, layout, page_units, lo, hi)
+        frame = (plane_frame(maps, layout, page_units, uses_glyphs(mode), lo, hi)
+                 if maps.is_plane else curve_frame(maps, layout, page_units, lo, hi))
         self._frame, self._frame_key = frame, key
         return frame
 
@@ -732,7 +739,8 @@ class GalleryStrip(LinePanel):
     def __init__(self, gallery: UnitsGallery, role: str, index: int = 0,
                  classes: str | None = None) -> None:
         super().__init__(color_mode=gallery.color_mode, text_interval=gallery.text_interval,
-                         clock=gallery._clock, classes=classes)
+                         clock=gallery._clock, schedule=gallery._schedule,
+                         classes=classes)
         self.gallery, self.role, self.index = gallery, role, index
 
     def _layout_lines(self, width: int, height: int) -> Sequence[LineSpec]:
@@ -743,36 +751,35 @@ class GalleryStrip(LinePanel):
 
     # -- segments ------------------------------------------------------------------------------
 
-    def part_segments(self, part: tuple) -> list[Segment]:
-        """The segments of one tile's line (``part`` is the data its line key holds)."""
-        kind = part[0]
+    def part_segments(self, part: TilePart) -> list[Segment]:
+        """The segments of one tile's line (``part`` is its line's record)."""
         styles = self._styles
-        if kind == "gap":
-            return [Segment(" " * part[1], styles.text())]
-        if kind == "title":
-            _, title, width = part
-            return [Segment(title[:width].ljust(width), styles.text(bold=True))]
-        if kind == "label":
-            _, name, selected, dead, width = part
-            text = ("▸" if selected else " ") + name + ("†" if dead else "")
-            style = styles.text(bold=selected, reverse=selected, dim=not selected)
-            return [Segment(text[:width].ljust(width), style)]
-        if kind == "img":
-            _, top, bottom, _width = part
-            return merged_segments(self._pixel_cells(top, bottom, output=False))
-        if kind == "out":
-            _, top, bottom, under, points = part
-            return merged_segments(self._output_cells(top, bottom, under, points))
-        if kind == "curve":
-            _, text, axis, width = part
-            return merged_segments(self._curve_cells(text.ljust(width), axis))
-        if kind == "fit":
-            _, text, points, axis = part
-            return merged_segments(self._fit_cells(text, points, axis))
-        raise AssertionError(kind)
+        match part:
+            case GapPart():
+                return [Segment(" " * part.width, styles.text())]
+            case TitlePart():
+                return [Segment(part.title[: part.width].ljust(part.width),
+                                styles.text(bold=True))]
+            case LabelPart():
+                text = ("▸" if part.selected else " ") + part.name + ("†" if part.dead else "")
+                style = styles.text(bold=part.selected, reverse=part.selected,
+                                    dim=not part.selected)
+                return [Segment(text[: part.width].ljust(part.width), style)]
+            case ImagePart():
+                return merged_segments(self._pixel_cells(part.top, part.bottom, output=False))
+            case OutputPart():
+                return merged_segments(self._output_cells(part.top, part.bottom, part.under,
+                                                          part.points))
+            case CurvePart():
+                return merged_segments(self._curve_cells(part.text.ljust(part.width),
+                                                         part.axis))
+            case FitPart():
+                return merged_segments(self._fit_cells(part.text, part.points, part.axis))
+        raise AssertionError(part)
 
-    def legend_segments(self, scale: tuple[str, str], per_level: int,
-                        extras: list[tuple[str, str]]) -> list[Segment]:
+    def legend_segments(self, legend: GalleryLegend) -> list[Segment]:
+        """The legend line: the activation scale, then what fits of the extras."""
+        scale, per_level, extras = legend.scale, legend.per_level, legend.extras
         styles = self._styles
         segs = [Segment(scale[0], styles.text(bold=True))]
         segs += self._legend_scale(per_level, output=False)
@@ -790,8 +797,9 @@ class GalleryStrip(LinePanel):
                 segs.append(Segment(text, styles.text(dim=True)))
         return segs
 
-    def footer_segments(self, head: str, body: str, page_text: str, width: int
-                        ) -> list[Segment]:
+    def footer_segments(self, footer: GalleryFooter) -> list[Segment]:
+        """The footer: the selected unit's numbers, and the page when there are more."""
+        head, body, page_text, width = footer.head, footer.body, footer.page_text, footer.width
         styles = self._styles
         segs = [Segment(head, styles.text(bold=True, reverse=True)),
                 Segment(" " + body, styles.text())]
@@ -892,33 +900,173 @@ class GalleryStrip(LinePanel):
         return Segment("▀", self._styles.get(("bsample",), lambda: Style(color=BOUNDARY_FULL)))
 
 
+# -- the text: records of (snapshots, frame, view state) -------------------------------------
+
+
+@dataclass(frozen=True)
+class TileLine:
+    """One line of a column of tiles (or of the output tile) and the gap after it."""
+
+    part: TilePart
+    gap: int
+
+
+GalleryLine = TileLine | GalleryLegend | GalleryFooter
+
+
+@dataclass(frozen=True)
+class GalleryView:
+    """What the gallery shows besides the snapshots and their frame: the view state."""
+
+    selected: int
+    page_units: tuple[int, ...]  # the units of the page shown, in display order
+    layout: GalleryLayout
+    mode: ColorMode
+    page: tuple[int, int]  # (page shown, pages), both from 1
+    dead: tuple[bool, ...]  # the newest snapshot's units with no weights
+
+
+def gallery_lines(shown: Snapshot, printed: Snapshot | None, frame: PlaneFrame | CurveFrame,
+                  view: GalleryView, role: str, index: int, width: int, height: int
+                  ) -> list[GalleryLine]:
+    """The lines of one strip of the gallery (``role``: legend, footer or column number
+    ``index``): pictures from ``frame`` (of ``shown``), numbers of ``printed``."""
+    if role == "legend":
+        assert shown.unit_maps is not None
+        return [_legend_record(width, shown.unit_maps.activation, frame)]
+    if role == "footer":
+        return [_footer_record(printed, view, width)]
+    return [_column_record(y, index, view, frame) for y in range(height)]
+
+
+def _column_record(y: int, index: int, view: GalleryView, frame: PlaneFrame | CurveFrame
+                   ) -> TileLine:
+    layout = view.layout
+    if layout.out_width:
+        if index == 0:
+            return TileLine(_output_part(y, layout, frame, view.mode), 2 * TILE_GAP)
+        index -= 1
+    tile_height = layout.tile_lines + 1
+    row, sub = divmod(y, tile_height)
+    position = row * layout.columns + index
+    if row >= layout.rows or position >= len(view.page_units):
+        return TileLine(GapPart(layout.tile_width), TILE_GAP)
+    unit = view.page_units[position]
+    if sub == 0:
+        dead = view.dead[unit] if unit < len(view.dead) else False
+        part: TilePart = LabelPart(unit_name(unit), unit == view.selected, dead,
+                                   layout.tile_width)
+    elif isinstance(frame, PlaneFrame):
+        part = _tile_part(frame.tiles[unit], sub - 1, layout.tile_width,
+                          uses_glyphs(view.mode))
+    else:
+        part = CurvePart(frame.tiles[unit][sub - 1], sub - 1 == frame.axis, layout.tile_width)
+    return TileLine(part, TILE_GAP)
+
+
+def _output_part(y: int, layout: GalleryLayout, frame: PlaneFrame | CurveFrame,
+                 mode: ColorMode) -> TilePart:
+    width = layout.out_width
+    plane = isinstance(frame, PlaneFrame)
+    if y == 0:
+        return TitlePart("network output p(class 1)" if plane else "network fit", width)
+    line = y - 1
+    if line >= layout.out_lines:
+        return GapPart(width)
+    if isinstance(frame, CurveFrame):
+        assert frame.fit is not None and frame.fit_points is not None
+        return FitPart(frame.fit[line], frame.fit_points[line].tobytes(),
+                       line == frame.fit_axis)
+    drawn, levels, points = frame.out_drawn, frame.out_levels, frame.points
+    assert drawn is not None and levels is not None and points is not None
+    if uses_glyphs(mode):
+        return OutputPart(drawn[line].tobytes(), b"", levels[line].tobytes(),
+                          points[line].tobytes())
+    return OutputPart(drawn[2 * line].tobytes(), drawn[2 * line + 1].tobytes(),
+                      levels[2 * line].tobytes(), points[line].tobytes())
+
+
+def _legend_record(width: int, activation: str, frame: PlaneFrame | CurveFrame
+                   ) -> GalleryLegend:
+    lo, hi = frame.range
+    per_level = 2 if width >= 100 else 1
+    scale = (f"{activation} {format_scale(lo)} ", f" {format_scale(hi)}")
+    wanted: list[tuple[str, str]] = []
+    if isinstance(frame, PlaneFrame):
+        wanted.append(("output", "  p(1) 0 "))
+        wanted.append(("points", "  ○● train ◇◆ test"))
+        wanted.append(("boundary", "  boundary"))
+    else:
+        wanted.append(("fit", f"  {FIT_SAMPLE} fit • train ◆ test"))
+    room = width - len(scale[0]) - len(scale[1]) - per_level * DIVERGING_LEVELS
+    extras: list[tuple[str, str]] = []
+    for kind, text in wanted:
+        need = len(text) + (DIVERGING_LEVELS * per_level + 2 if kind == "output" else 0)
+        need += 2 if kind == "boundary" else 0
+        if need <= room:
+            extras.append((kind, text))
+            room -= need
+    return GalleryLegend(scale, per_level, tuple(extras))
+
+
+def _footer_record(snap: Snapshot | None, view: GalleryView, width: int) -> GalleryFooter:
+    unit = view.selected
+    page, pages = view.page
+    page_text = f"  page {page}/{pages}" if pages > 1 else ""
+    head = "▸" + unit_name(unit)
+    room = width - len(head) - 1 - len(page_text)
+    body = ""
+    if snap is not None and unit < len(snap.params.b1):
+        body = longest_fitting(room, unit_numbers(snap, unit))
+    return GalleryFooter(head, body, page_text, width)
+
+
+def unit_numbers(snap: Snapshot, unit: int) -> list[str]:
+    """The selected unit's numbers, longest wording first."""
+    p = snap.params
+    w = p.W1[unit].tolist()
+    b, v = float(p.b1[unit]), float(p.W2[0, unit])
+    norm = None if snap.grad_norms is None else float(snap.grad_norms[unit])
+    wordings = []
+    for digits, sep in ((7, "  "), (6, " "), (5, " ")):
+        weights = " ".join(format_fit(x, digits) for x in w)
+        text = f"w {weights}{sep}b {format_fit(b, digits)}{sep}out {format_fit(v, digits)}"
+        if norm is not None:
+            text += f"{sep}|grad| {format_compact(norm, 2)}"
+        wordings.append(text)
+    if norm is not None:
+        wordings.append(f"|grad| {format_compact(norm, 2)}")
+    wordings.append("")
+    return wordings
+
+
 # -- pictures of one frame (numpy) -------------------------------------------------------------
 
 
-def _tile_part(levels: np.ndarray, line: int, width: int, glyphs: bool) -> tuple:
+def _tile_part(levels: np.ndarray, line: int, width: int, glyphs: bool) -> ImagePart:
     if glyphs:
-        return ("img", levels[line].tobytes(), b"", width)
-    return ("img", levels[2 * line].tobytes(), levels[2 * line + 1].tobytes(), width)
+        return ImagePart(levels[line].tobytes(), b"", width)
+    return ImagePart(levels[2 * line].tobytes(), levels[2 * line + 1].tobytes(), width)
 
 
-def _plane_frame(frame: dict[str, Any], maps: UnitMaps, layout: GalleryLayout,
-                 page_units: list[int], glyphs: bool, lo: float, hi: float) -> None:
+def plane_frame(maps: UnitMaps, layout: GalleryLayout, page_units: list[int], glyphs: bool,
+                lo: float, hi: float) -> PlaneFrame:
     """Quantized images of the page's units and of the output, with its points."""
     per_line = 1 if glyphs else 2
-    frame["tiles"] = {}
+    tiles: dict[int, np.ndarray] = {}
     if page_units and layout.tile_lines > 0:
         pixels = resample(maps.hidden[page_units], layout.tile_lines * per_line,
                           layout.tile_width)
         levels = signed_levels(pixels, (lo + hi) / 2, (hi - lo) / 2)
-        frame["tiles"] = {unit: levels[i] for i, unit in enumerate(page_units)}
-    if layout.out_width:
-        logits = resample(maps.output, layout.out_lines * per_line,
-                          layout.out_width).astype(float)
-        with np.errstate(over="ignore", invalid="ignore"):
-            levels = signed_levels(np.tanh(logits / 2), 0.0, 1.0)  # 2·p(1) − 1
-        frame["out_levels"] = levels
-        frame["out_drawn"] = np.where(boundary_mask(logits), BOUNDARY, levels).astype(np.int8)
-        frame["points"] = _plane_points(maps, layout)
+        tiles = {unit: levels[i] for i, unit in enumerate(page_units)}
+    if not layout.out_width:
+        return PlaneFrame((lo, hi), tiles)
+    logits = resample(maps.output, layout.out_lines * per_line,
+                      layout.out_width).astype(float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        levels = signed_levels(np.tanh(logits / 2), 0.0, 1.0)  # 2·p(1) − 1
+    drawn = np.where(boundary_mask(logits), BOUNDARY, levels).astype(np.int8)
+    return PlaneFrame((lo, hi), tiles, levels, drawn, _plane_points(maps, layout))
 
 
 def _plane_points(maps: UnitMaps, layout: GalleryLayout) -> np.ndarray:
@@ -933,34 +1081,34 @@ def _plane_points(maps: UnitMaps, layout: GalleryLayout) -> np.ndarray:
     return codes
 
 
-def _curve_frame(frame: dict[str, Any], maps: UnitMaps, layout: GalleryLayout,
-                 page_units: list[int], lo: float, hi: float) -> None:
+def curve_frame(maps: UnitMaps, layout: GalleryLayout, page_units: list[int], lo: float,
+                hi: float) -> CurveFrame:
     """Braille curves of the page's units and of the fit, with the data points."""
     x = maps.x0.astype(float)
     x_lo, x_hi = maps.extent
-    frame["tiles"] = {}
+    tiles: dict[int, list[str]] = {}
     if page_units and layout.tile_lines > 0:
         codes = braille_rows(maps.hidden[page_units], x, x_lo, x_hi, lo, hi,
                              layout.tile_lines, layout.tile_width)
-        frame["tiles"] = {unit: _braille_text(codes[i]) for i, unit in enumerate(page_units)}
-    frame["axis"] = _axis_line(lo, hi, layout.tile_lines)
-    if layout.out_width:
-        lines, width = layout.out_lines, layout.out_width
-        targets = np.concatenate([maps.train_y, maps.test_y]).astype(float)
-        targets = targets[np.isfinite(targets)]
-        t_lo, t_hi = (float(targets.min()), float(targets.max())) if targets.size else (-1, 1)
-        pad = 0.1 * max(t_hi - t_lo, 1e-6)
-        y_lo, y_hi = t_lo - pad, t_hi + pad
-        curve = braille_rows(maps.output[None, :], x, x_lo, x_hi, y_lo, y_hi, lines, width)[0]
-        points = np.full((lines, width), _NO_POINT, dtype=np.int8)
-        for X, y, code in ((maps.train_X, maps.train_y, _TRAIN0),
-                           (maps.test_X, maps.test_y, _TEST0)):
-            rows, cols, _ = point_cells(X, x_lo, x_hi, lines, width, y_lo, y_hi,
-                                        np.asarray(y, dtype=float))
-            points[rows, cols] = code
-        frame["fit"] = _braille_text(curve)
-        frame["fit_points"] = points
-        frame["fit_axis"] = _axis_line(y_lo, y_hi, lines)
+        tiles = {unit: _braille_text(codes[i]) for i, unit in enumerate(page_units)}
+    axis = _axis_line(lo, hi, layout.tile_lines)
+    if not layout.out_width:
+        return CurveFrame((lo, hi), tiles, axis)
+    lines, width = layout.out_lines, layout.out_width
+    targets = np.concatenate([maps.train_y, maps.test_y]).astype(float)
+    targets = targets[np.isfinite(targets)]
+    t_lo, t_hi = (float(targets.min()), float(targets.max())) if targets.size else (-1, 1)
+    pad = 0.1 * max(t_hi - t_lo, 1e-6)
+    y_lo, y_hi = t_lo - pad, t_hi + pad
+    curve = braille_rows(maps.output[None, :], x, x_lo, x_hi, y_lo, y_hi, lines, width)[0]
+    points = np.full((lines, width), _NO_POINT, dtype=np.int8)
+    for X, y, code in ((maps.train_X, maps.train_y, _TRAIN0),
+                       (maps.test_X, maps.test_y, _TEST0)):
+        rows, cols, _ = point_cells(X, x_lo, x_hi, lines, width, y_lo, y_hi,
+                                    np.asarray(y, dtype=float))
+        points[rows, cols] = code
+    return CurveFrame((lo, hi), tiles, axis, _braille_text(curve), points,
+                      _axis_line(y_lo, y_hi, lines))
 
 
 def _braille_text(codes: np.ndarray) -> list[str]:

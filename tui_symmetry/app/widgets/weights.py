@@ -23,8 +23,10 @@ and the legend line says which units are shown.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,19 +34,21 @@ from rich.segment import Segment
 from rich.style import Style
 
 from tui_symmetry.app.numbers import MINUS, format_fit, format_scale
-from tui_symmetry.app.widgets._lines import LinePanel, LineSpec
+from tui_symmetry.app.widgets._lines import BlankLine, LinePanel, LineSpec, paint_line
 from tui_symmetry.app.widgets._palette import (
     DIVERGING_LEVELS,
     ZERO_DOT_FULL,
     ZERO_LEVEL,
     ColorMode,
     StableScale,
+    StyleCache,
     diverging_color,
     diverging_glyphs,
     diverging_text_color,
     quantize_diverging,
     uses_glyphs,
 )
+from tui_symmetry.app.widgets._throttle import Schedule
 
 if TYPE_CHECKING:
     from tui_symmetry.core.snapshot import Snapshot
@@ -68,6 +72,7 @@ class WeightsPanel(LinePanel):
             colours follow every snapshot); 0 updates them every time; None (default):
             0.25 s in a terminal, 0 in a headless app (tests, screenshots).
         clock: the time source of that throttle (tests inject a fake one).
+        schedule: how its trailing update is scheduled (tests inject fake timers).
         name, id, classes, disabled: as for any Textual widget.
     """
 
@@ -77,6 +82,7 @@ class WeightsPanel(LinePanel):
         color_mode: ColorMode | None = None,
         text_interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        schedule: Schedule | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -86,21 +92,19 @@ class WeightsPanel(LinePanel):
             color_mode=color_mode,
             text_interval=text_interval,
             clock=clock,
+            schedule=schedule,
             name=name,
             id=id,
             classes=classes,
             disabled=disabled,
         )
         self._snapshot: Snapshot | None = None
+        self._printed: Snapshot | None = None  # the snapshot the numbers show (throttled)
         self._key: tuple | None = None
         self._selected = 0
         self._top = 0  # first unit shown when the rows scroll
         self._scale = StableScale()
-        self._values = np.zeros((0, 0))  # (H, D + 2): the unit vectors
-        self._printed = np.zeros((0, 0))  # the values the numbers show (throttled)
-        self._levels = np.zeros((0, 0), dtype=np.int8)
-        self._dead = np.zeros(0, dtype=bool)
-        self._input_dim = 0
+        self._level_scale = 1.0  # the range the colours of the shown snapshot are on
 
     # -- public API --------------------------------------------------------------------------
 
@@ -114,13 +118,13 @@ class WeightsPanel(LinePanel):
         """The current colour range: cells span -scale .. +scale (None before data)."""
         return self._scale.value
 
-    def select_unit(self, delta: int) -> None:
-        """Move the selection by ``delta`` units, wrapping around at either end."""
-        hidden = len(self._values)
+    def select(self, unit: int) -> None:
+        """Select hidden unit ``unit`` (0-based): its row and its numbers are marked."""
+        hidden = _hidden(self._snapshot)
         if hidden == 0:
             return
-        self._selected = (self._selected + delta) % hidden
-        self._printed = self._values  # a key press shows current numbers at once
+        self._selected = min(max(int(unit), 0), hidden - 1)
+        self._printed = self._snapshot  # a key press shows current numbers at once
         self._redraw()
 
     def show(self, snapshot: Snapshot) -> None:
@@ -128,361 +132,468 @@ class WeightsPanel(LinePanel):
         key = (snapshot.version, snapshot.step, snapshot.config)
         if key == self._key:
             return
-        p = snapshot.params
-        values = np.column_stack([p.W1, p.b1, p.W2[0]])
+        values = unit_vectors(snapshot)
         hidden = len(values)
-        if self._key is not None and (snapshot.step < self._key[1] or hidden != len(self._values)):
+        before = _hidden(self._snapshot)
+        if self._key is not None and (snapshot.step < self._key[1] or hidden != before):
             self._scale.reset()  # a reset network: let the colour range start afresh
         self._key = key
         self._snapshot = snapshot
-        if hidden != len(self._values):
+        if hidden != before:
             self._top = 0
         self._selected = min(self._selected, max(hidden - 1, 0))
-        self._values = values
-        self._input_dim = p.W1.shape[1]
-        self._dead = np.asarray(snapshot.dead, dtype=bool)
         finite = values[np.isfinite(values)]
-        scale = self._scale.update(float(np.abs(finite).max()) if finite.size else 0.0)
-        self._levels = quantize_diverging(values, scale)
-        if self._text_due() or self._printed.shape != values.shape:
-            self._printed = values
+        self._level_scale = self._scale.update(float(np.abs(finite).max()) if finite.size
+                                               else 0.0)
+        printed = self._printed
+        if (self._text_due() or printed is None
+                or unit_vectors(printed).shape != values.shape):
+            self._printed = snapshot
         self._redraw()
 
     def _catch_up_text(self) -> bool:
-        if self._printed is self._values:
+        if self._printed is self._snapshot:
             return False
-        self._printed = self._values
+        self._printed = self._snapshot
         return True
 
     # -- layout --------------------------------------------------------------------------------
 
     def _layout_lines(self, width: int, height: int) -> Sequence[LineSpec]:
-        hidden, ncols = self._levels.shape if self._levels.ndim == 2 else (0, 0)
-        if hidden == 0:
+        if self._snapshot is None or self._printed is None:
             return [self._empty_spec()]
-        # Which fixed lines fit: the unit rows come first, then the selected unit's
-        # numbers, the legend and the column headers.
-        show_selected = height >= 2
-        show_legend = height >= 3
-        show_header = height >= 4
-        rows = height - show_selected - show_legend - show_header
-        label_w = len(f"u{hidden}") + 3  # "▸", "†" and a space
-        cell_w, gap = _cell_geometry(width - label_w, ncols)
-        number_w = _number_width(cell_w, gap)
-        if hidden > rows:
-            # A line or two short of a row per unit: rather than scroll, give up the
-            # bottom line (the selected row prints its numbers anyway) and the headers.
-            numbers_fit = number_w >= MIN_NUMBER_WIDTH
-            optional = (["selected"] if show_selected and numbers_fit else []) + (
-                ["header"] if show_header else []
-            )
-            for count in range(1, len(optional) + 1):
-                if hidden <= rows + count:
-                    show_selected = show_selected and "selected" not in optional[:count]
-                    show_header = show_header and "header" not in optional[:count]
-                    rows += count
-                    break
-        glyphs = uses_glyphs(self._styles.mode)
-        row_h = 1  # lines per unit: taller rows when a big panel has the room
-        if hidden <= rows or glyphs:
-            mode, per_line = _FULL, 1
-            row_h = max(1, min(MAX_ROW_HEIGHT, rows // hidden))
+        view = WeightsView(self._selected, self._top, self._level_scale, self._styles.mode)
+        records, self._top = weights_lines(self._snapshot, self._printed, view, width, height)
+        styles = self._styles
+        return [(record, functools.partial(paint_weights, record, styles))
+                for record in records]
+
+
+# -- the text: records of (snapshot, view state) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeightsView:
+    """What the Weights panel shows besides the snapshots: the view state."""
+
+    selected: int
+    """The selected unit (0-based)."""
+    scroll_top: int
+    """The first unit shown when the rows scroll (kept if the selection stays in view)."""
+    scale: float
+    """The colour range: cells span -scale .. +scale (the panel's StableScale)."""
+    mode: ColorMode
+
+
+@dataclass(frozen=True)
+class LegendLine:
+    """The colour scale, which units are shown, and what † and · mean."""
+
+    text: str
+    per_level: int
+    notes: tuple[str, ...]
+    mode: ColorMode
+
+
+@dataclass(frozen=True)
+class HeaderLine:
+    """The column names over the cells."""
+
+    label_w: int
+    cell_w: int
+    gap: int
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RowLine:
+    """One line of a unit's row (a tall row's first, middle or ``half`` last line)."""
+
+    unit: int
+    selected: bool
+    dead: bool
+    levels: tuple[int, ...]
+    numbers: tuple[str, ...]
+    label_w: int
+    cell_w: int
+    gap: int
+    labelled: bool
+    part: str
+
+
+@dataclass(frozen=True)
+class HalfRowLine:
+    """Two units on one line: the upper one's colours over the lower one's."""
+
+    label_unit: int
+    upper_levels: tuple[int, ...]
+    lower_levels: tuple[int, ...]
+    selected: bool
+    dead: bool
+    label_w: int
+    cell_w: int
+    gap: int
+
+
+@dataclass(frozen=True)
+class SelectedLine:
+    """The selected unit's values in full on the bottom line."""
+
+    unit: int
+    parts: tuple[tuple[str, str], ...]
+    dead: bool
+
+
+WeightsLine = (LegendLine | HeaderLine | RowLine | HalfRowLine | SelectedLine | BlankLine)
+
+
+@dataclass(frozen=True)
+class _Units:
+    """The arrays the lines are made of (what the snapshots say, quantized)."""
+
+    levels: np.ndarray  # (H, D + 2) colour levels of the shown snapshot
+    dead: np.ndarray  # (H,) units with no weights
+    printed: np.ndarray  # (H, D + 2) the values the numbers show
+    names: tuple[str, ...]  # the column names: x0 .. x{D-1}, b, out
+
+    def is_constant(self, unit: int) -> bool:
+        """A unit with no weights in but an outgoing weight (metrics.CONSTANT)."""
+        return unit < len(self.printed) and float(self.printed[unit][-1]) != 0.0
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """Which lines fit and how wide a cell is."""
+
+    rows: int
+    show_legend: bool
+    show_header: bool
+    show_selected: bool
+    label_w: int
+    cell_w: int
+    gap: int
+    number_w: int
+
+
+def unit_vectors(snapshot: Snapshot) -> np.ndarray:
+    """Each hidden unit's ``[W1[i, :], b1[i], W2[0, i]]`` (H, D + 2), as drawn."""
+    p = snapshot.params
+    return np.column_stack([p.W1, p.b1, p.W2[0]])
+
+
+def _hidden(snapshot: Snapshot | None) -> int:
+    return 0 if snapshot is None else int(snapshot.params.b1.shape[0])
+
+
+def weights_lines(shown: Snapshot, printed: Snapshot, view: WeightsView, width: int,
+                  height: int) -> tuple[list[WeightsLine], int]:
+    """The panel's lines, top to bottom, and the scroll top that keeps the selection in
+    view: colours from ``shown``, numbers from ``printed`` (which lags it when throttled)."""
+    inputs = shown.params.W1.shape[1]
+    units = _Units(levels=quantize_diverging(unit_vectors(shown), view.scale),
+                   dead=np.asarray(shown.dead, dtype=bool), printed=unit_vectors(printed),
+                   names=(*(["x"] if inputs == 1 else [f"x{i}" for i in range(inputs)]),
+                          "b", "out"))
+    hidden, ncols = units.levels.shape
+    geometry = _fit_lines(hidden, ncols, width, height)
+    rows = geometry.rows
+    row_h = 1  # lines per unit: taller rows when a big panel has the room
+    if hidden <= rows or uses_glyphs(view.mode):
+        mode, per_line = _FULL, 1
+        row_h = max(1, min(MAX_ROW_HEIGHT, rows // hidden))
+    else:
+        mode, per_line = _HALF, 2
+    visible = min(hidden, (rows // row_h) * per_line)
+    top = scroll_top(view.selected, view.scroll_top, hidden, visible, per_line)
+    last = min(top + visible, hidden) - 1
+    window = "" if visible >= hidden else f"u{top + 1}-{last + 1} of {hidden}"
+    lines: list[WeightsLine] = []
+    if geometry.show_legend:
+        lines.append(_legend_line(units, view, width, window,
+                                  bool(units.dead[top : last + 1].any())))
+    if geometry.show_header:
+        lines.append(HeaderLine(geometry.label_w, geometry.cell_w, geometry.gap, units.names))
+    number_w = (geometry.number_w if mode == _FULL and geometry.number_w >= MIN_NUMBER_WIDTH
+                else 0)
+    for line in range(rows):
+        first = top + (line // row_h) * per_line
+        if first >= top + visible:
+            lines.append(BlankLine("blank"))
+        elif mode == _FULL:
+            # A tall row: label and numbers on its first line; its last line is
+            # drawn in upper half-blocks, leaving a half-line gap between units.
+            sub = line % row_h
+            part = "half" if row_h > 1 and sub == row_h - 1 else "full"
+            lines.append(_row_line(units, view.selected, first, geometry, number_w,
+                                   sub == 0, part))
         else:
-            mode, per_line = _HALF, 2
-        visible = min(hidden, (rows // row_h) * per_line)
-        top = self._scroll_top(hidden, visible, per_line)
-        numbers_in_row = mode == _FULL and number_w >= MIN_NUMBER_WIDTH
-        last = min(top + visible, hidden) - 1
-        window = "" if visible >= hidden else f"u{top + 1}-{last + 1} of {hidden}"
-        shown = self._dead[top : last + 1]
+            lines.append(_half_row_line(units, view.selected, first, geometry))
+    if geometry.show_selected:
+        lines.append(_selected_line(units, view.selected, width))
+    return lines, top
 
-        specs: list[LineSpec] = []
-        if show_legend:
-            specs.append(self._legend_spec(width, window, bool(shown.any())))
-        if show_header:
-            specs.append(self._header_spec(label_w, cell_w, gap))
-        for line in range(rows):
-            first = top + (line // row_h) * per_line
-            if first >= top + visible:
-                specs.append((("blank",), list))
-            elif mode == _FULL:
-                # A tall row: label and numbers on its first line; its last line is
-                # drawn in upper half-blocks, leaving a half-line gap between units.
-                sub = line % row_h
-                part = "half" if row_h > 1 and sub == row_h - 1 else "full"
-                specs.append(self._row_spec(
-                    first, label_w, cell_w, gap, number_w if numbers_in_row else 0,
-                    sub == 0, part,
-                ))
-            else:
-                specs.append(self._half_row_spec(first, label_w, cell_w, gap))
-        if show_selected:
-            specs.append(self._selected_spec(width))
-        return specs
 
-    def _scroll_top(self, hidden: int, visible: int, per_line: int) -> int:
-        """Keep the selected unit in view, moving the window as little as possible."""
-        if visible >= hidden or visible <= 0:
-            self._top = 0
-            return 0
-        selected = self._selected
-        top = min(self._top, hidden - visible)
-        if selected < top:
-            top = selected
-        elif selected >= top + visible:
-            top = selected - visible + 1
-        top = max(0, top)
-        # Half-block lines start on an even unit; rounding down must not push the
-        # selection off the bottom (then the window starts one line later instead).
-        top -= top % per_line
-        if selected >= top + visible:
-            top += per_line
-        self._top = top
-        return top
+def _fit_lines(hidden: int, ncols: int, width: int, height: int) -> _Geometry:
+    """Which fixed lines fit: the unit rows come first, then the selected unit's
+    numbers, the legend and the column headers."""
+    show_selected = height >= 2
+    show_legend = height >= 3
+    show_header = height >= 4
+    rows = height - show_selected - show_legend - show_header
+    label_w = len(f"u{hidden}") + 3  # "▸", "†" and a space
+    cell_w, gap = _cell_geometry(width - label_w, ncols)
+    number_w = _number_width(cell_w, gap)
+    if hidden > rows:
+        # A line or two short of a row per unit: rather than scroll, give up the
+        # bottom line (the selected row prints its numbers anyway) and the headers.
+        numbers_fit = number_w >= MIN_NUMBER_WIDTH
+        optional = (["selected"] if show_selected and numbers_fit else []) + (
+            ["header"] if show_header else []
+        )
+        for count in range(1, len(optional) + 1):
+            if hidden <= rows + count:
+                show_selected = show_selected and "selected" not in optional[:count]
+                show_header = show_header and "header" not in optional[:count]
+                rows += count
+                break
+    return _Geometry(rows, show_legend, show_header, show_selected, label_w, cell_w, gap,
+                     number_w)
 
-    # -- lines -------------------------------------------------------------------------------
 
-    def _legend_spec(self, width: int, window: str, any_dead: bool) -> LineSpec:
-        scale = self._scale.value or 1.0
-        text = format_scale(scale)
-        mode = self._styles.mode
-        # Each level gets two cells when there is room, one otherwise.
-        fixed = len("w −") + len(text) + len(" +") + len(text) + 2
-        # When the rows scroll, which units are shown matters more than the notes; a
-        # dagger on screen must be explained before the zero dot.
-        wanted = [f"  {window}"] if window else []
-        if any_dead:
-            # A constant unit (no weights in, one out) is daggered too: "in" keeps the
-            # note true for it.
-            constant = any(self._is_constant(unit) for unit in np.flatnonzero(self._dead))
-            wanted.append(f"  † {NO_WEIGHTS} in" if constant else f"  † {NO_WEIGHTS}")
-        wanted.append("  · = 0")
-        # Two cells per level when they fit besides the notes that must be read (which
-        # units are shown, what † means); in mono they carry the sign: "-▓", "+▓".
-        needed = sum(len(note) for note in wanted[:-1])
-        per_level = 2 if width - fixed - needed >= 2 * DIVERGING_LEVELS else 1
-        room = width - fixed - per_level * DIVERGING_LEVELS
-        notes: list[str] = []
-        for note in wanted:
-            if len(note) <= room:
-                notes.append(note)
-                room -= len(note)
-        key = ("legend", text, per_level, tuple(notes), mode)
+def scroll_top(selected: int, top: int, hidden: int, visible: int, per_line: int) -> int:
+    """The first unit shown: keeps the selected unit in view, moving the window from
+    ``top`` as little as possible."""
+    if visible >= hidden or visible <= 0:
+        return 0
+    top = min(top, hidden - visible)
+    if selected < top:
+        top = selected
+    elif selected >= top + visible:
+        top = selected - visible + 1
+    top = max(0, top)
+    # Half-block lines start on an even unit; rounding down must not push the
+    # selection off the bottom (then the window starts one line later instead).
+    top -= top % per_line
+    if selected >= top + visible:
+        top += per_line
+    return top
 
-        def build() -> list[Segment]:
-            styles = self._styles
+
+def _legend_line(units: _Units, view: WeightsView, width: int, window: str,
+                 any_dead: bool) -> LegendLine:
+    text = format_scale(view.scale or 1.0)
+    # Each level gets two cells when there is room, one otherwise.
+    fixed = len("w −") + len(text) + len(" +") + len(text) + 2
+    # When the rows scroll, which units are shown matters more than the notes; a
+    # dagger on screen must be explained before the zero dot.
+    wanted = [f"  {window}"] if window else []
+    if any_dead:
+        # A constant unit (no weights in, one out) is daggered too: "in" keeps the
+        # note true for it.
+        constant = any(units.is_constant(unit) for unit in np.flatnonzero(units.dead))
+        wanted.append(f"  † {NO_WEIGHTS} in" if constant else f"  † {NO_WEIGHTS}")
+    wanted.append("  · = 0")
+    # Two cells per level when they fit besides the notes that must be read (which
+    # units are shown, what † means); in mono they carry the sign: "-▓", "+▓".
+    needed = sum(len(note) for note in wanted[:-1])
+    per_level = 2 if width - fixed - needed >= 2 * DIVERGING_LEVELS else 1
+    room = width - fixed - per_level * DIVERGING_LEVELS
+    notes: list[str] = []
+    for note in wanted:
+        if len(note) <= room:
+            notes.append(note)
+            room -= len(note)
+    return LegendLine(text, per_level, tuple(notes), view.mode)
+
+
+def _row_line(units: _Units, selected_unit: int, unit: int, geometry: _Geometry,
+              number_w: int, labelled: bool = True, part: str = "full") -> RowLine:
+    """One unit's row; ``number_w`` > 0 prints the selected unit's values in it."""
+    selected = unit == selected_unit
+    dead = bool(units.dead[unit]) if unit < len(units.dead) else False
+    numbers: tuple[str, ...] = ()
+    if selected and number_w and labelled:
+        numbers = tuple(format_fit(v, number_w) for v in units.printed[unit].tolist())
+    return RowLine(unit, selected, dead, tuple(units.levels[unit].tolist()), numbers,
+                   geometry.label_w, geometry.cell_w, geometry.gap, labelled, part)
+
+
+def _half_row_line(units: _Units, selected_unit: int, unit: int,
+                   geometry: _Geometry) -> HalfRowLine:
+    # Two units per line: "▀" takes the upper unit's colour as foreground and the
+    # lower unit's as background.  The label names the selected unit when it is one
+    # of the two (so it is in the record: moving from u1 to u2 changes this line).
+    levels = units.levels
+    lower = unit + 1 if unit + 1 < len(levels) else None
+    lower_levels = tuple(levels[lower].tolist()) if lower is not None else ()
+    selected = selected_unit in (unit, lower)
+    label_unit = selected_unit if selected else unit
+    return HalfRowLine(label_unit, tuple(levels[unit].tolist()), lower_levels, selected,
+                       bool(units.dead[label_unit]), geometry.label_w, geometry.cell_w,
+                       geometry.gap)
+
+
+def _selected_line(units: _Units, unit: int, width: int) -> SelectedLine | BlankLine:
+    if unit >= len(units.printed):
+        return BlankLine("sel-none")
+    dead = bool(units.dead[unit])
+    room = width - len(f"▸u{unit + 1} ") - 1
+    row = units.printed[unit]
+    inputs = len(units.names) - 2
+    if dead and units.is_constant(unit):
+        # No weights in, one out: it adds the same v·φ(b) to every output.
+        out, bias = float(row[-1]), float(row[inputs])
+        bodies = [f"constant: no weights in · b {format_fit(bias, 7)} · out "
+                  f"{format_fit(out, 7)}", f"constant · out {format_fit(out, 6)}",
+                  "constant"]
+    elif dead:
+        # Only the bias can be nonzero: say so, and show it.
+        bias = float(row[inputs])
+        if bias:
+            bodies = [f"{NO_WEIGHTS} in or out · bias {format_fit(bias, 7)}",
+                      f"{NO_WEIGHTS} · b {format_fit(bias, 6)}", NO_WEIGHTS]
+        else:
+            bodies = [f"{NO_WEIGHTS} in or out, bias 0", f"{NO_WEIGHTS}, b 0", NO_WEIGHTS]
+    else:
+        return SelectedLine(unit, _fitting_numbers(units.names, row.tolist(), room), dead)
+    body = next((b for b in bodies if len(b) <= room), bodies[-1])
+    return SelectedLine(unit, (("", body),), dead)
+
+
+def _fitting_numbers(names: Sequence[str], values: list[float], room: int
+                     ) -> tuple[tuple[str, str], ...]:
+    """The selected unit's values, as verbose as ``room`` allows (names, precision)."""
+    parts: list[tuple[str, str]] = []
+    for with_names, digits_width, sep in ((True, 7, "  "), (True, 7, " "), (True, 6, " "),
+                                          (False, 7, " "), (False, 6, " "), (False, 5, " "),
+                                          (False, 4, " ")):
+        parts = [
+            (f"{name} " if with_names else "", format_fit(v, digits_width) + sep)
+            for name, v in zip(names, values, strict=True)
+        ]
+        if sum(len(a) + len(b) for a, b in parts) - len(sep) <= room:
+            break
+    return tuple(parts)
+
+
+# -- painting: a record's segments ---------------------------------------------------------
+
+
+def paint_weights(line: WeightsLine, styles: StyleCache) -> list[Segment]:
+    """The segments of one of the panel's lines."""
+    match line:
+        case LegendLine():
             segs = [Segment("w ", styles.text(bold=True)),
-                    Segment(f"{MINUS}{text} ", styles.text())]
-            for level in range(DIVERGING_LEVELS):
-                segs.append(self._cell_segment(level, per_level, ""))
-            segs.append(Segment(f" +{text}", styles.text()))
-            for note in notes:
-                segs.append(Segment(note, styles.text(dim=True)))
-            return segs
-
-        return key, build
-
-    def _header_spec(self, label_w: int, cell_w: int, gap: int) -> LineSpec:
-        names = self._column_names()
-        key = ("header", label_w, cell_w, gap, tuple(names))
-
-        def build() -> list[Segment]:
-            style = self._styles.text(bold=True)
-            text = " " * label_w + (" " * gap).join(n[:cell_w].center(cell_w) for n in names)
-            return [Segment(text, style)]
-
-        return key, build
-
-    def _row_spec(
-        self,
-        unit: int,
-        label_w: int,
-        cell_w: int,
-        gap: int,
-        number_w: int,
-        labelled: bool = True,
-        part: str = "full",
-    ) -> LineSpec:
-        """One unit's row; ``number_w`` > 0 prints the selected unit's values in it."""
-        selected = unit == self._selected
-        dead = bool(self._dead[unit]) if unit < len(self._dead) else False
-        levels = tuple(self._levels[unit].tolist())
-        numbers: tuple[str, ...] = ()
-        if selected and number_w and labelled:
-            numbers = tuple(format_fit(v, number_w) for v in self._printed[unit].tolist())
-        key = ("row", unit, selected, dead, levels, numbers, label_w, cell_w, gap, labelled, part)
-
-        def build() -> list[Segment]:
-            if labelled:
-                segs = [self._label_segment(unit, selected, dead, label_w)]
-            else:
-                segs = [Segment(" " * label_w, self._styles.text())]
-            sep = Segment(" " * gap, self._styles.text()) if gap else None
-            for col, level in enumerate(levels):
+                    Segment(f"{MINUS}{line.text} ", styles.text())]
+            segs += [_cell_segment(styles, level, line.per_level, "")
+                     for level in range(DIVERGING_LEVELS)]
+            segs.append(Segment(f" +{line.text}", styles.text()))
+            return segs + [Segment(note, styles.text(dim=True)) for note in line.notes]
+        case HeaderLine():
+            text = " " * line.label_w + (" " * line.gap).join(
+                n[: line.cell_w].center(line.cell_w) for n in line.names)
+            return [Segment(text, styles.text(bold=True))]
+        case RowLine():
+            return _paint_row(line, styles)
+        case HalfRowLine():
+            segs = [_label_segment(styles, line.label_unit, line.selected, line.dead,
+                                   line.label_w)]
+            sep = Segment(" " * line.gap, styles.text()) if line.gap else None
+            for col, top_level in enumerate(line.upper_levels):
                 if col and sep is not None:
                     segs.append(sep)
-                if part == "half":
-                    segs.append(self._bottom_edge_segment(level, cell_w))
-                else:
-                    number = numbers[col] if numbers else ""
-                    segs.append(self._cell_segment(level, cell_w, number))
+                bottom = line.lower_levels[col] if line.lower_levels else None
+                segs.append(Segment("▀" * line.cell_w, _half_style(styles, top_level, bottom)))
             return segs
-
-        return key, build
-
-    def _half_row_spec(self, unit: int, label_w: int, cell_w: int, gap: int) -> LineSpec:
-        # Two units per line: "▀" takes the upper unit's colour as foreground and the
-        # lower unit's as background.  The label names the selected unit when it is one
-        # of the two (so it is in the key: moving from u1 to u2 changes this line).
-        lower = unit + 1 if unit + 1 < len(self._levels) else None
-        upper_levels = tuple(self._levels[unit].tolist())
-        lower_levels = tuple(self._levels[lower].tolist()) if lower is not None else ()
-        selected = self._selected in (unit, lower)
-        label_unit = self._selected if selected else unit
-        dead = bool(self._dead[label_unit])
-        key = ("half", label_unit, upper_levels, lower_levels, selected, dead, label_w, cell_w,
-               gap)
-
-        def build() -> list[Segment]:
-            segs = [self._label_segment(label_unit, selected, dead, label_w)]
-            sep = Segment(" " * gap, self._styles.text()) if gap else None
-            for col, top_level in enumerate(upper_levels):
-                if col and sep is not None:
-                    segs.append(sep)
-                bottom = lower_levels[col] if lower_levels else None
-                segs.append(Segment("▀" * cell_w, self._half_style(top_level, bottom)))
-            return segs
-
-        return key, build
-
-    def _selected_spec(self, width: int) -> LineSpec:
-        unit = self._selected
-        if unit >= len(self._values):
-            return ("sel-none",), list
-        dead = bool(self._dead[unit])
-        head = f"▸u{unit + 1} "
-        room = width - len(head) - 1
-        if dead and self._is_constant(unit):
-            # No weights in, one out: it adds the same v·φ(b) to every output.
-            row = self._printed[unit]
-            out, bias = float(row[-1]), float(row[self._input_dim])
-            bodies = [f"constant: no weights in · b {format_fit(bias, 7)} · out "
-                      f"{format_fit(out, 7)}", f"constant · out {format_fit(out, 6)}",
-                      "constant"]
-            body = next((b for b in bodies if len(b) <= room), bodies[-1])
-            parts: list[tuple[str, str]] = [("", body)]
-        elif dead:
-            # Only the bias can be nonzero: say so, and show it.
-            bias = float(self._printed[unit][self._input_dim])
-            if bias:
-                bodies = [f"{NO_WEIGHTS} in or out · bias {format_fit(bias, 7)}",
-                          f"{NO_WEIGHTS} · b {format_fit(bias, 6)}", NO_WEIGHTS]
-            else:
-                bodies = [f"{NO_WEIGHTS} in or out, bias 0", f"{NO_WEIGHTS}, b 0", NO_WEIGHTS]
-            body = next((b for b in bodies if len(b) <= room), bodies[-1])
-            parts = [("", body)]
-        else:
-            parts = self._fitting_numbers(self._printed[unit].tolist(), room)
-        key = ("selected", unit, tuple(parts), dead)
-
-        def build() -> list[Segment]:
-            styles = self._styles
-            segs = [Segment(head, styles.text(bold=True, reverse=True)),
+        case SelectedLine():
+            segs = [Segment(f"▸u{line.unit + 1} ", styles.text(bold=True, reverse=True)),
                     Segment(" ", styles.text())]
-            for name, value in parts:
+            for name, value in line.parts:
                 if name:
                     segs.append(Segment(name, styles.text(dim=True)))
-                segs.append(Segment(value, styles.text(bold=not dead, dim=dead)))
+                segs.append(Segment(value, styles.text(bold=not line.dead, dim=line.dead)))
             return segs
+    return paint_line(line, styles)
 
-        return key, build
 
-    def _fitting_numbers(self, values: list[float], room: int) -> list[tuple[str, str]]:
-        """The selected unit's values, as verbose as ``room`` allows (names, precision)."""
-        names = self._column_names()
-        parts: list[tuple[str, str]] = []
-        for with_names, digits_width, sep in ((True, 7, "  "), (True, 7, " "), (True, 6, " "),
-                                              (False, 7, " "), (False, 6, " "), (False, 5, " "),
-                                              (False, 4, " ")):
-            parts = [
-                (f"{name} " if with_names else "", format_fit(v, digits_width) + sep)
-                for name, v in zip(names, values, strict=True)
-            ]
-            if sum(len(a) + len(b) for a, b in parts) - len(sep) <= room:
-                break
-        return parts
+def _paint_row(line: RowLine, styles: StyleCache) -> list[Segment]:
+    if line.labelled:
+        segs = [_label_segment(styles, line.unit, line.selected, line.dead, line.label_w)]
+    else:
+        segs = [Segment(" " * line.label_w, styles.text())]
+    sep = Segment(" " * line.gap, styles.text()) if line.gap else None
+    for col, level in enumerate(line.levels):
+        if col and sep is not None:
+            segs.append(sep)
+        if line.part == "half":
+            segs.append(_bottom_edge_segment(styles, level, line.cell_w))
+        else:
+            number = line.numbers[col] if line.numbers else ""
+            segs.append(_cell_segment(styles, level, line.cell_w, number))
+    return segs
 
-    # -- segments ----------------------------------------------------------------------------
 
-    def _column_names(self) -> list[str]:
-        d = self._input_dim
-        inputs = ["x"] if d == 1 else [f"x{i}" for i in range(d)]
-        return [*inputs, "b", "out"]
+def _label_segment(styles: StyleCache, unit: int, selected: bool, dead: bool,
+                   width: int) -> Segment:
+    text = ("▸" if selected else " ") + f"u{unit + 1}" + ("†" if dead else "")
+    style = styles.text(bold=selected, dim=dead and not selected, reverse=selected)
+    return Segment(text.ljust(width - 1)[: width - 1] + " ", style)
 
-    def _is_constant(self, unit: int) -> bool:
-        """A unit with no weights in but an outgoing weight (metrics.CONSTANT)."""
-        printed = self._printed
-        return unit < len(printed) and float(printed[unit][-1]) != 0.0
 
-    def _label_segment(self, unit: int, selected: bool, dead: bool, width: int) -> Segment:
-        text = ("▸" if selected else " ") + f"u{unit + 1}" + ("†" if dead else "")
-        style = self._styles.text(bold=selected, dim=dead and not selected, reverse=selected)
-        return Segment(text.ljust(width - 1)[: width - 1] + " ", style)
-
-    def _cell_segment(self, level: int, width: int, number: str) -> Segment:
-        """One heatmap cell: a coloured block, or (16 colours, mono) sign + shading glyphs
-        coloured by sign."""
-        mode = self._styles.mode
-        if mode == "mono":
-            text = number.center(width) if number else diverging_glyphs(level, width)
-            return Segment(text, self._styles.text(bold=bool(number)))
-        if mode == "ansi16":
-            if number:
-                # Black on the bright sign colour; the gap keeps numbers apart.
-                style = self._styles.get(("num16", level), lambda: Style(
-                    bgcolor=diverging_color(level, mode), color="#000000", bold=True))
-                return Segment(number.center(width), style)
-            style = self._styles.get(
-                ("glyph16", level), lambda: Style(color=diverging_color(level, mode))
-            )
-            return Segment(diverging_glyphs(level, width), style)
+def _cell_segment(styles: StyleCache, level: int, width: int, number: str) -> Segment:
+    """One heatmap cell: a coloured block, or (16 colours, mono) sign + shading glyphs
+    coloured by sign."""
+    mode = styles.mode
+    if mode == "mono":
+        text = number.center(width) if number else diverging_glyphs(level, width)
+        return Segment(text, styles.text(bold=bool(number)))
+    if mode == "ansi16":
         if number:
-            style = self._styles.get(
-                ("num", level),
-                lambda: Style(
-                    bgcolor=diverging_color(level, mode),
-                    color=diverging_text_color(level),
-                    bold=True,
-                ),
-            )
+            # Black on the bright sign colour; the gap keeps numbers apart.
+            style = styles.get(("num16", level), lambda: Style(
+                bgcolor=diverging_color(level, mode), color="#000000", bold=True))
             return Segment(number.center(width), style)
-        if level == ZERO_LEVEL:
-            style = self._styles.get(
-                ("zero",),
-                lambda: Style(bgcolor=diverging_color(ZERO_LEVEL, mode), color=ZERO_DOT_FULL),
-            )
-            return Segment("·".center(width), style)
-        style = self._styles.get(
-            ("cell", level), lambda: Style(bgcolor=diverging_color(level, mode))
+        style = styles.get(
+            ("glyph16", level), lambda: Style(color=diverging_color(level, mode))
         )
-        return Segment(" " * width, style)
-
-    def _bottom_edge_segment(self, level: int, width: int) -> Segment:
-        """The last line of a tall row: colour in the upper half only (a gap below)."""
-        if uses_glyphs(self._styles.mode):
-            return Segment(" " * width, self._styles.text())
-        return Segment("▀" * width, self._half_style(level, None))
-
-    def _half_style(self, top: int, bottom: int | None) -> Style:
-        mode = self._styles.mode
-        # An exact zero (level 9) has the neutral colour; the "·" needs a whole cell.
-        return self._styles.get(
-            ("half", top, bottom),
+        return Segment(diverging_glyphs(level, width), style)
+    if number:
+        style = styles.get(
+            ("num", level),
             lambda: Style(
-                color=diverging_color(top, mode),
-                bgcolor=None if bottom is None else diverging_color(bottom, mode),
+                bgcolor=diverging_color(level, mode),
+                color=diverging_text_color(level),
+                bold=True,
             ),
         )
+        return Segment(number.center(width), style)
+    if level == ZERO_LEVEL:
+        style = styles.get(
+            ("zero",),
+            lambda: Style(bgcolor=diverging_color(ZERO_LEVEL, mode), color=ZERO_DOT_FULL),
+        )
+        return Segment("·".center(width), style)
+    style = styles.get(("cell", level), lambda: Style(bgcolor=diverging_color(level, mode)))
+    return Segment(" " * width, style)
+
+
+def _bottom_edge_segment(styles: StyleCache, level: int, width: int) -> Segment:
+    """The last line of a tall row: colour in the upper half only (a gap below)."""
+    if uses_glyphs(styles.mode):
+        return Segment(" " * width, styles.text())
+    return Segment("▀" * width, _half_style(styles, level, None))
+
+
+def _half_style(styles: StyleCache, top: int, bottom: int | None) -> Style:
+    mode = styles.mode
+    # An exact zero (level 9) has the neutral colour; the "·" needs a whole cell.
+    return styles.get(
+        ("half", top, bottom),
+        lambda: Style(
+            color=diverging_color(top, mode),
+            bgcolor=None if bottom is None else diverging_color(bottom, mode),
+        ),
+    )
 
 
 def _cell_geometry(room: int, ncols: int) -> tuple[int, int]:
