@@ -46,10 +46,12 @@ from textual.widgets._toast import Toast
 
 from tui_symmetry.app import keys
 from tui_symmetry.app.app import SymmetryApp
-from tui_symmetry.app.controls import NumberInput, SettingSelect, nudge
+from tui_symmetry.app.controller import Notice
+from tui_symmetry.app.controls import NumberInput, SettingSelect
 from tui_symmetry.app.main_screen import MIN_SIZE, SETTINGS_WIDTH
 from tui_symmetry.app.screens import HelpScreen
 from tui_symmetry.app.status import format_status
+from tui_symmetry.app.values import nudge
 from tui_symmetry.core import Config, Trainer
 from tui_symmetry.core.config import FIELD_BY_NAME
 from tui_symmetry.runner import ProcessRunner, SyncRunner
@@ -127,15 +129,18 @@ def test_every_key_is_bound_helped_and_in_the_palette(make_app: MakeApp, drive: 
 
     async def script(pilot: Pilot) -> None:
         bound = {binding.id: binding for binding in app.BINDINGS}
-        help_text = " ".join(f"{k} {what}" for _, rows in app.help_sections()
+        help_text = " ".join(f"{k} {what}" for _, rows in keys.help_sections_of(app)
                              for k, what in rows)
-        palette = {title: action for title, action, _ in app.palette_actions()}
+        palette = {title: action for title, action, _ in keys.palette_actions_of(app)}
         for key in keys.KEYS:
             assert bound[key.id].action == key.action
             assert key.help in help_text
             assert palette[key.help] == key.action
-            assert callable(getattr(app, "action_" + key.action.split("(")[0], None))
-        assert [name for name, _ in app.help_sections()] == list(keys.SECTIONS)
+            # "screen.view('units')" acts on the main screen, the others on the app.
+            target, _, name = key.action.split("(")[0].rpartition(".")
+            owner = app.main_screen if target == "screen" else app
+            assert target in ("", "screen") and callable(getattr(owner, f"action_{name}", None))
+        assert [name for name, _ in keys.help_sections_of(app)] == list(keys.SECTIONS)
 
     drive(app, script)
 
@@ -274,7 +279,7 @@ def test_help_screen_opens_and_closes(make_app: MakeApp, drive: Drive):
             await pilot.press(key)
             await pilot.pause()
             assert isinstance(app.screen, HelpScreen)
-            assert app.screen.sections == app.help_sections()
+            assert app.screen.sections == keys.help_sections_of(app)
             await pilot.press(key)  # the same key closes it
             await pilot.pause()
             assert not isinstance(app.screen, HelpScreen)
@@ -309,7 +314,7 @@ def test_a_late_poll_after_quitting_is_harmless(make_app: MakeApp, drive: Drive)
     drive(app, script)
     assert not app.screen_stack and not app.main_screen.ready
     app.poll_now()
-    app.say("late")
+    app.tell(Notice("late"))
 
 
 def test_export_writes_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -802,6 +807,32 @@ def test_command_palette_offers_actions_and_settings(quick_keys: None, make_app:
         await _palette_run(pilot, app, "Pause and run 100",
                            lambda: app.snapshot.step == 100)
         await _palette_run(pilot, app, "Slower", lambda: app.controller.speed == SPEEDS[-2])
+
+    drive(app, script)
+
+
+def test_view_keys_run_from_the_palette_and_not_behind_help(quick_keys: None,
+                                                            make_app: MakeApp, drive: Drive):
+    app = make_app()
+
+    async def script(pilot: Pilot) -> None:
+        screen = app.main_screen
+        await _palette_run(pilot, app, "Units gallery", lambda: screen.view == "units")
+        await _palette_run(pilot, app, "Loss plot: linear or log",
+                           lambda: screen.loss_panel.log_scale)
+        await _palette_run(pilot, app, "Presentation mode", lambda: screen.present)
+        assert app.notice == "presentation mode: P or F5 leaves it"
+        await pilot.press("P")
+        await pilot.pause()
+        assert not screen.present and app.notice == "presentation mode off"
+        by_similarity = screen.similarity_panel.by_similarity
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.press("2", "l", "o")  # behind help (modal): none of them acts
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen) and screen.view == "units"
+        assert screen.loss_panel.log_scale
+        assert screen.similarity_panel.by_similarity == by_similarity
 
     drive(app, script)
 

@@ -21,8 +21,9 @@ from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 
 from tui_symmetry.app.commands import EXACT_SCORE, HINT_SCORE, SymmetryCommands
-from tui_symmetry.app.controls import NumberInput, SettingSelect, format_value
+from tui_symmetry.app.controls import NumberInput, SettingSelect
 from tui_symmetry.app.screens import HelpScreen
+from tui_symmetry.app.values import format_value
 from tui_symmetry.core.config import FIELD_BY_NAME, ConfigError
 
 ROUNDS = 50

@@ -27,6 +27,8 @@ from conftest import TEST_CONFIG, Drive, MakeApp, process_env, wait_until
 from textual.pilot import Pilot
 
 from tui_symmetry import cli, export, settings
+from tui_symmetry.app.controller import Notice
+from tui_symmetry.app.share import export_notice
 from tui_symmetry.cli import errors, output, sweep
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.trainer import Trainer
@@ -633,3 +635,20 @@ def test_two_saves_of_one_document_at_once_make_one_file(
     monkeypatch.setattr(export.os.path, "lexists", not_yet)
     assert export.write_new_file(tmp_path, "run", ".json", text) == (first, False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
+
+
+def test_e_says_where_the_export_went_or_why_it_failed(tmp_path: Path) -> None:
+    trainer = Trainer(TEST_CONFIG)
+    trainer.step(3)
+    notice = export_notice(tmp_path, lambda: export.run_document(trainer), None)
+    (written,) = tmp_path.iterdir()
+    assert notice == Notice(f"exported {written}")
+    assert json.loads(written.read_text())["step"] == 3
+
+    def busy() -> dict[str, Any]:
+        raise TimeoutError("the training process did not answer")
+
+    # The runner's export fails: one error line, no file, nothing raised in the worker.
+    assert export_notice(tmp_path, busy, None) == Notice(
+        "export failed: the training process did not answer", "error")
+    assert list(tmp_path.iterdir()) == [written]

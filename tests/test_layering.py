@@ -239,9 +239,9 @@ def test_the_app_loads_no_scipy_before_its_first_frame() -> None:
 MAX_FUNCTION_LINES = 60
 LONG_FUNCTIONS: set[str] = set()
 """The functions over the limit (none: a long one is split, not listed here)."""
-SYMMETRY_APP_MAX_LINES = 560
-"""SymmetryApp's class body may not grow; the aim, once its decisions move to the
-controller, is under 250 lines of wiring."""
+SYMMETRY_APP_MAX_LINES = 249
+"""SymmetryApp's class (docstring and decorators included) is wiring, under 250 lines:
+decisions live in the RunController, pictures in the MainScreen."""
 
 
 def _functions(path: Path) -> list[tuple[str, int]]:
@@ -269,7 +269,7 @@ def test_no_function_is_longer_than_60_lines() -> None:
     assert long == LONG_FUNCTIONS
 
 
-def test_the_app_class_does_not_grow() -> None:
+def test_the_app_class_stays_wiring() -> None:
     tree = ast.parse((PACKAGE_DIR / "app" / "app.py").read_text(encoding="utf-8"))
     [app] = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "SymmetryApp"]
     assert app.end_lineno - app.lineno + 1 <= SYMMETRY_APP_MAX_LINES

@@ -19,15 +19,15 @@ from textual.widgets import OptionList
 from tui_symmetry import cli
 from tui_symmetry.app import keys
 from tui_symmetry.app.controller import RunController
-from tui_symmetry.app.lecture import SCENE_NAMES, ScenePicker
+from tui_symmetry.app.lecture import ScenePicker
 from tui_symmetry.app.screenshots import README_SCENES
 from tui_symmetry.app.share import write_config
 from tui_symmetry.cli import app as cli_app
 from tui_symmetry.cli import errors, parsing
 from tui_symmetry.core import Config
 from tui_symmetry.runner import SyncRunner
-from tui_symmetry.scenarios import SCENARIOS, get_scenario, listing
-from tui_symmetry.settings import DEFAULT_FPS, command_line
+from tui_symmetry.scenarios import SCENARIOS, SCENE_NAMES, get_scenario, listing
+from tui_symmetry.settings import DEFAULT_FPS, app_view, command_line
 
 NAMES = list(SCENARIOS)
 
@@ -368,6 +368,19 @@ def test_present_opens_the_view_of_the_readme_picture(monkeypatch: pytest.Monkey
 
 
 def test_help_promises_only_what_presenting_does():
-    present = next(key for key in keys.KEYS if key.action == "toggle_present")
+    present = next(key for key in keys.KEYS if key.action == "screen.toggle_present")
     for text in (present.help, cli_app.build_app_parser().format_help()):
         assert "big units view" not in text
+
+
+def test_the_apps_first_view_is_asked_for_or_the_scenes_or_all():
+    scene = next(s for s in SCENARIOS.values() if s.view != "all")
+    assert app_view(None, None, DEFAULT_FPS) == "all"
+    assert app_view(None, scene, DEFAULT_FPS) == scene.view
+    assert app_view("loss", scene, 1) == "loss"
+    with pytest.raises(ValueError, match=re.escape(
+            "view must be one of all, weights, loss, settings, units, gradients, not 'nope'")):
+        app_view("nope", None, DEFAULT_FPS)  # type: ignore[arg-type]
+    for fps in (0.5, 61):
+        with pytest.raises(ValueError, match=re.escape(f"fps must be within 1..60, not {fps}")):
+            app_view(None, None, fps)

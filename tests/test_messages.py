@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -32,6 +33,7 @@ from textual.widgets._footer import FooterKey
 from tui_symmetry.app.compare_screen import CompareScreen
 from tui_symmetry.app.compare_screen import status_text as compare_status
 from tui_symmetry.app.controller import STALL_SECONDS, RunController
+from tui_symmetry.app.notices import deliver
 from tui_symmetry.app.status import format_status
 from tui_symmetry.app.widgets import _lines
 from tui_symmetry.core import Config
@@ -330,3 +332,33 @@ def test_compare_panels_print_the_pair_the_verdict_is_about(monkeypatch):
         assert distinct_in(shown) == 6, shown
 
     run_script(app, script)
+
+
+class SaidLine:
+    """A notice line that records what it was asked to say."""
+
+    def __init__(self) -> None:
+        self.said: list[tuple[str, str]] = []
+
+    def say(self, text: str, severity: str, *, timeout: float | None = None,
+            markup: bool = False) -> None:
+        self.said.append((text, severity))
+
+
+def test_a_notification_goes_to_the_notice_line_or_back_to_textual() -> None:
+    line, later = SaidLine(), []
+    app = SimpleNamespace(_thread_id=threading.get_ident(),
+                          call_later=lambda *args, **kwargs: later.append(args))
+    screen = SimpleNamespace(ready=False, notice_line=line)
+    # Before the screen is up (or after it has gone): Textual's own notify takes it.
+    assert not deliver(app, screen, "early", "", "warning", None, False)
+    assert line.said == [] and later == []
+    screen.ready = True
+    assert deliver(app, screen, "now", "sweep", "error", None, False)
+    assert line.said == [("sweep: now", "error")]
+    # From a worker thread (the export): said on the UI thread, in order.
+    worker = threading.Thread(
+        target=deliver, args=(app, screen, "saved", "", "information", None, False))
+    worker.start()
+    worker.join()
+    assert later == [(line.say, "saved", "information")] and len(line.said) == 1

@@ -6,9 +6,18 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from conftest import TEST_CONFIG, Drive, MakeApp, panel_lines, screen_lines, wait_until
+from conftest import (
+    TEST_CONFIG,
+    Drive,
+    MakeApp,
+    panel_lines,
+    screen_lines,
+    snapshot_of,
+    wait_until,
+)
 from textual.pilot import Pilot
 
+from tui_symmetry.app.status import timeline_text
 from tui_symmetry.app.timeline import Timeline, snapshot_nbytes
 from tui_symmetry.cli.app import build_app_parser
 from tui_symmetry.core.config import Config
@@ -217,3 +226,17 @@ def test_the_training_process_permutes_on_command_and_refuses_a_bad_permutation(
     finally:
         parent.close()
         child.close()
+
+
+def test_the_status_names_the_recorded_step_only_off_the_live_run():
+    timeline = Timeline()
+    states = [snapshot_of(TEST_CONFIG, steps, version=steps) for steps in (0, 2, 5)]
+    for state in states:
+        timeline.record(state)
+    live = states[-1]
+    assert timeline_text(timeline, live) is None
+    shown = timeline.move(-1)
+    assert shown is states[1]
+    assert timeline_text(timeline, live) == "timeline: step 2 of 5 — space returns to live"
+    timeline.go_live()
+    assert timeline_text(timeline, live) is None

@@ -35,6 +35,21 @@ VIEWS: tuple[View, ...] = ("all", "weights", "loss", "settings", "units", "gradi
 """The app's views, in the order of their keys 0-5 (named here, not in the app, so that
 the command line and the lecture's scenes need no Textual)."""
 
+def app_view(view: str | None, scenario: Scenario | None, fps: float) -> View:
+    """The view the app opens on: ``view``, else the scene's, else "all".
+
+    ValueError (the app's constructor's) for a view that is not one of :data:`VIEWS`
+    or a refresh rate outside 1..60.
+    """
+    if view is None:
+        view = "all" if scenario is None else scenario.view
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
+    if not 1 <= fps <= 60:
+        raise ValueError(f"fps must be within 1..60, not {fps}")
+    return view  # type: ignore[return-value]
+
+
 SPEEDS: tuple[float | None, ...] = (1.0, 10.0, 100.0, 1000.0, None)
 """The speed ladder the app's keys step through, in steps per second (None: full speed)."""
 

@@ -6,29 +6,27 @@ says an answer arrived), hands new snapshots to the screen, and turns keys into
 commands:
 
 * :class:`~tui_symmetry.app.controller.RunController` decides play / pause / step /
-  speed / reset and what divergence or a dead training process means;
+  speed / reset, settings, scenes and ``p``, and what divergence or a dead training
+  process means;
 * :class:`~tui_symmetry.app.main_screen.MainScreen` lays out the panels and views;
 * :mod:`tui_symmetry.app.keys` is the one table of keys (bindings, help, palette).
 
-Settings requests go through :meth:`SymmetryApp.request_setting`, which validates them
-against the Config, then applies them live (learning rate, penalties) or resets the
-network (init, architecture, data), and says which in the notice line.
+The App decides nothing itself: what a key does to the run is the controller's
+decision (a setting live or by a reset, ``p``, scenes, whether a comparison opens),
+what it does to the picture is the main screen's (the view keys are bound here as
+``screen.…`` actions), and the App passes their notices to the notice line.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 from textual import on, work
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.driver import Driver
 from textual.message import Message
 from textual.screen import Screen
@@ -36,51 +34,24 @@ from textual.screen import Screen
 from tui_symmetry.app import keys
 from tui_symmetry.app.commands import SymmetryCommands, open_palette
 from tui_symmetry.app.controller import Notice, RunController, Severity
-from tui_symmetry.app.controls import (
-    NumberInput,
-    SettingRequested,
-    format_value,
-    nudge,
-    short_name,
-)
-from tui_symmetry.app.lecture import ScenePicker, neighbour, scene_label
+from tui_symmetry.app.controls import SettingRequested
+from tui_symmetry.app.lecture import ScenePicker
 from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, SETTINGS_WIDTH, MainScreen
-from tui_symmetry.app.numbers import format_significant
-from tui_symmetry.app.screens import HelpRow, HelpScreen
-from tui_symmetry.app.share import save_config, save_export, save_screenshot
-from tui_symmetry.app.terminal import HANGUP_SIGNALS, hangup_safe_driver
+from tui_symmetry.app.notices import deliver
+from tui_symmetry.app.run_keys import RunKeyActions
+from tui_symmetry.app.screens import HelpScreen
+from tui_symmetry.app.share import export_notice, save_config, save_screenshot
+from tui_symmetry.app.terminal import (
+    hangup_safe_driver,
+    install_hangup_handlers,
+    remove_hangup_handlers,
+)
 from tui_symmetry.app.timeline import Timeline
-from tui_symmetry.app.widgets.units import unit_name
-from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
+from tui_symmetry.core.config import Config
 from tui_symmetry.core.snapshot import Snapshot
-from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
 from tui_symmetry.runner import ProcessRunner, Runner
 from tui_symmetry.scenarios import SCENARIOS, Scenario
-from tui_symmetry.settings import DEFAULT_FPS, PROG, VIEWS, View, command_line
-
-
-def permutation_notice(before: Snapshot, after: Snapshot, perm: np.ndarray) -> str:
-    """One line putting the loss and output before and after a permutation side by side.
-
-    Exactly equal is said as "unchanged"; otherwise the difference is printed: the
-    output sums over the units, and in a new order the last bit can round differently.
-    """
-    mapping = ", ".join(f"{unit_name(j, short=True)}←{unit_name(int(i), short=True)}"
-                        for j, i in enumerate(perm[:4]))
-    if len(perm) > 4:
-        mapping += ", …"
-    change = abs(after.loss - before.loss)
-    same = "unchanged" if change == 0 else f"differs by {format_significant(change, 2)} (rounding)"
-    text = (f"permuted units: loss {format_significant(before.loss, 6)} → "
-            f"{format_significant(after.loss, 6)} {same}")
-    if before.unit_maps is not None and after.unit_maps is not None:
-        drift = float(np.max(np.abs(after.unit_maps.output - before.unit_maps.output)))
-        moved = f"moves ≤ {format_significant(drift, 2)}"
-        text += " · output map " + ("unchanged" if drift == 0 else moved)
-    if after.step != before.step:
-        text += f" (steps {before.step:,} → {after.step:,})"
-    return f"{text} · {mapping}"
-
+from tui_symmetry.settings import DEFAULT_FPS, PROG, View, app_view, command_line
 
 HELP_INTRO = (
     "Units that start identical get identical gradients and stay identical, unless "
@@ -104,28 +75,11 @@ class RunnerAnswered(Message):
     """Posted from the runner's thread when something new is there to read."""
 
 
-class SymmetryApp(App[int]):
-    """Train a tiny MLP live and watch its hidden units stay alike or split.
+class SymmetryApp(RunKeyActions, App[int]):
+    """Train a tiny MLP live and watch its hidden units stay alike or split: wiring only.
 
-    Args:
-        config: the run to start with (ignored when ``runner`` is given).
-        runner: who trains; default a :class:`~tui_symmetry.runner.ProcessRunner`.
-            Tests and screenshots pass a :class:`~tui_symmetry.runner.SyncRunner`.
-        fps: screen refreshes per second (1..60).
-        autoplay: start training at once.
-        speed: cap on the training rate in steps per second (None: full speed).
-        show_rates: show steps/s in the status line (off for deterministic pictures).
-        numbers_interval: least seconds between two changes of the numbers on screen
-            and the loss plot, all from one snapshot (0 in tests).
-        clock: monotonic seconds for the run controller and the screen (tests pass a
-            fake one).
-        scenario: the scene of the lecture to start in (its config is the runner's; its
-            caption shows and it pauses itself at its ``pause_at`` step).
-        present: start in presentation mode (P / F5).
-        save_dir: where saved configs (w), screenshots (F12) and exports (e) go;
-            default the directory the app was started in.
-        view: the view to open on (main_screen.VIEWS; "all" falls back to "weights"
-            on small terminals); None: the scene's view, else "all".
+    Keys (app/keys.py) become calls on the RunController (what the run does) and the
+    MainScreen (what is shown); the runner's news becomes a poll (docs/architecture.md).
     """
 
     TITLE = PROG
@@ -134,69 +88,47 @@ class SymmetryApp(App[int]):
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {SymmetryCommands}
     BINDINGS: ClassVar[list[BindingType]] = list(keys.bindings())
 
-    def __init__(
-        self,
-        config: Config | None = None,
-        *,
-        runner: Runner | None = None,
-        fps: float = DEFAULT_FPS,
-        autoplay: bool = True,
-        speed: float | None = None,
-        show_rates: bool = True,
-        numbers_interval: float = NUMBERS_INTERVAL,
-        clock: Callable[[], float] = time.monotonic,
-        scenario: Scenario | None = None,
-        present: bool = False,
-        save_dir: Path | None = None,
-        view: View | None = None,
-    ) -> None:
+    def __init__(self, config: Config | None = None, *, runner: Runner | None = None,
+                 fps: float = DEFAULT_FPS, autoplay: bool = True,
+                 speed: float | None = None, show_rates: bool = True,
+                 numbers_interval: float = NUMBERS_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic,
+                 scenario: Scenario | None = None, present: bool = False,
+                 save_dir: Path | None = None, view: View | None = None) -> None:
         super().__init__()
-        if view is None:
-            view = "all" if scenario is None else scenario.view  # type: ignore[assignment]
-        if view not in VIEWS:
-            raise ValueError(f"view must be one of {', '.join(VIEWS)}, not {view!r}")
-        if not 1 <= fps <= 60:
-            raise ValueError(f"fps must be within 1..60, not {fps}")
-        self.fps = fps
-        self.show_rates = show_rates
+        view = app_view(view, scenario, fps)  # ValueError for a bad view or fps
+        self.fps, self.show_rates, self.clock = fps, show_rates, clock
         if runner is None:
-            runner = ProcessRunner(
-                config or Config(), autoplay=autoplay, speed=speed,
-                publish_hz=publish_rate(fps),
-            )
+            runner = ProcessRunner(config or Config(), autoplay=autoplay, speed=speed,
+                                   publish_hz=publish_rate(fps))
         self.runner: Runner = runner
-        self.clock = clock
-        """Monotonic seconds for the controllers and the screen (tests pass a fake one)."""
-        self.controller = RunController(runner, autoplay=autoplay, speed=speed, clock=clock)
+        self.controller = RunController(runner, autoplay=autoplay, speed=speed, clock=clock,
+                                        scene=scenario)
         self.snapshot: Snapshot = runner.latest()
         """The newest snapshot shown."""
-        self._shown_version = -1
-        self._exiting = False
+        self._shown_version, self._exiting = -1, False
         self.timeline = Timeline()
-        """The snapshots shown so far (bounded), for ``[`` and ``]``."""
-        self._permutations = 0  # seeds the next permutation: reproducible per run
-        # p in progress: True while waiting for the pause, then (before, permutation).
-        self._permuting: tuple[Snapshot, np.ndarray] | bool | None = None
-        self._main_screen = MainScreen(runner.config, show_rate=show_rates,
-                                       numbers_interval=numbers_interval, clock=clock)
-        self._main_screen.present = present
-        self._main_screen.on_ready = self.poll_now
+        self.main_screen = MainScreen(runner.config, show_rate=show_rates,
+                                      numbers_interval=numbers_interval, clock=clock)
+        """The screen with the panels (always at the bottom of the stack)."""
+        self.main_screen.present = present
+        self.main_screen.on_ready = self.poll_now
         self.save_dir = Path.cwd() if save_dir is None else save_dir
-        self.scene: Scenario | None = scenario
-        """The scene of the lecture on screen (None: no lecture, no caption)."""
-        if scenario is not None:
-            self.controller.set_pause_at(scenario.pause_at)
-        self._main_screen.set_reactive(MainScreen.view, view)
+        self.main_screen.set_reactive(MainScreen.view, view)
 
     # -- wiring --------------------------------------------------------------------------
-
     def get_default_screen(self) -> Screen:
-        return self._main_screen
+        return self.main_screen
 
     @property
-    def main_screen(self) -> MainScreen:
-        """The screen with the panels (always at the bottom of the stack)."""
-        return self._main_screen
+    def config(self) -> Config:
+        """The configuration being trained right now."""
+        return self.runner.config
+
+    @property
+    def scene(self) -> Scenario | None:
+        """The scene of the lecture on screen (None: no lecture, no caption)."""
+        return self.controller.scene
 
     def get_css_variables(self) -> dict[str, str]:
         return {**super().get_css_variables(), "settings-width": str(SETTINGS_WIDTH)}
@@ -205,462 +137,188 @@ class SymmetryApp(App[int]):
         return hangup_safe_driver(super().get_driver_class())
 
     def on_mount(self) -> None:
-        # Redraw as soon as the runner has news, not at the next frame.
         self.runner.set_listener(lambda: self.post_message(RunnerAnswered()))
         self.controller.start()
         self.main_screen.show_scene(self.scene)
-        self._install_signal_handlers()
+        install_hangup_handlers(self, self._leave)
         self.poll_now()
         self.set_interval(1.0 / self.fps, self._poll, name="poll")
 
     def on_unmount(self) -> None:
-        self._remove_signal_handlers()
+        remove_hangup_handlers(self)
         self.runner.set_listener(None)
         self.runner.close()
 
     # -- the refresh loop ----------------------------------------------------------------
-
     def poll_now(self) -> None:
-        """Fetch the runner's newest snapshot and show it now, not at the next frame.
-
-        Tests and the screenshot script call it after driving a SyncRunner directly.
-        """
+        """Show the runner's newest snapshot now (tests drive a SyncRunner, then call it)."""
         self._poll()
-
-    def _poll(self) -> None:
-        if self._exiting or not self._main_screen.ready:
-            return  # quitting: a timer tick can still come after the screen has gone
-        self._tell(self.controller.check_runner())
-        for error in self.runner.take_errors():
-            self.say(error, "error")
-        snapshot = self.runner.latest()
-        if snapshot.version != self._shown_version:
-            self._shown_version = snapshot.version
-            self.snapshot = snapshot
-            self.timeline.record(snapshot)
-            self._tell(self.controller.observe(snapshot))
-            if self.timeline.live:
-                self.main_screen.show(snapshot)
-        self._show_caption()
-        self._show_status()
-        if self._permuting is not None:
-            self._continue_permutation()
-
-    def _show_caption(self) -> None:
-        """Redraw the caption when the scene paused itself or played on."""
-        caption = self.main_screen.caption_panel
-        paused_at = self.controller.paused_at
-        if self.scene is not None and caption.paused_at != paused_at:
-            self.main_screen.show_scene(self.scene, paused_at)
 
     @on(RunnerAnswered)
-    def _runner_answered(self) -> None:
-        self._poll()
+    def _poll(self) -> None:
+        if self._exiting or not self.main_screen.ready:
+            return  # quitting: a timer tick can still come after the screen has gone
+        self.tell(self.controller.check_runner())
+        for error in self.runner.take_errors():
+            self.tell(Notice(error, "error"))
+        snapshot = self.runner.latest()
+        if snapshot.version != self._shown_version:
+            self._shown_version, self.snapshot = snapshot.version, snapshot
+            self.timeline.record(snapshot)
+            self.tell(self.controller.observe(snapshot))
+            if self.timeline.live:
+                self.main_screen.show(snapshot)
+        self.main_screen.show_scene_state(self.scene, self.controller.paused_at)
+        self.main_screen.show_run_status(self.snapshot, self.timeline, self.controller)
+        step = self.controller.continue_permutation()
+        if step is not None:
+            self.tell(step.notice)
+            if step.poll_again:
+                self._poll()
 
-    def _show_status(self) -> None:
-        controller = self.controller
-        timeline = self.timeline
-        shown = self.snapshot
-        text = None
-        if not timeline.live and timeline.position is not None:
-            shown = timeline.snapshots[timeline.position]
-            text = (f"timeline: step {shown.step:,} of {self.snapshot.step:,} — "
-                    "space returns to live")
-        self.main_screen.show_timeline(text)
-        self.main_screen.show_status(shown, controller.state, controller.speed,
-                                     controller.stalled_for())
-
-    def _after_command(self, notice: Notice | None = None) -> None:
-        """Say what a command did and show its effect now.
-
-        A SyncRunner has already done the work, so one poll shows it.  A ProcessRunner
-        answers from its child a few ms later and its listener polls again at once.
-        Every command returns from the timeline to the live run.
-        """
-        self._go_live()
-        self._tell(notice)
-        self._poll()
-
-    def _go_live(self) -> None:
+    def _after_command(self, notice: Notice | None = None, *,
+                       sync: Config | None = None) -> None:
+        """Back to the live run, the controls showing ``sync``, say it, show it now."""
+        if sync is not None:
+            self.main_screen.sync_settings(sync)
         if not self.timeline.live:
             self.timeline.go_live()
             self.main_screen.show(self.snapshot, force=True)
+        self.tell(notice)
+        self._poll()
 
-    # -- notices -------------------------------------------------------------------------
-
-    def say(self, text: str, severity: Severity = "information") -> None:
-        """Show one line in the notice line (plain text: no markup)."""
-        self.notify(text, severity=severity, markup=False)
-
-    def _tell(self, notice: Notice | None) -> None:
+    def tell(self, notice: Notice | None) -> None:
+        """Show ``notice`` on the notice line (plain text: no markup); None says nothing."""
         if notice is not None:
-            self.say(notice.text, notice.severity)
+            self.notify(notice.text, severity=notice.severity, markup=False)
 
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: Severity = "information",  # type: ignore[override]
-        timeout: float | None = None,
-        markup: bool = True,
-    ) -> None:
-        """Every notification of the app, its widgets and Textual goes to the notice line.
-
-        One line, overwritten by the next notice: fast keys can never pile up toasts
-        (see :mod:`tui_symmetry.app.notices`).  Thread-safe, like Textual's.
-        """
-        text = f"{title}: {message}" if title else str(message)
-        line = self._main_screen.notice_line
-        if not self._main_screen.ready:  # before the screen is up or after it has gone
+    def notify(self, message: str, *, title: str = "",
+               severity: Severity = "information",  # type: ignore[override]
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification (the app's, its widgets', Textual's) goes to the notice line."""
+        if not deliver(self, self.main_screen, message, title, severity, timeout, markup):
             super().notify(message, title=title, severity=severity, timeout=timeout,
                            markup=markup)
-        elif self._thread_id != threading.get_ident():  # a worker: hop to the UI thread
-            self.call_later(line.say, text, severity, timeout=timeout, markup=markup)
-        else:
-            line.say(text, severity, timeout=timeout, markup=markup)
+
+    # -- run keys (play, step and speed: RunKeyActions) ----------------------------------
+    def action_reset(self) -> None:
+        self._after_command(self.controller.restart(), sync=self.runner.config)
+
+    def action_new_seed(self) -> None:
+        self._after_command(self.controller.new_seed(), sync=self.runner.config)
+
+    def action_permute(self) -> None:
+        self._after_command(self.controller.permute())
+
+    def action_timeline(self, delta: int) -> None:
+        if self.controller.pause_if_playing():
+            self._poll()
+        shown = self.timeline.move(delta)
+        self.main_screen.show(self.snapshot if shown is None else shown, force=True)
+        if shown is None and delta > 0:
+            self.tell(Notice("timeline: back to the live run"))
+        self.main_screen.show_run_status(self.snapshot, self.timeline, self.controller)
+
+    @work(thread=True, group="export")  # not exclusive: every press gets its file
+    def action_export(self) -> None:
+        self.tell(export_notice(self.save_dir, self.runner.export, self.scene))
 
     # -- settings ------------------------------------------------------------------------
-
-    @property
-    def config(self) -> Config:
-        """The configuration being trained right now."""
-        return self.runner.config
+    @on(SettingRequested)
+    def _setting_requested(self, event: SettingRequested) -> None:
+        self.request_setting(event.name, event.value)
 
     def request_setting(self, name: str, value: Any) -> bool:
-        """Set one field: validated, then applied live or by a reset; True if it changed.
-
-        A bad value gives a one-line error notice and changes nothing.
-        """
-        spec = FIELD_BY_NAME[name]
-        old = self.runner.config
-        try:
-            new = old.replace(**{name: value})
-        except ConfigError as error:
-            self.say(f"not applied: {error}", "error")
-            self.main_screen.sync_settings(old)
-            return False
-        new_value = getattr(new, name)
-        if new_value == getattr(old, name):
-            self.main_screen.sync_settings(old)
-            return False
-        shown = format_value(new_value)
-        if spec.live:
-            self.runner.apply_live(**{name: new_value})
+        """Set one field, live or by a reset (the controller decides); True if it changed."""
+        outcome = self.controller.request_setting(name, value)
+        if not outcome.changed:
+            self.tell(outcome.notice)  # a refusal is said before the controls are reset
             self.main_screen.sync_settings(self.runner.config)
-            sent = self.controller.expect_live(f"{short_name(name)} → {shown}",
-                                               self.runner.config)
-            self._after_command()  # a runner that applied it at once names its step now
-            if self.controller.live_pending:
-                self._tell(sent)  # the step follows with the snapshot that has it
-        else:
-            self._reset(new, f"reset: {short_name(name)} → {shown}")
+            return False
+        self._after_command(None if outcome.live else outcome.notice, sync=self.runner.config)
+        if outcome.live and self.controller.live_pending:  # applied at once: said by the poll
+            self.tell(outcome.notice)  # else its step comes with the snapshot that has it
         return True
 
-    # -- the lecture -----------------------------------------------------------------------
+    def action_cycle(self, name: str, direction: int) -> None:
+        self.request_setting(name, self.controller.cycled(name, direction))
 
+    def action_nudge(self, name: str, direction: int) -> None:
+        value = self.controller.nudge(name, direction)
+        if isinstance(value, Notice):
+            self.tell(value)
+        else:
+            self.request_setting(name, value)
+
+    def action_leave_setting(self) -> None:
+        self.main_screen.leave_setting(self.focused, self.runner.config)
+        self.set_focus(None)
+
+    def compare_with(self, name: str, value: Any) -> None:
+        """Open A (the current settings) and B (``name`` → ``value``) side by side."""
+        request = self.controller.compare_request(name, value)
+        if request.pair is None:
+            self.tell(request.refusal)
+            return
+        if request.paused:
+            self._poll()
+        # Imported here: the matching's scipy (0.3 s) must not delay the first frame.
+        from tui_symmetry.app.compare_screen import open_compare
+
+        self.push_screen(open_compare(self, request))
+
+    # -- lecture and sharing -------------------------------------------------------------
     def open_scene(self, scenario: Scenario) -> None:
-        """Show ``scenario``: its config from step 0, its speed, its view, its caption;
-        then play."""
-        controller = self.controller
-        self.scene = scenario
-        controller.set_pause_at(scenario.pause_at)
-        if scenario.speed is not None:
-            controller.set_speed(scenario.speed)
-        controller.reset(scenario.config)
-        controller.play()
-        self.main_screen.sync_settings(scenario.config)
-        self.main_screen.view = scenario.view  # type: ignore[assignment]
-        self.main_screen.show_scene(scenario)
-        self._after_command(Notice(f"scene {scene_label(scenario)}: {scenario.title}"))
+        """Show ``scenario`` from step 0, in its view, with its caption; then play."""
+        notice = self.controller.open_scene(scenario)
+        self.main_screen.open_scene(scenario)
+        self._after_command(notice)
 
     def action_scene(self, direction: int) -> None:
-        """Next (``direction`` > 0) or previous scene of the lecture."""
-        scenario = neighbour(self.scene, direction)
+        scenario, notice = self.controller.neighbour_scene(direction)
         if scenario is None:
-            edge = "last" if direction > 0 else "first"
-            self.say(f"this is the {edge} scene", "warning")
-            return
-        self.open_scene(scenario)
+            self.tell(notice)
+        else:
+            self.open_scene(scenario)
 
     def action_pick_scene(self) -> None:
-        """Choose a scene from the list of the lecture's scenes."""
-        if isinstance(self.screen, ScenePicker):
-            return
-
-        def chosen(name: str | None) -> None:
-            if name is not None:
-                self.open_scene(SCENARIOS[name])
-
-        self.push_screen(ScenePicker(self.scene), chosen)
-
-    def action_toggle_present(self) -> None:
-        """Presentation mode: no settings or footer; the view and the caption get the room."""
-        screen = self.main_screen
-        screen.present = not screen.present
-        self.say("presentation mode: P or F5 leaves it" if screen.present
-                 else "presentation mode off")
-
-    # -- shareable state -------------------------------------------------------------------
+        if not isinstance(self.screen, ScenePicker):
+            self.push_screen(ScenePicker(self.scene), lambda name: None if name is None
+                             else self.open_scene(SCENARIOS[name]))
 
     def command_line(self) -> str:
         """The command line that opens the current settings and speed (from step 0)."""
         return command_line(self.runner.config, self.scene, self.controller.speed)
 
     def action_copy_command(self) -> None:
-        """Show the command line of the current state and copy it (OSC 52)."""
         line = self.command_line()
         self.copy_to_clipboard(line)
-        self.say(f"copied: {line}")
+        self.tell(Notice(f"copied: {line}"))
 
     def action_save_config(self) -> None:
-        """Write the current settings as TOML (``--config FILE`` opens them)."""
-        self._tell(save_config(self.save_dir, self.runner.config, self.scene))
+        self.tell(save_config(self.save_dir, self.runner.config, self.scene))
 
     def action_screenshot(self) -> None:
-        """Save the screen as SVG, atomically, named after the run, step and view."""
-        self._tell(save_screenshot(
-            self.save_dir, self.runner.config, self.snapshot.step, self.scene,
-            self.main_screen.view, lambda title: self.export_screenshot(title=title)))
+        self.tell(save_screenshot(self.save_dir, self.runner.config, self.snapshot.step,
+                                  self.scene, self.main_screen.view,
+                                  lambda title: self.export_screenshot(title=title)))
 
-    def _reset(self, config: Config, message: str) -> None:
-        self.controller.reset(config)
-        self.main_screen.sync_settings(config)
-        self._after_command(Notice(message))
-
-    @on(SettingRequested)
-    def _setting_requested(self, event: SettingRequested) -> None:
-        self.request_setting(event.name, event.value)
-
-    def focus_setting(self, name: str) -> None:
-        """Move the keyboard focus to the control of setting ``name``."""
-        self.main_screen.focus_setting(name)
-
-    # -- actions -------------------------------------------------------------------------
-
-    def action_toggle_run(self) -> None:
-        """Play or pause training."""
-        self._after_command(self.controller.toggle())
-
-    def action_step(self, n: int) -> None:
-        """Pause, then run exactly ``n`` steps."""
-        self._after_command(self.controller.step(n))
-
-    def action_speed(self, direction: int) -> None:
-        """One step faster or slower along the speed ladder."""
-        self._after_command(self.controller.change_speed(direction))
-
-    def action_reset(self) -> None:
-        """Start the same run again: same settings, same seed."""
-        config = self.runner.config
-        self._reset(config, f"reset: same settings, seed {config.seed}")
-
-    def action_new_seed(self) -> None:
-        """Start again with the next seed (new data, new initial weights)."""
-        config = self.runner.config
-        seed = (config.seed + 1) % (MAX_SEED + 1)
-        self._reset(config.replace(seed=seed), f"reset: seed → {seed}")
-
-    def action_toggle_order(self) -> None:
-        """Similarity matrix in unit order or grouped by similarity."""
-        self.main_screen.toggle_order()
-
-    def action_toggle_space(self) -> None:
-        """Similarity of the weights, or of what units compute."""
-        self.main_screen.toggle_space()
-
-    def action_toggle_log(self) -> None:
-        """Loss axis linear or logarithmic."""
-        self.main_screen.toggle_log_scale()
-
-    def action_select_unit(self, delta: int) -> None:
-        """Move the selected unit; every panel that shows units highlights it."""
-        self.main_screen.select_unit(delta)
-
-    def action_permute(self) -> None:
-        """Relabel the hidden units at random: the network computes the same function.
-
-        Pauses first, so the loss before and after are of the same step; the notice
-        puts them side by side once the permuted snapshot has arrived.
-        """
-        self._go_live()
-        if self.controller.playing:
-            self.controller.pause()
-        self._permuting = True  # waiting for the pause to take effect
-        self._poll()
-
-    def _continue_permutation(self) -> None:
-        """The steps of ``p`` that wait on the runner: permute once paused, then report."""
-        if self.runner.pending:
-            return
-        state = self._permuting
-        if state is True:
-            before = self.runner.latest()
-            hidden = int(before.params.b1.shape[0])
-            rng = np.random.default_rng([before.config.seed, self._permutations])
-            self._permutations += 1
-            perm = rng.permutation(hidden)
-            if hidden > 1:
-                while np.array_equal(perm, np.arange(hidden)):
-                    perm = rng.permutation(hidden)
-            self._permuting = (before, perm)
-            try:
-                self.runner.permute(perm)
-            except Exception as error:  # report, never crash: the run goes on
-                self._permuting = None
-                self.say(f"permute failed: {error}", "error")
-                return
-            self._poll()
-        elif isinstance(state, tuple):
-            before, perm = state
-            after = self.runner.latest()
-            if after.version == before.version:
-                return
-            self._permuting = None
-            self.say(permutation_notice(before, after, perm))
-
-    def compare_with(self, name: str, value: Any) -> None:
-        """Open A (the current settings) and B (``name`` → ``value``) side by side.
-
-        A runner of the same kind as the run's trains the pair (a training process of
-        its own, or synchronously in tests), from the run's speed cap.  The run pauses
-        while they train: the two would share the CPU with it.
-        """
-        config = self.runner.config
-        try:
-            other = config.replace(**{name: value})
-        except ConfigError as error:
-            self.say(f"cannot compare: {error}", "error")
-            return
-        if other == config:
-            self.say(f"cannot compare: {short_name(name)} is already {format_value(value)}",
-                     "warning")
-            return
-        if self.controller.playing:
-            self.controller.pause()
-            self._poll()
-        change = f"{short_name(name)} → {format_value(getattr(other, name))}"
-        # Imported here: the matching needs scipy.optimize, 0.3 s that the app's first
-        # frame should not wait for.
-        from tui_symmetry.app.compare_screen import CompareScreen
-
-        runner = self.runner.sibling(PairConfig(config, other), Lockstep)
-        self.push_screen(CompareScreen(runner, change, fps=self.fps,
-                                       speed=self.controller.speed,
-                                       show_rate=self.show_rates, clock=self.clock))
-
-    def action_timeline(self, delta: int) -> None:
-        """``[`` / ``]``: pause and show an earlier / later recorded state."""
-        if self.controller.playing:
-            self.controller.pause()
-            self._poll()
-        shown = self.timeline.move(delta)
-        self.main_screen.show(self.snapshot if shown is None else shown, force=True)
-        if shown is None and delta > 0:
-            self.say("timeline: back to the live run")
-        self._show_status()
-
-    def action_cycle(self, name: str, direction: int) -> None:
-        """Next (or previous) choice of a choice setting; resets the network."""
-        spec = FIELD_BY_NAME[name]
-        self.request_setting(name, nudge(spec, getattr(self.runner.config, name), direction))
-
-    def action_nudge(self, name: str, direction: int) -> None:
-        """One step up or down for a numeric setting (1-2-5 steps for rates)."""
-        spec = FIELD_BY_NAME[name]
-        current = getattr(self.runner.config, name)
-        new = nudge(spec, current, direction)
-        if new == current:
-            edge = "highest" if direction > 0 else "lowest"
-            self.say(f"{short_name(name)} is at its {edge} step: {format_value(current)}",
-                     "warning")
-            return
-        self.request_setting(name, new)
-
-    def action_view(self, view: View) -> None:
-        """Show all panels (wide terminals; small ones fall back to units) or one view."""
-        screen = self.main_screen
-        screen.view = view
-        if view == "settings":
-            screen.focus_settings()
-
-    def action_leave_setting(self) -> None:
-        """Esc: leave the setting being edited; what was typed and not applied is dropped."""
-        focused = self.focused
-        if isinstance(focused, NumberInput) and focused.edited:
-            focused.show_value(getattr(self.runner.config, focused.spec.name))
-        self.set_focus(None)
-
+    # -- help, palette, quitting ---------------------------------------------------------
     def action_help(self) -> None:
-        """Show every key."""
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
-            return
-        self.push_screen(HelpScreen(self.help_sections(), HELP_INTRO))
-
-    def action_export(self) -> None:
-        """Write the run as JSON (docs/contracts.md, "Export") into ``save_dir``."""
-        self._export()
-
-    @work(thread=True, group="export")  # not exclusive: every press gets its file
-    def _export(self) -> None:
-        try:
-            notice = save_export(self.save_dir, self.runner.export(), self.scene)
-        except Exception as error:  # report, never crash: the run goes on
-            notice = Notice(f"export failed: {error}", "error")
-        self._tell(notice)
-
-    # -- help and palette ----------------------------------------------------------------
-
-    def _key_name(self, key: str) -> str:
-        return self.get_key_display(Binding(key, ""))
-
-    def help_sections(self) -> list[tuple[str, list[HelpRow]]]:
-        """The help screen's rows, from the key table (so they cannot drift)."""
-        return keys.help_sections(self._key_name)
-
-    def palette_actions(self, table: tuple[keys.Key, ...] = keys.KEYS,
-                        ) -> list[tuple[str, str, str]]:
-        """(title, action, keys) of every key of ``table``, for the command palette."""
-        return keys.palette_actions(self._key_name, table)
-
-    # -- quitting ------------------------------------------------------------------------
+        else:
+            self.push_screen(HelpScreen(keys.help_sections_of(self), HELP_INTRO))
 
     def action_command_palette(self) -> None:
-        """Open the command palette (ours runs a hit of the final query on Enter)."""
         open_palette(self)
 
     async def action_quit(self) -> None:
-        """Stop training and leave."""
         self._leave(0)
 
     def _leave(self, status: int) -> None:
-        """The one way out (q, ctrl+c, ctrl+q, SIGTERM, SIGHUP): stop the child, exit.
-
-        Polling stops first so a child killed by the same hangup is not replaced.
-        """
+        """The one way out (q, ctrl+c, ctrl+q, signals): polling stops, the child stops."""
         self._exiting = True
         self.runner.set_listener(None)
         self.runner.close()
         self.exit(status)
-
-    def _install_signal_handlers(self) -> None:
-        """SIGTERM, SIGHUP and SIGINT leave like q: Textual restores the terminal.
-
-        Only in a real terminal: a headless test must not take over the test runner's
-        signals.
-        """
-        if self.is_headless:
-            return
-        loop = asyncio.get_running_loop()
-        for signum in HANGUP_SIGNALS:
-            loop.add_signal_handler(signum, self._leave, 128 + signum)
-
-    def _remove_signal_handlers(self) -> None:
-        if self.is_headless:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop is already closed
-            loop = asyncio.get_running_loop()
-            for signum in HANGUP_SIGNALS:
-                loop.remove_signal_handler(signum)
-

@@ -25,10 +25,11 @@ from textual.markup import escape
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from tui_symmetry.app.controls import LABELS, NUMBER_CHARACTERS, format_value
-from tui_symmetry.app.keys import Key
+from tui_symmetry.app.controls import LABELS, NUMBER_CHARACTERS
+from tui_symmetry.app.keys import Key, palette_actions_of
 from tui_symmetry.app.paging import move_page
 from tui_symmetry.app.screens import Modal
+from tui_symmetry.app.values import format_value
 from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, ConfigError
 
 if TYPE_CHECKING:
@@ -84,9 +85,9 @@ class SymmetryCommands(Provider):
         own_keys = self._screen_keys
         if own_keys is not None:
             return [(title, f"key: {keys}", partial(app.run_action, action, self.screen))
-                    for title, action, keys in app.palette_actions(own_keys)]
+                    for title, action, keys in palette_actions_of(app, own_keys)]
         commands: list[tuple[str, str, Callable[[], Any]]] = []
-        for title, action, keys in app.palette_actions():
+        for title, action, keys in palette_actions_of(app):
             commands.append((title, f"key: {keys}", partial(app.run_action, action)))
         config = app.config
         for spec in FIELDS:
@@ -110,7 +111,7 @@ class SymmetryCommands(Provider):
                 how = "live" if spec.live else "resets the network"
                 commands.append(
                     (title, f"{spec.help}; {spec.describe_range()}; {how}",
-                     partial(app.focus_setting, spec.name))
+                     partial(app.main_screen.focus_setting, spec.name))
                 )
         return commands
 

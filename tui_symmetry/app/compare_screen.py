@@ -16,29 +16,33 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Container, Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
 from tui_symmetry.app import keys
-from tui_symmetry.app.controller import Notice, RunController, RunState
+from tui_symmetry.app.controller import CompareRequest, Notice, RunController, RunState
 from tui_symmetry.app.main_screen import KeyFooter
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.numbers import format_fixed
+from tui_symmetry.app.run_keys import RunKeyActions
 from tui_symmetry.app.screens import HelpScreen, Modal
 from tui_symmetry.app.status import rate_words, state_text
 from tui_symmetry.app.widgets import SimilarityPanel, WeightsPanel
 from tui_symmetry.core.matching import Matching
 from tui_symmetry.experiments.compare import matching_words, verdict
-from tui_symmetry.experiments.lockstep import PairSnapshot
+from tui_symmetry.experiments.lockstep import Lockstep, PairSnapshot
 from tui_symmetry.runner import Runner
 from tui_symmetry.settings import format_speed
+
+if TYPE_CHECKING:
+    from tui_symmetry.app.app import SymmetryApp
 
 COMPARE_HELP = (
     "A is the run's settings, B the same with one option changed: both from step 0, on "
@@ -83,11 +87,23 @@ def status_text(pair: PairSnapshot, state: RunState, speed: float | None,
     return " · ".join(part for part in (cap, state_text(state, stalled_s)) if part)
 
 
+def open_compare(app: SymmetryApp, request: CompareRequest) -> CompareScreen:
+    """The compare screen of ``request`` (a valid one) beside ``app``'s run.
+
+    A runner of the same kind as the run's trains the pair (a training process of its
+    own, or synchronously in tests), from the run's speed cap.
+    """
+    assert request.pair is not None
+    runner = app.runner.sibling(request.pair, Lockstep)
+    return CompareScreen(runner, request.change, fps=app.fps, speed=app.controller.speed,
+                         show_rate=app.show_rates, clock=app.clock)
+
+
 class PairAnswered(Message):
     """Posted from the runner's thread when a new picture of the pair is there."""
 
 
-class CompareScreen(Modal[None]):
+class CompareScreen(RunKeyActions, Modal[None]):
     """Runs A and B side by side, trained in lockstep by ``runner`` (a pair's runner).
 
     Args:
@@ -201,23 +217,11 @@ class CompareScreen(Modal[None]):
         if notice is not None:
             self.notice_line.say(notice.text, notice.severity)
 
-    # -- keys (keys.COMPARE_KEYS) ----------------------------------------------------------
+    # -- keys (keys.COMPARE_KEYS; play, step and speed: RunKeyActions) ---------------------
 
     def _after_command(self, notice: Notice | None = None) -> None:
         self._say(notice)
         self.poll()
-
-    def action_toggle_run(self) -> None:
-        """Play or pause the comparison."""
-        self._after_command(self.controller.toggle())
-
-    def action_step(self, n: int) -> None:
-        """Pause, then run exactly ``n`` steps of both runs."""
-        self._after_command(self.controller.step(n))
-
-    def action_speed(self, direction: int) -> None:
-        """One step faster or slower along the speed ladder."""
-        self._after_command(self.controller.change_speed(direction))
 
     def action_reset(self) -> None:
         """Restart both runs from step 0 (same settings, same seed)."""
@@ -226,13 +230,8 @@ class CompareScreen(Modal[None]):
 
     def action_help(self) -> None:
         """Show the keys of this screen."""
-        sections = keys.help_sections(self.key_name, keys.COMPARE_KEYS,
-                                      keys.COMPARE_EXTRA_HELP)
+        sections = keys.help_sections_of(self.app, keys.COMPARE_KEYS, keys.COMPARE_EXTRA_HELP)
         self.app.push_screen(HelpScreen(sections, COMPARE_HELP))
-
-    def key_name(self, key: str) -> str:
-        """How the terminal's key ``key`` is shown (as in the footer)."""
-        return self.app.get_key_display(Binding(key, ""))
 
     def action_close(self) -> None:
         """Back to the run: the comparison's training process stops."""

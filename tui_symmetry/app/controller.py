@@ -28,13 +28,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from tui_symmetry.core.config import Config
+from tui_symmetry.app.values import format_value, nudge, short_name
+from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.experiments.lockstep import PairConfig, PairSnapshot
 from tui_symmetry.runner.protocol import Runner
+from tui_symmetry.scenarios import Scenario, neighbour, scene_label
 from tui_symmetry.settings import SPEEDS, format_speed
+
+if TYPE_CHECKING:
+    from tui_symmetry.app.permutation import Permutation, PermutationStep
 
 MAX_RESTARTS = 3
 RESTART_WINDOW_S = 10.0
@@ -54,6 +59,33 @@ class Notice:
 
     text: str
     severity: Severity = "information"
+
+
+@dataclass(frozen=True)
+class SettingOutcome:
+    """What asking for one setting came to: whether the run changed, and how to say it.
+
+    ``live``: applied to the running network; its notice is said only if the snapshot
+    that names the step it applied at has not come yet (:attr:`RunController.live_pending`).
+    """
+
+    changed: bool
+    notice: Notice | None
+    live: bool = False
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    """Whether a comparison can open: its pair and what differs, or why not.
+
+    ``paused``: the run was playing and has been paused for it (the two would share
+    the CPU with it), so there is a state to show before the comparison opens.
+    """
+
+    pair: PairConfig | None
+    change: str = ""
+    refusal: Notice | None = None
+    paused: bool = False
 
 
 def next_speed(speed: float | None, direction: int) -> float | None:
@@ -83,6 +115,7 @@ class RunController:
         speed: the speed cap in steps per second (None: full speed).
         clock: seconds, monotonic; injected so the restart window is testable.
         recover_hint: what the divergence notice offers, in the keys of the screen.
+        scene: the scene of the lecture the run is (it pauses itself at its point).
     """
 
     def __init__(
@@ -93,6 +126,7 @@ class RunController:
         speed: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         recover_hint: str = "- lowers lr, r resets",
+        scene: Scenario | None = None,
     ) -> None:
         self.runner = runner
         self.recover_hint = recover_hint
@@ -112,6 +146,14 @@ class RunController:
         # A live change sent and not yet seen in a snapshot: its words, the config that
         # has it and the step on screen when it was sent (see expect_live).
         self._live: tuple[str, Config, int] | None = None
+        # Imported here: permutation.py builds this module's Notices.
+        from tui_symmetry.app.permutation import Permutation
+
+        self._permutation: Permutation = Permutation()
+        self.scene = scene
+        """The scene of the lecture on screen (None: no lecture, no caption)."""
+        if scene is not None:
+            self.set_pause_at(scene.pause_at)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -204,6 +246,13 @@ class RunController:
         self._playing = False
         self.runner.pause()
 
+    def pause_if_playing(self) -> bool:
+        """Pause a playing run (``[`` looks back at a still run); True if it was playing."""
+        playing = self._playing
+        if playing:
+            self.pause()
+        return playing
+
     def step(self, n: int) -> Notice | None:
         """Pause, then run exactly ``n`` steps."""
         refused = self._refusal()
@@ -250,6 +299,90 @@ class RunController:
             # A run that diverged plays on; a scene's run holds at its point again.
             self._playing = True
             self.runner.play(until=self._hold_at())
+
+    # -- settings ------------------------------------------------------------------------
+
+    def request_setting(self, name: str, value: Any) -> SettingOutcome:
+        """Set one field: refused (a bad value), kept (the same), live, or by a reset."""
+        old = self.runner.config
+        assert isinstance(old, Config)  # the run's controller: one network
+        try:
+            new = old.replace(**{name: value})
+        except ConfigError as error:
+            return SettingOutcome(False, Notice(f"not applied: {error}", "error"))
+        new_value = getattr(new, name)
+        if new_value == getattr(old, name):
+            return SettingOutcome(False, None)
+        words = f"{short_name(name)} → {format_value(new_value)}"
+        if FIELD_BY_NAME[name].live:
+            self.runner.apply_live(**{name: new_value})
+            return SettingOutcome(True, self.expect_live(words, self.runner.config), live=True)
+        self.reset(new)
+        return SettingOutcome(True, Notice(f"reset: {words}"))
+
+    def cycled(self, name: str, direction: int) -> Any:
+        """The next (``direction`` > 0) or previous choice of choice setting ``name``."""
+        return nudge(FIELD_BY_NAME[name], getattr(self.runner.config, name), direction)
+
+    def nudge(self, name: str, direction: int) -> Any:
+        """Numeric setting ``name`` one step up or down; a warning Notice at the ladder's end."""
+        current = getattr(self.runner.config, name)
+        new = nudge(FIELD_BY_NAME[name], current, direction)
+        if new == current:
+            edge = "highest" if direction > 0 else "lowest"
+            return Notice(f"{short_name(name)} is at its {edge} step: {format_value(current)}",
+                          "warning")
+        return new
+
+    def compare_request(self, name: str, value: Any) -> CompareRequest:
+        """A (the run's settings) against B (``name`` → ``value``); refused when B is not
+        a valid config or is A.  A valid request pauses a playing run."""
+        config = self.runner.config
+        assert isinstance(config, Config)  # the run's controller: one network
+        try:
+            other = config.replace(**{name: value})
+        except ConfigError as error:
+            return CompareRequest(None, refusal=Notice(f"cannot compare: {error}", "error"))
+        if other == config:
+            return CompareRequest(None, refusal=Notice(
+                f"cannot compare: {short_name(name)} is already {format_value(value)}",
+                "warning"))
+        paused = self.pause_if_playing()
+        change = f"{short_name(name)} → {format_value(getattr(other, name))}"
+        return CompareRequest(PairConfig(config, other), change, paused=paused)
+
+    def restart(self) -> Notice:
+        """``r``: the same run again from step 0, same settings, same seed."""
+        config = self.runner.config
+        self.reset(config)
+        return Notice(f"reset: same settings, seed {config.seed}")
+
+    def new_seed(self) -> Notice:
+        """``n``: start again with the next seed (new data, new initial weights)."""
+        config = self.runner.config
+        seed = (config.seed + 1) % (MAX_SEED + 1)
+        self.reset(config.replace(seed=seed))
+        return Notice(f"reset: seed → {seed}")
+
+    # -- the lecture -----------------------------------------------------------------------
+
+    def open_scene(self, scenario: Scenario) -> Notice:
+        """``scenario`` from step 0: its pause point, its speed (if it has one), play."""
+        self.scene = scenario
+        self.set_pause_at(scenario.pause_at)
+        if scenario.speed is not None:
+            self.set_speed(scenario.speed)
+        self.reset(scenario.config)
+        self.play()
+        return Notice(f"scene {scene_label(scenario)}: {scenario.title}")
+
+    def neighbour_scene(self, direction: int) -> tuple[Scenario | None, Notice | None]:
+        """The next (``direction`` > 0) or previous scene, or a warning past either end."""
+        scenario = neighbour(self.scene, direction)
+        if scenario is None:
+            edge = "last" if direction > 0 else "first"
+            return None, Notice(f"this is the {edge} scene", "warning")
+        return scenario, None
 
     def expect_live(self, words: str, config: Config) -> Notice:
         """A live change was sent (``lr → 0.5``), leading to ``config``: its notice now;
@@ -345,6 +478,18 @@ class RunController:
         if self._diverged:
             return Notice("diverged: press r to reset", "warning")
         return None
+
+    def permute(self) -> None:
+        """``p``: pause (a relabelling is compared at one step), then permute once paused.
+
+        :meth:`continue_permutation` takes the steps that wait on the runner.
+        """
+        self.pause_if_playing()
+        self._permutation.request()
+
+    def continue_permutation(self) -> PermutationStep | None:
+        """The next step of ``p`` if the runner is ready for it (see app/permutation.py)."""
+        return self._permutation.advance(self.runner)
 
     def _send_state(self) -> None:
         """Tell the runner the speed and whether to play (a fresh child knows neither)."""

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual.binding import Binding
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 Section = Literal["Run", "View", "Lecture", "Settings"]
 SECTIONS: tuple[Section, ...] = ("Run", "View", "Lecture", "Settings")
@@ -30,7 +33,8 @@ class Key:
     keys: str
     """Comma-separated Textual key names, e.g. ``"s,full_stop"``."""
     action: str
-    """The app action it runs, e.g. ``"step(1)"``."""
+    """The action it runs, e.g. ``"step(1)"`` (the App's) or ``"screen.view('units')"``
+    (the main screen's: every other screen is modal, so App bindings reach it only)."""
     label: str
     """Short footer text."""
     help: str
@@ -67,27 +71,27 @@ KEYS: tuple[Key, ...] = (
     Key("less_than_sign", "speed(-1)", "Slower", "Slower: lower the speed cap (to talk over "
         "the training)", "Run", "speed-down", key_display="<"),
     # -- view ----------------------------------------------------------------------------
-    Key("0", "view('all')", "All", "Every panel at once (terminals of 100×30 and up)", "View",
-        "view-all"),
-    Key("1", "view('weights')", "Weights", "Weights and similarity", "View",
+    Key("0", "screen.view('all')", "All", "Every panel at once (terminals of 100×30 and up)",
+        "View", "view-all"),
+    Key("1", "screen.view('weights')", "Weights", "Weights and similarity", "View",
         "view-weights"),
-    Key("2", "view('loss')", "Loss", "Loss and symmetry over steps", "View", "view-loss"),
-    Key("3", "view('settings')", "Settings", "The settings, focused", "View",
+    Key("2", "screen.view('loss')", "Loss", "Loss and symmetry over steps", "View", "view-loss"),
+    Key("3", "screen.view('settings')", "Settings", "The settings, focused", "View",
         "view-settings"),
-    Key("4", "view('units')", "Units", "Units gallery: what each hidden unit computes, and "
+    Key("4", "screen.view('units')", "Units", "Units gallery: what each hidden unit computes, and "
         "the network's output", "View", "view-units"),
-    Key("5", "view('gradients')", "Gradients", "Gradients: each unit's norm and the gaps "
+    Key("5", "screen.view('gradients')", "Gradients", "Gradients: each unit's norm and the gaps "
         "‖g_i − g_j‖ between units", "View", "view-gradients"),
-    Key("o", "toggle_order", "Order", "Similarity matrix: unit order or similarity order",
+    Key("o", "screen.toggle_order", "Order", "Similarity matrix: unit order or similarity order",
         "View", "similarity-order", show=True),
-    Key("f", "toggle_space", "Function", "Similarity matrix: weights, or what units compute "
+    Key("f", "screen.toggle_space", "Function", "Similarity matrix: weights, or what units compute "
         "(correlation over the training inputs)", "View", "similarity-space"),
-    Key("l", "toggle_log", "Log", "Loss plot: linear or log scale", "View", "log-scale",
+    Key("l", "screen.toggle_log", "Log", "Loss plot: linear or log scale", "View", "log-scale",
         show=True),
-    Key("up,k", "select_unit(-1)", "Previous unit", "Select the previous unit (highlighted "
-        "in every panel)", "View", "unit-previous"),
-    Key("down,j", "select_unit(1)", "Next unit", "Select the next unit (highlighted in every "
-        "panel)", "View", "unit-next"),
+    Key("up,k", "screen.move_selection(-1)", "Previous unit", "Select the previous unit "
+        "(highlighted in every panel)", "View", "unit-previous"),
+    Key("down,j", "screen.move_selection(1)", "Next unit", "Select the next unit (highlighted "
+        "in every panel)", "View", "unit-next"),
     Key("p", "permute", "Permute", "Permute the hidden units at random: the loss and the "
         "output do not change", "View", "permute"),
     Key("left_square_bracket", "timeline(-1)", "Back", "Timeline: pause and show an earlier "
@@ -101,7 +105,7 @@ KEYS: tuple[Key, ...] = (
         "Lecture", "scene-previous", key_display="PgUp"),
     Key("c", "pick_scene", "Scenes", "Choose a scene of the lecture from a list", "Lecture",
         "scene-pick"),
-    Key("P,f5", "toggle_present", "Present", "Presentation mode: no settings or footer; "
+    Key("P,f5", "screen.toggle_present", "Present", "Presentation mode: no settings or footer; "
         "the view and the scene's caption get the room", "Lecture", "present",
         key_display="P"),
     Key("y", "copy_command", "Copy command", "Show and copy (OSC 52) the command line that "
@@ -211,3 +215,21 @@ def palette_actions(name: KeyNamer, table: tuple[Key, ...] = KEYS,
                     ) -> list[tuple[str, str, str]]:
     """(title, action, keys) of every key of ``table``, for the command palette."""
     return [(key.help, key.action, key_text(key, name)) for key in table]
+
+
+def key_namer(app: App[Any]) -> KeyNamer:
+    """How ``app`` shows a key (as its footer does, keymaps and terminal included)."""
+    return lambda key: app.get_key_display(Binding(key, ""))
+
+
+def help_sections_of(app: App[Any], table: tuple[Key, ...] = KEYS,
+                     extra: dict[Section, tuple[HelpRow, ...]] = EXTRA_HELP,
+                     ) -> list[tuple[str, list[HelpRow]]]:
+    """The help screen's rows of ``table`` with ``app``'s names for the keys."""
+    return help_sections(key_namer(app), table, extra)
+
+
+def palette_actions_of(app: App[Any], table: tuple[Key, ...] = KEYS,
+                       ) -> list[tuple[str, str, str]]:
+    """(title, action, keys) of every key of ``table``, named as ``app`` shows them."""
+    return palette_actions(key_namer(app), table)

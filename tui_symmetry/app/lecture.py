@@ -20,33 +20,7 @@ from textual.widgets.option_list import Option
 
 from tui_symmetry.app.paging import PagingOptionList
 from tui_symmetry.app.screens import Modal
-from tui_symmetry.scenarios import SCENARIOS, Scenario
-
-SCENE_NAMES: tuple[str, ...] = tuple(SCENARIOS)
-"""The scenes in lecture order."""
-
-
-def scene_number(scenario: Scenario) -> int:
-    """1-based position of ``scenario`` in the lecture."""
-    return SCENE_NAMES.index(scenario.name) + 1
-
-
-def scene_label(scenario: Scenario) -> str:
-    """``3/11 · epsilon-split``: where ``scenario`` is in the lecture, and its name."""
-    return f"{scene_number(scenario)}/{len(SCENE_NAMES)} · {scenario.name}"
-
-
-def neighbour(scenario: Scenario | None, direction: int) -> Scenario | None:
-    """The next (``direction`` > 0) or previous scene; None past either end.
-
-    Without a scene on screen, both directions start the lecture at its first scene.
-    """
-    if scenario is None:
-        return SCENARIOS[SCENE_NAMES[0]]
-    index = SCENE_NAMES.index(scenario.name) + (1 if direction > 0 else -1)
-    if not 0 <= index < len(SCENE_NAMES):
-        return None
-    return SCENARIOS[SCENE_NAMES[index]]
+from tui_symmetry.scenarios import SCENARIOS, SCENE_NAMES, Scenario
 
 
 class CaptionPanel(Static):

@@ -39,19 +39,20 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey  # not exported; Textual is pinned
 
-from tui_symmetry.app.controller import RunState
-from tui_symmetry.app.controls import SettingsPanel
-from tui_symmetry.app.lecture import CaptionBox, CaptionPanel, scene_label
+from tui_symmetry.app.controller import RunController, RunState
+from tui_symmetry.app.controls import NumberInput, SettingsPanel
+from tui_symmetry.app.lecture import CaptionBox, CaptionPanel
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.screens import SizedScreen
-from tui_symmetry.app.status import StatusBar
+from tui_symmetry.app.status import StatusBar, timeline_text
+from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._lines import NumberGate
 from tui_symmetry.app.widgets.gradients import GradientPanel
 from tui_symmetry.app.widgets.units import UnitsGallery, next_unit
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.snapshot import Snapshot
-from tui_symmetry.scenarios import Scenario
+from tui_symmetry.scenarios import Scenario, scene_label
 from tui_symmetry.settings import VIEWS, View
 
 VIEW_TITLES: dict[View, str] = {"all": "All", "weights": "Weights", "loss": "Loss",
@@ -476,7 +477,21 @@ class MainScreen(SizedScreen[None]):
         """The loss panel of the view on screen (the zoomed one in the loss view)."""
         return self.loss_panels["loss" if self.shown_view == "loss" else "all"]
 
-    def toggle_order(self) -> None:
+    # -- the view keys (bound on the App as ``screen.…``: only this screen gets them) ------
+
+    def action_view(self, view: View) -> None:
+        """Show all panels (wide terminals; small ones fall back to units) or one view."""
+        self.view = view
+        if view == "settings":
+            self.focus_settings()
+
+    def action_toggle_present(self) -> None:
+        """Presentation mode: no settings or footer; the view and the caption get the room."""
+        self.present = not self.present
+        self.notify("presentation mode: P or F5 leaves it" if self.present
+                    else "presentation mode off", markup=False)
+
+    def action_toggle_order(self) -> None:
         """Similarity matrix, gallery and gradients in unit order or by similarity."""
         self.similarity_panel.toggle_order()
         self.gallery.toggle_order()
@@ -484,10 +499,11 @@ class MainScreen(SizedScreen[None]):
         if self.snapshot is not None:
             self.similarity_panel.show(self.snapshot)
 
-    def toggle_space(self) -> None:
+    def action_toggle_space(self) -> None:
         """Similarity matrix of the weights, or of what units compute."""
         self.similarity_panel.toggle_space()
-    def select_unit(self, delta: int) -> None:
+
+    def action_move_selection(self, delta: int) -> None:
         """Move the selection ``delta`` units and highlight that unit in every panel.
 
         In the units view the selection walks the gallery's order (the tiles as laid
@@ -512,7 +528,7 @@ class MainScreen(SizedScreen[None]):
                 panel.select(unit)
         self.similarity_panel.select(unit)
 
-    def toggle_log_scale(self) -> None:
+    def action_toggle_log(self) -> None:
         """Loss axis linear or logarithmic, in both loss panels."""
         for panel in self.loss_panels.values():
             panel.toggle_log_scale()
@@ -525,6 +541,20 @@ class MainScreen(SizedScreen[None]):
         snapshot the panels print (``snapshot`` until the screen has printed one)."""
         self.status_bar.show(self.printed or snapshot, state, speed, stalled_s)
 
+    def show_run_status(self, live: Snapshot, timeline: Timeline,
+                        controller: RunController) -> None:
+        """The status line of the state on screen (a recorded one, or ``live``, the run's
+        newest) and, off the live run, which recorded step that is."""
+        position = timeline.position
+        shown = live if position is None else timeline.snapshots[position]
+        self.show_timeline(timeline_text(timeline, live))
+        self.show_status(shown, controller.state, controller.speed, controller.stalled_for())
+
+    def show_scene_state(self, scene: Scenario | None, paused_at: int | None) -> None:
+        """Redraw the caption when the scene paused itself (at ``paused_at``) or played on."""
+        if scene is not None and self.caption_panel.paused_at != paused_at:
+            self.show_scene(scene, paused_at)
+
     def show_scene(self, scenario: Scenario | None, paused_at: int | None = None) -> None:
         """Show ``scenario``'s caption in its box (None hides the box)."""
         self.caption_panel.show_scene(scenario, paused_at)
@@ -533,6 +563,13 @@ class MainScreen(SizedScreen[None]):
             self.caption_area.border_subtitle = self.caption_panel.status
         if self.ready:
             _display(self.caption_area, not self.too_small and scenario is not None)
+
+    def open_scene(self, scenario: Scenario) -> None:
+        """A scene was opened: its settings in the controls, its view, its caption."""
+        self.sync_settings(scenario.config)
+        self.view = scenario.view  # type: ignore[assignment]
+        self.show_scene(scenario)
+
     def show_timeline(self, text: str | None) -> None:
         """Say which recorded step is on screen (None: the live run, nothing to say)."""
         label = self.timeline_label
@@ -556,6 +593,12 @@ class MainScreen(SizedScreen[None]):
         if focused is None or not focused.display:
             first = self.settings_panels[0].controls[0]
             self.call_after_refresh(first.focus)
+
+    def leave_setting(self, focused: Widget | None, config: Config) -> None:
+        """Esc: what was typed in ``focused`` (a number box) and not applied is dropped:
+        it shows ``config``'s value again."""
+        if isinstance(focused, NumberInput) and focused.edited:
+            focused.show_value(getattr(config, focused.spec.name))
 
     def focus_setting(self, name: str) -> None:
         """Move the keyboard focus to the control of setting ``name`` (showing it)."""

@@ -4,8 +4,8 @@ Why not Textual's toasts: fast ``+``/``-`` or ``i``/``d`` raised one toast per k
 press, a stack of them covered the panels, and a Textual bug left fragments of removed
 toasts stuck over the panels (they repaint only the lines that changed).  A single
 line that is overwritten in place cannot pile up, costs no layout pass, and sends a
-few dozen bytes.  Every notification of the app lands here (see
-``SymmetryApp.notify``), so there is one place to look.
+few dozen bytes.  Every notification of the app lands here (:func:`deliver`, which
+``SymmetryApp.notify`` calls), so there is one place to look.
 
 A notice longer than the line wraps onto more lines (the bar grows, the views give way
 for as long as it shows): what matters is often at the end, a valid range, a path, the
@@ -14,12 +14,20 @@ command line `y` copied, and cutting it with "…" lost exactly that.
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING, Any
+
 from textual.content import Content
 from textual.markup import MarkupError
 from textual.timer import Timer
 from textual.widgets import Static
 
 from tui_symmetry.app.controller import Severity
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from tui_symmetry.app.main_screen import MainScreen
 
 NOTICE_SECONDS = 6.0
 """How long a notice stays before the line clears (errors: twice as long)."""
@@ -88,3 +96,22 @@ class NoticeLine(Static):
             self.text = ""
             self.update("", layout=self._wrapped)
             self._wrapped = False
+
+
+def deliver(app: App[Any], screen: MainScreen, message: str, title: str,
+            severity: Severity, timeout: float | None, markup: bool) -> bool:
+    """Show a notification on ``screen``'s notice line; False if the screen is not up.
+
+    One line, overwritten by the next notice: fast keys can never pile up toasts.
+    Thread-safe, like Textual's notify: a worker's notice hops to the UI thread.  False
+    (before the screen is up or after it has gone) leaves it to Textual's own notify.
+    """
+    if not screen.ready:
+        return False
+    text = f"{title}: {message}" if title else str(message)
+    line = screen.notice_line
+    if app._thread_id != threading.get_ident():  # a worker: hop to the UI thread
+        app.call_later(line.say, text, severity, timeout=timeout, markup=markup)
+    else:
+        line.say(text, severity, timeout=timeout, markup=markup)
+    return True

@@ -125,3 +125,8 @@ def format_fit(value: float, width: int) -> str:
     text = format_compact(value, 1)
     text = text if text.startswith(MINUS) else "+" + text
     return text if len(text) <= width else ("+" if value >= 0 else MINUS) * min(width, 1)
+
+
+def unit_name(unit: int, short: bool = False) -> str:
+    """How the app names hidden unit ``unit`` (0-based): ``unit 1`` … ``unit H``, ``u1``."""
+    return f"u{unit + 1}" if short else f"unit {unit + 1}"

@@ -84,6 +84,16 @@ def save_export(directory: Path, document: dict[str, Any],
                   "exported", "already exported", "export")
 
 
+def export_notice(directory: Path, export: Callable[[], dict[str, Any]],
+                  scenario: Scenario | None) -> Notice:
+    """``e`` from start to end: ask the runner for the document (``export``), write it
+    into ``directory``, and say where it went, or why not (the run goes on either way)."""
+    try:
+        return save_export(directory, export(), scenario)
+    except Exception as error:  # report, never crash: the run goes on
+        return Notice(f"export failed: {error}", "error")
+
+
 def _saved(write: Callable[[], tuple[Path, bool]], done: str, again: str,
            what: str) -> Notice:
     """Run ``write`` and say what came of it in one line: the path, or why not."""

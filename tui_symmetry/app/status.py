@@ -8,6 +8,7 @@ changes.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from textual.events import Resize
 from textual.widgets import Static
@@ -16,6 +17,9 @@ from tui_symmetry.app.controller import RunState
 from tui_symmetry.app.numbers import format_fixed, format_loss
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.settings import format_speed
+
+if TYPE_CHECKING:
+    from tui_symmetry.app.timeline import Timeline
 
 STATE_TEXT: dict[RunState, str] = {
     "running": "running",
@@ -33,6 +37,15 @@ def state_text(state: RunState, stalled_s: float | None = None) -> str:
     if state == "stalled" and stalled_s is not None:
         return f"stalled: no new step for {stalled_s:,.0f} s"
     return STATE_TEXT[state]
+
+
+def timeline_text(timeline: Timeline, live: Snapshot) -> str | None:
+    """``timeline: step 200 of 300 — space returns to live`` while ``[`` shows a recorded
+    state; None on the live run (``live`` is its newest snapshot)."""
+    if timeline.position is None:
+        return None
+    shown = timeline.snapshots[timeline.position]
+    return f"timeline: step {shown.step:,} of {live.step:,} — space returns to live"
 
 
 def format_rate(steps_per_s: float, show_rate: bool = True) -> str:

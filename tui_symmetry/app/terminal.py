@@ -13,15 +13,42 @@ resume on SIGCONT only after it suspended (a stray SIGCONT made q hang).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
+from collections.abc import Callable
 from typing import Any, TextIO
 
+from textual.app import App
 from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
 
 HANGUP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 """Signals that end the app like ``q`` (exit status 128 + the signal's number)."""
+
+
+def install_hangup_handlers(app: App[Any], leave: Callable[[int], None]) -> None:
+    """SIGTERM, SIGHUP and SIGINT call ``leave(128 + signal)``: Textual restores the terminal.
+
+    Only in a real terminal: a headless test must not take over the test runner's
+    signals.  Called from the app's running event loop (``on_mount``).
+    """
+    if app.is_headless:
+        return
+    loop = asyncio.get_running_loop()
+    for signum in HANGUP_SIGNALS:
+        loop.add_signal_handler(signum, leave, 128 + signum)
+
+
+def remove_hangup_handlers(app: App[Any]) -> None:
+    """Undo :func:`install_hangup_handlers` (``on_unmount``)."""
+    if app.is_headless:
+        return
+    with contextlib.suppress(RuntimeError):  # the loop is already closed
+        loop = asyncio.get_running_loop()
+        for signum in HANGUP_SIGNALS:
+            loop.remove_signal_handler(signum)
 
 
 class TolerantOutput:

@@ -24,7 +24,7 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 
-from tui_symmetry.app.numbers import format_compact
+from tui_symmetry.app.numbers import format_compact, unit_name
 from tui_symmetry.app.widgets._heatmap import fit_cells, longest_fitting, merged_segments
 from tui_symmetry.app.widgets._lines import LinePanel, LineSpec, TextLine, paint_line
 from tui_symmetry.app.widgets._palette import (
@@ -37,7 +37,6 @@ from tui_symmetry.app.widgets._palette import (
     uses_glyphs,
 )
 from tui_symmetry.app.widgets._throttle import Schedule
-from tui_symmetry.app.widgets.units import unit_name
 
 if TYPE_CHECKING:
     from tui_symmetry.core.snapshot import Snapshot

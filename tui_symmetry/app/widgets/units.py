@@ -47,7 +47,7 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.widget import Widget
 
-from tui_symmetry.app.numbers import format_compact, format_fit, format_scale
+from tui_symmetry.app.numbers import format_compact, format_fit, format_scale, unit_name
 from tui_symmetry.app.widgets._heatmap import longest_fitting, merged_segments
 from tui_symmetry.app.widgets._lines import (
     LinePanel,
@@ -130,11 +130,6 @@ def next_unit(order: np.ndarray, current: int, delta: int) -> int:
     where = np.flatnonzero(np.asarray(order) == current)
     position = int(where[0]) if where.size else 0
     return int(order[(position + delta) % len(order)])
-
-
-def unit_name(unit: int, short: bool = False) -> str:
-    """How the units view names hidden unit ``unit`` (0-based): ``unit 1`` … ``unit H``."""
-    return f"u{unit + 1}" if short else f"unit {unit + 1}"
 
 
 def _dim(color: str, factor: float) -> str:
