@@ -305,3 +305,35 @@ def test_one_hidden_unit_has_no_pairs_and_one_group() -> None:
     trainer = Trainer(Config(hidden=1, init="xavier"))
     trainer.step(300)
     assert trainer.instruments.splits.distinct == 1 and trainer.instruments.splits.events == []
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_an_outgoing_weight_changing_sign_is_computed_not_evaluated(activation: str) -> None:
+    # Units of a big network whose outgoing weights hover about zero cross it every few
+    # steps (H = 256 while its units split): a sign that may have changed leaves those
+    # units' pairs unbounded, and the tracker computes them at that step instead of
+    # evaluating every pair; an exact zero is still watched by a full evaluation.
+    rng = np.random.default_rng(3)
+    H = 8
+    units = np.column_stack([np.ones(H), rng.normal(0.0, 0.05, H), np.zeros(H), np.ones(H)])
+    units[: H // 2, 1] += 1.0
+    tracker = SplitTracker(ParamLayout(H, 2), activation, _theta(units))
+    counts = [tracker.distinct]
+    signs = np.array([1.0, -1.0, -1.0, 1.0, 1.0, -1.0, 1.0, 0.0, -1.0, 1.0])
+    zeros_moved = 0  # steps at which an outgoing weight reaches zero or leaves it
+    for step in range(1, 61):
+        units[:, :3] += rng.normal(0.0, 2e-3, (H, 3))
+        zeros = units[:, 3] == 0.0
+        units[[0, 5], 3] = signs[[step % 10, (step // 3) % 10]] * 1e-4 * (1.0 + 0.01 * step)
+        zeros_moved += int((zeros != (units[:, 3] == 0.0)).any())
+        theta = _theta(units)
+        tracker.observe(theta, theta, step)
+        counts.append(count_groups(similarity_matrix(units, activation)))
+    expected = [(step + 1, a, b) for step, (a, b) in enumerate(itertools.pairwise(counts))
+                if a != b]
+    assert tracker.events == expected
+    # One full evaluation to start and one per exact zero reached or left (16 of the
+    # 60 steps); every step crosses zero with the old tracker's full evaluations.
+    assert tracker.evaluations <= 1 + zeros_moved < 20
+    if activation != "linear":
+        assert expected, "the signs move the count"
