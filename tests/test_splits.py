@@ -337,3 +337,37 @@ def test_an_outgoing_weight_changing_sign_is_computed_not_evaluated(activation: 
     assert tracker.evaluations <= 1 + zeros_moved < 20
     if activation != "linear":
         assert expected, "the signs move the count"
+
+
+def test_a_big_part_counted_afresh_at_most_steps_is_counted_in_full() -> None:
+    # 64 units on an arc 2° apart (alike below 11.5° for tanh): one part of the alike
+    # graph, no clique, whose pairs cross the threshold at nearly every step while the
+    # units jitter.  Counting it afresh costs more than a full count each step: the
+    # tracker counts in full for stretches (core/splits.py, FULL_SHARE), and once the
+    # units are still it tracks again.  Events: those of a full count after every step.
+    rng = np.random.default_rng(5)
+    H = 64
+    angles = np.radians(np.arange(H) * 2.0)
+    tracker = SplitTracker(ParamLayout(H, 2), "tanh", _theta(_on_arc(angles)))
+    counts = [tracker.distinct]
+    for step in range(1, 1201):
+        if step <= 600:
+            angles = angles + np.radians(rng.normal(0.0, 0.5, H))
+        units = _on_arc(angles)
+        tracker.observe(_theta(units), _theta(units), step)
+        counts.append(count_groups(similarity_matrix(units, "tanh")))
+        if step == 600:
+            tracker.flush()
+            full, recounts = tracker.full_counts, tracker.recounts
+    expected = [(step + 1, a, b) for step, (a, b) in enumerate(itertools.pairwise(counts))
+                if a != b]
+    assert tracker.events == expected and len(expected) > 100
+    # Counted afresh at every busy step before (600); now the first batch and a probe.
+    assert full > 250 and recounts < 400
+    assert tracker.full_counts - full < 600 and tracker.recounts == recounts
+
+
+def _on_arc(angles: np.ndarray) -> np.ndarray:
+    """Units (H, 4) with incoming weights at ``angles`` and outgoing weights 1."""
+    return np.column_stack([np.cos(angles), np.sin(angles), np.zeros(len(angles)),
+                            np.ones(len(angles))])

@@ -58,11 +58,18 @@ counted afresh as above where they left their intervals.  A unit's weights reach
 exact zero or leaving it (a unit without incoming weights, a zero outgoing weight:
 watched directly), a path of p of most of a scale in one step, and merges that
 cannot be told apart (equal heights) bring a full evaluation of every pair with
-scipy's linkage.  Steps are
-accounted for in order, so the first step at which anything can have changed is the
-step that is looked at.  Each step is measured from the last parameters accounted
-for, so parameters changed between steps (the units relabelled) are movement like
-any other.
+scipy's linkage.  Steps are accounted for in order, so the first step at which
+anything can have changed is the step that is looked at.  Each step is measured from
+the last parameters accounted for, so parameters changed between steps (the units
+relabelled) are movement like any other.
+
+**Counting in full.**  While many units split at once a big part is counted afresh at
+most steps, each time with a certificate built anew over its units, which costs
+several full counts.  The tracker scores the parts it counts afresh (their units
+squared) over PROBE_STEPS tracked steps; past FULL_SHARE of H² per step it counts a
+stretch of steps in full (similarities and scipy's linkage after every step, as
+metrics.distinct_units), then evaluates everything afresh and tracks again
+(docs/maths.md).
 """
 
 from __future__ import annotations
@@ -112,7 +119,7 @@ _REBASE_TURN = 1.0
 PROBE_STEPS = 64
 FULL_SHARE = 0.25
 FULL_MIN_UNITS = 64
-FULL_STEPS, MAX_FULL_STEPS = 256, 8192
+FULL_STEPS, MAX_FULL_STEPS = 256, 2048
 
 
 def chord_angle(S: np.ndarray, kappa: np.ndarray | float) -> np.ndarray:
