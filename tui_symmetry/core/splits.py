@@ -112,13 +112,11 @@ MIN_WINDOW, MAX_WINDOW = 16, 128
 _REBASE_TURN = 1.0
 # Counting every step in full (scipy's linkage) instead: once the parts counted afresh
 # over PROBE_STEPS tracked steps add up to FULL_SHARE of every unit per step (in units
-# squared; at H = 256 a part of 255 units counted afresh costs about 7 full counts),
-# with at least FULL_MIN_UNITS units (below, a full count's fixed cost dominates).  A
-# stretch in full lasts FULL_STEPS, doubled while the probe after it is as busy, up to
-# MAX_FULL_STEPS.
+# squared; a part of all H units counted afresh costs 3-6 full counts at H = 16-256).
+# A stretch in full lasts FULL_STEPS, doubled while the probe after it is as busy, up
+# to MAX_FULL_STEPS.
 PROBE_STEPS = 64
 FULL_SHARE = 0.25
-FULL_MIN_UNITS = 64
 FULL_STEPS, MAX_FULL_STEPS = 256, 2048
 
 
@@ -478,9 +476,7 @@ class SplitTracker:
         if self._probe_steps < PROBE_STEPS:
             return
         H = self.layout.hidden
-        busy = H >= FULL_MIN_UNITS and (
-            self._probe_work >= FULL_SHARE * self._probe_steps * H * H)
-        if busy:
+        if self._probe_work >= FULL_SHARE * self._probe_steps * H * H:
             self._full_left = self._stretch
             self._stretch = min(2 * self._stretch, MAX_FULL_STEPS)
         else:
@@ -838,6 +834,8 @@ class SplitTracker:
         units = theta[self._unit_at]
         S = similarity_matrix(units, self.activation)
         live = units[:, : self.layout.inputs].any(axis=1)
+        if live.all():  # no copy of S to make (a fifth of a full count at H = 256)
+            return S, live, count_groups(S, self.threshold)
         idx = np.flatnonzero(live)
         return S, live, count_groups(S[np.ix_(idx, idx)], self.threshold)
 
