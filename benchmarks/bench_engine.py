@@ -249,7 +249,7 @@ def instrument_grid() -> bool:
         ratio = statistics.median(e / b for e, b in zip(rates["engine"], rates["loop"],
                                                         strict=True))
         exact = events_exact(trainer, EXACT_STEPS)
-        # While 256 units split, no target: a full count alone costs ~10 loop steps.
+        # While 256 units split, no target: a full count alone costs ~5 loop steps.
         splitting = config is SPLITTING
         all_ok &= exact and (splitting or ratio >= TARGET_VS_LOOP)
         size = f"N={config.samples} H={config.hidden}"
