@@ -20,9 +20,12 @@ A second table, the instrument grid, times the engine against the minimal loop o
 datasets × inits × sizes (xor, moons, spiral; symmetric copies with the default nudge
 and Xavier; H = 8, 32 at N = 200 and H = 64 at N = 2000) and the hovering run of
 ``train --dataset moons --samples 200 --test-fraction 0 --hidden 32 --init xavier``,
-each warmed up 20,000 steps: the engine's step includes every instrument that runs per
-step (the split tracker and the history).  ``held`` is the share of the timed steps at
-which the tracker had pairs in doubt (units hovering at the threshold); ``exact`` checks
+each warmed up 20,000 steps, and the app's default run at its largest width,
+``Config(hidden=256)``, warmed up 29,000 steps: its units split over the timed steps
+(the tracker counts parts afresh at most steps, or every step in full).  The engine's
+step includes every instrument that runs per step (the split tracker and the history).
+``held`` is the share of the timed steps at which the tracker had pairs in doubt (units
+hovering at the threshold) or counted in full; ``exact`` checks
 that the tracker's events over the next 300 steps are those of a full count at every
 step.
 
@@ -61,6 +64,9 @@ GRID_DATASETS = ("xor", "moons", "spiral")
 GRID_INITS = ("symmetric", "xavier")
 HOVERING = Config(dataset="moons", samples=200, test_fraction=0.0, hidden=32, init="xavier")
 """The run of the report whose units hover at the threshold (lr 0.2, the default)."""
+SPLITTING = Config(hidden=256)
+"""The app's defaults at H = 256, whose units split from about step 29,000 to 40,000."""
+SPLITTING_WARMUP = 29_000
 EXACT_STEPS = 300
 
 Runner = Callable[[int], None]
@@ -189,11 +195,12 @@ def verdict(ratio: float | None, target: float) -> str:
 
 
 def grid_configs() -> list[Config]:
-    """The instrument grid: datasets × inits × sizes, then the hovering run."""
+    """The instrument grid: datasets × inits × sizes, the hovering run, the splitting
+    run."""
     configs = [engine_config(samples, hidden).replace(dataset=dataset, init=init)
                for dataset in GRID_DATASETS for init in GRID_INITS
                for samples, hidden in SIZES]
-    return [*configs, HOVERING]
+    return [*configs, HOVERING, SPLITTING]
 
 
 def events_exact(trainer: Trainer, steps: int) -> bool:
@@ -214,7 +221,8 @@ def instrument_grid() -> bool:
     """Print the instrument grid; True when every row is exact and at the target."""
     print()
     print("Instrument grid: the engine with every per-step instrument (split tracker,")
-    print("history) against the minimal loop; warmed up 20,000 steps; medians of "
+    print("history) against the minimal loop; warmed up 20,000 steps (H = 256: 29,000); "
+          "medians of "
           f"{REPETITIONS} interleaved repetitions.")
     print()
     header = (f"{'dataset':>8} {'init':>10} {'size':>13} {'lr':>5} {'eng/loop':>11} "
@@ -225,28 +233,33 @@ def instrument_grid() -> bool:
     for config in grid_configs():
         trainer = Trainer(config)
         engine = make_engine(trainer)
-        engine(WARMUP_STEPS)
+        engine(SPLITTING_WARMUP if config is SPLITTING else WARMUP_STEPS)
         runners = {"engine": engine, "loop": make_minimal_loop(trainer, config.lr)}
         chunks = {name: chunk_size(run) for name, run in runners.items()}
         tracker = trainer.instruments.splits
         tracker.flush()  # the warm-up's last held steps are not the timed ones
-        held, start = tracker.pair_checks, trainer.step_count
+        held, start = tracker.pair_checks + tracker.full_counts, trainer.step_count
         rates: dict[str, list[float]] = {name: [] for name in runners}
         for _ in range(REPETITIONS):
             for name, run in runners.items():
                 rates[name].append(time_chunk(run, chunks[name]))
         tracker.flush()
-        share = (tracker.pair_checks - held) / max(1, trainer.step_count - start)
+        share = ((tracker.pair_checks + tracker.full_counts - held)
+                 / max(1, trainer.step_count - start))
         ratio = statistics.median(e / b for e, b in zip(rates["engine"], rates["loop"],
                                                         strict=True))
         exact = events_exact(trainer, EXACT_STEPS)
-        all_ok &= exact and ratio >= TARGET_VS_LOOP
+        # While 256 units split, no target: a full count alone costs ~5 loop steps.
+        splitting = config is SPLITTING
+        all_ok &= exact and (splitting or ratio >= TARGET_VS_LOOP)
         size = f"N={config.samples} H={config.hidden}"
+        shown = f"{ratio:.2f}x" if splitting else verdict(ratio, TARGET_VS_LOOP)
         print(f"{config.dataset:>8} {config.init:>10} {size:>13} {config.lr:>5} "
-              f"{verdict(ratio, TARGET_VS_LOOP):>11} {share:>6.0%} "
+              f"{shown:>11} {share:>6.0%} "
               f"{'yes' if exact else 'NO':>6}")
     print()
-    print(f"target: eng/loop >= {TARGET_VS_LOOP}x in every row, every row exact")
+    print(f"target: eng/loop >= {TARGET_VS_LOOP}x in every row but H=256 (splitting: "
+          "shown, no target), every row exact")
     return all_ok
 
 

@@ -306,3 +306,69 @@ def test_one_hidden_unit_has_no_pairs_and_one_group() -> None:
     trainer = Trainer(Config(hidden=1, init="xavier"))
     trainer.step(300)
     assert trainer.instruments.splits.distinct == 1 and trainer.instruments.splits.events == []
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_an_outgoing_weight_changing_sign_is_computed_not_evaluated(activation: str) -> None:
+    # Units of a big network whose outgoing weights hover about zero cross it every few
+    # steps (H = 256 while its units split): a sign that may have changed leaves those
+    # units' pairs unbounded, and the tracker computes them at that step instead of
+    # evaluating every pair; an exact zero is still watched by a full evaluation.
+    rng = np.random.default_rng(3)
+    H = 8
+    units = np.column_stack([np.ones(H), rng.normal(0.0, 0.05, H), np.zeros(H), np.ones(H)])
+    units[: H // 2, 1] += 1.0
+    tracker = SplitTracker(ParamLayout(H, 2), activation, _theta(units))
+    counts = [tracker.distinct]
+    signs = np.array([1.0, -1.0, -1.0, 1.0, 1.0, -1.0, 1.0, 0.0, -1.0, 1.0])
+    zeros_moved = 0  # steps at which an outgoing weight reaches zero or leaves it
+    for step in range(1, 61):
+        units[:, :3] += rng.normal(0.0, 2e-3, (H, 3))
+        zeros = units[:, 3] == 0.0
+        units[[0, 5], 3] = signs[[step % 10, (step // 3) % 10]] * 1e-4 * (1.0 + 0.01 * step)
+        zeros_moved += int((zeros != (units[:, 3] == 0.0)).any())
+        theta = _theta(units)
+        tracker.observe(theta, theta, step)
+        counts.append(count_groups(similarity_matrix(units, activation)))
+    expected = [(step + 1, a, b) for step, (a, b) in enumerate(itertools.pairwise(counts))
+                if a != b]
+    assert tracker.events == expected
+    # One full evaluation to start and one per exact zero reached or left (16 of the
+    # 60 steps); every step crosses zero with the old tracker's full evaluations.
+    assert tracker.evaluations <= 1 + zeros_moved < 20
+    if activation != "linear":
+        assert expected, "the signs move the count"
+
+
+def test_a_big_part_counted_afresh_at_most_steps_is_counted_in_full() -> None:
+    # 64 units on an arc 2° apart (alike below 11.5° for tanh): one part of the alike
+    # graph, no clique, whose pairs cross the threshold at nearly every step while the
+    # units jitter.  Counting it afresh costs more than a full count each step: the
+    # tracker counts in full for stretches (core/splits.py, FULL_SHARE), and once the
+    # units are still it tracks again.  Events: those of a full count after every step.
+    rng = np.random.default_rng(5)
+    H = 64
+    angles = np.radians(np.arange(H) * 2.0)
+    tracker = SplitTracker(ParamLayout(H, 2), "tanh", _theta(_on_arc(angles)))
+    counts = [tracker.distinct]
+    for step in range(1, 1201):
+        if step <= 600:
+            angles = angles + np.radians(rng.normal(0.0, 0.5, H))
+        units = _on_arc(angles)
+        tracker.observe(_theta(units), _theta(units), step)
+        counts.append(count_groups(similarity_matrix(units, "tanh")))
+        if step == 600:
+            tracker.flush()
+            full, recounts = tracker.full_counts, tracker.recounts
+    expected = [(step + 1, a, b) for step, (a, b) in enumerate(itertools.pairwise(counts))
+                if a != b]
+    assert tracker.events == expected and len(expected) > 100
+    # Counted afresh at every busy step before (600); now the first batch and a probe.
+    assert full > 250 and recounts < 400
+    assert tracker.full_counts - full < 600 and tracker.recounts == recounts
+
+
+def _on_arc(angles: np.ndarray) -> np.ndarray:
+    """Units (H, 4) with incoming weights at ``angles`` and outgoing weights 1."""
+    return np.column_stack([np.cos(angles), np.sin(angles), np.zeros(len(angles)),
+                            np.ones(len(angles))])

@@ -3,7 +3,6 @@ then: the command line's other paths never load Textual)."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -61,15 +60,13 @@ def dumb_terminal_error(term: str) -> str:
 
 def build_app_parser() -> Parser:
     """The parser for ``tui-symmetry [OPTIONS]`` (the app)."""
-    parser = Parser(
-        prog=PROG,
+    parser = Parser.command(
+        None,
         usage=f"{PROG} [OPTIONS]\n       {PROG} train {STEPS_OR_SCENE} [OPTIONS] [--json] "
         f"[--export FILE]\n       {PROG} scenarios"
         f"\n       {PROG} serve [--host HOST] [--port N] [OPTIONS]",
         description=APP_DESCRIPTION,
         epilog=APP_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     add_run_options(parser)

@@ -73,13 +73,11 @@ COMPARE_EPILOG = (
 
 def build_compare_parser() -> Parser:
     """The parser for ``tui-symmetry compare ...``: its own options and the shared ones."""
-    parser = Parser(
-        prog=f"{PROG} compare",
+    parser = Parser.command(
+        "compare",
         usage=COMPARE_USAGE,
         description=COMPARE_DESCRIPTION,
         epilog=COMPARE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
     runs = parser.add_argument_group("compare")
     for side in SIDES:

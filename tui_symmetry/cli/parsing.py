@@ -22,6 +22,7 @@ from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_sce
 from tui_symmetry.settings import (
     DEFAULT_FPS,
     FPS,
+    PROG,
     SPEED,
     VIEWS,
     SettingsFileError,
@@ -63,6 +64,16 @@ class Parser(argparse.ArgumentParser):
         # flag -> valid values in words, to complete argparse's own messages.  Every
         # option that takes a value is in here.
         self.ranges: dict[str, str] = {}
+
+    @classmethod
+    def command(cls, command: str | None, usage: str, description: str,
+                epilog: str) -> Parser:
+        """The parser of one command (``None``: the app itself): its help keeps the
+        layout of ``description`` and ``epilog``, and an option is never abbreviated."""
+        return cls(prog=PROG if command is None else f"{PROG} {command}", usage=usage,
+                   description=description, epilog=epilog,
+                   formatter_class=argparse.RawDescriptionHelpFormatter,
+                   allow_abbrev=False)
 
     def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:

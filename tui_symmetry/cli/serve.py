@@ -36,13 +36,11 @@ SERVE_EPILOG = (
 
 def build_serve_parser() -> Parser:
     """The parser for ``tui-symmetry serve``: --host, --port and every app option."""
-    parser = Parser(
-        prog=f"{PROG} serve",
+    parser = Parser.command(
+        "serve",
         usage=f"{PROG} serve [--host HOST] [--port N] [OPTIONS]",
         description=SERVE_DESCRIPTION,
         epilog=SERVE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
     web = parser.add_argument_group("server")
     web.add_argument("--host", default=DEFAULT_HOST, metavar="HOST",

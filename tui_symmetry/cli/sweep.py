@@ -25,7 +25,6 @@ Ctrl+C stops the runs in flight and prints those that finished (exit status 130)
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -100,14 +99,12 @@ TABLE_COLUMNS = (
 
 def build_sweep_parser() -> Parser:
     """The parser for ``tui-symmetry sweep ...``."""
-    parser = Parser(
-        prog=f"{PROG} sweep",
+    parser = Parser.command(
+        "sweep",
         usage=f"{PROG} sweep --vary NAME=V1,V2,... [--vary ...] [OPTIONS] {STEPS_OR_SCENE} "
         "[--jobs J] [--json | --csv] [--scheduler ADDRESS] [--yes]",
         description=SWEEP_DESCRIPTION,
         epilog=SWEEP_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
     sweep = parser.add_argument_group("sweep")
     sweep.add_argument("--vary", action="append", default=[], metavar="NAME=V1,V2,...",

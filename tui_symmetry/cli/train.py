@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Sequence
 from typing import TextIO
@@ -43,13 +42,11 @@ TRAIN_EPILOG = (
 
 def build_train_parser() -> Parser:
     """The parser for ``tui-symmetry train ...`` (headless)."""
-    parser = Parser(
-        prog=f"{PROG} train",
+    parser = Parser.command(
+        "train",
         usage=f"{PROG} train {STEPS_OR_SCENE} [OPTIONS] [--json] [--export FILE]",
         description=TRAIN_DESCRIPTION,
         epilog=TRAIN_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
     )
     run = parser.add_argument_group("run")
     # Not required=True: argparse's message would not say what N may be; checked below.

@@ -51,14 +51,25 @@ at which a pair left its interval, it computes every pair of the parts involved
 there, carries their parts over where their merges provably stay and forms them
 afresh otherwise, and counts them (an event if the count changed); the later steps
 are then accounted for from there.  A pair computed and still inside its interval
-gets its room afresh.  A unit's weights reaching exact zero or leaving it (a unit
-without incoming weights, a zero outgoing weight: watched directly), a path of most
-of a scale in one step (BROKEN_SHARE), and merges that cannot be told apart (equal
-heights) bring a full evaluation of every pair with scipy's linkage.  Steps are
-accounted for in order, so the first step at which anything can have changed is the
-step that is looked at.  Each step is measured from the last parameters accounted
-for, so parameters changed between steps (the units relabelled) are movement like
-any other.
+gets its room afresh.  An outgoing weight that moves most of its scale in one step
+(BROKEN_SHARE; it may have changed sign, and with it every similarity of its unit)
+has its unit's pairs computed at that step, with the pairs in doubt there, and
+counted afresh as above where they left their intervals.  A unit's weights reaching
+exact zero or leaving it (a unit without incoming weights, a zero outgoing weight:
+watched directly), a path of p of most of a scale in one step, and merges that
+cannot be told apart (equal heights) bring a full evaluation of every pair with
+scipy's linkage.  Steps are accounted for in order, so the first step at which
+anything can have changed is the step that is looked at.  Each step is measured from
+the last parameters accounted for, so parameters changed between steps (the units
+relabelled) are movement like any other.
+
+**Counting in full.**  While many units split at once a big part is counted afresh at
+most steps, each time with a certificate built anew over its units, which costs
+several full counts.  The tracker scores the parts it counts afresh (their units
+squared) over PROBE_STEPS tracked steps; past FULL_SHARE of H² per step it counts a
+stretch of steps in full (similarities and scipy's linkage after every step, as
+metrics.distinct_units), then evaluates everything afresh and tracks again
+(docs/maths.md).
 """
 
 from __future__ import annotations
@@ -99,6 +110,14 @@ WINDOW_PAIRS = 2048
 MIN_WINDOW, MAX_WINDOW = 16, 128
 # The turns are counted from zero again once one passes this (rounding in G_i + G_j).
 _REBASE_TURN = 1.0
+# Counting every step in full (scipy's linkage) instead: once the parts counted afresh
+# over PROBE_STEPS tracked steps add up to FULL_SHARE of every unit per step (in units
+# squared; a part of all H units counted afresh costs 3-6 full counts at H = 16-256).
+# A stretch in full lasts FULL_STEPS, doubled while the probe after it is as busy, up
+# to MAX_FULL_STEPS.
+PROBE_STEPS = 64
+FULL_SHARE = 0.25
+FULL_STEPS, MAX_FULL_STEPS = 256, 2048
 
 
 def chord_angle(S: np.ndarray, kappa: np.ndarray | float) -> np.ndarray:
@@ -328,6 +347,11 @@ class SplitTracker:
         self._events: list[Change] = []
         self._distinct = 0
         self.evaluations = self.recounts = self.pair_checks = self.pair_steps = 0
+        self.full_counts = 0
+        # The regime: steps left to count in full, the next stretch, and the probe.
+        self._full_left = 0
+        self._stretch = FULL_STEPS
+        self._probe_steps = self._probe_work = 0
         # Per pair: the similarity last computed, its interval [lower, upper), the turn
         # sum G_i + G_j at which it is in doubt, and how its similarity follows θ_ij.
         self._known = np.zeros(P)
@@ -415,8 +439,49 @@ class SplitTracker:
             if not n:
                 return
             thetas = thetas[:n]
-        self._account(thetas, self._held_steps[:n])
-        self._last[:] = thetas[-1]
+        steps = self._held_steps[:n]
+        done = 0
+        while done < n:
+            if self._full_left:
+                take = min(n - done, self._full_left)
+                self._count_each(thetas[done : done + take], steps[done : done + take])
+            else:
+                # Right after a stretch in full the probe is as short as it can be.
+                probing = self._stretch > FULL_STEPS
+                take = n - done if not probing else min(n - done,
+                                                        PROBE_STEPS - self._probe_steps)
+                self._account(thetas[done : done + take], steps[done : done + take])
+                self._probe_steps += take
+                self._choose_regime()
+            done += take
+            self._last[:] = thetas[done - 1]
+
+    def _count_each(self, thetas: np.ndarray, steps: np.ndarray) -> None:
+        """Count each of the steps ``thetas`` in full; at the end of the stretch,
+        everything anchored afresh for tracking."""
+        for theta, step in zip(thetas, steps, strict=True):
+            count = self._full_count(theta)[2]
+            if count != self._distinct:
+                self._record(int(step), self._distinct, count)
+                self._distinct = count
+        self.full_counts += len(thetas)
+        self._full_left -= len(thetas)
+        if not self._full_left:
+            self._evaluate(thetas[-1], int(steps[-1]))
+            self._probe_work = 0  # the probe measures tracking, not this
+
+    def _choose_regime(self) -> None:
+        """After PROBE_STEPS tracked steps: count in full for a stretch if the parts
+        counted afresh cost more than full counts would (FULL_SHARE)."""
+        if self._probe_steps < PROBE_STEPS:
+            return
+        H = self.layout.hidden
+        if self._probe_work >= FULL_SHARE * self._probe_steps * H * H:
+            self._full_left = self._stretch
+            self._stretch = min(2 * self._stretch, MAX_FULL_STEPS)
+        else:
+            self._stretch = FULL_STEPS
+        self._probe_steps = self._probe_work = 0
 
     # -- accounting for held steps ------------------------------------------------------------
 
@@ -434,11 +499,17 @@ class SplitTracker:
             stop = int(stop_at.argmax()) if stop_at.any() else len(rows)
             # Most of a scale in one step, or a watched number moved: no bound there.
             broken = stop < len(rows) and bool(
-                (moved is not None and moved[stop]) or share[stop].max() >= BROKEN_SHARE
-                or v_path[stop].max() >= BROKEN_SHARE)
+                (moved is not None and moved[stop]) or share[stop].max() >= BROKEN_SHARE)
+            # An outgoing weight that may have changed sign: its unit's pairs computed.
+            signs = (np.flatnonzero(v_path[stop] >= BROKEN_SHARE) if stop < len(rows)
+                     and not broken else np.zeros(0, dtype=np.intp))
             last = stop - 1 if broken or stop == len(rows) else stop
             turned = self._turned + _turn(share[: last + 1] * self._w_over_p)
-            evaluated = self._pairs_through(turned, rows[: last + 1], steps[start:])
+            through = stop if len(signs) else last + 1
+            evaluated = self._pairs_through(turned[:through], rows[:through], steps[start:])
+            if evaluated is None and len(signs) and self._signs_at(
+                    rows[stop], int(steps[start + stop]), signs, turned[stop]):
+                evaluated = stop
             if evaluated is not None:  # everything was anchored afresh there
                 start += evaluated + 1
                 continue
@@ -508,6 +579,30 @@ class SplitTracker:
             i = j + 1
         return None
 
+    def _signs_at(self, theta: np.ndarray, step: int, units: np.ndarray,
+                  turned: np.ndarray) -> bool:
+        """The step ``theta`` after which the outgoing weights of ``units`` may have
+        changed sign: their pairs computed, with the pairs in doubt there; True if that
+        took a full evaluation (an outgoing weight at zero is watched by one)."""
+        v = theta[self._unit_at[units, -1]]
+        if (np.abs(v) < _TINY).any():
+            self._evaluate(theta, step)
+            return True
+        touched = np.zeros(self.layout.hidden, dtype=bool)
+        touched[units] = True
+        theirs = touched[self._first] | touched[self._second]
+        self._shape_pairs(np.sign(theta[self._unit_at[:, -1]]), np.flatnonzero(theirs))
+        end = turned[self._first] + turned[self._second]
+        pairs = np.flatnonzero((theirs | (end >= self._limit)) & self._live_pair)
+        if not len(pairs):
+            return False
+        S = self._similarities(theta[None], self._first[pairs], self._second[pairs])[0]
+        out = (self._lower[pairs] > S) | (self._upper[pairs] <= S)
+        self.pair_checks += 1
+        self.pair_steps += len(pairs)
+        self._anchor(pairs, S, turned)
+        return bool(out.any()) and self._recount(theta, step, pairs[out], turned)
+
     def _similarities(self, rows: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """S of the pairs (a, b) after each of ``rows`` (m, pairs), from their units only."""
         needed = np.zeros(self.layout.hidden, dtype=bool)
@@ -548,6 +643,7 @@ class SplitTracker:
         labels = set(self._label[self._first[left]].tolist())
         labels.update(self._label[self._second[left]].tolist())
         old = [self._parts.pop(label) for label in sorted(labels)]
+        self._probe_work += sum(len(part.units) for part in old) ** 2
         if any(part.count is None for part in old):
             self._evaluate(theta, step)
             return True
@@ -714,12 +810,10 @@ class SplitTracker:
         live units, as metrics.distinct_units has it; an event if it changed), the
         parts, every unit's anchor and every pair's interval and room."""
         self.evaluations += 1
-        D = self.layout.inputs
+        S, live, count = self._full_count(theta)
+        self._probe_work += self.layout.hidden ** 2
         units = theta[self._unit_at]
-        S = similarity_matrix(units, self.activation)
-        live = units[:, :D].any(axis=1)
         idx = np.flatnonzero(live)
-        count = count_groups(S[np.ix_(idx, idx)], self.threshold)
         if self._lasting is not None and count != self._distinct:
             self._record(step, self._distinct, count)
         self._distinct = count
@@ -733,6 +827,17 @@ class SplitTracker:
         self._register(parts)
         every = np.arange(len(self._first))
         self._bound(every, parts, self._turned)
+
+    def _full_count(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Every similarity, the live units and the count at ``theta``: scipy's
+        linkage over the live units, as metrics.distinct_units has it."""
+        units = theta[self._unit_at]
+        S = similarity_matrix(units, self.activation)
+        live = units[:, : self.layout.inputs].any(axis=1)
+        if live.all():  # no copy of S to make (a fifth of a full count at H = 256)
+            return S, live, count_groups(S, self.threshold)
+        idx = np.flatnonzero(live)
+        return S, live, count_groups(S[np.ix_(idx, idx)], self.threshold)
 
     def _set_scales(self, theta: np.ndarray, units: np.ndarray, live: np.ndarray) -> None:
         """Every unit anchored afresh: the scales ‖w_i‖ and |v_i| (module doc), the
@@ -755,16 +860,20 @@ class SplitTracker:
         self._path = np.zeros_like(norm)
         self._v_path = np.zeros_like(norm)
         self._turned = np.zeros_like(norm)
+        self._shape_pairs(np.sign(units[:, -1]), np.arange(len(self._first)))
+
+    def _shape_pairs(self, sign: np.ndarray, pairs: np.ndarray) -> None:
+        """Each of ``pairs``' N_ij and angle function, from the signs of the outgoing
+        weights (``sign``, per unit)."""
         if self._balanced:
-            sign = np.sign(units[:, -1])
             squares = 1.0 + sign * sign
-            self._norm = np.sqrt(squares[self._first] * squares[self._second])
+            first, second = self._first[pairs], self._second[pairs]
+            self._norm[pairs] = norm = np.sqrt(squares[first] * squares[second])
             # (1 + cos θ)/2 with both signs set and alike possible (for relu: equal).
-            same = sign[self._first] * sign[self._second] > 0
-            chord = (self._norm == 2.0) & (same | self._flip)
-            self._chord = np.where(chord, 1.0, 0.0)
+            same = sign[first] * sign[second] > 0
+            self._chord[pairs] = np.where((norm == 2.0) & (same | self._flip), 1.0, 0.0)
         else:
-            self._chord = np.full(len(self._first), 0.5)  # cos θ
+            self._chord[pairs] = 0.5  # cos θ
 
 
 def _turn(share: np.ndarray) -> np.ndarray:
