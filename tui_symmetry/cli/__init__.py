@@ -1,6 +1,7 @@
-"""The command line: `tui-symmetry` opens the app, `tui-symmetry train` runs headless,
-`tui-symmetry scenarios` lists the lecture's scenes, `tui-symmetry serve` serves the app
-to a browser.
+"""The command line: `tui-symmetry` opens the app (cli/app.py); `tui-symmetry WORD` runs
+the command cli/commands.py's COMMANDS names (train, compare, scenarios, serve, sweep),
+one module each.  A new command is a module in this package and a row in COMMANDS.
+Nothing outside this package imports it but ``python -m tui_symmetry``.
 
 The contract (options, exit status, output) is in docs/contracts.md, "Command line".
 
