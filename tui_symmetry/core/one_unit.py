@@ -147,6 +147,17 @@ def _as_sigmoid(found: OneUnitOptimum) -> OneUnitOptimum:
                           found.limit_loss, found.weights_grow)
 
 
+def _output_loss(f: np.ndarray, y: np.ndarray, regression: bool) -> tuple[float, np.ndarray]:
+    """Mean loss of the outputs ``f`` (N,) against ``y`` and its gradient in ``f``
+    (N,): squared error for regression, BCE with logits otherwise."""
+    inv_n = 1.0 / len(y)
+    if regression:
+        diff = f - y
+        return float(diff @ diff) * inv_n, 2.0 * diff * inv_n
+    softplus = np.logaddexp(0.0, f)
+    return float(np.sum(softplus - f * y)) * inv_n, (np.exp(f - softplus) - y) * inv_n
+
+
 def _loss_and_grad(theta: np.ndarray, XT1: np.ndarray, y: np.ndarray, activation: str,
                    regression: bool) -> tuple[float, np.ndarray]:
     """Loss and gradient of the one-unit network theta = [w, b, v, b2]."""
@@ -156,15 +167,7 @@ def _loss_and_grad(theta: np.ndarray, XT1: np.ndarray, y: np.ndarray, activation
     phi = ACTIVATIONS[activation]
     a = phi.forward(z, np.empty_like(z))
     f = v * a + b2
-    inv_n = 1.0 / len(y)
-    if regression:
-        diff = f - y
-        loss = float(diff @ diff) * inv_n
-        r = 2.0 * diff * inv_n
-    else:
-        softplus = np.logaddexp(0.0, f)
-        loss = float(np.sum(softplus - f * y)) * inv_n
-        r = (np.exp(f - softplus) - y) * inv_n
+    loss, r = _output_loss(f, y, regression)
     slope = phi.derivative(z, a, np.empty_like(z))
     rv = r * v if slope is None else r * v * slope
     grad = np.empty_like(theta)
@@ -350,15 +353,7 @@ def _exp_loss_and_grad(theta: np.ndarray, X: np.ndarray, y: np.ndarray,
     k, alpha, beta = theta[:D], theta[D], theta[D + 1]
     e = np.exp(X @ k)
     f = alpha + beta * e
-    inv_n = 1.0 / len(y)
-    if regression:
-        diff = f - y
-        loss = float(diff @ diff) * inv_n
-        r = 2.0 * diff * inv_n
-    else:
-        softplus = np.logaddexp(0.0, f)
-        loss = float(np.sum(softplus - f * y)) * inv_n
-        r = (np.exp(f - softplus) - y) * inv_n
+    loss, r = _output_loss(f, y, regression)
     grad = np.empty_like(theta)
     grad[:D] = X.T @ (r * beta * e)
     grad[D] = r.sum()
