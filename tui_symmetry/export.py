@@ -143,12 +143,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *,
     errors as :func:`write_json_atomic`.
     """
     data = text.encode("utf-8")
-    target = write_target(path)
-    directory = os.path.dirname(target)
-    try:
-        fd, temp = _create_temp(directory, os.path.basename(target))
-    except OSError as exc:
-        raise _cannot(path, exc, directory) from exc
+    target, directory, fd, temp = _temp_beside(path)
     try:
         try:
             _copy_mode_of_existing(target, fd)
@@ -238,12 +233,7 @@ def not_a_regular_file(path: str, mode: int) -> str:
 def check_writable(path: str | os.PathLike[str]) -> str:
     """Fail now, not after a long run: :func:`write_target`, then a temp file made and
     removed where the real one will go.  Returns the target; raises CannotWrite."""
-    target = write_target(path)
-    directory = os.path.dirname(target)
-    try:
-        fd, temp = _create_temp(directory, os.path.basename(target))
-    except OSError as exc:
-        raise _cannot(path, exc, directory) from exc
+    target, _, fd, temp = _temp_beside(path)
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(temp)
@@ -331,6 +321,18 @@ def _holds(path: Path, data: bytes) -> bool:
         return path.read_bytes() == data
     except OSError:
         return False
+
+
+def _temp_beside(path: str | os.PathLike[str]) -> tuple[str, str, int, str]:
+    """:func:`write_target` of ``path``, its directory, and an open temp file made
+    there: (target, directory, fd, temp path).  Raises CannotWrite."""
+    target = write_target(path)
+    directory = os.path.dirname(target)
+    try:
+        fd, temp = _create_temp(directory, os.path.basename(target))
+    except OSError as exc:
+        raise _cannot(path, exc, directory) from exc
+    return target, directory, fd, temp
 
 
 def _create_temp(directory: str, name: str) -> tuple[int, str]:
