@@ -227,17 +227,23 @@ def test_train_exports_through_a_symlink(tmp_path: Path, capsys: pytest.CaptureF
     assert json.loads((tmp_path / "kept.json").read_text())["step"] == 5
 
 
-def test_a_read_only_directory_is_one_human_line_before_training(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def make_read_only(directory: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Creating a file in ``directory`` fails as on a read-only file system (root
+    ignores permission bits, so chmod cannot show it)."""
     real_open = os.open
 
     def read_only(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        if flags & os.O_CREAT and os.path.dirname(os.fspath(path)) == str(tmp_path):
+        if flags & os.O_CREAT and os.path.dirname(os.fspath(path)) == str(directory):
             raise OSError(errno.EROFS, "Read-only file system", os.fspath(path))
         return real_open(path, flags, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", read_only)
+
+
+def test_a_read_only_directory_is_one_human_line_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_read_only(tmp_path, monkeypatch)
     steps: list[int] = []
     real_step = Trainer.step
     monkeypatch.setattr(Trainer, "step", lambda self, n=1: steps.append(n) or real_step(self, n))
@@ -592,14 +598,7 @@ def test_a_fifo_squatting_a_name_is_left_alone(tmp_path: Path, make_app: MakeApp
 def test_a_read_only_save_directory_is_a_human_notice(
     tmp_path: Path, make_app: MakeApp, drive: Drive, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_open = os.open
-
-    def read_only(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        if flags & os.O_CREAT and os.path.dirname(os.fspath(path)) == str(tmp_path):
-            raise OSError(errno.EROFS, "Read-only file system", os.fspath(path))
-        return real_open(path, flags, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", read_only)
+    make_read_only(tmp_path, monkeypatch)
     app = make_app(save_dir=tmp_path)
 
     async def script(pilot: Pilot) -> None:
