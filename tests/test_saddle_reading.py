@@ -173,6 +173,14 @@ def test_the_reading_is_taken_at_the_same_steps_however_training_is_chunked():
 # -- the forecast -------------------------------------------------------------------------
 
 
+def steps_to_reach(start: float, end: float, rate: float) -> int:
+    """Steps of growth by e^rate each until ``start`` reaches ``end``, counted one by one."""
+    n, value = 0, start
+    while value < end:
+        n, value = n + 1, value * math.exp(rate)
+    return n
+
+
 def test_a_forecast_spans_the_steps_left_at_both_rates():
     # The chord doubled in 100 steps (measured rate ln 2 / 100) while the curvature's
     # rate held at 0.01 a step: no drift, so the range is a factor 1.25 beyond both.
@@ -181,13 +189,8 @@ def test_a_forecast_spans_the_steps_left_at_both_rates():
     forecast = forecast_split([before], now, CHORD_AT_SPLIT)
 
     # A second way: step through the growth until the chord passes the split.
-    def steps_to_split(rate: float) -> float:
-        n, chord = 0, 0.02
-        while chord < CHORD_AT_SPLIT:
-            n, chord = n + 1, chord * math.exp(rate)
-        return n
-
-    fast, slow = steps_to_split(0.01), steps_to_split(math.log(2) / 100)
+    fast = steps_to_reach(0.02, CHORD_AT_SPLIT, 0.01)
+    slow = steps_to_reach(0.02, CHORD_AT_SPLIT, math.log(2) / 100)
     assert forecast.predicted_split_step == 200 + fast
     first, last = forecast.split_range
     assert first == pytest.approx(200 + fast / 1.25, abs=1)
@@ -210,14 +213,8 @@ def test_an_outgoing_weight_nearing_zero_ends_the_range_before_the_chord_would()
     before = SaddleReading(100, 1.0, -0.05, 0.01, chord=0.001, sign_approach=0.25)
     now = SaddleReading(200, 1.0, -0.05, 0.01, chord=0.002, sign_approach=0.5)
     forecast = forecast_split([before], now, CHORD_AT_SPLIT)
-
-    def steps_to_zero(rate: float) -> int:  # a second way: step until min|v| is 0
-        n, approach = 0, 0.5
-        while approach < 1.0:
-            n, approach = n + 1, approach * math.exp(rate)
-        return n
-
-    fast, slow = steps_to_zero(0.01), steps_to_zero(math.log(2) / 100)
+    # A second way: step until min|v| is 0 (the approach reaches 1).
+    fast, slow = steps_to_reach(0.5, 1.0, 0.01), steps_to_reach(0.5, 1.0, math.log(2) / 100)
     assert forecast.predicted_split_step == 200 + fast
     first, last = forecast.split_range
     assert first == pytest.approx(200 + fast / 1.25, abs=1)
