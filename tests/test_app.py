@@ -1248,17 +1248,29 @@ def _left_the_terminal_clean(output: bytes, crashed: bool = False) -> None:
     assert tail.rfind(b"\x1b[?25h") > tail.rfind(b"\x1b[?25l")
 
 
+def _training_started(app: PtyApp) -> list[int]:
+    """Wait for the first frame of a running app; its training processes."""
+    assert app.read_until(b"steps/s \xc2\xb7 running", 60), app.output[-500:]
+    return app.training_children()
+
+
+def _ended_with(app: PtyApp, code: int, children: list[int],
+                why: str = "the app did not end") -> None:
+    """The app exited with ``code`` within 30 s and left no training process behind."""
+    status = app.wait_exit(30)
+    assert status is not None, why
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == code
+    assert children and all(_gone(pid, 30) for pid in children)
+
+
 @pytest.mark.slow
 def test_the_command_runs_in_a_real_terminal_and_quits_cleanly():
     """`python -m tui_symmetry` in a pseudo-terminal: first frame, training, q, exit 0."""
     app = PtyApp("--hidden", "4")
     try:
-        assert app.read_until(b"steps/s \xc2\xb7 running", 60), app.output[-500:]
-        children = app.training_children()
+        children = _training_started(app)
         os.write(app.fd, b"q")
-        status = app.wait_exit(30)
-        assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-        assert children and all(_gone(pid, 30) for pid in children)
+        _ended_with(app, 0, children)
     finally:
         app.kill()
     _left_the_terminal_clean(bytes(app.output))
@@ -1269,13 +1281,9 @@ def test_the_command_runs_in_a_real_terminal_and_quits_cleanly():
 def test_signals_end_the_app_like_q(signum: int):
     app = PtyApp("--hidden", "4")
     try:
-        assert app.read_until(b"steps/s \xc2\xb7 running", 60), app.output[-500:]
-        children = app.training_children()
+        children = _training_started(app)
         os.kill(app.pid, signum)
-        status = app.wait_exit(30)
-        assert status is not None and os.WIFEXITED(status)
-        assert os.WEXITSTATUS(status) == 128 + signum
-        assert children and all(_gone(pid, 30) for pid in children)
+        _ended_with(app, 128 + signum, children)
     finally:
         app.kill()
     _left_the_terminal_clean(bytes(app.output))
@@ -1289,8 +1297,7 @@ def test_a_stray_sigcont_leaves_q_working():
     read() (found by the storm, with the screen resizing between two sizes)."""
     app = PtyApp("--hidden", "4")
     try:
-        assert app.read_until(b"steps/s \xc2\xb7 running", 60), app.output[-500:]
-        children = app.training_children()
+        children = _training_started(app)
         os.kill(app.pid, signal.SIGCONT)
         drawn = len(app.output)
         deadline = time.monotonic() + 30
@@ -1298,10 +1305,7 @@ def test_a_stray_sigcont_leaves_q_working():
             app.read_until(b"\x00never", 0.1)  # the app draws on after the signal
         assert len(app.output) > drawn
         os.write(app.fd, b"q")
-        status = app.wait_exit(30)
-        assert status is not None, "q did not end the app after a SIGCONT"
-        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
-        assert children and all(_gone(pid, 30) for pid in children)
+        _ended_with(app, 0, children, "q did not end the app after a SIGCONT")
     finally:
         app.kill()
     _left_the_terminal_clean(bytes(app.output))
@@ -1323,12 +1327,9 @@ raise SystemExit(main(sys.argv[1:]))
 def test_a_crash_exits_1_with_the_terminal_restored_and_training_stopped():
     app = PtyApp("--hidden", "4", python=("-c", CRASH_ON_HELP))
     try:
-        assert app.read_until(b"steps/s \xc2\xb7 running", 60), app.output[-500:]
-        children = app.training_children()
+        children = _training_started(app)
         os.write(app.fd, b"?")
-        status = app.wait_exit(30)
-        assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 1
-        assert children and all(_gone(pid, 30) for pid in children)
+        _ended_with(app, 1, children)
     finally:
         app.kill()
     output = bytes(app.output)
@@ -1345,8 +1346,7 @@ def test_a_dropped_link_ends_the_app_and_its_training():
     """The terminal disappears (SSH link dropped: the pty master closes)."""
     app = PtyApp("--hidden", "4")
     try:
-        assert app.read_until(b"steps/s \xc2\xb7 running", 60), app.output[-500:]
-        children = app.training_children()
+        children = _training_started(app)
         app.close_master()
         status = app.wait_exit(30)
         assert status is not None, "the app is still running after its terminal went away"
