@@ -70,7 +70,7 @@ def _l2_penalty(p: Params, l2: float) -> float:
 
 def _tie_penalty(p: Params, tie: float) -> float:
     """0.5·tie·Σ_i ‖u_i − ū‖² with u_i = [W1[i, :], b1[i], W2[:, i]]."""
-    units = np.column_stack([p.W1, p.b1, p.W2[0]])
+    units = np.column_stack([p.W1, p.b1, p.W2.T])
     return 0.5 * tie * float(np.sum((units - units.mean(axis=0)) ** 2))
 
 
@@ -145,11 +145,12 @@ def test_gradient_with_dropout_mask_matches_finite_differences(activation: str,
 
 @pytest.mark.parametrize(("name", "strength"), [("l2", 0.3), ("l2", 2.5), ("tie", 0.7),
                                                 ("tie", 40.0)])
-@pytest.mark.parametrize(("hidden", "inputs"), [(1, 2), (5, 2), (6, 1)])
+@pytest.mark.parametrize(("hidden", "inputs", "outputs"),
+                         [(1, 2, 1), (5, 2, 1), (6, 1, 1), (5, 3, 4)])
 def test_regularizer_gradient_matches_its_penalty(name: str, strength: float, hidden: int,
-                                                  inputs: int) -> None:
-    rng = np.random.default_rng([hidden, inputs])
-    layout = ParamLayout(hidden, inputs)
+                                                  inputs: int, outputs: int) -> None:
+    rng = np.random.default_rng([hidden, inputs, outputs])
+    layout = ParamLayout(hidden, inputs, outputs)
     theta = rng.normal(0.0, 1.0, layout.size)
 
     def penalty(t: np.ndarray) -> float:
@@ -160,7 +161,7 @@ def test_regularizer_gradient_matches_its_penalty(name: str, strength: float, hi
                                rtol=RTOL, atol=ATOL)
     g = layout.views(analytic)
     # b2 is nobody's business; L2 leaves the biases alone too.
-    assert g.b2[0] == 0.0
+    assert np.all(g.b2 == 0.0)
     if name == "l2":
         assert np.all(g.b1 == 0.0)
         np.testing.assert_array_equal(g.W1, strength * layout.views(theta).W1)

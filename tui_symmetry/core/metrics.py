@@ -32,8 +32,8 @@ STATE_NAMES = ("live", "no weights", "constant", "inactive")
 
 
 def unit_vectors(params: Params) -> np.ndarray:
-    """(H, D + 2): one row per hidden unit."""
-    return np.column_stack([params.W1, params.b1, params.W2[0]])
+    """(H, D + 1 + C): one row [W1[i, :], b1[i], W2[:, i]] per hidden unit."""
+    return np.column_stack([params.W1, params.b1, params.W2.T])
 
 
 def dead_mask(params: Params) -> np.ndarray:
@@ -48,13 +48,13 @@ def dead_mask(params: Params) -> np.ndarray:
 def unit_states(params: Params, activation: str, XT1: np.ndarray | None = None) -> np.ndarray:
     """Each unit's state (H,) int8: LIVE, NO_WEIGHTS, CONSTANT or INACTIVE.
 
-    NO_WEIGHTS: every incoming and the outgoing weight is zero (a bias may remain).
-    CONSTANT: no incoming weights but an outgoing one: it adds v·φ(b) to every output.
+    NO_WEIGHTS: every incoming and outgoing weight is zero (a bias may remain).
+    CONSTANT: no incoming weights but an outgoing one: it adds v·φ(b) to the outputs.
     INACTIVE: a ReLU unit with z ≤ 0 on every input of ``XT1`` ([Xᵀ; 1], the training
     inputs): it outputs 0 and gets no gradient from full-batch training.
     """
     has_in = (params.W1 != 0).any(axis=1)
-    has_out = params.W2[0] != 0
+    has_out = (params.W2 != 0).any(axis=0)
     states = np.full(len(has_in), LIVE, dtype=np.int8)
     states[~has_in & ~has_out] = NO_WEIGHTS
     states[~has_in & has_out] = CONSTANT

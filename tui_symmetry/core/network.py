@@ -1,6 +1,7 @@
 """Forward and backward passes of the one-hidden-layer MLP (docs/maths.md).
 
-Shapes follow torch.nn.Linear: W1 (H, D), b1 (H,), W2 (1, H), b2 (1,).
+Shapes follow torch.nn.Linear: W1 (H, D), b1 (H,), W2 (C, H), b2 (C,) with C outputs
+(C = 1 for a binary logit or a regression).
 
 Exactness: two hidden units with identical parameters must get bit-identical
 gradients.  A BLAS matrix product does not promise that: its kernels give edge rows
@@ -187,30 +188,33 @@ class ParamLayout:
 
     Unit i's incoming weights and bias sit together as row i of an (H, D + 1) block,
     so the forward pass is one product with the inputs plus a row of ones, and the
-    backward pass fills the block's gradient in one reduction.  Optimizers and
-    penalties work on the one flat array (a tiny network's step is mostly per-call
-    overhead).  ``weights`` indexes W1 and W2, the entries L1 and L2 act on.
+    backward pass fills the block's gradient in one reduction.  W2 (C, H) follows
+    row-major and b2 (C,) last: torch's order.  Optimizers and penalties work on the
+    one flat array (a tiny network's step is mostly per-call overhead).  ``weights``
+    indexes W1 and W2, the entries L1 and L2 act on.
     """
 
-    def __init__(self, hidden: int, inputs: int) -> None:
-        self.hidden, self.inputs = hidden, inputs
+    def __init__(self, hidden: int, inputs: int, outputs: int = 1) -> None:
+        self.hidden, self.inputs, self.outputs = hidden, inputs, outputs
         n_block = hidden * (inputs + 1)
-        self.size = n_block + hidden + 1
+        n_w2 = outputs * hidden
+        self.size = n_block + n_w2 + outputs
         self._block = slice(0, n_block)
-        self._w2 = slice(n_block, n_block + hidden)
+        self._w2 = slice(n_block, n_block + n_w2)
+        self._b2 = slice(n_block + n_w2, self.size)
         is_weight = np.ones(self.size, dtype=bool)
         is_weight[inputs : n_block : inputs + 1] = False  # b1
-        is_weight[-1] = False  # b2
+        is_weight[self._b2] = False
         self.weights = np.flatnonzero(is_weight)
-        self.per_unit = slice(0, self.size - 1)  # W1, b1, W2: what gradient noise touches
+        self.per_unit = slice(0, self._b2.start)  # W1, b1, W2: what gradient noise touches
 
     def unit_permutation(self, perm: np.ndarray) -> np.ndarray:
         """Indices into theta that relabel the hidden units: ``theta[index]`` has unit
-        ``perm[j]``'s [W1 | b1] row and W2 entry as unit j's; b2 stays."""
+        ``perm[j]``'s [W1 | b1] row and W2 column as unit j's; b2 stays."""
         index = np.arange(self.size)
         rows = index[self._block].reshape(self.hidden, self.inputs + 1)
         index[self._block] = rows[perm].ravel()
-        index[self._w2] = index[self._w2][perm]
+        index[self._w2] = index[self._w2].reshape(self.outputs, self.hidden)[:, perm].ravel()
         return index
 
     def block(self, theta: np.ndarray) -> np.ndarray:
@@ -223,8 +227,8 @@ class ParamLayout:
         return Params(
             block[:, : self.inputs],
             block[:, self.inputs],
-            theta[self._w2].reshape(1, self.hidden),
-            theta[-1:],
+            theta[self._w2].reshape(self.outputs, self.hidden),
+            theta[self._b2],
         )
 
     def pack(self, params: Params) -> np.ndarray:
@@ -236,11 +240,12 @@ class ParamLayout:
 
 
 class UnitMajorViews:
-    """Views into one flat vector, shaped the way the unit-major kernel reads them.
+    """Views into one flat vector, shaped the way the unit-major kernels read them.
 
-    Built once per buffer and reused every step.  ``block`` is [W1 | b1] (H, D + 1);
-    ``w2_col`` is W2 as an (H, 1) column that broadcasts against (1, N) rows and
-    ``w2_row`` W2 as an (H,) vector.
+    Built once per buffer and reused every step.  ``block`` is [W1 | b1] (H, D + 1),
+    ``W2`` (C, H) and ``b2`` (C,).  For the one-output kernel, ``w2_col`` is W2 as an
+    (H, C) column that broadcasts against (1, N) rows and ``w2_row`` W2's first row as
+    an (H,) vector.
     """
 
     __slots__ = ("W2", "b2", "block", "theta", "w2_col", "w2_row")
@@ -351,7 +356,7 @@ def loss_and_grads_unit_major(
 
 
 def _unit_major(params: Params) -> tuple[ParamLayout, UnitMajorViews]:
-    layout = ParamLayout(params.W1.shape[0], params.W1.shape[1])
+    layout = ParamLayout(params.W1.shape[0], params.W1.shape[1], params.W2.shape[0])
     return layout, UnitMajorViews(layout, layout.pack(params))
 
 

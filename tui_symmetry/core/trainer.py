@@ -87,7 +87,8 @@ class Trainer:
         self.config = config
         self.start_config = config  # the export's "config"; config_changes lists the rest
         self.data: Dataset = make_dataset(config)
-        self.param_layout = layout = ParamLayout(config.hidden, config.input_dim)
+        self.param_layout = layout = ParamLayout(config.hidden, config.input_dim,
+                                                 config.output_dim)
         seed = config.seed if start_seed is None else start_seed
         theta = layout.pack(draw_params(config, rng_for(seed, STREAM_INIT)))
         # Two parameter buffers: a step writes the new parameters into the other one, so
