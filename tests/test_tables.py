@@ -40,6 +40,21 @@ def _fresh_caches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tables, "_REGISTERED", {})
 
 
+@pytest.fixture
+def fast_reads(monkeypatch: pytest.MonkeyPatch) -> list:
+    """What numpy's reader gave for each file read since (None: it left the file to the
+    careful pass)."""
+    results: list = []
+    read_fast = tables._read_fast
+
+    def spy(*args):
+        results.append(read_fast(*args))
+        return results[-1]
+
+    monkeypatch.setattr(tables, "_read_fast", spy)
+    return results
+
+
 def write(tmp_path: Path, text: str, name: str = "t.csv", encoding: str = "utf-8") -> Path:
     path = tmp_path / name
     path.write_bytes(text.encode(encoding))
@@ -170,14 +185,10 @@ def test_a_good_file_gives_its_table(tmp_path):
     assert table.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_the_careful_reader_gives_what_numpys_gives(tmp_path, monkeypatch):
+def test_the_careful_reader_gives_what_numpys_gives(tmp_path, monkeypatch, fast_reads):
     text = 'a;b;"the y"\n 1.5 ;-2e-3; c \n\n3;4;"d"\r\n5;6;c\n7;+8;d\n9;1E3;c'
-    fast_results = []
-    read_fast = tables._read_fast
-    monkeypatch.setattr(tables, "_read_fast",
-                        lambda *args: fast_results.append(read_fast(*args)) or fast_results[-1])
     fast = load_csv(write(tmp_path, text))
-    assert fast_results[0] is not None  # numpy read it
+    assert fast_reads[0] is not None  # numpy read it
     monkeypatch.setattr(tables, "_read_fast", lambda *args: None)
     tables._CSV_CACHE.clear()
     slow = load_csv(write(tmp_path, text))
@@ -185,6 +196,26 @@ def test_the_careful_reader_gives_what_numpys_gives(tmp_path, monkeypatch):
     assert np.array_equal(fast.X, slow.X) and np.array_equal(fast.y, slow.y)
     assert fast.classes == slow.classes == ("c", "d")
     assert fast.X[:, 1].tolist() == [-0.002, 4, 6, 8, 1000]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_both_readers_agree_on_files_of_many_shapes(tmp_path, monkeypatch, fast_reads, seed):
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal((30, 3)) * 10.0 ** rng.integers(-3, 4, (30, 3))
+    spellings = [repr, lambda v: f" {v:.6g} ", lambda v: f"{v:.4e}", lambda v: f'"{v}"']
+    lines = ["a;b;c;label"]
+    for row in values.tolist():
+        cells = [spellings[rng.integers(4)](v) for v in row] + [f"k{rng.integers(3)}"]
+        lines.append(";".join(cells) + ("\r" if rng.random() < 0.3 else ""))
+        if rng.random() < 0.1:
+            lines.append("")
+    text = "\n".join(lines) + "\n"
+    fast = load_csv(write(tmp_path, text, "fast.csv"))
+    assert fast_reads[0] is not None  # numpy read it
+    monkeypatch.setattr(tables, "_read_fast", lambda *args: None)
+    slow = load_csv(write(tmp_path, text, "slow.csv"))
+    assert np.array_equal(fast.X, slow.X) and np.array_equal(fast.y, slow.y)
+    assert fast.classes == slow.classes and fast.X.shape == (30, 3)
 
 
 def test_a_quoted_delimiter_and_a_tab_file_are_read(tmp_path):
