@@ -15,7 +15,14 @@ import shlex
 import stat
 from typing import TYPE_CHECKING, Any, Literal
 
-from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
+from tui_symmetry.core.config import (
+    FIELD_BY_NAME,
+    FIELDS,
+    SET_BY_PROGRAM,
+    Config,
+    ConfigError,
+    FieldSpec,
+)
 from tui_symmetry.export import not_a_regular_file
 
 if TYPE_CHECKING:  # scenarios.py imports this module
@@ -112,7 +119,7 @@ def command_line(config: Config, scenario: Scenario | None = None,
         words += ["--scenario", scenario.name]
     for spec in FIELDS:
         value = getattr(config, spec.name)
-        if value != getattr(base, spec.name):
+        if value != getattr(base, spec.name) and spec.name not in SET_BY_PROGRAM:
             words += [spec.flag, _word(value)]
     base_speed = scenario.speed if scenario is not None else None
     if speed != base_speed:
@@ -135,7 +142,8 @@ def settings_toml(config: Config, scenario: Scenario | None = None) -> str:
     lines = [f"# {PROG} run settings: open them with `{PROG} --config FILE`"]
     if scenario is not None:
         lines.append(f"# from the scene {scenario.name}: {scenario.title}")
-    lines += [f"{spec.name} = {_toml_value(getattr(config, spec.name))}" for spec in FIELDS]
+    lines += [f"{spec.name} = {_toml_value(getattr(config, spec.name))}" for spec in FIELDS
+              if spec.name not in SET_BY_PROGRAM]
     return "\n".join(lines) + "\n"
 
 

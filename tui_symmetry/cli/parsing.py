@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 from tui_symmetry.cli.errors import UsageError
 from tui_symmetry.core.config import FIELDS, Config, ConfigError, FieldSpec
+from tui_symmetry.core.data import CSV, make_dataset, table_of
 from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
 from tui_symmetry.settings import (
     DEFAULT_FPS,
@@ -46,6 +47,7 @@ GROUP_TITLES = {
     "training": "data, network and training",
     "init": "initialization",
     "regularization": "regularization",
+    "data": "your own table (a CSV file)",
 }
 
 
@@ -223,11 +225,38 @@ def build_config(args: argparse.Namespace) -> Config:
                 values[spec.name] = spec.coerce(given[spec.name])
             except ConfigError as exc:
                 raise UsageError(str(exc)) from None
+    if "data" in given:
+        if "dataset" in given and values["dataset"] != CSV:
+            raise UsageError(f"data: a CSV file is dataset csv, not {values['dataset']}; "
+                             "give --data FILE alone")
+        values["dataset"] = CSV
     try:
         # Checks what no single field can, e.g. samples × test-fraction too small.
-        return Config.from_dict(values)
+        config = Config.from_dict(values)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    return with_table(config, samples_given="samples" in values)
+
+
+def with_table(config: Config, samples_given: bool = True) -> Config:
+    """``config`` with its table read and checked before anything is written: every
+    row when ``samples`` was not given, and a CSV file's sha256 (an edited file is then
+    refused on replay).  UsageError with the table's one-line reason.
+
+    A toy is returned as it is (no table is read, core/tables.py is not even imported).
+    """
+    if not config.is_table:
+        return config
+    try:
+        shape = config.shape
+        if not samples_given and shape.rows is not None:
+            config = config.replace(samples=shape.rows)
+        if config.dataset == CSV and not config.data_sha256:
+            config = config.replace(data_sha256=table_of(config).sha256)
+        make_dataset(config)  # the split's own checks: samples within the table, classes
+    except (ValueError, OSError) as exc:  # TableError, ConfigError
+        raise UsageError(str(exc)) from None
+    return config
 
 
 def find_scenario(name: str) -> Scenario:

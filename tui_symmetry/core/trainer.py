@@ -43,7 +43,7 @@ from tui_symmetry.core.optim import make_optimizer
 from tui_symmetry.core.regularize import add_grad_noise, add_l2, add_tie, dropout_mask, l1_prox
 from tui_symmetry.core.saddle import spread as units_spread
 from tui_symmetry.core.snapshot import Snapshot
-from tui_symmetry.core.unit_maps import UnitMapper, UnitMaps
+from tui_symmetry.core.unit_maps import MAX_MAPPED_INPUTS, UnitMapper, UnitMaps
 
 ORDER_CHANGE = 0.02
 """How far a similarity moves before the similarity order is redone (core/metrics.py)."""
@@ -425,7 +425,7 @@ class Trainer:
             live_changed_at=self.config_changes[-1]["step"] if self.config_changes else None,
         )
 
-    def _unit_pictures(self) -> tuple[UnitMaps, np.ndarray, np.ndarray]:
+    def _unit_pictures(self) -> tuple[UnitMaps | None, np.ndarray, np.ndarray]:
         """The units view's share of a snapshot: the maps, gradient norms and gaps.
 
         The gradient is the data loss's on the whole training set, without dropout or
@@ -434,7 +434,7 @@ class Trainer:
         """
         cfg = self.config
         params = self._buffers[self._current]
-        if self._mapper is None:
+        if self._mapper is None and cfg.input_dim <= MAX_MAPPED_INPUTS:
             self._mapper = UnitMapper(self.data, cfg.hidden)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss_and_grads_unit_major(params, self._XT, self._yT, ACTIVATIONS[cfg.activation],
@@ -443,4 +443,5 @@ class Trainer:
         grads = metrics.unit_vectors(self.param_layout.views(self._data_grad.theta))
         norms, gaps = gradient_norms(grads), gradient_gaps(grads)
         norms.flags.writeable = gaps.flags.writeable = False
-        return self._mapper.maps(params, cfg.activation), norms, gaps
+        maps = None if self._mapper is None else self._mapper.maps(params, cfg.activation)
+        return maps, norms, gaps
