@@ -15,7 +15,8 @@ every unit, uses a BLAS product.  That is the one-output kernel
 (:func:`loss_and_grads_unit_major`), kept byte for byte because every toy's recorded
 outputs depend on its rounding.
 
-The wide kernel (:func:`loss_and_grads_wide`, for C > 1 outputs) makes exactness hold by
+The wide kernel (:func:`loss_and_grads_wide`, for C > 1 outputs or D > 2 inputs:
+:func:`kernel_for`) makes exactness hold by
 construction instead, and so may use BLAS everywhere: it finds the distinct units by
 their bytes (:func:`distinct_units`), computes every product once per distinct unit and
 scatters the results back, so equal units get the very same computed numbers and stay
@@ -446,9 +447,9 @@ def hidden_unit_major(p: UnitMajorViews, XT1: np.ndarray, activation: Activation
 
 def output_unit_major(p: UnitMajorViews, XT1: np.ndarray, activation: Activation,
                       ws: Workspace) -> np.ndarray:
-    """The network's output on a batch, (1, N), without dropout."""
+    """The network's output on a batch, (C, N), without dropout."""
     out = p.W2 @ hidden_unit_major(p, XT1, activation, ws)[1]
-    out += p.b2
+    out += p.b2[:, None]
     return out
 
 
@@ -559,9 +560,12 @@ def _transpose(X: np.ndarray) -> np.ndarray:
 
 
 def kernel_for(layout: ParamLayout) -> Kernel:
-    """The kernel that trains ``layout``: the one-output einsum kernel for one output,
-    whose rounding every toy's outputs were recorded with; the wide kernel otherwise."""
-    return loss_and_grads_unit_major if layout.outputs == 1 else loss_and_grads_wide
+    """The kernel that trains ``layout``: the einsum kernel for one output and at most
+    two inputs (every toy: their recorded outputs depend on its rounding), the wide
+    kernel otherwise (its BLAS products are what make 64 inputs and 10 classes fast)."""
+    if layout.outputs == 1 and layout.inputs <= 2:
+        return loss_and_grads_unit_major
+    return loss_and_grads_wide
 
 
 def loss_and_grads(
