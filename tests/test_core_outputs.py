@@ -9,13 +9,23 @@ networks directly from arrays, no dataset needed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
+from scipy.special import logsumexp
 
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.init import INIT_SCHEMES, draw_params
-from tui_symmetry.core.network import ParamLayout, Params
+from tui_symmetry.core.network import (
+    ACTIVATIONS,
+    LOSSES,
+    ParamLayout,
+    Params,
+    loss_and_grads,
+    one_hot,
+)
 
 
 def _random_params(H: int, D: int, C: int, seed: int = 0) -> Params:
@@ -111,3 +121,104 @@ def test_unit_rows_carry_the_outgoing_column() -> None:
                                                       params.W2[:, i]])
     states = metrics.unit_states(params, "tanh")
     assert list(states) == [metrics.LIVE, metrics.NO_WEIGHTS, metrics.CONSTANT, metrics.LIVE]
+
+
+# -- losses ------------------------------------------------------------------------------
+
+STEP = 1e-6
+
+
+def _numeric_gradient(f: Callable[[np.ndarray], float], theta: np.ndarray) -> np.ndarray:
+    grad = np.empty_like(theta)
+    for k in range(theta.size):
+        plus, minus = theta.copy(), theta.copy()
+        plus[k] += STEP
+        minus[k] -= STEP
+        grad[k] = (f(plus) - f(minus)) / (2.0 * STEP)
+    return grad
+
+
+def _targets(loss: str, C: int, N: int, rng: np.random.Generator) -> np.ndarray:
+    """What loss_and_grads takes: class labels (N,) for softmax, (N, C) rows otherwise."""
+    if loss == "softmax":
+        labels = np.arange(N) % C  # every class present
+        return rng.permutation(labels)
+    if loss == "bce":
+        return (rng.random((N, C)) < 0.5).astype(float)
+    return rng.normal(size=(N, C))
+
+
+def _cross_entropy(out: np.ndarray, labels: np.ndarray) -> float:
+    """torch's CrossEntropyLoss on logits (N, C), written from its definition."""
+    return float(np.mean(logsumexp(out, axis=1) - out[np.arange(len(labels)), labels]))
+
+
+@pytest.mark.parametrize("dropout", [False, True], ids=["plain", "dropout"])
+@pytest.mark.parametrize(("loss", "C"), [("softmax", 5), ("softmax", 2), ("bce", 3),
+                                         ("mse", 2)])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_c_output_gradient_matches_finite_differences(activation: str, loss: str, C: int,
+                                                      dropout: bool) -> None:
+    rng = np.random.default_rng([len(activation), C, int(dropout)])
+    H, D, N = 4, 3, 11
+    params = _random_params(H, D, C, seed=C)
+    X = rng.uniform(-1.5, 1.5, (N, D))
+    y = _targets(loss, C, N, rng)
+    mask = (rng.random((N, H)) < 0.6) / 0.6 if dropout else None
+    layout = ParamLayout(H, D, C)
+    theta = layout.pack(params)
+
+    def objective(t: np.ndarray) -> float:
+        return loss_and_grads(layout.views(t), X, y, activation, loss, mask)[0]
+
+    value, grads = loss_and_grads(params, X, y, activation, loss, mask)
+    numeric = _numeric_gradient(objective, theta)
+    np.testing.assert_allclose(layout.pack(grads), numeric, rtol=1e-6, atol=1e-9)
+    assert np.count_nonzero(np.abs(numeric) > 1e-6) > theta.size // 2
+    if loss == "softmax" and not dropout:
+        a = ACTIVATIONS[activation].forward(X @ params.W1.T + params.b1, np.empty((N, H)))
+        assert value == pytest.approx(_cross_entropy(a @ params.W2.T + params.b2, y),
+                                      rel=1e-13)
+        # the gauge: a W2 column's class mean and b2's mean get no gradient
+        np.testing.assert_allclose(grads.W2.sum(axis=0), 0.0, atol=1e-15)
+        assert abs(grads.b2.sum()) < 1e-15
+
+
+def test_softmax_loss_is_finite_for_huge_logits_and_blind_to_a_shift() -> None:
+    labels = np.array([0, 2, 1, 2])
+    out = np.array([[1e4, -3.0, 0.0, 2.0], [0.0, 1e4, -1e4, 2.0], [5.0, 1e4, 1e3, 2.0]])
+    Y = one_hot(labels, 3)
+    value, delta = LOSSES["softmax"].value_and_delta(out, Y, 0.25)
+    assert value == pytest.approx(_cross_entropy(out.T, labels), rel=1e-15)
+    assert np.isfinite(delta).all()
+    shifted, delta_shifted = LOSSES["softmax"].value_and_delta(out + 7.5, Y, 0.25)
+    assert shifted == pytest.approx(value, rel=1e-15)
+    np.testing.assert_allclose(delta_shifted, delta, atol=1e-16)
+    np.testing.assert_allclose(delta.sum(axis=0), 0.0, atol=1e-16)
+    assert LOSSES["softmax"].value(out, Y) == pytest.approx(value, rel=1e-15)
+
+
+@pytest.mark.parametrize(("loss", "C"), [("softmax", 4), ("bce", 1), ("mse", 1)])
+def test_curvature_terms_are_the_derivatives_of_the_delta(loss: str, C: int) -> None:
+    """r is ∂ℓ/∂f / N, Q·J its derivative along J, and q_norm bounds ‖Q_n‖ per sample."""
+    rng = np.random.default_rng(C)
+    N = 7
+    out = rng.normal(0.0, 2.0, (C, N))
+    y = _targets(loss, C, N, rng)
+    target = one_hot(y, C) if loss == "softmax" else np.ascontiguousarray(y.T)
+    record = LOSSES[loss]
+    inv_n = 1.0 / N
+    r, q_times, q_norm = record.hessian_terms(out, target, inv_n)
+    np.testing.assert_allclose(r, record.value_and_delta(out, target, inv_n)[1], rtol=1e-12)
+    J = rng.normal(size=(3, C, N))
+    h = 1e-6
+    for m in range(3):
+        numeric = (record.value_and_delta(out + h * J[m], target, inv_n)[1]
+                   - record.value_and_delta(out - h * J[m], target, inv_n)[1]) / (2 * h)
+        np.testing.assert_allclose(q_times(J)[m], numeric, rtol=1e-6, atol=1e-10)
+    for n in range(N):
+        basis = np.zeros((C, C, N))
+        basis[np.arange(C), np.arange(C), n] = 1.0
+        Q_n = q_times(basis)[:, :, n]  # column c: Q_n e_c
+        np.testing.assert_allclose(Q_n, Q_n.T, atol=1e-17)
+        assert np.abs(np.linalg.eigvalsh(Q_n)).max() <= q_norm[n] * (1 + 1e-12)

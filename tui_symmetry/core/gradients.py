@@ -23,9 +23,10 @@ from tui_symmetry.core.network import Params, loss_and_grads
 
 
 def unit_gradients(params: Params, X: np.ndarray, y: np.ndarray, activation: str,
-                   regression: bool) -> np.ndarray:
-    """(H, D + 1 + C): row i is g_i, the data-loss gradient of unit i on X (N, D), y (N, 1)."""
-    _, grads = loss_and_grads(params, X, y, activation, regression)
+                   loss: str) -> np.ndarray:
+    """(H, D + 1 + C): row i is g_i, the data-loss gradient of unit i on X (N, D) and y
+    (what network.loss_and_grads takes for ``loss``)."""
+    _, grads = loss_and_grads(params, X, y, activation, loss)
     return unit_vectors(grads)
 
 

@@ -147,11 +147,12 @@ def _as_sigmoid(found: OneUnitOptimum) -> OneUnitOptimum:
                           found.limit_loss, found.weights_grow)
 
 
-def _output_loss(f: np.ndarray, y: np.ndarray, regression: bool) -> tuple[float, np.ndarray]:
+def _output_loss(f: np.ndarray, y: np.ndarray, loss: str) -> tuple[float, np.ndarray]:
     """Mean loss of the outputs ``f`` (N,) against ``y`` and its gradient in ``f``
-    (N,): squared error for regression, BCE with logits otherwise."""
+    (N,): squared error for "mse", BCE with logits for "bce" (network.LOSSES; here on
+    one output with BLAS dot products, the optimum's own rounding)."""
     inv_n = 1.0 / len(y)
-    if regression:
+    if loss == "mse":
         diff = f - y
         return float(diff @ diff) * inv_n, 2.0 * diff * inv_n
     softplus = np.logaddexp(0.0, f)
@@ -159,7 +160,7 @@ def _output_loss(f: np.ndarray, y: np.ndarray, regression: bool) -> tuple[float,
 
 
 def _loss_and_grad(theta: np.ndarray, XT1: np.ndarray, y: np.ndarray, activation: str,
-                   regression: bool) -> tuple[float, np.ndarray]:
+                   loss: str) -> tuple[float, np.ndarray]:
     """Loss and gradient of the one-unit network theta = [w, b, v, b2]."""
     D1 = XT1.shape[0]
     w, v, b2 = theta[:D1], theta[D1], theta[D1 + 1]
@@ -167,14 +168,14 @@ def _loss_and_grad(theta: np.ndarray, XT1: np.ndarray, y: np.ndarray, activation
     phi = ACTIVATIONS[activation]
     a = phi.forward(z, np.empty_like(z))
     f = v * a + b2
-    loss, r = _output_loss(f, y, regression)
+    value, r = _output_loss(f, y, loss)
     slope = phi.derivative(z, a, np.empty_like(z))
     rv = r * v if slope is None else r * v * slope
     grad = np.empty_like(theta)
     grad[:D1] = XT1 @ rv
     grad[D1] = r @ a
     grad[D1 + 1] = r.sum()
-    return loss, grad
+    return value, grad
 
 
 @dataclass(frozen=True)
@@ -184,11 +185,11 @@ class _Problem:
     XT1: np.ndarray
     y: np.ndarray
     activation: str
-    regression: bool
+    loss: str
 
     @property
     def args(self) -> tuple:
-        return (self.XT1, self.y, self.activation, self.regression)
+        return (self.XT1, self.y, self.activation, self.loss)
 
     def descend(self, start: np.ndarray, iterations: int,
                 bound: float | None = None) -> tuple[float, np.ndarray]:
@@ -342,7 +343,7 @@ EXP_STARTS = 4
 
 
 def _exp_loss_and_grad(theta: np.ndarray, X: np.ndarray, y: np.ndarray,
-                       regression: bool) -> tuple[float, np.ndarray]:
+                       loss: str) -> tuple[float, np.ndarray]:
     """Loss and gradient of α + β·exp(k·x), theta = [k, α, β].
 
     What v·tanh(w·x + b) + b2 tends to as b → −∞ with v·e^(2b) fixed: tanh(b + u) =
@@ -353,15 +354,15 @@ def _exp_loss_and_grad(theta: np.ndarray, X: np.ndarray, y: np.ndarray,
     k, alpha, beta = theta[:D], theta[D], theta[D + 1]
     e = np.exp(X @ k)
     f = alpha + beta * e
-    loss, r = _output_loss(f, y, regression)
+    value, r = _output_loss(f, y, loss)
     grad = np.empty_like(theta)
     grad[:D] = X.T @ (r * beta * e)
     grad[D] = r.sum()
     grad[D + 1] = r @ e
-    return loss, grad
+    return value, grad
 
 
-def _exp_limit(X: np.ndarray, y: np.ndarray, regression: bool,
+def _exp_limit(X: np.ndarray, y: np.ndarray, loss: str,
                rng: np.random.Generator) -> float:
     """The best loss of the exponential unit (tanh and sigmoid units' limit), from
     EXP_STARTS fixed starts."""
@@ -369,12 +370,12 @@ def _exp_limit(X: np.ndarray, y: np.ndarray, regression: bool,
 
     best = math.inf
     for start in rng.standard_normal((EXP_STARTS, X.shape[1] + 2)):
-        result = minimize(_exp_loss_and_grad, start, args=(X, y, regression), jac=True,
+        result = minimize(_exp_loss_and_grad, start, args=(X, y, loss), jac=True,
                           method="L-BFGS-B", options={"maxiter": MAX_ITERATIONS,
                                                       "gtol": GRADIENT_TOL, "ftol": VALUE_TOL})
-        loss = _exp_loss_and_grad(result.x, X, y, regression)[0]
-        if math.isfinite(loss):
-            best = min(best, loss)
+        value = _exp_loss_and_grad(result.x, X, y, loss)[0]
+        if math.isfinite(value):
+            best = min(best, value)
     return best
 
 
@@ -385,13 +386,12 @@ def _optimize(config: Config) -> OneUnitOptimum:
     """Search for the one-unit optimum on ``config``'s training data (see the module)."""
     data = make_dataset(config)
     X, y = data.X_train, data.y_train[:, 0]
-    problem = _Problem(np.vstack([X.T, np.ones(len(X))]), y, config.activation,
-                       config.is_regression)
+    problem = _Problem(np.vstack([X.T, np.ones(len(X))]), y, config.activation, config.loss)
     rng = np.random.default_rng(START_SEED)
     family = _FAMILIES.get(config.activation, "separable")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         splits: list[_Split] = []
-        if not problem.regression and X.shape[1] == 2:
+        if problem.loss == "bce" and X.shape[1] == 2:
             anchors = np.arange(len(y))
             most = max(MIN_ANCHORS, ANCHOR_WORK // len(y))
             if len(y) > most:
@@ -399,7 +399,7 @@ def _optimize(config: Config) -> OneUnitOptimum:
             splits = _best_splits(X, y, family, anchors)
         limit_loss = splits[0].loss if splits else math.inf
         if family == "step":
-            limit_loss = min(limit_loss, _exp_limit(X, y, problem.regression, rng))
+            limit_loss = min(limit_loss, _exp_limit(X, y, problem.loss, rng))
         extra = [_split_start(split, family) for split in splits[:CUT_STARTS]]
         finals = _finite_search(problem, rng, extra)
         bounded_loss, bounded_theta = _bounded(problem, finals)

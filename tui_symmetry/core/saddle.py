@@ -73,7 +73,7 @@ import numpy as np
 
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
-from tui_symmetry.core.network import ACTIVATIONS, ParamLayout
+from tui_symmetry.core.network import ACTIVATIONS, LOSSES, ParamLayout
 from tui_symmetry.core.optim import OPTIMIZERS
 from tui_symmetry.core.similarity import separation_matrix
 
@@ -160,22 +160,16 @@ class _Terms:
     """Everything the Hessian of the data loss needs at one point."""
 
     def __init__(self, units: np.ndarray, b2: float, XT1: np.ndarray, yT: np.ndarray,
-                 activation: str, regression: bool) -> None:
+                 activation: str, loss: str) -> None:
         D1 = XT1.shape[0]
         self.XT1 = XT1
         self.v = units[:, -1]
         z = units[:, :D1] @ XT1
         self.a, self.d1, self.d2 = ACTIVATIONS[activation].derivatives(z)
         f = self.v @ self.a + b2
-        y = yT[0]
-        inv_n = 1.0 / XT1.shape[1]
-        if regression:
-            self.r = 2.0 * (f - y) * inv_n
-            self.q = np.full_like(f, 2.0 * inv_n)
-        else:
-            p = 0.5 * (1.0 + np.tanh(0.5 * f))
-            self.r = (p - y) * inv_n
-            self.q = p * (1.0 - p) * inv_n
+        # one output: Q_n is the number q_n (its norm)
+        r, _, self.q = LOSSES[loss].hessian_terms(f[None], yT, 1.0 / XT1.shape[1])
+        self.r = r[0]
 
     def hvp(self, dU: np.ndarray) -> np.ndarray:
         """The data-loss Hessian times a batch of unit perturbations (m, H, K)."""
@@ -373,10 +367,10 @@ class SaddleMeter:
     """Measures the saddle of one run; keeps its last eigenvector for a warm start."""
 
     def __init__(self, layout: ParamLayout, XT1: np.ndarray, yT: np.ndarray, activation: str,
-                 regression: bool, threshold: float = SAME_UNIT_THRESHOLD) -> None:
+                 loss: str, threshold: float = SAME_UNIT_THRESHOLD) -> None:
         self.layout = layout
         self.XT1, self.yT = XT1, yT
-        self.activation, self.regression = activation, regression
+        self.activation, self.loss = activation, loss
         self.chord_at_split = math.sqrt(2.0 * (1.0 - threshold))
         H = layout.hidden
         self.Q = helmert_basis(H)
@@ -391,7 +385,7 @@ class SaddleMeter:
         D = K - 2
         penalty = _penalty_diagonal(K, D, config)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            terms = _Terms(units, b2, self.XT1, self.yT, self.activation, self.regression)
+            terms = _Terms(units, b2, self.XT1, self.yT, self.activation, self.loss)
             if (units == units[0]).all():
                 B = terms.unit_block() + np.diag(penalty)
                 value = float(np.linalg.eigvalsh(B)[0])
