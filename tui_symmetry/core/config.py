@@ -289,11 +289,6 @@ class Config:
         return self.shape.inputs
 
     @property
-    def loss(self) -> str:
-        """The name of the data loss (network.LOSSES): MSE for regression, BCE otherwise."""
-        return "mse" if self.is_regression else "bce"
-
-    @property
     def output_dim(self) -> int:
         """C, the network's outputs: 1 (a binary logit or a regression), or one per class
         for a table of three or more classes (softmax)."""
