@@ -98,6 +98,7 @@ def test_a_class_without_rows_has_no_mean_rather_than_a_made_up_one():
     (np.array([0, 3]), r"^labels must be class numbers 0\.\.2, not 3$"),
     (np.array([0, -1]), r"^labels must be class numbers 0\.\.2, not -1$"),
     (np.array([0.5, 1.0]), r"^labels must be class numbers 0\.\.2, not 0\.5$"),
+    (np.array([0.0, np.nan]), r"^labels must be class numbers 0\.\.2, not nan$"),
 ])
 def test_labels_outside_the_classes_are_refused_in_one_line(labels, message):
     with pytest.raises(ValueError, match=message):
