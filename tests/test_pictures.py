@@ -145,6 +145,16 @@ def test_an_empty_split_has_no_accuracy():
     assert confusion.tolist() == [[0] * 3] * 3 and accuracy_of(confusion) is None
 
 
+def test_activations_and_labels_of_different_lengths_are_refused():
+    with pytest.raises(ValueError, match=r"^3 activations per unit but 2 labels$"):
+        class_means(np.ones((2, 3)), np.array([0, 1]), 2)
+
+
+def test_weights_that_are_not_one_row_per_unit_are_refused():
+    with pytest.raises(ValueError, match=r"^incoming weights must be one row per unit"):
+        unit_images(np.zeros(64), (8, 8))
+
+
 def test_labels_and_predictions_of_different_lengths_are_refused():
     with pytest.raises(ValueError, match=r"^3 labels but 2 predictions$"):
         confusion_matrix(np.array([0, 1, 1]), np.array([0, 1]), 2)

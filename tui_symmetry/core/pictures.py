@@ -66,9 +66,11 @@ def unit_images(W1: np.ndarray, shape: tuple[int, int]) -> UnitImages:
     """The units' incoming weights ``W1`` (H, D) as (H, h, w) pictures, ``h·w == D``.
 
     Raises:
-        ValueError: when ``shape`` does not hold exactly D pixels.
+        ValueError: when ``W1`` is not (H, D) or ``shape`` does not hold exactly D pixels.
     """
     W1 = np.asarray(W1, dtype=np.float64)
+    if W1.ndim != 2:
+        raise ValueError(f"incoming weights must be one row per unit (H, D), not {W1.shape}")
     h, w = (int(n) for n in shape)
     if h <= 0 or w <= 0 or h * w != W1.shape[1]:
         raise ValueError(f"{W1.shape[1]} incoming weights cannot be a picture of "
