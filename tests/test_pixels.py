@@ -146,6 +146,14 @@ def test_a_glyph_pixel_zoomed_is_repeated_and_stays_about_square():
     assert _text(LEVELS_2x2, 2, "mono") == ["##██", "  ··"]
 
 
+def test_a_line_cut_for_glyphs_still_paints_in_colour():
+    # A colour mode that changes between cutting and painting (the records are cached)
+    # draws each glyph line's pixels as upper halves rather than failing.
+    (line, _) = pixel_lines(LEVELS_2x2, 1, "mono")
+    assert _cells(line, "full") == [("▀", Style(color=DIVERGING_FULL[0])),
+                                    ("▀", Style(color=DIVERGING_FULL[8]))]
+
+
 # -- one scale for every picture ---------------------------------------------------------------
 
 

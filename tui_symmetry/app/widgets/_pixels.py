@@ -115,8 +115,10 @@ def paint_pixels(line: PixelLine | PixelLegend, styles: StyleCache) -> list[Segm
         return _paint_legend(line, styles)
     if uses_glyphs(styles.mode):
         return merged_segments(_glyph_cell(level, styles) for level in line.top)
+    # A line cut for glyphs (no lower halves) still paints: its pixels as upper halves.
+    bottom = line.bottom or bytes([NO_PIXEL]) * len(line.top)
     return merged_segments(_half_cell(upper, lower, styles)
-                           for upper, lower in zip(line.top, line.bottom, strict=True))
+                           for upper, lower in zip(line.top, bottom, strict=True))
 
 
 def _half_cell(upper: int, lower: int, styles: StyleCache) -> tuple[str, Style]:
