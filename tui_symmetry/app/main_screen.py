@@ -34,7 +34,6 @@ from textual.css.scalar import Scalar
 from textual.events import Resize
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey  # not exported; Textual is pinned
@@ -48,6 +47,7 @@ from tui_symmetry.app.status import StatusBar, timeline_text
 from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._lines import NumberGate
+from tui_symmetry.app.widgets._throttle import Schedule, Throttle, timer_schedule
 from tui_symmetry.app.widgets.gradients import GradientPanel
 from tui_symmetry.app.widgets.units import UnitsGallery, next_unit
 from tui_symmetry.core.config import Config
@@ -143,6 +143,8 @@ class MainScreen(SizedScreen[None]):
         numbers_interval: least seconds between two changes of the numbers on screen
             and of the loss plot (0 in tests: every snapshot's numbers are drawn).
         clock: monotonic seconds for that interval (tests pass a fake one).
+        schedule: how the numbers' trailing update is scheduled (a Textual timer;
+            tests put fake timers here, or in :attr:`schedule` later).
     """
 
     view: reactive[View] = reactive("all", init=False)
@@ -157,7 +159,8 @@ class MainScreen(SizedScreen[None]):
 
     def __init__(self, config: Config, *, show_rate: bool = True,
                  numbers_interval: float = NUMBERS_INTERVAL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 schedule: Schedule | None = None) -> None:
         super().__init__()
         self._config = config
         self.snapshot: Snapshot | None = None
@@ -165,9 +168,10 @@ class MainScreen(SizedScreen[None]):
         """The snapshot whose numbers are on screen (it lags :attr:`snapshot` by less
         than ``numbers_interval``)."""
         self.numbers_interval = numbers_interval
-        self._clock = clock
-        self._numbers_time = -float("inf")
-        self._numbers_timer: Timer | None = None
+        self._numbers = Throttle.every(lambda: self.numbers_interval, clock)
+        """The numbers' throttle (the panels' own, app/widgets/_throttle.py)."""
+        self.schedule: Schedule = schedule or timer_schedule(self, "numbers")
+        """How the numbers' trailing update is scheduled."""
         self._gate = NumberGate()
         """The newest snapshot handed to :meth:`show`."""
         self._drawn: dict[Widget, int] = {}  # panel -> version it last received
@@ -410,7 +414,7 @@ class MainScreen(SizedScreen[None]):
 
     def flush_numbers(self) -> None:
         """Draw the newest snapshot's numbers now, everywhere (the trailing update)."""
-        self._stop_numbers_timer()
+        self._numbers.cancel()
         snapshot = self.snapshot
         if snapshot is None or snapshot is self.printed:
             return
@@ -430,27 +434,19 @@ class MainScreen(SizedScreen[None]):
         """May the numbers on screen change to ``snapshot``'s now?  If not, the trailing
         update is scheduled.  A new run (reset, other settings) is printed at once."""
         printed = self.printed
-        if (printed is None or self.numbers_interval <= 0 or snapshot.config != printed.config
-                or snapshot.step < printed.step):
+        if (printed is None or snapshot.config != printed.config
+                or snapshot.step < printed.step or self._numbers.due()):
             return True
-        wait = self._numbers_time + self.numbers_interval - self._clock()
-        if wait <= 0:
-            return True
-        if self._numbers_timer is None and self.is_attached:
-            self._numbers_timer = self.set_timer(wait, self.flush_numbers, name="numbers")
+        if self.is_attached:
+            self._numbers.hold(self.flush_numbers, self.schedule)
         return False
 
     def _print(self, snapshot: Snapshot) -> None:
         """Make ``snapshot`` the one whose numbers are drawn; the status line follows."""
-        self._stop_numbers_timer()
+        self._numbers.cancel()
         self.printed = snapshot
-        self._numbers_time = self._clock()
+        self._numbers.spend()
         self.status_bar.show_numbers(snapshot)
-
-    def _stop_numbers_timer(self) -> None:
-        if self._numbers_timer is not None:
-            self._numbers_timer.stop()
-            self._numbers_timer = None
 
     def _number_panels(self) -> list[Widget]:
         """Every panel that prints numbers of a snapshot (all share the screen's gate)."""
