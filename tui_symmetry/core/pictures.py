@@ -1,0 +1,159 @@
+"""What the units view shows for a table: pictures, class means, the confusion matrix.
+
+For image data (the 8 × 8 digits: D = 64 features, pixel (r, c) is feature r·w + c) a
+hidden unit's incoming weights ``W1[i]`` *are* a picture: the pattern the unit responds
+to.  All units share one symmetric colour scale, ±(the largest |w| of any unit), so
+pictures compare (a unit with half the weights reads half as strong) and zero is its
+middle; exact zeros (L1 makes them) are kept apart from small weights, so they can be
+drawn as zeros.  Values stay float64: a weight of 1e−50 is not a zero (float32 would
+round it to one).
+
+For every table: the mean activation of unit i over the training rows of class c
+(``class_means``, (H, C)), and the confusion matrix of a split (``confusion_matrix``,
+(C, C) counts, rows = true class, columns = predicted class).
+
+Copies stay copies here too: the class means are one ``einsum`` without BLAS
+(``optimize=False``), which computes every output element by the same loop over rows
+in the same order, so units with bit-identical activations get bit-identical means
+(a blocked matrix product may round rows at different places differently).
+
+Plain numpy; the app draws these records (app/widgets/_pixels.py, confusion.py) and
+computes nothing itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class UnitImages:
+    """Every unit's incoming weights as an h × w picture, on one shared scale."""
+
+    values: np.ndarray
+    """(H, h, w) float64, read-only: ``values[i].ravel() == W1[i]``."""
+    scale: float
+    """The largest finite |w| over every unit's pixels (0.0 when there is none): the
+    colours span −scale … +scale for every picture alike, zero in the middle."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(h, w) of one picture."""
+        return int(self.values.shape[1]), int(self.values.shape[2])
+
+    @property
+    def exact_zeros(self) -> np.ndarray:
+        """(H, h, w) bool: the pixels whose weight is exactly 0 (not merely small)."""
+        return self.values == 0
+
+
+@dataclass(frozen=True)
+class UnitPictures:
+    """What the units view shows for a table dataset (D > 2)."""
+
+    images: UnitImages | None
+    """The incoming weights as pictures (image data only, else None)."""
+    class_means: np.ndarray
+    """(H, C) float64: the mean activation of unit i on the training rows of class c
+    (NaN for a class with no training row)."""
+    class_counts: np.ndarray
+    """(C,) int64: the training rows of each class."""
+
+
+def unit_images(W1: np.ndarray, shape: tuple[int, int]) -> UnitImages:
+    """The units' incoming weights ``W1`` (H, D) as (H, h, w) pictures, ``h·w == D``.
+
+    Raises:
+        ValueError: when ``W1`` is not (H, D) or ``shape`` does not hold exactly D pixels.
+    """
+    W1 = np.asarray(W1, dtype=np.float64)
+    if W1.ndim != 2:
+        raise ValueError(f"incoming weights must be one row per unit (H, D), not {W1.shape}")
+    h, w = (int(n) for n in shape)
+    if h <= 0 or w <= 0 or h * w != W1.shape[1]:
+        raise ValueError(f"{W1.shape[1]} incoming weights cannot be a picture of "
+                         f"{shape[0]} × {shape[1]} pixels")
+    values = W1.reshape(W1.shape[0], h, w).copy()
+    values.flags.writeable = False
+    finite = np.abs(values[np.isfinite(values)])
+    return UnitImages(values, float(finite.max()) if finite.size else 0.0)
+
+
+def _check_labels(labels: np.ndarray, classes: int, what: str = "labels") -> np.ndarray:
+    """``labels`` as int64 class numbers, or a one-line ValueError naming the first
+    value that is not one of 0 … classes − 1."""
+    array = np.asarray(labels)
+    with np.errstate(invalid="ignore"):  # NaN and inf cast to garbage, caught just below
+        as_int = array.astype(np.int64)
+    bad = (as_int != array) | (as_int < 0) | (as_int >= classes)
+    if np.any(bad):
+        first = array.ravel()[int(np.flatnonzero(bad.ravel())[0])]
+        shown = int(first) if float(first).is_integer() else float(first)
+        raise ValueError(f"{what} must be class numbers 0..{classes - 1}, not {shown}")
+    return as_int.ravel()
+
+
+def class_counts(labels: np.ndarray, classes: int) -> np.ndarray:
+    """(C,) int64: how many of ``labels`` (N,) are each class."""
+    return np.bincount(_check_labels(labels, classes), minlength=classes).astype(np.int64)
+
+
+def class_means(hidden: np.ndarray, labels: np.ndarray, classes: int) -> np.ndarray:
+    """(H, C) float64: unit i's mean activation over the rows of class c.
+
+    ``hidden`` is (H, N), the units' activations on the N rows whose classes are
+    ``labels`` (N,).  A class with no row has no mean: NaN, never 0 (which would read as
+    "this unit is silent on that class").
+    """
+    hidden = np.asarray(hidden, dtype=np.float64)
+    codes = _check_labels(labels, classes)
+    if hidden.shape[1] != codes.size:
+        raise ValueError(f"{hidden.shape[1]} activations per unit but {codes.size} labels")
+    one_hot = np.zeros((codes.size, classes))
+    one_hot[np.arange(codes.size), codes] = 1.0
+    sums = np.einsum("hn,nc->hc", hidden, one_hot, optimize=False)
+    counts = np.bincount(codes, minlength=classes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / counts, np.nan)
+
+
+def top_classes(means: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(best class, its mean) per unit of ``means`` (H, C): the class a unit is most
+    active on, as a tile's label says it (``u7 ↑3 .82``); -1 and NaN where no class has
+    a mean."""
+    means = np.asarray(means, dtype=np.float64)
+    known = ~np.isnan(means)
+    filled = np.where(known, means, -np.inf)
+    best = np.argmax(filled, axis=1)
+    any_known = known.any(axis=1)
+    value = np.where(any_known, filled[np.arange(len(best)), best], np.nan)
+    return np.where(any_known, best, -1), value
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
+    """(C, C) int64 counts: row = the true class, column = the predicted class."""
+    true = _check_labels(labels, classes)
+    guess = _check_labels(predicted, classes, "predictions")
+    if true.size != guess.size:
+        raise ValueError(f"{true.size} labels but {guess.size} predictions")
+    counts = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(counts, (true, guess), 1)
+    return counts
+
+
+def accuracy_of(confusion: np.ndarray) -> float | None:
+    """The share of rows on the diagonal of ``confusion``; None for an empty split."""
+    total = int(np.sum(confusion))
+    return float(np.trace(confusion)) / total if total else None
+
+
+def unit_pictures(W1: np.ndarray, hidden: np.ndarray, labels: np.ndarray, classes: int,
+                  image_shape: tuple[int, int] | None = None) -> UnitPictures:
+    """The record of what the units view shows: ``W1`` (H, D) as pictures when the rows
+    are images of ``image_shape``, and the class means of ``hidden`` (H, N) over the
+    training ``labels`` (N,)."""
+    images = None if image_shape is None else unit_images(W1, image_shape)
+    return UnitPictures(images, class_means(hidden, labels, classes),
+                        class_counts(labels, classes))
