@@ -573,6 +573,19 @@ class MainScreen(SizedScreen[None]):
         if self.snapshot is not None:
             self.similarity_panel.show(self.snapshot)
 
+    def action_scroll_features(self, pages: int) -> None:
+        """Scroll the shown Weights panel's feature columns ``pages`` screens (left: -1)
+        and say which features are shown now."""
+        view = self.shown_view
+        panel = (self.weights_panel if view in ("all", "weights") else
+                 self.side_weights_panel if view == "units"
+                 and self.boxes["side-weights-box"].display else None)
+        if panel is None:
+            self.notify("the weights are in view 1: ← → scroll their features there",
+                        markup=False)
+            return
+        self.notify(panel.scroll_columns(pages), markup=False)
+
     def action_toggle_space(self) -> None:
         """Similarity matrix of the weights, or of what units compute."""
         self.similarity_panel.toggle_space()
