@@ -147,6 +147,8 @@ class DataShape:
     inputs: int
     outputs: int
     loss: str
+    task: str
+    """``binary`` (one logit), ``classes`` (softmax) or ``regression``, as a Table's."""
     classes: tuple[str, ...]
     features: tuple[str, ...]
     image: tuple[int, int] | None = None
@@ -158,8 +160,8 @@ class DataShape:
         return self.loss == "mse"
 
 
-_TOY_BINARY = DataShape(2, 1, "bce", ("0", "1"), ("x0", "x1"))
-_TOY_REGRESSION = DataShape(1, 1, "mse", (), ("x",))
+_TOY_BINARY = DataShape(2, 1, "bce", "binary", ("0", "1"), ("x0", "x1"))
+_TOY_REGRESSION = DataShape(1, 1, "mse", "regression", (), ("x",))
 
 _LOSS_OF_TASK = {"binary": "bce", "classes": "softmax", "regression": "mse"}
 """A table's task → the network's loss: two classes are one logit (BCE), three or more a
@@ -196,8 +198,16 @@ def describe(config: Config) -> DataShape:
     if kept is not None:
         return kept[0]
     table = table_of(config)
-    return DataShape(table.inputs, table.outputs, _LOSS_OF_TASK[table.task], table.classes,
-                     table.features, table.image, table.rows)
+    return shape_of(table.inputs, table.task, table.classes, table.features, table.image,
+                    table.rows)
+
+
+def shape_of(inputs: int, task: str, classes: tuple[str, ...], features: tuple[str, ...],
+             image: tuple[int, int] | None = None, rows: int | None = None) -> DataShape:
+    """The DataShape of a table of ``task`` (its outputs and loss follow from it)."""
+    outputs = len(classes) if task == "classes" else 1
+    return DataShape(inputs, outputs, _LOSS_OF_TASK[task], task, classes, features, image,
+                     rows)
 
 
 def _class_points(name: str, label: int, n: int, noise: float, rng: np.random.Generator):
