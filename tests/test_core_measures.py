@@ -12,7 +12,18 @@ import numpy as np
 import pytest
 
 from tui_symmetry.core import metrics
-from tui_symmetry.core.network import ONE_OUTPUT, Params, UnitShape, unit_shape, with_ones
+from tui_symmetry.core.config import Config
+from tui_symmetry.core.network import (
+    ONE_OUTPUT,
+    ParamLayout,
+    Params,
+    UnitShape,
+    loss_and_grads,
+    one_hot,
+    unit_shape,
+    with_ones,
+)
+from tui_symmetry.core.saddle import SaddleMeter, _VectorTerms, helmert_basis, outgoing_basis
 from tui_symmetry.core.similarity import (
     SIGN_FLIP,
     canonical_units,
@@ -172,3 +183,101 @@ def test_summaries_of_a_c_output_network() -> None:
     assert summary["similarity"][2, 4] == pytest.approx(1.0, abs=1e-14)
     assert summary["distinct_units"] == 5
     assert summary["max_unit_gap"] > 0  # the raw rows differ: they are not copies
+
+
+# -- the saddle with C outputs -------------------------------------------------------------
+
+
+def _softmax_problem(H: int, D: int, C: int, N: int, seed: int) -> tuple[Params, np.ndarray,
+                                                                         np.ndarray]:
+    p = _params(H, D, C, seed)
+    rng = np.random.default_rng(seed + 100)
+    return p, rng.normal(size=(N, D)), rng.permutation(np.arange(N) % C)
+
+
+def _unit_gradient(p: Params, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return metrics.unit_vectors(loss_and_grads(p, X, labels, "tanh", "softmax")[1])
+
+
+def _with_units(p: Params, units: np.ndarray, D: int) -> Params:
+    return Params(units[:, :D].copy(), units[:, D].copy(), units[:, D + 1:].T.copy(),
+                  p.b2.copy())
+
+
+@pytest.mark.parametrize("C", [3, 10])
+def test_c_output_hessian_vector_product_matches_differences_of_the_gradient(C: int) -> None:
+    H, D, N = 4, 3, 25
+    p, X, labels = _softmax_problem(H, D, C, N, C)
+    units = metrics.unit_vectors(p)
+    terms = _VectorTerms(units, p.b2, with_ones(X), one_hot(labels, C), "tanh", "softmax")
+    dU = np.random.default_rng(C).normal(size=(2, *units.shape))
+    h = 1e-5
+    for m in range(2):
+        numeric = (_unit_gradient(_with_units(p, units + h * dU[m], D), X, labels)
+                   - _unit_gradient(_with_units(p, units - h * dU[m], D), X, labels)) / (2 * h)
+        np.testing.assert_allclose(terms.hvp(dU)[m], numeric, rtol=1e-6, atol=1e-9)
+    # the softmax gauge: adding α·1 to a unit's outgoing vector is a null direction
+    gauge = np.zeros((1, *units.shape))
+    gauge[0, 2, D + 1:] = 1.0
+    assert np.abs(terms.hvp(gauge)).max() < 1e-15
+    block = terms.unit_block()
+    np.testing.assert_allclose(block[:, D + 1:].sum(axis=1), 0.0, atol=1e-15)
+
+
+def _restricted_by_hand(meter: SaddleMeter, units: np.ndarray, b2: np.ndarray,
+                        config: Config, T: np.ndarray) -> float:
+    """λ_min of (Helmert(H) ⊗ T)ᵀ (Hessian + penalties) (Helmert(H) ⊗ T), the Hessian
+    built column by column from the Hessian-vector product."""
+    H, K = units.shape
+    terms = _VectorTerms(units, b2, meter.XT1, meter.yT, "tanh", "softmax")
+    eye = np.eye(H * K).reshape(H * K, H, K)
+    full = terms.hvp(eye).reshape(H * K, H * K)
+    D = meter.layout.inputs
+    per_unit = np.full(K, config.tie)
+    per_unit[:D] += config.l2
+    per_unit[D + 1:] += config.l2
+    full += np.diag(np.tile(per_unit, H)) - config.tie / H * np.kron(np.ones((H, H)),
+                                                                      np.eye(K))
+    basis = np.kron(helmert_basis(H), T)
+    restricted = basis.T @ (0.5 * (full + full.T)) @ basis
+    return float(np.linalg.eigvalsh(restricted)[0])
+
+
+@pytest.mark.parametrize("penalties", [{}, {"l2": 0.05, "tie": 0.3}])
+def test_c_output_curvature_is_read_where_softmax_can_see(penalties: dict,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    H, D, C, N = 4, 2, 3, 30
+    p, X, labels = _softmax_problem(H, D, C, N, 7)
+    layout = ParamLayout(H, D, C)
+    meter = SaddleMeter(layout, with_ones(X), one_hot(labels, C), "tanh", "softmax")
+    config = Config(**penalties)
+    units = metrics.unit_vectors(p)
+    T = outgoing_basis(D + 1, meter.shape)
+    assert T.shape == (D + 1 + C, D + C)
+    expected = _restricted_by_hand(meter, units, p.b2, config, T)
+    assert meter.curvature(units, p.b2, config) == pytest.approx(expected, rel=1e-9)
+    monkeypatch.setattr("tui_symmetry.core.saddle.DENSE_MAX_ENTRIES", 0)  # Lanczos
+    assert meter.curvature(units, p.b2, config) == pytest.approx(expected, rel=1e-6)
+    # without the restriction the gauge pins λ at ≤ 0 (no penalties): an exact null vector
+    if not penalties:
+        unrestricted = _restricted_by_hand(meter, units, p.b2, config, np.eye(D + 1 + C))
+        assert unrestricted <= 1e-15
+        assert unrestricted <= expected
+
+
+def test_c_output_saddle_at_copies_reads_one_block() -> None:
+    H, D, C, N = 5, 3, 4, 40
+    p, X, labels = _softmax_problem(H, D, C, N, 3)
+    p.W1[:], p.b1[:], p.W2[:] = p.W1[0], p.b1[0], p.W2[:, :1]  # every unit a copy
+    layout = ParamLayout(H, D, C)
+    meter = SaddleMeter(layout, with_ones(X), one_hot(labels, C), "tanh", "softmax")
+    units = metrics.unit_vectors(p)
+    config = Config()
+    exact = meter.curvature(units, p.b2, config)
+    nudged = units + 1e-9 * np.random.default_rng(0).standard_normal(units.shape)
+    assert meter.curvature(nudged, p.b2, config) == pytest.approx(exact, rel=1e-5)
+    theta = layout.pack(p)
+    reading = meter.measure(theta, config, 0, True)
+    assert reading.curvature == exact and reading.sign_approach is None
+    assert reading.chord == 0.0  # all alike: no chord between their directions
