@@ -22,6 +22,9 @@ DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed", "data", "
                "target", "task")
 """The settings that define a run's data: equal on these, two configs have the same arrays."""
 
+DEFAULT_SAMPLES = 200
+"""A toy's points unless told otherwise (Config's default); a table uses all its rows."""
+
 # Independent random streams, so that changing e.g. dropout does not change the data.
 STREAM_DATA, STREAM_INIT, STREAM_BATCH, STREAM_NOISE = range(4)
 
@@ -175,6 +178,13 @@ def keep_dataset(config: Config, shape: DataShape, dataset: Dataset) -> None:
     the run an export holds replays with its CSV file gone (settings.read_settings_file
     keeps an export's arrays here, exactly as they were trained on)."""
     _KEPT[data_key(config)] = (shape, dataset)
+
+
+def default_samples(config: Config) -> int:
+    """How many rows a run of ``config``'s dataset takes unless told: all of a table's
+    (read the first time), :data:`DEFAULT_SAMPLES` points of a toy."""
+    rows = describe(config).rows
+    return DEFAULT_SAMPLES if rows is None else rows
 
 
 def table_of(config: Config) -> Table:
