@@ -23,7 +23,7 @@ from tui_symmetry.core.config import (
     ConfigError,
     FieldSpec,
 )
-from tui_symmetry.export import not_a_regular_file
+from tui_symmetry.export import keep_replay_data, not_a_regular_file
 
 if TYPE_CHECKING:  # scenarios.py imports this module
     from tui_symmetry.scenarios import Scenario
@@ -176,6 +176,7 @@ def read_settings_file(path: str) -> dict[str, Any]:
     except RecursionError:  # both parsers recurse once per level of [ or {
         raise SettingsFileError(f"config {path}: invalid {ext[1:].upper()}: nested too "
                                 "deeply") from None
+    whole = document
     if isinstance(document, dict) and isinstance(document.get("config"), dict):
         document = document["config"]
     if not isinstance(document, dict):
@@ -190,7 +191,23 @@ def read_settings_file(path: str) -> dict[str, Any]:
             values[name] = spec.coerce(value)
         except ConfigError as exc:
             raise SettingsFileError(f"config {path}: {exc}") from None
+    if whole is not document:
+        _keep_export_rows(path, whole, values)
     return values
+
+
+def _keep_export_rows(path: str, document: dict[str, Any], values: dict[str, Any]) -> None:
+    """An export of a CSV run holds its rows: keep them, so the run replays with the file
+    gone (a Config the settings do not make is left for the caller to refuse)."""
+    try:
+        config = Config.from_dict(values)
+    except ConfigError:
+        return
+    try:
+        keep_replay_data(document, config)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise SettingsFileError(f"config {path}: its data cannot be read back "
+                                f"({reason(exc)})") from None
 
 
 def _read_regular_file(path: str) -> bytes:

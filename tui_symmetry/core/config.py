@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tui_symmetry.core.data import CSV, DataShape, describe, is_table
+from tui_symmetry.core.data import CSV, DEFAULT_SAMPLES, DataShape, describe, is_table
 from tui_symmetry.core.data import DATASETS as _DATASET_REGISTRY
 from tui_symmetry.core.init import INIT_SCHEMES as _INIT_REGISTRY
 from tui_symmetry.core.network import ACTIVATIONS as _ACTIVATION_REGISTRY
@@ -220,7 +220,7 @@ class Config:
     """
 
     dataset: str = "xor"
-    samples: int = 200
+    samples: int = DEFAULT_SAMPLES
     noise: float = 0.1
     test_fraction: float = 0.2
     hidden: int = 8

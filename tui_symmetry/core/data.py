@@ -22,6 +22,9 @@ DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed", "data", "
                "target", "task")
 """The settings that define a run's data: equal on these, two configs have the same arrays."""
 
+DEFAULT_SAMPLES = 200
+"""A toy's points unless told otherwise (Config's default); a table uses all its rows."""
+
 # Independent random streams, so that changing e.g. dropout does not change the data.
 STREAM_DATA, STREAM_INIT, STREAM_BATCH, STREAM_NOISE = range(4)
 
@@ -147,6 +150,8 @@ class DataShape:
     inputs: int
     outputs: int
     loss: str
+    task: str
+    """``binary`` (one logit), ``classes`` (softmax) or ``regression``, as a Table's."""
     classes: tuple[str, ...]
     features: tuple[str, ...]
     image: tuple[int, int] | None = None
@@ -158,8 +163,8 @@ class DataShape:
         return self.loss == "mse"
 
 
-_TOY_BINARY = DataShape(2, 1, "bce", ("0", "1"), ("x0", "x1"))
-_TOY_REGRESSION = DataShape(1, 1, "mse", (), ("x",))
+_TOY_BINARY = DataShape(2, 1, "bce", "binary", ("0", "1"), ("x0", "x1"))
+_TOY_REGRESSION = DataShape(1, 1, "mse", "regression", (), ("x",))
 
 _LOSS_OF_TASK = {"binary": "bce", "classes": "softmax", "regression": "mse"}
 """A table's task → the network's loss: two classes are one logit (BCE), three or more a
@@ -173,6 +178,13 @@ def keep_dataset(config: Config, shape: DataShape, dataset: Dataset) -> None:
     the run an export holds replays with its CSV file gone (settings.read_settings_file
     keeps an export's arrays here, exactly as they were trained on)."""
     _KEPT[data_key(config)] = (shape, dataset)
+
+
+def default_samples(config: Config) -> int:
+    """How many rows a run of ``config``'s dataset takes unless told: all of a table's
+    (read the first time), :data:`DEFAULT_SAMPLES` points of a toy."""
+    rows = describe(config).rows
+    return DEFAULT_SAMPLES if rows is None else rows
 
 
 def table_of(config: Config) -> Table:
@@ -196,8 +208,16 @@ def describe(config: Config) -> DataShape:
     if kept is not None:
         return kept[0]
     table = table_of(config)
-    return DataShape(table.inputs, table.outputs, _LOSS_OF_TASK[table.task], table.classes,
-                     table.features, table.image, table.rows)
+    return shape_of(table.inputs, table.task, table.classes, table.features, table.image,
+                    table.rows)
+
+
+def shape_of(inputs: int, task: str, classes: tuple[str, ...], features: tuple[str, ...],
+             image: tuple[int, int] | None = None, rows: int | None = None) -> DataShape:
+    """The DataShape of a table of ``task`` (its outputs and loss follow from it)."""
+    outputs = len(classes) if task == "classes" else 1
+    return DataShape(inputs, outputs, _LOSS_OF_TASK[task], task, classes, features, image,
+                     rows)
 
 
 def _class_points(name: str, label: int, n: int, noise: float, rng: np.random.Generator):

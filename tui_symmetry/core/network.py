@@ -275,6 +275,9 @@ class Loss:
     value_and_delta: Callable[[np.ndarray, np.ndarray, float], tuple[float, np.ndarray]]
     hessian_terms: Callable[[np.ndarray, np.ndarray, float], Curvature]
     labels: bool = False
+    shift_invariant: bool = False
+    """The loss sees only differences of the outputs (softmax): a unit's outgoing vector
+    v and v + α·1 compute the same, and every measure reads v centred."""
 
 
 LOSSES: dict[str, Loss] = {
@@ -283,11 +286,50 @@ LOSSES: dict[str, Loss] = {
         Loss("bce", bce_with_logits, _bce_delta, _bce_curvature),
         Loss("mse", mse, _mse_delta, _mse_curvature),
         Loss("softmax", softmax_cross_entropy, _softmax_delta, _softmax_curvature,
-             labels=True),
+             labels=True, shift_invariant=True),
     )
 }
 """Every data loss by name: BCE with logits (binary, one output), MSE (regression) and
 softmax cross-entropy (C classes, integer labels)."""
+
+
+@dataclass(frozen=True)
+class UnitShape:
+    """How a unit's row u_i = [w̃_i │ v_i] splits: the last ``outgoing`` entries are its
+    outgoing vector v_i (W2[:, i]), the rest w̃_i = [W1[i], b1[i]].
+
+    ``centred``: the loss sees only differences of the outputs (softmax), so v_i and
+    v_i + α·1 compute the same and every measure reads v̄_i = v_i − mean_c(v_i)·1.
+    """
+
+    outgoing: int = 1
+    centred: bool = False
+
+    def incoming(self, units: np.ndarray) -> np.ndarray:
+        """w̃ = [w, b] of every row (..., D + 1)."""
+        return units[..., : units.shape[-1] - self.outgoing]
+
+    def outgoing_vectors(self, units: np.ndarray) -> np.ndarray:
+        """v̄ of every row (..., C): v itself, or centred over the outputs (exactly 0 for
+        a v ∝ 1, whose mean may round off its entries)."""
+        v = units[..., units.shape[-1] - self.outgoing:]
+        if not self.centred:
+            return v
+        flat = (v == v[..., :1]).all(axis=-1, keepdims=True)
+        return np.where(flat, 0.0, v - v.mean(axis=-1, keepdims=True))
+
+
+ONE_OUTPUT = UnitShape()
+"""The toys' units: one outgoing weight, the last entry of the row."""
+
+
+def unit_shape(outputs: int, loss: str | None = None) -> UnitShape:
+    """The UnitShape of a network with ``outputs`` outputs trained on ``loss``.  Without
+    a loss, C > 1 outputs are classes under softmax (the product offers no other C > 1
+    task: multi-output regression is out of its scope)."""
+    if loss is None:
+        return UnitShape(outputs, outputs > 1)
+    return UnitShape(outputs, LOSSES[loss].shift_invariant)
 
 
 def one_hot(labels: np.ndarray, classes: int) -> np.ndarray:

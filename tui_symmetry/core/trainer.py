@@ -33,13 +33,21 @@ from tui_symmetry.core.network import (
     Params,
     UnitMajorViews,
     Workspace,
+    hidden_unit_major,
     kernel_for,
     output_unit_major,
     target_rows,
     with_ones,
 )
-from tui_symmetry.core.one_unit import OneUnitOptimum, one_unit_optimum
+from tui_symmetry.core.one_unit import OneUnitOptimum, one_unit_bound, one_unit_optimum
 from tui_symmetry.core.optim import make_optimizer
+from tui_symmetry.core.pictures import (
+    UnitPictures,
+    class_counts,
+    class_means,
+    confusion_matrix,
+    unit_images,
+)
 from tui_symmetry.core.regularize import add_grad_noise, add_l2, add_tie, dropout_mask, l1_prox
 from tui_symmetry.core.saddle import spread as units_spread
 from tui_symmetry.core.snapshot import Snapshot
@@ -64,6 +72,22 @@ def _one_unit_network(params: Params, units: np.ndarray) -> bool:
     """True when the live units are bit-identical: the network computes exactly what
     one unit does (units without incoming weights add a constant at most)."""
     return metrics.max_unit_gap(units[~metrics.dead_mask(params)]) == 0.0
+
+
+def predicted_classes(out: np.ndarray) -> np.ndarray:
+    """(N,) the class each sample is given from the outputs ``out`` (C, N): the largest
+    output (softmax), or 1 where one logit is above 0."""
+    if out.shape[0] > 1:
+        return np.argmax(out, axis=0)
+    return (out[0] > 0.0).astype(np.int64)
+
+
+def true_classes(yT: np.ndarray) -> np.ndarray:
+    """(N,) the class of each sample from the targets the kernels read: one-hot rows
+    (C, N), or one row of 0/1 labels (1, N)."""
+    if yT.shape[0] > 1:
+        return np.argmax(yT, axis=0)
+    return (yT[0] > 0.5).astype(np.int64)
 
 
 def _frozen(params: Params) -> Params:
@@ -334,12 +358,57 @@ class Trainer:
             loss = LOSSES[cfg.loss].value(out, yT)
             if cfg.is_regression:
                 return loss, None
-            return loss, float(np.mean((out > 0.0) == (yT > 0.5)))
+            return loss, float(np.mean(predicted_classes(out) == true_classes(yT)))
+
+    def confusion(self) -> np.ndarray | None:
+        """(K, K) int64 counts of the test split (the training split when there is no
+        test split), rows the true class, columns the predicted one (K classes, 2 for one
+        logit); None for a regression."""
+        cfg = self.config
+        if cfg.is_regression:
+            return None
+        XT, yT = self._XT_test, self._yT_test
+        if XT.shape[1] == 0:
+            XT, yT = self._XT, self._yT
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = output_unit_major(self._buffers[self._current], XT,
+                                    ACTIVATIONS[cfg.activation], self._workspace(XT.shape[1]))
+            guess = predicted_classes(out)
+        counts = confusion_matrix(true_classes(yT), guess, max(2, cfg.output_dim))
+        counts.flags.writeable = False
+        return counts
+
+    def _pictures(self) -> UnitPictures | None:
+        """The units as a table's pictures: each unit's mean activation per class on the
+        training rows, and its incoming weights as images for image data (digits)."""
+        cfg = self.config
+        if not cfg.is_table or cfg.is_regression:
+            return None
+        shape = cfg.shape
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            aT = hidden_unit_major(self._buffers[self._current], self._XT,
+                                   ACTIVATIONS[cfg.activation],
+                                   self._workspace(self._XT.shape[1]))[1]
+            labels = true_classes(self._yT)
+            K = len(shape.classes)
+            means = class_means(aT, labels, K)
+        means.flags.writeable = False
+        images = (None if shape.image is None
+                  else unit_images(self.params.W1, shape.image))
+        counts = class_counts(labels, K)
+        counts.flags.writeable = False
+        return UnitPictures(images, means, counts)
 
     def learn_one_unit_loss(self) -> float:
         """Compute the best one-unit loss on this run's data (cached per dataset and
         activation) and carry it in every snapshot from now on.  Safe to call from
-        another thread: it only sets attributes when done, the loss last."""
+        another thread: it only sets attributes when done, the loss last.
+
+        NaN, and no line, for a network of several outputs: the search reads one output
+        (core/one_unit.py), and a line found on another problem would be untrue.
+        """
+        if self.config.output_dim > 1:
+            return math.nan
         found = one_unit_optimum(self.config)
         self.one_unit = found
         self.one_unit_loss = found.loss
@@ -352,11 +421,12 @@ class Trainer:
         if found is None or self.one_unit_loss is None:
             return {}
         own = min(self.identical_best, loss) if identical else self.identical_best
+        bound = one_unit_bound(self.config)
         if own < found.loss:
             return {"one_unit_loss": own, "one_unit_source": "this run",
-                    "one_unit_weights_grow": found.weights_grow}
+                    "one_unit_weights_grow": found.weights_grow, "one_unit_bound": bound}
         return {"one_unit_loss": found.loss, "one_unit_source": "optimizer",
-                "one_unit_weights_grow": found.weights_grow}
+                "one_unit_weights_grow": found.weights_grow, "one_unit_bound": bound}
 
     def train_loss(self) -> float:
         """Loss on the whole training set, without dropout."""
@@ -420,6 +490,9 @@ class Trainer:
             history=self.history.arrays(),
             steps_per_s=steps_per_s,
             unit_maps=unit_maps,
+            classes=cfg.shape.classes,
+            confusion=self.confusion(),
+            pictures=self._pictures(),
             grad_norms=grad_norms,
             grad_gaps=grad_gaps,
             **self.instruments.snapshot_fields(self.theta, self.step_count, cfg, summary,
