@@ -13,12 +13,13 @@ from tui_symmetry.app.widgets.gradients import GradientPanel
 
 VIEWS_DOM = [
     "views", "units-view", "weights-box", "weights", "similarity-box", "similarity",
-    "loss-box", "loss", "loss-plot", "symmetry-plot", "loss-view", "loss-zoomed",
-    "loss-plot", "symmetry-plot", "gallery-view", "gallery-box", "gallery",
+    "loss-box", "loss", "loss-plot", "symmetry-plot", "loss-row", "loss-view", "loss-zoomed",
+    "loss-plot", "symmetry-plot", "confusion-box", "confusion", "gallery-view", "gallery-box", "gallery",
     "side-weights-box", "side-weights", "gradients-view", "gradients", "settings",
 ]
 """The ids of the views' part of the screen, in DOM order, as the screen was composed
-before the table (the stylesheet and the tests address these ids)."""
+before the table (the stylesheet and the tests address these ids), with the row that
+holds the zoomed loss and, beside it, the confusion matrix of the table runs."""
 
 
 def test_the_table_composes_the_screen_in_the_same_order(make_app: MakeApp, drive: Drive):

@@ -54,6 +54,7 @@ from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._lines import NumberGate
 from tui_symmetry.app.widgets._throttle import Schedule, Throttle, timer_schedule
+from tui_symmetry.app.widgets.confusion import ConfusionPanel, shows_confusion
 from tui_symmetry.app.widgets.gradients import GradientPanel
 from tui_symmetry.app.widgets.units import UnitsGallery, next_unit
 from tui_symmetry.core.config import Config
@@ -148,7 +149,8 @@ class PanelSpec:
     ``box`` titled ``title``; panels that name the same ``row`` sit side by side in one
     container of that id, any other panel's box is a container of its own.  The
     container shows in ``views``; a box with a ``min_width`` only from that many
-    columns.  ``prints_numbers``: the panel is handed every snapshot and prints its
+    columns, one with a ``when`` only for the runs whose snapshots it holds for.
+    ``prints_numbers``: the panel is handed every snapshot and prints its
     numbers when the screen's gate opens (with the status line); otherwise it is
     handed only the snapshot whose numbers are printed (a plot redrawn whole, as the
     loss).  ``selects``: it highlights the selected unit (``select``, ``selected_unit``);
@@ -166,6 +168,8 @@ class PanelSpec:
     orders: bool = False
     min_width: int = 0
     options: tuple[tuple[str, Any], ...] = ()
+    when: Callable[[Snapshot], bool] | None = None
+    """The box shows only for the snapshots of which this holds (None: always)."""
 
 
 def compose_areas(specs: tuple[PanelSpec, ...], panels: dict[str, Widget]
@@ -207,8 +211,11 @@ class MainScreen(SizedScreen[None]):
         # answers the key draws cached lines.  The screen throttles their numbers.
         PanelSpec("loss", LossPanel, "Loss", "loss-box", ("all",), prints_numbers=False,
                   options=(("min_interval", 0),)),
-        PanelSpec("loss-zoomed", LossPanel, "Loss", "loss-view", ("loss",),
+        PanelSpec("loss-zoomed", LossPanel, "Loss", "loss-view", ("loss",), row="loss-row",
                   prints_numbers=False, options=(("min_interval", 0),)),
+        # Beside the zoomed loss, for runs of three classes and more only.
+        PanelSpec("confusion", ConfusionPanel, "Confusion", "confusion-box", ("loss",),
+                  row="loss-row", prints_numbers=False, when=shows_confusion),
         PanelSpec("gallery", UnitsGallery, "Units", "gallery-box", ("units",),
                   row="gallery-view", selects=True, orders=True),
         # The units view's own Weights panel (as with the two loss panels, each layout
@@ -481,6 +488,9 @@ class MainScreen(SizedScreen[None]):
         :meth:`flush_numbers`, so one frame never mixes the numbers of two snapshots.
         """
         self.snapshot = snapshot
+        for spec in self.PANELS:
+            if spec.when is not None:
+                _display(self.boxes[spec.box], spec.when(snapshot))
         due = force or self._numbers_due(snapshot)
         if due:
             self._print(snapshot)
@@ -544,7 +554,7 @@ class MainScreen(SizedScreen[None]):
         view = self.shown_view
         return [self.panels[spec.id] for spec in self.PANELS
                 if view in spec.views and spec.prints_numbers != printed_only
-                and (not spec.min_width or self.boxes[spec.box].display)]
+                and (not (spec.min_width or spec.when) or self.boxes[spec.box].display)]
 
     @property
     def loss_panel(self) -> LossPanel:
