@@ -1024,6 +1024,11 @@ def test_a_screen_handed_an_older_size_settles_on_the_terminals(
             await pilot.press(opener)
             await wait_until(pilot, lambda: len(app.screen_stack) == 2 and _settled(app))
         await pilot.resize_terminal(100, 30)
+        # The terminal's own resize, and the one each screen queues to itself after
+        # laying out, may still be waiting on a busy machine: count only what follows.
+        await wait_until(pilot, lambda: all(
+            screen.size == Size(100, 30) and screen._message_queue.empty()
+            for screen in app.screen_stack) and app._message_queue.empty())
         handled.clear()
         for screen in app.screen_stack:
             for size in (Size(30, 10), Size(100, 30)):

@@ -20,6 +20,7 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 from textual.widgets._select import SelectOverlay
 
+from tui_symmetry.app import paging
 from tui_symmetry.app.controls import SettingSelect
 from tui_symmetry.app.lecture import ScenePicker
 from tui_symmetry.app.paging import laid_out
@@ -99,6 +100,38 @@ def test_a_drop_down_pages_as_it_opens(key: str):
         assert overlay.highlighted == expected and app.return_code is None
         await pilot.press("enter")  # and the list still picks what it shows
         await wait_until(pilot, lambda: app.config.init == choices[expected])
+
+    run_script(app, script)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_a_key_waits_past_a_refresh_that_came_before_the_layout(
+        monkeypatch: pytest.MonkeyPatch, key: str):
+    """On a busy machine the first refresh after a drop-down opens can come before its
+    layout: the key waits for the refresh that has laid the list out, not just the next."""
+    app = new_app()
+    refreshes_before_layout = [2]
+    real_laid_out = paging.laid_out
+
+    def late_layout(option_list: OptionList) -> bool:
+        if refreshes_before_layout[0] > 0:  # the first checks see no layout yet
+            refreshes_before_layout[0] -= 1
+            return False
+        return real_laid_out(option_list)
+
+    async def script(pilot: Pilot) -> None:
+        select = app.screen.query_one("#setting-init", SettingSelect)
+        select.focus()
+        await pilot.pause()
+        overlay = select.query_one(SelectOverlay)
+        select.action_show_overlay()
+        monkeypatch.setattr(paging, "laid_out", late_layout)
+        await overlay.run_action(key.replace("page", "page_"))
+        await wait_until(pilot, lambda: refreshes_before_layout[0] == 0 and laid_out(overlay))
+        for _ in range(3):
+            await pilot.pause()
+        expected = len(FIELD_BY_NAME["init"].choices) - 1 if key == "pagedown" else 0
+        assert overlay.highlighted == expected
 
     run_script(app, script)
 

@@ -31,16 +31,28 @@ def laid_out(option_list: OptionList) -> bool:
 
 def move_page(option_list: OptionList, direction: Direction) -> None:
     """Page the highlight up (-1) or down (1), now if the list is laid out, else after
-    its next refresh; a list that still has no lines then (hidden) ignores the key."""
+    the first refresh that has laid it out; a list that has no lines after
+    :data:`LAYOUT_REFRESHES` refreshes (hidden) ignores the key."""
     if laid_out(option_list):
         _page(option_list, direction)
     else:
-        option_list.call_after_refresh(_page_if_laid_out, option_list, direction)
+        option_list.call_after_refresh(_page_if_laid_out, option_list, direction,
+                                       LAYOUT_REFRESHES)
 
 
-def _page_if_laid_out(option_list: OptionList, direction: Direction) -> None:
-    if option_list.is_attached and laid_out(option_list):
+LAYOUT_REFRESHES = 20
+"""How many refreshes a key waits for its list's layout: on a busy machine the first
+refresh after a list opens can come before its layout, and the key must not be lost."""
+
+
+def _page_if_laid_out(option_list: OptionList, direction: Direction, refreshes: int) -> None:
+    if not option_list.is_attached:
+        return
+    if laid_out(option_list):
         _page(option_list, direction)
+    elif refreshes > 1:
+        option_list.call_after_refresh(_page_if_laid_out, option_list, direction,
+                                       refreshes - 1)
 
 
 def _page(option_list: OptionList, direction: Direction) -> None:
