@@ -422,6 +422,10 @@ def test_the_feature_limit(tmp_path, monkeypatch):
     path = write(tmp_path, "a,b,c,y\n1,2,3,x\n", "wide.csv")
     with pytest.raises(TableError, match=r"wide\.csv: 3 features; at most 2$"):
         load_csv(path)
+    # A line of a million names is refused before it is split into names.
+    monkeypatch.setattr(tables.csv, "reader", lambda *a, **k: pytest.fail("split"))
+    with pytest.raises(TableError, match=r"long\.csv: 1,000,000 features; at most 2$"):
+        load_csv(write(tmp_path, ",".join(["n"] * 1_000_001) + "\n", "long.csv"))
 
 
 def test_the_row_limit_is_counted_before_any_cell_is_read(tmp_path, monkeypatch):

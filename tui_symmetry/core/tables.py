@@ -306,6 +306,9 @@ def _layout(header: str, label: str, target: str) -> _Layout:
     """The header's rules: a delimiter, unique non-empty names, the target column."""
     # The delimiter the header uses most (',' on a tie): names hold none of them.
     delimiter = max(_DELIMITERS, key=header.count)
+    if header.count(delimiter) > 2 * MAX_FEATURES:  # far over: not split into names at all
+        raise TableError(f"data: {label}: {header.count(delimiter):,} features; at most "
+                         f"{MAX_FEATURES:,}")
     names = tuple(name.strip() for name in next(csv.reader([header], delimiter=delimiter)))
     where = f"data: {label}: line 1"
     if all(_is_number(name) for name in names):
