@@ -498,10 +498,3 @@ def _bounded(problem: _Problem,
     inside.append(problem.descend(shrunk, MAX_ITERATIONS, BOUND))
     return min(inside, key=lambda found: found[0])
 
-
-def one_unit_bound(config: Config) -> str:
-    """``exact`` when the search above finds the one-unit optimum itself: one output and
-    at most two inputs, where every limit as weights grow (a split of the plane by a
-    line) is tried; ``upper`` otherwise — with D > 2 inputs the best split is a
-    combinatorial search that is not made, so the loss found is only an upper bound."""
-    return "exact" if config.output_dim == 1 and config.input_dim <= 2 else "upper"
