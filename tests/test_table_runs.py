@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -103,6 +104,12 @@ def test_digits_copies_stay_bit_identical(seed: int) -> None:
     assert not np.array_equal(trainer.params.W1, trainer.initial_params.W1)  # they moved
 
 
+@pytest.fixture
+def no_one_unit_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs without the one-unit search (seconds on a table): for tests of anything else."""
+    monkeypatch.setattr(Trainer, "learn_one_unit_loss", lambda self: math.nan)
+
+
 def run_main(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
     code = cli.main(argv)
     out, err = capsys.readouterr()
@@ -110,7 +117,7 @@ def run_main(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, 
 
 
 def test_a_table_takes_every_row_unless_samples_is_given(
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], no_one_unit_search: None) -> None:
     code, out, _ = run_main(capsys, ["train", "--dataset", "iris", "--steps", "1", "--json"])
     assert code == 0 and json.loads(out)["config"]["samples"] == 150
     code, out, _ = run_main(capsys, ["train", "--dataset", "iris", "--samples", "60",
@@ -247,7 +254,7 @@ def csv_file(tmp_path, monkeypatch) -> str:
     return "x.csv"
 
 
-def test_train_on_a_csv_file_names_its_source(csv_file: str,
+def test_train_on_a_csv_file_names_its_source(csv_file: str, no_one_unit_search: None,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_main(capsys, ["train", "--data", csv_file, "--steps", "3", "--json"])
     summary = json.loads(out)
@@ -291,7 +298,7 @@ def test_a_bad_table_is_one_line_exit_2_and_nothing_written(
     assert sorted(p.name for p in Path().iterdir()) == ["x.csv"]
 
 
-def test_an_export_replays_with_its_csv_deleted(csv_file: str,
+def test_an_export_replays_with_its_csv_deleted(csv_file: str, no_one_unit_search: None,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     run = ["train", "--steps", "25", "--hidden", "3", "--init", "xavier"]
     assert run_main(capsys, [*run, "--data", csv_file, "--export", "e1.json"])[0] == 0
@@ -304,7 +311,7 @@ def test_an_export_replays_with_its_csv_deleted(csv_file: str,
 
 
 def test_an_edited_csv_is_refused_where_the_export_does_not_hold_the_rows(
-        csv_file: str, capsys: pytest.CaptureFixture[str]) -> None:
+        csv_file: str, capsys: pytest.CaptureFixture[str], no_one_unit_search: None) -> None:
     assert run_main(capsys, ["train", "--data", csv_file, "--steps", "2",
                              "--export", "e1.json"])[0] == 0
     Path(csv_file).write_text(CSV_TEXT.replace("0,0,0.0", "0,0,0.25"), encoding="utf-8")
@@ -333,14 +340,16 @@ def test_compare_does_not_match_units_across_tables(csv_file: str) -> None:
     assert "different tables (the toy xor, iris)" in comparable(Config(), Config(dataset="iris"))
 
 
-def test_a_sweep_over_datasets_gives_each_its_rows(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_sweep_over_datasets_gives_each_its_rows(capsys: pytest.CaptureFixture[str],
+                                                   no_one_unit_search: None) -> None:
     code, out, _ = run_main(capsys, ["sweep", "--dataset", "wine", "--vary", "dataset=iris,xor",
                                      "--steps", "1", "--jobs", "1", "--json"])
     assert code == 0
     assert [run["summary"]["config"]["samples"] for run in json.loads(out)["runs"]] == [150, 200]
 
 
-def test_the_apps_dataset_key_takes_each_table_whole_and_skips_csv() -> None:
+def test_the_apps_dataset_key_takes_each_table_whole_and_skips_csv(
+        no_one_unit_search: None) -> None:
     runner = SyncRunner(Config(dataset="blobs", samples=60, hidden=3))
     controller = RunController(runner, autoplay=False)
     seen = []
