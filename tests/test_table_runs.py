@@ -11,18 +11,20 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import reference_mlp
+from conftest import process_env
 
 from tui_symmetry import cli
 from tui_symmetry.app.controller import RunController
 from tui_symmetry.cli import app as cli_app
 from tui_symmetry.cli.parsing import with_table
-from tui_symmetry.core import Config, ConfigError, Trainer
+from tui_symmetry.core import Config, ConfigError, Trainer, tables
 from tui_symmetry.core.data import describe, make_dataset
 from tui_symmetry.core.matching import comparable
 from tui_symmetry.core.metrics import max_unit_gap, unit_vectors
@@ -361,3 +363,25 @@ def test_the_apps_dataset_key_takes_each_table_whole_and_skips_csv(
                     ("iris", 150)]
     controller.request_setting("dataset", controller.cycled("dataset", 1))
     assert (runner.config.dataset, runner.config.samples) == ("xor", 200)
+
+
+def test_a_csv_run_reads_its_file_when_built_not_at_each_snapshot(
+        csv_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = with_table(Config(dataset="csv", data=csv_file), samples_given=False)
+    trainer = Trainer(config)
+    reads = []
+    real = tables._read_file
+    monkeypatch.setattr(tables, "_read_file", lambda *a: reads.append(a) or real(*a))
+    for _ in range(3):
+        trainer.step(1)
+        assert trainer.snapshot().classes == ("x", "y", "z")
+    assert reads == []
+
+
+def test_a_toy_run_never_loads_the_table_reader(tmp_path: Path) -> None:
+    code = ("import sys; from tui_symmetry import cli; "
+            "assert cli.main(['train', '--steps', '3', '--hidden', '2', '--export', 'e.json']) "
+            "== 0; print('tui_symmetry.core.tables' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=process_env(),
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert proc.stdout.splitlines()[-1] == "False"
