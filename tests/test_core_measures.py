@@ -8,8 +8,11 @@ a frozen copy of the one-output measure.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from scipy.special import logsumexp
 
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
@@ -23,6 +26,7 @@ from tui_symmetry.core.network import (
     unit_shape,
     with_ones,
 )
+from tui_symmetry.core.one_unit import search
 from tui_symmetry.core.saddle import SaddleMeter, _VectorTerms, helmert_basis, outgoing_basis
 from tui_symmetry.core.similarity import (
     SIGN_FLIP,
@@ -281,3 +285,41 @@ def test_c_output_saddle_at_copies_reads_one_block() -> None:
     reading = meter.measure(theta, config, 0, True)
     assert reading.curvature == exact and reading.sign_approach is None
     assert reading.chord == 0.0  # all alike: no chord between their directions
+
+
+# -- the one-unit optimum with C outputs ---------------------------------------------------
+
+
+def _cross_entropy(out: np.ndarray, labels: np.ndarray) -> float:
+    """torch's CrossEntropyLoss on logits (N, C), from its definition."""
+    return float(np.mean(logsumexp(out, axis=1) - out[np.arange(len(labels)), labels]))
+
+
+def test_one_unit_with_c_outputs_is_an_upper_bound_that_copies_attain() -> None:
+    D, C, N, H = 3, 3, 45, 4
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(N, D))
+    labels = np.argmax(X @ rng.normal(size=(D, C)), axis=1)  # a linear rule: learnable
+    found = search(X, labels, "tanh", "softmax", C)
+    assert found.bound == "upper" and found.limit_loss == math.inf
+    w, v, b2 = found.theta[:D + 1], found.theta[D + 1:D + 1 + C], found.theta[D + 1 + C:]
+    # second way: the one-unit network written out, softmax as torch defines it
+    out = np.tanh(X @ w[:D] + w[D])[:, None] * v + b2
+    assert found.finite_loss == pytest.approx(_cross_entropy(out, labels), rel=1e-12)
+    assert found.loss == found.finite_loss <= math.log(C)  # better than chance
+    # H identical copies of (w̃, v/H) are that one unit: the engine gives the same loss
+    copies = Params(np.tile(w[:D], (H, 1)), np.full(H, w[D]), np.tile(v[:, None] / H, H),
+                    b2.copy())
+    engine_loss = loss_and_grads(copies, X, labels, "tanh", "softmax")[0]
+    assert engine_loss == pytest.approx(found.loss, rel=1e-12)
+    # and it is a stationary point of that network: the gradient of the copies is tiny
+    grads = metrics.unit_vectors(loss_and_grads(copies, X, labels, "tanh", "softmax")[1])
+    assert np.abs(grads).max() < 1e-5
+
+
+def test_one_unit_bound_says_exact_only_where_the_limits_were_searched() -> None:
+    rng = np.random.default_rng(6)
+    X2, X3 = rng.normal(size=(30, 2)), rng.normal(size=(30, 3))
+    y2, y3 = (X2[:, 0] > 0).astype(float), (X3[:, 0] > 0).astype(float)
+    assert search(X2, y2, "relu", "bce").bound == "exact"
+    assert search(X3, y3, "relu", "bce").bound == "upper"

@@ -8,19 +8,30 @@ claim needs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import reference_mlp
+from conftest import process_env
 
 from tui_symmetry import cli
-from tui_symmetry.core import Config, ConfigError, Trainer
+from tui_symmetry.app.controller import RunController
+from tui_symmetry.cli import app as cli_app
+from tui_symmetry.cli.parsing import with_table
+from tui_symmetry.core import Config, ConfigError, Trainer, tables
 from tui_symmetry.core.data import describe, make_dataset
+from tui_symmetry.core.matching import comparable
 from tui_symmetry.core.metrics import max_unit_gap, unit_vectors
 from tui_symmetry.core.tables import class_shares, load_shipped
 from tui_symmetry.export import dumps_document, run_document
+from tui_symmetry.runner import SyncRunner
+from tui_symmetry.settings import command_line, settings_toml
 
 ROWS = {"digits": 1797, "wine": 178, "iris": 150}
 SHAPES = {"digits": (64, 10), "wine": (13, 3), "iris": (4, 3)}
@@ -95,6 +106,12 @@ def test_digits_copies_stay_bit_identical(seed: int) -> None:
     assert not np.array_equal(trainer.params.W1, trainer.initial_params.W1)  # they moved
 
 
+@pytest.fixture
+def no_one_unit_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs without the one-unit search (seconds on a table): for tests of anything else."""
+    monkeypatch.setattr(Trainer, "learn_one_unit_loss", lambda self: math.nan)
+
+
 def run_main(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
     code = cli.main(argv)
     out, err = capsys.readouterr()
@@ -102,7 +119,7 @@ def run_main(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, 
 
 
 def test_a_table_takes_every_row_unless_samples_is_given(
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], no_one_unit_search: None) -> None:
     code, out, _ = run_main(capsys, ["train", "--dataset", "iris", "--steps", "1", "--json"])
     assert code == 0 and json.loads(out)["config"]["samples"] == 150
     code, out, _ = run_main(capsys, ["train", "--dataset", "iris", "--samples", "60",
@@ -165,9 +182,10 @@ def test_summary_keys_of_a_toy_and_a_table() -> None:
     assert keys[keys.index("one_unit_weights_grow") + 1] == "one_unit_bound"
     sine = Trainer(Config(dataset="sine", samples=40, hidden=3)).snapshot().summary()
     assert (sine["classes"], sine["confusion"]) == ([], None)
-    digits = Trainer(Config(dataset="digits", samples=100, hidden=3))
-    assert math.isnan(digits.learn_one_unit_loss())  # no line for C outputs yet: no untruth
-    snap = digits.snapshot()
+    iris = Trainer(Config(dataset="iris", samples=30, hidden=3))
+    iris.learn_one_unit_loss()
+    assert iris.snapshot().summary()["one_unit_bound"] == "upper"  # C = 3: only a bound
+    snap = Trainer(Config(dataset="digits", samples=100, hidden=3)).snapshot()
     assert snap.summary()["one_unit_loss"] is None and snap.summary()["outputs"] == 10
     assert snap.pictures is not None and snap.pictures.images.values.shape == (3, 8, 8)
     assert snap.pictures.class_means.shape == (3, 10) and snap.unit_maps is None
@@ -221,3 +239,149 @@ def test_torch_replays_a_digits_export() -> None:
         optimizer.step()
     for name, values in document["params"].items():
         np.testing.assert_allclose(p[name].detach().numpy(), np.array(values), atol=1e-10)
+
+
+# -- 17.7: --data FILE.csv, --target, --task -------------------------------------------------
+
+CSV_TEXT = "\n".join(
+    ["a,b,c,label", *(f"{i % 5},{(3 * i) % 7},{i * 0.5},{'xyz'[i % 3]}" for i in range(30))]
+) + "\n"
+
+
+@pytest.fixture
+def csv_file(tmp_path, monkeypatch) -> str:
+    """x.csv in a scratch working directory: 30 rows, 3 features, classes x, y, z."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.csv").write_text(CSV_TEXT, encoding="utf-8")
+    return "x.csv"
+
+
+def test_train_on_a_csv_file_names_its_source(csv_file: str, no_one_unit_search: None,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(capsys, ["train", "--data", csv_file, "--steps", "3", "--json"])
+    summary = json.loads(out)
+    assert code == 0
+    assert (summary["config"]["dataset"], summary["config"]["samples"]) == ("csv", 30)
+    assert summary["config"]["data_sha256"] == hashlib.sha256(CSV_TEXT.encode()).hexdigest()
+    assert (summary["outputs"], summary["classes"]) == (3, ["x", "y", "z"])
+    # --target picks another column; --task regress fits it as a number (MSE, no classes)
+    Path("n.csv").write_text(CSV_TEXT.replace(",x\n", ",0\n").replace(",y\n", ",1\n")
+                             .replace(",z\n", ",2\n"), encoding="utf-8")
+    code, out, _ = run_main(capsys, ["train", "--data", "n.csv", "--target", "c", "--task",
+                                     "regress", "--steps", "3", "--json"])
+    summary = json.loads(out)
+    assert code == 0 and (summary["outputs"], summary["classes"], summary["accuracy"]) == (
+        1, [], None)
+
+
+@pytest.mark.parametrize(("words", "message"), [
+    (["--data", "missing.csv"], "data: cannot read missing.csv: No such file or directory"),
+    (["--data", "x.csv", "--target", "zz"],
+     "data: x.csv: target: no column 'zz' (columns: a, b, c, label)"),
+    (["--data", "x.csv", "--task", "regress"], "label"),
+    (["--data", "x.csv", "--dataset", "xor"], "data: a CSV file is dataset csv, not xor"),
+    (["--dataset", "csv"], "dataset csv needs a CSV file"),
+    (["--data", "x.csv", "--samples", "31"], "samples: 31; the table x.csv has 30 rows"),
+])
+@pytest.mark.parametrize("command", [["train", "--steps", "2", "--export", "out.json"],
+                                     ["compare", "--a", "", "--b", "--hidden 2", "--steps",
+                                      "2"],
+                                     ["sweep", "--vary", "hidden=2,3", "--steps", "2"],
+                                     []])
+def test_a_bad_table_is_one_line_exit_2_and_nothing_written(
+        csv_file: str, words: list[str], message: str, command: list[str],
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_app, "has_terminal", lambda: True)
+    monkeypatch.setitem(sys.modules, "tui_symmetry.app", None)  # the app must not start
+    code, out, err = run_main(capsys, [*command, *words])
+    assert (code, out) == (2, "")
+    assert err.startswith("tui-symmetry: error: ") and err.count("\n") == 1
+    assert message in err
+    assert sorted(p.name for p in Path().iterdir()) == ["x.csv"]
+
+
+def test_an_export_replays_with_its_csv_deleted(csv_file: str, no_one_unit_search: None,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    run = ["train", "--steps", "25", "--hidden", "3", "--init", "xavier"]
+    assert run_main(capsys, [*run, "--data", csv_file, "--export", "e1.json"])[0] == 0
+    Path(csv_file).unlink()
+    assert run_main(capsys, [*run, "--config", "e1.json", "--export", "e2.json"])[0] == 0
+    assert Path("e2.json").read_bytes() == Path("e1.json").read_bytes()
+    # Another seed needs other rows of the file, which is gone: said in one line.
+    code, _, err = run_main(capsys, [*run, "--config", "e1.json", "--seed", "1"])
+    assert code == 2 and "data: cannot read x.csv: No such file or directory" in err
+
+
+def test_an_edited_csv_is_refused_where_the_export_does_not_hold_the_rows(
+        csv_file: str, capsys: pytest.CaptureFixture[str], no_one_unit_search: None) -> None:
+    assert run_main(capsys, ["train", "--data", csv_file, "--steps", "2",
+                             "--export", "e1.json"])[0] == 0
+    Path(csv_file).write_text(CSV_TEXT.replace("0,0,0.0", "0,0,0.25"), encoding="utf-8")
+    code, _, err = run_main(capsys, ["train", "--config", "e1.json", "--steps", "2",
+                                     "--seed", "5"])
+    assert code == 2 and "data: x.csv: changed since this run (sha256 was" in err
+
+
+def test_saved_settings_name_the_file_not_its_digest(csv_file: str) -> None:
+    config = Config(dataset="csv", data=csv_file, target="c", task="regress",
+                    data_sha256="ab" * 32)
+    line = command_line(config)
+    assert "--data x.csv --target c --task regress" in line and "sha256" not in line
+    toml = settings_toml(config)
+    assert 'data = "x.csv"' in toml and "sha256" not in toml
+
+
+def test_compare_does_not_match_units_across_tables(csv_file: str) -> None:
+    Path("y.csv").write_text(CSV_TEXT.replace("a,b,c", "p,q,r"), encoding="utf-8")
+    a = with_table(Config(dataset="csv", data=csv_file), samples_given=False)
+    b = with_table(Config(dataset="csv", data="y.csv"), samples_given=False)
+    assert "A and B learn different tables (x.csv, y.csv)" in comparable(a, b)
+    assert comparable(a, a.replace(hidden=3)) is None
+    assert "different tables (iris, wine)" in comparable(Config(dataset="iris"),
+                                                         Config(dataset="wine"))
+    assert "different tables (the toy xor, iris)" in comparable(Config(), Config(dataset="iris"))
+
+
+def test_a_sweep_over_datasets_gives_each_its_rows(capsys: pytest.CaptureFixture[str],
+                                                   no_one_unit_search: None) -> None:
+    code, out, _ = run_main(capsys, ["sweep", "--dataset", "wine", "--vary", "dataset=iris,xor",
+                                     "--steps", "1", "--jobs", "1", "--json"])
+    assert code == 0
+    assert [run["summary"]["config"]["samples"] for run in json.loads(out)["runs"]] == [150, 200]
+
+
+def test_the_apps_dataset_key_takes_each_table_whole_and_skips_csv(
+        no_one_unit_search: None) -> None:
+    runner = SyncRunner(Config(dataset="blobs", samples=60, hidden=3))
+    controller = RunController(runner, autoplay=False)
+    seen = []
+    for _ in range(5):
+        outcome = controller.request_setting("dataset", controller.cycled("dataset", 1))
+        assert outcome.changed, outcome.notice
+        seen.append((runner.config.dataset, runner.config.samples))
+    assert seen == [("sine", 60), ("linear", 60), ("digits", 1797), ("wine", 178),
+                    ("iris", 150)]
+    controller.request_setting("dataset", controller.cycled("dataset", 1))
+    assert (runner.config.dataset, runner.config.samples) == ("xor", 200)
+
+
+def test_a_csv_run_reads_its_file_when_built_not_at_each_snapshot(
+        csv_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = with_table(Config(dataset="csv", data=csv_file), samples_given=False)
+    trainer = Trainer(config)
+    reads = []
+    real = tables._read_file
+    monkeypatch.setattr(tables, "_read_file", lambda *a: reads.append(a) or real(*a))
+    for _ in range(3):
+        trainer.step(1)
+        assert trainer.snapshot().classes == ("x", "y", "z")
+    assert reads == []
+
+
+def test_a_toy_run_never_loads_the_table_reader(tmp_path: Path) -> None:
+    code = ("import sys; from tui_symmetry import cli; "
+            "assert cli.main(['train', '--steps', '3', '--hidden', '2', '--export', 'e.json']) "
+            "== 0; print('tui_symmetry.core.tables' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=process_env(),
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert proc.stdout.splitlines()[-1] == "False"

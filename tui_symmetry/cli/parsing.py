@@ -259,10 +259,10 @@ def with_table(config: Config, samples_given: bool = True) -> Config:
     if not config.is_table:
         return config if samples_given else config.replace(samples=DEFAULT_SAMPLES)
     try:
-        if not samples_given:
-            config = config.replace(samples=default_samples(config))
         if config.dataset == CSV and not config.data_sha256:
             config = config.replace(data_sha256=table_of(config).sha256)
+        if not samples_given:
+            config = config.replace(samples=default_samples(config))
         make_dataset(config)  # the split's own checks: samples within the table, classes
     except (ValueError, OSError) as exc:  # TableError, ConfigError
         raise UsageError(str(exc)) from None

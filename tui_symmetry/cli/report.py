@@ -86,8 +86,8 @@ def _one_unit_text(summary: Mapping[str, Any]) -> str | None:
     if summary.get("one_unit_weights_grow"):
         value += " as weights grow"  # only approached, never reached (core/one_unit.py)
     upper = summary.get("one_unit_bound") == "upper"
-    best = ("at most this with identical units (an upper bound: the best is not searched "
-            "for with more than two inputs)" if upper else "best with identical units")
+    best = ("at most this with identical units (an upper bound: searched for exactly "
+            "only with one output and two inputs)" if upper else "best with identical units")
     if summary.get("one_unit_source") == "this run":
         best += ": this run's own, lower than the optimizer's"
     if summary["max_unit_gap"] == 0.0:

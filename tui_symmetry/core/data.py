@@ -171,6 +171,8 @@ _LOSS_OF_TASK = {"binary": "bce", "classes": "softmax", "regression": "mse"}
 softmax over C outputs, a number MSE (docs/maths.md, "Many classes")."""
 
 _KEPT: dict[tuple, tuple[DataShape, Dataset]] = {}
+_SHAPES: dict[tuple, DataShape] = {}
+_SHAPES_KEPT = 16
 
 
 def keep_dataset(config: Config, shape: DataShape, dataset: Dataset) -> None:
@@ -207,7 +209,21 @@ def describe(config: Config) -> DataShape:
     kept = _KEPT.get(data_key(config))
     if kept is not None:
         return kept[0]
-    table = table_of(config)
+    # Asked for at every snapshot: a CSV file of a known sha256 (the front ends fill it
+    # in) is read and hashed once, not each time.  A file that changes later is caught
+    # where its rows are read (make_dataset checks its sha256 against the config's).
+    if config.dataset == CSV and not config.data_sha256:
+        return _describe_table(table_of(config))
+    key = (config.dataset, config.data, config.target, config.task, config.data_sha256)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        if len(_SHAPES) >= _SHAPES_KEPT:
+            _SHAPES.clear()
+        shape = _SHAPES[key] = _describe_table(table_of(config))
+    return shape
+
+
+def _describe_table(table: Table) -> DataShape:
     return shape_of(table.inputs, table.task, table.classes, table.features, table.image,
                     table.rows)
 

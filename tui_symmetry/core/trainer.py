@@ -39,7 +39,7 @@ from tui_symmetry.core.network import (
     target_rows,
     with_ones,
 )
-from tui_symmetry.core.one_unit import OneUnitOptimum, one_unit_bound, one_unit_optimum
+from tui_symmetry.core.one_unit import OneUnitOptimum, one_unit_optimum
 from tui_symmetry.core.optim import make_optimizer
 from tui_symmetry.core.pictures import (
     UnitPictures,
@@ -378,6 +378,11 @@ class Trainer:
         counts.flags.writeable = False
         return counts
 
+    def _class_fields(self) -> dict[str, Any]:
+        """The snapshot's class names, confusion matrix and a table's unit pictures."""
+        return {"classes": self.config.shape.classes, "confusion": self.confusion(),
+                "pictures": self._pictures()}
+
     def _pictures(self) -> UnitPictures | None:
         """The units as a table's pictures: each unit's mean activation per class on the
         training rows, and its incoming weights as images for image data (digits)."""
@@ -402,13 +407,7 @@ class Trainer:
     def learn_one_unit_loss(self) -> float:
         """Compute the best one-unit loss on this run's data (cached per dataset and
         activation) and carry it in every snapshot from now on.  Safe to call from
-        another thread: it only sets attributes when done, the loss last.
-
-        NaN, and no line, for a network of several outputs: the search reads one output
-        (core/one_unit.py), and a line found on another problem would be untrue.
-        """
-        if self.config.output_dim > 1:
-            return math.nan
+        another thread: it only sets attributes when done, the loss last."""
         found = one_unit_optimum(self.config)
         self.one_unit = found
         self.one_unit_loss = found.loss
@@ -421,7 +420,7 @@ class Trainer:
         if found is None or self.one_unit_loss is None:
             return {}
         own = min(self.identical_best, loss) if identical else self.identical_best
-        bound = one_unit_bound(self.config)
+        bound = found.bound
         if own < found.loss:
             return {"one_unit_loss": own, "one_unit_source": "this run",
                     "one_unit_weights_grow": found.weights_grow, "one_unit_bound": bound}
@@ -490,9 +489,7 @@ class Trainer:
             history=self.history.arrays(),
             steps_per_s=steps_per_s,
             unit_maps=unit_maps,
-            classes=cfg.shape.classes,
-            confusion=self.confusion(),
-            pictures=self._pictures(),
+            **self._class_fields(),
             grad_norms=grad_norms,
             grad_gaps=grad_gaps,
             **self.instruments.snapshot_fields(self.theta, self.step_count, cfg, summary,
