@@ -146,3 +146,22 @@ def test_digits_units_view_100x30(snap_compare):
 def test_wine_weights_view_120x40(snap_compare):
     assert snap_compare(make_app(WINE_WEIGHTS), terminal_size=(120, 40),
                         run_before=scene_runner(WINE_WEIGHTS))
+
+
+def test_wide_digits_weights_show_the_selected_units_picture_on_the_rows_scale():
+    from conftest import snapshot_of
+
+    from tui_symmetry.app.widgets._palette import quantize_diverging
+    from tui_symmetry.app.widgets._pixels import PixelLine, pixel_lines
+    from tui_symmetry.app.widgets.weights import BesideLine, WeightsView, weights_lines
+
+    snap = snapshot_of(DIGITS.replace(init="xavier"), 3)
+    view = WeightsView(selected=5, scroll_top=0, scale=1.0, mode="full")
+    wide, _ = weights_lines(snap, snap, view, 110, 34)
+    pictured = [line.right for line in wide
+                if isinstance(line, BesideLine) and isinstance(line.right, PixelLine)]
+    # unit 6's 64 weights as the 8 × 8 picture, zoom 2, on the rows' own colour range
+    expected = pixel_lines(quantize_diverging(snap.params.W1[5].reshape(8, 8), 1.0), 2, "full")
+    assert tuple(pictured) == expected
+    narrow, _ = weights_lines(snap, snap, view, 80, 34)
+    assert not any(isinstance(line, BesideLine) for line in narrow)
