@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import os
 import re
 import time
@@ -257,6 +258,13 @@ RUNAWAY_RUNS = {
     },
     "xavier tie 11": {"init": "xavier", "tie": 11.0},
 }
+
+
+@pytest.fixture
+def no_one_unit_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs skip the one-unit search (seconds on a table) where it is not what a test
+    checks: the line stays unknown, as before the search ends."""
+    monkeypatch.setattr(Trainer, "learn_one_unit_loss", lambda self: math.nan)
 
 
 def snapshot_of(config: Config, steps: int, version: int = 0) -> Snapshot:
