@@ -80,7 +80,7 @@ import numpy as np
 
 from tui_symmetry.core.lasting import LASTING_STEPS, Change, LastingChanges, LastingCount
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD, count_groups
-from tui_symmetry.core.network import ParamLayout
+from tui_symmetry.core.network import ParamLayout, unit_shape
 from tui_symmetry.core.similarity import (
     pair_cosines,
     sign_flip,
@@ -334,11 +334,17 @@ class SplitTracker:
         self._balanced = symmetry == "positive_scale" or sign_flip(symmetry)
         self._flip = sign_flip(symmetry)
         self._kappa = 1.0 if self._balanced else 0.5
-        H, D = layout.hidden, layout.inputs
+        H, D, C = layout.hidden, layout.inputs, layout.outputs
         self._n_block = H * (D + 1)
-        # Flat positions in theta of each unit's row [w, b, v].
+        # Flat positions in theta of each unit's row [w, b, v] (v: W2's column, C long).
         self._unit_at = np.column_stack([np.arange(self._n_block).reshape(H, D + 1),
-                                         self._n_block + np.arange(H)])
+                                         self._n_block + np.arange(H)[:, None]
+                                         + H * np.arange(C)[None, :]])
+        # With C > 1 outputs the turn bounds below (one outgoing weight's sign) do not
+        # apply: every step is counted in full, exact by construction, at a full
+        # count's cost per step.
+        self._shape = unit_shape(C)
+        self._in_full = C > 1
         self._first, self._second = np.triu_indices(H, 1)
         P = len(self._first)
         self._pair_at = np.zeros((H, H), dtype=np.intp)
@@ -381,7 +387,10 @@ class SplitTracker:
         self._last = np.array(theta, dtype=np.float64)
         self.step = step  # the last step observed
         self._lasting: LastingCount | None = None
-        self._evaluate(self._last, step)
+        if self._in_full:
+            self._distinct = self._full_count(self._last)[2]
+        else:
+            self._evaluate(self._last, step)
         self._lasting = LastingCount(self._distinct, window)
 
     @property
@@ -440,6 +449,10 @@ class SplitTracker:
                 return
             thetas = thetas[:n]
         steps = self._held_steps[:n]
+        if self._in_full:
+            self._count_each(thetas, steps)
+            self._last[:] = thetas[-1]
+            return
         done = 0
         while done < n:
             if self._full_left:
@@ -465,6 +478,8 @@ class SplitTracker:
                 self._record(int(step), self._distinct, count)
                 self._distinct = count
         self.full_counts += len(thetas)
+        if self._in_full:
+            return
         self._full_left -= len(thetas)
         if not self._full_left:
             self._evaluate(thetas[-1], int(steps[-1]))
@@ -832,7 +847,7 @@ class SplitTracker:
         """Every similarity, the live units and the count at ``theta``: scipy's
         linkage over the live units, as metrics.distinct_units has it."""
         units = theta[self._unit_at]
-        S = similarity_matrix(units, self.activation)
+        S = similarity_matrix(units, self.activation, self._shape)
         live = units[:, : self.layout.inputs].any(axis=1)
         if live.all():  # no copy of S to make (a fifth of a full count at H = 256)
             return S, live, count_groups(S, self.threshold)
