@@ -334,17 +334,11 @@ class SplitTracker:
         self._balanced = symmetry == "positive_scale" or sign_flip(symmetry)
         self._flip = sign_flip(symmetry)
         self._kappa = 1.0 if self._balanced else 0.5
-        H, D, C = layout.hidden, layout.inputs, layout.outputs
+        H, D = layout.hidden, layout.inputs
         self._n_block = H * (D + 1)
-        # Flat positions in theta of each unit's row [w, b, v] (v: W2's column, C long).
-        self._unit_at = np.column_stack([np.arange(self._n_block).reshape(H, D + 1),
-                                         self._n_block + np.arange(H)[:, None]
-                                         + H * np.arange(C)[None, :]])
-        # With C > 1 outputs the turn bounds below (one outgoing weight's sign) do not
-        # apply: every step is counted in full, exact by construction, at a full
-        # count's cost per step.
-        self._shape = unit_shape(C)
-        self._in_full = C > 1
+        self._unit_at = _unit_positions(layout)
+        self._shape = unit_shape(layout.outputs)
+        self._in_full = layout.outputs > 1  # see _start
         self._first, self._second = np.triu_indices(H, 1)
         P = len(self._first)
         self._pair_at = np.zeros((H, H), dtype=np.intp)
@@ -387,11 +381,17 @@ class SplitTracker:
         self._last = np.array(theta, dtype=np.float64)
         self.step = step  # the last step observed
         self._lasting: LastingCount | None = None
+        self._start(step)
+        self._lasting = LastingCount(self._distinct, window)
+
+    def _start(self, step: int) -> None:
+        """The count at the first parameters, and the anchors to track from.  With C > 1
+        outputs the turn bounds (one outgoing weight's sign) do not apply: every step is
+        counted in full instead, exact by construction."""
         if self._in_full:
             self._distinct = self._full_count(self._last)[2]
         else:
             self._evaluate(self._last, step)
-        self._lasting = LastingCount(self._distinct, window)
 
     @property
     def events(self) -> list[Change]:
@@ -889,6 +889,15 @@ class SplitTracker:
             self._chord[pairs] = np.where((norm == 2.0) & (same | self._flip), 1.0, 0.0)
         else:
             self._chord[pairs] = 0.5  # cos θ
+
+
+def _unit_positions(layout: ParamLayout) -> np.ndarray:
+    """(H, D + 1 + C): the flat positions in theta of each unit's row [w, b, v] (v: its
+    W2 column)."""
+    H, D, C = layout.hidden, layout.inputs, layout.outputs
+    n_block = H * (D + 1)
+    return np.column_stack([np.arange(n_block).reshape(H, D + 1),
+                            n_block + np.arange(H)[:, None] + H * np.arange(C)[None, :]])
 
 
 def _turn(share: np.ndarray) -> np.ndarray:
