@@ -225,6 +225,16 @@ class Config:
         return 1 if self.is_regression else 2
 
     @property
+    def loss(self) -> str:
+        """The name of the data loss (network.LOSSES): MSE for regression, BCE otherwise."""
+        return "mse" if self.is_regression else "bce"
+
+    @property
+    def output_dim(self) -> int:
+        """C, the network's outputs: 1 (a binary logit or a regression) for every toy."""
+        return 1
+
+    @property
     def n_test(self) -> int:
         return round(self.samples * self.test_fraction)
 

@@ -28,14 +28,14 @@ from tui_symmetry.core.init import draw_params
 from tui_symmetry.core.instruments import Instruments
 from tui_symmetry.core.network import (
     ACTIVATIONS,
+    LOSSES,
     ParamLayout,
     Params,
     UnitMajorViews,
     Workspace,
-    bce_with_logits,
-    loss_and_grads_unit_major,
-    mse,
+    kernel_for,
     output_unit_major,
+    target_rows,
     with_ones,
 )
 from tui_symmetry.core.one_unit import OneUnitOptimum, one_unit_optimum
@@ -87,7 +87,9 @@ class Trainer:
         self.config = config
         self.start_config = config  # the export's "config"; config_changes lists the rest
         self.data: Dataset = make_dataset(config)
-        self.param_layout = layout = ParamLayout(config.hidden, config.input_dim)
+        self.param_layout = layout = ParamLayout(config.hidden, config.input_dim,
+                                                 config.output_dim)
+        self._kernel = kernel_for(layout)
         seed = config.seed if start_seed is None else start_seed
         theta = layout.pack(draw_params(config, rng_for(seed, STREAM_INIT)))
         # Two parameter buffers: a step writes the new parameters into the other one, so
@@ -96,11 +98,12 @@ class Trainer:
                          UnitMajorViews(layout, np.empty_like(theta)))
         self._current = 0
         self._grad = UnitMajorViews(layout, np.zeros(layout.size))
-        # Unit-major inputs [Xᵀ; 1] (D + 1, N) and targets (1, N), made once.
+        # Unit-major inputs [Xᵀ; 1] (D + 1, N) and targets (C, N), made once.
+        loss = LOSSES[config.loss]
         self._XT = with_ones(self.data.X_train)
-        self._yT = np.ascontiguousarray(self.data.y_train.T)
+        self._yT = target_rows(self.data.y_train, loss, config.output_dim)
         self._XT_test = with_ones(self.data.X_test)
-        self._yT_test = np.ascontiguousarray(self.data.y_test.T)
+        self._yT_test = target_rows(self.data.y_test, loss, config.output_dim)
         self._workspaces: dict[int, Workspace] = {}
         self.initial_params: Params = _frozen(self.params)
         self.optimizer = make_optimizer(config.optimizer, config.lr, config.momentum)
@@ -172,7 +175,8 @@ class Trainer:
 
     def _run(self, n: int) -> int:
         cfg = self.config
-        act, regression = ACTIVATIONS[cfg.activation], cfg.is_regression
+        act, loss_record = ACTIVATIONS[cfg.activation], LOSSES[cfg.loss]
+        kernel = self._kernel
         layout, hidden = self.param_layout, cfg.hidden
         opt = self.optimizer
         grad_views = self._grad
@@ -195,8 +199,7 @@ class Trainer:
             )
             params = buffers[current]
             ws = self._workspace(XT.shape[1])
-            loss = loss_and_grads_unit_major(params, XT, yT, act, regression, grad_views, ws,
-                                             maskT)
+            loss = kernel(params, XT, yT, act, loss_record, grad_views, ws, maskT)
             if not loss <= DIVERGED_LOSS:  # NaN compares False too
                 self._current = current
                 self._diverge()
@@ -328,9 +331,10 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out = output_unit_major(self._buffers[self._current], XT,
                                     ACTIVATIONS[cfg.activation], self._workspace(XT.shape[1]))
+            loss = LOSSES[cfg.loss].value(out, yT)
             if cfg.is_regression:
-                return mse(out, yT), None
-            return bce_with_logits(out, yT), float(np.mean((out > 0.0) == (yT > 0.5)))
+                return loss, None
+            return loss, float(np.mean((out > 0.0) == (yT > 0.5)))
 
     def learn_one_unit_loss(self) -> float:
         """Compute the best one-unit loss on this run's data (cached per dataset and
@@ -436,9 +440,8 @@ class Trainer:
         if self._mapper is None:
             self._mapper = UnitMapper(self.data, cfg.hidden)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss_and_grads_unit_major(params, self._XT, self._yT, ACTIVATIONS[cfg.activation],
-                                      cfg.is_regression, self._data_grad,
-                                      self._workspace(self._XT.shape[1]))
+            self._kernel(params, self._XT, self._yT, ACTIVATIONS[cfg.activation],
+                         LOSSES[cfg.loss], self._data_grad, self._workspace(self._XT.shape[1]))
         grads = metrics.unit_vectors(self.param_layout.views(self._data_grad.theta))
         norms, gaps = gradient_norms(grads), gradient_gaps(grads)
         norms.flags.writeable = gaps.flags.writeable = False
