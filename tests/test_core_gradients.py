@@ -201,9 +201,9 @@ def test_reference_implementation_gradients_match_finite_differences(activation:
         return {"W1": p.W1, "b1": p.b1, "W2": p.W2, "b2": p.b2}
 
     def objective(t: np.ndarray) -> float:
-        return reference_mlp.loss_and_grads(as_dict(t), X, y, activation, regression)[0]
+        return reference_mlp.loss_and_grads(as_dict(t), X, y, activation, loss)[0]
 
-    _, grads = reference_mlp.loss_and_grads(as_dict(theta), X, y, activation, regression)
+    _, grads = reference_mlp.loss_and_grads(as_dict(theta), X, y, activation, loss)
     analytic = layout.pack(Params(grads["W1"], grads["b1"], grads["W2"], grads["b2"]))
     np.testing.assert_allclose(analytic, _numeric_gradient(objective, theta),
                                rtol=RTOL, atol=ATOL)

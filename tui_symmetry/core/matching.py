@@ -124,8 +124,25 @@ def _chance(start_a: Config, start_b: Config, trials: int) -> tuple[float, float
     return float(means.mean()), float(means.std())
 
 
+def _table_of(config: Config) -> tuple[str, ...] | None:
+    """What a table run's units read: the table (a CSV file by its bytes) and which of
+    its columns is learnt, and how; None for a toy (its inputs are the plane)."""
+    if not config.is_table:
+        return None
+    return (config.dataset, config.data_sha256, config.target, config.task)
+
+
+def _table_name(config: Config) -> str:
+    if not config.is_table:
+        return f"the toy {config.dataset}"
+    return config.data if config.dataset == "csv" else config.dataset
+
+
 def comparable(config_a: Config, config_b: Config) -> str | None:
     """None when units of the two runs can be matched, else the reason in words."""
+    if _table_of(config_a) != _table_of(config_b):
+        return (f"A and B learn different tables ({_table_name(config_a)}, "
+                f"{_table_name(config_b)}): their units read different features")
     if config_a.input_dim != config_b.input_dim:
         return (f"A and B see different inputs ({config_a.input_dim}-D and "
                 f"{config_b.input_dim}-D): their units cannot be matched")
