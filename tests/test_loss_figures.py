@@ -129,6 +129,18 @@ def test_the_one_unit_line_is_flat_at_its_loss_and_its_legend_says_how(grows: bo
     assert labels(unknown.loss) == ["train"]
 
 
+@pytest.mark.parametrize("grows", [True, False])
+def test_a_one_unit_line_that_is_only_an_upper_bound_says_so(grows: bool) -> None:
+    """With many inputs or classes the line is the best a search found for one unit:
+    one unit can do at least that well, so the legend must not call it one unit's best."""
+    snap = history_snapshot(FALLING, one_unit_loss=0.25, one_unit_weights_grow=grows,
+                            one_unit_bound="upper")
+    assert labels(loss_figures(snap, LossView(), WIDTHS).loss) == ["train", "one unit ≤"]
+    exact = dataclasses.replace(snap, one_unit_bound="exact")
+    assert labels(loss_figures(exact, LossView(), WIDTHS).loss)[-1].startswith("one unit")
+    assert "≤" not in labels(loss_figures(exact, LossView(), WIDTHS).loss)[-1]
+
+
 def test_a_run_that_ran_away_says_at_which_step() -> None:
     snap = history_snapshot(FALLING, diverged=True)
     figure = loss_figures(snap, LossView(), WIDTHS).loss

@@ -836,7 +836,10 @@ OVERFIT_POINTS = 3
 def one_unit_label(snap: Snapshot) -> str:
     """The legend of the dashed one-unit line: "one unit", and "as weights grow" where
     that best is only approached as the weights grow (core/one_unit.py), so a run of
-    copies is seen to creep towards it rather than reach it."""
+    copies is seen to creep towards it rather than reach it; "one unit ≤" where the line
+    is only an upper bound on that best (many inputs or classes: a search, not a proof)."""
+    if snap.one_unit_bound == "upper":
+        return "one unit ≤"
     return "one unit, as weights grow" if snap.one_unit_weights_grow else "one unit"
 
 
