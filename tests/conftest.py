@@ -52,6 +52,32 @@ def pytest_configure(config: pytest.Config) -> None:
     textual.constants.TEXTUAL_ANIMATIONS = "none"  # read by each App as it is made
 
 
+CPU_LOG = os.environ.get("TUI_SYMMETRY_TEST_CPU")
+"""A file each test process appends its tests' CPU seconds to (opt-in, for finding the
+suite's costs on a machine too loaded for wall time: ``benchmarks/suite_cpu.py``)."""
+
+
+def _cpu_now() -> float:
+    """CPU seconds (user + system) of this process and its reaped children."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """With ``TUI_SYMMETRY_TEST_CPU`` set: the CPU each test used, setup and teardown
+    included (a module fixture's cost lands on the first test that asks for it)."""
+    if not CPU_LOG:
+        yield
+        return
+    start = _cpu_now()
+    yield
+    with open(CPU_LOG, "a") as log:  # one short line per write: workers may share the file
+        log.write(f"{_cpu_now() - start:.4f}\t{item.nodeid}\n")
+
+
 TEST_CONFIG = Config(samples=80, hidden=6, seed=1)
 """A small run: every step is fast, every picture is the same."""
 
