@@ -29,6 +29,16 @@ hovering at the threshold) or counted in full; ``exact`` checks
 that the tracker's events over the next 300 steps are those of a full count at every
 step.
 
+A third table, the wide kernel, times the step of a many-input, many-class network
+(core/network.py ``kernel_for``: BLAS on the distinct units, scattered back) on a
+synthetic table of digits' size (N = 1,437 rows, D = 64 features, C = 10 classes, H = 32,
+tanh, softmax cross-entropy, SGD): the engine's kernel and optimizer update (the
+Trainer's step without its instruments: the Trainer reads such tables once they ship)
+against a minimal numpy loop of the same maths, softmax included, from the same start.
+Rows: every unit distinct (Xavier), and every other unit a copy of its neighbour (the
+copies must stay bit-identical).  ``agree`` is the largest parameter difference between
+the two after the timed steps (the same maths: rounding only).
+
 Run with ``make bench`` (or ``python benchmarks/bench_engine.py``).  Takes about three
 minutes on a quiet machine (the grid two and a half).
 """
@@ -50,7 +60,19 @@ import numpy as np  # noqa: E402
 
 from tui_symmetry.core import Config, Trainer  # noqa: E402
 from tui_symmetry.core.history import History  # noqa: E402
-from tui_symmetry.core.metrics import summarize  # noqa: E402
+from tui_symmetry.core.init import INIT_SCHEMES  # noqa: E402
+from tui_symmetry.core.metrics import summarize, unit_vectors  # noqa: E402
+from tui_symmetry.core.network import (  # noqa: E402
+    ACTIVATIONS,
+    LOSSES,
+    ParamLayout,
+    UnitMajorViews,
+    Workspace,
+    kernel_for,
+    one_hot,
+    with_ones,
+)
+from tui_symmetry.core.optim import make_optimizer  # noqa: E402
 
 SIZES = ((200, 8), (200, 32), (2000, 64))
 LR = 0.1
@@ -68,6 +90,8 @@ SPLITTING = Config(hidden=256)
 """The app's defaults at H = 256, whose units split from about step 29,000 to 40,000."""
 SPLITTING_WARMUP = 29_000
 EXACT_STEPS = 300
+
+WIDE_ROWS, WIDE_INPUTS, WIDE_CLASSES, WIDE_HIDDEN, WIDE_LR = 1437, 64, 10, 32, 0.5
 
 Runner = Callable[[int], None]
 
@@ -318,6 +342,131 @@ def print_heading() -> None:
     print("-" * len(header))
 
 
+def wide_start(copies: bool) -> tuple[ParamLayout, np.ndarray, np.ndarray, np.ndarray]:
+    """(layout, θ, X, labels): a synthetic digits-sized table and a Xavier start, with
+    every other unit a copy of its neighbour when ``copies``."""
+    rng = np.random.default_rng(64)
+    X = rng.normal(0.0, 1.0 / np.sqrt(WIDE_INPUTS), (WIDE_ROWS, WIDE_INPUTS))
+    labels = rng.integers(0, WIDE_CLASSES, WIDE_ROWS)
+    layout = ParamLayout(WIDE_HIDDEN, WIDE_INPUTS, WIDE_CLASSES)
+    theta = np.zeros(layout.size)
+    p = layout.views(theta)
+    p.W1[...], p.W2[...] = INIT_SCHEMES["xavier"].weights(WIDE_HIDDEN, WIDE_INPUTS,
+                                                          WIDE_CLASSES, rng)
+    if copies:  # H is even: unit 2k + 1 copies unit 2k
+        p.W1[1::2], p.W2[:, 1::2] = p.W1[0::2], p.W2[:, 0::2]
+    return layout, theta, X, labels
+
+
+def make_wide_engine(layout: ParamLayout, theta: np.ndarray, X: np.ndarray,
+                     labels: np.ndarray) -> tuple[Runner, Callable[[], np.ndarray]]:
+    """The engine's step (kernel_for's kernel, then the SGD update) and its θ."""
+    kernel, loss = kernel_for(layout), LOSSES["softmax"]
+    XT1, Y = with_ones(X), one_hot(labels, layout.outputs)
+    activation, optimizer = ACTIVATIONS["tanh"], make_optimizer("sgd", WIDE_LR, 0.0)
+    buffers = (UnitMajorViews(layout, theta.copy()), UnitMajorViews(layout, theta.copy()))
+    grad = UnitMajorViews(layout, np.zeros(layout.size))
+    ws = Workspace(layout.hidden, XT1.shape[1])
+    current = [0]
+
+    def run(n: int) -> None:
+        now = current[0]
+        for _ in range(n):
+            value = kernel(buffers[now], XT1, Y, activation, loss, grad, ws)
+            optimizer.update(buffers[now].theta, grad.theta, buffers[1 - now].theta)
+            now = 1 - now
+        current[0] = now
+        if not np.isfinite(value):
+            raise RuntimeError("the wide engine diverged")
+
+    return run, lambda: buffers[current[0]].theta
+
+
+def make_wide_loop(layout: ParamLayout, theta: np.ndarray, X: np.ndarray,
+                   labels: np.ndarray) -> tuple[Runner, Callable[[], np.ndarray]]:
+    """The same maths as the shortest plain numpy loop (softmax cross-entropy, SGD)."""
+    p = layout.views(theta.copy())
+    W1, b1, W2, b2 = p.W1.copy(), p.b1.copy(), p.W2.copy(), p.b2.copy()
+    Y = one_hot(labels, layout.outputs).T
+    rows = np.arange(len(X))
+    inv_n = 1.0 / len(X)
+
+    def run(n: int) -> None:
+        nonlocal W1, b1, W2, b2
+        for _ in range(n):
+            a = np.tanh(X @ W1.T + b1)
+            out = a @ W2.T + b2
+            shifted = out - out.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            total = e.sum(axis=1, keepdims=True)
+            loss = float(np.mean(np.log(total[:, 0]) - shifted[rows, labels]))
+            d_out = (e / total - Y) * inv_n
+            d_z = (d_out @ W2) * (1.0 - a * a)
+            W2 = W2 - WIDE_LR * (d_out.T @ a)
+            b2 = b2 - WIDE_LR * d_out.sum(axis=0)
+            W1 = W1 - WIDE_LR * (d_z.T @ X)
+            b1 = b1 - WIDE_LR * d_z.sum(axis=0)
+        if not np.isfinite(loss):
+            raise RuntimeError("the minimal loop diverged")
+
+    def theta_now() -> np.ndarray:
+        out = np.empty(layout.size)
+        q = layout.views(out)
+        q.W1[...], q.b1[...], q.W2[...], q.b2[...] = W1, b1, W2, b2
+        return out
+
+    return run, theta_now
+
+
+def wide_kernel_table() -> bool:
+    """The wide kernel against the minimal loop: rates, ratio, agreement, exactness."""
+    print()
+    print(f"Wide kernel: synthetic table N={WIDE_ROWS} D={WIDE_INPUTS} C={WIDE_CLASSES}, "
+          f"H={WIDE_HIDDEN}, tanh, softmax, sgd lr {WIDE_LR}; kernel + update, no instruments")
+    header = (f"{'start':>22} {'engine':>10} {'min loop':>10} {'eng/loop':>11} "
+              f"{'agree':>9} {'copies':>8}")
+    print(header)
+    print("-" * len(header))
+    all_ok = True
+    for copies in (False, True):
+        layout, theta, X, labels = wide_start(copies)
+        engine, engine_theta = make_wide_engine(layout, theta, X, labels)
+        loop, loop_theta = make_wide_loop(layout, theta, X, labels)
+        runners = {"engine": engine, "loop": loop}
+        rates = interleaved_rates(runners)
+        ratio = statistics.median(e / b for e, b in zip(rates["engine"], rates["loop"],
+                                                        strict=True))
+        units = unit_vectors(layout.views(engine_theta()))
+        exact = np.array_equal(units[0::2], units[1::2]) if copies else True
+        # the timed runs took different numbers of steps: compare two fresh ones
+        engine, engine_theta = make_wide_engine(layout, theta, X, labels)
+        loop, loop_theta = make_wide_loop(layout, theta, X, labels)
+        engine(200)
+        loop(200)
+        agree = float(np.abs(engine_theta() - loop_theta()).max())
+        all_ok &= exact and ratio >= TARGET_VS_LOOP
+        name = "every other a copy" if copies else "all distinct (xavier)"
+        print(f"{name:>22} {fmt_rate(statistics.median(rates['engine'])):>10} "
+              f"{fmt_rate(statistics.median(rates['loop'])):>10} "
+              f"{verdict(ratio, TARGET_VS_LOOP):>11} {agree:>9.1e} "
+              f"{('kept' if exact else 'BROKEN') if copies else '-':>8}")
+    print(f"target: eng/loop >= {TARGET_VS_LOOP}x; copies kept bit-identical; agree: "
+          "max |Δθ| after 200 steps from the same start")
+    return all_ok
+
+
+def interleaved_rates(runners: dict[str, Runner]) -> dict[str, list[float]]:
+    """Steps per second of every runner, REPETITIONS chunks each, interleaved."""
+    chunks = {name: chunk_size(run) for name, run in runners.items()}
+    for name, run in runners.items():
+        run(chunks[name])
+    rates: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(REPETITIONS):
+        for name, run in runners.items():
+            rates[name].append(time_chunk(run, chunks[name]))
+    return rates
+
+
 def main() -> int:
     started = time.perf_counter()
     print_heading()
@@ -338,8 +487,9 @@ def main() -> int:
           f"{sizes[10**6]:,} bytes at 10^6 steps "
           f"({'flat' if sizes[10**3] == sizes[10**6] else 'GROWS'})")
     grid_ok = instrument_grid()
+    wide_ok = wide_kernel_table()
     print(f"total benchmark time: {time.perf_counter() - started:.0f} s")
-    return 0 if all_ok and grid_ok and sizes[10**3] == sizes[10**6] else 1
+    return 0 if all_ok and grid_ok and wide_ok and sizes[10**3] == sizes[10**6] else 1
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def snapshot_costs() -> None:
                 lambda m=mapper, p=params, a=trainer.config.activation: m.maps(p, a), repeat)
             cfg, data = trainer.config, trainer.data
             _, grads = loss_and_grads(trainer.params, data.X_train, data.y_train,
-                                      cfg.activation, cfg.is_regression)
+                                      cfg.activation, cfg.loss)
             g = unit_vectors(grads)
             grads_ms = per_call_ms(lambda g=g: (gradient_norms(g), gradient_gaps(g)), repeat)
             share_ms = per_call_ms(trainer._unit_pictures, repeat)

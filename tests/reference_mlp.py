@@ -69,22 +69,37 @@ def forward(params: Params, X: np.ndarray, activation: str) -> tuple[np.ndarray,
     return z, a, out
 
 
-def data_loss(out: np.ndarray, y: np.ndarray, regression: bool) -> float:
-    """MSELoss or BCEWithLogitsLoss (stable form), both the mean over the batch."""
-    if regression:
+def softmax(out: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of logits (N, C), shifted by each row's largest logit."""
+    e = np.exp(out - out.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def data_loss(out: np.ndarray, y: np.ndarray, loss: str) -> float:
+    """MSELoss, BCEWithLogitsLoss (stable form) or CrossEntropyLoss against one-hot rows
+    y (N, C), each the mean over the batch."""
+    if loss == "mse":
         return float(np.mean((out - y) ** 2))
+    if loss == "softmax":
+        # −log softmax(o)[y] = logsumexp(o) − o[y], with logsumexp shifted by the max.
+        top = out.max(axis=1)
+        lse = top + np.log(np.exp(out - top[:, None]).sum(axis=1))
+        return float(np.mean(lse - (out * y).sum(axis=1)))
     # BCE with logits: max(o, 0) − o·y + log(1 + exp(−|o|)).
     return float(np.mean(np.maximum(out, 0.0) - out * y + np.log1p(np.exp(-np.abs(out)))))
 
 
 def loss_and_grads(params: Params, X: np.ndarray, y: np.ndarray, activation: str,
-                   regression: bool) -> tuple[float, Params]:
-    """The data loss on (X, y) (y is (N, 1)) and its gradient by backprop."""
+                   loss_name: str) -> tuple[float, Params]:
+    """The data loss ``loss_name`` (mse, bce, softmax) on (X, y) and its gradient by
+    backprop; y is (N, 1), or one-hot rows (N, C) for softmax."""
     n = X.shape[0]
     z, a, out = forward(params, X, activation)
-    loss = data_loss(out, y, regression)
-    if regression:
+    loss = data_loss(out, y, loss_name)
+    if loss_name == "mse":
         d_out = 2.0 * (out - y) / n
+    elif loss_name == "softmax":
+        d_out = (softmax(out) - y) / n
     else:
         d_out = (1.0 / (1.0 + np.exp(-out)) - y) / n
     grads = {
@@ -113,7 +128,7 @@ def add_tie(grads: Params, params: Params, tie: float) -> None:
     d = params["W1"].shape[1]
     grads["W1"] = grads["W1"] + pull[:, :d]
     grads["b1"] = grads["b1"] + pull[:, d]
-    grads["W2"] = grads["W2"] + pull[:, d + 1][None, :]
+    grads["W2"] = grads["W2"] + pull[:, d + 1:].T
 
 
 def l1_prox(params: Params, threshold: float) -> None:
@@ -193,11 +208,26 @@ def params_from_lists(values: Mapping[str, Any]) -> Params:
     return {name: np.array(values[name], dtype=np.float64) for name in PARAM_NAMES}
 
 
+def loss_name(document: Mapping[str, Any]) -> str:
+    """The export's loss: MSE for a regression, softmax for a table of three or more
+    classes (its ``data_source`` says), BCE otherwise."""
+    source = document.get("data_source") or {}
+    if document["config"]["dataset"] in REGRESSION_DATASETS or source.get("task") == "regression":
+        return "mse"
+    return "softmax" if source.get("task") == "classes" else "bce"
+
+
+def targets(document: Mapping[str, Any], labels: Any) -> np.ndarray:
+    """The export's y as the loss reads it: (N, 1), or one-hot rows (N, C) of the labels."""
+    if loss_name(document) == "softmax":
+        return np.eye(len(document["data_source"]["classes"]))[np.array(labels, dtype=int)]
+    return np.array(labels, dtype=np.float64).reshape(-1, 1)
+
+
 def train_step(params: Params, X: np.ndarray, y: np.ndarray, config: Mapping[str, Any],
-               optimizer: SGD | Adam) -> float:
+               optimizer: SGD | Adam, loss: str) -> float:
     """One full-batch step in the update order of docs/maths.md; returns the loss before it."""
-    regression = config["dataset"] in REGRESSION_DATASETS
-    loss, grads = loss_and_grads(params, X, y, config["activation"], regression)
+    loss, grads = loss_and_grads(params, X, y, config["activation"], loss)
     if config["l2"]:
         add_l2(grads, params, config["l2"])
     if config["tie"]:
@@ -224,7 +254,8 @@ def replay(document: Mapping[str, Any]) -> Params:
             raise ValueError("only deterministic full-batch runs can be replayed")
     data = document["data"]
     X = np.array(data["X_train"], dtype=np.float64)
-    y = np.array(data["y_train"], dtype=np.float64).reshape(-1, 1)
+    y = targets(document, data["y_train"])
+    loss = loss_name(document)
     params = params_from_lists(document["initial_params"])
     optimizer = make_optimizer(config)
     pending = list(changes)
@@ -235,5 +266,5 @@ def replay(document: Mapping[str, Any]) -> Params:
             optimizer.lr = config["lr"]
             if isinstance(optimizer, SGD) and config["optimizer"] == "momentum":
                 optimizer.momentum = config["momentum"]
-        train_step(params, X, y, config, optimizer)
+        train_step(params, X, y, config, optimizer, loss)
     return params

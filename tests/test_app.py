@@ -53,7 +53,7 @@ from tui_symmetry.app.screens import HelpScreen
 from tui_symmetry.app.status import format_status
 from tui_symmetry.app.values import nudge
 from tui_symmetry.core import Config, Trainer
-from tui_symmetry.core.config import FIELD_BY_NAME
+from tui_symmetry.core.config import CONTROL_FIELDS, FIELD_BY_NAME
 from tui_symmetry.runner import ProcessRunner, SyncRunner
 from tui_symmetry.settings import SPEEDS
 
@@ -115,7 +115,7 @@ def test_nudge_steps_stay_in_range():
     assert nudge(spec["batch_size"], 8, -1) == 0
     assert nudge(spec["hidden"], 256, 1) == 256 and nudge(spec["hidden"], 1, -1) == 1
     assert nudge(spec["init"], "orthogonal", 1) == "zeros"  # choices wrap around
-    for field in spec.values():  # every nudge of every default is a valid value
+    for field in CONTROL_FIELDS:  # every nudge of every default is a valid value
         value = getattr(Config(), field.name)
         for direction in (1, -1):
             field.coerce(nudge(field, value, direction))

@@ -45,6 +45,9 @@ SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
     "loss": float,
     "test_loss": float,
     "accuracy": float,
+    "outputs": int,
+    "classes": list,
+    "confusion": list,
     "symmetry_index": float,
     "distinct_units": int,
     "dead_units": int,
@@ -71,6 +74,7 @@ SUMMARY_TYPES: dict[str, type | tuple[type, ...]] = {
     "one_unit_loss": float,
     "one_unit_source": str,
     "one_unit_weights_grow": bool,
+    "one_unit_bound": str,
     "steps_per_s": float,
 }
 
@@ -223,7 +227,7 @@ def test_bad_command_line_is_one_line_and_an_exit_status(
     assert "usage:" not in err
 
 
-NUMERIC_FIELDS = [spec for spec in FIELDS if not spec.choices]
+NUMERIC_FIELDS = [spec for spec in FIELDS if spec.kind is not str]
 
 
 @pytest.mark.parametrize("form", ["separate", "joined"])
@@ -296,7 +300,7 @@ def check_summary(summary: dict[str, Any], config: Config, steps: int) -> None:
     for key, kind in SUMMARY_TYPES.items():
         value = summary[key]
         if value is None:
-            assert key in ("test_loss", "accuracy", "growth_rate", "efold_steps",
+            assert key in ("test_loss", "accuracy", "confusion", "growth_rate", "efold_steps",
                            "predicted_split_step", "predicted_split_range",
                            "split_step"), key
             continue

@@ -277,7 +277,7 @@ def _finite_difference_curvature(trainer: Trainer, config: Config) -> float:
     def gradient(units: np.ndarray) -> np.ndarray:
         params = Params(units[:, :D].copy(), units[:, D].copy(), units[:, D + 1][None].copy(),
                         p.b2.copy())
-        _, g = loss_and_grads(params, X, y, config.activation, config.is_regression)
+        _, g = loss_and_grads(params, X, y, config.activation, config.loss)
         weights = units.copy()
         weights[:, D] = 0.0
         return (unit_vectors(g) + config.l2 * weights
@@ -305,7 +305,7 @@ def test_restricted_curvature_matches_a_finite_difference_hessian(activation: st
     trainer = Trainer(config)
     trainer.step(40)
     meter = SaddleMeter(trainer.param_layout, with_ones(trainer.data.X_train),
-                        trainer.data.y_train.T.copy(), activation, config.is_regression)
+                        trainer.data.y_train.T.copy(), activation, config.loss)
     p = trainer.params
     curvature = meter.curvature(unit_vectors(p), float(p.b2[0]), config)
     assert curvature == pytest.approx(_finite_difference_curvature(trainer, config),
@@ -320,7 +320,7 @@ def test_at_a_symmetric_point_one_small_block_gives_the_curvature(monkeypatch) -
     U = unit_vectors(p)
     assert np.ptp(U, axis=0).max() == 0.0
     meter = SaddleMeter(trainer.param_layout, with_ones(trainer.data.X_train),
-                        trainer.data.y_train.T.copy(), "tanh", False)
+                        trainer.data.y_train.T.copy(), "tanh", "bce")
     exact = meter.curvature(U, float(p.b2[0]), config)
     nudged = U + 1e-9 * np.random.default_rng(0).standard_normal(U.shape)
     general = meter.curvature(nudged, float(p.b2[0]), config)
@@ -335,7 +335,7 @@ def test_measured_growth_matches_the_predicted_rate_in_the_linear_phase() -> Non
     config = Config(epsilon=1e-8)  # xor, symmetric start, plain SGD
     trainer = Trainer(config)
     meter = SaddleMeter(trainer.param_layout, with_ones(trainer.data.X_train),
-                        trainer.data.y_train.T.copy(), "tanh", False)
+                        trainer.data.y_train.T.copy(), "tanh", "bce")
     trainer.step(800)  # past the transient: the stable directions have decayed
     previous = meter.measure(trainer.theta, config, trainer.step_count, True)
     for _ in range(11):

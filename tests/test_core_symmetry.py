@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from tui_symmetry.core import Config, Trainer
-from tui_symmetry.core.config import ACTIVATIONS, DATASETS
+from tui_symmetry.core.config import ACTIVATIONS
+from tui_symmetry.core.data import TOY_DATASETS
 from tui_symmetry.core.metrics import max_unit_gap, unit_vectors
 from tui_symmetry.core.trainer import DIVERGED_LOSS
 from tui_symmetry.export import run_document
@@ -40,7 +41,7 @@ def _grid_case(index: int) -> tuple[str, str, int]:
     """(activation, dataset, samples) for grid case ``index``: every one of each occurs."""
     return (
         ACTIVATIONS[index % len(ACTIVATIONS)],
-        DATASETS[index % len(DATASETS)],
+        TOY_DATASETS[index % len(TOY_DATASETS)],
         SAMPLES[index % len(SAMPLES)],
     )
 
@@ -58,7 +59,7 @@ def _all_units_gap(trainer: Trainer) -> float:
 def test_grid_covers_every_activation_and_dataset() -> None:
     cases = {_grid_case(i) for i in range(len(GRID))}
     assert {a for a, _, _ in cases} == set(ACTIVATIONS)
-    assert {d for _, d, _ in cases} == set(DATASETS)
+    assert {d for _, d, _ in cases} == set(TOY_DATASETS)
     assert {s for _, _, s in cases} == set(SAMPLES)
 
 

@@ -16,13 +16,12 @@ import reference_mlp
 from tui_symmetry.core import Config, ConfigError, Trainer
 from tui_symmetry.core.config import (
     ACTIVATIONS,
-    DATASETS,
     FIELDS,
     INITS,
     OPTIMIZERS,
     REGRESSION_DATASETS,
 )
-from tui_symmetry.core.data import make_dataset
+from tui_symmetry.core.data import TOY_DATASETS, make_dataset
 from tui_symmetry.core.history import History
 from tui_symmetry.core.init import init_params
 from tui_symmetry.core.metrics import max_unit_gap, unit_vectors
@@ -339,7 +338,7 @@ def test_config_coerces_text_and_integral_floats() -> None:
 
 
 def test_every_choice_is_accepted() -> None:
-    for dataset in DATASETS:
+    for dataset in TOY_DATASETS:
         assert Config(dataset=dataset).is_regression == (dataset in REGRESSION_DATASETS)
     for activation in ACTIVATIONS:
         assert Config(activation=activation).activation == activation
@@ -444,7 +443,7 @@ def test_epsilon_perturbs_every_parameter() -> None:
 # -- datasets -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("dataset", TOY_DATASETS)
 def test_datasets_are_seeded_and_shaped(dataset: str) -> None:
     config = Config(dataset=dataset, samples=101, test_fraction=0.2, seed=5)
     a, b = make_dataset(config), make_dataset(config)
@@ -464,7 +463,7 @@ def test_datasets_are_seeded_and_shaped(dataset: str) -> None:
         assert set(np.unique(a.y_train)) <= {0.0, 1.0}
 
 
-@pytest.mark.parametrize("dataset", [d for d in DATASETS if d not in REGRESSION_DATASETS])
+@pytest.mark.parametrize("dataset", [d for d in TOY_DATASETS if d not in REGRESSION_DATASETS])
 def test_binary_training_sets_are_balanced(dataset: str) -> None:
     for samples in (4, 7, 37, 40, 200, 201, 999):
         for test_fraction in (0.0, 0.1, 0.2, 0.33):

@@ -75,7 +75,7 @@ def as_params(theta: np.ndarray) -> dict[str, np.ndarray]:
 def reference_loss(theta: np.ndarray, config: Config) -> float:
     X, y = training_set(config)
     out = forward(as_params(theta), X, config.activation)[2]
-    return data_loss(out, y[:, None], config.is_regression)
+    return data_loss(out, y[:, None], config.loss)
 
 
 def independent_search(config: Config, starts: int, bound: float | None = None,
@@ -86,7 +86,7 @@ def independent_search(config: Config, starts: int, bound: float | None = None,
 
     def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         loss, grads = loss_and_grads(as_params(theta), X, y[:, None], config.activation,
-                                     config.is_regression)
+                                     config.loss)
         return loss, np.concatenate([grads["W1"][0], grads["b1"], grads["W2"][0],
                                      grads["b2"]])
 

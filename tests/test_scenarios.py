@@ -358,7 +358,7 @@ def check_copies_stay_one_unit(seed: int) -> None:
     p = trainer.params
     one = {"W1": p.W1[:1], "b1": p.b1[:1], "W2": p.W2.sum(axis=1, keepdims=True), "b2": p.b2}
     data = trainer.data
-    one_loss = data_loss(forward(one, data.X_train, "tanh")[2], data.y_train, False)
+    one_loss = data_loss(forward(one, data.X_train, "tanh")[2], data.y_train, "bce")
     assert trainer.train_loss() == pytest.approx(one_loss, rel=1e-12)
     # ...so at no step does the loss go below the best a single unit reaches.
     lowest = min(np.min(trainer.history.arrays()["loss"]), trainer.train_loss())

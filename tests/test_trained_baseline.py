@@ -41,7 +41,8 @@ def reference_run(config: Config, start_seed: int, steps: int) -> Params:
     settings = config.to_dict()
     optimizer = reference_mlp.make_optimizer(settings)
     for _ in range(steps):
-        reference_mlp.train_step(params, data.X_train, data.y_train, settings, optimizer)
+        reference_mlp.train_step(params, data.X_train, data.y_train, settings, optimizer,
+                                  config.loss)
     return Params(params["W1"], params["b1"], params["W2"], params["b2"])
 
 

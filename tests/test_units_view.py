@@ -244,7 +244,7 @@ def test_the_snapshot_gradient_is_the_data_loss_gradient_on_the_whole_set():
     trainer.step(40)
     snap = trainer.snapshot()
     data = trainer.data
-    g = unit_gradients(snap.params, data.X_train, data.y_train, config.activation, False)
+    g = unit_gradients(snap.params, data.X_train, data.y_train, config.activation, "bce")
     assert np.array_equal(snap.grad_norms, gradient_norms(g))
     assert np.array_equal(snap.grad_gaps, gradient_gaps(g))
     # Copies with dropout on: training will split them, but their data-loss gradients

@@ -25,6 +25,10 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from tui_symmetry.core.config import Config
+from tui_symmetry.core.data import CSV, Dataset, keep_dataset, shape_of
 from tui_symmetry.core.history import HISTORY_FIELDS
 from tui_symmetry.core.snapshot import json_float
 from tui_symmetry.core.trainer import Trainer
@@ -74,10 +78,11 @@ def run_document(trainer: Trainer) -> dict[str, Any]:
         "config": trainer.start_config.to_dict(),
         "data": {
             "X_train": trainer.data.X_train.tolist(),
-            "y_train": trainer.data.y_train[:, 0].tolist(),
+            "y_train": trainer.data.y_train.ravel().tolist(),
             "X_test": trainer.data.X_test.tolist(),
-            "y_test": trainer.data.y_test[:, 0].tolist(),
+            "y_test": trainer.data.y_test.ravel().tolist(),
         },
+        **_data_source(trainer),
         "initial_params": trainer.initial_params.to_lists(),
         "params": trainer.params.to_lists(),
         "history": {
@@ -91,6 +96,47 @@ def run_document(trainer: Trainer) -> dict[str, Any]:
     if trainer.config_changes:
         document["config_changes"] = list(trainer.config_changes)
     return document
+
+
+def _data_source(trainer: Trainer) -> dict[str, Any]:
+    """``{"data_source": {...}}`` for a table: where its rows came from (the shipped
+    name, or the CSV file's path and sha256), its names and task, and the scaling that
+    made ``data`` of its rows, X = (rows − mean) / scale; nothing for a toy."""
+    config, data = trainer.start_config, trainer.data
+    if not config.is_table:
+        return {}
+    shape = config.shape
+    where = ({"kind": "csv", "path": config.data, "sha256": config.data_sha256}
+             if config.dataset == CSV else {"kind": "shipped", "name": config.dataset})
+    return {"data_source": {
+        **where,
+        "features": list(shape.features),
+        "classes": list(shape.classes),
+        "task": shape.task,
+        "image": None if shape.image is None else list(shape.image),
+        "mean": None if data.mean is None else data.mean.tolist(),
+        "scale": None if data.scale is None else data.scale.tolist(),
+    }}
+
+
+def keep_replay_data(document: dict[str, Any], config: Config) -> None:
+    """Keep the rows an export of a CSV run holds as the data of ``config`` (its
+    settings), so the run replays exactly with the file gone (core/data.py
+    ``keep_dataset``).  ValueError when they are not rows of the shapes the source says.
+    """
+    source, data = document.get("data_source"), document.get("data")
+    if not (config.dataset == CSV and isinstance(source, dict) and isinstance(data, dict)):
+        return
+    shape = shape_of(len(source["features"]), source["task"], tuple(source["classes"]),
+                     tuple(source["features"]))
+    arrays = [np.array(data[name], dtype=np.float64).reshape(-1, shape.inputs)
+              if name.startswith("X") else np.array(data[name])
+              for name in ("X_train", "y_train", "X_test", "y_test")]
+    for i in (1, 3):
+        arrays[i] = (arrays[i].astype(np.int64) if shape.loss == "softmax"
+                     else arrays[i].astype(np.float64).reshape(-1, 1))
+    mean, scale = (np.array(source[name], dtype=np.float64) for name in ("mean", "scale"))
+    keep_dataset(config, shape, Dataset(*arrays, mean, scale))
 
 
 def _final_summary(trainer: Trainer) -> dict[str, Any]:

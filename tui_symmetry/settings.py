@@ -15,8 +15,15 @@ import shlex
 import stat
 from typing import TYPE_CHECKING, Any, Literal
 
-from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, Config, ConfigError, FieldSpec
-from tui_symmetry.export import not_a_regular_file
+from tui_symmetry.core.config import (
+    FIELD_BY_NAME,
+    FIELDS,
+    SET_BY_PROGRAM,
+    Config,
+    ConfigError,
+    FieldSpec,
+)
+from tui_symmetry.export import keep_replay_data, not_a_regular_file
 
 if TYPE_CHECKING:  # scenarios.py imports this module
     from tui_symmetry.scenarios import Scenario
@@ -112,7 +119,7 @@ def command_line(config: Config, scenario: Scenario | None = None,
         words += ["--scenario", scenario.name]
     for spec in FIELDS:
         value = getattr(config, spec.name)
-        if value != getattr(base, spec.name):
+        if value != getattr(base, spec.name) and spec.name not in SET_BY_PROGRAM:
             words += [spec.flag, _word(value)]
     base_speed = scenario.speed if scenario is not None else None
     if speed != base_speed:
@@ -135,7 +142,8 @@ def settings_toml(config: Config, scenario: Scenario | None = None) -> str:
     lines = [f"# {PROG} run settings: open them with `{PROG} --config FILE`"]
     if scenario is not None:
         lines.append(f"# from the scene {scenario.name}: {scenario.title}")
-    lines += [f"{spec.name} = {_toml_value(getattr(config, spec.name))}" for spec in FIELDS]
+    lines += [f"{spec.name} = {_toml_value(getattr(config, spec.name))}" for spec in FIELDS
+              if spec.name not in SET_BY_PROGRAM]
     return "\n".join(lines) + "\n"
 
 
@@ -168,6 +176,7 @@ def read_settings_file(path: str) -> dict[str, Any]:
     except RecursionError:  # both parsers recurse once per level of [ or {
         raise SettingsFileError(f"config {path}: invalid {ext[1:].upper()}: nested too "
                                 "deeply") from None
+    whole = document
     if isinstance(document, dict) and isinstance(document.get("config"), dict):
         document = document["config"]
     if not isinstance(document, dict):
@@ -182,7 +191,23 @@ def read_settings_file(path: str) -> dict[str, Any]:
             values[name] = spec.coerce(value)
         except ConfigError as exc:
             raise SettingsFileError(f"config {path}: {exc}") from None
+    if whole is not document:
+        _keep_export_rows(path, whole, values)
     return values
+
+
+def _keep_export_rows(path: str, document: dict[str, Any], values: dict[str, Any]) -> None:
+    """An export of a CSV run holds its rows: keep them, so the run replays with the file
+    gone (a Config the settings do not make is left for the caller to refuse)."""
+    try:
+        config = Config.from_dict(values)
+    except ConfigError:
+        return
+    try:
+        keep_replay_data(document, config)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise SettingsFileError(f"config {path}: its data cannot be read back "
+                                f"({reason(exc)})") from None
 
 
 def _read_regular_file(path: str) -> bytes:

@@ -30,7 +30,7 @@ from tui_symmetry.app.keys import Key, palette_actions_of
 from tui_symmetry.app.paging import move_page
 from tui_symmetry.app.screens import Modal
 from tui_symmetry.app.values import format_value
-from tui_symmetry.core.config import FIELD_BY_NAME, FIELDS, ConfigError
+from tui_symmetry.core.config import CONTROL_FIELDS, FIELD_BY_NAME, ConfigError
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -56,7 +56,7 @@ HINT_SCORE = 0.5
 def _field_for(text: str) -> str | None:
     """The field a user means by ``text`` (``lr``, ``batch size``, ``test-fraction``, ``ε``)."""
     key = text.strip().lower().replace("-", "_").replace(" ", "_")
-    if key in FIELD_BY_NAME:
+    if key in LABELS:  # the app's own settings, not the CSV file's (command line only)
         return key
     for name, label in LABELS.items():
         if key == label.lower().replace(" ", "_"):
@@ -90,7 +90,7 @@ class SymmetryCommands(Provider):
         for title, action, keys in palette_actions_of(app):
             commands.append((title, f"key: {keys}", partial(app.run_action, action)))
         config = app.config
-        for spec in FIELDS:
+        for spec in CONTROL_FIELDS:
             if spec.choices:
                 current = getattr(config, spec.name)
                 for choice in spec.choices:
@@ -104,7 +104,7 @@ class SymmetryCommands(Provider):
                             (f"Compare with {title}", "A (now) and B side by side, from "
                              "step 0, units matched", partial(app.compare_with, spec.name,
                                                               choice)))
-        for spec in FIELDS:
+        for spec in CONTROL_FIELDS:
             if not spec.choices:
                 value = format_value(getattr(config, spec.name))
                 title = f"Edit {LABELS[spec.name]} (now {value})"

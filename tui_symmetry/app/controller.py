@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tui_symmetry.app.values import format_value, nudge, short_name
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
+from tui_symmetry.core.data import CSV, default_samples
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.experiments.lockstep import PairConfig, PairSnapshot
 from tui_symmetry.runner.protocol import Runner
@@ -308,7 +309,10 @@ class RunController:
         assert isinstance(old, Config)  # the run's controller: one network
         try:
             new = old.replace(**{name: value})
-        except ConfigError as error:
+            if name == "dataset" and (new.is_table or old.is_table):
+                # A table takes all its rows, a toy from a table its default points.
+                new = new.replace(samples=default_samples(new))
+        except ValueError as error:  # ConfigError, or a table that cannot be read
             return SettingOutcome(False, Notice(f"not applied: {error}", "error"))
         new_value = getattr(new, name)
         if new_value == getattr(old, name):
@@ -321,8 +325,13 @@ class RunController:
         return SettingOutcome(True, Notice(f"reset: {words}"))
 
     def cycled(self, name: str, direction: int) -> Any:
-        """The next (``direction`` > 0) or previous choice of choice setting ``name``."""
-        return nudge(FIELD_BY_NAME[name], getattr(self.runner.config, name), direction)
+        """The next (``direction`` > 0) or previous choice of choice setting ``name``
+        (the dataset csv only when the run has a CSV file: it cannot be chosen here)."""
+        config = self.runner.config
+        choice = nudge(FIELD_BY_NAME[name], getattr(config, name), direction)
+        if name == "dataset" and choice == CSV and not config.data:
+            choice = nudge(FIELD_BY_NAME[name], choice, direction)
+        return choice
 
     def nudge(self, name: str, direction: int) -> Any:
         """Numeric setting ``name`` one step up or down; a warning Notice at the ladder's end."""

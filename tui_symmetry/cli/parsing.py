@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 from tui_symmetry.cli.errors import UsageError
 from tui_symmetry.core.config import FIELDS, Config, ConfigError, FieldSpec
+from tui_symmetry.core.data import CSV, DEFAULT_SAMPLES, default_samples, make_dataset, table_of
 from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
 from tui_symmetry.settings import (
     DEFAULT_FPS,
@@ -46,6 +47,7 @@ GROUP_TITLES = {
     "training": "data, network and training",
     "init": "initialization",
     "regularization": "regularization",
+    "data": "your own table (a CSV file)",
 }
 
 
@@ -204,10 +206,24 @@ def add_app_options(parser: Parser) -> None:
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    """The Config of --scenario, overlaid with --config, overlaid with the typed flags.
+    """The Config of --scenario, overlaid with --config, overlaid with the typed flags;
+    a table read and checked (:func:`with_table`).
 
     Raises UsageError with the core's one-line message (it names the valid range).
     """
+    values = given_settings(args)
+    try:
+        # Checks what no single field can, e.g. samples × test-fraction too small.
+        config = Config.from_dict(values)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    return with_table(config, samples_given="samples" in values)
+
+
+def given_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings --scenario, --config and the typed flags give, each checked, later
+    ones overriding earlier ones; ``--data`` makes the dataset csv.  UsageError when one
+    is bad."""
     values: dict[str, Any] = {}
     if args.scenario is not None:
         values.update(find_scenario(args.scenario).config.to_dict())
@@ -223,11 +239,34 @@ def build_config(args: argparse.Namespace) -> Config:
                 values[spec.name] = spec.coerce(given[spec.name])
             except ConfigError as exc:
                 raise UsageError(str(exc)) from None
+    if "data" in given:
+        if "dataset" in given and values["dataset"] != CSV:
+            raise UsageError(f"data: a CSV file is dataset csv, not {values['dataset']}; "
+                             "give --data FILE alone")
+        values["dataset"] = CSV
+    return values
+
+
+def with_table(config: Config, samples_given: bool = True) -> Config:
+    """``config`` with its table read and checked before anything is written: every
+    row when ``samples`` was not given (by --scenario, --config or a flag), and a CSV
+    file's sha256 (an edited file is then refused on replay).  UsageError with the
+    table's one-line reason.
+
+    A toy is not read (core/tables.py is not even imported); without samples given it
+    gets the default number of points.
+    """
+    if not config.is_table:
+        return config if samples_given else config.replace(samples=DEFAULT_SAMPLES)
     try:
-        # Checks what no single field can, e.g. samples × test-fraction too small.
-        return Config.from_dict(values)
-    except ConfigError as exc:
+        if config.dataset == CSV and not config.data_sha256:
+            config = config.replace(data_sha256=table_of(config).sha256)
+        if not samples_given:
+            config = config.replace(samples=default_samples(config))
+        make_dataset(config)  # the split's own checks: samples within the table, classes
+    except (ValueError, OSError) as exc:  # TableError, ConfigError
         raise UsageError(str(exc)) from None
+    return config
 
 
 def find_scenario(name: str) -> Scenario:

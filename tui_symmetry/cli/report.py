@@ -34,7 +34,9 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
         loss = f"{loss}  (test {_num(summary['test_loss'])})"
     rows.append(("loss", loss))
     if summary["accuracy"] is not None:
-        rows.append(("accuracy", f"{100 * summary['accuracy']:.1f} %"))
+        classes = len(summary.get("classes") or ())
+        told = f"  ({classes} classes)" if classes > 2 else ""
+        rows.append(("accuracy", f"{100 * summary['accuracy']:.1f} %{told}"))
     symmetry = summary["symmetry_index"]  # None: undefined (fewer than two live units)
     rows.append(("symmetry index", f"{'—' if symmetry is None else f'{symmetry:.3f}'}"
                  f"  (chance {chance:.3f})"))
@@ -83,13 +85,17 @@ def _one_unit_text(summary: Mapping[str, Any]) -> str | None:
     value = f"{line:.6g}"
     if summary.get("one_unit_weights_grow"):
         value += " as weights grow"  # only approached, never reached (core/one_unit.py)
-    best = "best with identical units"
+    upper = summary.get("one_unit_bound") == "upper"
+    best = ("at most this with identical units (an upper bound: searched for exactly "
+            "only with one output and two inputs)" if upper else "best with identical units")
     if summary.get("one_unit_source") == "this run":
         best += ": this run's own, lower than the optimizer's"
     if summary["max_unit_gap"] == 0.0:
         where = "the units are identical: this run is one unit"
     elif loss >= line - 1e-9:
         where = "not below it: no better than one unit"
+    elif upper:
+        where = "below it, but it is only a bound: one unit may do as well"
     elif summary["distinct_units"] <= 1:
         where = "below it, but the units are alike: the line is an upper bound, no payoff"
     else:

@@ -43,7 +43,9 @@ from tui_symmetry.cli.parsing import (
     Parser,
     add_run_options,
     build_config,
+    given_settings,
     steps_to_run,
+    with_table,
 )
 from tui_symmetry.cli.progress import Bar
 from tui_symmetry.core.config import FIELD_BY_NAME, Config, ConfigError
@@ -177,6 +179,19 @@ def grid(base: Config, varies: Sequence[Vary]) -> list[Run]:
         raise UsageError(str(exc)) from None
 
 
+def _read_tables(runs: list[Run], samples_given: bool) -> None:
+    """Read and check each run's table before any run starts, as build_config does for
+    one run: a table takes all its rows unless samples was given (or is varied), a toy
+    the default number, so a grid over datasets gives each its own.  UsageError naming
+    the grid point."""
+    for run in runs:
+        try:
+            run.config = with_table(run.config, samples_given=samples_given)
+        except UsageError as exc:
+            point = ", ".join(f"{k.replace('_', '-')}={v}" for k, v in run.varied.items())
+            raise UsageError(f"the grid's run {point}: {exc}") from None
+
+
 def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO,
                       executor_factory: Callable[[int, str | None], Executor] | None = None
                       ) -> int:
@@ -189,6 +204,8 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO,
     varies = [parse_vary(text) for text in args.vary]
     varied = [vary.name for vary in varies]
     runs = grid(build_config(args), varies)
+    if any(run.config.is_table for run in runs):
+        _read_tables(runs, "samples" in given_settings(args) or "samples" in varied)
     if not args.yes:
         confirm_size(runs, steps, None if args.scheduler else min(jobs, len(runs)))
     factory = executor_factory or make_executor

@@ -23,8 +23,8 @@ import numpy as np
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import data_key, make_dataset
 from tui_symmetry.core.init import INIT_SCHEMES, draw_params
-from tui_symmetry.core.metrics import unit_vectors
-from tui_symmetry.core.network import with_ones
+from tui_symmetry.core.metrics import outgoing_weights, unit_vectors
+from tui_symmetry.core.network import unit_shape, with_ones
 from tui_symmetry.core.similarity import FUNCTION, WEIGHTS, function_similarity, similarity_matrix
 
 # Inits that copy one unit (InitScheme.copies_units) take the chance level of this scheme.
@@ -87,16 +87,18 @@ def estimate_chance(config: Config, space: str = WEIGHTS) -> float:
     rng = np.random.default_rng(CHANCE_SEED)
     XT1 = with_ones(make_dataset(config).X_train) if space == FUNCTION else None
     draws = draws_for(config.hidden)
+    shape = unit_shape(config.output_dim, config.loss)
     total, counted = 0.0, 0
     for start in range(0, draws, _BATCH):
         batch = [draw_params(reference, rng) for _ in range(min(_BATCH, draws - start))]
         units = np.stack([unit_vectors(params) for params in batch])
         if XT1 is None:
-            S = similarity_matrix(units, config.activation)
+            S = similarity_matrix(units, config.activation, shape)
         else:
             S = np.stack([
-                function_similarity(u[:, :-1], u[:, -1], config.activation, XT1)
-                for u in units
+                function_similarity(np.column_stack([p.W1, p.b1]), outgoing_weights(p),
+                                    config.activation, XT1)
+                for p in batch
             ])
         live = units[..., : config.input_dim].any(axis=-1)  # metrics.dead_mask, batched
         pairs = live[:, :, None] & live[:, None, :]

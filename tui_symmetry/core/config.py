@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tui_symmetry.core.data import CSV, DEFAULT_SAMPLES, DataShape, describe, is_table
 from tui_symmetry.core.data import DATASETS as _DATASET_REGISTRY
 from tui_symmetry.core.init import INIT_SCHEMES as _INIT_REGISTRY
 from tui_symmetry.core.network import ACTIVATIONS as _ACTIVATION_REGISTRY
@@ -26,8 +27,13 @@ ACTIVATIONS: tuple[str, ...] = tuple(_ACTIVATION_REGISTRY)
 INITS = tuple(_INIT_REGISTRY)
 OPTIMIZERS = tuple(_OPTIMIZER_REGISTRY)
 
+TASKS = ("auto", "classify", "regress")
+"""How a CSV file's target is read (core/tables.py, docs/contracts.md "Tables")."""
+
 MAX_HIDDEN = 256
 MAX_SEED = 2**32 - 1
+MAX_TEXT = 4096
+"""The longest text setting (a file path, a column name)."""
 
 
 class ConfigError(ValueError):
@@ -59,6 +65,8 @@ class FieldSpec:
 
     def describe_range(self) -> str:
         """The valid values in words, for error messages and help."""
+        if self.kind is str and not self.choices:
+            return "a text of one line"
         if self.choices:
             return "one of " + ", ".join(self.choices)
         left = "(" if self.low_open else "["
@@ -72,6 +80,8 @@ class FieldSpec:
         Raises ConfigError with one line naming the field and the valid range.
         """
         label = self.name.replace("_", "-")
+        if self.kind is str and not self.choices:
+            return _as_text(value, label)
         if self.choices:
             text = str(value).strip().lower().replace("-", "_")
             if text not in self.choices:
@@ -110,6 +120,15 @@ def _fmt(value: float | None) -> str:
     return repr(value)
 
 
+def _as_text(value: Any, label: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{label}: {_show(value)} is not a text")
+    if len(value) > MAX_TEXT or not value.isprintable():
+        raise ConfigError(f"{label}: {_show(value)} is not a text of one line of at most "
+                          f"{MAX_TEXT} characters")
+    return value
+
+
 def _as_int(value: Any, label: str, valid: str) -> int:
     if isinstance(value, bool):
         raise ConfigError(f"{label}: {_show(value)} is not {valid}")
@@ -138,8 +157,10 @@ def _as_float(value: Any, label: str, valid: str) -> float:
 
 
 FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("dataset", str, "toy task to learn", "training", choices=DATASETS),
-    FieldSpec("samples", int, "number of data points", "training", low=4, high=100_000),
+    FieldSpec("dataset", str, "task to learn: a toy, a shipped table or csv (--data)",
+              "training", choices=DATASETS),
+    FieldSpec("samples", int, "number of data points (a table: rows drawn, by default all)",
+              "training", low=4, high=100_000),
     FieldSpec("noise", float, "label / input noise of the dataset", "training", low=0, high=2),
     FieldSpec(
         "test_fraction", float, "share of points held out for the test loss", "training",
@@ -170,9 +191,22 @@ FIELDS: tuple[FieldSpec, ...] = (
               low=0, high=100, live=True),
     FieldSpec("seed", int, "seed for data, init and every random draw", "training",
               low=0, high=MAX_SEED),
+    FieldSpec("data", str, "a CSV file to learn (sets dataset csv)", "data"),
+    FieldSpec("target", str, "the CSV column to learn (default: the last)", "data"),
+    FieldSpec("task", str, "classes or a number: auto decides from the target column",
+              "data", choices=TASKS),
+    FieldSpec("data_sha256", str, "the CSV file's sha256 when the run was made (set by "
+              "the program; a changed file is refused)", "data"),
 )
 
 FIELD_BY_NAME: dict[str, FieldSpec] = {spec.name: spec for spec in FIELDS}
+CONTROL_FIELDS: tuple[FieldSpec, ...] = tuple(spec for spec in FIELDS if spec.group != "data")
+"""The settings the app edits (its panels and its palette); a CSV file and its columns
+are chosen on the command line or in a --config file."""
+SET_BY_PROGRAM = frozenset({"data_sha256"})
+"""Settings the program fills in (a CSV file's digest, when it reads the file): exports
+carry them; a saved command line or TOML file does not, so it re-reads the file as it
+is then."""
 LIVE_FIELDS: frozenset[str] = frozenset(spec.name for spec in FIELDS if spec.live)
 
 
@@ -186,7 +220,7 @@ class Config:
     """
 
     dataset: str = "xor"
-    samples: int = 200
+    samples: int = DEFAULT_SAMPLES
     noise: float = 0.1
     test_fraction: float = 0.2
     hidden: int = 8
@@ -204,11 +238,16 @@ class Config:
     grad_noise: float = 0.0
     tie: float = 0.0
     seed: int = 0
+    data: str = ""
+    target: str = ""
+    task: str = "auto"
+    data_sha256: str = ""
 
     def __post_init__(self) -> None:
         for spec in FIELDS:
             value = spec.coerce(getattr(self, spec.name))
             object.__setattr__(self, spec.name, value)
+        self._check_data()
         n_train = self.n_train
         if n_train < 2:
             raise ConfigError(
@@ -216,13 +255,50 @@ class Config:
                 f"leaves {n_train} training points; need at least 2"
             )
 
+    def _check_data(self) -> None:
+        """The CSV settings belong to dataset csv: it needs a file, and another dataset
+        clears them (so switching datasets in the app leaves no stale file behind).
+        Values only: the file is read by data.describe, never here."""
+        if self.dataset != CSV:
+            for name in ("data", "target", "data_sha256"):
+                object.__setattr__(self, name, "")
+            object.__setattr__(self, "task", "auto")
+        elif not self.data.strip():
+            raise ConfigError("dataset csv needs a CSV file: data FILE (--data FILE)")
+
+    @property
+    def shape(self) -> DataShape:
+        """What the data is (D, C, loss, names): a table is read the first time it is
+        asked for (core/data.py ``describe``; TableError when it cannot be)."""
+        return describe(self)
+
+    @property
+    def is_table(self) -> bool:
+        """True for a table dataset (digits, wine, iris, csv), False for a toy."""
+        return is_table(self.dataset)
+
     @property
     def is_regression(self) -> bool:
-        return _DATASET_REGISTRY[self.dataset].regression
+        if not self.is_table:  # toys need no table reading
+            return _DATASET_REGISTRY[self.dataset].regression
+        return self.shape.regression
 
     @property
     def input_dim(self) -> int:
-        return 1 if self.is_regression else 2
+        """D, the network's inputs: 2 (1 for a regression) for a toy, a table's features."""
+        return self.shape.inputs
+
+    @property
+    def output_dim(self) -> int:
+        """C, the network's outputs: 1 (a binary logit or a regression), or one per class
+        for a table of three or more classes (softmax)."""
+        return self.shape.outputs
+
+    @property
+    def loss(self) -> str:
+        """The data loss's name (network.LOSSES): bce for two classes, softmax for more,
+        mse for a regression."""
+        return self.shape.loss
 
     @property
     def n_test(self) -> int:

@@ -1,4 +1,10 @@
-"""Seeded toy datasets: 2-D binary classification and 1-D regression."""
+"""The datasets: seeded toys (2-D binary classification, 1-D regression) and tables.
+
+Toys are drawn here; tables (the shipped digits, wine and iris, or a CSV file) are read
+by core/tables.py, which this module imports only when a table is asked for, so a toy
+run never loads it.  :func:`describe` says what a config's data is (D inputs, C
+outputs, the loss, the class names) and :func:`make_dataset` builds its arrays.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,14 @@ import numpy as np
 
 if TYPE_CHECKING:  # config.py reads the registry below: no import at run time
     from tui_symmetry.core.config import Config
+    from tui_symmetry.core.tables import Table
 
-DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed")
+DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed", "data", "data_sha256",
+               "target", "task")
 """The settings that define a run's data: equal on these, two configs have the same arrays."""
+
+DEFAULT_SAMPLES = 200
+"""A toy's points unless told otherwise (Config's default); a table uses all its rows."""
 
 # Independent random streams, so that changing e.g. dropout does not change the data.
 STREAM_DATA, STREAM_INIT, STREAM_BATCH, STREAM_NOISE = range(4)
@@ -30,12 +41,18 @@ def rng_for(seed: int, stream: int) -> np.random.Generator:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Train and test arrays: X is (N, D), y is (N, 1) float64 (0/1 labels or targets)."""
+    """Train and test arrays: X is (N, D) float64; y is (N, 1) float64 (0/1 labels or
+    regression targets) for a one-output network, or (N,) int64 class indices 0 … C − 1
+    for softmax (C ≥ 3 classes)."""
 
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
+    mean: np.ndarray | None = None
+    """A table's standardization (docs/maths.md, "Data"): X = (rows − mean) / scale, both
+    (D,); None for a toy, which is drawn at its scale."""
+    scale: np.ndarray | None = None
 
 
 def _xor(label: int, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -82,14 +99,20 @@ def _linear(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """One toy task: a classification's class points, or a regression's target."""
+    """One dataset: a toy (its class points or its regression target) or a table."""
 
     name: str
     regression: bool
-    points: Callable[..., np.ndarray]
-    """Classification: (label, n, rng) → the class's (n, 2) points before noise;
-    regression: x → the target before noise."""
+    points: Callable[..., np.ndarray] | None
+    """Toy classification: (label, n, rng) → the class's (n, 2) points before noise; toy
+    regression: x → the target before noise; None for a table."""
+    kind: str = "toy"
+    """``toy`` (drawn here) or ``table`` (read by core/tables.py; ``regression`` is then
+    decided by the table: a CSV file's task)."""
 
+
+CSV = "csv"
+"""The dataset of a run on the user's own CSV file (the ``data`` setting names it)."""
 
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec for spec in (
@@ -100,9 +123,117 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec("blobs", False, _blobs),
         DatasetSpec("sine", True, _sine),
         DatasetSpec("linear", True, _linear),
+        DatasetSpec("digits", False, None, "table"),
+        DatasetSpec("wine", False, None, "table"),
+        DatasetSpec("iris", False, None, "table"),
+        DatasetSpec(CSV, False, None, "table"),
     )
 }
 """Every dataset by name, in the order the command line and the app list them."""
+
+TOY_DATASETS = tuple(name for name, spec in DATASETS.items() if spec.kind == "toy")
+TABLE_DATASETS = tuple(name for name, spec in DATASETS.items() if spec.kind == "table")
+
+
+def is_table(dataset: str) -> bool:
+    """True for a dataset read from a table (shipped or CSV), False for a drawn toy."""
+    return DATASETS[dataset].kind == "table"
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What a config's data is, before any array is drawn: the network's D inputs and C
+    outputs, its loss (a ``network.LOSSES`` name), the class names (``()`` for a
+    regression), the feature names, a picture's (rows, columns) when the features are
+    an image's pixels, and a table's rows (None for a toy: it draws any number)."""
+
+    inputs: int
+    outputs: int
+    loss: str
+    task: str
+    """``binary`` (one logit), ``classes`` (softmax) or ``regression``, as a Table's."""
+    classes: tuple[str, ...]
+    features: tuple[str, ...]
+    image: tuple[int, int] | None = None
+    rows: int | None = None
+
+    @property
+    def regression(self) -> bool:
+        """True when the network fits a number (MSE), not classes."""
+        return self.loss == "mse"
+
+
+_TOY_BINARY = DataShape(2, 1, "bce", "binary", ("0", "1"), ("x0", "x1"))
+_TOY_REGRESSION = DataShape(1, 1, "mse", "regression", (), ("x",))
+
+_LOSS_OF_TASK = {"binary": "bce", "classes": "softmax", "regression": "mse"}
+"""A table's task → the network's loss: two classes are one logit (BCE), three or more a
+softmax over C outputs, a number MSE (docs/maths.md, "Many classes")."""
+
+_KEPT: dict[tuple, tuple[DataShape, Dataset]] = {}
+_SHAPES: dict[tuple, DataShape] = {}
+_SHAPES_KEPT = 16
+
+
+def keep_dataset(config: Config, shape: DataShape, dataset: Dataset) -> None:
+    """Keep ``dataset`` as the data of every config with ``config``'s data settings, so
+    the run an export holds replays with its CSV file gone (settings.read_settings_file
+    keeps an export's arrays here, exactly as they were trained on)."""
+    _KEPT[data_key(config)] = (shape, dataset)
+
+
+def default_samples(config: Config) -> int:
+    """How many rows a run of ``config``'s dataset takes unless told: all of a table's
+    (read the first time), :data:`DEFAULT_SAMPLES` points of a toy."""
+    rows = describe(config).rows
+    return DEFAULT_SAMPLES if rows is None else rows
+
+
+def table_of(config: Config) -> Table:
+    """The table a table dataset reads (core/tables.py; read once, then kept there).
+
+    TableError (one line naming the file, line and column) when it cannot be read."""
+    from tui_symmetry.core import tables  # a toy run never loads the table reader
+
+    if config.dataset == CSV:
+        return tables.load_csv(config.data, config.target, config.task, config.data_sha256)
+    return tables.load_shipped(config.dataset)
+
+
+def describe(config: Config) -> DataShape:
+    """What ``config``'s data is (D, C, loss, names); a table is read the first time.
+
+    TableError when a table cannot be read."""
+    if not is_table(config.dataset):
+        return _TOY_REGRESSION if DATASETS[config.dataset].regression else _TOY_BINARY
+    kept = _KEPT.get(data_key(config))
+    if kept is not None:
+        return kept[0]
+    # Asked for at every snapshot: a CSV file of a known sha256 (the front ends fill it
+    # in) is read and hashed once, not each time.  A file that changes later is caught
+    # where its rows are read (make_dataset checks its sha256 against the config's).
+    if config.dataset == CSV and not config.data_sha256:
+        return _describe_table(table_of(config))
+    key = (config.dataset, config.data, config.target, config.task, config.data_sha256)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        if len(_SHAPES) >= _SHAPES_KEPT:
+            _SHAPES.clear()
+        shape = _SHAPES[key] = _describe_table(table_of(config))
+    return shape
+
+
+def _describe_table(table: Table) -> DataShape:
+    return shape_of(table.inputs, table.task, table.classes, table.features, table.image,
+                    table.rows)
+
+
+def shape_of(inputs: int, task: str, classes: tuple[str, ...], features: tuple[str, ...],
+             image: tuple[int, int] | None = None, rows: int | None = None) -> DataShape:
+    """The DataShape of a table of ``task`` (its outputs and loss follow from it)."""
+    outputs = len(classes) if task == "classes" else 1
+    return DataShape(inputs, outputs, _LOSS_OF_TASK[task], task, classes, features, image,
+                     rows)
 
 
 def _class_points(name: str, label: int, n: int, noise: float, rng: np.random.Generator):
@@ -114,8 +245,11 @@ def make_dataset(config: Config) -> Dataset:
     """Build the dataset of ``config``: same config, same arrays, byte for byte.
 
     Binary tasks are exactly balanced in the training split (a stratified split), so
-    an untrained network sits at loss ln 2 with a zero bias gradient.
+    an untrained network sits at loss ln 2 with a zero bias gradient.  A table is split
+    and standardized by core/tables.py (:func:`_table_dataset`).
     """
+    if is_table(config.dataset):
+        return _table_dataset(config)
     rng = rng_for(config.seed, STREAM_DATA)
     n, n_test = config.samples, config.n_test
     if config.is_regression:
@@ -144,3 +278,25 @@ def make_dataset(config: Config) -> Dataset:
         np.ascontiguousarray(test[p_test]).reshape(-1, 2),
         y_test[p_test, None],
     )
+
+
+def _table_dataset(config: Config) -> Dataset:
+    """A table's rows for ``config``: a stratified split by seed of ``samples`` rows,
+    standardized by the training split (docs/maths.md, "Data"); the labels as class
+    indices (N,) for softmax, as (N, 1) floats for one logit or a regression."""
+    kept = _KEPT.get(data_key(config))
+    if kept is not None:
+        return kept[1]
+    from tui_symmetry.core import tables
+
+    table = table_of(config)
+    X_train, y_train, X_test, y_test = tables.split_table(
+        table, config.seed, config.test_fraction, config.samples)
+    X_train, X_test, mean, scale = tables.standardize(X_train, X_test, table.pixel_scale)
+    if table.task == "classes":
+        y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
+    else:
+        y_train = y_train.astype(np.float64)[:, None]
+        y_test = y_test.astype(np.float64)[:, None]
+    return Dataset(np.ascontiguousarray(X_train), y_train, np.ascontiguousarray(X_test),
+                   y_test, mean, scale)

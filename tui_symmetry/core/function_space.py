@@ -66,7 +66,7 @@ class FunctionSpace:
             self._data_key = data
         p = snap.params
         block = np.column_stack([p.W1, p.b1])
-        S = function_similarity(block, np.asarray(p.W2[0], dtype=float), config.activation,
+        S = function_similarity(block, metrics.outgoing_weights(p), config.activation,
                                 self._XT1)
         live = ~np.asarray(snap.dead, dtype=bool)
         self._order = metrics.similarity_order(S, self._order)

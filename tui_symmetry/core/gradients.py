@@ -1,6 +1,6 @@
 """Per-unit gradients: how hard, and how differently, the loss pushes each hidden unit.
 
-Unit i's gradient is g_i = [dW1[i, :], db1[i], dW2[0, i]], the derivative of the loss
+Unit i's gradient is g_i = [dW1[i, :], db1[i], dW2[:, i]], the derivative of the loss
 with respect to the unit vector u_i of docs/contracts.md ("Metrics").  Two units with
 identical parameters get identical gradients (docs/maths.md, "Why identical units stay
 identical"), so the gap ‖g_i − g_j‖ is exactly 0.0 while they are copies; it is the
@@ -23,9 +23,10 @@ from tui_symmetry.core.network import Params, loss_and_grads
 
 
 def unit_gradients(params: Params, X: np.ndarray, y: np.ndarray, activation: str,
-                   regression: bool) -> np.ndarray:
-    """(H, D + 2): row i is g_i, the data-loss gradient of unit i on X (N, D), y (N, 1)."""
-    _, grads = loss_and_grads(params, X, y, activation, regression)
+                   loss: str) -> np.ndarray:
+    """(H, D + 1 + C): row i is g_i, the data-loss gradient of unit i on X (N, D) and y
+    (what network.loss_and_grads takes for ``loss``)."""
+    _, grads = loss_and_grads(params, X, y, activation, loss)
     return unit_vectors(grads)
 
 

@@ -1,4 +1,4 @@
-"""Initialization schemes: a registry of small functions ``(H, D, rng) -> Params``.
+"""Initialization schemes: a registry of small functions ``(H, D, C, rng) -> (W1, W2)``.
 
 Every scheme sets the weights and leaves the biases at zero; ``init_scale`` then
 multiplies everything and ``epsilon`` adds N(0, eps^2) to every parameter.
@@ -18,49 +18,52 @@ from tui_symmetry.core.network import Params
 if TYPE_CHECKING:  # config.py reads the registry below: no import at run time
     from tui_symmetry.core.config import Config
 
-WeightFn = Callable[[int, int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+WeightFn = Callable[[int, int, int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+"""(H, D, C, rng) -> (W1 (H, D), W2 (C, H)).  With C = 1 every scheme makes the draws
+it made when W2 was always (1, H), in the same order: the toys' runs keep their bits."""
 
 
 def _xavier_std(fan_in: int, fan_out: int) -> float:
     return float(np.sqrt(2.0 / (fan_in + fan_out)))
 
 
-def _zeros(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    return np.zeros((H, D)), np.zeros((1, H))
+def _zeros(H: int, D: int, C: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros((H, D)), np.zeros((C, H))
 
 
-def _constant(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    return np.full((H, D), 0.5), np.full((1, H), 0.5)
+def _constant(H: int, D: int, C: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return np.full((H, D), 0.5), np.full((C, H), 0.5)
 
 
-def _symmetric(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _symmetric(H: int, D: int, C: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     # One unit, drawn Xavier-normal, copied into every unit (outgoing weight included).
     w_in = rng.normal(0.0, _xavier_std(D, H), size=D)
-    w_out = rng.normal(0.0, _xavier_std(H, 1))
-    return np.tile(w_in, (H, 1)), np.full((1, H), w_out)
+    # size=C draws what a scalar draw did for C = 1
+    w_out = rng.normal(0.0, _xavier_std(H, C), size=C)
+    return np.tile(w_in, (H, 1)), np.tile(w_out[:, None], (1, H))
 
 
-def _normal(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    return rng.normal(0.0, 0.5, size=(H, D)), rng.normal(0.0, 0.5, size=(1, H))
+def _normal(H: int, D: int, C: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return rng.normal(0.0, 0.5, size=(H, D)), rng.normal(0.0, 0.5, size=(C, H))
 
 
-def _uniform(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _uniform(H: int, D: int, C: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     # nn.Linear's default bound, 1/sqrt(fan_in).
     bound1, bound2 = 1.0 / np.sqrt(D), 1.0 / np.sqrt(H)
-    return rng.uniform(-bound1, bound1, size=(H, D)), rng.uniform(-bound2, bound2, size=(1, H))
+    return rng.uniform(-bound1, bound1, size=(H, D)), rng.uniform(-bound2, bound2, size=(C, H))
 
 
-def _xavier(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _xavier(H: int, D: int, C: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return (
         rng.normal(0.0, _xavier_std(D, H), size=(H, D)),
-        rng.normal(0.0, _xavier_std(H, 1), size=(1, H)),
+        rng.normal(0.0, _xavier_std(H, C), size=(C, H)),
     )
 
 
-def _he(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _he(H: int, D: int, C: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return (
         rng.normal(0.0, np.sqrt(2.0 / D), size=(H, D)),
-        rng.normal(0.0, np.sqrt(2.0 / H), size=(1, H)),
+        rng.normal(0.0, np.sqrt(2.0 / H), size=(C, H)),
     )
 
 
@@ -74,8 +77,8 @@ def orthogonal_matrix(rows: int, cols: int, rng: np.random.Generator) -> np.ndar
     return q.T if rows < cols else q
 
 
-def _orthogonal(H: int, D: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    return orthogonal_matrix(H, D, rng), orthogonal_matrix(1, H, rng)
+def _orthogonal(H: int, D: int, C: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return orthogonal_matrix(H, D, rng), orthogonal_matrix(C, H, rng)
 
 
 @dataclass(frozen=True)
@@ -108,20 +111,20 @@ def init_params(config: Config) -> Params:
 
 def draw_params(config: Config, rng: np.random.Generator) -> Params:
     """Parameters drawn as ``config``'s init draws them, from ``rng``."""
-    H, D = config.hidden, config.input_dim
-    W1, W2 = INIT_SCHEMES[config.init].weights(H, D, rng)
+    H, D, C = config.hidden, config.input_dim, config.output_dim
+    W1, W2 = INIT_SCHEMES[config.init].weights(H, D, C, rng)
     params = Params(
         W1=config.init_scale * W1,
         b1=np.zeros(H),
         W2=config.init_scale * W2,
-        b2=np.zeros(1),
+        b2=np.zeros(C),
     )
     if config.epsilon > 0:
         eps = config.epsilon
         params = Params(
             W1=params.W1 + rng.normal(0.0, eps, size=(H, D)),
             b1=params.b1 + rng.normal(0.0, eps, size=H),
-            W2=params.W2 + rng.normal(0.0, eps, size=(1, H)),
-            b2=params.b2 + rng.normal(0.0, eps, size=1),
+            W2=params.W2 + rng.normal(0.0, eps, size=(C, H)),
+            b2=params.b2 + rng.normal(0.0, eps, size=C),
         )
     return params

@@ -50,7 +50,7 @@ class Instruments:
                  yT: np.ndarray) -> None:
         self.layout = layout
         self.splits = SplitTracker(layout, config.activation, theta)
-        self.saddle = SaddleMeter(layout, XT1, yT, config.activation, config.is_regression)
+        self.saddle = SaddleMeter(layout, XT1, yT, config.activation, config.loss)
         # The last few readings, newest last, each with the settings it was taken under.
         self._readings: deque[tuple[Config, SaddleReading]] = deque(maxlen=READINGS_KEPT)
 

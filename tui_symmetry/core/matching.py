@@ -25,7 +25,7 @@ from scipy.optimize import linear_sum_assignment
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.init import init_params
-from tui_symmetry.core.network import Params
+from tui_symmetry.core.network import ONE_OUTPUT, Params, UnitShape
 from tui_symmetry.core.similarity import similarity_matrix
 
 CHANCE_TRIALS = 200
@@ -40,7 +40,8 @@ UNMATCHED = -1
 """``b_for_a`` entry of an A unit left without a partner (A has more units than B)."""
 
 
-def cross_similarity(units_a: np.ndarray, units_b: np.ndarray, activation: str) -> np.ndarray:
+def cross_similarity(units_a: np.ndarray, units_b: np.ndarray, activation: str,
+                     shape: UnitShape = ONE_OUTPUT) -> np.ndarray:
     """S_ab (H_a, H_b): the similarity of every unit of A to every unit of B.
 
     The off-diagonal block of metrics' own similarity matrix of both sets of units
@@ -48,7 +49,7 @@ def cross_similarity(units_a: np.ndarray, units_b: np.ndarray, activation: str) 
     measure there works row by row (a direction per unit, then cosines).  It could move
     into metrics as its cross-matrix variant; until then this is its one home.
     """
-    joint = similarity_matrix(np.vstack([units_a, units_b]), activation)
+    joint = similarity_matrix(np.vstack([units_a, units_b]), activation, shape)
     return joint[: len(units_a), len(units_a):]
 
 
@@ -65,7 +66,7 @@ def matched_similarities(params_a: Params, params_b: Params,
                          activation: str) -> tuple[np.ndarray, np.ndarray]:
     """(b_for_a, similarity of each matched pair, NaN where unmatched)."""
     S_ab = cross_similarity(metrics.unit_vectors(params_a), metrics.unit_vectors(params_b),
-                            activation)
+                            activation, metrics.shape_of(params_a))
     b_for_a = assign(S_ab)
     matched = b_for_a != UNMATCHED
     similarities = np.full(len(b_for_a), math.nan)
@@ -123,8 +124,25 @@ def _chance(start_a: Config, start_b: Config, trials: int) -> tuple[float, float
     return float(means.mean()), float(means.std())
 
 
+def _table_of(config: Config) -> tuple[str, ...] | None:
+    """What a table run's units read: the table (a CSV file by its bytes) and which of
+    its columns is learnt, and how; None for a toy (its inputs are the plane)."""
+    if not config.is_table:
+        return None
+    return (config.dataset, config.data_sha256, config.target, config.task)
+
+
+def _table_name(config: Config) -> str:
+    if not config.is_table:
+        return f"the toy {config.dataset}"
+    return config.data if config.dataset == "csv" else config.dataset
+
+
 def comparable(config_a: Config, config_b: Config) -> str | None:
     """None when units of the two runs can be matched, else the reason in words."""
+    if _table_of(config_a) != _table_of(config_b):
+        return (f"A and B learn different tables ({_table_name(config_a)}, "
+                f"{_table_name(config_b)}): their units read different features")
     if config_a.input_dim != config_b.input_dim:
         return (f"A and B see different inputs ({config_a.input_dim}-D and "
                 f"{config_b.input_dim}-D): their units cannot be matched")

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from tui_symmetry.core.network import Params
+from tui_symmetry.core.network import Params, UnitShape, unit_shape
 from tui_symmetry.core.similarity import similarity_matrix
 
 SAME_UNIT_THRESHOLD = 0.99
@@ -32,8 +32,21 @@ STATE_NAMES = ("live", "no weights", "constant", "inactive")
 
 
 def unit_vectors(params: Params) -> np.ndarray:
-    """(H, D + 2): one row per hidden unit."""
-    return np.column_stack([params.W1, params.b1, params.W2[0]])
+    """(H, D + 1 + C): one row [W1[i, :], b1[i], W2[:, i]] per hidden unit."""
+    return np.column_stack([params.W1, params.b1, params.W2.T])
+
+
+def shape_of(params: Params) -> UnitShape:
+    """The UnitShape of ``params``'s unit rows (C > 1 outputs: softmax classes)."""
+    return unit_shape(params.W2.shape[0])
+
+
+def outgoing_weights(params: Params) -> np.ndarray:
+    """What a unit sends on: W2[0] (H,) for one output, else the outgoing vectors v̄
+    (H, C), centred under softmax (similarity.contributions reads either)."""
+    if params.W2.shape[0] == 1:
+        return np.asarray(params.W2[0], dtype=float)
+    return shape_of(params).outgoing_vectors(params.W2.T)
 
 
 def dead_mask(params: Params) -> np.ndarray:
@@ -48,13 +61,14 @@ def dead_mask(params: Params) -> np.ndarray:
 def unit_states(params: Params, activation: str, XT1: np.ndarray | None = None) -> np.ndarray:
     """Each unit's state (H,) int8: LIVE, NO_WEIGHTS, CONSTANT or INACTIVE.
 
-    NO_WEIGHTS: every incoming and the outgoing weight is zero (a bias may remain).
-    CONSTANT: no incoming weights but an outgoing one: it adds v·φ(b) to every output.
+    NO_WEIGHTS: every incoming and outgoing weight is zero (a bias may remain).
+    CONSTANT: no incoming weights but an outgoing one: it adds v·φ(b) to the outputs
+    (under softmax an outgoing vector v ∝ 1 changes nothing: it counts as none).
     INACTIVE: a ReLU unit with z ≤ 0 on every input of ``XT1`` ([Xᵀ; 1], the training
     inputs): it outputs 0 and gets no gradient from full-batch training.
     """
     has_in = (params.W1 != 0).any(axis=1)
-    has_out = params.W2[0] != 0
+    has_out = (shape_of(params).outgoing_vectors(params.W2.T) != 0).any(axis=1)
     states = np.full(len(has_in), LIVE, dtype=np.int8)
     states[~has_in & ~has_out] = NO_WEIGHTS
     states[~has_in & has_out] = CONSTANT
@@ -200,7 +214,7 @@ def summarize(params: Params, activation: str, XT1: np.ndarray | None = None) ->
     ``constant_units`` those of them that still have an outgoing weight.
     """
     units = unit_vectors(params)
-    S = similarity_matrix(units, activation)
+    S = similarity_matrix(units, activation, shape_of(params))
     states = unit_states(params, activation, XT1)
     dead = dead_mask(params)
     live = ~dead
@@ -220,5 +234,5 @@ def summarize(params: Params, activation: str, XT1: np.ndarray | None = None) ->
 
 def symmetry_index_of(params: Params, activation: str) -> float:
     """Just the symmetry index: the cheap path used for every history point."""
-    S = similarity_matrix(unit_vectors(params), activation)
+    S = similarity_matrix(unit_vectors(params), activation, shape_of(params))
     return symmetry_index(S, ~dead_mask(params))

@@ -41,13 +41,14 @@ combination of them and cached.  Sigmoid and tanh units compute the same functio
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import data_key, make_dataset
-from tui_symmetry.core.network import ACTIVATIONS
+from tui_symmetry.core.network import ACTIVATIONS, LOSSES, one_hot
 
 STARTS = 48
 """Random starts of the finite search."""
@@ -105,6 +106,10 @@ class OneUnitOptimum:
     """The best of the limits as weights grow (inf where none applies)."""
     weights_grow: bool
     """True when ``loss`` is approached only as weights grow (see the module)."""
+    bound: str = "exact"
+    """"exact": the limits as weights grow were searched through (one output, at most two
+    inputs); "upper": with more inputs or outputs no exact search exists, and ``loss`` is
+    only the best found (an upper bound of the best loss of one unit)."""
 
 
 def one_unit_optimum(config: Config) -> OneUnitOptimum:
@@ -117,7 +122,7 @@ def one_unit_optimum(config: Config) -> OneUnitOptimum:
             _CACHE.clear()
         found = _CACHE[key] = _optimize(config.replace(activation=key[-1]))
     if activation == "sigmoid":
-        return _as_sigmoid(found)
+        return _as_sigmoid(found, config.output_dim)
     return found
 
 
@@ -139,19 +144,21 @@ def one_unit_loss(config: Config) -> float:
     return one_unit_optimum(config).loss
 
 
-def _as_sigmoid(found: OneUnitOptimum) -> OneUnitOptimum:
+def _as_sigmoid(found: OneUnitOptimum, outputs: int = 1) -> OneUnitOptimum:
     """A tanh unit's optimum as the sigmoid unit computing the same function."""
-    w, v, b2 = found.theta[:-2], found.theta[-2], found.theta[-1]
-    theta = np.concatenate([2.0 * w, [2.0 * v, b2 - v]])
+    C = outputs
+    w, v, b2 = found.theta[:-2 * C], found.theta[-2 * C:-C], found.theta[-C:]
+    theta = np.concatenate([2.0 * w, 2.0 * v, b2 - v])
     return OneUnitOptimum(found.loss, theta, found.finite_loss, found.bounded_loss,
-                          found.limit_loss, found.weights_grow)
+                          found.limit_loss, found.weights_grow, found.bound)
 
 
-def _output_loss(f: np.ndarray, y: np.ndarray, regression: bool) -> tuple[float, np.ndarray]:
+def _output_loss(f: np.ndarray, y: np.ndarray, loss: str) -> tuple[float, np.ndarray]:
     """Mean loss of the outputs ``f`` (N,) against ``y`` and its gradient in ``f``
-    (N,): squared error for regression, BCE with logits otherwise."""
+    (N,): squared error for "mse", BCE with logits for "bce" (network.LOSSES; here on
+    one output with BLAS dot products, the optimum's own rounding)."""
     inv_n = 1.0 / len(y)
-    if regression:
+    if loss == "mse":
         diff = f - y
         return float(diff @ diff) * inv_n, 2.0 * diff * inv_n
     softplus = np.logaddexp(0.0, f)
@@ -159,7 +166,7 @@ def _output_loss(f: np.ndarray, y: np.ndarray, regression: bool) -> tuple[float,
 
 
 def _loss_and_grad(theta: np.ndarray, XT1: np.ndarray, y: np.ndarray, activation: str,
-                   regression: bool) -> tuple[float, np.ndarray]:
+                   loss: str) -> tuple[float, np.ndarray]:
     """Loss and gradient of the one-unit network theta = [w, b, v, b2]."""
     D1 = XT1.shape[0]
     w, v, b2 = theta[:D1], theta[D1], theta[D1 + 1]
@@ -167,28 +174,51 @@ def _loss_and_grad(theta: np.ndarray, XT1: np.ndarray, y: np.ndarray, activation
     phi = ACTIVATIONS[activation]
     a = phi.forward(z, np.empty_like(z))
     f = v * a + b2
-    loss, r = _output_loss(f, y, regression)
+    value, r = _output_loss(f, y, loss)
     slope = phi.derivative(z, a, np.empty_like(z))
     rv = r * v if slope is None else r * v * slope
     grad = np.empty_like(theta)
     grad[:D1] = XT1 @ rv
     grad[D1] = r @ a
     grad[D1 + 1] = r.sum()
-    return loss, grad
+    return value, grad
+
+
+def _vector_loss_and_grad(theta: np.ndarray, XT1: np.ndarray, target: np.ndarray,
+                          activation: str, loss: str) -> tuple[float, np.ndarray]:
+    """Loss and gradient of the one-unit network with C outputs, theta = [w, b, v, b2]
+    with v, b2 ∈ R^C, against the (C, N) target (network.LOSSES)."""
+    D1, C = XT1.shape[0], target.shape[0]
+    w, v, b2 = theta[:D1], theta[D1:D1 + C], theta[D1 + C:]
+    z = w @ XT1
+    phi = ACTIVATIONS[activation]
+    a = phi.forward(z, np.empty_like(z))
+    f = v[:, None] * a + b2[:, None]
+    value, delta = LOSSES[loss].value_and_delta(f, target, 1.0 / XT1.shape[1])
+    slope = phi.derivative(z, a, np.empty_like(z))
+    back = v @ delta if slope is None else (v @ delta) * slope
+    return value, np.concatenate([XT1 @ back, delta @ a, delta.sum(axis=1)])
 
 
 @dataclass(frozen=True)
 class _Problem:
-    """One unit on one training set: [Xᵀ; 1] (D + 1, N), the targets, the activation."""
+    """One unit on one training set: [Xᵀ; 1] (D + 1, N), the targets (N,) for one
+    output, (C, N) rows for C, the activation and the loss."""
 
     XT1: np.ndarray
     y: np.ndarray
     activation: str
-    regression: bool
+    loss: str
+    outputs: int = 1
 
     @property
     def args(self) -> tuple:
-        return (self.XT1, self.y, self.activation, self.regression)
+        return (self.XT1, self.y, self.activation, self.loss)
+
+    @property
+    def objective(self) -> Callable[..., tuple[float, np.ndarray]]:
+        """The loss and gradient of this unit's parameters (one output or C)."""
+        return _loss_and_grad if self.outputs == 1 else _vector_loss_and_grad
 
     def descend(self, start: np.ndarray, iterations: int,
                 bound: float | None = None) -> tuple[float, np.ndarray]:
@@ -196,36 +226,38 @@ class _Problem:
         from scipy.optimize import minimize
 
         bounds = None if bound is None else [(-bound, bound)] * len(start)
-        result = minimize(_loss_and_grad, start, args=self.args, jac=True,
+        result = minimize(self.objective, start, args=self.args, jac=True,
                           method="L-BFGS-B", bounds=bounds,
                           options={"maxiter": iterations, "gtol": GRADIENT_TOL,
                                    "ftol": VALUE_TOL})
-        loss = _loss_and_grad(result.x, *self.args)[0]
+        loss = self.objective(result.x, *self.args)[0]
         return (loss if math.isfinite(loss) else math.inf), result.x
 
     def balanced(self, theta: np.ndarray) -> np.ndarray:
-        """``theta`` with |v| = ‖(w, b)‖ for a homogeneous unit (the same function)."""
+        """``theta`` with ‖v‖ = ‖(w, b)‖ for a homogeneous unit (the same function)."""
         if ACTIVATIONS[self.activation].symmetry not in ("positive_scale", "linear"):
             return theta
-        D1 = self.XT1.shape[0]
-        inner, outer = float(np.linalg.norm(theta[:D1])), abs(float(theta[D1]))
+        D1, C = self.XT1.shape[0], self.outputs
+        inner = float(np.linalg.norm(theta[:D1]))
+        outer = abs(float(theta[D1])) if C == 1 else float(np.linalg.norm(theta[D1:D1 + C]))
         if inner == 0.0 or outer == 0.0:
             return theta
         scale = math.sqrt(outer / inner)
         out = theta.copy()
         out[:D1] *= scale
-        out[D1] /= scale
+        out[D1:D1 + C] /= scale
         return out
 
 
-def _random_starts(XT1: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+def _random_starts(XT1: np.ndarray, count: int, rng: np.random.Generator,
+                   outputs: int = 1) -> np.ndarray:
     """``count`` starts [w, b, v, b2]: w ~ N(0, 1), b ~ N(0, 2²) (so a ReLU start is
-    sometimes on everywhere), v ~ N(0, 1), b2 = 0; every other one three times sharper,
-    its kink or step through a random training point."""
+    sometimes on everywhere), v ~ N(0, 1) (C of them), b2 = 0; every other one three
+    times sharper, its kink or step through a random training point."""
     D1 = XT1.shape[0]
-    starts = rng.standard_normal((count, D1 + 2))
+    starts = rng.standard_normal((count, D1 + 2 * outputs))
     starts[:, D1 - 1] *= 2.0
-    starts[:, D1 + 1] = 0.0
+    starts[:, D1 + outputs:] = 0.0
     sharp = starts[1::2]
     sharp[:, : D1 - 1] *= 3.0
     points = XT1[: D1 - 1, rng.integers(0, XT1.shape[1], len(sharp))].T
@@ -342,7 +374,7 @@ EXP_STARTS = 4
 
 
 def _exp_loss_and_grad(theta: np.ndarray, X: np.ndarray, y: np.ndarray,
-                       regression: bool) -> tuple[float, np.ndarray]:
+                       loss: str) -> tuple[float, np.ndarray]:
     """Loss and gradient of α + β·exp(k·x), theta = [k, α, β].
 
     What v·tanh(w·x + b) + b2 tends to as b → −∞ with v·e^(2b) fixed: tanh(b + u) =
@@ -353,15 +385,15 @@ def _exp_loss_and_grad(theta: np.ndarray, X: np.ndarray, y: np.ndarray,
     k, alpha, beta = theta[:D], theta[D], theta[D + 1]
     e = np.exp(X @ k)
     f = alpha + beta * e
-    loss, r = _output_loss(f, y, regression)
+    value, r = _output_loss(f, y, loss)
     grad = np.empty_like(theta)
     grad[:D] = X.T @ (r * beta * e)
     grad[D] = r.sum()
     grad[D + 1] = r @ e
-    return loss, grad
+    return value, grad
 
 
-def _exp_limit(X: np.ndarray, y: np.ndarray, regression: bool,
+def _exp_limit(X: np.ndarray, y: np.ndarray, loss: str,
                rng: np.random.Generator) -> float:
     """The best loss of the exponential unit (tanh and sigmoid units' limit), from
     EXP_STARTS fixed starts."""
@@ -369,12 +401,12 @@ def _exp_limit(X: np.ndarray, y: np.ndarray, regression: bool,
 
     best = math.inf
     for start in rng.standard_normal((EXP_STARTS, X.shape[1] + 2)):
-        result = minimize(_exp_loss_and_grad, start, args=(X, y, regression), jac=True,
+        result = minimize(_exp_loss_and_grad, start, args=(X, y, loss), jac=True,
                           method="L-BFGS-B", options={"maxiter": MAX_ITERATIONS,
                                                       "gtol": GRADIENT_TOL, "ftol": VALUE_TOL})
-        loss = _exp_loss_and_grad(result.x, X, y, regression)[0]
-        if math.isfinite(loss):
-            best = min(best, loss)
+        value = _exp_loss_and_grad(result.x, X, y, loss)[0]
+        if math.isfinite(value):
+            best = min(best, value)
     return best
 
 
@@ -384,14 +416,22 @@ def _exp_limit(X: np.ndarray, y: np.ndarray, regression: bool,
 def _optimize(config: Config) -> OneUnitOptimum:
     """Search for the one-unit optimum on ``config``'s training data (see the module)."""
     data = make_dataset(config)
-    X, y = data.X_train, data.y_train[:, 0]
-    problem = _Problem(np.vstack([X.T, np.ones(len(X))]), y, config.activation,
-                       config.is_regression)
+    y = data.y_train[:, 0] if config.output_dim == 1 else data.y_train
+    return search(data.X_train, y, config.activation, config.loss, config.output_dim)
+
+
+def search(X: np.ndarray, y: np.ndarray, activation: str, loss: str,
+           outputs: int = 1) -> OneUnitOptimum:
+    """The one-unit optimum on training inputs X (N, D) and targets y: (N,) for one
+    output, class labels (N,) under softmax or (N, C) rows otherwise (not cached)."""
+    if outputs > 1:
+        return _vector_search(X, y, activation, loss, outputs)
+    problem = _Problem(np.vstack([X.T, np.ones(len(X))]), y, activation, loss)
     rng = np.random.default_rng(START_SEED)
-    family = _FAMILIES.get(config.activation, "separable")
+    family = _FAMILIES.get(activation, "separable")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         splits: list[_Split] = []
-        if not problem.regression and X.shape[1] == 2:
+        if problem.loss == "bce" and X.shape[1] == 2:
             anchors = np.arange(len(y))
             most = max(MIN_ANCHORS, ANCHOR_WORK // len(y))
             if len(y) > most:
@@ -399,16 +439,34 @@ def _optimize(config: Config) -> OneUnitOptimum:
             splits = _best_splits(X, y, family, anchors)
         limit_loss = splits[0].loss if splits else math.inf
         if family == "step":
-            limit_loss = min(limit_loss, _exp_limit(X, y, problem.regression, rng))
+            limit_loss = min(limit_loss, _exp_limit(X, y, problem.loss, rng))
         extra = [_split_start(split, family) for split in splits[:CUT_STARTS]]
         finals = _finite_search(problem, rng, extra)
         bounded_loss, bounded_theta = _bounded(problem, finals)
     finite_loss, theta = min(finals[0], (bounded_loss, bounded_theta),
                              key=lambda found: found[0])
-    loss = min(finite_loss, limit_loss)
+    best = min(finite_loss, limit_loss)
     weights_grow = (limit_loss <= finite_loss + GROWTH_TOL
-                    or bounded_loss > loss + GROWTH_TOL)
-    return OneUnitOptimum(loss, theta, finite_loss, bounded_loss, limit_loss, weights_grow)
+                    or bounded_loss > best + GROWTH_TOL)
+    return OneUnitOptimum(best, theta, finite_loss, bounded_loss, limit_loss, weights_grow,
+                          "exact" if X.shape[1] <= 2 else "upper")
+
+
+def _vector_search(X: np.ndarray, y: np.ndarray, activation: str, loss: str,
+                   outputs: int) -> OneUnitOptimum:
+    """The finite and the bounded search for a unit with C outputs: no limit search (the
+    best split of the inputs into two cells is combinatorial beyond the plane), so the
+    result is an upper bound."""
+    target = one_hot(y, outputs) if LOSSES[loss].labels else np.ascontiguousarray(y.T)
+    problem = _Problem(np.vstack([X.T, np.ones(len(X))]), target, activation, loss, outputs)
+    rng = np.random.default_rng(START_SEED)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        finals = _finite_search(problem, rng, [])
+        bounded_loss, bounded_theta = _bounded(problem, finals)
+    finite_loss, theta = min(finals[0], (bounded_loss, bounded_theta),
+                             key=lambda found: found[0])
+    return OneUnitOptimum(finite_loss, theta, finite_loss, bounded_loss, math.inf,
+                          bounded_loss > finite_loss + GROWTH_TOL, "upper")
 
 
 def _finite_search(problem: _Problem, rng: np.random.Generator,
@@ -417,7 +475,8 @@ def _finite_search(problem: _Problem, rng: np.random.Generator,
     random starts, the best of them and the ``extra`` starts run on, the best few of
     those to convergence."""
     scouts = sorted((problem.descend(start, SCOUT_ITERATIONS)
-                     for start in _random_starts(problem.XT1, STARTS, rng)),
+                     for start in _random_starts(problem.XT1, STARTS, rng,
+                                                 problem.outputs)),
                     key=lambda found: found[0])
     starts = [x for _, x in scouts[:FINALISTS]] + extra
     finals = sorted((problem.descend(x, FINAL_ITERATIONS) for x in starts),
@@ -438,3 +497,4 @@ def _bounded(problem: _Problem,
     shrunk = best * (BOUND / max(BOUND, float(np.max(np.abs(best)))))
     inside.append(problem.descend(shrunk, MAX_ITERATIONS, BOUND))
     return min(inside, key=lambda found: found[0])
+

@@ -72,8 +72,15 @@ from typing import Any
 import numpy as np
 
 from tui_symmetry.core.config import Config
-from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD
-from tui_symmetry.core.network import ACTIVATIONS, ParamLayout
+from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD, unit_vectors
+from tui_symmetry.core.network import (
+    ACTIVATIONS,
+    LOSSES,
+    ONE_OUTPUT,
+    ParamLayout,
+    UnitShape,
+    unit_shape,
+)
 from tui_symmetry.core.optim import OPTIMIZERS
 from tui_symmetry.core.similarity import separation_matrix
 
@@ -160,22 +167,16 @@ class _Terms:
     """Everything the Hessian of the data loss needs at one point."""
 
     def __init__(self, units: np.ndarray, b2: float, XT1: np.ndarray, yT: np.ndarray,
-                 activation: str, regression: bool) -> None:
+                 activation: str, loss: str) -> None:
         D1 = XT1.shape[0]
         self.XT1 = XT1
         self.v = units[:, -1]
         z = units[:, :D1] @ XT1
         self.a, self.d1, self.d2 = ACTIVATIONS[activation].derivatives(z)
         f = self.v @ self.a + b2
-        y = yT[0]
-        inv_n = 1.0 / XT1.shape[1]
-        if regression:
-            self.r = 2.0 * (f - y) * inv_n
-            self.q = np.full_like(f, 2.0 * inv_n)
-        else:
-            p = 0.5 * (1.0 + np.tanh(0.5 * f))
-            self.r = (p - y) * inv_n
-            self.q = p * (1.0 - p) * inv_n
+        # one output: Q_n is the number q_n (its norm)
+        r, _, self.q = LOSSES[loss].hessian_terms(f[None], yT, 1.0 / XT1.shape[1])
+        self.r = r[0]
 
     def hvp(self, dU: np.ndarray) -> np.ndarray:
         """The data-loss Hessian times a batch of unit perturbations (m, H, K)."""
@@ -228,11 +229,85 @@ class _Terms:
         return B
 
 
+class _VectorTerms:
+    """The Hessian terms of a network with C > 1 outputs (docs/maths.md, "Many classes"):
+    r_n ∈ R^C, Q_n a C × C operator, ∂f_n/∂u_i = [v_i φ'(z_in) x̃_nᵀ │ φ(z_in) I_C].
+
+    Four BLAS contractions per batch of directions: no bit-exactness is needed here.
+    """
+
+    def __init__(self, units: np.ndarray, b2: np.ndarray, XT1: np.ndarray,
+                 target: np.ndarray, activation: str, loss: str) -> None:
+        D1 = XT1.shape[0]
+        self.XT1 = XT1
+        self.w, self.v = units[:, :D1], units[:, D1:]  # (H, D + 1), (H, C)
+        self.a, self.d1, self.d2 = ACTIVATIONS[activation].derivatives(self.w @ XT1)
+        f = self.v.T @ self.a + b2[:, None]
+        self.r, self.q_times, self.q_norm = LOSSES[loss].hessian_terms(
+            f, target, 1.0 / XT1.shape[1])
+        self.vr = self.v @ self.r  # (H, N): v_h · r_n
+
+    def hvp(self, dU: np.ndarray) -> np.ndarray:
+        """The data-loss Hessian times a batch of unit perturbations (m, H, D + 1 + C)."""
+        D1 = self.XT1.shape[0]
+        dW, dV = dU[..., :D1], dU[..., D1:]
+        P = dW @ self.XT1  # (m, H, N): x̃_n·δw̃_h
+        d1P = self.d1 * P
+        J = self.v.T @ d1P + np.swapaxes(dV, -1, -2) @ self.a  # (m, C, N): δf_n
+        QJ = self.q_times(J)
+        G = (self.v @ QJ) * self.d1 + (self.vr * self.d2) * P + self.d1 * (dV @ self.r)
+        out = np.empty_like(dU)
+        out[..., :D1] = G @ self.XT1.T
+        out[..., D1:] = self.a @ np.swapaxes(QJ, -1, -2) + d1P @ self.r.T
+        return out
+
+    def unit_block(self) -> np.ndarray:
+        """B = Σ_n A_n for unit 0 (at a symmetric point: every unit's block), (K, K)."""
+        D1 = self.XT1.shape[0]
+        X = self.XT1
+        K = D1 + self.v.shape[1]
+        B = np.zeros((K, K))
+        B[:D1, :D1] = (X * (self.vr[0] * self.d2[0])) @ X.T
+        cross = (X * self.d1[0]) @ self.r.T
+        B[:D1, D1:] = cross
+        B[D1:, :D1] = cross.T
+        return B
+
+    def rounding_bound(self, penalty: np.ndarray, dim: int) -> float:
+        """As _Terms.rounding_bound, with ‖g_in‖² = ‖v_i‖²φ'²‖x̃‖² + Cφ² and
+        ‖A_in‖ ≤ ‖r_n‖ (‖v_i‖|φ''|‖x̃‖² + √2|φ'|‖x̃‖)."""
+        norms = np.sqrt(np.einsum("kn,kn->n", self.XT1, self.XT1))
+        v = np.sqrt(np.einsum("hc,hc->h", self.v, self.v))[:, None]
+        C = self.v.shape[1]
+        gauss_newton = ((v * self.d1 * norms) ** 2 + C * self.a ** 2).max(axis=0)
+        residual = (v * np.abs(self.d2) * norms**2
+                    + math.sqrt(2.0) * np.abs(self.d1) * norms).max(axis=0)
+        r_norms = np.sqrt(np.einsum("cn,cn->n", self.r, self.r))
+        scale = float(self.q_norm @ gauss_newton + r_norms @ residual
+                      + np.abs(penalty).max())
+        H, N = self.a.shape
+        return ROUNDING_SAFETY * (N + H) * dim * np.finfo(float).eps * scale
+
+
+def outgoing_basis(D1: int, shape: UnitShape) -> np.ndarray | None:
+    """T (K, K'): the unit coordinates the curvature is read in.  Under softmax v ⊥ 1
+    (Helmert columns): v + α·1 changes nothing, so [0, 1_C] is an exact null direction
+    of the Hessian that would pin λ at ≤ 0.  None: every coordinate (T = I)."""
+    if not shape.centred:
+        return None
+    C = shape.outgoing
+    T = np.zeros((D1 + C, D1 + C - 1))
+    T[:D1, :D1] = np.eye(D1)
+    T[D1:, D1:] = helmert_basis(C)
+    return T
+
+
 def _penalty_diagonal(K: int, D: int, config: Config) -> np.ndarray:
-    """The L2 and tie terms of the restricted Hessian, per unit coordinate."""
+    """The L2 and tie terms of the restricted Hessian, per unit coordinate [w, b, v]
+    (v: the last K − D − 1)."""
     diag = np.full(K, float(config.tie))
     diag[:D] += config.l2
-    diag[K - 1] += config.l2
+    diag[D + 1:] += config.l2
     return diag
 
 
@@ -340,7 +415,8 @@ def growth_rate(curvature: float, config: Config) -> float | None:
     return OPTIMIZERS[config.optimizer].log_growth(config.lr, config.momentum, curvature)
 
 
-def largest_chord(units: np.ndarray, live: np.ndarray, activation: str) -> float:
+def largest_chord(units: np.ndarray, live: np.ndarray, activation: str,
+                  shape: UnitShape = ONE_OUTPUT) -> float:
     """max over live pairs of the chord √(2·(1 − S)) of the similarity measure.
 
     Computed from differences (similarity.separation_matrix), so it stays exact where
@@ -348,7 +424,7 @@ def largest_chord(units: np.ndarray, live: np.ndarray, activation: str) -> float
     """
     if np.count_nonzero(live) < 2:
         return 0.0
-    return float(separation_matrix(units[live], activation).max())
+    return float(separation_matrix(units[live], activation, shape).max())
 
 
 def sign_approach(outgoing: np.ndarray) -> float | None:
@@ -373,25 +449,31 @@ class SaddleMeter:
     """Measures the saddle of one run; keeps its last eigenvector for a warm start."""
 
     def __init__(self, layout: ParamLayout, XT1: np.ndarray, yT: np.ndarray, activation: str,
-                 regression: bool, threshold: float = SAME_UNIT_THRESHOLD) -> None:
+                 loss: str, threshold: float = SAME_UNIT_THRESHOLD) -> None:
         self.layout = layout
         self.XT1, self.yT = XT1, yT
-        self.activation, self.regression = activation, regression
+        self.activation, self.loss = activation, loss
         self.chord_at_split = math.sqrt(2.0 * (1.0 - threshold))
         H = layout.hidden
         self.Q = helmert_basis(H)
+        self.shape = unit_shape(layout.outputs, loss)
+        self.T = outgoing_basis(layout.inputs + 1, self.shape)
         self._last_vector: np.ndarray | None = None
         self.last_work = 0  # work of the last curvature, in array elements (see OP_OVERHEAD)
 
-    def curvature(self, units: np.ndarray, b2: float, config: Config) -> float | None:
-        """λ: the smallest eigenvalue of the Hessian restricted to unit differences."""
+    def curvature(self, units: np.ndarray, b2: float | np.ndarray,
+                  config: Config) -> float | None:
+        """λ: the smallest eigenvalue of the Hessian restricted to unit differences
+        (b2: a number for one output, the vector (C,) for more)."""
         H, K = units.shape
         if H < 2 or not np.isfinite(units).all():
             return None
+        if self.layout.outputs > 1:
+            return self._vector_curvature(units, np.asarray(b2, dtype=float), config)
         D = K - 2
         penalty = _penalty_diagonal(K, D, config)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            terms = _Terms(units, b2, self.XT1, self.yT, self.activation, self.regression)
+            terms = _Terms(units, b2, self.XT1, self.yT, self.activation, self.loss)
             if (units == units[0]).all():
                 B = terms.unit_block() + np.diag(penalty)
                 value = float(np.linalg.eigvalsh(B)[0])
@@ -405,14 +487,46 @@ class SaddleMeter:
             return None
         return 0.0 if abs(value) <= bound else value
 
-    def _restricted_min(self, terms: _Terms, H: int, K: int, penalty: np.ndarray) -> float:
+    def _vector_curvature(self, units: np.ndarray, b2: np.ndarray,
+                          config: Config) -> float | None:
+        """λ for C > 1 outputs, read in the coordinates ``self.T`` (v ⊥ 1 under softmax:
+        the directions softmax can see)."""
+        H, K = units.shape
+        D1 = self.layout.inputs + 1
+        full = _penalty_diagonal(K, D1 - 1, config)
+        T = self.T
+        # Tᵀ diag T: the outgoing block of the diagonal is (l2 + tie)·I, Helmert keeps it
+        penalty = full if T is None else np.r_[full[:D1], full[D1:][: T.shape[1] - D1]]
+        k = len(penalty)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            terms = _VectorTerms(units, b2, self.XT1, self.yT, self.activation, self.loss)
+            if (units == units[0]).all():
+                B = terms.unit_block()
+                if T is not None:
+                    B = T.T @ B @ T
+                value = float(np.linalg.eigvalsh(B + np.diag(penalty))[0])
+                self.last_work = HVP_OPS * (OP_OVERHEAD + H * self.XT1.shape[1] * k)
+                dim = k
+            else:
+                value = self._restricted_min(terms, H, k, penalty, T)
+                dim = (H - 1) * k
+            bound = terms.rounding_bound(penalty, dim)
+        if not math.isfinite(value):
+            return None
+        return 0.0 if abs(value) <= bound else value
+
+    def _restricted_min(self, terms: _Terms | _VectorTerms, H: int, K: int,
+                        penalty: np.ndarray, T: np.ndarray | None = None) -> float:
         n = (H - 1) * K
         Q = self.Q
 
         def apply(Y: np.ndarray) -> np.ndarray:  # (m, H − 1, K) -> (m, H − 1, K)
             # Matrix products (BLAS), not einsum: einsum loops over H² · K in C without
             # BLAS, 2 ms a vector at H = 256 (a reading took 80 ms).
-            HdU = terms.hvp(Q @ Y)
+            if T is None:
+                HdU = terms.hvp(Q @ Y)
+            else:  # K coordinates per unit in the basis T
+                HdU = terms.hvp((Q @ Y) @ T.T) @ T
             return Q.T @ HdU + Y * penalty
 
         entries = H * self.XT1.shape[1]
@@ -450,15 +564,17 @@ class SaddleMeter:
         differences grow, for a smooth activation) how near they are to a split: the
         largest chord and the sign approach, which a forecast extrapolates."""
         params = self.layout.views(theta)
-        units = np.column_stack([params.W1, params.b1, params.W2[0]])
+        units = unit_vectors(params)
         spread_now = spread(units)
-        curvature = self.curvature(units, float(params.b2[0]), config)
+        b2 = float(params.b2[0]) if self.layout.outputs == 1 else params.b2.copy()
+        curvature = self.curvature(units, b2, config)
         rate = None if curvature is None else growth_rate(curvature, config)
         chord = approach = None
         if all_alike and rate is not None and rate > 0 and self.activation not in KINKED:
             live = (params.W1 != 0).any(axis=1)
-            chord = largest_chord(units, live, config.activation)
-            approach = sign_approach(units[live, -1])
+            chord = largest_chord(units, live, config.activation, self.shape)
+            if self.layout.outputs == 1:  # one weight's sign; a vector has no such way
+                approach = sign_approach(units[live, -1])
             H, K = units.shape
             self.last_work += CHORD_OPS * (OP_OVERHEAD + H * H * K)
         return SaddleReading(step, spread_now, curvature, rate, chord=chord,

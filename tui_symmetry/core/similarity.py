@@ -52,7 +52,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from tui_symmetry.core.network import ACTIVATIONS, SYMMETRIES  # noqa: F401  (re-exported)
+from tui_symmetry.core.network import (  # noqa: F401  (SYMMETRIES re-exported)
+    ACTIVATIONS,
+    ONE_OUTPUT,
+    SYMMETRIES,
+    UnitShape,
+)
 
 WEIGHTS, FUNCTION = "weights", "function"
 SPACES = (WEIGHTS, FUNCTION)
@@ -126,20 +131,35 @@ def row_directions(rows: np.ndarray) -> np.ndarray:
     return np.where(fine[..., None], direct, rescued)
 
 
-def canonical_units(units: np.ndarray, symmetry: str) -> np.ndarray:
+def canonical_units(units: np.ndarray, symmetry: str,
+                    shape: UnitShape = ONE_OUTPUT) -> np.ndarray:
     """Rows whose cosine (|cosine| when :func:`sign_flip`) is the similarity.
 
-    ``units`` is (..., H, D + 2), rows [w, b, v].  The balanced rows [ŵ, sgn v] serve
-    positive_scale, odd and odd_plus_constant alike.  A unit with v = 0 keeps its
-    incoming direction ([ŵ, 0], or ŵ for linear): identical units stay alike even when
-    L1 has zeroed their outgoing weights.
+    ``units`` is (..., H, K), rows [w, b, v] split as ``shape`` says.  The balanced rows
+    [ŵ, v̂] serve positive_scale, odd and odd_plus_constant alike, with v̂ = v̄/‖v̄‖ (v̄ the
+    centred outgoing vector under softmax): for one output v̂ = sgn v.  For linear the
+    row is v̂ ŵᵀ flattened (ŵ·sgn v for one output): the cosine of two such rank-one
+    matrices is (v̂_i·v̂_j)(ŵ_i·ŵ_j).  A unit with v̄ = 0 keeps its incoming direction
+    ([ŵ, 0]; for linear ŵ, or ŵ along the class direction 1/√C that no centred v̂ takes):
+    identical units stay alike even when L1 has zeroed their outgoing weights.
     """
-    incoming = row_directions(units[..., :-1])
-    sign = np.sign(units[..., -1])
+    if shape.outgoing == 1 and not shape.centred:
+        incoming = row_directions(units[..., :-1])
+        sign = np.sign(units[..., -1])
+        if symmetry in ("positive_scale", *SIGN_FLIP):
+            return np.concatenate([incoming, sign[..., None]], axis=-1)
+        if symmetry == "linear":
+            return incoming * np.where(sign == 0.0, 1.0, sign)[..., None]
+        raise ValueError(f"unknown symmetry {symmetry!r}")
+    incoming = row_directions(shape.incoming(units))
+    outgoing = row_directions(shape.outgoing_vectors(units))
     if symmetry in ("positive_scale", *SIGN_FLIP):
-        return np.concatenate([incoming, sign[..., None]], axis=-1)
+        return np.concatenate([incoming, outgoing], axis=-1)
     if symmetry == "linear":
-        return incoming * np.where(sign == 0.0, 1.0, sign)[..., None]
+        blank = ~outgoing.any(axis=-1, keepdims=True)
+        outgoing = np.where(blank, 1.0 / np.sqrt(shape.outgoing), outgoing)
+        outer = outgoing[..., :, None] * incoming[..., None, :]
+        return outer.reshape(*outer.shape[:-2], -1)
     raise ValueError(f"unknown symmetry {symmetry!r}")
 
 
@@ -167,23 +187,24 @@ def cosine_matrix(rows: np.ndarray, absolute_value: bool) -> np.ndarray:
     return S
 
 
-def similarity_matrix(units: np.ndarray, activation: str) -> np.ndarray:
+def similarity_matrix(units: np.ndarray, activation: str,
+                      shape: UnitShape = ONE_OUTPUT) -> np.ndarray:
     """The weight-space similarity of every pair of units, for ``activation``.
 
-    ``units`` is (..., H, D + 2); the result (..., H, H).
+    ``units`` is (..., H, D + 1 + C); the result (..., H, H).
     """
     symmetry = symmetry_of(activation)
-    return cosine_matrix(canonical_units(units, symmetry), sign_flip(symmetry))
+    return cosine_matrix(canonical_units(units, symmetry, shape), sign_flip(symmetry))
 
 
-def unit_directions(units: np.ndarray, activation: str) -> np.ndarray:
-    """The unit-length canonical rows of ``units`` (..., H, D + 2), component-major
+def unit_directions(units: np.ndarray, activation: str,
+                    shape: UnitShape = ONE_OUTPUT) -> np.ndarray:
+    """The unit-length canonical rows of ``units`` (..., H, D + 1 + C), component-major
     (..., K, H): what :func:`pair_cosines` multiplies.  Row by row, so computing them
     for some units or for a stack of networks gives each unit the same bits."""
-    symmetry = symmetry_of(activation)
+    rows = canonical_units(units, symmetry_of(activation), shape)
     # Component-major, so each gather in pair_cosines is a contiguous row.
-    return np.ascontiguousarray(np.swapaxes(row_directions(canonical_units(units, symmetry)),
-                                            -1, -2))
+    return np.ascontiguousarray(np.swapaxes(row_directions(rows), -1, -2))
 
 
 def pair_cosines(directions: np.ndarray, first: np.ndarray, second: np.ndarray,
@@ -207,13 +228,14 @@ def pair_cosines(directions: np.ndarray, first: np.ndarray, second: np.ndarray,
 
 
 def pair_similarity(units: np.ndarray, activation: str, first: np.ndarray,
-                    second: np.ndarray) -> np.ndarray:
+                    second: np.ndarray, shape: UnitShape = ONE_OUTPUT) -> np.ndarray:
     """S[..., first[k], second[k]] of :func:`similarity_matrix`, the same bits, without
     the other pairs (..., len(first))."""
-    return pair_cosines(unit_directions(units, activation), first, second, activation)
+    return pair_cosines(unit_directions(units, activation, shape), first, second, activation)
 
 
-def separation_matrix(units: np.ndarray, activation: str) -> np.ndarray:
+def separation_matrix(units: np.ndarray, activation: str,
+                      shape: UnitShape = ONE_OUTPUT) -> np.ndarray:
     """√(2·(1 − S_ij)) for every pair of units (H, H), computed from differences.
 
     The chord ‖ĉ_i − ĉ_j‖ between canonical directions (the shorter of ‖ĉ_i ∓ ĉ_j‖ for
@@ -222,7 +244,7 @@ def separation_matrix(units: np.ndarray, activation: str) -> np.ndarray:
     the split).
     """
     symmetry = symmetry_of(activation)
-    c = row_directions(canonical_units(units, symmetry))
+    c = row_directions(canonical_units(units, symmetry, shape))
     diff = c[:, None, :] - c[None, :, :]
     chord = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
     if sign_flip(symmetry):
@@ -233,14 +255,17 @@ def separation_matrix(units: np.ndarray, activation: str) -> np.ndarray:
 
 def contributions(block: np.ndarray, w2: np.ndarray, activation: str,
                   XT1: np.ndarray) -> np.ndarray:
-    """v_i·φ(z_i(x_n)), (H, N): what each unit adds to the output on each input.
+    """v_i·φ(z_i(x_n)): what each unit adds to the outputs on each input.
 
-    ``block`` is [W1 | b1] (H, D + 1), ``w2`` the outgoing weights (H,), ``XT1`` the
-    inputs [Xᵀ; 1] (D + 1, N).
+    ``block`` is [W1 | b1] (H, D + 1), ``XT1`` the inputs [Xᵀ; 1] (D + 1, N), ``w2`` the
+    outgoing weights (H,) for one output, giving (H, N), or the outgoing vectors (H, C)
+    (centred under softmax), giving (H, C, N).
     """
     with np.errstate(over="ignore", invalid="ignore"):
         z = block @ XT1
         a = ACTIVATIONS[activation].forward(z, np.empty_like(z))
+        if w2.ndim == 2:
+            return w2[:, :, None] * a[:, None, :]
         return a * w2[:, None]
 
 
@@ -249,11 +274,19 @@ def function_similarity(block: np.ndarray, w2: np.ndarray, activation: str,
     """Correlation over the inputs of every pair of units' contributions (H, H).
 
     A unit whose contribution is constant on the inputs (no input weights, a ReLU
-    never active, v = 0) has no correlation with anything: it scores 0.
+    never active, v = 0) has no correlation with anything: it scores 0.  With C outputs
+    (``w2`` (H, C)) a contribution is centred per output over the inputs and the
+    correlation taken over all C·N numbers.
     """
     raw = contributions(block, w2, activation, XT1)
-    raw[~np.isfinite(raw).all(axis=1)] = 0.0
-    c = raw - raw.mean(axis=1, keepdims=True)
+    if raw.ndim == 3:
+        raw[~np.isfinite(raw).all(axis=(1, 2))] = 0.0
+        # centred per output: a constant added to one output is no feature
+        c = (raw - raw.mean(axis=2, keepdims=True)).reshape(len(raw), -1)
+        raw = raw.reshape(len(raw), -1)
+    else:
+        raw[~np.isfinite(raw).all(axis=1)] = 0.0
+        c = raw - raw.mean(axis=1, keepdims=True)
     # A constant row centres to rounding noise, not to zero: relative to the row's
     # size, a spread at rounding level is no spread.
     size = np.abs(raw).max(axis=1, initial=0.0)

@@ -14,6 +14,7 @@ from tui_symmetry.core.lasting import LASTING_STEPS
 if TYPE_CHECKING:
     from tui_symmetry.core.config import Config
     from tui_symmetry.core.network import Params
+    from tui_symmetry.core.pictures import UnitPictures
     from tui_symmetry.core.unit_maps import UnitMaps
 
 
@@ -48,6 +49,12 @@ class Snapshot:
     # and the data-loss gradient on the whole training set, per unit (H,) and pairwise
     # ‖g_i − g_j‖ (H, H), exactly 0.0 between identical units.
     unit_maps: UnitMaps | None = field(default=None, repr=False)
+    # Classes (core/pictures.py): their names (() for a regression; "0", "1" for a toy),
+    # the confusion matrix (K, K) of the test split (the training split without one),
+    # rows the true class; and a table's units per class (and as images for digits).
+    classes: tuple[str, ...] = ()
+    confusion: np.ndarray | None = field(default=None, repr=False)
+    pictures: UnitPictures | None = field(default=None, repr=False)
     grad_norms: np.ndarray | None = field(default=None, repr=False)
     grad_gaps: np.ndarray | None = field(default=None, repr=False)
     # The honest numbers (core/instruments.py).  chance_level above is the expected
@@ -75,6 +82,7 @@ class Snapshot:
     one_unit_loss: float | None = None
     one_unit_source: str | None = None
     one_unit_weights_grow: bool | None = None
+    one_unit_bound: str | None = None  # "exact", or "upper": a bound (core/one_unit.py)
     # The step the newest live change (Trainer.apply_live) applied before, None without
     # one: a training process handles a change some steps after the step on screen.
     live_changed_at: int | None = None
@@ -90,6 +98,9 @@ class Snapshot:
             "loss": json_float(self.loss),
             "test_loss": json_float(self.test_loss),
             "accuracy": json_float(self.accuracy),
+            "outputs": int(self.params.W2.shape[0]),
+            "classes": list(self.classes),
+            "confusion": None if self.confusion is None else self.confusion.tolist(),
             "symmetry_index": json_float(self.symmetry_index),
             "distinct_units": self.distinct_units,
             "dead_units": self.dead_units,
@@ -127,6 +138,7 @@ def _honest_summary(snap: Snapshot) -> dict[str, Any]:
         "one_unit_loss": json_float(snap.one_unit_loss),
         "one_unit_source": snap.one_unit_source,
         "one_unit_weights_grow": snap.one_unit_weights_grow,
+        "one_unit_bound": snap.one_unit_bound,
     }
 
 

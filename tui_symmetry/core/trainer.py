@@ -28,22 +28,30 @@ from tui_symmetry.core.init import draw_params
 from tui_symmetry.core.instruments import Instruments
 from tui_symmetry.core.network import (
     ACTIVATIONS,
+    LOSSES,
     ParamLayout,
     Params,
     UnitMajorViews,
     Workspace,
-    bce_with_logits,
-    loss_and_grads_unit_major,
-    mse,
+    hidden_unit_major,
+    kernel_for,
     output_unit_major,
+    target_rows,
     with_ones,
 )
 from tui_symmetry.core.one_unit import OneUnitOptimum, one_unit_optimum
 from tui_symmetry.core.optim import make_optimizer
+from tui_symmetry.core.pictures import (
+    UnitPictures,
+    class_counts,
+    class_means,
+    confusion_matrix,
+    unit_images,
+)
 from tui_symmetry.core.regularize import add_grad_noise, add_l2, add_tie, dropout_mask, l1_prox
 from tui_symmetry.core.saddle import spread as units_spread
 from tui_symmetry.core.snapshot import Snapshot
-from tui_symmetry.core.unit_maps import UnitMapper, UnitMaps
+from tui_symmetry.core.unit_maps import MAX_MAPPED_INPUTS, UnitMapper, UnitMaps
 
 ORDER_CHANGE = 0.02
 """How far a similarity moves before the similarity order is redone (core/metrics.py)."""
@@ -64,6 +72,22 @@ def _one_unit_network(params: Params, units: np.ndarray) -> bool:
     """True when the live units are bit-identical: the network computes exactly what
     one unit does (units without incoming weights add a constant at most)."""
     return metrics.max_unit_gap(units[~metrics.dead_mask(params)]) == 0.0
+
+
+def predicted_classes(out: np.ndarray) -> np.ndarray:
+    """(N,) the class each sample is given from the outputs ``out`` (C, N): the largest
+    output (softmax), or 1 where one logit is above 0."""
+    if out.shape[0] > 1:
+        return np.argmax(out, axis=0)
+    return (out[0] > 0.0).astype(np.int64)
+
+
+def true_classes(yT: np.ndarray) -> np.ndarray:
+    """(N,) the class of each sample from the targets the kernels read: one-hot rows
+    (C, N), or one row of 0/1 labels (1, N)."""
+    if yT.shape[0] > 1:
+        return np.argmax(yT, axis=0)
+    return (yT[0] > 0.5).astype(np.int64)
 
 
 def _frozen(params: Params) -> Params:
@@ -87,7 +111,9 @@ class Trainer:
         self.config = config
         self.start_config = config  # the export's "config"; config_changes lists the rest
         self.data: Dataset = make_dataset(config)
-        self.param_layout = layout = ParamLayout(config.hidden, config.input_dim)
+        self.param_layout = layout = ParamLayout(config.hidden, config.input_dim,
+                                                 config.output_dim)
+        self._kernel = kernel_for(layout)
         seed = config.seed if start_seed is None else start_seed
         theta = layout.pack(draw_params(config, rng_for(seed, STREAM_INIT)))
         # Two parameter buffers: a step writes the new parameters into the other one, so
@@ -96,11 +122,12 @@ class Trainer:
                          UnitMajorViews(layout, np.empty_like(theta)))
         self._current = 0
         self._grad = UnitMajorViews(layout, np.zeros(layout.size))
-        # Unit-major inputs [Xᵀ; 1] (D + 1, N) and targets (1, N), made once.
+        # Unit-major inputs [Xᵀ; 1] (D + 1, N) and targets (C, N), made once.
+        loss = LOSSES[config.loss]
         self._XT = with_ones(self.data.X_train)
-        self._yT = np.ascontiguousarray(self.data.y_train.T)
+        self._yT = target_rows(self.data.y_train, loss, config.output_dim)
         self._XT_test = with_ones(self.data.X_test)
-        self._yT_test = np.ascontiguousarray(self.data.y_test.T)
+        self._yT_test = target_rows(self.data.y_test, loss, config.output_dim)
         self._workspaces: dict[int, Workspace] = {}
         self.initial_params: Params = _frozen(self.params)
         self.optimizer = make_optimizer(config.optimizer, config.lr, config.momentum)
@@ -172,7 +199,8 @@ class Trainer:
 
     def _run(self, n: int) -> int:
         cfg = self.config
-        act, regression = ACTIVATIONS[cfg.activation], cfg.is_regression
+        act, loss_record = ACTIVATIONS[cfg.activation], LOSSES[cfg.loss]
+        kernel = self._kernel
         layout, hidden = self.param_layout, cfg.hidden
         opt = self.optimizer
         grad_views = self._grad
@@ -195,8 +223,7 @@ class Trainer:
             )
             params = buffers[current]
             ws = self._workspace(XT.shape[1])
-            loss = loss_and_grads_unit_major(params, XT, yT, act, regression, grad_views, ws,
-                                             maskT)
+            loss = kernel(params, XT, yT, act, loss_record, grad_views, ws, maskT)
             if not loss <= DIVERGED_LOSS:  # NaN compares False too
                 self._current = current
                 self._diverge()
@@ -328,9 +355,54 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out = output_unit_major(self._buffers[self._current], XT,
                                     ACTIVATIONS[cfg.activation], self._workspace(XT.shape[1]))
+            loss = LOSSES[cfg.loss].value(out, yT)
             if cfg.is_regression:
-                return mse(out, yT), None
-            return bce_with_logits(out, yT), float(np.mean((out > 0.0) == (yT > 0.5)))
+                return loss, None
+            return loss, float(np.mean(predicted_classes(out) == true_classes(yT)))
+
+    def confusion(self) -> np.ndarray | None:
+        """(K, K) int64 counts of the test split (the training split when there is no
+        test split), rows the true class, columns the predicted one (K classes, 2 for one
+        logit); None for a regression."""
+        cfg = self.config
+        if cfg.is_regression:
+            return None
+        XT, yT = self._XT_test, self._yT_test
+        if XT.shape[1] == 0:
+            XT, yT = self._XT, self._yT
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = output_unit_major(self._buffers[self._current], XT,
+                                    ACTIVATIONS[cfg.activation], self._workspace(XT.shape[1]))
+            guess = predicted_classes(out)
+        counts = confusion_matrix(true_classes(yT), guess, max(2, cfg.output_dim))
+        counts.flags.writeable = False
+        return counts
+
+    def _class_fields(self) -> dict[str, Any]:
+        """The snapshot's class names, confusion matrix and a table's unit pictures."""
+        return {"classes": self.config.shape.classes, "confusion": self.confusion(),
+                "pictures": self._pictures()}
+
+    def _pictures(self) -> UnitPictures | None:
+        """The units as a table's pictures: each unit's mean activation per class on the
+        training rows, and its incoming weights as images for image data (digits)."""
+        cfg = self.config
+        if not cfg.is_table or cfg.is_regression:
+            return None
+        shape = cfg.shape
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            aT = hidden_unit_major(self._buffers[self._current], self._XT,
+                                   ACTIVATIONS[cfg.activation],
+                                   self._workspace(self._XT.shape[1]))[1]
+            labels = true_classes(self._yT)
+            K = len(shape.classes)
+            means = class_means(aT, labels, K)
+        means.flags.writeable = False
+        images = (None if shape.image is None
+                  else unit_images(self.params.W1, shape.image))
+        counts = class_counts(labels, K)
+        counts.flags.writeable = False
+        return UnitPictures(images, means, counts)
 
     def learn_one_unit_loss(self) -> float:
         """Compute the best one-unit loss on this run's data (cached per dataset and
@@ -348,11 +420,12 @@ class Trainer:
         if found is None or self.one_unit_loss is None:
             return {}
         own = min(self.identical_best, loss) if identical else self.identical_best
+        bound = found.bound
         if own < found.loss:
             return {"one_unit_loss": own, "one_unit_source": "this run",
-                    "one_unit_weights_grow": found.weights_grow}
+                    "one_unit_weights_grow": found.weights_grow, "one_unit_bound": bound}
         return {"one_unit_loss": found.loss, "one_unit_source": "optimizer",
-                "one_unit_weights_grow": found.weights_grow}
+                "one_unit_weights_grow": found.weights_grow, "one_unit_bound": bound}
 
     def train_loss(self) -> float:
         """Loss on the whole training set, without dropout."""
@@ -416,6 +489,7 @@ class Trainer:
             history=self.history.arrays(),
             steps_per_s=steps_per_s,
             unit_maps=unit_maps,
+            **self._class_fields(),
             grad_norms=grad_norms,
             grad_gaps=grad_gaps,
             **self.instruments.snapshot_fields(self.theta, self.step_count, cfg, summary,
@@ -424,7 +498,7 @@ class Trainer:
             live_changed_at=self.config_changes[-1]["step"] if self.config_changes else None,
         )
 
-    def _unit_pictures(self) -> tuple[UnitMaps, np.ndarray, np.ndarray]:
+    def _unit_pictures(self) -> tuple[UnitMaps | None, np.ndarray, np.ndarray]:
         """The units view's share of a snapshot: the maps, gradient norms and gaps.
 
         The gradient is the data loss's on the whole training set, without dropout or
@@ -433,13 +507,13 @@ class Trainer:
         """
         cfg = self.config
         params = self._buffers[self._current]
-        if self._mapper is None:
+        if self._mapper is None and cfg.input_dim <= MAX_MAPPED_INPUTS:
             self._mapper = UnitMapper(self.data, cfg.hidden)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss_and_grads_unit_major(params, self._XT, self._yT, ACTIVATIONS[cfg.activation],
-                                      cfg.is_regression, self._data_grad,
-                                      self._workspace(self._XT.shape[1]))
+            self._kernel(params, self._XT, self._yT, ACTIVATIONS[cfg.activation],
+                         LOSSES[cfg.loss], self._data_grad, self._workspace(self._XT.shape[1]))
         grads = metrics.unit_vectors(self.param_layout.views(self._data_grad.theta))
         norms, gaps = gradient_norms(grads), gradient_gaps(grads)
         norms.flags.writeable = gaps.flags.writeable = False
-        return self._mapper.maps(params, cfg.activation), norms, gaps
+        maps = None if self._mapper is None else self._mapper.maps(params, cfg.activation)
+        return maps, norms, gaps

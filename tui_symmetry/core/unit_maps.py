@@ -120,6 +120,11 @@ def _plane(lo: float, hi: float, side: int) -> tuple[np.ndarray, np.ndarray]:
     return axis, np.column_stack([x0.ravel(), x1.ravel()])
 
 
+MAX_MAPPED_INPUTS = 2
+"""Units are mapped over the input plane (2 inputs) or line (1); a table's D inputs have
+no plane to draw, so its snapshots carry no maps."""
+
+
 class UnitMapper:
     """Makes UnitMaps for one dataset and one H; the grids and buffers are built once."""
 
