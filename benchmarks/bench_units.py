@@ -7,12 +7,13 @@
    crosses the pipe from the training process at every publish).
 2. Bytes to the terminal: a UnitsGallery alone in a 120×40 headless Textual app is fed
    the snapshots of a training run at 20 per second (simulated time: a fake clock
-   moves 1/20 s per snapshot, and the run trains as many steps between snapshots as
-   the bare engine does in 1/20 s), and every screen update is rendered into the
-   escape sequences a 24-bit terminal would receive (App._display, which a headless
-   app skips, is overridden to do exactly what it does for a real terminal, counting
-   instead of writing).  Reported with the byte budget off (every snapshot drawn) and
-   at the default budget, with the picture updates per second and the UI time.
+   moves 1/20 s per snapshot, the throttles' trailing updates run on it when due, and
+   the run trains as many steps between snapshots as the bare engine does in 1/20 s),
+   and every screen update is rendered into the escape sequences a 24-bit terminal
+   would receive (App._display, which a headless app skips, is overridden to do
+   exactly what it does for a real terminal, counting instead of writing).  Reported
+   with the byte budget off (every snapshot drawn) and at the default budget, with the
+   picture updates per second and the UI time.
 
 Run with ``python benchmarks/bench_units.py``.  Takes about half a minute.
 """
@@ -34,6 +35,7 @@ import time  # noqa: E402
 from textual._compositor import CompositorUpdate  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 
+from tui_symmetry.app.widgets._throttle import FakeClock, FakeTimers  # noqa: E402
 from tui_symmetry.app.widgets.units import DEFAULT_BYTE_RATE, UnitsGallery  # noqa: E402
 from tui_symmetry.core import Config, Trainer  # noqa: E402
 from tui_symmetry.core.gradients import gradient_gaps, gradient_norms  # noqa: E402
@@ -84,14 +86,6 @@ def snapshot_costs() -> None:
     print(f"    target: maps of H=64 well under {TARGET_MS_H64:g} ms")
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class CountingApp(App[None]):
     """A headless app that renders each update as a terminal would get it, and counts."""
 
@@ -130,8 +124,12 @@ def training_snapshots(config: Config, frames: int, steps: int) -> list:
 
 async def stream(snaps: list, byte_rate: float) -> tuple[float, float, float, float]:
     """(bytes/s, picture updates/s, estimate/actual, ms in show() per snapshot)."""
-    clock = FakeClock()
-    gallery = UnitsGallery(byte_rate=byte_rate, clock=clock, text_interval=0.25)
+    clock = FakeClock(0.0)
+    # The trailing updates run on simulated time too: with real timers, how many of
+    # them fired between two frames depended on the machine's speed.
+    timers = FakeTimers(clock)
+    gallery = UnitsGallery(byte_rate=byte_rate, clock=clock, text_interval=0.25,
+                           schedule=timers.schedule)
     app = CountingApp(gallery)
     async with app.run_test(size=(COLUMNS, ROWS)) as pilot:
         gallery.show(snaps[0])
@@ -141,8 +139,9 @@ async def stream(snaps: list, byte_rate: float) -> tuple[float, float, float, fl
         gallery.bytes_estimated = 0
         updates, last_shown, ui = 0, None, 0.0
         for snap in snaps[1:]:
-            clock.now += 1 / FPS
+            clock.advance(1 / FPS)
             start = time.perf_counter()
+            timers.fire_due()  # trailing updates due since the last frame, then the new one
             gallery.show(snap)  # the gallery's own work; painting follows in pause()
             ui += time.perf_counter() - start
             await pilot.pause()

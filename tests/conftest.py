@@ -26,6 +26,7 @@ from textual.widget import Widget
 
 import tui_symmetry
 from tui_symmetry.app.app import SymmetryApp
+from tui_symmetry.app.widgets._throttle import FakeClock, FakeTimers  # noqa: F401 (shared)
 from tui_symmetry.core import Config, Trainer, metrics
 from tui_symmetry.core.network import Params
 from tui_symmetry.core.snapshot import Snapshot
@@ -144,51 +145,6 @@ def run_script(app: SymmetryApp, script: Script, size: tuple[int, int] = DEFAULT
             await script(pilot)
 
     asyncio.run(main())
-
-
-class FakeClock:
-    """A clock that moves only when told to (``start`` seconds at first)."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class FakeTimers:
-    """Timers on a FakeClock: ``schedule`` is a widget's injected one, and the calls it
-    holds run only when the clock has reached them and a test says ``fire_due()``."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.waiting: list[tuple[float, int, Callable[[], None]]] = []
-        self._count = 0
-
-    def schedule(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
-        """Call ``fn`` once ``delay`` seconds have passed on the clock; returns a cancel."""
-        self._count += 1
-        entry = (self.clock() + delay, self._count, fn)
-        self.waiting.append(entry)
-
-        def cancel() -> None:
-            if entry in self.waiting:
-                self.waiting.remove(entry)
-
-        return cancel
-
-    def fire_due(self) -> int:
-        """Run every call whose time has come, earliest first; how many ran."""
-        fired = 0
-        while due := sorted(entry for entry in self.waiting if entry[0] <= self.clock()):
-            entry = due[0]
-            self.waiting.remove(entry)
-            entry[2]()
-            fired += 1
-        return fired
 
 
 class PanelApp(App[None]):

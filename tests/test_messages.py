@@ -20,6 +20,7 @@ from conftest import (
     DyingRunner,
     FakeClock,
     FakeRunner,
+    FakeTimers,
     RecordingApp,
     new_app,
     panel_lines,
@@ -278,6 +279,8 @@ def test_the_status_line_and_the_panels_print_the_same_snapshot(monkeypatch):
     runner = ScriptedRunner(TEST_CONFIG)
     app = RecordingApp(TEST_CONFIG, runner=runner, autoplay=False, show_rates=False,
                        clock=clock)  # the app's own intervals, as in a terminal
+    timers = FakeTimers(clock)
+    app.main_screen.schedule = timers.schedule
     base = runner.latest()
     # A split happens between two snapshots a tenth of a second apart.
     before = dataclasses.replace(base, version=100, step=1_400, distinct_units=2,
@@ -301,8 +304,12 @@ def test_the_status_line_and_the_panels_print_the_same_snapshot(monkeypatch):
         status, panel = await frame(after)
         assert distinct_in(status) == distinct_in(panel), (status, panel)
         assert status.split("symmetry ")[1][:5] in panel
-        clock.advance(1.0)
-        screen.flush_numbers()  # the trailing update: every number moves on together
+        # The numbers wait for the trailing update, on the screen's one throttle.
+        assert screen.printed is before and len(timers.waiting) == 1
+        clock.advance(0.39)
+        assert timers.fire_due() == 0  # not due yet: 0.5 s after the last change
+        clock.advance(0.01)
+        assert timers.fire_due() == 1  # the trailing update: every number moves on together
         await pilot.pause()
         panel = "\n".join(panel_lines(screen.similarity_panel))
         assert distinct_in(app.status) == distinct_in(panel) == 3

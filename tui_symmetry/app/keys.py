@@ -45,6 +45,10 @@ class Key:
     show: bool = False
     """Shown in the footer (only the keys that matter fit in 80 columns)."""
     key_display: str | None = None
+    help_keys: str | None = None
+    """The keys as help shows them when one row speaks for a pair (``← / →``)."""
+    in_help: bool = True
+    """False for the second key of such a pair: its row is the first one's."""
 
 
 KEYS: tuple[Key, ...] = (
@@ -92,6 +96,13 @@ KEYS: tuple[Key, ...] = (
         "(highlighted in every panel)", "View", "unit-previous"),
     Key("down,j", "screen.move_selection(1)", "Next unit", "Select the next unit (highlighted "
         "in every panel)", "View", "unit-next"),
+    # One help row for the pair (help fits a 160×50 terminal without scrolling).
+    Key("left", "screen.scroll_features(-1)", "Features ←", "Weights: scroll the feature "
+        "columns back / on (tables; b and out stay)", "View", "features-left",
+        key_display="←", help_keys="← / →"),
+    Key("right", "screen.scroll_features(1)", "Features →", "Weights: scroll the feature "
+        "columns on, across the features", "View", "features-right", key_display="→",
+        in_help=False),
     Key("p", "permute", "Permute", "Permute the hidden units at random: the loss and the "
         "output do not change", "View", "permute"),
     Key("left_square_bracket", "timeline(-1)", "Back", "Timeline: pause and show an earlier "
@@ -204,7 +215,8 @@ def help_sections(name: KeyNamer, table: tuple[Key, ...] = KEYS,
     are left out."""
     sections: list[tuple[str, list[HelpRow]]] = []
     for section in SECTIONS:
-        rows = [(key_text(key, name), key.help) for key in table if key.section == section]
+        rows = [(key.help_keys or key_text(key, name), key.help) for key in table
+                if key.section == section and key.in_help]
         rows.extend(extra[section])
         if rows:
             sections.append((section, rows))

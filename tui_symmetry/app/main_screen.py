@@ -6,6 +6,10 @@ one view, 0 goes back).  Smaller terminals show one view at a time, switched wit
 weights (weights and similarity), loss, settings, units (the gallery of what each
 unit computes, with the weights beside it when there is room) and gradients.
 
+The panels are the rows of one table, :attr:`MainScreen.PANELS` (:class:`PanelSpec`):
+it composes the screen, says which views show each panel, which print numbers through
+the screen's gate and which follow the selection and ``o``.
+
 ``view`` (what the user asked for), ``wide`` and ``too_small`` (what the terminal
 allows) are reactives; their watchers re-arrange the screen.  Arranging toggles
 ``display`` on a handful of containers and never changes a class on the screen: a
@@ -25,6 +29,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from rich.text import Text
@@ -34,7 +40,6 @@ from textual.css.scalar import Scalar
 from textual.events import Resize
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey  # not exported; Textual is pinned
@@ -48,6 +53,8 @@ from tui_symmetry.app.status import StatusBar, timeline_text
 from tui_symmetry.app.timeline import Timeline
 from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._lines import NumberGate
+from tui_symmetry.app.widgets._throttle import Schedule, Throttle, timer_schedule
+from tui_symmetry.app.widgets.confusion import ConfusionPanel, shows_confusion
 from tui_symmetry.app.widgets.gradients import GradientPanel
 from tui_symmetry.app.widgets.units import UnitsGallery, next_unit
 from tui_symmetry.core.config import Config
@@ -134,6 +141,53 @@ def fits(size: Size, minimum: tuple[int, int]) -> bool:
     return size.width >= minimum[0] and size.height >= minimum[1]
 
 
+@dataclass(frozen=True)
+class PanelSpec:
+    """One panel of the main screen: a row of :attr:`MainScreen.PANELS`.
+
+    ``widget(id=id, **options)`` is made once and stays mounted, in a bordered box
+    ``box`` titled ``title``; panels that name the same ``row`` sit side by side in one
+    container of that id, any other panel's box is a container of its own.  The
+    container shows in ``views``; a box with a ``min_width`` only from that many
+    columns, one with a ``when`` only for the runs whose snapshots it holds for.
+    ``prints_numbers``: the panel is handed every snapshot and prints its
+    numbers when the screen's gate opens (with the status line); otherwise it is
+    handed only the snapshot whose numbers are printed (a plot redrawn whole, as the
+    loss).  ``selects``: it highlights the selected unit (``select``, ``selected_unit``);
+    ``orders``: ``o`` switches its units between unit and similarity order.
+    """
+
+    id: str
+    widget: Callable[..., Widget]
+    title: str
+    box: str
+    views: tuple[View, ...]
+    row: str | None = None
+    prints_numbers: bool = True
+    selects: bool = False
+    orders: bool = False
+    min_width: int = 0
+    options: tuple[tuple[str, Any], ...] = ()
+    when: Callable[[Snapshot], bool] | None = None
+    """The box shows only for the snapshots of which this holds (None: always)."""
+
+
+def compose_areas(specs: tuple[PanelSpec, ...], panels: dict[str, Widget]
+                  ) -> tuple[dict[str, Container], dict[str, Widget]]:
+    """The panels' boxes by box id, and the views' containers (rows and lone boxes) by
+    id, in the table's order (a row where its first panel is)."""
+    boxes = {spec.box: titled_box(spec.title, panels[spec.id], id=spec.box)
+             for spec in specs}
+    areas: dict[str, Widget] = {}
+    for spec in specs:
+        if spec.row is None:
+            areas[spec.box] = boxes[spec.box]
+        elif spec.row not in areas:
+            areas[spec.row] = Horizontal(*(boxes[other.box] for other in specs
+                                           if other.row == spec.row), id=spec.row)
+    return boxes, areas
+
+
 class MainScreen(SizedScreen[None]):
     """Every panel, always mounted; ``view`` / ``wide`` / ``too_small`` pick what shows.
 
@@ -143,7 +197,35 @@ class MainScreen(SizedScreen[None]):
         numbers_interval: least seconds between two changes of the numbers on screen
             and of the loss plot (0 in tests: every snapshot's numbers are drawn).
         clock: monotonic seconds for that interval (tests pass a fake one).
+        schedule: how the numbers' trailing update is scheduled (a Textual timer;
+            tests put fake timers here, or in :attr:`schedule` later).
     """
+
+    PANELS: ClassVar[tuple[PanelSpec, ...]] = (
+        PanelSpec("weights", WeightsPanel, "Weights", "weights-box", ("all", "weights"),
+                  row="units-view", selects=True),
+        PanelSpec("similarity", SimilarityPanel, "Similarity", "similarity-box",
+                  ("all", "weights"), row="units-view", selects=True, orders=True),
+        # Two loss panels, one per layout: each keeps its size, so a view switch never
+        # resizes a plot (a resize redraws it: plotext, 20-40 ms) and the frame that
+        # answers the key draws cached lines.  The screen throttles their numbers.
+        PanelSpec("loss", LossPanel, "Loss", "loss-box", ("all",), prints_numbers=False,
+                  options=(("min_interval", 0),)),
+        PanelSpec("loss-zoomed", LossPanel, "Loss", "loss-view", ("loss",), row="loss-row",
+                  prints_numbers=False, options=(("min_interval", 0),)),
+        # Beside the zoomed loss, for runs of three classes and more only.
+        PanelSpec("confusion", ConfusionPanel, "Confusion", "confusion-box", ("loss",),
+                  row="loss-row", prints_numbers=False, when=shows_confusion),
+        PanelSpec("gallery", UnitsGallery, "Units", "gallery-box", ("units",),
+                  row="gallery-view", selects=True, orders=True),
+        # The units view's own Weights panel (as with the two loss panels, each layout
+        # keeps its panel and its size, so a switch never re-lays a panel out).
+        PanelSpec("side-weights", WeightsPanel, "Weights", "side-weights-box", ("units",),
+                  row="gallery-view", selects=True, min_width=SIDE_WEIGHTS_WIDTH),
+        PanelSpec("gradients", GradientPanel, "Gradients", "gradients-view",
+                  ("gradients",), selects=True, orders=True),
+    )
+    """Every panel, in the screen's order: a new panel is a widget module and a row."""
 
     view: reactive[View] = reactive("all", init=False)
     """The view the user asked for (keys 0-3)."""
@@ -157,7 +239,8 @@ class MainScreen(SizedScreen[None]):
 
     def __init__(self, config: Config, *, show_rate: bool = True,
                  numbers_interval: float = NUMBERS_INTERVAL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 schedule: Schedule | None = None) -> None:
         super().__init__()
         self._config = config
         self.snapshot: Snapshot | None = None
@@ -165,11 +248,12 @@ class MainScreen(SizedScreen[None]):
         """The snapshot whose numbers are on screen (it lags :attr:`snapshot` by less
         than ``numbers_interval``)."""
         self.numbers_interval = numbers_interval
-        self._clock = clock
-        self._numbers_time = -float("inf")
-        self._numbers_timer: Timer | None = None
-        self._gate = NumberGate()
-        """The newest snapshot handed to :meth:`show`."""
+        self._numbers = Throttle.every(lambda: self.numbers_interval, clock)
+        """The numbers' throttle (the panels' own, app/widgets/_throttle.py)."""
+        self.schedule: Schedule = schedule or timer_schedule(self, "numbers")
+        """How the numbers' trailing update is scheduled."""
+        self.numbers_gate = NumberGate()
+        """Open while the panels may print the numbers of the snapshot handed to them."""
         self._drawn: dict[Widget, int] = {}  # panel -> version it last received
         self.ready = False
         """True from mount to unmount: there is something to draw on."""
@@ -177,25 +261,19 @@ class MainScreen(SizedScreen[None]):
         """Called once the screen is mounted, before its first frame: the app draws the
         status line and the panels then (the app mounts before its screen, so its own
         first poll finds nothing to draw on, and the status line came a frame late)."""
-        self.weights_panel = WeightsPanel(id="weights")
-        self.similarity_panel = SimilarityPanel(id="similarity")
-        self.gallery = UnitsGallery(id="gallery")
-        # The units view's own Weights panel (as with the two loss panels, each layout
-        # keeps its panel and its size, so a switch never re-lays a panel out).
-        self.side_weights_panel = WeightsPanel(id="side-weights")
-        self.gradient_panel = GradientPanel(id="gradients")
+        self.panels: dict[str, Widget] = {
+            spec.id: spec.widget(id=spec.id, **dict(spec.options)) for spec in self.PANELS}
+        """Every panel of :attr:`PANELS`, by its id."""
+        for spec in self.PANELS:
+            if spec.prints_numbers:
+                self.panels[spec.id].numbers_gate = self.numbers_gate  # type: ignore[attr-defined]
+        self.boxes, self.areas = compose_areas(self.PANELS, self.panels)
+        self.loss_panels: dict[View, LossPanel] = {
+            spec.views[0]: panel for spec in self.PANELS
+            if isinstance(panel := self.panels[spec.id], LossPanel)}
+        """The loss panel of each view that shows one."""
         self.selected_unit = 0
         """The unit every panel highlights (0-based; shown as unit 1 … unit H)."""
-        # Two loss panels, one per layout: each keeps its size, so a view switch never
-        # resizes a plot (a resize redraws it: plotext, 20-40 ms) and the frame that
-        # answers the key draws cached lines.
-        self.loss_panels = {
-            # The screen hands them only the snapshot whose numbers it prints.
-            "all": LossPanel(id="loss", min_interval=0),
-            "loss": LossPanel(id="loss-zoomed", min_interval=0),
-        }
-        for panel in self._number_panels():
-            panel.numbers_gate = self._gate
         self.settings_panels = [
             SettingsPanel("init", config, id="init-settings"),
             SettingsPanel("regularization", config, id="regularization-settings"),
@@ -213,22 +291,7 @@ class MainScreen(SizedScreen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="main") as self.main_area:
             with Vertical(id="views") as self.views_area:
-                with Horizontal(id="units-view") as self.units_area:
-                    yield titled_box("Weights", self.weights_panel, id="weights-box")
-                    yield titled_box("Similarity", self.similarity_panel, id="similarity-box")
-                self.loss_area = titled_box("Loss", self.loss_panels["all"], id="loss-box")
-                yield self.loss_area
-                self.loss_view_area = titled_box("Loss", self.loss_panels["loss"],
-                                                 id="loss-view")
-                yield self.loss_view_area
-                with Horizontal(id="gallery-view") as self.gallery_area:
-                    yield titled_box("Units", self.gallery, id="gallery-box")
-                    self.side_weights_area = titled_box("Weights", self.side_weights_panel,
-                                                        id="side-weights-box")
-                    yield self.side_weights_area
-                self.gradients_area = titled_box("Gradients", self.gradient_panel,
-                                                 id="gradients-view")
-                yield self.gradients_area
+                yield from self.areas.values()
             with VerticalScroll(id="settings", can_focus=False) as self.settings_area:
                 with Vertical(id="settings-column") as self.settings_column:
                     yield from self.settings_panels[:2]
@@ -241,6 +304,43 @@ class MainScreen(SizedScreen[None]):
             yield self.notice_line
         yield self.status_bar
         yield self.footer
+
+    # -- the panels by name --------------------------------------------------------------
+
+    @property
+    def weights_panel(self) -> WeightsPanel:
+        """The Weights panel of the "all" and weights views."""
+        return cast(WeightsPanel, self.panels["weights"])
+
+    @property
+    def similarity_panel(self) -> SimilarityPanel:
+        """The Similarity panel."""
+        return cast(SimilarityPanel, self.panels["similarity"])
+
+    @property
+    def gallery(self) -> UnitsGallery:
+        """The units gallery (the units view)."""
+        return cast(UnitsGallery, self.panels["gallery"])
+
+    @property
+    def side_weights_panel(self) -> WeightsPanel:
+        """The units view's own Weights panel, beside the gallery on wide terminals."""
+        return cast(WeightsPanel, self.panels["side-weights"])
+
+    @property
+    def gradient_panel(self) -> GradientPanel:
+        """The Gradients panel."""
+        return cast(GradientPanel, self.panels["gradients"])
+
+    @property
+    def units_area(self) -> Widget:
+        """The heatmaps' row (Weights and Similarity) of the "all" view."""
+        return self.areas["units-view"]
+
+    @property
+    def loss_area(self) -> Widget:
+        """The loss box of the "all" view."""
+        return self.areas["loss-box"]
 
     # -- what fits -----------------------------------------------------------------------
 
@@ -271,7 +371,9 @@ class MainScreen(SizedScreen[None]):
 
     def _fit(self, size: Size) -> None:
         self.wide = fits(size, WIDE_SIZE)
-        _display(self.side_weights_area, size.width >= SIDE_WEIGHTS_WIDTH)
+        for spec in self.PANELS:
+            if spec.min_width:
+                _display(self.boxes[spec.box], size.width >= spec.min_width)
         self.too_small = not fits(size, MIN_SIZE)
         if self.too_small:
             self.too_small_message.update(
@@ -307,11 +409,9 @@ class MainScreen(SizedScreen[None]):
             _display(self.caption_area,
                      not too_small and self.caption_panel.scenario is not None)
             _display(self.views_area, view != "settings")
-            _display(self.units_area, view in ("all", "weights"))
-            _display(self.loss_area, view == "all")
-            _display(self.loss_view_area, view == "loss")
-            _display(self.gallery_area, view == "units")
-            _display(self.gradients_area, view == "gradients")
+            for area_id, area in self.areas.items():
+                _display(area, any(view in spec.views for spec in self.PANELS
+                                   if area_id in (spec.row, spec.box)))
             _display(self.settings_area, view in ("all", "settings") and not present)
             # Presenting, the heatmaps grow in width (no settings column), and the loss
             # takes the larger share of the height: the heatmaps of 8 units need ~8
@@ -388,21 +488,25 @@ class MainScreen(SizedScreen[None]):
         :meth:`flush_numbers`, so one frame never mixes the numbers of two snapshots.
         """
         self.snapshot = snapshot
+        for spec in self.PANELS:
+            if spec.when is not None:
+                _display(self.boxes[spec.box], spec.when(snapshot))
         due = force or self._numbers_due(snapshot)
         if due:
             self._print(snapshot)
         if self.too_small:
             return
-        self._gate.open = due
+        self.numbers_gate.open = due
         try:
-            for panel in self._panels_in_view():
+            for panel in self.panels_in_view():
                 if self._drawn.get(panel) != snapshot.version:
                     self._drawn[panel] = snapshot.version
                     panel.show(snapshot)  # type: ignore[attr-defined]
         finally:
-            self._gate.open = False
-        if due and self.shown_view in ("all", "loss"):
-            self.loss_panel.show(snapshot)
+            self.numbers_gate.open = False
+        if due:
+            for panel in self.panels_in_view(printed_only=True):
+                panel.show(snapshot)  # type: ignore[attr-defined]
         hidden = int(snapshot.params.b1.shape[0])
         if self.selected_unit >= hidden:
             self.selected_unit = 0
@@ -410,67 +514,47 @@ class MainScreen(SizedScreen[None]):
 
     def flush_numbers(self) -> None:
         """Draw the newest snapshot's numbers now, everywhere (the trailing update)."""
-        self._stop_numbers_timer()
+        self._numbers.cancel()
         snapshot = self.snapshot
         if snapshot is None or snapshot is self.printed:
             return
         self._print(snapshot)
         if self.too_small:
             return
-        self._gate.open = True
+        self.numbers_gate.open = True
         try:
-            for panel in self._panels_in_view():
+            for panel in self.panels_in_view():
                 panel.flush_text()  # type: ignore[attr-defined]
         finally:
-            self._gate.open = False
-        if self.shown_view in ("all", "loss"):
-            self.loss_panel.show(snapshot)
+            self.numbers_gate.open = False
+        for panel in self.panels_in_view(printed_only=True):
+            panel.show(snapshot)  # type: ignore[attr-defined]
 
     def _numbers_due(self, snapshot: Snapshot) -> bool:
         """May the numbers on screen change to ``snapshot``'s now?  If not, the trailing
         update is scheduled.  A new run (reset, other settings) is printed at once."""
         printed = self.printed
-        if (printed is None or self.numbers_interval <= 0 or snapshot.config != printed.config
-                or snapshot.step < printed.step):
+        if (printed is None or snapshot.config != printed.config
+                or snapshot.step < printed.step or self._numbers.due()):
             return True
-        wait = self._numbers_time + self.numbers_interval - self._clock()
-        if wait <= 0:
-            return True
-        if self._numbers_timer is None and self.is_attached:
-            self._numbers_timer = self.set_timer(wait, self.flush_numbers, name="numbers")
+        if self.is_attached:
+            self._numbers.hold(self.flush_numbers, self.schedule)
         return False
 
     def _print(self, snapshot: Snapshot) -> None:
         """Make ``snapshot`` the one whose numbers are drawn; the status line follows."""
-        self._stop_numbers_timer()
+        self._numbers.cancel()
         self.printed = snapshot
-        self._numbers_time = self._clock()
+        self._numbers.spend()
         self.status_bar.show_numbers(snapshot)
 
-    def _stop_numbers_timer(self) -> None:
-        if self._numbers_timer is not None:
-            self._numbers_timer.stop()
-            self._numbers_timer = None
-
-    def _number_panels(self) -> list[Widget]:
-        """Every panel that prints numbers of a snapshot (all share the screen's gate)."""
-        return [self.weights_panel, self.similarity_panel, self.side_weights_panel,
-                self.gradient_panel, self.gallery]
-
-    def _panels_in_view(self) -> list[Widget]:
-        """The panels of the view on screen, the loss plot aside (it is handed only
-        the snapshot whose numbers are drawn)."""
+    def panels_in_view(self, *, printed_only: bool = False) -> list[Widget]:
+        """The panels of the view on screen that print their numbers through the gate,
+        or (``printed_only``) those handed only the snapshot whose numbers are drawn."""
         view = self.shown_view
-        panels: list[Widget] = []
-        if view in ("all", "weights"):
-            panels += [self.weights_panel, self.similarity_panel]
-        if view == "units":
-            panels.append(self.gallery)
-            if self.side_weights_area.display:
-                panels.append(self.side_weights_panel)
-        if view == "gradients":
-            panels.append(self.gradient_panel)
-        return panels
+        return [self.panels[spec.id] for spec in self.PANELS
+                if view in spec.views and spec.prints_numbers != printed_only
+                and (not (spec.min_width or spec.when) or self.boxes[spec.box].display)]
 
     @property
     def loss_panel(self) -> LossPanel:
@@ -493,11 +577,24 @@ class MainScreen(SizedScreen[None]):
 
     def action_toggle_order(self) -> None:
         """Similarity matrix, gallery and gradients in unit order or by similarity."""
-        self.similarity_panel.toggle_order()
-        self.gallery.toggle_order()
-        self.gradient_panel.toggle_order()
+        for spec in self.PANELS:
+            if spec.orders:
+                self.panels[spec.id].toggle_order()  # type: ignore[attr-defined]
         if self.snapshot is not None:
             self.similarity_panel.show(self.snapshot)
+
+    def action_scroll_features(self, pages: int) -> None:
+        """Scroll the shown Weights panel's feature columns ``pages`` screens (left: -1)
+        and say which features are shown now."""
+        view = self.shown_view
+        panel = (self.weights_panel if view in ("all", "weights") else
+                 self.side_weights_panel if view == "units"
+                 and self.boxes["side-weights-box"].display else None)
+        if panel is None:
+            self.notify("the weights are in view 1: ← → scroll their features there",
+                        markup=False)
+            return
+        self.notify(panel.scroll_columns(pages), markup=False)
 
     def action_toggle_space(self) -> None:
         """Similarity matrix of the weights, or of what units compute."""
@@ -522,11 +619,10 @@ class MainScreen(SizedScreen[None]):
     def select(self, unit: int) -> None:
         """Highlight hidden unit ``unit`` (0-based) in every panel that shows units."""
         self.selected_unit = unit
-        for panel in (self.weights_panel, self.side_weights_panel, self.gallery,
-                      self.gradient_panel):
-            if panel.selected_unit != unit:
+        for spec in self.PANELS:
+            panel: Any = self.panels[spec.id]
+            if spec.selects and panel.selected_unit != unit:
                 panel.select(unit)
-        self.similarity_panel.select(unit)
 
     def action_toggle_log(self) -> None:
         """Loss axis linear or logarithmic, in both loss panels."""

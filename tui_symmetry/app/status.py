@@ -66,6 +66,16 @@ def rate_words(steps_per_s: float, show_rate: bool = True) -> str:
     return f"{number} {'step' if number == '1' else 'steps'}/s"
 
 
+def accuracy_words(snapshot: Snapshot) -> str:
+    """``train accuracy 93.1 % (10 classes)`` for a table's classes (the snapshot's
+    accuracy is on the training split); "" for the toys and for a regression."""
+    if not snapshot.config.is_table or snapshot.accuracy is None or not snapshot.classes:
+        return ""
+    value = snapshot.accuracy
+    pct = f"{format_fixed(100 * value, 1)} %" if math.isfinite(value) else "—"
+    return f"train accuracy {pct} ({len(snapshot.classes)} classes)"
+
+
 def format_status(
     snapshot: Snapshot,
     state: RunState,
@@ -107,6 +117,10 @@ def format_status(
         if speed is not None:
             rate += f" (cap {speed:,g})"
         candidates.insert(0, f"{head} · symmetry {symmetry} · {distinct} · {rate} · {words}")
+    accuracy = accuracy_words(snapshot)
+    if accuracy:  # a table's classes: said while there is room, before the symmetry goes
+        candidates = [text.replace(head, f"{head} · {accuracy}", 1)
+                      for text in candidates[:-3]] + candidates
     for text in candidates:
         if width is None or len(text) <= width:
             return text

@@ -157,3 +157,13 @@ def unit_pictures(W1: np.ndarray, hidden: np.ndarray, labels: np.ndarray, classe
     images = None if image_shape is None else unit_images(W1, image_shape)
     return UnitPictures(images, class_means(hidden, labels, classes),
                         class_counts(labels, classes))
+
+
+def outgoing_norms(W2: np.ndarray, centred: bool) -> np.ndarray:
+    """(H,) the length of each unit's outgoing vector, the column i of ``W2`` (C, H);
+    ``centred``: of the vector less its mean over the outputs (softmax sees v and
+    v + α·1 alike, so only the centred part is the unit's)."""
+    W2 = np.asarray(W2, dtype=np.float64)
+    if centred:
+        W2 = W2 - W2.mean(axis=0, keepdims=True)
+    return np.sqrt(np.einsum("ch,ch->h", W2, W2))

@@ -5,7 +5,8 @@ change, so the panels hold updates back and bring them up to date with one trail
 update.  :class:`Throttle` is that rule for all of them: ``due()`` says whether an update
 may happen now, ``spend()`` records one, and ``hold()`` schedules the trailing update
 (once) when it may not.  Time comes from an injected clock and the trailing update from
-an injected ``schedule``, so a test drives both without waiting on the wall clock.
+an injected ``schedule``, so a test drives both without waiting on the wall clock
+(:class:`FakeClock` and :class:`FakeTimers`, which tests and benchmarks share).
 """
 
 from __future__ import annotations
@@ -132,3 +133,51 @@ class _Timers(Protocol):
 
     def set_timer(self, delay: float, callback: Callable[[], None], *,
                   name: str | None = None) -> Any: ...
+
+
+class FakeClock:
+    """A clock that moves only when told to (``start`` seconds at first): the
+    :data:`Clock` of tests and benchmarks, which must not depend on the machine's speed."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock ``seconds`` on."""
+        self.now += seconds
+
+
+class FakeTimers:
+    """Timers on a fake clock: :meth:`schedule` is a widget's injected
+    :data:`Schedule`, and the calls it holds run only when the clock has reached them
+    and :meth:`fire_due` is called (a test, or a benchmark's simulated frames)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.waiting: list[tuple[float, int, Callable[[], None]]] = []
+        self._count = 0
+
+    def schedule(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
+        """Call ``fn`` once ``delay`` seconds have passed on the clock; returns a cancel."""
+        self._count += 1
+        entry = (self.clock() + delay, self._count, fn)
+        self.waiting.append(entry)
+
+        def cancel() -> None:
+            if entry in self.waiting:
+                self.waiting.remove(entry)
+
+        return cancel
+
+    def fire_due(self) -> int:
+        """Run every call whose time has come, earliest first; how many ran."""
+        fired = 0
+        while due := sorted(entry for entry in self.waiting if entry[0] <= self.clock()):
+            entry = due[0]
+            self.waiting.remove(entry)
+            entry[2]()
+            fired += 1
+        return fired

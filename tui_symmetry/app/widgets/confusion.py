@@ -18,19 +18,24 @@ class's accuracy is listed instead, in as many columns as fit: ``3  94.4 % 34/36
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.segment import Segment
 
 from tui_symmetry.app.numbers import format_fixed
 from tui_symmetry.app.widgets._heatmap import longest_fitting
-from tui_symmetry.app.widgets._lines import TextLine, paint_line
+from tui_symmetry.app.widgets._lines import LinePanel, LineSpec, TextLine, paint_line
 from tui_symmetry.app.widgets._palette import StyleCache
 from tui_symmetry.app.widgets.classes import NO_MEAN, short_names
 from tui_symmetry.core.pictures import accuracy_of
+
+if TYPE_CHECKING:
+    from tui_symmetry.core.snapshot import Snapshot
 
 MIN_CELL_WIDTH = 3
 """A count's cell: its digits and a space before them (" 35"; " 178" when a count has
@@ -40,6 +45,8 @@ ROW_NAME_WIDTH = 6
 ZERO_COUNT = "·"
 ENTRY_GAP = 2
 """Spaces between two classes' accuracies on one line."""
+MIN_CLASSES = 3
+"""The fewest classes for which the loss view shows the matrix (a softmax run)."""
 
 
 @dataclass(frozen=True)
@@ -158,3 +165,42 @@ def _paint_accuracies(line: ClassAccuracyLine, styles: StyleCache) -> list[Segme
                 segs.append(Segment(text, style))
                 used += len(text)
     return segs
+
+
+def shows_confusion(snapshot: Snapshot) -> bool:
+    """The loss view has a confusion panel for a run of three classes or more (a
+    softmax); a toy's two classes read well enough from the accuracy."""
+    return snapshot.confusion is not None and len(snapshot.classes) >= MIN_CLASSES
+
+
+def confusion_split(snapshot: Snapshot) -> str:
+    """The split the snapshot's confusion matrix counts: the test split, or the
+    training split of a run without one (core/trainer.py ``confusion``)."""
+    return "train" if snapshot.test_loss is None else "test"
+
+
+class ConfusionPanel(LinePanel):
+    """The confusion matrix of the snapshot whose numbers are printed (the screen
+    hands it no other: every line of it is numbers)."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._snapshot: Snapshot | None = None
+
+    def show(self, snapshot: Snapshot) -> None:
+        """Draw ``snapshot``'s matrix (a no-op for the one already drawn)."""
+        if snapshot is self._snapshot:
+            return
+        self._snapshot = snapshot
+        self._redraw()
+
+    def _layout_lines(self, width: int, height: int) -> Sequence[LineSpec]:
+        snap = self._snapshot
+        if snap is None or snap.confusion is None:
+            return [self._empty_spec()]
+        styles = self._styles
+        records = confusion_lines(snap.confusion, snap.classes, confusion_split(snap), width,
+                                  height)
+        return [(record, functools.partial(paint_confusion, record, styles))
+                for record in records]

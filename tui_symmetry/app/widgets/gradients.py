@@ -114,6 +114,11 @@ class GradientPanel(LinePanel):
         return self._selected
 
     @property
+    def by_similarity(self) -> bool:
+        """True when units are shown in similarity order, False for unit order."""
+        return self._by_similarity
+
+    @property
     def gap_scale(self) -> float | None:
         """The largest gap the colours are relative to (None before data)."""
         return self._gap_scale.value

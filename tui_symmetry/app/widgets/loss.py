@@ -16,6 +16,12 @@ in their marks: the training loss and the symmetry index are braille lines, the 
 (in 16 colours and mono) is dots, and the chance level is a dashed line; the legend, a
 line of its own above each plot, shows each mark.
 
+What the panel draws is decided before plotext is called: :func:`loss_figures`, a pure
+function of the snapshot, the view (:class:`LossView`) and the plots' widths, builds one
+:class:`Figure` per plot (title wordings, legend, y axes, step range, and the curves and
+split marks in drawing order), and :meth:`SafePlot.draw` only replays a figure into
+plotext; tests read the words from the figures without mounting anything.
+
 Plotting is the expensive part of a frame (plotext rebuilds the whole picture, ~10 ms),
 so the panel redraws at most once every ``min_interval`` seconds however often
 :meth:`LossPanel.show` is called, always ending on the newest snapshot (a trailing
@@ -324,6 +330,24 @@ class SafePlot(PlotextPlot):
                                     base))
         return Strip(segments)
 
+    def draw(self, figure: Figure) -> None:
+        """Show ``figure``: its marks go to plotext in their order, its words and axes
+        to the header and the axes, and the plot is rebuilt."""
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        for mark in figure.marks:
+            if isinstance(mark, VLine):
+                plt.vline(mark.step, color=mark.color)
+            else:
+                plt.plot(mark.x.tolist(), mark.y.tolist(), color=mark.color,
+                         marker=mark.marker, yside=mark.yside)
+        self.titles, self.title_is_news = figure.titles, figure.title_is_news
+        self.legend = list(figure.legend)
+        self.value_axes = dict(figure.value_axes)
+        self.step_range = figure.step_range
+        self.rebuild()
+
     def rebuild(self) -> None:
         """Draw the plot's current data into cached strips; repaint changed lines."""
         width, height = self.size.width, self.size.height
@@ -547,130 +571,218 @@ class LossPanel(Widget):
         self._drawn_key = self._content_key()
         self._throttle.spend()  # forced draws (log scale, resize) count too
         self.draws += 1
-        styles = CURVE_STYLES[self.color_mode]
-        history = snap.history
-        steps = np.asarray(history["step"], dtype=float)
-        combined = self._arrangement == "combined"
-        # Every lasting split at its exact step (core/lasting.py), not a guess from the
-        # history; a split still inside its window is named, not marked.
-        splits = sorted({float(split[0]) for split in snap.splits})
-        pending = next((float(change[0]) for change in snap.not_yet_lasting
-                        if change[2] > change[1]), None)
-        ran_away = snap.step if snap.diverged else None
-        self._plot_loss(loss_plot, steps, history, (splits, pending), ran_away, styles,
-                        combined, snap.one_unit_loss, one_unit_label(snap))
-        loss_plot.rebuild()
-        if not combined:
-            self._plot_symmetry(sym_plot, steps, history, snap, (splits, pending), styles)
-            sym_plot.rebuild()
+        view = LossView(self._log_scale, self._arrangement, self.color_mode)
+        figures = loss_figures(snap, view, (loss_plot.size.width, sym_plot.size.width))
+        loss_plot.draw(figures.loss)
+        if figures.symmetry is not None:  # combined: the symmetry plot is hidden
+            sym_plot.draw(figures.symmetry)
 
-    def _plot_loss(
-        self,
-        widget: SafePlot,
-        steps: np.ndarray,
-        history: dict,
-        marks: tuple[list[float], float | None],
-        ran_away: int | None,
-        styles: CurveStyles,
-        with_symmetry: bool,
-        one_unit: float | None = None,
-        one_unit_name: str = "one unit",
-    ) -> None:
-        plt = widget.plt
-        plt.clear_data()
-        plt.clear_figure()
-        log = self._log_scale
-        points = min(MAX_POINTS, 2 * max(widget.size.width, 8))
-        ceiling = _loss_ceiling(history, log)
-        lows, highs, clipped, legend = _plot_loss_curves(plt, steps, history, styles, log,
-                                                         points, ceiling)
-        x_range = _range(steps)
-        if (one_unit is not None and math.isfinite(one_unit) and lows and x_range is not None
-                and (one_unit > 0 or not log) and (ceiling is None or one_unit <= ceiling)):
-            # The best loss of identical units (core/one_unit.py): a symmetric run ends
-            # on it, a split one goes below.  One point per half column: a dashed line.
-            level = math.log10(one_unit) if log else one_unit
-            xs = np.linspace(x_range[0], x_range[1], points)
-            plt.plot(xs.tolist(), [level] * len(xs),
-                     color=styles.one_unit.color, marker=styles.one_unit.marker)
-            lows.append(level)
-            highs.append(level)
-            legend.append((one_unit_name, styles.one_unit.marker, styles.one_unit.color))
-        widget.value_axes = {}
-        widget.legend = legend
-        if lows:
-            low, high = min(lows), max(highs)
-            span = high - low or abs(high) * 0.1 or 1.0
-            bottom = low - 0.02 * span
-            if not log and low >= 0.0:
-                bottom = max(bottom, 0.0)  # a loss is never negative: no "-0.01" tick
-            widget.value_axes["left"] = ValueAxis(
-                bottom, max(low, bottom), high, log, ceiling if clipped else None
-            )
-        if with_symmetry:
-            _plot_symmetry_right(widget, steps, history, styles, points)
-        splits = marks[0]
-        for split in splits:
-            plt.vline(split, color=styles.split)
-        widget.step_range = x_range
-        widget.titles, widget.title_is_news = _loss_titles(
-            "log" if log else "linear", bool(lows), ran_away, ceiling if clipped else None,
-            _split_words(*marks) if with_symmetry else None, overfitting(history),
-        )
 
-    def _plot_symmetry(
-        self,
-        widget: SafePlot,
-        steps: np.ndarray,
-        history: dict,
-        snap: Any,
-        marks: tuple[list[float], float | None],
-        styles: CurveStyles,
-    ) -> None:
-        plt = widget.plt
-        plt.clear_data()
-        plt.clear_figure()
-        widget.title = "symmetry index"
-        words = _split_words(*marks)
-        if words is not None:
-            widget.titles = (f"symmetry index · {words[0]}", f"symmetry · {words[0]}",
-                             *words)
-        splits = marks[0]
-        for split in splits:
-            plt.vline(split, color=styles.split)
-        points = min(MAX_POINTS, 2 * max(widget.size.width, 8))
-        x, y = _finite(steps, np.asarray(history["symmetry_index"], dtype=float), False, points)
-        chance = float(snap.chance_level)
-        legend: list[LegendItem] = []
-        widget.legend = legend
-        if len(x) > 1 and math.isfinite(chance):
-            # The chance level first, so the symmetry line is drawn over it; one point
-            # per half column, so the dashes cover the whole width.
-            xs = np.linspace(float(x[0]), float(x[-1]), points)
-            plt.plot(xs.tolist(), [chance] * len(xs),
-                     color=styles.chance.color, marker=styles.chance.marker)
-            legend.append(("chance", styles.chance.marker, styles.chance.color))
+@dataclass(frozen=True)
+class LossView:
+    """What the loss panel's figures depend on besides the snapshot."""
+
+    log_scale: bool = False
+    arrangement: Arrangement = "side"
+    mode: ColorMode = "full"
+
+
+@dataclass(frozen=True, eq=False)  # arrays: compared by identity, never elementwise
+class Series:
+    """One curve as plotext gets it: its points, colour, mark and y axis (None: left)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    color: RGB
+    marker: str
+    yside: Literal["right"] | None = None
+
+
+@dataclass(frozen=True)
+class VLine:
+    """A vertical mark across the plot at ``step`` (a lasting split)."""
+
+    step: float
+    color: RGB
+
+
+@dataclass(frozen=True, eq=False)
+class Figure:
+    """Everything one plot of the loss panel shows, before plotext draws it.
+
+    ``marks`` are drawn in their order (a later one over an earlier one where they
+    meet); ``titles`` are the title's wordings, longest first (the longest that fits is
+    drawn), and ``title_is_news`` keeps a short one in a low plot; ``legend`` names the
+    curves in the order shown; ``value_axes`` are the y axes by side, their ticks chosen
+    when the height is known; ``step_range`` is the x axis (None without a point).
+    """
+
+    marks: tuple[Series | VLine, ...]
+    titles: tuple[str, ...]
+    title_is_news: bool
+    legend: tuple[LegendItem, ...]
+    value_axes: tuple[tuple[str, ValueAxis], ...]
+    step_range: tuple[float, float] | None
+
+    @property
+    def series(self) -> tuple[Series, ...]:
+        """The curves, in drawing order."""
+        return tuple(mark for mark in self.marks if isinstance(mark, Series))
+
+    @property
+    def vlines(self) -> tuple[VLine, ...]:
+        """The vertical marks, in drawing order."""
+        return tuple(mark for mark in self.marks if isinstance(mark, VLine))
+
+
+@dataclass(frozen=True)
+class LossFigures:
+    """The loss plot and the symmetry plot (None when the loss plot carries both)."""
+
+    loss: Figure
+    symmetry: Figure | None
+
+
+def loss_figures(snap: Snapshot, view: LossView, widths: tuple[int, int]) -> LossFigures:
+    """The loss panel's two figures for ``snap``: every word, axis and curve it draws.
+
+    ``widths`` are the columns of the loss plot and of the symmetry plot: a curve gets
+    two points per column (braille), at most :data:`MAX_POINTS`.
+    """
+    styles = CURVE_STYLES[view.mode]
+    steps = np.asarray(snap.history["step"], dtype=float)
+    # Every lasting split at its exact step (core/lasting.py), not a guess from the
+    # history; a split still inside its window is named, not marked.
+    splits = sorted({float(split[0]) for split in snap.splits})
+    pending = next((float(change[0]) for change in snap.not_yet_lasting
+                    if change[2] > change[1]), None)
+    combined = view.arrangement == "combined"
+    loss = _loss_figure(snap, steps, view.log_scale, (splits, pending), styles, combined,
+                        _points(widths[0]))
+    if combined:
+        return LossFigures(loss, None)
+    return LossFigures(loss, _symmetry_figure(snap, steps, (splits, pending), styles,
+                                              _points(widths[1])))
+
+
+def _points(width: int) -> int:
+    """Points per curve in a plot ``width`` columns wide."""
+    return min(MAX_POINTS, 2 * max(width, 8))
+
+
+def _loss_figure(snap: Snapshot, steps: np.ndarray, log: bool,
+                 marks: tuple[list[float], float | None], styles: CurveStyles,
+                 with_symmetry: bool, points: int) -> Figure:
+    """The loss plot: test and training loss, the one-unit line, the split marks, and in
+    the combined arrangement the symmetry index on the right-hand axis."""
+    history = snap.history
+    ceiling = _loss_ceiling(history, log)
+    curves, lows, highs, clipped, legend = _loss_curves(steps, history, styles, log, points,
+                                                       ceiling)
+    x_range = _range(steps)
+    one_unit = _one_unit_line(snap, log, ceiling, x_range, points, styles) if lows else None
+    if one_unit is not None:
+        curves.append(one_unit)
+        lows.append(float(one_unit.y[0]))
+        highs.append(float(one_unit.y[0]))
+        legend.append((one_unit_label(snap), styles.one_unit.marker, styles.one_unit.color))
+    axes: dict[str, ValueAxis] = {}
+    if lows:
+        axes["left"] = _loss_axis(lows, highs, log, ceiling if clipped else None)
+    if with_symmetry:
+        x, y = _finite(steps, np.asarray(history["symmetry_index"], dtype=float), False,
+                       points)
         if len(x):
-            plt.plot(x.tolist(), y.tolist(), color=styles.symmetry.color,
-                     marker=styles.symmetry.marker)
-            legend.insert(0, ("symmetry", styles.symmetry.marker, styles.symmetry.color))
-        # Symmetric runs sit exactly at 1.0: the top leaves a little room above it.
-        widget.value_axes = {"left": ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)}
-        spread = history.get("spread")
-        if spread is not None:
-            # The spread ‖U − ū‖ on a log axis (right): near the saddle it is a straight
-            # line whose slope is the growth rate the saddle readout states.
-            xs, ys = _finite(steps, np.asarray(spread, dtype=float), True, points)
-            if len(xs):
-                ys = np.log10(ys)
-                low, high = float(ys.min()), float(ys.max())
-                if high - low < 1.0:  # at least a decade: no ticks crowding a flat line
-                    low, high = (low + high) / 2 - 0.5, (low + high) / 2 + 0.5
-                plt.plot(xs.tolist(), ys.tolist(), color=styles.spread.color,
-                         marker=styles.spread.marker, yside="right")
-                widget.value_axes["right"] = ValueAxis(low, low, high, log=True)
-                legend.append(("spread", styles.spread.marker, styles.spread.color))
-        widget.step_range = _range(steps)
+            curves.append(Series(x, y, styles.symmetry.color, styles.symmetry.marker,
+                                 "right"))
+            axes["right"] = ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)
+            legend.append(("sym", styles.symmetry.marker, styles.symmetry.color))
+    titles, news = _loss_titles(
+        "log" if log else "linear", bool(lows), snap.step if snap.diverged else None,
+        ceiling if clipped else None, _split_words(*marks) if with_symmetry else None,
+        overfitting(history),
+    )
+    vlines = tuple(VLine(split, styles.split) for split in marks[0])
+    return Figure((*curves, *vlines), titles, news, tuple(legend), tuple(axes.items()),
+                  x_range)
+
+
+def _one_unit_line(snap: Snapshot, log: bool, ceiling: float | None,
+                   x_range: tuple[float, float] | None, points: int, styles: CurveStyles
+                   ) -> Series | None:
+    """The best loss of identical units (core/one_unit.py) across the steps drawn: a
+    symmetric run ends on it, a split one goes below.  None while it is unknown or
+    cannot be drawn (not positive on a log axis, above the clipped axis)."""
+    one_unit = snap.one_unit_loss
+    if (one_unit is None or not math.isfinite(one_unit) or x_range is None
+            or (one_unit <= 0 and log) or (ceiling is not None and one_unit > ceiling)):
+        return None
+    # One point per half column: a dashed line.
+    xs = np.linspace(x_range[0], x_range[1], points)
+    level = math.log10(one_unit) if log else one_unit
+    return Series(xs, np.full(len(xs), level), styles.one_unit.color,
+                  styles.one_unit.marker)
+
+
+def _loss_axis(lows: list[float], highs: list[float], log: bool, ceiling: float | None
+               ) -> ValueAxis:
+    """The loss axis over the drawn values (``ceiling``: where they were clipped)."""
+    low, high = min(lows), max(highs)
+    span = high - low or abs(high) * 0.1 or 1.0
+    bottom = low - 0.02 * span
+    if not log and low >= 0.0:
+        bottom = max(bottom, 0.0)  # a loss is never negative: no "-0.01" tick
+    return ValueAxis(bottom, max(low, bottom), high, log, ceiling)
+
+
+def _symmetry_figure(snap: Snapshot, steps: np.ndarray,
+                     marks: tuple[list[float], float | None], styles: CurveStyles,
+                     points: int) -> Figure:
+    """The symmetry plot: the split marks, the chance level, the symmetry index, and
+    the spread of the units on a log axis (right)."""
+    titles: tuple[str, ...] = ("symmetry index",)
+    words = _split_words(*marks)
+    if words is not None:
+        titles = (f"symmetry index · {words[0]}", f"symmetry · {words[0]}", *words)
+    drawn: list[Series | VLine] = [VLine(split, styles.split) for split in marks[0]]
+    history = snap.history
+    x, y = _finite(steps, np.asarray(history["symmetry_index"], dtype=float), False, points)
+    chance = float(snap.chance_level)
+    legend: list[LegendItem] = []
+    if len(x) > 1 and math.isfinite(chance):
+        # The chance level first, so the symmetry line is drawn over it; one point
+        # per half column, so the dashes cover the whole width.
+        xs = np.linspace(float(x[0]), float(x[-1]), points)
+        drawn.append(Series(xs, np.full(len(xs), chance), styles.chance.color,
+                            styles.chance.marker))
+        legend.append(("chance", styles.chance.marker, styles.chance.color))
+    if len(x):
+        drawn.append(Series(x, y, styles.symmetry.color, styles.symmetry.marker))
+        legend.insert(0, ("symmetry", styles.symmetry.marker, styles.symmetry.color))
+    # Symmetric runs sit exactly at 1.0: the top leaves a little room above it.
+    axes = [("left", ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS))]
+    spread = _spread_series(steps, history, styles, points)
+    if spread is not None:
+        drawn.append(spread)
+        low, high = float(spread.y.min()), float(spread.y.max())
+        if high - low < 1.0:  # at least a decade: no ticks crowding a flat line
+            low, high = (low + high) / 2 - 0.5, (low + high) / 2 + 0.5
+        axes.append(("right", ValueAxis(low, low, high, log=True)))
+        legend.append(("spread", styles.spread.marker, styles.spread.color))
+    return Figure(tuple(drawn), titles, False, tuple(legend), tuple(axes), _range(steps))
+
+
+def _spread_series(steps: np.ndarray, history: dict, styles: CurveStyles, points: int
+                   ) -> Series | None:
+    """The spread ‖U − ū‖ as log10, for the right-hand axis: near the saddle a straight
+    line whose slope is the growth rate the saddle readout states."""
+    spread = history.get("spread")
+    if spread is None:
+        return None
+    xs, ys = _finite(steps, np.asarray(spread, dtype=float), True, points)
+    if not len(xs):
+        return None
+    return Series(xs, np.log10(ys), styles.spread.color, styles.spread.marker, "right")
 
 
 def _split_words(splits: list[float], pending: float | None) -> tuple[str, ...] | None:
@@ -761,10 +873,12 @@ def _loss_ceiling(history: dict, log: bool) -> float | None:
     return first * (10.0**CLIP_DECADES if log else CLIP_FACTOR)
 
 
-def _plot_loss_curves(plt: Any, steps: np.ndarray, history: dict, styles: CurveStyles,
-                      log: bool, points: int, ceiling: float | None
-                      ) -> tuple[list[float], list[float], bool, list[LegendItem]]:
-    """The test and training losses: (lows, highs, clipped, legend) of what was drawn."""
+def _loss_curves(steps: np.ndarray, history: dict, styles: CurveStyles, log: bool,
+                 points: int, ceiling: float | None
+                 ) -> tuple[list[Series | VLine], list[float], list[float], bool,
+                            list[LegendItem]]:
+    """The test and training losses: (curves, lows, highs, clipped, legend)."""
+    curves: list[Series | VLine] = []
     lows, highs = [], []
     clipped = False
     legend: list[LegendItem] = []
@@ -784,20 +898,10 @@ def _plot_loss_curves(plt: Any, steps: np.ndarray, history: dict, styles: CurveS
             y = np.log10(y)
         lows.append(float(y.min()))
         highs.append(float(y.max()))
-        plt.plot(x.tolist(), y.tolist(), color=style.color, marker=style.marker)
+        curves.append(Series(x, y, style.color, style.marker))
         legend.insert(0, (name, style.marker, style.color))  # "train" first
-    return lows, highs, clipped, legend
+    return curves, lows, highs, clipped, legend
 
-
-def _plot_symmetry_right(widget: SafePlot, steps: np.ndarray, history: dict,
-                         styles: CurveStyles, points: int) -> None:
-    """The symmetry index on the loss plot's right-hand axis (the combined plot)."""
-    x, y = _finite(steps, np.asarray(history["symmetry_index"], dtype=float), False, points)
-    if len(x):
-        widget.plt.plot(x.tolist(), y.tolist(), color=styles.symmetry.color,
-                        marker=styles.symmetry.marker, yside="right")
-        widget.value_axes["right"] = ValueAxis(0.0, 0.0, 1.0, ticks=UNIT_TICKS)
-        widget.legend.append(("sym", styles.symmetry.marker, styles.symmetry.color))
 
 
 def _legend_mark(marker: str) -> str:

@@ -128,6 +128,11 @@ class SimilarityPanel(LinePanel):
     # -- public API --------------------------------------------------------------------------
 
     @property
+    def selected_unit(self) -> int | None:
+        """Index of the marked hidden unit (None: no mark)."""
+        return self._selected
+
+    @property
     def by_similarity(self) -> bool:
         """True when units are shown in similarity order, False for unit order."""
         return self._by_similarity

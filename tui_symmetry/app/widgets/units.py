@@ -70,7 +70,25 @@ from tui_symmetry.app.widgets._palette import (
     quantize_diverging,
     uses_glyphs,
 )
+from tui_symmetry.app.widgets._pixels import PixelLegend, PixelLine, paint_pixels
 from tui_symmetry.app.widgets._throttle import Schedule, Throttle, timer_schedule
+from tui_symmetry.app.widgets.classes import paint_class_bars
+from tui_symmetry.app.widgets.confusion import confusion_split, paint_confusion
+from tui_symmetry.app.widgets.table_units import (
+    BIG_GAP,
+    BarPart,
+    BigPart,
+    MatrixPart,
+    PixelPart,
+    TableFrame,
+    TableLayout,
+    TablePart,
+    bar_extent,
+    table_frame,
+    table_layout,
+)
+from tui_symmetry.core.network import ACTIVATIONS
+from tui_symmetry.core.unit_maps import activation_range
 
 if TYPE_CHECKING:
     from tui_symmetry.core.snapshot import Snapshot
@@ -353,7 +371,8 @@ class FitPart:
     axis: bool
 
 
-TilePart = GapPart | TitlePart | LabelPart | ImagePart | OutputPart | CurvePart | FitPart
+TilePart = (GapPart | TitlePart | LabelPart | ImagePart | OutputPart | CurvePart | FitPart
+            | TablePart)
 
 
 @dataclass(frozen=True)
@@ -466,7 +485,7 @@ class UnitsGallery(Widget):
         """The byte budget of the pictures (its ``tokens``: bytes that may go now)."""
         self._schedule = schedule or timer_schedule(self)
         self._spent = 0  # estimated bytes of the picture lines rebuilt by this redraw
-        self._layout: GalleryLayout | None = None
+        self._layout: GalleryLayout | TableLayout | None = None
         self._frame_key: tuple | None = None
         self._frame: PlaneFrame | CurveFrame | None = None
         self._legend = GalleryStrip(self, "legend", classes="gallery-line")
@@ -630,7 +649,13 @@ class UnitsGallery(Widget):
         if not (self.size.width and self.size.height):
             return  # hidden: keep the columns (remounting them made showing it slow)
         width, body = self.size.width, max(self.size.height - 2, 0)
-        layout = gallery_layout(width, body, self._hidden())
+        snap = self._snapshot
+        layout: GalleryLayout | TableLayout
+        if snap.pictures is not None:  # a table: pictures of weights or class bars
+            layout = table_layout(width, body, self._hidden(), snap.config.shape.image,
+                                  snap.classes, self._legend.color_mode)
+        else:
+            layout = gallery_layout(width, body, self._hidden())
         self._layout = layout
         widths = layout.strip_widths
         if tuple(column.styles.width.value for column in self._columns) == widths:
@@ -656,7 +681,7 @@ class UnitsGallery(Widget):
         where = np.flatnonzero(self._order() == unit)
         return int(where[0]) if where.size else 0
 
-    def _page_units(self, layout: GalleryLayout) -> list[int]:
+    def _page_units(self, layout: GalleryLayout | TableLayout) -> list[int]:
         order = self._order()
         per_page = layout.per_page
         if per_page <= 0:
@@ -670,8 +695,10 @@ class UnitsGallery(Widget):
         snap, layout = self._shown, self._layout
         if snap is None or layout is None:
             return [strip._empty_spec()] if strip.role == "legend" else []
+        if snap.pictures is not None and isinstance(layout, TableLayout):
+            return self._table_specs(strip, snap, layout, width, height)
         maps = snap.unit_maps
-        if maps is None:
+        if maps is None or not isinstance(layout, GalleryLayout):
             if strip.role != "legend":
                 return []
             nomaps = TextLine("no unit maps in this snapshot", dim=True)
@@ -686,18 +713,59 @@ class UnitsGallery(Widget):
                                 strip.index, width, height)
         return [self._spec(strip, record) for record in records]
 
+    def _table_specs(self, strip: GalleryStrip, snap: Snapshot, layout: TableLayout,
+                     width: int, height: int) -> list[LineSpec]:
+        """A table's strip: the legend, a column of tiles (or the big tile), the footer."""
+        page_units = self._page_units(layout)
+        mode = strip._styles.mode
+        frame = self._table_frame_for(snap, layout, page_units, mode)
+        newest = self._snapshot
+        dead = tuple(bool(d) for d in newest.dead) if newest is not None else ()
+        view = GalleryView(self._selected, tuple(page_units), layout, mode, self.page, dead)
+        if strip.role == "legend":
+            records: list[GalleryLine] = [_table_legend(frame, snap, width)]
+        elif strip.role == "footer":
+            records = [_footer_record(self._printed or newest, view, width)]
+        else:
+            records = [_table_column_record(y, strip.index, view, frame)
+                       for y in range(height)]
+        return [self._spec(strip, record) for record in records]
+
+    def _table_frame_for(self, snap: Snapshot, layout: TableLayout, page_units: list[int],
+                         mode: ColorMode) -> TableFrame:
+        """The page's table records, built once per snapshot, layout and selection."""
+        key = (snap.version, snap.step, snap.config, layout, tuple(page_units), mode,
+               self._selected)
+        if key == self._frame_key and isinstance(self._frame, TableFrame):
+            return self._frame
+        pictures = snap.pictures
+        assert pictures is not None
+        act_range = activation_range(ACTIVATIONS[snap.config.activation])
+        means = pictures.class_means[np.isfinite(pictures.class_means)]
+        fallback = self._scale.update(float(np.abs(means).max()) if means.size else 0.0)
+        extent = bar_extent(pictures, act_range, fallback)
+        frame = table_frame(pictures, snap.classes, page_units, layout,
+                            min(self._selected, len(pictures.class_means) - 1), mode,
+                            snap.config.activation, act_range[0] < 0, extent,
+                            snap.confusion, confusion_split(snap))
+        self._frame, self._frame_key = frame, key
+        return frame
+
     def _spec(self, strip: GalleryStrip, record: GalleryLine) -> LineSpec:
         """A record and how to build its line (picture lines count their bytes)."""
         if isinstance(record, GalleryLegend):
             return record, lambda: strip.legend_segments(record)
         if isinstance(record, GalleryFooter):
             return record, lambda: strip.footer_segments(record)
+        if isinstance(record, TableLegend):
+            return record, lambda: strip.table_legend_segments(record)
 
         def build() -> list[Segment]:
             return [*strip.part_segments(record.part),
                     Segment(" " * record.gap, strip._styles.text())]
 
-        if isinstance(record.part, (ImagePart, CurvePart, OutputPart, FitPart)):
+        if isinstance(record.part, (ImagePart, CurvePart, OutputPart, FitPart, PixelPart,
+                                    BigPart)):
             return record, self._counted(build)
         return record, build
 
@@ -775,7 +843,32 @@ class GalleryStrip(LinePanel):
                                                          part.axis))
             case FitPart():
                 return merged_segments(self._fit_cells(part.text, part.points, part.axis))
+            case PixelPart() | BarPart() | BigPart() | MatrixPart():
+                return self.table_part_segments(part)
         raise AssertionError(part)
+
+    def table_part_segments(self, part: TablePart) -> list[Segment]:
+        """The segments of a line of a table's tile or big tile, ``part.width`` wide."""
+        styles = self._styles
+        match part:
+            case PixelPart():
+                segs = paint_pixels(part.line, styles)
+            case BarPart():
+                segs = paint_class_bars(part.line, styles)
+            case MatrixPart():
+                segs = paint_confusion(part.line, styles)
+            case BigPart():
+                segs = (paint_pixels(part.pixel, styles) if part.pixel is not None else [])
+                segs = [*Segment.adjust_line_length(segs, part.pixel_width + BIG_GAP,
+                                                    styles.text())]
+                if part.bar is not None:
+                    segs += paint_class_bars(part.bar, styles)
+        return list(Segment.adjust_line_length(segs, part.width, styles.text()))
+
+    def table_legend_segments(self, legend: TableLegend) -> list[Segment]:
+        """A table gallery's legend: the weights' colour scale, then its words."""
+        segs = [] if legend.pixels is None else paint_pixels(legend.pixels, self._styles)
+        return [*segs, Segment(legend.text, self._styles.text(dim=legend.pixels is not None))]
 
     def legend_segments(self, legend: GalleryLegend) -> list[Segment]:
         """The legend line: the activation scale, then what fits of the extras."""
@@ -911,7 +1004,15 @@ class TileLine:
     gap: int
 
 
-GalleryLine = TileLine | GalleryLegend | GalleryFooter
+@dataclass(frozen=True)
+class TableLegend:
+    """A table gallery's legend: the pictures' colour scale (image data), then words."""
+
+    pixels: PixelLegend | None
+    text: str
+
+
+GalleryLine = TileLine | GalleryLegend | GalleryFooter | TableLegend
 
 
 @dataclass(frozen=True)
@@ -920,7 +1021,7 @@ class GalleryView:
 
     selected: int
     page_units: tuple[int, ...]  # the units of the page shown, in display order
-    layout: GalleryLayout
+    layout: GalleryLayout | TableLayout
     mode: ColorMode
     page: tuple[int, int]  # (page shown, pages), both from 1
     dead: tuple[bool, ...]  # the newest snapshot's units with no weights
@@ -942,6 +1043,7 @@ def gallery_lines(shown: Snapshot, printed: Snapshot | None, frame: PlaneFrame |
 def _column_record(y: int, index: int, view: GalleryView, frame: PlaneFrame | CurveFrame
                    ) -> TileLine:
     layout = view.layout
+    assert isinstance(layout, GalleryLayout)
     if layout.out_width:
         if index == 0:
             return TileLine(_output_part(y, layout, frame, view.mode), 2 * TILE_GAP)
@@ -962,6 +1064,57 @@ def _column_record(y: int, index: int, view: GalleryView, frame: PlaneFrame | Cu
     else:
         part = CurvePart(frame.tiles[unit][sub - 1], sub - 1 == frame.axis, layout.tile_width)
     return TileLine(part, TILE_GAP)
+
+
+def _table_legend(frame: TableFrame, snap: Snapshot, width: int) -> TableLegend:
+    """The weights' scale and what a tile's label says, or the bars' scale."""
+    activation = snap.config.activation
+    if frame.legend is not None:
+        used = len(frame.legend.low) + len(frame.legend.high) + DIVERGING_LEVELS + 8
+        words = longest_fitting(width - used, [
+            "  tiles: incoming weights · ↑ the class a unit is most active on", "  ↑ top class",
+            ""])
+        return TableLegend(frame.legend, words)
+    text = longest_fitting(width, [
+        f"bars: each unit's mean {activation} per class, to ±{format_scale(frame.extent)}",
+        f"mean {activation} per class, ±{format_scale(frame.extent)}", ""])
+    return TableLegend(None, text)
+
+
+def _table_column_record(y: int, index: int, view: GalleryView, frame: TableFrame
+                         ) -> TileLine:
+    """Line ``y`` of column ``index`` of a table's gallery (column 0: the big tile)."""
+    layout = view.layout
+    assert isinstance(layout, TableLayout)
+    if layout.big_width:
+        if index == 0:
+            return TileLine(_big_part(y, layout, frame), BIG_GAP)
+        index -= 1
+    row, sub = divmod(y, layout.tile_lines + 1)
+    position = row * layout.columns + index
+    if row >= layout.rows or position >= len(view.page_units):
+        return TileLine(GapPart(layout.tile_width), 1)
+    unit = view.page_units[position]
+    if sub == 0:
+        dead = view.dead[unit] if unit < len(view.dead) else False
+        return TileLine(LabelPart(frame.labels[unit], unit == view.selected, dead,
+                                  layout.tile_width), 1)
+    lines = frame.tiles[unit]
+    if sub - 1 >= len(lines):
+        return TileLine(GapPart(layout.tile_width), 1)
+    line = lines[sub - 1]
+    part: TilePart = (PixelPart(line, layout.tile_width) if isinstance(line, PixelLine)
+                      else BarPart(line, layout.tile_width))
+    return TileLine(part, 1)
+
+
+def _big_part(y: int, layout: TableLayout, frame: TableFrame) -> TilePart:
+    """Line ``y`` of the big tile: its title, then its lines (the matrix has its own)."""
+    if frame.big_title:
+        if y == 0:
+            return TitlePart(frame.big_title, layout.big_width)
+        y -= 1
+    return frame.big[y] if y < len(frame.big) else GapPart(layout.big_width)
 
 
 def _output_part(y: int, layout: GalleryLayout, frame: PlaneFrame | CurveFrame,
@@ -1022,8 +1175,11 @@ def _footer_record(snap: Snapshot | None, view: GalleryView, width: int) -> Gall
 
 
 def unit_numbers(snap: Snapshot, unit: int) -> list[str]:
-    """The selected unit's numbers, longest wording first."""
+    """The selected unit's numbers, longest wording first (a table's weights are in its
+    picture and the Weights panel: here its bias and gradient)."""
     p = snap.params
+    if p.W1.shape[1] > 2 or p.W2.shape[0] > 1:
+        return _table_unit_numbers(snap, unit)
     w = p.W1[unit].tolist()
     b, v = float(p.b1[unit]), float(p.W2[0, unit])
     norm = None if snap.grad_norms is None else float(snap.grad_norms[unit])
@@ -1038,6 +1194,13 @@ def unit_numbers(snap: Snapshot, unit: int) -> list[str]:
         wordings.append(f"|grad| {format_compact(norm, 2)}")
     wordings.append("")
     return wordings
+
+
+def _table_unit_numbers(snap: Snapshot, unit: int) -> list[str]:
+    b = float(snap.params.b1[unit])
+    norm = None if snap.grad_norms is None else float(snap.grad_norms[unit])
+    grad = "" if norm is None else f"|grad| {format_compact(norm, 2)}"
+    return [f"b {format_fit(b, 7)}  {grad}".rstrip(), grad, ""]
 
 
 # -- pictures of one frame (numpy) -------------------------------------------------------------

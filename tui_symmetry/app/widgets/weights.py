@@ -33,8 +33,14 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 
-from tui_symmetry.app.numbers import MINUS, format_fit, format_scale
-from tui_symmetry.app.widgets._lines import BlankLine, LinePanel, LineSpec, paint_line
+from tui_symmetry.app.numbers import MINUS, format_fit, format_scale, unit_name
+from tui_symmetry.app.widgets._lines import (
+    BlankLine,
+    LinePanel,
+    LineSpec,
+    TextLine,
+    paint_line,
+)
 from tui_symmetry.app.widgets._palette import (
     DIVERGING_LEVELS,
     ZERO_DOT_FULL,
@@ -48,7 +54,16 @@ from tui_symmetry.app.widgets._palette import (
     quantize_diverging,
     uses_glyphs,
 )
+from tui_symmetry.app.widgets._pixels import (
+    PixelLine,
+    largest_zoom,
+    paint_pixels,
+    picture_size,
+    pixel_lines,
+)
 from tui_symmetry.app.widgets._throttle import Schedule
+from tui_symmetry.app.widgets.classes import short_names
+from tui_symmetry.core.pictures import outgoing_norms
 
 if TYPE_CHECKING:
     from tui_symmetry.core.snapshot import Snapshot
@@ -58,6 +73,24 @@ MAX_ROW_HEIGHT = 3
 MAX_CELL_WIDTH = 12
 MIN_NUMBER_WIDTH = 4
 """Narrowest printed weight: "+.05", "−1.2" (format_fit)."""
+MIN_SCROLL_CELL = 4
+"""A feature's cell when not every feature fits and they scroll: its name cut to four
+("alco") and the selected unit's number ("+.05") fit."""
+MIN_FEATURES_SHOWN = 3
+"""Fewer features beside one column per class than this, and the classes become one
+‖out‖ column."""
+MAX_CLASS_COLUMNS = 12
+"""More classes than this are always one ‖out‖ column."""
+OUT_NORM = "‖v‖"
+"""The outgoing vector's length (centred over the classes under softmax)."""
+LISTED_LINES = 3
+"""Lines a table's selected unit may list its numbers on, by feature name."""
+MAX_LISTED_NAME = 12
+PICTURE_MIN_WIDTH = 90
+"""From this width the Weights panel of image data shows the selected unit's picture."""
+PICTURE_ZOOM = 2
+"""The picture beside the rows: 16 × 8 cells for the 8 × 8 digits."""
+PICTURE_GAP = 2
 NO_WEIGHTS = "no weights"
 """What the dagger means: every weight in and out is exactly 0 (the bias may not be)."""
 
@@ -103,6 +136,8 @@ class WeightsPanel(LinePanel):
         self._key: tuple | None = None
         self._selected = 0
         self._top = 0  # first unit shown when the rows scroll
+        self._column_offset = 0  # first feature shown when the features scroll
+        self._inputs_shape: tuple[int, ...] = ()
         self._scale = StableScale()
         self._level_scale = 1.0  # the range the colours of the shown snapshot are on
 
@@ -127,6 +162,31 @@ class WeightsPanel(LinePanel):
         self._printed = self._snapshot  # a key press shows current numbers at once
         self._redraw()
 
+    @property
+    def column_offset(self) -> int:
+        """The first feature column shown (0-based) when not every feature fits."""
+        return self._column_offset
+
+    def scroll_columns(self, pages: int) -> str:
+        """Move the feature columns ``pages`` screens right (negative: left), the bias
+        and the outgoing columns staying put; the words that say which are shown."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            return "no weights yet"
+        width, height = self.size.width, self.size.height
+        columns = feature_window(snapshot, _hidden(snapshot),
+                                 rows_width(snapshot, width, height, self._styles.mode),
+                                 self._column_offset)
+        if columns.count >= columns.inputs:
+            return f"every feature is shown ({columns.inputs})"
+        last = columns.inputs - columns.count
+        offset = min(max(columns.first + pages * columns.count, 0), last)
+        edge = "" if offset != columns.first else (
+            " (the first)" if pages < 0 else " (the last)")
+        self._column_offset = offset
+        self._redraw()
+        return f"weights: features {offset + 1}-{offset + columns.count} of {columns.inputs}{edge}"
+
     def show(self, snapshot: Snapshot) -> None:
         """Display ``snapshot``; a cheap no-op when its version and step are unchanged."""
         key = (snapshot.version, snapshot.step, snapshot.config)
@@ -139,8 +199,10 @@ class WeightsPanel(LinePanel):
             self._scale.reset()  # a reset network: let the colour range start afresh
         self._key = key
         self._snapshot = snapshot
-        if hidden != before:
+        if hidden != before or snapshot.params.W1.shape != self._inputs_shape:
             self._top = 0
+            self._column_offset = 0  # other features: start at the first
+        self._inputs_shape = snapshot.params.W1.shape
         self._selected = min(self._selected, max(hidden - 1, 0))
         finite = values[np.isfinite(values)]
         self._level_scale = self._scale.update(float(np.abs(finite).max()) if finite.size
@@ -162,7 +224,8 @@ class WeightsPanel(LinePanel):
     def _layout_lines(self, width: int, height: int) -> Sequence[LineSpec]:
         if self._snapshot is None or self._printed is None:
             return [self._empty_spec()]
-        view = WeightsView(self._selected, self._top, self._level_scale, self._styles.mode)
+        view = WeightsView(self._selected, self._top, self._level_scale, self._styles.mode,
+                           self._column_offset)
         records, self._top = weights_lines(self._snapshot, self._printed, view, width, height)
         styles = self._styles
         return [(record, functools.partial(paint_weights, record, styles))
@@ -183,6 +246,9 @@ class WeightsView:
     scale: float
     """The colour range: cells span -scale .. +scale (the panel's StableScale)."""
     mode: ColorMode
+    column_offset: int = 0
+    """The first feature column shown when the features do not all fit (``left`` /
+    ``right`` move it); kept inside the features by :func:`feature_window`."""
 
 
 @dataclass(frozen=True)
@@ -237,28 +303,46 @@ class HalfRowLine:
 
 @dataclass(frozen=True)
 class SelectedLine:
-    """The selected unit's values in full on the bottom line."""
+    """The selected unit's values in full on the bottom line (a table's may go on over
+    two more lines: ``first`` is False on those, which have no label)."""
 
     unit: int
     parts: tuple[tuple[str, str], ...]
     dead: bool
+    first: bool = True
 
 
-WeightsLine = (LegendLine | HeaderLine | RowLine | HalfRowLine | SelectedLine | BlankLine)
+@dataclass(frozen=True)
+class BesideLine:
+    """A line of the panel with a line of the selected unit's picture at its right
+    (image data on a wide panel): ``inner`` drawn in ``inner_w`` cells, then ``right``."""
+
+    inner: WeightsLine
+    inner_w: int
+    right: PixelLine | TextLine | None
+
+
+WeightsLine = (LegendLine | HeaderLine | RowLine | HalfRowLine | SelectedLine | BesideLine
+               | BlankLine)
 
 
 @dataclass(frozen=True)
 class _Units:
-    """The arrays the lines are made of (what the snapshots say, quantized)."""
+    """The arrays the lines are made of (what the snapshots say, quantized): the
+    columns shown (a window of the features, the bias, the outgoing columns)."""
 
-    levels: np.ndarray  # (H, D + 2) colour levels of the shown snapshot
+    levels: np.ndarray  # (H, shown columns) colour levels of the shown snapshot
     dead: np.ndarray  # (H,) units with no weights
-    printed: np.ndarray  # (H, D + 2) the values the numbers show
-    names: tuple[str, ...]  # the column names: x0 .. x{D-1}, b, out
+    printed: np.ndarray  # (H, shown columns) the values the numbers show
+    names: tuple[str, ...]  # the column names: features, b, outgoing (out or classes)
+    outgoing: int = 1  # the last columns that are outgoing
+    listed: tuple[str, ...] = ()  # the selected line's names (features from the window on)
+    listed_values: np.ndarray | None = None  # (H, len(listed)) their values
 
     def is_constant(self, unit: int) -> bool:
         """A unit with no weights in but an outgoing weight (metrics.CONSTANT)."""
-        return unit < len(self.printed) and float(self.printed[unit][-1]) != 0.0
+        return unit < len(self.printed) and bool(
+            np.any(self.printed[unit][-self.outgoing:] != 0.0))
 
 
 @dataclass(frozen=True)
@@ -273,12 +357,13 @@ class _Geometry:
     cell_w: int
     gap: int
     number_w: int
+    selected_lines: int = 1
 
 
 def unit_vectors(snapshot: Snapshot) -> np.ndarray:
-    """Each hidden unit's ``[W1[i, :], b1[i], W2[0, i]]`` (H, D + 2), as drawn."""
+    """Each hidden unit's ``[W1[i, :], b1[i], W2[:, i]]`` (H, D + 1 + C), as drawn."""
     p = snapshot.params
-    return np.column_stack([p.W1, p.b1, p.W2[0]])
+    return np.column_stack([p.W1, p.b1, p.W2.T])
 
 
 def _hidden(snapshot: Snapshot | None) -> int:
@@ -288,14 +373,29 @@ def _hidden(snapshot: Snapshot | None) -> int:
 def weights_lines(shown: Snapshot, printed: Snapshot, view: WeightsView, width: int,
                   height: int) -> tuple[list[WeightsLine], int]:
     """The panel's lines, top to bottom, and the scroll top that keeps the selection in
-    view: colours from ``shown``, numbers from ``printed`` (which lags it when throttled)."""
-    inputs = shown.params.W1.shape[1]
-    units = _Units(levels=quantize_diverging(unit_vectors(shown), view.scale),
-                   dead=np.asarray(shown.dead, dtype=bool), printed=unit_vectors(printed),
-                   names=(*(["x"] if inputs == 1 else [f"x{i}" for i in range(inputs)]),
-                          "b", "out"))
-    hidden, ncols = units.levels.shape
-    geometry = _fit_lines(hidden, ncols, width, height)
+    view: colours from ``shown``, numbers from ``printed`` (which lags it when throttled).
+
+    Image data on a panel of :data:`PICTURE_MIN_WIDTH` columns and more: the selected
+    unit's picture sits at the right edge, beside the lines of the rest of the width.
+    """
+    image = shown.config.shape.image
+    inner_w = rows_width(shown, width, height, view.mode)
+    if inner_w == width or image is None:
+        return _weight_lines(shown, printed, view, width, height)
+    picture = width - inner_w - PICTURE_GAP
+    lines, top = _weight_lines(shown, printed, view, inner_w, height)
+    right = _picture_lines(shown, view, image, picture, height)
+    return [BesideLine(line, inner_w, right[i] if i < len(right) else None)
+            for i, line in enumerate(lines)], top
+
+
+def _weight_lines(shown: Snapshot, printed: Snapshot, view: WeightsView, width: int,
+                  height: int) -> tuple[list[WeightsLine], int]:
+    """The lines of the rows, legend, headers and the selected unit in ``width``."""
+    hidden = int(shown.params.b1.shape[0])
+    columns = feature_window(shown, hidden, width, view.column_offset)
+    units = _units(shown, printed, view, columns)
+    geometry = _fit_lines(hidden, columns, width, height)
     rows = geometry.rows
     row_h = 1  # lines per unit: taller rows when a big panel has the room
     if hidden <= rows or uses_glyphs(view.mode):
@@ -307,41 +407,145 @@ def weights_lines(shown: Snapshot, printed: Snapshot, view: WeightsView, width: 
     top = scroll_top(view.selected, view.scroll_top, hidden, visible, per_line)
     last = min(top + visible, hidden) - 1
     window = "" if visible >= hidden else f"u{top + 1}-{last + 1} of {hidden}"
+    if columns.count < columns.inputs:
+        first = columns.first
+        window = (f"features {first + 1}-{first + columns.count} of {columns.inputs} ←→"
+                  + (f"  {window}" if window else ""))
     lines: list[WeightsLine] = []
     if geometry.show_legend:
         lines.append(_legend_line(units, view, width, window,
                                   bool(units.dead[top : last + 1].any())))
     if geometry.show_header:
-        lines.append(HeaderLine(geometry.label_w, geometry.cell_w, geometry.gap, units.names))
+        lines.append(HeaderLine(geometry.label_w, geometry.cell_w, geometry.gap,
+                                _header_names(units.names, units.outgoing, geometry.cell_w)))
     number_w = (geometry.number_w if mode == _FULL and geometry.number_w >= MIN_NUMBER_WIDTH
                 else 0)
     for line in range(rows):
-        first = top + (line // row_h) * per_line
-        if first >= top + visible:
+        first_unit = top + (line // row_h) * per_line
+        if first_unit >= top + visible:
             lines.append(BlankLine("blank"))
         elif mode == _FULL:
             # A tall row: label and numbers on its first line; its last line is
             # drawn in upper half-blocks, leaving a half-line gap between units.
             sub = line % row_h
             part = "half" if row_h > 1 and sub == row_h - 1 else "full"
-            lines.append(_row_line(units, view.selected, first, geometry, number_w,
+            lines.append(_row_line(units, view.selected, first_unit, geometry, number_w,
                                    sub == 0, part))
         else:
-            lines.append(_half_row_line(units, view.selected, first, geometry))
+            lines.append(_half_row_line(units, view.selected, first_unit, geometry))
     if geometry.show_selected:
-        lines.append(_selected_line(units, view.selected, width))
+        lines += _selected_lines(units, view.selected, width, geometry.selected_lines)
     return lines, top
 
 
-def _fit_lines(hidden: int, ncols: int, width: int, height: int) -> _Geometry:
+@dataclass(frozen=True)
+class Columns:
+    """Which weights are the panel's columns: features ``first`` … ``first + count − 1``
+    of ``inputs``, then the bias, then the outgoing part: one column per output
+    (``per_class``) or one ‖out‖ column, the length of the outgoing vector."""
+
+    first: int
+    count: int
+    inputs: int
+    per_class: bool
+    cell_w: int
+    gap: int
+
+
+def feature_window(snapshot: Snapshot, hidden: int, width: int, offset: int) -> Columns:
+    """The columns that fit ``width``: every weight when cells of MIN_SCROLL_CELL fit
+    (always for the toys), else as many features as fit from ``offset`` on, the bias
+    and the outgoing columns pinned at the right (one per class while they leave room
+    for MIN_FEATURES_SHOWN features and number at most MAX_CLASS_COLUMNS)."""
+    inputs, outputs = snapshot.params.W1.shape[1], snapshot.params.W2.shape[0]
+    room = width - _label_width(hidden)
+    cell_w, gap = _cell_geometry(room, inputs + 1 + outputs)
+    if cell_w >= MIN_SCROLL_CELL or inputs <= 2:
+        return Columns(0, inputs, inputs, True, cell_w, gap)
+    cell_w, gap = MIN_SCROLL_CELL, 1
+    fit = (room + gap) // (cell_w + gap)
+    per_class = outputs == 1 or (outputs <= MAX_CLASS_COLUMNS
+                                 and fit - 1 - outputs >= MIN_FEATURES_SHOWN)
+    count = max(1, min(inputs, fit - 1 - (outputs if per_class else 1)))
+    first = min(max(int(offset), 0), inputs - count)
+    return Columns(first, count, inputs, per_class, cell_w, gap)
+
+
+def _units(shown: Snapshot, printed: Snapshot, view: WeightsView, columns: Columns) -> _Units:
+    """The shown columns of both snapshots, quantized and printed, and the names."""
+    config = shown.config
+    data = config.shape
+    inputs = columns.inputs
+    features = (data.features if len(data.features) == inputs else
+                tuple(["x"] if inputs == 1 else [f"x{i}" for i in range(inputs)]))
+    outputs = int(shown.params.W2.shape[0])
+    centred = config.loss == "softmax"  # softmax sees v and v + α·1 alike
+    classes = (tuple(data.classes) if len(data.classes) == outputs
+               else tuple(str(c) for c in range(outputs)))
+    out_names = (("out",) if outputs == 1 else classes if columns.per_class
+                 else (OUT_NORM,))
+    cut = slice(columns.first, columns.first + columns.count)
+
+    def shown_columns(snap: Snapshot) -> np.ndarray:
+        p = snap.params
+        out = p.W2.T if columns.per_class else outgoing_norms(p.W2, centred)[:, None]
+        return np.column_stack([p.W1[:, cut], p.b1, out])
+
+    names = (*features[cut], "b", *out_names)
+    listed, listed_values = names, None
+    if inputs > 2:  # a table: the selected unit's numbers from the window on, by name
+        p = printed.params
+        listed = (*features[columns.first:], "b", *(("out",) if outputs == 1 else classes))
+        listed_values = np.column_stack([p.W1[:, columns.first:], p.b1, p.W2.T])
+    return _Units(levels=quantize_diverging(shown_columns(shown), view.scale),
+                  dead=np.asarray(shown.dead, dtype=bool), printed=shown_columns(printed),
+                  names=names, outgoing=len(out_names), listed=listed,
+                  listed_values=listed_values)
+
+
+def _header_names(names: Sequence[str], outgoing: int, cell_w: int) -> tuple[str, ...]:
+    """The column headers: features cut to the cell, class names cut but told apart."""
+    head, tail = names[: len(names) - outgoing], names[len(names) - outgoing:]
+    if outgoing > 1:
+        tail = short_names(tail, cell_w)
+    return (*head, *tail)
+
+
+def rows_width(snapshot: Snapshot, width: int, height: int, mode: ColorMode) -> int:
+    """The width of the rows: the panel's, less the selected unit's picture beside them
+    (image data on a panel of PICTURE_MIN_WIDTH columns and more)."""
+    image = snapshot.config.shape.image
+    if image is None or width < PICTURE_MIN_WIDTH:
+        return width
+    zoom = largest_zoom(image, width, height - 2, mode, most=PICTURE_ZOOM)
+    return width - picture_size(image, zoom, mode)[0] - PICTURE_GAP if zoom else width
+
+
+def _picture_lines(shown: Snapshot, view: WeightsView, image: tuple[int, int], columns: int,
+                   height: int) -> list[PixelLine | TextLine | None]:
+    """The selected unit's picture on the rows' colour scale, under a title line."""
+    unit = min(view.selected, int(shown.params.b1.shape[0]) - 1)
+    zoom = largest_zoom(image, columns, height - 2, view.mode, most=PICTURE_ZOOM)
+    levels = quantize_diverging(shown.params.W1[unit].reshape(image), view.scale)
+    title = TextLine(f"{unit_name(unit, short=True)} in {image[0]}×{image[1]}"[:columns],
+                     bold=True)
+    return [None, title, *pixel_lines(levels, zoom, view.mode)]
+
+
+def _label_width(hidden: int) -> int:
+    return len(f"u{hidden}") + 3  # "▸", "†" and a space
+
+
+def _fit_lines(hidden: int, columns: Columns, width: int, height: int) -> _Geometry:
     """Which fixed lines fit: the unit rows come first, then the selected unit's
-    numbers, the legend and the column headers."""
+    numbers, the legend and the column headers; a table's selected unit takes up to
+    LISTED_LINES lines of what is left."""
     show_selected = height >= 2
     show_legend = height >= 3
     show_header = height >= 4
     rows = height - show_selected - show_legend - show_header
-    label_w = len(f"u{hidden}") + 3  # "▸", "†" and a space
-    cell_w, gap = _cell_geometry(width - label_w, ncols)
+    label_w = _label_width(hidden)
+    cell_w, gap = columns.cell_w, columns.gap
     number_w = _number_width(cell_w, gap)
     if hidden > rows:
         # A line or two short of a row per unit: rather than scroll, give up the
@@ -356,8 +560,12 @@ def _fit_lines(hidden: int, ncols: int, width: int, height: int) -> _Geometry:
                 show_header = show_header and "header" not in optional[:count]
                 rows += count
                 break
+    selected_lines = int(show_selected)
+    if show_selected and columns.inputs > 2:
+        selected_lines += min(LISTED_LINES - 1, max(0, rows - hidden))
+        rows -= selected_lines - 1
     return _Geometry(rows, show_legend, show_header, show_selected, label_w, cell_w, gap,
-                     number_w)
+                     number_w, selected_lines)
 
 
 def scroll_top(selected: int, top: int, hidden: int, visible: int, per_line: int) -> int:
@@ -433,14 +641,44 @@ def _half_row_line(units: _Units, selected_unit: int, unit: int,
                        geometry.gap)
 
 
+def _selected_lines(units: _Units, unit: int, width: int, count: int
+                    ) -> list[SelectedLine | BlankLine]:
+    """The selected unit's numbers on ``count`` lines: a toy's (or a dead unit's) on
+    one, a table's by feature name from the window on, as many as fit."""
+    values = units.listed_values
+    if values is None or unit >= len(values) or bool(units.dead[unit]):
+        return [_selected_line(units, unit, width),
+                *[BlankLine(f"sel-{i}") for i in range(1, count)]]
+    room = width - len(f"▸u{unit + 1} ") - 1
+    lines: list[list[tuple[str, str]]] = [[]]
+    used = 0
+    for name, value in zip(units.listed, values[unit].tolist(), strict=True):
+        part = (f"{name[:MAX_LISTED_NAME]} ", format_fit(value, 6) + "  ")
+        size = len(part[0]) + len(part[1])
+        if used + size - 2 > room:
+            if len(lines) == count:
+                break
+            lines.append([])
+            used = 0
+        lines[-1].append(part)
+        used += size
+    records: list[SelectedLine | BlankLine] = [
+        SelectedLine(unit, tuple(parts), False, i == 0) for i, parts in enumerate(lines)]
+    return records + [BlankLine(f"sel-{i}") for i in range(len(records), count)]
+
+
 def _selected_line(units: _Units, unit: int, width: int) -> SelectedLine | BlankLine:
     if unit >= len(units.printed):
         return BlankLine("sel-none")
     dead = bool(units.dead[unit])
     room = width - len(f"▸u{unit + 1} ") - 1
     row = units.printed[unit]
-    inputs = len(units.names) - 2
-    if dead and units.is_constant(unit):
+    inputs = len(units.names) - 1 - units.outgoing  # the bias's column
+    if dead and units.is_constant(unit) and units.outgoing > 1:
+        # No weights in, a vector out: it adds the same φ(b)·v to every output.
+        bias = float(row[inputs])
+        bodies = [f"constant: no weights in · b {format_fit(bias, 7)}", "constant"]
+    elif dead and units.is_constant(unit):
         # No weights in, one out: it adds the same v·φ(b) to every output.
         out, bias = float(row[-1]), float(row[inputs])
         bodies = [f"constant: no weights in · b {format_fit(bias, 7)} · out "
@@ -506,14 +744,30 @@ def paint_weights(line: WeightsLine, styles: StyleCache) -> list[Segment]:
                 segs.append(Segment("▀" * line.cell_w, _half_style(styles, top_level, bottom)))
             return segs
         case SelectedLine():
-            segs = [Segment(f"▸u{line.unit + 1} ", styles.text(bold=True, reverse=True)),
-                    Segment(" ", styles.text())]
+            head = f"▸u{line.unit + 1} "
+            segs = ([Segment(head, styles.text(bold=True, reverse=True)),
+                     Segment(" ", styles.text())] if line.first
+                    else [Segment(" " * (len(head) + 1), styles.text())])
             for name, value in line.parts:
                 if name:
                     segs.append(Segment(name, styles.text(dim=True)))
                 segs.append(Segment(value, styles.text(bold=not line.dead, dim=line.dead)))
             return segs
+        case BesideLine():
+            return _paint_beside(line, styles)
     return paint_line(line, styles)
+
+
+def _paint_beside(line: BesideLine, styles: StyleCache) -> list[Segment]:
+    """A line of the rows cut or padded to its width, then the picture's line."""
+    inner = Segment.adjust_line_length(paint_weights(line.inner, styles), line.inner_w,
+                                       styles.text())
+    segs = [*inner, Segment(" " * PICTURE_GAP, styles.text())]
+    if isinstance(line.right, PixelLine):
+        segs += paint_pixels(line.right, styles)
+    elif isinstance(line.right, TextLine):
+        segs += paint_line(line.right, styles)
+    return segs
 
 
 def _paint_row(line: RowLine, styles: StyleCache) -> list[Segment]:
