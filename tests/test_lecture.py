@@ -325,6 +325,11 @@ def watched(screen: Any, status: str, text: str) -> dict[str, Callable[[], bool]
         "ln 2 = 0.693": lambda: "loss 0.6931" in status,
         "kinks": lambda: gallery.region.height >= 15,
         "each unit's line": lambda: gallery.region.height >= 15,
+        # A table's status line and its units as pictures (tiles labelled u7 ↑3 .82).
+        "distinct 1/16": lambda: "distinct 1/16" in status,
+        "distinct 16/16": lambda: "distinct 16/16" in status,
+        "training digits": lambda: "train accuracy" in status,
+        "picture": lambda: gallery.region.height >= 15 and "↑" in text,
     }
 
 
