@@ -119,8 +119,11 @@ def format_status(
         candidates.insert(0, f"{head} · symmetry {symmetry} · {distinct} · {rate} · {words}")
     accuracy = accuracy_words(snapshot)
     if accuracy:  # a table's classes: said while there is room, before the symmetry goes
-        candidates = [text.replace(head, f"{head} · {accuracy}", 1)
-                      for text in candidates[:-3]] + candidates
+        short = accuracy.replace("train accuracy", "train acc")
+        candidates = ([text.replace(head, f"{head} · {accuracy}", 1)
+                       for text in candidates[:-3]]
+                      + [text.replace(head, f"{head} · {short}", 1)
+                         for text in candidates[-4:-1]] + candidates)
     for text in candidates:
         if width is None or len(text) <= width:
             return text

@@ -254,10 +254,6 @@ class SafePlot(PlotextPlot):
         """The longest title wording (the one drawn when the plot is wide enough)."""
         return self.titles[0]
 
-    @title.setter
-    def title(self, value: str) -> None:
-        self.titles = (value,)
-
     def _draw_strips(self) -> list[Strip]:
         """Plot the current data at the current size: one strip per line, or none when
         the plot cannot be drawn (too small, or a plotext edge case).

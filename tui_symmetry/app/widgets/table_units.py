@@ -189,6 +189,7 @@ class TableFrame:
     big: tuple[TablePart, ...]
     legend: PixelLegend | None
     extent: float
+    signed: bool
 
 
 def bar_extent(pictures: UnitPictures, activation_range: tuple[float, float],
@@ -225,7 +226,7 @@ def table_frame(pictures: UnitPictures, classes: Sequence[str], page_units: Sequ
                                           layout.tile_width)
     big, title = _big_lines(pictures, classes, layout, selected, mode, activation, signed,
                             extent, confusion, split)
-    return TableFrame(labels, tiles, title, big, legend, extent)
+    return TableFrame(labels, tiles, title, big, legend, extent, signed)
 
 
 def _big_lines(pictures: UnitPictures, classes: Sequence[str], layout: TableLayout,

@@ -1075,9 +1075,10 @@ def _table_legend(frame: TableFrame, snap: Snapshot, width: int) -> TableLegend:
             "  tiles: incoming weights · ↑ the class a unit is most active on", "  ↑ top class",
             ""])
         return TableLegend(frame.legend, words)
+    reach = ("±" if frame.signed else "") + format_scale(frame.extent)
     text = longest_fitting(width, [
-        f"bars: each unit's mean {activation} per class, to ±{format_scale(frame.extent)}",
-        f"mean {activation} per class, ±{format_scale(frame.extent)}", ""])
+        f"bars: each unit's mean {activation} per class, to {reach}",
+        f"mean {activation} per class, to {reach}", ""])
     return TableLegend(None, text)
 
 

@@ -407,14 +407,17 @@ def _weight_lines(shown: Snapshot, printed: Snapshot, view: WeightsView, width: 
     top = scroll_top(view.selected, view.scroll_top, hidden, visible, per_line)
     last = min(top + visible, hidden) - 1
     window = "" if visible >= hidden else f"u{top + 1}-{last + 1} of {hidden}"
+    short_window = window
     if columns.count < columns.inputs:
-        first = columns.first
-        window = (f"features {first + 1}-{first + columns.count} of {columns.inputs} ←→"
+        first, shown = columns.first + 1, columns.first + columns.count
+        short_window = f"{first}-{shown}/{columns.inputs} ←→" + (
+            f" u{top + 1}-{last + 1}" if window else "")
+        window = (f"features {first}-{shown} of {columns.inputs} ←→"
                   + (f"  {window}" if window else ""))
     lines: list[WeightsLine] = []
     if geometry.show_legend:
         lines.append(_legend_line(units, view, width, window,
-                                  bool(units.dead[top : last + 1].any())))
+                                  bool(units.dead[top : last + 1].any()), short_window))
     if geometry.show_header:
         lines.append(HeaderLine(geometry.label_w, geometry.cell_w, geometry.gap,
                                 _header_names(units.names, units.outgoing, geometry.cell_w)))
@@ -588,7 +591,9 @@ def scroll_top(selected: int, top: int, hidden: int, visible: int, per_line: int
 
 
 def _legend_line(units: _Units, view: WeightsView, width: int, window: str,
-                 any_dead: bool) -> LegendLine:
+                 any_dead: bool, short_window: str = "") -> LegendLine:
+    """The legend: the colour range, then the notes that fit (which units and features
+    are shown first, in ``short_window``'s words when ``window``'s do not fit)."""
     text = format_scale(view.scale or 1.0)
     # Each level gets two cells when there is room, one otherwise.
     fixed = len("w −") + len(text) + len(" +") + len(text) + 2
@@ -607,6 +612,8 @@ def _legend_line(units: _Units, view: WeightsView, width: int, window: str,
     per_level = 2 if width - fixed - needed >= 2 * DIVERGING_LEVELS else 1
     room = width - fixed - per_level * DIVERGING_LEVELS
     notes: list[str] = []
+    if window and short_window and len(wanted[0]) > room:
+        wanted[0] = f"  {short_window}"
     for note in wanted:
         if len(note) <= room:
             notes.append(note)
