@@ -14,7 +14,8 @@ from tui_symmetry.app.widgets.gradients import GradientPanel
 VIEWS_DOM = [
     "views", "units-view", "weights-box", "weights", "similarity-box", "similarity",
     "loss-box", "loss", "loss-plot", "symmetry-plot", "loss-row", "loss-view", "loss-zoomed",
-    "loss-plot", "symmetry-plot", "confusion-box", "confusion", "gallery-view", "gallery-box", "gallery",
+    "loss-plot", "symmetry-plot", "confusion-box", "confusion", "gallery-view", "gallery-box",
+    "gallery",
     "side-weights-box", "side-weights", "gradients-view", "gradients", "settings",
 ]
 """The ids of the views' part of the screen, in DOM order, as the screen was composed
