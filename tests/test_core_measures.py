@@ -16,6 +16,7 @@ from scipy.special import logsumexp
 
 from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
+from tui_symmetry.core.gradients import gradient_gaps, unit_gradients
 from tui_symmetry.core.network import (
     ONE_OUTPUT,
     ParamLayout,
@@ -37,6 +38,7 @@ from tui_symmetry.core.similarity import (
     separation_matrix,
     similarity_matrix,
 )
+from tui_symmetry.core.splits import SplitTracker
 
 SOFTMAX = UnitShape(4, centred=True)
 SYMMETRY_OF = {"tanh": "odd", "sigmoid": "odd_plus_constant", "relu": "positive_scale",
@@ -323,3 +325,49 @@ def test_one_unit_bound_says_exact_only_where_the_limits_were_searched() -> None
     y2, y3 = (X2[:, 0] > 0).astype(float), (X3[:, 0] > 0).astype(float)
     assert search(X2, y2, "relu", "bce").bound == "exact"
     assert search(X3, y3, "relu", "bce").bound == "upper"
+
+
+# -- the split tracker with C outputs ------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "linear"])
+def test_split_tracker_with_c_outputs_equals_a_full_count_at_every_step(activation: str
+                                                                       ) -> None:
+    """A path from copies (and a pair alike only under the softmax gauge) to units all
+    different: the tracker's events are those of counting after every step."""
+    H, D, C = 6, 4, 3
+    layout = ParamLayout(H, D, C)
+    rng = np.random.default_rng(len(activation))
+    start = layout.views(np.zeros(layout.size))
+    start.W1[:], start.b1[:], start.W2[:] = rng.normal(size=D), 0.3, rng.normal(size=(C, 1))
+    start.W2[:, 5] += 2.0  # the same unit as the others for softmax
+    apart = rng.normal(size=layout.size)
+    theta0 = layout.pack(start)
+    tracker = SplitTracker(layout, activation, theta0)
+    expected, previous = [], None
+    old = theta0
+    for step in range(61):
+        theta = (1 - step / 60) ** 3 * theta0 + (1 - (1 - step / 60) ** 3) * apart
+        p = layout.views(theta)
+        live = ~metrics.dead_mask(p)
+        count = metrics.distinct_units(
+            similarity_matrix(metrics.unit_vectors(p), activation, metrics.shape_of(p)), live)
+        if step == 0:
+            assert count == 1 and tracker.distinct == 1
+        elif count != previous:
+            expected.append((step, previous, count))
+        if step:
+            tracker.observe(old, theta, step)
+        old, previous = theta, count
+    assert [tuple(e) for e in tracker.events] == expected
+    assert len(expected) >= 2 and tracker.distinct == H
+
+
+def test_unit_gradients_of_c_outputs_are_equal_for_copies() -> None:
+    H, D, C, N = 5, 64, 10, 30
+    p, X, labels = _softmax_problem(H, D, C, N, 9)
+    p.W1[3], p.b1[3], p.W2[:, 3] = p.W1[1], p.b1[1], p.W2[:, 1]
+    g = unit_gradients(p, X, labels, "tanh", "softmax")
+    assert g.shape == (H, D + 1 + C)
+    gaps = gradient_gaps(g)
+    assert gaps[1, 3] == 0.0 and np.count_nonzero(gaps == 0.0) == H + 2

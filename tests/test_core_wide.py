@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from tui_symmetry.core import Config, Trainer
-from tui_symmetry.core.config import ACTIVATIONS, DATASETS
+from tui_symmetry.core.config import ACTIVATIONS
+from tui_symmetry.core.data import TOY_DATASETS
 from tui_symmetry.core.init import INIT_SCHEMES
 from tui_symmetry.core.metrics import max_unit_gap, unit_vectors
 from tui_symmetry.core.network import (
@@ -202,7 +203,7 @@ def test_the_kernel_for_a_layout() -> None:
 
 
 @pytest.mark.parametrize("dropout", [False, True], ids=["plain", "dropout"])
-@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("dataset", TOY_DATASETS)
 def test_wide_and_narrow_kernels_agree_on_the_toys(dataset: str, dropout: bool) -> None:
     """On every toy, a few steps in, for every activation: the same loss and gradient
     to 1e-13 of the largest gradient entry (only the order of the sums differs; far

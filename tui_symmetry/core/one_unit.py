@@ -497,4 +497,3 @@ def _bounded(problem: _Problem,
     shrunk = best * (BOUND / max(BOUND, float(np.max(np.abs(best)))))
     inside.append(problem.descend(shrunk, MAX_ITERATIONS, BOUND))
     return min(inside, key=lambda found: found[0])
-

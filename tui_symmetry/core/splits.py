@@ -80,7 +80,7 @@ import numpy as np
 
 from tui_symmetry.core.lasting import LASTING_STEPS, Change, LastingChanges, LastingCount
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD, count_groups
-from tui_symmetry.core.network import ParamLayout
+from tui_symmetry.core.network import ParamLayout, unit_shape
 from tui_symmetry.core.similarity import (
     pair_cosines,
     sign_flip,
@@ -336,9 +336,9 @@ class SplitTracker:
         self._kappa = 1.0 if self._balanced else 0.5
         H, D = layout.hidden, layout.inputs
         self._n_block = H * (D + 1)
-        # Flat positions in theta of each unit's row [w, b, v].
-        self._unit_at = np.column_stack([np.arange(self._n_block).reshape(H, D + 1),
-                                         self._n_block + np.arange(H)])
+        self._unit_at = _unit_positions(layout)
+        self._shape = unit_shape(layout.outputs)
+        self._in_full = layout.outputs > 1  # see _start
         self._first, self._second = np.triu_indices(H, 1)
         P = len(self._first)
         self._pair_at = np.zeros((H, H), dtype=np.intp)
@@ -381,8 +381,17 @@ class SplitTracker:
         self._last = np.array(theta, dtype=np.float64)
         self.step = step  # the last step observed
         self._lasting: LastingCount | None = None
-        self._evaluate(self._last, step)
+        self._start(step)
         self._lasting = LastingCount(self._distinct, window)
+
+    def _start(self, step: int) -> None:
+        """The count at the first parameters, and the anchors to track from.  With C > 1
+        outputs the turn bounds (one outgoing weight's sign) do not apply: every step is
+        counted in full instead, exact by construction."""
+        if self._in_full:
+            self._distinct = self._full_count(self._last)[2]
+        else:
+            self._evaluate(self._last, step)
 
     @property
     def events(self) -> list[Change]:
@@ -440,6 +449,10 @@ class SplitTracker:
                 return
             thetas = thetas[:n]
         steps = self._held_steps[:n]
+        if self._in_full:
+            self._count_each(thetas, steps)
+            self._last[:] = thetas[-1]
+            return
         done = 0
         while done < n:
             if self._full_left:
@@ -465,6 +478,8 @@ class SplitTracker:
                 self._record(int(step), self._distinct, count)
                 self._distinct = count
         self.full_counts += len(thetas)
+        if self._in_full:
+            return
         self._full_left -= len(thetas)
         if not self._full_left:
             self._evaluate(thetas[-1], int(steps[-1]))
@@ -832,7 +847,7 @@ class SplitTracker:
         """Every similarity, the live units and the count at ``theta``: scipy's
         linkage over the live units, as metrics.distinct_units has it."""
         units = theta[self._unit_at]
-        S = similarity_matrix(units, self.activation)
+        S = similarity_matrix(units, self.activation, self._shape)
         live = units[:, : self.layout.inputs].any(axis=1)
         if live.all():  # no copy of S to make (a fifth of a full count at H = 256)
             return S, live, count_groups(S, self.threshold)
@@ -874,6 +889,15 @@ class SplitTracker:
             self._chord[pairs] = np.where((norm == 2.0) & (same | self._flip), 1.0, 0.0)
         else:
             self._chord[pairs] = 0.5  # cos θ
+
+
+def _unit_positions(layout: ParamLayout) -> np.ndarray:
+    """(H, D + 1 + C): the flat positions in theta of each unit's row [w, b, v] (v: its
+    W2 column)."""
+    H, D, C = layout.hidden, layout.inputs, layout.outputs
+    n_block = H * (D + 1)
+    return np.column_stack([np.arange(n_block).reshape(H, D + 1),
+                            n_block + np.arange(H)[:, None] + H * np.arange(C)[None, :]])
 
 
 def _turn(share: np.ndarray) -> np.ndarray:
