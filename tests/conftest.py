@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import os
 import re
 import time
@@ -20,11 +21,13 @@ from typing import Any
 import numpy as np
 import pytest
 import textual.app
+import textual.constants
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widget import Widget
 
 import tui_symmetry
+from tui_symmetry.app import prepare_interpreter_for_ui
 from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.app.widgets._throttle import FakeClock, FakeTimers  # noqa: F401 (shared)
 from tui_symmetry.core import Config, Trainer, metrics
@@ -33,6 +36,21 @@ from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.runner import Runner, SyncRunner
 from tui_symmetry.runner.messages import Reply, SnapshotReply
 from tui_symmetry.runner.outbox import Outbox
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test process (each xdist worker too) runs the app as ``run_app`` does, and
+    in-process apps never wait for an animation.
+
+    The interpreter tuning (garbage collection rarer, the heap frozen) cut the CPU time
+    of the app tests by a quarter (paired runs).  Textual's scroll animations (Home,
+    End, page keys in help and the lists) made every such key wait about a second for
+    the last frame: with animations off a scroll goes straight to where it ends, the
+    position the tests read.  Real processes (the pseudo-terminal tests) keep them.
+    """
+    prepare_interpreter_for_ui()
+    textual.constants.TEXTUAL_ANIMATIONS = "none"  # read by each App as it is made
+
 
 TEST_CONFIG = Config(samples=80, hidden=6, seed=1)
 """A small run: every step is fast, every picture is the same."""
@@ -257,6 +275,13 @@ RUNAWAY_RUNS = {
     },
     "xavier tie 11": {"init": "xavier", "tie": 11.0},
 }
+
+
+@pytest.fixture
+def no_one_unit_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs skip the one-unit search (seconds on a table) where it is not what a test
+    checks: the line stays unknown, as before the search ends."""
+    monkeypatch.setattr(Trainer, "learn_one_unit_loss", lambda self: math.nan)
 
 
 def snapshot_of(config: Config, steps: int, version: int = 0) -> Snapshot:

@@ -12,6 +12,7 @@ import collections
 import contextlib
 import dataclasses
 import fcntl
+import gc
 import json
 import os
 import pty
@@ -1390,8 +1391,6 @@ def test_the_first_frame_has_the_status_line_and_the_footer_keys(make_app: MakeA
 
 def test_the_interpreter_is_tuned_for_the_screen():
     """prepare_interpreter_for_ui (what run_app calls before the app runs)."""
-    import gc
-
     from tui_symmetry.app import (
         UI_GC_THRESHOLDS,
         UI_SWITCH_INTERVAL_S,
@@ -1399,6 +1398,7 @@ def test_the_interpreter_is_tuned_for_the_screen():
     )
 
     thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
+    frozen = gc.get_freeze_count() > 0  # conftest tunes every test process the same way
     try:
         prepare_interpreter_for_ui()
         assert gc.get_freeze_count() > 10_000  # modules, classes: never garbage
@@ -1406,5 +1406,18 @@ def test_the_interpreter_is_tuned_for_the_screen():
         assert sys.getswitchinterval() == pytest.approx(UI_SWITCH_INTERVAL_S)
     finally:
         gc.unfreeze()
+        if frozen:  # the later tests of this process keep a frozen heap
+            gc.freeze()
         gc.set_threshold(*thresholds)
         sys.setswitchinterval(interval)
+
+
+def test_tests_run_the_app_in_an_interpreter_tuned_like_run_app_and_without_animations():
+    """conftest gives every test process what run_app gives the app (garbage collection
+    as rare, the heap frozen) and turns Textual's animations off for the apps tests run
+    in-process: a key that scrolls waits for its final position, not for a second of
+    animation.  The first saves a quarter of the app tests' CPU time (paired runs)."""
+    from tui_symmetry.app import UI_GC_THRESHOLDS
+
+    assert gc.get_threshold() == UI_GC_THRESHOLDS
+    assert RecordingApp(TEST_CONFIG, runner=SyncRunner(TEST_CONFIG)).animation_level == "none"

@@ -100,10 +100,11 @@ def test_footer_says_enter_applies_and_escape_leaves():
     async def script(pilot: Pilot) -> None:
         await pilot.press("3")  # the settings view: the first setting, a list, has the focus
         assert await settle(pilot, lambda: isinstance(app.focused, SettingSelect))
-        assert "esc Leave" in screen_lines(app)[-1]
+        # The footer redraws its keys on the screen's next refresh, not at the focus.
+        assert await settle(pilot, lambda: "esc Leave" in screen_lines(app)[-1])
         await focus_box(pilot, "epsilon")
-        footer = screen_lines(app)[-1]
-        assert "enter Apply" in footer and "esc Cancel edit" in footer
+        assert await settle(pilot, lambda: "enter Apply" in screen_lines(app)[-1]
+                            and "esc Cancel edit" in screen_lines(app)[-1])
 
     run_script(app, script, size=(80, 24))
 

@@ -13,6 +13,7 @@ from tui_symmetry.core.pictures import (
     class_counts,
     class_means,
     confusion_matrix,
+    outgoing_norms,
     top_classes,
     unit_images,
     unit_pictures,
@@ -172,3 +173,20 @@ def test_unit_pictures_gathers_images_means_and_counts():
     assert pictures.class_counts.tolist() == class_counts(labels, 10).tolist()
     # A table whose rows are not images (wine, iris, a CSV) has no pictures.
     assert unit_pictures(W1, hidden, labels, 10).images is None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_outgoing_norms_are_the_length_of_each_units_vector_centred_under_softmax(seed: int):
+    rng = np.random.default_rng(seed)
+    W2 = rng.standard_normal((4, 6))  # C = 4 outputs, H = 6 units
+    for centred in (False, True):
+        expected = []
+        for i in range(6):  # a second way: unit by unit, written out
+            v = [float(W2[c, i]) for c in range(4)]
+            mean = sum(v) / 4 if centred else 0.0
+            expected.append(sum((x - mean) ** 2 for x in v) ** 0.5)
+        np.testing.assert_allclose(outgoing_norms(W2, centred), expected, rtol=1e-12)
+    # softmax cannot see v + α·1: neither can the centred length
+    shifted = W2 + rng.standard_normal(6)[None, :]
+    np.testing.assert_allclose(outgoing_norms(shifted, True), outgoing_norms(W2, True),
+                               rtol=1e-12)

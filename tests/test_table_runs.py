@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -104,12 +103,6 @@ def test_digits_copies_stay_bit_identical(seed: int) -> None:
     units = unit_vectors(trainer.params)
     assert max_unit_gap(units) == 0.0
     assert not np.array_equal(trainer.params.W1, trainer.initial_params.W1)  # they moved
-
-
-@pytest.fixture
-def no_one_unit_search(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Runs without the one-unit search (seconds on a table): for tests of anything else."""
-    monkeypatch.setattr(Trainer, "learn_one_unit_loss", lambda self: math.nan)
 
 
 def run_main(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:

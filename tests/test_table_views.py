@@ -1,7 +1,8 @@
 """The app on tables (digits, wine): units as pictures or class bars, weights by feature
 name that scroll, the confusion matrix in the loss view, the accuracy on the status line.
 
-Each app trains only the steps a claim needs, by hand (SyncRunner), on a fixed seed.
+Each app trains only the steps a claim needs, by hand (SyncRunner), on a fixed seed, and
+skips the one-unit search (seconds on a table; none of these claims reads it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from tui_symmetry.app.screenshots import Scene, make_app, prepare
 from tui_symmetry.app.widgets.table_units import TableFrame
 from tui_symmetry.app.widgets.units import GalleryStrip
 from tui_symmetry.core import Config
+
+pytestmark = pytest.mark.usefixtures("no_one_unit_search")
 
 DIGITS = Config(dataset="digits", hidden=16, samples=1797)
 COPIES = DIGITS.replace(init="symmetric", epsilon=0.0)
@@ -44,33 +47,29 @@ async def units_tiles(pilot: Pilot, app, steps: int) -> tuple[GalleryStrip, Gall
     return strips[0], strips[1], lines
 
 
+def seen_tiles(drive: Drive, app, steps: int) -> list:
+    """Three tiles' picture lines at 120×40: two side by side, one below the first."""
+    seen: list = []
+
+    async def script(pilot: Pilot) -> None:
+        first, second, lines = await units_tiles(pilot, app, steps)
+        assert app.main_screen.gallery.page == (1, 1)  # all 16 units on one page
+        seen.extend([tile_lines(first, 0, lines), tile_lines(second, 0, lines),
+                     tile_lines(first, 1, lines)])
+
+    drive(app, script)
+    return seen
+
+
 @pytest.mark.parametrize("seed", [0, 3])
-def test_digits_copies_are_identical_tiles_and_split_units_are_not(make_app: MakeApp,
-                                                                    drive: Drive, seed: int):
-    copies = make_app(COPIES.replace(seed=seed))
-    split = make_app(DIGITS.replace(seed=seed, init="xavier"))
-    seen: dict[str, list] = {}
+def test_digits_copies_are_identical_tiles(make_app: MakeApp, drive: Drive, seed: int):
+    a, b, c = seen_tiles(drive, make_app(COPIES.replace(seed=seed)), 30)
+    assert a == b == c  # sixteen copies: one picture, to the last cell and colour
 
-    async def tiles_of(pilot: Pilot, app, name: str) -> None:
-        first, second, lines = await units_tiles(pilot, app, 30)
-        gallery = app.main_screen.gallery
-        assert gallery.page == (1, 1)  # all 16 units on one page at 120×40
-        seen[name] = [tile_lines(first, 0, lines), tile_lines(second, 0, lines),
-                      tile_lines(first, 1, lines)]
-        assert all(any(text.strip() or style for text, style in line) for line in seen[name][0])
 
-    async def copies_script(pilot: Pilot) -> None:
-        await tiles_of(pilot, copies, "copies")
-
-    async def split_script(pilot: Pilot) -> None:
-        await tiles_of(pilot, split, "split")
-
-    drive(copies, copies_script)
-    drive(split, split_script)
-    a, b, c = seen["copies"]
-    assert a == b == c  # sixteen copies: one picture, to the last cell
-    a, b, c = seen["split"]
-    assert a != b and b != c  # a random start: each unit its own picture
+def test_digits_units_of_a_random_start_are_different_tiles(make_app: MakeApp, drive: Drive):
+    a, b, c = seen_tiles(drive, make_app(DIGITS.replace(init="xavier")), 30)
+    assert a != b and b != c and a != c  # each unit its own picture
 
 
 def test_weights_scroll_across_named_features_with_left_and_right(make_app: MakeApp,
@@ -146,3 +145,22 @@ def test_digits_units_view_100x30(snap_compare):
 def test_wine_weights_view_120x40(snap_compare):
     assert snap_compare(make_app(WINE_WEIGHTS), terminal_size=(120, 40),
                         run_before=scene_runner(WINE_WEIGHTS))
+
+
+def test_wide_digits_weights_show_the_selected_units_picture_on_the_rows_scale():
+    from conftest import snapshot_of
+
+    from tui_symmetry.app.widgets._palette import quantize_diverging
+    from tui_symmetry.app.widgets._pixels import PixelLine, pixel_lines
+    from tui_symmetry.app.widgets.weights import BesideLine, WeightsView, weights_lines
+
+    snap = snapshot_of(DIGITS.replace(init="xavier"), 3)
+    view = WeightsView(selected=5, scroll_top=0, scale=1.0, mode="full")
+    wide, _ = weights_lines(snap, snap, view, 110, 34)
+    pictured = [line.right for line in wide
+                if isinstance(line, BesideLine) and isinstance(line.right, PixelLine)]
+    # unit 6's 64 weights as the 8 × 8 picture, zoom 2, on the rows' own colour range
+    expected = pixel_lines(quantize_diverging(snap.params.W1[5].reshape(8, 8), 1.0), 2, "full")
+    assert tuple(pictured) == expected
+    narrow, _ = weights_lines(snap, snap, view, 80, 34)
+    assert not any(isinstance(line, BesideLine) for line in narrow)
