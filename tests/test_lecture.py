@@ -334,8 +334,12 @@ def watched(screen: Any, status: str, text: str) -> dict[str, Callable[[], bool]
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_each_scene_opens_its_view_and_shows_what_its_caption_names(name: str):
+def test_each_scene_opens_its_view_and_shows_what_its_caption_names(
+        name: str, request: pytest.FixtureRequest):
     scenario = get_scenario(name)
+    if scenario.config.is_table:  # seconds on the digits; no table scene names its line
+        assert "one-unit line" not in scenario.caption
+        request.getfixturevalue("no_one_unit_search")
     runner = SyncRunner(scenario.config, steps_per_poll=scenario.pause_at or 0)
     app = new_app(scenario.config, runner=runner, scenario=scenario, present=True,
                   autoplay=True)
