@@ -218,11 +218,10 @@ def app_command(config: Config, view: str = "all") -> list[str]:
 
 
 def digits_config() -> Config:
-    """The config the app runs for DIGITS_ARGS, built by the app's own parser."""
-    from tui_symmetry.cli.app import build_app_parser
-    from tui_symmetry.cli.parsing import build_config
-
-    return build_config(build_app_parser().parse_args(list(DIGITS_ARGS)))
+    """The config the app runs for DIGITS_ARGS: a table takes every row unless
+    --samples is given (docs/contracts.md, "Tables")."""
+    config = Config(dataset="digits", hidden=32)
+    return config.replace(samples=config.shape.rows)
 
 
 def engine_rate_over(config: Config, first: int, last: int) -> float:

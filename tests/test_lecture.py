@@ -57,7 +57,7 @@ def test_scene_caption_shows_and_page_keys_walk_the_lecture():
         assert screen.caption_area.display
         assert screen.caption_area.region.height >= 4  # title + caption drawn, not clipped
         assert scenario.title in screen.caption_panel.text
-        assert "3/11 · epsilon-split" in str(screen.caption_area.border_title)
+        assert f"3/{len(NAMES)} · epsilon-split" in str(screen.caption_area.border_title)
         await pilot.press("pagedown")
         following = SCENARIOS[NAMES[NAMES.index("epsilon-split") + 1]]
         assert app.config == following.config
