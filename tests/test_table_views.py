@@ -162,5 +162,5 @@ def test_wide_digits_weights_show_the_selected_units_picture_on_the_rows_scale()
     # unit 6's 64 weights as the 8 × 8 picture, zoom 2, on the rows' own colour range
     expected = pixel_lines(quantize_diverging(snap.params.W1[5].reshape(8, 8), 1.0), 2, "full")
     assert tuple(pictured) == expected
-    narrow, _ = weights_lines(snap, snap, view, 80, 34)
+    narrow, _ = weights_lines(snap, snap, view, 50, 34)
     assert not any(isinstance(line, BesideLine) for line in narrow)

@@ -86,8 +86,9 @@ OUT_NORM = "‖v‖"
 LISTED_LINES = 3
 """Lines a table's selected unit may list its numbers on, by feature name."""
 MAX_LISTED_NAME = 12
-PICTURE_MIN_WIDTH = 90
-"""From this width the Weights panel of image data shows the selected unit's picture."""
+PICTURE_MIN_WIDTH = 56
+"""From this width the Weights panel of image data shows the selected unit's picture (the
+Weights view at 120×40 is 56 wide: six features beside it and the picture, 16 × 8)."""
 PICTURE_ZOOM = 2
 """The picture beside the rows: 16 × 8 cells for the 8 × 8 digits."""
 PICTURE_GAP = 2
