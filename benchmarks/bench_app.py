@@ -25,7 +25,19 @@ app writes, and measures:
    training process computes the same in every view: the views' own cost is the UI's
    share, and it takes nothing from training while it stays well under one core).
 
-Run with ``make bench`` (or ``python benchmarks/bench_app.py``).  About eight minutes.  The
+6. the digits (``--dataset digits --hidden 32``: 1,797 images of 64 pixels, ten classes,
+   the table read before the first frame): launch to first frame (median of LAUNCHES);
+   in the all, units (each unit's weights as a picture) and loss (the confusion matrix)
+   views the bytes per second and space p95, and in the all view 2 → the loss view's
+   first frame; the training rate against the bare engine as in 4, from launch and
+   once the one-unit search is done (the loss plot's legend names its line: until
+   then the search shares the training process).  And that an xor
+   launch never imports the table reader (``tui_symmetry.core.tables``): the app and its
+   training process run with PYTHONPROFILEIMPORTTIME, which makes Python write a line
+   for every module it imports to stderr (the pty); the digits launch is the control
+   that those lines arrive and name the module when it is imported.
+
+Run with ``make bench`` (or ``python benchmarks/bench_app.py``).  About twelve minutes.  The
 figures depend on the machine and on what else runs on it: read the ratios, and run it
 on a quiet machine before comparing with the targets.
 """
@@ -64,6 +76,15 @@ RATE_ROUNDS = 7
 HIDDEN_SIZES = (8, 64, 256)
 OTHER_VIEWS = ("units", "gradients")
 """Views measured too (bytes, space p95, cores busy), each opened with --view."""
+DIGITS_ARGS = ("--dataset", "digits", "--hidden", "32")
+"""The digits rows' launch (the front end reads every row: samples 1,797)."""
+DIGITS_VIEWS = ("all", "units", "loss")
+TABLE_READER = b"tui_symmetry.core.tables"
+ONE_UNIT_DRAWN = b"one unit"
+"""The loss plot's legend names the one-unit line once its search is done: on the
+digits that search takes the training process seconds of CPU (an upper bound found by
+L-BFGS from many starts on 1,438 images), the same seconds the app is not training."""
+SEARCH_TIMEOUT_S = 120.0
 
 TARGET_RATIO = 0.8
 TARGET_KEY_P95_MS = 50.0
@@ -189,8 +210,18 @@ class PtyApp:
 
 
 def app_command(config: Config, view: str = "all") -> list[str]:
-    return [sys.executable, "-m", "tui_symmetry", "--fps", str(FPS),
-            "--hidden", str(config.hidden), "--view", view]
+    """The app's command line for ``config`` (the default one but for H, or the
+    digits rows' config, whose flags are DIGITS_ARGS)."""
+    flags = (list(DIGITS_ARGS) if config.dataset == "digits"
+             else ["--hidden", str(config.hidden)])
+    return [sys.executable, "-m", "tui_symmetry", "--fps", str(FPS), *flags, "--view", view]
+
+
+def digits_config() -> Config:
+    """The config the app runs for DIGITS_ARGS: a table takes every row unless
+    --samples is given (docs/contracts.md, "Tables")."""
+    config = Config(dataset="digits", hidden=32)
+    return config.replace(samples=config.shape.rows)
 
 
 def engine_rate_over(config: Config, first: int, last: int) -> float:
@@ -263,9 +294,9 @@ def cpu_seconds(pid: int) -> dict[str, float]:
         return {}
 
 
-def launch_seconds() -> float:
+def launch_seconds(config: Config | None = None) -> float:
     """Seconds from fork to the first full frame of one launch (NaN: none came)."""
-    app = PtyApp(app_command(Config()))
+    app = PtyApp(app_command(config or Config()))
     try:
         if not app.first_frame():
             return float("nan")
@@ -274,12 +305,15 @@ def launch_seconds() -> float:
         app.close()
 
 
-def rate_round(config: Config, view: str = "all"
+def rate_round(config: Config, view: str = "all", after: bytes | None = None
                ) -> tuple[float, float, tuple[int, int]] | None:
-    """(app steps/s, engine steps/s over the same steps, the steps) of one app window."""
+    """(app steps/s, engine steps/s over the same steps, the steps) of one app window;
+    with ``after``, the window starts WARMUP_S after those bytes are first drawn."""
     app = PtyApp(app_command(config, view))
     try:
         app.first_frame()
+        if after is not None:
+            app.read_until(lambda: after in app.buffer, SEARCH_TIMEOUT_S)
         app.pump(WARMUP_S)
         app_rate, _, _, window = app.rate_window(RATE_WINDOW_S)
     finally:
@@ -289,11 +323,11 @@ def rate_round(config: Config, view: str = "all"
     return app_rate, engine_rate_over(config, *window), window
 
 
-def launch_lines() -> list[str]:
+def launch_lines(config: Config | None = None, label: str = "(1)") -> list[str]:
     """(1): launch to the first frame, median of LAUNCHES."""
-    launches = sorted(launch_seconds() for _ in range(LAUNCHES))
+    launches = sorted(launch_seconds(config) for _ in range(LAUNCHES))
     first_frame_s = statistics.median(launches)
-    return [f"(1) launch to first frame:  {first_frame_s:6.2f} s      target <= "
+    return [f"{label} launch to first frame:  {first_frame_s:6.2f} s      target <= "
             f"{TARGET_FIRST_FRAME_S} s   {verdict(first_frame_s <= TARGET_FIRST_FRAME_S)}"
             f"   (median of {LAUNCHES}: {', '.join(f'{t:.2f}' for t in launches)})"]
 
@@ -320,12 +354,14 @@ def default_config_lines() -> list[str]:
             f"({refresh_hz:.1f} status redraws/s)"]
 
 
-def rate_lines() -> list[str]:
+def rate_lines(configs: list[Config] | None = None, after: bytes | None = None
+               ) -> list[str]:
     """(4): the training rate in the app against the bare engine, per size."""
     lines = []
-    for hidden in HIDDEN_SIZES:
-        config = Config(hidden=hidden)
-        rounds = [r for r in (rate_round(config) for _ in range(RATE_ROUNDS)) if r]
+    for config in configs or [Config(hidden=hidden) for hidden in HIDDEN_SIZES]:
+        hidden = config.hidden
+        rounds = [r for r in (rate_round(config, after=after) for _ in range(RATE_ROUNDS))
+                  if r]
         if not rounds:
             lines.append(f"(4) H = {hidden:3d}: no steps seen in the app's windows")
             continue
@@ -361,6 +397,63 @@ def view_line(view: str) -> str:
             f"{verdict(worst <= TARGET_KEY_P95_MS)}, cores busy: {cores or 'n/a'}")
 
 
+def imports_table_reader(config: Config) -> bool | None:
+    """Whether a launch of ``config`` (its app and training process, run WARMUP_S
+    past the first frame) imports the table reader; None: no import lines arrived."""
+    os.environ["PYTHONPROFILEIMPORTTIME"] = "1"  # inherited by the pty's child only now
+    try:
+        app = PtyApp(app_command(config))
+    finally:
+        del os.environ["PYTHONPROFILEIMPORTTIME"]
+    try:
+        app.first_frame()
+        app.pump(WARMUP_S)
+    finally:
+        app.close()
+    if b"import time:" not in app.buffer:
+        return None
+    return TABLE_READER in app.buffer
+
+
+def digits_view_line(config: Config, view: str) -> str:
+    """(6): bytes per second and space p95 in one view of the digits run; in the all
+    view also 2 → the loss view."""
+    app = PtyApp(app_command(config, view))
+    try:
+        app.first_frame()
+        app.pump(WARMUP_S)
+        _, _, bytes_per_s = app.rate(RATE_WINDOW_S)
+        pause_ms = key_latency(app, b" ", lambda out: b"paused" in out, b" ",
+                               lambda out: b"running" in out, KEY_TRIALS // 2)
+        view_ms = (key_latency(app, b"2", lambda out: top_row_has(out, b" Loss "), b"0",
+                               lambda out: top_row_has(out, b" Weights "), KEY_TRIALS // 2)
+                   if view == "all" else [])
+    finally:
+        app.close()
+    line = (f"(6) digits --view {view:5}: {bytes_per_s / 1000:5.1f} KB/s "
+            f"{verdict(bytes_per_s <= TARGET_BYTES_PER_S)}; "
+            + latency_line("space", pause_ms))
+    if view_ms:
+        line += "\n                          " + latency_line("2 (loss view)", view_ms)
+    return line
+
+
+def digits_lines() -> list[str]:
+    """(6): the digits rows, and the xor launch that must not read tables."""
+    config = digits_config()
+    xor, digits = imports_table_reader(Config()), imports_table_reader(config)
+    seen = {None: "no import lines seen", True: "imported", False: "not imported"}
+    ok = xor is False and digits is True
+    return [*launch_lines(config, "(6) digits"),
+            *(digits_view_line(config, view) for view in DIGITS_VIEWS),
+            *(line.replace("(4)", "(6) digits, from launch:", 1)
+              for line in rate_lines([config])),
+            *(line.replace("(4)", "(6) digits, one-unit search done:", 1)
+              for line in rate_lines([config], after=ONE_UNIT_DRAWN)),
+            f"(6) table reader: xor launch {seen[xor]}, digits launch {seen[digits]} "
+            f"(the control)   {verdict(ok)}"]
+
+
 def main() -> int:
     package = os.path.dirname(tui_symmetry.__file__)
     compileall.compile_dir(package, quiet=1)
@@ -368,7 +461,7 @@ def main() -> int:
           f"(H = {', '.join(map(str, HIDDEN_SIZES))} for the rates); {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}; bytecode compiled")
     lines = [*launch_lines(), *default_config_lines(), *rate_lines(),
-             *(view_line(view) for view in OTHER_VIEWS)]
+             *(view_line(view) for view in OTHER_VIEWS), *digits_lines()]
     print()
     print("\n".join(lines))
     return 0

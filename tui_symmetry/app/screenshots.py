@@ -122,6 +122,16 @@ README_SCENES: dict[str, Scene] = {
     # its view, the loss, where the caption points.
     "present": scene_of("epsilon-split", size=(100, 30), present=True),
     "scene-l1": scene_of("l1-prunes"),
+    # Real data: the digits scenes' units as pictures, and a table's named features.
+    "digits-copies": scene_of("digits-copies-stay-one"),
+    "digits-units": scene_of("digits-strokes"),
+    "wine-weights": Scene(
+        Config(dataset="wine", samples=178, hidden=8, init="xavier", epsilon=0.0, lr=0.5),
+        600,
+        "The weights view (key 1) on wine: one column per named feature (left/right "
+        "scroll them), the bias, and one outgoing weight per class.",
+        view="weights",
+    ),
 }
 
 
