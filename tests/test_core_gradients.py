@@ -8,20 +8,18 @@ their penalties.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
 import reference_mlp
+from conftest import numeric_gradient
 
 from tui_symmetry.core.config import ACTIVATIONS
 from tui_symmetry.core.network import ParamLayout, Params, loss_and_grads
 from tui_symmetry.core.regularize import add_l2, add_tie
 
-STEP = 1e-6
 RTOL = 1e-6
 ATOL = 1e-9
-KINK_MARGIN = 1e-3  # keep |z| this far from relu's kink, far beyond STEP
+KINK_MARGIN = 1e-3  # keep |z| this far from relu's kink, far beyond the step of numeric_gradient
 
 
 def _random_problem(activation: str, regression: bool, seed: int = 0) -> tuple[Params, ...]:
@@ -51,16 +49,6 @@ def _random_problem(activation: str, regression: bool, seed: int = 0) -> tuple[P
         y = (rng.random((N, 1)) < 0.5).astype(float)
     return params, X, y
 
-
-def _numeric_gradient(f: Callable[[np.ndarray], float], theta: np.ndarray) -> np.ndarray:
-    """Central differences of f at theta, one coordinate at a time."""
-    grad = np.empty_like(theta)
-    for k in range(theta.size):
-        plus, minus = theta.copy(), theta.copy()
-        plus[k] += STEP
-        minus[k] -= STEP
-        grad[k] = (f(plus) - f(minus)) / (2.0 * STEP)
-    return grad
 
 
 def _l2_penalty(p: Params, l2: float) -> float:
@@ -111,7 +99,7 @@ def test_total_gradient_matches_finite_differences(activation: str, loss: str,
 
     value, grads = loss_and_grads(params, X, y, activation, loss)
     analytic = layout.pack(grads) + _regularizer_gradient(regularizer, strength, theta, layout)
-    numeric = _numeric_gradient(objective, theta)
+    numeric = numeric_gradient(objective, theta)
 
     assert value == pytest.approx(objective(theta) - _penalty(regularizer, strength, params),
                                  rel=1e-12)
@@ -136,7 +124,7 @@ def test_gradient_with_dropout_mask_matches_finite_differences(activation: str,
         return loss_and_grads(layout.views(t), X, y, activation, loss, mask)[0]
 
     _, grads = loss_and_grads(params, X, y, activation, loss, mask)
-    np.testing.assert_allclose(layout.pack(grads), _numeric_gradient(objective, theta),
+    np.testing.assert_allclose(layout.pack(grads), numeric_gradient(objective, theta),
                                rtol=RTOL, atol=ATOL)
     # The mask matters: without it the gradient is different.
     _, plain = loss_and_grads(params, X, y, activation, loss)
@@ -157,7 +145,7 @@ def test_regularizer_gradient_matches_its_penalty(name: str, strength: float, hi
         return _penalty(name, strength, layout.views(t))
 
     analytic = _regularizer_gradient(name, strength, theta, layout)
-    np.testing.assert_allclose(analytic, _numeric_gradient(penalty, theta),
+    np.testing.assert_allclose(analytic, numeric_gradient(penalty, theta),
                                rtol=RTOL, atol=ATOL)
     g = layout.views(analytic)
     # b2 is nobody's business; L2 leaves the biases alone too.
@@ -205,5 +193,5 @@ def test_reference_implementation_gradients_match_finite_differences(activation:
 
     _, grads = reference_mlp.loss_and_grads(as_dict(theta), X, y, activation, loss)
     analytic = layout.pack(Params(grads["W1"], grads["b1"], grads["W2"], grads["b2"]))
-    np.testing.assert_allclose(analytic, _numeric_gradient(objective, theta),
+    np.testing.assert_allclose(analytic, numeric_gradient(objective, theta),
                                rtol=RTOL, atol=ATOL)

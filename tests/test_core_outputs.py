@@ -9,10 +9,9 @@ networks directly from arrays, no dataset needed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
+from conftest import numeric_gradient
 from scipy.special import logsumexp
 
 from tui_symmetry.core import metrics
@@ -125,17 +124,7 @@ def test_unit_rows_carry_the_outgoing_column() -> None:
 
 # -- losses ------------------------------------------------------------------------------
 
-STEP = 1e-6
 
-
-def _numeric_gradient(f: Callable[[np.ndarray], float], theta: np.ndarray) -> np.ndarray:
-    grad = np.empty_like(theta)
-    for k in range(theta.size):
-        plus, minus = theta.copy(), theta.copy()
-        plus[k] += STEP
-        minus[k] -= STEP
-        grad[k] = (f(plus) - f(minus)) / (2.0 * STEP)
-    return grad
 
 
 def _targets(loss: str, C: int, N: int, rng: np.random.Generator) -> np.ndarray:
@@ -172,7 +161,7 @@ def test_c_output_gradient_matches_finite_differences(activation: str, loss: str
         return loss_and_grads(layout.views(t), X, y, activation, loss, mask)[0]
 
     value, grads = loss_and_grads(params, X, y, activation, loss, mask)
-    numeric = _numeric_gradient(objective, theta)
+    numeric = numeric_gradient(objective, theta)
     np.testing.assert_allclose(layout.pack(grads), numeric, rtol=1e-6, atol=1e-9)
     assert np.count_nonzero(np.abs(numeric) > 1e-6) > theta.size // 2
     if loss == "softmax" and not dropout:
