@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import stat
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui_symmetry.core.config import (
@@ -23,6 +22,7 @@ from tui_symmetry.core.config import (
     ConfigError,
     FieldSpec,
 )
+from tui_symmetry.core.files import NotRegularFile, read_regular_file
 from tui_symmetry.export import keep_replay_data, not_a_regular_file
 
 if TYPE_CHECKING:  # scenarios.py imports this module
@@ -211,24 +211,14 @@ def _keep_export_rows(path: str, document: dict[str, Any], values: dict[str, Any
 
 
 def _read_regular_file(path: str) -> bytes:
-    """The bytes of ``path``, refusing (SettingsFileError) anything but a regular file.
-
-    Checked before opening: opening a FIFO waits for a writer for ever, a device may
-    never end (/dev/zero) or act on being opened.  O_NONBLOCK and a second look at the
-    opened file close the gap in which the name could change.
-    """
+    """The bytes of ``path``, refusing (SettingsFileError) anything but a regular file
+    (core/files.py says why)."""
     try:
-        before = os.stat(path).st_mode
-        if stat.S_ISREG(before):
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-            with os.fdopen(fd, "rb") as fh:
-                opened = os.fstat(fh.fileno()).st_mode
-                if stat.S_ISREG(opened):
-                    return fh.read()
-                before = opened
+        return read_regular_file(path)
+    except NotRegularFile as exc:
+        raise SettingsFileError(f"config {path}: {not_a_regular_file(path, exc.mode)}") from None
     except OSError as exc:
         raise SettingsFileError(f"cannot read config {path}: {reason(exc)}") from None
-    raise SettingsFileError(f"config {path}: {not_a_regular_file(path, before)}")
 
 
 def _toml_loads(text: str) -> Any:

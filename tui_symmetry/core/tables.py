@@ -21,7 +21,6 @@ import hashlib
 import io
 import math
 import os
-import stat
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Literal
 import numpy as np
 
 from tui_symmetry.core.data import STREAM_DATA, rng_for
+from tui_symmetry.core.files import FileTooLarge, NotRegularFile, read_regular_file
 
 MAX_BYTES = 64 * 2**20
 """The largest CSV file read, checked (os.stat) before a byte of it is."""
@@ -196,22 +196,16 @@ def _read_file(path: str | os.PathLike[str], label: str) -> bytes:
     """The file's bytes: its size and kind checked before it is opened (a 10 GB file
     fails at once; a FIFO would block the reader for ever), and again once open."""
     try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise TableError(f"data: {label}: not a regular file")
-        if info.st_size > MAX_BYTES:
-            raise TableError(f"data: {label}: {_size(info.st_size)}; at most "
-                             f"{_size(MAX_BYTES)}")
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise TableError(f"data: {label}: not a regular file")
-            data = fh.read(MAX_BYTES + 1)
+        return read_regular_file(path, MAX_BYTES)
+    except NotRegularFile:
+        raise TableError(f"data: {label}: not a regular file") from None
+    except FileTooLarge as exc:
+        if exc.size is None:  # it grew after the stat
+            raise TableError(f"data: {label}: over {_size(MAX_BYTES)}") from None
+        raise TableError(f"data: {label}: {_size(exc.size)}; at most "
+                         f"{_size(MAX_BYTES)}") from None
     except OSError as exc:
         raise TableError(f"data: cannot read {label}: {exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:  # it grew after the stat
-        raise TableError(f"data: {label}: over {_size(MAX_BYTES)}")
-    return data
 
 
 def _size(n: int) -> str:
