@@ -113,6 +113,8 @@ class SymmetryApp(RunKeyActions, App[int]):
         """The screen with the panels (always at the bottom of the stack)."""
         self.main_screen.present = present
         self.main_screen.on_ready = self.poll_now
+        self.main_screen.on_choose_image = lambda delta: self._after_command(
+            self.controller.choose_image(delta, self.snapshot))
         self.save_dir = Path.cwd() if save_dir is None else save_dir
         self.main_screen.set_reactive(MainScreen.view, view)
 

@@ -151,6 +151,8 @@ class RunController:
         from tui_symmetry.app.permutation import Permutation
 
         self._permutation: Permutation = Permutation()
+        self.image_index = 0
+        """The training image the filters view pictures (the runner keeps it too)."""
         self.scene = scene
         """The scene of the lecture on screen (None: no lecture, no caption)."""
         if scene is not None:
@@ -495,6 +497,17 @@ class RunController:
         """
         self.pause_if_playing()
         self._permutation.request()
+
+    def choose_image(self, delta: int, snapshot: Snapshot) -> Notice:
+        """← / → in the filters view: the training image ``delta`` on (wrapping round),
+        whose feature maps the runner pictures from now on."""
+        pictures = snapshot.filters
+        if pictures is None:
+            return Notice("← → choose the image whose feature maps a conv net's filters "
+                          "view shows (--arch conv)", "warning")
+        self.image_index = (self.image_index + delta) % pictures.images
+        self.runner.select_image(self.image_index)
+        return Notice(f"image {self.image_index + 1:,} of {pictures.images:,}")
 
     def continue_permutation(self) -> PermutationStep | None:
         """The next step of ``p`` if the runner is ready for it (see app/permutation.py)."""

@@ -77,8 +77,7 @@ def unit_images(W1: np.ndarray, shape: tuple[int, int]) -> UnitImages:
                          f"{shape[0]} × {shape[1]} pixels")
     values = W1.reshape(W1.shape[0], h, w).copy()
     values.flags.writeable = False
-    finite = np.abs(values[np.isfinite(values)])
-    return UnitImages(values, float(finite.max()) if finite.size else 0.0)
+    return UnitImages(values, _largest_size(values))
 
 
 def _check_labels(labels: np.ndarray, classes: int, what: str = "labels") -> np.ndarray:
@@ -167,3 +166,83 @@ def outgoing_norms(W2: np.ndarray, centred: bool) -> np.ndarray:
     if centred:
         W2 = W2 - W2.mean(axis=0, keepdims=True)
     return np.sqrt(np.einsum("ch,ch->h", W2, W2))
+
+
+@dataclass(frozen=True)
+class FilterPictures:
+    """What the filters view shows for a conv run: every filter's kernel, its feature map
+    on one chosen training image, and that image with the network's answer.
+
+    Kernels share one symmetric scale and the maps another (each ±(its largest finite
+    size)), so filters compare with one another; identical filters have bit-identical
+    kernels, maps and outgoing lengths, so they draw as identical tiles.
+    """
+
+    kernels: np.ndarray
+    """(K, k, k) float64, read-only: filter k's kernel (its bias is not a pixel)."""
+    kernel_scale: float
+    """The largest finite |w| over every kernel (0.0 when there is none)."""
+    maps: np.ndarray
+    """(K, S, S) float64, read-only: φ(z) of each filter at each position of the image."""
+    map_scale: float
+    """The largest finite |φ(z)| over every map (0.0 when there is none)."""
+    outgoing: np.ndarray
+    """(K,) the length of each filter's outgoing block (centred for softmax:
+    :func:`outgoing_norms`), the ``‖v‖`` of a tile's label."""
+    image: np.ndarray
+    """(h, w) float64, read-only: the chosen image as the network sees it."""
+    image_index: int
+    """Which training image (0-based) it is."""
+    images: int
+    """How many training images there are to choose from."""
+    label: int
+    """Its class."""
+    predicted: int
+    """The class the network gives it (the largest output)."""
+    confidence: float
+    """The network's probability of that class (softmax of the outputs)."""
+
+
+def filter_pictures(kernels: np.ndarray, maps: np.ndarray, outgoing: np.ndarray,
+                    image: np.ndarray, image_index: int, images: int, label: int,
+                    probabilities: np.ndarray) -> FilterPictures:
+    """The filters view's record from the engine's arrays: ``kernels`` (K, k, k), the
+    feature ``maps`` (K, S, S) on ``image`` (h, w), training image ``image_index`` of
+    ``images``, of class ``label``, and the network's class ``probabilities`` (C,).
+
+    Raises:
+        ValueError: when the shapes disagree or the index or label is out of range.
+    """
+    kernels = _frozen_array(kernels)
+    maps = _frozen_array(maps)
+    outgoing = _frozen_array(outgoing)
+    image = _frozen_array(image)
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    count = kernels.shape[0] if kernels.ndim == 3 else -1
+    if (kernels.ndim != 3 or kernels.shape[1] != kernels.shape[2] or maps.ndim != 3
+            or maps.shape[0] != count or maps.shape[1] != maps.shape[2]
+            or outgoing.shape != (count,) or image.ndim != 2):
+        raise ValueError(f"filters need kernels (K, k, k), maps (K, S, S) and K outgoing "
+                         f"lengths, not {kernels.shape}, {maps.shape}, {outgoing.shape}")
+    if not 0 <= image_index < images:
+        raise ValueError(f"image {image_index} is not one of the {images} training images")
+    if probabilities.ndim != 1 or not 0 <= label < probabilities.size:
+        raise ValueError(f"label {label} is not one of {probabilities.size} classes")
+    known = np.where(np.isfinite(probabilities), probabilities, -np.inf)
+    predicted = int(np.argmax(known))
+    return FilterPictures(kernels, _largest_size(kernels), maps, _largest_size(maps),
+                          outgoing, image, int(image_index), int(images), int(label),
+                          predicted, float(probabilities[predicted]))
+
+
+def _frozen_array(values: np.ndarray) -> np.ndarray:
+    """A read-only float64 copy of ``values``."""
+    array = np.array(values, dtype=np.float64)
+    array.flags.writeable = False
+    return array
+
+
+def _largest_size(values: np.ndarray) -> float:
+    """The largest finite |value| (0.0 when there is none): a picture's shared scale."""
+    finite = np.abs(values[np.isfinite(values)])
+    return float(finite.max()) if finite.size else 0.0

@@ -55,6 +55,7 @@ from tui_symmetry.runner.messages import (
     Permute,
     Play,
     Reset,
+    SelectImage,
     SetSpeed,
     SnapshotReply,
     Step,
@@ -134,6 +135,7 @@ class TrainingProcess:
         self.version = first_version - 1  # the last version given to a snapshot
         self.answered = True  # something changed that the parent must see now (step 0)
         self.closed = False
+        self.image_index = 0  # the filters view's image (SelectImage): kept across resets
         self._last_publish = -math.inf
         self._picture_seconds = 0.0  # what the last picture cost, pickling included
         self._shown: Picture | None = None  # the last picture taken, reused while current
@@ -231,6 +233,9 @@ class TrainingProcess:
                 self.trainer.apply_live(**changes)
             case Permute(perm=perm):
                 self.trainer.permute_units(np.asarray(perm))
+            case SelectImage(index=index):
+                self.trainer.select_image(index)
+                self.image_index = index
             case Export(seq=seq):
                 self.outbox.reply(ExportReply(seq, run_document(self.trainer)))
             case _:
@@ -253,6 +258,8 @@ class TrainingProcess:
     def reset(self, config: Job) -> None:
         """A fresh Trainer; the play state, speed cap and version counter carry on."""
         self.trainer = self.make_trainer(config)
+        if self.image_index and isinstance(self.trainer, Trainer):
+            self.trainer.select_image(self.image_index, clip=True)
         self._shown = None  # its change counter starts again: never reuse the old picture
         self.cap.restart()
         self.rate.clear()

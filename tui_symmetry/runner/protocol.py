@@ -104,6 +104,11 @@ class Runner(Protocol):
         """Relabel the hidden units: new unit j is old unit ``perm[j]`` (same function)."""
         ...
 
+    def select_image(self, index: int) -> None:
+        """Picture the filters' feature maps on training image ``index`` from now on (a
+        conv run's filters view; it holds across resets)."""
+        ...
+
     def export(self, timeout: float = 5.0) -> dict[str, Any]:
         """The run as the export document (docs/contracts.md, "Export")."""
         ...

@@ -41,6 +41,7 @@ class SyncRunner:
         self.speed: float | None = None
         """The speed cap last set (None: full speed)."""
         self._listener: UpdateListener | None = None
+        self._image_index = 0  # the filters view's image: it holds across resets
         self._lock = threading.RLock()
         self._trainer = self._new_trainer(config)
         self._version = 0
@@ -109,6 +110,11 @@ class SyncRunner:
         with self._lock:
             self._trainer.permute_units(np.asarray(perm))
 
+    def select_image(self, index: int) -> None:
+        with self._lock:
+            self._trainer.select_image(index)  # type: ignore[union-attr]
+            self._image_index = index
+
     def export(self, timeout: float = 5.0) -> dict[str, Any]:
         with self._lock:
             return run_document(self._trainer)
@@ -146,6 +152,8 @@ class SyncRunner:
         """
         trainer = self._make_trainer(config)
         trainer.learn_one_unit_loss()
+        if self._image_index and isinstance(trainer, Trainer):
+            trainer.select_image(self._image_index, clip=True)
         return trainer
 
     def _take_snapshot(self) -> Picture:
