@@ -1,10 +1,12 @@
 """The main screen: the panels, the settings, the view tabs, notices and the status line.
 
-Views: at :data:`WIDE_SIZE` and up everything is on one screen (keys 1-5 zoom into
+Views: at :data:`WIDE_SIZE` and up everything is on one screen (keys 1-6 zoom into
 one view, 0 goes back).  Smaller terminals show one view at a time, switched with
-1-5.  Below :data:`MIN_SIZE` a message asks for a bigger terminal.  The views:
+1-6.  Below :data:`MIN_SIZE` a message asks for a bigger terminal.  The views:
 weights (weights and similarity), loss, settings, units (the gallery of what each
-unit computes, with the weights beside it when there is room) and gradients.
+unit computes, with the weights beside it when there is room), gradients and filters
+(a conv net's kernels beside their feature maps on a chosen image, with the filters'
+similarity beside them when there is room).
 
 The panels are the rows of one table, :attr:`MainScreen.PANELS` (:class:`PanelSpec`):
 it composes the screen, says which views show each panel, which print numbers through
