@@ -29,7 +29,7 @@ from tui_symmetry.app.widgets.filters import (
     filters_layout,
     paint_filters,
 )
-from tui_symmetry.core.pictures import FilterPictures, filter_pictures
+from tui_symmetry.core.pictures import FilterPictures, filter_pictures, filters_of
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.runner.child import TrainingProcess
 from tui_symmetry.runner.messages import Reset, SelectImage
@@ -64,7 +64,9 @@ def conv_snapshot(pictures: FilterPictures, order: np.ndarray | None = None) -> 
 def text(snapshot: Snapshot, width: int, height: int, selected: int = 0,
          by_similarity: bool = True) -> list[str]:
     view = FiltersView(selected, by_similarity, "mono")
-    return records_text(filter_lines(snapshot, view, width, height), paint_filters, "mono")
+    records = filter_lines(filters_of(snapshot), snapshot.classes, snapshot.order, view, width,
+                           height)
+    return records_text(records, paint_filters, "mono")
 
 
 def test_the_record_checks_its_arrays_and_names_the_networks_answer() -> None:
@@ -123,7 +125,7 @@ def test_the_image_column_says_which_image_its_class_and_the_answer() -> None:
 def test_identical_filters_draw_identical_tiles() -> None:
     snapshot = conv_snapshot(pictures_of(copies=(1, 5)), np.array([1, 5, 0, 2, 3, 4, 6, 7]))
     view = FiltersView(0, True, "full")
-    records = filter_lines(snapshot, view, 120, 40)
+    records = filter_lines(filters_of(snapshot), DIGITS, snapshot.order, view, 120, 40)
     rows = [line.tiles for line in records if isinstance(line, FiltersLine) and line.tiles]
     first = rows[1:1 + 6]  # the first row of tiles: its label line, then 6 picture lines
     assert [tile.text for tile in rows[0][:2]] == ["f2 ‖v‖ .34", "f6 ‖v‖ .34"]

@@ -24,8 +24,12 @@ computes nothing itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tui_symmetry.core.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,11 @@ def filter_pictures(kernels: np.ndarray, maps: np.ndarray, outgoing: np.ndarray,
     return FilterPictures(kernels, _largest_size(kernels), maps, _largest_size(maps),
                           outgoing, image, int(image_index), int(images), int(label),
                           predicted, float(probabilities[predicted]))
+
+
+def filters_of(snapshot: Snapshot) -> FilterPictures | None:
+    """The filters view's record of ``snapshot`` (None unless it is of a conv run)."""
+    return snapshot.filters
 
 
 def _frozen_array(values: np.ndarray) -> np.ndarray:

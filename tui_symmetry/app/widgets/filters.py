@@ -42,9 +42,9 @@ from tui_symmetry.app.widgets._pixels import (
 )
 from tui_symmetry.app.widgets._throttle import Schedule, Throttle
 from tui_symmetry.app.widgets.units import BURST_SECONDS, DEFAULT_BYTE_RATE, wire_bytes
+from tui_symmetry.core.pictures import FilterPictures, filters_of
 
 if TYPE_CHECKING:
-    from tui_symmetry.core.pictures import FilterPictures
     from tui_symmetry.core.snapshot import Snapshot
 
 MAX_KERNEL_COLUMNS = 15
@@ -187,17 +187,17 @@ def filter_order(pictures: FilterPictures, order: np.ndarray, by_similarity: boo
     return np.arange(count)
 
 
-def filter_lines(snapshot: Snapshot, view: FiltersView, width: int, height: int
-                 ) -> list[FiltersRecord]:
+def filter_lines(pictures: FilterPictures | None, classes: Sequence[str], order: np.ndarray,
+                 view: FiltersView, width: int, height: int) -> list[FiltersRecord]:
     """The panel's lines, top to bottom: the body (image and tiles), a page line when
-    not every filter fits, and the two legends."""
-    pictures = snapshot.filters
+    not every filter fits, and the two legends; ``order`` is the snapshot's similarity
+    order, ``classes`` its class names."""
     if pictures is None:
         return [TextLine("filters are drawn for a conv net (--arch conv)", dim=True)]
     legends = 2 if height >= 6 else 0
     body = height - legends
     layout = filters_layout(pictures, width, body, view.mode)
-    order = filter_order(pictures, snapshot.order, view.by_similarity)
+    order = filter_order(pictures, order, view.by_similarity)
     count = len(order)
     paged = layout.per_page < count
     if paged:
@@ -207,7 +207,7 @@ def filter_lines(snapshot: Snapshot, view: FiltersView, width: int, height: int
     position = int(np.flatnonzero(order == view.selected)[0]) if view.selected < count else 0
     page = position // layout.per_page
     shown = order[page * layout.per_page:(page + 1) * layout.per_page]
-    image = _image_parts(snapshot, layout, view.mode)
+    image = _image_parts(pictures, classes, layout, view.mode)
     tiles = _tile_parts(pictures, shown, layout, view)
     lines: list[FiltersRecord] = []
     for y in range(max(len(image), len(tiles))):
@@ -229,14 +229,11 @@ def _legend(scale: float) -> PixelLegend:
     return PixelLegend(f"−{format_scale(scale)}", f"+{format_scale(scale)}")
 
 
-def _image_parts(snapshot: Snapshot, layout: FiltersLayout, mode: ColorMode
-                 ) -> list[PixelLine | TextLine]:
+def _image_parts(pictures: FilterPictures, names: Sequence[str], layout: FiltersLayout,
+                 mode: ColorMode) -> list[PixelLine | TextLine]:
     """The image column: its number, its class, the network's answer, the picture."""
-    pictures = snapshot.filters
-    assert pictures is not None
     if not layout.image_zoom:
         return []
-    names = snapshot.classes
     label = names[pictures.label] if pictures.label < len(names) else str(pictures.label)
     guess = (names[pictures.predicted] if pictures.predicted < len(names)
              else str(pictures.predicted))
@@ -347,6 +344,7 @@ class FiltersPanel(LinePanel):
         self._by_similarity = by_similarity
         self._selected = 0
         self._snapshot: Snapshot | None = None
+        self._pictures: FilterPictures | None = None
         self._key: tuple | None = None
         self.byte_rate = byte_rate
         self.budget = Throttle.budget(lambda: self.effective_byte_rate, BURST_SECONDS, clock)
@@ -387,6 +385,7 @@ class FiltersPanel(LinePanel):
         restarted = self._key is None or snapshot.config != self._key[2]
         self._key = key
         self._snapshot = snapshot
+        self._pictures = filters_of(snapshot)
         if restarted or self._budget_due():
             self._draw(charge=not restarted)
 
@@ -416,8 +415,10 @@ class FiltersPanel(LinePanel):
         if snapshot is None:
             return [self._empty_spec()]
         view = FiltersView(self._selected, self._by_similarity, self._styles.mode)
+        records = filter_lines(self._pictures, snapshot.classes, snapshot.order, view, width,
+                               height)
         return [(record, self._counted(functools.partial(paint_filters, record, self._styles)))
-                for record in filter_lines(snapshot, view, width, height)]
+                for record in records]
 
     def _counted(self, build: Callable[[], list[Segment]]) -> Callable[[], list[Segment]]:
         def counted() -> list[Segment]:
