@@ -116,7 +116,7 @@ def test_tiles_follow_the_order_and_label_each_filter() -> None:
 
 def test_the_image_column_says_which_image_its_class_and_the_answer() -> None:
     lines = text(conv_snapshot(pictures_of(index=37)), 120, 40)
-    assert lines[0].startswith("image 38/1438")
+    assert lines[0].startswith("image 38/1,438")
     assert lines[1].startswith("class 3")
     assert lines[2].startswith("net 3 · 97 %")
     assert lines[-2].startswith("kernel w −") and lines[-1].startswith("map φ(z) −")
@@ -153,7 +153,7 @@ def test_the_panel_draws_the_record_and_marks_the_selection() -> None:
         panel.select(2)
         await pilot.pause()
         drawn = "\n".join(panel_lines(panel))
-        assert "▸f3" in drawn and "image 38/1438" in drawn
+        assert "▸f3" in drawn and "image 38/1,438" in drawn
 
     run_panels(panel, body, size=(100, 30))
 

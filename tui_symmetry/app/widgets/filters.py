@@ -239,7 +239,7 @@ def _image_parts(pictures: FilterPictures, names: Sequence[str], layout: Filters
              else str(pictures.predicted))
     sure = f"{100 * pictures.confidence:.0f} %"
     words: list[PixelLine | TextLine] = [
-        TextLine(f"image {pictures.image_index + 1}/{pictures.images}", bold=True),
+        TextLine(f"image {pictures.image_index + 1:,}/{pictures.images:,}", bold=True),
         TextLine(f"class {label}"),
         TextLine(f"net {guess} · {sure}", bold=guess != label)]
     scale = float(np.max(np.abs(pictures.image))) or 1.0
