@@ -60,8 +60,8 @@ TILE_GAP = 2
 """Columns between two tiles (and between the image and the tiles)."""
 MIN_TILE_WIDTH = 11
 """A tile is at least as wide as its label (``▸f16 ‖v‖ 1.2``)."""
-IMAGE_TEXT_WIDTH = 13
-"""The image column is at least as wide as its words (``net 3 · 97 %``)."""
+IMAGE_TEXT_WIDTH = 17
+"""The image column is at least as wide as its words (``image 1,438/1,438``)."""
 IMAGE_TEXT_LINES = 3
 
 
