@@ -83,8 +83,8 @@ def run_document(trainer: Trainer) -> dict[str, Any]:
             "y_test": trainer.data.y_test.ravel().tolist(),
         },
         **_data_source(trainer),
-        "initial_params": trainer.initial_params.to_lists(),
-        "params": trainer.params.to_lists(),
+        "initial_params": trainer.model.param_lists(trainer.initial_params),
+        "params": trainer.model.param_lists(trainer.params),
         "history": {
             name: history[name].tolist() if name == "step"
             else [json_float(value) for value in history[name].tolist()]

@@ -336,8 +336,8 @@ class SplitTracker:
         self._kappa = 1.0 if self._balanced else 0.5
         H, D = layout.hidden, layout.inputs
         self._n_block = H * (D + 1)
-        self._unit_at = _unit_positions(layout)
-        self._shape = unit_shape(layout.outputs)
+        self._unit_at = layout.unit_positions()
+        self._shape = unit_shape(layout.outputs, positions=layout.positions)
         self._in_full = layout.outputs > 1  # see _start
         self._first, self._second = np.triu_indices(H, 1)
         P = len(self._first)
@@ -889,15 +889,6 @@ class SplitTracker:
             self._chord[pairs] = np.where((norm == 2.0) & (same | self._flip), 1.0, 0.0)
         else:
             self._chord[pairs] = 0.5  # cos θ
-
-
-def _unit_positions(layout: ParamLayout) -> np.ndarray:
-    """(H, D + 1 + C): the flat positions in theta of each unit's row [w, b, v] (v: its
-    W2 column)."""
-    H, D, C = layout.hidden, layout.inputs, layout.outputs
-    n_block = H * (D + 1)
-    return np.column_stack([np.arange(n_block).reshape(H, D + 1),
-                            n_block + np.arange(H)[:, None] + H * np.arange(C)[None, :]])
 
 
 def _turn(share: np.ndarray) -> np.ndarray:
