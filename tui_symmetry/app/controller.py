@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from tui_symmetry.app.values import format_value, nudge, short_name
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
 from tui_symmetry.core.data import CSV, default_samples
+from tui_symmetry.core.pictures import filters_of
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.experiments.lockstep import PairConfig, PairSnapshot
 from tui_symmetry.runner.protocol import Runner
@@ -501,7 +502,7 @@ class RunController:
     def choose_image(self, delta: int, snapshot: Snapshot) -> Notice:
         """← / → in the filters view: the training image ``delta`` on (wrapping round),
         whose feature maps the runner pictures from now on."""
-        pictures = snapshot.filters
+        pictures = filters_of(snapshot)
         if pictures is None:
             return Notice("← → choose the image whose feature maps a conv net's filters "
                           "view shows (--arch conv)", "warning")

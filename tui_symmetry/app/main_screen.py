@@ -70,9 +70,10 @@ VIEW_TITLES: dict[View, str] = {"all": "All", "weights": "Weights", "loss": "Los
                                 "gradients": "Gradients", "filters": "Filters"}
 VIEW_KEYS: dict[View, str] = {view: str(key) for key, view in enumerate(VIEWS)}
 
-FILTER_SIMILARITY_WIDTH = 100
+FILTER_SIMILARITY_WIDTH = 120
 """From this many columns up the filters view shows the filters' similarity beside them
-(below it the filters take the width; the weights view has the similarity)."""
+(below it the filters take the width, their kernels enlarged: at 100×30 a
+kernel at zoom 3; the weights view has the similarity)."""
 
 SIDE_WEIGHTS_WIDTH = 110
 """From this many columns up the units view shows the Weights panel beside the gallery."""

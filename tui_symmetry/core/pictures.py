@@ -162,14 +162,29 @@ def unit_pictures(W1: np.ndarray, hidden: np.ndarray, labels: np.ndarray, classe
                         class_counts(labels, classes))
 
 
-def outgoing_norms(W2: np.ndarray, centred: bool) -> np.ndarray:
-    """(H,) the length of each unit's outgoing vector, the column i of ``W2`` (C, H);
-    ``centred``: of the vector less its mean over the outputs (softmax sees v and
-    v + α·1 alike, so only the centred part is the unit's)."""
+def outgoing_norms(W2: np.ndarray, centred: bool, units: int | None = None) -> np.ndarray:
+    """(H,) the length of each unit's outgoing vector, the column i of ``W2`` (C, H), or
+    of a conv filter's block of P columns ``W2[:, kP:(k+1)P]`` (``units`` = K filters);
+    ``centred``: less its mean over the outputs, column by column (softmax sees v and
+    v + α·1 alike, per pooled cell for a filter, so only the centred part is the unit's)."""
     W2 = np.asarray(W2, dtype=np.float64)
     if centred:
         W2 = W2 - W2.mean(axis=0, keepdims=True)
-    return np.sqrt(np.einsum("ch,ch->h", W2, W2))
+    squares = np.einsum("ch,ch->h", W2, W2)
+    if units is not None and units != squares.size:
+        # One fixed sum per block, the same operations for every filter: copies of a
+        # filter get bit-identical lengths.
+        squares = squares.reshape(units, -1).sum(axis=1)
+    return np.sqrt(squares)
+
+
+def unit_picture(snapshot: Snapshot) -> tuple[int, int] | None:
+    """(h, w) of the picture a unit's incoming weights make: an image (an MLP's unit on
+    the digits: 8 × 8) or a conv filter's kernel (k × k); None when they are no picture."""
+    pictures = snapshot.pictures
+    if pictures is None or pictures.images is None:
+        return None
+    return pictures.images.shape
 
 
 @dataclass(frozen=True)
@@ -209,19 +224,19 @@ class FilterPictures:
 
 def filter_pictures(kernels: np.ndarray, maps: np.ndarray, outgoing: np.ndarray,
                     image: np.ndarray, image_index: int, images: int, label: int,
-                    probabilities: np.ndarray) -> FilterPictures:
+                    predicted: int, confidence: float) -> FilterPictures:
     """The filters view's record from the engine's arrays: ``kernels`` (K, k, k), the
     feature ``maps`` (K, S, S) on ``image`` (h, w), training image ``image_index`` of
-    ``images``, of class ``label``, and the network's class ``probabilities`` (C,).
+    ``images``, of class ``label``, which the network gives class ``predicted`` with
+    probability ``confidence``.
 
     Raises:
-        ValueError: when the shapes disagree or the index or label is out of range.
+        ValueError: when the shapes disagree or the index is out of range.
     """
     kernels = _frozen_array(kernels)
     maps = _frozen_array(maps)
     outgoing = _frozen_array(outgoing)
     image = _frozen_array(image)
-    probabilities = np.asarray(probabilities, dtype=np.float64)
     count = kernels.shape[0] if kernels.ndim == 3 else -1
     if (kernels.ndim != 3 or kernels.shape[1] != kernels.shape[2] or maps.ndim != 3
             or maps.shape[0] != count or maps.shape[1] != maps.shape[2]
@@ -230,18 +245,28 @@ def filter_pictures(kernels: np.ndarray, maps: np.ndarray, outgoing: np.ndarray,
                          f"lengths, not {kernels.shape}, {maps.shape}, {outgoing.shape}")
     if not 0 <= image_index < images:
         raise ValueError(f"image {image_index} is not one of the {images} training images")
-    if probabilities.ndim != 1 or not 0 <= label < probabilities.size:
-        raise ValueError(f"label {label} is not one of {probabilities.size} classes")
-    known = np.where(np.isfinite(probabilities), probabilities, -np.inf)
-    predicted = int(np.argmax(known))
     return FilterPictures(kernels, _largest_size(kernels), maps, _largest_size(maps),
                           outgoing, image, int(image_index), int(images), int(label),
-                          predicted, float(probabilities[predicted]))
+                          int(predicted), float(confidence))
 
 
 def filters_of(snapshot: Snapshot) -> FilterPictures | None:
-    """The filters view's record of ``snapshot`` (None unless it is of a conv run)."""
-    return snapshot.filters
+    """The filters view's record of ``snapshot`` (None unless it is of a conv run): its
+    kernels (the units' pictures), the feature maps on its chosen training image, the
+    length of each filter's outgoing block (centred per pooled cell under softmax)."""
+    pictures, maps = snapshot.pictures, snapshot.feature_maps
+    if (pictures is None or pictures.images is None or maps is None
+            or snapshot.image is None or snapshot.image_index is None
+            or snapshot.image_label is None or snapshot.image_prediction is None
+            or snapshot.image_confidence is None):
+        return None
+    params = snapshot.params
+    outgoing = outgoing_norms(params.W2, snapshot.config.loss == "softmax",
+                              int(params.b1.shape[0]))
+    return filter_pictures(pictures.images.values, maps, outgoing, snapshot.image,
+                           snapshot.image_index, int(pictures.class_counts.sum()),
+                           snapshot.image_label, snapshot.image_prediction,
+                           snapshot.image_confidence)
 
 
 def _frozen_array(values: np.ndarray) -> np.ndarray:

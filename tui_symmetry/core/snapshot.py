@@ -14,7 +14,7 @@ from tui_symmetry.core.lasting import LASTING_STEPS
 if TYPE_CHECKING:
     from tui_symmetry.core.config import Config
     from tui_symmetry.core.network import Params
-    from tui_symmetry.core.pictures import FilterPictures, UnitPictures
+    from tui_symmetry.core.pictures import UnitPictures
     from tui_symmetry.core.unit_maps import UnitMaps
 
 
@@ -55,9 +55,6 @@ class Snapshot:
     classes: tuple[str, ...] = ()
     confusion: np.ndarray | None = field(default=None, repr=False)
     pictures: UnitPictures | None = field(default=None, repr=False)
-    # A conv run's filters: kernels, their feature maps on the chosen training image
-    # (Trainer.image_index), that image and the network's answer (core/pictures.py).
-    filters: FilterPictures | None = field(default=None, repr=False)
     grad_norms: np.ndarray | None = field(default=None, repr=False)
     grad_gaps: np.ndarray | None = field(default=None, repr=False)
     # The honest numbers (core/instruments.py).  chance_level above is the expected

@@ -132,9 +132,6 @@ class Trainer:
         # Grows whenever the state changes (steps, live edits, divergence): a runner
         # compares it to know whether a new snapshot is worth taking.
         self.changes = 0
-        # The training image whose feature maps a conv run's snapshot pictures (the
-        # filters view chooses it: select_image).
-        self.image_index = 0
         self.diverged = False
         self.history = History(history_capacity)
         self.config_changes: list[dict[str, Any]] = []
@@ -337,23 +334,6 @@ class Trainer:
             self._order = np.argsort(perm)[self._order]
             if self._seriated_on is not None:
                 self._seriated_on = self._seriated_on[np.ix_(perm, perm)]
-        self.changes += 1
-
-    def select_image(self, index: int, clip: bool = False) -> None:
-        """Picture the filters' feature maps on training image ``index`` (0-based) from
-        the next snapshot on; ``clip``: an index past the last image (a reset to a smaller
-        training split) is the last image rather than an error.
-
-        Raises:
-            ValueError: ``index`` is not one of the training images (unless ``clip``).
-        """
-        images = len(self.data.y_train)
-        index = int(index)
-        if clip:
-            index = min(max(index, 0), images - 1)
-        if not 0 <= index < images:
-            raise ValueError(f"image {index} is not one of the {images} training images")
-        self.image_index = index
         self.changes += 1
 
     # -- reading --------------------------------------------------------------------

@@ -234,8 +234,8 @@ class TrainingProcess:
             case Permute(perm=perm):
                 self.trainer.permute_units(np.asarray(perm))
             case SelectImage(index=index):
-                self.trainer.select_image(index)
                 self.image_index = index
+                self._shown = None  # a picture on that image, even while paused
             case Export(seq=seq):
                 self.outbox.reply(ExportReply(seq, run_document(self.trainer)))
             case _:
@@ -258,8 +258,6 @@ class TrainingProcess:
     def reset(self, config: Job) -> None:
         """A fresh Trainer; the play state, speed cap and version counter carry on."""
         self.trainer = self.make_trainer(config)
-        if self.image_index and isinstance(self.trainer, Trainer):
-            self.trainer.select_image(self.image_index, clip=True)
         self._shown = None  # its change counter starts again: never reuse the old picture
         self.cap.restart()
         self.rate.clear()
@@ -322,8 +320,11 @@ class TrainingProcess:
         if self._shown is None or key != self._shown_key:
             self.version += 1
             started = self.clock()
-            self._shown = self.trainer.snapshot(self.version, steps_per_s,
-                                                self._reading_age(started))
+            age = self._reading_age(started)
+            self._shown = (self.trainer.snapshot(self.version, steps_per_s, age,
+                                                 image_index=self.image_index)
+                           if isinstance(self.trainer, Trainer)
+                           else self.trainer.snapshot(self.version, steps_per_s, age))
             read_steps = tuple(side.saddle_step for side in sides_of(self._shown))
             if read_steps != self._read_steps:
                 self._read_steps, self._read_at = read_steps, started

@@ -112,8 +112,8 @@ class SyncRunner:
 
     def select_image(self, index: int) -> None:
         with self._lock:
-            self._trainer.select_image(index)  # type: ignore[union-attr]
-            self._image_index = index
+            self._image_index = int(index)
+            self._seen_changes = -1  # the next look takes a picture on that image
 
     def export(self, timeout: float = 5.0) -> dict[str, Any]:
         with self._lock:
@@ -152,12 +152,12 @@ class SyncRunner:
         """
         trainer = self._make_trainer(config)
         trainer.learn_one_unit_loss()
-        if self._image_index and isinstance(trainer, Trainer):
-            trainer.select_image(self._image_index, clip=True)
         return trainer
 
     def _take_snapshot(self) -> Picture:
         """A snapshot of the trainer stamped with the next runner-wide version."""
         self._seen_changes = self._trainer.changes
         self._version += 1
+        if isinstance(self._trainer, Trainer):
+            return self._trainer.snapshot(version=self._version, image_index=self._image_index)
         return self._trainer.snapshot(version=self._version)
