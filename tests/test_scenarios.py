@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_conv import forward as conv_forward
 from reference_mlp import data_loss, forward
 
 from tui_symmetry import cli
@@ -38,11 +39,11 @@ LN2 = math.log(2.0)
 REQUIRED = ("symmetric-stays", "zero-stuck", "epsilon-split", "random-breaks",
             "dropout-breaks", "small-init-condenses", "tie-collapses", "l1-prunes",
             "sine-basis", "linear-convex", "l2-aligns", "digits-copies-stay-one",
-            "digits-strokes")
+            "digits-strokes", "filters-copies", "filters-differ")
 
 SEEDS = range(5)
 """Every caption's claim must hold on each of these seeds."""
-COSTLY = {"digits-copies-stay-one", "digits-strokes"}
+COSTLY = {"digits-copies-stay-one", "digits-strokes", "filters-copies", "filters-differ"}
 """Scenes whose check takes seconds a seed (600 digits steps, and the strokes' one-unit
 search on 1,437 images): ``make test`` checks them on seed 0, ``make test-seeds`` on
 seeds 1 to 4 as well (marker ``seeds``)."""
@@ -642,3 +643,58 @@ def check_random_digit_units_stay_distinct_and_fit(seed: int) -> None:
     assert right / len(data.y_test) > 0.95
     # Far below the best loss found for one unit (an upper bound of one unit's best).
     assert loss < one_unit_loss(config) - 1.0
+
+
+# -- the filter scenes (a conv layer on the digits) -----------------------------------------
+
+
+def conv_logits(trainer: Trainer, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(z (N, K, S, S), logits (N, C)) of ``trainer``'s conv net on ``images`` (N, h, w), by
+    the reference's loops over positions (written apart from the engine)."""
+    p, k = trainer.params, trainer.config.kernel
+    params = {"Wc": p.W1.reshape(-1, 1, k, k), "bc": p.b1, "W2": p.W2, "b2": p.b2}
+    z, _, logits = conv_forward(params, images, trainer.config.activation)
+    return z, logits
+
+
+@claim("filters-copies")
+def check_filter_copies_stay_one_filter(seed: int) -> None:
+    config = scene("filters-copies", seed)
+    assert config.arch == "conv" and config.filters == 8 and config.kernel == 3
+    assert config.init == "symmetric" and config.epsilon == 0.0
+    trainer = at_point("filters-copies", seed)
+    snap = trainer.snapshot()
+    assert snap.distinct_units == 1 and snap.max_unit_gap == 0.0
+    # What the filters view draws: every kernel and every feature map on the chosen image
+    # is the first one, bit for bit.
+    assert snap.pictures is not None and snap.pictures.images is not None
+    kernels, maps = snap.pictures.images.values, snap.feature_maps
+    assert maps is not None and len(maps) == 8
+    assert all(np.array_equal(kernels[k], kernels[0]) for k in range(8))
+    assert all(np.array_equal(maps[k], maps[0]) for k in range(8))
+
+
+@claim("filters-differ")
+def check_random_filters_differ_and_fit_better(seed: int) -> None:
+    config = scene("filters-differ", seed)
+    copies = scene("filters-copies", seed)
+    assert config == copies.replace(init="xavier")  # the same run but for the start
+    assert summary(Trainer(config))["distinct_units"] == 8  # from the first step
+    trainer = at_point("filters-differ", seed)
+    snap = trainer.snapshot()
+    assert snap.distinct_units == 8 and snap.feature_maps is not None
+    images = trainer.data.X_train.reshape(-1, 8, 8)
+    # Eight maps of their own on the image shown, and they are the filters' maps (the
+    # reference's pre-activations through tanh, to float32).
+    z = conv_logits(trainer, images[snap.image_index:snap.image_index + 1])[0][0]
+    np.testing.assert_allclose(snap.feature_maps, np.tanh(z), rtol=0, atol=1e-6)
+    assert len({m.tobytes() for m in snap.feature_maps}) == 8
+    # More digits right at a lower loss than the copies of one filter (the counter-run:
+    # a network of identical filters is one filter), each counted by the reference.
+    labels = trainer.data.y_train
+    one = at_point("filters-copies", seed)
+    right = np.argmax(conv_logits(trainer, images)[1], axis=1) == labels
+    right_one = np.argmax(conv_logits(one, images)[1], axis=1) == labels
+    assert np.mean(right) == pytest.approx(snap.accuracy, abs=1e-12)  # the status line's
+    assert np.mean(right) > np.mean(right_one)
+    assert trainer.train_loss() < one.train_loss()

@@ -204,6 +204,30 @@ _ALL = (
         600, speed=60, pause_at=600, view="units",
         dataset="digits", samples=1797, hidden=16, init="xavier", epsilon=0.0, lr=0.5,
     ),
+    _scenario(
+        "filters-copies", "Copies of one filter stay identical",
+        "A conv layer on the digits: eight 3 × 3 filters, every one reading the same "
+        "pixels. They start as copies of one filter, with no nudge, and get the same "
+        "gradient: eight identical kernels with eight identical feature maps, to the last "
+        "bit (distinct 1/8). One filter in disguise.",
+        # Measured on seeds 0 to 4 at step 100: train accuracy 85.4-87.0 %, loss
+        # 0.437-0.478.
+        100, speed=30, pause_at=100, view="filters",
+        dataset="digits", samples=1797, arch="conv", filters=8, kernel=3, init="symmetric",
+        epsilon=0.0, lr=0.5,
+    ),
+    _scenario(
+        "filters-differ", "A random start gives different filters",
+        "The same eight filters from a random start: eight different kernels from the "
+        "first step (distinct 8/8), each with a feature map of its own on the image (← → "
+        "choose another). Together they get more of the training digits right than the "
+        "eight copies of one filter did.",
+        # Measured on seeds 0 to 4 at step 100: train accuracy 91.7-92.4 % (the copies:
+        # 85.4-87.0 %), loss 0.290-0.312 (the copies: 0.437-0.478).
+        100, speed=30, pause_at=100, view="filters",
+        dataset="digits", samples=1797, arch="conv", filters=8, kernel=3, init="xavier",
+        epsilon=0.0, lr=0.5,
+    ),
 )
 
 SCENARIOS: dict[str, Scenario] = {scenario.name: scenario for scenario in _ALL}
