@@ -17,6 +17,7 @@ from tui_symmetry.core import (
     Config,
     ConfigError,
     Trainer,
+    chance,
     conv,
     metrics,
     one_unit,
@@ -216,8 +217,12 @@ def test_a_filter_and_its_symmetric_copy_are_alike_in_weights_and_function(activ
     np.testing.assert_allclose(contributions[0], centred @ pooled.T, atol=1e-12)
 
 
-def test_chance_for_filters_is_read_from_random_conv_starts() -> None:
-    config = DIGITS.replace(filters=4, init="symmetric")
+def test_chance_for_filters_is_read_from_random_conv_starts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a coarser estimate (what it reads is checked, not how closely), kept out of the cache
+    monkeypatch.setattr(chance, "MAX_DRAWS", 200)
+    monkeypatch.setattr(chance, "_CACHE", {})
+    config = DIGITS.replace(filters=4, init="symmetric", samples=40)
     weights = symmetry_chance(config)
     function = symmetry_chance(config, FUNCTION)
     # signed correlations of unrelated filters' contributions average about 0
@@ -230,29 +235,29 @@ def test_chance_for_filters_is_read_from_random_conv_starts() -> None:
         params = draw_params(reference, rng)
         S = similarity_matrix(unit_vectors(params), config.activation, shape_of(params))
         indices.append((S.sum() - 4) / 12)
-    assert weights == pytest.approx(np.mean(indices), abs=0.02)
+    assert weights == pytest.approx(np.mean(indices), abs=0.03)
 
 
 def test_the_gradient_per_filter_is_the_reference_gradient_of_its_row() -> None:
     trainer = Trainer(DIGITS.replace(filters=3))
     trainer.step(4)
-    snap = trainer.snapshot()
+    _, norms, gaps = trainer._unit_pictures()  # what a snapshot carries, without the rest
     images, Y = _reference_data(trainer)
     _, grads = reference_conv.loss_and_grads(_reference_params(trainer.params, 3), images, Y,
                                              "tanh", "softmax")
     rows = np.column_stack([grads["Wc"].reshape(3, 9), grads["bc"],
                             grads["W2"].reshape(10, 3, 9).transpose(1, 0, 2).reshape(3, 90)])
-    np.testing.assert_allclose(snap.grad_norms, np.linalg.norm(rows, axis=1), rtol=1e-10)
-    assert snap.grad_gaps.shape == (3, 3) and (snap.grad_gaps[~np.eye(3, dtype=bool)] > 0).all()
-    copies = Trainer(DIGITS.replace(filters=3, init="symmetric")).snapshot()
-    assert (copies.grad_gaps == 0.0).all()
+    np.testing.assert_allclose(norms, np.linalg.norm(rows, axis=1), rtol=1e-10)
+    assert gaps.shape == (3, 3) and (gaps[~np.eye(3, dtype=bool)] > 0).all()
+    copies = Trainer(DIGITS.replace(filters=3, init="symmetric"))._unit_pictures()[2]
+    assert (copies == 0.0).all()
 
 
 def test_the_split_tracker_counts_filters_as_a_full_count_does_at_every_step() -> None:
     config = DIGITS.replace(samples=40, filters=4, init="symmetric", epsilon=0.01, lr=2.0)
     trainer = Trainer(config)
     counts = []
-    for _ in range(40):
+    for _ in range(25):
         trainer.step(1)
         full = metrics.summarize(trainer.params, config.activation, trainer._XT)
         counts.append(full["distinct_units"])
@@ -368,7 +373,10 @@ def test_the_one_filter_optimum_is_the_loss_of_identical_filters(
 
 # -- what a conv snapshot carries -----------------------------------------------------------
 
-def test_a_conv_snapshot_holds_kernels_and_feature_maps_of_the_chosen_image() -> None:
+def test_a_conv_snapshot_holds_kernels_and_feature_maps_of_the_chosen_image(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chance, "MAX_DRAWS", 64)  # its chance level is not what is checked
+    monkeypatch.setattr(chance, "_CACHE", {})
     trainer = Trainer(DIGITS.replace(kernel=5))
     trainer.step(3)
     snap = trainer.snapshot(image_index=7)

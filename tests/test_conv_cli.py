@@ -15,6 +15,7 @@ import reference_conv
 
 from tui_symmetry import cli
 from tui_symmetry.core import Config
+from tui_symmetry.core.matching import comparable
 from tui_symmetry.settings import read_settings_file, settings_toml
 
 pytestmark = pytest.mark.usefixtures("no_one_unit_search")  # seconds a run, not checked here
@@ -83,18 +84,21 @@ def test_torch_conv2d_replays_a_conv_export(capsys: pytest.CaptureFixture[str],
 def test_compare_matches_filters_and_refuses_other_filter_sizes(
         capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_main(capsys, ["compare", *CONV, "--b", "--seed 1", "--steps", "4",
-                                       "--json"])
+                                       "--baseline-runs", "0", "--json"])
     assert (code, err) == (0, "")
     matching = json.loads(out)["matching"]
     assert sorted(matching["b_for_a"]) == [0, 1, 2] and matching["reason"] is None
     assert 0 < matching["chance"] < 1
-    code, out, err = run_main(capsys, ["compare", *CONV, "--b", "--kernel 5", "--steps", "2"])
+    code, out, err = run_main(capsys, ["compare", *CONV, "--b", "--kernel 5", "--steps", "2",
+                                       "--baseline-runs", "0"])
     assert (code, err) == (0, "")
     line = next(row for row in out.splitlines() if row.startswith("matched similarity"))
     assert line.endswith("none: A and B have filters of different sizes (3x3, 5x5): their "
                          "kernels cannot be matched")
-    code, out, _ = run_main(capsys, ["compare", *CONV, "--b", "--arch mlp", "--steps", "2"])
-    assert "none: A and B are different networks (conv, mlp)" in out
+    mlp = Config(dataset="digits", hidden=3)
+    assert comparable(Config(dataset="digits", arch="conv"), mlp) == (
+        "A and B are different networks (conv, mlp): hidden units and filters cannot be "
+        "matched")
 
 
 def test_sweep_varies_the_number_of_filters(capsys: pytest.CaptureFixture[str]) -> None:
