@@ -5,6 +5,7 @@ with the network's answer, read as text from the panel's records on synthetic ar
 from __future__ import annotations
 
 import multiprocessing
+from itertools import permutations
 
 import numpy as np
 import pytest
@@ -14,10 +15,12 @@ from conftest import (
     panel_lines,
     run_panels,
     small_snapshot,
+    wait_until,
 )
 from reference_conv import forward as conv_forward
 
 from tui_symmetry.app import keys
+from tui_symmetry.app.compare_screen import CompareScreen
 from tui_symmetry.app.controller import RunController
 from tui_symmetry.app.widgets._lines import records_text
 from tui_symmetry.app.widgets._throttle import FakeClock
@@ -30,7 +33,9 @@ from tui_symmetry.app.widgets.filters import (
     paint_filters,
 )
 from tui_symmetry.app.widgets.weights import WeightsView, paint_weights, weights_lines
+from tui_symmetry.core import metrics
 from tui_symmetry.core.config import Config
+from tui_symmetry.core.matching import cross_similarity
 from tui_symmetry.core.pictures import (
     FilterPictures,
     filter_pictures,
@@ -259,3 +264,30 @@ def test_the_weights_of_a_conv_run_are_kernels_and_the_length_of_each_block() ->
     assert np.allclose(outgoing_norms(snap.params.W2, True, 4), lengths, rtol=1e-12)
     listed = next(line for line in lines if "‖v‖ +" in line)  # the selected filter's
     assert f"‖v‖ +{lengths[0]:.3f}" in listed
+
+
+def test_compare_of_two_conv_seeds_matches_their_filters(make_app, drive,
+                                                         no_one_unit_search) -> None:
+    """Compare in the app on a conv run (palette: Compare with … seed): B's filters
+    matched to A's by the best pairing, shown against chance; checked against every
+    pairing of the four filters."""
+    app = make_app(CONV)
+
+    async def script(pilot) -> None:
+        app.compare_with("seed", 2)
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.snapshots is not None)
+        screen.action_step(10)
+        await pilot.pause()
+        pair = screen.snapshots
+        a, b = pair.sides
+        assert (a.step, b.step, b.config.seed) == (10, 10, 2)
+        S = cross_similarity(metrics.unit_vectors(a.params), metrics.unit_vectors(b.params),
+                             CONV.activation, metrics.shape_of(a.params))
+        best = max(np.mean(S[np.arange(4), list(p)]) for p in permutations(range(4)))
+        assert pair.matching.mean == pytest.approx(best, abs=1e-12)
+        line = str(screen.matching_line.render())
+        assert line.startswith(f"B matched to A: {best:.3f}") and " · chance " in line
+
+    drive(app, script)
