@@ -284,3 +284,22 @@ def test_two_close_keys_at_once_close_one_screen_and_the_app_stays_up(
 
     drive(app, script)
     assert app.return_code is None
+
+
+def test_left_and_right_scroll_both_sides_features_together(make_app: MakeApp, drive: Drive):
+    """A table's features scroll in Compare as in view 1: A and B show the same ones."""
+    app = make_app(Config(dataset="wine", hidden=4, samples=178))
+
+    async def script(pilot: Pilot) -> None:
+        screen = await open_compare(pilot, app)
+        await pilot.press("right")
+        await pilot.pause()
+        offsets = [panel.column_offset for panel in screen.weights]
+        assert offsets[0] > 0 and offsets[0] == offsets[1]
+        assert screen.notice_line.text.startswith(f"weights: features {offsets[0] + 1}-")
+        await pilot.press("left")
+        await pilot.pause()
+        assert [panel.column_offset for panel in screen.weights] == [0, 0]
+        assert app.main_screen.weights_panel.column_offset == 0  # the run behind: unmoved
+
+    drive(app, script)

@@ -164,3 +164,20 @@ def test_wide_digits_weights_show_the_selected_units_picture_on_the_rows_scale()
     assert tuple(pictured) == expected
     narrow, _ = weights_lines(snap, snap, view, 50, 34)
     assert not any(isinstance(line, BesideLine) for line in narrow)
+
+
+def test_the_selected_wine_unit_lists_its_features_by_their_whole_names():
+    from conftest import snapshot_of
+
+    from tui_symmetry.app.widgets.weights import SelectedLine, WeightsView, weights_lines
+    from tui_symmetry.core.data import describe
+
+    snap = snapshot_of(WINE.replace(hidden=4), 3)
+    features = describe(snap.config).features
+    lines, _ = weights_lines(snap, snap, WeightsView(selected=0, scroll_top=0, scale=1.0,
+                                                     mode="full"), 56, 36)
+    listed = [name.strip() for line in lines if isinstance(line, SelectedLine)
+              for name, _ in line.parts if name]
+    # As many as fit on the selected unit's lines, each by its whole name, in order.
+    assert "alcalinity_of_ash" in listed
+    assert listed == list(features[: len(listed)])

@@ -228,6 +228,11 @@ class CompareScreen(RunKeyActions, Modal[None]):
         self.controller.reset(self.runner.config)
         self._after_command(Notice("restarted: A and B from step 0"))
 
+    def action_scroll_features(self, pages: int) -> None:
+        """Scroll A's and B's feature columns ``pages`` screens together (left: -1)."""
+        said = [panel.scroll_columns(pages) for panel in self.weights]
+        self._say(Notice(said[0]))
+
     def action_help(self) -> None:
         """Show the keys of this screen."""
         sections = keys.help_sections_of(self.app, keys.COMPARE_KEYS, keys.COMPARE_EXTRA_HELP)

@@ -175,6 +175,10 @@ COMPARE_KEYS: tuple[Key, ...] = (
     Key("ctrl+c", "app.quit", "Quit", "Stop training and quit", "Run", "compare-quit"),
     replace(_BY_ID["speed-up"], show=True),
     replace(_BY_ID["speed-down"], show=True),
+    # Both sides' features scroll together, so A's and B's columns stay the same ones.
+    replace(_BY_ID["features-left"], action="scroll_features(-1)",
+            help="Weights: scroll A's and B's feature columns back / on together (tables)"),
+    replace(_BY_ID["features-right"], action="scroll_features(1)"),
 )
 """The keys of the compare screen (its bindings, its help and its footer)."""
 

@@ -85,7 +85,6 @@ OUT_NORM = "‖v‖"
 """The outgoing vector's length (centred over the classes under softmax)."""
 LISTED_LINES = 3
 """Lines a table's selected unit may list its numbers on, by feature name."""
-MAX_LISTED_NAME = 12
 PICTURE_MIN_WIDTH = 56
 """From this width the Weights panel of image data shows the selected unit's picture (the
 Weights view at 120×40 is 56 wide: six features beside it and the picture, 16 × 8)."""
@@ -661,7 +660,10 @@ def _selected_lines(units: _Units, unit: int, width: int, count: int
     lines: list[list[tuple[str, str]]] = [[]]
     used = 0
     for name, value in zip(units.listed, values[unit].tolist(), strict=True):
-        part = (f"{name[:MAX_LISTED_NAME]} ", format_fit(value, 6) + "  ")
+        number = format_fit(value, 6) + "  "
+        # A whole name reads better than more numbers; it is cut only when it cannot
+        # share even an empty line with its number (and then says so with an ellipsis).
+        part = (f"{fit_name(name, room - len(number) - 1)} ", number)
         size = len(part[0]) + len(part[1])
         if used + size - 2 > room:
             if len(lines) == count:
@@ -673,6 +675,11 @@ def _selected_lines(units: _Units, unit: int, width: int, count: int
     records: list[SelectedLine | BlankLine] = [
         SelectedLine(unit, tuple(parts), False, i == 0) for i, parts in enumerate(lines)]
     return records + [BlankLine(f"sel-{i}") for i in range(len(records), count)]
+
+
+def fit_name(name: str, width: int) -> str:
+    """``name`` whole when it fits ``width`` characters, else cut with an ellipsis."""
+    return name if len(name) <= width else name[: max(width - 1, 0)] + "…"
 
 
 def _selected_line(units: _Units, unit: int, width: int) -> SelectedLine | BlankLine:
