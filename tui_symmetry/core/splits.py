@@ -383,10 +383,6 @@ class SplitTracker:
         self._held_steps = np.zeros(MAX_BATCH, dtype=np.int64)
         self._count = 0
         self._last = np.array(theta, dtype=np.float64)
-        self._last_step = step  # the step of self._last
-        # While the units are copies the pairs are not followed: they are set up afresh
-        # (an evaluation at self._last) when the units come apart.
-        self._pairs_stale = False
         self.step = step  # the last step observed
         self._lasting: LastingCount | None = None
         self._start(step)
@@ -396,10 +392,14 @@ class SplitTracker:
         """The count at the first parameters, and the anchors to track from.  With C > 1
         outputs the turn bounds (one outgoing weight's sign) do not apply: every step is
         counted in full instead, exact by construction."""
+        self._last_step = step  # the step of self._last
+        # While the units are copies no pair is followed: the pairs are stale until an
+        # evaluation at self._last, where the units come apart.
         first = self._last[None]
-        if self._copies(first)[0]:
+        copies = bool(self._copies(first)[0])
+        self._pairs_stale = copies and not self._in_full
+        if copies:
             self._distinct = int(self._copy_counts(first)[0])
-            self._pairs_stale = not self._in_full
         elif self._in_full:
             self._distinct = self._full_count(self._last)[2]
         else:
