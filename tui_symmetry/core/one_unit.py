@@ -112,31 +112,25 @@ class OneUnitOptimum:
     only the best found (an upper bound of the best loss of one unit)."""
 
 
-def one_unit_optimum(config: Config) -> OneUnitOptimum:
-    """The one-unit optimum on ``config``'s training data (cached)."""
+Optimizer = Callable[[Config], OneUnitOptimum]
+"""What finds the optimum of a config on a cache miss: :func:`optimize` itself, or
+something that runs it elsewhere (runner/search.py: in a process of its own)."""
+
+
+def one_unit_optimum(config: Config, find: Optimizer | None = None) -> OneUnitOptimum:
+    """The one-unit optimum on ``config``'s training data (cached in this process;
+    ``find`` computes it on a miss, :func:`optimize` by default)."""
     activation = config.activation
     key = (*data_key(config), _SAME_UNITS.get(activation, activation))
     found = _CACHE.get(key)
     if found is None:
+        found = (find or optimize)(config.replace(activation=key[-1]))
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.clear()
-        found = _CACHE[key] = _optimize(config.replace(activation=key[-1]))
+        _CACHE[key] = found
     if activation == "sigmoid":
         return _as_sigmoid(found, config.output_dim)
     return found
-
-
-def load_solver() -> None:
-    """Import the search's solver (scipy.optimize, about half a second) now, in the
-    calling thread.
-
-    A caller that runs the search in another thread calls this first: two threads
-    importing parts of scipy at once can each find a module the other has only half
-    made (the app's training process died of "cannot import name 'euclidean' from
-    partially initialized module 'scipy.spatial.distance'" when its main thread
-    imported scipy.cluster at the first split while the search imported scipy.optimize).
-    """
-    import scipy.optimize  # noqa: F401  (imported for its side effect: loaded once)
 
 
 def one_unit_loss(config: Config) -> float:
@@ -413,7 +407,7 @@ def _exp_limit(X: np.ndarray, y: np.ndarray, loss: str,
 # -- the search ------------------------------------------------------------------------------
 
 
-def _optimize(config: Config) -> OneUnitOptimum:
+def optimize(config: Config) -> OneUnitOptimum:
     """Search for the one-unit optimum on ``config``'s training data (see the module)."""
     data = make_dataset(config)
     y = data.y_train[:, 0] if config.output_dim == 1 else data.y_train

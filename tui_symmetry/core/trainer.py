@@ -39,7 +39,7 @@ from tui_symmetry.core.network import (
     target_rows,
     with_ones,
 )
-from tui_symmetry.core.one_unit import OneUnitOptimum, one_unit_optimum
+from tui_symmetry.core.one_unit import OneUnitOptimum, Optimizer, one_unit_optimum
 from tui_symmetry.core.optim import make_optimizer
 from tui_symmetry.core.pictures import (
     UnitPictures,
@@ -404,11 +404,12 @@ class Trainer:
         counts.flags.writeable = False
         return UnitPictures(images, means, counts)
 
-    def learn_one_unit_loss(self) -> float:
+    def learn_one_unit_loss(self, find: Optimizer | None = None) -> float:
         """Compute the best one-unit loss on this run's data (cached per dataset and
-        activation) and carry it in every snapshot from now on.  Safe to call from
-        another thread: it only sets attributes when done, the loss last."""
-        found = one_unit_optimum(self.config)
+        activation; ``find`` searches on a miss, core.one_unit.optimize by default) and
+        carry it in every snapshot from now on.  Safe to call from another thread: it
+        only sets attributes when done, the loss last."""
+        found = one_unit_optimum(self.config, find)
         self.one_unit = found
         self.one_unit_loss = found.loss
         return found.loss
