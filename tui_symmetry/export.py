@@ -95,6 +95,8 @@ def run_document(trainer: Trainer) -> dict[str, Any]:
     }
     if trainer.config_changes:
         document["config_changes"] = list(trainer.config_changes)
+    if trainer.start is not None:
+        document["start"] = dict(trainer.start)
     return document
 
 
