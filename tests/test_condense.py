@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy.cluster.hierarchy import fcluster, linkage
 
+from tui_symmetry.core import Config, Trainer
 from tui_symmetry.core.condense import (
     DIRECTION_THRESHOLD,
     MULTIPLICITY_AT_ZERO,
@@ -19,6 +20,8 @@ from tui_symmetry.core.condense import (
     leading_directions,
 )
 from tui_symmetry.core.network import ACTIVATIONS, Params
+from tui_symmetry.experiments import condense
+from tui_symmetry.experiments.registry import ExperimentJob
 
 
 def _params(W1: np.ndarray) -> Params:
@@ -97,3 +100,33 @@ def test_the_bound_is_twice_the_multiplicity_where_the_theory_applies() -> None:
         z = np.zeros((1, 1))
         a, d1, _ = act.derivatives(z)
         assert a[0, 0] == 0.0 and d1[0, 0] != 0.0 and p == 1
+
+
+def test_the_experiment_records_the_same_directions_however_it_is_stepped() -> None:
+    """Chunked as a runner chunks it, the trace holds the counts a run stepped by hand
+    gives at every multiple of ``every``, counted again by scipy's clustering."""
+    config = Config(hidden=8, init="xavier", init_scale=0.001, epsilon=0.0, seed=1)
+    job = ExperimentJob.of("condense", config, 200, every=40)
+    (traced,) = condense.start(job)
+    for n in (7, 50, 33, 110):
+        traced.step(n)
+    result = condense.measure(job, [traced])
+    plain = Trainer(config)
+    for k, step in enumerate(range(0, 201, 40)):
+        plain.step(step - plain.step_count)
+        assert result.steps[k] == step
+        assert result.counts[k] == count_directions(plain.params) == _scipy_count(plain.params)
+        np.testing.assert_allclose(result.angles[k], np.degrees(angles(plain.params)))
+    document = result.to_dict()
+    assert document["counts"] == result.counts.tolist() and document["bound"] == 2
+    assert document["fewest"] == result.counts.min()
+
+
+def test_the_trace_thins_itself_past_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(condense, "MAX_RECORDS", 4)
+    job = ExperimentJob.of("condense", Config(hidden=3, seed=2), 60, every=10)
+    (traced,) = condense.start(job)
+    traced.step(60)
+    steps = condense.measure(job, [traced]).steps
+    assert len(steps) <= 5 and steps[0] == 0 and steps[-1] == 60
+    assert (np.diff(steps) == np.diff(steps)[0]).all()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import reference_mlp as ref
 
+from tui_symmetry.cli import main
 from tui_symmetry.core import Config, Trainer
 from tui_symmetry.core.duplicate import (
     LAMBDAS,
@@ -23,6 +24,9 @@ from tui_symmetry.core.metrics import max_unit_gap, unit_vectors
 from tui_symmetry.core.network import Params
 from tui_symmetry.core.polish import polish
 from tui_symmetry.core.saddle import hessian_terms
+from tui_symmetry.experiments import duplicate as experiment
+from tui_symmetry.experiments.registry import ExperimentJob
+from tui_symmetry.export import run_document
 
 SMALL = Config(dataset="xor", hidden=2, init="xavier", epsilon=0.0, lr=0.5, seed=3)
 """A start whose polished weights stay moderate (|v| ≈ 150): at other seeds L-BFGS
@@ -133,3 +137,29 @@ def test_a_run_started_from_a_grown_network_keeps_its_copies_identical(critical)
     assert max_unit_gap(copies) == 0.0
     with pytest.raises(ValueError, match=r"W1 is \(3, 2\), the network needs \(4, 2\)"):
         Trainer(SMALL.replace(hidden=4), start_params=grown)
+
+
+def test_the_experiment_plays_from_the_copy_it_measured(capsys) -> None:
+    """The experiment's line is core's line recomputed; its run starts at the copy plus
+    the settings' nudge and says so in its export."""
+    config = SMALL.replace(epsilon=1e-4)
+    job = ExperimentJob.of("duplicate", config, 30, before=300, **{"lambda": 1.5})
+    (played,) = experiment.start(job)
+    result = experiment.measure(job, [played]).to_dict()
+    small = Trainer(config)
+    small.step(300)
+    data = small.data
+    found = polish(small.params.copy(), data.X_train, data.y_train, "tanh", "bce")
+    surface = Surface.of(config, data.X_train, data.y_train)
+    np.testing.assert_array_equal(result["line_losses"],
+                                  line_losses(surface, found.params, 0, LAMBDAS))
+    copy = grow(found.params, 0, 1.5)
+    assert 0 < np.abs(played.initial_params.W1 - copy.W1).max() < 1e-3  # the ε nudge
+    assert result["start_gap"] == pytest.approx(
+        abs(played.initial_params.W1[0] - played.initial_params.W1[2]).max(), abs=1e-3)
+    assert result["pair_at_lambda"][0] == pytest.approx(
+        pair_curvature(surface, copy, 0, 2, 1.5).smallest)
+    assert run_document(played)["start"]["lambda"] == 1.5
+    assert main(["experiment", "duplicate", "--hidden", "2", "--unit", "3"]) == 2
+    assert capsys.readouterr().err == ("tui-symmetry: error: unit: 3 is not a unit of this "
+                                       "network (1 to 2)\n")

@@ -23,6 +23,8 @@ from tui_symmetry.experiments.registry import (
 )
 
 TINY = Config(samples=40, hidden=3, seed=2, init="xavier")
+SMALL_OPTIONS = {"seeds": {"runs": 3}, "teacher": {"students": 2}, "duplicate": {"before": 40}}
+"""Options that keep an experiment's runs few and short (each still does all it does)."""
 
 
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -47,7 +49,7 @@ def test_a_job_checks_its_options_and_fills_the_rest() -> None:
 def test_the_runner_s_runs_end_where_the_headless_run_ends(name: str) -> None:
     """Stepped in odd chunks, never past its steps, the experiment a runner trains
     measures what the headless command measures."""
-    job = ExperimentJob.of(name, TINY, 45, **({"runs": 3} if name == "seeds" else {}))
+    job = ExperimentJob.of(name, TINY, 45, **SMALL_OPTIONS.get(name, {}))
     run = ExperimentRun(job)
     assert run.step(30) == 30 and run.step(30) == 15 and run.step(5) == 0
     picture = run.snapshot(version=4)

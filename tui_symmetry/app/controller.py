@@ -376,11 +376,15 @@ class RunController:
         return CompareRequest(PairConfig(config, other), change, paused=paused)
 
     def experiment_request(self, name: str) -> ExperimentRequest:
-        """The experiment ``name`` on the run's settings (its own steps and options); a
-        playing run is paused (the experiment's runs would share the CPU with it)."""
+        """The experiment ``name`` on the run's settings (its own steps and options, or
+        the open scene's when it names the experiment); a playing run is paused (the
+        experiment's runs would share the CPU with it)."""
         config = self.runner.config
         assert isinstance(config, Config)  # the run's controller: one network
-        return ExperimentRequest(ExperimentJob.of(name, config), self.pause_if_playing())
+        options = {} if self.scene is None else self.scene.experiment_options(name)
+        steps = options.pop("steps", None)
+        return ExperimentRequest(ExperimentJob.of(name, config, steps, **options),
+                                 self.pause_if_playing())
 
     def restart(self) -> Notice:
         """``r``: the same run again from step 0, same settings, same seed."""

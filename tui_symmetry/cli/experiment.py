@@ -86,15 +86,18 @@ def job_of(name: str, argv: Sequence[str]) -> tuple[ExperimentJob, bool]:
     experiment = EXPERIMENTS[name]
     args = build_parser(name, experiment).parse_args(argv)
     config = build_config(args)
+    scene = {} if args.scenario is None else find_scenario(args.scenario).experiment_options(
+        name)
     if args.steps is not None:
         steps = coerce_option(STEPS, args.steps)
     elif args.scenario is not None:
-        steps = find_scenario(args.scenario).point_step
+        steps = scene.pop("steps", find_scenario(args.scenario).point_step)
     else:
         steps = experiment.steps
-    given = {option.spec.name: getattr(args, f"x_{option.spec.name}")
-             for option in experiment.options
-             if getattr(args, f"x_{option.spec.name}") is not None}
+    scene.pop("steps", None)
+    given = {**scene, **{option.spec.name: getattr(args, f"x_{option.spec.name}")
+                         for option in experiment.options
+                         if getattr(args, f"x_{option.spec.name}") is not None}}
     try:
         return ExperimentJob.of(name, config, steps, **given), args.json
     except ConfigError as exc:
@@ -115,7 +118,10 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     job, as_json = job_of(name, argv[1:])
     show_progress = not as_json and isatty(stderr)
     with ChunkProgress(stderr if show_progress else None, mean_loss) as progress:
-        result = registry.run(job, progress)
+        try:  # an experiment may refuse settings only it knows (a unit past H)
+            result = registry.run(job, progress)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
     if as_json:
         write_output(stdout, json.dumps(result.to_dict(), allow_nan=False) + "\n")
     else:

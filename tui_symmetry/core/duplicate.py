@@ -46,7 +46,7 @@ from tui_symmetry.core.network import (
     unit_shape,
     with_ones,
 )
-from tui_symmetry.core.saddle import hessian_terms, outgoing_basis
+from tui_symmetry.core.saddle import hessian_terms, lanczos_smallest, outgoing_basis
 
 LAMBDAS = np.linspace(-0.5, 1.5, 21)
 """The line's points a duplicate experiment reads: the segment [0, 1] and half of it
@@ -137,7 +137,9 @@ class PairCurvature:
     α·1, which softmax cannot see, is left out)."""
 
     matrix: np.ndarray
-    values: np.ndarray  # ascending
+    values: np.ndarray
+    """Its eigenvalues, ascending; those within the rounding bound of the sums they are
+    made of (saddle._Terms.rounding_bound) read exactly 0."""
 
     @property
     def smallest(self) -> float:
@@ -170,9 +172,12 @@ def pair_curvature(surface: Surface, params: Params, i: int, j: int,
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         terms = hessian_terms(units, b2, XT1, target, surface.activation, surface.loss)
         HdU = terms.hvp(dU) + _penalty_times(dU, surface.config, D1)
+        bound = terms.rounding_bound(np.array([surface.config.l2 + surface.config.tie]), k)
     M = HdU[:, i, :] @ P_i + HdU[:, j, :] @ P_j
     M = 0.5 * (M + M.T)
-    return PairCurvature(M, np.linalg.eigvalsh(M))
+    values = np.linalg.eigvalsh(M)
+    # within rounding of 0 is 0, as the app's saddle reading says it (saddle.py, "Zero")
+    return PairCurvature(M, np.where(np.abs(values) <= bound, 0.0, values))
 
 
 def _penalty_times(dU: np.ndarray, config: Config, D1: int) -> np.ndarray:
@@ -185,3 +190,25 @@ def _penalty_times(dU: np.ndarray, config: Config, D1: int) -> np.ndarray:
     if config.tie:
         out += config.tie * (dU - dU.mean(axis=1, keepdims=True))
     return out
+
+
+def largest_curvature(surface: Surface, params: Params, iterations: int = 40) -> float:
+    """A lower bound on the largest eigenvalue of the data loss's Hessian: the largest
+    over the units' parameters (b2 held; by interlacing no larger than the whole
+    Hessian's), by Lanczos on exact Hessian-vector products.  Plain SGD at rate lr
+    cannot stay at a point where lr times it exceeds 2."""
+    units = unit_vectors(params)
+    H, K = units.shape
+    C = params.W2.shape[0]
+    XT1 = with_ones(surface.X)
+    target = target_rows(surface.y, LOSSES[surface.loss], C)
+    b2 = float(params.b2[0]) if C == 1 else np.asarray(params.b2, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        terms = hessian_terms(units, b2, XT1, target, surface.activation, surface.loss)
+
+        def minus_hessian(v: np.ndarray) -> np.ndarray:
+            return -terms.hvp(v.reshape(1, H, K)).reshape(H * K)
+
+        start = np.random.default_rng(0).standard_normal(H * K)
+        value, _ = lanczos_smallest(minus_hessian, start, iterations, 1e-9)
+    return -value

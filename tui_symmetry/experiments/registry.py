@@ -77,6 +77,32 @@ EXPERIMENTS: dict[str, Experiment] = {
         "two runs from different seeds: the loss along the straight line between them, "
         "before and after B's units are matched to A's",
         "tui_symmetry.experiments.barrier", 3000),
+    "duplicate": Experiment(
+        "duplicate a unit",
+        "copy a unit of the trained network, sharing its outgoing weight λ : (1 − λ): "
+        "the loss along λ, the curvature that splits the copies, and play from the copy",
+        "tui_symmetry.experiments.duplicate", 2000,
+        (_int_option("unit", "the unit to copy (from 1)", 1, 1, 256),
+         _int_option("into", "the unit the copy replaces (0: a new unit, H + 1)", 0, 0, 256),
+         Option(FieldSpec("lambda", float, "the share λ of the outgoing weight the unit "
+                          "keeps (the copy: 1 − λ)", "experiment", low=-10, high=10), 0.5),
+         _int_option("before", "steps the network trains before the copy", 2000, 0, 100_000),
+         Option(FieldSpec("polish", str, "L-BFGS to a critical point before the copy",
+                          "experiment", choices=("yes", "no")), "yes"))),
+    "condense": Experiment(
+        "condensation",
+        "each unit's input-weight direction over time and how many distinct directions "
+        "there are, against the bound 2p",
+        "tui_symmetry.experiments.condense", 3000,
+        (_int_option("every", "steps between two readings of the directions", 50, 1,
+                     100_000),)),
+    "teacher": Experiment(
+        "teacher and width",
+        "students of width r, r + 1 and r + 4 learn a random teacher of r units: how many "
+        "reach zero loss",
+        "tui_symmetry.experiments.teacher", 100,
+        (_int_option("students", "students of each width, each from its own start", 8, 1,
+                     32),)),
 }
 """Every experiment, in the order the picker, the palette and the help list them."""
 
