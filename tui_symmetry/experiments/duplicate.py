@@ -242,7 +242,8 @@ def _incoming_gap(params: Params, copy: Copy) -> float:
 
 
 def _g(value: float) -> str:
-    return f"{value:.3g}" if math.isfinite(value) else str(value)
+    """A number in three digits, with the minus sign the app's numbers use."""
+    return (f"{value:.3g}" if math.isfinite(value) else str(value)).replace("-", "−")
 
 
 def _number(value: float) -> float | None:

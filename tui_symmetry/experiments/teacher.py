@@ -68,6 +68,11 @@ class TeacherResult:
     polished: bool
 
     @property
+    def threshold(self) -> float:
+        """The loss below which a student reached zero (:data:`ZERO_LOSS`)."""
+        return ZERO_LOSS
+
+    @property
     def reached(self) -> list[int]:
         """Students of each width whose loss is below ZERO_LOSS."""
         return [int(np.count_nonzero(row < ZERO_LOSS)) for row in self.losses]

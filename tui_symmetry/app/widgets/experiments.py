@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 from rich.text import Text
 
-from tui_symmetry.app.widgets.loss import CURVE_STYLES, Figure, Series, ValueAxis
+from tui_symmetry.app.widgets.loss import CURVE_STYLES, Figure, Series, ValueAxis, VLine
+from tui_symmetry.core.condense import DIRECTION_THRESHOLD
 
 Drawing = Text | Figure
 """A table as text, or a plot."""
@@ -69,9 +70,86 @@ def barrier_figure(result: Any) -> Figure:
                   (("left", ValueAxis(min(0.0, low), low, high)),), (0.0, 1.0))
 
 
+def duplicate_figure(result: Any) -> Figure:
+    """The pair curvature along λ (smallest and largest), the copy's λ marked; the loss
+    along the line is flat, and its spread is in the title."""
+    styles = CURVE_STYLES["full"]
+    copy = result.copy
+    curves = (("smallest", copy.smallest, styles.train), ("largest", copy.largest, styles.test))
+    values = np.concatenate([copy.smallest, copy.largest])
+    values = values[np.isfinite(values)]
+    low = float(values.min()) if len(values) else 0.0
+    high = float(values.max()) if len(values) else 1.0
+    marks = (VLine(copy.lam, styles.split),
+             *(Series(copy.lambdas, line, style.color, style.marker)
+               for _, line, style in curves))
+    legend = tuple((f"pair curvature, {label}", style.marker, style.color)
+                   for label, _, style in curves)
+    flat = f"loss along λ within {copy.spread:.2g} of {copy.losses[0]:.6g}"
+    return Figure(marks, (f"curvature parting the copies along λ; {flat}; the copy at "
+                          f"λ = {copy.lam:g}", f"pair curvature along λ; {flat}",
+                          "pair curvature along λ"), False, legend,
+                  (("left", ValueAxis(min(0.0, low), low, max(high, 0.0))),),
+                  (float(copy.lambdas[0]), float(copy.lambdas[-1])))
+
+
+COMPASS_BINS = 36
+"""Columns of the directions table: 10° each, from −180° to 180°."""
+
+
+def _compass(angles: Any) -> str:
+    """One row of the directions table: how many units point into each 10° column."""
+    bins = np.floor((np.asarray(angles) + 180.0) / (360.0 / COMPASS_BINS)).astype(int)
+    counts = np.bincount(np.clip(bins, 0, COMPASS_BINS - 1), minlength=COMPASS_BINS)
+    return "".join("·" if c == 0 else str(c) if c < 10 else "+" for c in counts)
+
+
+def condense_table(result: Any, rows: int = 12) -> Text:
+    """A row per reading (at most ``rows``, spread over the run): where the units'
+    input weights point (two inputs: 10° columns, digits = units), how many distinct
+    directions, the loss."""
+    picks = np.unique(np.linspace(0, len(result.steps) - 1, min(rows, len(result.steps)))
+                      .round().astype(int))
+    text = Text()
+    compass = result.angles is not None
+    if compass:
+        half = COMPASS_BINS // 2
+        text.append(f"{'step':>7}  {'−180°':<{half}}{'0°':<{half - 4}}180°  directions  loss\n",
+                    style="bold")
+    else:
+        text.append(f"{'step':>7}  directions  loss\n", style="bold")
+    for k in picks:
+        text.append(f"{int(result.steps[k]):>7,}  ")
+        if compass:
+            text.append(_compass(result.angles[k]) + "  ")
+        text.append(f"{int(result.counts[k]):>10}  {result.losses[k]:.4g}\n")
+    bound = ("no bound applies" if result.bound is None
+             else f"bound for {result.activation}: {result.bound}")
+    text.append(f"input weights alike: cos ≥ {DIRECTION_THRESHOLD:g} (d, −d apart) · {bound}")
+    return text
+
+
+def teacher_table(result: Any) -> Text:
+    """A row per width: one mark per student (● reached zero loss, ○ did not), the
+    count, and the highest loss among them."""
+    students = result.losses.shape[1]
+    text = Text()
+    text.append(f"teacher: {result.teacher_units} tanh units · noise {result.noise:g} · "
+                + ("after L-BFGS" if result.polished else "L-BFGS runs at the end")
+                + "\n\n", style="bold")
+    for width, count, row in zip(result.widths, result.reached, result.losses, strict=True):
+        marks = "".join("●" if x < result.threshold else "○" for x in row)
+        text.append(f"{width:>3} units  {marks:<{students}}  {count:>2}/{students} reach "
+                    f"< {result.threshold:g}   highest {np.nanmax(row):.1e}\n")
+    return text
+
+
 EXPERIMENT_VIEWS: dict[str, Callable[[Any], Drawing]] = {
     "seeds": seeds_table,
     "barrier": barrier_figure,
+    "duplicate": duplicate_figure,
+    "condense": condense_table,
+    "teacher": teacher_table,
 }
 """Each experiment's drawing of its result (by the names of experiments/registry.py)."""
 
