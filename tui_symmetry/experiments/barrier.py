@@ -12,6 +12,8 @@ import numpy as np
 
 from tui_symmetry.core.barrier import Barrier, align, barrier, data_loss
 from tui_symmetry.core.config import Config
+from tui_symmetry.core.data import data_key
+from tui_symmetry.core.matching import comparable
 from tui_symmetry.core.network import Params
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments.baseline import run_seeds
@@ -41,8 +43,8 @@ class BarrierPair:
 
     def words(self) -> str:
         """``0.641 before matching, 0.005 after``."""
-        return (f"{_short(self.before.height)} before matching, "
-                f"{_short(self.after.height)} after")
+        return (f"{height_words(self.before.height)} before matching, "
+                f"{height_words(self.after.height)} after")
 
 
 def barriers(config: Config, X: np.ndarray, y: np.ndarray, params_a: Params,
@@ -96,5 +98,26 @@ def _number(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def _short(value: float) -> str:
+def height_words(value: float) -> str:
+    """A barrier's height as every report writes it: three decimals, or two significant
+    digits below 0.001 (matching often leaves 1e-7)."""
     return f"{value:.3f}" if abs(value) >= 0.001 else f"{value:.2g}"
+
+
+NO_BARRIER = dict.fromkeys(("barrier_t", "barrier_before", "barrier_after",
+                            "barrier_losses_before", "barrier_losses_after"))
+"""The barrier keys of ``compare --json`` when no line joins A and B."""
+
+
+def barrier_reason(config_a: Config, config_b: Config) -> str | None:
+    """None when a straight line joins runs of the two configurations on common data
+    (same units, same data, same activation), else why not."""
+    reason = comparable(config_a, config_b)
+    if reason is not None:
+        return reason
+    if config_a.hidden != config_b.hidden:
+        return (f"A and B have different numbers of units ({config_a.hidden}, "
+                f"{config_b.hidden}): no straight line joins them")
+    if data_key(config_a) != data_key(config_b):
+        return "A and B learn different data: no one loss is read along a line between them"
+    return None
