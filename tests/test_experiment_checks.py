@@ -15,11 +15,15 @@ from reference_mlp import forward
 
 from tui_symmetry.core import Config, Trainer
 from tui_symmetry.core.barrier import TS, align, alignment, barrier, data_loss
+from tui_symmetry.core.config import ConfigError
 from tui_symmetry.core.init import init_params
 from tui_symmetry.core.matching import matched_mean
 from tui_symmetry.core.network import Params, with_ones
 from tui_symmetry.core.recurrence import FUNCTION, WEIGHTS, cross_block, match, recurrence
 from tui_symmetry.core.similarity import row_directions
+from tui_symmetry.experiments import registry
+from tui_symmetry.experiments.barrier import barriers
+from tui_symmetry.experiments.baseline import run_seeds
 from tui_symmetry.experiments.registry import ExperimentJob, ExperimentRun
 
 SMALL = Config(samples=40, hidden=5, seed=3, init="xavier", epsilon=0.0)
@@ -145,3 +149,28 @@ def test_the_alignment_is_the_best_pairing_and_signs() -> None:
     ours = sum((-1.0 if flip else 1.0) * signed(i, int(j))
                for i, (j, flip) in enumerate(zip(found.b_for_a, found.flipped, strict=True)))
     assert ours == pytest.approx(best, abs=1e-12)
+
+
+def test_the_barrier_over_widths_is_each_pair_s_own_line() -> None:
+    """Two widths, two pairs each: every height is the line between that pair's runs,
+    trained here on their own (pair p from seeds 2p and 2p + 1 of run_seeds)."""
+    config = SMALL.replace(dataset="moons")
+    job = ExperimentJob.of("barrier", config, 40, widths="3,5", pairs="2")
+    assert job.option("widths") == (3, 5)
+    result = registry.run(job)
+    seeds = run_seeds(config, 4)
+    assert result.seeds == tuple(seeds) and result.widths == (3, 5)
+    for index, width in enumerate((3, 5)):
+        before, after = result.heights(index)
+        for pair in range(2):
+            a, b = (trained(config.replace(hidden=width), 40, seeds[2 * pair + k])
+                    for k in (0, 1))
+            line = barriers(config.replace(hidden=width), a.data.X_train, a.data.y_train,
+                            a.params, b.params)
+            assert (before[pair], after[pair]) == (line.before.height, line.after.height)
+    document = result.to_dict()
+    assert [w["hidden"] for w in document["widths"]] == [3, 5]
+    assert document["widths"][1]["after_mean"] == pytest.approx(result.heights(1)[1].mean())
+    assert result.verdict.startswith("after matching the barrier goes ")
+    with pytest.raises(ConfigError, match=r"widths: value 2 of 2: hidden: '0' is out"):
+        ExperimentJob.of("barrier", config, widths="4,0")
