@@ -56,10 +56,10 @@ def build_parser(name: str, experiment: Experiment) -> Parser:
     parser.ranges["--steps"] = STEPS.describe_range()
     for option in experiment.options:
         spec = option.spec
+        default = "" if "default" in spec.help else f" (default: {option.default})"
         group.add_argument(spec.flag, dest=f"x_{spec.name}", default=None,
                            metavar="NAME" if spec.choices else "N",
-                           help=f"{spec.help}; {spec.describe_range()} "
-                           f"(default: {option.default})")
+                           help=f"{spec.help}; {spec.describe_range()}{default}")
         parser.ranges[spec.flag] = spec.describe_range()
     group.add_argument("--json", action="store_true",
                        help="print one JSON object instead of the report (no progress bar)")

@@ -22,12 +22,12 @@ read the table before the first frame; an experiment's module is imported when i
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
-from tui_symmetry.core.config import Config, ConfigError, FieldSpec
+from tui_symmetry.core.config import FIELD_BY_NAME, Config, ConfigError, FieldSpec
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments.headless import ChunkCallback, run_lockstep
 
@@ -38,6 +38,14 @@ class Option:
 
     spec: FieldSpec
     default: Any
+    parse: Callable[[Any], Any] | None = None
+    """Turns the checked value into what the experiment reads (a list of widths from
+    ``"4,8,16"``), raising ConfigError with one line; None: the value as checked."""
+
+    def value(self, given: Any) -> Any:
+        """``given`` checked (and parsed): ConfigError naming the option otherwise."""
+        checked = self.spec.coerce(given)
+        return checked if self.parse is None else self.parse(checked)
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,20 @@ def _int_option(name: str, help_text: str, default: int, low: int, high: int) ->
     return Option(FieldSpec(name, int, help_text, "experiment", low=low, high=high), default)
 
 
+def _widths(text: str) -> tuple[int, ...]:
+    """``"4,8,16"`` → (4, 8, 16), each a valid number of hidden units; "" → () (the
+    run's own)."""
+    words = [word.strip() for word in text.split(",")] if text.strip() else []
+    hidden = FIELD_BY_NAME["hidden"]
+    widths = []
+    for index, word in enumerate(words, start=1):
+        try:
+            widths.append(hidden.coerce(word))
+        except ConfigError as exc:
+            raise ConfigError(f"widths: value {index} of {len(words)}: {exc}") from None
+    return tuple(widths)
+
+
 MAX_RUNS = 16
 """Most runs of the many-seeds experiment (K): K(K − 1)/2 matchings per picture."""
 
@@ -76,7 +98,11 @@ EXPERIMENTS: dict[str, Experiment] = {
         "the barrier",
         "two runs from different seeds: the loss along the straight line between them, "
         "before and after B's units are matched to A's",
-        "tui_symmetry.experiments.barrier", 3000),
+        "tui_symmetry.experiments.barrier", 3000,
+        (Option(FieldSpec("widths", str, "numbers of hidden units to repeat it at, e.g. "
+                          "4,8,16,32 (default: the run's)", "experiment"), (), _widths),
+         _int_option("pairs", "pairs of runs at each width (the heights' mean, min and "
+                     "max)", 1, 1, 8))),
     "duplicate": Experiment(
         "duplicate a unit",
         "copy a unit of the trained network, sharing its outgoing weight λ : (1 − λ): "
@@ -142,7 +168,7 @@ class ExperimentJob:
         unknown = sorted(set(given) - set(known))
         if unknown:
             raise ConfigError(f"experiment {name} has no option {unknown[0]!r}")
-        options = tuple((key, option.spec.coerce(given[key]) if key in given
+        options = tuple((key, option.value(given[key]) if key in given
                          else option.default) for key, option in known.items())
         return cls(name, config, experiment.steps if steps is None else steps, options)
 
