@@ -31,7 +31,7 @@ from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import data_key
 from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.trainer import Trainer
-from tui_symmetry.experiments import registry
+from tui_symmetry.experiments import barrier, registry, seeds
 from tui_symmetry.experiments.registry import ExperimentJob
 from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
 
@@ -41,15 +41,17 @@ REQUIRED = ("symmetric-stays", "zero-stuck", "epsilon-split", "random-breaks",
             "dropout-breaks", "small-init-condenses", "duplicate-saddle", "teacher-width",
             "tie-collapses", "l1-prunes",
             "sine-basis", "linear-convex", "l2-aligns", "digits-copies-stay-one",
-            "digits-strokes")
+            "digits-strokes", "recurring-units", "barrier-matching")
 
 SEEDS = range(5)
 """Every caption's claim must hold on each of these seeds."""
-COSTLY = {"digits-copies-stay-one", "digits-strokes", "duplicate-saddle", "teacher-width"}
+COSTLY = {"digits-copies-stay-one", "digits-strokes", "duplicate-saddle", "teacher-width",
+          "recurring-units", "barrier-matching"}
 """Scenes whose check takes seconds a seed (600 digits steps, and the strokes' one-unit
-search on 1,437 images; L-BFGS on a copied unit's network, on 24 students of a
-teacher): ``make test`` checks them on seed 0, ``make test-seeds`` on seeds 1 to 4 as
-well (marker ``seeds``)."""
+search on 1,437 images; an experiment's runs: L-BFGS on a copied unit's network, on 24
+students of a teacher, eight runs of 3,000 steps for many seeds, two of 1,500 at 16
+units for the barrier): ``make test`` checks them on seed 0, ``make test-seeds`` on
+seeds 1 to 4 as well (marker ``seeds``)."""
 
 
 def caption_cases() -> list:
@@ -703,3 +705,34 @@ def check_a_few_more_units_let_every_student_reach_zero(seed: int) -> None:
     assert result.reached[0] <= result.reached[-1]
     if seed == 0:  # "on this teacher 5 of 8"
         assert result.reached[0] == 5
+
+
+# -- the scenes of experiments: the experiment run headless on the scene's settings --------
+
+
+def scene_result(name: str, experiment: str, seed: int, **options: object) -> object:
+    """Experiment ``experiment`` on scene ``name``'s settings at ``seed``, its runs
+    trained to the scene's point step."""
+    job = ExperimentJob.of(experiment, scene(name, seed), SCENARIOS[name].point_step,
+                           **options)
+    return registry.run(job)
+
+
+@claim("recurring-units")
+def check_some_units_recur_in_nearly_every_run_and_some_in_few(seed: int) -> None:
+    result = scene_result("recurring-units", "seeds", seed, runs=8)
+    assert isinstance(result, seeds.SeedsResult)
+    recurs = result.recurrence.recurs
+    assert result.others == 7 and len(recurs) == 8
+    assert recurs.max() >= 6  # "found in nearly every run (6 or 7 of 7)"
+    assert recurs.min() <= 3  # "others in 3 or fewer"
+
+
+@claim("barrier-matching")
+def check_matching_removes_most_of_the_barrier(seed: int) -> None:
+    result = scene_result("barrier-matching", "barrier", seed)
+    assert isinstance(result, barrier.BarrierResult)
+    before, after = result.pair.before.height, result.pair.after.height
+    loss_a, loss_b = result.pair.before.losses[[0, -1]]
+    assert abs(loss_a - loss_b) < 0.2  # "about the same loss"
+    assert before > 0.1 and after < 0.05 and after < before / 3
