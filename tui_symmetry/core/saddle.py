@@ -289,6 +289,15 @@ class _VectorTerms:
         return ROUNDING_SAFETY * (N + H) * dim * np.finfo(float).eps * scale
 
 
+def hessian_terms(units: np.ndarray, b2: float | np.ndarray, XT1: np.ndarray,
+                  target: np.ndarray, activation: str, loss: str) -> _Terms | _VectorTerms:
+    """The data loss's Hessian terms at ``units`` (H, D + 1 + C), whose ``hvp`` multiplies
+    batches of unit perturbations (m, H, K): b2 a number for one output, (C,) for more."""
+    if units.shape[1] - XT1.shape[0] == 1:
+        return _Terms(units, float(b2), XT1, target, activation, loss)
+    return _VectorTerms(units, np.asarray(b2, dtype=float), XT1, target, activation, loss)
+
+
 def outgoing_basis(D1: int, shape: UnitShape) -> np.ndarray | None:
     """T (K, K'): the unit coordinates the curvature is read in.  Under softmax v ⊥ 1
     (Helmert columns): v + α·1 changes nothing, so [0, 1_C] is an exact null direction

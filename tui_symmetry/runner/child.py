@@ -41,6 +41,7 @@ import numpy as np
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments.lockstep import Lockstep, PairSnapshot
+from tui_symmetry.experiments.registry import ExperimentSnapshot
 from tui_symmetry.export import run_document
 from tui_symmetry.runner.messages import (
     ApplyLive,
@@ -365,8 +366,9 @@ class TrainingProcess:
 
 
 def sides_of(picture: Picture) -> tuple[Snapshot, ...]:
-    """The runs a picture shows: one, or a comparison's two."""
-    return picture.sides if isinstance(picture, PairSnapshot) else (picture,)
+    """The runs a picture shows (whose saddle readings it carries): one, a comparison's
+    two, or an experiment's none."""
+    return picture.sides if isinstance(picture, (PairSnapshot, ExperimentSnapshot)) else (picture,)
 
 
 def child_main(conn: Connection, config: Job, **settings: Any) -> None:
