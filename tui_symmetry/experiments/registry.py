@@ -164,6 +164,9 @@ class ExperimentJob:
         its options, the given ones checked (ConfigError, one line) and the rest at
         their defaults."""
         experiment = get_experiment(name)
+        if config.is_conv:  # every experiment reads an MLP's hidden units (W1, b1, W2)
+            raise ConfigError(f"arch: experiment {name} runs on hidden units; use arch mlp, "
+                              "not conv")
         known = {option.spec.name: option for option in experiment.options}
         unknown = sorted(set(given) - set(known))
         if unknown:
