@@ -307,7 +307,7 @@ RUNAWAY_RUNS = {
 def no_one_unit_search(monkeypatch: pytest.MonkeyPatch) -> None:
     """Runs skip the one-unit search (seconds on a table) where it is not what a test
     checks: the line stays unknown, as before the search ends."""
-    monkeypatch.setattr(Trainer, "learn_one_unit_loss", lambda self: math.nan)
+    monkeypatch.setattr(Trainer, "learn_one_unit_loss", lambda self, *find: math.nan)
 
 
 def snapshot_of(config: Config, steps: int, version: int = 0) -> Snapshot:

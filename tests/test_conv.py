@@ -6,6 +6,7 @@ independent build agreeing with it, and the permutation of filters (docs/maths.m
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -268,11 +269,10 @@ def test_the_split_tracker_counts_filters_as_a_full_count_does_at_every_step() -
 # -- the saddle: Hessian of the filters -------------------------------------------------------
 
 def _conv_terms(layout: ParamLayout, theta: np.ndarray, PT: np.ndarray, target: np.ndarray,
-                activation: str) -> saddle._ConvTerms:
+                activation: str) -> Any:
     p = layout.views(theta)
-    units = unit_vectors(p)
-    return saddle._ConvTerms(units, p.b2.copy(), PT, target, activation, "softmax",
-                             layout.positions)
+    return saddle.hessian_terms(unit_vectors(p), p.b2.copy(), PT, target, activation,
+                                "softmax")
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
@@ -322,7 +322,8 @@ def test_the_saddle_of_copied_filters_is_the_loss_curving_down_between_two_copie
     assert snap.max_unit_gap == 0.0 and snap.saddle_curvature < 0 < snap.growth_rate
     meter = trainer.instruments.saddle
     units = unit_vectors(trainer.params)
-    terms = meter._vector_terms(units, trainer.params.b2.copy())
+    terms = saddle.hessian_terms(units, trainer.params.b2.copy(), meter.XT1, meter.yT,
+                                 config.activation, config.loss)
     B = meter.T.T @ terms.unit_block() @ meter.T
     values, vectors = np.linalg.eigh(B)
     assert values[0] == pytest.approx(snap.saddle_curvature, rel=1e-12)

@@ -122,3 +122,11 @@ def test_conv_on_a_toy_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> 
     code, out, err = run_main(capsys, ["train", "--arch", "conv", "--steps", "1"])
     assert (code, out) == (2, "")
     assert err == "tui-symmetry: error: arch: conv needs image data (digits), not xor\n"
+
+
+def test_an_experiment_of_a_conv_net_is_one_error_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(capsys, ["experiment", "seeds", *CONV, "--steps", "1"])
+    assert (code, out) == (2, "")
+    assert err == ("tui-symmetry: error: arch: experiment seeds runs on hidden units; use "
+                   "arch mlp, not conv\n")

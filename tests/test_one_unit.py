@@ -192,7 +192,7 @@ def with_optimum_at(monkeypatch: pytest.MonkeyPatch, loss: float) -> None:
     """Make the optimizer's result ``loss`` (an optimizer's result is an upper bound)."""
     real = one_unit_optimum
     monkeypatch.setattr(trainer_module, "one_unit_optimum",
-                        lambda config: dataclasses.replace(real(config), loss=loss))
+                        lambda config, find=None: dataclasses.replace(real(config), loss=loss))
 
 
 def test_copies_below_the_optimizer_bring_the_line_down_to_their_own_loss(

@@ -27,10 +27,11 @@ import numpy as np
 import pytest
 from conftest import FakeClock, RecordingOutbox, process_env, wait_for
 
-from tui_symmetry.core import Config, ConfigError, Trainer
+from tui_symmetry.core import Config, ConfigError, Trainer, one_unit
 from tui_symmetry.experiments.lockstep import Lockstep, PairConfig, PairSnapshot
 from tui_symmetry.runner import ProcessRunner, Runner, RunnerError, SyncRunner
 from tui_symmetry.runner import child as child_module
+from tui_symmetry.runner import search as search_module
 from tui_symmetry.runner.child import TrainingProcess
 from tui_symmetry.runner.messages import (
     ApplyLive,
@@ -48,6 +49,7 @@ from tui_symmetry.runner.messages import (
     Step,
 )
 from tui_symmetry.runner.rate import RateMeter, SpeedCap
+from tui_symmetry.runner.search import SearchApart
 
 SMALL = Config(samples=64, hidden=4, seed=3)
 
@@ -746,10 +748,56 @@ def test_the_training_process_never_imports_the_ui():
     assert result.stdout.strip() == "[]"
 
 
+def test_the_child_searches_the_one_unit_optimum_in_a_process_of_its_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A thread of the training process that searched held the interpreter lock training
+    # needs (the digits trained at 0.35x the bare engine until it was done): the search
+    # runs in a subprocess at a lower priority (runner/search.py), and its number is the
+    # one this process finds, to the bit.
+    started: list[list[str]] = []
+    popen = search_module.subprocess.Popen
+
+    def recorded(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(argv)
+        return popen(argv, **kwargs)
+
+    monkeypatch.setattr(search_module.subprocess, "Popen", recorded)
+    config = Config(dataset="iris", samples=150, hidden=4)
+    process = TrainingProcess(multiprocessing.Pipe()[0], config)
+    process.publish()  # the first picture starts the search, as in the child
+    process._one_unit.join()
+    assert len(started) == 1 and "os.nice(10)" in started[0][-1]
+    found = one_unit.optimize(config)
+    assert process.trainer.one_unit is not None
+    assert process.trainer.one_unit_loss == found.loss
+    assert np.array_equal(process.trainer.one_unit.theta, found.theta)
+
+
+def test_closing_the_child_ends_a_search_still_running() -> None:
+    search = SearchApart()
+    failed: list[Exception] = []
+
+    def work() -> None:
+        try:
+            search(Config(dataset="digits", samples=1797, hidden=4))
+        except RuntimeError as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    wait_for(lambda: search._process is not None)
+    running = search._process
+    search.close()
+    thread.join()
+    assert running.returncode == -signal.SIGKILL and failed
+    with pytest.raises(RuntimeError, match="closed"):
+        search(Config())
+
+
 def test_the_one_unit_search_imports_nothing_in_its_thread():
-    """The child searches the one-unit optimum in a thread while its main thread trains;
-    a module imported by both threads at once can be seen half made (the app's first
-    run died of "cannot import name 'euclidean' from partially initialized module
+    """The child waits for the one-unit optimum in a thread while its main thread
+    trains; a module imported by both threads at once can be seen half made (the app's
+    first run died of "cannot import name 'euclidean' from partially initialized module
     'scipy.spatial.distance'": the thread imported scipy.optimize while the main thread
     imported scipy.cluster at the first split).  So the thread may import nothing."""
     code = """if True:
@@ -762,10 +810,10 @@ def test_the_one_unit_search_imports_nothing_in_its_thread():
         imported = []
         search = Trainer.learn_one_unit_loss
 
-        def watched(self):
+        def watched(self, *args):
             before = set(sys.modules)
             try:
-                return search(self)
+                return search(self, *args)
             finally:
                 imported.extend(sorted(set(sys.modules) - before))
 

@@ -22,7 +22,7 @@ from tui_symmetry.core import Config, Snapshot, Trainer
 from tui_symmetry.core.config import ACTIVATIONS
 from tui_symmetry.core.lasting import LASTING_STEPS, LastingCount, lasting_changes
 from tui_symmetry.core.metrics import SAME_UNIT_THRESHOLD, count_groups, summarize
-from tui_symmetry.core.network import ParamLayout
+from tui_symmetry.core.network import ParamLayout, unit_shape
 from tui_symmetry.core.similarity import similarity_matrix
 from tui_symmetry.core.splits import SplitTracker
 from tui_symmetry.experiments.sweep import Run
@@ -116,6 +116,111 @@ def test_every_change_of_the_count_is_an_event_at_its_exact_step(activation: str
     tracker = trainer.instruments.splits
     assert tracker.events == expected
     assert any(b < a for _, a, b in expected), "a merge is among them"
+
+
+@pytest.mark.parametrize(("activation", "changes", "steps"), [
+    ("tanh", {"epsilon": 1e-2}, 100),
+    ("relu", {"epsilon": 1e-2}, 120),  # falls back at steps 89 and 93
+    ("linear", {"epsilon": 1e-2}, 30),  # 4 -> 6 -> 5 at steps 23, 24
+])
+def test_with_several_outputs_every_change_is_an_event_without_counting_in_full(
+        activation: str, changes: dict, steps: int) -> None:
+    # Digits: 10 classes, so each unit's outgoing weights are a vector; the tracker
+    # bounds how far its canonical row [ŵ, v̂] turns (core/splits.py) instead of
+    # counting every step in full, and still records every change at its exact step.
+    trainer = Trainer(Config(dataset="digits", hidden=16, activation=activation,
+                             init="symmetric", **changes))
+    counts = [summarize(trainer.params, activation)["distinct_units"]]
+    for _ in range(steps):
+        trainer.step(1)
+        counts.append(summarize(trainer.params, activation)["distinct_units"])
+    expected = [(step + 1, a, b) for step, (a, b) in enumerate(itertools.pairwise(counts))
+                if a != b]
+    tracker = trainer.instruments.splits
+    assert tracker.events == expected and len(expected) > 6
+    if activation != "tanh":
+        assert any(b < a for _, a, b in expected), "a merge is among them"
+    # Counted in full at a quarter of the steps at most (a stretch while a big part
+    # crosses its levels), and evaluated once: at the start.
+    assert tracker.full_counts <= steps // 4 and tracker.evaluations == 1
+
+
+def _theta_wide(units: np.ndarray, inputs: int) -> np.ndarray:
+    """A flat parameter vector holding ``units`` (H, D + 1 + C) whose last C entries
+    are the outgoing vectors (W2's columns)."""
+    return np.concatenate([units[:, : inputs + 1].ravel(), units[:, inputs + 1 :].T.ravel(),
+                           np.zeros(units.shape[1] - inputs - 1)])
+
+
+def _turned_towards(rows: np.ndarray, arcs: np.ndarray) -> np.ndarray:
+    """Each of the two ``rows`` turned by its arc (radians; negative: away) towards the
+    other in the plane of the two, its length kept."""
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    towards = rows[::-1] / np.linalg.norm(rows[::-1], axis=1, keepdims=True)
+    towards -= np.sum(towards * rows, axis=1, keepdims=True) * rows / norms**2
+    towards /= np.linalg.norm(towards, axis=1, keepdims=True)
+    return np.cos(arcs)[:, None] * rows + np.sin(arcs)[:, None] * towards * norms
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "linear"])
+def test_no_pair_with_outgoing_vectors_the_tracker_vouches_for_leaves_its_interval(
+        activation: str) -> None:
+    # With C = 3 outputs (softmax: outgoing vectors centred) a unit's canonical row
+    # turns at most (t_w + t_v)/√2 (linear: t_w + t_v) for turn bounds t_w of ŵ and t_v
+    # of v̂ (core/splits.py), and no less when one part alone differs between the two
+    # units and turns.  Turn that part of both units towards or away from the other's
+    # by angles whose bounds add up to 0.5-1.5 times the pair's room: wherever the
+    # tracker computed nothing the pair stayed in its interval, and moves past the room
+    # left it (a bound too generous would vouch for them).
+    rng = np.random.default_rng(17)
+    D, C, steps = 2, 3, 12
+    layout = ParamLayout(2, D, C)
+    shape = unit_shape(C)
+    factor = 1.0 if activation == "linear" else math.sqrt(2.0)
+    vouched, left, worst = 0, 0, 0.0
+    for trial in range(80):
+        units = np.zeros((2, D + 1 + C))
+        for part in (slice(0, D + 1), slice(D + 1, None)):
+            direction = rng.standard_normal(len(units[0, part]))
+            if part.start:
+                direction -= direction.mean()  # centred: what the softmax reads
+            units[:, part] = direction / np.linalg.norm(direction)
+        turning = slice(0, D + 1) if trial % 2 else slice(D + 1, None)
+        other = rng.standard_normal(len(units[0, turning]))
+        if turning.start:
+            other -= other.mean()
+        first = units[0, turning]
+        other -= (other @ first) * first
+        angle = rng.uniform(0.01, 0.3)  # around the threshold's (0.14-0.2)
+        units[1, turning] = np.cos(angle) * first + np.sin(angle) * other / np.linalg.norm(other)
+        units *= rng.uniform(0.2, 3.0, (2, 1))
+        tracker = SplitTracker(layout, activation, _theta_wide(units, D))
+        lower, upper = tracker._lower[0], tracker._upper[0]
+        before = similarity_matrix(units, activation, shape)[0, 1]
+        room = float(tracker._room(np.array([0]))[0])
+        # Both towards or both away; a turn bound t is an arc of 1 − e^(−t) radians.
+        bounds = factor * room * rng.uniform(0.5, 1.5) * rng.dirichlet([1.0, 1.0])
+        arcs = -np.expm1(-bounds) * rng.choice([-1.0, 1.0])
+        old, similarities = _theta_wide(units, D), []
+        for k in range(1, steps + 1):
+            moved = units.copy()
+            moved[:, turning] = _turned_towards(units[:, turning], arcs * k / steps)
+            new = _theta_wide(moved, D)
+            tracker.observe(old, new, k)
+            old = new
+            similarities.append(similarity_matrix(moved, activation, shape)[0, 1])
+        tracker.flush()
+        inside = all(lower <= s < upper for s in similarities)
+        left += not inside
+        if tracker.pair_checks or tracker.evaluations > 1:
+            continue
+        vouched += 1
+        assert inside, (trial, similarities)
+        end = lower if similarities[-1] < before else upper
+        if math.isfinite(end):
+            worst = max(worst, abs(similarities[-1] - before) / abs(end - before))
+    assert vouched > 20 and left >= 10
+    assert worst > 0.8  # some vouched moves went most of the way to the end
 
 
 # -- lasting splits and merges ------------------------------------------------------------------
@@ -372,3 +477,40 @@ def _on_arc(angles: np.ndarray) -> np.ndarray:
     """Units (H, 4) with incoming weights at ``angles`` and outgoing weights 1."""
     return np.column_stack([np.cos(angles), np.sin(angles), np.zeros(len(angles)),
                             np.ones(len(angles))])
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_copies_are_counted_without_their_pairs(activation: str) -> None:
+    # A symmetric start keeps every unit a bit-identical copy (docs/maths.md): every
+    # pair has the same similarity, so the count is 1 (0 once the copies die).  The
+    # tracker counts such steps from one pair, then tracks again from where the units
+    # come apart, and its events are a full count's after every step: copies turning
+    # far (their pairs would be in doubt), scaled to near underflow, dying together,
+    # living again, then splitting into two groups.
+    H = 32
+    rng = np.random.default_rng(4)
+    one = np.array([1.0, 0.3, 0.1, 0.8])
+    path = [one * scale for scale in (1.0, 2.0, 1e-170, 1e-300, 1.0)]
+    path += [np.array([0.0, 0.0, 0.5, 0.8])] * 3  # dead: no incoming weights
+    path += [np.array([np.cos(a), np.sin(a), 0.1, 0.8]) for a in np.linspace(0.0, 3.0, 40)]
+    units = np.tile(one, (H, 1))
+    tracker = SplitTracker(ParamLayout(H, 2), activation, _theta(units))
+    counts = [tracker.distinct]
+    moves = [np.tile(row, (H, 1)) for row in path]
+    for _ in range(40):  # the copies come apart: half turn one way, half the other
+        units = moves[-1].copy()
+        units[:, :2] += rng.normal(0.0, 1e-3, (H, 2))
+        units[: H // 2, 1] += 0.05
+        moves.append(units)
+    copies_at = len(path)
+    for step, units in enumerate(moves, start=1):
+        tracker.observe(_theta(units), _theta(units), step)
+        live = units[:, :2].any(axis=1)
+        counts.append(count_groups(similarity_matrix(units, activation)[np.ix_(live, live)]))
+        if step == copies_at:
+            # Not one pair computed, nor every pair evaluated, while they were copies.
+            assert tracker.distinct == 1 and tracker.evaluations == tracker.pair_steps == 0
+    expected = [(step + 1, a, b) for step, (a, b) in enumerate(itertools.pairwise(counts))
+                if a != b]
+    assert tracker.events == expected
+    assert 0 in counts and max(counts[copies_at:]) > 1, "the copies died, then split"

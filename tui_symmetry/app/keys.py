@@ -119,6 +119,9 @@ KEYS: tuple[Key, ...] = (
         "Lecture", "scene-previous", key_display="PgUp"),
     Key("c", "pick_scene", "Scenes", "Choose a scene of the lecture from a list", "Lecture",
         "scene-pick"),
+    Key("x", "pick_experiment", "Experiments", "Choose an experiment (many seeds, the "
+        "barrier, ...) to run on these settings: the run pauses", "Lecture",
+        "experiment-pick"),
     Key("P,f5", "screen.toggle_present", "Present", "Presentation mode: no settings or footer; "
         "the view and the scene's caption get the room", "Lecture", "present",
         key_display="P"),
@@ -184,6 +187,22 @@ COMPARE_KEYS: tuple[Key, ...] = (
     replace(_BY_ID["features-right"], action="scroll_features(1)"),
 )
 """The keys of the compare screen (its bindings, its help and its footer)."""
+
+EXPERIMENT_KEYS: tuple[Key, ...] = (
+    # The compare screen's keys, acting on the experiment's runs (the screen is modal).
+    _BY_ID["play-pause"],
+    _BY_ID["step"],
+    _BY_ID["step-100"],
+    replace(_BY_ID["reset"], label="Restart", help="Run the experiment again from step 0, "
+            "same settings and seeds", id="experiment-restart"),
+    Key("escape,q", "close", "Back", "Back to the run (it stayed paused)", "Run",
+        "experiment-back", show=True, key_display="esc"),
+    _BY_ID["help"],
+    Key("ctrl+c", "app.quit", "Quit", "Stop training and quit", "Run", "experiment-quit"),
+    replace(_BY_ID["speed-up"], show=True),
+    replace(_BY_ID["speed-down"], show=True),
+)
+"""The keys of the experiment screen (its bindings, its help and its footer)."""
 
 COMPARE_EXTRA_HELP: dict[Section, tuple[HelpRow, ...]] = {
     "Run": (

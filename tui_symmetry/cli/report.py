@@ -14,7 +14,11 @@ from tui_symmetry.core.saddle import join_words, reading_name, reading_words
 def format_summary(summary: Mapping[str, Any], requested: int, chance: float,
                    export: str | None, has_test: bool) -> str:
     """The human-readable report of a ``train`` run: a few aligned ``label  value`` lines."""
-    rows = summary_rows(summary, requested, chance, export, has_test)
+    return aligned_rows(summary_rows(summary, requested, chance, export, has_test))
+
+
+def aligned_rows(rows: Sequence[tuple[str, str]]) -> str:
+    """``label  value`` lines, the values aligned (train's report, an experiment's)."""
     width = max(len(label) for label, _ in rows)
     return "".join(f"{label:<{width}}  {value}\n" for label, value in rows)
 

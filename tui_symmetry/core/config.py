@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui_symmetry.core.conv import KERNEL_SIZES, pooled_cells
-from tui_symmetry.core.data import CSV, DEFAULT_SAMPLES, DataShape, describe, is_table
+from tui_symmetry.core.data import (
+    CSV,
+    DEFAULT_SAMPLES,
+    DEFAULT_TEACHER_UNITS,
+    TEACHER,
+    DataShape,
+    describe,
+    is_table,
+)
 from tui_symmetry.core.data import DATASETS as _DATASET_REGISTRY
 from tui_symmetry.core.init import INIT_SCHEMES as _INIT_REGISTRY
 from tui_symmetry.core.network import ACTIVATIONS as _ACTIVATION_REGISTRY
@@ -216,6 +224,8 @@ FIELDS: tuple[FieldSpec, ...] = (
               "data", choices=TASKS),
     FieldSpec("data_sha256", str, "the CSV file's sha256 when the run was made (set by "
               "the program; a changed file is refused)", "data"),
+    FieldSpec("teacher_units", int, "hidden units of the random teacher network whose "
+              "outputs dataset teacher learns", "data", low=1, high=16),
 )
 
 FIELD_BY_NAME: dict[str, FieldSpec] = {spec.name: spec for spec in FIELDS}
@@ -264,6 +274,7 @@ class Config:
     target: str = ""
     task: str = "auto"
     data_sha256: str = ""
+    teacher_units: int = DEFAULT_TEACHER_UNITS
 
     def __post_init__(self) -> None:
         for spec in FIELDS:
@@ -282,6 +293,8 @@ class Config:
         """The CSV settings belong to dataset csv: it needs a file, and another dataset
         clears them (so switching datasets in the app leaves no stale file behind).
         Values only: the file is read by data.describe, never here."""
+        if self.dataset != TEACHER:  # as the CSV settings: no stale teacher
+            object.__setattr__(self, "teacher_units", DEFAULT_TEACHER_UNITS)
         if self.dataset != CSV:
             for name in ("data", "target", "data_sha256"):
                 object.__setattr__(self, name, "")

@@ -126,11 +126,17 @@ def draw_params(config: Config, rng: np.random.Generator) -> Params:
         b2=np.zeros(C),
     )
     if config.epsilon > 0:
-        eps = config.epsilon
-        params = Params(
-            W1=params.W1 + rng.normal(0.0, eps, size=(H, D)),
-            b1=params.b1 + rng.normal(0.0, eps, size=H),
-            W2=params.W2 + rng.normal(0.0, eps, size=(C, H * P)),
-            b2=params.b2 + rng.normal(0.0, eps, size=C),
-        )
+        params = nudge(params, config.epsilon, rng)
     return params
+
+
+def nudge(params: Params, epsilon: float, rng: np.random.Generator) -> Params:
+    """``params`` plus N(0, ε²) on every entry, drawn W1, b1, W2, b2 in that order."""
+    H, D = params.W1.shape
+    C, HP = params.W2.shape  # H·P outgoing weights per output (P: a filter's cells)
+    return Params(
+        W1=params.W1 + rng.normal(0.0, epsilon, size=(H, D)),
+        b1=params.b1 + rng.normal(0.0, epsilon, size=H),
+        W2=params.W2 + rng.normal(0.0, epsilon, size=(C, HP)),
+        b2=params.b2 + rng.normal(0.0, epsilon, size=C),
+    )

@@ -240,7 +240,8 @@ def summarize(params: Params, activation: str, XT1: np.ndarray | None = None) ->
         "similarity": S,
         "dead": dead,
         "states": states,
-        "symmetry_index": symmetry_index(S, live),
+        "symmetry_index": (float(S[0, 1]) if copies(units) and live.all()
+                           else symmetry_index(S, live)),
         "distinct_units": distinct_units(S, live),
         "dead_units": int(np.count_nonzero(dead)),  # no weights, or constant
         "constant_units": int(np.count_nonzero(states == CONSTANT)),
@@ -251,5 +252,17 @@ def summarize(params: Params, activation: str, XT1: np.ndarray | None = None) ->
 
 def symmetry_index_of(params: Params, activation: str) -> float:
     """Just the symmetry index: the cheap path used for every history point."""
-    S = similarity_matrix(unit_vectors(params), activation, shape_of(params))
-    return symmetry_index(S, ~dead_mask(params))
+    units, live = unit_vectors(params), ~dead_mask(params)
+    if copies(units) and live.all():  # from one pair: no H × H matrix every step
+        return float(similarity_matrix(units[:2], activation, shape_of(params))[0, 1])
+    S = similarity_matrix(units, activation, shape_of(params))
+    return symmetry_index(S, live)
+
+
+def copies(units: np.ndarray) -> bool:
+    """Whether there are two units or more and every unit's row is a bit-identical copy
+    of the first (a symmetric start keeps them so).  Then every pair reads the same
+    similarity, each built from its own two rows, and their mean, the symmetry index,
+    is that one number (a sum of H² of them would round it)."""
+    bits = np.ascontiguousarray(units).view(np.int64)  # -0.0 is no copy of 0.0
+    return len(units) > 1 and bool((bits == bits[:1]).all())

@@ -125,40 +125,29 @@ class OneUnitOptimum:
     only the best found (an upper bound of the best loss of one unit)."""
 
 
-def one_unit_optimum(config: Config) -> OneUnitOptimum:
+Optimizer = Callable[[Config], OneUnitOptimum]
+"""What finds the optimum of a config on a cache miss: :func:`optimize` itself, or
+something that runs it elsewhere (runner/search.py: in a process of its own)."""
+
+
+def one_unit_optimum(config: Config, find: Optimizer | None = None) -> OneUnitOptimum:
     """The one-unit (for arch conv: one-filter) optimum on ``config``'s training data
-    (cached)."""
+    (cached in this process; ``find`` computes it on a miss, :func:`optimize` by
+    default)."""
     activation = config.activation
-    if config.is_conv:  # sigmoid's flip moves Σ_p V[:, p] into b2: searched on its own
-        key = (*data_key(config), "conv", config.kernel, activation)
-        found = _CACHE.get(key)
-        if found is None:
-            if len(_CACHE) >= _CACHE_SIZE:
-                _CACHE.clear()
-            found = _CACHE[key] = _optimize_conv(config)
-        return found
-    key = (*data_key(config), _SAME_UNITS.get(activation, activation))
+    # A filter's sigmoid flip moves Σ_p V[:, p] into b2: filters are searched per activation.
+    shared = activation if config.is_conv else _SAME_UNITS.get(activation, activation)
+    network = ("conv", config.kernel) if config.is_conv else ()
+    key = (*data_key(config), *network, shared)
     found = _CACHE.get(key)
     if found is None:
+        found = (find or optimize)(config.replace(activation=shared))
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.clear()
-        found = _CACHE[key] = _optimize(config.replace(activation=key[-1]))
-    if activation == "sigmoid":
+        _CACHE[key] = found
+    if activation == "sigmoid" and not config.is_conv:
         return _as_sigmoid(found, config.output_dim)
     return found
-
-
-def load_solver() -> None:
-    """Import the search's solver (scipy.optimize, about half a second) now, in the
-    calling thread.
-
-    A caller that runs the search in another thread calls this first: two threads
-    importing parts of scipy at once can each find a module the other has only half
-    made (the app's training process died of "cannot import name 'euclidean' from
-    partially initialized module 'scipy.spatial.distance'" when its main thread
-    imported scipy.cluster at the first split while the search imported scipy.optimize).
-    """
-    import scipy.optimize  # noqa: F401  (imported for its side effect: loaded once)
 
 
 def one_unit_loss(config: Config) -> float:
@@ -455,8 +444,11 @@ def _exp_limit(X: np.ndarray, y: np.ndarray, loss: str,
 # -- the search ------------------------------------------------------------------------------
 
 
-def _optimize(config: Config) -> OneUnitOptimum:
-    """Search for the one-unit optimum on ``config``'s training data (see the module)."""
+def optimize(config: Config) -> OneUnitOptimum:
+    """Search for the one-unit optimum on ``config``'s training data (see the module);
+    for arch conv, the one-filter optimum (:func:`conv_search`)."""
+    if config.is_conv:
+        return _optimize_conv(config)
     data = make_dataset(config)
     y = data.y_train[:, 0] if config.output_dim == 1 else data.y_train
     return search(data.X_train, y, config.activation, config.loss, config.output_dim)

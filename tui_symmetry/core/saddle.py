@@ -383,6 +383,20 @@ class _ConvTerms(_VectorTerms):
         return ROUNDING_SAFETY * (N * Q + H) * dim * np.finfo(float).eps * scale
 
 
+def hessian_terms(units: np.ndarray, b2: float | np.ndarray, XT1: np.ndarray,
+                  target: np.ndarray, activation: str, loss: str) -> _Terms | _VectorTerms:
+    """The data loss's Hessian terms at ``units`` (H, D + 1 + C), whose ``hvp`` multiplies
+    batches of unit perturbations (m, H, K): b2 a number for one output, (C,) for more.
+    Conv filters: ``XT1`` the patches (k² + 1, Q, N), rows (H, k² + 1 + C·P)."""
+    if XT1.ndim == 3:
+        positions = (units.shape[1] - XT1.shape[0]) // target.shape[0]
+        return _ConvTerms(units, np.asarray(b2, dtype=float), XT1, target, activation, loss,
+                          positions)
+    if units.shape[1] - XT1.shape[0] == 1:
+        return _Terms(units, float(b2), XT1, target, activation, loss)
+    return _VectorTerms(units, np.asarray(b2, dtype=float), XT1, target, activation, loss)
+
+
 def outgoing_basis(D1: int, shape: UnitShape) -> np.ndarray | None:
     """T (K, K'): the unit coordinates the curvature is read in.  Under softmax v ⊥ 1
     (Helmert columns): v + α·1 changes nothing, so [0, 1_C] is an exact null direction
@@ -594,7 +608,7 @@ class SaddleMeter:
         penalty = full if T is None else np.r_[full[:D1], full[D1:][: T.shape[1] - D1]]
         k = len(penalty)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            terms = self._vector_terms(units, b2)
+            terms = hessian_terms(units, b2, self.XT1, self.yT, self.activation, self.loss)
             if (units == units[0]).all():
                 B = terms.unit_block()
                 if T is not None:
@@ -609,13 +623,6 @@ class SaddleMeter:
         if not math.isfinite(value):
             return None
         return 0.0 if abs(value) <= bound else value
-
-    def _vector_terms(self, units: np.ndarray, b2: np.ndarray) -> _VectorTerms:
-        """The Hessian terms of C outputs, or of conv filters (a position axis)."""
-        if self.layout.positions > 1:
-            return _ConvTerms(units, b2, self.XT1, self.yT, self.activation, self.loss,
-                              self.layout.positions)
-        return _VectorTerms(units, b2, self.XT1, self.yT, self.activation, self.loss)
 
     def _restricted_min(self, terms: _Terms | _VectorTerms, H: int, K: int,
                         penalty: np.ndarray, T: np.ndarray | None = None) -> float:

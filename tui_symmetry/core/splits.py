@@ -42,6 +42,14 @@ A pair is *in doubt* once G_i + G_j has grown by its room since the pair was las
 computed.  A unit whose path reaches half of ‖w_i‖ (or of |v_i|) is anchored afresh,
 alone; G_i carries on.
 
+**Several outputs.**  With C > 1 outputs S is cos Θ (absolute for tanh and sigmoid) of
+the canonical rows c = [ŵ, v̂]/√2 (linear: v̂ ⊗ ŵ), κ = 1/2: a row turns at most
+(t_w + t_v)/√2 (linear: t_w + t_v) for the turns t_w of ŵ and t_v of v̂ = v̄/‖v̄‖, the
+latter bounded like ŵ's after a path of the centred outgoing vector v̄ (computed as
+the similarities compute it).  No sign is followed; a unit is anchored afresh as a
+whole when either path reaches REANCHOR_SHARE, and most of either scale in one step
+is a full evaluation.
+
 **What it cannot vouch for.**  The tracker keeps a copy of each step's parameters and
 accounts for them MAX_BATCH at a time, or whenever it is read: the paths of all held
 steps in a few vector operations, then the pairs in doubt, computed exactly at the
@@ -70,6 +78,10 @@ squared) over PROBE_STEPS tracked steps; past FULL_SHARE of H² per step it coun
 stretch of steps in full (similarities and scipy's linkage after every step, as
 metrics.distinct_units), then evaluates everything afresh and tracks again
 (docs/maths.md).
+
+**Copies.**  While every unit is a bit-identical copy of unit 0 (a symmetric start),
+every pair has the same similarity: such steps are counted from one pair and no pair
+is followed; the pairs are evaluated afresh where the units come apart.
 """
 
 from __future__ import annotations
@@ -333,12 +345,16 @@ class SplitTracker:
         # angle function depend on the signs of its outgoing weights.
         self._balanced = symmetry == "positive_scale" or sign_flip(symmetry)
         self._flip = sign_flip(symmetry)
-        self._kappa = 1.0 if self._balanced else 0.5
         H, D = layout.hidden, layout.inputs
         self._n_block = H * (D + 1)
         self._unit_at = layout.unit_positions()
         self._shape = unit_shape(layout.outputs, positions=layout.positions)
-        self._in_full = layout.outputs > 1  # see _start
+        # With C > 1 outputs S = cos Θ of the canonical rows, whose turns the unit's
+        # incoming and outgoing turns bound (_turns): no signs to follow.
+        self._vector = layout.outputs > 1 or layout.positions > 1  # v: a vector
+        self._kappa = 1.0 if self._balanced and not self._vector else 0.5
+        # Per unit: its canonical row turns at most this times the turns of ŵ and v̂.
+        self._turn_factor = np.ones(H)
         self._first, self._second = np.triu_indices(H, 1)
         P = len(self._first)
         self._pair_at = np.zeros((H, H), dtype=np.intp)
@@ -350,6 +366,7 @@ class SplitTracker:
         self.full_counts = 0
         # The regime: steps left to count in full, the next stretch, and the probe.
         self._full_left = 0
+        self._span = MAX_BATCH  # steps the paths are taken ahead (_account)
         self._stretch = FULL_STEPS
         self._probe_steps = self._probe_work = 0
         # Per pair: the similarity last computed, its interval [lower, upper), the turn
@@ -385,11 +402,15 @@ class SplitTracker:
         self._lasting = LastingCount(self._distinct, window)
 
     def _start(self, step: int) -> None:
-        """The count at the first parameters, and the anchors to track from.  With C > 1
-        outputs the turn bounds (one outgoing weight's sign) do not apply: every step is
-        counted in full instead, exact by construction."""
-        if self._in_full:
-            self._distinct = self._full_count(self._last)[2]
+        """The count at the first parameters, and the anchors to track from."""
+        self._last_step = step  # the step of self._last
+        # While the units are copies no pair is followed: the pairs are stale until an
+        # evaluation at self._last, where the units come apart.
+        first = self._last[None]
+        copies = bool(self._copies(first)[0])
+        self._pairs_stale = copies
+        if copies:
+            self._distinct = int(self._copy_counts(first)[0])
         else:
             self._evaluate(self._last, step)
 
@@ -449,10 +470,26 @@ class SplitTracker:
                 return
             thetas = thetas[:n]
         steps = self._held_steps[:n]
-        if self._in_full:
-            self._count_each(thetas, steps)
-            self._last[:] = thetas[-1]
-            return
+        copies = self._copies(thetas)
+        done = 0
+        while done < n:
+            # The next run of steps that are all copies, or all not.
+            changes = np.flatnonzero(copies[done:] != copies[done])
+            end = done + int(changes[0]) if len(changes) else n
+            if copies[done]:
+                self._count_copies(thetas[done:end], steps[done:end])
+            else:
+                self._track(thetas[done:end], steps[done:end])
+            done = end
+            self._last[:] = thetas[end - 1]
+            self._last_step = int(steps[end - 1])
+
+    def _track(self, thetas: np.ndarray, steps: np.ndarray) -> None:
+        """Account for held steps at which the units are not all copies."""
+        n = len(steps)
+        if self._pairs_stale:  # the units came apart: from every pair, where they were copies
+            self._evaluate(self._last, self._last_step)
+            self._pairs_stale = False
         done = 0
         while done < n:
             if self._full_left:
@@ -469,6 +506,35 @@ class SplitTracker:
             done += take
             self._last[:] = thetas[done - 1]
 
+    def _copies(self, thetas: np.ndarray) -> np.ndarray:
+        """Per step: whether every unit's row [w, b, v] is a bit-identical copy of unit
+        0's (a symmetric start keeps them so).  Then every pair has the same similarity,
+        built from the same bits, and the count is known from one pair."""
+        if self.layout.hidden < 2:
+            return np.zeros(len(thetas), dtype=bool)
+        bits = thetas.view(np.int64)[:, self._unit_at]  # -0.0 is no copy of 0.0
+        return (bits == bits[:, :1]).all(axis=(1, 2))
+
+    def _copy_counts(self, thetas: np.ndarray) -> np.ndarray:
+        """The count after each of ``thetas``, at which the units are all copies: 0 if
+        they are dead, else 1 if their one similarity is alike (as it is for any
+        direction with itself), else one per unit; :meth:`_full_count`'s answer.
+
+        The pair is computed from two of the copies, each similarity from its own two
+        units (similarity.cosine_matrix), so it has the bits of every pair."""
+        two = thetas[:, self._unit_at[:2]]
+        S = similarity_matrix(two, self.activation, self._shape)[:, 0, 1]
+        live = two[:, 0, : self.layout.inputs].any(axis=1)
+        return np.where(live, np.where(self.threshold <= S, 1, self.layout.hidden), 0)
+
+    def _count_copies(self, thetas: np.ndarray, steps: np.ndarray) -> None:
+        """Count held steps at which the units are all copies, without their pairs."""
+        for count, step in zip(self._copy_counts(thetas).tolist(), steps.tolist(), strict=True):
+            if count != self._distinct:
+                self._record(step, self._distinct, count)
+                self._distinct = count
+        self._pairs_stale = True
+
     def _count_each(self, thetas: np.ndarray, steps: np.ndarray) -> None:
         """Count each of the steps ``thetas`` in full; at the end of the stretch,
         everything anchored afresh for tracking."""
@@ -478,8 +544,6 @@ class SplitTracker:
                 self._record(int(step), self._distinct, count)
                 self._distinct = count
         self.full_counts += len(thetas)
-        if self._in_full:
-            return
         self._full_left -= len(thetas)
         if not self._full_left:
             self._evaluate(thetas[-1], int(steps[-1]))
@@ -501,10 +565,14 @@ class SplitTracker:
     # -- accounting for held steps ------------------------------------------------------------
 
     def _account(self, thetas: np.ndarray, steps: np.ndarray) -> None:
-        """Every held step in order: the units' paths, their pairs, and anchors."""
+        """Every held step in order: the units' paths, their pairs, and anchors.
+
+        The paths are taken ``_span`` steps ahead: after a unit is anchored afresh they
+        are taken again from there, so while units are anchored every few steps (fast
+        early training) a look as far ahead would cost the square of the steps held."""
         start = 0
         while start < len(steps):
-            rows = thetas[start:]
+            rows = thetas[start : start + self._span]
             path, v_path = self._paths(self._last if start == 0 else thetas[start - 1], rows)
             share = path
             over = (share >= REANCHOR_SHARE) | (v_path >= REANCHOR_SHARE)
@@ -512,14 +580,16 @@ class SplitTracker:
                      if len(self._watch) else None)
             stop_at = over.any(axis=1) if moved is None else over.any(axis=1) | moved
             stop = int(stop_at.argmax()) if stop_at.any() else len(rows)
-            # Most of a scale in one step, or a watched number moved: no bound there.
+            # Most of a scale in one step, or a watched number moved: no bound there
+            # (with C > 1 outputs the outgoing vector's scale too: v̂ turns like ŵ).
             broken = stop < len(rows) and bool(
-                (moved is not None and moved[stop]) or share[stop].max() >= BROKEN_SHARE)
+                (moved is not None and moved[stop]) or share[stop].max() >= BROKEN_SHARE
+                or (self._vector and v_path[stop].max() >= BROKEN_SHARE))
             # An outgoing weight that may have changed sign: its unit's pairs computed.
             signs = (np.flatnonzero(v_path[stop] >= BROKEN_SHARE) if stop < len(rows)
                      and not broken else np.zeros(0, dtype=np.intp))
             last = stop - 1 if broken or stop == len(rows) else stop
-            turned = self._turned + _turn(share[: last + 1] * self._w_over_p)
+            turned = self._turned + self._turns(share[: last + 1], v_path[: last + 1])
             through = stop if len(signs) else last + 1
             evaluated = self._pairs_through(turned[:through], rows[:through], steps[start:])
             if evaluated is None and len(signs) and self._signs_at(
@@ -530,16 +600,29 @@ class SplitTracker:
                 continue
             if stop == len(rows):
                 self._path, self._v_path = path[-1], v_path[-1]
-                return
+                self._span = min(2 * self._span, MAX_BATCH)
+                start += stop
+                continue
+            self._span = max(MIN_WINDOW, 2 * (stop + 1))
             if broken:
                 self._evaluate(rows[stop], int(steps[start + stop]))
             else:
                 self._reanchor_units(rows[stop], path[stop], v_path[stop], turned[stop])
             start += stop + 1
 
+    def _turns(self, share: np.ndarray, v_share: np.ndarray) -> np.ndarray:
+        """How far each unit can have turned since its anchor after paths ``share`` of
+        ‖w_i‖ and ``v_share`` of ‖v̄_i‖: ŵ for one output; with C > 1 its canonical row,
+        which turns at most ``_turn_factor`` times the turns of ŵ and v̂ (module doc)."""
+        turn = _turn(share * self._w_over_p)
+        if self._vector:
+            turn += _turn(v_share)
+            turn *= self._turn_factor
+        return turn
+
     def _paths(self, before: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each unit's path after each of ``rows`` (m, H): of p = [w, b] relative to
-        ‖w_i‖ and of v relative to |v_i|."""
+        ‖w_i‖ and of v relative to |v_i| (with C > 1: of v̄ relative to ‖v̄_i‖)."""
         m, H = len(rows), self.layout.hidden
         moved = np.empty_like(rows)
         np.subtract(rows[0], before, out=moved[0])
@@ -550,10 +633,22 @@ class SplitTracker:
         path *= self._w_scale
         np.cumsum(path, axis=0, out=path)
         path += self._path
-        v_path = moved[:, self._n_block : self._n_block + H] * self._v_scale
+        if self._vector:
+            v_path = self._v_moves(before, rows)
+        else:
+            v_path = moved[:, self._n_block : self._n_block + H]
+        v_path *= self._v_scale
         np.cumsum(v_path, axis=0, out=v_path)
         v_path += self._v_path
         return path, v_path
+
+    def _v_moves(self, before: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """‖Δv̄‖ of each unit at each of ``rows`` (m, H): the centred outgoing vectors
+        the similarities read, gathered and centred as they are there (the same bits)."""
+        at = self._unit_at[:, self.layout.inputs + 1 :]
+        v_bar = self._shape.outgoing_vectors(np.concatenate([before[at][None], rows[:, at]]))
+        moved = v_bar[1:] - v_bar[:-1]
+        return np.sqrt(np.einsum("thc,thc->th", moved, moved))
 
     def _pairs_through(self, turned: np.ndarray, rows: np.ndarray, steps: np.ndarray
                        ) -> int | None:
@@ -624,7 +719,8 @@ class SplitTracker:
         needed[a] = needed[b] = True
         where = np.cumsum(needed) - 1
         units = np.flatnonzero(needed)
-        directions = unit_directions(rows[:, self._unit_at[units]], self.activation)
+        directions = unit_directions(rows[:, self._unit_at[units]], self.activation,
+                                     self._shape)
         return pair_cosines(directions, where[a], where[b], self.activation)
 
     def _reanchor_units(self, theta: np.ndarray, path: np.ndarray, v_path: np.ndarray,
@@ -633,16 +729,23 @@ class SplitTracker:
         units = theta[self._unit_at]
         self._path, self._v_path = path.copy(), v_path.copy()
         w_over = path >= REANCHOR_SHARE
+        v_over = v_path >= REANCHOR_SHARE
+        if self._vector:
+            # One turn for both parts (_turns): the whole unit is anchored afresh, and
+            # a part watched instead (scale 0) stays watched.
+            w_over = v_over = w_over | v_over
         if w_over.any():
             self._turned[w_over] = turned[w_over]
             self._path[w_over] = 0.0
             w_norm, p_norm = self._norms(units[w_over])
-            self._w_scale[w_over] = 1.0 / w_norm
-            self._w_over_p[w_over] = w_norm / p_norm
-        v_over = v_path >= REANCHOR_SHARE
+            kept = self._w_scale[w_over] > 0.0
+            self._w_scale[w_over] = np.where(kept, 1.0 / np.where(kept, w_norm, 1.0), 0.0)
+            self._w_over_p[w_over] = np.where(kept, w_norm / np.where(kept, p_norm, 1.0), 0.0)
         if v_over.any():
             self._v_path[v_over] = 0.0
-            self._v_scale[v_over] = 1.0 / np.abs(units[v_over, -1])
+            kept = self._v_scale[v_over] > 0.0
+            v_norm = self._v_norms(units[v_over])
+            self._v_scale[v_over] = np.where(kept, 1.0 / np.where(kept, v_norm, 1.0), 0.0)
         if self._turned.max() > _REBASE_TURN:
             # Count the turns from zero again: the limits move with them.
             self._limit -= self._turned[self._first] + self._turned[self._second]
@@ -669,7 +772,8 @@ class SplitTracker:
         pairs = np.flatnonzero(among[self._first] & among[self._second])
         local = np.cumsum(among) - 1
         i, j = local[self._first[pairs]], local[self._second[pairs]]
-        directions = unit_directions(theta[self._unit_at[units]], self.activation)
+        directions = unit_directions(theta[self._unit_at[units]], self.activation,
+                                     self._shape)
         before = self._alike[pairs].copy()
         self._known[pairs] = pair_cosines(directions, i, j, self.activation)
         self._alike[pairs] = self._known[pairs] >= self.threshold
@@ -808,7 +912,7 @@ class SplitTracker:
 
     def _norms(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """‖w‖ and ‖[w, b]‖ of unit rows."""
-        p = units[:, :-1]
+        p = units[:, : self.layout.inputs + 1]
         squares = p * p
         w_squares = squares[:, :-1].sum(axis=1)
         return np.sqrt(w_squares), np.sqrt(w_squares + squares[:, -1])
@@ -859,14 +963,15 @@ class SplitTracker:
         numbers to watch instead, and each pair's N_ij and angle function."""
         D = self.layout.inputs
         norm, p_norm = self._norms(units)
-        v = np.abs(units[:, -1])
+        v = self._v_norms(units)
         # Dead units (their incoming weights), live ones too small to scale (their
-        # [w, b]), and outgoing weights that are zero (an undefined sign) or too small.
+        # [w, b]), and outgoing weights that are zero (an undefined sign or direction)
+        # or too small.
         tiny = live & (norm < _TINY)
         tiny_v = live & (v < _TINY)
         self._watch = np.concatenate([self._unit_at[~live, :D].ravel(),
-                                      self._unit_at[tiny, :-1].ravel(),
-                                      self._unit_at[tiny_v, -1]])
+                                      self._unit_at[tiny, : D + 1].ravel(),
+                                      self._unit_at[tiny_v, D + 1 :].ravel()])
         self._watch_values = theta[self._watch]
         with np.errstate(divide="ignore", invalid="ignore"):
             self._w_scale = np.where(live & ~tiny, 1.0 / norm, 0.0)
@@ -875,12 +980,27 @@ class SplitTracker:
         self._path = np.zeros_like(norm)
         self._v_path = np.zeros_like(norm)
         self._turned = np.zeros_like(norm)
+        if self._vector and self._balanced:
+            # The row [ŵ, v̂]/√2, or [ŵ, 0] with no outgoing direction: ŵ alone.
+            self._turn_factor = np.where(v > 0.0, math.sqrt(0.5), 1.0)
         self._shape_pairs(np.sign(units[:, -1]), np.arange(len(self._first)))
+
+    def _v_norms(self, units: np.ndarray) -> np.ndarray:
+        """|v| of unit rows; with C > 1 outputs ‖v̄‖, the outgoing vector as the
+        similarities read it."""
+        if not self._vector:
+            return np.abs(units[:, -1])
+        v_bar = self._shape.outgoing_vectors(units)
+        return np.sqrt(np.einsum("hc,hc->h", v_bar, v_bar))
 
     def _shape_pairs(self, sign: np.ndarray, pairs: np.ndarray) -> None:
         """Each of ``pairs``' N_ij and angle function, from the signs of the outgoing
-        weights (``sign``, per unit)."""
-        if self._balanced:
+        weights (``sign``, per unit; with C > 1 outputs S = cos Θ of the canonical rows
+        whatever the signs)."""
+        if self._vector:
+            self._norm[pairs] = 1.0
+            self._chord[pairs] = 0.5
+        elif self._balanced:
             squares = 1.0 + sign * sign
             first, second = self._first[pairs], self._second[pairs]
             self._norm[pairs] = norm = np.sqrt(squares[first] * squares[second])

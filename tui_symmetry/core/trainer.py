@@ -30,12 +30,13 @@ from tui_symmetry.core.model import model_for
 from tui_symmetry.core.network import (
     ACTIVATIONS,
     LOSSES,
+    ParamLayout,
     Params,
     UnitMajorViews,
     Workspace,
     target_rows,
 )
-from tui_symmetry.core.one_unit import OneUnitOptimum, one_unit_optimum
+from tui_symmetry.core.one_unit import OneUnitOptimum, Optimizer, one_unit_optimum
 from tui_symmetry.core.optim import make_optimizer
 from tui_symmetry.core.pictures import (
     UnitPictures,
@@ -93,6 +94,20 @@ def _frozen(params: Params) -> Params:
     return copied
 
 
+def _checked_start(params: Params, layout: ParamLayout) -> Params:
+    """``params`` when their shapes are ``layout``'s and every entry is finite."""
+    H, D, C = layout.hidden, layout.inputs, layout.outputs
+    shapes = ((H, D), (H,), (C, H * layout.positions), (C,))
+    for name, array, shape in zip(("W1", "b1", "W2", "b2"), params.as_tuple(), shapes,
+                                  strict=True):
+        if np.shape(array) != shape:
+            raise ValueError(f"start parameters: {name} is {np.shape(array)}, the "
+                             f"network needs {shape}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"start parameters: {name} holds a value that is not finite")
+    return params
+
+
 class Trainer:
     """Config in, trained state out.  Not thread-safe: one owner calls step().
 
@@ -100,10 +115,17 @@ class Trainer:
     the initial weights, the minibatches, the dropout masks and the gradient noise (an
     independent start on the same data, for compare's trained baseline, experiments/baseline.py;
     such a run is not the run its config describes, so it is never exported).
+
+    ``start_params``, when given, are the initial parameters in place of the config's
+    init (the duplicate experiment's "play from here": a network with a unit copied);
+    their shapes must be the config's.  ``start`` says where they came from (a plain
+    dict, exported as the run's ``start``); the minibatches, masks and noise still
+    follow the seed.
     """
 
     def __init__(self, config: Config, history_capacity: int = HISTORY_CAPACITY, *,
-                 start_seed: int | None = None) -> None:
+                 start_seed: int | None = None, start_params: Params | None = None,
+                 start: dict[str, Any] | None = None) -> None:
         self.config = config
         self.start_config = config  # the export's "config"; config_changes lists the rest
         self.data: Dataset = make_dataset(config)
@@ -111,7 +133,11 @@ class Trainer:
         self.param_layout = layout = model.layout
         self._kernel = model.kernel
         seed = config.seed if start_seed is None else start_seed
-        theta = layout.pack(draw_params(config, rng_for(seed, STREAM_INIT)))
+        if start_params is None:
+            theta = layout.pack(draw_params(config, rng_for(seed, STREAM_INIT)))
+        else:
+            theta = layout.pack(_checked_start(start_params, layout))
+        self.start = start
         # Two parameter buffers: a step writes the new parameters into the other one, so
         # the previous state survives for a rollback when a step diverges.
         self._buffers = (UnitMajorViews(layout, theta),
@@ -401,12 +427,13 @@ class Trainer:
         counts.flags.writeable = False
         return UnitPictures(images, means, counts)
 
-    def learn_one_unit_loss(self) -> float:
+    def learn_one_unit_loss(self, find: Optimizer | None = None) -> float:
         """Compute the best one-unit loss on this run's data (cached per dataset and
-        activation) and carry it in every snapshot from now on.  Safe to call from
-        another thread: it only sets attributes when done, the loss last.  For a conv
-        run it is the best loss of one filter (core/one_unit.py, conv_search)."""
-        found = one_unit_optimum(self.config)
+        activation; ``find`` searches on a miss, core.one_unit.optimize by default) and
+        carry it in every snapshot from now on.  Safe to call from another thread: it
+        only sets attributes when done, the loss last.  For a conv run it is the best
+        loss of one filter (core/one_unit.py, conv_search)."""
+        found = one_unit_optimum(self.config, find)
         self.one_unit = found
         self.one_unit_loss = found.loss
         return found.loss

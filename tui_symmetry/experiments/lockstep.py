@@ -23,6 +23,7 @@ from tui_symmetry.core.trainer import Trainer
 
 if TYPE_CHECKING:
     from tui_symmetry.core.matching import Matching
+    from tui_symmetry.core.one_unit import Optimizer
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,9 @@ class Lockstep:
         a, b = (trainer.one_unit_loss for trainer in self.trainers)
         return None if a is None or b is None else (a, b)
 
-    def learn_one_unit_loss(self) -> tuple[float, float]:
+    def learn_one_unit_loss(self, find: Optimizer | None = None) -> tuple[float, float]:
         """Compute both runs' one-unit optimum (Trainer.learn_one_unit_loss)."""
-        a, b = (trainer.learn_one_unit_loss() for trainer in self.trainers)
+        a, b = (trainer.learn_one_unit_loss(find) for trainer in self.trainers)
         return (a, b)
 
     def step(self, n: int = 1) -> int:

@@ -38,10 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from tui_symmetry.core.one_unit import load_solver
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments.lockstep import Lockstep, PairSnapshot
+from tui_symmetry.experiments.registry import ExperimentSnapshot
 from tui_symmetry.export import run_document
 from tui_symmetry.runner.messages import (
     ApplyLive,
@@ -64,6 +64,7 @@ from tui_symmetry.runner.messages import (
 from tui_symmetry.runner.outbox import Outbox, send_loop
 from tui_symmetry.runner.protocol import Job, Picture, TrainerFactory
 from tui_symmetry.runner.rate import Clock, RateMeter, SpeedCap
+from tui_symmetry.runner.search import SearchApart
 
 CHUNK_SECONDS = 0.015
 """Target wall time of one chunk of steps: a command waits at most about this long."""
@@ -140,7 +141,8 @@ class TrainingProcess:
         self._picture_seconds = 0.0  # what the last picture cost, pickling included
         self._shown: Picture | None = None  # the last picture taken, reused while current
         self._shown_key: tuple[int, float, bool] = (-1, 0.0, False)
-        self._one_unit: threading.Thread | None = None  # computing the one-unit optimum
+        self._one_unit: threading.Thread | None = None  # waiting for the one-unit optimum
+        self._search = SearchApart()  # which a process of its own computes
         # The last saddle readings shown (their steps, one per run, and when they were
         # new), and whether the child has idled under a cap since: then it has the time
         # for fresh ones.
@@ -173,6 +175,7 @@ class TrainingProcess:
             self.outbox.reply(Fatal(self.seq, describe(exc)))
             return 1
         finally:
+            self._search.close()
             self.outbox.close()
             sender.join(1.0)
 
@@ -352,16 +355,17 @@ class TrainingProcess:
         return None
 
     def _start_one_unit(self, trainer: Trainer | Lockstep) -> None:
-        """Compute the one-unit optimum (core/one_unit.py, ~0.2–1 s) off the training
-        loop, once per dataset and activation; the next picture after it is done
-        carries it (``snapshot.one_unit_loss``).  A failure leaves it unknown."""
+        """Compute the one-unit optimum (core/one_unit.py, ~0.2–2.4 s) off the training
+        loop, once per dataset and activation: a thread waits for it while a process of
+        its own searches (runner/search.py: a thread searching would hold the
+        interpreter lock training needs).  The next picture after it is done carries it
+        (``snapshot.one_unit_loss``).  A failure leaves it unknown."""
         if self._one_unit is not None and self._one_unit.is_alive():
             return  # one at a time; a later publish starts the next config's
-        load_solver()  # here, not in the thread: no import may run in two threads at once
 
         def work() -> None:
             with contextlib.suppress(Exception):
-                trainer.learn_one_unit_loss()
+                trainer.learn_one_unit_loss(self._search)
             self.answered = True  # publish the picture that has it, even when paused
 
         self._one_unit = threading.Thread(target=work, name="tui-symmetry-one-unit",
@@ -370,8 +374,9 @@ class TrainingProcess:
 
 
 def sides_of(picture: Picture) -> tuple[Snapshot, ...]:
-    """The runs a picture shows: one, or a comparison's two."""
-    return picture.sides if isinstance(picture, PairSnapshot) else (picture,)
+    """The runs a picture shows (whose saddle readings it carries): one, a comparison's
+    two, or an experiment's none."""
+    return picture.sides if isinstance(picture, (PairSnapshot, ExperimentSnapshot)) else (picture,)
 
 
 def child_main(conn: Connection, config: Job, **settings: Any) -> None:
