@@ -140,3 +140,22 @@ def test_the_palette_offers_every_experiment(make_app: MakeApp, drive: Drive):
         assert screen.table.display and "recurs" in str(screen.table.render())
 
     drive(app, script)
+
+
+def test_the_seeds_table_shows_each_partner_and_similarity() -> None:
+    """Read back from the drawn text: every cell is the partner (from 1) and the matched
+    similarity of the result, and the last column counts the cells at 0.9 or more."""
+    from tui_symmetry.app.widgets.experiments import seeds_table
+
+    result = registry.run(ExperimentJob.of("seeds", TINY, 40, runs=4))
+    lines = seeds_table(result).plain.splitlines()
+    assert lines[0].split() == ["unit", "run", "2", "run", "3", "run", "4", "recurs"]
+    rec = result.recurrence
+    for unit, line in enumerate(lines[1:4]):
+        fields = line.replace(": ", ":").split()
+        cells = fields[1:4]
+        read = [(int(cell.split(":")[0]), float(cell.split(":")[1])) for cell in cells]
+        assert [p for p, _ in read] == (rec.partner[unit] + 1).tolist()
+        assert [v for _, v in read] == [round(float(x), 2) for x in rec.matched[unit]]
+        count = int(fields[4].split("/")[0])
+        assert count == sum(float(x) >= 0.9 for x in rec.matched[unit]) == rec.recurs[unit]

@@ -66,9 +66,12 @@ class SeedsResult:
         rows = [("runs", f"{len(self.seeds)} from seeds {seeds} (same data)"),
                 ("step", f"{self.step:,}"),
                 ("loss", f"{min(self.losses):.4g} to {max(self.losses):.4g}"),
-                ("matched in", f"{self.space} space; recurs: matched ≥ {rec.threshold:g}")]
-        for unit, (count, row) in enumerate(zip(rec.recurs, rec.matched, strict=True), 1):
-            values = " ".join(f"{value:.2f}" for value in row)
+                ("matched in", f"{self.space} space; recurs: matched ≥ {rec.threshold:g}; "
+                 "each run: partner unit:similarity")]
+        table = zip(rec.recurs, rec.matched, rec.partner, strict=True)
+        for unit, (count, row, partners) in enumerate(table, 1):
+            values = " ".join(f"{partner + 1}:{value:.2f}"
+                              for value, partner in zip(row, partners, strict=True))
             rows.append((f"unit {unit}", f"recurs in {count}/{self.others}  ·  {values}"))
         for label, (mean, std) in (("trained pairs", rec.trained),
                                    ("untrained starts", rec.untrained)):
