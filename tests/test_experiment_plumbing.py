@@ -159,3 +159,40 @@ def test_the_seeds_table_shows_each_partner_and_similarity() -> None:
         assert [v for _, v in read] == [round(float(x), 2) for x in rec.matched[unit]]
         count = int(fields[4].split("/")[0])
         assert count == sum(float(x) >= 0.9 for x in rec.matched[unit]) == rec.recurs[unit]
+
+
+def test_while_its_runs_train_the_result_is_redrawn_at_most_twice_a_second(
+        make_app: MakeApp, drive: Drive):
+    """On a fake clock: a playing experiment's newer pictures wait for the interval (the
+    status line follows each), a paused one is drawn at once."""
+    from conftest import FakeClock
+
+    from tui_symmetry.runner import SyncRunner
+
+    app = make_app(TEST_CONFIG.replace(init="xavier"))
+    clock = FakeClock()
+    job = ExperimentJob.of("barrier", TINY, 3000)
+    runner = SyncRunner(job, steps_per_poll=10, make_trainer=ExperimentRun)
+    screen = ExperimentScreen(runner, clock=clock, draw_interval=0.5)
+
+    def drawn() -> str:
+        return str(screen.verdict_line.render())
+
+    async def script(pilot: Pilot) -> None:
+        app.push_screen(screen)
+        await wait_until(pilot, lambda: screen.picture is not None)
+        assert screen.controller.state == "running"
+        first = drawn()
+        screen.poll()
+        screen.poll()  # two more pictures, 0 s later: the status moves, the drawing not
+        assert screen.picture is not None and screen.picture.step >= 20
+        assert drawn() == first
+        assert str(screen.status_line.render()).startswith(f"step {screen.picture.step:,} ")
+        clock.advance(0.5)
+        screen.poll()
+        assert drawn().startswith(f"step {screen.picture.step:,}: ") and drawn() != first
+        await pilot.press("space")  # paused: drawn at once, whatever the clock
+        await wait_until(pilot, lambda: screen.controller.state == "paused")
+        assert drawn().startswith(f"step {screen.picture.step:,}: ")
+
+    drive(app, script)
