@@ -196,3 +196,23 @@ def test_while_its_runs_train_the_result_is_redrawn_at_most_twice_a_second(
         assert drawn().startswith(f"step {screen.picture.step:,}: ")
 
     drive(app, script)
+
+
+def test_a_training_process_trains_the_experiment_to_its_end() -> None:
+    """The real path: a ProcessRunner's child trains the ExperimentRun (the job crosses
+    to it), holds at its last step, and its result is the headless one."""
+    from conftest import wait_for
+
+    from tui_symmetry.runner import ProcessRunner
+
+    job = ExperimentJob.of("seeds", TINY, 60, runs=3)
+    runner = ProcessRunner(job, autoplay=False, make_trainer=ExperimentRun)
+    try:
+        runner.start()
+        runner.play(until=job.steps)
+        wait_for(lambda: runner.latest().step == job.steps or runner.failure is not None)
+        picture = runner.latest()
+        assert runner.failure is None and runner.take_errors() == []
+        assert picture.done and picture.result.to_dict() == registry.run(job).to_dict()
+    finally:
+        runner.close()
