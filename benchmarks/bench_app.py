@@ -40,6 +40,12 @@ app writes, and measures:
    first frame (median of LAUNCHES); in the filters view (``--view filters``, key 6) the
    bytes per second, space p95 and → (the next image: its number on screen) p95; the
    training rate against the bare engine as in 4.
+8. the experiment screen (``x``, then the first of the list: many seeds, eight runs of
+   the default settings with a Xavier start, trained in a training process of their
+   own), capped at 100 steps/s (``<`` twice) and run again (``r``) so that its runs
+   train through every figure (flat out, 3,000 steps are done in seconds): bytes per
+   second (the table is redrawn at most every 0.5 s while they train, the status line
+   at every picture), and space → "paused" in its status line and back (p95).
 
 Run with ``make bench`` (or ``python benchmarks/bench_app.py``).  About twelve minutes.  The
 figures depend on the machine and on what else runs on it: read the ratios, and run it
@@ -94,6 +100,8 @@ SEARCH_TIMEOUT_S = 120.0
 
 TARGET_RATIO = 0.8
 TARGET_KEY_P95_MS = 50.0
+EXPERIMENT_SETTLE_S = 1.5
+"""After the experiment screen opens and restarts: its first full frame is not counted."""
 TARGET_BYTES_PER_S = 40_000
 TARGET_FIRST_FRAME_S = 1.0
 
@@ -502,6 +510,33 @@ def conv_lines() -> list[str]:
               for line in rate_lines([config]))]
 
 
+def experiment_line() -> str:
+    """(8): the experiment screen's bytes per second while its runs train, and space."""
+    app = PtyApp([sys.executable, "-m", "tui_symmetry", "--fps", str(FPS), "--init",
+                  "xavier"])
+    try:
+        app.first_frame()
+        app.send(b"x")
+        app.read_until(lambda: b"Experiments (on the run" in app.buffer, 10.0)
+        mark = len(app.buffer)
+        app.send(b"\r")
+        opened = app.read_until(lambda: b"Experiment: many seeds" in app.buffer[mark:], 10.0)
+        app.send(b"<<")  # 100 steps/s: the eight runs train through every figure below
+        app.pump(0.5)
+        app.send(b"r")
+        app.pump(EXPERIMENT_SETTLE_S)
+        _, _, bytes_per_s = app.rate(RATE_WINDOW_S)
+        pause_ms = key_latency(app, b" ", lambda out: b"paused" in out, b" ",
+                               lambda out: b"running" in out, KEY_TRIALS // 2)
+    finally:
+        app.close()
+    if not opened:
+        return "(8) experiment screen: did not open   MISSED"
+    return (f"(8) experiment screen (many seeds, 8 runs, 100 steps/s): "
+            f"{bytes_per_s / 1000:5.1f} KB/s "
+            f"{verdict(bytes_per_s <= TARGET_BYTES_PER_S)}; " + latency_line("space", pause_ms))
+
+
 def main() -> int:
     package = os.path.dirname(tui_symmetry.__file__)
     compileall.compile_dir(package, quiet=1)
@@ -509,7 +544,8 @@ def main() -> int:
           f"(H = {', '.join(map(str, HIDDEN_SIZES))} for the rates); {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}; bytecode compiled")
     lines = [*launch_lines(), *default_config_lines(), *rate_lines(),
-             *(view_line(view) for view in OTHER_VIEWS), *digits_lines(), *conv_lines()]
+             *(view_line(view) for view in OTHER_VIEWS), *digits_lines(), *conv_lines(),
+             experiment_line()]
     print()
     print("\n".join(lines))
     return 0

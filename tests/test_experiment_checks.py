@@ -19,7 +19,14 @@ from tui_symmetry.core.config import ConfigError
 from tui_symmetry.core.init import init_params
 from tui_symmetry.core.matching import matched_mean
 from tui_symmetry.core.network import Params, with_ones
-from tui_symmetry.core.recurrence import FUNCTION, WEIGHTS, cross_block, match, recurrence
+from tui_symmetry.core.recurrence import (
+    FUNCTION,
+    WEIGHTS,
+    cross_block,
+    match,
+    pair_means,
+    recurrence,
+)
 from tui_symmetry.core.similarity import row_directions
 from tui_symmetry.experiments import registry
 from tui_symmetry.experiments.barrier import barriers
@@ -71,7 +78,8 @@ def test_planted_copies_recur_in_every_run_exactly() -> None:
     runs = [base] + [relabelled(base, perm, rng.choice([-1.0, 1.0], 5)) for perm in perms]
     XT1 = with_ones(Trainer(SMALL).data.X_train)
     for space, tolerance in ((WEIGHTS, 1e-12), (FUNCTION, 1e-12)):
-        found = recurrence(runs, runs, "tanh", space, XT1)
+        found = recurrence(runs, pair_means(runs, "tanh", space, XT1), "tanh", space, XT1)
+        assert np.abs(found.untrained_means - 1.0).max() <= tolerance
         assert np.abs(found.matched - 1.0).max() <= tolerance
         assert found.recurs.tolist() == [3] * 5
         for k, perm in enumerate(perms):  # unit i of run 1 is unit argsort(perm)[i] there

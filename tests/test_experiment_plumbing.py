@@ -142,3 +142,79 @@ def test_the_palette_offers_every_experiment(make_app: MakeApp, drive: Drive):
         assert screen.table.display and "recurs" in str(screen.table.render())
 
     drive(app, script)
+
+
+def test_the_seeds_table_shows_each_partner_and_similarity() -> None:
+    """Read back from the drawn text: every cell is the partner (from 1) and the matched
+    similarity of the result, and the last column counts the cells at 0.9 or more."""
+    from tui_symmetry.app.widgets.experiments import seeds_table
+
+    result = registry.run(ExperimentJob.of("seeds", TINY, 40, runs=4))
+    lines = seeds_table(result).plain.splitlines()
+    assert lines[0].split() == ["unit", "run", "2", "run", "3", "run", "4", "recurs"]
+    rec = result.recurrence
+    for unit, line in enumerate(lines[1:4]):
+        fields = line.replace(": ", ":").split()
+        cells = fields[1:4]
+        read = [(int(cell.split(":")[0]), float(cell.split(":")[1])) for cell in cells]
+        assert [p for p, _ in read] == (rec.partner[unit] + 1).tolist()
+        assert [v for _, v in read] == [round(float(x), 2) for x in rec.matched[unit]]
+        count = int(fields[4].split("/")[0])
+        assert count == sum(float(x) >= 0.9 for x in rec.matched[unit]) == rec.recurs[unit]
+
+
+def test_while_its_runs_train_the_result_is_redrawn_at_most_twice_a_second(
+        make_app: MakeApp, drive: Drive):
+    """On a fake clock: a playing experiment's newer pictures wait for the interval (the
+    status line follows each), a paused one is drawn at once."""
+    from conftest import FakeClock
+
+    from tui_symmetry.runner import SyncRunner
+
+    app = make_app(TEST_CONFIG.replace(init="xavier"))
+    clock = FakeClock()
+    job = ExperimentJob.of("barrier", TINY, 3000)
+    runner = SyncRunner(job, steps_per_poll=10, make_trainer=ExperimentRun)
+    screen = ExperimentScreen(runner, clock=clock, draw_interval=0.5)
+
+    def drawn() -> str:
+        return str(screen.verdict_line.render())
+
+    async def script(pilot: Pilot) -> None:
+        app.push_screen(screen)
+        await wait_until(pilot, lambda: screen.picture is not None)
+        assert screen.controller.state == "running"
+        first = drawn()
+        screen.poll()
+        screen.poll()  # two more pictures, 0 s later: the status moves, the drawing not
+        assert screen.picture is not None and screen.picture.step >= 20
+        assert drawn() == first
+        assert str(screen.status_line.render()).startswith(f"step {screen.picture.step:,} ")
+        clock.advance(0.5)
+        screen.poll()
+        assert drawn().startswith(f"step {screen.picture.step:,}: ") and drawn() != first
+        await pilot.press("space")  # paused: drawn at once, whatever the clock
+        await wait_until(pilot, lambda: screen.controller.state == "paused")
+        assert drawn().startswith(f"step {screen.picture.step:,}: ")
+
+    drive(app, script)
+
+
+def test_a_training_process_trains_the_experiment_to_its_end() -> None:
+    """The real path: a ProcessRunner's child trains the ExperimentRun (the job crosses
+    to it), holds at its last step, and its result is the headless one."""
+    from conftest import wait_for
+
+    from tui_symmetry.runner import ProcessRunner
+
+    job = ExperimentJob.of("seeds", TINY, 60, runs=3)
+    runner = ProcessRunner(job, autoplay=False, make_trainer=ExperimentRun)
+    try:
+        runner.start()
+        runner.play(until=job.steps)
+        wait_for(lambda: runner.latest().step == job.steps or runner.failure is not None)
+        picture = runner.latest()
+        assert runner.failure is None and runner.take_errors() == []
+        assert picture.done and picture.result.to_dict() == registry.run(job).to_dict()
+    finally:
+        runner.close()

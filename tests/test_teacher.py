@@ -90,3 +90,9 @@ def test_the_sweep_counts_what_its_students_reached() -> None:
     assert "noise 0.1: zero loss is out of reach" in teacher.measure(
         ExperimentJob.of("teacher", noisy, 0, students=1),
         teacher.start(ExperimentJob.of("teacher", noisy, 0, students=1))).verdict
+
+
+def test_a_teacher_run_draws_no_class_map_it_does_not_have() -> None:
+    """A regression on the plane has no p(class 1) to draw: no unit maps."""
+    assert Trainer(TEACHER).snapshot().unit_maps is None
+    assert Trainer(Config(hidden=3)).snapshot().unit_maps is not None

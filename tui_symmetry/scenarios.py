@@ -144,12 +144,11 @@ _ALL = (
     ),
     _scenario(
         "duplicate-saddle", "Copy a unit: a line of networks with one loss",
-        "Two units learn xor; press x and pick duplicate a unit: unit 1 is copied into a "
-        "third unit that takes a share of its outgoing weight (1.5 : −0.5 here), every "
-        "share computes the same function, and so the loss is the same all along that "
-        "line. The curvature that would part the copies changes sign at shares 0 and 1: "
-        "where it is negative, as here, the 1e-4 nudge between them grows and the "
-        "copies move apart; where it reads 0 they stay together.",
+        "Two units learn xor; x, duplicate a unit, copies unit 1 into a third that takes "
+        "a share of its outgoing weight (1.5 : −0.5 here): every share computes the same "
+        "function, so the loss is the same all along that line. The curvature that would "
+        "part the copies changes sign at shares 0 and 1; where it is negative, as here, "
+        "the 1e-4 nudge between them grows and they move apart.",
         # At shares 0.5 and 1.5 on seeds 0 to 4 (300 steps, then L-BFGS): the loss along
         # the line within 1.1e-12 (the weights grow large at some seeds); the curvature
         # at 1.5 is -0.015 to -1.0 on seeds 0, 1, 3, 4, exactly 0 on seed 2 (a copied

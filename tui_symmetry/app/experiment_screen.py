@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 
 from tui_symmetry.app import keys
 from tui_symmetry.app.controller import Notice, RunController, RunState
-from tui_symmetry.app.main_screen import KeyFooter
+from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, KeyFooter
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.paging import PagingOptionList
 from tui_symmetry.app.run_keys import RunKeyActions
@@ -148,9 +148,15 @@ class ExperimentScreen(RunKeyActions, Modal[None]):
     """
 
     def __init__(self, runner: Runner, *, fps: float = 20.0, speed: float | None = None,
-                 show_rate: bool = True,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 show_rate: bool = True, clock: Callable[[], float] = time.monotonic,
+                 draw_interval: float = NUMBERS_INTERVAL) -> None:
         super().__init__()
+        self.clock = clock
+        self.draw_interval = draw_interval
+        """While the runs train, the result is redrawn at most this often (every number
+        of a table repainted is most of the bytes: 46 KB/s when drawn at every
+        picture); a paused or finished experiment is drawn at once."""
+        self._drawn: tuple[int, float] = (-1, -float("inf"))  # (version, when)
         self.runner = runner
         self.job = cast(ExperimentJob, runner.config)
         self.fps = fps
@@ -204,6 +210,11 @@ class ExperimentScreen(RunKeyActions, Modal[None]):
         if self.picture is None or picture.version != self.picture.version:
             self.picture = picture
             self._say(self.controller.observe(picture))  # type: ignore[arg-type]
+        version, drawn_at = self._drawn
+        now = self.clock()
+        resting = self.controller.state != "running"
+        if picture.version != version and (resting or now - drawn_at >= self.draw_interval):
+            self._drawn = (picture.version, now)
             self.show(picture)
         self.status_line.update(Text(status_text(
             picture, self.controller.state, self.controller.speed, self.show_rate,

@@ -30,7 +30,7 @@ RECUR_THRESHOLD = 0.9
 """A unit recurs in a run when its matched similarity there is at least this."""
 
 __all__ = ["FUNCTION", "RECUR_THRESHOLD", "SPACES", "WEIGHTS", "Recurrence", "cross_block",
-           "match", "recurrence"]
+           "match", "pair_means", "recurrence"]
 
 
 def cross_block(params_a: Params, params_b: Params, activation: str, space: str,
@@ -92,22 +92,26 @@ class Recurrence:
         return float(self.untrained_means.mean()), float(self.untrained_means.std())
 
 
-def _pair_means(runs: Sequence[Params], activation: str, space: str,
-                XT1: np.ndarray) -> np.ndarray:
-    return np.array([match(runs[i], runs[j], activation, space, XT1)[1].mean()
-                     for i in range(len(runs)) for j in range(i + 1, len(runs))])
+def pair_means(runs: Sequence[Params], activation: str, space: str,
+               XT1: np.ndarray) -> np.ndarray:
+    """The matched mean of every pair of ``runs`` (K(K − 1)/2, in the order (1, 2),
+    (1, 3), …, (2, 3), …)."""
+    with np.errstate(all="ignore"):
+        return np.array([match(runs[i], runs[j], activation, space, XT1)[1].mean()
+                         for i in range(len(runs)) for j in range(i + 1, len(runs))])
 
 
-def recurrence(trained: Sequence[Params], starts: Sequence[Params], activation: str,
+def recurrence(trained: Sequence[Params], untrained_means: np.ndarray, activation: str,
                space: str, XT1: np.ndarray, threshold: float = RECUR_THRESHOLD) -> Recurrence:
     """Run 1's units (``trained[0]``) matched in every other trained run, with the
-    matched mean of every pair of ``trained`` runs and of every pair of their
-    ``starts``.  At least two runs, all of one configuration."""
-    if len(trained) < 2 or len(trained) != len(starts):
-        raise ValueError("recurrence needs at least two runs, each with its start")
-    pairs = [match(trained[0], other, activation, space, XT1) for other in trained[1:]]
+    matched mean of every pair of ``trained`` runs; ``untrained_means`` is
+    :func:`pair_means` of their starts (which never change: a caller computes them
+    once).  At least two runs, all of one configuration."""
+    if len(trained) < 2:
+        raise ValueError("recurrence needs at least two runs")
+    with np.errstate(all="ignore"):
+        pairs = [match(trained[0], other, activation, space, XT1) for other in trained[1:]]
     partner = np.column_stack([b_for_a for b_for_a, _ in pairs])
     matched = np.column_stack([similarity for _, similarity in pairs])
-    with np.errstate(all="ignore"):
-        return Recurrence(matched, partner, _pair_means(trained, activation, space, XT1),
-                          _pair_means(starts, activation, space, XT1), threshold)
+    return Recurrence(matched, partner, pair_means(trained, activation, space, XT1),
+                      np.asarray(untrained_means, dtype=float), threshold)

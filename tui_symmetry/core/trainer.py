@@ -560,7 +560,11 @@ class Trainer:
         """
         cfg = self.config
         params = self._buffers[self._current]
-        if self._mapper is None and not cfg.is_conv and cfg.input_dim <= MAX_MAPPED_INPUTS:
+        # A regression on the plane (the teacher) has no class to colour the output
+        # map by: its snapshots carry no maps rather than a p(class 1) that is not one.
+        plane_regression = cfg.is_regression and cfg.input_dim == 2
+        if (self._mapper is None and not cfg.is_conv and cfg.input_dim <= MAX_MAPPED_INPUTS
+                and not plane_regression):
             self._mapper = UnitMapper(self.data, cfg.hidden)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self._kernel(params, self._XT, self._yT, ACTIVATIONS[cfg.activation],

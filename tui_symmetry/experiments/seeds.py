@@ -4,6 +4,7 @@ their untrained starts.  An experiment of experiments/registry.py."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from tui_symmetry.core.network import with_ones
-from tui_symmetry.core.recurrence import Recurrence, recurrence
+from tui_symmetry.core.recurrence import Recurrence, pair_means, recurrence
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments.baseline import run_seeds
 from tui_symmetry.experiments.registry import ExperimentJob
@@ -66,9 +67,12 @@ class SeedsResult:
         rows = [("runs", f"{len(self.seeds)} from seeds {seeds} (same data)"),
                 ("step", f"{self.step:,}"),
                 ("loss", f"{min(self.losses):.4g} to {max(self.losses):.4g}"),
-                ("matched in", f"{self.space} space; recurs: matched ≥ {rec.threshold:g}")]
-        for unit, (count, row) in enumerate(zip(rec.recurs, rec.matched, strict=True), 1):
-            values = " ".join(f"{value:.2f}" for value in row)
+                ("matched in", f"{self.space} space; recurs: matched ≥ {rec.threshold:g}; "
+                 "each run: partner unit:similarity")]
+        table = zip(rec.recurs, rec.matched, rec.partner, strict=True)
+        for unit, (count, row, partners) in enumerate(table, 1):
+            values = " ".join(f"{partner + 1}:{value:.2f}"
+                              for value, partner in zip(row, partners, strict=True))
             rows.append((f"unit {unit}", f"recurs in {count}/{self.others}  ·  {values}"))
         for label, (mean, std) in (("trained pairs", rec.trained),
                                    ("untrained starts", rec.untrained)):
@@ -96,12 +100,23 @@ def _baseline(means: np.ndarray) -> dict[str, Any]:
     return {"mean": _number(means.mean()), "std": _number(means.std()), "pairs": len(means)}
 
 
+@functools.lru_cache(maxsize=8)
+def _untrained_means(job: ExperimentJob) -> np.ndarray:
+    """The matched means between the job's untrained starts: the same at every picture,
+    so computed once per job (a picture then costs K − 1 + K(K − 1)/2 matchings, not
+    K − 1 + K(K − 1))."""
+    config = job.config
+    starts = [Trainer(config, start_seed=seed) for seed in run_seeds(config, job.option("runs"))]
+    return pair_means([start.initial_params for start in starts], config.activation,
+                      job.option("space"), with_ones(starts[0].data.X_train))
+
+
 def measure(job: ExperimentJob, trainers: Sequence[Trainer]) -> SeedsResult:
     """Run 1's units matched in every other run, now."""
     config = job.config
     XT1 = with_ones(trainers[0].data.X_train)
     space = job.option("space")
-    rec = recurrence([t.params for t in trainers], [t.initial_params for t in trainers],
+    rec = recurrence([t.params for t in trainers], _untrained_means(job),
                      config.activation, space, XT1)
     return SeedsResult(trainers[0].step_count, tuple(run_seeds(config, len(trainers))),
                        space, tuple(t.train_loss() for t in trainers), rec)

@@ -30,24 +30,33 @@ def _shade(value: float) -> str:
     return f"on rgb({level // 3},{level // 2},{level})"
 
 
+def _two_places(value: float) -> str:
+    """``.97``, ``-.17``, ``1.00``: two decimals in four characters (no leading 0)."""
+    text = f"{value:.2f}"
+    return text.replace("0.", ".", 1) if text.lstrip("-").startswith("0.") else text
+
+
 def seeds_table(result: Any) -> Text:
-    """Rows: run 1's units; columns: runs 2 … K, each cell the matched similarity of
-    the unit's partner there (shaded), then in how many runs the unit recurs."""
+    """Rows: run 1's units; columns: runs 2 … K, each cell the unit's partner there and
+    their matched similarity (`` 3: .97``, shaded by it), then in how many runs the
+    unit recurs: 70 columns for the default 8 runs, 134 for 16 (cropped on the right
+    in a narrower terminal; the command line's report and --json have them all)."""
     rec = result.recurrence
     others = result.others
     text = Text()
-    header = "unit  " + "".join(f"{f'run {k}':>6}" for k in range(2, others + 2))
+    header = "unit  " + "".join(f"{f'run {k}':>8}" for k in range(2, others + 2))
     text.append(header + "  recurs\n", style="bold")
-    for unit, (row, count) in enumerate(zip(rec.matched, rec.recurs, strict=True), start=1):
+    rows = zip(rec.matched, rec.partner, rec.recurs, strict=True)
+    for unit, (row, partners, count) in enumerate(rows, start=1):
         text.append(f"{unit:>4}  ")
-        for value in row:
-            text.append(" ")
-            text.append(f"{value:5.2f}", style=_shade(value))
+        for value, partner in zip(row, partners, strict=True):
+            text.append(f" {partner + 1:>2}:{_two_places(value):>4}", style=_shade(value))
         mark = "  all" if count == others else "  none" if count == 0 else ""
         text.append(f"  {count:>2}/{others}{mark}\n")
     trained, untrained = rec.trained, rec.untrained
-    text.append(f"matched ≥ {rec.threshold:g} counts as recurring ({result.space} space) · "
-                f"trained pairs {trained[0]:.3f} ± {trained[1]:.3f} · untrained starts "
+    text.append(f"cell: partner:similarity ({result.space} space); recurs where ≥ "
+                f"{rec.threshold:g}\n")
+    text.append(f"trained pairs {trained[0]:.3f} ± {trained[1]:.3f} · untrained starts "
                 f"{untrained[0]:.3f} ± {untrained[1]:.3f}")
     return text
 
