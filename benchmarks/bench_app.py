@@ -37,6 +37,16 @@ app writes, and measures:
    training process run with PYTHONPROFILEIMPORTTIME, which makes Python write a line
    for every module it imports to stderr (the pty); the digits launch is the control
    that those lines arrive and name the module when it is imported.
+7. a conv net on the digits (``--arch conv --filters 8``: eight 3 × 3 filters): launch to
+   first frame (median of LAUNCHES); in the filters view (``--view filters``, key 6) the
+   bytes per second, space p95 and → (the next image: its number on screen) p95; the
+   training rate against the bare engine as in 4.
+8. the experiment screen (``x``, then the first of the list: many seeds, eight runs of
+   the default settings with a Xavier start, trained in a training process of their
+   own), capped at 100 steps/s (``<`` twice) and run again (``r``) so that its runs
+   train through every figure (flat out, 3,000 steps are done in seconds): bytes per
+   second (the table is redrawn at most every 0.5 s while they train, the status line
+   at every picture), and space → "paused" in its status line and back (p95).
 
 Run with ``make bench`` (or ``python benchmarks/bench_app.py``).  About twelve minutes.  The
 figures depend on the machine and on what else runs on it: read the ratios, and run it
@@ -80,6 +90,8 @@ OTHER_VIEWS = ("units", "gradients")
 DIGITS_ARGS = ("--dataset", "digits", "--hidden", "32")
 """The digits rows' launch (the front end reads every row: samples 1,797)."""
 DIGITS_VIEWS = ("all", "units", "loss")
+CONV_ARGS = ("--dataset", "digits", "--arch", "conv", "--filters", "8")
+"""The conv rows' launch: eight 3 × 3 filters on every digit."""
 TABLE_READER = b"tui_symmetry.core.tables"
 ONE_UNIT_DRAWN = b"one unit"
 """The loss plot's legend names the one-unit line once its search is done: on the
@@ -89,6 +101,8 @@ SEARCH_TIMEOUT_S = 120.0
 
 TARGET_RATIO = 0.8
 TARGET_KEY_P95_MS = 50.0
+EXPERIMENT_SETTLE_S = 1.5
+"""After the experiment screen opens and restarts: its first full frame is not counted."""
 TARGET_BYTES_PER_S = 40_000
 TARGET_FIRST_FRAME_S = 1.0
 
@@ -213,7 +227,8 @@ class PtyApp:
 def app_command(config: Config, view: str = "all") -> list[str]:
     """The app's command line for ``config`` (the default one but for H, or the
     digits rows' config, whose flags are DIGITS_ARGS)."""
-    flags = (list(DIGITS_ARGS) if config.dataset == "digits"
+    flags = (list(CONV_ARGS) if getattr(config, "arch", "mlp") == "conv"
+             else list(DIGITS_ARGS) if config.dataset == "digits"
              else ["--hidden", str(config.hidden)])
     return [sys.executable, "-m", "tui_symmetry", "--fps", str(FPS), *flags, "--view", view]
 
@@ -455,6 +470,74 @@ def digits_lines() -> list[str]:
             f"(the control)   {verdict(ok)}"]
 
 
+def conv_config() -> Config:
+    """The config the app runs for CONV_ARGS (every row of the digits, as DIGITS_ARGS)."""
+    config = Config(dataset="digits", arch="conv", filters=8)  # type: ignore[call-arg]
+    return config.replace(samples=config.shape.rows)
+
+
+def image_shown(number: int) -> Callable[[bytes], bool]:
+    """Whether output holds the filters view's "image N/" of training image ``number``."""
+    word = f"image {number}/".encode()
+    return lambda out: word in out
+
+
+def conv_view_line(config: Config) -> str:
+    """(7): bytes per second, space p95 and → p95 in the filters view of a conv run."""
+    app = PtyApp(app_command(config, "filters"))
+    try:
+        app.first_frame()
+        app.pump(WARMUP_S)
+        _, _, bytes_per_s = app.rate(RATE_WINDOW_S)
+        pause_ms = key_latency(app, b" ", lambda out: b"paused" in out, b" ",
+                               lambda out: b"running" in out, KEY_TRIALS // 2)
+        right, left = b"\x1b[C", b"\x1b[D"
+        image_ms = key_latency(app, right, image_shown(2), left, image_shown(1),
+                               KEY_TRIALS // 2)
+    finally:
+        app.close()
+    return (f"(7) conv --view filters: {bytes_per_s / 1000:5.1f} KB/s "
+            f"{verdict(bytes_per_s <= TARGET_BYTES_PER_S)}; "
+            + latency_line("space", pause_ms) + "\n                          "
+            + latency_line("→ (next image)", image_ms))
+
+
+def conv_lines() -> list[str]:
+    """(7): the conv rows."""
+    config = conv_config()
+    return [*launch_lines(config, "(7) conv"), conv_view_line(config),
+            *(line.replace("(4)", "(7) conv, from launch:", 1).replace(
+                f"H = {config.hidden:3d}", f"K = {config.filters}")  # type: ignore[attr-defined]
+              for line in rate_lines([config]))]
+
+
+def experiment_line() -> str:
+    """(8): the experiment screen's bytes per second while its runs train, and space."""
+    app = PtyApp([sys.executable, "-m", "tui_symmetry", "--fps", str(FPS), "--init",
+                  "xavier"])
+    try:
+        app.first_frame()
+        app.send(b"x")
+        app.read_until(lambda: b"Experiments (on the run" in app.buffer, 10.0)
+        mark = len(app.buffer)
+        app.send(b"\r")
+        opened = app.read_until(lambda: b"Experiment: many seeds" in app.buffer[mark:], 10.0)
+        app.send(b"<<")  # 100 steps/s: the eight runs train through every figure below
+        app.pump(0.5)
+        app.send(b"r")
+        app.pump(EXPERIMENT_SETTLE_S)
+        _, _, bytes_per_s = app.rate(RATE_WINDOW_S)
+        pause_ms = key_latency(app, b" ", lambda out: b"paused" in out, b" ",
+                               lambda out: b"running" in out, KEY_TRIALS // 2)
+    finally:
+        app.close()
+    if not opened:
+        return "(8) experiment screen: did not open   MISSED"
+    return (f"(8) experiment screen (many seeds, 8 runs, 100 steps/s): "
+            f"{bytes_per_s / 1000:5.1f} KB/s "
+            f"{verdict(bytes_per_s <= TARGET_BYTES_PER_S)}; " + latency_line("space", pause_ms))
+
+
 def main() -> int:
     package = os.path.dirname(tui_symmetry.__file__)
     compileall.compile_dir(package, quiet=1)
@@ -462,7 +545,8 @@ def main() -> int:
           f"(H = {', '.join(map(str, HIDDEN_SIZES))} for the rates); {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}; bytecode compiled")
     lines = [*launch_lines(), *default_config_lines(), *rate_lines(),
-             *(view_line(view) for view in OTHER_VIEWS), *digits_lines()]
+             *(view_line(view) for view in OTHER_VIEWS), *digits_lines(), *conv_lines(),
+             experiment_line()]
     print()
     print("\n".join(lines))
     return 0

@@ -19,7 +19,7 @@ import numpy as np
 
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 WEIGHT_NAMES = ("W1", "W2")
-REGRESSION_DATASETS = ("sine", "linear")
+REGRESSION_DATASETS = ("sine", "linear", "teacher")
 LEAKY_SLOPE = 0.01
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8

@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 
 from tui_symmetry.app.screenshots import SCENES, Scene, make_app, prepare
 from tui_symmetry.core import Config
+from tui_symmetry.scenarios import SCENARIOS
 
 
 def scene_runner(scene: Scene):
@@ -72,4 +73,12 @@ def test_smallest_terminal_keeps_state_and_speed_cap_60x20(snap_compare):
 def test_too_small_terminal(snap_compare):
     scene = Scene(Config(), 0, "below the minimum size")
     assert snap_compare(make_app(scene), terminal_size=(50, 16),
+                        run_before=scene_runner(scene))
+
+
+def test_filters_view_of_a_conv_run_100x30(snap_compare, no_one_unit_search):
+    """View 6 at 100×30: eight 3 × 3 kernels at zoom 4 beside their maps on the image."""
+    scene = Scene(SCENARIOS["filters-differ"].config, 20, "the filters of a conv run",
+                  view="filters")
+    assert snap_compare(make_app(scene), terminal_size=(100, 30),
                         run_before=scene_runner(scene))

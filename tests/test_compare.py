@@ -210,7 +210,9 @@ def test_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, err) == (0, "")
     assert out.count("\n") == 1
     document = json.loads(out)
-    assert list(document) == ["a", "b", "matching"]
+    assert list(document) == ["a", "b", "matching", "barrier_t", "barrier_before",
+                              "barrier_after", "barrier_losses_before",
+                              "barrier_losses_after", "barrier_reason"]
     assert list(document["a"]) == list(document["b"]) == list(
         Trainer(Config()).snapshot().summary())
     m = document["matching"]

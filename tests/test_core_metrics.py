@@ -20,7 +20,7 @@ from tui_symmetry.core.metrics import (
     unit_vectors,
 )
 from tui_symmetry.core.network import Params
-from tui_symmetry.core.similarity import cosine_matrix
+from tui_symmetry.core.similarity import cosine_matrix, similarity_matrix
 
 
 def _params(units: list[list[float]]) -> Params:
@@ -223,3 +223,20 @@ def test_similarity_order_puts_each_group_of_alike_units_together() -> None:
     groups = [int(unit) % 3 for unit in order]
     runs = 1 + sum(a != b for a, b in itertools.pairwise(groups))
     assert sorted(order.tolist()) == list(range(12)) and runs == 3
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "linear", "leaky_relu"])
+def test_the_symmetry_index_of_copies_is_what_every_pair_reads(activation: str) -> None:
+    # Bit-identical copies (a symmetric start) all read one similarity s, so their mean
+    # is s itself, in the history as in a snapshot; summing the H² matrix rounds it
+    # (s = 1 − 2⁻⁵² read as 1.0, or the other way).  Copies that are dead have none.
+    rng = np.random.default_rng(6)
+    for H in (2, 7, 64, 209, 256):
+        row = rng.normal(size=4)
+        params = _params([row.tolist()] * H)
+        s = similarity_matrix(unit_vectors(params)[:2], activation)[0, 1]
+        assert symmetry_index_of(params, activation) == s, H
+        assert summarize(params, activation)["symmetry_index"] == s, H
+    dead = _params([[0.0, 0.0, 0.5, 1.0]] * 5)
+    assert math.isnan(symmetry_index_of(dead, activation))
+    assert math.isnan(summarize(dead, activation)["symmetry_index"])

@@ -330,6 +330,10 @@ def watched(screen: Any, status: str, text: str) -> dict[str, Callable[[], bool]
         "distinct 16/16": lambda: "distinct 16/16" in status,
         "training digits": lambda: "train accuracy" in status,
         "picture": lambda: gallery.region.height >= 15 and "↑" in text,
+        # A conv run's filters view: the kernels and their maps, the status line's count.
+        "kernels": lambda: screen.filters_panel.region.height >= 15 and "‖v‖" in text,
+        "distinct 1/8": lambda: "distinct 1/8" in status,
+        "distinct 8/8": lambda: "distinct 8/8" in status,
     }
 
 

@@ -4,6 +4,7 @@ below the next major version of every library whose internals the app reads."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,17 @@ def test_a_library_whose_internals_are_used_is_capped_below_its_next_major(name:
     assert f"<{next_major}" in specifiers, (name, pinned, specifiers)
     lower = [s for s in specifiers if s.startswith(">=")]
     assert lower and int(lower[0][2:].split(".")[0]) == next_major - 1  # same major
+
+
+def test_the_setup_installs_with_the_pinned_uv_and_upgrades_no_pip():
+    # A fresh clone's setup (CI's too) spends its time downloading: pip fetches only
+    # uv, pinned, and uv installs the rest; upgrading pip first cost a download and an
+    # install of its own (Makefile, the measured times).
+    commands = subprocess.run(["make", "-n", "-B", ".venv/.installed"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout.splitlines()
+    assert "uv" in _pins()
+    assert any(c.endswith("-m pip install --quiet --no-compile -c constraints.txt uv")
+               for c in commands), commands
+    assert any("-m uv pip install" in c and c.endswith("-c constraints.txt -e '.[test]'")
+               for c in commands), commands
+    assert not any("--upgrade pip" in c for c in commands), commands

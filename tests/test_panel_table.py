@@ -16,7 +16,8 @@ VIEWS_DOM = [
     "loss-box", "loss", "loss-plot", "symmetry-plot", "loss-row", "loss-view", "loss-zoomed",
     "loss-plot", "symmetry-plot", "confusion-box", "confusion", "gallery-view", "gallery-box",
     "gallery",
-    "side-weights-box", "side-weights", "gradients-view", "gradients", "settings",
+    "side-weights-box", "side-weights", "gradients-view", "gradients", "filters-view",
+    "filters-box", "filters", "filter-similarity-box", "filter-similarity", "settings",
 ]
 """The ids of the views' part of the screen, in DOM order, as the screen was composed
 before the table (the stylesheet and the tests address these ids), with the row that
@@ -47,19 +48,20 @@ def test_the_table_says_which_panels_each_view_shows(make_app: MakeApp, drive: D
 
     async def script(pilot: Pilot) -> None:
         screen = app.main_screen
-        for view in ("all", "weights", "loss", "settings", "units", "gradients"):
+        for view in ("all", "weights", "loss", "settings", "units", "gradients", "filters"):
             screen.view = view
             await pilot.pause()
             shown[view] = [panel.id for panel in screen.panels_in_view()]
         numbers = [panel.id for panel in screen.panels.values()
                    if getattr(panel, "numbers_gate", None) is screen.numbers_gate]
-        assert numbers == ["weights", "similarity", "gallery", "side-weights", "gradients"]
+        assert numbers == ["weights", "similarity", "gallery", "side-weights", "gradients",
+                           "filter-similarity"]
 
     drive(app, script)
     # The loss plots are handed only the printed snapshot: not among these.
     assert shown == {"all": ["weights", "similarity"], "weights": ["weights", "similarity"],
                      "loss": [], "settings": [], "units": ["gallery", "side-weights"],
-                     "gradients": ["gradients"]}
+                     "gradients": ["gradients"], "filters": ["filter-similarity"]}
 
 
 def test_a_new_panel_is_one_row(make_app: MakeApp, drive: Drive,

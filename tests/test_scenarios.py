@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_conv import forward as conv_forward
 from reference_mlp import data_loss, forward
 
 from tui_symmetry import cli
@@ -31,20 +32,27 @@ from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import data_key
 from tui_symmetry.core.one_unit import one_unit_loss
 from tui_symmetry.core.trainer import Trainer
+from tui_symmetry.experiments import barrier, registry, seeds
+from tui_symmetry.experiments.registry import ExperimentJob
 from tui_symmetry.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
 
 LN2 = math.log(2.0)
 
 REQUIRED = ("symmetric-stays", "zero-stuck", "epsilon-split", "random-breaks",
-            "dropout-breaks", "small-init-condenses", "tie-collapses", "l1-prunes",
+            "dropout-breaks", "small-init-condenses", "duplicate-saddle", "teacher-width",
+            "tie-collapses", "l1-prunes",
             "sine-basis", "linear-convex", "l2-aligns", "digits-copies-stay-one",
-            "digits-strokes")
+            "digits-strokes", "recurring-units", "barrier-matching", "filters-copies",
+            "filters-differ")
 
 SEEDS = range(5)
 """Every caption's claim must hold on each of these seeds."""
-COSTLY = {"digits-copies-stay-one", "digits-strokes"}
+COSTLY = {"digits-copies-stay-one", "digits-strokes", "duplicate-saddle", "teacher-width",
+          "recurring-units", "barrier-matching", "filters-copies", "filters-differ"}
 """Scenes whose check takes seconds a seed (600 digits steps, and the strokes' one-unit
-search on 1,437 images): ``make test`` checks them on seed 0, ``make test-seeds`` on
+search on 1,437 images; an experiment's runs: L-BFGS on a copied unit's network, on 24
+students of a teacher, eight runs of 3,000 steps for many seeds, two of 1,500 at 16
+units for the barrier): ``make test`` checks them on seed 0, ``make test-seeds`` on
 seeds 1 to 4 as well (marker ``seeds``)."""
 
 
@@ -642,3 +650,146 @@ def check_random_digit_units_stay_distinct_and_fit(seed: int) -> None:
     assert right / len(data.y_test) > 0.95
     # Far below the best loss found for one unit (an upper bound of one unit's best).
     assert loss < one_unit_loss(config) - 1.0
+
+
+# -- the scenes of experiments (x opens the scene's experiment with its options) ------------
+
+
+def scene_experiment(name: str, seed: int, steps: int | None = None,
+                     **changes: object) -> object:
+    """The experiment scene ``name`` names, run headless on its settings at ``seed``
+    with its options (``changes`` on top), to its own steps or ``steps``."""
+    scenario = SCENARIOS[name]
+    assert scenario.experiment is not None
+    experiment = scenario.experiment[0]
+    options = {**scenario.experiment_options(experiment), **changes}
+    own = options.pop("steps", scenario.point_step)
+    config = scenario.config.replace(seed=seed)
+    return registry.run(ExperimentJob.of(experiment, config, steps or own, **options))
+
+
+@claim("small-init-condenses")
+def check_tiny_init_units_point_two_opposite_ways(seed: int) -> None:
+    scenario = SCENARIOS["small-init-condenses"]
+    assert scenario.pause_at is not None
+    result = scene_experiment("small-init-condenses", seed, steps=scenario.pause_at)
+    assert result.steps[-1] == scenario.pause_at
+    assert result.counts[-1] == 2 == result.bound  # "just two, the most tanh allows"
+    last = np.radians(result.angles[-1])  # "opposite each other": the two are ±d
+    first = np.array([np.cos(last[0]), np.sin(last[0])])
+    cos = np.cos(last) * first[0] + np.sin(last) * first[1]
+    assert np.all(np.abs(np.abs(cos) - 1.0) < 0.01) and cos.min() < -0.99
+
+
+@claim("duplicate-saddle")
+def check_a_copied_unit_makes_a_flat_line_whose_sign_decides(seed: int) -> None:
+    out = scene_experiment("duplicate-saddle", seed)
+    copy = out.copy
+    assert copy.lam == 1.5 and copy.into is None and out.hidden == 3
+    assert copy.spread <= 1.2e-12  # the same loss all along the line
+    # the sign changes at 0 and 1: on the line the matrix is λ(1 − λ)/n² · B
+    inside, outside = list(copy.lambdas).index(0.5), list(copy.lambdas).index(1.5)
+    assert copy.smallest[outside] == pytest.approx(-0.6 * copy.largest[inside], rel=1e-3,
+                                                   abs=1e-12)
+    low = copy.at_lambda[0]
+    if low < 0:  # the nudge grows: the copies move apart
+        assert low < -1e-3 and out.gap > 1000 * out.start_gap
+    else:  # "where it reads 0 they stay together"
+        assert low == 0.0 and out.gap < 10 * out.start_gap
+
+
+@claim("teacher-width")
+def check_a_few_more_units_let_every_student_reach_zero(seed: int) -> None:
+    result = scene_experiment("teacher-width", seed)
+    students = result.losses.shape[1]
+    assert result.polished and result.widths == (3, 4, 7) and students == 8
+    assert result.reached[-1] == students  # "with four units more every one"
+    assert result.reached[0] <= result.reached[-1]
+    if seed == 0:  # "on this teacher 5 of 8"
+        assert result.reached[0] == 5
+
+
+# -- the scenes of experiments: the experiment run headless on the scene's settings --------
+
+
+def scene_result(name: str, experiment: str, seed: int, **options: object) -> object:
+    """Experiment ``experiment`` on scene ``name``'s settings at ``seed``, its runs
+    trained to the scene's point step."""
+    job = ExperimentJob.of(experiment, scene(name, seed), SCENARIOS[name].point_step,
+                           **options)
+    return registry.run(job)
+
+
+@claim("recurring-units")
+def check_some_units_recur_in_nearly_every_run_and_some_in_few(seed: int) -> None:
+    result = scene_result("recurring-units", "seeds", seed, runs=8)
+    assert isinstance(result, seeds.SeedsResult)
+    recurs = result.recurrence.recurs
+    assert result.others == 7 and len(recurs) == 8
+    assert recurs.max() >= 6  # "found in nearly every run (6 or 7 of 7)"
+    assert recurs.min() <= 3  # "others in 3 or fewer"
+
+
+@claim("barrier-matching")
+def check_matching_removes_most_of_the_barrier(seed: int) -> None:
+    result = scene_result("barrier-matching", "barrier", seed)
+    assert isinstance(result, barrier.BarrierResult)
+    before, after = result.pair.before.height, result.pair.after.height
+    loss_a, loss_b = result.pair.before.losses[[0, -1]]
+    assert abs(loss_a - loss_b) < 0.2  # "about the same loss"
+    assert before > 0.1 and after < 0.05 and after < before / 3
+
+
+# -- the filter scenes (a conv layer on the digits) -----------------------------------------
+
+
+def conv_logits(trainer: Trainer, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(z (N, K, S, S), logits (N, C)) of ``trainer``'s conv net on ``images`` (N, h, w), by
+    the reference's loops over positions (written apart from the engine)."""
+    p, k = trainer.params, trainer.config.kernel
+    params = {"Wc": p.W1.reshape(-1, 1, k, k), "bc": p.b1, "W2": p.W2, "b2": p.b2}
+    z, _, logits = conv_forward(params, images, trainer.config.activation)
+    return z, logits
+
+
+@claim("filters-copies")
+def check_filter_copies_stay_one_filter(seed: int) -> None:
+    config = scene("filters-copies", seed)
+    assert config.arch == "conv" and config.filters == 8 and config.kernel == 3
+    assert config.init == "symmetric" and config.epsilon == 0.0
+    trainer = at_point("filters-copies", seed)
+    snap = trainer.snapshot()
+    assert snap.distinct_units == 1 and snap.max_unit_gap == 0.0
+    # What the filters view draws: every kernel and every feature map on the chosen image
+    # is the first one, bit for bit.
+    assert snap.pictures is not None and snap.pictures.images is not None
+    kernels, maps = snap.pictures.images.values, snap.feature_maps
+    assert maps is not None and len(maps) == 8
+    assert all(np.array_equal(kernels[k], kernels[0]) for k in range(8))
+    assert all(np.array_equal(maps[k], maps[0]) for k in range(8))
+
+
+@claim("filters-differ")
+def check_random_filters_differ_and_fit_better(seed: int) -> None:
+    config = scene("filters-differ", seed)
+    copies = scene("filters-copies", seed)
+    assert config == copies.replace(init="xavier")  # the same run but for the start
+    assert summary(Trainer(config))["distinct_units"] == 8  # from the first step
+    trainer = at_point("filters-differ", seed)
+    snap = trainer.snapshot()
+    assert snap.distinct_units == 8 and snap.feature_maps is not None
+    images = trainer.data.X_train.reshape(-1, 8, 8)
+    # Eight maps of their own on the image shown, and they are the filters' maps (the
+    # reference's pre-activations through tanh, to float32).
+    z = conv_logits(trainer, images[snap.image_index:snap.image_index + 1])[0][0]
+    np.testing.assert_allclose(snap.feature_maps, np.tanh(z), rtol=0, atol=1e-6)
+    assert len({m.tobytes() for m in snap.feature_maps}) == 8
+    # More digits right at a lower loss than the copies of one filter (the counter-run:
+    # a network of identical filters is one filter), each counted by the reference.
+    labels = trainer.data.y_train
+    one = at_point("filters-copies", seed)
+    right = np.argmax(conv_logits(trainer, images)[1], axis=1) == labels
+    right_one = np.argmax(conv_logits(one, images)[1], axis=1) == labels
+    assert np.mean(right) == pytest.approx(snap.accuracy, abs=1e-12)  # the status line's
+    assert np.mean(right) > np.mean(right_one)
+    assert trainer.train_loss() < one.train_loss()

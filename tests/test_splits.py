@@ -477,3 +477,40 @@ def _on_arc(angles: np.ndarray) -> np.ndarray:
     """Units (H, 4) with incoming weights at ``angles`` and outgoing weights 1."""
     return np.column_stack([np.cos(angles), np.sin(angles), np.zeros(len(angles)),
                             np.ones(len(angles))])
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_copies_are_counted_without_their_pairs(activation: str) -> None:
+    # A symmetric start keeps every unit a bit-identical copy (docs/maths.md): every
+    # pair has the same similarity, so the count is 1 (0 once the copies die).  The
+    # tracker counts such steps from one pair, then tracks again from where the units
+    # come apart, and its events are a full count's after every step: copies turning
+    # far (their pairs would be in doubt), scaled to near underflow, dying together,
+    # living again, then splitting into two groups.
+    H = 32
+    rng = np.random.default_rng(4)
+    one = np.array([1.0, 0.3, 0.1, 0.8])
+    path = [one * scale for scale in (1.0, 2.0, 1e-170, 1e-300, 1.0)]
+    path += [np.array([0.0, 0.0, 0.5, 0.8])] * 3  # dead: no incoming weights
+    path += [np.array([np.cos(a), np.sin(a), 0.1, 0.8]) for a in np.linspace(0.0, 3.0, 40)]
+    units = np.tile(one, (H, 1))
+    tracker = SplitTracker(ParamLayout(H, 2), activation, _theta(units))
+    counts = [tracker.distinct]
+    moves = [np.tile(row, (H, 1)) for row in path]
+    for _ in range(40):  # the copies come apart: half turn one way, half the other
+        units = moves[-1].copy()
+        units[:, :2] += rng.normal(0.0, 1e-3, (H, 2))
+        units[: H // 2, 1] += 0.05
+        moves.append(units)
+    copies_at = len(path)
+    for step, units in enumerate(moves, start=1):
+        tracker.observe(_theta(units), _theta(units), step)
+        live = units[:, :2].any(axis=1)
+        counts.append(count_groups(similarity_matrix(units, activation)[np.ix_(live, live)]))
+        if step == copies_at:
+            # Not one pair computed, nor every pair evaluated, while they were copies.
+            assert tracker.distinct == 1 and tracker.evaluations == tracker.pair_steps == 0
+    expected = [(step + 1, a, b) for step, (a, b) in enumerate(itertools.pairwise(counts))
+                if a != b]
+    assert tracker.events == expected
+    assert 0 in counts and max(counts[copies_at:]) > 1, "the copies died, then split"

@@ -348,12 +348,12 @@ def test_the_apps_dataset_key_takes_each_table_whole_and_skips_csv(
     runner = SyncRunner(Config(dataset="blobs", samples=60, hidden=3))
     controller = RunController(runner, autoplay=False)
     seen = []
-    for _ in range(5):
+    for _ in range(6):
         outcome = controller.request_setting("dataset", controller.cycled("dataset", 1))
         assert outcome.changed, outcome.notice
         seen.append((runner.config.dataset, runner.config.samples))
-    assert seen == [("sine", 60), ("linear", 60), ("digits", 1797), ("wine", 178),
-                    ("iris", 150)]
+    assert seen == [("sine", 60), ("linear", 60), ("teacher", 60), ("digits", 1797),
+                    ("wine", 178), ("iris", 150)]
     controller.request_setting("dataset", controller.cycled("dataset", 1))
     assert (runner.config.dataset, runner.config.samples) == ("xor", 200)
 

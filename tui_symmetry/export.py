@@ -83,8 +83,8 @@ def run_document(trainer: Trainer) -> dict[str, Any]:
             "y_test": trainer.data.y_test.ravel().tolist(),
         },
         **_data_source(trainer),
-        "initial_params": trainer.initial_params.to_lists(),
-        "params": trainer.params.to_lists(),
+        "initial_params": trainer.model.param_lists(trainer.initial_params),
+        "params": trainer.model.param_lists(trainer.params),
         "history": {
             name: history[name].tolist() if name == "step"
             else [json_float(value) for value in history[name].tolist()]
@@ -95,14 +95,20 @@ def run_document(trainer: Trainer) -> dict[str, Any]:
     }
     if trainer.config_changes:
         document["config_changes"] = list(trainer.config_changes)
+    if trainer.start is not None:
+        document["start"] = dict(trainer.start)
     return document
 
 
 def _data_source(trainer: Trainer) -> dict[str, Any]:
     """``{"data_source": {...}}`` for a table: where its rows came from (the shipped
     name, or the CSV file's path and sha256), its names and task, and the scaling that
-    made ``data`` of its rows, X = (rows − mean) / scale; nothing for a toy."""
+    made ``data`` of its rows, X = (rows − mean) / scale; for the teacher dataset its
+    network (in the standardized targets' units); nothing for a toy."""
     config, data = trainer.start_config, trainer.data
+    if data.teacher is not None:
+        return {"data_source": {"kind": "teacher", "units": config.teacher_units,
+                                "task": "regression", "teacher": data.teacher.to_lists()}}
     if not config.is_table:
         return {}
     shape = config.shape

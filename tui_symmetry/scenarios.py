@@ -47,6 +47,9 @@ class Scenario:
     speed: float | None = None
     pause_at: int | None = None
     view: str = "all"
+    experiment: tuple[str, tuple[tuple[str, Any], ...]] | None = None
+    """The experiment the caption talks about (experiments/registry.py) and its options:
+    ``x`` on this scene opens it with them, ``experiment NAME --scenario`` runs it."""
 
     def __post_init__(self) -> None:
         if self.point_step < 1:
@@ -58,6 +61,13 @@ class Scenario:
         if self.view not in VIEWS:
             raise ValueError(f"{self.name}: view must be one of {', '.join(VIEWS)}")
 
+    def experiment_options(self, name: str) -> dict[str, Any]:
+        """The options this scene gives experiment ``name`` (``steps``: its runs' steps,
+        when the scene says), or none when the scene names another experiment."""
+        if self.experiment is None or self.experiment[0] != name:
+            return {}
+        return dict(self.experiment[1])
+
     def changes(self) -> dict[str, Any]:
         """The settings that differ from the defaults, in the order of the settings table."""
         defaults = Config().to_dict()
@@ -67,9 +77,11 @@ class Scenario:
 
 def _scenario(name: str, title: str, caption: str, point_step: int, *,
               speed: float | None = None, pause_at: int | None = None, view: str = "all",
+              experiment: tuple[str, dict[str, Any]] | None = None,
               **changes: Any) -> Scenario:
+    named = None if experiment is None else (experiment[0], tuple(experiment[1].items()))
     return Scenario(name, title, Config().replace(**changes), caption, point_step,
-                    speed, pause_at, view)
+                    speed, pause_at, view, named)
 
 
 _ALL = (
@@ -122,10 +134,38 @@ _ALL = (
         "small-init-condenses", "Tiny init: units line up, then split",
         "The units start random but tiny (Xavier times 0.001). At first they become more "
         "alike, not less: the symmetry index climbs from its chance level toward 1 as "
-        "they line up along one direction, while the loss barely moves. Play on: the "
-        "loss starts to fall and they split apart again.",
-        3000, speed=200, pause_at=1200, view="loss",
+        "they line up, while the loss barely moves (x, condensation: by step 1,200 the "
+        "eight point along just two directions, opposite each other, the most tanh "
+        "allows). Play on: the loss starts to fall and they split apart again.",
+        # Directions counted at step 1,200 (cos >= 0.99, d and -d apart): 2 on seeds 0
+        # to 4; ReLU keeps 3 or 4, and the sigmoid 5 to 7 (the bound assumes phi(0) = 0).
+        3000, speed=200, pause_at=1200, view="loss", experiment=("condense", {}),
         init="xavier", init_scale=0.001, epsilon=0.0,
+    ),
+    _scenario(
+        "duplicate-saddle", "Copy a unit: a line of networks with one loss",
+        "Two units learn xor; x, duplicate a unit, copies unit 1 into a third that takes "
+        "a share of its outgoing weight (1.5 : −0.5 here): every share computes the same "
+        "function, so the loss is the same all along that line. The curvature that would "
+        "part the copies changes sign at shares 0 and 1; where it is negative, as here, "
+        "the 1e-4 nudge between them grows and they move apart.",
+        # At shares 0.5 and 1.5 on seeds 0 to 4 (300 steps, then L-BFGS): the loss along
+        # the line within 1.1e-12 (the weights grow large at some seeds); the curvature
+        # at 1.5 is -0.015 to -1.0 on seeds 0, 1, 3, 4, exactly 0 on seed 2 (a copied
+        # unit saturated on every point: tanh' = tanh'' = 0 there).
+        300, speed=100, pause_at=300, view="loss",
+        experiment=("duplicate", {"lambda": 1.5, "before": 300, "steps": 2000}),
+        hidden=2, init="xavier",
+    ),
+    _scenario(
+        "teacher-width", "A teacher's width, and a few units more",
+        "The targets are the outputs of a random network of three tanh units, the "
+        "teacher; press x and pick teacher and width: eight students each of 3, 4 and 7 "
+        "units train from their own starts, then L-BFGS takes each as low as it goes. "
+        "With exactly the teacher's width some may stop short of zero loss (on this "
+        "teacher 5 of 8), with four units more every one reaches it (loss below 1e-6).",
+        100, speed=50, pause_at=100, view="loss", experiment=("teacher", {}),
+        dataset="teacher", noise=0.0, hidden=3, init="xavier", epsilon=0.0,
     ),
     _scenario(
         "tie-collapses", "A tie penalty merges the units",
@@ -203,6 +243,56 @@ _ALL = (
         # 97.8 %, loss 0.039-0.052 (the best one unit found: 1.24-1.26).
         600, speed=60, pause_at=600, view="units",
         dataset="digits", samples=1797, hidden=16, init="xavier", epsilon=0.0, lr=0.5,
+    ),
+    _scenario(
+        "recurring-units", "Many seeds: some units recur, some do not",
+        "Eight runs of these settings, each from its own seed, on the same data. Press x "
+        "and choose many seeds: each unit of run 1 (the Similarity panel's) is matched "
+        "by what it computes in the seven others. Some units are found in nearly every "
+        "run (6 or 7 of 7), others in 3 or fewer: the data asks for some units, the "
+        "start picks the rest.",
+        # At step 3,000 on seeds 0 to 4 (function space, matched >= 0.9): the most
+        # recurring unit of run 1 is in 7, 7, 7, 6, 7 of 7 runs, the least in 0, 3, 0,
+        # 0, 1.  Trained pairs match at 0.73-0.85, untrained starts at 0.65-0.82: not
+        # always lower, so the caption does not say so.
+        3000, speed=500, pause_at=3000, view="weights",
+        hidden=8, init="xavier", epsilon=0.0,
+    ),
+    _scenario(
+        "barrier-matching", "The barrier between two runs, and matching",
+        "Two runs of these settings from different seeds reach about the same loss with "
+        "different units. Press x and choose the barrier: along the straight line "
+        "between their weights the loss rises well above both ends, yet reorder run "
+        "B's units to match run A's (turning signs, as tanh allows) and the rise all "
+        "but vanishes.",
+        # At step 1,500 on seeds 0 to 4: barrier 0.16-0.56 before matching, 0.000-0.027
+        # after.
+        1500, speed=300, pause_at=1500, view="loss",
+        dataset="moons", hidden=16, init="xavier", epsilon=0.0,
+    ),
+    _scenario(
+        "filters-copies", "Copies of one filter stay identical",
+        "A conv layer on the digits: eight 3 × 3 filters, every one reading the same "
+        "pixels. They start as copies of one filter, with no nudge, and get the same "
+        "gradient: eight identical kernels with eight identical feature maps, to the last "
+        "bit (distinct 1/8). One filter in disguise.",
+        # Measured on seeds 0 to 4 at step 100: train accuracy 85.4-87.0 %, loss
+        # 0.437-0.478.
+        100, speed=30, pause_at=100, view="filters",
+        dataset="digits", samples=1797, arch="conv", filters=8, kernel=3, init="symmetric",
+        epsilon=0.0, lr=0.5,
+    ),
+    _scenario(
+        "filters-differ", "A random start gives different filters",
+        "The same eight filters from a random start: eight different kernels from the "
+        "first step (distinct 8/8), each with a feature map of its own on the image (← → "
+        "choose another). Together they get more of the training digits right than the "
+        "eight copies of one filter did.",
+        # Measured on seeds 0 to 4 at step 100: train accuracy 91.7-92.4 % (the copies:
+        # 85.4-87.0 %), loss 0.290-0.312 (the copies: 0.437-0.478).
+        100, speed=30, pause_at=100, view="filters",
+        dataset="digits", samples=1797, arch="conv", filters=8, kernel=3, init="xavier",
+        epsilon=0.0, lr=0.5,
     ),
 )
 

@@ -37,9 +37,10 @@ DEFAULT_FPS = 20.0
 FPS = FieldSpec("fps", float, "screen refreshes per second (lower it on a slow link)", "app",
                 low=1, high=60)
 
-View = Literal["all", "weights", "loss", "settings", "units", "gradients"]
-VIEWS: tuple[View, ...] = ("all", "weights", "loss", "settings", "units", "gradients")
-"""The app's views, in the order of their keys 0-5 (named here, not in the app, so that
+View = Literal["all", "weights", "loss", "settings", "units", "gradients", "filters"]
+VIEWS: tuple[View, ...] = ("all", "weights", "loss", "settings", "units", "gradients",
+                           "filters")
+"""The app's views, in the order of their keys 0-6 (named here, not in the app, so that
 the command line and the lecture's scenes need no Textual)."""
 
 def app_view(view: str | None, scenario: Scenario | None, fps: float) -> View:

@@ -35,6 +35,7 @@ from tui_symmetry.app import keys
 from tui_symmetry.app.commands import SymmetryCommands, open_palette
 from tui_symmetry.app.controller import Notice, RunController, Severity
 from tui_symmetry.app.controls import SettingRequested
+from tui_symmetry.app.experiment_screen import ExperimentKeyActions
 from tui_symmetry.app.lecture import ScenePicker
 from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, SETTINGS_WIDTH, MainScreen
 from tui_symmetry.app.notices import deliver
@@ -75,7 +76,7 @@ class RunnerAnswered(Message):
     """Posted from the runner's thread when something new is there to read."""
 
 
-class SymmetryApp(RunKeyActions, App[int]):
+class SymmetryApp(RunKeyActions, ExperimentKeyActions, App[int]):
     """Train a tiny MLP live and watch its hidden units stay alike or split: wiring only.
 
     Keys (app/keys.py) become calls on the RunController (what the run does) and the
@@ -113,6 +114,8 @@ class SymmetryApp(RunKeyActions, App[int]):
         """The screen with the panels (always at the bottom of the stack)."""
         self.main_screen.present = present
         self.main_screen.on_ready = self.poll_now
+        self.main_screen.on_choose_image = lambda delta: self._after_command(
+            self.controller.choose_image(delta, self.snapshot))
         self.save_dir = Path.cwd() if save_dir is None else save_dir
         self.main_screen.set_reactive(MainScreen.view, view)
 

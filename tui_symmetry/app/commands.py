@@ -31,6 +31,7 @@ from tui_symmetry.app.paging import move_page
 from tui_symmetry.app.screens import Modal
 from tui_symmetry.app.values import format_value
 from tui_symmetry.core.config import CONTROL_FIELDS, FIELD_BY_NAME, ConfigError
+from tui_symmetry.experiments.registry import EXPERIMENTS
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -89,6 +90,11 @@ class SymmetryCommands(Provider):
         commands: list[tuple[str, str, Callable[[], Any]]] = []
         for title, action, keys in palette_actions_of(app):
             commands.append((title, f"key: {keys}", partial(app.run_action, action)))
+        from tui_symmetry.app.experiment_screen import open_experiment
+
+        for name, experiment in EXPERIMENTS.items():
+            commands.append((f"Experiment: {experiment.title}", experiment.help,
+                             partial(open_experiment, app, name)))
         config = app.config
         for spec in CONTROL_FIELDS:
             if spec.choices:

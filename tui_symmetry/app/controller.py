@@ -33,8 +33,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from tui_symmetry.app.values import format_value, nudge, short_name
 from tui_symmetry.core.config import FIELD_BY_NAME, MAX_SEED, Config, ConfigError
 from tui_symmetry.core.data import CSV, default_samples
+from tui_symmetry.core.pictures import filters_of
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.experiments.lockstep import PairConfig, PairSnapshot
+from tui_symmetry.experiments.registry import ExperimentJob
 from tui_symmetry.runner.protocol import Runner
 from tui_symmetry.scenarios import Scenario, neighbour, scene_label
 from tui_symmetry.settings import SPEEDS, format_speed
@@ -89,6 +91,14 @@ class CompareRequest:
     paused: bool = False
 
 
+@dataclass(frozen=True)
+class ExperimentRequest:
+    """An experiment to open on the run's settings; ``paused``: as CompareRequest's."""
+
+    job: ExperimentJob
+    paused: bool = False
+
+
 def next_speed(speed: float | None, direction: int) -> float | None:
     """One step along :data:`~tui_symmetry.settings.SPEEDS` (None, full speed, is the top).
 
@@ -117,6 +127,8 @@ class RunController:
         clock: seconds, monotonic; injected so the restart window is testable.
         recover_hint: what the divergence notice offers, in the keys of the screen.
         scene: the scene of the lecture the run is (it pauses itself at its point).
+        finish_at: the step at which the run is done for good (an experiment's runs
+            train that long): it holds there, and play is refused after it.
     """
 
     def __init__(
@@ -128,6 +140,7 @@ class RunController:
         clock: Callable[[], float] = time.monotonic,
         recover_hint: str = "- lowers lr, r resets",
         scene: Scenario | None = None,
+        finish_at: int | None = None,
     ) -> None:
         self.runner = runner
         self.recover_hint = recover_hint
@@ -151,10 +164,15 @@ class RunController:
         from tui_symmetry.app.permutation import Permutation
 
         self._permutation: Permutation = Permutation()
+        self.image_index = 0
+        """The training image the filters view pictures (the runner keeps it too)."""
         self.scene = scene
         """The scene of the lecture on screen (None: no lecture, no caption)."""
+        self.finish_at = finish_at
         if scene is not None:
             self.set_pause_at(scene.pause_at)
+        elif finish_at is not None:
+            self.set_pause_at(finish_at)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -360,6 +378,17 @@ class RunController:
         change = f"{short_name(name)} → {format_value(getattr(other, name))}"
         return CompareRequest(PairConfig(config, other), change, paused=paused)
 
+    def experiment_request(self, name: str) -> ExperimentRequest:
+        """The experiment ``name`` on the run's settings (its own steps and options, or
+        the open scene's when it names the experiment); a playing run is paused (the
+        experiment's runs would share the CPU with it)."""
+        config = self.runner.config
+        assert isinstance(config, Config)  # the run's controller: one network
+        options = {} if self.scene is None else self.scene.experiment_options(name)
+        steps = options.pop("steps", None)
+        return ExperimentRequest(ExperimentJob.of(name, config, steps, **options),
+                                 self.pause_if_playing())
+
     def restart(self) -> Notice:
         """``r``: the same run again from step 0, same settings, same seed."""
         config = self.runner.config
@@ -476,6 +505,8 @@ class RunController:
         self._pause_armed = False
         self.pause()
         self.paused_at = step
+        if self.finish_at is not None:
+            return Notice(f"done at step {target:,}: r runs it again")
         return Notice(f"the scene pauses at step {target:,}: space plays on")
 
     # -- plumbing ------------------------------------------------------------------------
@@ -486,6 +517,8 @@ class RunController:
                           "warning")
         if self._diverged:
             return Notice("diverged: press r to reset", "warning")
+        if self.finish_at is not None and self._step >= self.finish_at:
+            return Notice(f"done at step {self.finish_at:,}: r runs it again", "warning")
         return None
 
     def permute(self) -> None:
@@ -495,6 +528,17 @@ class RunController:
         """
         self.pause_if_playing()
         self._permutation.request()
+
+    def choose_image(self, delta: int, snapshot: Snapshot) -> Notice:
+        """← / → in the filters view: the training image ``delta`` on (wrapping round),
+        whose feature maps the runner pictures from now on."""
+        pictures = filters_of(snapshot)
+        if pictures is None:
+            return Notice("← → choose the image whose feature maps a conv net's filters "
+                          "view shows (--arch conv)", "warning")
+        self.image_index = (self.image_index + delta) % pictures.images
+        self.runner.select_image(self.image_index)
+        return Notice(f"image {self.image_index + 1:,} of {pictures.images:,}")
 
     def continue_permutation(self) -> PermutationStep | None:
         """The next step of ``p`` if the runner is ready for it (see app/permutation.py)."""

@@ -86,6 +86,8 @@ KEYS: tuple[Key, ...] = (
         "the network's output", "View", "view-units"),
     Key("5", "screen.view('gradients')", "Gradients", "Gradients: each unit's norm and the gaps "
         "‖g_i − g_j‖ between units", "View", "view-gradients"),
+    Key("6", "screen.view('filters')", "Filters", "Filters of a conv net: kernels beside their "
+        "feature maps on a chosen image (← →), and their similarity", "View", "view-filters"),
     Key("o", "screen.toggle_order", "Order", "Similarity matrix: unit order or similarity order",
         "View", "similarity-order", show=True),
     Key("f", "screen.toggle_space", "Function", "Similarity matrix: weights, or what units compute "
@@ -98,11 +100,12 @@ KEYS: tuple[Key, ...] = (
         "in every panel)", "View", "unit-next"),
     # One help row for the pair (help fits a 160×50 terminal without scrolling).
     Key("left", "screen.scroll_features(-1)", "Features ←", "Weights: scroll the feature "
-        "columns back / on (tables; b and out stay)", "View", "features-left",
+        "columns back / on (tables; b and out stay); Filters: the previous / next image",
+        "View", "features-left",
         key_display="←", help_keys="← / →"),
     Key("right", "screen.scroll_features(1)", "Features →", "Weights: scroll the feature "
-        "columns on, across the features", "View", "features-right", key_display="→",
-        in_help=False),
+        "columns on, across the features; Filters: the next image", "View", "features-right",
+        key_display="→", in_help=False),
     Key("p", "permute", "Permute", "Permute the hidden units at random: the loss and the "
         "output do not change", "View", "permute"),
     Key("left_square_bracket", "timeline(-1)", "Back", "Timeline: pause and show an earlier "
@@ -116,6 +119,9 @@ KEYS: tuple[Key, ...] = (
         "Lecture", "scene-previous", key_display="PgUp"),
     Key("c", "pick_scene", "Scenes", "Choose a scene of the lecture from a list", "Lecture",
         "scene-pick"),
+    Key("x", "pick_experiment", "Experiments", "Choose an experiment (many seeds, the "
+        "barrier, ...) to run on these settings: the run pauses", "Lecture",
+        "experiment-pick"),
     Key("P,f5", "screen.toggle_present", "Present", "Presentation mode: no settings or footer; "
         "the view and the scene's caption get the room", "Lecture", "present",
         key_display="P"),
@@ -181,6 +187,22 @@ COMPARE_KEYS: tuple[Key, ...] = (
     replace(_BY_ID["features-right"], action="scroll_features(1)"),
 )
 """The keys of the compare screen (its bindings, its help and its footer)."""
+
+EXPERIMENT_KEYS: tuple[Key, ...] = (
+    # The compare screen's keys, acting on the experiment's runs (the screen is modal).
+    _BY_ID["play-pause"],
+    _BY_ID["step"],
+    _BY_ID["step-100"],
+    replace(_BY_ID["reset"], label="Restart", help="Run the experiment again from step 0, "
+            "same settings and seeds", id="experiment-restart"),
+    Key("escape,q", "close", "Back", "Back to the run (it stayed paused)", "Run",
+        "experiment-back", show=True, key_display="esc"),
+    _BY_ID["help"],
+    Key("ctrl+c", "app.quit", "Quit", "Stop training and quit", "Run", "experiment-quit"),
+    replace(_BY_ID["speed-up"], show=True),
+    replace(_BY_ID["speed-down"], show=True),
+)
+"""The keys of the experiment screen (its bindings, its help and its footer)."""
 
 COMPARE_EXTRA_HELP: dict[Section, tuple[HelpRow, ...]] = {
     "Run": (

@@ -1,10 +1,12 @@
 """The main screen: the panels, the settings, the view tabs, notices and the status line.
 
-Views: at :data:`WIDE_SIZE` and up everything is on one screen (keys 1-5 zoom into
+Views: at :data:`WIDE_SIZE` and up everything is on one screen (keys 1-6 zoom into
 one view, 0 goes back).  Smaller terminals show one view at a time, switched with
-1-5.  Below :data:`MIN_SIZE` a message asks for a bigger terminal.  The views:
+1-6.  Below :data:`MIN_SIZE` a message asks for a bigger terminal.  The views:
 weights (weights and similarity), loss, settings, units (the gallery of what each
-unit computes, with the weights beside it when there is room) and gradients.
+unit computes, with the weights beside it when there is room), gradients and filters
+(a conv net's kernels beside their feature maps on a chosen image, with the filters'
+similarity beside them when there is room).
 
 The panels are the rows of one table, :attr:`MainScreen.PANELS` (:class:`PanelSpec`):
 it composes the screen, says which views show each panel, which print numbers through
@@ -55,6 +57,7 @@ from tui_symmetry.app.widgets import LossPanel, SimilarityPanel, WeightsPanel
 from tui_symmetry.app.widgets._lines import NumberGate
 from tui_symmetry.app.widgets._throttle import Schedule, Throttle, timer_schedule
 from tui_symmetry.app.widgets.confusion import ConfusionPanel, shows_confusion
+from tui_symmetry.app.widgets.filters import FiltersPanel
 from tui_symmetry.app.widgets.gradients import GradientPanel
 from tui_symmetry.app.widgets.units import UnitsGallery, next_unit
 from tui_symmetry.core.config import Config
@@ -64,8 +67,13 @@ from tui_symmetry.settings import VIEWS, View
 
 VIEW_TITLES: dict[View, str] = {"all": "All", "weights": "Weights", "loss": "Loss",
                                 "settings": "Settings", "units": "Units",
-                                "gradients": "Gradients"}
+                                "gradients": "Gradients", "filters": "Filters"}
 VIEW_KEYS: dict[View, str] = {view: str(key) for key, view in enumerate(VIEWS)}
+
+FILTER_SIMILARITY_WIDTH = 120
+"""From this many columns up the filters view shows the filters' similarity beside them
+(below it the filters take the width, their kernels enlarged: at 100×30 a
+kernel at zoom 3; the weights view has the similarity)."""
 
 SIDE_WEIGHTS_WIDTH = 110
 """From this many columns up the units view shows the Weights panel beside the gallery."""
@@ -224,6 +232,13 @@ class MainScreen(SizedScreen[None]):
                   row="gallery-view", selects=True, min_width=SIDE_WEIGHTS_WIDTH),
         PanelSpec("gradients", GradientPanel, "Gradients", "gradients-view",
                   ("gradients",), selects=True, orders=True),
+        # A conv run's filters beside their maps on the chosen image; pictures that change
+        # at every step, so handed the printed snapshot only (at most twice a second).
+        PanelSpec("filters", FiltersPanel, "Filters", "filters-box", ("filters",),
+                  row="filters-view", prints_numbers=False, selects=True, orders=True),
+        PanelSpec("filter-similarity", SimilarityPanel, "Similarity", "filter-similarity-box",
+                  ("filters",), row="filters-view", selects=True, orders=True,
+                  min_width=FILTER_SIMILARITY_WIDTH),
     )
     """Every panel, in the screen's order: a new panel is a widget module and a row."""
 
@@ -257,6 +272,9 @@ class MainScreen(SizedScreen[None]):
         self._drawn: dict[Widget, int] = {}  # panel -> version it last received
         self.ready = False
         """True from mount to unmount: there is something to draw on."""
+        self.on_choose_image: Callable[[int], None] | None = None
+        """Called with -1 / +1 for ← / → in the filters view: the app asks its controller
+        for the previous / next image."""
         self.on_ready: Callable[[], None] | None = None
         """Called once the screen is mounted, before its first frame: the app draws the
         status line and the panels then (the app mounts before its screen, so its own
@@ -331,6 +349,11 @@ class MainScreen(SizedScreen[None]):
     def gradient_panel(self) -> GradientPanel:
         """The Gradients panel."""
         return cast(GradientPanel, self.panels["gradients"])
+
+    @property
+    def filters_panel(self) -> FiltersPanel:
+        """The filters of a conv run (the filters view)."""
+        return cast(FiltersPanel, self.panels["filters"])
 
     @property
     def units_area(self) -> Widget:
@@ -587,6 +610,10 @@ class MainScreen(SizedScreen[None]):
         """Scroll the shown Weights panel's feature columns ``pages`` screens (left: -1)
         and say which features are shown now."""
         view = self.shown_view
+        if view == "filters":
+            if self.on_choose_image is not None:
+                self.on_choose_image(pages)
+            return
         panel = (self.weights_panel if view in ("all", "weights") else
                  self.side_weights_panel if view == "units"
                  and self.boxes["side-weights-box"].display else None)
@@ -597,13 +624,14 @@ class MainScreen(SizedScreen[None]):
         self.notify(panel.scroll_columns(pages), markup=False)
 
     def action_toggle_space(self) -> None:
-        """Similarity matrix of the weights, or of what units compute."""
-        self.similarity_panel.toggle_space()
+        """Similarity matrix of the weights, or of what units compute (both matrices)."""
+        for panel in (self.similarity_panel, self.panels["filter-similarity"]):
+            cast(SimilarityPanel, panel).toggle_space()
 
     def action_move_selection(self, delta: int) -> None:
         """Move the selection ``delta`` units and highlight that unit in every panel.
 
-        In the units view the selection walks the gallery's order (the tiles as laid
+        In the units and filters views the selection walks the tiles' order (as laid
         out); elsewhere it walks the unit numbers.
         """
         snapshot = self.snapshot
@@ -611,8 +639,8 @@ class MainScreen(SizedScreen[None]):
             return
         hidden = int(snapshot.params.b1.shape[0])
         order = np.arange(hidden)
-        if (self.shown_view == "units" and self.gallery.by_similarity
-                and len(snapshot.order) == hidden):
+        walked = {"units": self.gallery, "filters": self.filters_panel}.get(self.shown_view)
+        if walked is not None and walked.by_similarity and len(snapshot.order) == hidden:
             order = np.asarray(snapshot.order)
         self.select(next_unit(order, self.selected_unit, delta))
 

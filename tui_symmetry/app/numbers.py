@@ -127,6 +127,11 @@ def format_fit(value: float, width: int) -> str:
     return text if len(text) <= width else ("+" if value >= 0 else MINUS) * min(width, 1)
 
 
+def filter_name(index: int) -> str:
+    """How the app names filter ``index`` (0-based) of a conv net: ``f1`` … ``fK``."""
+    return f"f{index + 1}"
+
+
 def unit_name(unit: int, short: bool = False) -> str:
     """How the app names hidden unit ``unit`` (0-based): ``unit 1`` … ``unit H``, ``u1``."""
     return f"u{unit + 1}" if short else f"unit {unit + 1}"

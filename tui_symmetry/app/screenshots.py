@@ -125,6 +125,8 @@ README_SCENES: dict[str, Scene] = {
     # Real data: the digits scenes' units as pictures, and a table's named features.
     "digits-copies": scene_of("digits-copies-stay-one"),
     "digits-units": scene_of("digits-strokes"),
+    # A conv layer on the digits: its filters beside their feature maps (view 6).
+    "filters": scene_of("filters-differ"),
     "wine-weights": Scene(
         Config(dataset="wine", samples=178, hidden=8, init="xavier", epsilon=0.0, lr=0.5),
         600,

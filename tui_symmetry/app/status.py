@@ -102,7 +102,7 @@ def format_status(
     # Undefined (NaN) with fewer than two live units: a dash, never a number.
     index = snapshot.symmetry_index
     symmetry = format_fixed(index, 3) if math.isfinite(index) else "—"
-    distinct = f"distinct {snapshot.distinct_units}/{snapshot.config.hidden}"
+    distinct = f"distinct {snapshot.distinct_units}/{snapshot.config.units}"
     words = state_text(state, stalled_s)
     tail = words if speed is None else f"{format_speed(speed)} cap · {words}"
     candidates = [

@@ -23,7 +23,7 @@ _FIRST_STEP = {
 }
 # Fields that move in fixed steps rather than along 1-2-5 decades.
 _LINEAR_STEP = {"dropout": 0.05, "momentum": 0.05, "test_fraction": 0.05, "noise": 0.05}
-_INT_STEP = {"hidden": 1, "seed": 1}
+_INT_STEP = {"hidden": 1, "seed": 1, "kernel": 2}  # filters are 3 × 3 or 5 × 5
 
 
 def short_name(name: str) -> str:

@@ -29,6 +29,9 @@ COMMANDS: dict[str, Command] = {
     "serve": Command(
         "serve the app to a web browser (see: tui-symmetry serve --help)",
         "tui_symmetry.cli.serve"),
+    "experiment": Command(
+        "run an experiment: many seeds, the barrier, ... (tui-symmetry experiment --help)",
+        "tui_symmetry.cli.experiment"),
     "sweep": Command(
         "train a grid of runs in parallel (see: tui-symmetry sweep --help)",
         "tui_symmetry.cli.sweep"),

@@ -218,7 +218,7 @@ def format_comparison(result: Comparison, requested: int, width: int | None = No
     table += _side_by_side(rows_a, rows_b)
     lines = _table_lines(table, width)
 
-    matching_rows = _matching_rows(result.matching, requested)
+    matching_rows = [*_matching_rows(result.matching, requested), _barrier_row(result)]
     label_width = max(len(label) for label, _ in matching_rows)
     value_width = None if width is None else width - label_width - 2
     lines.append("")
@@ -315,6 +315,14 @@ def _matching_rows(matching: Matching, steps: int) -> list[tuple[str, str]]:
     return [("matched similarity", words.mean),
             *baseline_rows(words, steps),
             ("pairs (A–B)", shown)]
+
+
+def _barrier_row(result: Comparison) -> tuple[str, str]:
+    """``barrier A → B  0.641 before matching, 0.005 after`` (or why there is none)."""
+    if result.barrier is None:
+        return ("barrier A → B", f"none: {result.barrier_reason}")
+    return ("barrier A → B", f"{result.barrier.words()}  (the loss's rise along the "
+            "straight line between the runs' weights)")
 
 
 def _number(value: float) -> str:

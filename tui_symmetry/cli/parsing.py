@@ -48,6 +48,7 @@ GROUP_TITLES = {
     "init": "initialization",
     "regularization": "regularization",
     "data": "your own table (a CSV file)",
+    "network": "a conv layer instead of hidden units (digits)",
 }
 
 

@@ -7,13 +7,18 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tui_symmetry.core.config import unit_word
 from tui_symmetry.core.saddle import join_words, reading_name, reading_words
 
 
 def format_summary(summary: Mapping[str, Any], requested: int, chance: float,
                    export: str | None, has_test: bool) -> str:
     """The human-readable report of a ``train`` run: a few aligned ``label  value`` lines."""
-    rows = summary_rows(summary, requested, chance, export, has_test)
+    return aligned_rows(summary_rows(summary, requested, chance, export, has_test))
+
+
+def aligned_rows(rows: Sequence[tuple[str, str]]) -> str:
+    """``label  value`` lines, the values aligned (train's report, an experiment's)."""
     width = max(len(label) for label, _ in rows)
     return "".join(f"{label:<{width}}  {value}\n" for label, value in rows)
 
@@ -25,7 +30,7 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
     ``summary`` is Snapshot.summary(); a loss of None there means it was
     not finite (a diverged run), except a test loss without a test split.
     """
-    hidden = summary["config"]["hidden"]
+    word, hidden = unit_word(summary["config"])
     step = summary["step"]
     rows: list[tuple[str, str]] = []
     rows.append(("steps", f"{step:,}" if step == requested else f"{step:,} of {requested:,}"))
@@ -42,19 +47,19 @@ def summary_rows(summary: Mapping[str, Any], requested: int, chance: float,
                  f"  (chance {chance:.3f})"))
     if summary.get("similarity_measure"):
         rows.append(("similarity", summary["similarity_measure"]))
-    rows.append(("distinct units", f"{summary['distinct_units']} / {hidden}"))
+    rows.append((f"distinct {word}s", f"{summary['distinct_units']} / {hidden}"))
     rows += _change_rows(summary)
     dead = f"{summary['dead_units']} / {hidden}"
     kinds = [(summary.get("constant_units", 0), "constant"),
              (summary.get("inactive_units", 0), "never active")]
     told = [f"{count} {word}" for count, word in kinds if count]
-    rows.append(("dead units", dead + (f"  ({', '.join(told)})" if told else "")))
+    rows.append((f"dead {word}s", dead + (f"  ({', '.join(told)})" if told else "")))
     saddle = _saddle_text(summary)
     if saddle:
         rows.append((reading_name(summary["distinct_units"]), saddle))
     one_unit = _one_unit_text(summary)
     if one_unit is not None:
-        rows.append(("one-unit loss", one_unit))
+        rows.append((f"one-{word} loss", one_unit))
     gap = summary["max_unit_gap"]
     # Exactly 0.0 is the interesting case: the units are copies down to the last bit.
     if gap is None:  # the summary makes non-finite numbers None (JSON-ready)

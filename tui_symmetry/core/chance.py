@@ -24,7 +24,8 @@ from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import data_key, make_dataset
 from tui_symmetry.core.init import INIT_SCHEMES, draw_params
 from tui_symmetry.core.metrics import outgoing_weights, unit_vectors
-from tui_symmetry.core.network import unit_shape, with_ones
+from tui_symmetry.core.model import model_for
+from tui_symmetry.core.network import unit_shape
 from tui_symmetry.core.similarity import FUNCTION, WEIGHTS, function_similarity, similarity_matrix
 
 # Inits that copy one unit (InitScheme.copies_units) take the chance level of this scheme.
@@ -35,7 +36,8 @@ CHANCE_SEED = 1_000_003
 PAIRS_SAMPLED = 16_000
 MIN_DRAWS, MAX_DRAWS = 64, 1_000
 
-_INIT_FIELDS = ("hidden", "input_dim", "activation", "init", "init_scale", "epsilon")
+_INIT_FIELDS = ("arch", "units", "unit_inputs", "positions", "output_dim", "activation", "init",
+                "init_scale", "epsilon")
 
 
 def reference_config(config: Config) -> Config:
@@ -81,13 +83,14 @@ _CACHE_SIZE = 512
 
 def estimate_chance(config: Config, space: str = WEIGHTS) -> float:
     """The Monte Carlo estimate behind :func:`symmetry_chance` (not cached)."""
-    if config.hidden < 2:
+    if config.units < 2:
         return math.nan
     reference = reference_config(config)
     rng = np.random.default_rng(CHANCE_SEED)
-    XT1 = with_ones(make_dataset(config).X_train) if space == FUNCTION else None
-    draws = draws_for(config.hidden)
-    shape = unit_shape(config.output_dim, config.loss)
+    XT1 = (model_for(config).inputs(make_dataset(config).X_train) if space == FUNCTION
+           else None)
+    draws = draws_for(config.units)
+    shape = unit_shape(config.output_dim, config.loss, config.positions)
     total, counted = 0.0, 0
     for start in range(0, draws, _BATCH):
         batch = [draw_params(reference, rng) for _ in range(min(_BATCH, draws - start))]
@@ -100,9 +103,9 @@ def estimate_chance(config: Config, space: str = WEIGHTS) -> float:
                                     config.activation, XT1)
                 for p in batch
             ])
-        live = units[..., : config.input_dim].any(axis=-1)  # metrics.dead_mask, batched
+        live = units[..., : config.unit_inputs].any(axis=-1)  # metrics.dead_mask, batched
         pairs = live[:, :, None] & live[:, None, :]
-        idx = np.arange(config.hidden)
+        idx = np.arange(config.units)
         pairs[:, idx, idx] = False
         counts = pairs.sum(axis=(1, 2))
         sums = np.where(pairs, S, 0.0).sum(axis=(1, 2))

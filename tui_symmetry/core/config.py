@@ -14,7 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tui_symmetry.core.data import CSV, DEFAULT_SAMPLES, DataShape, describe, is_table
+from tui_symmetry.core.conv import KERNEL_SIZES, pooled_cells
+from tui_symmetry.core.data import (
+    CSV,
+    DEFAULT_SAMPLES,
+    DEFAULT_TEACHER_UNITS,
+    TEACHER,
+    DataShape,
+    describe,
+    is_table,
+)
 from tui_symmetry.core.data import DATASETS as _DATASET_REGISTRY
 from tui_symmetry.core.init import INIT_SCHEMES as _INIT_REGISTRY
 from tui_symmetry.core.network import ACTIVATIONS as _ACTIVATION_REGISTRY
@@ -31,9 +40,21 @@ TASKS = ("auto", "classify", "regress")
 """How a CSV file's target is read (core/tables.py, docs/contracts.md "Tables")."""
 
 MAX_HIDDEN = 256
+MAX_FILTERS = 32
+ARCHS = ("mlp", "conv")
+"""The networks: one hidden layer of H units, or K conv filters on images (core/conv.py)."""
 MAX_SEED = 2**32 - 1
 MAX_TEXT = 4096
 """The longest text setting (a file path, a column name)."""
+
+
+def unit_word(settings: Mapping[str, Any]) -> tuple[str, int]:
+    """What a network's units are called and how many it has: ("filter", K) for a conv
+    net, ("unit", H) otherwise; ``settings`` is a Config's to_dict() (or the ``config``
+    of a summary or an export)."""
+    if settings.get("arch") == "conv":
+        return "filter", int(settings["filters"])
+    return "unit", int(settings["hidden"])
 
 
 class ConfigError(ValueError):
@@ -166,7 +187,13 @@ FIELDS: tuple[FieldSpec, ...] = (
         "test_fraction", float, "share of points held out for the test loss", "training",
         low=0, high=0.9,
     ),
+    FieldSpec("arch", str, "network: mlp (one hidden layer) or conv (filters on images)",
+              "network", choices=ARCHS),
     FieldSpec("hidden", int, "hidden units H", "training", low=1, high=MAX_HIDDEN),
+    FieldSpec("filters", int, "conv filters K (arch conv)", "network", low=1,
+              high=MAX_FILTERS),
+    FieldSpec("kernel", int, "conv filter size k: 3 or 5 (arch conv)", "network", low=3,
+              high=5),
     FieldSpec("activation", str, "hidden activation", "training", choices=ACTIVATIONS),
     FieldSpec("init", str, "initialization scheme", "init", choices=INITS),
     FieldSpec("init_scale", float, "multiplies every init scheme", "init", low=0, high=10),
@@ -197,6 +224,8 @@ FIELDS: tuple[FieldSpec, ...] = (
               "data", choices=TASKS),
     FieldSpec("data_sha256", str, "the CSV file's sha256 when the run was made (set by "
               "the program; a changed file is refused)", "data"),
+    FieldSpec("teacher_units", int, "hidden units of the random teacher network whose "
+              "outputs dataset teacher learns", "data", low=1, high=16),
 )
 
 FIELD_BY_NAME: dict[str, FieldSpec] = {spec.name: spec for spec in FIELDS}
@@ -223,7 +252,10 @@ class Config:
     samples: int = DEFAULT_SAMPLES
     noise: float = 0.1
     test_fraction: float = 0.2
+    arch: str = "mlp"
     hidden: int = 8
+    filters: int = 8
+    kernel: int = 3
     activation: str = "tanh"
     init: str = "symmetric"
     init_scale: float = 1.0
@@ -242,12 +274,14 @@ class Config:
     target: str = ""
     task: str = "auto"
     data_sha256: str = ""
+    teacher_units: int = DEFAULT_TEACHER_UNITS
 
     def __post_init__(self) -> None:
         for spec in FIELDS:
             value = spec.coerce(getattr(self, spec.name))
             object.__setattr__(self, spec.name, value)
         self._check_data()
+        self._check_arch()
         n_train = self.n_train
         if n_train < 2:
             raise ConfigError(
@@ -259,12 +293,48 @@ class Config:
         """The CSV settings belong to dataset csv: it needs a file, and another dataset
         clears them (so switching datasets in the app leaves no stale file behind).
         Values only: the file is read by data.describe, never here."""
+        if self.dataset != TEACHER:  # as the CSV settings: no stale teacher
+            object.__setattr__(self, "teacher_units", DEFAULT_TEACHER_UNITS)
         if self.dataset != CSV:
             for name in ("data", "target", "data_sha256"):
                 object.__setattr__(self, name, "")
             object.__setattr__(self, "task", "auto")
         elif not self.data.strip():
             raise ConfigError("dataset csv needs a CSV file: data FILE (--data FILE)")
+
+    def _check_arch(self) -> None:
+        """A conv net reads images, has odd square filters and no hidden units to drop."""
+        if self.kernel not in KERNEL_SIZES:
+            raise ConfigError(f"kernel: {self.kernel} is not one of "
+                              + ", ".join(map(str, KERNEL_SIZES)))
+        if self.arch != "conv":
+            return
+        if not self.is_table or self.dataset == CSV or self.shape.image is None:
+            raise ConfigError(f"arch: conv needs image data (digits), not {self.dataset}")
+        if self.dropout > 0:
+            raise ConfigError("dropout: applies to an mlp's hidden units; arch conv has none")
+
+    @property
+    def is_conv(self) -> bool:
+        """True for K conv filters on images (core/conv.py), False for the MLP."""
+        return self.arch == "conv"
+
+    @property
+    def units(self) -> int:
+        """The units of the network: H hidden units, or K filters."""
+        return self.filters if self.is_conv else self.hidden
+
+    @property
+    def unit_inputs(self) -> int:
+        """The incoming weights of one unit: D, or a filter's k² kernel entries."""
+        return self.kernel * self.kernel if self.is_conv else self.input_dim
+
+    @property
+    def positions(self) -> int:
+        """P, the outgoing weights of a unit per output: 1, or a filter's pooled cells."""
+        if not self.is_conv:
+            return 1
+        return pooled_cells(self.shape.image[0], self.kernel)
 
     @property
     def shape(self) -> DataShape:

@@ -16,10 +16,11 @@ import numpy as np
 
 if TYPE_CHECKING:  # config.py reads the registry below: no import at run time
     from tui_symmetry.core.config import Config
+    from tui_symmetry.core.network import Params
     from tui_symmetry.core.tables import Table
 
 DATA_FIELDS = ("dataset", "samples", "noise", "test_fraction", "seed", "data", "data_sha256",
-               "target", "task")
+               "target", "task", "teacher_units")
 """The settings that define a run's data: equal on these, two configs have the same arrays."""
 
 DEFAULT_SAMPLES = 200
@@ -53,6 +54,10 @@ class Dataset:
     """A table's standardization (docs/maths.md, "Data"): X = (rows − mean) / scale, both
     (D,); None for a toy, which is drawn at its scale."""
     scale: np.ndarray | None = None
+    teacher: Params | None = None
+    """The ``teacher`` dataset's network, in the units of its standardized targets: as
+    a student of its own width it computes y_train exactly (without noise); None for
+    every other dataset."""
 
 
 def _xor(label: int, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -107,12 +112,19 @@ class DatasetSpec:
     """Toy classification: (label, n, rng) → the class's (n, 2) points before noise; toy
     regression: x → the target before noise; None for a table."""
     kind: str = "toy"
-    """``toy`` (drawn here) or ``table`` (read by core/tables.py; ``regression`` is then
-    decided by the table: a CSV file's task)."""
+    """``toy`` (drawn here), ``teacher`` (a random network's outputs, drawn here:
+    :func:`_teacher_dataset`) or ``table`` (read by core/tables.py; ``regression`` is
+    then decided by the table: a CSV file's task)."""
 
 
 CSV = "csv"
 """The dataset of a run on the user's own CSV file (the ``data`` setting names it)."""
+TEACHER = "teacher"
+"""The dataset a random teacher network computes (its width: ``teacher_units``)."""
+DEFAULT_TEACHER_UNITS = 3
+TEACHER_SCALES = (1.5, 0.5, 1.0)
+"""The teacher's draws: incoming weights N(0, 1.5²), biases N(0, 0.5²), outgoing N(0, 1)
+(large enough that its tanh units bend over the inputs N(0, I₂))."""
 
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec for spec in (
@@ -123,6 +135,7 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec("blobs", False, _blobs),
         DatasetSpec("sine", True, _sine),
         DatasetSpec("linear", True, _linear),
+        DatasetSpec(TEACHER, True, None, "teacher"),
         DatasetSpec("digits", False, None, "table"),
         DatasetSpec("wine", False, None, "table"),
         DatasetSpec("iris", False, None, "table"),
@@ -165,6 +178,7 @@ class DataShape:
 
 _TOY_BINARY = DataShape(2, 1, "bce", "binary", ("0", "1"), ("x0", "x1"))
 _TOY_REGRESSION = DataShape(1, 1, "mse", "regression", (), ("x",))
+_TEACHER_SHAPE = DataShape(2, 1, "mse", "regression", (), ("x0", "x1"))
 
 _LOSS_OF_TASK = {"binary": "bce", "classes": "softmax", "regression": "mse"}
 """A table's task → the network's loss: two classes are one logit (BCE), three or more a
@@ -204,6 +218,8 @@ def describe(config: Config) -> DataShape:
     """What ``config``'s data is (D, C, loss, names); a table is read the first time.
 
     TableError when a table cannot be read."""
+    if config.dataset == TEACHER:
+        return _TEACHER_SHAPE
     if not is_table(config.dataset):
         return _TOY_REGRESSION if DATASETS[config.dataset].regression else _TOY_BINARY
     kept = _KEPT.get(data_key(config))
@@ -250,6 +266,8 @@ def make_dataset(config: Config) -> Dataset:
     """
     if is_table(config.dataset):
         return _table_dataset(config)
+    if config.dataset == TEACHER:
+        return _teacher_dataset(config)
     rng = rng_for(config.seed, STREAM_DATA)
     n, n_test = config.samples, config.n_test
     if config.is_regression:
@@ -300,3 +318,28 @@ def _table_dataset(config: Config) -> Dataset:
         y_test = y_test.astype(np.float64)[:, None]
     return Dataset(np.ascontiguousarray(X_train), y_train, np.ascontiguousarray(X_test),
                    y_test, mean, scale)
+
+
+def _teacher_dataset(config: Config) -> Dataset:
+    """``teacher_units`` tanh units, drawn from the data stream (TEACHER_SCALES), compute
+    y at inputs x ~ N(0, I₂); noise·N(0, 1) is added (none at noise 0); the first
+    round(samples · test_fraction) points are the test split.  The targets are
+    standardized by the training split's mean and standard deviation, and the teacher's
+    outgoing weights and bias with them, so the teacher computes y_train exactly."""
+    from tui_symmetry.core.network import Params
+
+    rng = rng_for(config.seed, STREAM_DATA)
+    r, (sw, sb, sv) = config.teacher_units, TEACHER_SCALES
+    W1, b1 = rng.normal(0.0, sw, size=(r, 2)), rng.normal(0.0, sb, size=r)
+    W2 = rng.normal(0.0, sv, size=(1, r))
+    X = rng.standard_normal((config.samples, 2))
+    y = np.tanh(X @ W1.T + b1) @ W2.T
+    y = y + config.noise * rng.standard_normal(y.shape)
+    n_test = config.n_test
+    mean = float(y[n_test:].mean())
+    std = float(y[n_test:].std())
+    std = std if std > 0.0 else 1.0
+    y = (y - mean) / std
+    teacher = Params(W1, b1, W2 / std, np.array([-mean / std]))
+    return Dataset(np.ascontiguousarray(X[n_test:]), y[n_test:], np.ascontiguousarray(
+        X[:n_test]), y[:n_test], teacher=teacher)

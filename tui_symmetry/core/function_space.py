@@ -16,7 +16,7 @@ import numpy as np
 
 from tui_symmetry.core import metrics
 from tui_symmetry.core.data import data_key, make_dataset
-from tui_symmetry.core.network import with_ones
+from tui_symmetry.core.model import model_for
 from tui_symmetry.core.similarity import function_similarity
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class FunctionSpace:
         config = snap.config
         data = data_key(config)
         if data != self._data_key:
-            self._XT1 = with_ones(make_dataset(config).X_train)
+            self._XT1 = model_for(config).inputs(make_dataset(config).X_train)
             self._data_key = data
         p = snap.params
         block = np.column_stack([p.W1, p.b1])

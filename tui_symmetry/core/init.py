@@ -110,9 +110,15 @@ def init_params(config: Config) -> Params:
 
 
 def draw_params(config: Config, rng: np.random.Generator) -> Params:
-    """Parameters drawn as ``config``'s init draws them, from ``rng``."""
-    H, D, C = config.hidden, config.input_dim, config.output_dim
-    W1, W2 = INIT_SCHEMES[config.init].weights(H, D, C, rng)
+    """Parameters drawn as ``config``'s init draws them, from ``rng``.
+
+    A conv net's K filters are drawn as K units with D = k² inputs and C·P outputs:
+    filter k's kernel is W1's row k, its outgoing block V_k (C, P) the unit's C·P
+    outgoing weights (so ``symmetric`` copies whole filters, blocks included)."""
+    H, D, C, P = config.units, config.unit_inputs, config.output_dim, config.positions
+    W1, W2 = INIT_SCHEMES[config.init].weights(H, D, C * P, rng)
+    if P > 1:  # (C·P, K) → W2 (C, K·P), filter-major as torch's flatten has it
+        W2 = W2.reshape(C, P, H).transpose(0, 2, 1).reshape(C, H * P)
     params = Params(
         W1=config.init_scale * W1,
         b1=np.zeros(H),
@@ -120,11 +126,17 @@ def draw_params(config: Config, rng: np.random.Generator) -> Params:
         b2=np.zeros(C),
     )
     if config.epsilon > 0:
-        eps = config.epsilon
-        params = Params(
-            W1=params.W1 + rng.normal(0.0, eps, size=(H, D)),
-            b1=params.b1 + rng.normal(0.0, eps, size=H),
-            W2=params.W2 + rng.normal(0.0, eps, size=(C, H)),
-            b2=params.b2 + rng.normal(0.0, eps, size=C),
-        )
+        params = nudge(params, config.epsilon, rng)
     return params
+
+
+def nudge(params: Params, epsilon: float, rng: np.random.Generator) -> Params:
+    """``params`` plus N(0, ε²) on every entry, drawn W1, b1, W2, b2 in that order."""
+    H, D = params.W1.shape
+    C, HP = params.W2.shape  # H·P outgoing weights per output (P: a filter's cells)
+    return Params(
+        W1=params.W1 + rng.normal(0.0, epsilon, size=(H, D)),
+        b1=params.b1 + rng.normal(0.0, epsilon, size=H),
+        W2=params.W2 + rng.normal(0.0, epsilon, size=(C, HP)),
+        b2=params.b2 + rng.normal(0.0, epsilon, size=C),
+    )

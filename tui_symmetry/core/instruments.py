@@ -119,9 +119,10 @@ class Instruments:
 
     def _stride(self, config: Config) -> int:
         layout = self.layout
-        n_train = self.saddle.XT1.shape[1]
+        n_train = self.saddle.XT1.shape[-1]
+        columns = self.saddle.XT1[0].size // max(1, n_train)  # a conv's map positions
         batch = n_train if config.batch_size == 0 else min(config.batch_size, n_train)
-        step_work = STEP_OPS * (OP_OVERHEAD + layout.hidden * batch)
+        step_work = STEP_OPS * (OP_OVERHEAD + layout.hidden * batch * columns)
         return max(1, math.ceil(SADDLE_SHARE_INV * self.saddle.last_work / step_work))
 
     def snapshot_fields(self, theta: np.ndarray, step: int, config: Config,

@@ -98,7 +98,7 @@ def chance_matched_mean(config_a: Config, config_b: Config,
     trained ones, so unrelated trained networks can score below this level.
     """
     if trials is None:
-        trials = chance_trials(max(config_a.hidden, config_b.hidden))
+        trials = chance_trials(max(config_a.units, config_b.units))
     return _chance(_start_settings(config_a), _start_settings(config_b), trials)
 
 
@@ -106,7 +106,10 @@ def _start_settings(config: Config) -> Config:
     """``config`` with everything that does not shape its random start at defaults."""
     return Config(
         dataset=config.dataset,  # for its input dimension
+        arch=config.arch,
         hidden=config.hidden,
+        filters=config.filters,
+        kernel=config.kernel,
         activation=config.activation,
         init=config.init,
         init_scale=config.init_scale,
@@ -140,6 +143,13 @@ def _table_name(config: Config) -> str:
 
 def comparable(config_a: Config, config_b: Config) -> str | None:
     """None when units of the two runs can be matched, else the reason in words."""
+    if config_a.arch != config_b.arch:
+        return (f"A and B are different networks ({config_a.arch}, {config_b.arch}): "
+                "hidden units and filters cannot be matched")
+    if config_a.is_conv and config_a.kernel != config_b.kernel:
+        return (f"A and B have filters of different sizes ({config_a.kernel}x"
+                f"{config_a.kernel}, {config_b.kernel}x{config_b.kernel}): their kernels "
+                "cannot be matched")
     if _table_of(config_a) != _table_of(config_b):
         return (f"A and B learn different tables ({_table_name(config_a)}, "
                 f"{_table_name(config_b)}): their units read different features")

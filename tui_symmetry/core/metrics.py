@@ -31,22 +31,38 @@ LIVE, NO_WEIGHTS, CONSTANT, INACTIVE = 0, 1, 2, 3
 STATE_NAMES = ("live", "no weights", "constant", "inactive")
 
 
+def positions_of(params: Params) -> int:
+    """P, the outgoing weights per unit and output: 1 for an MLP's units, a conv
+    filter's pooled cells (W2 is (C, K·P), filter-major: core/conv.py)."""
+    return params.W2.shape[1] // max(1, params.W1.shape[0])
+
+
+def outgoing_rows(params: Params) -> np.ndarray:
+    """(H, C·P): each unit's outgoing weights as one row, W2[:, i] (P = 1) or a
+    filter's block W2[:, kP:(k+1)P] read row-major."""
+    C, H = params.W2.shape[0], params.W1.shape[0]
+    P = positions_of(params)
+    if P == 1:
+        return params.W2.T
+    return params.W2.reshape(C, H, P).transpose(1, 0, 2).reshape(H, C * P)
+
+
 def unit_vectors(params: Params) -> np.ndarray:
-    """(H, D + 1 + C): one row [W1[i, :], b1[i], W2[:, i]] per hidden unit."""
-    return np.column_stack([params.W1, params.b1, params.W2.T])
+    """(H, D + 1 + C·P): one row [W1[i, :], b1[i], outgoing] per hidden unit or filter."""
+    return np.column_stack([params.W1, params.b1, outgoing_rows(params)])
 
 
 def shape_of(params: Params) -> UnitShape:
     """The UnitShape of ``params``'s unit rows (C > 1 outputs: softmax classes)."""
-    return unit_shape(params.W2.shape[0])
+    return unit_shape(params.W2.shape[0], positions=positions_of(params))
 
 
 def outgoing_weights(params: Params) -> np.ndarray:
-    """What a unit sends on: W2[0] (H,) for one output, else the outgoing vectors v̄
-    (H, C), centred under softmax (similarity.contributions reads either)."""
-    if params.W2.shape[0] == 1:
+    """What a unit sends on: W2[0] (H,) for one output of an MLP, else the outgoing
+    vectors v̄ (H, C·P), centred under softmax (similarity.contributions reads either)."""
+    if params.W2.shape[0] == 1 and positions_of(params) == 1:
         return np.asarray(params.W2[0], dtype=float)
-    return shape_of(params).outgoing_vectors(params.W2.T)
+    return shape_of(params).outgoing_vectors(outgoing_rows(params))
 
 
 def dead_mask(params: Params) -> np.ndarray:
@@ -68,14 +84,15 @@ def unit_states(params: Params, activation: str, XT1: np.ndarray | None = None) 
     inputs): it outputs 0 and gets no gradient from full-batch training.
     """
     has_in = (params.W1 != 0).any(axis=1)
-    has_out = (shape_of(params).outgoing_vectors(params.W2.T) != 0).any(axis=1)
+    has_out = (shape_of(params).outgoing_vectors(outgoing_rows(params)) != 0).any(axis=1)
     states = np.full(len(has_in), LIVE, dtype=np.int8)
     states[~has_in & ~has_out] = NO_WEIGHTS
     states[~has_in & has_out] = CONSTANT
     if activation == "relu" and XT1 is not None and XT1.shape[1] > 0:
         block = np.column_stack([params.W1, params.b1])
+        columns = XT1.reshape(XT1.shape[0], -1)  # a conv's patches: (k² + 1, Q, N)
         with np.errstate(over="ignore", invalid="ignore"):
-            never = ~((block @ XT1) > 0.0).any(axis=1)
+            never = ~((block @ columns) > 0.0).any(axis=1)
         states[has_in & never] = INACTIVE
     return states
 
@@ -223,7 +240,8 @@ def summarize(params: Params, activation: str, XT1: np.ndarray | None = None) ->
         "similarity": S,
         "dead": dead,
         "states": states,
-        "symmetry_index": symmetry_index(S, live),
+        "symmetry_index": (float(S[0, 1]) if copies(units) and live.all()
+                           else symmetry_index(S, live)),
         "distinct_units": distinct_units(S, live),
         "dead_units": int(np.count_nonzero(dead)),  # no weights, or constant
         "constant_units": int(np.count_nonzero(states == CONSTANT)),
@@ -234,5 +252,17 @@ def summarize(params: Params, activation: str, XT1: np.ndarray | None = None) ->
 
 def symmetry_index_of(params: Params, activation: str) -> float:
     """Just the symmetry index: the cheap path used for every history point."""
-    S = similarity_matrix(unit_vectors(params), activation, shape_of(params))
-    return symmetry_index(S, ~dead_mask(params))
+    units, live = unit_vectors(params), ~dead_mask(params)
+    if copies(units) and live.all():  # from one pair: no H × H matrix every step
+        return float(similarity_matrix(units[:2], activation, shape_of(params))[0, 1])
+    S = similarity_matrix(units, activation, shape_of(params))
+    return symmetry_index(S, live)
+
+
+def copies(units: np.ndarray) -> bool:
+    """Whether there are two units or more and every unit's row is a bit-identical copy
+    of the first (a symmetric start keeps them so).  Then every pair reads the same
+    similarity, each built from its own two rows, and their mean, the symmetry index,
+    is that one number (a sum of H² of them would round it)."""
+    bits = np.ascontiguousarray(units).view(np.int64)  # -0.0 is no copy of 0.0
+    return len(units) > 1 and bool((bits == bits[:1]).all())

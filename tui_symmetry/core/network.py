@@ -304,32 +304,47 @@ class UnitShape:
 
     outgoing: int = 1
     centred: bool = False
+    positions: int = 1
+    """P: a conv filter sends its pooled map's P cells on, so its outgoing part is the
+    block V (C, P), stored row-major as C·P entries (core/conv.py); 1 for an MLP unit."""
+
+    @property
+    def out_size(self) -> int:
+        """How many entries of a row are outgoing weights: C·P."""
+        return self.outgoing * self.positions
 
     def incoming(self, units: np.ndarray) -> np.ndarray:
-        """w̃ = [w, b] of every row (..., D + 1)."""
-        return units[..., : units.shape[-1] - self.outgoing]
+        """w̃ = [w, b] of every row (..., D + 1): a filter's [kernel, bias]."""
+        return units[..., : units.shape[-1] - self.out_size]
 
     def outgoing_vectors(self, units: np.ndarray) -> np.ndarray:
-        """v̄ of every row (..., C): v itself, or centred over the outputs (exactly 0 for
-        a v ∝ 1, whose mean may round off its entries)."""
-        v = units[..., units.shape[-1] - self.outgoing:]
+        """v̄ of every row (..., C·P): v itself, or centred over the outputs, per
+        position (softmax's gauge V[:, p] + α_p·1 acts on each pooled cell alone; exactly
+        0 for a column ∝ 1, whose mean may round off its entries)."""
+        v = units[..., units.shape[-1] - self.out_size:]
         if not self.centred:
             return v
-        flat = (v == v[..., :1]).all(axis=-1, keepdims=True)
-        return np.where(flat, 0.0, v - v.mean(axis=-1, keepdims=True))
+        if self.positions == 1:
+            flat = (v == v[..., :1]).all(axis=-1, keepdims=True)
+            return np.where(flat, 0.0, v - v.mean(axis=-1, keepdims=True))
+        block = v.reshape(*v.shape[:-1], self.outgoing, self.positions)
+        flat = (block == block[..., :1, :]).all(axis=-2, keepdims=True)
+        centred = np.where(flat, 0.0, block - block.mean(axis=-2, keepdims=True))
+        return centred.reshape(v.shape)
 
 
 ONE_OUTPUT = UnitShape()
 """The toys' units: one outgoing weight, the last entry of the row."""
 
 
-def unit_shape(outputs: int, loss: str | None = None) -> UnitShape:
-    """The UnitShape of a network with ``outputs`` outputs trained on ``loss``.  Without
-    a loss, C > 1 outputs are classes under softmax (the product offers no other C > 1
-    task: multi-output regression is out of its scope)."""
+def unit_shape(outputs: int, loss: str | None = None, positions: int = 1) -> UnitShape:
+    """The UnitShape of a network with ``outputs`` outputs trained on ``loss`` (and P =
+    ``positions`` pooled cells per conv filter).  Without a loss, C > 1 outputs are
+    classes under softmax (the product offers no other C > 1 task: multi-output
+    regression is out of its scope)."""
     if loss is None:
-        return UnitShape(outputs, outputs > 1)
-    return UnitShape(outputs, LOSSES[loss].shift_invariant)
+        return UnitShape(outputs, outputs > 1, positions)
+    return UnitShape(outputs, LOSSES[loss].shift_invariant, positions)
 
 
 def one_hot(labels: np.ndarray, classes: int) -> np.ndarray:
@@ -381,10 +396,11 @@ class ParamLayout:
     indexes W1 and W2, the entries L1 and L2 act on.
     """
 
-    def __init__(self, hidden: int, inputs: int, outputs: int = 1) -> None:
+    def __init__(self, hidden: int, inputs: int, outputs: int = 1, positions: int = 1) -> None:
         self.hidden, self.inputs, self.outputs = hidden, inputs, outputs
+        self.positions = positions
         n_block = hidden * (inputs + 1)
-        n_w2 = outputs * hidden
+        n_w2 = outputs * hidden * positions
         self.size = n_block + n_w2 + outputs
         self._block = slice(0, n_block)
         self._w2 = slice(n_block, n_block + n_w2)
@@ -401,8 +417,18 @@ class ParamLayout:
         index = np.arange(self.size)
         rows = index[self._block].reshape(self.hidden, self.inputs + 1)
         index[self._block] = rows[perm].ravel()
-        index[self._w2] = index[self._w2].reshape(self.outputs, self.hidden)[:, perm].ravel()
+        outgoing = index[self._w2].reshape(self.outputs, self.hidden, self.positions)
+        index[self._w2] = outgoing[:, perm].ravel()
         return index
+
+    def unit_positions(self) -> np.ndarray:
+        """(H, D + 1 + C·P): the flat positions in theta of each unit's row [w, b, v]
+        (v: its W2 column, or a filter's outgoing block W2[:, kP:(k+1)P] row-major)."""
+        H, D1, C, P = self.hidden, self.inputs + 1, self.outputs, self.positions
+        n_block = H * D1
+        out = (n_block + np.arange(C)[None, :, None] * (H * P)
+               + np.arange(H)[:, None, None] * P + np.arange(P)[None, None, :])
+        return np.column_stack([np.arange(n_block).reshape(H, D1), out.reshape(H, C * P)])
 
     def block(self, theta: np.ndarray) -> np.ndarray:
         """The (H, D + 1) view [W1 | b1] of ``theta``."""
@@ -414,7 +440,7 @@ class ParamLayout:
         return Params(
             block[:, : self.inputs],
             block[:, self.inputs],
-            theta[self._w2].reshape(self.outputs, self.hidden),
+            theta[self._w2].reshape(self.outputs, self.hidden * self.positions),
             theta[self._b2],
         )
 

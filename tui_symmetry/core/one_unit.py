@@ -36,6 +36,12 @@ It depends only on the training data and the activation, so it is computed once 
 combination of them and cached.  Sigmoid and tanh units compute the same functions
 (σ(z) = (1 + tanh(z/2))/2: the sigmoid unit (2w, 2b, 2v, b2 − v) is the tanh unit
 (w, b, v, b2)), so they share one optimum.
+
+**One filter** (arch conv, :func:`conv_search`): K identical filters compute one filter
+with outgoing block K·V, so the best loss of identical filters is the best loss of a
+one-filter network (k² + 1 + C·P + C parameters), found by the same finite and bounded
+searches (its objective is the conv kernel itself, with K = 1): an upper bound, as for
+a unit with many inputs or outputs.
 """
 
 from __future__ import annotations
@@ -46,9 +52,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tui_symmetry.core import conv
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import data_key, make_dataset
-from tui_symmetry.core.network import ACTIVATIONS, LOSSES, one_hot
+from tui_symmetry.core.network import (
+    ACTIVATIONS,
+    LOSSES,
+    ParamLayout,
+    UnitMajorViews,
+    one_hot,
+)
 
 STARTS = 48
 """Random starts of the finite search."""
@@ -118,17 +131,21 @@ something that runs it elsewhere (runner/search.py: in a process of its own)."""
 
 
 def one_unit_optimum(config: Config, find: Optimizer | None = None) -> OneUnitOptimum:
-    """The one-unit optimum on ``config``'s training data (cached in this process;
-    ``find`` computes it on a miss, :func:`optimize` by default)."""
+    """The one-unit (for arch conv: one-filter) optimum on ``config``'s training data
+    (cached in this process; ``find`` computes it on a miss, :func:`optimize` by
+    default)."""
     activation = config.activation
-    key = (*data_key(config), _SAME_UNITS.get(activation, activation))
+    # A filter's sigmoid flip moves Σ_p V[:, p] into b2: filters are searched per activation.
+    shared = activation if config.is_conv else _SAME_UNITS.get(activation, activation)
+    network = ("conv", config.kernel) if config.is_conv else ()
+    key = (*data_key(config), *network, shared)
     found = _CACHE.get(key)
     if found is None:
-        found = (find or optimize)(config.replace(activation=key[-1]))
+        found = (find or optimize)(config.replace(activation=shared))
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.clear()
         _CACHE[key] = found
-    if activation == "sigmoid":
+    if activation == "sigmoid" and not config.is_conv:
         return _as_sigmoid(found, config.output_dim)
     return found
 
@@ -194,16 +211,31 @@ def _vector_loss_and_grad(theta: np.ndarray, XT1: np.ndarray, target: np.ndarray
     return value, np.concatenate([XT1 @ back, delta @ a, delta.sum(axis=1)])
 
 
+def _filter_loss_and_grad(theta: np.ndarray, PT: np.ndarray, target: np.ndarray,
+                          activation: str, loss: str) -> tuple[float, np.ndarray]:
+    """Loss and gradient of the one-filter network theta = [F̃, V (C, P) row-major, b2]
+    on the patches PT (k² + 1, Q, N): the conv kernel itself, with K = 1."""
+    C, D1 = target.shape[0], PT.shape[0]
+    layout = ParamLayout(1, D1 - 1, C, (len(theta) - D1 - C) // C)
+    grad = UnitMajorViews(layout, np.empty(layout.size))
+    value = conv.loss_and_grads_conv(UnitMajorViews(layout, theta), PT, target,
+                                     ACTIVATIONS[activation], LOSSES[loss], grad,
+                                     conv.conv_workspace(1, PT.shape[1], PT.shape[2]))
+    return value, grad.theta
+
+
 @dataclass(frozen=True)
 class _Problem:
     """One unit on one training set: [Xᵀ; 1] (D + 1, N), the targets (N,) for one
-    output, (C, N) rows for C, the activation and the loss."""
+    output, (C, N) rows for C, the activation and the loss.  One filter: the patches
+    (k² + 1, Q, N) in place of [Xᵀ; 1], and ``positions`` P outgoing weights per output."""
 
     XT1: np.ndarray
     y: np.ndarray
     activation: str
     loss: str
     outputs: int = 1
+    positions: int = 1
 
     @property
     def args(self) -> tuple:
@@ -211,7 +243,9 @@ class _Problem:
 
     @property
     def objective(self) -> Callable[..., tuple[float, np.ndarray]]:
-        """The loss and gradient of this unit's parameters (one output or C)."""
+        """The loss and gradient of this unit's parameters (one output or C; a filter)."""
+        if self.positions > 1:
+            return _filter_loss_and_grad
         return _loss_and_grad if self.outputs == 1 else _vector_loss_and_grad
 
     def descend(self, start: np.ndarray, iterations: int,
@@ -231,7 +265,7 @@ class _Problem:
         """``theta`` with ‖v‖ = ‖(w, b)‖ for a homogeneous unit (the same function)."""
         if ACTIVATIONS[self.activation].symmetry not in ("positive_scale", "linear"):
             return theta
-        D1, C = self.XT1.shape[0], self.outputs
+        D1, C = self.XT1.shape[0], self.outputs * self.positions
         inner = float(np.linalg.norm(theta[:D1]))
         outer = abs(float(theta[D1])) if C == 1 else float(np.linalg.norm(theta[D1:D1 + C]))
         if inner == 0.0 or outer == 0.0:
@@ -244,17 +278,20 @@ class _Problem:
 
 
 def _random_starts(XT1: np.ndarray, count: int, rng: np.random.Generator,
-                   outputs: int = 1) -> np.ndarray:
+                   outputs: int = 1, positions: int = 1) -> np.ndarray:
     """``count`` starts [w, b, v, b2]: w ~ N(0, 1), b ~ N(0, 2²) (so a ReLU start is
-    sometimes on everywhere), v ~ N(0, 1) (C of them), b2 = 0; every other one three
-    times sharper, its kink or step through a random training point."""
+    sometimes on everywhere), v ~ N(0, 1) (C·P of them), b2 = 0; every other one three
+    times sharper, its kink or step through a random training point (a filter: through
+    a random patch)."""
     D1 = XT1.shape[0]
-    starts = rng.standard_normal((count, D1 + 2 * outputs))
+    columns = XT1.reshape(D1, -1)
+    out = outputs * positions
+    starts = rng.standard_normal((count, D1 + out + outputs))
     starts[:, D1 - 1] *= 2.0
-    starts[:, D1 + outputs:] = 0.0
+    starts[:, D1 + out:] = 0.0
     sharp = starts[1::2]
     sharp[:, : D1 - 1] *= 3.0
-    points = XT1[: D1 - 1, rng.integers(0, XT1.shape[1], len(sharp))].T
+    points = columns[: D1 - 1, rng.integers(0, columns.shape[1], len(sharp))].T
     sharp[:, D1 - 1] = -np.sum(sharp[:, : D1 - 1] * points, axis=1)
     return starts
 
@@ -408,7 +445,10 @@ def _exp_limit(X: np.ndarray, y: np.ndarray, loss: str,
 
 
 def optimize(config: Config) -> OneUnitOptimum:
-    """Search for the one-unit optimum on ``config``'s training data (see the module)."""
+    """Search for the one-unit optimum on ``config``'s training data (see the module);
+    for arch conv, the one-filter optimum (:func:`conv_search`)."""
+    if config.is_conv:
+        return _optimize_conv(config)
     data = make_dataset(config)
     y = data.y_train[:, 0] if config.output_dim == 1 else data.y_train
     return search(data.X_train, y, config.activation, config.loss, config.output_dim)
@@ -452,7 +492,30 @@ def _vector_search(X: np.ndarray, y: np.ndarray, activation: str, loss: str,
     best split of the inputs into two cells is combinatorial beyond the plane), so the
     result is an upper bound."""
     target = one_hot(y, outputs) if LOSSES[loss].labels else np.ascontiguousarray(y.T)
-    problem = _Problem(np.vstack([X.T, np.ones(len(X))]), target, activation, loss, outputs)
+    return _upper_search(_Problem(np.vstack([X.T, np.ones(len(X))]), target, activation,
+                                  loss, outputs))
+
+
+def _optimize_conv(config: Config) -> OneUnitOptimum:
+    """The one-filter optimum on ``config``'s training images (not cached)."""
+    data = make_dataset(config)
+    images = data.X_train.reshape(len(data.X_train), *config.shape.image)
+    return conv_search(conv.patches(images, config.kernel), data.y_train, config.activation,
+                       config.loss, config.output_dim)
+
+
+def conv_search(PT: np.ndarray, y: np.ndarray, activation: str, loss: str,
+                outputs: int) -> OneUnitOptimum:
+    """The best loss found for one filter on the patches PT (k² + 1, Q, N) of the
+    training images with targets ``y`` (labels under softmax, else (N, C) rows): the
+    finite and the bounded search, an upper bound (module doc)."""
+    target = one_hot(y, outputs) if LOSSES[loss].labels else np.ascontiguousarray(y.T)
+    positions = (math.isqrt(PT.shape[1]) // 2) ** 2
+    return _upper_search(_Problem(PT, target, activation, loss, outputs, positions))
+
+
+def _upper_search(problem: _Problem) -> OneUnitOptimum:
+    """The finite and bounded searches of ``problem``; their best as an upper bound."""
     rng = np.random.default_rng(START_SEED)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         finals = _finite_search(problem, rng, [])
@@ -470,7 +533,7 @@ def _finite_search(problem: _Problem, rng: np.random.Generator,
     those to convergence."""
     scouts = sorted((problem.descend(start, SCOUT_ITERATIONS)
                      for start in _random_starts(problem.XT1, STARTS, rng,
-                                                 problem.outputs)),
+                                                 problem.outputs, problem.positions)),
                     key=lambda found: found[0])
     starts = [x for _, x in scouts[:FINALISTS]] + extra
     finals = sorted((problem.descend(x, FINAL_ITERATIONS) for x in starts),

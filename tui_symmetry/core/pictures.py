@@ -24,8 +24,12 @@ computes nothing itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tui_symmetry.core.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,7 @@ def unit_images(W1: np.ndarray, shape: tuple[int, int]) -> UnitImages:
                          f"{shape[0]} × {shape[1]} pixels")
     values = W1.reshape(W1.shape[0], h, w).copy()
     values.flags.writeable = False
-    finite = np.abs(values[np.isfinite(values)])
-    return UnitImages(values, float(finite.max()) if finite.size else 0.0)
+    return UnitImages(values, _largest_size(values))
 
 
 def _check_labels(labels: np.ndarray, classes: int, what: str = "labels") -> np.ndarray:
@@ -159,11 +162,121 @@ def unit_pictures(W1: np.ndarray, hidden: np.ndarray, labels: np.ndarray, classe
                         class_counts(labels, classes))
 
 
-def outgoing_norms(W2: np.ndarray, centred: bool) -> np.ndarray:
-    """(H,) the length of each unit's outgoing vector, the column i of ``W2`` (C, H);
-    ``centred``: of the vector less its mean over the outputs (softmax sees v and
-    v + α·1 alike, so only the centred part is the unit's)."""
+def outgoing_norms(W2: np.ndarray, centred: bool, units: int | None = None) -> np.ndarray:
+    """(H,) the length of each unit's outgoing vector, the column i of ``W2`` (C, H), or
+    of a conv filter's block of P columns ``W2[:, kP:(k+1)P]`` (``units`` = K filters);
+    ``centred``: less its mean over the outputs, column by column (softmax sees v and
+    v + α·1 alike, per pooled cell for a filter, so only the centred part is the unit's)."""
     W2 = np.asarray(W2, dtype=np.float64)
     if centred:
         W2 = W2 - W2.mean(axis=0, keepdims=True)
-    return np.sqrt(np.einsum("ch,ch->h", W2, W2))
+    squares = np.einsum("ch,ch->h", W2, W2)
+    if units is not None and units != squares.size:
+        # One fixed sum per block, the same operations for every filter: copies of a
+        # filter get bit-identical lengths.
+        squares = squares.reshape(units, -1).sum(axis=1)
+    return np.sqrt(squares)
+
+
+def unit_picture(snapshot: Snapshot) -> tuple[int, int] | None:
+    """(h, w) of the picture a unit's incoming weights make: an image (an MLP's unit on
+    the digits: 8 × 8) or a conv filter's kernel (k × k); None when they are no picture."""
+    pictures = snapshot.pictures
+    if pictures is None or pictures.images is None:
+        return None
+    return pictures.images.shape
+
+
+@dataclass(frozen=True)
+class FilterPictures:
+    """What the filters view shows for a conv run: every filter's kernel, its feature map
+    on one chosen training image, and that image with the network's answer.
+
+    Kernels share one symmetric scale and the maps another (each ±(its largest finite
+    size)), so filters compare with one another; identical filters have bit-identical
+    kernels, maps and outgoing lengths, so they draw as identical tiles.
+    """
+
+    kernels: np.ndarray
+    """(K, k, k) float64, read-only: filter k's kernel (its bias is not a pixel)."""
+    kernel_scale: float
+    """The largest finite |w| over every kernel (0.0 when there is none)."""
+    maps: np.ndarray
+    """(K, S, S) float64, read-only: φ(z) of each filter at each position of the image."""
+    map_scale: float
+    """The largest finite |φ(z)| over every map (0.0 when there is none)."""
+    outgoing: np.ndarray
+    """(K,) the length of each filter's outgoing block (centred for softmax:
+    :func:`outgoing_norms`), the ``‖v‖`` of a tile's label."""
+    image: np.ndarray
+    """(h, w) float64, read-only: the chosen image as the network sees it."""
+    image_index: int
+    """Which training image (0-based) it is."""
+    images: int
+    """How many training images there are to choose from."""
+    label: int
+    """Its class."""
+    predicted: int
+    """The class the network gives it (the largest output)."""
+    confidence: float
+    """The network's probability of that class (softmax of the outputs)."""
+
+
+def filter_pictures(kernels: np.ndarray, maps: np.ndarray, outgoing: np.ndarray,
+                    image: np.ndarray, image_index: int, images: int, label: int,
+                    predicted: int, confidence: float) -> FilterPictures:
+    """The filters view's record from the engine's arrays: ``kernels`` (K, k, k), the
+    feature ``maps`` (K, S, S) on ``image`` (h, w), training image ``image_index`` of
+    ``images``, of class ``label``, which the network gives class ``predicted`` with
+    probability ``confidence``.
+
+    Raises:
+        ValueError: when the shapes disagree or the index is out of range.
+    """
+    kernels = _frozen_array(kernels)
+    maps = _frozen_array(maps)
+    outgoing = _frozen_array(outgoing)
+    image = _frozen_array(image)
+    count = kernels.shape[0] if kernels.ndim == 3 else -1
+    if (kernels.ndim != 3 or kernels.shape[1] != kernels.shape[2] or maps.ndim != 3
+            or maps.shape[0] != count or maps.shape[1] != maps.shape[2]
+            or outgoing.shape != (count,) or image.ndim != 2):
+        raise ValueError(f"filters need kernels (K, k, k), maps (K, S, S) and K outgoing "
+                         f"lengths, not {kernels.shape}, {maps.shape}, {outgoing.shape}")
+    if not 0 <= image_index < images:
+        raise ValueError(f"image {image_index} is not one of the {images} training images")
+    return FilterPictures(kernels, _largest_size(kernels), maps, _largest_size(maps),
+                          outgoing, image, int(image_index), int(images), int(label),
+                          int(predicted), float(confidence))
+
+
+def filters_of(snapshot: Snapshot) -> FilterPictures | None:
+    """The filters view's record of ``snapshot`` (None unless it is of a conv run): its
+    kernels (the units' pictures), the feature maps on its chosen training image, the
+    length of each filter's outgoing block (centred per pooled cell under softmax)."""
+    pictures, maps = snapshot.pictures, snapshot.feature_maps
+    if (pictures is None or pictures.images is None or maps is None
+            or snapshot.image is None or snapshot.image_index is None
+            or snapshot.image_label is None or snapshot.image_prediction is None
+            or snapshot.image_confidence is None):
+        return None
+    params = snapshot.params
+    outgoing = outgoing_norms(params.W2, snapshot.config.loss == "softmax",
+                              int(params.b1.shape[0]))
+    return filter_pictures(pictures.images.values, maps, outgoing, snapshot.image,
+                           snapshot.image_index, int(pictures.class_counts.sum()),
+                           snapshot.image_label, snapshot.image_prediction,
+                           snapshot.image_confidence)
+
+
+def _frozen_array(values: np.ndarray) -> np.ndarray:
+    """A read-only float64 copy of ``values``."""
+    array = np.array(values, dtype=np.float64)
+    array.flags.writeable = False
+    return array
+
+
+def _largest_size(values: np.ndarray) -> float:
+    """The largest finite |value| (0.0 when there is none): a picture's shared scale."""
+    finite = np.abs(values[np.isfinite(values)])
+    return float(finite.max()) if finite.size else 0.0

@@ -25,7 +25,10 @@ def add_tie(grad: np.ndarray, theta: np.ndarray, layout: ParamLayout, tie: float
     gW1, gb1, gW2 = g.W1, g.b1, g.W2  # views into grad: += writes through
     gW1 += tie * (p.W1 - p.W1.mean(axis=0))
     gb1 += tie * (p.b1 - p.b1.mean())
-    gW2 += tie * (p.W2 - p.W2.mean(axis=1, keepdims=True))  # ū's W2 column: per output
+    # ū's outgoing part: per output (and per pooled cell of a conv filter's block)
+    shape = (layout.outputs, layout.hidden, layout.positions)
+    W2 = p.W2.reshape(shape)
+    gW2.reshape(shape)[...] += tie * (W2 - W2.mean(axis=1, keepdims=True))
 
 
 def add_grad_noise(grad: np.ndarray, layout: ParamLayout, scale: float,

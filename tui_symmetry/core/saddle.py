@@ -289,16 +289,125 @@ class _VectorTerms:
         return ROUNDING_SAFETY * (N + H) * dim * np.finfo(float).eps * scale
 
 
+class _ConvTerms(_VectorTerms):
+    """The Hessian terms of a conv layer's filters (docs/maths.md, "Filters"): the
+    terms of _VectorTerms with a position axis.  Filter h at position q of image n has
+    z_hqn = w̃_h·Π_qn; its pooled cells m_h = Pool φ(z_h) (P × Q, 1/4 per window) reach
+    the outputs through its block V_h (C, P): f_n = Σ_h V_h m_hn + b2.  Then
+
+        ∂f_n/∂w̃_h = Σ_q (V_h Pool)[:, q] φ′(z_hqn) Π_qnᵀ,   ∂f_n/∂V_h = I_C ⊗ m_hnᵀ,
+
+    and the residual block sums over q the terms (r_n·(V_h Pool)[:, q]) φ″ Π Πᵀ and
+    r_{n,c} Pool[p, q] φ′ Π.  The MLP's terms are the case Q = P = 1, Pool = [1].
+    """
+
+    def __init__(self, units: np.ndarray, b2: np.ndarray, PT: np.ndarray,
+                 target: np.ndarray, activation: str, loss: str, positions: int) -> None:
+        D1, Q, N = PT.shape
+        H, C, P = len(units), target.shape[0], positions
+        self.XT1, self.P = PT, P
+        self.X2 = PT.reshape(D1, Q * N)
+        side, half = math.isqrt(Q), math.isqrt(P)
+        pool = np.zeros((P, side, side))
+        for i in range(half):
+            for j in range(half):
+                pool[i * half + j, 2 * i:2 * i + 2, 2 * j:2 * j + 2] = 0.25
+        self.pool = pool.reshape(P, Q)
+        self.w, self.V = units[:, :D1], units[:, D1:].reshape(H, C, P)
+        self.v = units[:, D1:]  # (H, C·P): for the rounding bound's ‖V_h‖
+        z = (self.w @ self.X2).reshape(H, Q, N)
+        self.a, self.d1, self.d2 = ACTIVATIONS[activation].derivatives(z)
+        self.m = self.pool @ self.a  # (H, P, N)
+        f = np.einsum("hcp,hpn->cn", self.V, self.m) + b2[:, None]
+        self.r, self.q_times, self.q_norm = LOSSES[loss].hessian_terms(f, target, 1.0 / N)
+        self.s = self._up(np.einsum("hcp,cn->hpn", self.V, self.r))  # (H, Q, N)
+
+    def _up(self, x: np.ndarray) -> np.ndarray:
+        """Poolᵀ x: each pooled cell's value (..., P, N) back on its window's positions,
+        times 1/4 (..., Q, N)."""
+        return self.pool.T @ x
+
+    def hvp(self, dU: np.ndarray) -> np.ndarray:
+        """The data-loss Hessian times a batch of filter perturbations (m, H, D1 + C·P)."""
+        D1, Q, N = self.XT1.shape
+        m, H = dU.shape[:2]
+        C, P = self.V.shape[1], self.P
+        dW, dV = dU[..., :D1], dU[..., D1:].reshape(m, H, C, P)
+        Pz = (dW @ self.X2).reshape(m, H, Q, N)  # Π_qn·δw̃_h
+        d1Pz = self.d1 * Pz
+        dm = self.pool @ d1Pz  # (m, H, P, N)
+        J = (np.einsum("hcp,mhpn->mcn", self.V, dm)
+             + np.einsum("mhcp,hpn->mcn", dV, self.m))  # δf (m, C, N)
+        QJ = self.q_times(J)
+        G = (self.d1 * self._up(np.einsum("hcp,mcn->mhpn", self.V, QJ))
+             + (self.s * self.d2) * Pz
+             + self.d1 * self._up(np.einsum("mhcp,cn->mhpn", dV, self.r)))
+        out = np.empty_like(dU)
+        out[..., :D1] = G.reshape(m, H, Q * N) @ self.X2.T
+        out_v = (np.einsum("mcn,hpn->mhcp", QJ, self.m)
+                 + np.einsum("cn,mhpn->mhcp", self.r, dm))
+        out[..., D1:] = out_v.reshape(m, H, C * P)
+        return out
+
+    def unit_block(self) -> np.ndarray:
+        """B = Σ_n A_n for filter 0 (at a symmetric point: every filter's block), (K, K)."""
+        D1 = self.XT1.shape[0]
+        C, P = self.V.shape[1], self.P
+        K = D1 + C * P
+        X = self.X2
+        B = np.zeros((K, K))
+        B[:D1, :D1] = (X * (self.s[0] * self.d2[0]).ravel()) @ X.T
+        # Σ_q Pool[p, q] φ′(z_q) Π_q per cell p and image n, then against r_c
+        weighted = np.einsum("dqn,pq,qn->dpn", self.XT1, self.pool, self.d1[0])
+        cross = np.einsum("dpn,cn->dcp", weighted, self.r).reshape(D1, C * P)
+        B[:D1, D1:] = cross
+        B[D1:, :D1] = cross.T
+        return B
+
+    def rounding_bound(self, penalty: np.ndarray, dim: int) -> float:
+        """As _VectorTerms.rounding_bound, each position's terms summed in absolute value
+        (a bound on the norms of ∂f_n/∂u_h and of the residual block)."""
+        _, Q, N = self.XT1.shape
+        norms = np.sqrt(np.einsum("dqn,dqn->qn", self.XT1, self.XT1))  # ‖Π_qn‖
+        v = np.sqrt(np.einsum("hk,hk->h", self.v, self.v))[:, None]
+        C, P = self.V.shape[1], self.P
+        first = np.einsum("hqn,qn->hn", np.abs(self.d1), norms) * 0.25
+        second = np.einsum("hqn,qn->hn", np.abs(self.d2), norms**2) * 0.25
+        gauss_newton = ((v * first) ** 2 + C * np.einsum("hpn,hpn->hn", self.m, self.m)
+                        ).max(axis=0)
+        residual = (v * second + math.sqrt(2.0 * P) * first).max(axis=0)
+        r_norms = np.sqrt(np.einsum("cn,cn->n", self.r, self.r))
+        scale = float(self.q_norm @ gauss_newton + r_norms @ residual
+                      + np.abs(penalty).max())
+        H = self.w.shape[0]
+        return ROUNDING_SAFETY * (N * Q + H) * dim * np.finfo(float).eps * scale
+
+
+def hessian_terms(units: np.ndarray, b2: float | np.ndarray, XT1: np.ndarray,
+                  target: np.ndarray, activation: str, loss: str) -> _Terms | _VectorTerms:
+    """The data loss's Hessian terms at ``units`` (H, D + 1 + C), whose ``hvp`` multiplies
+    batches of unit perturbations (m, H, K): b2 a number for one output, (C,) for more.
+    Conv filters: ``XT1`` the patches (k² + 1, Q, N), rows (H, k² + 1 + C·P)."""
+    if XT1.ndim == 3:
+        positions = (units.shape[1] - XT1.shape[0]) // target.shape[0]
+        return _ConvTerms(units, np.asarray(b2, dtype=float), XT1, target, activation, loss,
+                          positions)
+    if units.shape[1] - XT1.shape[0] == 1:
+        return _Terms(units, float(b2), XT1, target, activation, loss)
+    return _VectorTerms(units, np.asarray(b2, dtype=float), XT1, target, activation, loss)
+
+
 def outgoing_basis(D1: int, shape: UnitShape) -> np.ndarray | None:
     """T (K, K'): the unit coordinates the curvature is read in.  Under softmax v ⊥ 1
     (Helmert columns): v + α·1 changes nothing, so [0, 1_C] is an exact null direction
-    of the Hessian that would pin λ at ≤ 0.  None: every coordinate (T = I)."""
+    of the Hessian that would pin λ at ≤ 0; a filter's block has that gauge in each of
+    its P cells (Helmert ⊗ I_P).  None: every coordinate (T = I)."""
     if not shape.centred:
         return None
-    C = shape.outgoing
-    T = np.zeros((D1 + C, D1 + C - 1))
+    C, P = shape.outgoing, shape.positions
+    T = np.zeros((D1 + C * P, D1 + (C - 1) * P))
     T[:D1, :D1] = np.eye(D1)
-    T[D1:, D1:] = helmert_basis(C)
+    T[D1:, D1:] = np.kron(helmert_basis(C), np.eye(P))
     return T
 
 
@@ -456,7 +565,7 @@ class SaddleMeter:
         self.chord_at_split = math.sqrt(2.0 * (1.0 - threshold))
         H = layout.hidden
         self.Q = helmert_basis(H)
-        self.shape = unit_shape(layout.outputs, loss)
+        self.shape = unit_shape(layout.outputs, loss, layout.positions)
         self.T = outgoing_basis(layout.inputs + 1, self.shape)
         self._last_vector: np.ndarray | None = None
         self.last_work = 0  # work of the last curvature, in array elements (see OP_OVERHEAD)
@@ -468,7 +577,7 @@ class SaddleMeter:
         H, K = units.shape
         if H < 2 or not np.isfinite(units).all():
             return None
-        if self.layout.outputs > 1:
+        if self.layout.outputs > 1 or self.layout.positions > 1:
             return self._vector_curvature(units, np.asarray(b2, dtype=float), config)
         D = K - 2
         penalty = _penalty_diagonal(K, D, config)
@@ -477,7 +586,7 @@ class SaddleMeter:
             if (units == units[0]).all():
                 B = terms.unit_block() + np.diag(penalty)
                 value = float(np.linalg.eigvalsh(B)[0])
-                self.last_work = HVP_OPS * (OP_OVERHEAD + H * self.XT1.shape[1])
+                self.last_work = HVP_OPS * (OP_OVERHEAD + H * self.XT1[0].size)
                 dim = K
             else:
                 value = self._restricted_min(terms, H, K, penalty)
@@ -499,13 +608,13 @@ class SaddleMeter:
         penalty = full if T is None else np.r_[full[:D1], full[D1:][: T.shape[1] - D1]]
         k = len(penalty)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            terms = _VectorTerms(units, b2, self.XT1, self.yT, self.activation, self.loss)
+            terms = hessian_terms(units, b2, self.XT1, self.yT, self.activation, self.loss)
             if (units == units[0]).all():
                 B = terms.unit_block()
                 if T is not None:
                     B = T.T @ B @ T
                 value = float(np.linalg.eigvalsh(B + np.diag(penalty))[0])
-                self.last_work = HVP_OPS * (OP_OVERHEAD + H * self.XT1.shape[1] * k)
+                self.last_work = HVP_OPS * (OP_OVERHEAD + H * self.XT1[0].size * k)
                 dim = k
             else:
                 value = self._restricted_min(terms, H, k, penalty, T)
@@ -529,7 +638,7 @@ class SaddleMeter:
                 HdU = terms.hvp((Q @ Y) @ T.T) @ T
             return Q.T @ HdU + Y * penalty
 
-        entries = H * self.XT1.shape[1]
+        entries = H * self.XT1[0].size  # samples (a conv's: positions × samples)
         # Each apply also maps through the basis and back: 2 · H · n elements per vector,
         # which outgrows the Hessian-vector product itself as H grows.
         basis = 2 * H * n

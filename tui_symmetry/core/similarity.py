@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tui_symmetry.core import conv
 from tui_symmetry.core.network import (  # noqa: F401  (SYMMETRIES re-exported)
     ACTIVATIONS,
     ONE_OUTPUT,
@@ -259,9 +260,14 @@ def contributions(block: np.ndarray, w2: np.ndarray, activation: str,
 
     ``block`` is [W1 | b1] (H, D + 1), ``XT1`` the inputs [Xᵀ; 1] (D + 1, N), ``w2`` the
     outgoing weights (H,) for one output, giving (H, N), or the outgoing vectors (H, C)
-    (centred under softmax), giving (H, C, N).
+    (centred under softmax), giving (H, C, N).  Conv filters: ``XT1`` the patches
+    (k² + 1, Q, N) and ``w2`` the blocks (H, C·P), giving V_h m_h(x_n) (H, C, N).
     """
     with np.errstate(over="ignore", invalid="ignore"):
+        if XT1.ndim == 3:
+            pooled = conv.pooled_maps(block, XT1, ACTIVATIONS[activation])  # (H, P, N)
+            blocks = w2.reshape(len(block), -1, pooled.shape[1])
+            return np.einsum("hcp,hpn->hcn", blocks, pooled)
         z = block @ XT1
         a = ACTIVATIONS[activation].forward(z, np.empty_like(z))
         if w2.ndim == 2:

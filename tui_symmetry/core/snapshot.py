@@ -83,6 +83,17 @@ class Snapshot:
     one_unit_source: str | None = None
     one_unit_weights_grow: bool | None = None
     one_unit_bound: str | None = None  # "exact", or "upper": a bound (core/one_unit.py)
+    # A conv run's filters (core/conv.py; their kernels are pictures.images, (K, k, k)):
+    # every filter's feature map φ(Wc[k] ⋆ x + bc[k]) (K, S, S) float32 on the training
+    # image ``image_index`` (its pixels ``image`` (h, w) as the network reads them), with
+    # its true class, the class the network gives it and the softmax probability of
+    # that class.  None for an MLP.
+    feature_maps: np.ndarray | None = field(default=None, repr=False)
+    image_index: int | None = None
+    image: np.ndarray | None = field(default=None, repr=False)
+    image_label: int | None = None
+    image_prediction: int | None = None
+    image_confidence: float | None = None
     # The step the newest live change (Trainer.apply_live) applied before, None without
     # one: a training process handles a change some steps after the step on screen.
     live_changed_at: int | None = None

@@ -78,6 +78,10 @@ squared) over PROBE_STEPS tracked steps; past FULL_SHARE of H² per step it coun
 stretch of steps in full (similarities and scipy's linkage after every step, as
 metrics.distinct_units), then evaluates everything afresh and tracks again
 (docs/maths.md).
+
+**Copies.**  While every unit is a bit-identical copy of unit 0 (a symmetric start),
+every pair has the same similarity: such steps are counted from one pair and no pair
+is followed; the pairs are evaluated afresh where the units come apart.
 """
 
 from __future__ import annotations
@@ -343,11 +347,11 @@ class SplitTracker:
         self._flip = sign_flip(symmetry)
         H, D = layout.hidden, layout.inputs
         self._n_block = H * (D + 1)
-        self._unit_at = _unit_positions(layout)
-        self._shape = unit_shape(layout.outputs)
+        self._unit_at = layout.unit_positions()
+        self._shape = unit_shape(layout.outputs, positions=layout.positions)
         # With C > 1 outputs S = cos Θ of the canonical rows, which turn at most
         # _turn_factor times the turns of ŵ and v̂ (_turns): no signs to follow.
-        self._vector = layout.outputs > 1
+        self._vector = layout.outputs > 1 or layout.positions > 1  # v: a vector
         self._kappa = 1.0 if self._balanced and not self._vector else 0.5
         self._turn_factor = np.ones(H)
         self._first, self._second = np.triu_indices(H, 1)
@@ -394,7 +398,16 @@ class SplitTracker:
 
     def _start(self, step: int) -> None:
         """The count at the first parameters, and the anchors to track from."""
-        self._evaluate(self._last, step)
+        self._last_step = step  # the step of self._last
+        # While the units are copies no pair is followed: the pairs are stale until an
+        # evaluation at self._last, where the units come apart.
+        first = self._last[None]
+        copies = bool(self._copies(first)[0])
+        self._pairs_stale = copies
+        if copies:
+            self._distinct = int(self._copy_counts(first)[0])
+        else:
+            self._evaluate(self._last, step)
 
     @property
     def events(self) -> list[Change]:
@@ -452,6 +465,26 @@ class SplitTracker:
                 return
             thetas = thetas[:n]
         steps = self._held_steps[:n]
+        copies = self._copies(thetas)
+        done = 0
+        while done < n:
+            # The next run of steps that are all copies, or all not.
+            changes = np.flatnonzero(copies[done:] != copies[done])
+            end = done + int(changes[0]) if len(changes) else n
+            if copies[done]:
+                self._count_copies(thetas[done:end], steps[done:end])
+            else:
+                self._track(thetas[done:end], steps[done:end])
+            done = end
+            self._last[:] = thetas[end - 1]
+            self._last_step = int(steps[end - 1])
+
+    def _track(self, thetas: np.ndarray, steps: np.ndarray) -> None:
+        """Account for held steps at which the units are not all copies."""
+        n = len(steps)
+        if self._pairs_stale:  # the units came apart: from every pair, where they were copies
+            self._evaluate(self._last, self._last_step)
+            self._pairs_stale = False
         done = 0
         while done < n:
             if self._full_left:
@@ -467,6 +500,35 @@ class SplitTracker:
                 self._choose_regime()
             done += take
             self._last[:] = thetas[done - 1]
+
+    def _copies(self, thetas: np.ndarray) -> np.ndarray:
+        """Per step: whether every unit's row [w, b, v] is a bit-identical copy of unit
+        0's (a symmetric start keeps them so).  Then every pair has the same similarity,
+        built from the same bits, and the count is known from one pair."""
+        if self.layout.hidden < 2:
+            return np.zeros(len(thetas), dtype=bool)
+        bits = thetas.view(np.int64)[:, self._unit_at]  # -0.0 is no copy of 0.0
+        return (bits == bits[:, :1]).all(axis=(1, 2))
+
+    def _copy_counts(self, thetas: np.ndarray) -> np.ndarray:
+        """The count after each of ``thetas``, at which the units are all copies: 0 if
+        they are dead, else 1 if their one similarity is alike (as it is for any
+        direction with itself), else one per unit; :meth:`_full_count`'s answer.
+
+        The pair is computed from two of the copies, each similarity from its own two
+        units (similarity.cosine_matrix), so it has the bits of every pair."""
+        two = thetas[:, self._unit_at[:2]]
+        S = similarity_matrix(two, self.activation, self._shape)[:, 0, 1]
+        live = two[:, 0, : self.layout.inputs].any(axis=1)
+        return np.where(live, np.where(self.threshold <= S, 1, self.layout.hidden), 0)
+
+    def _count_copies(self, thetas: np.ndarray, steps: np.ndarray) -> None:
+        """Count held steps at which the units are all copies, without their pairs."""
+        for count, step in zip(self._copy_counts(thetas).tolist(), steps.tolist(), strict=True):
+            if count != self._distinct:
+                self._record(step, self._distinct, count)
+                self._distinct = count
+        self._pairs_stale = True
 
     def _count_each(self, thetas: np.ndarray, steps: np.ndarray) -> None:
         """Count each of the steps ``thetas`` in full; at the end of the stretch,
@@ -942,15 +1004,6 @@ class SplitTracker:
             self._chord[pairs] = np.where((norm == 2.0) & (same | self._flip), 1.0, 0.0)
         else:
             self._chord[pairs] = 0.5  # cos θ
-
-
-def _unit_positions(layout: ParamLayout) -> np.ndarray:
-    """(H, D + 1 + C): the flat positions in theta of each unit's row [w, b, v] (v: its
-    W2 column)."""
-    H, D, C = layout.hidden, layout.inputs, layout.outputs
-    n_block = H * (D + 1)
-    return np.column_stack([np.arange(n_block).reshape(H, D + 1),
-                            n_block + np.arange(H)[:, None] + H * np.arange(C)[None, :]])
 
 
 def _turn(share: np.ndarray) -> np.ndarray:

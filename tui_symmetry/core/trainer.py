@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tui_symmetry.core import metrics
+from tui_symmetry.core import conv, metrics
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.data import (
     STREAM_BATCH,
@@ -26,6 +26,7 @@ from tui_symmetry.core.gradients import gradient_gaps, gradient_norms
 from tui_symmetry.core.history import HISTORY_CAPACITY, History
 from tui_symmetry.core.init import draw_params
 from tui_symmetry.core.instruments import Instruments
+from tui_symmetry.core.model import model_for
 from tui_symmetry.core.network import (
     ACTIVATIONS,
     LOSSES,
@@ -33,11 +34,7 @@ from tui_symmetry.core.network import (
     Params,
     UnitMajorViews,
     Workspace,
-    hidden_unit_major,
-    kernel_for,
-    output_unit_major,
     target_rows,
-    with_ones,
 )
 from tui_symmetry.core.one_unit import OneUnitOptimum, Optimizer, one_unit_optimum
 from tui_symmetry.core.optim import make_optimizer
@@ -97,6 +94,20 @@ def _frozen(params: Params) -> Params:
     return copied
 
 
+def _checked_start(params: Params, layout: ParamLayout) -> Params:
+    """``params`` when their shapes are ``layout``'s and every entry is finite."""
+    H, D, C = layout.hidden, layout.inputs, layout.outputs
+    shapes = ((H, D), (H,), (C, H * layout.positions), (C,))
+    for name, array, shape in zip(("W1", "b1", "W2", "b2"), params.as_tuple(), shapes,
+                                  strict=True):
+        if np.shape(array) != shape:
+            raise ValueError(f"start parameters: {name} is {np.shape(array)}, the "
+                             f"network needs {shape}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"start parameters: {name} holds a value that is not finite")
+    return params
+
+
 class Trainer:
     """Config in, trained state out.  Not thread-safe: one owner calls step().
 
@@ -104,29 +115,41 @@ class Trainer:
     the initial weights, the minibatches, the dropout masks and the gradient noise (an
     independent start on the same data, for compare's trained baseline, experiments/baseline.py;
     such a run is not the run its config describes, so it is never exported).
+
+    ``start_params``, when given, are the initial parameters in place of the config's
+    init (the duplicate experiment's "play from here": a network with a unit copied);
+    their shapes must be the config's.  ``start`` says where they came from (a plain
+    dict, exported as the run's ``start``); the minibatches, masks and noise still
+    follow the seed.
     """
 
     def __init__(self, config: Config, history_capacity: int = HISTORY_CAPACITY, *,
-                 start_seed: int | None = None) -> None:
+                 start_seed: int | None = None, start_params: Params | None = None,
+                 start: dict[str, Any] | None = None) -> None:
         self.config = config
         self.start_config = config  # the export's "config"; config_changes lists the rest
         self.data: Dataset = make_dataset(config)
-        self.param_layout = layout = ParamLayout(config.hidden, config.input_dim,
-                                                 config.output_dim)
-        self._kernel = kernel_for(layout)
+        self.model = model = model_for(config)
+        self.param_layout = layout = model.layout
+        self._kernel = model.kernel
         seed = config.seed if start_seed is None else start_seed
-        theta = layout.pack(draw_params(config, rng_for(seed, STREAM_INIT)))
+        if start_params is None:
+            theta = layout.pack(draw_params(config, rng_for(seed, STREAM_INIT)))
+        else:
+            theta = layout.pack(_checked_start(start_params, layout))
+        self.start = start
         # Two parameter buffers: a step writes the new parameters into the other one, so
         # the previous state survives for a rollback when a step diverges.
         self._buffers = (UnitMajorViews(layout, theta),
                          UnitMajorViews(layout, np.empty_like(theta)))
         self._current = 0
         self._grad = UnitMajorViews(layout, np.zeros(layout.size))
-        # Unit-major inputs [Xᵀ; 1] (D + 1, N) and targets (C, N), made once.
+        # The kernel's inputs (samples last: [Xᵀ; 1] (D + 1, N) or a conv's patches
+        # (k² + 1, Q, N)) and targets (C, N), made once.
         loss = LOSSES[config.loss]
-        self._XT = with_ones(self.data.X_train)
+        self._XT = model.inputs(self.data.X_train)
         self._yT = target_rows(self.data.y_train, loss, config.output_dim)
-        self._XT_test = with_ones(self.data.X_test)
+        self._XT_test = model.inputs(self.data.X_test)
         self._yT_test = target_rows(self.data.y_test, loss, config.output_dim)
         self._workspaces: dict[int, Workspace] = {}
         self.initial_params: Params = _frozen(self.params)
@@ -201,13 +224,13 @@ class Trainer:
         cfg = self.config
         act, loss_record = ACTIVATIONS[cfg.activation], LOSSES[cfg.loss]
         kernel = self._kernel
-        layout, hidden = self.param_layout, cfg.hidden
+        layout, hidden = self.param_layout, cfg.units
         opt = self.optimizer
         grad_views = self._grad
         grad = grad_views.theta
         buffers = self._buffers
         current = self._current
-        n_train = self._XT.shape[1]
+        n_train = self._XT.shape[-1]
         next_record = self.history.next_step()
         done = 0
         for _ in range(n):
@@ -217,12 +240,12 @@ class Trainer:
             else:
                 XT, yT = self._next_batch(cfg.batch_size)
             maskT = (
-                dropout_mask((hidden, XT.shape[1]), cfg.dropout, self._noise_rng)
+                dropout_mask((hidden, XT.shape[-1]), cfg.dropout, self._noise_rng)
                 if cfg.dropout > 0
                 else None
             )
             params = buffers[current]
-            ws = self._workspace(XT.shape[1])
+            ws = self._workspace(XT.shape[-1])
             loss = kernel(params, XT, yT, act, loss_record, grad_views, ws, maskT)
             if not loss <= DIVERGED_LOSS:  # NaN compares False too
                 self._current = current
@@ -258,11 +281,11 @@ class Trainer:
     def _next_batch(self, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
         # Like a shuffling DataLoader: a fresh permutation each epoch, a short last batch.
         if self._epoch_pos >= len(self._epoch_order):
-            self._epoch_order = self._batch_rng.permutation(self._XT.shape[1])
+            self._epoch_order = self._batch_rng.permutation(self._XT.shape[-1])
             self._epoch_pos = 0
         idx = self._epoch_order[self._epoch_pos : self._epoch_pos + batch_size]
         self._epoch_pos += batch_size
-        return self._XT[:, idx], self._yT[:, idx]
+        return self._XT[..., idx], self._yT[:, idx]
 
     def _diverge(self) -> None:
         """Stop for good and go back one step, to the last sane state.
@@ -324,7 +347,7 @@ class Trainer:
         loss and the outputs stay the same; the optimizer's per-parameter state moves
         with its parameters, so training carries on exactly as the old labelling would.
         """
-        hidden = self.param_layout.hidden
+        hidden = self.param_layout.hidden  # H units or K filters
         perm = np.asarray(perm, dtype=np.intp)
         if sorted(perm.tolist()) != list(range(hidden)):
             raise ValueError(f"not a permutation of {hidden} units: {perm.tolist()}")
@@ -344,17 +367,17 @@ class Trainer:
     def _workspace(self, width: int) -> Workspace:
         ws = self._workspaces.get(width)
         if ws is None:
-            ws = self._workspaces[width] = Workspace(self.config.hidden, width)
+            ws = self._workspaces[width] = self.model.workspace(width)
         return ws
 
     def _evaluate(self, XT: np.ndarray, yT: np.ndarray) -> tuple[float, float | None]:
         """(loss, accuracy or None for regression) of the current parameters, no dropout."""
-        if XT.shape[1] == 0:
+        if XT.shape[-1] == 0:
             return math.nan, None
         cfg = self.config
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out = output_unit_major(self._buffers[self._current], XT,
-                                    ACTIVATIONS[cfg.activation], self._workspace(XT.shape[1]))
+            out = self.model.output(self._buffers[self._current], XT,
+                                    ACTIVATIONS[cfg.activation], self._workspace(XT.shape[-1]))
             loss = LOSSES[cfg.loss].value(out, yT)
             if cfg.is_regression:
                 return loss, None
@@ -368,11 +391,11 @@ class Trainer:
         if cfg.is_regression:
             return None
         XT, yT = self._XT_test, self._yT_test
-        if XT.shape[1] == 0:
+        if XT.shape[-1] == 0:
             XT, yT = self._XT, self._yT
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out = output_unit_major(self._buffers[self._current], XT,
-                                    ACTIVATIONS[cfg.activation], self._workspace(XT.shape[1]))
+            out = self.model.output(self._buffers[self._current], XT,
+                                    ACTIVATIONS[cfg.activation], self._workspace(XT.shape[-1]))
             guess = predicted_classes(out)
         counts = confusion_matrix(true_classes(yT), guess, max(2, cfg.output_dim))
         counts.flags.writeable = False
@@ -391,15 +414,15 @@ class Trainer:
             return None
         shape = cfg.shape
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            aT = hidden_unit_major(self._buffers[self._current], self._XT,
-                                   ACTIVATIONS[cfg.activation],
-                                   self._workspace(self._XT.shape[1]))[1]
+            aT = self.model.activity(self._buffers[self._current], self._XT,
+                                     ACTIVATIONS[cfg.activation],
+                                     self._workspace(self._XT.shape[-1]))
             labels = true_classes(self._yT)
             K = len(shape.classes)
             means = class_means(aT, labels, K)
         means.flags.writeable = False
-        images = (None if shape.image is None
-                  else unit_images(self.params.W1, shape.image))
+        picture = self.model.picture  # a digit's 8 × 8, or a filter's k × k kernel
+        images = None if picture is None else unit_images(self.params.W1, picture)
         counts = class_counts(labels, K)
         counts.flags.writeable = False
         return UnitPictures(images, means, counts)
@@ -408,7 +431,8 @@ class Trainer:
         """Compute the best one-unit loss on this run's data (cached per dataset and
         activation; ``find`` searches on a miss, core.one_unit.optimize by default) and
         carry it in every snapshot from now on.  Safe to call from another thread: it
-        only sets attributes when done, the loss last."""
+        only sets attributes when done, the loss last.  For a conv run it is the best
+        loss of one filter (core/one_unit.py, conv_search)."""
         found = one_unit_optimum(self.config, find)
         self.one_unit = found
         self.one_unit_loss = found.loss
@@ -434,12 +458,12 @@ class Trainer:
 
     def test_loss(self) -> float | None:
         """Loss on the held-out points, or None when there are none."""
-        if self._XT_test.shape[1] == 0:
+        if self._XT_test.shape[-1] == 0:
             return None
         return self._evaluate(self._XT_test, self._yT_test)[0]
 
     def snapshot(self, version: int = 0, steps_per_s: float = 0.0,
-                 max_reading_age: int | None = 0) -> Snapshot:
+                 max_reading_age: int | None = 0, image_index: int = 0) -> Snapshot:
         """An immutable copy of everything a view needs, metrics included.
 
         ``version`` and ``steps_per_s`` are the caller's to give: a runner numbers its
@@ -447,20 +471,14 @@ class Trainer:
         ``max_reading_age`` is how many steps old the saddle reading may be: 0 (the
         default) reads it at this very step; a caller picturing a run while it trains
         flat out passes None, and the reading's cost spaces readings (see
-        Instruments.reading).
+        Instruments.reading).  ``image_index`` chooses the training image a conv run's
+        feature maps are drawn on (taken modulo the training images, so stepping past
+        either end wraps around).
         """
         cfg = self.config
         params = self.params
         summary = metrics.summarize(params, cfg.activation, self._XT)
-        # The seriation is redone only once some similarity has moved by ORDER_CHANGE
-        # since the last one (it costs milliseconds at H = 64), and it is aligned to the
-        # order on screen: a display that reshuffles at every picture cannot be read.
-        S = summary["similarity"]
-        seriated = self._seriated_on
-        if (self._order is None or seriated is None or seriated.shape != S.shape
-                or not np.all(np.abs(S - seriated) <= ORDER_CHANGE)):
-            self._order = metrics.similarity_order(S, self._order)
-            self._seriated_on = S.copy()
+        self._seriate(summary["similarity"])
         loss, acc = self._evaluate(self._XT, self._yT)
         test_loss = self.test_loss()
         similarity = summary["similarity"]
@@ -497,7 +515,41 @@ class Trainer:
                                                max_reading_age, self.diverged),
             **self._one_unit_fields(loss, summary["max_unit_gap"] == 0.0),
             live_changed_at=self.config_changes[-1]["step"] if self.config_changes else None,
+            **self._filter_fields(image_index),
         )
+
+    def _seriate(self, S: np.ndarray) -> None:
+        """Redo the similarity order only once some similarity has moved by ORDER_CHANGE
+        since the last one (it costs milliseconds at H = 64), aligned to the order on
+        screen: a display that reshuffles at every picture cannot be read."""
+        seriated = self._seriated_on
+        if (self._order is None or seriated is None or seriated.shape != S.shape
+                or not np.all(np.abs(S - seriated) <= ORDER_CHANGE)):
+            self._order = metrics.similarity_order(S, self._order)
+            self._seriated_on = S.copy()
+
+    def _filter_fields(self, image_index: int) -> dict[str, Any]:
+        """A conv run's feature maps on one training image, and what the network makes of
+        that image (Snapshot's feature_maps and image_* fields); nothing for an MLP."""
+        cfg = self.config
+        if not cfg.is_conv:
+            return {}
+        index = int(image_index) % self._XT.shape[-1]
+        image = self.data.X_train[index].reshape(cfg.shape.image)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            maps = conv.feature_maps(self.params, image, cfg.kernel,
+                                     ACTIVATIONS[cfg.activation]).astype(np.float32)
+            out = self.model.output(self._buffers[self._current], self._XT[..., index:index + 1],
+                                    ACTIVATIONS[cfg.activation], self._workspace(1))[:, 0]
+            shifted = np.exp(out - out.max())
+        guess = int(np.argmax(out))
+        maps.flags.writeable = False
+        pixels = image.copy()
+        pixels.flags.writeable = False
+        return {"feature_maps": maps, "image_index": index, "image": pixels,
+                "image_label": int(true_classes(self._yT[:, index:index + 1])[0]),
+                "image_prediction": guess,
+                "image_confidence": float(shifted[guess] / shifted.sum())}
 
     def _unit_pictures(self) -> tuple[UnitMaps | None, np.ndarray, np.ndarray]:
         """The units view's share of a snapshot: the maps, gradient norms and gaps.
@@ -508,11 +560,15 @@ class Trainer:
         """
         cfg = self.config
         params = self._buffers[self._current]
-        if self._mapper is None and cfg.input_dim <= MAX_MAPPED_INPUTS:
+        # A regression on the plane (the teacher) has no class to colour the output
+        # map by: its snapshots carry no maps rather than a p(class 1) that is not one.
+        plane_regression = cfg.is_regression and cfg.input_dim == 2
+        if (self._mapper is None and not cfg.is_conv and cfg.input_dim <= MAX_MAPPED_INPUTS
+                and not plane_regression):
             self._mapper = UnitMapper(self.data, cfg.hidden)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self._kernel(params, self._XT, self._yT, ACTIVATIONS[cfg.activation],
-                         LOSSES[cfg.loss], self._data_grad, self._workspace(self._XT.shape[1]))
+                         LOSSES[cfg.loss], self._data_grad, self._workspace(self._XT.shape[-1]))
         grads = metrics.unit_vectors(self.param_layout.views(self._data_grad.theta))
         norms, gaps = gradient_norms(grads), gradient_gaps(grads)
         norms.flags.writeable = gaps.flags.writeable = False

@@ -53,6 +53,15 @@ def start_seeds(config_a: Config, config_b: Config,
     return seeds
 
 
+def run_seeds(config: Config, runs: int) -> list[int]:
+    """The start seeds of ``runs`` independent runs of ``config`` on its data: its own
+    seed first, then the next ones :func:`start_seeds` gives (all different)."""
+    extra = (runs - 1 + 1) // 2
+    seeds_a, seeds_b = start_seeds(config, config, extra)
+    others = [seed for pair in zip(seeds_a[1:], seeds_b[1:], strict=True) for seed in pair]
+    return [config.seed, *others][:runs]
+
+
 @dataclass(frozen=True)
 class BaselineReading:
     """The trained baseline at one step: mean and spread of the pairs' matched means."""

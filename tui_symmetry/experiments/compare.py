@@ -17,6 +17,7 @@ import numpy as np
 from tui_symmetry.core.config import Config
 from tui_symmetry.core.matching import Matching
 from tui_symmetry.core.snapshot import Snapshot
+from tui_symmetry.experiments.barrier import NO_BARRIER, BarrierPair, barrier_reason, barriers
 from tui_symmetry.experiments.baseline import BASELINE_STARTS
 from tui_symmetry.experiments.headless import ChunkCallback, run_lockstep
 from tui_symmetry.experiments.lockstep import Lockstep, PairConfig
@@ -31,11 +32,17 @@ class Comparison:
     a: Snapshot
     b: Snapshot
     matching: Matching
+    barrier: BarrierPair | None = None
+    """The loss along the line from A to B, before and after matching (None: no line)."""
+    barrier_reason: str | None = None
+    """Why there is no barrier (different units, data or activations), else None."""
 
     def to_dict(self) -> dict[str, Any]:
         """What ``compare --json`` prints (docs/contracts.md)."""
+        barrier = NO_BARRIER if self.barrier is None else self.barrier.to_dict()
         return {"a": self.a.summary(), "b": self.b.summary(),
-                "matching": self.matching.to_dict()}
+                "matching": self.matching.to_dict(), **barrier,
+                "barrier_reason": self.barrier_reason}
 
 
 def compare(config_a: Config, config_b: Config, steps: int,
@@ -52,7 +59,13 @@ def compare(config_a: Config, config_b: Config, steps: int,
         timing_a, timing_b, *_ = run_lockstep(lockstep.all_trainers, steps, on_chunk)
         lockstep.learn_one_unit_loss()  # as in train
         pair = lockstep.snapshot(steps_per_s=(timing_a.steps_per_s, timing_b.steps_per_s))
-    return Comparison(pair.a, pair.b, pair.matching)
+        reason = barrier_reason(config_a, config_b)
+        line = None
+        if reason is None:
+            data = lockstep.trainers[0].data
+            line = barriers(config_a, data.X_train, data.y_train, pair.a.params,
+                            pair.b.params)
+    return Comparison(pair.a, pair.b, pair.matching, line, reason)
 
 
 @dataclass(frozen=True)

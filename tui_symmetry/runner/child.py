@@ -41,6 +41,7 @@ import numpy as np
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments.lockstep import Lockstep, PairSnapshot
+from tui_symmetry.experiments.registry import ExperimentSnapshot
 from tui_symmetry.export import run_document
 from tui_symmetry.runner.messages import (
     ApplyLive,
@@ -54,6 +55,7 @@ from tui_symmetry.runner.messages import (
     Permute,
     Play,
     Reset,
+    SelectImage,
     SetSpeed,
     SnapshotReply,
     Step,
@@ -134,6 +136,7 @@ class TrainingProcess:
         self.version = first_version - 1  # the last version given to a snapshot
         self.answered = True  # something changed that the parent must see now (step 0)
         self.closed = False
+        self.image_index = 0  # the filters view's image (SelectImage): kept across resets
         self._last_publish = -math.inf
         self._picture_seconds = 0.0  # what the last picture cost, pickling included
         self._shown: Picture | None = None  # the last picture taken, reused while current
@@ -233,6 +236,9 @@ class TrainingProcess:
                 self.trainer.apply_live(**changes)
             case Permute(perm=perm):
                 self.trainer.permute_units(np.asarray(perm))
+            case SelectImage(index=index):
+                self.image_index = index
+                self._shown = None  # a picture on that image, even while paused
             case Export(seq=seq):
                 self.outbox.reply(ExportReply(seq, run_document(self.trainer)))
             case _:
@@ -317,8 +323,11 @@ class TrainingProcess:
         if self._shown is None or key != self._shown_key:
             self.version += 1
             started = self.clock()
-            self._shown = self.trainer.snapshot(self.version, steps_per_s,
-                                                self._reading_age(started))
+            age = self._reading_age(started)
+            self._shown = (self.trainer.snapshot(self.version, steps_per_s, age,
+                                                 image_index=self.image_index)
+                           if isinstance(self.trainer, Trainer)
+                           else self.trainer.snapshot(self.version, steps_per_s, age))
             read_steps = tuple(side.saddle_step for side in sides_of(self._shown))
             if read_steps != self._read_steps:
                 self._read_steps, self._read_at = read_steps, started
@@ -365,8 +374,9 @@ class TrainingProcess:
 
 
 def sides_of(picture: Picture) -> tuple[Snapshot, ...]:
-    """The runs a picture shows: one, or a comparison's two."""
-    return picture.sides if isinstance(picture, PairSnapshot) else (picture,)
+    """The runs a picture shows (whose saddle readings it carries): one, a comparison's
+    two, or an experiment's none."""
+    return picture.sides if isinstance(picture, (PairSnapshot, ExperimentSnapshot)) else (picture,)
 
 
 def child_main(conn: Connection, config: Job, **settings: Any) -> None:

@@ -82,6 +82,15 @@ class Permute:
 
 
 @dataclass(frozen=True, slots=True)
+class SelectImage:
+    """Picture the filters' feature maps on training image ``index`` (Trainer.select_image);
+    it holds across resets."""
+
+    seq: int
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
 class Export:
     """Send the run as the export document (docs/contracts.md, "Export")."""
 
@@ -93,7 +102,8 @@ class Close:
     """Stop for good.  Not counted: nothing waits for an answer to it."""
 
 
-Command = Play | Pause | Step | SetSpeed | Reset | ApplyLive | Permute | Export | Close
+Command = (Play | Pause | Step | SetSpeed | Reset | ApplyLive | Permute | SelectImage | Export
+           | Close)
 """Anything the parent sends."""
 
 

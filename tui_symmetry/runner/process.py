@@ -48,6 +48,7 @@ from tui_symmetry.runner.messages import (
     Play,
     Reply,
     Reset,
+    SelectImage,
     SetSpeed,
     SnapshotReply,
     Step,
@@ -295,6 +296,10 @@ class ProcessRunner:
     def permute(self, perm: Sequence[int]) -> None:
         """Relabel the hidden units: new unit j is old unit ``perm[j]``."""
         self._send(lambda seq: Permute(seq, tuple(int(i) for i in perm)))
+
+    def select_image(self, index: int) -> None:
+        """Picture the filters' maps on training image ``index`` (it holds across resets)."""
+        self._send(lambda seq: SelectImage(seq, int(index)))
 
     def export(self, timeout: float = 5.0) -> dict[str, Any]:
         """The run as the export document, waiting up to ``timeout`` s for the child."""

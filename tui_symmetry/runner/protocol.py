@@ -22,18 +22,21 @@ from tui_symmetry.core.config import Config
 from tui_symmetry.core.snapshot import Snapshot
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.experiments.lockstep import Lockstep, PairConfig, PairSnapshot
+from tui_symmetry.experiments.registry import ExperimentJob, ExperimentRun, ExperimentSnapshot
 
 UpdateListener = Callable[[], None]
 """Called, possibly from another thread, when something new is there to read."""
 
-Job = Config | PairConfig
-"""What a runner trains: one run's settings, or a pair's (A and B in lockstep)."""
+Job = Config | PairConfig | ExperimentJob
+"""What a runner trains: one run's settings, a pair's (A and B in lockstep), or an
+experiment's (its runs in lockstep, experiments/registry.py)."""
 
-Picture = Snapshot | PairSnapshot
-"""What it hands back: a run's snapshot, or a pair's."""
+Picture = Snapshot | PairSnapshot | ExperimentSnapshot
+"""What it hands back: a run's snapshot, a pair's, or an experiment's."""
 
-TrainerFactory = Callable[[Any], Trainer | Lockstep]
-"""Builds what a runner trains from its job: ``Trainer`` (the default) or ``Lockstep``.
+TrainerFactory = Callable[[Any], Trainer | Lockstep | ExperimentRun]
+"""Builds what a runner trains from its job: ``Trainer`` (the default), ``Lockstep`` or
+``ExperimentRun``.
 A class at module level, so it crosses to a spawned child by name."""
 
 
@@ -102,6 +105,11 @@ class Runner(Protocol):
 
     def permute(self, perm: Sequence[int]) -> None:
         """Relabel the hidden units: new unit j is old unit ``perm[j]`` (same function)."""
+        ...
+
+    def select_image(self, index: int) -> None:
+        """Picture the filters' feature maps on training image ``index`` from now on (a
+        conv run's filters view; it holds across resets)."""
         ...
 
     def export(self, timeout: float = 5.0) -> dict[str, Any]:

@@ -41,6 +41,7 @@ class SyncRunner:
         self.speed: float | None = None
         """The speed cap last set (None: full speed)."""
         self._listener: UpdateListener | None = None
+        self._image_index = 0  # the filters view's image: it holds across resets
         self._lock = threading.RLock()
         self._trainer = self._new_trainer(config)
         self._version = 0
@@ -109,6 +110,11 @@ class SyncRunner:
         with self._lock:
             self._trainer.permute_units(np.asarray(perm))
 
+    def select_image(self, index: int) -> None:
+        with self._lock:
+            self._image_index = int(index)
+            self._seen_changes = -1  # the next look takes a picture on that image
+
     def export(self, timeout: float = 5.0) -> dict[str, Any]:
         with self._lock:
             return run_document(self._trainer)
@@ -152,4 +158,6 @@ class SyncRunner:
         """A snapshot of the trainer stamped with the next runner-wide version."""
         self._seen_changes = self._trainer.changes
         self._version += 1
+        if isinstance(self._trainer, Trainer):
+            return self._trainer.snapshot(version=self._version, image_index=self._image_index)
         return self._trainer.snapshot(version=self._version)

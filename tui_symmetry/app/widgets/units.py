@@ -626,7 +626,7 @@ class UnitsGallery(Widget):
 
         def counted() -> list[Segment]:
             segments = build()
-            self._spent += _wire_bytes(segments)
+            self._spent += wire_bytes(segments)
             return segments
 
         return counted
@@ -1287,7 +1287,7 @@ def _axis_line(lo: float, hi: float, lines: int) -> int:
     return min(int((hi - 0.0) / (hi - lo) * lines), lines - 1)
 
 
-def _wire_bytes(segments: list[Segment]) -> int:
+def wire_bytes(segments: list[Segment]) -> int:
     """About how many bytes a line of ``segments`` costs in a 24-bit terminal.
 
     Textual sends each segment as ``ESC[<attributes>m<text>ESC[0m``: a 24-bit colour is

@@ -63,7 +63,8 @@ from tui_symmetry.app.widgets._pixels import (
 )
 from tui_symmetry.app.widgets._throttle import Schedule
 from tui_symmetry.app.widgets.classes import short_names
-from tui_symmetry.core.pictures import outgoing_norms
+from tui_symmetry.core import metrics
+from tui_symmetry.core.pictures import outgoing_norms, unit_picture
 
 if TYPE_CHECKING:
     from tui_symmetry.core.snapshot import Snapshot
@@ -361,9 +362,9 @@ class _Geometry:
 
 
 def unit_vectors(snapshot: Snapshot) -> np.ndarray:
-    """Each hidden unit's ``[W1[i, :], b1[i], W2[:, i]]`` (H, D + 1 + C), as drawn."""
-    p = snapshot.params
-    return np.column_stack([p.W1, p.b1, p.W2.T])
+    """Each hidden unit's ``[W1[i, :], b1[i], W2[:, i]]`` (H, D + 1 + C), or a conv
+    filter's kernel, bias and outgoing block (core/metrics.py), as drawn."""
+    return metrics.unit_vectors(snapshot.params)
 
 
 def _hidden(snapshot: Snapshot | None) -> int:
@@ -378,7 +379,7 @@ def weights_lines(shown: Snapshot, printed: Snapshot, view: WeightsView, width: 
     Image data on a panel of :data:`PICTURE_MIN_WIDTH` columns and more: the selected
     unit's picture sits at the right edge, beside the lines of the rest of the width.
     """
-    image = shown.config.shape.image
+    image = unit_picture(shown)
     inner_w = rows_width(shown, width, height, view.mode)
     if inner_w == width or image is None:
         return _weight_lines(shown, printed, view, width, height)
@@ -460,15 +461,18 @@ def feature_window(snapshot: Snapshot, hidden: int, width: int, offset: int) -> 
     (always for the toys), else as many features as fit from ``offset`` on, the bias
     and the outgoing columns pinned at the right (one per class while they leave room
     for MIN_FEATURES_SHOWN features and number at most MAX_CLASS_COLUMNS)."""
-    inputs, outputs = snapshot.params.W1.shape[1], snapshot.params.W2.shape[0]
+    # A conv filter's outgoing weights are a block of C·P: one ‖out‖ column, its length.
+    block = metrics.positions_of(snapshot.params) > 1
+    inputs = snapshot.params.W1.shape[1]
+    outputs = 1 if block else snapshot.params.W2.shape[0]
     room = width - _label_width(hidden)
     cell_w, gap = _cell_geometry(room, inputs + 1 + outputs)
     if cell_w >= MIN_SCROLL_CELL or inputs <= 2:
-        return Columns(0, inputs, inputs, True, cell_w, gap)
+        return Columns(0, inputs, inputs, not block, cell_w, gap)
     cell_w, gap = MIN_SCROLL_CELL, 1
     fit = (room + gap) // (cell_w + gap)
-    per_class = outputs == 1 or (outputs <= MAX_CLASS_COLUMNS
-                                 and fit - 1 - outputs >= MIN_FEATURES_SHOWN)
+    per_class = not block and (outputs == 1 or (outputs <= MAX_CLASS_COLUMNS
+                                                and fit - 1 - outputs >= MIN_FEATURES_SHOWN))
     count = max(1, min(inputs, fit - 1 - (outputs if per_class else 1)))
     first = min(max(int(offset), 0), inputs - count)
     return Columns(first, count, inputs, per_class, cell_w, gap)
@@ -488,18 +492,23 @@ def _units(shown: Snapshot, printed: Snapshot, view: WeightsView, columns: Colum
     out_names = (("out",) if outputs == 1 else classes if columns.per_class
                  else (OUT_NORM,))
     cut = slice(columns.first, columns.first + columns.count)
+    units = int(shown.params.b1.shape[0])
 
     def shown_columns(snap: Snapshot) -> np.ndarray:
         p = snap.params
-        out = p.W2.T if columns.per_class else outgoing_norms(p.W2, centred)[:, None]
+        out = p.W2.T if columns.per_class else outgoing_norms(p.W2, centred, units)[:, None]
         return np.column_stack([p.W1[:, cut], p.b1, out])
 
     names = (*features[cut], "b", *out_names)
     listed, listed_values = names, None
     if inputs > 2:  # a table: the selected unit's numbers from the window on, by name
         p = printed.params
-        listed = (*features[columns.first:], "b", *(("out",) if outputs == 1 else classes))
-        listed_values = np.column_stack([p.W1[:, columns.first:], p.b1, p.W2.T])
+        out_listed = (("out",) if outputs == 1 else classes if metrics.positions_of(p) == 1
+                      else (OUT_NORM,))
+        listed = (*features[columns.first:], "b", *out_listed)
+        out_values = (p.W2.T if len(out_listed) == outputs
+                      else outgoing_norms(p.W2, centred, units)[:, None])
+        listed_values = np.column_stack([p.W1[:, columns.first:], p.b1, out_values])
     return _Units(levels=quantize_diverging(shown_columns(shown), view.scale),
                   dead=np.asarray(shown.dead, dtype=bool), printed=shown_columns(printed),
                   names=names, outgoing=len(out_names), listed=listed,
@@ -517,7 +526,7 @@ def _header_names(names: Sequence[str], outgoing: int, cell_w: int) -> tuple[str
 def rows_width(snapshot: Snapshot, width: int, height: int, mode: ColorMode) -> int:
     """The width of the rows: the panel's, less the selected unit's picture beside them
     (image data on a panel of PICTURE_MIN_WIDTH columns and more)."""
-    image = snapshot.config.shape.image
+    image = unit_picture(snapshot)
     if image is None or width < PICTURE_MIN_WIDTH:
         return width
     zoom = largest_zoom(image, width, height - 2, mode, most=PICTURE_ZOOM)

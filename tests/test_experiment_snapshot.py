@@ -1,0 +1,36 @@
+"""The experiment screen as an SVG snapshot: the barrier's plot (both lines, the
+legend with both heights), its verdict and status, at 120×40.  Deterministic: the
+app's SyncRunner gives the experiment a SyncRunner, stepped exactly."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from tui_symmetry.app.app import SymmetryApp
+from tui_symmetry.app.experiment_screen import ExperimentScreen, open_experiment
+from tui_symmetry.core import Config
+from tui_symmetry.runner import SyncRunner
+
+BARRIER = Config(dataset="moons", hidden=16, init="xavier", epsilon=0.0)
+STEPS = 1_500
+
+
+async def open_barrier(pilot: Pilot) -> None:
+    app = pilot.app
+    assert isinstance(app, SymmetryApp)
+    open_experiment(app, "barrier")
+    for _ in range(200):
+        if isinstance(app.screen, ExperimentScreen) and app.screen.picture is not None:
+            break
+        await pilot.pause(0.01)
+    screen = app.screen
+    assert isinstance(screen, ExperimentScreen)
+    screen.action_step(STEPS)
+    await pilot.pause()
+    assert screen.picture is not None and screen.picture.step == STEPS
+
+
+def test_the_barrier_screen_120x40(snap_compare):
+    app = SymmetryApp(BARRIER, runner=SyncRunner(BARRIER), autoplay=False,
+                      show_rates=False, numbers_interval=0.0)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=open_barrier)
