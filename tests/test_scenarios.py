@@ -47,8 +47,8 @@ SEEDS = range(5)
 COSTLY = {"digits-copies-stay-one", "digits-strokes", "recurring-units", "barrier-matching"}
 """Scenes whose check takes seconds a seed (600 digits steps, and the strokes' one-unit
 search on 1,437 images; an experiment's runs: eight of 3,000 steps for many seeds, two
-of 1,500 at 16 units for the barrier): ``make test`` checks them on seed 0, ``make test-seeds`` on
-seeds 1 to 4 as well (marker ``seeds``)."""
+of 3,000 at 16 units for the barrier): ``make test`` checks them on seed 0,
+``make test-seeds`` on seeds 1 to 4 as well (marker ``seeds``)."""
 
 
 def caption_cases() -> list:
