@@ -291,3 +291,23 @@ def test_compare_of_two_conv_seeds_matches_their_filters(make_app, drive,
         assert line.startswith(f"B matched to A: {best:.3f}") and " · chance " in line
 
     drive(app, script)
+
+
+def test_a_new_image_is_drawn_at_once_not_at_the_next_numbers_tick(make_app, drive,
+                                                                  no_one_unit_search) -> None:
+    """→ answers with the maps of the next image in its own frame: the screen's numbers
+    (0.5 s apart) and the panel's byte budget hold back a run's progress, not a key."""
+    clock = FakeClock()
+    app = make_app(CONV, numbers_interval=0.5, clock=clock, view="filters")
+
+    async def script(pilot) -> None:
+        app.runner.step(2)  # a step after the first print: the numbers' interval runs
+        app.poll_now()
+        await pilot.pause()
+        panel = app.main_screen.filters_panel
+        panel.byte_rate = 1.0  # a budget the first picture has spent already
+        await pilot.press("right")
+        await pilot.pause()
+        assert "image 2/240" in "\n".join(panel_lines(panel))
+
+    drive(app, script, size=(100, 30))
