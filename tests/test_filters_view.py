@@ -311,3 +311,27 @@ def test_a_new_image_is_drawn_at_once_not_at_the_next_numbers_tick(make_app, dri
         assert "image 2/240" in "\n".join(panel_lines(panel))
 
     drive(app, script, size=(100, 30))
+
+
+def test_the_training_process_answers_an_image_with_its_maps_only() -> None:
+    """← → cost a conv run's image fields, not a whole snapshot: the picture on screen
+    comes back with the new image's maps and answer, the rest as it was."""
+    parent, child = multiprocessing.Pipe()
+    try:
+        outbox = RecordingOutbox()
+        process = TrainingProcess(child, CONV, clock=FakeClock(start=0.0), outbox=outbox,
+                                  learn_one_unit=False)
+        process.publish()
+        first = outbox.snapshots()[-1].snapshot
+        process.handle(SelectImage(1, 7))
+        process.publish()
+        again = outbox.snapshots()[-1].snapshot
+        assert (again.step, again.image_index) == (first.step, 7)
+        assert again.version > first.version and again.similarity is first.similarity
+        whole = Trainer(CONV).snapshot(image_index=7)  # a second way: a whole snapshot
+        assert np.array_equal(again.feature_maps, whole.feature_maps)
+        assert (again.image_label, again.image_prediction, again.image_confidence) == (
+            whole.image_label, whole.image_prediction, whole.image_confidence)
+    finally:
+        parent.close()
+        child.close()
