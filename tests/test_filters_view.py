@@ -246,7 +246,7 @@ def test_key_6_opens_the_filters_view_and_arrows_ask_for_an_image(make_app, driv
 
     drive(app, script)
     help_rows = dict(row for _, rows in keys.help_sections(str) for row in rows)
-    assert "6" in help_rows and "feature maps" in help_rows["6"]
+    assert "6" in help_rows and "conv" in help_rows["6"]
 
 
 def test_the_weights_of_a_conv_run_are_kernels_and_the_length_of_each_block() -> None:

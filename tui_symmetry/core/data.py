@@ -115,6 +115,9 @@ class DatasetSpec:
     """``toy`` (drawn here), ``teacher`` (a random network's outputs, drawn here:
     :func:`_teacher_dataset`) or ``table`` (read by core/tables.py; ``regression`` is
     then decided by the table: a CSV file's task)."""
+    pictures: bool = False
+    """Its rows are pictures (the digits): known without reading the table, so a conv
+    config (core/config.py) is checked at once and a scene's config reads nothing."""
 
 
 CSV = "csv"
@@ -136,7 +139,7 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec("sine", True, _sine),
         DatasetSpec("linear", True, _linear),
         DatasetSpec(TEACHER, True, None, "teacher"),
-        DatasetSpec("digits", False, None, "table"),
+        DatasetSpec("digits", False, None, "table", pictures=True),
         DatasetSpec("wine", False, None, "table"),
         DatasetSpec("iris", False, None, "table"),
         DatasetSpec(CSV, False, None, "table"),
