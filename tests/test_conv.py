@@ -26,6 +26,7 @@ from tui_symmetry.core import (
     similarity,
 )
 from tui_symmetry.core.chance import symmetry_chance
+from tui_symmetry.core.data import DATASETS
 from tui_symmetry.core.init import draw_params
 from tui_symmetry.core.metrics import max_unit_gap, shape_of, unit_vectors
 from tui_symmetry.core.network import (
@@ -406,3 +407,10 @@ def test_conv_settings_are_refused_in_one_line(changes, message) -> None:
     with pytest.raises(ConfigError) as caught:
         DIGITS.replace(**changes)
     assert str(caught.value) == message
+
+
+def test_the_registry_knows_the_digits_pictures_without_reading_the_table() -> None:
+    """arch conv is checked on DatasetSpec.image (no table read when a Config is made):
+    it must be the shape the table itself says."""
+    assert DATASETS["digits"].image == Config(dataset="digits").shape.image == (8, 8)
+    assert [name for name, spec in DATASETS.items() if spec.image] == ["digits"]

@@ -309,7 +309,7 @@ class Config:
                               + ", ".join(map(str, KERNEL_SIZES)))
         if self.arch != "conv":
             return
-        if not self.is_table or self.dataset == CSV or self.shape.image is None:
+        if _DATASET_REGISTRY[self.dataset].image is None:  # no table read (a Config is cheap)
             raise ConfigError(f"arch: conv needs image data (digits), not {self.dataset}")
         if self.dropout > 0:
             raise ConfigError("dropout: applies to an mlp's hidden units; arch conv has none")
@@ -334,7 +334,7 @@ class Config:
         """P, the outgoing weights of a unit per output: 1, or a filter's pooled cells."""
         if not self.is_conv:
             return 1
-        return pooled_cells(self.shape.image[0], self.kernel)
+        return pooled_cells(_DATASET_REGISTRY[self.dataset].image[0], self.kernel)
 
     @property
     def shape(self) -> DataShape:

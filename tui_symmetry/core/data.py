@@ -115,6 +115,9 @@ class DatasetSpec:
     """``toy`` (drawn here), ``teacher`` (a random network's outputs, drawn here:
     :func:`_teacher_dataset`) or ``table`` (read by core/tables.py; ``regression`` is
     then decided by the table: a CSV file's task)."""
+    image: tuple[int, int] | None = None
+    """(rows, columns) of a shipped image table's pictures (digits), known without
+    reading it: arch conv is checked on it when a Config is made (at import, for scenes)."""
 
 
 CSV = "csv"
@@ -136,7 +139,7 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec("sine", True, _sine),
         DatasetSpec("linear", True, _linear),
         DatasetSpec(TEACHER, True, None, "teacher"),
-        DatasetSpec("digits", False, None, "table"),
+        DatasetSpec("digits", False, None, "table", image=(8, 8)),
         DatasetSpec("wine", False, None, "table"),
         DatasetSpec("iris", False, None, "table"),
         DatasetSpec(CSV, False, None, "table"),
