@@ -368,6 +368,19 @@ class SplitTracker:
         self._span = MAX_BATCH  # steps the paths are taken ahead (_account)
         self._stretch = FULL_STEPS
         self._probe_steps = self._probe_work = 0
+        self._blank(H, P)
+        # Steps held, and the parameters of the last step accounted for.
+        self._held = np.empty((MAX_BATCH, layout.size))
+        self._held_steps = np.zeros(MAX_BATCH, dtype=np.int64)
+        self._count = 0
+        self._last = np.array(theta, dtype=np.float64)
+        self.step = step  # the last step observed
+        self._lasting: LastingCount | None = None
+        self._start(step)
+        self._lasting = LastingCount(self._distinct, window)
+
+    def _blank(self, H: int, P: int) -> None:
+        """The state of the P pairs and H units before the first evaluation."""
         # Per pair: the similarity last computed, its interval [lower, upper), the turn
         # sum G_i + G_j at which it is in doubt, and how its similarity follows θ_ij.
         self._known = np.zeros(P)
@@ -386,15 +399,6 @@ class SplitTracker:
         self._label = np.full(H, -1)
         self._parts: dict[int, _Part] = {}
         self._next_label = 0
-        # Steps held, and the parameters of the last step accounted for.
-        self._held = np.empty((MAX_BATCH, layout.size))
-        self._held_steps = np.zeros(MAX_BATCH, dtype=np.int64)
-        self._count = 0
-        self._last = np.array(theta, dtype=np.float64)
-        self.step = step  # the last step observed
-        self._lasting: LastingCount | None = None
-        self._start(step)
-        self._lasting = LastingCount(self._distinct, window)
 
     def _start(self, step: int) -> None:
         """The count at the first parameters, and the anchors to track from."""
