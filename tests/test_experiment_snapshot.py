@@ -8,7 +8,9 @@ from textual.pilot import Pilot
 
 from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.app.experiment_screen import ExperimentScreen, open_experiment
+from tui_symmetry.app.screenshots import README_SCENES, experiment_scene, make_app, prepare
 from tui_symmetry.core import Config
+from tui_symmetry.experiments.registry import EXPERIMENTS
 from tui_symmetry.runner import SyncRunner
 
 BARRIER = Config(dataset="moons", hidden=16, init="xavier", epsilon=0.0)
@@ -34,3 +36,30 @@ def test_the_barrier_screen_120x40(snap_compare):
     app = SymmetryApp(BARRIER, runner=SyncRunner(BARRIER), autoplay=False,
                       show_rates=False, numbers_interval=0.0)
     assert snap_compare(app, terminal_size=(120, 40), run_before=open_barrier)
+
+
+def test_a_screenshot_scene_opens_its_experiment_and_steps_it_to_the_end(drive):
+    """The README's experiment pictures: the scene's run, ``x`` on its experiment (with
+    the scene's options), every run stepped exactly to the experiment's last step."""
+    scene = experiment_scene("duplicate-saddle", "the duplicate experiment")
+    app = make_app(scene)
+
+    async def script(pilot: Pilot) -> None:
+        await prepare(app, scene, pilot)
+        screen = app.screen
+        assert isinstance(screen, ExperimentScreen)
+        assert screen.job.option("before") == 300 and screen.job.steps == 2_000
+        assert screen.picture is not None and screen.picture.done
+        assert screen.picture.step == 2_000
+        assert "step 2,000:" in str(screen.verdict_line.render())
+
+    drive(app, script)
+
+
+def test_every_readme_experiment_picture_is_its_scenes_experiment():
+    shown = {scene.experiment: scene.scenario for scene in README_SCENES.values()
+             if scene.experiment is not None}
+    assert set(shown) == set(EXPERIMENTS)
+    for name, scenario in shown.items():
+        assert scenario is not None and scenario.experiment is not None
+        assert scenario.experiment[0] == name

@@ -20,6 +20,7 @@ from textual.pilot import Pilot
 
 from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.app.compare_screen import CompareScreen
+from tui_symmetry.app.experiment_screen import ExperimentScreen, open_experiment
 from tui_symmetry.core.config import Config
 from tui_symmetry.runner import SyncRunner
 from tui_symmetry.scenarios import Scenario, get_scenario
@@ -32,6 +33,8 @@ PLAY_TRIES = 3_000
 """Looks (every 0.01 s) at a playing scene before giving up."""
 COMPARE_TRIES = 600
 """Looks (every 0.05 s) for the compare screen before giving up: half a minute."""
+EXPERIMENT_TRIES = 200
+"""Looks (every 0.01 s) for the experiment screen's first picture before giving up."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,9 @@ class Scene:
     (its caption shows; ``config`` should be that scene's), ``present`` presentation
     mode.  ``compare`` (setting, value) opens the in-app compare of the run against the
     same with that one setting changed, both trained ``steps`` steps from 0.
+    ``experiment`` opens that experiment on the run (``x``, Enter: with the scene's
+    options when its lecture scene names it) and steps every run of it exactly to its
+    last step, so the picture shows the final result and verdict.
     """
 
     config: Config
@@ -53,6 +59,7 @@ class Scene:
     scenario: Scenario | None = None
     present: bool = False
     compare: tuple[str, Any] | None = None
+    experiment: str | None = None
 
 
 def scene_of(name: str, steps: int | None = None, **options: Any) -> Scene:
@@ -65,6 +72,15 @@ def scene_of(name: str, steps: int | None = None, **options: Any) -> Scene:
     options.setdefault("view", scenario.view)
     return Scene(scenario.config, scenario.point_step if steps is None else steps,
                  scenario.caption, scenario=scenario, **options)
+
+
+def experiment_scene(name: str, caption: str) -> Scene:
+    """A screenshot of the experiment lecture scene ``name`` names (``x``, Enter on it),
+    opened on the scene's settings before its run trains and stepped to the end."""
+    scenario = get_scenario(name)
+    assert scenario.experiment is not None, f"{name} names no experiment"
+    return Scene(scenario.config, 0, caption, view=scenario.view, scenario=scenario,
+                 experiment=scenario.experiment[0])
 
 
 SCENES: dict[str, Scene] = {
@@ -134,6 +150,12 @@ README_SCENES: dict[str, Scene] = {
         "scroll them), the bias, and one outgoing weight per class.",
         view="weights",
     ),
+    # The five experiments (x), each on the lecture scene that asks for it.
+    "experiment-barrier": experiment_scene("barrier-matching", "barrier"),
+    "experiment-seeds": experiment_scene("recurring-units", "seeds"),
+    "experiment-duplicate": experiment_scene("duplicate-saddle", "duplicate"),
+    "experiment-condense": experiment_scene("small-init-condenses", "condense"),
+    "experiment-teacher": experiment_scene("teacher-width", "teacher"),
 }
 
 
@@ -179,6 +201,26 @@ async def prepare(app: SymmetryApp, scene: Scene, pilot: Pilot) -> None:
     await pilot.pause()
     if scene.keys:
         await pilot.press(*scene.keys)
+    await pilot.pause()
+    if scene.experiment is not None:
+        await open_experiment_to_end(app, scene.experiment, pilot)
+
+
+async def open_experiment_to_end(app: SymmetryApp, name: str, pilot: Pilot) -> None:
+    """Open experiment ``name`` on the app's run and step it to its last step.
+
+    The app's SyncRunner gives the experiment a SyncRunner, stepped exactly, so the
+    picture does not depend on how fast the machine is.
+    """
+    open_experiment(app, name)
+    for _ in range(EXPERIMENT_TRIES):
+        if isinstance(app.screen, ExperimentScreen) and app.screen.picture is not None:
+            break
+        await pilot.pause(0.01)
+    else:
+        raise TimeoutError(f"the {name} experiment did not open")
+    screen = app.screen
+    screen.action_step(screen.job.steps)
     await pilot.pause()
 
 
