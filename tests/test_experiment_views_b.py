@@ -52,3 +52,17 @@ def test_the_duplicate_plot_draws_both_curvatures_along_lambda() -> None:
     np.testing.assert_array_equal(largest.y, result.copy.largest)
     assert figure.vlines == (VLine(0.5, figure.vlines[0].color),)
     assert "loss along λ within" in duplicate_figure(result).titles[0]
+
+
+def test_the_duplicate_plots_legend_names_the_copys_mark() -> None:
+    """The vertical mark is the copy's λ: the legend says so in the mark's colour, and
+    is short enough to share a line with the title at 120 columns."""
+    config = Config(hidden=2, init="xavier")
+    result = registry.run(ExperimentJob.of("duplicate", config, 5, before=50, polish="no",
+                                           **{"lambda": 1.5}))
+    figure = duplicate_figure(result)
+    (mark,) = figure.vlines
+    assert mark.step == 1.5
+    assert [(label, color) for label, _, color in figure.legend
+            if color == mark.color] == [("the copy, λ = 1.5", mark.color)]
+    assert sum(len(label) + 5 for label, _, _ in figure.legend) <= 50

@@ -10,7 +10,14 @@ from typing import Any
 import numpy as np
 from rich.text import Text
 
-from tui_symmetry.app.widgets.loss import CURVE_STYLES, Figure, Series, ValueAxis, VLine
+from tui_symmetry.app.widgets.loss import (
+    CURVE_STYLES,
+    VLINE_MARKER,
+    Figure,
+    Series,
+    ValueAxis,
+    VLine,
+)
 from tui_symmetry.core.condense import DIRECTION_THRESHOLD
 
 Drawing = Text | Figure
@@ -92,8 +99,10 @@ def duplicate_figure(result: Any) -> Figure:
     marks = (VLine(copy.lam, styles.split),
              *(Series(copy.lambdas, line, style.color, style.marker)
                for _, line, style in curves))
-    legend = tuple((f"pair curvature, {label}", style.marker, style.color)
-                   for label, _, style in curves)
+    # Short labels (the title says "pair curvature"), so that at 120 columns the legend
+    # shares its line with the title that says the loss is flat; the mark is named too.
+    legend = (*((label, style.marker, style.color) for label, _, style in curves),
+              (f"the copy, λ = {copy.lam:g}", VLINE_MARKER, styles.split))
     flat = f"loss along λ within {copy.spread:.2g} of {copy.losses[0]:.6g}"
     return Figure(marks, (f"curvature parting the copies along λ; {flat}; the copy at "
                           f"λ = {copy.lam:g}", f"pair curvature along λ; {flat}",

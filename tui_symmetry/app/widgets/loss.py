@@ -602,6 +602,10 @@ class VLine:
     color: RGB
 
 
+VLINE_MARKER = "│"
+"""The character plotext draws a :class:`VLine` with (its legend shows two of them)."""
+
+
 @dataclass(frozen=True, eq=False)
 class Figure:
     """Everything one plot of the loss panel shows, before plotext draws it.
