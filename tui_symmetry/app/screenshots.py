@@ -22,6 +22,7 @@ from tui_symmetry.app.app import SymmetryApp
 from tui_symmetry.app.compare_screen import CompareScreen
 from tui_symmetry.app.experiment_screen import ExperimentScreen, open_experiment
 from tui_symmetry.core.config import Config
+from tui_symmetry.experiments.registry import get_experiment
 from tui_symmetry.runner import SyncRunner
 from tui_symmetry.scenarios import Scenario, get_scenario
 from tui_symmetry.settings import View
@@ -74,13 +75,16 @@ def scene_of(name: str, steps: int | None = None, **options: Any) -> Scene:
                  scenario.caption, scenario=scenario, **options)
 
 
-def experiment_scene(name: str, caption: str) -> Scene:
-    """A screenshot of the experiment lecture scene ``name`` names (``x``, Enter on it),
-    opened on the scene's settings before its run trains and stepped to the end."""
+def experiment_scene(name: str) -> Scene:
+    """A screenshot of the experiment the lecture scene ``name`` names (``x``, Enter on
+    it), opened on the scene's settings before its run trains and stepped to the end."""
     scenario = get_scenario(name)
     assert scenario.experiment is not None, f"{name} names no experiment"
+    experiment = scenario.experiment[0]
+    caption = (f"x, Enter in scene {name}: the experiment {get_experiment(experiment).title}"
+               " on the scene's settings, every run at its last step.")
     return Scene(scenario.config, 0, caption, view=scenario.view, scenario=scenario,
-                 experiment=scenario.experiment[0])
+                 experiment=experiment)
 
 
 SCENES: dict[str, Scene] = {
@@ -151,11 +155,11 @@ README_SCENES: dict[str, Scene] = {
         view="weights",
     ),
     # The five experiments (x), each on the lecture scene that asks for it.
-    "experiment-barrier": experiment_scene("barrier-matching", "barrier"),
-    "experiment-seeds": experiment_scene("recurring-units", "seeds"),
-    "experiment-duplicate": experiment_scene("duplicate-saddle", "duplicate"),
-    "experiment-condense": experiment_scene("small-init-condenses", "condense"),
-    "experiment-teacher": experiment_scene("teacher-width", "teacher"),
+    "experiment-barrier": experiment_scene("barrier-matching"),
+    "experiment-seeds": experiment_scene("recurring-units"),
+    "experiment-duplicate": experiment_scene("duplicate-saddle"),
+    "experiment-condense": experiment_scene("small-init-condenses"),
+    "experiment-teacher": experiment_scene("teacher-width"),
 }
 
 
