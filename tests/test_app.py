@@ -1390,10 +1390,11 @@ def test_the_first_frame_has_the_status_line_and_the_footer_keys(make_app: MakeA
     drive(app, script)
 
 
-def test_the_footer_keys_are_made_and_styled_once_while_the_bindings_stay(
+def test_the_footer_keys_and_the_settings_are_made_and_styled_once(
         make_app: MakeApp, drive: Drive):
     """The screen publishes its bindings after the first frame (and asks the footer to
     recompose): the same bindings keep the same keys, each styled once as it mounts.
+    The settings' compact controls are styled as they mount, not again for a class.
     A change of bindings (a setting focused) still brings its keys (Enter, Esc)."""
     from textual.widgets._footer import FooterKey
 
@@ -1424,6 +1425,11 @@ def test_the_footer_keys_are_made_and_styled_once_while_the_bindings_stay(
         keys = list(screen.footer.query(FooterKey))
         assert keys and keys == first
         assert not [node for node in restyled if isinstance(node, FooterKey)]
+        settings = screen.settings_area
+        assert not [node for node in restyled if node is not None and (
+            node is settings or settings in node.ancestors)]
+        assert all(control.compact and control.has_class("-textual-compact")
+                   for panel in screen.settings_panels for control in panel.controls)
         screen.focus_setting("lr")
         await wait_until(pilot, lambda: "enter" in [
             key.key for key in screen.footer.query(FooterKey)])
