@@ -218,3 +218,23 @@ def test_a_training_process_trains_the_experiment_to_its_end() -> None:
         assert picture.done and picture.result.to_dict() == registry.run(job).to_dict()
     finally:
         runner.close()
+
+
+def test_x_in_a_scene_starts_the_list_on_the_scenes_experiment(drive: Drive):
+    """A clicker's Enter opens the experiment the scene's caption asks for."""
+    from conftest import new_app
+
+    from tui_symmetry.runner import SyncRunner
+    from tui_symmetry.scenarios import get_scenario
+
+    scenario = get_scenario("barrier-matching")
+    app = new_app(scenario.config, runner=SyncRunner(scenario.config), scenario=scenario)
+
+    async def script(pilot: Pilot) -> None:
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExperimentPicker))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExperimentScreen))
+        assert app.screen.job.name == "barrier"
+
+    drive(app, script)

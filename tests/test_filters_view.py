@@ -246,7 +246,7 @@ def test_key_6_opens_the_filters_view_and_arrows_ask_for_an_image(make_app, driv
 
     drive(app, script)
     help_rows = dict(row for _, rows in keys.help_sections(str) for row in rows)
-    assert "6" in help_rows and "feature maps" in help_rows["6"]
+    assert "6" in help_rows and "conv" in help_rows["6"]
 
 
 def test_the_weights_of_a_conv_run_are_kernels_and_the_length_of_each_block() -> None:
@@ -291,3 +291,61 @@ def test_compare_of_two_conv_seeds_matches_their_filters(make_app, drive,
         assert line.startswith(f"B matched to A: {best:.3f}") and " · chance " in line
 
     drive(app, script)
+
+
+def test_a_new_image_is_drawn_at_once_not_at_the_next_numbers_tick(make_app, drive,
+                                                                  no_one_unit_search) -> None:
+    """→ answers with the maps of the next image in its own frame: the screen's numbers
+    (0.5 s apart) and the panel's byte budget hold back a run's progress, not a key."""
+    clock = FakeClock()
+    app = make_app(CONV, numbers_interval=0.5, clock=clock, view="filters")
+
+    async def script(pilot) -> None:
+        app.runner.step(2)  # a step after the first print: the numbers' interval runs
+        app.poll_now()
+        await pilot.pause()
+        panel = app.main_screen.filters_panel
+        panel.byte_rate = 1.0  # a budget the first picture has spent already
+        await pilot.press("right")
+        await pilot.pause()
+        assert "image 2/240" in "\n".join(panel_lines(panel))
+
+    drive(app, script, size=(100, 30))
+
+
+def test_the_training_process_answers_an_image_with_its_maps_only() -> None:
+    """← → cost a conv run's image fields, not a whole snapshot: the picture on screen
+    comes back with the new image's maps and answer, the rest as it was."""
+    parent, child = multiprocessing.Pipe()
+    try:
+        outbox = RecordingOutbox()
+        process = TrainingProcess(child, CONV, clock=FakeClock(start=0.0), outbox=outbox,
+                                  learn_one_unit=False)
+        process.publish()
+        first = outbox.snapshots()[-1].snapshot
+        process.handle(SelectImage(1, 7))
+        process.publish()
+        again = outbox.snapshots()[-1].snapshot
+        assert (again.step, again.image_index) == (first.step, 7)
+        assert again.version > first.version and again.similarity is first.similarity
+        whole = Trainer(CONV).snapshot(image_index=7)  # a second way: a whole snapshot
+        assert np.array_equal(again.feature_maps, whole.feature_maps)
+        assert (again.image_label, again.image_prediction, again.image_confidence) == (
+            whole.image_label, whole.image_prediction, whole.image_confidence)
+    finally:
+        parent.close()
+        child.close()
+
+
+def test_the_similarity_of_a_conv_run_names_its_filters_as_the_filters_view_does() -> None:
+    from conftest import snapshot_of
+
+    from tui_symmetry.app.widgets.similarity import MatrixLine, SimilarityView, similarity_lines
+    from tui_symmetry.core.function_space import SpaceView
+
+    snap = snapshot_of(CONV, 2)
+    view = SimilarityView(selected=0, by_similarity=True, space="weights", mode="full")
+    lines = similarity_lines(snap, snap, SpaceView.of_weights, view, 60, 30)
+    labels = sorted(line.label.strip("▸ ") for line in lines
+                    if isinstance(line, MatrixLine) and line.label)
+    assert labels == ["f1", "f2", "f3", "f4"]

@@ -392,7 +392,8 @@ def test_the_apps_first_view_is_asked_for_or_the_scenes_or_all():
     assert app_view(None, scene, DEFAULT_FPS) == scene.view
     assert app_view("loss", scene, 1) == "loss"
     with pytest.raises(ValueError, match=re.escape(
-            "view must be one of all, weights, loss, settings, units, gradients, not 'nope'")):
+            "view must be one of all, weights, loss, settings, units, gradients, filters, not "
+            "'nope'")):
         app_view("nope", None, DEFAULT_FPS)  # type: ignore[arg-type]
     for fps in (0.5, 61):
         with pytest.raises(ValueError, match=re.escape(f"fps must be within 1..60, not {fps}")):

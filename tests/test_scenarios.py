@@ -51,7 +51,7 @@ COSTLY = {"digits-copies-stay-one", "digits-strokes", "duplicate-saddle", "teach
           "recurring-units", "barrier-matching", "filters-copies", "filters-differ"}
 """Scenes whose check takes seconds a seed (600 digits steps, and the strokes' one-unit
 search on 1,437 images; an experiment's runs: L-BFGS on a copied unit's network, on 24
-students of a teacher, eight runs of 3,000 steps for many seeds, two of 1,500 at 16
+students of a teacher, eight runs of 3,000 steps for many seeds, two of 3,000 at 16
 units for the barrier): ``make test`` checks them on seed 0, ``make test-seeds`` on
 seeds 1 to 4 as well (marker ``seeds``)."""
 

@@ -378,3 +378,12 @@ def test_a_toy_run_never_loads_the_table_reader(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=process_env(),
                           capture_output=True, text=True, timeout=120, check=True)
     assert proc.stdout.splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize("name", ["digits", "wine", "iris"])
+def test_a_shipped_table_is_pictures_exactly_when_its_shape_has_an_image(name: str) -> None:
+    # The registry says it without reading the table (a conv scene's config is checked
+    # at import); the table, once read, must agree.
+    from tui_symmetry.core.data import DATASETS, describe
+
+    assert DATASETS[name].pictures == (describe(Config(dataset=name)).image is not None)

@@ -89,8 +89,12 @@ class ExperimentKeyActions:
     def action_pick_experiment(self) -> None:
         """Show every experiment; Enter opens one on the run's settings."""
         app = cast("SymmetryApp", self)
+        scene = app.controller.scene
         if not isinstance(app.screen, ExperimentPicker):
-            app.push_screen(ExperimentPicker(),
+            # In a scene that names an experiment the list starts on it: a clicker's
+            # Enter opens what the caption asks for.
+            first = None if scene is None or scene.experiment is None else scene.experiment[0]
+            app.push_screen(ExperimentPicker(first),
                             lambda name: None if name is None else open_experiment(app, name))
 
 
@@ -109,6 +113,11 @@ class ExperimentPicker(Modal[str | None]):
     """
     AUTO_FOCUS = "#experiments"
 
+    def __init__(self, first: str | None = None) -> None:
+        """``first``: the experiment highlighted at the start (None: the list's first)."""
+        super().__init__()
+        self.first = first
+
     def compose(self) -> ComposeResult:
         width = max(len(experiment.title) for experiment in EXPERIMENTS.values())
         options = [Option(Text.assemble((f"{experiment.title:<{width}}  ", "bold"),
@@ -118,6 +127,10 @@ class ExperimentPicker(Modal[str | None]):
             box.border_title = "Experiments (on the run's settings)"
             box.border_subtitle = "Enter open · Esc close"
             yield PagingOptionList(*options, id="experiments")
+
+    def on_mount(self) -> None:
+        if self.first in EXPERIMENTS:
+            self.query_one(PagingOptionList).highlighted = list(EXPERIMENTS).index(self.first)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -86,8 +86,8 @@ KEYS: tuple[Key, ...] = (
         "the network's output", "View", "view-units"),
     Key("5", "screen.view('gradients')", "Gradients", "Gradients: each unit's norm and the gaps "
         "‖g_i − g_j‖ between units", "View", "view-gradients"),
-    Key("6", "screen.view('filters')", "Filters", "Filters of a conv net: kernels beside their "
-        "feature maps on a chosen image (← →), and their similarity", "View", "view-filters"),
+    Key("6", "screen.view('filters')", "Filters", "Filters of a conv net and their maps "
+        "(← → image)", "View", "view-filters"),
     Key("o", "screen.toggle_order", "Order", "Similarity matrix: unit order or similarity order",
         "View", "similarity-order", show=True),
     Key("f", "screen.toggle_space", "Function", "Similarity matrix: weights, or what units compute "
@@ -99,8 +99,8 @@ KEYS: tuple[Key, ...] = (
     Key("down,j", "screen.move_selection(1)", "Next unit", "Select the next unit (highlighted "
         "in every panel)", "View", "unit-next"),
     # One help row for the pair (help fits a 160×50 terminal without scrolling).
-    Key("left", "screen.scroll_features(-1)", "Features ←", "Weights: scroll the feature "
-        "columns back / on (tables; b and out stay); Filters: the previous / next image",
+    Key("left", "screen.scroll_features(-1)", "Features ←", "Weights: scroll features; "
+        "Filters: other image",
         "View", "features-left",
         key_display="←", help_keys="← / →"),
     Key("right", "screen.scroll_features(1)", "Features →", "Weights: scroll the feature "

@@ -578,10 +578,12 @@ class MainScreen(SizedScreen[None]):
 
     def _numbers_due(self, snapshot: Snapshot) -> bool:
         """May the numbers on screen change to ``snapshot``'s now?  If not, the trailing
-        update is scheduled.  A new run (reset, other settings) is printed at once."""
+        update is scheduled.  A new run (reset, other settings) is printed at once, and
+        so is another image for the filters' maps (the answer to ← or →)."""
         printed = self.printed
         if (printed is None or snapshot.config != printed.config
-                or snapshot.step < printed.step or self._numbers.due()):
+                or snapshot.step < printed.step or snapshot.image_index != printed.image_index
+                or self._numbers.due()):
             return True
         if self.is_attached:
             self._numbers.hold(self.flush_numbers, self.schedule)

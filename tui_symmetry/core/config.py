@@ -309,7 +309,7 @@ class Config:
                               + ", ".join(map(str, KERNEL_SIZES)))
         if self.arch != "conv":
             return
-        if not self.is_table or self.dataset == CSV or self.shape.image is None:
+        if not _DATASET_REGISTRY[self.dataset].pictures:
             raise ConfigError(f"arch: conv needs image data (digits), not {self.dataset}")
         if self.dropout > 0:
             raise ConfigError("dropout: applies to an mlp's hidden units; arch conv has none")

@@ -115,6 +115,9 @@ class DatasetSpec:
     """``toy`` (drawn here), ``teacher`` (a random network's outputs, drawn here:
     :func:`_teacher_dataset`) or ``table`` (read by core/tables.py; ``regression`` is
     then decided by the table: a CSV file's task)."""
+    pictures: bool = False
+    """Whether each row is a square picture (a conv net's input), known without reading
+    the table: a config of a conv net is checked when it is made, a scene's at import."""
 
 
 CSV = "csv"
@@ -136,7 +139,7 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec("sine", True, _sine),
         DatasetSpec("linear", True, _linear),
         DatasetSpec(TEACHER, True, None, "teacher"),
-        DatasetSpec("digits", False, None, "table"),
+        DatasetSpec("digits", False, None, "table", pictures=True),
         DatasetSpec("wine", False, None, "table"),
         DatasetSpec("iris", False, None, "table"),
         DatasetSpec(CSV, False, None, "table"),

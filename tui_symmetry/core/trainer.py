@@ -7,6 +7,7 @@ One step follows the update order of docs/maths.md exactly: batch → data-loss 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -527,6 +528,13 @@ class Trainer:
                 or not np.all(np.abs(S - seriated) <= ORDER_CHANGE)):
             self._order = metrics.similarity_order(S, self._order)
             self._seriated_on = S.copy()
+
+    def on_image(self, snapshot: Snapshot, image_index: int, version: int) -> Snapshot:
+        """``snapshot`` (this run's newest, at this very state) with a conv run's feature
+        maps and answer on training image ``image_index`` instead, stamped ``version``:
+        the filters view's ← → cost these fields only, not a whole snapshot."""
+        return dataclasses.replace(snapshot, version=version,
+                                   **self._filter_fields(image_index))
 
     def _filter_fields(self, image_index: int) -> dict[str, Any]:
         """A conv run's feature maps on one training image, and what the network makes of

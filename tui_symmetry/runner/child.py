@@ -237,8 +237,7 @@ class TrainingProcess:
             case Permute(perm=perm):
                 self.trainer.permute_units(np.asarray(perm))
             case SelectImage(index=index):
-                self.image_index = index
-                self._shown = None  # a picture on that image, even while paused
+                self.select_image(index)
             case Export(seq=seq):
                 self.outbox.reply(ExportReply(seq, run_document(self.trainer)))
             case _:
@@ -257,6 +256,19 @@ class TrainingProcess:
     def set_speed(self, steps_per_s: float | None) -> None:
         self.cap = SpeedCap(steps_per_s, self.clock)
         self.rate.clear()
+
+    def select_image(self, index: int) -> None:
+        """Picture the filters' maps on training image ``index`` from now on; the picture
+        on screen gets that image's fields at once when it shows the run as it is (a
+        whole new snapshot of a conv run costs a hundred times more)."""
+        self.image_index = index
+        shown, trainer = self._shown, self.trainer
+        if (isinstance(trainer, Trainer) and isinstance(shown, Snapshot)
+                and self._shown_key[0] == trainer.changes):
+            self.version += 1
+            self._shown = trainer.on_image(shown, index, self.version)
+        else:
+            self._shown = None  # a picture on that image, even while paused
 
     def reset(self, config: Job) -> None:
         """A fresh Trainer; the play state, speed cap and version counter carry on."""

@@ -379,10 +379,13 @@ class FiltersPanel(LinePanel):
 
     def show(self, snapshot: Snapshot) -> None:
         """Display ``snapshot`` when the byte budget allows (else a trailing update)."""
-        key = (snapshot.version, snapshot.step, snapshot.config)
+        key = (snapshot.version, snapshot.step, snapshot.config, snapshot.image_index)
         if key == self._key:
             return
-        restarted = self._key is None or snapshot.config != self._key[2]
+        # A new run, or the maps of another image (the answer to ← →): drawn at once and
+        # not charged, like a selection; a run's progress waits for the budget.
+        restarted = (self._key is None or snapshot.config != self._key[2]
+                     or snapshot.image_index != self._key[3])
         self._key = key
         self._snapshot = snapshot
         self._pictures = filters_of(snapshot)
