@@ -24,6 +24,7 @@ import sys
 import termios
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -1385,6 +1386,53 @@ def test_the_first_frame_has_the_status_line_and_the_footer_keys(make_app: MakeA
     async def script(pilot: Pilot) -> None:
         assert "step 0" in str(seen["status"]) and "paused" in str(seen["status"])
         assert "space" in seen["keys"] and "q" in seen["keys"]
+
+    drive(app, script)
+
+
+def test_the_footer_keys_and_the_settings_are_made_and_styled_once(
+        make_app: MakeApp, drive: Drive):
+    """The screen publishes its bindings after the first frame (and asks the footer to
+    recompose): the same bindings keep the same keys, each styled once as it mounts.
+    The settings' compact controls are styled as they mount, not again for a class.
+    A change of bindings (a setting focused) still brings its keys (Enter, Esc)."""
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    screen = app.main_screen
+    first: list[FooterKey] = []
+    ready = screen.on_ready
+    assert ready is not None
+
+    def record() -> None:
+        ready()
+        first.extend(screen.footer.query(FooterKey))
+
+    screen.on_ready = record
+    restyled: list[object] = []
+    update_styles = app.update_styles
+
+    def spy(node: Any = None, animate: bool = True) -> None:
+        restyled.append(node)
+        update_styles(node, animate)
+
+    app.update_styles = spy  # type: ignore[method-assign]
+
+    async def script(pilot: Pilot) -> None:
+        await wait_until(pilot, lambda: app.screen.footer.is_mounted)
+        for _ in range(5):  # the bindings' publication and the recompose it asks for
+            await pilot.pause()
+        keys = list(screen.footer.query(FooterKey))
+        assert keys and keys == first
+        assert not [node for node in restyled if isinstance(node, FooterKey)]
+        settings = screen.settings_area
+        assert not [node for node in restyled if node is not None and (
+            node is settings or settings in node.ancestors)]
+        assert all(control.compact and control.has_class("-textual-compact")
+                   for panel in screen.settings_panels for control in panel.controls)
+        screen.focus_setting("lr")
+        await wait_until(pilot, lambda: "enter" in [
+            key.key for key in screen.footer.query(FooterKey)])
 
     drive(app, script)
 

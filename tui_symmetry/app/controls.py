@@ -25,7 +25,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Select
 
-from tui_symmetry.app.paging import compose_select
+from tui_symmetry.app.paging import compose_select, make_compact
 from tui_symmetry.app.values import format_value, nudge, short_name
 from tui_symmetry.core.config import FIELDS, Config, ConfigError, FieldSpec
 
@@ -94,15 +94,15 @@ class SettingSelect(Select[str]):
             [(choice, choice) for choice in spec.choices],
             value=value,
             allow_blank=False,
-            compact=True,
             id=f"setting-{spec.name}",
             tooltip=spec.help,
         )
+        make_compact(self, Select.compact)
         self.spec = spec
 
     def compose(self) -> ComposeResult:
         # Textual's parts, with a drop-down list that survives PageDown as it opens.
-        return compose_select(self)
+        return compose_select(self, has_value=True)  # allow_blank=False and a value
 
     def action_leave(self) -> None:
         """Take the focus off the settings so keys drive the run again."""
@@ -140,12 +140,12 @@ class NumberInput(Input):
             # not continue its pattern; here the refusal is said (replace) or left to
             # the Config, which names the range.
             type="text",
-            compact=True,
             select_on_focus=True,
             id=f"setting-{spec.name}",
             tooltip=f"{spec.help}: {spec.describe_range()}",
             validate_on=[],  # the Config decides; errors are reported once, by the app
         )
+        make_compact(self, Input.compact)
         self.spec = spec
         self.applied = format_value(value)
         self._refused = ""  # the last refused character, said once until the text changes

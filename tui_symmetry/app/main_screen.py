@@ -107,9 +107,32 @@ class KeyFooter(Footer):
     def __init__(self) -> None:
         super().__init__(compact=True)
         self.set_reactive(Footer._bindings_ready, True)
+        self._composed: tuple[Any, ...] | None = None
+        """What the keys on the footer were composed from (:meth:`_keys_source`)."""
+
+    def compose(self) -> ComposeResult:
+        self._composed = self._keys_source()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and self.compact:
+                # The class each key's ``compact`` watcher adds as it mounts: added
+                # now, that watcher finds it there and the stylesheet is not applied to
+                # the key a second time (~20 keys a compose).
+                widget.add_class("-compact", update=False)
+            yield widget
+
+    def _keys_source(self) -> tuple[Any, ...]:
+        """Everything Textual's ``Footer.compose`` reads: the screen's active bindings
+        (each binding, whether enabled, its tooltip) and the footer's own options."""
+        return (self.compact, self.show_command_palette,
+                tuple(self.screen.active_bindings.items()))
 
     async def recompose(self) -> None:
-        await super().recompose()
+        # The screen publishes its bindings after the first frame and at every change
+        # of focus, each time asking for a recompose (remove and mount ~20 keys, the
+        # stylesheet applied to each: ~0.03 s of CPU, 10 % of the app's start, three
+        # times per start).  Keys composed from the same bindings are the same keys.
+        if self._composed != self._keys_source():
+            await super().recompose()
         self._fit_keys()
 
     def on_resize(self, event: Resize) -> None:
