@@ -335,3 +335,32 @@ def test_the_training_process_answers_an_image_with_its_maps_only() -> None:
     finally:
         parent.close()
         child.close()
+
+
+def test_while_training_an_image_is_answered_at_once_for_the_step_on_screen() -> None:
+    """→ while the run trains: the picture on screen (an older step than the trainer's)
+    comes back before any more training with the new image's maps and answer as they
+    were at that picture's step, computed from its own parameters, not a whole snapshot
+    of the newer state after the next chunk."""
+    parent, child = multiprocessing.Pipe()
+    try:
+        outbox = RecordingOutbox()
+        process = TrainingProcess(child, CONV, clock=FakeClock(start=0.0), outbox=outbox,
+                                  learn_one_unit=False)
+        process.publish()
+        first = outbox.snapshots()[-1].snapshot
+        process.train()  # the trainer moves on: the picture shown is step 0's
+        assert process.trainer.step_count > first.step
+        process.handle(SelectImage(1, 7))
+        answer = outbox.snapshots()[-1]
+        assert answer.seq == 1 and not process.answered  # answered: no whole picture owed
+        again = answer.snapshot
+        assert (again.step, again.image_index) == (first.step, 7)
+        assert again.version > first.version and again.similarity is first.similarity
+        whole = Trainer(CONV).snapshot(image_index=7)  # a second way: step 0, whole
+        assert np.array_equal(again.feature_maps, whole.feature_maps)
+        assert (again.image_label, again.image_prediction, again.image_confidence) == (
+            whole.image_label, whole.image_prediction, whole.image_confidence)
+    finally:
+        parent.close()
+        child.close()
