@@ -472,9 +472,10 @@ class Trainer:
         ``max_reading_age`` is how many steps old the saddle reading may be: 0 (the
         default) reads it at this very step; a caller picturing a run while it trains
         flat out passes None, and the reading's cost spaces readings (see
-        Instruments.reading).  ``image_index`` chooses the training image a conv run's
-        feature maps are drawn on (taken modulo the training images, so stepping past
-        either end wraps around).
+        Instruments.reading); instruments.NO_READING takes none now (the last reading,
+        which names its step, or none yet: a runner's first picture).  ``image_index``
+        chooses the training image a conv run's feature maps are drawn on (taken modulo
+        the training images, so stepping past either end wraps around).
         """
         cfg = self.config
         params = self.params
