@@ -31,7 +31,8 @@ app writes, and measures:
    views the bytes per second and space p95, and in the all view 2 → the loss view's
    first frame; the training rate against the bare engine as in 4, from launch and
    once the one-unit search is done (the loss plot's legend names its line: until
-   then the search shares the training process).  And that an xor
+   then the search runs beside training, in a process of its own at a lower
+   priority: runner/search.py).  And that an xor
    launch never imports the table reader (``tui_symmetry.core.tables``): the app and its
    training process run with PYTHONPROFILEIMPORTTIME, which makes Python write a line
    for every module it imports to stderr (the pty); the digits launch is the control
@@ -94,8 +95,8 @@ CONV_ARGS = ("--dataset", "digits", "--arch", "conv", "--filters", "8")
 TABLE_READER = b"tui_symmetry.core.tables"
 ONE_UNIT_DRAWN = b"one unit"
 """The loss plot's legend names the one-unit line once its search is done: on the
-digits that search takes the training process seconds of CPU (an upper bound found by
-L-BFGS from many starts on 1,438 images), the same seconds the app is not training."""
+digits that search takes seconds of CPU beside training (an upper bound found by
+L-BFGS from many starts on 1,438 images) in a process of its own (runner/search.py)."""
 SEARCH_TIMEOUT_S = 120.0
 
 TARGET_RATIO = 0.8

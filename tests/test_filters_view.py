@@ -400,3 +400,17 @@ def test_a_frame_paints_each_distinct_picture_line_once(monkeypatch) -> None:
     monkeypatch.setattr(filters_module, "paint_pixels", fresh)
     monkeypatch.setattr(filters_module, "_painted", filters_module._painted.__wrapped__)
     assert frame == [paint_filters(record, styles) for record in records]
+
+
+def test_the_similarity_of_a_conv_run_names_its_filters_as_the_filters_view_does() -> None:
+    from conftest import snapshot_of
+
+    from tui_symmetry.app.widgets.similarity import MatrixLine, SimilarityView, similarity_lines
+    from tui_symmetry.core.function_space import SpaceView
+
+    snap = snapshot_of(CONV, 2)
+    view = SimilarityView(selected=0, by_similarity=True, space="weights", mode="full")
+    lines = similarity_lines(snap, snap, SpaceView.of_weights, view, 60, 30)
+    labels = sorted(line.label.strip("▸ ") for line in lines
+                    if isinstance(line, MatrixLine) and line.label)
+    assert labels == ["f1", "f2", "f3", "f4"]

@@ -349,11 +349,10 @@ class SplitTracker:
         self._n_block = H * (D + 1)
         self._unit_at = layout.unit_positions()
         self._shape = unit_shape(layout.outputs, positions=layout.positions)
-        # With C > 1 outputs S = cos Θ of the canonical rows, whose turns the unit's
-        # incoming and outgoing turns bound (_turns): no signs to follow.
+        # With C > 1 outputs S = cos Θ of the canonical rows, which turn at most
+        # _turn_factor times the turns of ŵ and v̂ (_turns): no signs to follow.
         self._vector = layout.outputs > 1 or layout.positions > 1  # v: a vector
         self._kappa = 1.0 if self._balanced and not self._vector else 0.5
-        # Per unit: its canonical row turns at most this times the turns of ŵ and v̂.
         self._turn_factor = np.ones(H)
         self._first, self._second = np.triu_indices(H, 1)
         P = len(self._first)
@@ -393,12 +392,8 @@ class SplitTracker:
         self._norm = np.ones(P)
         self._chord = np.zeros(P)
         # Per unit: scales at its anchor, its paths since, its turn G_i at that anchor.
-        self._w_scale = np.zeros(H)
-        self._w_over_p = np.zeros(H)
-        self._v_scale = np.zeros(H)
-        self._path = np.zeros(H)
-        self._v_path = np.zeros(H)
-        self._turned = np.zeros(H)
+        (self._w_scale, self._w_over_p, self._v_scale, self._path, self._v_path,
+         self._turned) = np.zeros((6, H))
         self._watch = np.zeros(0, dtype=np.intp)
         self._watch_values = np.zeros(0)
         self._label = np.full(H, -1)

@@ -26,7 +26,7 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 
-from tui_symmetry.app.numbers import format_fixed
+from tui_symmetry.app.numbers import filter_name, format_fixed, unit_name
 from tui_symmetry.app.widgets._heatmap import fit_cells as _fit
 from tui_symmetry.app.widgets._heatmap import longest_fitting as _longest_fitting
 from tui_symmetry.app.widgets._heatmap import merged_segments
@@ -300,7 +300,8 @@ def similarity_lines(shown: Snapshot, printed: Any, space_of: SpaceOf, view: Sim
     if matrix_lines > 0:
         order = _order(shown, space_of, view.by_similarity, hidden)
         grid = grid_of or (lambda o, b: display_grid(shown, space_of(shown), o, b))
-        lines.extend(_matrix_lines(view, width, matrix_lines, hidden, order, grid))
+        name = filter_name if shown.config.is_conv else functools.partial(unit_name, short=True)
+        lines.extend(_matrix_lines(view, width, matrix_lines, hidden, order, grid, name))
     lines.extend(TextLine(text, False) for text in saddle)
     lines.extend(TextLine(text, bold) for text, bold in texts[:n_text])
     while len(lines) < height:
@@ -406,11 +407,12 @@ def _legend_line(width: int, snap: Any, view: SimilarityView) -> LegendLine:
 
 
 def _matrix_lines(view: SimilarityView, width: int, lines: int, hidden: int,
-                  order: np.ndarray, grid_of: GridOf) -> list[SimilarityLine]:
+                  order: np.ndarray, grid_of: GridOf, name: Callable[[int], str]
+                  ) -> list[SimilarityLine]:
     mono = uses_glyphs(view.mode)  # one matrix row per line, drawn in glyphs
     rows_per_line = 1 if mono else 2  # half-blocks carry two matrix rows per line
     chars_per_row = 2 if mono else 1  # ... so a square cell is 1 char wide, else 2
-    label_w = len(f"u{hidden}") + 2  # "▸", the name, a space
+    label_w = len(name(hidden - 1)) + 2  # "▸", the name, a space
     geometry = _fit(hidden, lines * rows_per_line, width - label_w, chars_per_row)
     # Labels need each unit to own whole lines; otherwise give their room to the cells.
     if geometry[0] != 1 or geometry[1] % rows_per_line:
@@ -437,7 +439,7 @@ def _matrix_lines(view: SimilarityView, width: int, lines: int, hidden: int,
         if label_w and sub_top % cell == 0:
             unit = int(order[i_top])
             mark = "" if selected is None else " ▸"[unit == selected]
-            label = mark + f"u{unit + 1}"
+            label = mark + name(unit)  # a conv net's filters are its units: f1 … fK
         out.append(MatrixLine(top, bottom, col_w, label, label_w, mono))
     if selected is not None and len(out) < lines and selected < hidden:
         column = int(np.flatnonzero(order == selected)[0]) // block
