@@ -28,6 +28,7 @@ from tui_symmetry.app.widgets.filters import (
     FiltersLine,
     FiltersPanel,
     FiltersView,
+    TilePictures,
     filter_lines,
     filters_layout,
     paint_filters,
@@ -335,6 +336,70 @@ def test_the_training_process_answers_an_image_with_its_maps_only() -> None:
     finally:
         parent.close()
         child.close()
+
+
+def test_while_training_an_image_is_answered_at_once_for_the_step_on_screen() -> None:
+    """→ while the run trains: the picture on screen (an older step than the trainer's)
+    comes back before any more training with the new image's maps and answer as they
+    were at that picture's step, computed from its own parameters, not a whole snapshot
+    of the newer state after the next chunk."""
+    parent, child = multiprocessing.Pipe()
+    try:
+        outbox = RecordingOutbox()
+        process = TrainingProcess(child, CONV, clock=FakeClock(start=0.0), outbox=outbox,
+                                  learn_one_unit=False)
+        process.publish()
+        first = outbox.snapshots()[-1].snapshot
+        process.train()  # the trainer moves on: the picture shown is step 0's
+        assert process.trainer.step_count > first.step
+        process.handle(SelectImage(1, 7))
+        answer = outbox.snapshots()[-1]
+        assert answer.seq == 1 and not process.answered  # answered: no whole picture owed
+        again = answer.snapshot
+        assert (again.step, again.image_index) == (first.step, 7)
+        assert again.version > first.version and again.similarity is first.similarity
+        whole = Trainer(CONV).snapshot(image_index=7)  # a second way: step 0, whole
+        assert np.array_equal(again.feature_maps, whole.feature_maps)
+        assert (again.image_label, again.image_prediction, again.image_confidence) == (
+            whole.image_label, whole.image_prediction, whole.image_confidence)
+    finally:
+        parent.close()
+        child.close()
+
+
+def test_a_frame_paints_each_distinct_picture_line_once(monkeypatch) -> None:
+    """Alike filters (a run from copies) draw the same kernel and map lines side by side:
+    each distinct picture line is painted once, not once per tile (→ repaints every
+    line of the panel, so this is most of its cost), and the segments are those of each
+    line painted afresh."""
+    from rich.style import Style
+
+    from tui_symmetry.app.widgets import filters as filters_module
+    from tui_symmetry.app.widgets._palette import StyleCache
+
+    rng = np.random.default_rng(1)
+    kernels = np.repeat(rng.normal(size=(1, 3, 3)), 8, axis=0)
+    maps = np.repeat(np.tanh(rng.normal(size=(1, 6, 6))), 8, axis=0)
+    pictures = filter_pictures(kernels, maps, np.ones(8), rng.normal(size=(8, 8)), 4, 1438,
+                               label=3, predicted=3, confidence=0.5)
+    view = FiltersView(0, False, "full")
+    records = filter_lines(pictures, DIGITS, np.arange(8), view, 118, 36)
+    parts = {part for record in records if isinstance(record, FiltersLine)
+             for tile in record.tiles if isinstance(tile, TilePictures)
+             for part in (tile.kernel, tile.fmap) if part is not None}
+    parts |= {record.image for record in records if isinstance(record, FiltersLine)
+              and type(record.image).__name__ == "PixelLine"}
+    painted = []
+    fresh = filters_module.paint_pixels
+    monkeypatch.setattr(filters_module, "paint_pixels",
+                        lambda line, styles: painted.append(line) or fresh(line, styles))
+    styles = StyleCache()
+    styles.reset_if_changed(Style(), "full")
+    frame = [paint_filters(record, styles) for record in records]
+    assert sum(isinstance(line, type(next(iter(parts)))) for line in painted) == len(parts)
+    monkeypatch.setattr(filters_module, "paint_pixels", fresh)
+    monkeypatch.setattr(filters_module, "_painted", filters_module._painted.__wrapped__)
+    assert frame == [paint_filters(record, styles) for record in records]
 
 
 def test_the_similarity_of_a_conv_run_names_its_filters_as_the_filters_view_does() -> None:

@@ -413,3 +413,41 @@ def test_a_diverged_run_makes_no_growth_claims():
     assert snap.saddle_curvature is None and snap.growth_rate is None
     assert snap.predicted_split_range is None and math.isfinite(snap.spread)
     assert text(snap) == "" and train_row(snap) == ""
+
+
+def _no_measuring(*_args: object, **_kwargs: object) -> SaddleReading:
+    raise AssertionError("a saddle reading was taken")
+
+
+def test_the_runners_first_picture_takes_no_reading_and_says_it_has_none(monkeypatch) -> None:
+    """The picture the app draws its first frame from is made before the training
+    process is up: a reading (40 Hessian-vector products, over a second for a conv on
+    the digits) must not hold the first frame back, so it has none and says so; the
+    training process's first reading (at step 0) arrives with its next picture."""
+    from tui_symmetry.core.saddle import SaddleMeter
+    from tui_symmetry.runner.process import ProcessRunner
+
+    monkeypatch.setattr(SaddleMeter, "measure", _no_measuring)
+    first = ProcessRunner(Config(init="symmetric")).latest()
+    assert (first.step, first.saddle_step, first.saddle_curvature) == (0, None, None)
+    assert first.predicted_split_step is None and math.isnan(first.spread)
+    assert saddle_lines(first, 60, 3) == ["saddle: curvature not read yet"]
+    assert saddle_lines(first, 12, 1) == ["λ: not yet"]
+    monkeypatch.undo()
+    later = Trainer(Config(init="symmetric")).snapshot()  # everyone else reads at once
+    assert later.saddle_step == 0 and later.saddle_curvature is not None
+
+
+def test_a_picture_that_may_not_read_shows_the_last_reading_at_its_step(monkeypatch) -> None:
+    """Without a new reading a picture carries the last one, which names its step."""
+    from tui_symmetry.core.instruments import NO_READING
+    from tui_symmetry.core.saddle import SaddleMeter
+
+    trainer = Trainer(FAST)
+    read = fresh_snapshot(trainer, 20)
+    trainer.step(30)
+    monkeypatch.setattr(SaddleMeter, "measure", _no_measuring)
+    shown = trainer.snapshot(max_reading_age=NO_READING)
+    assert (shown.step, shown.saddle_step) == (50, 20)
+    assert shown.saddle_curvature == read.saddle_curvature and shown.spread == read.spread
+    assert saddle_lines(shown, 80, 1)[0].startswith("saddle at step 20: curvature ")

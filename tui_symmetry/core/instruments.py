@@ -38,9 +38,18 @@ STEP_OPS = 25
 SADDLE_SHARE_INV = 50
 
 
+NO_READING = -1
+"""A ``max_age`` (Trainer.snapshot's ``max_reading_age``) that takes no reading now: the
+picture carries the last one, at its step, or none yet (a runner's first picture, drawn
+before the training process is up: a conv's reading costs over a second)."""
+
 READINGS_KEPT = 64
 """Saddle readings kept for forecasts: a forecast compares the newest with those as far
 back as it looks ahead (saddle.forecast_split)."""
+
+
+UNREAD = SaddleReading(NO_READING, math.nan, None, None)
+"""No reading yet: a snapshot with it has no saddle step (its words say "not read yet")."""
 
 
 class Instruments:
@@ -86,6 +95,14 @@ class Instruments:
         if stale:
             self._take(theta, step, config, all_alike)
         return self._readings[-1][1]
+
+    def _last_reading(self, step: int, config: Config) -> SaddleReading:
+        """The newest reading of these settings at ``step`` or before, or an empty one
+        (no step, no numbers: not read yet)."""
+        for old_config, old in reversed(self._readings):
+            if old_config == config and old.step <= step:
+                return old
+        return UNREAD
 
     def _take(self, theta: np.ndarray, step: int, config: Config, all_alike: bool) -> None:
         """A new reading, with a forecast from the earlier ones of the same settings
@@ -139,6 +156,8 @@ class Instruments:
         alike = summary["distinct_units"] == 1
         if diverged:
             reading = SaddleReading(step, spread(summary["units"]), None, None)
+        elif max_age == NO_READING:
+            reading = self._last_reading(step, config)
         else:
             reading = self.reading(theta, step, config, alike, max_age)
         point, span = reading.predicted_split_step, reading.split_range
@@ -155,7 +174,7 @@ class Instruments:
             "unit_states": states,
             "constant_units": summary["constant_units"],
             "inactive_units": summary["inactive_units"],
-            "saddle_step": reading.step,
+            "saddle_step": reading.step if reading.step >= 0 else None,
             "spread": reading.spread,
             "saddle_curvature": reading.curvature,
             "growth_rate": reading.growth_rate,

@@ -449,8 +449,11 @@ def reading_words(summary: Mapping[str, Any], signed: Callable[[float], str],
     happen: a curvature of exactly 0 (λ within rounding, see the module doc) moves
     nothing; exact copies have no difference to grow, and without dropout or gradient
     noise none can ever start; a forecast is a range of steps, at the current rate
-    (:func:`forecast_split`).  A reading older than the summary's step says its step.
+    (:func:`forecast_split`).  A reading older than the summary's step says its step;
+    a summary with no reading yet (``saddle_step`` null, not diverged) says so.
     """
+    if summary.get("saddle_step") is None and not summary.get("diverged"):
+        return [_not_read(summary, named)]
     curvature = summary.get("saddle_curvature")
     if curvature is None or not math.isfinite(curvature):
         return []
@@ -478,6 +481,15 @@ def reading_words(summary: Mapping[str, Any], signed: Callable[[float], str],
         if forecast:
             pieces.append(forecast)
     return pieces
+
+
+def _not_read(summary: Mapping[str, Any], named: bool) -> Wordings:
+    """A picture made before the run's first reading (a runner's first, drawn before its
+    training process is up) says that it has none, not a number."""
+    if not named:
+        return ("curvature not read yet",)
+    name = reading_name(summary["distinct_units"])
+    return (f"{name}: curvature not read yet", f"{name}: not read yet", "λ: not yet")
 
 
 def _head(summary: Mapping[str, Any], c: str, steps: Callable[[float], str],

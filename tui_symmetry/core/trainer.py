@@ -472,9 +472,10 @@ class Trainer:
         ``max_reading_age`` is how many steps old the saddle reading may be: 0 (the
         default) reads it at this very step; a caller picturing a run while it trains
         flat out passes None, and the reading's cost spaces readings (see
-        Instruments.reading).  ``image_index`` chooses the training image a conv run's
-        feature maps are drawn on (taken modulo the training images, so stepping past
-        either end wraps around).
+        Instruments.reading); instruments.NO_READING takes none now (the last reading,
+        which names its step, or none yet: a runner's first picture).  ``image_index``
+        chooses the training image a conv run's feature maps are drawn on (taken modulo
+        the training images, so stepping past either end wraps around).
         """
         cfg = self.config
         params = self.params
@@ -530,24 +531,31 @@ class Trainer:
             self._seriated_on = S.copy()
 
     def on_image(self, snapshot: Snapshot, image_index: int, version: int) -> Snapshot:
-        """``snapshot`` (this run's newest, at this very state) with a conv run's feature
-        maps and answer on training image ``image_index`` instead, stamped ``version``:
-        the filters view's ← → cost these fields only, not a whole snapshot."""
+        """``snapshot`` (one of this run's, of any step since its last reset) with a conv
+        run's feature maps and answer on training image ``image_index`` instead,
+        computed from the snapshot's own parameters (true for its step even while the
+        run has trained on), stamped ``version``: the filters view's ← → cost these
+        fields only, not a whole snapshot."""
         return dataclasses.replace(snapshot, version=version,
-                                   **self._filter_fields(image_index))
+                                   **self._filter_fields(image_index, snapshot.params))
 
-    def _filter_fields(self, image_index: int) -> dict[str, Any]:
-        """A conv run's feature maps on one training image, and what the network makes of
-        that image (Snapshot's feature_maps and image_* fields); nothing for an MLP."""
+    def _filter_fields(self, image_index: int, params: Params | None = None
+                       ) -> dict[str, Any]:
+        """A conv run's feature maps on one training image, and what the network of
+        ``params`` (the current ones by default) makes of that image (Snapshot's
+        feature_maps and image_* fields); nothing for an MLP."""
         cfg = self.config
         if not cfg.is_conv:
             return {}
         index = int(image_index) % self._XT.shape[-1]
         image = self.data.X_train[index].reshape(cfg.shape.image)
+        layout = self.param_layout
+        views = (self._buffers[self._current] if params is None
+                 else UnitMajorViews(layout, layout.pack(params)))
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            maps = conv.feature_maps(self.params, image, cfg.kernel,
+            maps = conv.feature_maps(layout.views(views.theta), image, cfg.kernel,
                                      ACTIVATIONS[cfg.activation]).astype(np.float32)
-            out = self.model.output(self._buffers[self._current], self._XT[..., index:index + 1],
+            out = self.model.output(views, self._XT[..., index:index + 1],
                                     ACTIVATIONS[cfg.activation], self._workspace(1))[:, 0]
             shifted = np.exp(out - out.max())
         guess = int(np.argmax(out))

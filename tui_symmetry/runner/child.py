@@ -213,14 +213,16 @@ class TrainingProcess:
             self.closed = True
             return
         self.seq = command.seq
-        self.answered = True
+        owed, self.answered = self.answered, True
         try:
-            self.dispatch(command)
+            if self.dispatch(command):
+                self.answered = owed  # its reply is sent: no new picture owed for it
         except Exception as exc:
             self.outbox.reply(CommandError(command.seq, describe(exc)))
 
-    def dispatch(self, command: Command) -> None:
-        """The job each command asks for (errors are raised to :meth:`handle`)."""
+    def dispatch(self, command: Command) -> bool:
+        """The job each command asks for (errors are raised to :meth:`handle`); True
+        when it has sent its own reply already (else the next picture answers it)."""
         match command:
             case Play(until=until):
                 self.play(until)
@@ -237,11 +239,12 @@ class TrainingProcess:
             case Permute(perm=perm):
                 self.trainer.permute_units(np.asarray(perm))
             case SelectImage(index=index):
-                self.select_image(index)
+                return self.select_image(index)
             case Export(seq=seq):
                 self.outbox.reply(ExportReply(seq, run_document(self.trainer)))
             case _:
                 raise TypeError(f"unknown command {command!r}")
+        return False
 
     def play(self, until: int | None = None) -> None:
         self.playing = True
@@ -257,18 +260,23 @@ class TrainingProcess:
         self.cap = SpeedCap(steps_per_s, self.clock)
         self.rate.clear()
 
-    def select_image(self, index: int) -> None:
-        """Picture the filters' maps on training image ``index`` from now on; the picture
-        on screen gets that image's fields at once when it shows the run as it is (a
-        whole new snapshot of a conv run costs a hundred times more)."""
+    def select_image(self, index: int) -> bool:
+        """Picture the filters' maps on training image ``index`` from now on.  The last
+        picture taken of this trainer gets that image's fields, computed from its own
+        parameters, and goes out at once, before any more training (a whole new
+        snapshot of a conv run costs a hundred times more, and a key must not wait for
+        the next chunk); True when it went.  While training, the pictures that follow
+        show the newer steps on that image."""
         self.image_index = index
         shown, trainer = self._shown, self.trainer
-        if (isinstance(trainer, Trainer) and isinstance(shown, Snapshot)
-                and self._shown_key[0] == trainer.changes):
-            self.version += 1
-            self._shown = trainer.on_image(shown, index, self.version)
-        else:
+        if not (isinstance(trainer, Trainer) and isinstance(shown, Snapshot)):
             self._shown = None  # a picture on that image, even while paused
+            return False
+        self.version += 1
+        self._shown = trainer.on_image(shown, index, self.version)
+        self.outbox.publish(SnapshotReply(self.seq, self._shown))
+        self._last_publish = self.clock()
+        return True
 
     def reset(self, config: Job) -> None:
         """A fresh Trainer; the play state, speed cap and version counter carry on."""

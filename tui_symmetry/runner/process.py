@@ -33,6 +33,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from tui_symmetry.core.config import Config
+from tui_symmetry.core.instruments import NO_READING
 from tui_symmetry.core.trainer import Trainer
 from tui_symmetry.runner.child import CHUNK_SECONDS, PARENTS_SIGNALS, child_main
 from tui_symmetry.runner.messages import (
@@ -128,7 +129,10 @@ class ProcessRunner:
         self._closing = False
         # The first picture is made here, so the app has a full frame to draw before the
         # child is up (Trainer(config) is deterministic: it equals the child's step 0).
-        self._snapshot: Picture = make_trainer(config).snapshot(version=0)
+        # It takes no saddle reading (a conv's costs over a second): it says it has none
+        # yet, and the child's first picture brings the reading of step 0.
+        self._snapshot: Picture = make_trainer(config).snapshot(
+            version=0, max_reading_age=NO_READING)
 
     # -- properties ------------------------------------------------------------------------
 

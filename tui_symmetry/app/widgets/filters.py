@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.segment import Segment
+from rich.style import Style
 
 from tui_symmetry.app.numbers import filter_name, format_fit, format_scale
 from tui_symmetry.app.widgets._lines import LinePanel, LineSpec, TextLine, live_default, paint_line
@@ -311,8 +312,22 @@ def _paint_part(part: PixelLine | TextLine | None, styles: StyleCache) -> list[S
     if part is None:
         return []
     if isinstance(part, PixelLine):
-        return paint_pixels(part, styles)
+        return list(_painted(part, styles, styles.mode, styles.base))
     return paint_line(part, styles)
+
+
+PAINTED_PARTS = 1024
+"""Picture lines kept painted: a frame holds a few dozen distinct ones."""
+
+
+@functools.lru_cache(maxsize=PAINTED_PARTS)
+def _painted(part: PixelLine, styles: StyleCache, mode: ColorMode, base: Style
+             ) -> tuple[Segment, ...]:
+    """A picture line's segments, painted once per distinct line: alike filters draw
+    the same kernel and map lines side by side, and ← → repaint every line of the
+    panel (the kernels' among them, unchanged).  ``mode`` and ``base`` are in the key
+    because ``styles`` drops its styles when they change."""
+    return tuple(paint_pixels(part, styles))
 
 
 def _fit(segments: list[Segment], width: int, styles: StyleCache) -> list[Segment]:
