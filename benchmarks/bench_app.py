@@ -47,6 +47,9 @@ app writes, and measures:
    train through every figure (flat out, 3,000 steps are done in seconds): bytes per
    second (the table is redrawn at most every 0.5 s while they train, the status line
    at every picture), and space → "paused" in its status line and back (p95).
+   Its rate: the same job from Enter to "done" against ``experiment seeds --json``
+   headless, whole wall times of three interleaved rounds (both include starting the
+   runs' process and the matching).
 
 Run with ``make bench`` (or ``python benchmarks/bench_app.py``).  About twelve minutes.  The
 figures depend on the machine and on what else runs on it: read the ratios, and run it
@@ -69,6 +72,7 @@ import select  # noqa: E402
 import signal  # noqa: E402
 import statistics  # noqa: E402
 import struct  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import termios  # noqa: E402
 import time  # noqa: E402
@@ -538,6 +542,43 @@ def experiment_line() -> str:
             f"{verdict(bytes_per_s <= TARGET_BYTES_PER_S)}; " + latency_line("space", pause_ms))
 
 
+def experiment_round() -> tuple[float, float | None]:
+    """One round of (8)'s rate: the wall seconds of many seeds headless, and in the app
+    from Enter to "done" (None if it did not finish)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "tui_symmetry", "experiment", "seeds", "--init",
+                    "xavier", "--json"], check=True, capture_output=True)
+    headless_s = time.perf_counter() - start
+    app = PtyApp([sys.executable, "-m", "tui_symmetry", "--fps", str(FPS), "--init", "xavier"])
+    try:
+        app.first_frame()
+        app.send(b"x")
+        app.read_until(lambda: b"Experiments (on the run" in app.buffer, 10.0)
+        mark = len(app.buffer)
+        start = time.perf_counter()
+        app.send(b"\r")
+        done = app.read_until(lambda: "of 3,000 · done".encode() in app.buffer[mark:], 120.0)
+        return headless_s, (time.perf_counter() - start) if done else None
+    finally:
+        app.close()
+
+
+def experiment_rate_line(rounds: int = 3) -> str:
+    """(8): the experiment screen's rate: many seeds (8 runs of 3,000 steps, Xavier start)
+    from Enter to "done" in the app against the same job headless (``experiment seeds
+    --json``), whole wall times interleaved; the ratio of the two is the rate's."""
+    ratios = []
+    for _ in range(rounds):
+        headless_s, app_s = experiment_round()
+        if app_s is None:
+            return "(8) experiment screen rate: the runs did not finish   MISSED"
+        ratios.append(headless_s / app_s)
+    ratio = statistics.median(ratios)
+    return (f"(8) experiment screen rate (many seeds, 8 x 3,000 steps) vs headless: ratio "
+            f"{ratio:.2f} (median of {', '.join(f'{r:.2f}' for r in ratios)})   target >= 0.8   "
+            f"{verdict(ratio >= 0.8)}")
+
+
 def main() -> int:
     package = os.path.dirname(tui_symmetry.__file__)
     compileall.compile_dir(package, quiet=1)
@@ -546,7 +587,7 @@ def main() -> int:
           f"load average {os.getloadavg()[0]:.1f}; bytecode compiled")
     lines = [*launch_lines(), *default_config_lines(), *rate_lines(),
              *(view_line(view) for view in OTHER_VIEWS), *digits_lines(), *conv_lines(),
-             experiment_line()]
+             experiment_line(), experiment_rate_line()]
     print()
     print("\n".join(lines))
     return 0
