@@ -19,11 +19,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container, Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Static
 
 from tui_symmetry.app import keys
@@ -32,6 +30,7 @@ from tui_symmetry.app.main_screen import KeyFooter
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.numbers import format_fixed
 from tui_symmetry.app.run_keys import RunKeyActions
+from tui_symmetry.app.runner_screen import WatchesRunner
 from tui_symmetry.app.screens import HelpScreen, Modal
 from tui_symmetry.app.status import rate_words, state_text
 from tui_symmetry.app.widgets import SimilarityPanel, WeightsPanel
@@ -99,11 +98,7 @@ def open_compare(app: SymmetryApp, request: CompareRequest) -> CompareScreen:
                          show_rate=app.show_rates, clock=app.clock)
 
 
-class PairAnswered(Message):
-    """Posted from the runner's thread when a new picture of the pair is there."""
-
-
-class CompareScreen(RunKeyActions, Modal[None]):
+class CompareScreen(WatchesRunner, RunKeyActions, Modal[None]):
     """Runs A and B side by side, trained in lockstep by ``runner`` (a pair's runner).
 
     Args:
@@ -174,28 +169,15 @@ class CompareScreen(RunKeyActions, Modal[None]):
 
     def on_mount(self) -> None:
         self.title_line.update(Text(title_text(self.change)))
-        self.runner.set_listener(lambda: self.post_message(PairAnswered()))
-        self.controller.start()
-        self.poll()
-        self.set_interval(1.0 / self.fps, self.poll, name="compare-poll")
-
-    def on_unmount(self) -> None:
-        self.runner.set_listener(None)
-        self.runner.close()
+        self.start_watching("compare-poll")
 
     # -- showing the pair ------------------------------------------------------------------
-
-    @on(PairAnswered)
-    def _answered(self) -> None:
-        self.poll()
 
     def poll(self) -> None:
         """Show the runner's newest picture, if new, and the state of the comparison."""
         if not self.is_attached:
             return
-        self._say(self.controller.check_runner())
-        for error in self.runner.take_errors():
-            self._say(Notice(error, "error"))
+        self.say_runner_state()
         pair = cast(PairSnapshot, self.runner.latest())  # its runner trains a PairConfig
         if self.snapshots is None or pair.version != self.snapshots.version:
             self.snapshots = pair
@@ -212,10 +194,6 @@ class CompareScreen(RunKeyActions, Modal[None]):
             self.similarities[index].show(snapshot)
         self.verdict_line.update(Text(verdict_text(pair)))
         self.matching_line.update(Text(matching_text(pair.matching)))
-
-    def _say(self, notice: Notice | None) -> None:
-        if notice is not None:
-            self.notice_line.say(notice.text, notice.severity)
 
     # -- keys (keys.COMPARE_KEYS; play, step and speed: RunKeyActions) ---------------------
 

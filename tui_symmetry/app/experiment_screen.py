@@ -16,11 +16,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
-from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -30,6 +28,7 @@ from tui_symmetry.app.main_screen import NUMBERS_INTERVAL, KeyFooter
 from tui_symmetry.app.notices import NoticeLine
 from tui_symmetry.app.paging import PagingOptionList
 from tui_symmetry.app.run_keys import RunKeyActions
+from tui_symmetry.app.runner_screen import WatchesRunner
 from tui_symmetry.app.screens import HelpScreen, Modal
 from tui_symmetry.app.status import rate_words, state_text
 from tui_symmetry.app.widgets.experiments import drawing_of
@@ -137,11 +136,7 @@ class ExperimentPicker(Modal[str | None]):
         self.dismiss(event.option.id)
 
 
-class ExperimentAnswered(Message):
-    """Posted from the runner's thread when a new picture of the experiment is there."""
-
-
-class ExperimentScreen(RunKeyActions, Modal[None]):
+class ExperimentScreen(WatchesRunner, RunKeyActions, Modal[None]):
     """One experiment, trained by ``runner`` (an ExperimentRun's runner, not started
     yet; closed on leaving), drawn as a table or a plot with its verdict."""
 
@@ -199,26 +194,13 @@ class ExperimentScreen(RunKeyActions, Modal[None]):
 
     def on_mount(self) -> None:
         self.title_line.update(Text(title_text(self.job)))
-        self.runner.set_listener(lambda: self.post_message(ExperimentAnswered()))
-        self.controller.start()
-        self.poll()
-        self.set_interval(1.0 / self.fps, self.poll, name="experiment-poll")
-
-    def on_unmount(self) -> None:
-        self.runner.set_listener(None)
-        self.runner.close()
-
-    @on(ExperimentAnswered)
-    def _answered(self) -> None:
-        self.poll()
+        self.start_watching("experiment-poll")
 
     def poll(self) -> None:
         """Show the runner's newest picture, if new, and the state of the experiment."""
         if not self.is_attached:
             return
-        self._say(self.controller.check_runner())
-        for error in self.runner.take_errors():
-            self._say(Notice(error, "error"))
+        self.say_runner_state()
         picture = cast(ExperimentSnapshot, self.runner.latest())
         if self.picture is None or picture.version != self.picture.version:
             self.picture = picture
@@ -243,10 +225,6 @@ class ExperimentScreen(RunKeyActions, Modal[None]):
         else:
             self.plot.draw(drawing)
         self.verdict_line.update(Text(f"step {picture.step:,}: {picture.result.verdict}"))
-
-    def _say(self, notice: Notice | None) -> None:
-        if notice is not None:
-            self.notice_line.say(notice.text, notice.severity)
 
     def _after_command(self, notice: Notice | None = None) -> None:
         self._say(notice)
